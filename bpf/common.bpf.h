@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * common.bpf.h - maps, settings and helpers shared by every probe family.
+ *
+ * Each family is its own BPF object, but they all write to one ring buffer
+ * and count drops in one map: the loader creates these maps once and hands
+ * the same fds to every object (bpf_map__reuse_fd) before load.
+ *
+ * Records are submitted without a wakeup; the reader drains on a short timer.
+ * Only when the ring holds more than tp_wakeup_bytes of unread data does a
+ * submission wake the reader, so bursts cannot overflow it between ticks.
+ */
+#ifndef TAPIO_COMMON_BPF_H
+#define TAPIO_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "events.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by the loader */
+} tp_events SEC(".maps");
+
+/* Per-CPU count of records that could not be reserved, per category. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TP_DROP_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} tp_drops SEC(".maps");
+
+/* Set by the loader before load. */
+const volatile __u32 tp_self_pid = 0;      /* the agent's own tgid: never traced */
+const volatile __u64 tp_wakeup_bytes = 0;  /* 0: never wake, timer only */
+
+static __always_inline void tp_count_drop(__u32 category)
+{
+	__u64 *n = bpf_map_lookup_elem(&tp_drops, &category);
+
+	if (n)
+		*n += 1; /* per-CPU slot: no atomic needed */
+}
+
+static __always_inline void *tp_reserve(__u64 size, __u32 category)
+{
+	void *rec = bpf_ringbuf_reserve(&tp_events, size, 0);
+
+	if (!rec)
+		tp_count_drop(category);
+	return rec;
+}
+
+static __always_inline void tp_submit(void *rec)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (tp_wakeup_bytes &&
+	    bpf_ringbuf_query(&tp_events, BPF_RB_AVAIL_DATA) >= tp_wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(rec, flags);
+}
+
+static __always_inline int tp_current_is_self(void)
+{
+	return (__u32)(bpf_get_current_pid_tgid() >> 32) == tp_self_pid;
+}
+
+/* Fill the header for an event about the current task. */
+static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ug = bpf_get_current_uid_gid();
+
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->type = type;
+	h->size = size;
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->uid = (__u32)ug;
+	h->gid = ug >> 32;
+	h->cpu = bpf_get_smp_processor_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* The cgroup v2 id of any task (kernfs node id of its default cgroup). */
+static __always_inline __u64 tp_task_cgroup_id(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+}
+
+/* Fill the header for an event about another task (e.g. a fork child). */
+static __always_inline void tp_fill_hdr_task(struct tp_hdr *h, struct task_struct *task,
+					     __u32 type, __u32 size)
+{
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->cgroup_id = tp_task_cgroup_id(task);
+	h->type = type;
+	h->size = size;
+	h->pid = BPF_CORE_READ(task, tgid);
+	h->tid = BPF_CORE_READ(task, pid);
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->uid = BPF_CORE_READ(task, cred, uid.val);
+	h->gid = BPF_CORE_READ(task, cred, gid.val);
+	h->cpu = bpf_get_smp_processor_id();
+	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
+}
+
+#endif /* TAPIO_COMMON_BPF_H */

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Install the Debian packages tapio-collector needs to build, run and test,
+# only those that are missing. Needs root when something is missing.
+set -eu
+
+# Build: compiler, BPF toolchain, libraries.
+BUILD_PKGS="gcc make cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
+liblua5.4-dev lua5.4 lua-cjson-dev lua-cjson libprotobuf-c-dev protobuf-c-compiler libgrpc-dev
+libssl-dev libcmocka-dev"
+# Tests: peers we did not write, and the tools tests drive.
+TEST_PKGS="python3 python3-grpcio python3-protobuf libbpf-tools bpftrace iproute2 util-linux
+procps e2fsprogs libclang-rt-14-dev"
+
+case "${1:-all}" in
+build) want="$BUILD_PKGS" ;;
+*) want="$BUILD_PKGS $TEST_PKGS" ;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "tapio-collector: missing Debian packages:$missing" >&2
+	echo "tapio-collector: run 'make' as root (or install them with apt-get) to continue" >&2
+	exit 1
+fi
+echo "Installing missing packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,151 @@
+#include "agent.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "bpf/loader.h"
+#include "log.h"
+#include "metrics.h"
+#include "util/buf.h"
+#include "util/time.h"
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+static volatile sig_atomic_t stats_requested;
+
+static void on_signal(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+	case SIGTERM:
+		stop_requested = 1;
+		break;
+	case SIGHUP:
+		reload_requested = 1;
+		break;
+	case SIGUSR1:
+		stats_requested = 1;
+		break;
+	}
+}
+
+void tp_agent_install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: the loop's wait returns EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void tp_agent_request_stop(void)
+{
+	stop_requested = 1;
+}
+
+void tp_agent_log_stats(const char *why)
+{
+	struct tp_buf b;
+
+	tp_buf_init(&b);
+	tp_metrics_render_line(&b);
+	tp_info("stats (%s): %s", why, b.len ? tp_buf_cstr(&b) : "no activity");
+	tp_buf_free(&b);
+}
+
+/* Say when the kernel dropped records, per category, at most every few
+ * seconds: loss is never silent, but a storm does not flood the log. */
+struct drop_watch {
+	uint64_t reported[TP_DROP_SLOTS];
+	uint64_t last_check_ns;
+	uint64_t last_warn_ns;
+};
+
+static void check_kernel_drops(struct drop_watch *w, struct tp_bpf *bpf, uint64_t now)
+{
+	uint64_t drops[TP_DROP_SLOTS];
+
+	if (!bpf || now - w->last_check_ns < TP_NSEC_PER_SEC)
+		return;
+	w->last_check_ns = now;
+	if (now - w->last_warn_ns < 5 * TP_NSEC_PER_SEC && w->last_warn_ns)
+		return;
+	if (tp_bpf_read_drops(bpf, drops) < 0)
+		return;
+	for (int c = 1; c < TP_DROP_SLOTS; c++) {
+		if (drops[c] == w->reported[c])
+			continue;
+		tp_warn("the kernel dropped %llu %s records (ring buffer full; %llu in all): raise the "
+			"ring size or filter more in the kernel",
+			(unsigned long long)(drops[c] - w->reported[c]), tp_category_name((unsigned)c),
+			(unsigned long long)drops[c]);
+		w->reported[c] = drops[c];
+		w->last_warn_ns = now;
+	}
+}
+
+int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_config *cfg,
+		 struct tp_bpf *bpf, const struct tp_agent_hooks *hooks)
+{
+	uint64_t start = tp_mono_ns(), next_stats = start + cfg->stats_interval_ns;
+	int timeout_ms = (int)(cfg->drain_interval_ns / TP_NSEC_PER_MSEC);
+	int batch = cfg->drain_batch ? (int)cfg->drain_batch : 4096;
+	struct drop_watch drops = { 0 };
+	int r = 0;
+
+	if (timeout_ms <= 0)
+		timeout_ms = 1;
+	while (!stop_requested) {
+		uint64_t now;
+		int n = tp_source_poll(src, timeout_ms, batch, tp_pipeline_event, p);
+
+		if (n == -ENODATA)
+			break;
+		if (n < 0 && n != -EINTR) {
+			tp_error("reading events failed: %s", strerror(-n));
+			r = n;
+			break;
+		}
+		now = tp_mono_ns();
+		tp_pipeline_tick(p, now);
+		if (hooks && hooks->tick)
+			hooks->tick(hooks->ctx, now);
+		check_kernel_drops(&drops, bpf, now);
+		if (reload_requested) {
+			reload_requested = 0;
+			if (hooks && hooks->reload)
+				hooks->reload(hooks->ctx);
+			else
+				tp_info("SIGHUP: nothing to reload");
+		}
+		if (stats_requested) {
+			stats_requested = 0;
+			tp_agent_log_stats("SIGUSR1");
+		}
+		if (cfg->stats_interval_ns && now >= next_stats) {
+			tp_agent_log_stats("periodic");
+			next_stats = now + cfg->stats_interval_ns;
+		}
+		if (cfg->duration_ns && now - start >= cfg->duration_ns)
+			break;
+	}
+
+	/* Stop after flushing: take what the kernel already queued (bounded, in
+	 * case a producer keeps going), then push every output out. */
+	for (int i = 0; i < 64; i++) {
+		int n = tp_source_poll(src, 0, batch, tp_pipeline_event, p);
+
+		if (n <= 0)
+			break;
+	}
+	tp_pipeline_flush(p);
+	check_kernel_drops(&drops, bpf, tp_mono_ns() + 10 * TP_NSEC_PER_SEC);
+	return r;
+}

@@ -1,0 +1,25 @@
+#include "bpf/families.h"
+
+#include <bpf/libbpf.h>
+
+#include "events.h"
+#include "process.skel.h"
+
+#define TP_FAMILY(fam, cat)                                                   \
+	static void *open_##fam(struct bpf_object **obj)                      \
+	{                                                                     \
+		struct fam##_bpf *skel = fam##_bpf__open();                   \
+		if (skel)                                                     \
+			*obj = skel->obj;                                     \
+		return skel;                                                  \
+	}                                                                     \
+	static void destroy_##fam(void *skel) { fam##_bpf__destroy(skel); }
+
+#define TP_FAMILY_ENTRY(fam, cat) { #fam, cat, open_##fam, destroy_##fam }
+
+TP_FAMILY(process, TP_CAT_PROCESS)
+
+const struct tp_bpf_family tp_bpf_families[] = {
+	TP_FAMILY_ENTRY(process, TP_CAT_PROCESS),
+};
+const unsigned tp_bpf_nfamilies = sizeof(tp_bpf_families) / sizeof(tp_bpf_families[0]);

@@ -1,0 +1,23 @@
+/*
+ * families.h - the probe families compiled in, each a BPF skeleton.
+ *
+ * The loader only needs to open and destroy a skeleton; everything else it
+ * does on the skeleton's bpf_object.
+ */
+#ifndef TAPIO_BPF_FAMILIES_H
+#define TAPIO_BPF_FAMILIES_H
+
+struct bpf_object;
+
+struct tp_bpf_family {
+	const char *name;
+	unsigned category;
+	/* Open the skeleton; returns it and its object, or NULL (errno set). */
+	void *(*open)(struct bpf_object **obj);
+	void (*destroy)(void *skel);
+};
+
+extern const struct tp_bpf_family tp_bpf_families[];
+extern const unsigned tp_bpf_nfamilies;
+
+#endif

@@ -1,0 +1,553 @@
+#include "bpf/loader.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/families.h"
+#include "log.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+#define MAX_PROGS 256
+
+struct family_state {
+	const struct tp_bpf_family *fam;
+	void *skel;
+	struct bpf_object *obj;
+};
+
+struct tp_bpf {
+	int ring_fd;
+	int drops_fd;
+	uint64_t ring_bytes;
+	struct family_state families[16];
+	unsigned nfamilies;
+	struct bpf_link *links[MAX_PROGS];
+	unsigned nlinks;
+	struct tp_prog_info progs[MAX_PROGS];
+	unsigned nprogs;
+	struct btf *vmlinux;
+	const char *tracing_root; /* NULL when tracefs is unavailable */
+	char tracefs_error[160];
+};
+
+/* ------------------------------------------------------------------ */
+/* libbpf's own messages: verbose, so they go to the debug log; the name
+ * of a program that failed to load is kept to switch it off and retry. */
+
+static char failed_prog[64];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	const char *p;
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (level == LIBBPF_WARN && (p = strstr(line, "prog '")) && strstr(line, "fail")) {
+		p += 6;
+		n = strcspn(p, "'");
+		if (n < sizeof(failed_prog)) {
+			memcpy(failed_prog, p, n);
+			failed_prog[n] = '\0';
+		}
+	}
+	if (tp_log_enabled(TP_LOG_DEBUG))
+		tp_log(TP_LOG_DEBUG, "libbpf: %s", line);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static bool has_capability(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+int tp_bpf_preflight(char *err, size_t errlen)
+{
+	int r;
+
+	libbpf_set_print(libbpf_print);
+	if (!has_capability(CAP_SYS_ADMIN) &&
+	    !(has_capability(39 /* CAP_BPF */) && has_capability(38 /* CAP_PERFMON */))) {
+		snprintf(err, errlen,
+			 "tapio-collector needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) "
+			 "to load eBPF programs: run it as root, for example with sudo");
+		return -EPERM;
+	}
+	if (access(VMLINUX_BTF, R_OK) < 0) {
+		snprintf(err, errlen,
+			 "this kernel has no BTF type information (%s is missing): tapio-collector "
+			 "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distributions since 2020)",
+			 VMLINUX_BTF);
+		return -ENOTSUP;
+	}
+	r = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	if (r <= 0) {
+		snprintf(err, errlen,
+			 "this kernel has no BPF ring buffer (BPF_MAP_TYPE_RINGBUF): tapio-collector "
+			 "needs Linux 5.8 or later");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static bool path_exists(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0;
+}
+
+/* libbpf resolves tracepoints under the debugfs path when it exists, else
+ * under tracefs: look where it will look, and mount tracefs if neither is
+ * there (a fresh machine mounts neither). */
+static void ensure_tracefs(struct tp_bpf *b)
+{
+	if (path_exists(DEBUGFS_TRACING "/events")) {
+		b->tracing_root = DEBUGFS_TRACING;
+		return;
+	}
+	if (path_exists(TRACEFS "/events")) {
+		b->tracing_root = TRACEFS;
+		return;
+	}
+	if (mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0 &&
+	    path_exists(TRACEFS "/events")) {
+		tp_info("mounted tracefs at %s", TRACEFS);
+		b->tracing_root = TRACEFS;
+		return;
+	}
+	snprintf(b->tracefs_error, sizeof(b->tracefs_error),
+		 "tracefs is not mounted and mounting it at %s failed (%s)", TRACEFS, strerror(errno));
+	b->tracing_root = NULL;
+}
+
+static bool section_has_prefix(const char *sec, const char *prefix, const char **rest)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(sec, prefix, n))
+		return false;
+	*rest = sec + n;
+	return true;
+}
+
+/* Does this kernel have the hook that a program's section names? When it
+ * does not, reason says why, for the one warning the user gets. */
+static bool hook_available(struct tp_bpf *b, const char *sec, char *reason, size_t len)
+{
+	char name[256];
+	const char *rest;
+
+	if (section_has_prefix(sec, "tp/", &rest) || section_has_prefix(sec, "tracepoint/", &rest)) {
+		if (!b->tracing_root) {
+			snprintf(reason, len, "%s", b->tracefs_error);
+			return false;
+		}
+		snprintf(name, sizeof(name), "%s/events/%s", b->tracing_root, rest);
+		if (!path_exists(name)) {
+			snprintf(reason, len, "tracepoint %s does not exist on this kernel", rest);
+			return false;
+		}
+		return true;
+	}
+	if (section_has_prefix(sec, "raw_tp/", &rest) ||
+	    section_has_prefix(sec, "raw_tracepoint/", &rest) ||
+	    section_has_prefix(sec, "tp_btf/", &rest)) {
+		snprintf(name, sizeof(name), "btf_trace_%s", rest);
+		if (b->vmlinux && btf__find_by_name_kind(b->vmlinux, name, BTF_KIND_TYPEDEF) < 0) {
+			snprintf(reason, len, "raw tracepoint %s does not exist on this kernel", rest);
+			return false;
+		}
+		return true;
+	}
+	if (section_has_prefix(sec, "kprobe/", &rest) || section_has_prefix(sec, "kretprobe/", &rest)) {
+		if (!path_exists("/sys/bus/event_source/devices/kprobe/type")) {
+			snprintf(reason, len, "this kernel is built without kprobes");
+			return false;
+		}
+		if (b->vmlinux && btf__find_by_name_kind(b->vmlinux, rest, BTF_KIND_FUNC) < 0) {
+			snprintf(reason, len, "kernel function %s does not exist", rest);
+			return false;
+		}
+		return true;
+	}
+	if (section_has_prefix(sec, "fentry/", &rest) || section_has_prefix(sec, "fexit/", &rest)) {
+		if (b->vmlinux && btf__find_by_name_kind(b->vmlinux, rest, BTF_KIND_FUNC) < 0) {
+			snprintf(reason, len, "kernel function %s does not exist", rest);
+			return false;
+		}
+		return true;
+	}
+	if (section_has_prefix(sec, "lsm/", &rest)) {
+		snprintf(name, sizeof(name), "bpf_lsm_%s", rest);
+		if (b->vmlinux && btf__find_by_name_kind(b->vmlinux, name, BTF_KIND_FUNC) < 0) {
+			snprintf(reason, len, "LSM hook %s does not exist (no BPF LSM)", rest);
+			return false;
+		}
+		return true;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+
+int tp_bpf_set_rodata(struct bpf_object *obj, const char *name, const void *val, size_t size)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	struct bpf_map *map, *rodata = NULL;
+	size_t map_size;
+	void *data;
+	int id;
+
+	bpf_object__for_each_map(map, obj) {
+		const char *mname = bpf_map__name(map);
+		size_t n = strlen(mname);
+
+		if (bpf_map__is_internal(map) && n >= 7 && !strcmp(mname + n - 7, ".rodata")) {
+			rodata = map;
+			break;
+		}
+	}
+	if (!btf || !rodata)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (id < 0)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, id);
+	/* Writable until load: the skeleton writes the same memory. */
+	data = (void *)bpf_map__initial_value(rodata, &map_size);
+	if (!data)
+		return -ENOENT;
+	vs = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *var = btf__type_by_id(btf, vs->type);
+
+		if (strcmp(btf__name_by_offset(btf, var->name_off), name))
+			continue;
+		if (vs->size != size || vs->offset + size > map_size)
+			return -EINVAL;
+		memcpy((char *)data + vs->offset, val, size);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int set_common_rodata(struct bpf_object *obj, const struct tp_bpf_opts *opts)
+{
+	int r;
+
+	r = tp_bpf_set_rodata(obj, "tp_self_pid", &opts->self_pid, sizeof(opts->self_pid));
+	if (r == 0)
+		r = tp_bpf_set_rodata(obj, "tp_wakeup_bytes", &opts->wakeup_bytes,
+				      sizeof(opts->wakeup_bytes));
+	return r;
+}
+
+static int reuse_shared_maps(struct tp_bpf *b, struct bpf_object *obj)
+{
+	struct bpf_map *m;
+	int r;
+
+	m = bpf_object__find_map_by_name(obj, "tp_events");
+	if (m && (r = bpf_map__reuse_fd(m, b->ring_fd)) < 0)
+		return r;
+	m = bpf_object__find_map_by_name(obj, "tp_drops");
+	if (m && (r = bpf_map__reuse_fd(m, b->drops_fd)) < 0)
+		return r;
+	return 0;
+}
+
+static struct tp_prog_info *prog_info(struct tp_bpf *b, const char *family, const char *name)
+{
+	for (unsigned i = 0; i < b->nprogs; i++)
+		if (!strcmp(b->progs[i].family, family) && !strcmp(b->progs[i].name, name))
+			return &b->progs[i];
+	if (b->nprogs == MAX_PROGS)
+		return NULL;
+	struct tp_prog_info *p = &b->progs[b->nprogs++];
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->family, sizeof(p->family), "%s", family);
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	return p;
+}
+
+static void skip_prog(struct tp_prog_info *p, const char *reason)
+{
+	if (!p || p->status == TP_PROG_SKIPPED)
+		return;
+	p->status = TP_PROG_SKIPPED;
+	snprintf(p->reason, sizeof(p->reason), "%s", reason);
+	tp_warn("skipping %s program %s (%s): %s", p->family, p->name, p->section, reason);
+}
+
+/* Open, configure, load one family; on a program the kernel refuses, switch
+ * it off and start over. Returns 0 when loaded (maybe with fewer programs). */
+static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
+		       const struct tp_bpf_opts *opts, struct family_state *st)
+{
+	struct bpf_program *prog;
+	char reason[160];
+	int r = 0;
+
+	for (int attempt = 0; attempt < MAX_PROGS; attempt++) {
+		unsigned enabled = 0;
+
+		st->skel = fam->open(&st->obj);
+		if (!st->skel) {
+			r = -errno;
+			tp_warn("probe family %s: cannot open BPF object: %s", fam->name, strerror(-r));
+			return r;
+		}
+		st->fam = fam;
+		if ((r = set_common_rodata(st->obj, opts)) < 0 || (r = reuse_shared_maps(b, st->obj)) < 0) {
+			tp_warn("probe family %s: cannot configure: %s", fam->name, strerror(-r));
+			goto fail;
+		}
+		bpf_object__for_each_program(prog, st->obj) {
+			const char *sec = bpf_program__section_name(prog);
+			struct tp_prog_info *p = prog_info(b, fam->name, bpf_program__name(prog));
+
+			if (p && !p->section[0])
+				snprintf(p->section, sizeof(p->section), "%s", sec);
+			if (p && p->status != TP_PROG_PENDING) {
+				bpf_program__set_autoload(prog, false);
+				continue;
+			}
+			if (!hook_available(b, sec, reason, sizeof(reason))) {
+				skip_prog(p, reason);
+				bpf_program__set_autoload(prog, false);
+				continue;
+			}
+			enabled++;
+		}
+		if (opts->configure && (r = opts->configure(st->obj, fam->name, opts->configure_ctx)) < 0) {
+			tp_warn("probe family %s: configuration failed: %s", fam->name, strerror(-r));
+			goto fail;
+		}
+		/* configure may have switched programs off. */
+		enabled = 0;
+		bpf_object__for_each_program(prog, st->obj) {
+			struct tp_prog_info *p = prog_info(b, fam->name, bpf_program__name(prog));
+
+			if (bpf_program__autoload(prog))
+				enabled++;
+			else if (p && p->status == TP_PROG_PENDING)
+				p->status = TP_PROG_DISABLED;
+		}
+		if (!enabled) {
+			fam->destroy(st->skel);
+			st->skel = NULL;
+			return -ENOENT;
+		}
+		failed_prog[0] = '\0';
+		r = bpf_object__load(st->obj);
+		if (r == 0)
+			return 0;
+		if (!failed_prog[0]) {
+			tp_warn("probe family %s: load failed: %s", fam->name, strerror(-r));
+			goto fail;
+		}
+		snprintf(reason, sizeof(reason), "the kernel refused to load it (%s)", strerror(-r));
+		skip_prog(prog_info(b, fam->name, failed_prog), reason);
+		fam->destroy(st->skel);
+		st->skel = NULL;
+	}
+	r = -ELOOP;
+fail:
+	fam->destroy(st->skel);
+	st->skel = NULL;
+	for (unsigned i = 0; i < b->nprogs; i++)
+		if (!strcmp(b->progs[i].family, fam->name) && b->progs[i].status == TP_PROG_PENDING)
+			skip_prog(&b->progs[i], "its probe family could not be loaded");
+	return r;
+}
+
+static uint64_t round_up_pow2(uint64_t v)
+{
+	uint64_t p = 4096;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, size_t errlen)
+{
+	struct tp_bpf *b;
+	int r;
+
+	*out = NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->ring_fd = b->drops_fd = -1;
+	libbpf_set_print(libbpf_print);
+	b->vmlinux = btf__load_vmlinux_btf();
+	if (!b->vmlinux)
+		b->vmlinux = NULL; /* hook checks then defer to the kernel */
+	ensure_tracefs(b);
+
+	b->ring_bytes = round_up_pow2(opts->ring_bytes ? opts->ring_bytes : 8u << 20);
+	b->ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "tp_events", 0, 0, (uint32_t)b->ring_bytes, NULL);
+	if (b->ring_fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create the %llu-byte BPF ring buffer: %s",
+			 (unsigned long long)b->ring_bytes, strerror(-r));
+		goto fail;
+	}
+	b->drops_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "tp_drops", sizeof(uint32_t),
+				     sizeof(uint64_t), TP_DROP_SLOTS, NULL);
+	if (b->drops_fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create the drop counter map: %s", strerror(-r));
+		goto fail;
+	}
+
+	for (unsigned i = 0; i < tp_bpf_nfamilies; i++) {
+		const struct tp_bpf_family *fam = &tp_bpf_families[i];
+		struct family_state st = { 0 };
+
+		if (!(opts->categories & (1u << fam->category))) {
+			tp_debug("probe family %s disabled by configuration", fam->name);
+			continue;
+		}
+		if (load_family(b, fam, opts, &st) < 0)
+			continue;
+		b->families[b->nfamilies++] = st;
+	}
+
+	for (unsigned i = 0; i < b->nfamilies; i++) {
+		struct family_state *st = &b->families[i];
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, st->obj) {
+			struct tp_prog_info *p = prog_info(b, st->fam->name, bpf_program__name(prog));
+			struct bpf_link *link;
+			char reason[160];
+
+			if (!bpf_program__autoload(prog) || !p || p->status != TP_PROG_PENDING)
+				continue;
+			link = bpf_program__attach(prog);
+			if (!link) {
+				snprintf(reason, sizeof(reason), "attach failed: %s", strerror(errno));
+				skip_prog(p, reason);
+				continue;
+			}
+			if (b->nlinks == MAX_PROGS) {
+				bpf_link__destroy(link);
+				skip_prog(p, "too many programs");
+				continue;
+			}
+			b->links[b->nlinks++] = link;
+			p->status = TP_PROG_ATTACHED;
+		}
+	}
+	if (b->nlinks == 0) {
+		snprintf(err, errlen,
+			 "no eBPF program could be attached on this kernel (see the warnings above); "
+			 "nothing would be observed");
+		r = -ENOENT;
+		goto fail;
+	}
+	*out = b;
+	return 0;
+fail:
+	tp_bpf_close(b);
+	return r;
+}
+
+void tp_bpf_close(struct tp_bpf *b)
+{
+	if (!b)
+		return;
+	/* Detach everything before the objects go: nothing stays half attached. */
+	for (unsigned i = b->nlinks; i > 0; i--)
+		bpf_link__destroy(b->links[i - 1]);
+	for (unsigned i = b->nfamilies; i > 0; i--)
+		b->families[i - 1].fam->destroy(b->families[i - 1].skel);
+	if (b->drops_fd >= 0)
+		close(b->drops_fd);
+	if (b->ring_fd >= 0)
+		close(b->ring_fd);
+	btf__free(b->vmlinux);
+	free(b);
+}
+
+int tp_bpf_ring_fd(const struct tp_bpf *b)
+{
+	return b->ring_fd;
+}
+
+uint64_t tp_bpf_ring_bytes(const struct tp_bpf *b)
+{
+	return b->ring_bytes;
+}
+
+int tp_bpf_read_drops(const struct tp_bpf *b, uint64_t *drops)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < TP_DROP_SLOTS; k++) {
+		drops[k] = 0;
+		if (bpf_map_lookup_elem(b->drops_fd, &k, vals) < 0)
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			drops[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+const struct tp_prog_info *tp_bpf_programs(const struct tp_bpf *b, size_t *n)
+{
+	*n = b->nprogs;
+	return b->progs;
+}
+
+size_t tp_bpf_attached_count(const struct tp_bpf *b)
+{
+	return b->nlinks;
+}
+
+const struct tp_bpf_family_info *tp_bpf_family_at(size_t i)
+{
+	static struct tp_bpf_family_info info;
+
+	if (i >= tp_bpf_nfamilies)
+		return NULL;
+	info.name = tp_bpf_families[i].name;
+	info.category = tp_bpf_families[i].category;
+	return &info;
+}

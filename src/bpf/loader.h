@@ -1,0 +1,82 @@
+/*
+ * loader.h - load and attach the BPF probe families.
+ *
+ * The sequence for each family is: open its skeleton, set its settings
+ * (rodata), hand it the shared ring buffer and drop counters, switch off
+ * programs whose hook this kernel lacks (one warning each), load, attach.
+ * A program the kernel refuses at load (EPERM for fentry/LSM on locked-down
+ * kernels, a verifier rejection) is switched off and the family loaded
+ * again without it: the agent runs with what the kernel allows and says
+ * what it skipped. Only when nothing at all can be attached is it an error.
+ *
+ * Before anything, tp_bpf_preflight checks privileges, BTF and ring buffer
+ * support, so a user gets one sentence about what is missing instead of a
+ * libbpf trace.
+ */
+#ifndef TAPIO_BPF_LOADER_H
+#define TAPIO_BPF_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "events.h"
+
+struct bpf_object;
+struct tp_bpf;
+
+struct tp_bpf_opts {
+	uint32_t categories;   /* bit (1 << TP_CAT_x) for each category to load */
+	uint64_t ring_bytes;   /* ring buffer size; rounded up to a power of two */
+	uint64_t wakeup_bytes; /* unread bytes that make the kernel wake the reader */
+	uint32_t self_pid;     /* never traced */
+	/* Optional: called for each family after open, before load, to set its
+	 * own settings (tp_bpf_set_rodata) or switch programs off. */
+	int (*configure)(struct bpf_object *obj, const char *family, void *ctx);
+	void *configure_ctx;
+};
+
+enum tp_prog_status {
+	TP_PROG_PENDING,  /* not attached (yet) */
+	TP_PROG_ATTACHED,
+	TP_PROG_SKIPPED,  /* hook missing, refused at load or attach */
+	TP_PROG_DISABLED, /* switched off by configuration */
+};
+
+struct tp_prog_info {
+	char family[32];
+	char name[64];
+	char section[128];
+	enum tp_prog_status status;
+	char reason[160];
+};
+
+/* Checks that need no BPF object: privileges, BTF, ring buffer support.
+ * Returns 0, or a negative errno with a sentence for the user in err. */
+int tp_bpf_preflight(char *err, size_t errlen);
+
+int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, size_t errlen);
+void tp_bpf_close(struct tp_bpf *b);
+
+int tp_bpf_ring_fd(const struct tp_bpf *b);
+uint64_t tp_bpf_ring_bytes(const struct tp_bpf *b);
+
+/* Sum the kernel's per-CPU drop counters into drops[TP_DROP_SLOTS]. */
+int tp_bpf_read_drops(const struct tp_bpf *b, uint64_t *drops);
+
+/* The programs of every family that was opened, with their status. */
+const struct tp_prog_info *tp_bpf_programs(const struct tp_bpf *b, size_t *n);
+size_t tp_bpf_attached_count(const struct tp_bpf *b);
+
+/* Set a `const volatile` global of obj by name before load. Returns 0,
+ * -ENOENT if obj has no such variable, -EINVAL on a size mismatch. */
+int tp_bpf_set_rodata(struct bpf_object *obj, const char *name, const void *val, size_t size);
+
+/* The families compiled in: name and category. */
+struct tp_bpf_family_info {
+	const char *name;
+	unsigned category;
+};
+const struct tp_bpf_family_info *tp_bpf_family_at(size_t i);
+
+#endif

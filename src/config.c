@@ -1,0 +1,24 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "events.h"
+#include "util/time.h"
+
+void tp_config_defaults(struct tp_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->preset = "default";
+	cfg->output = TP_FMT_TEXT;
+	cfg->buffer_size = 1000;
+	cfg->flush_interval_ns = 1 * TP_NSEC_PER_SEC;
+	cfg->correlation = "semantic";
+	cfg->raw_dir = "/var/lib/tapio/raw";
+	cfg->metrics_addr = "127.0.0.1:9464";
+	cfg->categories = ((1u << TP_CAT_MAX) - 1) & ~1u;
+	cfg->ring_bytes = 8u << 20;
+	cfg->drain_interval_ns = 10 * TP_NSEC_PER_MSEC;
+	cfg->drain_batch = 4096;
+	cfg->log_level = TP_LOG_INFO;
+	cfg->stats_interval_ns = 60 * TP_NSEC_PER_SEC;
+}

@@ -1,0 +1,52 @@
+/*
+ * config.h - every setting of the agent, with its default.
+ *
+ * Precedence: defaults < preset < config file < environment < flags.
+ * tp_config_defaults gives the built-in default; the CLI and environment
+ * layers live in cli.c.
+ */
+#ifndef TAPIO_CONFIG_H
+#define TAPIO_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "format.h"
+#include "log.h"
+
+#define TP_MAX_RULE_PATHS 32
+
+struct tp_config {
+	/* Where more configuration comes from. */
+	const char *config_file;
+	const char *preset;
+	const char *rule_paths[TP_MAX_RULE_PATHS];
+	unsigned nrule_paths;
+
+	/* Outputs. */
+	enum tp_output_format output;
+	bool all_events;         /* every decoded event to the outputs, unsampled */
+	const char *server;      /* HOST:PORT of a Tapio server (gRPC) */
+	const char *otlp;        /* HOST:PORT of an OTLP logs receiver */
+	uint64_t buffer_size;    /* events per delivery batch */
+	uint64_t flush_interval_ns;
+	const char *correlation; /* correlation mode sent to the server */
+	const char *raw_dir;     /* raw event storage; "off" disables */
+	const char *metrics_addr;
+
+	/* Kernel side. */
+	uint32_t categories;     /* bit (1 << TP_CAT_x) per enabled category */
+	uint64_t ring_bytes;
+	uint64_t drain_interval_ns; /* how often the reader drains the ring */
+	uint32_t drain_batch;    /* records per drain before signals and timers run */
+
+	/* Run control. */
+	uint64_t duration_ns;    /* 0: until stopped */
+	enum tp_log_level log_level;
+	bool validate;           /* load config and rules, run rule tests, exit */
+	uint64_t stats_interval_ns; /* periodic stats log line; 0 disables */
+};
+
+void tp_config_defaults(struct tp_config *cfg);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * types.h - descriptor tables of every probe family (one file each under
+ * src/events/) and shared symbol tables.
+ */
+#ifndef TAPIO_EVENTS_TYPES_H
+#define TAPIO_EVENTS_TYPES_H
+
+#include <stddef.h>
+
+#include "event.h"
+
+#define TP_FIELD(st, fname, member, fkind)                                                   \
+	{ .name = fname, .kind = fkind, .offset = offsetof(st, member),                      \
+	  .size = sizeof(((st *)0)->member) }
+#define TP_FIELD_SYMS(st, fname, member, fkind, table, isflags)                             \
+	{ .name = fname, .kind = fkind, .offset = offsetof(st, member),                      \
+	  .size = sizeof(((st *)0)->member), .syms = table, .flags = isflags }
+#define TP_FIELD_ARGV(st, fname, member, lenmember)                                          \
+	{ .name = fname, .kind = TP_FK_ARGV, .offset = offsetof(st, member),                 \
+	  .size = sizeof(((st *)0)->member), .aux = offsetof(st, lenmember) }
+#define TP_FIELD_BIT(st, fname, member, mask)                                                \
+	{ .name = fname, .kind = TP_FK_BOOL, .offset = offsetof(st, member),                 \
+	  .size = sizeof(((st *)0)->member), .aux = mask }
+#define TP_FIELD_ADDR(st, fname, member, familymember)                                       \
+	{ .name = fname, .kind = TP_FK_IPADDR, .offset = offsetof(st, member),               \
+	  .size = sizeof(((st *)0)->member), .aux = offsetof(st, familymember) }
+#define TP_FIELDS(arr) .fields = arr, .nfields = sizeof(arr) / sizeof(arr[0])
+
+/* Each table ends with an entry whose name is NULL. */
+extern const struct tp_event_type tp_process_event_types[];
+
+/* Signal numbers to names ("SIGKILL"). */
+extern const struct tp_sym tp_signal_syms[];
+
+#endif

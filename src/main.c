@@ -1,0 +1,119 @@
+/*
+ * main.c - tapio-collector: parse the command line, open the live source,
+ * build the pipeline, run until stopped.
+ *
+ * Only main prints to the user and exits; everything below returns errors.
+ * Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "bpf/source_bpf.h"
+#include "cli.h"
+#include "config.h"
+#include "log.h"
+#include "output/stdout.h"
+#include "pipeline.h"
+#include "version.h"
+
+#define EXIT_USAGE 2
+
+static int fail(int code, const char *msg)
+{
+	fprintf(stderr, "tapio-collector: %s\n", msg);
+	return code;
+}
+
+/* Options that parse but whose subsystem this build does not have yet. */
+static int check_unbuilt(const struct tp_config *cfg, char *err, size_t len)
+{
+	const char *what = NULL;
+
+	if (cfg->config_file)
+		what = "--config (config files)";
+	else if (cfg->nrule_paths)
+		what = "--rules (the Lua rule engine)";
+	else if (cfg->validate)
+		what = "--validate (the Lua rule engine)";
+	else if (cfg->server)
+		what = "--server (gRPC streaming)";
+	else if (cfg->otlp)
+		what = "--otlp (OTLP export)";
+	else if (strcmp(cfg->preset, "default"))
+		what = "--preset other than default";
+	if (!what)
+		return 0;
+	snprintf(err, len, "%s is not available in this build yet", what);
+	return -ENOTSUP;
+}
+
+static uint32_t category_list(const struct tp_config *cfg, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned c = 1; c < TP_CAT_MAX; c++)
+		if (cfg->categories & (1u << c))
+			used += snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+					 used ? "," : "", tp_category_name(c));
+	return cfg->categories;
+}
+
+int main(int argc, char **argv)
+{
+	struct tp_bpf_opts bopts = { 0 };
+	struct tp_source *src = NULL;
+	struct tp_pipeline pipe;
+	struct tp_config cfg;
+	char err[512], cats[128];
+	int r;
+
+	tp_config_defaults(&cfg);
+	if (tp_cli_apply_env(&cfg, err, sizeof(err)) < 0)
+		return fail(EXIT_USAGE, err);
+	r = tp_cli_parse(argc, argv, &cfg, stdout, err, sizeof(err));
+	if (r == TP_CLI_EXIT_OK)
+		return 0;
+	if (r < 0)
+		return fail(EXIT_USAGE, err);
+	tp_log_set_level(cfg.log_level);
+	if (check_unbuilt(&cfg, err, sizeof(err)) < 0)
+		return fail(EXIT_USAGE, err);
+
+	tp_agent_install_signals();
+
+	bopts.categories = cfg.categories;
+	bopts.ring_bytes = cfg.ring_bytes;
+	bopts.wakeup_bytes = cfg.ring_bytes / 4;
+	bopts.self_pid = (uint32_t)getpid();
+	r = tp_source_bpf_open(&src, &bopts, err, sizeof(err));
+	if (r < 0)
+		return fail(EXIT_FAILURE, err);
+
+	tp_pipeline_init(&pipe);
+	if (cfg.output != TP_FMT_NONE) {
+		struct tp_output *o = tp_output_stdout_new(STDOUT_FILENO, cfg.output,
+							   tp_output_want_color(STDOUT_FILENO));
+
+		if (!o || tp_pipeline_add_output(&pipe, o) < 0) {
+			tp_source_close(src);
+			return fail(EXIT_FAILURE, "out of memory");
+		}
+	}
+
+	category_list(&cfg, cats, sizeof(cats));
+	tp_info("tapio-collector %s ready: %zu programs attached (categories: %s), output %s",
+		TAPIO_VERSION, tp_bpf_attached_count(tp_source_bpf_loader(src)), cats,
+		cfg.output == TP_FMT_JSON ? "json" : cfg.output == TP_FMT_TEXT ? "text" : "none");
+
+	r = tp_agent_run(src, &pipe, &cfg, tp_source_bpf_loader(src), NULL);
+
+	tp_agent_log_stats("exit");
+	tp_pipeline_close(&pipe);
+	tp_source_close(src);
+	return r < 0 ? EXIT_FAILURE : 0;
+}

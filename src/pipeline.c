@@ -1,0 +1,111 @@
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static char type_labels[TP_CAT_MAX][64][48];
+
+void tp_pipeline_init(struct tp_pipeline *p)
+{
+	const struct tp_event_type *t;
+
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; (t = tp_event_type_at(i)); i++) {
+		unsigned cat = TP_TYPE_CATEGORY(t->id), sub = t->id & 0xff;
+		struct tp_metric *m = &p->m_events_by_type[cat][sub];
+
+		snprintf(type_labels[cat][sub], sizeof(type_labels[cat][sub]), "type=\"%s\"", t->name);
+		*m = (struct tp_metric)TP_COUNTER_INIT("tapio_events_total",
+						       "Decoded events, by type.");
+		m->labels = type_labels[cat][sub];
+		tp_metric_register(m);
+	}
+	p->m_emitted = (struct tp_metric)TP_COUNTER_INIT(
+		"tapio_events_emitted_total", "Events and alerts handed to the outputs.");
+	p->m_output_errors = (struct tp_metric)TP_COUNTER_INIT(
+		"tapio_output_errors_total", "Events an output could not take.");
+	tp_metric_register(&p->m_emitted);
+	tp_metric_register(&p->m_output_errors);
+}
+
+int tp_pipeline_add_stage(struct tp_pipeline *p, struct tp_stage *st)
+{
+	if (p->nstages == TP_PIPELINE_MAX_STAGES)
+		return -ENOSPC;
+	p->stages[p->nstages++] = st;
+	return 0;
+}
+
+int tp_pipeline_add_output(struct tp_pipeline *p, struct tp_output *o)
+{
+	if (p->noutputs == TP_PIPELINE_MAX_OUTPUTS)
+		return -ENOSPC;
+	p->outputs[p->noutputs++] = o;
+	return 0;
+}
+
+void tp_pipeline_emit(struct tp_pipeline *p, const struct tp_event *ev,
+		      const struct tp_event_meta *meta)
+{
+	for (size_t i = 0; i < p->noutputs; i++) {
+		struct tp_output *o = p->outputs[i];
+
+		if (o->ops->emit(o, ev, meta) < 0)
+			tp_metric_add(&p->m_output_errors, 1);
+	}
+	p->events_out++;
+	tp_metric_add(&p->m_emitted, 1);
+}
+
+int tp_pipeline_event(void *pipeline, struct tp_event *ev)
+{
+	struct tp_pipeline *p = pipeline;
+	struct tp_event_meta meta = { .importance = -1.0 };
+	unsigned cat = TP_TYPE_CATEGORY(ev->type->id), sub = ev->type->id & 0xff;
+
+	p->events_in++;
+	tp_metric_add(&p->m_events_by_type[cat][sub], 1);
+	for (size_t i = 0; i < p->nstages; i++) {
+		struct tp_stage *st = p->stages[i];
+
+		if (st->ops->event(st, p, ev, &meta) == TP_STAGE_DROP)
+			return 0;
+	}
+	tp_pipeline_emit(p, ev, &meta);
+	return 0;
+}
+
+void tp_pipeline_tick(struct tp_pipeline *p, uint64_t now_ns)
+{
+	for (size_t i = 0; i < p->nstages; i++)
+		if (p->stages[i]->ops->tick)
+			p->stages[i]->ops->tick(p->stages[i], p, now_ns);
+	tp_pipeline_flush(p);
+}
+
+void tp_pipeline_flush(struct tp_pipeline *p)
+{
+	for (size_t i = 0; i < p->nstages; i++)
+		if (p->stages[i]->ops->flush)
+			p->stages[i]->ops->flush(p->stages[i]);
+	for (size_t i = 0; i < p->noutputs; i++)
+		if (p->outputs[i]->ops->flush)
+			p->outputs[i]->ops->flush(p->outputs[i]);
+}
+
+void tp_pipeline_close(struct tp_pipeline *p)
+{
+	tp_pipeline_flush(p);
+	for (size_t i = p->nstages; i > 0; i--)
+		p->stages[i - 1]->ops->close(p->stages[i - 1]);
+	for (size_t i = p->noutputs; i > 0; i--)
+		p->outputs[i - 1]->ops->close(p->outputs[i - 1]);
+	p->nstages = p->noutputs = 0;
+	for (unsigned c = 0; c < TP_CAT_MAX; c++)
+		for (unsigned s = 0; s < 64; s++)
+			if (p->m_events_by_type[c][s].name)
+				tp_metric_unregister(&p->m_events_by_type[c][s]);
+	tp_metric_unregister(&p->m_emitted);
+	tp_metric_unregister(&p->m_output_errors);
+}

@@ -1,0 +1,78 @@
+/*
+ * pipeline.h - what happens to each decoded event.
+ *
+ * Stages run in order (raw storage, enrichment, the Lua rules, sampling...);
+ * each may pass the event on, drop it from the semantic path, or emit
+ * alerts of its own through tp_pipeline_emit. Whatever passes every stage
+ * goes to all outputs. Every drop is counted with its reason.
+ *
+ * The pipeline runs on the reader's thread; it never blocks on the network.
+ */
+#ifndef TAPIO_PIPELINE_H
+#define TAPIO_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "event_meta.h"
+#include "metrics.h"
+#include "output.h"
+
+struct tp_pipeline;
+struct tp_stage;
+
+enum tp_stage_verdict {
+	TP_STAGE_PASS = 0, /* go on to the next stage */
+	TP_STAGE_DROP = 1, /* not for the outputs (the stage counted why) */
+};
+
+struct tp_stage_ops {
+	const char *name;
+	/* Returns enum tp_stage_verdict. meta is shared by the stages of one event. */
+	int (*event)(struct tp_stage *st, struct tp_pipeline *p, struct tp_event *ev,
+		     struct tp_event_meta *meta);
+	/* Optional: called after each drained batch with the monotonic time. */
+	void (*tick)(struct tp_stage *st, struct tp_pipeline *p, uint64_t now_ns);
+	/* Optional: push buffered work out (before exit, and at each tick). */
+	void (*flush)(struct tp_stage *st);
+	void (*close)(struct tp_stage *st);
+};
+
+struct tp_stage {
+	const struct tp_stage_ops *ops;
+};
+
+#define TP_PIPELINE_MAX_STAGES 16
+#define TP_PIPELINE_MAX_OUTPUTS 8
+
+struct tp_pipeline {
+	struct tp_stage *stages[TP_PIPELINE_MAX_STAGES];
+	size_t nstages;
+	struct tp_output *outputs[TP_PIPELINE_MAX_OUTPUTS];
+	size_t noutputs;
+	uint64_t events_in;
+	uint64_t events_out;
+	struct tp_metric m_events_by_type[TP_CAT_MAX][64];
+	struct tp_metric m_emitted;
+	struct tp_metric m_output_errors;
+};
+
+void tp_pipeline_init(struct tp_pipeline *p);
+/* The pipeline takes ownership of stages and outputs (closed by tp_pipeline_close). */
+int tp_pipeline_add_stage(struct tp_pipeline *p, struct tp_stage *st);
+int tp_pipeline_add_output(struct tp_pipeline *p, struct tp_output *o);
+
+/* The tp_event_fn for sources: run one event through the stages. */
+int tp_pipeline_event(void *pipeline, struct tp_event *ev);
+
+/* Send one event (or alert) to every output. */
+void tp_pipeline_emit(struct tp_pipeline *p, const struct tp_event *ev,
+		      const struct tp_event_meta *meta);
+
+/* After each drained batch: stage ticks and output flushes. */
+void tp_pipeline_tick(struct tp_pipeline *p, uint64_t now_ns);
+void tp_pipeline_flush(struct tp_pipeline *p);
+void tp_pipeline_close(struct tp_pipeline *p);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * buf.h - a growable byte buffer for building output lines.
+ *
+ * Appends never fail silently: on allocation failure the buffer is marked
+ * failed, later appends are ignored, and tp_buf_failed() reports it, so a
+ * caller checks once at the end instead of after every append.
+ */
+#ifndef TAPIO_UTIL_BUF_H
+#define TAPIO_UTIL_BUF_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tp_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool failed;
+};
+
+void tp_buf_init(struct tp_buf *b);
+void tp_buf_free(struct tp_buf *b);
+static inline void tp_buf_reset(struct tp_buf *b) { b->len = 0; b->failed = false; }
+static inline bool tp_buf_failed(const struct tp_buf *b) { return b->failed; }
+
+/* Make room for n more bytes; returns false (and marks the buffer) on failure. */
+bool tp_buf_reserve(struct tp_buf *b, size_t n);
+void tp_buf_append(struct tp_buf *b, const void *p, size_t n);
+void tp_buf_putc(struct tp_buf *b, char c);
+void tp_buf_puts(struct tp_buf *b, const char *s);
+void tp_buf_printf(struct tp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tp_buf_vprintf(struct tp_buf *b, const char *fmt, va_list ap);
+void tp_buf_u64(struct tp_buf *b, uint64_t v);
+void tp_buf_i64(struct tp_buf *b, int64_t v);
+
+/* Append s (n bytes, may hold any byte) as a JSON string with quotes.
+ * Invalid UTF-8 bytes are written as \u00XX so the output is always valid. */
+void tp_buf_json_str(struct tp_buf *b, const char *s, size_t n);
+
+/* Append s with control characters and invalid UTF-8 escaped (\n, \x1b...),
+ * for human-readable output that a hostile process name cannot garble. */
+void tp_buf_text_str(struct tp_buf *b, const char *s, size_t n);
+
+/* NUL-terminate without counting the terminator in len. */
+const char *tp_buf_cstr(struct tp_buf *b);
+
+#endif

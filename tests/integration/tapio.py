@@ -1,0 +1,159 @@
+"""Helpers for integration tests: start the real collector, read its JSON
+events and its log, and wait for conditions with a deadline.
+
+Tests run as root against the real kernel. Other processes run on the
+machine too, so every assertion filters by the PIDs the test spawned.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+BIN = os.environ.get("TAPIO_BIN", os.path.join(os.path.dirname(__file__), "../../build/tapio-collector"))
+BIN_ASAN = os.environ.get("TAPIO_BIN_ASAN", BIN + "-asan")
+SOURCE_DIR = os.environ.get("TAPIO_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def unique(prefix="tapio-test"):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+def require_root():
+    if os.geteuid() != 0:
+        print("SKIP: integration tests need root")
+        sys.exit(77)
+
+
+class Collector:
+    """A running tapio-collector with -o json; stdout lines are parsed as
+    they arrive, stderr lines are kept for log assertions."""
+
+    def __init__(self, *args, binary=None, env=None, output="json", ready=True, timeout=60):
+        self.binary = binary or BIN
+        cmd = [self.binary, "-o", output] + list(args)
+        e = dict(os.environ)
+        if env:
+            e.update(env)
+        self.events = []
+        self.lines = []
+        self.log = []
+        self.bad_lines = []
+        self._cv = threading.Condition()
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+        self._t_out = threading.Thread(target=self._read_stdout, daemon=True)
+        self._t_err = threading.Thread(target=self._read_stderr, daemon=True)
+        self._t_out.start()
+        self._t_err.start()
+        if ready:
+            self.wait_log("ready:", timeout=timeout)
+
+    def _read_stdout(self):
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self._cv:
+                self.lines.append(line)
+                try:
+                    self.events.append(json.loads(line))
+                except ValueError:
+                    self.bad_lines.append(line)
+                self._cv.notify_all()
+
+    def _read_stderr(self):
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            sys.stderr.write("  [collector] %s\n" % line)
+            with self._cv:
+                self.log.append(line)
+                self._cv.notify_all()
+
+    def wait_until(self, pred, timeout=20, what="condition"):
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while True:
+                r = pred()
+                if r:
+                    return r
+                if self.proc.poll() is not None and not self._t_out.is_alive():
+                    raise TestFailure("collector exited (rc=%s) while waiting for %s" % (self.proc.returncode, what))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TestFailure("timed out after %ss waiting for %s" % (timeout, what))
+                self._cv.wait(min(left, 0.5))
+
+    def wait_log(self, text, timeout=30):
+        return self.wait_until(lambda: next((l for l in self.log if text in l), None), timeout,
+                               "log line containing %r" % text)
+
+    def find(self, **match):
+        """Events whose fields equal every given value."""
+        with self._cv:
+            return [e for e in self.events if all(e.get(k) == v for k, v in match.items())]
+
+    def wait_event(self, timeout=20, **match):
+        return self.wait_until(lambda: next(iter(self.find(**match)), None), timeout,
+                               "event %r" % match)
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            raise TestFailure("collector did not stop within %ss of SIGTERM" % timeout)
+        self._t_out.join(10)
+        self._t_err.join(10)
+        check(not self.bad_lines, "stdout had non-JSON lines: %r" % self.bad_lines[:3])
+        return rc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class TempDir:
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="tapio-test-")
+        return self.path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def run_tests(tests):
+    """Run test functions in order; print a summary; exit non-zero on failure."""
+    failed = 0
+    for t in tests:
+        name = t.__name__
+        start = time.monotonic()
+        try:
+            t()
+            print("PASS %s (%.1fs)" % (name, time.monotonic() - start))
+        except Exception as e:  # report every failure, keep going
+            failed += 1
+            print("FAIL %s: %s: %s" % (name, type(e).__name__, e))
+    sys.stdout.flush()
+    sys.exit(1 if failed else 0)
