@@ -122,8 +122,6 @@ int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_c
 			reload_requested = 0;
 			if (hooks && hooks->reload)
 				hooks->reload(hooks->ctx);
-			else
-				tp_info("SIGHUP: nothing to reload");
 		}
 		if (stats_requested) {
 			stats_requested = 0;

@@ -12,12 +12,11 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "app.h"
 #include "bpf/source_bpf.h"
 #include "cli.h"
 #include "config.h"
 #include "log.h"
-#include "output/stdout.h"
-#include "pipeline.h"
 #include "version.h"
 
 #define EXIT_USAGE 2
@@ -66,9 +65,10 @@ static uint32_t category_list(const struct tp_config *cfg, char *buf, size_t len
 int main(int argc, char **argv)
 {
 	struct tp_bpf_opts bopts = { 0 };
+	struct tp_agent_hooks hooks;
 	struct tp_source *src = NULL;
-	struct tp_pipeline pipe;
 	struct tp_config cfg;
+	struct tp_app app;
 	char err[512], cats[128];
 	int r;
 
@@ -94,26 +94,22 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return fail(EXIT_FAILURE, err);
 
-	tp_pipeline_init(&pipe);
-	if (cfg.output != TP_FMT_NONE) {
-		struct tp_output *o = tp_output_stdout_new(STDOUT_FILENO, cfg.output,
-							   tp_output_want_color(STDOUT_FILENO));
-
-		if (!o || tp_pipeline_add_output(&pipe, o) < 0) {
-			tp_source_close(src);
-			return fail(EXIT_FAILURE, "out of memory");
-		}
+	r = tp_app_build(&app, &cfg, TP_APP_LIVE, err, sizeof(err));
+	if (r < 0) {
+		tp_source_close(src);
+		return fail(EXIT_FAILURE, err);
 	}
+	tp_app_hooks(&app, &hooks);
 
 	category_list(&cfg, cats, sizeof(cats));
 	tp_info("tapio-collector %s ready: %zu programs attached (categories: %s), output %s",
 		TAPIO_VERSION, tp_bpf_attached_count(tp_source_bpf_loader(src)), cats,
 		cfg.output == TP_FMT_JSON ? "json" : cfg.output == TP_FMT_TEXT ? "text" : "none");
 
-	r = tp_agent_run(src, &pipe, &cfg, tp_source_bpf_loader(src), NULL);
+	r = tp_agent_run(src, &app.pipe, &cfg, tp_source_bpf_loader(src), &hooks);
 
 	tp_agent_log_stats("exit");
-	tp_pipeline_close(&pipe);
+	tp_app_close(&app);
 	tp_source_close(src);
 	return r < 0 ? EXIT_FAILURE : 0;
 }

@@ -1,0 +1,69 @@
+#include "app.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "output/stdout.h"
+
+static int add_output(struct tp_app *app, struct tp_output *o, const char *what, char *err,
+		      size_t errlen)
+{
+	if (!o) {
+		snprintf(err, errlen, "cannot set up the %s output: out of memory", what);
+		return -ENOMEM;
+	}
+	if (tp_pipeline_add_output(&app->pipe, o) < 0) {
+		o->ops->close(o);
+		snprintf(err, errlen, "too many outputs");
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mode mode,
+		 char *err, size_t errlen)
+{
+	int r;
+
+	memset(app, 0, sizeof(*app));
+	app->cfg = cfg;
+	app->mode = mode;
+	tp_pipeline_init(&app->pipe);
+
+	/* Stages, in order. */
+
+	/* Outputs. */
+	if (cfg->output != TP_FMT_NONE) {
+		r = add_output(app,
+			       tp_output_stdout_new(STDOUT_FILENO, cfg->output,
+						    tp_output_want_color(STDOUT_FILENO)),
+			       "stdout", err, errlen);
+		if (r < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	tp_app_close(app);
+	return r;
+}
+
+static void app_reload(void *ctx)
+{
+	(void)ctx;
+	tp_info("SIGHUP: nothing to reload");
+}
+
+void tp_app_hooks(struct tp_app *app, struct tp_agent_hooks *hooks)
+{
+	memset(hooks, 0, sizeof(*hooks));
+	hooks->reload = app_reload;
+	hooks->ctx = app;
+}
+
+void tp_app_close(struct tp_app *app)
+{
+	tp_pipeline_close(&app->pipe);
+}

@@ -1,0 +1,40 @@
+/*
+ * app.h - assemble the agent from its configuration.
+ *
+ * The same assembly serves a live run and a replay of stored events: the
+ * pipeline's stages (raw storage, enrichment, rules, sampling) and outputs
+ * (stdout, gRPC, OTLP) are built here from struct tp_config, so a replay
+ * sees events exactly as a live run would. Each subsystem adds itself in
+ * tp_app_build and, when it holds state that a reload or a stats request
+ * touches, in tp_app_reload / tp_app_close.
+ */
+#ifndef TAPIO_APP_H
+#define TAPIO_APP_H
+
+#include <stddef.h>
+
+#include "agent.h"
+#include "config.h"
+#include "pipeline.h"
+
+enum tp_app_mode {
+	TP_APP_LIVE,   /* events from the kernel */
+	TP_APP_REPLAY, /* events from raw storage: no raw writing */
+};
+
+struct tp_app {
+	const struct tp_config *cfg;
+	enum tp_app_mode mode;
+	struct tp_pipeline pipe;
+};
+
+/* Build the pipeline. On failure err holds a sentence for the user. */
+int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mode mode,
+		 char *err, size_t errlen);
+
+/* Hooks for tp_agent_run: SIGHUP reload and the periodic tick. */
+void tp_app_hooks(struct tp_app *app, struct tp_agent_hooks *hooks);
+
+void tp_app_close(struct tp_app *app);
+
+#endif
