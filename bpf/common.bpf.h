@@ -35,6 +35,9 @@ struct {
 /* Set by the loader before load. */
 const volatile __u32 tp_self_pid = 0;      /* the agent's own tgid: never traced */
 const volatile __u64 tp_wakeup_bytes = 0;  /* 0: never wake, timer only */
+/* 1 + enum cgroup_subsys_id of the controller whose v1 hierarchy is tracked
+ * in tp_hdr.cgroup_v1_id; 0: none (pure cgroup v2 machines). */
+const volatile __u32 tp_cgroup_v1_subsys = 0;
 
 static __always_inline void tp_count_drop(__u32 category)
 {
@@ -68,6 +71,27 @@ static __always_inline int tp_current_is_self(void)
 	return (__u32)(bpf_get_current_pid_tgid() >> 32) == tp_self_pid;
 }
 
+/* The cgroup v2 id of any task (kernfs node id of its default cgroup). */
+static __always_inline __u64 tp_task_cgroup_id(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+}
+
+/* The id of the task's cgroup in the tracked v1 hierarchy, 0 when none. */
+static __always_inline __u64 tp_task_cgroup_v1_id(struct task_struct *task)
+{
+	struct cgroup_subsys_state *css = NULL;
+	struct css_set *cset;
+	__u32 ssid = tp_cgroup_v1_subsys - 1;
+
+	if (!tp_cgroup_v1_subsys || ssid >= bpf_core_field_size(struct css_set, subsys) / sizeof(css))
+		return 0;
+	cset = BPF_CORE_READ(task, cgroups);
+	if (!cset || bpf_core_read(&css, sizeof(css), &cset->subsys[ssid]) < 0 || !css)
+		return 0;
+	return BPF_CORE_READ(css, cgroup, kn, id);
+}
+
 /* Fill the header for an event about the current task. */
 static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size)
 {
@@ -77,6 +101,7 @@ static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size
 
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->cgroup_v1_id = tp_task_cgroup_v1_id(task);
 	h->type = type;
 	h->size = size;
 	h->pid = id >> 32;
@@ -88,18 +113,13 @@ static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-/* The cgroup v2 id of any task (kernfs node id of its default cgroup). */
-static __always_inline __u64 tp_task_cgroup_id(struct task_struct *task)
-{
-	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-}
-
 /* Fill the header for an event about another task (e.g. a fork child). */
 static __always_inline void tp_fill_hdr_task(struct tp_hdr *h, struct task_struct *task,
 					     __u32 type, __u32 size)
 {
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = tp_task_cgroup_id(task);
+	h->cgroup_v1_id = tp_task_cgroup_v1_id(task);
 	h->type = type;
 	h->size = size;
 	h->pid = BPF_CORE_READ(task, tgid);

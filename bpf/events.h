@@ -75,10 +75,20 @@ enum tp_event_type_id {
 	TP_EV_MEMORY_PAGE_FAULT = TP_TYPE(TP_CAT_MEMORY, 3),
 };
 
-/* Common header of every record (64 bytes). */
+/*
+ * Common header of every record (72 bytes).
+ *
+ * cgroup_id is the task's cgroup in the unified (v2) hierarchy. On v1-only
+ * and hybrid machines containers often show only in the v1 hierarchies, so
+ * cgroup_v1_id is the task's cgroup in one tracked v1 hierarchy (the one of
+ * controller tp_cgroup_v1_subsys, chosen by user space at load); 0 when no
+ * v1 hierarchy is tracked. Both are kernfs ids: the inode number of the
+ * cgroup's directory under that hierarchy's mount.
+ */
 struct tp_hdr {
-	__u64 ts_ns;     /* CLOCK_BOOTTIME; user space converts to wall clock */
-	__u64 cgroup_id; /* cgroup v2 id of the task */
+	__u64 ts_ns;        /* CLOCK_BOOTTIME; user space converts to wall clock */
+	__u64 cgroup_id;    /* cgroup v2 id of the task */
+	__u64 cgroup_v1_id; /* cgroup id in the tracked v1 hierarchy, 0: none */
 	__u32 type;      /* enum tp_event_type_id */
 	__u32 size;      /* total record size, header included */
 	__u32 pid;       /* thread group id */

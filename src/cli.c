@@ -174,6 +174,8 @@ int tp_cli_apply_env(struct tp_config *cfg, char *err, size_t errlen)
 		return r;
 	if ((v = getenv("TAPIO_CORRELATION_MODE")) && *v)
 		cfg->correlation = v;
+	if ((v = getenv("TAPIO_CGROUP_V1")) && *v)
+		cfg->cgroup_v1_controller = v;
 	return 0;
 }
 

@@ -19,6 +19,7 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->ring_bytes = 8u << 20;
 	cfg->drain_interval_ns = 10 * TP_NSEC_PER_MSEC;
 	cfg->drain_batch = 4096;
+	cfg->cgroup_v1_controller = "auto";
 	cfg->log_level = TP_LOG_INFO;
 	cfg->stats_interval_ns = 60 * TP_NSEC_PER_SEC;
 }

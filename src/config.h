@@ -39,6 +39,8 @@ struct tp_config {
 	uint64_t ring_bytes;
 	uint64_t drain_interval_ns; /* how often the reader drains the ring */
 	uint32_t drain_batch;    /* records per drain before signals and timers run */
+	const char *cgroup_v1_controller; /* v1 hierarchy reported as cgroup_v1_id: a
+					   * controller name, "auto" (default) or "none" */
 
 	/* Run control. */
 	uint64_t duration_ns;    /* 0: until stopped */

@@ -2,11 +2,11 @@
 
 #include <string.h>
 
-_Static_assert(sizeof(struct tp_hdr) == 64, "tp_hdr layout is shared with BPF");
-_Static_assert(sizeof(struct tp_exec_event) == 64 + 16 + TP_PATH_MAX + TP_ARGV_MAX,
+_Static_assert(sizeof(struct tp_hdr) == 72, "tp_hdr layout is shared with BPF");
+_Static_assert(sizeof(struct tp_exec_event) == 72 + 16 + TP_PATH_MAX + TP_ARGV_MAX,
 	       "tp_exec_event layout is shared with BPF");
-_Static_assert(sizeof(struct tp_fork_event) == 72, "tp_fork_event layout is shared with BPF");
-_Static_assert(sizeof(struct tp_exit_event) == 88, "tp_exit_event layout is shared with BPF");
+_Static_assert(sizeof(struct tp_fork_event) == 80, "tp_fork_event layout is shared with BPF");
+_Static_assert(sizeof(struct tp_exit_event) == 96, "tp_exit_event layout is shared with BPF");
 
 int tp_decode(const void *data, size_t len, int64_t ts_offset_ns, struct tp_event *ev)
 {

@@ -140,6 +140,10 @@ void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp
 	tp_buf_json_str(b, h->comm, strnlen(h->comm, sizeof(h->comm)));
 	tp_buf_puts(b, ",\"cgroup_id\":");
 	tp_buf_u64(b, h->cgroup_id);
+	if (h->cgroup_v1_id) {
+		tp_buf_puts(b, ",\"cgroup_v1_id\":");
+		tp_buf_u64(b, h->cgroup_v1_id);
+	}
 	tp_format_json_fields(b, ev);
 
 	if (meta) {

@@ -2,7 +2,8 @@
  * format.h - one event as a line of text or JSON.
  *
  * JSON: one object per line with type, ts (wall clock ns), cpu, pid, tid,
- * ppid, uid, gid, comm, cgroup_id, then the type's own fields under their Lua
+ * ppid, uid, gid, comm, cgroup_id (and cgroup_v1_id when a v1 hierarchy is
+ * tracked), then the type's own fields under their Lua
  * names; symbolic values add "<field>_str". Alerts add rule, severity,
  * importance, tags and output. Text: a time, the type and key=value pairs,
  * coloured by category and severity when color is set.

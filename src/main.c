@@ -16,6 +16,7 @@
 #include "bpf/source_bpf.h"
 #include "cli.h"
 #include "config.h"
+#include "enrich/cgroupfs.h"
 #include "log.h"
 #include "version.h"
 
@@ -65,6 +66,7 @@ static uint32_t category_list(const struct tp_config *cfg, char *buf, size_t len
 int main(int argc, char **argv)
 {
 	struct tp_bpf_opts bopts = { 0 };
+	struct tp_cgroupfs cgfs;
 	struct tp_agent_hooks hooks;
 	struct tp_source *src = NULL;
 	struct tp_config cfg;
@@ -90,6 +92,9 @@ int main(int argc, char **argv)
 	bopts.ring_bytes = cfg.ring_bytes;
 	bopts.wakeup_bytes = cfg.ring_bytes / 4;
 	bopts.self_pid = (uint32_t)getpid();
+	if (tp_cgroupfs_open(&cgfs, cfg.cgroup_v1_controller, err, sizeof(err)) < 0)
+		return fail(EXIT_FAILURE, err);
+	bopts.cgroup_v1_subsys = cgfs.v1_subsys;
 	r = tp_source_bpf_open(&src, &bopts, err, sizeof(err));
 	if (r < 0)
 		return fail(EXIT_FAILURE, err);

@@ -30,6 +30,8 @@ struct tp_bpf_opts {
 	uint64_t ring_bytes;   /* ring buffer size; rounded up to a power of two */
 	uint64_t wakeup_bytes; /* unread bytes that make the kernel wake the reader */
 	uint32_t self_pid;     /* never traced */
+	uint32_t cgroup_v1_subsys; /* 1 + cgroup subsystem id whose v1 hierarchy
+				    * tp_hdr.cgroup_v1_id reports; 0: none */
 	/* Optional: called for each family after open, before load, to set its
 	 * own settings (tp_bpf_set_rodata) or switch programs off. */
 	int (*configure)(struct bpf_object *obj, const char *family, void *ctx);
