@@ -1,0 +1,435 @@
+#include "storage/raw_writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "storage/raw_format.h"
+#include "storage/raw_reader.h"
+
+#define BATCH_BYTES (1024 * 1024)
+/* Retention looks at the directory after each rotation and at least this often. */
+#define RETENTION_PERIOD_NS (10ull * 1000000000ull)
+
+struct tp_raw_writer {
+	struct tp_raw_writer_opts o;
+	char dir[PATH_MAX];
+	int dfd;
+	int lock_fd;
+	/* The current segment; fd < 0 when none is open (one is created when
+	 * the next batch is written). */
+	int fd;
+	uint64_t seq; /* of the current segment */
+	uint64_t next_seq;
+	uint64_t seg_size; /* bytes in the current segment file */
+	uint64_t seg_records;
+	uint64_t seg_created_ns;
+	bool dirty;	/* written since the last sync */
+	bool dir_dirty; /* a segment was created since the last sync */
+	uint64_t last_retention_ns;
+	uint8_t *batch;
+	size_t batch_len;
+	size_t batch_records;
+	struct tp_raw_writer_stats st;
+};
+
+/* mkdir -p: parents 0755, the directory itself 0700. */
+static int make_dirs(const char *path)
+{
+	char tmp[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int take_lock(struct tp_raw_writer *w, char *err, size_t errlen)
+{
+	char pid[32] = "";
+	int n;
+
+	w->lock_fd =
+	    openat(w->dfd, TP_RAW_LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (w->lock_fd < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot create the lock file in raw dir %s: %s", w->dir,
+			 strerror(e));
+		return -e;
+	}
+	if (flock(w->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		if (e == EWOULDBLOCK) {
+			n = (int)pread(w->lock_fd, pid, sizeof(pid) - 1, 0);
+			pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+			snprintf(
+			    err, errlen,
+			    "raw dir %s is in use by another tapio-collector%s%s%s: give this one "
+			    "its own --raw-dir, or --raw-dir off",
+			    w->dir, *pid ? " (pid " : "", pid, *pid ? ")" : "");
+			return -EBUSY;
+		}
+		snprintf(err, errlen, "cannot lock raw dir %s: %s", w->dir, strerror(e));
+		return -e;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(w->lock_fd, 0) < 0 || pwrite(w->lock_fd, pid, (size_t)n, 0) != n)
+		tp_debug("cannot write our pid into %s/%s", w->dir, TP_RAW_LOCK_NAME);
+	return 0;
+}
+
+static void apply_retention(struct tp_raw_writer *w, uint64_t now)
+{
+	struct tp_raw_seg_info *segs;
+	uint64_t total = 0;
+	size_t n;
+	int r;
+
+	w->last_retention_ns = now;
+	r = tp_raw_list(w->dir, &segs, &n);
+	if (r < 0) {
+		tp_warn("raw storage: cannot list %s for retention: %s", w->dir, strerror(-r));
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		total += w->fd >= 0 && segs[i].seq == w->seq ? w->seg_size : segs[i].size;
+	/* Oldest first; the segment being written is never deleted. */
+	for (size_t i = 0; i < n; i++) {
+		bool too_old = w->o.retention_ns && segs[i].mtime_ns + w->o.retention_ns < now;
+		bool too_much = w->o.retention_bytes && total > w->o.retention_bytes;
+
+		if (w->fd >= 0 && segs[i].seq == w->seq)
+			continue;
+		if (!too_old && !too_much)
+			continue;
+		if (unlinkat(w->dfd, segs[i].name, 0) < 0) {
+			if (errno != ENOENT)
+				tp_warn("raw storage: cannot delete %s/%s: %s", w->dir,
+					segs[i].name, strerror(errno));
+			continue;
+		}
+		tp_debug("raw storage: deleted %s (%s)", segs[i].name, too_old ? "age" : "size");
+		total -= segs[i].size;
+		w->st.segments_deleted++;
+	}
+	w->st.bytes_on_disk = total;
+	free(segs);
+}
+
+int tp_raw_writer_open(struct tp_raw_writer **out, const struct tp_raw_writer_opts *opts,
+		       uint64_t now_wall_ns, char *err, size_t errlen)
+{
+	struct tp_raw_writer *w;
+	struct tp_raw_seg_info *segs;
+	struct stat st;
+	size_t n;
+	int r;
+
+	*out = NULL;
+	if (strlen(opts->dir) >= PATH_MAX) {
+		snprintf(err, errlen, "raw dir path too long");
+		return -ENAMETOOLONG;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->batch = malloc(BATCH_BYTES))) {
+		free(w);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	w->o = *opts;
+	strcpy(w->dir, opts->dir);
+	w->o.dir = w->dir;
+	/* Retention by size needs several segments to choose from. */
+	if (w->o.retention_bytes && w->o.segment_bytes > w->o.retention_bytes / 4)
+		w->o.segment_bytes = w->o.retention_bytes / 4;
+	if (w->o.segment_bytes < 64 * 1024)
+		w->o.segment_bytes = 64 * 1024;
+	w->fd = w->lock_fd = w->dfd = -1;
+
+	r = make_dirs(w->dir);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create raw dir %s: %s", w->dir, strerror(-r));
+		goto fail;
+	}
+	w->dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->dfd < 0 || fstat(w->dfd, &st) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot open raw dir %s: %s", w->dir, strerror(-r));
+		goto fail;
+	}
+	if (st.st_mode & 077)
+		tp_warn("raw dir %s is open to other users (mode %04o): stored events may hold "
+			"secrets (command lines, paths); chmod 0700 it",
+			w->dir, (unsigned)(st.st_mode & 07777));
+	r = take_lock(w, err, errlen);
+	if (r < 0)
+		goto fail;
+	r = tp_raw_list(w->dir, &segs, &n);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot list raw dir %s: %s", w->dir, strerror(-r));
+		goto fail;
+	}
+	/* Never append to an old segment: its tail may be torn. */
+	w->next_seq = n ? segs[n - 1].seq + 1 : 1;
+	free(segs);
+	apply_retention(w, now_wall_ns);
+	*out = w;
+	return 0;
+fail:
+	if (w->lock_fd >= 0)
+		close(w->lock_fd);
+	if (w->dfd >= 0)
+		close(w->dfd);
+	free(w->batch);
+	free(w);
+	return r;
+}
+
+static int create_segment(struct tp_raw_writer *w, uint64_t now)
+{
+	struct tp_raw_seg_hdr h;
+	char name[32];
+	int fd;
+
+	tp_raw_seg_name(name, sizeof(name), w->next_seq);
+	fd = openat(w->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		/* The directory went away under us: make it again. */
+		int d = -1;
+
+		if (make_dirs(w->dir) == 0 &&
+		    (d = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			close(w->dfd);
+			w->dfd = d;
+			tp_warn("raw storage: %s was removed; created it again", w->dir);
+		}
+		fd = openat(w->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			    0600);
+	}
+	if (fd < 0)
+		return -errno;
+	tp_raw_seg_hdr_init(&h, now, (uint32_t)getpid());
+	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+		int e = errno ? errno : ENOSPC;
+
+		close(fd);
+		unlinkat(w->dfd, name, 0);
+		return -e;
+	}
+	w->fd = fd;
+	w->seq = w->next_seq++;
+	w->seg_size = sizeof(h);
+	w->seg_records = 0;
+	w->seg_created_ns = now;
+	w->dirty = w->dir_dirty = true;
+	w->st.segments_created++;
+	w->st.bytes_written += sizeof(h);
+	w->st.bytes_on_disk += sizeof(h);
+	return 0;
+}
+
+/* Bytes of whole frames at the start of the batch within n bytes, and how
+ * many frames that is. */
+static size_t whole_frames(const uint8_t *b, size_t n, size_t *frames)
+{
+	size_t off = 0;
+
+	*frames = 0;
+	for (;;) {
+		struct tp_raw_frame_hdr f;
+
+		if (off + sizeof(f) > n)
+			break;
+		memcpy(&f, b + off, sizeof(f));
+		if (off + sizeof(f) + f.stored_len > n)
+			break;
+		off += sizeof(f) + f.stored_len;
+		(*frames)++;
+	}
+	return off;
+}
+
+static void drop_segment(struct tp_raw_writer *w)
+{
+	close(w->fd);
+	w->fd = -1;
+}
+
+int tp_raw_writer_flush(struct tp_raw_writer *w, uint64_t now)
+{
+	size_t done = 0, good, frames;
+	int e = 0, r;
+
+	if (!w->batch_len)
+		return 0;
+	if (w->fd < 0 && (r = create_segment(w, now)) < 0) {
+		e = -r;
+		goto out;
+	}
+	while (done < w->batch_len) {
+		ssize_t n = pwrite(w->fd, w->batch + done, w->batch_len - done,
+				   (off_t)(w->seg_size + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? errno : ENOSPC;
+			break;
+		}
+		done += (size_t)n;
+	}
+	good = whole_frames(w->batch, done, &frames);
+	if (good < done && ftruncate(w->fd, (off_t)(w->seg_size + good)) < 0) {
+		/* The half-written frame stays: readers stop there. */
+		tp_warn("raw storage: cannot cut %s back after a failed write (%s); starting a new "
+			"segment",
+			w->dir, strerror(errno));
+		drop_segment(w);
+	}
+	w->seg_size += good;
+	w->seg_records += frames;
+	w->st.records_written += frames;
+	w->st.bytes_written += good;
+	w->st.bytes_on_disk += good;
+	if (good)
+		w->dirty = true;
+	w->batch_records -= frames;
+out:
+	w->st.records_dropped += w->batch_records;
+	w->st.last_error = e;
+	w->batch_len = 0;
+	w->batch_records = 0;
+	return -e;
+}
+
+static void close_segment(struct tp_raw_writer *w)
+{
+	uint8_t end[sizeof(struct tp_raw_frame_hdr)];
+	int n;
+
+	if (w->fd < 0)
+		return;
+	n = tp_raw_frame_encode_end(end, w->seg_records);
+	if (pwrite(w->fd, end, (size_t)n, (off_t)w->seg_size) == n) {
+		w->seg_size += (uint64_t)n;
+		w->st.bytes_written += (uint64_t)n;
+		w->st.bytes_on_disk += (uint64_t)n;
+	}
+	if (fdatasync(w->fd) < 0)
+		tp_debug("raw storage: fdatasync: %s", strerror(errno));
+	drop_segment(w);
+	w->dirty = false;
+}
+
+int tp_raw_writer_append(struct tp_raw_writer *w, uint64_t ts_wall_ns, const void *rec, size_t len,
+			 uint64_t now)
+{
+	int flen;
+
+	if (len == 0 || len > TP_RECORD_MAX)
+		return -EINVAL;
+	if (w->batch_len + TP_RAW_FRAME_MAX > BATCH_BYTES)
+		tp_raw_writer_flush(w, now);
+	flen = tp_raw_frame_encode(w->batch + w->batch_len, ts_wall_ns, rec, len);
+	if (flen < 0)
+		return flen;
+	/* Rotate by size: the frame just encoded opens the next segment. */
+	if (w->fd >= 0 || w->batch_len) {
+		uint64_t base = w->fd >= 0 ? w->seg_size : sizeof(struct tp_raw_seg_hdr);
+
+		if (base + w->batch_len + (size_t)flen > w->o.segment_bytes &&
+		    base + w->batch_len > sizeof(struct tp_raw_seg_hdr)) {
+			uint8_t frame[TP_RAW_FRAME_MAX];
+
+			memcpy(frame, w->batch + w->batch_len, (size_t)flen);
+			tp_raw_writer_flush(w, now);
+			close_segment(w);
+			apply_retention(w, now);
+			memcpy(w->batch, frame, (size_t)flen);
+		}
+	}
+	w->batch_len += (size_t)flen;
+	w->batch_records++;
+	return 0;
+}
+
+int tp_raw_writer_sync(struct tp_raw_writer *w)
+{
+	int r = 0;
+
+	if (w->fd >= 0 && w->dirty) {
+		if (fdatasync(w->fd) < 0)
+			r = -errno;
+		else
+			w->dirty = false;
+	}
+	if (w->dir_dirty && fsync(w->dfd) == 0)
+		w->dir_dirty = false;
+	return r;
+}
+
+void tp_raw_writer_maintain(struct tp_raw_writer *w, uint64_t now)
+{
+	struct stat st;
+	bool rotated = false;
+
+	if (w->fd >= 0 && fstat(w->fd, &st) == 0 && st.st_nlink == 0) {
+		char name[32];
+
+		tp_raw_seg_name(name, sizeof(name), w->seq);
+		tp_warn(
+		    "raw storage: %s/%s was deleted while being written; starting a new segment",
+		    w->dir, name);
+		drop_segment(w);
+		rotated = true;
+	}
+	if (w->fd >= 0 && w->o.segment_age_ns && now - w->seg_created_ns >= w->o.segment_age_ns &&
+	    now >= w->seg_created_ns) {
+		tp_raw_writer_flush(w, now);
+		close_segment(w);
+		rotated = true;
+	}
+	if (rotated || now - w->last_retention_ns >= RETENTION_PERIOD_NS ||
+	    now < w->last_retention_ns)
+		apply_retention(w, now);
+}
+
+void tp_raw_writer_stats(const struct tp_raw_writer *w, struct tp_raw_writer_stats *st)
+{
+	*st = w->st;
+}
+
+void tp_raw_writer_close(struct tp_raw_writer *w, uint64_t now)
+{
+	if (!w)
+		return;
+	tp_raw_writer_flush(w, now);
+	close_segment(w);
+	if (w->dir_dirty)
+		fsync(w->dfd);
+	close(w->lock_fd);
+	close(w->dfd);
+	free(w->batch);
+	free(w);
+}
