@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "output/stdout.h"
+#include "storage/raw_stage.h"
 
 static int add_output(struct tp_app *app, struct tp_output *o, const char *what, char *err,
 		      size_t errlen)
@@ -34,6 +35,14 @@ int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mo
 	tp_pipeline_init(&app->pipe);
 
 	/* Stages, in order. */
+	if (mode == TP_APP_LIVE && strcmp(cfg->raw_dir, "off")) {
+		struct tp_stage *raw;
+
+		r = tp_raw_stage_new(&raw, cfg, err, errlen);
+		if (r < 0)
+			goto fail;
+		tp_pipeline_add_stage(&app->pipe, raw); /* the first: cannot be full */
+	}
 
 	/* Outputs. */
 	if (cfg->output != TP_FMT_NONE) {

@@ -14,6 +14,12 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->flush_interval_ns = 1 * TP_NSEC_PER_SEC;
 	cfg->correlation = "semantic";
 	cfg->raw_dir = "/var/lib/tapio/raw";
+	cfg->raw_segment_bytes = 64ull << 20;
+	cfg->raw_segment_age_ns = 3600 * TP_NSEC_PER_SEC;
+	cfg->raw_retention_ns = 24 * 3600 * TP_NSEC_PER_SEC;
+	cfg->raw_retention_bytes = 1ull << 30;
+	cfg->raw_fsync_interval_ns = 1 * TP_NSEC_PER_SEC;
+	cfg->raw_queue_bytes = 16ull << 20;
 	cfg->metrics_addr = "127.0.0.1:9464";
 	cfg->categories = ((1u << TP_CAT_MAX) - 1) & ~1u;
 	cfg->ring_bytes = 8u << 20;
