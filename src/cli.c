@@ -50,7 +50,7 @@ void tp_cli_usage(FILE *out)
 {
 	fputs("Usage: tapio-collector [OPTIONS]\n"
 	      "       tapio-collector replay DIR [-r PATH] [-o json]\n"
-	      "       tapio-collector raw cat DIR [--json]\n"
+	      "       tapio-collector raw cat DIR [--json] [--since T] [--until T] [--type T]\n"
 	      "\n"
 	      "Observe process, file, network, security, container and memory events with eBPF,\n"
 	      "run them through Lua rules, and send what matters to stdout, a Tapio server or an\n"

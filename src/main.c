@@ -18,6 +18,9 @@
 #include "config.h"
 #include "enrich/cgroupfs.h"
 #include "log.h"
+#include "output/stdout.h"
+#include "storage/raw_cmd.h"
+#include "storage/source_raw.h"
 #include "version.h"
 
 #define EXIT_USAGE 2
@@ -63,6 +66,94 @@ static uint32_t category_list(const struct tp_config *cfg, char *buf, size_t len
 	return cfg->categories;
 }
 
+static void log_raw_summary(const char *what, struct tp_source *src)
+{
+	struct tp_raw_source_stats st;
+
+	tp_source_raw_stats(src, &st);
+	tp_info("%s: %llu events from %llu segments (%llu records read, %llu undecodable, %llu "
+		"segments damaged, %llu not closed by their writer)",
+		what, (unsigned long long)st.delivered, (unsigned long long)st.segments,
+		(unsigned long long)st.records, (unsigned long long)st.decode_errors,
+		(unsigned long long)st.segments_damaged, (unsigned long long)st.segments_unclosed);
+}
+
+/* tapio-collector raw cat PATH [--json] [--since T] [--until T] [--type T] */
+static int raw_main(int argc, char **argv)
+{
+	struct tp_raw_cmd cmd;
+	struct tp_source *src;
+	char err[4400];
+	int r;
+
+	if (argc < 2 || strcmp(argv[1], "cat")) {
+		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+			tp_raw_cmd_usage(stdout);
+			return 0;
+		}
+		tp_raw_cmd_usage(stderr);
+		return fail(EXIT_USAGE, argc < 2 ? "raw needs a subcommand: raw cat DIR" :
+						   "unknown raw subcommand (known: cat)");
+	}
+	r = tp_raw_cmd_parse_cat(argc - 1, argv + 1, &cmd, stdout, err, sizeof(err));
+	if (r == TP_RAW_CMD_HELP)
+		return 0;
+	if (r < 0)
+		return fail(EXIT_USAGE, err);
+	if (tp_source_raw_open(&src, cmd.path, &cmd.filter, err, sizeof(err)) < 0)
+		return fail(EXIT_FAILURE, err);
+	r = tp_raw_cat(src, STDOUT_FILENO, cmd.fmt, tp_output_want_color(STDOUT_FILENO), err,
+		       sizeof(err));
+	if (r >= 0)
+		log_raw_summary("raw cat", src);
+	tp_source_close(src);
+	return r < 0 && r != -EPIPE ? fail(EXIT_FAILURE, err) : 0;
+}
+
+/* tapio-collector replay PATH [--since T] [--until T] [--type T] [OPTIONS]:
+ * stored events through the same pipeline as a live run. */
+static int replay_main(int argc, char **argv)
+{
+	struct tp_agent_hooks hooks;
+	struct tp_raw_cmd cmd;
+	struct tp_source *src;
+	struct tp_config cfg;
+	struct tp_app app;
+	char err[4400];
+	int r;
+
+	tp_config_defaults(&cfg);
+	if (tp_cli_apply_env(&cfg, err, sizeof(err)) < 0)
+		return fail(EXIT_USAGE, err);
+	r = tp_raw_cmd_parse_replay(&argc, argv, &cmd, stdout, err, sizeof(err));
+	if (r == TP_RAW_CMD_HELP)
+		return 0;
+	if (r < 0)
+		return fail(EXIT_USAGE, err);
+	r = tp_cli_parse(argc, argv, &cfg, stdout, err, sizeof(err));
+	if (r == TP_CLI_EXIT_OK)
+		return 0;
+	if (r < 0)
+		return fail(EXIT_USAGE, err);
+	tp_log_set_level(cfg.log_level);
+	if (check_unbuilt(&cfg, err, sizeof(err)) < 0)
+		return fail(EXIT_USAGE, err);
+	tp_agent_install_signals();
+	if (tp_source_raw_open(&src, cmd.path, &cmd.filter, err, sizeof(err)) < 0)
+		return fail(EXIT_FAILURE, err);
+	r = tp_app_build(&app, &cfg, TP_APP_REPLAY, err, sizeof(err));
+	if (r < 0) {
+		tp_source_close(src);
+		return fail(EXIT_FAILURE, err);
+	}
+	tp_app_hooks(&app, &hooks);
+	r = tp_agent_run(src, &app.pipe, &cfg, NULL, &hooks);
+	log_raw_summary("replay", src);
+	tp_app_close(&app);
+	tp_source_close(src);
+	return r < 0 ? EXIT_FAILURE : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct tp_bpf_opts bopts = { 0 };
@@ -73,6 +164,11 @@ int main(int argc, char **argv)
 	struct tp_app app;
 	char err[512], cats[128];
 	int r;
+
+	if (argc > 1 && !strcmp(argv[1], "raw"))
+		return raw_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "replay"))
+		return replay_main(argc, argv);
 
 	tp_config_defaults(&cfg);
 	if (tp_cli_apply_env(&cfg, err, sizeof(err)) < 0)
