@@ -45,6 +45,12 @@ class Collector:
 
     def __init__(self, *args, binary=None, env=None, output="json", ready=True, timeout=60):
         self.binary = binary or BIN
+        # Never the default /var/lib/tapio/raw: other runs on this machine
+        # would share (and lock) it. A test that cares passes its own.
+        self.raw_dir = None
+        if not any(a == "--raw-dir" or str(a).startswith("--raw-dir=") for a in args):
+            self.raw_dir = tempfile.mkdtemp(prefix="tapio-raw-")
+            args = ("--raw-dir", self.raw_dir) + tuple(args)
         cmd = [self.binary, "-o", output] + list(args)
         e = dict(os.environ)
         if env:
@@ -132,6 +138,8 @@ class Collector:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.raw_dir:
+            shutil.rmtree(self.raw_dir, ignore_errors=True)
 
 
 class TempDir:
