@@ -1,0 +1,805 @@
+#include "lua/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "log.h"
+#include "lua/embedded.h"
+#include "util/buf.h"
+
+#define TP_LUA_FILE_MAX (4u << 20) /* a rule or config file larger than this is a mistake */
+
+struct tp_lua_vm {
+	lua_State *L;
+	size_t mem_used;
+	size_t mem_limit; /* in force now: mem_max, or less during a call */
+	size_t mem_max;
+	size_t mem_call_max;
+	uint64_t instr_budget;
+	int aborting; /* 0, or TP_LUA_TIMEOUT / TP_LUA_NOMEM while a tripped call unwinds */
+	bool in_call;
+};
+
+/* Registry keys: their addresses are unique. */
+static const char key_lib = 'l';    /* the table every environment reads through */
+static const char key_frozen = 'f'; /* weak-keyed set of read-only tables */
+
+static void count_hook(lua_State *L, lua_Debug *ar);
+
+/* A refusal during a call arms the abort: the script cannot catch it and go on. */
+static void arm_abort(struct tp_lua_vm *vm, int why)
+{
+	if (!vm->in_call || vm->aborting)
+		return;
+	vm->aborting = why;
+	lua_sethook(vm->L, count_hook, LUA_MASKCOUNT, 1);
+}
+
+static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct tp_lua_vm *vm = ud;
+	size_t old = ptr ? osize : 0;
+	void *p;
+
+	if (nsize == 0) {
+		free(ptr);
+		vm->mem_used -= old;
+		return NULL;
+	}
+	if (nsize > old && vm->mem_limit && vm->mem_used + (nsize - old) > vm->mem_limit) {
+		arm_abort(vm, TP_LUA_NOMEM);
+		return NULL;
+	}
+	p = realloc(ptr, nsize);
+	if (!p)
+		return NULL;
+	vm->mem_used = vm->mem_used - old + nsize;
+	return p;
+}
+
+/* Fires when the budget runs out, then on every instruction until the call
+ * has unwound. Stack: [-0, +0] (raises) */
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+	struct tp_lua_vm *vm = tp_lua_vm_of(L);
+
+	(void)ar;
+	if (!vm->aborting) {
+		vm->aborting = TP_LUA_TIMEOUT;
+		lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+	}
+	if (vm->aborting == TP_LUA_NOMEM)
+		luaL_error(L, "memory limit exceeded");
+	luaL_error(L, "instruction budget exceeded");
+}
+
+/* Only reached by a bug of ours: a raising Lua API call outside a protected
+ * call. Stack: [-0, +0] (does not return) */
+static int vm_panic(lua_State *L)
+{
+	const char *msg = lua_tostring(L, -1);
+
+	tp_error("lua: unprotected error: %s", msg ? msg : "(not a string)");
+	abort();
+	return 0;
+}
+
+struct tp_lua_vm *tp_lua_vm_of(lua_State *L)
+{
+	void *ud = NULL;
+
+	lua_getallocf(L, &ud);
+	return ud;
+}
+
+lua_State *tp_lua_vm_state(struct tp_lua_vm *vm)
+{
+	return vm->L;
+}
+
+size_t tp_lua_vm_mem(const struct tp_lua_vm *vm)
+{
+	return vm->mem_used;
+}
+
+void tp_lua_vm_set_limits(struct tp_lua_vm *vm, const struct tp_lua_limits *lim)
+{
+	vm->mem_max = (size_t)lim->mem_max;
+	vm->mem_call_max = (size_t)lim->mem_call_max;
+	vm->instr_budget = lim->instr_budget;
+	if (!vm->in_call)
+		vm->mem_limit = vm->mem_max;
+}
+
+const char *tp_lua_status_name(enum tp_lua_status s)
+{
+	switch (s) {
+	case TP_LUA_OK:
+		return "ok";
+	case TP_LUA_ERROR:
+		return "error";
+	case TP_LUA_TIMEOUT:
+		return "instruction budget exceeded";
+	case TP_LUA_NOMEM:
+		return "memory limit exceeded";
+	}
+	return "?";
+}
+
+/* ------------------------------------------------------------ protected calls */
+
+/* Message handler: the message plus a traceback. Stack: [-0, +1] */
+static int msgh(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (!msg)
+		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+static void copy_err(lua_State *L, int idx, char *err, size_t errlen)
+{
+	size_t n = 0;
+	const char *s = lua_tolstring(L, idx, &n);
+
+	if (!err || !errlen)
+		return;
+	if (!s) {
+		snprintf(err, errlen, "(no error message)");
+		return;
+	}
+	if (n >= errlen)
+		n = errlen - 1;
+	memcpy(err, s, n);
+	err[n] = '\0';
+}
+
+enum tp_lua_status tp_lua_pcall(struct tp_lua_vm *vm, int nargs, int nresults, char *err,
+				size_t errlen)
+{
+	lua_State *L = vm->L;
+	int base = lua_gettop(L) - nargs; /* the function; the handler goes below it */
+	bool outer = !vm->in_call;
+	enum tp_lua_status status = TP_LUA_OK;
+	int st;
+
+	lua_pushcfunction(L, msgh);
+	lua_insert(L, base);
+	if (outer) {
+		vm->in_call = true;
+		vm->aborting = 0;
+		if (vm->mem_call_max &&
+		    (!vm->mem_max || vm->mem_used + vm->mem_call_max < vm->mem_max))
+			vm->mem_limit = vm->mem_used + vm->mem_call_max;
+		if (vm->instr_budget)
+			lua_sethook(L, count_hook, LUA_MASKCOUNT,
+				    vm->instr_budget > INT_MAX ? INT_MAX : (int)vm->instr_budget);
+	}
+	st = lua_pcall(L, nargs, nresults, base);
+	if (vm->aborting)
+		status = (enum tp_lua_status)vm->aborting;
+	else if (st == LUA_ERRMEM)
+		status = TP_LUA_NOMEM;
+	else if (st != LUA_OK)
+		status = TP_LUA_ERROR;
+	if (outer) {
+		lua_sethook(L, NULL, 0, 0);
+		vm->in_call = false;
+		vm->aborting = 0;
+		vm->mem_limit = vm->mem_max;
+	}
+	if (status != TP_LUA_OK) {
+		if (st != LUA_OK) {
+			copy_err(L, -1, err, errlen);
+			lua_pop(L, 1);
+		} else {
+			/* The script caught the abort and returned straight to C. */
+			snprintf(err, errlen, "%s", tp_lua_status_name(status));
+			lua_pop(L, nresults == LUA_MULTRET ? lua_gettop(L) - base : nresults);
+		}
+		if (status == TP_LUA_TIMEOUT || status == TP_LUA_NOMEM) {
+			/* Say which limit, whatever the script turned the message into. */
+			size_t n = strlen(err);
+
+			if (!strstr(err, tp_lua_status_name(status)) && n + 40 < errlen)
+				snprintf(err + n, errlen - n, " (%s)", tp_lua_status_name(status));
+		}
+	}
+	lua_remove(L, base);
+	return status;
+}
+
+/* ------------------------------------------------------------ read-only tables */
+
+static const char *key_name(lua_State *L, int idx)
+{
+	return lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx)
+					       : lua_typename(L, lua_type(L, idx));
+}
+
+/* Stack: [-0, +0] (raises) */
+static int ro_newindex(lua_State *L)
+{
+	return luaL_error(L, "attempt to modify a read-only table (key '%s')", key_name(L, 2));
+}
+
+/* Stack: [-0, +0] (raises) */
+static int env_newindex(lua_State *L)
+{
+	return luaL_error(L,
+			  "assignment to global '%s' after load: globals are frozen (use a local, "
+			  "or a table defined at load time)",
+			  key_name(L, 2));
+}
+
+/* Stack: [-0, +0] (raises) */
+static int strict_index(lua_State *L)
+{
+	return luaL_error(L, "undeclared global '%s'", key_name(L, 2));
+}
+
+/* next() over the table a read-only view shows. Stack: [-2, +2 | +1] */
+static int ro_next(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 2);
+	if (lua_next(L, 1))
+		return 2;
+	lua_pushnil(L);
+	return 1;
+}
+
+/* The table behind the view at idx. Stack: [-0, +1] */
+static void push_view(lua_State *L, int idx)
+{
+	if (!lua_getmetatable(L, idx)) {
+		lua_pushnil(L);
+		return;
+	}
+	lua_getfield(L, -1, "__index");
+	lua_remove(L, -2);
+}
+
+/* Stack: [-1, +3] */
+static int ro_pairs(lua_State *L)
+{
+	lua_pushcfunction(L, ro_next);
+	push_view(L, 1);
+	lua_pushnil(L);
+	return 3;
+}
+
+/* Stack: [-1, +1] */
+static int ro_len(lua_State *L)
+{
+	push_view(L, 1);
+	lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+	return 1;
+}
+
+/* Mark the table at idx read-only for rawset. Stack: [-0, +0] */
+static void mark_frozen(lua_State *L, int idx)
+{
+	idx = lua_absindex(L, idx);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_frozen);
+	lua_pushvalue(L, idx);
+	lua_pushboolean(L, 1);
+	lua_rawset(L, -3);
+	lua_pop(L, 1);
+}
+
+static bool is_frozen(lua_State *L, int idx)
+{
+	bool r;
+
+	idx = lua_absindex(L, idx);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_frozen);
+	lua_pushvalue(L, idx);
+	r = lua_rawget(L, -2) != LUA_TNIL;
+	lua_pop(L, 2);
+	return r;
+}
+
+/* memo (at memo) maps a table to its view, so shared and cyclic tables get
+ * one view each. Stack: [-0, +1] */
+static void push_readonly_memo(lua_State *L, int idx, int memo)
+{
+	int view, proxy;
+
+	idx = lua_absindex(L, idx);
+	lua_pushvalue(L, idx);
+	if (lua_rawget(L, memo) != LUA_TNIL)
+		return;
+	lua_pop(L, 1);
+	lua_newtable(L); /* proxy */
+	proxy = lua_gettop(L);
+	lua_pushvalue(L, idx);
+	lua_pushvalue(L, proxy);
+	lua_rawset(L, memo);
+	lua_newtable(L); /* view: a shallow copy with nested tables read-only too */
+	view = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (lua_type(L, -1) == LUA_TTABLE) {
+			push_readonly_memo(L, -1, memo);
+			lua_remove(L, -2);
+		}
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, view);
+	}
+	lua_createtable(L, 0, 5); /* metatable */
+	lua_pushvalue(L, view);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, ro_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, ro_pairs);
+	lua_setfield(L, -2, "__pairs");
+	lua_pushcfunction(L, ro_len);
+	lua_setfield(L, -2, "__len");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, proxy);
+	lua_pop(L, 1); /* view */
+	mark_frozen(L, proxy);
+}
+
+void tp_lua_push_readonly(lua_State *L, int idx)
+{
+	idx = lua_absindex(L, idx);
+	lua_newtable(L);
+	push_readonly_memo(L, idx, lua_gettop(L));
+	lua_remove(L, -2);
+}
+
+/* ------------------------------------------------------------ replaced base functions */
+
+/* rawset that refuses read-only tables. Stack: [-3, +1] */
+static int safe_rawset(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	luaL_checkany(L, 2);
+	luaL_checkany(L, 3);
+	if (is_frozen(L, 1))
+		return luaL_error(L, "rawset on a read-only table");
+	lua_settop(L, 3);
+	lua_rawset(L, 1);
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* setmetatable that refuses __gc: finalizers would run outside any call,
+ * unbudgeted. The original (upvalue 1) enforces __metatable protection.
+ * Stack: [-2, +1] */
+static int safe_setmetatable(lua_State *L)
+{
+	if (lua_type(L, 2) == LUA_TTABLE) {
+		if (lua_getfield(L, 2, "__gc") != LUA_TNIL)
+			return luaL_error(L, "__gc metamethods are not allowed");
+		lua_pop(L, 1);
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
+/* load(text [, chunkname [, mode [, env]]]): text chunks only; without env,
+ * the chunk sees the read-only globals. Stack: [-(1..4), +1 | +2] */
+static int safe_load(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	const char *name = luaL_optstring(L, 2, "=(load)");
+	const char *mode = luaL_optstring(L, 3, "t");
+	int has_env = !lua_isnone(L, 4);
+
+	if (!strchr(mode, 't'))
+		return luaL_error(L, "load: only text chunks are allowed");
+	if (luaL_loadbufferx(L, s, len, name, "t") != LUA_OK) {
+		luaL_pushfail(L);
+		lua_insert(L, -2);
+		return 2;
+	}
+	if (has_env) {
+		lua_pushvalue(L, 4);
+		if (!lua_setupvalue(L, -2, 1))
+			lua_pop(L, 1);
+	}
+	return 1;
+}
+
+/*
+ * xpcall(f, handler, ...) with the handler run after the unwinding, as
+ * ordinary budgeted code. Lua runs a message handler with hooks off when the
+ * error came from a hook: a looping handler would escape the budget. Without
+ * the debug library a handler can only rework the message, which it can as
+ * well do afterwards. Stack: [-n, +r]
+ */
+static int safe_xpcall(lua_State *L)
+{
+	int n = lua_gettop(L);
+
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_pushvalue(L, 1);
+	for (int i = 3; i <= n; i++)
+		lua_pushvalue(L, i);
+	if (lua_pcall(L, n - 2, LUA_MULTRET, 0) == LUA_OK) {
+		lua_pushboolean(L, 1);
+		lua_insert(L, n + 1);
+		return lua_gettop(L) - n;
+	}
+	lua_pushvalue(L, 2);
+	lua_insert(L, -2);
+	lua_call(L, 1, 1);
+	lua_pushboolean(L, 0);
+	lua_insert(L, -2);
+	return 2;
+}
+
+/* print goes to the log (stderr): stdout carries events. Stack: [-n, +0] */
+static int log_print(lua_State *L)
+{
+	int n = lua_gettop(L);
+	luaL_Buffer b;
+
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	tp_info("lua: %s", lua_tostring(L, -1));
+	return 0;
+}
+
+/* ------------------------------------------------------------ VM setup */
+
+static const char *const base_keep[] = {
+    "assert", "error",	"getmetatable", "ipairs",   "next",	"pairs", "pcall",    "rawequal",
+    "rawget", "rawlen", "select",	"tonumber", "tostring", "type",	 "_VERSION", NULL,
+};
+
+/* lib[name] = the value on top, tables as read-only views. Stack: [-1, +0] */
+static void lib_set(lua_State *L, const char *name)
+{
+	if (lua_type(L, -1) == LUA_TTABLE && !is_frozen(L, -1)) {
+		tp_lua_push_readonly(L, -1);
+		lua_remove(L, -2);
+	}
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_lib);
+	lua_insert(L, -2);
+	lua_setfield(L, -2, name);
+	lua_pop(L, 1);
+}
+
+/* Open one standard library and return its table. Stack: [-0, +1] */
+static void open_lib(lua_State *L, const char *name, lua_CFunction open)
+{
+	luaL_requiref(L, name, open, 0);
+}
+
+/* Runs protected. Stack: [-0, +0] */
+static int setup(lua_State *L)
+{
+	int base, lib;
+
+	/* The frozen set: weak keys, so frozen tables still get collected. */
+	lua_newtable(L);
+	lua_createtable(L, 0, 1);
+	lua_pushliteral(L, "k");
+	lua_setfield(L, -2, "__mode");
+	lua_setmetatable(L, -2);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &key_frozen);
+
+	/* lib: what every environment reads through; undeclared names raise. */
+	lua_newtable(L);
+	lib = lua_gettop(L);
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, strict_index);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, lib);
+	lua_pushvalue(L, lib);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &key_lib);
+
+	open_lib(L, LUA_GNAME, luaopen_base);
+	base = lua_gettop(L);
+	for (const char *const *k = base_keep; *k; k++) {
+		lua_getfield(L, base, *k);
+		lua_setfield(L, lib, *k);
+	}
+	lua_pushcfunction(L, safe_rawset);
+	lua_setfield(L, lib, "rawset");
+	lua_getfield(L, base, "setmetatable");
+	lua_pushcclosure(L, safe_setmetatable, 1);
+	lua_setfield(L, lib, "setmetatable");
+	lua_pushcfunction(L, safe_xpcall);
+	lua_setfield(L, lib, "xpcall");
+	lua_pushcfunction(L, safe_load);
+	lua_setfield(L, lib, "load");
+	lua_pushcfunction(L, log_print);
+	lua_setfield(L, lib, "print");
+	lua_pop(L, 1); /* base */
+
+	open_lib(L, LUA_STRLIBNAME, luaopen_string);
+	/* Bytecode out is as unwanted as bytecode in; removed from the real
+	 * table, which string methods ("x"):f() reach through the metatable. */
+	lua_pushnil(L);
+	lua_setfield(L, -2, "dump");
+	lib_set(L, LUA_STRLIBNAME);
+	lua_pushliteral(L, "");
+	lua_getmetatable(L, -1);
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_pop(L, 2);
+
+	open_lib(L, LUA_TABLIBNAME, luaopen_table);
+	lib_set(L, LUA_TABLIBNAME);
+	open_lib(L, LUA_MATHLIBNAME, luaopen_math);
+	lib_set(L, LUA_MATHLIBNAME);
+	open_lib(L, LUA_UTF8LIBNAME, luaopen_utf8);
+	lib_set(L, LUA_UTF8LIBNAME);
+
+	/* The registry's global table (load's default environment) is empty
+	 * and read-only, reading through lib. */
+	lua_newtable(L);
+	lua_createtable(L, 0, 3);
+	lua_pushvalue(L, lib);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, ro_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, -2);
+	mark_frozen(L, -1);
+	lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+
+	/* Drop the loaded-modules table's references to the real libraries. */
+	lua_pushnil(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	lua_settop(L, 0);
+	return 0;
+}
+
+/* Run the embedded Lua library files; each returns its module table. */
+static int load_embedded(struct tp_lua_vm *vm, char *err, size_t errlen)
+{
+	lua_State *L = vm->L;
+	char name[128];
+
+	for (const struct tp_lua_embedded_file *f = tp_lua_embedded_files; f->name; f++) {
+		snprintf(name, sizeof(name), "@lua/%s", f->name);
+		if (tp_lua_load(vm, f->data, f->len, name, err, errlen) < 0)
+			return -EINVAL;
+		if (tp_lua_pcall(vm, 0, 1, err, errlen) != TP_LUA_OK)
+			return -EINVAL;
+		if (lua_type(L, -1) != LUA_TTABLE) {
+			lua_pop(L, 1);
+			snprintf(err, errlen, "lua/%s: does not return a table", f->name);
+			return -EINVAL;
+		}
+		/* "tapio.lua" becomes global "tapio". */
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(f->name, "."), f->name);
+		if (tp_lua_set_global(vm, name, err, errlen) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int tp_lua_vm_new(struct tp_lua_vm **out, const struct tp_lua_limits *lim, char *err, size_t errlen)
+{
+	struct tp_lua_vm *vm = calloc(1, sizeof(*vm));
+	int r;
+
+	*out = NULL;
+	if (!vm) {
+		snprintf(err, errlen, "out of memory creating a Lua VM");
+		return -ENOMEM;
+	}
+	vm->L = lua_newstate(vm_alloc, vm);
+	if (!vm->L) {
+		free(vm);
+		snprintf(err, errlen, "out of memory creating a Lua VM");
+		return -ENOMEM;
+	}
+	lua_atpanic(vm->L, vm_panic);
+	lua_pushcfunction(vm->L, setup);
+	if (tp_lua_pcall(vm, 0, 0, err, errlen) != TP_LUA_OK) {
+		tp_lua_vm_close(vm);
+		return -ENOMEM;
+	}
+	r = load_embedded(vm, err, errlen);
+	if (r < 0) {
+		tp_lua_vm_close(vm);
+		return r;
+	}
+	if (lim)
+		tp_lua_vm_set_limits(vm, lim);
+	*out = vm;
+	return 0;
+}
+
+void tp_lua_vm_close(struct tp_lua_vm *vm)
+{
+	if (!vm)
+		return;
+	lua_close(vm->L);
+	free(vm);
+}
+
+/* Stack: [-2, +0] (value, name as a light userdata) */
+static int set_global_p(lua_State *L)
+{
+	const char *name = lua_touserdata(L, 2);
+
+	lua_settop(L, 1);
+	lib_set(L, name);
+	return 0;
+}
+
+int tp_lua_set_global(struct tp_lua_vm *vm, const char *name, char *err, size_t errlen)
+{
+	lua_pushcfunction(vm->L, set_global_p);
+	lua_insert(vm->L, -2);
+	lua_pushlightuserdata(vm->L, (void *)name);
+	return tp_lua_pcall(vm, 2, 0, err, errlen) == TP_LUA_OK ? 0 : -ENOMEM;
+}
+
+enum tp_lua_status tp_lua_cpcall(struct tp_lua_vm *vm, lua_CFunction fn, void *ud, char *err,
+				 size_t errlen)
+{
+	lua_pushcfunction(vm->L, fn);
+	lua_pushlightuserdata(vm->L, ud);
+	return tp_lua_pcall(vm, 1, 0, err, errlen);
+}
+
+struct load_args {
+	const char *text;
+	size_t len;
+	const char *name;
+};
+
+/* Compile, and give the chunk its own environment. Syntax errors are
+ * returned, not raised: they need no traceback.
+ * Stack: [-1, +2] (function, nil) or (nil, message) */
+static int load_p(lua_State *L)
+{
+	const struct load_args *a = lua_touserdata(L, 1);
+
+	lua_settop(L, 0);
+	if (luaL_loadbufferx(L, a->text, a->len, a->name, "t") != LUA_OK) {
+		lua_pushnil(L);
+		lua_insert(L, -2);
+		return 2;
+	}
+	lua_newtable(L); /* the environment */
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -2, "_G");
+	lua_createtable(L, 0, 2);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_lib);
+	lua_setfield(L, -2, "__index");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, -2);
+	if (!lua_setupvalue(L, -2, 1))
+		lua_pop(L, 1); /* a chunk without globals has no _ENV */
+	lua_pushnil(L);
+	return 2;
+}
+
+int tp_lua_load(struct tp_lua_vm *vm, const char *text, size_t len, const char *chunkname,
+		char *err, size_t errlen)
+{
+	struct load_args a = {text, len, chunkname};
+	lua_State *L = vm->L;
+	enum tp_lua_status st;
+
+	lua_pushcfunction(L, load_p);
+	lua_pushlightuserdata(L, &a);
+	st = tp_lua_pcall(vm, 1, 2, err, errlen);
+	if (st != TP_LUA_OK)
+		return -ENOMEM;
+	if (lua_isnil(L, -2)) {
+		copy_err(L, -1, err, errlen);
+		lua_pop(L, 2);
+		return -EINVAL;
+	}
+	lua_pop(L, 1);
+	return 0;
+}
+
+int tp_lua_load_file(struct tp_lua_vm *vm, const char *path, char *err, size_t errlen)
+{
+	char name[PATH_MAX + 2];
+	struct stat st;
+	char *text;
+	ssize_t n;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TP_LUA_FILE_MAX) {
+		snprintf(err, errlen, "%s: not a regular file of at most %u bytes", path,
+			 TP_LUA_FILE_MAX);
+		close(fd);
+		return -EINVAL;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	n = read(fd, text, (size_t)st.st_size);
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (n < 0 || n != st.st_size) {
+		free(text);
+		snprintf(err, errlen, "%s: short read: %s", path,
+			 r ? strerror(-r) : "file changed");
+		return r ? r : -EIO;
+	}
+	snprintf(name, sizeof(name), "@%s", path);
+	r = tp_lua_load(vm, text, (size_t)n, name, err, errlen);
+	free(text);
+	return r;
+}
+
+void tp_lua_push_env(lua_State *L, int fidx)
+{
+	if (!lua_getupvalue(L, fidx, 1))
+		lua_pushnil(L);
+}
+
+void tp_lua_env_freeze(lua_State *L, int idx)
+{
+	int store;
+
+	idx = lua_absindex(L, idx);
+	if (!lua_getmetatable(L, idx))
+		return;
+	/* __newindex only sees absent keys: move every global into a store
+	 * that the now empty environment reads through. */
+	lua_newtable(L);
+	store = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, store);
+	}
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		lua_pushvalue(L, -1);
+		lua_pushnil(L);
+		lua_rawset(L, idx);
+	}
+	lua_createtable(L, 0, 1);
+	lua_getfield(L, -3, "__index"); /* lib */
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, store);
+	lua_setfield(L, -2, "__index"); /* env's metatable: __index = store */
+	lua_pushcfunction(L, env_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pop(L, 1);
+	mark_frozen(L, idx);
+}

@@ -1,0 +1,106 @@
+/*
+ * lua/sandbox.h - the one way the agent runs Lua: a sandboxed VM factory and
+ * the protected-call wrapper every call into Lua goes through.
+ *
+ * A VM holds only base (no dofile, loadfile, collectgarbage; load takes text
+ * only), string (no dump), table, math, utf8 and the tapio library (lua/).
+ * Library tables, the string metatable and the global table are read-only;
+ * metatables with __gc are refused, so no Lua code ever runs outside a call.
+ * Every chunk gets its own environment: it may define globals while its main
+ * function runs; tp_lua_env_freeze then makes them read-only, and reading an
+ * undeclared global is an error (typos fail loudly instead of reading nil).
+ *
+ * Limits: an accounting allocator refuses past mem_max (and past mem_call_max
+ * added by one call); an instruction-count hook, armed only during a call,
+ * stops a call after instr_budget VM instructions. A fault cannot be caught
+ * by the script itself: once a limit trips, every further instruction raises
+ * again until the error reaches tp_lua_pcall, whose status names the limit.
+ *
+ * A VM is used by one thread at a time (it may be built on one thread and
+ * used on another). The config loader and the rule engine share this unit.
+ */
+#ifndef TAPIO_LUA_SANDBOX_H
+#define TAPIO_LUA_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+enum tp_lua_status {
+	TP_LUA_OK = 0,
+	TP_LUA_ERROR,	/* a runtime error (err has "file:line: message" and a traceback) */
+	TP_LUA_TIMEOUT, /* the instruction budget ran out */
+	TP_LUA_NOMEM,	/* the memory cap (VM or per call) was reached */
+};
+
+struct tp_lua_limits {
+	uint64_t mem_max;      /* bytes the whole VM may hold; 0: unlimited */
+	uint64_t mem_call_max; /* bytes one call may add to the VM; 0: only mem_max */
+	uint64_t instr_budget; /* VM instructions per call; 0: unlimited */
+};
+
+struct tp_lua_vm;
+
+/* A new sandboxed VM. Returns 0 or -errno (err says why). */
+int tp_lua_vm_new(struct tp_lua_vm **out, const struct tp_lua_limits *lim, char *err,
+		  size_t errlen);
+void tp_lua_vm_close(struct tp_lua_vm *vm);
+lua_State *tp_lua_vm_state(struct tp_lua_vm *vm);
+/* Bytes the VM holds now. */
+size_t tp_lua_vm_mem(const struct tp_lua_vm *vm);
+/* The VM a lua_State belongs to (any thread of it). */
+struct tp_lua_vm *tp_lua_vm_of(lua_State *L);
+
+/* Change the limits (e.g. a bigger budget while loading files). */
+void tp_lua_vm_set_limits(struct tp_lua_vm *vm, const struct tp_lua_limits *lim);
+
+/*
+ * Make the value on top visible to every chunk as global `name` (tables are
+ * wrapped read-only). name must outlive the call. Returns 0 or -ENOMEM.
+ * Stack: [-1, +0]
+ */
+int tp_lua_set_global(struct tp_lua_vm *vm, const char *name, char *err, size_t errlen);
+
+/*
+ * Compile a text chunk (binary chunks are refused) with a fresh environment.
+ * chunkname as for lua_load ("@path" gives "path:line:" in messages).
+ * Returns 0 or -EINVAL / -ENOMEM with "file:line: message" in err.
+ * Stack: [-0, +1] the function on success, [-0, +0] on failure
+ */
+int tp_lua_load(struct tp_lua_vm *vm, const char *text, size_t len, const char *chunkname,
+		char *err, size_t errlen);
+/* Same for a file; errors name the file. Stack: as tp_lua_load */
+int tp_lua_load_file(struct tp_lua_vm *vm, const char *path, char *err, size_t errlen);
+
+/*
+ * Call the function below nargs arguments in protected mode, with the
+ * instruction budget and the per-call memory share armed. On TP_LUA_OK the
+ * results are pushed; otherwise nothing is, and err holds the message and a
+ * traceback (its first line is "file:line: message").
+ * Stack: [-(nargs + 1), +nresults on TP_LUA_OK, +0 otherwise]
+ */
+enum tp_lua_status tp_lua_pcall(struct tp_lua_vm *vm, int nargs, int nresults, char *err,
+				size_t errlen);
+
+/* Run fn(L) protected, with ud as its one (light userdata) argument: the way
+ * to use raising Lua API calls from C. Stack: [-0, +0] */
+enum tp_lua_status tp_lua_cpcall(struct tp_lua_vm *vm, lua_CFunction fn, void *ud, char *err,
+				 size_t errlen);
+
+const char *tp_lua_status_name(enum tp_lua_status s);
+
+/* The environment of a chunk from tp_lua_load (nil if it uses no globals).
+ * Stack: [-0, +1] */
+void tp_lua_push_env(lua_State *L, int fidx);
+
+/* The two below may raise (memory): call them inside tp_lua_cpcall. */
+
+/* Make the environment table at idx read-only (writes, rawset fail); reads
+ * of undeclared names keep failing. Stack: [-0, +0] */
+void tp_lua_env_freeze(lua_State *L, int idx);
+/* A read-only view of the table at idx, nested tables included (writes,
+ * rawset and setmetatable fail; pairs, ipairs and # work). Stack: [-0, +1] */
+void tp_lua_push_readonly(lua_State *L, int idx);
+
+#endif

@@ -1,0 +1,442 @@
+/* Sandbox: escape attempts kept as tests (in the spirit of Redis's "try
+ * trick global protection"), limits that a script cannot swallow, and the
+ * protected-call wrapper's contract. Every fault must leave the VM usable. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <lauxlib.h>
+
+#include "lua/sandbox.h"
+
+static struct tp_lua_vm *vm;
+static char err[2048];
+
+static int setup(void **state)
+{
+	struct tp_lua_limits lim = {
+	    .mem_max = 32u << 20, .mem_call_max = 8u << 20, .instr_budget = 200000};
+
+	(void)state;
+	assert_int_equal(tp_lua_vm_new(&vm, &lim, err, sizeof(err)), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tp_lua_vm_close(vm);
+	vm = NULL;
+	return 0;
+}
+
+/* Load a chunk (its globals frozen after its main function ran) and call it. */
+static int freeze_env_p(lua_State *L)
+{
+	(void)L;
+	tp_lua_env_freeze(L, 1);
+	return 0;
+}
+
+/* Run code as a chunk; then, if after is given, freeze the chunk's globals
+ * and run `after` (a global function name) in a second call. */
+static enum tp_lua_status run2(const char *code, const char *after)
+{
+	lua_State *L = tp_lua_vm_state(vm);
+	enum tp_lua_status st;
+	int top = lua_gettop(L);
+
+	err[0] = '\0';
+	if (tp_lua_load(vm, code, strlen(code), "@sandbox_test.lua", err, sizeof(err)) < 0)
+		return (enum tp_lua_status) - 1;
+	tp_lua_push_env(L, -1);
+	lua_insert(L, -2);
+	st = tp_lua_pcall(vm, 0, 0, err, sizeof(err));
+	if (st == TP_LUA_OK && after) {
+		lua_pushcfunction(L, freeze_env_p);
+		lua_pushvalue(L, -2);
+		assert_int_equal(tp_lua_pcall(vm, 1, 0, err, sizeof(err)), TP_LUA_OK);
+		lua_getfield(L, -1, after);
+		st = tp_lua_pcall(vm, 0, 0, err, sizeof(err));
+	}
+	lua_pop(L, 1);			      /* env */
+	assert_int_equal(lua_gettop(L), top); /* the wrapper leaves the stack as it found it */
+	return st;
+}
+
+static enum tp_lua_status run(const char *code)
+{
+	return run2(code, NULL);
+}
+
+/* After any fault the VM must still run ordinary code. */
+static void assert_vm_alive(void)
+{
+	assert_int_equal(run("local t = {} for i = 1, 100 do t[i] = i end assert(#t == 100)"),
+			 TP_LUA_OK);
+}
+
+static void expect_error(const char *code, const char *needle)
+{
+	enum tp_lua_status st = run(code);
+
+	if (st != TP_LUA_ERROR || !strstr(err, needle))
+		fail_msg("code %s: status %d, err %s (want error containing '%s')", code, st, err,
+			 needle);
+	assert_vm_alive();
+}
+
+static void test_dangerous_libraries_are_absent(void **state)
+{
+	static const char *const names[] = {
+	    "io",	  "os",	      "debug",		"package",   "require",
+	    "dofile",	  "loadfile", "collectgarbage", "coroutine", "warn",
+	    "loadstring", "module",   "setfenv",	"getfenv",   NULL,
+	};
+	char code[128];
+
+	(void)state;
+	for (const char *const *n = names; *n; n++) {
+		snprintf(code, sizeof(code), "local x = %s", *n);
+		expect_error(code, "undeclared global");
+	}
+	/* Not reachable through _G either, nor through the registry's globals. */
+	expect_error("local x = _G.io", "undeclared global 'io'");
+	expect_error("local f = load('return os') local x = f()", "undeclared global 'os'");
+}
+
+static void test_bytecode_is_refused(void **state)
+{
+	static const char bin[] = "\x1bLua\x54\x00\x19\x93\r\n\x1a\n";
+	char code[256];
+
+	(void)state;
+	assert_int_equal(tp_lua_load(vm, bin, sizeof(bin) - 1, "=bin", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "binary"));
+	expect_error("local x = string.dump(function() end)", "attempt to call a nil value");
+	assert_int_equal(run("assert(('x').dump == nil)"), TP_LUA_OK);
+	expect_error("load('return 1', 'x', 'b')", "only text chunks");
+	snprintf(code, sizeof(code), "local f, e = load(%s) assert(not f) error(e)",
+		 "'\\27Lua\\84\\0\\25\\147\\r\\n\\26\\n'");
+	expect_error(code, "binary");
+}
+
+static void test_memory_bombs(void **state)
+{
+	static const char *const bombs[] = {
+	    "local s = string.rep('x', 1 << 30)",
+	    "local s = 'x' while true do s = s .. s end",
+	    "local t = {} local i = 0 while true do i = i + 1 t[i] = {('x'):rep(4096)} end",
+	    "local t = {} for i = 1, 1e9 do t[#t + 1] = tostring(i):rep(1000) end",
+	    "local s = ('x'):rep(1e8, ',')",
+	    "local t = table.concat({}, ('x'):rep(1e8))",
+	};
+	size_t before = tp_lua_vm_mem(vm);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bombs) / sizeof(bombs[0]); i++) {
+		assert_int_equal(run(bombs[i]), TP_LUA_NOMEM);
+		assert_non_null(strstr(err, "memory"));
+		assert_vm_alive();
+	}
+	/* The garbage of the failed calls is collectable: usage comes back down. */
+	assert_int_equal(run("local t = {} for i = 1, 6 do t[i] = ('y'):rep(1 << 20) end"),
+			 TP_LUA_OK);
+	assert_true(tp_lua_vm_mem(vm) < before + (64u << 20));
+}
+
+static void test_memory_bombs_inside_pcall(void **state)
+{
+	(void)state;
+	/* The script catches the allocation failure: the call still dies. */
+	assert_int_equal(run("local ok = pcall(string.rep, 'x', 1 << 30) "
+			     "while true do local x = ('x'):rep(10000) end"),
+			 TP_LUA_NOMEM);
+	assert_vm_alive();
+	assert_int_equal(run("for i = 1, 10 do pcall(function() local t = {} "
+			     "while true do t[#t+1] = ('x'):rep(9999) end end) end"),
+			 TP_LUA_NOMEM);
+	assert_vm_alive();
+	/* pcall called straight from C: the abort is reported though the
+	 * script returned without running another instruction. */
+	{
+		static const char bomb[] = "return function() local s = ('x'):rep(1 << 30) end";
+		lua_State *L = tp_lua_vm_state(vm);
+		int top = lua_gettop(L);
+
+		lua_getglobal(L, "pcall");
+		assert_int_equal(lua_type(L, -1), LUA_TFUNCTION);
+		assert_int_equal(tp_lua_load(vm, bomb, strlen(bomb), "=bomb", err, sizeof(err)), 0);
+		assert_int_equal(tp_lua_pcall(vm, 0, 1, err, sizeof(err)), TP_LUA_OK);
+		assert_int_equal(tp_lua_pcall(vm, 1, LUA_MULTRET, err, sizeof(err)), TP_LUA_NOMEM);
+		assert_int_equal(lua_gettop(L), top);
+		assert_vm_alive();
+	}
+}
+
+static void test_per_call_memory_share(void **state)
+{
+	(void)state;
+	/* 8 MiB per call: 12 MiB in one call fails though the VM cap is 32 MiB... */
+	assert_int_equal(run("local t = {} for i = 1, 12 do t[i] = ('z'):rep(1 << 20) end"),
+			 TP_LUA_NOMEM);
+	/* ...while 4 MiB per call is fine, repeatedly. */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(run("local t = {} for i = 1, 4 do t[i] = ('z'):rep(1 << 20) end"),
+				 TP_LUA_OK);
+}
+
+static void test_infinite_loops(void **state)
+{
+	static const char *const loops[] = {
+	    "while true do end",
+	    "local i = 0 repeat i = i + 1 until false",
+	    "local function f() return f() end f()", /* a tail call: no stack growth */
+	    "while true do pcall(function() while true do end end) end",
+	    "for i = 1, 10 do pcall(function() while true do end end) end while true do end",
+	    "while true do xpcall(function() while true do end end, function() "
+	    "while true do end end) end",
+	    "xpcall(error, function() while true do end end)",
+	    "xpcall(function() while true do end end, function(m) return m end) while true do end",
+	    "local ok, e = pcall(function() while true do end end) assert(not ok) "
+	    "while true do end",
+	    "for i = 1, 1e6 do pcall(error, 'x') end",
+	    "local t = setmetatable({}, {__index = function(t, k) return t[k + 1] end}) "
+	    "local x = t[1]",
+	    "string.gsub(('x'):rep(100), 'x', function() while true do end end)",
+	    "table.sort({3, 2, 1, 5, 4}, function(a, b) while true do end end)",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
+		enum tp_lua_status st = run(loops[i]);
+
+		/* The __index chain overflows the C stack before the budget. */
+		if (st == TP_LUA_ERROR && strstr(err, "stack overflow"))
+			continue;
+		if (st != TP_LUA_TIMEOUT)
+			fail_msg("loop %zu (%s): status %d: %s", i, loops[i], st, err);
+		assert_non_null(strstr(err, "instruction budget"));
+		assert_vm_alive();
+	}
+}
+
+static void test_budget_is_per_call(void **state)
+{
+	(void)state;
+	/* 100k instructions fit in 200k; many such calls in a row all pass. */
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(run("local x = 0 for i = 1, 30000 do x = x + i end"), TP_LUA_OK);
+}
+
+static void test_deep_recursion(void **state)
+{
+	enum tp_lua_status st;
+
+	(void)state;
+	st = run("local function f(n) return 1 + f(n + 1) end f(1)");
+	assert_true(st == TP_LUA_ERROR || st == TP_LUA_NOMEM || st == TP_LUA_TIMEOUT);
+	assert_vm_alive();
+	/* Each level catches the overflow below it: contained, whatever the status. */
+	run("local function f() local ok = pcall(f) return ok end f()");
+	assert_vm_alive();
+	/* Recursion through a C function (string.gsub) hits the C stack limit. */
+	st = run("local function f(s) return (s:gsub('.', f)) end f('ab')");
+	assert_true(st != TP_LUA_OK);
+	assert_vm_alive();
+}
+
+static void test_frozen_globals(void **state)
+{
+	(void)state;
+	/* Globals defined while the chunk loads are fine, and readable later. */
+	assert_int_equal(run2("LIMIT = 3 function later() assert(LIMIT == 3) end", "later"),
+			 TP_LUA_OK);
+	/* After the freeze: new globals, changed globals, through _G or rawset. */
+	assert_int_equal(run2("function later() NEWGLOBAL = 1 end", "later"), TP_LUA_ERROR);
+	assert_non_null(strstr(err, "frozen"));
+	assert_int_equal(run2("X = 1 function later() X = 2 end", "later"), TP_LUA_ERROR);
+	assert_int_equal(run2("X = 1 function later() _G.X = 2 end", "later"), TP_LUA_ERROR);
+	assert_int_equal(run2("function later() rawset(_G, 'Y', 1) end", "later"), TP_LUA_ERROR);
+	assert_non_null(strstr(err, "read-only"));
+	assert_int_equal(run2("function later() setmetatable(_G, nil) end", "later"), TP_LUA_ERROR);
+	/* Tables defined at load stay mutable: rules keep state in them. */
+	assert_int_equal(run2("SEEN = {} function later() SEEN[1] = true end", "later"), TP_LUA_OK);
+	/* Reading an undeclared global is an error, with its name. */
+	expect_error("local x = UNDECLARED_THING", "undeclared global 'UNDECLARED_THING'");
+}
+
+static void test_shared_tables_are_read_only(void **state)
+{
+	static const char *const tricks[] = {
+	    "string.format = nil",
+	    "string.rep = function() end",
+	    "rawset(string, 'rep', print)",
+	    "table.insert = nil",
+	    "math.pi = 3",
+	    "utf8.char = nil",
+	    "tapio.set = nil",
+	    "rawset(tapio, 'x', 1)",
+	    "setmetatable(string, {})",
+	    "getmetatable('').__index = {}",
+	    "getmetatable('').__index.upper = nil",
+	    "setmetatable('', {})",
+	    "tapio.severities[1] = 'x'",
+	    "_G.string = nil; assert(string.format)",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tricks) / sizeof(tricks[0]); i++) {
+		enum tp_lua_status st = run(tricks[i]);
+
+		/* The last one may "succeed" only by shadowing in its own chunk. */
+		if (i == sizeof(tricks) / sizeof(tricks[0]) - 1 && st == TP_LUA_OK)
+			continue;
+		if (st != TP_LUA_ERROR)
+			fail_msg("trick %s was not refused", tricks[i]);
+	}
+	/* Nothing changed for the next chunk. */
+	assert_int_equal(
+	    run("assert(string.format('%d', 3) == '3') assert(math.pi > 3.14) "
+		"assert(table.insert and utf8.char and tapio.set) "
+		"assert(('ab'):upper() == 'AB') assert(tapio.severities[1] == 'debug') "
+		"assert(getmetatable('') == false)"),
+	    TP_LUA_OK);
+	/* Read-only views still iterate and measure. */
+	assert_int_equal(
+	    run("local n = 0 for k, v in pairs(math) do n = n + 1 end assert(n > 20) "
+		"assert(#tapio.severities == 6) local c = 0 "
+		"for _, v in ipairs(tapio.severities) do c = c + 1 end assert(c == 6)"),
+	    TP_LUA_OK);
+}
+
+static void test_gc_metamethods_refused(void **state)
+{
+	(void)state;
+	expect_error("setmetatable({}, {__gc = function() while true do end end})",
+		     "__gc metamethods are not allowed");
+	/* Added after setmetatable, __gc never marks the object for finalization. */
+	assert_int_equal(run("local mt = {} local t = setmetatable({}, mt) "
+			     "mt.__gc = function() while true do end end t = nil"),
+			 TP_LUA_OK);
+	assert_vm_alive();
+}
+
+static void test_chunks_are_isolated(void **state)
+{
+	(void)state;
+	assert_int_equal(run("SHARED_NAME = 1"), TP_LUA_OK);
+	expect_error("local x = SHARED_NAME", "undeclared global 'SHARED_NAME'");
+}
+
+static void test_errors_carry_file_line_and_traceback(void **state)
+{
+	(void)state;
+	assert_int_equal(run("local x = 1\nlocal y = nil\nlocal z = y.field\n"), TP_LUA_ERROR);
+	assert_non_null(strstr(err, "sandbox_test.lua:3:"));
+	assert_non_null(strstr(err, "stack traceback"));
+	/* A syntax error is reported by the load, with its line. */
+	assert_int_equal((int)run("local x = 1\nlocal = 2\n"), -1);
+	assert_non_null(strstr(err, "sandbox_test.lua:2:"));
+	/* Non-string error objects are described. */
+	assert_int_equal(run("error({})"), TP_LUA_ERROR);
+	assert_non_null(strstr(err, "table value"));
+}
+
+static void test_load_file(void **state)
+{
+	char path[] = "/tmp/tapio-sandbox-XXXXXX";
+	int fd = mkstemp(path);
+	const char text[] = "-- a comment\nreturn 40 + 2\n";
+	lua_State *L = tp_lua_vm_state(vm);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	assert_int_equal(tp_lua_load_file(vm, path, err, sizeof(err)), 0);
+	assert_int_equal(tp_lua_pcall(vm, 0, 1, err, sizeof(err)), TP_LUA_OK);
+	assert_int_equal(lua_tointeger(L, -1), 42);
+	lua_pop(L, 1);
+	unlink(path);
+	assert_int_equal(tp_lua_load_file(vm, path, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, path));
+	assert_int_equal(tp_lua_load_file(vm, "/tmp", err, sizeof(err)), -EINVAL);
+}
+
+static void test_print_goes_to_the_log_and_tapio_helpers(void **state)
+{
+	(void)state;
+	assert_int_equal(run("print('hello from lua', 1, nil, true)"), TP_LUA_OK);
+	assert_int_equal(
+	    run("assert(tapio.basename('/usr/bin/curl') == 'curl') "
+		"assert(tapio.basename('curl') == 'curl') "
+		"assert(tapio.dirname('/usr/bin/curl') == '/usr/bin') "
+		"assert(tapio.dirname('/curl') == '/') assert(tapio.dirname('curl') == '.') "
+		"assert(tapio.startswith('/tmp/x', '/tmp/')) "
+		"assert(not tapio.startswith(nil, '/tmp/')) "
+		"assert(tapio.endswith('a.sh', '.sh')) assert(tapio.contains('a.b', '.')) "
+		"assert(not tapio.contains('ab', '.')) "
+		"assert(tapio.startswith_any('/dev/shm/x', {'/tmp/', '/dev/shm/'})) "
+		"assert(tapio.set{'a', 'b'}.b)"),
+	    TP_LUA_OK);
+}
+
+static int push_table_p(lua_State *L)
+{
+	lua_newtable(L);
+	lua_pushinteger(L, 7);
+	lua_setfield(L, -2, "seven");
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -2, "self"); /* a cycle */
+	tp_lua_push_readonly(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, "sandbox_test_ro");
+	lua_pop(L, 1);
+	return 0;
+}
+
+static void test_set_global_and_readonly_cycles(void **state)
+{
+	lua_State *L = tp_lua_vm_state(vm);
+
+	(void)state;
+	assert_int_equal(tp_lua_cpcall(vm, push_table_p, NULL, err, sizeof(err)), TP_LUA_OK);
+	lua_getfield(L, LUA_REGISTRYINDEX, "sandbox_test_ro");
+	assert_int_equal(tp_lua_set_global(vm, "HOSTDATA", err, sizeof(err)), 0);
+	assert_int_equal(run("assert(HOSTDATA.seven == 7 and HOSTDATA.self.self.seven == 7)"),
+			 TP_LUA_OK);
+	expect_error("HOSTDATA.self.seven = 8", "read-only");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_dangerous_libraries_are_absent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bytecode_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_memory_bombs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_memory_bombs_inside_pcall, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_per_call_memory_share, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_infinite_loops, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_budget_is_per_call, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deep_recursion, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_frozen_globals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shared_tables_are_read_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gc_metamethods_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chunks_are_isolated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_errors_carry_file_line_and_traceback, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_load_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_print_goes_to_the_log_and_tapio_helpers, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_set_global_and_readonly_cycles, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
