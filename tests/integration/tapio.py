@@ -51,6 +51,7 @@ class Collector:
         if not any(a == "--raw-dir" or str(a).startswith("--raw-dir=") for a in args):
             self.raw_dir = tempfile.mkdtemp(prefix="tapio-raw-")
             args = ("--raw-dir", self.raw_dir) + tuple(args)
+        self.output = output
         cmd = [self.binary, "-o", output] + list(args)
         e = dict(os.environ)
         if env:
@@ -73,10 +74,13 @@ class Collector:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             with self._cv:
                 self.lines.append(line)
-                try:
-                    self.events.append(json.loads(line))
-                except ValueError:
-                    self.bad_lines.append(line)
+                if self.output != "json":
+                    pass  # only JSON output must be one object per line
+                else:
+                    try:
+                        self.events.append(json.loads(line))
+                    except ValueError:
+                        self.bad_lines.append(line)
                 self._cv.notify_all()
 
     def _read_stderr(self):
