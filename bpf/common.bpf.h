@@ -32,6 +32,47 @@ struct {
 	__type(value, __u64);
 } tp_drops SEC(".maps");
 
+/* What happened to each event, per category and reason (enum tp_kstat). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TP_KSTAT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} tp_kstats SEC(".maps");
+
+/* Runtime settings (struct tp_settings), written by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tp_settings);
+} tp_settings SEC(".maps");
+
+/* Per-CPU count of events that reached the sampling step, per category. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TP_CAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} tp_sample_ctr SEC(".maps");
+
+/* Task names whose events are dropped (key: comm, NUL-padded). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TP_EXCLUDE_MAX);
+	__type(key, char[TP_COMM_LEN]);
+	__type(value, __u8);
+} tp_exclude_comm SEC(".maps");
+
+/* Path prefixes whose file events are dropped. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, TP_EXCLUDE_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tp_path_key);
+	__type(value, __u8);
+} tp_exclude_path SEC(".maps");
+
 /* Set by the loader before load. */
 const volatile __u32 tp_self_pid = 0;      /* the agent's own tgid: never traced */
 const volatile __u64 tp_wakeup_bytes = 0;  /* 0: never wake, timer only */
@@ -47,6 +88,15 @@ static __always_inline void tp_count_drop(__u32 category)
 		*n += 1; /* per-CPU slot: no atomic needed */
 }
 
+static __always_inline void tp_kstat(__u32 category, __u32 reason)
+{
+	__u32 slot = category * TP_KSTAT_N + reason;
+	__u64 *n = bpf_map_lookup_elem(&tp_kstats, &slot);
+
+	if (n)
+		*n += 1;
+}
+
 static __always_inline void *tp_reserve(__u64 size, __u32 category)
 {
 	void *rec = bpf_ringbuf_reserve(&tp_events, size, 0);
@@ -56,14 +106,26 @@ static __always_inline void *tp_reserve(__u64 size, __u32 category)
 	return rec;
 }
 
-static __always_inline void tp_submit(void *rec)
+static __always_inline __u64 tp_submit_flags(void)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP;
-
 	if (tp_wakeup_bytes &&
 	    bpf_ringbuf_query(&tp_events, BPF_RB_AVAIL_DATA) >= tp_wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_submit(rec, flags);
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* Submit a reserved record and count it as emitted. */
+static __always_inline void tp_submit(void *rec, __u32 category)
+{
+	bpf_ringbuf_submit(rec, tp_submit_flags());
+	tp_kstat(category, TP_KSTAT_EMITTED);
+}
+
+/* Give a reserved record back, counted under reason. */
+static __always_inline void tp_discard(void *rec, __u32 category, __u32 reason)
+{
+	bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
+	tp_kstat(category, reason);
 }
 
 static __always_inline int tp_current_is_self(void)
@@ -90,6 +152,69 @@ static __always_inline __u64 tp_task_cgroup_v1_id(struct task_struct *task)
 	if (!cset || bpf_core_read(&css, sizeof(css), &cset->subsys[ssid]) < 0 || !css)
 		return 0;
 	return BPF_CORE_READ(css, cgroup, kn, id);
+}
+
+static __always_inline const struct tp_settings *tp_get_settings(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tp_settings, &zero);
+}
+
+static __always_inline bool tp_comm_excluded(const struct tp_settings *s)
+{
+	char comm[TP_COMM_LEN];
+
+	if (!(s->flags & TP_SET_EXCLUDE_COMM))
+		return false;
+	bpf_get_current_comm(comm, sizeof(comm)); /* NUL-padded, as the keys are */
+	return bpf_map_lookup_elem(&tp_exclude_comm, comm) != NULL;
+}
+
+/* Keep 1 in N events of a category (per CPU, counted exactly). */
+static __always_inline bool tp_sampled_out(const struct tp_settings *s, __u32 category)
+{
+	__u32 rate = category < TP_CAT_MAX ? s->sample_rate[category & 7] : 0;
+	__u64 *n;
+
+	if (rate <= 1)
+		return false;
+	n = bpf_map_lookup_elem(&tp_sample_ctr, &category);
+	if (!n)
+		return false;
+	*n += 1;
+	return (*n % rate) != 0;
+}
+
+/*
+ * The filters an event of the current task meets before any work is done
+ * for it, in this order: the agent itself (never an event, not counted),
+ * a failed syscall in a category that drops failures, an excluded comm,
+ * 1-in-N sampling. Returns the settings when the event goes on; NULL when
+ * it was dropped, and then it was counted under its reason.
+ */
+static __always_inline const struct tp_settings *tp_admit(__u32 category, bool failed)
+{
+	const struct tp_settings *s;
+
+	if (tp_current_is_self())
+		return NULL;
+	s = tp_get_settings();
+	if (!s)
+		return NULL;
+	if (failed && (s->drop_failed & (1u << category))) {
+		tp_kstat(category, TP_KSTAT_FAILED);
+		return NULL;
+	}
+	if (tp_comm_excluded(s)) {
+		tp_kstat(category, TP_KSTAT_COMM);
+		return NULL;
+	}
+	if (tp_sampled_out(s, category)) {
+		tp_kstat(category, TP_KSTAT_SAMPLED);
+		return NULL;
+	}
+	return s;
 }
 
 /* Fill the header for an event about the current task. */

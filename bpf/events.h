@@ -138,7 +138,184 @@ struct tp_exit_event {
 	__u32 _pad;
 };
 
+/* ------------------------------------------------------------------ */
+/* Shared by the syscall-based families. */
+
+#define TP_NAME_MAX 64       /* short names: fstype, module, bpf object names */
+#define TP_UNIX_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
+
+/*
+ * Which syscall produced an event (field "syscall"): several syscalls map to
+ * one subtype (open, openat, openat2, creat -> file.open). Stable numbers,
+ * stored in raw records.
+ */
+enum tp_syscall_id {
+	TP_SYS_OPEN = 1,
+	TP_SYS_OPENAT = 2,
+	TP_SYS_OPENAT2 = 3,
+	TP_SYS_CREAT = 4,
+	TP_SYS_RENAME = 5,
+	TP_SYS_RENAMEAT = 6,
+	TP_SYS_RENAMEAT2 = 7,
+	TP_SYS_UNLINK = 8,
+	TP_SYS_UNLINKAT = 9,
+	TP_SYS_RMDIR = 10,
+	TP_SYS_CHMOD = 11,
+	TP_SYS_FCHMOD = 12,
+	TP_SYS_FCHMODAT = 13,
+	TP_SYS_FCHMODAT2 = 14,
+	TP_SYS_CHOWN = 15,
+	TP_SYS_LCHOWN = 16,
+	TP_SYS_FCHOWN = 17,
+	TP_SYS_FCHOWNAT = 18,
+	TP_SYS_LINK = 19,
+	TP_SYS_LINKAT = 20,
+	TP_SYS_SYMLINK = 21,
+	TP_SYS_SYMLINKAT = 22,
+	TP_SYS_MKDIR = 23,
+	TP_SYS_MKDIRAT = 24,
+	TP_SYS_CONNECT = 25,
+	TP_SYS_ACCEPT = 26,
+	TP_SYS_ACCEPT4 = 27,
+	TP_SYS_SENDTO = 28,
+	TP_SYS_SENDMSG = 29,
+	TP_SYS_SENDMMSG = 30,
+	TP_SYS_SETUID = 31,
+	TP_SYS_SETREUID = 32,
+	TP_SYS_SETRESUID = 33,
+	TP_SYS_SETFSUID = 34,
+	TP_SYS_SETGID = 35,
+	TP_SYS_SETREGID = 36,
+	TP_SYS_SETRESGID = 37,
+	TP_SYS_SETFSGID = 38,
+	TP_SYS_KILL = 39,
+	TP_SYS_TKILL = 40,
+	TP_SYS_TGKILL = 41,
+	TP_SYS_MMAP = 42,
+	TP_SYS_MPROTECT = 43,
+	TP_SYS_MAX = 44,
+};
+
+/* path_flags bits: how far a path could be resolved. The first path of an
+ * event uses the low byte, the second (rename, link, symlink, mount) the
+ * next one. */
+#define TP_PATH_TRUNCATED 0x1  /* longer than the field or deeper than the walk */
+#define TP_PATH_UNRESOLVED 0x2 /* relative and its base unknown: as passed */
+#define TP_PATH2_SHIFT 8
+
+/* ------------------------------------------------------------------ */
+/* file.* : every path is absolute where it could be resolved. A successful
+ * open reports the opened file's own path (symlinks resolved, as the kernel
+ * sees it from the task's root); other calls report the path as passed,
+ * made absolute against the cwd or the directory fd. */
+
+struct tp_file_open_event {
+	struct tp_hdr hdr;
+	__u64 ino;   /* inode of the opened file; 0 on failure */
+	__s32 ret;   /* fd, or -errno */
+	__u32 flags; /* O_* as passed */
+	__u32 mode;  /* creation mode as passed */
+	__u32 dev;   /* st_dev of the opened file (userspace encoding); 0 on failure */
+	__u32 path_flags;
+	__u16 syscall;
+	__u16 _pad;
+	char path[TP_PATH_MAX];
+};
+
+/* file.rename and file.link: two paths. */
+struct tp_file_rename_event {
+	struct tp_hdr hdr;
+	__s32 ret;
+	__u32 flags; /* renameat2 RENAME_*, linkat AT_* */
+	__u32 path_flags;
+	__u16 syscall;
+	__u16 _pad;
+	char oldpath[TP_PATH_MAX];
+	char newpath[TP_PATH_MAX];
+};
+
+/* file.unlink (unlink, unlinkat, rmdir: flags has AT_REMOVEDIR for a
+ * directory), file.mkdir (mode), file.chmod (mode). */
+struct tp_file_path_event {
+	struct tp_hdr hdr;
+	__s32 ret;
+	__u32 mode;  /* chmod, mkdir: mode as passed */
+	__u32 flags; /* AT_* */
+	__u32 path_flags;
+	__u16 syscall;
+	__u16 _pad[3];
+	char path[TP_PATH_MAX];
+};
+
+/* file.chown: uid/gid as passed, (__u32)-1 leaves one unchanged. */
+struct tp_file_chown_event {
+	struct tp_hdr hdr;
+	__s32 ret;
+	__u32 uid;
+	__u32 gid;
+	__u32 flags;
+	__u32 path_flags;
+	__u16 syscall;
+	__u16 _pad;
+	char path[TP_PATH_MAX];
+};
+
+/* file.symlink: target is the link's content as given, never resolved. */
+struct tp_file_symlink_event {
+	struct tp_hdr hdr;
+	__s32 ret;
+	__u32 path_flags; /* of linkpath */
+	__u16 syscall;
+	__u16 _pad[3];
+	char target[TP_PATH_MAX];
+	char linkpath[TP_PATH_MAX];
+};
+
+/* ------------------------------------------------------------------ */
+/* In-kernel filtering, shared by every family. */
+
 /* Counters of records the kernel side could not reserve, per category. */
 #define TP_DROP_SLOTS TP_CAT_MAX
+
+/*
+ * What the kernel side did with each event, per category, in a per-CPU map
+ * (slot = category * TP_KSTAT_N + reason). For every category:
+ *   events = emitted + ring-full drops (tp_drops) + the filtered reasons.
+ * The agent's own activity is never an event and is not counted.
+ */
+enum tp_kstat {
+	TP_KSTAT_EMITTED = 0, /* submitted to the ring buffer */
+	TP_KSTAT_COMM,        /* comm in the exclude list */
+	TP_KSTAT_PATH,        /* every path under an excluded prefix */
+	TP_KSTAT_FAILED,      /* a failed syscall, and its category drops failures */
+	TP_KSTAT_SAMPLED,     /* not the 1 in N kept by per-category sampling */
+	TP_KSTAT_SETTING,     /* a subtype setting (e.g. bpf commands not reported) */
+	TP_KSTAT_N,
+};
+#define TP_KSTAT_SLOTS (TP_CAT_MAX * TP_KSTAT_N)
+
+/* tp_settings.flags: a list has entries, so its map is worth a lookup. */
+#define TP_SET_EXCLUDE_COMM 0x1
+#define TP_SET_EXCLUDE_PATH 0x2
+
+/* Runtime-changeable settings: one entry of an array map, written by user
+ * space whenever they change. */
+struct tp_settings {
+	__u64 bpf_cmd_mask;            /* bit (1 << cmd): security.bpf commands reported */
+	__u32 sample_rate[TP_CAT_MAX]; /* keep 1 in N events of a category; 0 or 1: all */
+	__u32 drop_failed;             /* bit (1 << category): drop failed syscalls */
+	__u32 flags;                   /* TP_SET_* */
+	__u32 _pad;
+};
+
+#define TP_EXCLUDE_MAX 64       /* entries of each exclude list */
+#define TP_PATH_PREFIX_MAX 128  /* bytes of a path compared with exclude prefixes */
+
+/* Key of the path-prefix exclude map (an LPM trie over the path's bytes). */
+struct tp_path_key {
+	__u32 prefixlen; /* in bits */
+	char path[TP_PATH_PREFIX_MAX];
+};
+
 
 #endif /* TAPIO_BPF_EVENTS_H */

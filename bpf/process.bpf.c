@@ -111,7 +111,7 @@ static __always_inline int report_failed_exec(long ret)
 	a = bpf_map_lookup_elem(&exec_args_by_tid, &tid);
 	if (!a)
 		return 0;
-	if (ret >= 0)
+	if (ret >= 0 || !tp_admit(TP_CAT_PROCESS, true))
 		goto out;
 	e = tp_reserve(sizeof(*e), TP_CAT_PROCESS);
 	if (!e)
@@ -126,7 +126,7 @@ static __always_inline int report_failed_exec(long ret)
 		len = TP_ARGV_MAX;
 	e->argv_len = len;
 	__builtin_memcpy(e->argv, a->argv, TP_ARGV_MAX);
-	tp_submit(e);
+	tp_submit(e, TP_CAT_PROCESS);
 out:
 	bpf_map_delete_elem(&exec_args_by_tid, &tid);
 	return 0;
@@ -156,7 +156,7 @@ int tp_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 	const char *filename;
 
 	bpf_map_delete_elem(&exec_args_by_tid, &old_tid);
-	if (tp_current_is_self())
+	if (!tp_admit(TP_CAT_PROCESS, false))
 		return 0;
 	e = tp_reserve(sizeof(*e), TP_CAT_PROCESS);
 	if (!e)
@@ -183,7 +183,7 @@ int tp_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 		e->argv_len = len;
 	else
 		e->argv_len = 0;
-	tp_submit(e);
+	tp_submit(e, TP_CAT_PROCESS);
 	return 0;
 }
 
@@ -197,7 +197,7 @@ int tp_sched_fork(struct bpf_raw_tracepoint_args *ctx)
 
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0; /* a new thread, not a new process */
-	if (tp_current_is_self())
+	if (!tp_admit(TP_CAT_PROCESS, false))
 		return 0;
 	e = tp_reserve(sizeof(*e), TP_CAT_PROCESS);
 	if (!e)
@@ -205,7 +205,7 @@ int tp_sched_fork(struct bpf_raw_tracepoint_args *ctx)
 	tp_fill_hdr_task(&e->hdr, child, TP_EV_PROCESS_FORK, sizeof(*e));
 	e->parent_pid = BPF_CORE_READ(parent, tgid);
 	e->_pad = 0;
-	tp_submit(e);
+	tp_submit(e, TP_CAT_PROCESS);
 	return 0;
 }
 
@@ -219,7 +219,7 @@ int tp_sched_exit(struct bpf_raw_tracepoint_args *ctx)
 
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0; /* other threads of the process still run */
-	if (tp_current_is_self())
+	if (!tp_admit(TP_CAT_PROCESS, false))
 		return 0;
 	e = tp_reserve(sizeof(*e), TP_CAT_PROCESS);
 	if (!e)
@@ -231,7 +231,7 @@ int tp_sched_exit(struct bpf_raw_tracepoint_args *ctx)
 	e->core_dumped = (code & 0x80) ? 1 : 0;
 	e->duration_ns = bpf_ktime_get_ns() - BPF_CORE_READ(task, start_time);
 	e->_pad = 0;
-	tp_submit(e);
+	tp_submit(e, TP_CAT_PROCESS);
 	return 0;
 }
 

@@ -135,8 +135,12 @@ int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_c
 			break;
 	}
 
-	/* Stop after flushing: take what the kernel already queued (bounded, in
-	 * case a producer keeps going), then push every output out. */
+	/* Stop after flushing: stop the producers (so the counters they keep
+	 * are final and nothing is left behind in the ring), take what the
+	 * kernel already queued (bounded, for a source that cannot stop its
+	 * producers), then push every output out. */
+	if (src->ops->stop)
+		src->ops->stop(src);
 	for (int i = 0; i < 64; i++) {
 		int n = tp_source_poll(src, 0, batch, tp_pipeline_event, p);
 

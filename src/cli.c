@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_kernel.h"
 #include "util/time.h"
 #include "version.h"
 
@@ -37,6 +38,7 @@ static const struct option long_options[] = {
 	{ "metrics-addr", required_argument, NULL, OPT_METRICS_ADDR },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "validate", no_argument, NULL, OPT_VALIDATE },
+	{ "kernel", required_argument, NULL, 'k' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -44,7 +46,7 @@ static const struct option long_options[] = {
 
 /* "+": stop at the first non-option, so argv[optind] is always the token
  * being parsed (no permutation); ":": report a missing value as ':'. */
-static const char short_options[] = "+:c:p:r:s:o:ah";
+static const char short_options[] = "+:c:p:r:s:o:ak:h";
 
 void tp_cli_usage(FILE *out)
 {
@@ -73,6 +75,9 @@ void tp_cli_usage(FILE *out)
 	      "      --metrics-addr ADDR  Prometheus /metrics and /healthz (default: 127.0.0.1:9464)\n"
 	      "      --log-level LEVEL    error | warn | info | debug (default: info)\n"
 	      "      --validate           load config and rules, run the rules' tests, and exit\n"
+	      "  -k, --kernel KEY=VALUE   in-kernel filter setting (repeatable): categories=LIST,\n"
+	      "                           exclude_comm=NAME, exclude_path=PREFIX, drop_failed=LIST,\n"
+	      "                           sample.CATEGORY=N, bpf_commands=SET, page_fault_sample=N\n"
 	      "      --version            print the version and exit\n"
 	      "  -h, --help               print this help and exit\n"
 	      "\n"
@@ -265,6 +270,10 @@ int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *
 			break;
 		case OPT_VALIDATE:
 			cfg->validate = true;
+			break;
+		case 'k':
+			if ((r = tp_config_kernel_arg(cfg, optarg, err, errlen)) < 0)
+				return r;
 			break;
 		case OPT_VERSION:
 			fprintf(out, "%s %s\n", prog, TAPIO_VERSION);

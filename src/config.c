@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "config_kernel.h"
 #include "events.h"
 #include "util/time.h"
 
@@ -26,6 +27,8 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->drain_interval_ns = 10 * TP_NSEC_PER_MSEC;
 	cfg->drain_batch = 4096;
 	cfg->cgroup_v1_controller = "auto";
+	cfg->bpf_cmd_mask = TP_BPF_CMDS_CONTROL;
+	cfg->page_fault_period = 10000;
 	cfg->log_level = TP_LOG_INFO;
 	cfg->stats_interval_ns = 60 * TP_NSEC_PER_SEC;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "events.h"
 #include "format.h"
 #include "log.h"
 
@@ -47,6 +48,16 @@ struct tp_config {
 	uint32_t drain_batch;    /* records per drain before signals and timers run */
 	const char *cgroup_v1_controller; /* v1 hierarchy reported as cgroup_v1_id: a
 					   * controller name, "auto" (default) or "none" */
+
+	/* In-kernel filtering (src/config_kernel.c: set by key, e.g. -k sample.file=10). */
+	uint32_t kernel_sample[TP_CAT_MAX]; /* keep 1 in N events of a category; 0 or 1 keeps all */
+	uint32_t drop_failed;    /* bit (1 << TP_CAT_x): drop that category's failed syscalls */
+	const char *exclude_comms[TP_EXCLUDE_MAX]; /* task names whose events are dropped */
+	unsigned nexclude_comms;
+	const char *exclude_paths[TP_EXCLUDE_MAX]; /* file events under these prefixes dropped */
+	unsigned nexclude_paths;
+	uint64_t bpf_cmd_mask;   /* bit (1 << cmd): bpf(2) commands reported as security.bpf */
+	uint64_t page_fault_period; /* memory.page_fault: 1 in N user page faults per CPU; 0: off */
 
 	/* Run control. */
 	uint64_t duration_ns;    /* 0: until stopped */

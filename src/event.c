@@ -33,6 +33,7 @@ int tp_category_by_name(const char *name)
 /* Every family's descriptor table; each ends with a zeroed entry. */
 static const struct tp_event_type *const families[] = {
 	tp_process_event_types,
+	tp_file_event_types,
 };
 
 #define TP_SUBTYPE_MAX 64

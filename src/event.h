@@ -33,6 +33,7 @@ enum tp_field_kind {
 	TP_FK_IPADDR, /* 16 bytes (IPv4 in the first 4); aux = offset of a __u16 family */
 	TP_FK_BOOL,   /* __u32, rendered true/false */
 	TP_FK_HEX,    /* __u32 or __u64 (size), rendered as a 0x... string in text output */
+	TP_FK_OCTAL,  /* unsigned (file modes), rendered as 0644 in text output; a number in JSON */
 };
 
 /* Symbolic names for enum-like or flag values (signals, open flags...). */

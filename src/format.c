@@ -314,6 +314,11 @@ static void text_fields(struct tp_buf *b, const struct tp_event *ev, bool color)
 			else
 				tp_buf_printf(b, "0x%llx", (unsigned long long)u);
 			break;
+		case TP_FK_OCTAL:
+			tp_field_u64(ev, f, &u);
+			text_key(b, f->name, color);
+			tp_buf_printf(b, "0%llo", (unsigned long long)u);
+			break;
 		default:
 			tp_field_u64(ev, f, &u);
 			text_key(b, f->name, color);

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "config.h"
 #include "enrich/cgroupfs.h"
+#include "config_kernel.h"
 #include "log.h"
 #include "output/stdout.h"
 #include "storage/raw_cmd.h"
@@ -191,6 +192,8 @@ int main(int argc, char **argv)
 	if (tp_cgroupfs_open(&cgfs, cfg.cgroup_v1_controller, err, sizeof(err)) < 0)
 		return fail(EXIT_FAILURE, err);
 	bopts.cgroup_v1_subsys = cgfs.v1_subsys;
+	tp_config_kfilter(&cfg, &bopts.filter);
+	bopts.page_fault_period = cfg.page_fault_period;
 	r = tp_source_bpf_open(&src, &bopts, err, sizeof(err));
 	if (r < 0)
 		return fail(EXIT_FAILURE, err);

@@ -27,6 +27,9 @@ struct tp_source_ops {
 	 * or another negative errno.
 	 */
 	int (*poll)(struct tp_source *src, int timeout_ms, int max, tp_event_fn fn, void *ctx);
+	/* Optional: stop producing (detach probes); what is queued stays
+	 * readable with poll. Called once, before the final drain. */
+	void (*stop)(struct tp_source *src);
 	/* Records that could not be decoded, by enum tp_decode_error. */
 	uint64_t (*decode_errors)(const struct tp_source *src, int kind);
 	void (*close)(struct tp_source *src);

@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 
 #include "events.h"
+#include "file.skel.h"
 #include "process.skel.h"
 
 #define TP_FAMILY(fam, cat)                                                   \
@@ -18,8 +19,10 @@
 #define TP_FAMILY_ENTRY(fam, cat) { #fam, cat, open_##fam, destroy_##fam }
 
 TP_FAMILY(process, TP_CAT_PROCESS)
+TP_FAMILY(file, TP_CAT_FILE)
 
 const struct tp_bpf_family tp_bpf_families[] = {
 	TP_FAMILY_ENTRY(process, TP_CAT_PROCESS),
+	TP_FAMILY_ENTRY(file, TP_CAT_FILE),
 };
 const unsigned tp_bpf_nfamilies = sizeof(tp_bpf_families) / sizeof(tp_bpf_families[0]);

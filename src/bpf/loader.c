@@ -32,6 +32,7 @@ struct family_state {
 struct tp_bpf {
 	int ring_fd;
 	int drops_fd;
+	struct tp_kfilter_maps kmaps;
 	uint64_t ring_bytes;
 	struct family_state families[16];
 	unsigned nfamilies;
@@ -282,7 +283,7 @@ static int reuse_shared_maps(struct tp_bpf *b, struct bpf_object *obj)
 	m = bpf_object__find_map_by_name(obj, "tp_drops");
 	if (m && (r = bpf_map__reuse_fd(m, b->drops_fd)) < 0)
 		return r;
-	return 0;
+	return tp_kfilter_reuse(&b->kmaps, obj);
 }
 
 static struct tp_prog_info *prog_info(struct tp_bpf *b, const char *family, const char *name)
@@ -410,6 +411,8 @@ int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, 
 	if (!b)
 		return -ENOMEM;
 	b->ring_fd = b->drops_fd = -1;
+	b->kmaps.kstats_fd = b->kmaps.settings_fd = b->kmaps.sample_fd = -1;
+	b->kmaps.comm_fd = b->kmaps.path_fd = -1;
 	libbpf_set_print(libbpf_print);
 	b->vmlinux = btf__load_vmlinux_btf();
 	if (!b->vmlinux)
@@ -431,6 +434,10 @@ int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, 
 		snprintf(err, errlen, "cannot create the drop counter map: %s", strerror(-r));
 		goto fail;
 	}
+	/* Filters are in place before the first program runs. */
+	if ((r = tp_kfilter_maps_create(&b->kmaps, err, errlen)) < 0 ||
+	    (r = tp_kfilter_apply(&b->kmaps, &opts->filter, err, errlen)) < 0)
+		goto fail;
 
 	for (unsigned i = 0; i < tp_bpf_nfamilies; i++) {
 		const struct tp_bpf_family *fam = &tp_bpf_families[i];
@@ -485,15 +492,22 @@ fail:
 	return r;
 }
 
+void tp_bpf_detach(struct tp_bpf *b)
+{
+	for (unsigned i = b->nlinks; i > 0; i--)
+		bpf_link__destroy(b->links[i - 1]);
+	b->nlinks = 0;
+}
+
 void tp_bpf_close(struct tp_bpf *b)
 {
 	if (!b)
 		return;
 	/* Detach everything before the objects go: nothing stays half attached. */
-	for (unsigned i = b->nlinks; i > 0; i--)
-		bpf_link__destroy(b->links[i - 1]);
+	tp_bpf_detach(b);
 	for (unsigned i = b->nfamilies; i > 0; i--)
 		b->families[i - 1].fam->destroy(b->families[i - 1].skel);
+	tp_kfilter_maps_close(&b->kmaps);
 	if (b->drops_fd >= 0)
 		close(b->drops_fd);
 	if (b->ring_fd >= 0)
@@ -531,6 +545,16 @@ int tp_bpf_read_drops(const struct tp_bpf *b, uint64_t *drops)
 	}
 	free(vals);
 	return 0;
+}
+
+int tp_bpf_set_filter(struct tp_bpf *b, const struct tp_kfilter *kf, char *err, size_t errlen)
+{
+	return tp_kfilter_apply(&b->kmaps, kf, err, errlen);
+}
+
+int tp_bpf_read_kstats(const struct tp_bpf *b, uint64_t *out)
+{
+	return tp_kfilter_read_stats(&b->kmaps, out);
 }
 
 const struct tp_prog_info *tp_bpf_programs(const struct tp_bpf *b, size_t *n)

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bpf/kfilter.h"
 #include "events.h"
 
 struct bpf_object;
@@ -32,6 +33,8 @@ struct tp_bpf_opts {
 	uint32_t self_pid;     /* never traced */
 	uint32_t cgroup_v1_subsys; /* 1 + cgroup subsystem id whose v1 hierarchy
 				    * tp_hdr.cgroup_v1_id reports; 0: none */
+	struct tp_kfilter filter; /* in-kernel filtering and sampling */
+	uint64_t page_fault_period; /* memory.page_fault: 1 in N user faults per CPU; 0: off */
 	/* Optional: called for each family after open, before load, to set its
 	 * own settings (tp_bpf_set_rodata) or switch programs off. */
 	int (*configure)(struct bpf_object *obj, const char *family, void *ctx);
@@ -60,11 +63,21 @@ int tp_bpf_preflight(char *err, size_t errlen);
 int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, size_t errlen);
 void tp_bpf_close(struct tp_bpf *b);
 
+/* Detach every program (they stop producing); maps and the ring buffer stay
+ * until tp_bpf_close. Idempotent. */
+void tp_bpf_detach(struct tp_bpf *b);
+
 int tp_bpf_ring_fd(const struct tp_bpf *b);
 uint64_t tp_bpf_ring_bytes(const struct tp_bpf *b);
 
 /* Sum the kernel's per-CPU drop counters into drops[TP_DROP_SLOTS]. */
 int tp_bpf_read_drops(const struct tp_bpf *b, uint64_t *drops);
+
+/* Change the in-kernel filters while running (0 or -errno with err). */
+int tp_bpf_set_filter(struct tp_bpf *b, const struct tp_kfilter *kf, char *err, size_t errlen);
+
+/* What the kernel side did with events: out[TP_KSTAT_SLOTS], see enum tp_kstat. */
+int tp_bpf_read_kstats(const struct tp_bpf *b, uint64_t *out);
 
 /* The programs of every family that was opened, with their status. */
 const struct tp_prog_info *tp_bpf_programs(const struct tp_bpf *b, size_t *n);

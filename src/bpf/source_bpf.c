@@ -18,6 +18,11 @@ struct drop_slot_ctx {
 	int slot;
 };
 
+struct kstat_ctx {
+	struct bpf_source *s;
+	int slot;
+};
+
 struct bpf_source {
 	struct tp_source base;
 	struct tp_bpf *bpf;
@@ -36,6 +41,12 @@ struct bpf_source {
 	struct tp_metric m_ring_size;
 	struct drop_slot_ctx drop_ctx[TP_DROP_SLOTS];
 	char drop_labels[TP_DROP_SLOTS][48];
+	/* What the in-kernel filters did, per category and reason. */
+	uint64_t kstats[TP_KSTAT_SLOTS];
+	uint64_t kstats_read_ns;
+	struct tp_metric m_kstats[TP_KSTAT_SLOTS];
+	struct kstat_ctx kstat_ctx[TP_KSTAT_SLOTS];
+	char kstat_labels[TP_KSTAT_SLOTS][64];
 };
 
 static int on_record(void *ctx, const void *data, uint32_t len)
@@ -97,14 +108,23 @@ static void bpf_close(struct tp_source *src)
 	tp_metric_unregister(&s->m_ring_size);
 	for (int i = 1; i < TP_DROP_SLOTS; i++)
 		tp_metric_unregister(&s->m_kernel_drops[i]);
+	for (int i = 0; i < TP_KSTAT_SLOTS; i++)
+		if (s->m_kstats[i].name)
+			tp_metric_unregister(&s->m_kstats[i]);
 	tp_ringbuf_close(&s->rb);
 	tp_bpf_close(s->bpf);
 	free(s);
 }
 
+static void bpf_stop(struct tp_source *src)
+{
+	tp_bpf_detach(((struct bpf_source *)src)->bpf);
+}
+
 static const struct tp_source_ops bpf_source_ops = {
 	.name = "bpf",
 	.poll = bpf_poll,
+	.stop = bpf_stop,
 	.decode_errors = bpf_decode_errors,
 	.close = bpf_close,
 };
@@ -131,6 +151,59 @@ static double read_drop_slot(void *ctx)
 		return (double)s->kernel_drops[slot];
 	s->kernel_drops[slot] = drops[slot];
 	return (double)drops[slot];
+}
+
+/* The kernel's filter counters, read once per rendering rather than once
+ * per metric. */
+static double read_kstat_slot(void *ctx)
+{
+	struct kstat_ctx *k = ctx;
+	struct bpf_source *s = k->s;
+	uint64_t now = tp_mono_ns();
+
+	if (now - s->kstats_read_ns > 100 * TP_NSEC_PER_MSEC || !s->kstats_read_ns) {
+		if (tp_bpf_read_kstats(s->bpf, s->kstats) == 0)
+			s->kstats_read_ns = now;
+	}
+	return (double)s->kstats[k->slot];
+}
+
+static void register_kstats(struct bpf_source *s)
+{
+	for (int cat = 1; cat < TP_CAT_MAX; cat++) {
+		for (int reason = 0; reason < TP_KSTAT_N; reason++) {
+			int slot = cat * TP_KSTAT_N + reason;
+			struct tp_metric *m = &s->m_kstats[slot];
+
+			if (reason == TP_KSTAT_EMITTED) {
+				*m = (struct tp_metric)TP_COUNTER_INIT(
+					"tapio_kernel_emitted_total",
+					"Records the kernel side put in the ring buffer, by category.");
+				snprintf(s->kstat_labels[slot], sizeof(s->kstat_labels[slot]),
+					 "category=\"%s\"", tp_category_name((unsigned)cat));
+			} else if (reason == TP_KSTAT_SAMPLED) {
+				*m = (struct tp_metric)TP_COUNTER_INIT(
+					"tapio_kernel_sampled_total",
+					"Events left out by in-kernel 1-in-N sampling, by category.");
+				snprintf(s->kstat_labels[slot], sizeof(s->kstat_labels[slot]),
+					 "category=\"%s\"", tp_category_name((unsigned)cat));
+			} else {
+				*m = (struct tp_metric)TP_COUNTER_INIT(
+					"tapio_kernel_filtered_total",
+					"Events dropped by in-kernel filters, by category and reason "
+					"(comm, path, failed, setting).");
+				snprintf(s->kstat_labels[slot], sizeof(s->kstat_labels[slot]),
+					 "category=\"%s\",reason=\"%s\"", tp_category_name((unsigned)cat),
+					 tp_kstat_name((unsigned)reason));
+			}
+			m->labels = s->kstat_labels[slot];
+			s->kstat_ctx[slot].s = s;
+			s->kstat_ctx[slot].slot = slot;
+			m->read = read_kstat_slot;
+			m->ctx = &s->kstat_ctx[slot];
+			tp_metric_register(m);
+		}
+	}
 }
 
 int tp_source_bpf_open(struct tp_source **out, const struct tp_bpf_opts *opts, char *err,
@@ -194,6 +267,7 @@ int tp_source_bpf_open(struct tp_source **out, const struct tp_bpf_opts *opts, c
 		s->m_kernel_drops[i].ctx = &s->drop_ctx[i];
 		tp_metric_register(&s->m_kernel_drops[i]);
 	}
+	register_kstats(s);
 	*out = &s->base;
 	return 0;
 }

@@ -28,8 +28,15 @@
 
 /* Each table ends with an entry whose name is NULL. */
 extern const struct tp_event_type tp_process_event_types[];
+extern const struct tp_event_type tp_file_event_types[];
 
 /* Signal numbers to names ("SIGKILL"). */
 extern const struct tp_sym tp_signal_syms[];
+/* -errno values of ret fields ("ENOENT"). */
+extern const struct tp_sym tp_errno_syms[];
+/* enum tp_syscall_id ("openat"). */
+extern const struct tp_sym tp_syscall_syms[];
+/* bpf(2) commands ("BPF_PROG_LOAD"). */
+extern const struct tp_sym tp_bpf_cmd_syms[];
 
 #endif

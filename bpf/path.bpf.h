@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * path.bpf.h - absolute paths without bpf_d_path (which only fentry and LSM
+ * programs may call), and the path-prefix exclude filter.
+ *
+ * A path is rebuilt by walking from a dentry to the task's root: dentry by
+ * dentry up to its mount's root, then over to the mount point in the parent
+ * mount, as d_path does. The walk stops at the task's root, so a process in
+ * a container or a chroot gets the path it sees itself. Names are written
+ * backwards into a per-CPU scratch buffer, which leaves room after the walked
+ * directory to append a relative name passed by the process.
+ */
+#ifndef TAPIO_PATH_BPF_H
+#define TAPIO_PATH_BPF_H
+
+#include "syscall.bpf.h"
+
+#define TP_PATH_WALK_DEPTH 32			 /* components (and mount crossings) */
+#define TP_PATH_WALK_END   (TP_PATH_MAX * 2 - 1) /* index of the NUL after a walk */
+#define TP_PATH_SCRATCH	   (TP_PATH_MAX * 4)
+
+struct tp_path_scratch {
+	char buf[TP_PATH_SCRATCH];
+	struct tp_path_key key;
+	__u32 pos;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tp_path_scratch);
+} tp_path_scratch SEC(".maps");
+
+static __always_inline struct tp_path_scratch *tp_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tp_path_scratch, &zero);
+}
+
+static __always_inline struct mount *tp_real_mount(struct vfsmount *vfsmnt)
+{
+	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
+}
+
+/*
+ * Write the path of (dentry, vfsmnt) backwards into s->buf so that it ends
+ * with the NUL at buf[TP_PATH_WALK_END]; return where it starts. Sets
+ * TP_PATH_TRUNCATED in *flags when components were left out.
+ *
+ * The write position lives in the scratch map value, not in a register: the
+ * verifier does not track map memory, so every iteration starts from the
+ * same state whatever the names' lengths were, and the loop verifies in
+ * linear time instead of one path per combination of lengths.
+ */
+static __always_inline __u32 tp_path_walk(struct tp_path_scratch *s, struct dentry *dentry,
+					  struct vfsmount *vfsmnt, __u32 *flags)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct dentry *root_dentry = BPF_CORE_READ(task, fs, root.dentry);
+	struct vfsmount *root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	struct mount *mnt = tp_real_mount(vfsmnt);
+	__u32 pos;
+	int i;
+
+	s->buf[TP_PATH_WALK_END] = '\0';
+	s->pos = TP_PATH_WALK_END;
+	for (i = 0; i < TP_PATH_WALK_DEPTH; i++) {
+		struct dentry *mnt_root, *parent;
+		const unsigned char *name;
+		__u32 len;
+
+		if (dentry == root_dentry && vfsmnt == root_mnt)
+			break;
+		mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+		if (dentry == mnt_root) {
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt)
+				break; /* the root of the mount namespace */
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			vfsmnt = (struct vfsmount *)((void *)up +
+						     bpf_core_field_offset(struct mount, mnt));
+			continue;
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent == dentry)
+			break;
+		len = BPF_CORE_READ(dentry, d_name.len);
+		name = BPF_CORE_READ(dentry, d_name.name);
+		pos = s->pos;
+		if (pos > TP_PATH_WALK_END || len >= TP_PATH_MAX || len + 1 > pos) {
+			*flags |= TP_PATH_TRUNCATED;
+			break;
+		}
+		pos -= len;
+		bpf_probe_read_kernel(&s->buf[pos & (TP_PATH_MAX * 2 - 1)], len & (TP_PATH_MAX - 1),
+				      name);
+		pos -= 1;
+		s->buf[pos & (TP_PATH_MAX * 2 - 1)] = '/';
+		s->pos = pos;
+		dentry = parent;
+	}
+	if (i == TP_PATH_WALK_DEPTH)
+		*flags |= TP_PATH_TRUNCATED;
+	pos = s->pos;
+	if (pos >= TP_PATH_WALK_END) {
+		pos = TP_PATH_WALK_END - 1;
+		s->buf[pos] = '/';
+	}
+	return pos;
+}
+
+/* Copy the string at buf[pos] to out (TP_PATH_MAX bytes); *flags gets
+ * TP_PATH_TRUNCATED when it did not fit. */
+static __always_inline void tp_path_copy(char *out, const char *buf, __u32 pos, __u32 len,
+					 __u32 *flags)
+{
+	if (len >= TP_PATH_MAX)
+		*flags |= TP_PATH_TRUNCATED;
+	if (bpf_probe_read_kernel_str(out, TP_PATH_MAX, &buf[pos & (TP_PATH_SCRATCH - 1)]) < 0)
+		out[0] = '\0';
+}
+
+/* The path of an open file into out (TP_PATH_MAX bytes). Returns path flags. */
+static __always_inline __u32 tp_path_of_file(struct file *f, char *out)
+{
+	struct tp_path_scratch *s = tp_scratch();
+	__u32 flags = 0, pos;
+
+	if (!s || !f) {
+		out[0] = '\0';
+		return TP_PATH_UNRESOLVED;
+	}
+	pos =
+	    tp_path_walk(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), &flags);
+	tp_path_copy(out, s->buf, pos, TP_PATH_WALK_END - pos, &flags);
+	return flags;
+}
+
+/*
+ * A path passed by the process, relative to dfd (TP_AT_FDCWD: the cwd),
+ * made absolute into out (TP_PATH_MAX bytes). An empty path names dfd
+ * itself (AT_EMPTY_PATH). Not canonical: "..", "." and symlinks in the
+ * passed part stay as given. Returns path flags.
+ */
+static __always_inline __u32 tp_path_at(long dfd, const char *upath, char *out)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct tp_path_scratch *s;
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	__u32 flags = 0, pos, at;
+	char head[2] = {};
+	long n;
+
+	if (!upath || bpf_probe_read_user(head, sizeof(head), upath) < 0) {
+		/* A one-byte string at the end of a page: try it as a string. */
+		if (!upath || bpf_probe_read_user_str(head, sizeof(head), upath) < 0) {
+			out[0] = '\0';
+			return TP_PATH_UNRESOLVED;
+		}
+	}
+	if (head[0] == '/') {
+		n = bpf_probe_read_user_str(out, TP_PATH_MAX, upath);
+		if (n < 0)
+			out[0] = '\0';
+		return n >= TP_PATH_MAX ? TP_PATH_TRUNCATED : 0;
+	}
+	if (head[0] == '.' && head[1] == '/')
+		upath += 2;
+	if ((int)dfd == TP_AT_FDCWD) {
+		dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+		vfsmnt = BPF_CORE_READ(task, fs, pwd.mnt);
+	} else {
+		struct file *f = tp_fd_file((int)dfd);
+
+		if (!f) {
+			n = bpf_probe_read_user_str(out, TP_PATH_MAX, upath);
+			if (n < 0)
+				out[0] = '\0';
+			return TP_PATH_UNRESOLVED | (n >= TP_PATH_MAX ? TP_PATH_TRUNCATED : 0);
+		}
+		dentry = BPF_CORE_READ(f, f_path.dentry);
+		vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	}
+	s = tp_scratch();
+	if (!s) {
+		out[0] = '\0';
+		return TP_PATH_UNRESOLVED;
+	}
+	pos = tp_path_walk(s, dentry, vfsmnt, &flags);
+	if (head[0] == '\0') {
+		tp_path_copy(out, s->buf, pos, TP_PATH_WALK_END - pos, &flags);
+		return flags;
+	}
+	/* "/" + name after the root, "/dir" + "/" + name after anything else. */
+	at = TP_PATH_WALK_END;
+	if (pos != TP_PATH_WALK_END - 1) {
+		s->buf[TP_PATH_WALK_END] = '/';
+		at++;
+	}
+	if (at > TP_PATH_WALK_END + 1)
+		at = TP_PATH_WALK_END + 1; /* a bound the verifier can see */
+	n = bpf_probe_read_user_str(&s->buf[at], TP_PATH_MAX, upath);
+	if (n <= 0)
+		s->buf[at] = '\0';
+	if (n >= TP_PATH_MAX)
+		flags |= TP_PATH_TRUNCATED;
+	tp_path_copy(out, s->buf, pos, at - pos + (n > 0 ? n - 1 : 0), &flags);
+	return flags;
+}
+
+/* Is path under a prefix of the exclude list? */
+static __always_inline bool tp_path_excluded(const struct tp_settings *st, const char *path)
+{
+	struct tp_path_scratch *s;
+	long n;
+
+	if (!(st->flags & TP_SET_EXCLUDE_PATH))
+		return false;
+	s = tp_scratch();
+	if (!s)
+		return false;
+	n = bpf_probe_read_kernel_str(s->key.path, sizeof(s->key.path), path);
+	if (n <= 1)
+		return false;
+	s->key.prefixlen = (n - 1) * 8;
+	return bpf_map_lookup_elem(&tp_exclude_path, &s->key) != NULL;
+}
+
+#endif /* TAPIO_PATH_BPF_H */

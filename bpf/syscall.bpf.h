@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * syscall.bpf.h - helpers of the syscall-based families: a syscall's
+ * arguments at its exit, and the files and sockets behind descriptors.
+ *
+ * One hook per syscall: the program runs on the syscall's exit tracepoint,
+ * where the result is known, and reads the arguments from the task's saved
+ * user registers, which hold them unchanged for the whole syscall (arm64
+ * and s390 keep the first one in orig_x0 / orig_gpr2, which libbpf's
+ * PT_REGS_PARMn_CORE_SYSCALL reads). Compared with an enter/exit pair this
+ * halves the hooks on the traced syscall and needs no map between the two;
+ * user memory the syscall named is also resident by then, so reading its
+ * strings does not fail on a page the kernel had yet to fault in.
+ */
+#ifndef TAPIO_SYSCALL_BPF_H
+#define TAPIO_SYSCALL_BPF_H
+
+#include "common.bpf.h"
+
+#define TP_AT_FDCWD -100
+#define TP_S_IFMT   00170000
+#define TP_S_IFSOCK 0140000
+
+/* The current task's saved user registers. */
+static __always_inline struct pt_regs *tp_syscall_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+#define TP_ARG1(regs) ((unsigned long)PT_REGS_PARM1_CORE_SYSCALL(regs))
+#define TP_ARG2(regs) ((unsigned long)PT_REGS_PARM2_CORE_SYSCALL(regs))
+#define TP_ARG3(regs) ((unsigned long)PT_REGS_PARM3_CORE_SYSCALL(regs))
+#define TP_ARG4(regs) ((unsigned long)PT_REGS_PARM4_CORE_SYSCALL(regs))
+#define TP_ARG5(regs) ((unsigned long)PT_REGS_PARM5_CORE_SYSCALL(regs))
+
+/* The open file behind a descriptor of the current task, or NULL. */
+static __always_inline struct file *tp_fd_file(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+	unsigned int max;
+
+	if (fd < 0 || !fdt)
+		return NULL;
+	max = BPF_CORE_READ(fdt, max_fds);
+	if ((unsigned long)fd >= max)
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0)
+		return NULL;
+	return f;
+}
+
+/* The socket of an open file, or NULL when the file is not a socket. */
+static __always_inline struct socket *tp_file_socket(struct file *f)
+{
+	umode_t mode;
+
+	if (!f)
+		return NULL;
+	mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & TP_S_IFMT) != TP_S_IFSOCK)
+		return NULL;
+	return BPF_CORE_READ(f, private_data);
+}
+
+/* st_dev as user space sees it (new_encode_dev) from a kernel dev_t. */
+static __always_inline __u32 tp_encode_dev(__u32 dev)
+{
+	__u32 major = dev >> 20, minor = dev & 0xfffff;
+
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+#endif /* TAPIO_SYSCALL_BPF_H */

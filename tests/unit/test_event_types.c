@@ -1,0 +1,126 @@
+/* The descriptor tables of every family: each field lies inside its
+ * record, names are unique identifiers, the type ids the contract names
+ * are all registered, and any record of every type decodes and formats
+ * without reading outside it (run under ASan). */
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "decode.h"
+#include "format.h"
+
+static const char *const contract[] = {
+	"process.exec",       "process.fork",        "process.exit",      "file.open",
+	"file.rename",        "file.unlink",         "file.chmod",        "file.chown",
+	"file.link",          "file.symlink",        "file.mkdir",
+};
+
+static void test_contract_types_registered(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(contract) / sizeof(contract[0]); i++) {
+		const struct tp_event_type *t = tp_event_type_by_name(contract[i]);
+		char cat[32];
+
+		snprintf(cat, sizeof(cat), "%.*s", (int)strcspn(contract[i], "."), contract[i]);
+		if (!t)
+			fail_msg("type %s is not registered", contract[i]);
+		assert_ptr_equal(tp_event_type_by_id(t->id), t);
+		/* The category in the name is the category of the id. */
+		assert_int_equal(tp_category_by_name(cat), TP_TYPE_CATEGORY(t->id));
+	}
+}
+
+static void test_fields_inside_records(void **state)
+{
+	const struct tp_event_type *t;
+
+	(void)state;
+	for (size_t i = 0; (t = tp_event_type_at(i)); i++) {
+		assert_true(t->min_size >= sizeof(struct tp_hdr));
+		assert_true(t->min_size <= t->size && t->size <= TP_RECORD_MAX);
+		assert_int_equal(t->size % 8, 0);
+		for (uint32_t f = 0; f < t->nfields; f++) {
+			const struct tp_field *fd = &t->fields[f];
+
+			if (fd->offset < sizeof(struct tp_hdr) || fd->offset + fd->size > t->size)
+				fail_msg("%s.%s lies outside its record", t->name, fd->name);
+			for (const char *c = fd->name; *c; c++)
+				if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) && *c != '_')
+					fail_msg("%s.%s is not a lower-case identifier", t->name, fd->name);
+			for (uint32_t g = 0; g < f; g++)
+				if (!strcmp(t->fields[g].name, fd->name))
+					fail_msg("%s has two fields named %s", t->name, fd->name);
+			if (fd->kind == TP_FK_IPADDR || fd->kind == TP_FK_ARGV)
+				assert_true(fd->aux + (fd->kind == TP_FK_IPADDR ? 2u : 4u) <= t->size);
+			if (fd->kind != TP_FK_STR && fd->kind != TP_FK_ARGV && fd->kind != TP_FK_IPADDR &&
+			    fd->size != 1 && fd->size != 2 && fd->size != 4 && fd->size != 8)
+				fail_msg("%s.%s has a scalar size of %u", t->name, fd->name, fd->size);
+		}
+	}
+}
+
+/* Random bytes in every field of every type: decoding either rejects the
+ * record or yields an event both formatters render into balanced JSON. */
+static void test_random_records_of_every_type(void **state)
+{
+	static struct tp_event ev;
+	const struct tp_event_type *t;
+	struct tp_buf b;
+
+	(void)state;
+	srand(4);
+	tp_buf_init(&b);
+	for (size_t i = 0; (t = tp_event_type_at(i)); i++) {
+		for (int round = 0; round < 200; round++) {
+			uint8_t *rec = malloc(t->size);
+			struct tp_hdr *h = (struct tp_hdr *)rec;
+			int depth = 0;
+			bool in_str = false;
+
+			for (uint32_t k = 0; k < t->size; k++)
+				rec[k] = (uint8_t)(round % 3 ? rand() : (rand() % 2 ? 0 : 'a'));
+			h->type = t->id;
+			h->size = t->size;
+			if (tp_decode(rec, t->size, 0, &ev) == 0) {
+				tp_buf_reset(&b);
+				tp_format_json(&b, &ev, NULL);
+				for (size_t k = 0; k < b.len; k++) {
+					char c = tp_buf_cstr(&b)[k];
+
+					if (in_str && c == '\\')
+						k++;
+					else if (c == '"')
+						in_str = !in_str;
+					else if (!in_str && (c == '{' || c == '['))
+						depth++;
+					else if (!in_str && (c == '}' || c == ']'))
+						depth--;
+				}
+				assert_false(in_str);
+				assert_int_equal(depth, 0);
+				tp_buf_reset(&b);
+				tp_format_text(&b, &ev, NULL, true);
+			}
+			free(rec);
+		}
+	}
+	tp_buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_contract_types_registered),
+		cmocka_unit_test(test_fields_inside_records),
+		cmocka_unit_test(test_random_records_of_every_type),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
