@@ -2,13 +2,15 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <zlib.h>
+
+#include "util/crc32c.h"
 
 uint32_t tp_raw_crc(uint32_t crc, const void *data, size_t len)
 {
-	return (uint32_t)crc32(crc, data, (uInt)len);
+	return tp_crc32c(crc, data, len);
 }
 
 void tp_raw_seg_hdr_init(struct tp_raw_seg_hdr *h, uint64_t created_wall_ns, uint32_t pid)
@@ -57,8 +59,7 @@ static uint32_t frame_crc(const struct tp_raw_frame_hdr *f, const void *payload)
 {
 	uint32_t crc = tp_raw_crc(0, (const uint8_t *)f + 4, sizeof(*f) - 4);
 
-	/* Not through zlib with no bytes: crc32(c, NULL, 0) returns 0, not c. */
-	return f->stored_len ? tp_raw_crc(crc, payload, f->stored_len) : crc;
+	return tp_raw_crc(crc, payload, f->stored_len);
 }
 
 int tp_raw_frame_encode(void *dst, uint64_t ts_wall_ns, const void *rec, size_t len)
@@ -127,91 +128,79 @@ int tp_raw_frame_parse(const void *data, size_t avail, void *rec, uint32_t *rec_
 	return TP_RAW_FRAME_RECORD;
 }
 
-/* Zero runs shorter than this stay literal: a run token costs one byte and
- * cutting a literal run costs another. */
-#define ZRUN_MIN 3
-
-static inline int has_zero_byte(uint64_t v)
+/* Append the literal bytes src[from, to) as literal tokens. Returns false
+ * when that would make the output as long as the record (n). */
+static bool put_literal(const uint8_t *src, size_t from, size_t to, uint8_t *dst, size_t *out,
+			size_t n)
 {
-	return ((v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull) != 0;
-}
+	while (from < to) {
+		size_t k = to - from > 128 ? 128 : to - from;
 
-/* First index >= i where a zero byte is, or n. */
-static size_t next_zero(const uint8_t *s, size_t i, size_t n)
-{
-	uint64_t w;
-
-	while (i + 8 <= n) {
-		memcpy(&w, s + i, 8);
-		if (has_zero_byte(w))
-			break;
-		i += 8;
+		if (*out + 1 + k >= n)
+			return false;
+		dst[(*out)++] = (uint8_t)(k - 1);
+		memcpy(dst + *out, src + from, k);
+		*out += k;
+		from += k;
 	}
-	while (i < n && s[i])
-		i++;
-	return i;
+	return true;
 }
 
-/* First index >= i where a non-zero byte is, or n. */
-static size_t next_nonzero(const uint8_t *s, size_t i, size_t n)
+static bool put_zeros(size_t zlen, uint8_t *dst, size_t *out, size_t n)
 {
-	uint64_t w;
+	while (zlen) {
+		uint8_t c;
 
-	while (i + 8 <= n) {
-		memcpy(&w, s + i, 8);
-		if (w)
-			break;
-		i += 8;
-	}
-	while (i < n && !s[i])
-		i++;
-	return i;
-}
+		if (zlen >= 64) {
+			size_t m = zlen / 64 > 64 ? 64 : zlen / 64;
 
-size_t tp_raw_zrun_encode(const uint8_t *src, size_t n, uint8_t *dst)
-{
-	size_t in = 0, out = 0, lit = 0; /* literal run: [lit, zero start) */
-
-	while (in < n) {
-		size_t z = next_zero(src, in, n), end = z < n ? next_nonzero(src, z, n) : n;
-		size_t zlen = end - z;
-
-		if (z < n && zlen < ZRUN_MIN && end < n) {
-			in = end; /* too short to code: the zeros stay in the literal */
-			continue;
-		}
-		if (zlen < ZRUN_MIN) {
-			z = end; /* a short zero tail stays literal too */
+			c = (uint8_t)(0xc0 | (m - 1));
+			zlen -= m * 64;
+		} else {
+			c = (uint8_t)(0x80 | (zlen - 1));
 			zlen = 0;
 		}
-		for (size_t l = lit; l < z;) {
-			size_t k = z - l > 128 ? 128 : z - l;
-
-			if (out + 1 + k >= n)
-				return 0;
-			dst[out++] = (uint8_t)(k - 1);
-			memcpy(dst + out, src + l, k);
-			out += k;
-			l += k;
-		}
-		while (zlen) {
-			uint8_t c;
-
-			if (zlen >= 64) {
-				size_t m = zlen / 64 > 64 ? 64 : zlen / 64;
-
-				c = (uint8_t)(0xc0 | (m - 1));
-				zlen -= m * 64;
-			} else {
-				c = (uint8_t)(0x80 | (zlen - 1));
-				zlen = 0;
-			}
-			if (out + 1 >= n)
-				return 0;
-			dst[out++] = c;
-		}
-		in = lit = end;
+		if (*out + 1 >= n)
+			return false;
+		dst[(*out)++] = c;
 	}
+	return true;
+}
+
+/*
+ * Only zero runs that hold an aligned 4-byte zero word are coded: the scan
+ * then looks at one word per 4 bytes, and what it leaves literal (runs of
+ * 1-6 bytes inside fields) saves little: records are structs whose empty
+ * space (string tails, unused buffers, zero fields) is word-aligned.
+ */
+size_t tp_raw_zrun_encode(const uint8_t *src, size_t n, uint8_t *dst)
+{
+	size_t out = 0, lit = 0, i = 0;
+
+	while (i + 4 <= n) {
+		uint64_t w8;
+		uint32_t w;
+		size_t z, e;
+
+		memcpy(&w, src + i, 4);
+		if (w) {
+			i += 4;
+			continue;
+		}
+		for (z = i; z > lit && !src[z - 1]; z--)
+			;
+		e = i + 4;
+		while (e + 8 <= n && (memcpy(&w8, src + e, 8), w8 == 0))
+			e += 8;
+		while (e < n && !src[e])
+			e++;
+		if (!put_literal(src, lit, z, dst, &out, n) || !put_zeros(e - z, dst, &out, n))
+			return 0;
+		lit = e;
+		i = (e + 3) & ~(size_t)3;
+	}
+	if (!put_literal(src, lit, n, dst, &out, n))
+		return 0;
 	return out;
 }
 

@@ -12,7 +12,7 @@
  *
  * A segment ends with an end frame when its writer closed it; a segment
  * without one was cut short (crash, kill -9, power cut) and its last frame
- * may be torn. Every frame carries a CRC-32 of its header and payload, so
+ * may be torn. Every frame carries a CRC-32C of its header and payload, so
  * a reader stops at the first frame that is not exactly what was written.
  */
 #ifndef TAPIO_STORAGE_RAW_FORMAT_H
@@ -37,7 +37,7 @@ struct tp_raw_seg_hdr {
 	uint16_t hdr_size;	  /* bytes before the first frame: >= sizeof(this) */
 	uint64_t created_wall_ns; /* when the writer opened the segment */
 	uint32_t writer_pid;
-	uint32_t crc; /* CRC-32 of the bytes of this struct before it */
+	uint32_t crc; /* CRC-32C of the bytes of this struct before it */
 };
 
 /*
@@ -47,7 +47,7 @@ struct tp_raw_seg_hdr {
  * record frames in the segment.
  */
 struct tp_raw_frame_hdr {
-	uint32_t crc;	     /* CRC-32 of the rest of this header and the payload */
+	uint32_t crc;	     /* CRC-32C of the rest of this header and the payload */
 	uint16_t stored_len; /* payload bytes that follow this header */
 	uint16_t record_len; /* bytes of the record once decoded */
 	uint64_t ts_wall_ns; /* wall-clock time of the event */
@@ -107,7 +107,7 @@ size_t tp_raw_zrun_encode(const uint8_t *src, size_t n, uint8_t *dst);
 /* Decode exactly out_len bytes from all n bytes of src: 0 or -EBADMSG. */
 int tp_raw_zrun_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t out_len);
 
-/* The CRC used by segment and frame headers (CRC-32, as zlib's crc32). */
+/* The CRC of segment and frame headers: CRC-32C (util/crc32c.h). */
 uint32_t tp_raw_crc(uint32_t crc, const void *data, size_t len);
 
 #endif
