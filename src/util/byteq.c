@@ -18,9 +18,13 @@ int tp_byteq_init(struct tp_byteq *q, size_t cap)
 	cap = align8(cap);
 	if (cap < 64)
 		return -EINVAL;
-	q->buf = aligned_alloc(64, align8(cap + 63) & ~(size_t)63);
+	q->buf = aligned_alloc(64, (cap + 63) & ~(size_t)63);
 	if (!q->buf)
 		return -ENOMEM;
+	/* Fault every page in now: the producer must not take page faults on
+	 * its first pass round the ring (the pages stay resident anyway once
+	 * the ring has wrapped). */
+	memset(q->buf, 0, cap);
 	q->cap = cap;
 	return 0;
 }
