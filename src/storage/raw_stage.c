@@ -162,12 +162,14 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 
 		now_wall = tp_now_ns(CLOCK_REALTIME);
+		tp_raw_writer_stats(s->w, &st);
+		if (!failing)
+			dropped_before = st.records_dropped; /* drain may already write */
 		more = drain(s, now_wall);
 		r = tp_raw_writer_flush(s->w, now_wall);
 		tp_raw_writer_stats(s->w, &st);
 		if (r < 0 && !failing) {
 			failing = true;
-			dropped_before = st.records_dropped;
 		} else if (r == 0 && failing && st.last_error == 0) {
 			failing = false;
 			tp_info(
@@ -207,7 +209,7 @@ static void raw_tick(struct tp_stage *st, struct tp_pipeline *p, uint64_t now)
 		return;
 	e = atomic_load(&s->write_errno);
 	tp_warn("raw storage: %llu events could not be stored (queue full: %llu, write failed: "
-		"%llu%s%s); they still went through the rules",
+		"%llu%s%s); they still went on to the rules and outputs",
 		(unsigned long long)(dq + dw), (unsigned long long)dq, (unsigned long long)dw,
 		dw && e ? ": " : "", dw && e ? strerror(e) : "");
 	s->reported_queue_full = s->queue_full;
