@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bpf/loader.h"
+#include "health.h"
 #include "log.h"
 #include "metrics.h"
 #include "util/buf.h"
@@ -60,13 +62,41 @@ void tp_agent_log_stats(const char *why)
 	tp_buf_free(&b);
 }
 
+/* How long /healthz stays degraded after the kernel last dropped records. */
+#define DROPS_DEGRADED_NS (60 * TP_NSEC_PER_SEC)
+
 /* Say when the kernel dropped records, per category, at most every few
- * seconds: loss is never silent, but a storm does not flood the log. */
+ * seconds: loss is never silent, but a storm does not flood the log.
+ * /healthz is degraded while drops keep rising. */
 struct drop_watch {
 	uint64_t reported[TP_DROP_SLOTS];
+	uint64_t seen[TP_DROP_SLOTS];
 	uint64_t last_check_ns;
 	uint64_t last_warn_ns;
 };
+
+static void drops_health(struct drop_watch *w, const uint64_t *drops)
+{
+	char reason[TP_HEALTH_REASON_MAX];
+	size_t used = 0;
+	bool rising = false;
+
+	for (int c = 1; c < TP_DROP_SLOTS; c++) {
+		if (drops[c] <= w->seen[c])
+			continue;
+		if (!rising)
+			used = (size_t)snprintf(reason, sizeof(reason),
+						"the kernel is dropping records (ring buffer full):");
+		rising = true;
+		if (used < sizeof(reason))
+			used += (size_t)snprintf(reason + used, sizeof(reason) - used, " %s +%llu",
+						 tp_category_name((unsigned)c),
+						 (unsigned long long)(drops[c] - w->seen[c]));
+		w->seen[c] = drops[c];
+	}
+	if (rising)
+		tp_health_set_for("kernel_drops", DROPS_DEGRADED_NS, "%s", reason);
+}
 
 static void check_kernel_drops(struct drop_watch *w, struct tp_bpf *bpf, uint64_t now)
 {
@@ -75,9 +105,10 @@ static void check_kernel_drops(struct drop_watch *w, struct tp_bpf *bpf, uint64_
 	if (!bpf || now - w->last_check_ns < TP_NSEC_PER_SEC)
 		return;
 	w->last_check_ns = now;
-	if (now - w->last_warn_ns < 5 * TP_NSEC_PER_SEC && w->last_warn_ns)
-		return;
 	if (tp_bpf_read_drops(bpf, drops) < 0)
+		return;
+	drops_health(w, drops);
+	if (now - w->last_warn_ns < 5 * TP_NSEC_PER_SEC && w->last_warn_ns)
 		return;
 	for (int c = 1; c < TP_DROP_SLOTS; c++) {
 		if (drops[c] == w->reported[c])
@@ -91,6 +122,34 @@ static void check_kernel_drops(struct drop_watch *w, struct tp_bpf *bpf, uint64_
 	}
 }
 
+/* Programs the kernel refused or lacks a hook for degrade /healthz for the
+ * whole run: the agent sees less than it was asked to. */
+static void programs_health(struct tp_bpf *bpf)
+{
+	char reason[TP_HEALTH_REASON_MAX];
+	const struct tp_prog_info *progs;
+	size_t n, skipped = 0, used = 0;
+
+	if (!bpf)
+		return;
+	reason[0] = '\0';
+	progs = tp_bpf_programs(bpf, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (progs[i].status != TP_PROG_SKIPPED)
+			continue;
+		if (skipped < 3 && used < sizeof(reason))
+			used += (size_t)snprintf(reason + used, sizeof(reason) - used, "%s%s/%s (%s)",
+						 skipped ? ", " : "", progs[i].family, progs[i].name,
+						 progs[i].reason);
+		skipped++;
+	}
+	if (!skipped)
+		return;
+	if (skipped > 3 && used < sizeof(reason))
+		snprintf(reason + used, sizeof(reason) - used, " and %zu more", skipped - 3);
+	tp_health_set("programs", "%zu of %zu programs skipped: %s", skipped, n, reason);
+}
+
 int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_config *cfg,
 		 struct tp_bpf *bpf, const struct tp_agent_hooks *hooks)
 {
@@ -102,6 +161,8 @@ int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_c
 
 	if (timeout_ms <= 0)
 		timeout_ms = 1;
+	programs_health(bpf);
+	tp_health_beat(start);
 	while (!stop_requested) {
 		uint64_t now;
 		int n = tp_source_poll(src, timeout_ms, batch, tp_pipeline_event, p);
@@ -114,6 +175,7 @@ int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_c
 			break;
 		}
 		now = tp_mono_ns();
+		tp_health_beat(now);
 		tp_pipeline_tick(p, now);
 		if (hooks && hooks->tick)
 			hooks->tick(hooks->ctx, now);
@@ -135,6 +197,7 @@ int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_c
 			break;
 	}
 
+	tp_health_stop_beating();
 	/* Stop after flushing: stop the producers (so the counters they keep
 	 * are final and nothing is left behind in the ring), take what the
 	 * kernel already queued (bounded, for a source that cannot stop its

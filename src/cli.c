@@ -4,8 +4,10 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config_kernel.h"
+#include "config_keys.h"
 #include "util/time.h"
 #include "version.h"
 
@@ -20,6 +22,29 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_VALIDATE,
 	OPT_VERSION,
+	OPT_LOG_FORMAT,
+	OPT_SET,
+	OPT_PRINT_CONFIG,
+	OPT_PRINT_KEYS,
+	OPT_ENABLE_EBPF,
+};
+
+/* Flags that set a config key: their values are checked by the key table,
+ * exactly as the same value in a config file or the environment. */
+static const struct {
+	int opt;
+	const char *key;
+} option_keys[] = {
+	{ 'o', "output.format" },
+	{ 's', "server.address" },
+	{ OPT_OTLP, "otlp.address" },
+	{ OPT_RAW_DIR, "storage.raw_dir" },
+	{ OPT_BUFFER_SIZE, "server.batch_size" },
+	{ OPT_FLUSH_INTERVAL, "server.flush_interval" },
+	{ OPT_CORRELATION, "server.correlation" },
+	{ OPT_METRICS_ADDR, "metrics.address" },
+	{ OPT_LOG_LEVEL, "log.level" },
+	{ OPT_LOG_FORMAT, "log.format" },
 };
 
 static const struct option long_options[] = {
@@ -37,6 +62,11 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "metrics-addr", required_argument, NULL, OPT_METRICS_ADDR },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "set", required_argument, NULL, OPT_SET },
+	{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
+	{ "print-keys", no_argument, NULL, OPT_PRINT_KEYS },
+	{ "enable-ebpf", optional_argument, NULL, OPT_ENABLE_EBPF },
 	{ "validate", no_argument, NULL, OPT_VALIDATE },
 	{ "kernel", required_argument, NULL, 'k' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -74,6 +104,14 @@ void tp_cli_usage(FILE *out)
 	      "      --duration DUR       stop by itself after DUR (e.g. 30s, 5m)\n"
 	      "      --metrics-addr ADDR  Prometheus /metrics and /healthz (default: 127.0.0.1:9464)\n"
 	      "      --log-level LEVEL    error | warn | info | debug (default: info)\n"
+	      "      --log-format FMT     auto | text | json | journal (default: auto: journal\n"
+	      "                           under systemd, else text)\n"
+	      "      --set KEY=VALUE      set one config key, e.g. --set sampling.base_rate=0.05\n"
+	      "                           (repeatable; wins over the config file and environment)\n"
+	      "      --print-config       print the effective configuration as a config file, exit\n"
+	      "      --print-keys         print the reference table of config keys (Markdown), exit\n"
+	      "      --enable-ebpf        accepted for the Go collector's command lines: eBPF is\n"
+	      "                           always on\n"
 	      "      --validate           load config and rules, run the rules' tests, and exit\n"
 	      "  -k, --kernel KEY=VALUE   in-kernel filter setting (repeatable): categories=LIST,\n"
 	      "                           exclude_comm=NAME, exclude_path=PREFIX, drop_failed=LIST,\n"
@@ -82,7 +120,9 @@ void tp_cli_usage(FILE *out)
 	      "  -h, --help               print this help and exit\n"
 	      "\n"
 	      "Environment: TAPIO_SERVER_ADDR, TAPIO_BUFFER_SIZE, TAPIO_CORRELATION_MODE,\n"
-	      "TAPIO_LOG_LEVEL, TAPIO_TOKEN_FILE (flags win over the environment).\n"
+	      "TAPIO_LOG_LEVEL, TAPIO_LOG_FORMAT, TAPIO_METRICS_ADDR, TAPIO_DEBUG, TAPIO_CGROUP_V1,\n"
+	      "TAPIO_TOKEN_FILE "
+	      "(precedence: flags > environment > config file > preset > defaults).\n"
 	      "Signals: SIGHUP reloads rules, SIGTERM/SIGINT stop after flushing, SIGUSR1 logs stats.\n",
 	      out);
 }
@@ -142,46 +182,129 @@ static int bad_value(char *err, size_t errlen, const char *opt, const char *val,
 	return -EINVAL;
 }
 
-static int set_log_level(struct tp_config *cfg, const char *v, const char *opt, char *err,
-			 size_t errlen)
+static int set_key_text(struct tp_config *cfg, const char *key, const char *val, const char *from,
+			enum tp_config_source src, char *err, size_t errlen)
 {
-	if (tp_log_parse_level(v, &cfg->log_level) < 0)
-		return bad_value(err, errlen, opt, v, "error, warn, info or debug");
-	return 0;
+	const struct tp_config_key *k = tp_config_key_find(key);
+	char why[200];
+	int r;
+
+	if (!k) {
+		snprintf(err, errlen, "internal error: no config key %s for %s", key, from);
+		return -EINVAL;
+	}
+	r = tp_config_set_text(cfg, k, val, src, why, sizeof(why));
+	if (r == -EINVAL)
+		snprintf(err, errlen, "invalid value '%s' for %s: %s", val, from, why);
+	else if (r < 0)
+		snprintf(err, errlen, "%s: %s", from, why);
+	return r;
 }
 
-static int set_buffer_size(struct tp_config *cfg, const char *v, const char *opt, char *err,
-			   size_t errlen)
+static int parse_bool(const char *v, bool *on)
 {
-	char *end;
-	unsigned long long n;
+	static const char *const yes[] = { "true", "1", "yes", "on" };
+	static const char *const no[] = { "false", "0", "no", "off" };
 
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno || *end || end == v || n == 0 || n > 1000000 || v[0] == '-')
-		return bad_value(err, errlen, opt, v, "a number of events from 1 to 1000000");
-	cfg->buffer_size = n;
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i]) || !strcasecmp(v, no[i])) {
+			*on = !strcasecmp(v, yes[i]);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* A boolean environment variable: "true/false", "1/0", "yes/no", "on/off". */
+static int env_bool(const char *name, bool *set, bool *val, char *err, size_t errlen)
+{
+	const char *v = getenv(name);
+
+	*set = false;
+	if (!v || !*v)
+		return 0;
+	if (parse_bool(v, val) < 0)
+		return bad_value(err, errlen, name, v, "true or false");
+	*set = true;
 	return 0;
 }
 
 int tp_cli_apply_env(struct tp_config *cfg, char *err, size_t errlen)
 {
-	const char *v;
+	bool set, on;
 	int r;
 
-	if ((v = getenv("TAPIO_LOG_LEVEL")) && *v &&
-	    (r = set_log_level(cfg, v, "TAPIO_LOG_LEVEL", err, errlen)) < 0)
+	/* Every key that names a variable in the key table. */
+	for (size_t i = 0; i < tp_config_key_count(); i++) {
+		const struct tp_config_key *k = tp_config_key_at(i);
+		const char *v;
+
+		if (!k->env || !(v = getenv(k->env)) || !*v)
+			continue;
+		r = set_key_text(cfg, k->path, v, k->env, TP_SRC_ENV, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	/* The Go collector's switches. TAPIO_DEBUG=true means debug logs unless
+	 * TAPIO_LOG_LEVEL says otherwise. */
+	if ((r = env_bool("TAPIO_DEBUG", &set, &on, err, errlen)) < 0)
 		return r;
-	if ((v = getenv("TAPIO_SERVER_ADDR")) && *v)
-		cfg->server = v;
-	if ((v = getenv("TAPIO_BUFFER_SIZE")) && *v &&
-	    (r = set_buffer_size(cfg, v, "TAPIO_BUFFER_SIZE", err, errlen)) < 0)
+	if (set && on && !(getenv("TAPIO_LOG_LEVEL") && *getenv("TAPIO_LOG_LEVEL")) &&
+	    (r = set_key_text(cfg, "log.level", "debug", "TAPIO_DEBUG", TP_SRC_ENV, err, errlen)) < 0)
 		return r;
-	if ((v = getenv("TAPIO_CORRELATION_MODE")) && *v)
-		cfg->correlation = v;
-	if ((v = getenv("TAPIO_CGROUP_V1")) && *v)
-		cfg->cgroup_v1_controller = v;
+	if ((r = env_bool("TAPIO_ENABLE_EBPF", &set, &on, err, errlen)) < 0)
+		return r;
+	if (set && !on) {
+		snprintf(err, errlen, "TAPIO_ENABLE_EBPF=%s: eBPF is tapio-collector's only event "
+				      "source and cannot be disabled",
+			 getenv("TAPIO_ENABLE_EBPF"));
+		return -EINVAL;
+	}
 	return 0;
+}
+
+static int set_from_option(struct tp_config *cfg, const char *spec, char *err, size_t errlen)
+{
+	const char *eq = strchr(spec, '=');
+	const struct tp_config_key *k;
+	char key[128], why[200];
+	const char *hint;
+	int r;
+
+	if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(key)) {
+		snprintf(err, errlen, "--set needs KEY=VALUE, got '%s' (e.g. --set sampling.base_rate=0.05)",
+			 spec);
+		return -EINVAL;
+	}
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - spec), spec);
+	k = tp_config_key_find(key);
+	if (!k) {
+		hint = tp_config_key_suggest(key);
+		if (hint)
+			snprintf(err, errlen, "--set: unknown key '%s': did you mean '%s'? "
+					      "(--print-keys lists them)",
+				 key, hint);
+		else
+			snprintf(err, errlen, "--set: unknown key '%s' (--print-keys lists them)", key);
+		return -EINVAL;
+	}
+	if (k->flags & TP_KEYF_FILE_ONLY) {
+		snprintf(err, errlen, "--set: %s cannot be set this way; use %s", key,
+			 k->flag ? k->flag : "a config file");
+		return -EINVAL;
+	}
+	r = tp_config_set_text(cfg, k, eq + 1, TP_SRC_FLAG, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, errlen, "--set %s: %s", key, why);
+	return r;
+}
+
+static const char *option_key(int opt)
+{
+	for (size_t i = 0; i < sizeof(option_keys) / sizeof(option_keys[0]); i++)
+		if (option_keys[i].opt == opt)
+			return option_keys[i].key;
+	return NULL;
 }
 
 int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *err, size_t errlen)
@@ -212,12 +335,26 @@ int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *
 				return -EINVAL;
 			}
 		}
+		if (option_key(c)) {
+			char flag[40] = "";
+
+			/* Name the flag by its long form, however it was given. */
+			for (const struct option *o = long_options; o->name && !flag[0]; o++)
+				if (o->val == c)
+					snprintf(flag, sizeof(flag), "--%s", o->name);
+			r = set_key_text(cfg, option_key(c), optarg, flag, TP_SRC_FLAG, err, errlen);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		switch (c) {
 		case 'c':
 			cfg->config_file = optarg;
 			break;
 		case 'p':
-			cfg->preset = optarg;
+			if ((r = set_key_text(cfg, "preset", optarg, "--preset", TP_SRC_FLAG, err,
+					      errlen)) < 0)
+				return r;
 			break;
 		case 'r':
 			if (cfg->nrule_paths == TP_MAX_RULE_PATHS) {
@@ -227,46 +364,15 @@ int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *
 			}
 			cfg->rule_paths[cfg->nrule_paths++] = optarg;
 			break;
-		case 's':
-			cfg->server = optarg;
-			break;
-		case OPT_OTLP:
-			cfg->otlp = optarg;
-			break;
-		case 'o':
-			if (tp_format_parse(optarg, &cfg->output) < 0)
-				return bad_value(err, errlen, "--output", optarg, "text, json or none");
-			break;
 		case 'a':
-			cfg->all_events = true;
-			break;
-		case OPT_RAW_DIR:
-			cfg->raw_dir = optarg;
-			break;
-		case OPT_BUFFER_SIZE:
-			if ((r = set_buffer_size(cfg, optarg, "--buffer-size", err, errlen)) < 0)
+			if ((r = set_key_text(cfg, "output.all_events", "true", "--all-events",
+					      TP_SRC_FLAG, err, errlen)) < 0)
 				return r;
-			break;
-		case OPT_FLUSH_INTERVAL:
-			if (tp_parse_duration(optarg, &cfg->flush_interval_ns) < 0 ||
-			    cfg->flush_interval_ns == 0)
-				return bad_value(err, errlen, "--flush-interval", optarg,
-						 "a duration such as 500ms or 2s");
-			break;
-		case OPT_CORRELATION:
-			cfg->correlation = optarg;
 			break;
 		case OPT_DURATION:
 			if (tp_parse_duration(optarg, &cfg->duration_ns) < 0 || cfg->duration_ns == 0)
 				return bad_value(err, errlen, "--duration", optarg,
 						 "a duration such as 30s, 5m or 1h");
-			break;
-		case OPT_METRICS_ADDR:
-			cfg->metrics_addr = optarg;
-			break;
-		case OPT_LOG_LEVEL:
-			if ((r = set_log_level(cfg, optarg, "--log-level", err, errlen)) < 0)
-				return r;
 			break;
 		case OPT_VALIDATE:
 			cfg->validate = true;
@@ -275,6 +381,35 @@ int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *
 			if ((r = tp_config_kernel_arg(cfg, optarg, err, errlen)) < 0)
 				return r;
 			break;
+		case OPT_SET:
+			if ((r = set_from_option(cfg, optarg, err, errlen)) < 0)
+				return r;
+			break;
+		case OPT_PRINT_CONFIG:
+			cfg->print_config = true;
+			break;
+		case OPT_PRINT_KEYS: {
+			struct tp_buf b;
+
+			tp_buf_init(&b);
+			tp_config_render_reference(&b);
+			fwrite(b.data, 1, b.len, out);
+			tp_buf_free(&b);
+			return TP_CLI_EXIT_OK;
+		}
+		case OPT_ENABLE_EBPF: {
+			bool on = true;
+
+			if (optarg && (parse_bool(optarg, &on) < 0))
+				return bad_value(err, errlen, "--enable-ebpf", optarg, "true or false");
+			if (!on) {
+				snprintf(err, errlen, "--enable-ebpf=%s: eBPF is tapio-collector's only "
+						      "event source and cannot be disabled",
+					 optarg);
+				return -EINVAL;
+			}
+			break;
+		}
 		case OPT_VERSION:
 			fprintf(out, "%s %s\n", prog, TAPIO_VERSION);
 			return TP_CLI_EXIT_OK;

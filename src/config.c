@@ -31,4 +31,20 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->page_fault_period = 10000;
 	cfg->log_level = TP_LOG_INFO;
 	cfg->stats_interval_ns = 60 * TP_NSEC_PER_SEC;
+	cfg->log_format = TP_LOG_FMT_AUTO;
+
+	cfg->sampling.enabled = false;
+	cfg->sampling.base_rate = 0.1;
+	cfg->sampling.importance_boost = 10;
+	cfg->sampling.never_sample_importance = 0.8;
+	cfg->sampling.never_sample_categories = 0;
+	cfg->sampling.burst_protection = true;
+	cfg->sampling.burst_threshold = 10000;
+
+	cfg->rate_limit.per_process = 1000;
+	cfg->rate_limit.per_process_burst = 2000;
+	cfg->rate_limit.per_container = 5000;
+	cfg->rate_limit.per_container_burst = 10000;
+	cfg->rate_limit.global = 20000;
+	cfg->rate_limit.global_burst = 40000;
 }

@@ -2,13 +2,15 @@
  * config.h - every setting of the agent, with its default.
  *
  * Precedence: defaults < preset < config file < environment < flags.
- * tp_config_defaults gives the built-in default; the CLI and environment
- * layers live in cli.c.
+ * tp_config_defaults gives the built-in default; every setting a file, the
+ * environment or a flag can change is a key in config_keys.c; the CLI and
+ * environment layers live in cli.c.
  */
 #ifndef TAPIO_CONFIG_H
 #define TAPIO_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "events.h"
@@ -16,6 +18,45 @@
 #include "log.h"
 
 #define TP_MAX_RULE_PATHS 32
+#define TP_CONFIG_MAX_KEYS 256
+
+/* A list of strings from a config file, the environment or a flag; the
+ * strings are owned by the config (see tp_config_free). */
+struct tp_strlist {
+	const char **v;
+	size_t n;
+};
+
+/* Where a setting's value came from, lowest precedence first. */
+enum tp_config_source {
+	TP_SRC_DEFAULT = 0,
+	TP_SRC_PRESET,
+	TP_SRC_FILE,
+	TP_SRC_ENV,
+	TP_SRC_FLAG,
+};
+
+/* Adaptive sampling and rate limits: the sampler stage, the last before the
+ * outputs. Alerts, events at or above never_sample_importance and events of
+ * the never_sample_categories are never sampled or rate limited. */
+struct tp_sampling_config {
+	bool enabled;                    /* adaptive sampling */
+	double base_rate;                /* fraction kept of importance-0 events */
+	double importance_boost;         /* importance-1 events: base_rate * boost */
+	double never_sample_importance;  /* [0, 1]; > 1 never applies */
+	uint32_t never_sample_categories; /* bit (1 << TP_CAT_x) */
+	bool burst_protection;           /* lower the rate when input exceeds the threshold */
+	uint64_t burst_threshold;        /* events/s into the sampler */
+};
+
+struct tp_rate_limit_config {
+	uint64_t per_process;            /* events/s per process; 0: no limit */
+	uint64_t per_process_burst;
+	uint64_t per_container;          /* events/s per cgroup */
+	uint64_t per_container_burst;
+	uint64_t global;                 /* events/s in all */
+	uint64_t global_burst;
+};
 
 struct tp_config {
 	/* Where more configuration comes from. */
@@ -64,8 +105,20 @@ struct tp_config {
 	enum tp_log_level log_level;
 	bool validate;           /* load config and rules, run rule tests, exit */
 	uint64_t stats_interval_ns; /* periodic stats log line; 0 disables */
+	enum tp_log_format log_format;
+	bool print_config;       /* print the effective configuration and exit */
+
+	struct tp_sampling_config sampling;
+	struct tp_rate_limit_config rate_limit;
+
+	/* Bookkeeping of the config loader (config_keys.h). */
+	uint8_t key_source[TP_CONFIG_MAX_KEYS]; /* enum tp_config_source, by key index */
+	struct tp_config_alloc *owned;          /* strings and lists the config owns */
 };
 
 void tp_config_defaults(struct tp_config *cfg);
+
+/* Free what the config owns (strings and lists from files, env, flags). */
+void tp_config_free(struct tp_config *cfg);
 
 #endif

@@ -13,12 +13,17 @@
 
 #include "agent.h"
 #include "app.h"
+#include "bpf/loader.h"
 #include "bpf/source_bpf.h"
 #include "cli.h"
 #include "config.h"
+#include "config_keys.h"
 #include "enrich/cgroupfs.h"
 #include "config_kernel.h"
+#include "health.h"
 #include "log.h"
+#include "metrics_http.h"
+#include "procstats.h"
 #include "output/stdout.h"
 #include "storage/raw_cmd.h"
 #include "storage/source_raw.h"
@@ -124,47 +129,98 @@ static int replay_main(int argc, char **argv)
 	int r;
 
 	tp_config_defaults(&cfg);
-	if (tp_cli_apply_env(&cfg, err, sizeof(err)) < 0)
-		return fail(EXIT_USAGE, err);
+	if (tp_cli_apply_env(&cfg, err, sizeof(err)) < 0) {
+		r = fail(EXIT_USAGE, err);
+		goto out;
+	}
 	r = tp_raw_cmd_parse_replay(&argc, argv, &cmd, stdout, err, sizeof(err));
-	if (r == TP_RAW_CMD_HELP)
-		return 0;
-	if (r < 0)
-		return fail(EXIT_USAGE, err);
+	if (r == TP_RAW_CMD_HELP || r < 0) {
+		r = r < 0 ? fail(EXIT_USAGE, err) : 0;
+		goto out;
+	}
 	r = tp_cli_parse(argc, argv, &cfg, stdout, err, sizeof(err));
-	if (r == TP_CLI_EXIT_OK)
-		return 0;
-	if (r < 0)
-		return fail(EXIT_USAGE, err);
+	if (r == TP_CLI_EXIT_OK || r < 0) {
+		r = r < 0 ? fail(EXIT_USAGE, err) : 0;
+		goto out;
+	}
 	tp_log_set_level(cfg.log_level);
-	if (check_unbuilt(&cfg, err, sizeof(err)) < 0)
-		return fail(EXIT_USAGE, err);
+	tp_log_set_format(cfg.log_format);
+	if (check_unbuilt(&cfg, err, sizeof(err)) < 0) {
+		r = fail(EXIT_USAGE, err);
+		goto out;
+	}
 	tp_agent_install_signals();
-	if (tp_source_raw_open(&src, cmd.path, &cmd.filter, err, sizeof(err)) < 0)
-		return fail(EXIT_FAILURE, err);
+	if (tp_source_raw_open(&src, cmd.path, &cmd.filter, err, sizeof(err)) < 0) {
+		r = fail(EXIT_FAILURE, err);
+		goto out;
+	}
 	r = tp_app_build(&app, &cfg, TP_APP_REPLAY, err, sizeof(err));
 	if (r < 0) {
 		tp_source_close(src);
-		return fail(EXIT_FAILURE, err);
+		r = fail(EXIT_FAILURE, err);
+		goto out;
 	}
 	tp_app_hooks(&app, &hooks);
 	r = tp_agent_run(src, &app.pipe, &cfg, NULL, &hooks);
 	log_raw_summary("replay", src);
 	tp_app_close(&app);
 	tp_source_close(src);
-	return r < 0 ? EXIT_FAILURE : 0;
+	r = r < 0 ? EXIT_FAILURE : 0;
+out:
+	tp_config_free(&cfg);
+	return r;
+}
+
+/* Print the effective configuration (--print-config). */
+static void print_config(const struct tp_config *cfg)
+{
+	struct tp_buf b;
+
+	tp_buf_init(&b);
+	tp_config_render(cfg, &b);
+	fwrite(b.data, 1, b.len, stdout);
+	tp_buf_free(&b);
+}
+
+/*
+ * Serve /metrics, /healthz and /livez. An address given explicitly must
+ * work; the default one is best effort (another agent on the node may hold
+ * it), so the collector says so and runs without the endpoint.
+ */
+static int start_metrics(const struct tp_config *cfg, struct tp_metrics_http **http, char *err,
+			 size_t errlen)
+{
+	bool explicit = tp_config_source_of(cfg, "metrics.address") != TP_SRC_DEFAULT;
+	int r;
+
+	*http = NULL;
+	if (!cfg->metrics_addr || !strcmp(cfg->metrics_addr, "off"))
+		return 0;
+	r = tp_metrics_http_start(http, cfg->metrics_addr, err, errlen);
+	if (r < 0 && explicit)
+		return r;
+	if (r < 0) {
+		tp_warn("%s; running without /metrics and /healthz (choose another address with "
+			"--metrics-addr, or turn it off)",
+			err);
+		return 0;
+	}
+	tp_info("metrics on http://%s/metrics (health on /healthz, /livez)",
+		tp_metrics_http_addr(*http));
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct tp_bpf_opts bopts = { 0 };
+	struct tp_metrics_http *http = NULL;
 	struct tp_cgroupfs cgfs;
 	struct tp_agent_hooks hooks;
 	struct tp_source *src = NULL;
 	struct tp_config cfg;
 	struct tp_app app;
 	char err[512], cats[128];
-	int r;
+	int r, code = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "raw"))
 		return raw_main(argc - 1, argv + 1);
@@ -172,36 +228,62 @@ int main(int argc, char **argv)
 		return replay_main(argc, argv);
 
 	tp_config_defaults(&cfg);
-	if (tp_cli_apply_env(&cfg, err, sizeof(err)) < 0)
-		return fail(EXIT_USAGE, err);
+	if (tp_cli_apply_env(&cfg, err, sizeof(err)) < 0) {
+		code = fail(EXIT_USAGE, err);
+		goto out;
+	}
 	r = tp_cli_parse(argc, argv, &cfg, stdout, err, sizeof(err));
 	if (r == TP_CLI_EXIT_OK)
-		return 0;
-	if (r < 0)
-		return fail(EXIT_USAGE, err);
+		goto out;
+	if (r < 0) {
+		code = fail(EXIT_USAGE, err);
+		goto out;
+	}
 	tp_log_set_level(cfg.log_level);
-	if (check_unbuilt(&cfg, err, sizeof(err)) < 0)
-		return fail(EXIT_USAGE, err);
+	tp_log_set_format(cfg.log_format);
+	if (cfg.print_config) {
+		print_config(&cfg);
+		goto out;
+	}
+	if (check_unbuilt(&cfg, err, sizeof(err)) < 0) {
+		code = fail(EXIT_USAGE, err);
+		goto out;
+	}
 
+	/* Missing privileges or BTF: one sentence, before anything starts. */
+	if (tp_bpf_preflight(err, sizeof(err)) < 0) {
+		code = fail(EXIT_FAILURE, err);
+		goto out;
+	}
 	tp_agent_install_signals();
+	tp_procstats_register();
+	tp_health_register_metrics();
+	if (start_metrics(&cfg, &http, err, sizeof(err)) < 0) {
+		code = fail(EXIT_FAILURE, err);
+		goto out;
+	}
 
 	bopts.categories = cfg.categories;
 	bopts.ring_bytes = cfg.ring_bytes;
 	bopts.wakeup_bytes = cfg.ring_bytes / 4;
 	bopts.self_pid = (uint32_t)getpid();
-	if (tp_cgroupfs_open(&cgfs, cfg.cgroup_v1_controller, err, sizeof(err)) < 0)
-		return fail(EXIT_FAILURE, err);
+	if (tp_cgroupfs_open(&cgfs, cfg.cgroup_v1_controller, err, sizeof(err)) < 0) {
+		code = fail(EXIT_FAILURE, err);
+		goto out;
+	}
 	bopts.cgroup_v1_subsys = cgfs.v1_subsys;
 	tp_config_kfilter(&cfg, &bopts.filter);
 	bopts.page_fault_period = cfg.page_fault_period;
 	r = tp_source_bpf_open(&src, &bopts, err, sizeof(err));
-	if (r < 0)
-		return fail(EXIT_FAILURE, err);
+	if (r < 0) {
+		code = fail(EXIT_FAILURE, err);
+		goto out;
+	}
 
 	r = tp_app_build(&app, &cfg, TP_APP_LIVE, err, sizeof(err));
 	if (r < 0) {
-		tp_source_close(src);
-		return fail(EXIT_FAILURE, err);
+		code = fail(EXIT_FAILURE, err);
+		goto out;
 	}
 	tp_app_hooks(&app, &hooks);
 
@@ -214,6 +296,12 @@ int main(int argc, char **argv)
 
 	tp_agent_log_stats("exit");
 	tp_app_close(&app);
+	code = r < 0 ? EXIT_FAILURE : 0;
+out:
+	tp_metrics_http_stop(http);
 	tp_source_close(src);
-	return r < 0 ? EXIT_FAILURE : 0;
+	tp_health_unregister_metrics();
+	tp_procstats_unregister();
+	tp_config_free(&cfg);
+	return code;
 }

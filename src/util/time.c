@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,9 @@ static int parse_number_unit(const char *s, double *num, const char **unit)
 		return -EINVAL;
 	errno = 0;
 	*num = strtod(s, &end);
-	if (errno || end == s || *num < 0)
+	/* strtod also reads "nan", "inf" and hex floats: numbers only. */
+	if (errno || end == s || *num < 0 || !isfinite(*num) || !isdigit((unsigned char)*s) ||
+	    (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
 		return -EINVAL;
 	*unit = end;
 	return 0;

@@ -6,6 +6,7 @@ machine too, so every assertion filters by the PIDs the test spawned.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -13,6 +14,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 BIN = os.environ.get("TAPIO_BIN", os.path.join(os.path.dirname(__file__), "../../build/tapio-collector"))
@@ -53,6 +56,10 @@ class Collector:
             args = ("--raw-dir", self.raw_dir) + tuple(args)
         self.output = output
         cmd = [self.binary, "-o", output] + list(args)
+        # Never the default metrics port: other collectors (and other
+        # engineers' tests) run on this machine at the same time.
+        if not any(a == "--metrics-addr" or str(a).startswith("--metrics-addr=") for a in args):
+            cmd += ["--metrics-addr", "127.0.0.1:0"]
         e = dict(os.environ)
         if env:
             e.update(env)
@@ -118,6 +125,15 @@ class Collector:
         return self.wait_until(lambda: next(iter(self.find(**match)), None), timeout,
                                "event %r" % match)
 
+    def metrics_base(self, timeout=30):
+        """http://HOST:PORT of the collector's metrics endpoint, from its log."""
+        line = self.wait_log("metrics on http://", timeout)
+        return re.search(r"(http://\S+)/metrics", line).group(1)
+
+    def http_get(self, path, headers=None, timeout=10):
+        """(status, headers, body text) of GET path on the metrics endpoint."""
+        return http_get(self.metrics_base() + path, headers, timeout)
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 
@@ -144,6 +160,20 @@ class Collector:
             self.proc.wait()
         if self.raw_dir:
             shutil.rmtree(self.raw_dir, ignore_errors=True)
+
+
+_no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http_get(url, headers=None, timeout=10):
+    """(status, headers, body text) of a GET, without any proxy; HTTP errors
+    are returned, not raised."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with _no_proxy.open(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode("utf-8")
 
 
 class TempDir:
