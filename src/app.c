@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "output/stdout.h"
+#include "sampler.h"
 #include "storage/raw_stage.h"
 
 static int add_output(struct tp_app *app, struct tp_output *o, const char *what, char *err,
@@ -42,6 +43,24 @@ int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mo
 		if (r < 0)
 			goto fail;
 		tp_pipeline_add_stage(&app->pipe, raw); /* the first: cannot be full */
+	}
+
+	/* Sampling and rate limits: the last stage, so that it sees the
+	 * importance and alerts that the stages before it set. */
+	if (tp_sampler_wanted(cfg)) {
+		struct tp_stage *st = tp_sampler_new(&cfg->sampling, &cfg->rate_limit);
+
+		if (!st) {
+			snprintf(err, errlen, "cannot set up sampling: out of memory");
+			r = -ENOMEM;
+			goto fail;
+		}
+		if (tp_pipeline_add_stage(&app->pipe, st) < 0) {
+			st->ops->close(st);
+			snprintf(err, errlen, "too many pipeline stages");
+			r = -ENOSPC;
+			goto fail;
+		}
 	}
 
 	/* Outputs. */

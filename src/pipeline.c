@@ -25,8 +25,12 @@ void tp_pipeline_init(struct tp_pipeline *p)
 		"tapio_events_emitted_total", "Events and alerts handed to the outputs.");
 	p->m_output_errors = (struct tp_metric)TP_COUNTER_INIT(
 		"tapio_output_errors_total", "Events an output could not take.");
+	/* Events in (tapio_events_total) = passed + tapio_events_dropped_total. */
+	p->m_passed = (struct tp_metric)TP_COUNTER_INIT(
+		"tapio_events_passed_total", "Decoded events that passed every stage to the outputs.");
 	tp_metric_register(&p->m_emitted);
 	tp_metric_register(&p->m_output_errors);
+	tp_metric_register(&p->m_passed);
 }
 
 int tp_pipeline_add_stage(struct tp_pipeline *p, struct tp_stage *st)
@@ -72,6 +76,7 @@ int tp_pipeline_event(void *pipeline, struct tp_event *ev)
 		if (st->ops->event(st, p, ev, &meta) == TP_STAGE_DROP)
 			return 0;
 	}
+	tp_metric_add(&p->m_passed, 1);
 	tp_pipeline_emit(p, ev, &meta);
 	return 0;
 }
@@ -108,4 +113,5 @@ void tp_pipeline_close(struct tp_pipeline *p)
 				tp_metric_unregister(&p->m_events_by_type[c][s]);
 	tp_metric_unregister(&p->m_emitted);
 	tp_metric_unregister(&p->m_output_errors);
+	tp_metric_unregister(&p->m_passed);
 }

@@ -55,6 +55,7 @@ struct tp_pipeline {
 	uint64_t events_out;
 	struct tp_metric m_events_by_type[TP_CAT_MAX][64];
 	struct tp_metric m_emitted;
+	struct tp_metric m_passed; /* events that passed every stage */
 	struct tp_metric m_output_errors;
 };
 

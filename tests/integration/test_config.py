@@ -1,0 +1,105 @@
+"""Configuration as a user meets it: precedence of flags over environment
+over defaults, errors that name the key (or flag, or variable) and exit 2,
+--print-config that is itself a valid config file (checked with the lua5.4
+interpreter), and a README whose key reference matches the program."""
+import os
+import re
+import subprocess
+
+from tapio import BIN, SOURCE_DIR, check, run_tests
+
+LUA = "/usr/bin/lua5.4"
+
+
+def run(*args, env=None):
+    e = dict(os.environ)
+    for k in list(e):
+        if k.startswith("TAPIO_"):
+            del e[k]
+    e.update(env or {})
+    return subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=30, env=e)
+
+
+def lua_eval(config_text, expr):
+    """Evaluate config_text (a chunk returning a table) and print expr of it."""
+    prog = "local t = load(io.read('a'))()\nprint(%s)\n" % expr
+    r = subprocess.run([LUA, "-e", prog], input=config_text, capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, "lua5.4 rejected the config: %s" % r.stderr)
+    return r.stdout.strip()
+
+
+def test_precedence_flag_env_default():
+    r = run("--print-config", "--buffer-size", "300", "--set", "sampling.base_rate=0.05",
+            env={"TAPIO_BUFFER_SIZE": "2000", "TAPIO_CORRELATION_MODE": "temporal",
+                 "TAPIO_SERVER_ADDR": "env-host:9090"})
+    check(r.returncode == 0, "exit %r: %s" % (r.returncode, r.stderr))
+    out = r.stdout
+    check("batch_size = 300, -- flag" in out, "flag did not win:\n%s" % out)
+    check('correlation = "temporal", -- environment' in out, "env not applied:\n%s" % out)
+    check('address = "env-host:9090", -- environment' in out, "env server not applied")
+    check("base_rate = 0.05, -- flag" in out, "--set not applied")
+    check("per_process = 1000, -- default" in out, "default not marked")
+    check(lua_eval(out, "t.server.batch_size, t.server.correlation, t.sampling.base_rate, "
+                        "t.programs.memory.enabled, #t.rules.paths") == "300\ttemporal\t0.05\ttrue\t0",
+          "evaluated config differs")
+
+
+def test_go_collector_command_line():
+    # The production command line of the reference documents.
+    r = run("--print-config", "--server", "tapio-server:9090", "--enable-ebpf", "--buffer-size", "2000",
+            "--flush-interval", "500ms", "--correlation", "semantic",
+            env={"TAPIO_DEBUG": "true", "TAPIO_ENABLE_EBPF": "true"})
+    check(r.returncode == 0, "exit %r: %s" % (r.returncode, r.stderr))
+    check('flush_interval = "500ms", -- flag' in r.stdout, r.stdout)
+    check('level = "debug", -- environment' in r.stdout, r.stdout)
+
+
+def test_errors_name_what_is_wrong():
+    cases = [
+        (["--set", "sampling.base_rate=2"], {},
+         '--set sampling.base_rate: expected a number from 1e-06 to 1, got "2"'),
+        (["--set", "sampling.rate=0.1"], {}, "--set: unknown key 'sampling.rate'"),
+        (["--set", "rate_limit.per_process=-1"], {}, "--set rate_limit.per_process: expected a whole number"),
+        (["--set", "ring.size=3"], {}, "--set ring.size: expected a size from 64K to 1G"),
+        (["--set", "sampling.never_sample_categories=security,kernel"], {},
+         "--set sampling.never_sample_categories: expected a list of categories"),
+        (["--flush-interval", "never"], {}, "invalid value 'never' for --flush-interval"),
+        ([], {"TAPIO_BUFFER_SIZE": "0"}, "invalid value '0' for TAPIO_BUFFER_SIZE: expected a whole number from 1 to 1000000"),
+        ([], {"TAPIO_LOG_FORMAT": "xml"}, "invalid value 'xml' for TAPIO_LOG_FORMAT"),
+        ([], {"TAPIO_METRICS_ADDR": "9464"}, "invalid value '9464' for TAPIO_METRICS_ADDR: expected HOST:PORT or off"),
+        ([], {"TAPIO_ENABLE_EBPF": "false"}, "cannot be disabled"),
+        (["--enable-ebpf=no"], {}, "cannot be disabled"),
+    ]
+    for args, env, text in cases:
+        r = run("--print-config", *args, env=env)
+        check(r.returncode == 2, "%r %r: exit %r" % (args, env, r.returncode))
+        check(text in r.stderr, "%r %r: stderr %r" % (args, env, r.stderr))
+        check(r.stdout == "", "%r: printed a config anyway" % args)
+
+
+def test_readme_reference_matches_the_program():
+    r = run("--print-keys")
+    check(r.returncode == 0, "--print-keys failed: %s" % r.stderr)
+    readme = open(os.path.join(SOURCE_DIR, "README.md")).read()
+    m = re.search(r"<!-- config-keys:begin -->\n(.*?)<!-- config-keys:end -->", readme, re.S)
+    check(m, "README has no config-keys block")
+    check(m.group(1) == r.stdout,
+          "README key reference is stale: regenerate it with 'tapio-collector --print-keys'\n"
+          "--- README\n%s\n--- program\n%s" % (m.group(1), r.stdout))
+    # Every key that a flag or variable sets is named in the README's tables.
+    for line in r.stdout.splitlines()[2:]:
+        for name in re.findall(r"`(--[a-z-]+|TAPIO_[A-Z_]+)`", line):
+            check(readme.count(name) >= 2, "%s is not documented outside the key table" % name)
+
+
+def test_help_mentions_new_flags():
+    r = run("--help")
+    for flag in ("--log-format", "--set", "--print-config", "--print-keys", "--enable-ebpf",
+                 "TAPIO_DEBUG", "TAPIO_LOG_FORMAT", "TAPIO_METRICS_ADDR"):
+        check(flag in r.stdout, "--help does not mention %s" % flag)
+
+
+if __name__ == "__main__":
+    run_tests([test_precedence_flag_env_default, test_go_collector_command_line,
+               test_errors_name_what_is_wrong, test_readme_reference_matches_the_program,
+               test_help_mentions_new_flags])

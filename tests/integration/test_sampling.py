@@ -1,0 +1,129 @@
+"""Rate limits and sampling on the real kernel: a process flooding failed
+execs in its own cgroup cannot hide the events of other processes; sampled
+events carry their rate so counts re-scale; and the books balance exactly:
+events in = events passed + events dropped (by reason), from the exit stats."""
+import os
+import re
+import shutil
+import subprocess
+import time
+
+from tapio import Collector, TempDir, check, require_root, run_tests, unique
+
+CGROUP_ROOT = "/sys/fs/cgroup/unified"
+if not os.path.isdir(CGROUP_ROOT):
+    CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+class Cgroup:
+    """A fresh cgroup v2 directory; processes are started inside it."""
+
+    def __enter__(self):
+        self.path = os.path.join(CGROUP_ROOT, unique("tapio-test"))
+        os.mkdir(self.path)
+        return self
+
+    def popen(self, args, **kw):
+        # The child moves itself in before it execs the real program.
+        return subprocess.Popen(["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', self.path] + args, **kw)
+
+    def __exit__(self, *exc):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
+def flood_code(path, seconds=None, count=None):
+    """Python that fails to exec path over and over (one process, one pid)."""
+    cond = "time.time() < end" if seconds else "n < %d" % count
+    return ("import os, time\nend = time.time() + %r\nn = 0\nwhile %s:\n    n += 1\n"
+            "    try:\n        os.execv(%r, [%r])\n    except OSError:\n        pass\n") % (
+                seconds or 0, cond, path, path)
+
+
+def exit_stats(c):
+    """The counters of the 'stats (exit)' line as {name{labels}: value}."""
+    line = c.wait_log("stats (exit):")
+    out = {}
+    for m in re.finditer(r'([a-z_]+(?:\{[^}]*\})?)=([0-9.e+-]+)', line.split("stats (exit):", 1)[1]):
+        out[m.group(1)] = float(m.group(2))
+    return out
+
+
+def check_books_balance(stats):
+    events_in = sum(v for k, v in stats.items() if k.startswith("events_total{"))
+    passed = stats.get("events_passed_total", 0)
+    dropped = sum(v for k, v in stats.items() if k.startswith("events_dropped_total{"))
+    check(events_in > 0, "no events counted: %r" % stats)
+    check(events_in == passed + dropped,
+          "events in %d != passed %d + dropped %d" % (events_in, passed, dropped))
+    return events_in, passed, dropped
+
+
+def test_flood_does_not_hide_other_processes():
+    limits = ["--set", "rate_limit.per_process=100", "--set", "rate_limit.per_process_burst=100",
+              "--set", "rate_limit.per_container=400", "--set", "rate_limit.per_container_burst=400",
+              "--set", "rate_limit.global=0"]
+    with TempDir() as tmp, Cgroup() as flood_cg, Cgroup() as quiet_cg, Collector(*limits) as c:
+        missing = os.path.join(tmp, unique("flood"))
+        flooder = flood_cg.popen(["/usr/bin/python3", "-c", flood_code(missing, seconds=4)])
+        # While it floods, 20 other processes (in their own cgroup) run a
+        # uniquely named program each.
+        others = []
+        for i in range(20):
+            prog = os.path.join(tmp, unique("quiet")[:15])
+            shutil.copy("/bin/true", prog)
+            p = quiet_cg.popen([prog])
+            p.wait()
+            others.append((p.pid, prog))
+            time.sleep(0.1)
+        flooder.wait()
+        for pid, prog in others:
+            c.wait_event(type="process.exec", pid=pid, filename=prog, timeout=20)
+        flood_kept = len(c.find(type="process.exec", pid=flooder.pid, filename=missing))
+        c.stop()
+        stats = exit_stats(c)
+        events_in, passed, dropped = check_books_balance(stats)
+        limited = stats.get('events_dropped_total{reason="rate_limit_process"}', 0)
+        check(limited > 1000, "the flood was hardly limited: %r dropped" % limited)
+        # 100 at once, then 100/s for about 4 s (+ the slack of a slow start).
+        check(50 <= flood_kept <= 100 + 100 * 6, "flood kept %d" % flood_kept)
+        print("  flood: %d kept, %d dropped by the process limit; in %d = passed %d + dropped %d"
+              % (flood_kept, limited, events_in, passed, dropped))
+
+
+def test_sampled_events_carry_their_rate():
+    opts = ["--set", "sampling.enabled=true", "--set", "sampling.base_rate=0.25",
+            "--set", "sampling.burst_protection=false", "--set", "rate_limit.per_process=0",
+            "--set", "rate_limit.per_container=0", "--set", "rate_limit.global=0"]
+    with TempDir() as tmp, Collector(*opts) as c:
+        missing = os.path.join(tmp, unique("sampled"))
+        n = 2000
+        subprocess.run(["/usr/bin/python3", "-c", flood_code(missing, count=n)], check=True)
+        # The last of ours may still be in flight: wait for the count to settle.
+        last, stable = -1, 0
+        while stable < 3:
+            time.sleep(0.5)
+            kept = c.find(type="process.exec", filename=missing)
+            stable = stable + 1 if len(kept) == last else 0
+            last = len(kept)
+        check(all(e.get("sample_rate") == 4 for e in kept),
+              "sample rates %r" % sorted(set(e.get("sample_rate") for e in kept)))
+        # Deterministic 1 in 4 over the exec stream; other processes' execs
+        # interleave, so ours are about a quarter.
+        check(n / 4 * 0.7 <= len(kept) <= n / 4 * 1.3, "kept %d of %d" % (len(kept), n))
+        scaled = sum(e["sample_rate"] for e in kept)
+        check(n * 0.7 <= scaled <= n * 1.3, "re-scaled count %d for %d events" % (scaled, n))
+        c.stop()
+        stats = exit_stats(c)
+        check_books_balance(stats)
+        check(stats.get('events_dropped_total{reason="sampled"}', 0) >= n / 2, "sampled drops %r" % stats)
+
+
+if __name__ == "__main__":
+    require_root()
+    run_tests([test_flood_does_not_hide_other_processes, test_sampled_events_carry_their_rate])
