@@ -235,6 +235,49 @@ static void test_strings_and_addresses(void **state)
 	tp_config_free(&c);
 }
 
+static void test_kernel_filters(void **state)
+{
+	static const char *const comms[] = { "sshd", "cron" };
+	static const char *const long_comm[] = { "a-name-longer-than-15" };
+	static const char *const cmds[] = { "prog_load", "map_create" };
+	struct tp_config c;
+	struct tp_buf b;
+
+	tp_config_defaults(&c);
+	assert_int_equal(set_list(&c, "filter.exclude_comms", comms, 2), 0);
+	assert_int_equal(c.nexclude_comms, 2);
+	assert_string_equal(c.exclude_comms[1], "cron");
+	/* A new list replaces the old one. */
+	assert_int_equal(set_list(&c, "filter.exclude_comms", comms, 1), 0);
+	assert_int_equal(c.nexclude_comms, 1);
+	assert_int_equal(set_list(&c, "filter.exclude_comms", long_comm, 1), -EINVAL);
+	assert_string_equal(err, "expected a task name of 1 to 15 characters, got "
+				 "\"a-name-longer-than-15\"");
+	assert_int_equal(set_text(&c, "filter.exclude_paths", "/proc,/sys"), 0);
+	assert_int_equal(c.nexclude_paths, 2);
+	assert_int_equal(set_text(&c, "filter.exclude_paths", "relative"), -EINVAL);
+
+	assert_int_equal(set_text(&c, "filter.drop_failed", "all"), 0);
+	assert_int_equal(c.drop_failed, ((1u << TP_CAT_MAX) - 1) & ~1u);
+	assert_int_equal(set_text(&c, "programs.file.sample", "10"), 0);
+	assert_int_equal(c.kernel_sample[TP_CAT_FILE], 10);
+	assert_int_equal(c.kernel_sample[TP_CAT_NETWORK], 0);
+	assert_int_equal(set_text(&c, "programs.memory.page_fault_sample", "0"), 0);
+	assert_int_equal(c.page_fault_period, 0);
+
+	assert_int_equal(set_list(&c, "programs.security.bpf_commands", cmds, 2), 0);
+	tp_buf_init(&b);
+	tp_config_format_value(&c, tp_config_key_find("programs.security.bpf_commands"), &b);
+	assert_string_equal(tp_buf_cstr(&b), "{ \"map_create\", \"prog_load\" }");
+	assert_int_equal(set_text(&c, "programs.security.bpf_commands", "control"), 0);
+	tp_buf_reset(&b);
+	tp_config_format_value(&c, tp_config_key_find("programs.security.bpf_commands"), &b);
+	assert_string_equal(tp_buf_cstr(&b), "\"control\"");
+	assert_int_equal(set_text(&c, "programs.security.bpf_commands", "frob"), -EINVAL);
+	tp_buf_free(&b);
+	tp_config_free(&c);
+}
+
 static void test_suggest(void **state)
 {
 	assert_string_equal(tp_config_key_suggest("sampling.base_rat"), "sampling.base_rate");
@@ -258,7 +301,8 @@ static void test_render_marks_origins(void **state)
 	assert_non_null(strstr(tp_buf_cstr(&b), "  sampling = {\n    enabled = false, -- default\n"
 						"    base_rate = 0.05, -- file\n"));
 	assert_non_null(strstr(tp_buf_cstr(&b), "  programs = {\n    process = {\n"
-						"      enabled = true, -- default\n    },\n"
+						"      enabled = true, -- default\n"
+						"      sample = 0, -- default\n    },\n"
 						"    file = {\n"));
 	tp_buf_reset(&b);
 	tp_config_render_reference(&b);
@@ -276,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_durations_and_sizes),
 		cmocka_unit_test(test_bools_choices_categories),
 		cmocka_unit_test(test_strings_and_addresses),
+		cmocka_unit_test(test_kernel_filters),
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_render_marks_origins),
 	};
