@@ -74,8 +74,8 @@ struct {
 } tp_exclude_path SEC(".maps");
 
 /* Set by the loader before load. */
-const volatile __u32 tp_self_pid = 0;      /* the agent's own tgid: never traced */
-const volatile __u64 tp_wakeup_bytes = 0;  /* 0: never wake, timer only */
+const volatile __u32 tp_self_pid = 0;	  /* the agent's own tgid: never traced */
+const volatile __u64 tp_wakeup_bytes = 0; /* 0: never wake, timer only */
 /* 1 + enum cgroup_subsys_id of the controller whose v1 hierarchy is tracked
  * in tp_hdr.cgroup_v1_id; 0: none (pure cgroup v2 machines). */
 const volatile __u32 tp_cgroup_v1_subsys = 0;
@@ -108,8 +108,7 @@ static __always_inline void *tp_reserve(__u64 size, __u32 category)
 
 static __always_inline __u64 tp_submit_flags(void)
 {
-	if (tp_wakeup_bytes &&
-	    bpf_ringbuf_query(&tp_events, BPF_RB_AVAIL_DATA) >= tp_wakeup_bytes)
+	if (tp_wakeup_bytes && bpf_ringbuf_query(&tp_events, BPF_RB_AVAIL_DATA) >= tp_wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -146,7 +145,8 @@ static __always_inline __u64 tp_task_cgroup_v1_id(struct task_struct *task)
 	struct css_set *cset;
 	__u32 ssid = tp_cgroup_v1_subsys - 1;
 
-	if (!tp_cgroup_v1_subsys || ssid >= bpf_core_field_size(struct css_set, subsys) / sizeof(css))
+	if (!tp_cgroup_v1_subsys ||
+	    ssid >= bpf_core_field_size(struct css_set, subsys) / sizeof(css))
 		return 0;
 	cset = BPF_CORE_READ(task, cgroups);
 	if (!cset || bpf_core_read(&css, sizeof(css), &cset->subsys[ssid]) < 0 || !css)
@@ -161,13 +161,17 @@ static __always_inline const struct tp_settings *tp_get_settings(void)
 	return bpf_map_lookup_elem(&tp_settings, &zero);
 }
 
-static __always_inline bool tp_comm_excluded(const struct tp_settings *s)
+/* comm: a NUL-padded TP_COMM_LEN name, or NULL for the current task's. */
+static __always_inline bool tp_comm_excluded(const struct tp_settings *s, const char *comm)
 {
-	char comm[TP_COMM_LEN];
+	char cur[TP_COMM_LEN];
 
 	if (!(s->flags & TP_SET_EXCLUDE_COMM))
 		return false;
-	bpf_get_current_comm(comm, sizeof(comm)); /* NUL-padded, as the keys are */
+	if (!comm) {
+		bpf_get_current_comm(cur, sizeof(cur)); /* NUL-padded, as the keys are */
+		comm = cur;
+	}
 	return bpf_map_lookup_elem(&tp_exclude_comm, comm) != NULL;
 }
 
@@ -187,17 +191,19 @@ static __always_inline bool tp_sampled_out(const struct tp_settings *s, __u32 ca
 }
 
 /*
- * The filters an event of the current task meets before any work is done
- * for it, in this order: the agent itself (never an event, not counted),
- * a failed syscall in a category that drops failures, an excluded comm,
- * 1-in-N sampling. Returns the settings when the event goes on; NULL when
- * it was dropped, and then it was counted under its reason.
+ * The filters an event meets before any work is done for it, in this
+ * order: the agent itself (never an event, not counted), a failed syscall
+ * in a category that drops failures, an excluded comm, 1-in-N sampling.
+ * Returns the settings when the event goes on; NULL when it was dropped,
+ * and then it was counted under its reason. The event is about task pid
+ * named comm (NULL: the current task).
  */
-static __always_inline const struct tp_settings *tp_admit(__u32 category, bool failed)
+static __always_inline const struct tp_settings *tp_admit_as(__u32 category, bool failed, __u32 pid,
+							     const char *comm)
 {
 	const struct tp_settings *s;
 
-	if (tp_current_is_self())
+	if (pid == tp_self_pid)
 		return NULL;
 	s = tp_get_settings();
 	if (!s)
@@ -206,7 +212,7 @@ static __always_inline const struct tp_settings *tp_admit(__u32 category, bool f
 		tp_kstat(category, TP_KSTAT_FAILED);
 		return NULL;
 	}
-	if (tp_comm_excluded(s)) {
+	if (tp_comm_excluded(s, comm)) {
 		tp_kstat(category, TP_KSTAT_COMM);
 		return NULL;
 	}
@@ -215,6 +221,12 @@ static __always_inline const struct tp_settings *tp_admit(__u32 category, bool f
 		return NULL;
 	}
 	return s;
+}
+
+/* tp_admit_as for an event of the current task. */
+static __always_inline const struct tp_settings *tp_admit(__u32 category, bool failed)
+{
+	return tp_admit_as(category, failed, bpf_get_current_pid_tgid() >> 32, NULL);
 }
 
 /* Fill the header for an event about the current task. */
@@ -239,8 +251,8 @@ static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size
 }
 
 /* Fill the header for an event about another task (e.g. a fork child). */
-static __always_inline void tp_fill_hdr_task(struct tp_hdr *h, struct task_struct *task,
-					     __u32 type, __u32 size)
+static __always_inline void tp_fill_hdr_task(struct tp_hdr *h, struct task_struct *task, __u32 type,
+					     __u32 size)
 {
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = tp_task_cgroup_id(task);

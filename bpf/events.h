@@ -272,6 +272,78 @@ struct tp_file_symlink_event {
 };
 
 /* ------------------------------------------------------------------ */
+/* network.* : addresses in network order as 16 bytes (IPv4 in the first
+ * 4), ports in host order. saddr/sport are the local end, daddr/dport the
+ * remote end, for connect and accept alike. */
+
+/* network.connect and network.accept. */
+struct tp_net_conn_event {
+	struct tp_hdr hdr;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__s32 ret;      /* connect: 0 or -errno (-EINPROGRESS when non-blocking); accept: the new fd */
+	__s32 fd;       /* connect: the socket; accept: the listening socket */
+	__u16 family;   /* AF_INET, AF_INET6, AF_UNIX */
+	__u16 sport;
+	__u16 dport;
+	__u16 protocol; /* IPPROTO_* (0 for AF_UNIX) */
+	__u16 socktype; /* SOCK_STREAM, SOCK_DGRAM... */
+	__u16 syscall;
+	__u32 _pad;
+	char unix_path[TP_UNIX_PATH_MAX + 4]; /* AF_UNIX: abstract names start with '@' */
+};
+
+/* network.state: a TCP socket changes state. The header describes the
+ * socket's owner (the task that connected, listened or accepted it) when
+ * known; state changes that happen in softirq context for a socket not yet
+ * accepted have owner_known = 0 and a zeroed header task. */
+struct tp_net_state_event {
+	struct tp_hdr hdr;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u64 sock;     /* kernel socket address: correlates the events of one socket */
+	__u32 oldstate; /* TCP_* */
+	__u32 newstate;
+	__u16 family;
+	__u16 sport;
+	__u16 dport;
+	__u16 protocol;
+	__u32 owner_known;
+	__u32 _pad;
+};
+
+/* network.close: a TCP connection ends (its socket reaches TCP_CLOSE). */
+struct tp_net_close_event {
+	struct tp_hdr hdr;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u64 sock;
+	__u64 bytes_sent;     /* acked by the peer */
+	__u64 bytes_received;
+	__u64 duration_ns;    /* since the owner was first seen; 0 if unknown */
+	__u32 oldstate;
+	__u32 owner_known;
+	__u16 family;
+	__u16 sport;
+	__u16 dport;
+	__u16 protocol;
+};
+
+/* network.dns: a DNS query sent over UDP (sendto, sendmsg, sendmmsg). */
+struct tp_net_dns_event {
+	struct tp_hdr hdr;
+	__u8 daddr[16];
+	__s32 ret;     /* bytes sent, or -errno */
+	__u16 family;
+	__u16 dport;
+	__u16 qtype;   /* A = 1, AAAA = 28... */
+	__u16 qclass;
+	__u16 id;      /* DNS transaction id */
+	__u16 syscall;
+	char qname[TP_PATH_MAX];
+};
+
+/* ------------------------------------------------------------------ */
 /* In-kernel filtering, shared by every family. */
 
 /* Counters of records the kernel side could not reserve, per category. */

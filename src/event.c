@@ -34,6 +34,7 @@ int tp_category_by_name(const char *name)
 static const struct tp_event_type *const families[] = {
 	tp_process_event_types,
 	tp_file_event_types,
+	tp_network_event_types,
 };
 
 #define TP_SUBTYPE_MAX 64

@@ -4,6 +4,7 @@
 
 #include "events.h"
 #include "file.skel.h"
+#include "network.skel.h"
 #include "process.skel.h"
 
 #define TP_FAMILY(fam, cat)                                                   \
@@ -20,9 +21,11 @@
 
 TP_FAMILY(process, TP_CAT_PROCESS)
 TP_FAMILY(file, TP_CAT_FILE)
+TP_FAMILY(network, TP_CAT_NETWORK)
 
 const struct tp_bpf_family tp_bpf_families[] = {
 	TP_FAMILY_ENTRY(process, TP_CAT_PROCESS),
 	TP_FAMILY_ENTRY(file, TP_CAT_FILE),
+	TP_FAMILY_ENTRY(network, TP_CAT_NETWORK),
 };
 const unsigned tp_bpf_nfamilies = sizeof(tp_bpf_families) / sizeof(tp_bpf_families[0]);

@@ -7,7 +7,7 @@ import re
 from kernel_helpers import exit_stats, prog_names, run_py, stat, unique_comm
 from tapio import SOURCE_DIR, Collector, TempDir, check, require_root, run_tests
 
-FAMILIES = ["process", "file"]
+FAMILIES = ["process", "file", "network"]
 
 
 def family_programs(family):

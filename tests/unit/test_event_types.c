@@ -19,7 +19,8 @@
 static const char *const contract[] = {
 	"process.exec",       "process.fork",        "process.exit",      "file.open",
 	"file.rename",        "file.unlink",         "file.chmod",        "file.chown",
-	"file.link",          "file.symlink",        "file.mkdir",
+	"file.link",          "file.symlink",        "file.mkdir",        "network.connect",
+	"network.accept",     "network.close",       "network.state",     "network.dns",
 };
 
 static void test_contract_types_registered(void **state)
