@@ -404,8 +404,10 @@ void tp_raw_writer_maintain(struct tp_raw_writer *w, uint64_t now)
 		drop_segment(w);
 		rotated = true;
 	}
-	if (w->fd >= 0 && w->o.segment_age_ns && now - w->seg_created_ns >= w->o.segment_age_ns &&
-	    now >= w->seg_created_ns) {
+	/* A wall clock stepped back makes the age unknown: rotate then too,
+	 * rather than keep one segment open until the clock catches up. */
+	if (w->fd >= 0 && w->o.segment_age_ns &&
+	    (now < w->seg_created_ns || now - w->seg_created_ns >= w->o.segment_age_ns)) {
 		tp_raw_writer_flush(w, now);
 		close_segment(w);
 		rotated = true;
