@@ -77,7 +77,8 @@ struct tp_config {
 	uint64_t raw_segment_bytes;   /* start a new raw segment file past this size */
 	uint64_t raw_segment_age_ns;  /* ... or when the current one is this old */
 	uint64_t raw_retention_ns;    /* delete raw segments older than this (0: keep) */
-	uint64_t raw_retention_bytes; /* delete the oldest raw segments past this total (0: no cap) */
+	uint64_t raw_retention_bytes; /* delete the oldest raw segments past this total (0: no
+				       * cap); segments are cut to a quarter of it */
 	uint64_t raw_fsync_interval_ns; /* raw events reach the disk within this: a crash loses at most it */
 	uint64_t raw_queue_bytes;     /* memory for raw events not yet written; past it they are dropped */
 	const char *metrics_addr;

@@ -123,7 +123,7 @@ int tp_raw_seg_open(struct tp_raw_seg_reader *r, const char *path, char *err, si
 	struct stat st;
 
 	memset(r, 0, offsetof(struct tp_raw_seg_reader, rec));
-	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0) {
 		int e = errno;
 
