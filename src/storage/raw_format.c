@@ -22,6 +22,7 @@ void tp_raw_seg_hdr_init(struct tp_raw_seg_hdr *h, uint64_t created_wall_ns, uin
 	h->hdr_size = sizeof(*h);
 	h->created_wall_ns = created_wall_ns;
 	h->writer_pid = pid;
+	h->record_hdr_size = sizeof(struct tp_hdr);
 	h->crc = tp_raw_crc(0, h, offsetof(struct tp_raw_seg_hdr, crc));
 }
 
@@ -52,6 +53,11 @@ int tp_raw_seg_hdr_parse(const void *data, size_t len, struct tp_raw_seg_hdr *h,
 		return bad(why, whylen, "segment header checksum mismatch");
 	if (h->hdr_size != sizeof(*h))
 		return bad(why, whylen, "unsupported header size %u", h->hdr_size);
+	if (h->record_hdr_size != sizeof(struct tp_hdr))
+		return bad(why, whylen,
+			   "its events have %u-byte headers, this tapio-collector reads %zu-byte "
+			   "ones (written by another version)",
+			   h->record_hdr_size, sizeof(struct tp_hdr));
 	return 0;
 }
 

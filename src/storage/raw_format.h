@@ -8,7 +8,10 @@
  * The format does not know event types: a type added to events.h is stored
  * and read back with no change here, and the reader decodes it with the
  * same tp_decode as the live path. Integers are in the writer's byte order,
- * which the segment header records.
+ * which the segment header records, with the size of the common record
+ * header (struct tp_hdr): records stay readable as long as the layouts in
+ * bpf/events.h only grow by new types (or by fields past a type's min_size),
+ * and a reader refuses, with a reason, segments whose tp_hdr differs.
  *
  * A segment ends with an end frame when its writer closed it; a segment
  * without one was cut short (crash, kill -9, power cut) and its last frame
@@ -37,6 +40,9 @@ struct tp_raw_seg_hdr {
 	uint16_t hdr_size;	  /* bytes before the first frame: >= sizeof(this) */
 	uint64_t created_wall_ns; /* when the writer opened the segment */
 	uint32_t writer_pid;
+	uint16_t record_hdr_size; /* sizeof(struct tp_hdr) of the writer */
+	uint16_t _reserved;
+	uint32_t _reserved2;
 	uint32_t crc; /* CRC-32C of the bytes of this struct before it */
 };
 
@@ -53,7 +59,7 @@ struct tp_raw_frame_hdr {
 	uint64_t ts_wall_ns; /* wall-clock time of the event */
 };
 
-_Static_assert(sizeof(struct tp_raw_seg_hdr) == 32, "segment header layout is on disk");
+_Static_assert(sizeof(struct tp_raw_seg_hdr) == 40, "segment header layout is on disk");
 _Static_assert(sizeof(struct tp_raw_frame_hdr) == 16, "frame header layout is on disk");
 _Static_assert(TP_RECORD_MAX <= UINT16_MAX, "record lengths are stored in 16 bits");
 

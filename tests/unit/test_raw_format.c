@@ -190,6 +190,12 @@ static void test_segment_header(void **state)
 	memcpy(h.magic, "GARBAGE!", 8);
 	assert_int_equal(tp_raw_seg_hdr_parse(&h, sizeof(h), &out, why, sizeof(why)), -EBADMSG);
 	assert_non_null(strstr(why, "magic"));
+	/* Records with another tp_hdr layout (an older or newer collector). */
+	tp_raw_seg_hdr_init(&h, 1, 1);
+	h.record_hdr_size = 64;
+	h.crc = tp_raw_crc(0, &h, offsetof(struct tp_raw_seg_hdr, crc));
+	assert_int_equal(tp_raw_seg_hdr_parse(&h, sizeof(h), &out, why, sizeof(why)), -EBADMSG);
+	assert_non_null(strstr(why, "64-byte headers"));
 	tp_raw_seg_hdr_init(&h, 1, 1);
 	h.byte_order = __builtin_bswap32(TP_RAW_BYTE_ORDER);
 	assert_int_equal(tp_raw_seg_hdr_parse(&h, sizeof(h), &out, why, sizeof(why)), -EBADMSG);
