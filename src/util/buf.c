@@ -113,8 +113,7 @@ void tp_buf_i64(struct tp_buf *b, int64_t v)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
+size_t tp_utf8_seq_len(const unsigned char *s, size_t n)
 {
 	size_t len, i;
 	uint32_t cp;
@@ -172,7 +171,7 @@ void tp_buf_json_str(struct tp_buf *b, const char *str, size_t n)
 			b->len += run;
 			run = 0;
 		}
-		if (c >= 0x80 && (l = utf8_seq_len(s + i, n - i)) > 0) {
+		if (c >= 0x80 && (l = tp_utf8_seq_len(s + i, n - i)) > 0) {
 			memcpy(b->data + b->len, s + i, l);
 			b->len += l;
 			i += l;
@@ -215,7 +214,7 @@ void tp_buf_text_str(struct tp_buf *b, const char *str, size_t n)
 		if (c >= 0x20 && c < 0x7f && c != '\\') {
 			b->data[b->len++] = (char)c;
 			i++;
-		} else if (c >= 0x80 && (l = utf8_seq_len(s + i, n - i)) > 0) {
+		} else if (c >= 0x80 && (l = tp_utf8_seq_len(s + i, n - i)) > 0) {
 			memcpy(b->data + b->len, s + i, l);
 			b->len += l;
 			i += l;

@@ -43,6 +43,10 @@ void tp_buf_json_str(struct tp_buf *b, const char *s, size_t n);
  * for human-readable output that a hostile process name cannot garble. */
 void tp_buf_text_str(struct tp_buf *b, const char *s, size_t n);
 
+/* Length of the valid UTF-8 sequence at s (at most n > 0 bytes), 0 if invalid
+ * (overlong forms, surrogates and code points past U+10FFFF are invalid). */
+size_t tp_utf8_seq_len(const unsigned char *s, size_t n);
+
 /* NUL-terminate without counting the terminator in len. */
 const char *tp_buf_cstr(struct tp_buf *b);
 

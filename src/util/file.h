@@ -1,0 +1,13 @@
+/*
+ * file.h - read a small whole file (a token, a PEM bundle) into memory.
+ */
+#ifndef TAPIO_UTIL_FILE_H
+#define TAPIO_UTIL_FILE_H
+
+#include <stddef.h>
+
+/* *out gets a NUL-terminated copy (free it) and *len its length. Returns 0,
+ * -EFBIG past max bytes, or -errno. */
+int tp_read_file(const char *path, size_t max, char **out, size_t *len);
+
+#endif
