@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "output/grpc.h"
+#include "output/otlp.h"
 #include "output/stdout.h"
 #include "sampler.h"
 #include "storage/raw_stage.h"
@@ -70,6 +72,20 @@ int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mo
 						    tp_output_want_color(STDOUT_FILENO)),
 			       "stdout", err, errlen);
 		if (r < 0)
+			goto fail;
+	}
+	if (cfg->server) {
+		struct tp_output *o;
+
+		r = tp_output_grpc_new(cfg, &o, err, errlen);
+		if (r < 0 || (r = add_output(app, o, "gRPC", err, errlen)) < 0)
+			goto fail;
+	}
+	if (cfg->otlp) {
+		struct tp_output *o;
+
+		r = tp_output_otlp_new(cfg, &o, err, errlen);
+		if (r < 0 || (r = add_output(app, o, "OTLP", err, errlen)) < 0)
 			goto fail;
 	}
 	return 0;

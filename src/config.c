@@ -22,6 +22,16 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->raw_fsync_interval_ns = 1 * TP_NSEC_PER_SEC;
 	cfg->raw_queue_bytes = 16ull << 20;
 	cfg->metrics_addr = "127.0.0.1:9464";
+	cfg->spool_dir = "/var/lib/tapio/spool";
+	cfg->spool_max_bytes = 1ull << 30;
+	cfg->queue_max_bytes = 64ull << 20;
+	cfg->batch_max_bytes = 1ull << 20;
+	cfg->max_inflight = 8;
+	cfg->max_response_bytes = 1ull << 20;
+	cfg->backoff_min_ns = 500 * TP_NSEC_PER_MSEC;
+	cfg->backoff_max_ns = 30 * TP_NSEC_PER_SEC;
+	cfg->ack_timeout_ns = 30 * TP_NSEC_PER_SEC;
+	cfg->drain_timeout_ns = 5 * TP_NSEC_PER_SEC;
 	cfg->categories = ((1u << TP_CAT_MAX) - 1) & ~1u;
 	cfg->ring_bytes = 8u << 20;
 	cfg->drain_interval_ns = 10 * TP_NSEC_PER_MSEC;

@@ -83,6 +83,28 @@ struct tp_config {
 	uint64_t raw_queue_bytes;     /* memory for raw events not yet written; past it they are dropped */
 	const char *metrics_addr;
 
+	/* Delivery to --server and --otlp: each output keeps unacked batches in
+	 * memory up to queue_max_bytes, then in <spool_dir>/<output> up to
+	 * spool_max_bytes, and drops lowest importance first past that. */
+	const char *collector_id;     /* names this collector's batches; NULL: the host name */
+	const char *token_file;       /* bearer token sent to both (TAPIO_TOKEN_FILE) */
+	const char *tls_ca;           /* --server: PEM CA bundle to verify it; set: TLS */
+	const char *tls_cert;         /* --server: PEM client certificate (with tls_key) */
+	const char *tls_key;
+	const char *otlp_tls_ca;      /* --otlp: the same three */
+	const char *otlp_tls_cert;
+	const char *otlp_tls_key;
+	const char *spool_dir;        /* "off": memory only */
+	uint64_t spool_max_bytes;     /* per output */
+	uint64_t queue_max_bytes;     /* per output, in memory */
+	uint64_t batch_max_bytes;     /* a batch also ends at this size (receivers cap messages) */
+	uint32_t max_inflight;        /* batches sent and not yet acked, per output */
+	uint64_t max_response_bytes;  /* larger responses fail the call */
+	uint64_t backoff_min_ns;      /* reconnect backoff: first delay ... */
+	uint64_t backoff_max_ns;      /* ... doubling up to this, with jitter */
+	uint64_t ack_timeout_ns;      /* no ack for this long: reconnect and resend */
+	uint64_t drain_timeout_ns;    /* at exit, time to deliver before spooling the rest */
+
 	/* Kernel side. */
 	uint32_t categories;     /* bit (1 << TP_CAT_x) per enabled category */
 	uint64_t ring_bytes;

@@ -48,10 +48,6 @@ static int check_unbuilt(const struct tp_config *cfg, char *err, size_t len)
 		what = "--rules (the Lua rule engine)";
 	else if (cfg->validate)
 		what = "--validate (the Lua rule engine)";
-	else if (cfg->server)
-		what = "--server (gRPC streaming)";
-	else if (cfg->otlp)
-		what = "--otlp (OTLP export)";
 	else if (strcmp(cfg->preset, "default"))
 		what = "--preset other than default";
 	if (!what)

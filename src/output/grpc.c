@@ -1,0 +1,103 @@
+#include "output/grpc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "delivery/pbwire.h"
+#include "output/remote.h"
+#include "output/tapio_encode.h"
+#include "tapio/v1/tapio.pb-c.h"
+
+static int encode(struct tp_remote_output *ro, const struct tp_event *ev,
+		  const struct tp_event_meta *meta, struct tp_arena *arena, struct tp_buf *out)
+{
+	return tp_tapio_encode_event(ev, meta, arena, out);
+}
+
+static int batch_header(void *ctx, uint64_t seq, struct tp_buf *out)
+{
+	struct tp_remote_output *ro = ctx;
+
+	return tp_tapio_encode_batch_header(ro->collector_id, seq, ro->correlation, ro->hostname,
+					    out);
+}
+
+/* TapioStreamEventsRequest { batch = 1 }: the batch is its header fields
+ * followed by its framed events. */
+static int request_prefix(void *ctx, const uint8_t *hdr, size_t hdr_len, size_t body_len,
+			  struct tp_buf *out)
+{
+	tp_pb_put_len_prefix(out, TP_PB_REQUEST_BATCH, hdr_len + body_len);
+	tp_buf_append(out, hdr, hdr_len);
+	return tp_buf_failed(out) ? -ENOMEM : 0;
+}
+
+static int parse_response(void *ctx, const uint8_t *p, size_t len, struct tp_response *r,
+			  char *err, size_t errlen)
+{
+	Tapio__V1__TapioStreamEventsResponse *m =
+		tapio__v1__tapio_stream_events_response__unpack(NULL, len, len ? p : (const uint8_t *)"");
+
+	memset(r, 0, sizeof(*r));
+	if (!m) {
+		snprintf(err, errlen, "%zu bytes that are not a TapioStreamEventsResponse", len);
+		return -EBADMSG;
+	}
+	if (m->n_acks) {
+		r->acks = malloc(m->n_acks * sizeof(*r->acks));
+		if (!r->acks)
+			goto oom;
+		memcpy(r->acks, m->acks, m->n_acks * sizeof(*r->acks));
+		r->nacks = m->n_acks;
+	}
+	if (m->n_rejections) {
+		r->rejections = calloc(m->n_rejections, sizeof(*r->rejections));
+		if (!r->rejections)
+			goto oom;
+		for (size_t i = 0; i < m->n_rejections; i++) {
+			r->rejections[i].seq = m->rejections[i]->sequence;
+			r->rejections[i].reason = strdup(m->rejections[i]->reason);
+			r->nrejections++;
+		}
+	}
+	if (m->control)
+		r->max_batch_events = m->control->max_batch_events;
+	tapio__v1__tapio_stream_events_response__free_unpacked(m, NULL);
+	return 0;
+oom:
+	tapio__v1__tapio_stream_events_response__free_unpacked(m, NULL);
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
+}
+
+int tp_output_grpc_new(const struct tp_config *cfg, struct tp_output **out, char *err,
+		       size_t errlen)
+{
+	struct tp_remote_output *ro = calloc(1, sizeof(*ro));
+	struct tp_client_opts o;
+	char spool[4096];
+	int r;
+
+	if (!ro) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ro->encode = encode;
+	ro->transport = (struct tp_transport){
+		.name = "grpc",
+		.method = TP_TAPIO_STREAM_METHOD,
+		.streaming = true,
+		.batch_header = batch_header,
+		.request_prefix = request_prefix,
+		.parse_response = parse_response,
+	};
+	tp_remote_client_opts(cfg, "grpc", cfg->server, cfg->tls_ca, cfg->tls_cert, cfg->tls_key,
+			      &o, spool, sizeof(spool));
+	r = tp_remote_output_start(ro, cfg, &o, err, errlen);
+	if (r < 0)
+		return r;
+	*out = &ro->base;
+	return 0;
+}

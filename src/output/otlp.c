@@ -1,0 +1,87 @@
+#include "output/otlp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
+#include "output/otlp_encode.h"
+#include "output/remote.h"
+#include "util/time.h"
+
+static int encode(struct tp_remote_output *ro, const struct tp_event *ev,
+		  const struct tp_event_meta *meta, struct tp_arena *arena, struct tp_buf *out)
+{
+	return tp_otlp_encode_event(ev, meta, tp_now_ns(CLOCK_REALTIME), arena, out);
+}
+
+/* OTLP batches carry no header of their own: the resource is built when
+ * sent (receivers do not deduplicate, so nothing needs to stay fixed). */
+static int batch_header(void *ctx, uint64_t seq, struct tp_buf *out)
+{
+	return 0;
+}
+
+static int request_prefix(void *ctx, const uint8_t *hdr, size_t hdr_len, size_t body_len,
+			  struct tp_buf *out)
+{
+	struct tp_remote_output *ro = ctx;
+
+	return tp_otlp_encode_prefix(ro->collector_id, ro->hostname, body_len, out);
+}
+
+static int parse_response(void *ctx, const uint8_t *p, size_t len, struct tp_response *r,
+			  char *err, size_t errlen)
+{
+	Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceResponse *m =
+		opentelemetry__proto__collector__logs__v1__export_logs_service_response__unpack(
+			NULL, len, len ? p : (const uint8_t *)"");
+
+	memset(r, 0, sizeof(*r));
+	if (!m) {
+		snprintf(err, errlen, "%zu bytes that are not an ExportLogsServiceResponse", len);
+		return -EBADMSG;
+	}
+	if (m->partial_success) {
+		r->rejected_events = m->partial_success->rejected_log_records;
+		snprintf(r->message, sizeof(r->message), "%s", m->partial_success->error_message);
+		for (char *s = r->message; *s; s++)
+			if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+				*s = '?';
+	}
+	opentelemetry__proto__collector__logs__v1__export_logs_service_response__free_unpacked(m,
+												NULL);
+	return 0;
+}
+
+int tp_output_otlp_new(const struct tp_config *cfg, struct tp_output **out, char *err,
+		       size_t errlen)
+{
+	struct tp_remote_output *ro = calloc(1, sizeof(*ro));
+	struct tp_client_opts o;
+	char spool[4096];
+	int r;
+
+	if (!ro) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ro->encode = encode;
+	ro->transport = (struct tp_transport){
+		.name = "otlp",
+		.method = TP_OTLP_LOGS_METHOD,
+		.streaming = false,
+		.batch_header = batch_header,
+		.request_prefix = request_prefix,
+		.parse_response = parse_response,
+	};
+	tp_remote_client_opts(cfg, "otlp", cfg->otlp, cfg->otlp_tls_ca, cfg->otlp_tls_cert,
+			      cfg->otlp_tls_key, &o, spool, sizeof(spool));
+	r = tp_remote_output_start(ro, cfg, &o, err, errlen);
+	if (r < 0)
+		return r;
+	*out = &ro->base;
+	return 0;
+}

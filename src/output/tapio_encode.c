@@ -1,0 +1,261 @@
+#include "output/tapio_encode.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "delivery/pbwire.h"
+#include "tapio/v1/tapio.pb-c.h"
+#include "version.h"
+
+#define MAX_FIELDS 64
+
+static const char *const severities[] = {
+	[TAPIO__V1__SEVERITY__SEVERITY_DEBUG] = "debug",
+	[TAPIO__V1__SEVERITY__SEVERITY_INFO] = "info",
+	[TAPIO__V1__SEVERITY__SEVERITY_NOTICE] = "notice",
+	[TAPIO__V1__SEVERITY__SEVERITY_WARNING] = "warning",
+	[TAPIO__V1__SEVERITY__SEVERITY_ERROR] = "error",
+	[TAPIO__V1__SEVERITY__SEVERITY_CRITICAL] = "critical",
+};
+
+int tp_tapio_severity(const char *name)
+{
+	for (size_t i = 1; name && i < sizeof(severities) / sizeof(severities[0]); i++)
+		if (!strcmp(name, severities[i]))
+			return (int)i;
+	return 0;
+}
+
+/* A string for a protobuf-c char* field: valid UTF-8, never NULL. */
+static char *str(struct tp_arena *a, const char *s, size_t n, bool *oom)
+{
+	const char *r = tp_arena_utf8(a, s, n);
+
+	if (!r) {
+		*oom = true;
+		return (char *)"";
+	}
+	return (char *)r;
+}
+
+static void encode_argv(struct tp_arena *a, Tapio__V1__Field *pf, const struct tp_event *ev,
+			const struct tp_field *f, bool *oom)
+{
+	Tapio__V1__StringList *list = tp_arena_alloc(a, sizeof(*list));
+	uint32_t len, count = 0;
+	const char *av = tp_field_argv(ev, f, &len), *p;
+	size_t n;
+
+	if (!list) {
+		*oom = true;
+		return;
+	}
+	tapio__v1__string_list__init(list);
+	for (p = tp_argv_next(av, len, NULL, &n); p; p = tp_argv_next(av, len, p, &n))
+		count++;
+	list->values = tp_arena_alloc(a, (count ? count : 1) * sizeof(char *));
+	if (!list->values) {
+		*oom = true;
+		return;
+	}
+	for (p = tp_argv_next(av, len, NULL, &n); p; p = tp_argv_next(av, len, p, &n))
+		list->values[list->n_values++] = str(a, p, n, oom);
+	pf->value_case = TAPIO__V1__FIELD__VALUE_STRING_LIST;
+	pf->string_list = list;
+}
+
+/* The type's own fields, generically over its descriptor table. */
+static size_t encode_fields(struct tp_arena *a, const struct tp_event *ev, Tapio__V1__Field *out,
+			    Tapio__V1__Field **ptrs, bool *oom)
+{
+	const struct tp_event_type *t = ev->type;
+	char tmp[256];
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < t->nfields && n < MAX_FIELDS; i++) {
+		const struct tp_field *f = &t->fields[i];
+		Tapio__V1__Field *pf = &out[n];
+		uint64_t u = 0;
+		int64_t s;
+
+		if (!tp_field_present(ev, f))
+			continue;
+		tapio__v1__field__init(pf);
+		pf->name = (char *)f->name;
+		switch (f->kind) {
+		case TP_FK_STR: {
+			const char *v = tp_field_str(ev, f);
+
+			pf->value_case = TAPIO__V1__FIELD__VALUE_STRING_VALUE;
+			pf->string_value = str(a, v, strlen(v), oom);
+			break;
+		}
+		case TP_FK_ARGV:
+			encode_argv(a, pf, ev, f, oom);
+			break;
+		case TP_FK_IPADDR:
+			if (tp_field_ipaddr(ev, f, tmp, sizeof(tmp))) {
+				pf->value_case = TAPIO__V1__FIELD__VALUE_STRING_VALUE;
+				pf->string_value = str(a, tmp, strlen(tmp), oom);
+			} /* else no value: an address of no family */
+			break;
+		case TP_FK_BOOL:
+			tp_field_u64(ev, f, &u);
+			pf->value_case = TAPIO__V1__FIELD__VALUE_BOOL_VALUE;
+			pf->bool_value = u != 0;
+			break;
+		case TP_FK_S32:
+		case TP_FK_S64:
+			tp_field_i64(ev, f, &s);
+			pf->value_case = TAPIO__V1__FIELD__VALUE_INT_VALUE;
+			pf->int_value = s;
+			u = (uint64_t)s;
+			break;
+		default:
+			tp_field_u64(ev, f, &u);
+			pf->value_case = TAPIO__V1__FIELD__VALUE_UINT_VALUE;
+			pf->uint_value = u;
+			break;
+		}
+		if (f->syms && f->kind != TP_FK_STR && f->kind != TP_FK_ARGV &&
+		    f->kind != TP_FK_IPADDR && f->kind != TP_FK_BOOL &&
+		    tp_field_sym(f, u, tmp, sizeof(tmp)))
+			pf->symbol = str(a, tmp, strlen(tmp), oom);
+		ptrs[n] = pf;
+		n++;
+	}
+	return n;
+}
+
+static Tapio__V1__Field **encode_kv(struct tp_arena *a, const struct tp_event_meta *meta, bool *oom)
+{
+	Tapio__V1__Field *fs = tp_arena_alloc(a, meta->nkv * sizeof(*fs));
+	Tapio__V1__Field **ptrs = tp_arena_alloc(a, meta->nkv * sizeof(*ptrs));
+
+	if (!fs || !ptrs) {
+		*oom = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < meta->nkv; i++) {
+		const struct tp_kv *kv = &meta->kv[i];
+		Tapio__V1__Field *pf = &fs[i];
+
+		tapio__v1__field__init(pf);
+		pf->name = str(a, kv->key, strlen(kv->key), oom);
+		switch (kv->value.kind) {
+		case TP_V_STR:
+			pf->value_case = TAPIO__V1__FIELD__VALUE_STRING_VALUE;
+			pf->string_value = str(a, kv->value.str.s, kv->value.str.len, oom);
+			break;
+		case TP_V_INT:
+			pf->value_case = TAPIO__V1__FIELD__VALUE_INT_VALUE;
+			pf->int_value = kv->value.i;
+			break;
+		case TP_V_NUM:
+			pf->value_case = TAPIO__V1__FIELD__VALUE_DOUBLE_VALUE;
+			pf->double_value = kv->value.d;
+			break;
+		case TP_V_BOOL:
+			pf->value_case = TAPIO__V1__FIELD__VALUE_BOOL_VALUE;
+			pf->bool_value = kv->value.b;
+			break;
+		}
+		ptrs[i] = pf;
+	}
+	return ptrs;
+}
+
+static char **encode_tags(struct tp_arena *a, const struct tp_event_meta *meta, size_t *n,
+			  bool *oom)
+{
+	const struct tp_alert *al = meta->alert;
+	size_t total = meta->ntags + (al ? al->ntags : 0), k = 0;
+	char **tags = tp_arena_alloc(a, (total ? total : 1) * sizeof(char *));
+
+	*n = 0;
+	if (!tags) {
+		*oom = true;
+		return NULL;
+	}
+	/* As in JSON: the rule's tags, then those enrich functions added. */
+	for (size_t i = 0; al && i < al->ntags; i++)
+		tags[k++] = str(a, al->tags[i], strlen(al->tags[i]), oom);
+	for (size_t i = 0; i < meta->ntags; i++)
+		tags[k++] = str(a, meta->tags[i], strlen(meta->tags[i]), oom);
+	*n = k;
+	return tags;
+}
+
+int tp_tapio_encode_event(const struct tp_event *ev, const struct tp_event_meta *meta,
+			  struct tp_arena *arena, struct tp_buf *out)
+{
+	const struct tp_hdr *h = &ev->rec.hdr;
+	Tapio__V1__Event e = TAPIO__V1__EVENT__INIT;
+	Tapio__V1__Process proc = TAPIO__V1__PROCESS__INIT;
+	Tapio__V1__Field fields[MAX_FIELDS], *field_ptrs[MAX_FIELDS];
+	bool oom = false;
+	size_t size;
+
+	tp_arena_reset(arena);
+	e.type = (char *)ev->type->name;
+	e.timestamp_ns = ev->ts_wall_ns;
+	e.boot_time_ns = h->ts_ns;
+	e.cpu = h->cpu;
+	proc.pid = h->pid;
+	proc.tid = h->tid;
+	proc.ppid = h->ppid;
+	proc.uid = h->uid;
+	proc.gid = h->gid;
+	proc.comm = str(arena, h->comm, strnlen(h->comm, sizeof(h->comm)), &oom);
+	proc.cgroup_id = h->cgroup_id;
+	e.process = &proc;
+	e.n_fields = encode_fields(arena, ev, fields, field_ptrs, &oom);
+	e.fields = field_ptrs;
+	e.importance = -1;
+
+	if (meta) {
+		const struct tp_alert *al = meta->alert;
+
+		if (meta->nkv) {
+			e.attributes = encode_kv(arena, meta, &oom);
+			e.n_attributes = e.attributes ? meta->nkv : 0;
+		}
+		e.importance = al ? al->importance : meta->importance < 0 ? -1 : meta->importance;
+		e.sample_rate = meta->sample_rate;
+		if (al) {
+			e.rule = str(arena, al->rule, strlen(al->rule), &oom);
+			e.severity = (Tapio__V1__Severity)tp_tapio_severity(al->severity);
+			e.output = str(arena, al->output, strlen(al->output), &oom);
+		}
+		e.tags = encode_tags(arena, meta, &e.n_tags, &oom);
+		/* Enrichment (exe, parent, container, k8s) goes into e.process,
+		 * e.container and e.k8s here once struct tp_event_meta carries it. */
+	}
+	if (oom)
+		return -ENOMEM;
+
+	size = tapio__v1__event__get_packed_size(&e);
+	tp_pb_put_len_prefix(out, TP_PB_BATCH_EVENTS, size);
+	if (!tp_buf_reserve(out, size))
+		return -ENOMEM;
+	out->len += tapio__v1__event__pack(&e, (uint8_t *)out->data + out->len);
+	return tp_buf_failed(out) ? -ENOMEM : 0;
+}
+
+int tp_tapio_encode_batch_header(const char *collector_id, uint64_t seq, const char *correlation,
+				 const char *hostname, struct tp_buf *out)
+{
+	Tapio__V1__EventBatch b = TAPIO__V1__EVENT_BATCH__INIT;
+	size_t size;
+
+	b.collector_id = (char *)collector_id;
+	b.sequence = seq;
+	b.correlation_mode = (char *)(correlation ? correlation : "");
+	b.hostname = (char *)(hostname ? hostname : "");
+	b.agent_version = (char *)TAPIO_VERSION;
+	size = tapio__v1__event_batch__get_packed_size(&b);
+	if (!tp_buf_reserve(out, size))
+		return -ENOMEM;
+	out->len += tapio__v1__event_batch__pack(&b, (uint8_t *)out->data + out->len);
+	return 0;
+}
