@@ -286,7 +286,7 @@ int tp_otlp_encode_event(const struct tp_event *ev, const struct tp_event_meta *
 	int r = 0;
 
 	tp_arena_reset(arena);
-	at.cap = 12 + 2 * (size_t)ev->type->nfields + (meta ? meta->nkv : 0);
+	at.cap = 16 + 2 * (size_t)ev->type->nfields + (meta ? meta->nkv : 0);
 	at.kv = tp_arena_alloc(arena, at.cap * sizeof(*at.kv));
 	at.val = tp_arena_alloc(arena, at.cap * sizeof(*at.val));
 	at.ptrs = tp_arena_alloc(arena, at.cap * sizeof(*at.ptrs));
@@ -313,6 +313,8 @@ int tp_otlp_encode_event(const struct tp_event *ev, const struct tp_event_meta *
 	attr_str(&at, "process.command", false, h->comm, strnlen(h->comm, sizeof(h->comm)));
 	attr_int(&at, "tapio.cpu", h->cpu);
 	attr_int(&at, "tapio.cgroup_id", (int64_t)h->cgroup_id);
+	if (h->cgroup_v1_id)
+		attr_int(&at, "tapio.cgroup_v1_id", (int64_t)h->cgroup_v1_id);
 	fields(&at, ev);
 	if (meta)
 		meta_attrs(&at, meta);

@@ -208,6 +208,7 @@ int tp_tapio_encode_event(const struct tp_event *ev, const struct tp_event_meta 
 	proc.gid = h->gid;
 	proc.comm = str(arena, h->comm, strnlen(h->comm, sizeof(h->comm)), &oom);
 	proc.cgroup_id = h->cgroup_id;
+	proc.cgroup_v1_id = h->cgroup_v1_id;
 	e.process = &proc;
 	e.n_fields = encode_fields(arena, ev, fields, field_ptrs, &oom);
 	e.fields = field_ptrs;

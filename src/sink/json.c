@@ -91,6 +91,10 @@ static void event(struct tp_buf *b, const Tapio__V1__EventBatch *batch, const Ta
 		str(b, p->comm);
 		key(b, "cgroup_id");
 		tp_buf_u64(b, p->cgroup_id);
+		if (p->cgroup_v1_id) {
+			key(b, "cgroup_v1_id");
+			tp_buf_u64(b, p->cgroup_v1_id);
+		}
 		if (*p->exe) {
 			key(b, "exe");
 			str(b, p->exe);
