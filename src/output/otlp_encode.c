@@ -40,9 +40,23 @@ struct attrs {
 	bool oom;
 };
 
+/* Valid UTF-8, never NULL; may be s itself (which must live until the
+ * record is packed). */
 static char *str(struct attrs *at, const char *s, size_t n)
 {
 	const char *r = tp_arena_utf8(at->a, s, n);
+
+	if (!r) {
+		at->oom = true;
+		return (char *)"";
+	}
+	return (char *)r;
+}
+
+/* The same, copied: for text in a local buffer. */
+static char *str_copy(struct attrs *at, const char *s, size_t n)
+{
+	const char *r = tp_arena_utf8_copy(at->a, s, n);
 
 	if (!r) {
 		at->oom = true;
@@ -174,7 +188,7 @@ static void fields(struct attrs *at, const struct tp_event *ev)
 			continue;
 		case TP_FK_IPADDR:
 			v->value_case = V(STRING_VALUE);
-			v->string_value = str(at, tmp, strlen(tmp));
+			v->string_value = str_copy(at, tmp, strlen(tmp));
 			continue;
 		case TP_FK_BOOL:
 			tp_field_u64(ev, f, &u);
@@ -196,8 +210,14 @@ static void fields(struct attrs *at, const struct tp_event *ev)
 			v->int_value = (int64_t)u;
 			break;
 		}
-		if (f->syms && tp_field_sym(f, u, tmp, sizeof(tmp)))
-			attr_str(at, field_key(at, f->name, "_str"), false, tmp, strlen(tmp));
+		if (f->syms && tp_field_sym(f, u, tmp, sizeof(tmp))) {
+			AnyValue *sv = attr(at, field_key(at, f->name, "_str"), false);
+
+			if (sv) {
+				sv->value_case = V(STRING_VALUE);
+				sv->string_value = str_copy(at, tmp, strlen(tmp));
+			}
+		}
 	}
 }
 

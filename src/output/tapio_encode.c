@@ -26,10 +26,23 @@ int tp_tapio_severity(const char *name)
 	return 0;
 }
 
-/* A string for a protobuf-c char* field: valid UTF-8, never NULL. */
+/* A string for a protobuf-c char* field: valid UTF-8, never NULL. It may
+ * be s itself: s must live until the event is packed. */
 static char *str(struct tp_arena *a, const char *s, size_t n, bool *oom)
 {
 	const char *r = tp_arena_utf8(a, s, n);
+
+	if (!r) {
+		*oom = true;
+		return (char *)"";
+	}
+	return (char *)r;
+}
+
+/* The same, copied: for text in a local buffer. */
+static char *str_copy(struct tp_arena *a, const char *s, size_t n, bool *oom)
+{
+	const char *r = tp_arena_utf8_copy(a, s, n);
 
 	if (!r) {
 		*oom = true;
@@ -96,7 +109,7 @@ static size_t encode_fields(struct tp_arena *a, const struct tp_event *ev, Tapio
 		case TP_FK_IPADDR:
 			if (tp_field_ipaddr(ev, f, tmp, sizeof(tmp))) {
 				pf->value_case = TAPIO__V1__FIELD__VALUE_STRING_VALUE;
-				pf->string_value = str(a, tmp, strlen(tmp), oom);
+				pf->string_value = str_copy(a, tmp, strlen(tmp), oom);
 			} /* else no value: an address of no family */
 			break;
 		case TP_FK_BOOL:
@@ -120,7 +133,7 @@ static size_t encode_fields(struct tp_arena *a, const struct tp_event *ev, Tapio
 		if (f->syms && f->kind != TP_FK_STR && f->kind != TP_FK_ARGV &&
 		    f->kind != TP_FK_IPADDR && f->kind != TP_FK_BOOL &&
 		    tp_field_sym(f, u, tmp, sizeof(tmp)))
-			pf->symbol = str(a, tmp, strlen(tmp), oom);
+			pf->symbol = str_copy(a, tmp, strlen(tmp), oom);
 		ptrs[n] = pf;
 		n++;
 	}

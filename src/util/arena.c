@@ -1,5 +1,6 @@
 #include "util/arena.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,15 +81,15 @@ void *tp_arena_alloc(struct tp_arena *a, size_t size)
 	return p;
 }
 
-const char *tp_arena_utf8(struct tp_arena *a, const char *str, size_t n)
+static const char *utf8(struct tp_arena *a, const char *str, size_t n, bool copy)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, o = 0, l = 0;
 	char *out;
 
-	while (i < n && s[i] && (s[i] < 0x80 || (l = tp_utf8_seq_len(s + i, n - i)) > 0))
+	while (!copy && i < n && s[i] && (s[i] < 0x80 || (l = tp_utf8_seq_len(s + i, n - i)) > 0))
 		i += s[i] < 0x80 ? 1 : l;
-	if (i == n && s[n] == '\0')
+	if (!copy && i == n && s[n] == '\0')
 		return str;
 	out = tp_arena_alloc(a, 2 * n + 1);
 	if (!out)
@@ -108,4 +109,14 @@ const char *tp_arena_utf8(struct tp_arena *a, const char *str, size_t n)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+const char *tp_arena_utf8(struct tp_arena *a, const char *s, size_t n)
+{
+	return utf8(a, s, n, false);
+}
+
+const char *tp_arena_utf8_copy(struct tp_arena *a, const char *s, size_t n)
+{
+	return utf8(a, s, n, true);
 }

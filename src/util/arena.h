@@ -26,5 +26,8 @@ void *tp_arena_alloc(struct tp_arena *a, size_t size);
  * formatter's \u00XX), and a NUL ends the string. Returns s itself when it
  * already qualifies (s[n] == '\0', valid, no NUL inside); s[n] must be readable. */
 const char *tp_arena_utf8(struct tp_arena *a, const char *s, size_t n);
+/* The same, always a copy in the arena (for s that does not outlive the
+ * caller, such as a stack buffer). */
+const char *tp_arena_utf8_copy(struct tp_arena *a, const char *s, size_t n);
 
 #endif

@@ -1,0 +1,179 @@
+/* OTLP encoding: a LogRecord with the mapped attributes, and a whole
+ * ExportLogsServiceRequest (prefix + records) that the generated decoder
+ * reads back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "decode.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
+#include "output/otlp_encode.h"
+
+typedef Opentelemetry__Proto__Logs__V1__LogRecord LogRecord;
+typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
+
+static struct tp_event ev;
+
+static void make_exit(void)
+{
+	struct tp_exit_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.ts_ns = 1;
+	e.hdr.type = TP_EV_PROCESS_EXIT;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = 42;
+	e.hdr.tid = 43;
+	e.hdr.ppid = 7;
+	e.hdr.uid = 1000;
+	e.hdr.gid = 1001;
+	e.hdr.cgroup_id = 9;
+	memcpy(e.hdr.comm, "sleep", 5);
+	e.exit_code = 0;
+	e.signal = 9;
+	assert_int_equal(tp_decode(&e, sizeof(e), 1795000000000000000LL, &ev), 0);
+}
+
+static const AnyValue *attr(const LogRecord *r, const char *key)
+{
+	for (size_t i = 0; i < r->n_attributes; i++)
+		if (!strcmp(r->attributes[i]->key, key))
+			return r->attributes[i]->value;
+	return NULL;
+}
+
+static Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest *
+request(const struct tp_buf *body)
+{
+	struct tp_buf req;
+	Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest *r;
+
+	tp_buf_init(&req);
+	assert_int_equal(tp_otlp_encode_prefix("node-1", "host-a", body->len, &req), 0);
+	tp_buf_append(&req, body->data, body->len);
+	r = opentelemetry__proto__collector__logs__v1__export_logs_service_request__unpack(
+		NULL, req.len, (uint8_t *)req.data);
+	tp_buf_free(&req);
+	return r;
+}
+
+static void test_event_record(void **state)
+{
+	struct tp_arena a;
+	struct tp_buf body;
+	Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest *r;
+	const LogRecord *rec;
+	const AnyValue *v;
+
+	make_exit();
+	tp_arena_init(&a);
+	tp_buf_init(&body);
+	assert_int_equal(tp_otlp_encode_event(&ev, NULL, 5, &a, &body), 0);
+	assert_int_equal(tp_otlp_encode_event(&ev, NULL, 6, &a, &body), 0);
+	r = request(&body);
+	assert_non_null(r);
+	assert_int_equal(r->n_resource_logs, 1);
+	assert_int_equal(r->resource_logs[0]->n_scope_logs, 1);
+	assert_string_equal(r->resource_logs[0]->scope_logs[0]->scope->name, "tapio-collector");
+	{
+		const Opentelemetry__Proto__Resource__V1__Resource *res = r->resource_logs[0]->resource;
+		int found = 0;
+
+		for (size_t i = 0; i < res->n_attributes; i++) {
+			if (!strcmp(res->attributes[i]->key, "service.instance.id")) {
+				assert_string_equal(res->attributes[i]->value->string_value, "node-1");
+				found++;
+			}
+			if (!strcmp(res->attributes[i]->key, "host.name")) {
+				assert_string_equal(res->attributes[i]->value->string_value, "host-a");
+				found++;
+			}
+		}
+		assert_int_equal(found, 2);
+	}
+	assert_int_equal(r->resource_logs[0]->scope_logs[0]->n_log_records, 2);
+	rec = r->resource_logs[0]->scope_logs[0]->log_records[1];
+	assert_int_equal(rec->time_unix_nano, ev.ts_wall_ns);
+	assert_int_equal(rec->observed_time_unix_nano, 6);
+	assert_string_equal(rec->event_name, "process.exit");
+	assert_int_equal(rec->severity_number, 9);
+	assert_string_equal(rec->severity_text, "info");
+	/* Body: the text line without time of day or newline. */
+	assert_non_null(strstr(rec->body->string_value, "process.exit"));
+	assert_null(strchr(rec->body->string_value, '\n'));
+	assert_int_equal(attr(rec, "process.pid")->int_value, 42);
+	assert_int_equal(attr(rec, "thread.id")->int_value, 43);
+	assert_int_equal(attr(rec, "process.parent_pid")->int_value, 7);
+	assert_int_equal(attr(rec, "process.user.id")->int_value, 1000);
+	assert_int_equal(attr(rec, "process.group.id")->int_value, 1001);
+	assert_string_equal(attr(rec, "process.command")->string_value, "sleep");
+	assert_string_equal(attr(rec, "event.name")->string_value, "process.exit");
+	v = attr(rec, "tapio.signal");
+	assert_non_null(v);
+	assert_int_equal(v->int_value, 9);
+	assert_string_equal(attr(rec, "tapio.signal_str")->string_value, "SIGKILL");
+	assert_null(attr(rec, "tapio.importance"));
+	assert_null(attr(rec, "tapio.rule"));
+	opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(r, NULL);
+	tp_buf_free(&body);
+	tp_arena_free(&a);
+}
+
+static void test_alert_record(void **state)
+{
+	static const char *const tags[] = { "t1", "t2" };
+	struct tp_alert alert = { .rule = "r1", .severity = "critical", .importance = 1,
+				  .tags = tags, .ntags = 2, .output = "something bad" };
+	struct tp_kv kv[] = { { .key = "k8s.pod.name", .value = { .kind = TP_V_STR, .str = { "web", 3 } } } };
+	struct tp_event_meta meta = { .importance = -1, .alert = &alert, .kv = kv, .nkv = 1 };
+	struct tp_arena a;
+	struct tp_buf body;
+	Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest *r;
+	const LogRecord *rec;
+	const AnyValue *v;
+
+	make_exit();
+	tp_arena_init(&a);
+	tp_buf_init(&body);
+	assert_int_equal(tp_otlp_encode_event(&ev, &meta, 5, &a, &body), 0);
+	r = request(&body);
+	assert_non_null(r);
+	rec = r->resource_logs[0]->scope_logs[0]->log_records[0];
+	assert_int_equal(rec->severity_number, 21);
+	assert_string_equal(rec->severity_text, "critical");
+	assert_string_equal(rec->body->string_value, "something bad");
+	assert_string_equal(attr(rec, "tapio.rule")->string_value, "r1");
+	assert_true(attr(rec, "tapio.importance")->double_value == 1.0);
+	assert_string_equal(attr(rec, "k8s.pod.name")->string_value, "web");
+	v = attr(rec, "tapio.tags");
+	assert_int_equal(v->array_value->n_values, 2);
+	assert_string_equal(v->array_value->values[1]->string_value, "t2");
+	opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(r, NULL);
+	tp_buf_free(&body);
+	tp_arena_free(&a);
+}
+
+static void test_severity_numbers(void **state)
+{
+	assert_int_equal(tp_otlp_severity("debug"), 5);
+	assert_int_equal(tp_otlp_severity("notice"), 10);
+	assert_int_equal(tp_otlp_severity("warning"), 13);
+	assert_int_equal(tp_otlp_severity("error"), 17);
+	assert_int_equal(tp_otlp_severity(NULL), 9);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_event_record),
+		cmocka_unit_test(test_alert_record),
+		cmocka_unit_test(test_severity_numbers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

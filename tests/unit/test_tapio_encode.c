@@ -1,0 +1,310 @@
+/* tapio.v1 encoding: an event with its meta round-trips through the
+ * generated decoder with every field; hostile strings come out as valid
+ * UTF-8; the framing is what EventBatch.events expects. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "decode.h"
+#include "delivery/pbwire.h"
+#include "output/tapio_encode.h"
+#include "tapio/v1/tapio.pb-c.h"
+
+static struct tp_event ev;
+
+static void make_exec(const char *comm, const char *filename, const char *argv, size_t argv_len)
+{
+	struct tp_exec_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.ts_ns = 1234;
+	e.hdr.type = TP_EV_PROCESS_EXEC;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = 10;
+	e.hdr.tid = 11;
+	e.hdr.ppid = 1;
+	e.hdr.uid = 1000;
+	e.hdr.gid = 100;
+	e.hdr.cpu = 3;
+	e.hdr.cgroup_id = 5;
+	e.hdr.cgroup_v1_id = 6;
+	memcpy(e.hdr.comm, comm, strnlen(comm, sizeof(e.hdr.comm)));
+	memcpy(e.filename, filename, strnlen(filename, sizeof(e.filename)));
+	memcpy(e.argv, argv, argv_len);
+	e.argv_len = (uint32_t)argv_len;
+	e.ret = -2;
+	e.loginuid = 1000;
+	assert_int_equal(tp_decode(&e, sizeof(e), 1795000000000000000LL, &ev), 0);
+}
+
+/* Strip the EventBatch.events framing and decode. */
+static Tapio__V1__Event *unframe(const struct tp_buf *b)
+{
+	size_t off = 0, item;
+	uint64_t tag, len;
+
+	assert_int_equal(tp_pb_item((const uint8_t *)b->data, b->len, 0, &item), 0);
+	assert_int_equal(item, b->len);
+	assert_int_equal(tp_pb_varint_read((const uint8_t *)b->data, b->len, &off, &tag), 0);
+	assert_int_equal(tag, (TP_PB_BATCH_EVENTS << 3) | 2);
+	assert_int_equal(tp_pb_varint_read((const uint8_t *)b->data, b->len, &off, &len), 0);
+	assert_int_equal(off + len, b->len);
+	return tapio__v1__event__unpack(NULL, len, (const uint8_t *)b->data + off);
+}
+
+static const Tapio__V1__Field *field(const Tapio__V1__Event *e, const char *name)
+{
+	for (size_t i = 0; i < e->n_fields; i++)
+		if (!strcmp(e->fields[i]->name, name))
+			return e->fields[i];
+	return NULL;
+}
+
+static void test_plain_event(void **state)
+{
+	static const char argv[] = "/bin/ls\0-l\0/tmp";
+	struct tp_arena a;
+	struct tp_buf b;
+	Tapio__V1__Event *e;
+	const Tapio__V1__Field *f;
+
+	make_exec("ls", "/bin/ls", argv, sizeof(argv));
+	tp_arena_init(&a);
+	tp_buf_init(&b);
+	assert_int_equal(tp_tapio_encode_event(&ev, NULL, &a, &b), 0);
+	e = unframe(&b);
+	assert_non_null(e);
+	assert_string_equal(e->type, "process.exec");
+	assert_int_equal(e->timestamp_ns, ev.ts_wall_ns);
+	assert_int_equal(e->boot_time_ns, 1234);
+	assert_int_equal(e->cpu, 3);
+	assert_int_equal(e->process->pid, 10);
+	assert_int_equal(e->process->tid, 11);
+	assert_int_equal(e->process->ppid, 1);
+	assert_int_equal(e->process->uid, 1000);
+	assert_int_equal(e->process->gid, 100);
+	assert_string_equal(e->process->comm, "ls");
+	assert_int_equal(e->process->cgroup_id, 5);
+	assert_int_equal(e->process->cgroup_v1_id, 6);
+	assert_true(e->importance == -1);
+	assert_int_equal(e->n_tags, 0);
+	assert_string_equal(e->rule, "");
+
+	f = field(e, "filename");
+	assert_non_null(f);
+	assert_int_equal(f->value_case, TAPIO__V1__FIELD__VALUE_STRING_VALUE);
+	assert_string_equal(f->string_value, "/bin/ls");
+	f = field(e, "argv");
+	assert_int_equal(f->value_case, TAPIO__V1__FIELD__VALUE_STRING_LIST);
+	assert_int_equal(f->string_list->n_values, 3);
+	assert_string_equal(f->string_list->values[2], "/tmp");
+	f = field(e, "ret");
+	assert_int_equal(f->value_case, TAPIO__V1__FIELD__VALUE_INT_VALUE);
+	assert_int_equal(f->int_value, -2);
+	f = field(e, "loginuid");
+	assert_int_equal(f->value_case, TAPIO__V1__FIELD__VALUE_UINT_VALUE);
+	assert_int_equal(f->uint_value, 1000);
+	f = field(e, "argv_truncated");
+	assert_int_equal(f->value_case, TAPIO__V1__FIELD__VALUE_BOOL_VALUE);
+	assert_false(f->bool_value);
+	/* Every field of the type's descriptor is there, in its order. */
+	assert_int_equal(e->n_fields, ev.type->nfields);
+	for (size_t i = 0; i < e->n_fields; i++)
+		assert_string_equal(e->fields[i]->name, ev.type->fields[i].name);
+
+	tapio__v1__event__free_unpacked(e, NULL);
+	tp_buf_free(&b);
+	tp_arena_free(&a);
+}
+
+static void test_alert_and_meta(void **state)
+{
+	static const char *const rule_tags[] = { "mitre:T1059", "container" };
+	static const char *const extra_tags[] = { "enriched" };
+	struct tp_alert alert = {
+		.rule = "shell_in_container", .severity = "warning", .importance = 0.9,
+		.tags = rule_tags, .ntags = 2, .output = "shell bash in container abc",
+	};
+	struct tp_kv kv[] = {
+		{ .key = "team", .value = { .kind = TP_V_STR, .str = { "blue", 4 } } },
+		{ .key = "score", .value = { .kind = TP_V_NUM, .d = 0.25 } },
+		{ .key = "n", .value = { .kind = TP_V_INT, .i = -7 } },
+		{ .key = "ok", .value = { .kind = TP_V_BOOL, .b = true } },
+	};
+	struct tp_event_meta meta = { .importance = 0.1, .alert = &alert, .tags = extra_tags,
+				      .ntags = 1, .kv = kv, .nkv = 4, .sample_rate = 10 };
+	struct tp_arena a;
+	struct tp_buf b;
+	Tapio__V1__Event *e;
+
+	make_exec("bash", "/bin/bash", "bash", 5);
+	tp_arena_init(&a);
+	tp_buf_init(&b);
+	assert_int_equal(tp_tapio_encode_event(&ev, &meta, &a, &b), 0);
+	e = unframe(&b);
+	assert_non_null(e);
+	assert_string_equal(e->rule, "shell_in_container");
+	assert_int_equal(e->severity, TAPIO__V1__SEVERITY__SEVERITY_WARNING);
+	assert_string_equal(e->output, "shell bash in container abc");
+	assert_true(fabs(e->importance - 0.9) < 1e-12);
+	assert_int_equal(e->sample_rate, 10);
+	assert_int_equal(e->n_tags, 3);
+	assert_string_equal(e->tags[0], "mitre:T1059");
+	assert_string_equal(e->tags[2], "enriched");
+	assert_int_equal(e->n_attributes, 4);
+	assert_string_equal(e->attributes[0]->string_value, "blue");
+	assert_true(e->attributes[1]->double_value == 0.25);
+	assert_int_equal(e->attributes[2]->int_value, -7);
+	assert_true(e->attributes[3]->bool_value);
+	tapio__v1__event__free_unpacked(e, NULL);
+
+	/* Scored but no alert: the event's own importance. */
+	meta.alert = NULL;
+	tp_buf_reset(&b);
+	assert_int_equal(tp_tapio_encode_event(&ev, &meta, &a, &b), 0);
+	e = unframe(&b);
+	assert_true(fabs(e->importance - 0.1) < 1e-12);
+	assert_int_equal(e->severity, 0);
+	assert_int_equal(e->n_tags, 1);
+	tapio__v1__event__free_unpacked(e, NULL);
+	tp_buf_free(&b);
+	tp_arena_free(&a);
+}
+
+static int valid_utf8(const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n;) {
+		size_t l = tp_utf8_seq_len((const unsigned char *)s + i, n - i);
+
+		if (!l)
+			return 0;
+		i += l;
+	}
+	return 1;
+}
+
+static void test_hostile_strings_become_valid_utf8(void **state)
+{
+	/* A stray 0xff in comm and argv, a truncated sequence,
+	 * a surrogate; valid multibyte text stays as it is. */
+	static const char argv[] = "a\xff" "b\0\xe2\x82\0\xed\xa0\x80\0caf\xc3\xa9";
+	struct tp_arena a;
+	struct tp_buf b;
+	Tapio__V1__Event *e;
+	const Tapio__V1__Field *f;
+
+	make_exec("abc\xff", "/tmp/\xc3\x28x", argv, sizeof(argv));
+	tp_arena_init(&a);
+	tp_buf_init(&b);
+	assert_int_equal(tp_tapio_encode_event(&ev, NULL, &a, &b), 0);
+	e = unframe(&b);
+	assert_non_null(e);
+	assert_true(valid_utf8(e->process->comm));
+	assert_string_equal(e->process->comm, "abc\xc3\xbf"); /* 0xff -> U+00FF */
+	f = field(e, "filename");
+	assert_string_equal(f->string_value, "/tmp/\xc3\x83(x");           /* 0xc3 -> U+00C3 */
+	f = field(e, "argv");
+	assert_int_equal(f->string_list->n_values, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_true(valid_utf8(f->string_list->values[i]));
+	assert_string_equal(f->string_list->values[0], "a\xc3\xbf" "b");
+	assert_string_equal(f->string_list->values[3], "caf\xc3\xa9");
+	tapio__v1__event__free_unpacked(e, NULL);
+	tp_buf_free(&b);
+	tp_arena_free(&a);
+}
+
+static void test_batch_header_and_request(void **state)
+{
+	struct tp_buf hdr, req;
+	Tapio__V1__TapioStreamEventsRequest *r;
+	struct tp_arena a;
+
+	make_exec("ls", "/bin/ls", "ls", 3);
+	tp_arena_init(&a);
+	tp_buf_init(&hdr);
+	tp_buf_init(&req);
+	assert_int_equal(tp_tapio_encode_batch_header("node-1", 42, "semantic", "host", &hdr), 0);
+	/* Header fields then framed events make an EventBatch. */
+	tp_buf_append(&hdr, "", 0);
+	{
+		struct tp_buf body;
+
+		tp_buf_init(&body);
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(tp_tapio_encode_event(&ev, NULL, &a, &body), 0);
+		tp_pb_put_len_prefix(&req, TP_PB_REQUEST_BATCH, hdr.len + body.len);
+		tp_buf_append(&req, hdr.data, hdr.len);
+		tp_buf_append(&req, body.data, body.len);
+		tp_buf_free(&body);
+	}
+	r = tapio__v1__tapio_stream_events_request__unpack(NULL, req.len, (uint8_t *)req.data);
+	assert_non_null(r);
+	assert_string_equal(r->batch->collector_id, "node-1");
+	assert_int_equal(r->batch->sequence, 42);
+	assert_string_equal(r->batch->correlation_mode, "semantic");
+	assert_string_equal(r->batch->hostname, "host");
+	assert_int_equal(r->batch->n_events, 3);
+	assert_string_equal(r->batch->events[2]->type, "process.exec");
+	tapio__v1__tapio_stream_events_request__free_unpacked(r, NULL);
+	tp_buf_free(&hdr);
+	tp_buf_free(&req);
+	tp_arena_free(&a);
+}
+
+static void test_symbolic_values(void **state)
+{
+	struct tp_exit_event x;
+	struct tp_arena a;
+	struct tp_buf b;
+	Tapio__V1__Event *e;
+	const Tapio__V1__Field *f;
+
+	memset(&x, 0, sizeof(x));
+	x.hdr.type = TP_EV_PROCESS_EXIT;
+	x.hdr.size = sizeof(x);
+	x.hdr.pid = 5;
+	x.signal = 9;
+	assert_int_equal(tp_decode(&x, sizeof(x), 0, &ev), 0);
+	tp_arena_init(&a);
+	tp_buf_init(&b);
+	assert_int_equal(tp_tapio_encode_event(&ev, NULL, &a, &b), 0);
+	e = unframe(&b);
+	f = field(e, "signal");
+	assert_int_equal(f->uint_value, 9);
+	assert_string_equal(f->symbol, "SIGKILL");
+	assert_string_equal(field(e, "exit_code")->symbol, "");
+	tapio__v1__event__free_unpacked(e, NULL);
+	tp_buf_free(&b);
+	tp_arena_free(&a);
+}
+
+static void test_severity_names(void **state)
+{
+	assert_int_equal(tp_tapio_severity("debug"), 1);
+	assert_int_equal(tp_tapio_severity("critical"), 6);
+	assert_int_equal(tp_tapio_severity("bogus"), 0);
+	assert_int_equal(tp_tapio_severity(NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain_event),
+		cmocka_unit_test(test_alert_and_meta),
+		cmocka_unit_test(test_hostile_strings_become_valid_utf8),
+		cmocka_unit_test(test_batch_header_and_request),
+		cmocka_unit_test(test_symbolic_values),
+		cmocka_unit_test(test_severity_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
