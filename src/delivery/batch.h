@@ -38,7 +38,7 @@ static inline uint8_t tp_rank_of(const struct tp_event_meta *meta)
 struct tp_batch {
 	uint64_t seq;
 	uint32_t nevents;
-	uint32_t sends;       /* times handed to the transport */
+	uint32_t sends;       /* times gRPC took it for the wire */
 	uint32_t hdr_len;
 	uint32_t body_len;
 	uint8_t *blob;        /* ranks[nevents], hdr[hdr_len], body[body_len]; NULL if only on disk */

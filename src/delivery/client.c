@@ -61,7 +61,9 @@ struct dcall {
 	const char *error_string;
 	grpc_byte_buffer *recv_buf;
 	grpc_byte_buffer *send_buf;
-	uint64_t batch_seq;     /* unary: the batch it carries */
+	uint64_t batch_seq;     /* the batch being sent (unary: the one it carries) */
+	uint32_t batch_events;
+	size_t batch_bytes;
 	struct tag tags[TAG_MAX];
 	struct dcall *next;
 };
@@ -92,6 +94,7 @@ struct client_metrics {
 
 struct tp_client {
 	struct tp_client_opts o;
+	char *spool_dir;               /* o.spool_dir, owned */
 	const struct tp_transport *t;
 	pthread_t thread;
 	bool thread_started;
@@ -537,14 +540,27 @@ static grpc_byte_buffer *make_request(struct tp_client *c, struct tp_batch *b, s
 	return bb;
 }
 
-static void count_sent(struct tp_client *c, struct tp_batch *b, size_t size, uint64_t now)
+/* b goes out on call d: in flight from now on. */
+static void start_sending(struct tp_client *c, struct dcall *d, struct tp_batch *b, size_t size,
+			  uint64_t now)
 {
-	tp_metric_add(&c->m.sent, b->nevents);
-	tp_metric_add(&c->m.bytes_sent, size);
+	d->batch_seq = b->seq;
+	d->batch_events = b->nevents;
+	d->batch_bytes = size;
 	b->sent_ns = now;
 	tp_store_sent(&c->store, b);
-	if (b->sends > 1)
-		tp_metric_add(&c->m.resent, b->nevents);
+}
+
+/* gRPC took d's batch for the wire (a call that fails before it connects
+ * sends nothing, and counts nothing). */
+static void count_sent(struct tp_client *c, struct dcall *d)
+{
+	struct tp_batch *b = tp_store_find(&c->store, d->batch_seq);
+
+	tp_metric_add(&c->m.sent, d->batch_events);
+	tp_metric_add(&c->m.bytes_sent, d->batch_bytes);
+	if (b && b->sends++)
+		tp_metric_add(&c->m.resent, d->batch_events);
 }
 
 static const char *status_name(grpc_status_code s)
@@ -762,7 +778,7 @@ static void stream_pump(struct tp_client *c, uint64_t now)
 		return;
 	}
 	d->send_pending = true;
-	count_sent(c, b, size, now);
+	start_sending(c, d, b, size, now);
 }
 
 static void stream_event(struct tp_client *c, struct dcall *d, enum tag_kind kind, bool ok,
@@ -772,6 +788,8 @@ static void stream_event(struct tp_client *c, struct dcall *d, enum tag_kind kin
 
 	switch (kind) {
 	case TAG_SEND:
+		if (ok)
+			count_sent(c, d);
 		d->send_pending = false;
 		grpc_byte_buffer_destroy(d->send_buf);
 		d->send_buf = NULL;
@@ -875,7 +893,6 @@ static void unary_pump(struct tp_client *c, uint64_t now)
 			call_free(c, d);
 			return;
 		}
-		d->batch_seq = b->seq;
 		memset(ops, 0, sizeof(ops));
 		ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
 		ops[0].data.send_initial_metadata.count = d->nmd;
@@ -897,7 +914,7 @@ static void unary_pump(struct tp_client *c, uint64_t now)
 			return;
 		}
 		c->unary_inflight++;
-		count_sent(c, b, size, now);
+		start_sending(c, d, b, size, now);
 	}
 }
 
@@ -911,6 +928,9 @@ static void unary_done(struct tp_client *c, struct dcall *d, uint64_t now)
 	d->done = true;
 	c->unary_inflight--;
 	status_text(d, details, sizeof(details));
+	/* UNAVAILABLE: no connection, the request did not go out. */
+	if (d->status != GRPC_STATUS_UNAVAILABLE)
+		count_sent(c, d);
 	if (!b) /* dropped meanwhile (cannot happen: in-flight batches are kept) */
 		return;
 	if (c->finishing && d->status != GRPC_STATUS_OK) {
@@ -1116,6 +1136,7 @@ static void client_free(struct tp_client *c)
 	tp_buf_free(&c->hdr);
 	tp_buf_free(&c->prefix);
 	metrics_unregister(c);
+	free(c->spool_dir);
 	free(c);
 	grpc_shutdown();
 }
@@ -1143,7 +1164,10 @@ int tp_client_start(struct tp_client **out, const struct tp_client_opts *opts,
 		c->o.max_response_bytes = 1 << 20;
 	atomic_init(&c->stop, false);
 	c->last_logged_status = -1;
-	tp_staging_init(&c->staging, c->o.queue_max_bytes / 2 ? c->o.queue_max_bytes / 2 : 1);
+	/* A burst larger than this between two takes (10 ms apart) is dropped
+	 * and counted before it reaches the store. */
+	tp_staging_init(&c->staging, c->o.queue_max_bytes / 2 > (4u << 20) ?
+					     c->o.queue_max_bytes / 2 : (4u << 20));
 	tp_staged_init(&c->open);
 	tp_staged_init(&c->take);
 	tp_buf_init(&c->hdr);
@@ -1151,6 +1175,12 @@ int tp_client_start(struct tp_client **out, const struct tp_client_opts *opts,
 	tp_backoff_init(&c->backoff, c->o.backoff_min_ns, c->o.backoff_max_ns,
 			tp_now_ns(CLOCK_REALTIME) ^ (uint64_t)getpid());
 	metrics_register(c);
+	/* The caller's strings may not outlive this call. */
+	if (opts->spool_dir && !(c->o.spool_dir = c->spool_dir = strdup(opts->spool_dir))) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+		goto fail;
+	}
 
 	if (c->o.spool_dir) {
 		r = tp_spool_open(&c->spool, c->o.spool_dir, err, errlen);

@@ -271,7 +271,6 @@ void tp_store_sent(struct tp_store *st, struct tp_batch *b)
 		st->inflight++;
 		count_ranks(st->inflight_rank_count, b, 1);
 	}
-	b->sends++;
 	if (b->on_disk)
 		free_blob(st, b);
 }
