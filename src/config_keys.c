@@ -125,7 +125,7 @@ static const struct tp_config_key keys[] = {
 	  .doc = "Unacked batches past the memory queue wait here, one subdirectory per output "
 		 "(off: memory only)." },
 	{ .path = "delivery.spool_size", .type = TP_KEY_SIZE, .offset = OFF(spool_max_bytes),
-	  .min = 0, .max = 1e15, .env = "TAPIO_SPOOL_MAX",
+	  .min = 0, .max = 64.0 * 1024 * 1024 * 1024 * 1024, .env = "TAPIO_SPOOL_MAX",
 	  .doc = "Spool cap per output; past it events are dropped lowest importance first "
 		 "(and counted)." },
 	{ .path = "delivery.queue_size", .type = TP_KEY_SIZE, .offset = OFF(queue_max_bytes),
