@@ -97,8 +97,6 @@ static const struct tp_config_key keys[] = {
 	{ .path = "server.correlation", .type = TP_KEY_STR, .offset = OFF(correlation),
 	  .flag = "--correlation", .env = "TAPIO_CORRELATION_MODE",
 	  .doc = "Correlation mode announced to the server." },
-	{ .path = "otlp.address", .type = TP_KEY_ADDR, .offset = OFF(otlp), .flag = "--otlp",
-	  .doc = "Export semantic events as OTLP logs to this collector (HOST:PORT)." },
 	{ .path = "server.collector_id", .type = TP_KEY_STR, .offset = OFF(collector_id),
 	  .env = "TAPIO_COLLECTOR_ID",
 	  .doc = "Names this collector's batches, for the server's deduplication (default: the "
@@ -113,6 +111,8 @@ static const struct tp_config_key keys[] = {
 	  .env = "TAPIO_TLS_CERT", .doc = "PEM client certificate for the server (with tls_key)." },
 	{ .path = "server.tls_key", .type = TP_KEY_STR, .offset = OFF(tls_key),
 	  .env = "TAPIO_TLS_KEY", .doc = "PEM private key of tls_cert." },
+	{ .path = "otlp.address", .type = TP_KEY_ADDR, .offset = OFF(otlp), .flag = "--otlp",
+	  .doc = "Export semantic events as OTLP logs to this collector (HOST:PORT)." },
 	{ .path = "otlp.tls_ca", .type = TP_KEY_STR, .offset = OFF(otlp_tls_ca),
 	  .env = "TAPIO_OTLP_TLS_CA",
 	  .doc = "PEM CA bundle that verifies the OTLP receiver; setting it turns on TLS." },
