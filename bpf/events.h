@@ -344,6 +344,83 @@ struct tp_net_dns_event {
 };
 
 /* ------------------------------------------------------------------ */
+/* security.* */
+
+/* security.setuid and security.setgid: ids before and after, and the
+ * arguments as passed ((__u32)-1: leave unchanged). The header's uid/gid
+ * are those after the call. */
+struct tp_setid_event {
+	struct tp_hdr hdr;
+	__s32 ret;
+	__u32 syscall;
+	__u32 arg[3];
+	__u32 old_r, old_e, old_s, old_fs;
+	__u32 new_r, new_e, new_s, new_fs;
+	__u32 _pad;
+};
+
+/* security.capset: capability sets before and after (bit n = capability n). */
+struct tp_capset_event {
+	struct tp_hdr hdr;
+	__u64 old_effective;
+	__u64 old_permitted;
+	__u64 old_inheritable;
+	__u64 effective;   /* as requested */
+	__u64 permitted;
+	__u64 inheritable;
+	__s32 ret;
+	__s32 target_pid;  /* 0: the caller */
+};
+
+/* security.ptrace */
+struct tp_ptrace_event {
+	struct tp_hdr hdr;
+	__u64 addr;
+	__u64 data;
+	__s64 ret;
+	__u32 request;     /* PTRACE_* */
+	__s32 target_pid;
+};
+
+/* security.module_load: a kernel module is loaded. */
+struct tp_module_event {
+	struct tp_hdr hdr;
+	__u64 taints;
+	char name[TP_NAME_MAX];
+};
+
+/* security.bpf: a bpf(2) command (the commands reported are a setting). */
+struct tp_bpf_event {
+	struct tp_hdr hdr;
+	__s32 ret;
+	__u32 cmd;         /* BPF_PROG_LOAD... */
+	__u32 prog_type;   /* BPF_PROG_LOAD */
+	__u32 map_type;    /* BPF_MAP_CREATE */
+	__u32 insn_cnt;    /* BPF_PROG_LOAD */
+	__u32 attach_type; /* BPF_PROG_LOAD (expected), BPF_PROG_ATTACH, BPF_LINK_CREATE */
+	char name[16];     /* program or map name (BPF_OBJ_NAME_LEN) */
+};
+
+/* security.memfd_create */
+struct tp_memfd_event {
+	struct tp_hdr hdr;
+	__s32 ret;   /* fd or -errno */
+	__u32 flags; /* MFD_* */
+	char name[TP_PATH_MAX];
+};
+
+/* security.kill: kill, tkill, tgkill. */
+struct tp_kill_event {
+	struct tp_hdr hdr;
+	__s32 ret;
+	__u32 sig;
+	__s32 target_pid; /* kill: pid as passed (< 0: a process group); tgkill: tgid */
+	__s32 target_tid; /* tkill, tgkill */
+	__u16 syscall;
+	__u16 _pad[3];
+};
+
+/* ------------------------------------------------------------------ */
 /* In-kernel filtering, shared by every family. */
 
 /* Counters of records the kernel side could not reserve, per category. */

@@ -35,6 +35,7 @@ static const struct tp_event_type *const families[] = {
 	tp_process_event_types,
 	tp_file_event_types,
 	tp_network_event_types,
+	tp_security_event_types,
 };
 
 #define TP_SUBTYPE_MAX 64

@@ -48,7 +48,7 @@ static void json_value(struct tp_buf *b, const struct tp_value *v)
 void tp_format_json_fields(struct tp_buf *b, const struct tp_event *ev)
 {
 	const struct tp_event_type *t = ev->type;
-	char tmp[256];
+	char tmp[1024]; /* room for a full capability set by name */
 
 	for (uint32_t i = 0; i < t->nfields; i++) {
 		const struct tp_field *f = &t->fields[i];
@@ -248,7 +248,7 @@ static void text_key(struct tp_buf *b, const char *key, bool color)
 static void text_fields(struct tp_buf *b, const struct tp_event *ev, bool color)
 {
 	const struct tp_event_type *t = ev->type;
-	char tmp[256];
+	char tmp[1024]; /* room for a full capability set by name */
 
 	for (uint32_t i = 0; i < t->nfields; i++) {
 		const struct tp_field *f = &t->fields[i];

@@ -1,6 +1,15 @@
-/* The security family's symbols. bpf(2) command names: security.bpf events
- * and the -k bpf_commands setting. */
+/* Descriptors of the security family: setuid, setgid, capset, ptrace,
+ * module_load, bpf, memfd_create, kill. The bpf(2) command names also serve
+ * the -k bpf_commands setting. */
 #include "events/types.h"
+
+_Static_assert(sizeof(struct tp_setid_event) == 128, "layout shared with BPF");
+_Static_assert(sizeof(struct tp_capset_event) == 128, "layout shared with BPF");
+_Static_assert(sizeof(struct tp_ptrace_event) == 104, "layout shared with BPF");
+_Static_assert(sizeof(struct tp_module_event) == 144, "layout shared with BPF");
+_Static_assert(sizeof(struct tp_bpf_event) == 112, "layout shared with BPF");
+_Static_assert(sizeof(struct tp_memfd_event) == 336, "layout shared with BPF");
+_Static_assert(sizeof(struct tp_kill_event) == 96, "layout shared with BPF");
 
 /* bpf(2) commands: numbers are ABI, listed here so that newer commands are
  * named even when the build host's headers are older. */
@@ -43,4 +52,172 @@ const struct tp_sym tp_bpf_cmd_syms[] = {
 	{ 35, "BPF_PROG_BIND_MAP" },
 	{ 36, "BPF_TOKEN_CREATE" },
 	{ 0, NULL },
+};
+
+/* Capabilities as bits of a 64-bit set (linux/capability.h numbers). */
+#define CAP(n, name) { 1ull << (n), name }
+static const struct tp_sym cap_syms[] = {
+	CAP(0, "CAP_CHOWN"),            CAP(1, "CAP_DAC_OVERRIDE"),   CAP(2, "CAP_DAC_READ_SEARCH"),
+	CAP(3, "CAP_FOWNER"),           CAP(4, "CAP_FSETID"),         CAP(5, "CAP_KILL"),
+	CAP(6, "CAP_SETGID"),           CAP(7, "CAP_SETUID"),         CAP(8, "CAP_SETPCAP"),
+	CAP(9, "CAP_LINUX_IMMUTABLE"),  CAP(10, "CAP_NET_BIND_SERVICE"), CAP(11, "CAP_NET_BROADCAST"),
+	CAP(12, "CAP_NET_ADMIN"),       CAP(13, "CAP_NET_RAW"),       CAP(14, "CAP_IPC_LOCK"),
+	CAP(15, "CAP_IPC_OWNER"),       CAP(16, "CAP_SYS_MODULE"),    CAP(17, "CAP_SYS_RAWIO"),
+	CAP(18, "CAP_SYS_CHROOT"),      CAP(19, "CAP_SYS_PTRACE"),    CAP(20, "CAP_SYS_PACCT"),
+	CAP(21, "CAP_SYS_ADMIN"),       CAP(22, "CAP_SYS_BOOT"),      CAP(23, "CAP_SYS_NICE"),
+	CAP(24, "CAP_SYS_RESOURCE"),    CAP(25, "CAP_SYS_TIME"),      CAP(26, "CAP_SYS_TTY_CONFIG"),
+	CAP(27, "CAP_MKNOD"),           CAP(28, "CAP_LEASE"),         CAP(29, "CAP_AUDIT_WRITE"),
+	CAP(30, "CAP_AUDIT_CONTROL"),   CAP(31, "CAP_SETFCAP"),       CAP(32, "CAP_MAC_OVERRIDE"),
+	CAP(33, "CAP_MAC_ADMIN"),       CAP(34, "CAP_SYSLOG"),        CAP(35, "CAP_WAKE_ALARM"),
+	CAP(36, "CAP_BLOCK_SUSPEND"),   CAP(37, "CAP_AUDIT_READ"),    CAP(38, "CAP_PERFMON"),
+	CAP(39, "CAP_BPF"),             CAP(40, "CAP_CHECKPOINT_RESTORE"),
+	{ 0, NULL },
+};
+#undef CAP
+
+static const struct tp_sym ptrace_syms[] = {
+	{ 0, "PTRACE_TRACEME" },     { 1, "PTRACE_PEEKTEXT" },    { 2, "PTRACE_PEEKDATA" },
+	{ 3, "PTRACE_PEEKUSER" },    { 4, "PTRACE_POKETEXT" },    { 5, "PTRACE_POKEDATA" },
+	{ 6, "PTRACE_POKEUSER" },    { 7, "PTRACE_CONT" },        { 8, "PTRACE_KILL" },
+	{ 9, "PTRACE_SINGLESTEP" },  { 12, "PTRACE_GETREGS" },    { 13, "PTRACE_SETREGS" },
+	{ 14, "PTRACE_GETFPREGS" },  { 15, "PTRACE_SETFPREGS" },  { 16, "PTRACE_ATTACH" },
+	{ 17, "PTRACE_DETACH" },     { 24, "PTRACE_SYSCALL" },    { 0x4200, "PTRACE_SETOPTIONS" },
+	{ 0x4201, "PTRACE_GETEVENTMSG" }, { 0x4202, "PTRACE_GETSIGINFO" },
+	{ 0x4203, "PTRACE_SETSIGINFO" }, { 0x4204, "PTRACE_GETREGSET" },
+	{ 0x4205, "PTRACE_SETREGSET" }, { 0x4206, "PTRACE_SEIZE" }, { 0x4207, "PTRACE_INTERRUPT" },
+	{ 0x4208, "PTRACE_LISTEN" },  { 0x4209, "PTRACE_PEEKSIGINFO" },
+	{ 0, NULL },
+};
+
+static const struct tp_sym bpf_prog_type_syms[] = {
+	{ 1, "SOCKET_FILTER" }, { 2, "KPROBE" },        { 3, "SCHED_CLS" },    { 4, "SCHED_ACT" },
+	{ 5, "TRACEPOINT" },    { 6, "XDP" },           { 7, "PERF_EVENT" },   { 8, "CGROUP_SKB" },
+	{ 9, "CGROUP_SOCK" },   { 10, "LWT_IN" },       { 11, "LWT_OUT" },     { 12, "LWT_XMIT" },
+	{ 13, "SOCK_OPS" },     { 14, "SK_SKB" },       { 15, "CGROUP_DEVICE" }, { 16, "SK_MSG" },
+	{ 17, "RAW_TRACEPOINT" }, { 18, "CGROUP_SOCK_ADDR" }, { 19, "LWT_SEG6LOCAL" },
+	{ 20, "LIRC_MODE2" },   { 21, "SK_REUSEPORT" }, { 22, "FLOW_DISSECTOR" },
+	{ 23, "CGROUP_SYSCTL" }, { 24, "RAW_TRACEPOINT_WRITABLE" }, { 25, "CGROUP_SOCKOPT" },
+	{ 26, "TRACING" },      { 27, "STRUCT_OPS" },   { 28, "EXT" },         { 29, "LSM" },
+	{ 30, "SK_LOOKUP" },    { 31, "SYSCALL" },      { 32, "NETFILTER" },
+	{ 0, NULL },
+};
+
+static const struct tp_sym bpf_map_type_syms[] = {
+	{ 1, "HASH" },          { 2, "ARRAY" },         { 3, "PROG_ARRAY" },   { 4, "PERF_EVENT_ARRAY" },
+	{ 5, "PERCPU_HASH" },   { 6, "PERCPU_ARRAY" },  { 7, "STACK_TRACE" },  { 8, "CGROUP_ARRAY" },
+	{ 9, "LRU_HASH" },      { 10, "LRU_PERCPU_HASH" }, { 11, "LPM_TRIE" }, { 12, "ARRAY_OF_MAPS" },
+	{ 13, "HASH_OF_MAPS" }, { 14, "DEVMAP" },       { 15, "SOCKMAP" },     { 16, "CPUMAP" },
+	{ 17, "XSKMAP" },       { 18, "SOCKHASH" },     { 19, "CGROUP_STORAGE" },
+	{ 20, "REUSEPORT_SOCKARRAY" }, { 21, "PERCPU_CGROUP_STORAGE" }, { 22, "QUEUE" },
+	{ 23, "STACK" },        { 24, "SK_STORAGE" },   { 25, "DEVMAP_HASH" }, { 26, "STRUCT_OPS" },
+	{ 27, "RINGBUF" },      { 28, "INODE_STORAGE" }, { 29, "TASK_STORAGE" }, { 30, "BLOOM_FILTER" },
+	{ 31, "USER_RINGBUF" }, { 32, "CGRP_STORAGE" }, { 33, "ARENA" },
+	{ 0, NULL },
+};
+
+static const struct tp_sym memfd_flag_syms[] = {
+	{ 1, "MFD_CLOEXEC" }, { 2, "MFD_ALLOW_SEALING" }, { 4, "MFD_HUGETLB" },
+	{ 8, "MFD_NOEXEC_SEAL" }, { 16, "MFD_EXEC" }, { 0, NULL },
+};
+
+#define SYSCALL(st, type) TP_FIELD_SYMS(st, "syscall", syscall, type, tp_syscall_syms, false)
+#define RET(st) TP_FIELD_SYMS(st, "ret", ret, TP_FK_S32, tp_errno_syms, false)
+
+static const struct tp_field setuid_fields[] = {
+	TP_FIELD(struct tp_setid_event, "old_uid", old_r, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "old_euid", old_e, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "old_suid", old_s, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "old_fsuid", old_fs, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "new_uid", new_r, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "new_euid", new_e, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "new_suid", new_s, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "new_fsuid", new_fs, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "arg0", arg[0], TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "arg1", arg[1], TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "arg2", arg[2], TP_FK_U32),
+	RET(struct tp_setid_event),
+	SYSCALL(struct tp_setid_event, TP_FK_U32),
+};
+
+static const struct tp_field setgid_fields[] = {
+	TP_FIELD(struct tp_setid_event, "old_gid", old_r, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "old_egid", old_e, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "old_sgid", old_s, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "old_fsgid", old_fs, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "new_gid", new_r, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "new_egid", new_e, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "new_sgid", new_s, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "new_fsgid", new_fs, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "arg0", arg[0], TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "arg1", arg[1], TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "arg2", arg[2], TP_FK_U32),
+	RET(struct tp_setid_event),
+	SYSCALL(struct tp_setid_event, TP_FK_U32),
+};
+
+#define CAPS(fname, member)                                                                  	TP_FIELD_SYMS(struct tp_capset_event, fname, member, TP_FK_HEX, cap_syms, true)
+static const struct tp_field capset_fields[] = {
+	CAPS("effective", effective),
+	CAPS("permitted", permitted),
+	CAPS("inheritable", inheritable),
+	CAPS("old_effective", old_effective),
+	CAPS("old_permitted", old_permitted),
+	CAPS("old_inheritable", old_inheritable),
+	TP_FIELD(struct tp_capset_event, "target_pid", target_pid, TP_FK_S32),
+	RET(struct tp_capset_event),
+};
+
+static const struct tp_field ptrace_fields[] = {
+	TP_FIELD_SYMS(struct tp_ptrace_event, "request", request, TP_FK_U32, ptrace_syms, false),
+	TP_FIELD(struct tp_ptrace_event, "target_pid", target_pid, TP_FK_S32),
+	TP_FIELD(struct tp_ptrace_event, "addr", addr, TP_FK_HEX),
+	TP_FIELD(struct tp_ptrace_event, "data", data, TP_FK_HEX),
+	TP_FIELD_SYMS(struct tp_ptrace_event, "ret", ret, TP_FK_S64, tp_errno_syms, false),
+};
+
+static const struct tp_field module_fields[] = {
+	TP_FIELD(struct tp_module_event, "name", name, TP_FK_STR),
+	TP_FIELD(struct tp_module_event, "taints", taints, TP_FK_HEX),
+};
+
+static const struct tp_field bpf_fields[] = {
+	TP_FIELD_SYMS(struct tp_bpf_event, "cmd", cmd, TP_FK_U32, tp_bpf_cmd_syms, false),
+	TP_FIELD(struct tp_bpf_event, "name", name, TP_FK_STR),
+	TP_FIELD_SYMS(struct tp_bpf_event, "prog_type", prog_type, TP_FK_U32, bpf_prog_type_syms,
+		      false),
+	TP_FIELD_SYMS(struct tp_bpf_event, "map_type", map_type, TP_FK_U32, bpf_map_type_syms, false),
+	TP_FIELD(struct tp_bpf_event, "insn_cnt", insn_cnt, TP_FK_U32),
+	TP_FIELD(struct tp_bpf_event, "attach_type", attach_type, TP_FK_U32),
+	RET(struct tp_bpf_event),
+};
+
+static const struct tp_field memfd_fields[] = {
+	TP_FIELD(struct tp_memfd_event, "name", name, TP_FK_STR),
+	TP_FIELD_SYMS(struct tp_memfd_event, "flags", flags, TP_FK_HEX, memfd_flag_syms, true),
+	RET(struct tp_memfd_event),
+};
+
+static const struct tp_field kill_fields[] = {
+	TP_FIELD_SYMS(struct tp_kill_event, "sig", sig, TP_FK_U32, tp_signal_syms, false),
+	TP_FIELD(struct tp_kill_event, "target_pid", target_pid, TP_FK_S32),
+	TP_FIELD(struct tp_kill_event, "target_tid", target_tid, TP_FK_S32),
+	RET(struct tp_kill_event),
+	SYSCALL(struct tp_kill_event, TP_FK_U16),
+};
+
+#define TYPE(tid, tname, st, f)                                                              \
+	{ .id = tid, .name = tname, .size = sizeof(st), .min_size = sizeof(st), TP_FIELDS(f) }
+
+const struct tp_event_type tp_security_event_types[] = {
+	TYPE(TP_EV_SECURITY_SETUID, "security.setuid", struct tp_setid_event, setuid_fields),
+	TYPE(TP_EV_SECURITY_SETGID, "security.setgid", struct tp_setid_event, setgid_fields),
+	TYPE(TP_EV_SECURITY_CAPSET, "security.capset", struct tp_capset_event, capset_fields),
+	TYPE(TP_EV_SECURITY_PTRACE, "security.ptrace", struct tp_ptrace_event, ptrace_fields),
+	TYPE(TP_EV_SECURITY_MODULE_LOAD, "security.module_load", struct tp_module_event,
+	     module_fields),
+	TYPE(TP_EV_SECURITY_BPF, "security.bpf", struct tp_bpf_event, bpf_fields),
+	TYPE(TP_EV_SECURITY_MEMFD_CREATE, "security.memfd_create", struct tp_memfd_event,
+	     memfd_fields),
+	TYPE(TP_EV_SECURITY_KILL, "security.kill", struct tp_kill_event, kill_fields),
+	{ 0 },
 };

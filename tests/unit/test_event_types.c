@@ -21,6 +21,8 @@ static const char *const contract[] = {
 	"file.rename",        "file.unlink",         "file.chmod",        "file.chown",
 	"file.link",          "file.symlink",        "file.mkdir",        "network.connect",
 	"network.accept",     "network.close",       "network.state",     "network.dns",
+	"security.setuid",    "security.setgid",     "security.capset",   "security.ptrace",
+	"security.module_load", "security.bpf",      "security.memfd_create", "security.kill",
 };
 
 static void test_contract_types_registered(void **state)
