@@ -214,6 +214,8 @@ int tp_raw_zrun_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t out_le
 {
 	size_t in = 0, out = 0;
 
+	/* Zero runs then cost nothing but a bounds check. */
+	memset(dst, 0, out_len);
 	while (in < n) {
 		uint8_t c = src[in++];
 		size_t k;
@@ -228,7 +230,6 @@ int tp_raw_zrun_decode(const uint8_t *src, size_t n, uint8_t *dst, size_t out_le
 			k = c < 0xc0 ? (size_t)(c & 0x3f) + 1 : ((size_t)(c & 0x3f) + 1) * 64;
 			if (k > out_len - out)
 				return -EBADMSG;
-			memset(dst + out, 0, k);
 		}
 		out += k;
 	}

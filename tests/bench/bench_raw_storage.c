@@ -13,6 +13,8 @@
  *   reader ns/event   on the reader thread, with and without storage
  *   writer ns/event   CPU of the writer thread (framing, coding, CRC, write)
  *   bytes/event       segment files on disk / events, vs the kernel record
+ *   read ns/event     reading them back through the stored-events source
+ *                     (what raw cat and replay pay before formatting or rules)
  *
  * The queue is sized to hold a whole round, so no event is dropped and the
  * figures are the cost of keeping every event; drops are printed anyway.
@@ -85,6 +87,28 @@ static uint64_t feed(struct tp_pipeline *p)
 	return cpu_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 }
 
+static int count_event(void *ctx, struct tp_event *e)
+{
+	(void)e;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+/* Read a directory back through the stored-events source; returns ns. */
+static uint64_t read_back(const char *dir)
+{
+	uint64_t t0 = tp_mono_ns(), n = 0;
+	struct tp_source *src;
+	char err[512];
+
+	if (tp_source_raw_open(&src, dir, NULL, err, sizeof(err)) < 0)
+		return 0;
+	while (tp_source_poll(src, 0, 4096, count_event, &n) > 0)
+		;
+	tp_source_close(src);
+	return tp_mono_ns() - t0;
+}
+
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
 	(void)st;
@@ -123,7 +147,7 @@ static double median(double *v, int n)
 int main(int argc, char **argv)
 {
 	int rounds = argc > 3 ? atoi(argv[3]) : 7;
-	double base[64], with[64], writer[64], bytes[64];
+	double base[64], with[64], writer[64], bytes[64], readback[64];
 	uint64_t drops = 0;
 	struct tp_source *src;
 	char err[512];
@@ -182,6 +206,7 @@ int main(int argc, char **argv)
 		writer[r] = proc > reader ? (double)(proc - reader) / (double)events : 0;
 		bytes[r] = (double)dir_bytes(dir) / (double)events;
 		drops += st.dropped_queue + st.dropped_write;
+		readback[r] = (double)read_back(dir) / (double)events;
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	}
 	double mb = median(base, rounds), mw = median(with, rounds);
@@ -197,6 +222,8 @@ int main(int argc, char **argv)
 	       "records)\n",
 	       median(bytes, rounds),
 	       (double)corpus_bytes / (double)ncorpus / median(bytes, rounds));
+	printf("read back (raw cat, replay): %.1f ns/event (median of %d)\n",
+	       median(readback, rounds), rounds);
 	printf("events dropped:              %llu\n", (unsigned long long)drops);
 	return drops ? 1 : 0;
 }
