@@ -9,7 +9,7 @@ liblua5.4-dev lua5.4 lua-cjson-dev lua-cjson libprotobuf-c-dev protobuf-c-compil
 libssl-dev libcmocka-dev"
 # Tests: peers we did not write, and the tools tests drive.
 TEST_PKGS="python3 python3-grpcio python3-protobuf libbpf-tools bpftrace iproute2 util-linux
-procps e2fsprogs libclang-rt-14-dev python3-prometheus-client"
+procps e2fsprogs libclang-rt-14-dev python3-prometheus-client openssl"
 
 case "${1:-all}" in
 build) want="$BUILD_PKGS" ;;
