@@ -28,6 +28,9 @@ foreach(p ${TP_PROTOS})
   list(APPEND TP_PROTO_SOURCES ${c})
 endforeach()
 
+# For targets outside this directory that compile the generated sources.
+add_custom_target(proto_sources DEPENDS ${TP_PROTO_SOURCES})
+
 # tp_proto_descriptor(<name> <root proto>): ${TP_PROTO_OUT}/<name>.desc
 function(tp_proto_descriptor name root)
   set(out ${TP_PROTO_OUT}/${name}.desc)
