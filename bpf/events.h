@@ -421,6 +421,54 @@ struct tp_kill_event {
 };
 
 /* ------------------------------------------------------------------ */
+/* container.* */
+
+/* container.setns */
+struct tp_setns_event {
+	struct tp_hdr hdr;
+	__u64 ns_ino;  /* inode number of the namespace the fd refers to (as in /proc/PID/ns) */
+	__s32 ret;
+	__s32 fd;
+	__u32 nstype;  /* CLONE_NEW*, 0: any */
+	__u32 _pad;
+};
+
+/* container.unshare */
+struct tp_unshare_event {
+	struct tp_hdr hdr;
+	__s32 ret;
+	__u32 flags;   /* CLONE_* */
+};
+
+/* container.mount: mount(2). target is absolute where it could be resolved. */
+struct tp_mount_event {
+	struct tp_hdr hdr;
+	__u64 flags;   /* MS_* */
+	__s32 ret;
+	__u32 path_flags; /* of target */
+	char fstype[TP_NAME_MAX];
+	char source[TP_PATH_MAX];
+	char target[TP_PATH_MAX];
+};
+
+/* container.cgroup: a cgroup is created, removed, or a task attached. */
+#define TP_CGROUP_MKDIR 1
+#define TP_CGROUP_RMDIR 2
+#define TP_CGROUP_ATTACH 3
+struct tp_cgroup_event {
+	struct tp_hdr hdr;
+	__u64 cgroup_id;    /* the cgroup's id (kernfs node id) */
+	__u32 op;           /* TP_CGROUP_* */
+	__u32 hierarchy_id; /* 0 on the v2 hierarchy */
+	__u32 level;        /* depth below the hierarchy's root */
+	__u32 target_pid;   /* attach: the task moved (thread group id) */
+	__u32 threadgroup;  /* attach: the whole process moved */
+	__u32 _pad;
+	char target_comm[TP_COMM_LEN];
+	char path[TP_PATH_MAX];
+};
+
+/* ------------------------------------------------------------------ */
 /* In-kernel filtering, shared by every family. */
 
 /* Counters of records the kernel side could not reserve, per category. */

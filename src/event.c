@@ -36,6 +36,7 @@ static const struct tp_event_type *const families[] = {
 	tp_file_event_types,
 	tp_network_event_types,
 	tp_security_event_types,
+	tp_container_event_types,
 };
 
 #define TP_SUBTYPE_MAX 64

@@ -6,6 +6,7 @@
 #include "file.skel.h"
 #include "network.skel.h"
 #include "security.skel.h"
+#include "container.skel.h"
 #include "process.skel.h"
 
 #define TP_FAMILY(fam, cat)                                                   \
@@ -24,11 +25,13 @@ TP_FAMILY(process, TP_CAT_PROCESS)
 TP_FAMILY(file, TP_CAT_FILE)
 TP_FAMILY(network, TP_CAT_NETWORK)
 TP_FAMILY(security, TP_CAT_SECURITY)
+TP_FAMILY(container, TP_CAT_CONTAINER)
 
 const struct tp_bpf_family tp_bpf_families[] = {
 	TP_FAMILY_ENTRY(process, TP_CAT_PROCESS),
 	TP_FAMILY_ENTRY(file, TP_CAT_FILE),
 	TP_FAMILY_ENTRY(network, TP_CAT_NETWORK),
 	TP_FAMILY_ENTRY(security, TP_CAT_SECURITY),
+	TP_FAMILY_ENTRY(container, TP_CAT_CONTAINER),
 };
 const unsigned tp_bpf_nfamilies = sizeof(tp_bpf_families) / sizeof(tp_bpf_families[0]);

@@ -23,6 +23,7 @@ static const char *const contract[] = {
 	"network.accept",     "network.close",       "network.state",     "network.dns",
 	"security.setuid",    "security.setgid",     "security.capset",   "security.ptrace",
 	"security.module_load", "security.bpf",      "security.memfd_create", "security.kill",
+	"container.setns",    "container.unshare",   "container.mount",   "container.cgroup",
 };
 
 static void test_contract_types_registered(void **state)
@@ -41,6 +42,10 @@ static void test_contract_types_registered(void **state)
 	}
 }
 
+static const char *const header_names[] = {
+	"type", "ts", "cpu", "pid", "tid", "ppid", "uid", "gid", "comm", "cgroup_id", "cgroup_v1_id",
+};
+
 static void test_fields_inside_records(void **state)
 {
 	const struct tp_event_type *t;
@@ -58,6 +63,10 @@ static void test_fields_inside_records(void **state)
 			for (const char *c = fd->name; *c; c++)
 				if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) && *c != '_')
 					fail_msg("%s.%s is not a lower-case identifier", t->name, fd->name);
+			/* JSON puts header and fields side by side: no shared names. */
+			for (size_t h = 0; h < sizeof(header_names) / sizeof(header_names[0]); h++)
+				if (!strcmp(fd->name, header_names[h]))
+					fail_msg("%s.%s collides with a header field", t->name, fd->name);
 			for (uint32_t g = 0; g < f; g++)
 				if (!strcmp(t->fields[g].name, fd->name))
 					fail_msg("%s has two fields named %s", t->name, fd->name);

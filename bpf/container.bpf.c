@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * container.bpf.c - container events: setns, unshare, mount, and cgroups
+ * created, removed or joined.
+ *
+ * setns, unshare and mount come from their syscalls' exits (syscall.bpf.h);
+ * the cgroup events from the cgroup raw tracepoints, on every hierarchy
+ * (v2 and each v1 one), in the context of the task that made the change.
+ */
+#include "path.bpf.h"
+
+#define TP_NSFS_MAGIC 0x6e736673
+
+SEC("tp/syscalls/sys_exit_setns")
+int tp_exit_setns(struct trace_event_raw_sys_exit *ctx)
+{
+	const struct tp_settings *s = tp_admit(TP_CAT_CONTAINER, ctx->ret < 0);
+	struct pt_regs *regs = tp_syscall_regs();
+	struct tp_setns_event *e;
+	struct file *f;
+	long fd;
+
+	if (!s)
+		return 0;
+	e = tp_reserve(sizeof(*e), TP_CAT_CONTAINER);
+	if (!e)
+		return 0;
+	tp_fill_hdr(&e->hdr, TP_EV_CONTAINER_SETNS, sizeof(*e));
+	fd = (int)TP_ARG1(regs);
+	e->ret = ctx->ret;
+	e->fd = fd;
+	e->nstype = TP_ARG2(regs);
+	e->_pad = 0;
+	e->ns_ino = 0;
+	/* A namespace file (/proc/PID/ns/...): its inode is the namespace's. A
+	 * pidfd names a process, not one namespace. */
+	f = tp_fd_file(fd);
+	if (f && BPF_CORE_READ(f, f_inode, i_sb, s_magic) == TP_NSFS_MAGIC)
+		e->ns_ino = BPF_CORE_READ(f, f_inode, i_ino);
+	tp_submit(e, TP_CAT_CONTAINER);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_unshare")
+int tp_exit_unshare(struct trace_event_raw_sys_exit *ctx)
+{
+	const struct tp_settings *s = tp_admit(TP_CAT_CONTAINER, ctx->ret < 0);
+	struct pt_regs *regs = tp_syscall_regs();
+	struct tp_unshare_event *e;
+
+	if (!s)
+		return 0;
+	e = tp_reserve(sizeof(*e), TP_CAT_CONTAINER);
+	if (!e)
+		return 0;
+	tp_fill_hdr(&e->hdr, TP_EV_CONTAINER_UNSHARE, sizeof(*e));
+	e->ret = ctx->ret;
+	e->flags = TP_ARG1(regs);
+	tp_submit(e, TP_CAT_CONTAINER);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_mount")
+int tp_exit_mount(struct trace_event_raw_sys_exit *ctx)
+{
+	const struct tp_settings *s = tp_admit(TP_CAT_CONTAINER, ctx->ret < 0);
+	struct pt_regs *regs = tp_syscall_regs();
+	const char *source, *fstype;
+	struct tp_mount_event *e;
+
+	if (!s)
+		return 0;
+	e = tp_reserve(sizeof(*e), TP_CAT_CONTAINER);
+	if (!e)
+		return 0;
+	tp_fill_hdr(&e->hdr, TP_EV_CONTAINER_MOUNT, sizeof(*e));
+	e->ret = ctx->ret;
+	e->flags = TP_ARG4(regs);
+	source = (const char *)TP_ARG1(regs);
+	fstype = (const char *)TP_ARG3(regs);
+	/* source and fstype may be NULL (remounts, bind mounts). */
+	if (!source || bpf_probe_read_user_str(e->source, sizeof(e->source), source) < 0)
+		e->source[0] = '\0';
+	if (!fstype || bpf_probe_read_user_str(e->fstype, sizeof(e->fstype), fstype) < 0)
+		e->fstype[0] = '\0';
+	e->path_flags = tp_path_at(TP_AT_FDCWD, (const char *)TP_ARG2(regs), e->target);
+	tp_submit(e, TP_CAT_CONTAINER);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static __always_inline struct tp_cgroup_event *cgroup_event(struct cgroup *cgrp, const char *path,
+							    __u32 op)
+{
+	struct tp_cgroup_event *e;
+
+	if (!tp_admit(TP_CAT_CONTAINER, false))
+		return NULL;
+	e = tp_reserve(sizeof(*e), TP_CAT_CONTAINER);
+	if (!e)
+		return NULL;
+	tp_fill_hdr(&e->hdr, TP_EV_CONTAINER_CGROUP, sizeof(*e));
+	e->op = op;
+	e->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
+	e->hierarchy_id = BPF_CORE_READ(cgrp, root, hierarchy_id);
+	e->level = BPF_CORE_READ(cgrp, level);
+	e->target_pid = 0;
+	e->threadgroup = 0;
+	e->_pad = 0;
+	e->target_comm[0] = '\0';
+	if (bpf_probe_read_kernel_str(e->path, sizeof(e->path), path) < 0)
+		e->path[0] = '\0';
+	return e;
+}
+
+/* raw_tp args: (struct cgroup *cgrp, const char *path) */
+SEC("raw_tp/cgroup_mkdir")
+int tp_cgroup_mkdir(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct tp_cgroup_event *e = cgroup_event((struct cgroup *)ctx->args[0],
+						 (const char *)ctx->args[1], TP_CGROUP_MKDIR);
+
+	if (e)
+		tp_submit(e, TP_CAT_CONTAINER);
+	return 0;
+}
+
+SEC("raw_tp/cgroup_rmdir")
+int tp_cgroup_rmdir(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct tp_cgroup_event *e = cgroup_event((struct cgroup *)ctx->args[0],
+						 (const char *)ctx->args[1], TP_CGROUP_RMDIR);
+
+	if (e)
+		tp_submit(e, TP_CAT_CONTAINER);
+	return 0;
+}
+
+/* raw_tp args: (struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
+ */
+SEC("raw_tp/cgroup_attach_task")
+int tp_cgroup_attach_task(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct tp_cgroup_event *e = cgroup_event((struct cgroup *)ctx->args[0],
+						 (const char *)ctx->args[1], TP_CGROUP_ATTACH);
+	struct task_struct *task = (struct task_struct *)ctx->args[2];
+
+	if (!e)
+		return 0;
+	e->target_pid = BPF_CORE_READ(task, tgid);
+	e->threadgroup = (__u8)ctx->args[3];
+	if (BPF_CORE_READ_STR_INTO(&e->target_comm, task, comm) < 0)
+		e->target_comm[0] = '\0';
+	tp_submit(e, TP_CAT_CONTAINER);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
