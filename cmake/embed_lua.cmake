@@ -1,8 +1,13 @@
 # Compile the Lua library files (lua/*.lua) into a C source, so the binary
 # carries them. Usage: cmake -DSRC_DIR=<lua dir> -DOUT=<file.c> -P embed_lua.cmake
+# [-DSYMBOL=<array name>] (default tp_lua_embedded_files; the presets use
+# another name for rules/presets/*.lua).
+if(NOT SYMBOL)
+  set(SYMBOL tp_lua_embedded_files)
+endif()
 file(GLOB files RELATIVE ${SRC_DIR} ${SRC_DIR}/*.lua)
 list(SORT files)
-set(body "/* Generated from the lua/ folder by cmake/embed_lua.cmake: do not edit. */\n")
+set(body "/* Generated from ${SRC_DIR} by cmake/embed_lua.cmake: do not edit. */\n")
 string(APPEND body "#include \"lua/embedded.h\"\n\n")
 set(table "")
 set(i 0)
@@ -15,7 +20,7 @@ foreach(f ${files})
   string(APPEND table "\t{ \"${f}\", file${i}, ${len} },\n")
   math(EXPR i "${i} + 1")
 endforeach()
-string(APPEND body "\nconst struct tp_lua_embedded_file tp_lua_embedded_files[] = {\n${table}\t{ 0 },\n};\n")
+string(APPEND body "\nconst struct tp_lua_embedded_file ${SYMBOL}[] = {\n${table}\t{ 0 },\n};\n")
 file(WRITE ${OUT}.tmp "${body}")
 file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
 file(REMOVE ${OUT}.tmp)

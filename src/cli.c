@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "config_kernel.h"
+#include "config_file.h"
 #include "config_keys.h"
 #include "util/time.h"
 #include "version.h"
@@ -299,6 +300,13 @@ static int set_from_option(struct tp_config *cfg, const char *spec, char *err, s
 	return r;
 }
 
+static void set_key_source(struct tp_config *cfg, const char *path, enum tp_config_source src)
+{
+	for (size_t i = 0; i < tp_config_key_count(); i++)
+		if (!strcmp(tp_config_key_at(i)->path, path))
+			cfg->key_source[i] = (uint8_t)src;
+}
+
 static const char *option_key(int opt)
 {
 	for (size_t i = 0; i < sizeof(option_keys) / sizeof(option_keys[0]); i++)
@@ -310,6 +318,7 @@ static const char *option_key(int opt)
 int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *err, size_t errlen)
 {
 	const char *prog = "tapio-collector";
+	bool rules_given = false;
 	int c, idx, r;
 
 	opterr = 0;
@@ -357,6 +366,12 @@ int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *
 				return r;
 			break;
 		case 'r':
+			/* -r replaces the preset's or file's list; repeats add. */
+			if (!rules_given) {
+				cfg->nrule_paths = 0;
+				rules_given = true;
+				set_key_source(cfg, "rules.paths", TP_SRC_FLAG);
+			}
 			if (cfg->nrule_paths == TP_MAX_RULE_PATHS) {
 				snprintf(err, errlen, "too many --rules paths (at most %d)",
 					 TP_MAX_RULE_PATHS);
@@ -446,4 +461,74 @@ int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* The preset a run starts from: -p wins, then the file's "preset". */
+static const char *choose_preset(const struct tp_config *flags, const struct tp_config_doc *file,
+				 enum tp_config_source *src)
+{
+	if (tp_config_source_of(flags, "preset") == TP_SRC_FLAG) {
+		*src = TP_SRC_FLAG;
+		return flags->preset;
+	}
+	if (file && tp_config_doc_preset(file)) {
+		*src = TP_SRC_FILE;
+		return tp_config_doc_preset(file);
+	}
+	*src = TP_SRC_DEFAULT;
+	return "default";
+}
+
+int tp_cli_load(int argc, char **argv, struct tp_config *cfg, FILE *out, char *err, size_t errlen)
+{
+	struct tp_config_doc *file = NULL, *preset = NULL;
+	enum tp_config_source preset_src;
+	struct tp_config flags;
+	const char *name;
+	char why[256];
+	int r;
+
+	/* A first pass over the flags finds -c and -p (and --help, and any bad
+	 * flag) before anything else is read. */
+	tp_config_defaults(&flags);
+	/* A bad TAPIO_* variable is reported even with --help or --version. */
+	r = tp_cli_apply_env(&flags, err, errlen);
+	if (r < 0)
+		goto out;
+	r = tp_cli_parse(argc, argv, &flags, out, err, errlen);
+	if (r)
+		goto out;
+	tp_config_defaults(cfg);
+	if (flags.config_file) {
+		r = tp_config_doc_load_file(&file, flags.config_file, err, errlen);
+		if (r < 0)
+			goto out;
+	}
+	name = choose_preset(&flags, file, &preset_src);
+	r = tp_config_set_text(cfg, tp_config_key_find("preset"), name, preset_src, why,
+			       sizeof(why));
+	if (r < 0) {
+		snprintf(err, errlen, "%s: preset: %s", flags.config_file, why);
+		goto out;
+	}
+	r = tp_config_doc_load_preset(&preset, cfg->preset, err, errlen);
+	if (r < 0)
+		goto out;
+	r = tp_config_doc_apply(preset, cfg, TP_SRC_PRESET, err, errlen);
+	if (r < 0)
+		goto out;
+	if (file) {
+		r = tp_config_doc_apply(file, cfg, TP_SRC_FILE, err, errlen);
+		if (r < 0)
+			goto out;
+	}
+	r = tp_cli_apply_env(cfg, err, errlen);
+	if (r < 0)
+		goto out;
+	r = tp_cli_parse(argc, argv, cfg, out, err, errlen);
+out:
+	tp_config_doc_free(file);
+	tp_config_doc_free(preset);
+	tp_config_free(&flags);
+	return r;
 }

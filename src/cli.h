@@ -21,6 +21,15 @@ int tp_cli_apply_env(struct tp_config *cfg, char *err, size_t errlen);
  */
 int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *err, size_t errlen);
 
+/*
+ * Build the whole configuration, each layer over the one before:
+ * defaults < preset (-p, or the file's "preset", or "default") < config file
+ * (-c) < environment < flags. Returns 0, TP_CLI_EXIT_OK (--help/--version
+ * printed), or a negative errno with every problem in err (a config file
+ * may have several, one per line).
+ */
+int tp_cli_load(int argc, char **argv, struct tp_config *cfg, FILE *out, char *err, size_t errlen);
+
 void tp_cli_usage(FILE *out);
 
 /* The closest long option to an unknown one, or NULL; for "did you mean". */

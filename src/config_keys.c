@@ -178,7 +178,7 @@ static const struct tp_config_key keys[] = {
 	  .doc = "Memory for raw events not yet written; past it they are dropped (and counted)." },
 	{ .path = "rules.paths", .type = TP_KEY_CUSTOM, .set = set_rule_paths,
 	  .format = format_rule_paths, .flag = "--rules",
-	  .doc = "Rule files or directories (a flag adds to the list)." },
+	  .doc = "Rule files or directories (-r replaces this list; repeat -r for more)." },
 
 	/* Kernel side. */
 	PROGRAMS(process),
@@ -325,6 +325,8 @@ const char *tp_config_key_suggest(const char *path)
 	const char *best = NULL;
 	size_t best_d = 4;
 
+	static char group[80];
+
 	for (size_t i = 0; i < NKEYS; i++) {
 		const char *dot = strrchr(keys[i].path, '.');
 		size_t d = edit_distance(path, keys[i].path);
@@ -335,6 +337,23 @@ const char *tp_config_key_suggest(const char *path)
 		if (d < best_d) {
 			best_d = d;
 			best = keys[i].path;
+		}
+		/* A misspelt group ("rate_limits" for "rate_limit"). */
+		for (const char *p = strchr(keys[i].path, '.'); p; p = strchr(p + 1, '.')) {
+			size_t n = (size_t)(p - keys[i].path);
+			char g[80];
+
+			if (n >= sizeof(g))
+				break;
+			memcpy(g, keys[i].path, n);
+			g[n] = '\0';
+			d = edit_distance(path, g);
+			/* Short names are close to many others: only a near miss. */
+			if (d && d < best_d && d <= (n > 5 ? n / 3 : 1)) {
+				best_d = d;
+				snprintf(group, sizeof(group), "%s", g);
+				best = group;
+			}
 		}
 	}
 	return best;

@@ -42,14 +42,10 @@ static int check_unbuilt(const struct tp_config *cfg, char *err, size_t len)
 {
 	const char *what = NULL;
 
-	if (cfg->config_file)
-		what = "--config (config files)";
-	else if (cfg->nrule_paths)
+	if (cfg->nrule_paths)
 		what = "--rules (the Lua rule engine)";
 	else if (cfg->validate)
 		what = "--validate (the Lua rule engine)";
-	else if (strcmp(cfg->preset, "default"))
-		what = "--preset other than default";
 	if (!what)
 		return 0;
 	snprintf(err, len, "%s is not available in this build yet", what);
@@ -125,16 +121,13 @@ static int replay_main(int argc, char **argv)
 	int r;
 
 	tp_config_defaults(&cfg);
-	if (tp_cli_apply_env(&cfg, err, sizeof(err)) < 0) {
-		r = fail(EXIT_USAGE, err);
-		goto out;
-	}
 	r = tp_raw_cmd_parse_replay(&argc, argv, &cmd, stdout, err, sizeof(err));
 	if (r == TP_RAW_CMD_HELP || r < 0) {
 		r = r < 0 ? fail(EXIT_USAGE, err) : 0;
 		goto out;
 	}
-	r = tp_cli_parse(argc, argv, &cfg, stdout, err, sizeof(err));
+	tp_config_free(&cfg);
+	r = tp_cli_load(argc, argv, &cfg, stdout, err, sizeof(err));
 	if (r == TP_CLI_EXIT_OK || r < 0) {
 		r = r < 0 ? fail(EXIT_USAGE, err) : 0;
 		goto out;
@@ -215,7 +208,7 @@ int main(int argc, char **argv)
 	struct tp_source *src = NULL;
 	struct tp_config cfg;
 	struct tp_app app;
-	char err[512], cats[128];
+	char err[4096], cats[128];
 	int r, code = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "raw"))
@@ -223,12 +216,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "replay"))
 		return replay_main(argc, argv);
 
-	tp_config_defaults(&cfg);
-	if (tp_cli_apply_env(&cfg, err, sizeof(err)) < 0) {
-		code = fail(EXIT_USAGE, err);
-		goto out;
-	}
-	r = tp_cli_parse(argc, argv, &cfg, stdout, err, sizeof(err));
+	r = tp_cli_load(argc, argv, &cfg, stdout, err, sizeof(err));
 	if (r == TP_CLI_EXIT_OK)
 		goto out;
 	if (r < 0) {

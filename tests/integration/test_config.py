@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 
-from tapio import BIN, SOURCE_DIR, check, run_tests
+from tapio import BIN, SOURCE_DIR, TempDir, check, run_tests
 
 LUA = "/usr/bin/lua5.4"
 
@@ -92,6 +92,94 @@ def test_readme_reference_matches_the_program():
             check(readme.count(name) >= 2, "%s is not documented outside the key table" % name)
 
 
+def write_config(tmp, text, name="config.lua"):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+    return path
+
+
+def values_only(printed):
+    """--print-config output without the origin comments."""
+    return [l.split(" --")[0] for l in printed.splitlines() if not l.startswith("--")]
+
+
+def test_config_file_layers():
+    with TempDir() as tmp:
+        path = write_config(tmp, """
+            return {
+              preset = "high-performance",
+              server = { batch_size = 700, correlation = "temporal" },
+              sampling = { base_rate = 0.2 },
+              ["rate_limit.per_process"] = 123,
+            }""")
+        r = run("-c", path, "--print-config", "--set", "sampling.base_rate=0.3",
+                env={"TAPIO_BUFFER_SIZE": "800"})
+        check(r.returncode == 0, "exit %r: %s" % (r.returncode, r.stderr))
+        out = r.stdout
+        for line in ('preset = "high-performance", -- file', "batch_size = 800, -- environment",
+                     'correlation = "temporal", -- file', "base_rate = 0.3, -- flag",
+                     "per_process = 123, -- file", 'size = "64M", -- preset',
+                     "burst_threshold = 5000, -- preset", "per_container = 2000, -- preset"):
+            check(line in out, "missing %r in:\n%s" % (line, out))
+        # -p wins over the file's preset; the file's own keys still apply.
+        r = run("-c", path, "-p", "security", "--print-config")
+        check('preset = "security", -- flag' in r.stdout and "per_process = 123, -- file" in r.stdout
+              and 'size = "32M", -- preset' in r.stdout, r.stdout + r.stderr)
+
+
+def test_config_file_problems_all_reported():
+    with TempDir() as tmp:
+        path = write_config(tmp, """return {
+              sampling = { base_rat = 0.1, enabled = "maybe" },
+              ring = { size = "1T" },
+              rate_limits = {},
+            }""")
+        r = run("-c", path, "--print-config")
+        check(r.returncode == 2, "exit %r" % r.returncode)
+        for text in ("%s: unknown key 'sampling.base_rat' (did you mean 'sampling.base_rate'?)" % path,
+                     '%s: sampling.enabled: expected true or false, got "maybe"' % path,
+                     "%s: ring.size: expected a size from 64K to 1G" % path,
+                     "%s: unknown key 'rate_limits' (did you mean 'rate_limit'?)" % path):
+            check(text in r.stderr, "no %r in %r" % (text, r.stderr))
+        check(r.stdout == "", "printed a config anyway")
+        bad = write_config(tmp, "return { preset = 'turbo' }", "preset.lua")
+        r = run("-c", bad, "--print-config")
+        check(r.returncode == 2 and "preset: expected one of default, high-performance, security, "
+              'got "turbo"' in r.stderr, r.stderr)
+        syntax = write_config(tmp, "return {\n  sampling = { enabled = true,\n}\n", "syntax.lua")
+        r = run("-c", syntax)
+        check(r.returncode == 2 and syntax + ":4:" in r.stderr, r.stderr)
+        r = run("-c", os.path.join(tmp, "missing.lua"))
+        check(r.returncode == 2 and "No such file or directory" in r.stderr, r.stderr)
+        os.chmod(path, 0o666)
+        r = run("-c", path)
+        check(r.returncode == 2 and "group or others may write" in r.stderr, r.stderr)
+
+
+def test_print_config_round_trips():
+    with TempDir() as tmp:
+        r = run("--preset", "security", "--set", "filter.exclude_comms=cron,sshd",
+                "--set", "sampling.base_rate=0.125", "--print-config")
+        check(r.returncode == 0, r.stderr)
+        path = write_config(tmp, r.stdout)
+        again = run("-c", path, "--print-config")
+        check(again.returncode == 0, again.stderr)
+        check(values_only(again.stdout) == values_only(r.stdout),
+              "round trip differs:\n%s\n---\n%s" % (r.stdout, again.stdout))
+
+
+def test_presets_and_example_load():
+    for preset in ("default", "high-performance", "security"):
+        r = run("--preset", preset, "--print-config")
+        check(r.returncode == 0, "%s: %s" % (preset, r.stderr))
+        check('preset = "%s", -- flag' % preset in r.stdout, r.stdout)
+    r = run("-c", os.path.join(SOURCE_DIR, "examples", "config.lua"), "--print-config")
+    check(r.returncode == 0, "examples/config.lua: %s" % r.stderr)
+    check('exclude_comms = { "node_exporter" }, -- file' in r.stdout, r.stdout)
+
+
 def test_help_mentions_new_flags():
     r = run("--help")
     for flag in ("--log-format", "--set", "--print-config", "--print-keys", "--enable-ebpf",
@@ -101,5 +189,7 @@ def test_help_mentions_new_flags():
 
 if __name__ == "__main__":
     run_tests([test_precedence_flag_env_default, test_go_collector_command_line,
+               test_config_file_layers, test_config_file_problems_all_reported,
+               test_print_config_round_trips, test_presets_and_example_load,
                test_errors_name_what_is_wrong, test_readme_reference_matches_the_program,
                test_help_mentions_new_flags])

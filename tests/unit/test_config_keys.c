@@ -284,6 +284,8 @@ static void test_suggest(void **state)
 	assert_string_equal(tp_config_key_suggest("base_rate"), "sampling.base_rate");
 	assert_string_equal(tp_config_key_suggest("ratelimit.per_process"),
 			    "rate_limit.per_process");
+	assert_string_equal(tp_config_key_suggest("rate_limits"), "rate_limit");
+	assert_string_equal(tp_config_key_suggest("sampeling"), "sampling");
 	assert_null(tp_config_key_suggest("completely.unrelated.thing"));
 }
 

@@ -1,0 +1,42 @@
+-- The security preset: see everything an attacker does, lose nothing a
+-- detection needs.
+--
+-- * Every probe family and every security-relevant hook: all bpf(2)
+--   commands, no in-kernel sampling, no in-kernel exclusions, and failed
+--   syscalls kept (a denied open of /etc/shadow is the interesting one).
+-- * File integrity monitoring of /etc, the system binaries and SSH keys:
+--   nothing excluded in the kernel, so the file family reports every change
+--   (open for write, rename, unlink, chmod, chown, link, symlink) to the
+--   rules.
+-- * Security and container events are never sampled or rate limited;
+--   neither is anything scored 0.5 or more, nor any alert.
+return {
+  programs = {
+    process = { enabled = true, sample = 0 },
+    file = { enabled = true, sample = 0 },
+    network = { enabled = true, sample = 0 },
+    security = { enabled = true, sample = 0, bpf_commands = "all" },
+    container = { enabled = true, sample = 0 },
+    memory = { enabled = true, sample = 0 },
+  },
+  filter = {
+    exclude_comms = {},
+    exclude_paths = {},
+    drop_failed = {},
+  },
+  ring = {
+    size = "32M",
+  },
+  sampling = {
+    enabled = false,
+    never_sample_importance = 0.5,
+    never_sample_categories = { "security", "container" },
+  },
+  rate_limit = {
+    per_process = 2000,
+    per_process_burst = 5000,
+    per_container = 10000,
+    per_container_burst = 20000,
+    global = 0,
+  },
+}
