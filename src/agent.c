@@ -122,32 +122,70 @@ static void check_kernel_drops(struct drop_watch *w, struct tp_bpf *bpf, uint64_
 	}
 }
 
-/* Programs the kernel refused or lacks a hook for degrade /healthz for the
- * whole run: the agent sees less than it was asked to. */
-static void programs_health(struct tp_bpf *bpf)
+/* "N of M programs skipped: fam/name (reason), ..." for the programs that
+ * are skipped and (do or do not) lack their hook. Returns N. */
+static size_t list_skipped(const struct tp_prog_info *progs, size_t n, bool hook_missing,
+			   char *out, size_t len)
 {
-	char reason[TP_HEALTH_REASON_MAX];
-	const struct tp_prog_info *progs;
-	size_t n, skipped = 0, used = 0;
+	size_t skipped = 0, used = 0;
 
-	if (!bpf)
-		return;
-	reason[0] = '\0';
-	progs = tp_bpf_programs(bpf, &n);
+	out[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		if (progs[i].status != TP_PROG_SKIPPED)
+		if (progs[i].status != TP_PROG_SKIPPED || progs[i].hook_missing != hook_missing)
 			continue;
-		if (skipped < 3 && used < sizeof(reason))
-			used += (size_t)snprintf(reason + used, sizeof(reason) - used, "%s%s/%s (%s)",
+		if (skipped < 3 && used < len)
+			used += (size_t)snprintf(out + used, len - used, "%s%s/%s (%s)",
 						 skipped ? ", " : "", progs[i].family, progs[i].name,
 						 progs[i].reason);
 		skipped++;
 	}
-	if (!skipped)
+	if (skipped > 3 && used < len)
+		snprintf(out + used, len - used, " and %zu more", skipped - 3);
+	return skipped;
+}
+
+static struct tp_metric m_programs[3] = {
+	TP_GAUGE_INIT("tapio_bpf_programs", "BPF programs by status."),
+	TP_GAUGE_INIT("tapio_bpf_programs", "BPF programs by status."),
+	TP_GAUGE_INIT("tapio_bpf_programs", "BPF programs by status."),
+};
+
+/*
+ * Programs the kernel refused (load or attach failed) degrade /healthz for
+ * the whole run: the agent sees less than this kernel allows. Programs
+ * whose hook this kernel does not have are a fixed property of the node
+ * (module_load without module support): a note, not a degradation, or the
+ * node would never look healthy and the signal would be ignored.
+ */
+static void programs_health(struct tp_bpf *bpf)
+{
+	char list[TP_HEALTH_REASON_MAX - 64];
+	const struct tp_prog_info *progs;
+	size_t n, refused, missing, attached = 0, disabled = 0;
+
+	if (!bpf)
 		return;
-	if (skipped > 3 && used < sizeof(reason))
-		snprintf(reason + used, sizeof(reason) - used, " and %zu more", skipped - 3);
-	tp_health_set("programs", "%zu of %zu programs skipped: %s", skipped, n, reason);
+	progs = tp_bpf_programs(bpf, &n);
+	for (size_t i = 0; i < n; i++) {
+		attached += progs[i].status == TP_PROG_ATTACHED;
+		disabled += progs[i].status == TP_PROG_DISABLED;
+	}
+	refused = list_skipped(progs, n, false, list, sizeof(list));
+	if (refused)
+		tp_health_set("programs", "%zu of %zu programs refused by the kernel: %s", refused, n,
+			      list);
+	missing = list_skipped(progs, n, true, list, sizeof(list));
+	if (missing)
+		tp_health_note("programs_unavailable",
+			       "%zu of %zu programs have no hook on this kernel: %s", missing, n, list);
+	m_programs[0].labels = "status=\"attached\"";
+	m_programs[1].labels = "status=\"skipped\"";
+	m_programs[2].labels = "status=\"disabled\"";
+	tp_metric_set(&m_programs[0], attached);
+	tp_metric_set(&m_programs[1], refused + missing);
+	tp_metric_set(&m_programs[2], disabled);
+	for (int i = 0; i < 3; i++)
+		tp_metric_register(&m_programs[i]);
 }
 
 int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_config *cfg,

@@ -14,6 +14,7 @@ struct condition {
 	char reason[TP_HEALTH_REASON_MAX];
 	uint64_t until_ns; /* 0: until cleared */
 	uint64_t order;    /* first report, for a stable listing */
+	bool note;         /* informational: does not degrade */
 };
 
 static struct condition conditions[TP_HEALTH_MAX_CONDITIONS];
@@ -31,7 +32,7 @@ static struct condition *find(const char *name)
 	return NULL;
 }
 
-static int vset(const char *name, uint64_t until_ns, const char *fmt, va_list ap)
+static int vset(const char *name, uint64_t until_ns, bool note, const char *fmt, va_list ap)
 {
 	struct condition *c;
 	int r = 0;
@@ -49,6 +50,7 @@ static int vset(const char *name, uint64_t until_ns, const char *fmt, va_list ap
 	}
 	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
 	c->until_ns = until_ns;
+	c->note = note;
 out:
 	pthread_mutex_unlock(&health_lock);
 	return r;
@@ -60,7 +62,18 @@ int tp_health_set(const char *name, const char *fmt, ...)
 	int r;
 
 	va_start(ap, fmt);
-	r = vset(name, 0, fmt, ap);
+	r = vset(name, 0, false, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int tp_health_note(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vset(name, 0, true, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -72,7 +85,7 @@ int tp_health_set_for(const char *name, uint64_t hold_ns, const char *fmt, ...)
 	int r;
 
 	va_start(ap, fmt);
-	r = vset(name, until, fmt, ap);
+	r = vset(name, until, false, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -126,13 +139,15 @@ bool tp_health_live(uint64_t now_ns, char *why, size_t len)
 	return !why[0];
 }
 
-/* The conditions in force at now, in the order they were first reported. */
-static size_t active(uint64_t now_ns, const struct condition **out)
+/* The conditions (notes: the notes) in force at now, in the order they
+ * were first reported. */
+static size_t active(uint64_t now_ns, bool notes, const struct condition **out)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < nconditions; i++)
-		if (!conditions[i].until_ns || conditions[i].until_ns > now_ns)
+		if (conditions[i].note == notes &&
+		    (!conditions[i].until_ns || conditions[i].until_ns > now_ns))
 			out[n++] = &conditions[i];
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && out[j - 1]->order > out[j]->order; j--) {
@@ -144,54 +159,64 @@ static size_t active(uint64_t now_ns, const struct condition **out)
 	return n;
 }
 
+static void json_items(struct tp_buf *b, const struct condition *const *items, size_t n,
+		       bool first)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!first)
+			tp_buf_putc(b, ',');
+		first = false;
+		tp_buf_puts(b, "{\"name\":");
+		tp_buf_json_str(b, items[i]->name, strlen(items[i]->name));
+		tp_buf_puts(b, ",\"reason\":");
+		tp_buf_json_str(b, items[i]->reason, strlen(items[i]->reason));
+		tp_buf_putc(b, '}');
+	}
+}
+
 bool tp_health_render(struct tp_buf *b, uint64_t now_ns, bool as_json)
 {
-	const struct condition *act[TP_HEALTH_MAX_CONDITIONS];
+	const struct condition *act[TP_HEALTH_MAX_CONDITIONS], *notes[TP_HEALTH_MAX_CONDITIONS];
 	char loop[96];
-	size_t n;
+	size_t n, nnotes;
 	bool ok;
 
 	loop_state(now_ns, loop, sizeof(loop));
 
 	pthread_mutex_lock(&health_lock);
-	n = active(now_ns, act);
+	n = active(now_ns, false, act);
+	nnotes = active(now_ns, true, notes);
 	ok = !n && !loop[0];
 	if (as_json) {
-		bool first = true;
-
 		tp_buf_printf(b, "{\"status\":\"%s\",\"reasons\":[", ok ? "ok" : "degraded");
 		if (loop[0]) {
 			tp_buf_puts(b, "{\"name\":\"loop\",\"reason\":");
 			tp_buf_json_str(b, loop, strlen(loop));
 			tp_buf_putc(b, '}');
-			first = false;
 		}
-		for (size_t i = 0; i < n; i++) {
-			if (!first)
-				tp_buf_putc(b, ',');
-			first = false;
-			tp_buf_puts(b, "{\"name\":");
-			tp_buf_json_str(b, act[i]->name, strlen(act[i]->name));
-			tp_buf_puts(b, ",\"reason\":");
-			tp_buf_json_str(b, act[i]->reason, strlen(act[i]->reason));
-			tp_buf_putc(b, '}');
-		}
+		json_items(b, act, n, !loop[0]);
+		tp_buf_puts(b, "],\"notes\":[");
+		json_items(b, notes, nnotes, true);
 		tp_buf_puts(b, "]}\n");
-	} else if (ok) {
-		tp_buf_puts(b, "ok\n");
 	} else {
-		const char *sep = "";
+		if (ok) {
+			tp_buf_puts(b, "ok\n");
+		} else {
+			const char *sep = "";
 
-		tp_buf_puts(b, "degraded: ");
-		if (loop[0]) {
-			tp_buf_puts(b, loop);
-			sep = "; ";
+			tp_buf_puts(b, "degraded: ");
+			if (loop[0]) {
+				tp_buf_puts(b, loop);
+				sep = "; ";
+			}
+			for (size_t i = 0; i < n; i++) {
+				tp_buf_printf(b, "%s%s: %s", sep, act[i]->name, act[i]->reason);
+				sep = "; ";
+			}
+			tp_buf_putc(b, '\n');
 		}
-		for (size_t i = 0; i < n; i++) {
-			tp_buf_printf(b, "%s%s: %s", sep, act[i]->name, act[i]->reason);
-			sep = "; ";
-		}
-		tp_buf_putc(b, '\n');
+		for (size_t i = 0; i < nnotes; i++)
+			tp_buf_printf(b, "note: %s: %s\n", notes[i]->name, notes[i]->reason);
 	}
 	pthread_mutex_unlock(&health_lock);
 	return ok;

@@ -35,6 +35,11 @@ int tp_health_set_for(const char *name, uint64_t hold_ns, const char *fmt, ...)
 
 void tp_health_clear(const char *name);
 
+/* A fact worth showing that does not degrade the agent (e.g. programs whose
+ * hook this kernel does not have): listed by /healthz, status unchanged.
+ * Replaces an earlier note of the same name. Returns 0 or -ENOSPC. */
+int tp_health_note(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The run loop is alive at now_ns (monotonic). Until the first beat the
  * agent reports "starting". */
 void tp_health_beat(uint64_t now_ns);
@@ -44,9 +49,9 @@ void tp_health_stop_beating(void);
 
 /*
  * Evaluate at now_ns (monotonic). Returns true when healthy. Appends to b
- * "ok\n" or "degraded: <reason>; <reason>\n" (as_json: a JSON object with
- * "status" and "reasons"). Conditions are listed in the order they were
- * first reported.
+ * "ok\n" or "degraded: <reason>; <reason>\n", then one "note: <name>:
+ * <text>\n" line per note (as_json: an object with "status", "reasons" and
+ * "notes"). Conditions are listed in the order they were first reported.
  */
 bool tp_health_render(struct tp_buf *b, uint64_t now_ns, bool as_json);
 

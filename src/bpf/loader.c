@@ -345,6 +345,8 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 			}
 			if (!hook_available(b, sec, reason, sizeof(reason))) {
 				skip_prog(p, reason);
+				if (p)
+					p->hook_missing = true;
 				bpf_program__set_autoload(prog, false);
 				continue;
 			}

@@ -54,6 +54,8 @@ struct tp_prog_info {
 	char section[128];
 	enum tp_prog_status status;
 	char reason[160];
+	bool hook_missing; /* SKIPPED because this kernel has no such hook (a property of
+			    * the node), not because the kernel refused the program */
 };
 
 /* Checks that need no BPF object: privileges, BTF, ring buffer support.

@@ -105,6 +105,14 @@ def test_metrics_parse_and_say_what_happens():
         check(abs(start - time.time()) < 600, "start time %r" % start)
         check(value(s, "tapio_build_info", version=c_version()) == 1, "build info")
         check(value(s, "tapio_http_requests_total", code="200") is not None, "http counter")
+        check(value(s, "tapio_bpf_programs", status="attached") > 0, "no attached programs")
+        # Programs this kernel has no hook for are a note, not a fault.
+        status, _, body = c.http_get("/healthz?format=json")
+        doc = json.loads(body)
+        check(not any(r["name"] == "programs" for r in doc["reasons"]), "programs refused: %r" % doc)
+        skipped = value(s, "tapio_bpf_programs", status="skipped")
+        check(bool(skipped) == any(n["name"] == "programs_unavailable" for n in doc["notes"]),
+              "skipped %r but notes %r" % (skipped, doc["notes"]))
         check_documented(s)
         c.stop()
 

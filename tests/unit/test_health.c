@@ -39,7 +39,7 @@ static void test_starting_then_ok(void **state)
 	tp_health_beat(now);
 	assert_string_equal(render(now, false, &ok), "ok\n");
 	assert_true(ok);
-	assert_string_equal(render(now, true, &ok), "{\"status\":\"ok\",\"reasons\":[]}\n");
+	assert_string_equal(render(now, true, &ok), "{\"status\":\"ok\",\"reasons\":[],\"notes\":[]}\n");
 }
 
 static void test_conditions_in_order_and_cleared(void **state)
@@ -58,10 +58,31 @@ static void test_conditions_in_order_and_cleared(void **state)
 	tp_health_clear("delivery");
 	assert_string_equal(render(now, true, &ok),
 			    "{\"status\":\"degraded\",\"reasons\":[{\"name\":\"programs\","
-			    "\"reason\":\"3 of 9 programs skipped\"}]}\n");
+			    "\"reason\":\"3 of 9 programs skipped\"}],\"notes\":[]}\n");
 	tp_health_clear("programs");
 	tp_health_clear("never-set");
 	assert_string_equal(render(now, false, &ok), "ok\n");
+}
+
+static void test_notes_do_not_degrade(void **state)
+{
+	uint64_t now = tp_mono_ns();
+	bool ok;
+
+	tp_health_reset();
+	tp_health_beat(now);
+	assert_int_equal(tp_health_note("programs_unavailable", "1 of 9 programs have no hook"), 0);
+	assert_string_equal(render(now, false, &ok),
+			    "ok\nnote: programs_unavailable: 1 of 9 programs have no hook\n");
+	assert_true(ok);
+	assert_string_equal(render(now, true, &ok),
+			    "{\"status\":\"ok\",\"reasons\":[],\"notes\":[{\"name\":"
+			    "\"programs_unavailable\",\"reason\":\"1 of 9 programs have no hook\"}]}\n");
+	tp_health_set("delivery", "down");
+	assert_string_equal(render(now, false, &ok),
+			    "degraded: delivery: down\nnote: programs_unavailable: 1 of 9 programs have "
+			    "no hook\n");
+	assert_false(ok);
 }
 
 static void test_hold_expires(void **state)
@@ -117,6 +138,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_starting_then_ok),
 		cmocka_unit_test(test_conditions_in_order_and_cleared),
+		cmocka_unit_test(test_notes_do_not_degrade),
 		cmocka_unit_test(test_hold_expires),
 		cmocka_unit_test(test_stall_and_stop),
 		cmocka_unit_test(test_capacity),
