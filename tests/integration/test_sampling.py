@@ -65,7 +65,7 @@ def check_books_balance(stats):
 
 
 def test_flood_does_not_hide_other_processes():
-    limits = ["--set", "rate_limit.per_process=100", "--set", "rate_limit.per_process_burst=100",
+    limits = ["-k", "categories=process", "--set", "rate_limit.per_process=100", "--set", "rate_limit.per_process_burst=100",
               "--set", "rate_limit.per_container=400", "--set", "rate_limit.per_container_burst=400",
               "--set", "rate_limit.global=0"]
     with TempDir() as tmp, Cgroup() as flood_cg, Cgroup() as quiet_cg, Collector(*limits) as c:
@@ -97,7 +97,7 @@ def test_flood_does_not_hide_other_processes():
 
 
 def test_sampled_events_carry_their_rate():
-    opts = ["--set", "sampling.enabled=true", "--set", "sampling.base_rate=0.25",
+    opts = ["-k", "categories=process", "--set", "sampling.enabled=true", "--set", "sampling.base_rate=0.25",
             "--set", "sampling.burst_protection=false", "--set", "rate_limit.per_process=0",
             "--set", "rate_limit.per_container=0", "--set", "rate_limit.global=0"]
     with TempDir() as tmp, Collector(*opts) as c:
