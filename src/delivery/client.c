@@ -24,6 +24,7 @@
 #include "delivery/spool.h"
 #include "delivery/staging.h"
 #include "delivery/store.h"
+#include "health.h"
 #include "log.h"
 #include "metrics.h"
 #include "util/file.h"
@@ -133,6 +134,8 @@ struct tp_client {
 	struct tp_buf hdr, prefix;
 	struct tp_store_counters published;
 	struct client_metrics m;
+	char health_name[32];          /* "<output> delivery" */
+	char health_drops[32];         /* "<output> drops" */
 };
 
 static grpc_slice static_slice(const char *s)
@@ -228,6 +231,11 @@ static void publish(struct tp_client *c)
 
 	tp_metric_add(&c->m.spooled, s->spooled - p->spooled);
 	tp_metric_add(&c->m.dropped[DROP_SPOOL_FULL], s->dropped_full - p->dropped_full);
+	if (s->dropped_full != p->dropped_full)
+		tp_health_set_for(c->health_drops, 60 * TP_NSEC_PER_SEC,
+				  "%llu events dropped at the spool cap (receiver down or slow for "
+				  "too long)",
+				  (unsigned long long)s->dropped_full);
 	tp_metric_add(&c->m.dropped[DROP_SPOOL_CORRUPT], s->dropped_corrupt - p->dropped_corrupt);
 	tp_metric_add(&c->m.spool_errors, s->spool_errors - p->spool_errors);
 	*p = *s;
@@ -616,6 +624,7 @@ static void on_success(struct tp_client *c, uint64_t now)
 		c->last_logged_status = -1;
 		c->ever_connected = true;
 		tp_metric_set(&c->m.connected, 1);
+		tp_health_clear(c->health_name);
 	}
 }
 
@@ -628,6 +637,8 @@ static void on_failure(struct tp_client *c, grpc_status_code status, const char 
 	c->failures++;
 	tp_metric_add(&c->m.call_failures, 1);
 	tp_metric_set(&c->m.connected, 0);
+	tp_health_set(c->health_name, "cannot deliver to %s (%s); events wait in the queue and spool",
+		      c->o.target, status_name(status));
 	/* The first failure, a different one, then one line every 30 s. */
 	if ((int)status != c->last_logged_status ||
 	    now - c->last_failure_log_ns >= FAILURE_LOG_EVERY_NS) {
@@ -1136,6 +1147,8 @@ static void client_free(struct tp_client *c)
 	tp_buf_free(&c->hdr);
 	tp_buf_free(&c->prefix);
 	metrics_unregister(c);
+	if (c->health_name[0])
+		tp_health_clear(c->health_name);
 	free(c->spool_dir);
 	free(c);
 	grpc_shutdown();
@@ -1175,6 +1188,8 @@ int tp_client_start(struct tp_client **out, const struct tp_client_opts *opts,
 	tp_backoff_init(&c->backoff, c->o.backoff_min_ns, c->o.backoff_max_ns,
 			tp_now_ns(CLOCK_REALTIME) ^ (uint64_t)getpid());
 	metrics_register(c);
+	snprintf(c->health_name, sizeof(c->health_name), "%s delivery", t->name);
+	snprintf(c->health_drops, sizeof(c->health_drops), "%s drops", t->name);
 	/* The caller's strings may not outlive this call. */
 	if (opts->spool_dir && !(c->o.spool_dir = c->spool_dir = strdup(opts->spool_dir))) {
 		snprintf(err, errlen, "out of memory");
