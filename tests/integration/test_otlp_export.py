@@ -6,7 +6,8 @@ import threading
 
 import grpc
 
-from delivery import OTLP_METHOD, ExportRequest, ExportResponse, PyServer, deliver, spawn, summary, wait_for
+from delivery import (OTLP_METHOD, ExportRequest, ExportResponse, PyServer, deliver, markers_in, spawn,
+                      summary, wait_markers)
 from tapio import TempDir, check, require_root, run_tests, unique
 
 
@@ -33,6 +34,15 @@ def attrs(rec):
     return out
 
 
+def rec_markers(raws, markers):
+    counts = dict((m, 0) for m in markers)
+    for _, r in records(None, list(raws)):
+        for a in attrs(r).get("tapio.argv", [None])[1:]:
+            if a in counts:
+                counts[a] += 1
+    return counts
+
+
 def key_of_stdout(e):
     return (e["type"], e["ts"], e["pid"], e["tid"])
 
@@ -50,13 +60,12 @@ def test_receiver_decodes_every_event():
     with TempDir() as tmp, PyServer(OTLP_METHOD, handler=ok) as server:
         with deliver("--otlp", server.addr, tmp=tmp) as c:
             c.wait_log("otlp: delivering to")
-            marker = unique("otlp")
-            spawn(tmp, marker)
-
-            def arrived():
-                return any(attrs(r).get("tapio.argv", [None])[1:] == [marker] for _, r in records(server))
-            wait_for(arrived, what="the marker exec as a log record")
+            markers = [unique("otlp") for _ in range(5)]
+            for m in markers:
+                spawn(tmp, m)
+            wait_markers(c, lambda: rec_markers(server.requests, markers), markers)
             c.stop()
+        marker = next(m for m, n in markers_in(c.events, markers).items() if n)
         got = records(server)
         # Unary calls may complete in any order: compare as sets, and count.
         check(len(got) == len(c.events), "records %d, stdout %d" % (len(got), len(c.events)))
@@ -111,10 +120,10 @@ def test_retries_and_refusals():
         with deliver("--otlp", server.addr, tmp=tmp) as c:
             c.wait_log("cannot parse these")
             c.wait_log("one too old")
-            marker = unique("otlp")
-            spawn(tmp, marker)
-            wait_for(lambda: any(attrs(r).get("tapio.argv", [None])[1:] == [marker]
-                                 for _, r in records(None, list(state["ok"]))), what="marker")
+            markers = [unique("otlp") for _ in range(5)]
+            for m in markers:
+                spawn(tmp, m)
+            wait_markers(c, lambda: rec_markers(state["ok"], markers), markers)
             c.stop()
         s = summary(c, "otlp")
         taken = len(records(None, state["ok"]))
