@@ -469,6 +469,52 @@ struct tp_cgroup_event {
 };
 
 /* ------------------------------------------------------------------ */
+/* memory.* */
+
+/* memory.oom: the OOM killer picked a victim. The header describes the
+ * task that ran the OOM killer; the victim is in victim_*. Sizes in kB. */
+struct tp_oom_event {
+	struct tp_hdr hdr;
+	__u64 total_vm_kb;
+	__u64 anon_rss_kb;
+	__u64 file_rss_kb;
+	__u64 shmem_rss_kb;
+	__u64 pgtables_kb;
+	__u32 victim_pid;
+	__u32 victim_uid;
+	__s32 oom_score_adj;
+	__u32 _pad;
+	char victim_comm[TP_COMM_LEN];
+};
+
+/* memory.mmap_exec: an executable mapping that is anonymous or writable
+ * (mmap), or memory made executable that is anonymous or writable
+ * (mprotect). */
+struct tp_mmap_exec_event {
+	struct tp_hdr hdr;
+	__u64 addr;      /* mmap: the address returned; mprotect: start */
+	__u64 len;
+	__s32 ret;       /* 0 or -errno */
+	__u32 prot;      /* PROT_* */
+	__u32 flags;     /* mmap MAP_* */
+	__s32 fd;        /* mmap: -1 when anonymous */
+	__u32 anonymous; /* no file behind the memory */
+	__u32 path_flags;
+	__u16 syscall;
+	__u16 _pad[3];
+	char path[TP_PATH_MAX]; /* the mapped file, when there is one */
+};
+
+/* memory.page_fault: one sampled user-space page fault (1 in sample_period
+ * on each CPU). */
+struct tp_page_fault_event {
+	struct tp_hdr hdr;
+	__u64 addr;          /* faulting address */
+	__u64 ip;            /* user instruction pointer */
+	__u64 sample_period;
+};
+
+/* ------------------------------------------------------------------ */
 /* In-kernel filtering, shared by every family. */
 
 /* Counters of records the kernel side could not reserve, per category. */

@@ -86,7 +86,10 @@ static __always_inline __u32 tp_path_walk(struct tp_path_scratch *s, struct dent
 			continue;
 		}
 		parent = BPF_CORE_READ(dentry, d_parent);
-		if (parent == dentry)
+		/* A dentry that is its own parent but no mount's root is a
+		 * pseudo file's (memfd, shared anonymous memory): its name is
+		 * all there is, kept when nothing was walked yet. */
+		if (parent == dentry && s->pos != TP_PATH_WALK_END)
 			break;
 		len = BPF_CORE_READ(dentry, d_name.len);
 		name = BPF_CORE_READ(dentry, d_name.name);
@@ -101,6 +104,8 @@ static __always_inline __u32 tp_path_walk(struct tp_path_scratch *s, struct dent
 		pos -= 1;
 		s->buf[pos & (TP_PATH_MAX * 2 - 1)] = '/';
 		s->pos = pos;
+		if (parent == dentry)
+			break;
 		dentry = parent;
 	}
 	if (i == TP_PATH_WALK_DEPTH)

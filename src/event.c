@@ -37,6 +37,7 @@ static const struct tp_event_type *const families[] = {
 	tp_network_event_types,
 	tp_security_event_types,
 	tp_container_event_types,
+	tp_memory_event_types,
 };
 
 #define TP_SUBTYPE_MAX 64

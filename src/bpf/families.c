@@ -2,11 +2,18 @@
 
 #include <bpf/libbpf.h>
 
+#include <linux/perf_event.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "bpf/loader.h"
+#include "bpf/perf_attach.h"
 #include "events.h"
 #include "file.skel.h"
 #include "network.skel.h"
 #include "security.skel.h"
 #include "container.skel.h"
+#include "memory.skel.h"
 #include "process.skel.h"
 
 #define TP_FAMILY(fam, cat)                                                   \
@@ -26,6 +33,7 @@ TP_FAMILY(file, TP_CAT_FILE)
 TP_FAMILY(network, TP_CAT_NETWORK)
 TP_FAMILY(security, TP_CAT_SECURITY)
 TP_FAMILY(container, TP_CAT_CONTAINER)
+TP_FAMILY(memory, TP_CAT_MEMORY)
 
 const struct tp_bpf_family tp_bpf_families[] = {
 	TP_FAMILY_ENTRY(process, TP_CAT_PROCESS),
@@ -33,5 +41,20 @@ const struct tp_bpf_family tp_bpf_families[] = {
 	TP_FAMILY_ENTRY(network, TP_CAT_NETWORK),
 	TP_FAMILY_ENTRY(security, TP_CAT_SECURITY),
 	TP_FAMILY_ENTRY(container, TP_CAT_CONTAINER),
+	TP_FAMILY_ENTRY(memory, TP_CAT_MEMORY),
 };
 const unsigned tp_bpf_nfamilies = sizeof(tp_bpf_families) / sizeof(tp_bpf_families[0]);
+
+/* Programs on perf events, and the option holding each one's period. */
+static const struct tp_bpf_perf_spec perf_specs[] = {
+	{ "tp_page_fault", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS,
+	  offsetof(struct tp_bpf_opts, page_fault_period) },
+};
+
+const struct tp_bpf_perf_spec *tp_bpf_perf_spec(const char *prog)
+{
+	for (size_t i = 0; i < sizeof(perf_specs) / sizeof(perf_specs[0]); i++)
+		if (!strcmp(perf_specs[i].prog, prog))
+			return &perf_specs[i];
+	return NULL;
+}

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/families.h"
+#include "bpf/perf_attach.h"
 #include "log.h"
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -36,8 +37,9 @@ struct tp_bpf {
 	uint64_t ring_bytes;
 	struct family_state families[16];
 	unsigned nfamilies;
-	struct bpf_link *links[MAX_PROGS];
+	struct bpf_link **links; /* grows: a perf_event program has a link per CPU */
 	unsigned nlinks;
+	unsigned links_cap;
 	struct tp_prog_info progs[MAX_PROGS];
 	unsigned nprogs;
 	struct btf *vmlinux;
@@ -310,6 +312,31 @@ static void skip_prog(struct tp_prog_info *p, const char *reason)
 	tp_warn("skipping %s program %s (%s): %s", p->family, p->name, p->section, reason);
 }
 
+static uint64_t perf_period(const struct tp_bpf_opts *opts, const struct tp_bpf_perf_spec *spec)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)opts + spec->period_offset, sizeof(v));
+	return v;
+}
+
+static int add_link(void *ctx, struct bpf_link *link)
+{
+	struct tp_bpf *b = ctx;
+
+	if (b->nlinks == b->links_cap) {
+		unsigned cap = b->links_cap ? b->links_cap * 2 : 64;
+		struct bpf_link **l = realloc(b->links, cap * sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		b->links = l;
+		b->links_cap = cap;
+	}
+	b->links[b->nlinks++] = link;
+	return 0;
+}
+
 /* Open, configure, load one family; on a program the kernel refuses, switch
  * it off and start over. Returns 0 when loaded (maybe with fewer programs). */
 static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
@@ -349,6 +376,23 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 					p->hook_missing = true;
 				bpf_program__set_autoload(prog, false);
 				continue;
+			}
+			if (!strcmp(sec, "perf_event")) {
+				const struct tp_bpf_perf_spec *spec = tp_bpf_perf_spec(bpf_program__name(prog));
+
+				if (!spec) {
+					skip_prog(p, "no perf event is known for it");
+					bpf_program__set_autoload(prog, false);
+					continue;
+				}
+				if (perf_period(opts, spec) == 0) {
+					bpf_program__set_autoload(prog, false);
+					if (p) {
+						p->status = TP_PROG_DISABLED;
+						snprintf(p->reason, sizeof(p->reason), "sample period 0");
+					}
+					continue;
+				}
 			}
 			enabled++;
 		}
@@ -465,18 +509,27 @@ int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, 
 
 			if (!bpf_program__autoload(prog) || !p || p->status != TP_PROG_PENDING)
 				continue;
+			if (!strcmp(bpf_program__section_name(prog), "perf_event")) {
+				const struct tp_bpf_perf_spec *spec = tp_bpf_perf_spec(bpf_program__name(prog));
+
+				if (tp_perf_attach(prog, spec, perf_period(opts, spec), add_link, b, reason,
+						   sizeof(reason)) < 0)
+					skip_prog(p, reason);
+				else
+					p->status = TP_PROG_ATTACHED;
+				continue;
+			}
 			link = bpf_program__attach(prog);
 			if (!link) {
 				snprintf(reason, sizeof(reason), "attach failed: %s", strerror(errno));
 				skip_prog(p, reason);
 				continue;
 			}
-			if (b->nlinks == MAX_PROGS) {
+			if (add_link(b, link) < 0) {
 				bpf_link__destroy(link);
-				skip_prog(p, "too many programs");
+				skip_prog(p, "out of memory");
 				continue;
 			}
-			b->links[b->nlinks++] = link;
 			p->status = TP_PROG_ATTACHED;
 		}
 	}
@@ -507,6 +560,7 @@ void tp_bpf_close(struct tp_bpf *b)
 		return;
 	/* Detach everything before the objects go: nothing stays half attached. */
 	tp_bpf_detach(b);
+	free(b->links);
 	for (unsigned i = b->nfamilies; i > 0; i--)
 		b->families[i - 1].fam->destroy(b->families[i - 1].skel);
 	tp_kfilter_maps_close(&b->kmaps);

@@ -8,7 +8,7 @@ import subprocess
 from kernel_helpers import exit_stats, prog_names, run_py, stat, unique_comm
 from tapio import SOURCE_DIR, Collector, TempDir, check, require_root, run_tests
 
-FAMILIES = ["process", "file", "network", "security", "container"]
+FAMILIES = ["process", "file", "network", "security", "container", "memory"]
 
 
 def family_programs(family):

@@ -24,6 +24,7 @@ static const char *const contract[] = {
 	"security.setuid",    "security.setgid",     "security.capset",   "security.ptrace",
 	"security.module_load", "security.bpf",      "security.memfd_create", "security.kill",
 	"container.setns",    "container.unshare",   "container.mount",   "container.cgroup",
+	"memory.oom",         "memory.mmap_exec",    "memory.page_fault",
 };
 
 static void test_contract_types_registered(void **state)
