@@ -229,21 +229,49 @@ static __always_inline const struct tp_settings *tp_admit(__u32 category, bool f
 	return tp_admit_as(category, failed, bpf_get_current_pid_tgid() >> 32, NULL);
 }
 
+#define TP_CGROUP_SUBSYS_MAX 16
+
+/* tp_task_cgroup_v1_id for the current task, with typed loads instead of
+ * probe reads (every event pays for it): the array index must then be a
+ * constant, so the tracked controller is found by an unrolled loop that
+ * the verifier resolves, tp_cgroup_v1_subsys being read-only data. */
+static __always_inline __u64 tp_current_cgroup_v1_id(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cgroup_subsys_state *css = NULL;
+	struct css_set *cset = task->cgroups;
+	int i;
+
+	if (!tp_cgroup_v1_subsys || !cset)
+		return 0;
+#pragma unroll
+	for (i = 0; i < TP_CGROUP_SUBSYS_MAX; i++) {
+		if (i + 1 == tp_cgroup_v1_subsys &&
+		    i < bpf_core_field_size(struct css_set, subsys) / sizeof(css)) {
+			css = cset->subsys[i];
+			break;
+		}
+	}
+	if (!css || !css->cgroup || !css->cgroup->kn)
+		return 0;
+	return css->cgroup->kn->id;
+}
+
 /* Fill the header for an event about the current task. */
 static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 ug = bpf_get_current_uid_gid();
 
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
-	h->cgroup_v1_id = tp_task_cgroup_v1_id(task);
+	h->cgroup_v1_id = tp_current_cgroup_v1_id();
 	h->type = type;
 	h->size = size;
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->ppid = task->real_parent ? task->real_parent->tgid : 0;
 	h->uid = (__u32)ug;
 	h->gid = ug >> 32;
 	h->cpu = bpf_get_smp_processor_id();
