@@ -199,8 +199,11 @@ def test_damaged_segments_reported():
     with TempDir() as tmp:
         d = os.path.join(tmp, "raw")
         with Collector("-a", "--raw-dir", d, *PROC, output="none") as c:
+            # Random arguments: the segment must be larger than 2000 bytes
+            # even on a quiet machine, where only these execs are stored
+            # and they compress well.
             for i in range(5):
-                spawn_unique(tmp)
+                spawn_unique(tmp, [os.urandom(300).hex()])
             time.sleep(1)
             c.stop()
         seg = sorted(f for f in os.listdir(d) if f.endswith(".seg"))[0]
