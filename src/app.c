@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "lua/rules_stage.h"
 #include "output/grpc.h"
 #include "output/otlp.h"
 #include "output/stdout.h"
@@ -46,6 +47,12 @@ int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mo
 			goto fail;
 		tp_pipeline_add_stage(&app->pipe, raw); /* the first: cannot be full */
 	}
+
+	/* The Lua rules: alerts go out from here, never sampled. */
+	r = tp_rules_stage_new(&app->rules, cfg, err, errlen);
+	if (r < 0)
+		goto fail;
+	tp_pipeline_add_stage(&app->pipe, app->rules);
 
 	/* Sampling and rate limits: the last stage, so that it sees the
 	 * importance and alerts that the stages before it set. */
@@ -96,8 +103,10 @@ fail:
 
 static void app_reload(void *ctx)
 {
-	(void)ctx;
-	tp_info("SIGHUP: nothing to reload");
+	struct tp_app *app = ctx;
+
+	if (app->rules)
+		tp_rules_stage_reload(app->rules);
 }
 
 void tp_app_hooks(struct tp_app *app, struct tp_agent_hooks *hooks)

@@ -26,6 +26,7 @@ struct tp_app {
 	const struct tp_config *cfg;
 	enum tp_app_mode mode;
 	struct tp_pipeline pipe;
+	struct tp_stage *rules; /* the Lua rule engine (owned by pipe) */
 };
 
 /* Build the pipeline. On failure err holds a sentence for the user. */

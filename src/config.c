@@ -39,6 +39,12 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->cgroup_v1_controller = "auto";
 	cfg->bpf_cmd_mask = TP_BPF_CMDS_CONTROL;
 	cfg->page_fault_period = 10000;
+	cfg->rules_dir = TP_RULES_DIR;
+	cfg->importance_threshold = 0.5;
+	cfg->rule_instr_budget = 200000;
+	cfg->lua_mem_max = 64ull << 20;
+	cfg->rule_mem_call_max = 8ull << 20;
+	cfg->rule_fault_limit = 10;
 	cfg->log_level = TP_LOG_INFO;
 	cfg->stats_interval_ns = 60 * TP_NSEC_PER_SEC;
 	cfg->log_format = TP_LOG_FMT_AUTO;

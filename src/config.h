@@ -123,6 +123,16 @@ struct tp_config {
 	uint64_t bpf_cmd_mask;   /* bit (1 << cmd): bpf(2) commands reported as security.bpf */
 	uint64_t page_fault_period; /* memory.page_fault: 1 in N user page faults per CPU; 0: off */
 
+	/* Lua rules (lua/rules.h, lua/rules_stage.h). */
+	const char *rules_dir;       /* shipped rule sets: <dir>/default is used without -r */
+	double importance_threshold; /* without -a, events scored below it stay off the outputs
+				      * (alerts always go out); default 0.5 */
+	uint64_t rule_instr_budget;  /* Lua VM instructions per rule call; default 200000 */
+	uint64_t lua_mem_max;        /* bytes the rules' VM may hold; default 64 MiB */
+	uint64_t rule_mem_call_max;  /* bytes one rule call may add; default 8 MiB */
+	uint32_t rule_fault_limit;   /* faults before a rule is quarantined until the next
+				      * reload; 0: never; default 10 */
+
 	/* Run control. */
 	uint64_t duration_ns;    /* 0: until stopped */
 	enum tp_log_level log_level;

@@ -22,6 +22,7 @@
 #include "config_kernel.h"
 #include "health.h"
 #include "log.h"
+#include "lua/rules_stage.h"
 #include "metrics_http.h"
 #include "procstats.h"
 #include "output/stdout.h"
@@ -35,21 +36,6 @@ static int fail(int code, const char *msg)
 {
 	fprintf(stderr, "tapio-collector: %s\n", msg);
 	return code;
-}
-
-/* Options that parse but whose subsystem this build does not have yet. */
-static int check_unbuilt(const struct tp_config *cfg, char *err, size_t len)
-{
-	const char *what = NULL;
-
-	if (cfg->nrule_paths)
-		what = "--rules (the Lua rule engine)";
-	else if (cfg->validate)
-		what = "--validate (the Lua rule engine)";
-	if (!what)
-		return 0;
-	snprintf(err, len, "%s is not available in this build yet", what);
-	return -ENOTSUP;
 }
 
 static uint32_t category_list(const struct tp_config *cfg, char *buf, size_t len)
@@ -134,10 +120,6 @@ static int replay_main(int argc, char **argv)
 	}
 	tp_log_set_level(cfg.log_level);
 	tp_log_set_format(cfg.log_format);
-	if (check_unbuilt(&cfg, err, sizeof(err)) < 0) {
-		r = fail(EXIT_USAGE, err);
-		goto out;
-	}
 	tp_agent_install_signals();
 	if (tp_source_raw_open(&src, cmd.path, &cmd.filter, err, sizeof(err)) < 0) {
 		r = fail(EXIT_FAILURE, err);
@@ -229,8 +211,8 @@ int main(int argc, char **argv)
 		print_config(&cfg);
 		goto out;
 	}
-	if (check_unbuilt(&cfg, err, sizeof(err)) < 0) {
-		code = fail(EXIT_USAGE, err);
+	if (cfg.validate) {
+		code = tp_rules_validate(&cfg, stdout) < 0 ? EXIT_FAILURE : 0;
 		goto out;
 	}
 

@@ -1,0 +1,27 @@
+-- Importance of events that are not alerts. Without -a, events scoring at
+-- least the threshold (0.5 by default) reach the outputs beside the alerts.
+
+local NETWORK_TOOLS = tapio.set { "curl", "wget", "nc", "ncat", "netcat", "socat", "nmap",
+                                  "ssh", "scp", "sftp", "rsync", "telnet", "ftp", "tftp" }
+local PRIVILEGE_TOOLS = tapio.set { "sudo", "su", "pkexec", "doas", "passwd", "chpasswd",
+                                    "useradd", "userdel", "usermod", "groupadd", "visudo",
+                                    "setcap", "chattr", "insmod", "modprobe", "rmmod" }
+local CONTAINER_TOOLS = tapio.set { "nsenter", "unshare", "capsh", "kubectl", "crictl",
+                                    "docker", "runc", "ctr" }
+
+score({ "process.exec" }, function(e)
+  if e.ret ~= 0 then return 0.2 end
+  local name = tapio.basename(e.filename)
+  if PRIVILEGE_TOOLS[name] or CONTAINER_TOOLS[name] then return 0.7 end
+  if NETWORK_TOOLS[name] then return 0.6 end
+  return nil
+end)
+
+-- A process killed by a signal other than the usual stop requests.
+score({ "process.exit" }, function(e)
+  if e.signal ~= 0 and e.signal_str ~= "SIGKILL" and e.signal_str ~= "SIGTERM"
+      and e.signal_str ~= "SIGINT" and e.signal_str ~= "SIGPIPE" then
+    return 0.5
+  end
+  return nil
+end)

@@ -1,0 +1,100 @@
+/*
+ * lua/rules.h - a rule set: the rule files of one load, in a VM of their
+ * own, indexed by event type, self-tested, and run on events.
+ *
+ * A rule file is plain Lua in the sandbox (lua/sandbox.h) with four more
+ * globals, usable while the file loads:
+ *
+ *   rule { name, desc, events, severity, importance, tags, when, output,
+ *          tests, enabled }     a detection: when(e) true -> an alert
+ *   filter([events,] fn)        fn(e) == false drops the event from the
+ *                               semantic path (nil or true keep it)
+ *   enrich([events,] fn)        fn(e) adds fields and tags: e:set, e:tag
+ *   score([events,] fn)         fn(e) returns an importance in [0, 1] (or nil);
+ *                               the event's importance is the highest score
+ *
+ * events: a list of type names ("process.exec"), categories ("process" or
+ * "process.*") or "*". A rule must name its events; filter/enrich/score
+ * default to all. Per event: filters, then enrich, then score, then the
+ * rules for its type, each in load order. Only the functions registered for
+ * an event's type run: an event type nothing asked for costs no Lua at all.
+ *
+ * Rule tests ({ event = {...}, expect = true|false, output = "..." }) run at
+ * every load: the set's enrich functions, then the rule's when. A load fails
+ * on any problem (syntax, unknown key or event type, duplicate name, failed
+ * test, file writable by another user); every problem is reported through
+ * opts->diag as "file:line: message".
+ *
+ * A function that raises, runs out of its instruction budget or memory
+ * share is a fault: counted, logged with its name, and after fault_limit
+ * faults quarantined (skipped) until the set is replaced.
+ *
+ * A set is built on one thread and used by another, one at a time.
+ */
+#ifndef TAPIO_LUA_RULES_H
+#define TAPIO_LUA_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "event_meta.h"
+#include "lua/sandbox.h"
+
+struct tp_rules_opts {
+	const char *const *paths; /* rule files or directories (their *.lua, sorted) */
+	size_t npaths;
+	struct tp_lua_limits limits; /* per call (event or test) */
+	uint32_t fault_limit;	     /* faults before quarantine; 0: never quarantine */
+	bool allow_untrusted;	     /* skip the owner/permission check (tests only) */
+	/* Each problem found, as "file:line: message" (may be NULL). */
+	void (*diag)(void *ctx, const char *msg);
+	void *diag_ctx;
+};
+
+struct tp_ruleset;
+
+/* Load, index and self-test. Returns 0 or a negative errno; err sums up
+ * (the first problem and how many there were). */
+int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, char *err,
+		    size_t errlen);
+void tp_ruleset_free(struct tp_ruleset *rs);
+
+struct tp_ruleset_info {
+	size_t rules; /* enabled rules */
+	size_t filters, enrichers, scorers;
+	size_t files;
+	size_t tests;  /* inline tests run (all passed, or the load failed) */
+	uint64_t hash; /* FNV-1a of every file's path and bytes, in load order */
+	size_t quarantined;
+};
+void tp_ruleset_info(const struct tp_ruleset *rs, struct tp_ruleset_info *info);
+
+/* Rules added, removed and changed (same name, other definition) from old to new. */
+void tp_ruleset_diff(const struct tp_ruleset *old, const struct tp_ruleset *new, size_t *added,
+		     size_t *removed, size_t *changed);
+
+/* Receives each alert; meta->alert and everything it points to are valid
+ * only during the call. */
+typedef void (*tp_rules_alert_fn)(void *ctx, const struct tp_event *ev,
+				  const struct tp_event_meta *meta);
+
+enum tp_rules_verdict {
+	TP_RULES_KEEP = 0,
+	TP_RULES_FILTERED = 1, /* a filter returned false */
+};
+
+/*
+ * Run the set on one event. meta gets the importance (the highest score,
+ * unchanged when nothing scored) and the kv and tags set by enrich (they
+ * point into the set, valid until its next event). Alerts go to alert_fn
+ * before this returns; *nalerts says how many. Returns enum tp_rules_verdict.
+ */
+int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp_event_meta *meta,
+		     tp_rules_alert_fn alert_fn, void *ctx, unsigned *nalerts);
+
+/* Bytes the set's VM holds. */
+size_t tp_ruleset_mem(const struct tp_ruleset *rs);
+
+#endif

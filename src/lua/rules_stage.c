@@ -1,0 +1,323 @@
+#include "lua/rules_stage.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "lua/rules.h"
+#include "metrics.h"
+#include "util/time.h"
+
+struct rules_stage {
+	struct tp_stage base;
+	const struct tp_config *cfg;
+	const char *paths[TP_MAX_RULE_PATHS];
+	char default_path[PATH_MAX];
+	struct tp_rules_opts opts;
+	struct tp_ruleset *rs; /* the set in use: reader thread only */
+	struct tp_pipeline *pipe;
+
+	/* Reload in flight. */
+	pthread_t thread;
+	bool running;
+	bool again;
+	atomic_int done;
+	struct tp_ruleset *next;
+	int next_r;
+	char next_err[1024];
+	uint64_t started_ns;
+	uint64_t built_ns;
+};
+
+static struct tp_metric m_filtered = TP_COUNTER_INIT(
+    "tapio_rules_events_dropped_total", "Events the rules kept from the outputs, by reason.");
+static struct tp_metric m_below = TP_COUNTER_INIT(
+    "tapio_rules_events_dropped_total", "Events the rules kept from the outputs, by reason.");
+static struct tp_metric m_alerted = TP_COUNTER_INIT(
+    "tapio_rules_events_alerted_total", "Events delivered as alerts (one line per alert).");
+static struct tp_metric m_reload_ok =
+    TP_COUNTER_INIT("tapio_rules_reloads_total", "Rule reloads, by result.");
+static struct tp_metric m_reload_failed =
+    TP_COUNTER_INIT("tapio_rules_reloads_total", "Rule reloads, by result.");
+static struct tp_metric m_rules = TP_GAUGE_INIT("tapio_rules_loaded", "Rules in use.");
+
+static void metrics_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	m_filtered.labels = "reason=\"filtered\"";
+	m_below.labels = "reason=\"below_threshold\"";
+	m_reload_ok.labels = "result=\"ok\"";
+	m_reload_failed.labels = "result=\"failed\"";
+	tp_metric_register(&m_filtered);
+	tp_metric_register(&m_below);
+	tp_metric_register(&m_alerted);
+	tp_metric_register(&m_reload_ok);
+	tp_metric_register(&m_reload_failed);
+	tp_metric_register(&m_rules);
+	done = true;
+}
+
+static void log_problem(void *ctx, const char *msg)
+{
+	(void)ctx;
+	tp_warn("rules: %s", msg);
+}
+
+/* Rule paths: -r (repeatable), else the shipped default set. */
+static size_t rule_paths(const struct tp_config *cfg, const char **paths, char *default_path,
+			 size_t len)
+{
+	if (cfg->nrule_paths) {
+		for (unsigned i = 0; i < cfg->nrule_paths; i++)
+			paths[i] = cfg->rule_paths[i];
+		return cfg->nrule_paths;
+	}
+	snprintf(default_path, len, "%s/default", cfg->rules_dir);
+	paths[0] = default_path;
+	return 1;
+}
+
+static void opts_from_config(struct tp_rules_opts *o, const struct tp_config *cfg,
+			     const char **paths, size_t npaths)
+{
+	memset(o, 0, sizeof(*o));
+	o->paths = paths;
+	o->npaths = npaths;
+	o->limits.mem_max = cfg->lua_mem_max;
+	o->limits.mem_call_max = cfg->rule_mem_call_max;
+	o->limits.instr_budget = cfg->rule_instr_budget;
+	o->fault_limit = cfg->rule_fault_limit;
+}
+
+static void log_loaded(const char *what, struct tp_ruleset *rs, const struct tp_ruleset *old,
+		       uint64_t build_ns, uint64_t swap_ns)
+{
+	struct tp_ruleset_info in;
+	size_t added, removed, changed;
+
+	tp_ruleset_info(rs, &in);
+	tp_ruleset_diff(old, rs, &added, &removed, &changed);
+	tp_metric_set(&m_rules, in.rules);
+	tp_info("%s: %zu rules (+%zu -%zu ~%zu), %zu filter %zu enrich %zu score from %zu files, "
+		"%zu tests passed, hash %016llx, built in %.1f ms%s",
+		what, in.rules, added, removed, changed, in.filters, in.enrichers, in.scorers,
+		in.files, in.tests, (unsigned long long)in.hash, build_ns / 1e6, swap_ns ? "" : "");
+	if (swap_ns)
+		tp_debug("rules: swapped and freed the old set in %.3f ms", swap_ns / 1e6);
+}
+
+static void on_alert(void *ctx, const struct tp_event *ev, const struct tp_event_meta *meta)
+{
+	struct rules_stage *s = ctx;
+
+	tp_pipeline_emit(s->pipe, ev, meta);
+}
+
+static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_event *ev,
+		       struct tp_event_meta *meta)
+{
+	struct rules_stage *s = (struct rules_stage *)st;
+	unsigned nalerts;
+	int v;
+
+	s->pipe = p;
+	v = tp_ruleset_event(s->rs, ev, meta, on_alert, s, &nalerts);
+	if (nalerts) {
+		tp_metric_add(&m_alerted, 1);
+		return TP_STAGE_DROP; /* delivered, as its alert(s) */
+	}
+	if (s->cfg->all_events)
+		return TP_STAGE_PASS;
+	if (v == TP_RULES_FILTERED) {
+		tp_metric_add(&m_filtered, 1);
+		return TP_STAGE_DROP;
+	}
+	if (meta->importance >= s->cfg->importance_threshold)
+		return TP_STAGE_PASS;
+	tp_metric_add(&m_below, 1);
+	return TP_STAGE_DROP;
+}
+
+static void *reload_thread(void *arg)
+{
+	struct rules_stage *s = arg;
+
+	s->next_r = tp_ruleset_load(&s->next, &s->opts, s->next_err, sizeof(s->next_err));
+	s->built_ns = tp_mono_ns() - s->started_ns;
+	atomic_store_explicit(&s->done, 1, memory_order_release);
+	return NULL;
+}
+
+static void start_reload(struct rules_stage *s)
+{
+	int r;
+
+	s->again = false;
+	s->next = NULL;
+	s->started_ns = tp_mono_ns();
+	atomic_store(&s->done, 0);
+	r = pthread_create(&s->thread, NULL, reload_thread, s);
+	if (r) {
+		tp_error("rules reload: cannot start a thread (%s); keeping the rules in use",
+			 strerror(r));
+		tp_metric_add(&m_reload_failed, 1);
+		return;
+	}
+	s->running = true;
+	tp_info("rules reload: loading and testing the new rules beside the running ones");
+}
+
+/* At a tick, between two events: take the new set if it is ready. */
+static void finish_reload(struct rules_stage *s)
+{
+	struct tp_ruleset_info in;
+	struct tp_ruleset *old;
+	uint64_t t0;
+
+	if (!s->running || !atomic_load_explicit(&s->done, memory_order_acquire))
+		return;
+	pthread_join(s->thread, NULL);
+	s->running = false;
+	if (s->next_r < 0) {
+		tp_metric_add(&m_reload_failed, 1);
+		tp_ruleset_info(s->rs, &in);
+		tp_error("rules reload failed, keeping the rules in use (hash %016llx): %s",
+			 (unsigned long long)in.hash, s->next_err);
+	} else {
+		t0 = tp_mono_ns();
+		old = s->rs;
+		s->rs = s->next;
+		s->next = NULL;
+		tp_metric_add(&m_reload_ok, 1);
+		log_loaded("rules reloaded", s->rs, old, s->built_ns, 0);
+		tp_ruleset_free(old);
+		tp_debug("rules: swap and free of the old set took %.3f ms",
+			 (tp_mono_ns() - t0) / 1e6);
+	}
+	if (s->again)
+		start_reload(s);
+}
+
+static void stage_tick(struct tp_stage *st, struct tp_pipeline *p, uint64_t now_ns)
+{
+	(void)p;
+	(void)now_ns;
+	finish_reload((struct rules_stage *)st);
+}
+
+static void stage_close(struct tp_stage *st)
+{
+	struct rules_stage *s = (struct rules_stage *)st;
+
+	if (s->running) {
+		pthread_join(s->thread, NULL);
+		tp_ruleset_free(s->next);
+	}
+	tp_ruleset_free(s->rs);
+	free(s);
+}
+
+static const struct tp_stage_ops rules_stage_ops = {
+    .name = "rules",
+    .event = stage_event,
+    .tick = stage_tick,
+    .close = stage_close,
+};
+
+int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char *err, size_t errlen)
+{
+	struct rules_stage *s = calloc(1, sizeof(*s));
+	uint64_t t0 = tp_mono_ns();
+	size_t n;
+	int r;
+
+	*out = NULL;
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	metrics_init();
+	s->base.ops = &rules_stage_ops;
+	s->cfg = cfg;
+	n = rule_paths(cfg, s->paths, s->default_path, sizeof(s->default_path));
+	opts_from_config(&s->opts, cfg, s->paths, n);
+	s->opts.diag = log_problem;
+	r = tp_ruleset_load(&s->rs, &s->opts, err, errlen);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	log_loaded("rules loaded", s->rs, NULL, tp_mono_ns() - t0, 0);
+	*out = &s->base;
+	return 0;
+}
+
+void tp_rules_stage_reload(struct tp_stage *st)
+{
+	struct rules_stage *s = (struct rules_stage *)st;
+
+	if (s->running) {
+		s->again = true;
+		tp_info("rules reload: one is in progress; another will follow it");
+		return;
+	}
+	start_reload(s);
+}
+
+bool tp_rules_stage_reloading(struct tp_stage *st)
+{
+	return ((struct rules_stage *)st)->running;
+}
+
+struct validate_ctx {
+	FILE *out;
+	unsigned n;
+};
+
+static void print_problem(void *ctx, const char *msg)
+{
+	struct validate_ctx *v = ctx;
+
+	fprintf(v->out, "%s\n", msg);
+	v->n++;
+}
+
+int tp_rules_validate(const struct tp_config *cfg, FILE *out)
+{
+	const char *paths[TP_MAX_RULE_PATHS];
+	char default_path[PATH_MAX], err[1024];
+	struct validate_ctx v = {out, 0};
+	struct tp_rules_opts o;
+	struct tp_ruleset *rs;
+	struct tp_ruleset_info in;
+	size_t n = rule_paths(cfg, paths, default_path, sizeof(default_path));
+	int r;
+
+	opts_from_config(&o, cfg, paths, n);
+	o.diag = print_problem;
+	o.diag_ctx = &v;
+	r = tp_ruleset_load(&rs, &o, err, sizeof(err));
+	if (r < 0) {
+		if (!v.n)
+			fprintf(out, "%s\n", err);
+		fprintf(out, "rules: %u problem%s\n", v.n ? v.n : 1, v.n > 1 ? "s" : "");
+		fflush(out);
+		return r;
+	}
+	tp_ruleset_info(rs, &in);
+	fprintf(out,
+		"rules OK: %zu rules, %zu filter %zu enrich %zu score from %zu files, %zu tests "
+		"passed, hash %016llx\n",
+		in.rules, in.filters, in.enrichers, in.scorers, in.files, in.tests,
+		(unsigned long long)in.hash);
+	fflush(out);
+	tp_ruleset_free(rs);
+	return 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * lua/rules_stage.h - the Lua rule engine as a pipeline stage, its reload,
+ * and --validate.
+ *
+ * Per event: the rule set runs (lua/rules.h); each alert goes to the outputs
+ * at once through tp_pipeline_emit with meta.alert set, and the event itself
+ * then leaves the pipeline (it was delivered as its alert: counted, not
+ * lost). Otherwise, with --all-events every event passes on; without it
+ * only events whose importance reaches the threshold do, and those a
+ * filter dropped or that scored lower are counted as dropped by reason.
+ *
+ * Reload (SIGHUP): a helper thread builds and self-tests the new set in a
+ * VM of its own while the reader keeps running events through the old one;
+ * a later tick swaps the sets between two events, so each event meets
+ * exactly one set. A set that fails to load changes nothing. Live runs and
+ * replays build this stage the same way.
+ */
+#ifndef TAPIO_LUA_RULES_STAGE_H
+#define TAPIO_LUA_RULES_STAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "pipeline.h"
+
+/* Load the rules (cfg->rule_paths, else <rules_dir>/default). Returns 0 or
+ * a negative errno with a sentence (the first problem) in err; every
+ * problem is also logged. */
+int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char *err,
+		       size_t errlen);
+
+/* Start a reload; returns at once. A request during a reload is queued. */
+void tp_rules_stage_reload(struct tp_stage *st);
+
+/* True while a reload is being built (the swap happens at a tick). */
+bool tp_rules_stage_reloading(struct tp_stage *st);
+
+/* --validate: load the rules, run their tests, print each problem to out as
+ * "file:line: message" and a summary line. Returns 0 if all is well, else
+ * -EINVAL (or another negative errno). */
+int tp_rules_validate(const struct tp_config *cfg, FILE *out);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * lua/template.h - a rule's output template: "shell ${exe} in ${container.id}".
+ *
+ * Compiled once when the rule loads (syntax checked, field names checked by
+ * the caller), rendered per alert by reading the fields through the event
+ * userdata, so the text shows exactly what the rule saw. A missing value
+ * renders as <NA>; a list (argv) as its items joined by spaces. "$$" is a
+ * literal "$".
+ */
+#ifndef TAPIO_LUA_TEMPLATE_H
+#define TAPIO_LUA_TEMPLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <lua.h>
+
+#include "util/buf.h"
+
+struct tp_template;
+
+/* Returns 0, -EINVAL (err says where) or -ENOMEM. */
+int tp_template_compile(const char *text, struct tp_template **out, char *err, size_t errlen);
+void tp_template_free(struct tp_template *t);
+
+/* The first component of every ${...}: for (i = 0; (n = tp_template_field(t, i)); i++) */
+const char *tp_template_field(const struct tp_template *t, size_t i);
+
+/* Append the rendering for the event (or table) at ev_idx. Reads fields
+ * through metamethods, so call it inside a protected call.
+ * Stack: [-0, +0] (may raise) */
+void tp_template_render(lua_State *L, const struct tp_template *t, int ev_idx, struct tp_buf *out);
+
+#endif

@@ -1,0 +1,336 @@
+/* The rules as a pipeline stage: alerts reach the outputs once, with
+ * meta.alert; the importance threshold and --all-events; drops counted by
+ * reason; a reload built beside the running set and swapped between two
+ * events, so every event meets exactly one set; a failed reload keeps the
+ * old set; --validate's report. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "decode.h"
+#include "lua/rules_stage.h"
+#include "metrics.h"
+#include "pipeline.h"
+#include "util/time.h"
+
+static char dir[64];
+static struct tp_config cfg;
+static struct tp_pipeline pipe_;
+static struct tp_stage *stage;
+static struct tp_event ev;
+
+/* A capturing output: what reached the outputs, per event pid. */
+#define MAXSEEN 20000
+static struct seen {
+	uint32_t pid;
+	char rule[32]; /* "" for a plain event */
+	double importance;
+} seen[MAXSEEN];
+static size_t nseen;
+
+static int cap_emit(struct tp_output *o, const struct tp_event *e, const struct tp_event_meta *m)
+{
+	(void)o;
+	assert_true(nseen < MAXSEEN);
+	seen[nseen].pid = e->rec.hdr.pid;
+	snprintf(seen[nseen].rule, sizeof(seen[nseen].rule), "%s",
+		 m && m->alert ? m->alert->rule : "");
+	seen[nseen].importance = m ? m->importance : -1;
+	nseen++;
+	return 0;
+}
+
+static void cap_close(struct tp_output *o)
+{
+	(void)o;
+}
+
+static const struct tp_output_ops cap_ops = {
+    .name = "capture", .emit = cap_emit, .close = cap_close};
+static struct tp_output cap = {&cap_ops};
+
+static void write_rules(const char *name, const char *text)
+{
+	char path[256], tmp[270];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(tmp, 0644);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/tapio-stage-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	tp_config_defaults(&cfg);
+	cfg.rule_paths[0] = dir;
+	cfg.nrule_paths = 1;
+	nseen = 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	if (stage)
+		tp_pipeline_close(&pipe_);
+	stage = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static void build(void)
+{
+	char err[1024];
+
+	tp_pipeline_init(&pipe_);
+	if (tp_rules_stage_new(&stage, &cfg, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(tp_pipeline_add_stage(&pipe_, stage), 0);
+	assert_int_equal(tp_pipeline_add_output(&pipe_, &cap), 0);
+}
+
+static void exec_event(const char *comm, uint32_t pid)
+{
+	struct tp_exec_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TP_EV_PROCESS_EXEC;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = e.hdr.tid = pid;
+	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "%s", comm);
+	memcpy(e.filename, "/bin/x", 6);
+	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
+static uint64_t metric(const char *name, const char *labels)
+{
+	struct tp_metric *m = tp_metric_find(name, labels);
+
+	return m ? tp_metric_get(m) : 0;
+}
+
+static const char rules_v1[] = "score(function(e) if e.comm == 'important' then return 0.9 end\n"
+			       "  if e.comm == 'meh' then return 0.2 end end)\n"
+			       "filter(function(e) return e.comm ~= 'noise' end)\n"
+			       "rule { name = 'bad', events = { 'process.exec' }, when = "
+			       "function(e) return e.comm == 'bad' end,\n"
+			       "  output = 'bad ${pid}' }\n"
+			       "rule { name = 'also_bad', events = { 'process.exec' }, when = "
+			       "function(e) return e.comm == 'bad' end,\n"
+			       "  output = 'also bad ${pid}' }\n";
+
+static void test_alerts_threshold_and_drops(void **state)
+{
+	uint64_t below = metric("tapio_rules_events_dropped_total", "reason=\"below_threshold\"");
+	uint64_t filtered = metric("tapio_rules_events_dropped_total", "reason=\"filtered\"");
+	uint64_t alerted = metric("tapio_rules_events_alerted_total", NULL);
+
+	(void)state;
+	write_rules("r.lua", rules_v1);
+	build();
+	exec_event("bad", 1);
+	tp_pipeline_event(&pipe_, &ev);
+	/* Two alerts, and the event is not repeated as a plain line. */
+	assert_int_equal(nseen, 2);
+	assert_string_equal(seen[0].rule, "bad");
+	assert_string_equal(seen[1].rule, "also_bad");
+	exec_event("important", 2);
+	tp_pipeline_event(&pipe_, &ev);
+	assert_int_equal(nseen, 3);
+	assert_string_equal(seen[2].rule, "");
+	assert_true(seen[2].importance == 0.9);
+	exec_event("meh", 3);
+	tp_pipeline_event(&pipe_, &ev);
+	exec_event("unscored", 4);
+	tp_pipeline_event(&pipe_, &ev);
+	exec_event("noise", 5);
+	tp_pipeline_event(&pipe_, &ev);
+	assert_int_equal(nseen, 3);
+	assert_int_equal(
+	    metric("tapio_rules_events_dropped_total", "reason=\"below_threshold\"") - below, 2);
+	assert_int_equal(
+	    metric("tapio_rules_events_dropped_total", "reason=\"filtered\"") - filtered, 1);
+	assert_int_equal(metric("tapio_rules_events_alerted_total", NULL) - alerted, 1);
+}
+
+static void test_all_events(void **state)
+{
+	(void)state;
+	write_rules("r.lua", rules_v1);
+	cfg.all_events = true;
+	build();
+	for (uint32_t pid = 1; pid <= 4; pid++) {
+		exec_event(pid == 1 ? "noise" : pid == 2 ? "meh" : pid == 3 ? "x" : "bad", pid);
+		tp_pipeline_event(&pipe_, &ev);
+	}
+	/* noise, meh, x as plain events; bad as its two alerts. */
+	assert_int_equal(nseen, 5);
+	assert_int_equal(seen[0].pid, 1);
+	assert_true(seen[1].importance == 0.2);
+	assert_string_equal(seen[3].rule, "bad");
+}
+
+static const char rule_v[] =
+    "rule { name = '%s', events = { 'process.exec' }, when = function(e) return true end,\n"
+    "  output = '%s' }\n";
+
+static void test_reload_swaps_between_two_events(void **state)
+{
+	char text[512];
+	uint64_t ok0 = metric("tapio_rules_reloads_total", "result=\"ok\"");
+	uint32_t pid = 0;
+	int reloads = 0;
+
+	(void)state;
+	snprintf(text, sizeof(text), rule_v, "v0", "v0");
+	write_rules("r.lua", text);
+	cfg.all_events = true;
+	build();
+	/* Events keep flowing while each reload builds; ticks happen between
+	 * batches, as the agent's loop does them. */
+	for (int round = 1; round <= 5; round++) {
+		uint64_t deadline = tp_mono_ns() + 20 * TP_NSEC_PER_SEC;
+
+		snprintf(text, sizeof(text), rule_v, round % 2 ? "odd" : "even", "x");
+		write_rules("r.lua", text);
+		tp_rules_stage_reload(stage);
+		assert_true(tp_rules_stage_reloading(stage));
+		do {
+			for (int i = 0; i < 50; i++) {
+				exec_event("p", ++pid);
+				tp_pipeline_event(&pipe_, &ev);
+			}
+			tp_pipeline_tick(&pipe_, tp_mono_ns());
+			assert_true(tp_mono_ns() < deadline);
+		} while (tp_rules_stage_reloading(stage));
+		reloads++;
+	}
+	for (int i = 0; i < 50; i++) {
+		exec_event("p", ++pid);
+		tp_pipeline_event(&pipe_, &ev);
+	}
+	assert_int_equal(metric("tapio_rules_reloads_total", "result=\"ok\"") - ok0, 5);
+	/* Every event exactly once, each by one set, sets in order. */
+	assert_int_equal(nseen, pid);
+	{
+		const char *order[] = {"v0", "odd", "even", "odd", "even", "odd"};
+		int cur = 0;
+
+		for (size_t i = 0; i < nseen; i++) {
+			assert_int_equal(seen[i].pid, i + 1);
+			if (strcmp(seen[i].rule, order[cur])) {
+				cur++;
+				assert_true(cur < 6);
+				assert_string_equal(seen[i].rule, order[cur]);
+			}
+		}
+		assert_int_equal(cur, 5);
+	}
+}
+
+static void test_failed_reload_keeps_the_old_rules(void **state)
+{
+	char text[512];
+	uint64_t failed0 = metric("tapio_rules_reloads_total", "result=\"failed\"");
+
+	(void)state;
+	snprintf(text, sizeof(text), rule_v, "old", "x");
+	write_rules("r.lua", text);
+	build();
+	write_rules("r.lua", "rule { name = 'broken', events = { 'process.exec' }, when = 3 }\n");
+	tp_rules_stage_reload(stage);
+	tp_rules_stage_reload(stage); /* queued behind the first */
+	while (tp_rules_stage_reloading(stage)) {
+		struct timespec ts = {0, 5000000};
+
+		nanosleep(&ts, NULL);
+		tp_pipeline_tick(&pipe_, tp_mono_ns());
+	}
+	assert_int_equal(metric("tapio_rules_reloads_total", "result=\"failed\"") - failed0, 2);
+	exec_event("p", 1);
+	tp_pipeline_event(&pipe_, &ev);
+	assert_int_equal(nseen, 1);
+	assert_string_equal(seen[0].rule, "old");
+}
+
+static void test_validate_report(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	write_rules("r.lua", rules_v1);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(tp_rules_validate(&cfg, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "rules OK: 2 rules, 1 filter 0 enrich 1 score from 1 files"));
+	free(buf);
+
+	write_rules(
+	    "r.lua",
+	    "rule { name = 'x', events = { 'process.exec' },\n"
+	    "  when = function(e) return e.comm == 'a' end, output = 'x',\n"
+	    "  tests = { { event = { type = 'process.exec', comm = 'b' }, expect = true } } }\n"
+	    "rule { name = 'y' }\n");
+	f = open_memstream(&buf, &len);
+	assert_int_equal(tp_rules_validate(&cfg, f), -EINVAL);
+	fclose(f);
+	assert_non_null(strstr(buf, "/r.lua:1: rule 'x' test 1: expected a match, got none\n"));
+	assert_non_null(strstr(buf, "/r.lua:4: rule 'y': "));
+	assert_non_null(strstr(buf, "rules: 2 problems\n"));
+	free(buf);
+}
+
+static void test_default_rules_load_and_pass_their_tests(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	cfg.nrule_paths = 0; /* the shipped set */
+	f = open_memstream(&buf, &len);
+	assert_int_equal(tp_rules_validate(&cfg, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "rules OK:"));
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_alerts_threshold_and_drops, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_all_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_swaps_between_two_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_reload_keeps_the_old_rules, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_validate_report, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_default_rules_load_and_pass_their_tests, setup,
+					    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
