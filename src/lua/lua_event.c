@@ -310,7 +310,7 @@ static int push_field(lua_State *L, const struct tp_event *ev, const struct tp_f
 /* The symbolic form, as format.c writes "<field>_str". Stack: [-0, +1] */
 static int push_field_sym(lua_State *L, const struct tp_event *ev, const struct tp_field *f)
 {
-	char buf[256];
+	char buf[1024]; /* as format.c: room for a full capability set by name */
 	uint64_t u = 0;
 	int64_t s;
 

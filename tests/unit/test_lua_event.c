@@ -292,7 +292,7 @@ static void test_str_fields_match_json_for_every_type(void **state)
 		bind();
 		for (uint32_t k = 0; k < t->nfields; k++) {
 			const struct tp_field *f = &t->fields[k];
-			char key[128], body[512];
+			char key[128], body[2048];
 			const char *p;
 
 			if (f->syms && f->kind != TP_FK_BOOL) {
