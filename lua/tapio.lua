@@ -1,8 +1,11 @@
 -- tapio: helpers for rules, filters and configs. Every VM has them as the
--- read-only global `tapio`. Plain Lua, no access to anything outside the VM.
+-- read-only global `tapio`. No access to anything outside the VM. The
+-- helpers rules call on every event are in C (src/lua/tapio_lib.c), passed
+-- in as this chunk's argument: they neither allocate nor backtrack.
+local C = ...
 local tapio = {}
 
-local find, sub = string.find, string.sub
+local sub = string.sub
 
 -- A lookup set from a list: tapio.set{"bash", "sh"}["sh"] == true
 function tapio.set(list)
@@ -14,10 +17,7 @@ function tapio.set(list)
 end
 
 -- "/usr/bin/curl" -> "curl"; nil stays nil.
-function tapio.basename(path)
-  if path == nil then return nil end
-  return (path:match("([^/]*)/*$"))
-end
+tapio.basename = C.basename
 
 -- "/usr/bin/curl" -> "/usr/bin"; "curl" -> "."
 function tapio.dirname(path)
@@ -28,29 +28,14 @@ function tapio.dirname(path)
   return "."
 end
 
-function tapio.startswith(s, prefix)
-  return s ~= nil and sub(s, 1, #prefix) == prefix
-end
-
-function tapio.endswith(s, suffix)
-  return s ~= nil and (suffix == "" or sub(s, -#suffix) == suffix)
-end
-
--- Plain substring test (no patterns).
-function tapio.contains(s, needle)
-  return s ~= nil and find(s, needle, 1, true) ~= nil
-end
-
+-- Prefix, suffix and plain substring tests; nil is never a match.
+tapio.startswith = C.startswith
+tapio.endswith = C.endswith
+tapio.contains = C.contains
 -- True when s starts with one of the prefixes in list.
-function tapio.startswith_any(s, list)
-  if s == nil then return false end
-  for _, p in ipairs(list) do
-    if sub(s, 1, #p) == p then return true end
-  end
-  return false
-end
+tapio.startswith_any = C.startswith_any
 
--- Severity names in increasing order, and their rank.
+-- Severity names, from the least to the most severe.
 tapio.severities = { "debug", "info", "notice", "warning", "error", "critical" }
 
 return tapio

@@ -3,13 +3,7 @@
 -- runs them, and so does every load and reload.
 
 local SHELLS = tapio.set { "sh", "bash", "dash", "zsh", "ksh", "ash", "busybox" }
-
--- The command line as one string ("sh -c 'curl ... | sh'").
-local function cmdline(e)
-  local argv = e.argv
-  if argv == nil then return "" end
-  return table.concat(argv, " ")
-end
+local contains = tapio.contains
 
 rule {
   name = "reverse_shell_dev_tcp",
@@ -19,8 +13,8 @@ rule {
   severity = "critical",
   tags = { "mitre:T1059.004", "mitre:TA0011" },
   when = function(e)
-    local c = cmdline(e)
-    return tapio.contains(c, "/dev/tcp/") or tapio.contains(c, "/dev/udp/")
+    local c = e.cmdline -- argv joined by spaces
+    return contains(c, "/dev/tcp/") or contains(c, "/dev/udp/")
   end,
   output = "reverse shell idiom run by ${comm} (pid ${pid}, uid ${uid}): ${argv}",
   tests = {
@@ -41,10 +35,11 @@ rule {
   severity = "warning",
   tags = { "mitre:T1059.004", "mitre:T1105" },
   when = function(e)
-    if not SHELLS[tapio.basename(e.filename)] then return false end
-    local c = cmdline(e)
-    return (c:find("curl", 1, true) or c:find("wget", 1, true))
-      and c:find("|%s*[a-z]*sh%f[%W]") ~= nil
+    local c = e.cmdline
+    if not (contains(c, "curl") or contains(c, "wget")) or not contains(c, "|") then
+      return false
+    end
+    return SHELLS[tapio.basename(e.filename)] and c:find("|%s*[a-z]*sh%f[%W]") ~= nil
   end,
   output = "download piped into a shell by ${comm} (pid ${pid}, uid ${uid}): ${argv}",
   tests = {

@@ -17,11 +17,11 @@ score({ "process.exec" }, function(e)
   return nil
 end)
 
--- A process killed by a signal other than the usual stop requests.
+-- A process killed by a signal other than the usual stop requests
+-- (SIGINT 2, SIGKILL 9, SIGPIPE 13, SIGTERM 15).
+local USUAL_SIGNALS = { [0] = true, [2] = true, [9] = true, [13] = true, [15] = true }
+
 score({ "process.exit" }, function(e)
-  if e.signal ~= 0 and e.signal_str ~= "SIGKILL" and e.signal_str ~= "SIGTERM"
-      and e.signal_str ~= "SIGINT" and e.signal_str ~= "SIGPIPE" then
-    return 0.5
-  end
+  if not USUAL_SIGNALS[e.signal] then return 0.5 end
   return nil
 end)

@@ -40,6 +40,7 @@ enum {
 	H_CGROUP_ID,
 	H_CGROUP_V1_ID,
 	H_IMPORTANCE,
+	H_CMDLINE,
 	H_MAX,
 };
 
@@ -57,6 +58,7 @@ static const char *const header_names[H_MAX] = {
     [H_CGROUP_ID] = "cgroup_id",
     [H_CGROUP_V1_ID] = "cgroup_v1_id",
     [H_IMPORTANCE] = "importance",
+    [H_CMDLINE] = "cmdline",
 };
 
 enum { M_SET, M_TAG, M_MAX };
@@ -331,6 +333,37 @@ static int push_field_sym(lua_State *L, const struct tp_event *ev, const struct 
 	return 1;
 }
 
+/* The type's argv joined by spaces (Lua only: "sh -c curl x | sh"), so a
+ * rule matches a command line without building a table. Stack: [-0, +1] */
+static void push_cmdline(lua_State *L, const struct tp_event *ev)
+{
+	const struct tp_event_type *t = ev->type;
+	char buf[TP_RECORD_MAX];
+
+	for (uint32_t k = 0; k < t->nfields; k++) {
+		const struct tp_field *f = &t->fields[k];
+		uint32_t len;
+		size_t n, used = 0;
+		const char *av;
+
+		if (f->kind != TP_FK_ARGV)
+			continue;
+		av = tp_field_argv(ev, f, &len);
+		if (!av)
+			break;
+		for (const char *p = tp_argv_next(av, len, NULL, &n); p;
+		     p = tp_argv_next(av, len, p, &n)) {
+			if (used)
+				buf[used++] = ' ';
+			memcpy(buf + used, p, n);
+			used += n;
+		}
+		lua_pushlstring(L, buf, used);
+		return;
+	}
+	lua_pushnil(L);
+}
+
 /* Stack: [-0, +1] */
 static int push_header(lua_State *L, const struct tp_lua_event *b, int h)
 {
@@ -383,6 +416,9 @@ static int push_header(lua_State *L, const struct tp_lua_event *b, int h)
 			lua_pushnumber(L, b->meta->importance);
 		else
 			lua_pushnil(L);
+		break;
+	case H_CMDLINE:
+		push_cmdline(L, ev);
 		break;
 	default:
 		lua_pushnil(L);
@@ -456,7 +492,72 @@ static struct tp_lua_event *bound(lua_State *L, int idx)
 	return b;
 }
 
-/* __index(e, key). Upvalues: the name table, then the methods.
+/*
+ * name -> code by the address of the interned string: Lua interns every
+ * short string, so the key of e.pid is the very string this map was built
+ * from (kept alive by the name table). One multiply and a compare instead
+ * of a table lookup through the API; names are short, a long key simply
+ * misses and takes the slow path.
+ */
+struct tp_lua_names {
+	uint32_t mask;
+	struct {
+		const char *p;
+		int32_t code;
+	} slot[];
+};
+
+static uint32_t name_slot(const struct tp_lua_names *h, const char *p)
+{
+	return (uint32_t)(((uintptr_t)p >> 3) * 0x9E3779B97F4A7C15ull >> 32) & h->mask;
+}
+
+static int32_t name_code(const struct tp_lua_names *h, const char *p)
+{
+	for (uint32_t i = name_slot(h, p);; i = (i + 1) & h->mask) {
+		if (h->slot[i].p == p)
+			return h->slot[i].code;
+		if (!h->slot[i].p)
+			return -1;
+	}
+}
+
+/* Build the map from the name table at idx, as a userdata kept in the
+ * registry. Stack: [-0, +0] */
+static const struct tp_lua_names *build_names(lua_State *L, int idx)
+{
+	static const char key_names = 'n';
+	struct tp_lua_names *h;
+	uint32_t n = 0, size = 16;
+
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		n++;
+		lua_pop(L, 1);
+	}
+	while (size < 4 * n)
+		size *= 2;
+	h = lua_newuserdatauv(L, sizeof(*h) + size * sizeof(h->slot[0]), 0);
+	memset(h, 0, sizeof(*h) + size * sizeof(h->slot[0]));
+	h->mask = size - 1;
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &key_names);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *p = lua_tostring(L, -2);
+		uint32_t i = name_slot(h, p);
+
+		while (h->slot[i].p)
+			i = (i + 1) & h->mask;
+		h->slot[i].p = p;
+		h->slot[i].code = (int32_t)lua_tointeger(L, -1);
+		lua_pop(L, 1);
+	}
+	return h;
+}
+
+/* __index(e, key). Upvalues: the name table, then the methods (the name
+ * table is for e:set; lookups go through b->names).
  * Stack: [-2, +1] */
 static int event_index(lua_State *L)
 {
@@ -468,13 +569,8 @@ static int event_index(lua_State *L)
 	if (!b || !b->ev)
 		return luaL_error(L, "event used outside the call it was passed to (it is only "
 				     "valid during that call)");
-	lua_pushvalue(L, 2);
-	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNUMBER) {
-		lua_pop(L, 1);
+	if (lua_type(L, 2) != LUA_TSTRING || (code = name_code(b->names, lua_tostring(L, 2))) < 0)
 		return index_other(L, b);
-	}
-	code = lua_tointeger(L, -1);
-	lua_pop(L, 1);
 	kind = (int)(code >> 16);
 	i = (int)(code & 0xffff);
 	switch (kind) {
@@ -671,11 +767,13 @@ static void push_name_table(lua_State *L)
 
 int tp_lua_event_open(lua_State *L)
 {
+	const struct tp_lua_names *names;
 	struct tp_lua_event *b;
 
 	pthread_once(&fnames_once, fnames_init);
 	luaL_newmetatable(L, EVENT_MT);
 	push_name_table(L);
+	names = build_names(L, -1);
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, event_set, 1);
 	lua_pushcfunction(L, event_tag);
@@ -691,6 +789,7 @@ int tp_lua_event_open(lua_State *L)
 	b = lua_newuserdatauv(L, sizeof(*b), 0);
 	memset(b, 0, sizeof(*b));
 	b->extra = LUA_NOREF;
+	b->names = names;
 	lua_pushvalue(L, -2);
 	lua_setmetatable(L, -2);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &key_event);

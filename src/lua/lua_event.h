@@ -7,6 +7,7 @@
  * comm, cgroup_id, cgroup_v1_id), the type's own fields by name (argv is a
  * table of strings, addresses are strings), "<field>_str" for symbolic
  * values exactly as in the JSON output, importance (once scored, else nil),
+ * cmdline (argv joined by spaces, for types with an argv; not in JSON),
  * virtual fields registered by other units (tp_lua_register_field), and
  * the keys set by e:set. A field the event does not have reads as nil.
  * Methods: e:set(key, value) and e:tag(text) add to the event's kv and
@@ -68,13 +69,16 @@ bool tp_lua_sink_begin(struct tp_lua_sink *s, const struct tp_event_meta *meta);
 /* Point meta->kv and meta->tags at the sink. */
 void tp_lua_sink_end(struct tp_lua_sink *s, struct tp_event_meta *meta);
 
+struct tp_lua_names;
+
 /* What the reused userdata points at. The engine binds it around its calls. */
 struct tp_lua_event {
 	const struct tp_event *ev; /* NULL: not bound, every access raises */
 	struct tp_event_meta *meta;
-	struct tp_lua_sink *sink; /* NULL: e:set / e:tag raise */
-	int extra;		  /* test events: registry ref of a table read for names
-				   * that are not header or type fields; else LUA_NOREF */
+	struct tp_lua_sink *sink;	  /* NULL: e:set / e:tag raise */
+	int extra;			  /* test events: registry ref of a table read for names
+					   * that are not header or type fields; else LUA_NOREF */
+	const struct tp_lua_names *names; /* the VM's name -> field map (set by open) */
 };
 
 /* Create the metatable and the reused userdata in the VM of L. Use it as a

@@ -25,6 +25,8 @@
 #define RULE_FILE_MAX (4u << 20)
 /* Top-level code of a file may build big tables: a larger budget while loading. */
 #define LOAD_BUDGET_MIN 50000000ull
+/* Slot 1 of the VM's stack is the sandbox's message handler; 2 the event. */
+#define EVENT_SLOT 2
 
 enum fn_kind { FN_FILTER, FN_ENRICH, FN_SCORE, FN_RULE, FN_KINDS };
 static const char *const kind_names[FN_KINDS] = {"filter", "enrich", "score", "rule"};
@@ -751,12 +753,13 @@ static void unbind(struct tp_ruleset *rs, struct tp_event_meta *meta)
 	rs->binding->extra = LUA_NOREF;
 }
 
-/* fn(e). Stack: [-0, +1] on TP_LUA_OK, [-0, +0] otherwise */
+/* fn(e). The event userdata waits in slot EVENT_SLOT of the VM's stack.
+ * Stack: [-0, +1] on TP_LUA_OK, [-0, +0] otherwise */
 static enum tp_lua_status call_fn(struct tp_ruleset *rs, const struct rule_fn *f, char *err,
 				  size_t errlen)
 {
 	lua_rawgeti(rs->L, LUA_REGISTRYINDEX, f->ref);
-	tp_lua_event_push(rs->L);
+	lua_pushvalue(rs->L, EVENT_SLOT);
 	return tp_lua_pcall(rs->vm, 1, 1, err, errlen);
 }
 
@@ -1122,6 +1125,13 @@ int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, c
 	}
 	rs->binding = tp_lua_event_binding(rs->L);
 	rs->binding->extra = LUA_NOREF;
+	/* The stack keeps [message handler, event] below whatever a call pushes. */
+	if (lua_gettop(rs->L) != EVENT_SLOT - 1) {
+		tp_ruleset_free(rs);
+		snprintf(err, errlen, "internal: unexpected Lua stack depth");
+		return -EINVAL;
+	}
+	tp_lua_event_push(rs->L);
 
 	rs->loading = true;
 	for (size_t i = 0; i < opts->npaths; i++)

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "lua/embedded.h"
+#include "lua/tapio_lib.h"
 #include "util/buf.h"
 
 #define TP_LUA_FILE_MAX (4u << 20) /* a rule or config file larger than this is a mistake */
@@ -170,13 +171,20 @@ enum tp_lua_status tp_lua_pcall(struct tp_lua_vm *vm, int nargs, int nresults, c
 				size_t errlen)
 {
 	lua_State *L = vm->L;
-	int base = lua_gettop(L) - nargs; /* the function; the handler goes below it */
+	int base = lua_gettop(L) - nargs; /* the function */
 	bool outer = !vm->in_call;
+	/* The resident handler in slot 1 (outer calls from C), else one
+	 * inserted below the function. */
+	bool resident = outer && base > 1 && lua_tocfunction(L, 1) == msgh;
+	int hidx = resident ? 1 : base;
 	enum tp_lua_status status = TP_LUA_OK;
 	int st;
 
-	lua_pushcfunction(L, msgh);
-	lua_insert(L, base);
+	if (!resident) {
+		lua_pushcfunction(L, msgh);
+		lua_insert(L, base);
+		base++;
+	}
 	if (outer) {
 		vm->in_call = true;
 		vm->aborting = 0;
@@ -187,7 +195,7 @@ enum tp_lua_status tp_lua_pcall(struct tp_lua_vm *vm, int nargs, int nresults, c
 			lua_sethook(L, count_hook, LUA_MASKCOUNT,
 				    vm->instr_budget > INT_MAX ? INT_MAX : (int)vm->instr_budget);
 	}
-	st = lua_pcall(L, nargs, nresults, base);
+	st = lua_pcall(L, nargs, nresults, hidx);
 	if (vm->aborting)
 		status = (enum tp_lua_status)vm->aborting;
 	else if (st == LUA_ERRMEM)
@@ -195,7 +203,8 @@ enum tp_lua_status tp_lua_pcall(struct tp_lua_vm *vm, int nargs, int nresults, c
 	else if (st != LUA_OK)
 		status = TP_LUA_ERROR;
 	if (outer) {
-		lua_sethook(L, NULL, 0, 0);
+		if (vm->instr_budget || vm->aborting)
+			lua_sethook(L, NULL, 0, 0);
 		vm->in_call = false;
 		vm->aborting = 0;
 		vm->mem_limit = vm->mem_max;
@@ -207,7 +216,7 @@ enum tp_lua_status tp_lua_pcall(struct tp_lua_vm *vm, int nargs, int nresults, c
 		} else {
 			/* The script caught the abort and returned straight to C. */
 			snprintf(err, errlen, "%s", tp_lua_status_name(status));
-			lua_pop(L, nresults == LUA_MULTRET ? lua_gettop(L) - base : nresults);
+			lua_settop(L, base - 1);
 		}
 		if (status == TP_LUA_TIMEOUT || status == TP_LUA_NOMEM) {
 			/* Say which limit, whatever the script turned the message into. */
@@ -217,7 +226,8 @@ enum tp_lua_status tp_lua_pcall(struct tp_lua_vm *vm, int nargs, int nresults, c
 				snprintf(err + n, errlen - n, " (%s)", tp_lua_status_name(status));
 		}
 	}
-	lua_remove(L, base);
+	if (!resident)
+		lua_remove(L, base - 1);
 	return status;
 }
 
@@ -585,7 +595,13 @@ static int load_embedded(struct tp_lua_vm *vm, char *err, size_t errlen)
 		snprintf(name, sizeof(name), "@lua/%s", f->name);
 		if (tp_lua_load(vm, f->data, f->len, name, err, errlen) < 0)
 			return -EINVAL;
-		if (tp_lua_pcall(vm, 0, 1, err, errlen) != TP_LUA_OK)
+		/* Each file gets the C helpers as its chunk argument. */
+		lua_pushcfunction(L, tp_lua_open_tapio_c);
+		if (tp_lua_pcall(vm, 0, 1, err, errlen) != TP_LUA_OK) {
+			lua_pop(L, 1);
+			return -ENOMEM;
+		}
+		if (tp_lua_pcall(vm, 1, 1, err, errlen) != TP_LUA_OK)
 			return -EINVAL;
 		if (lua_type(L, -1) != LUA_TTABLE) {
 			lua_pop(L, 1);
@@ -629,6 +645,10 @@ int tp_lua_vm_new(struct tp_lua_vm **out, const struct tp_lua_limits *lim, char 
 	}
 	if (lim)
 		tp_lua_vm_set_limits(vm, lim);
+	/* Slot 1 of the main thread keeps the message handler, so an outer
+	 * call needs no insert and remove around it. */
+	lua_settop(vm->L, 0);
+	lua_pushcfunction(vm->L, msgh);
 	*out = vm;
 	return 0;
 }

@@ -11,7 +11,11 @@
  *
  *   bare            decode + a pipeline without stages
  *   empty set       + the rules stage with no rule: no Lua at all
+ *   no-op filter    + one filter on every type that returns true: one call
  *   3-field filter  + one filter on every type reading pid, uid and comm
+ *   (no budget)     the same two without the instruction budget: what the
+ *                   count hook costs (Lua 5.4 traps every instruction while
+ *                   it is set)
  *   default rules   + rules/default (rules on exec, exit, open, unlink; scorers)
  *   20 exec rules   + 20 rules on process.exec, each reading two fields
  *
@@ -32,7 +36,7 @@
 #include "pipeline.h"
 #include "util/time.h"
 
-#define NRECS 4096
+#define NRECS  4096
 #define REPEAT 50
 
 static uint8_t recs[NRECS][TP_RECORD_MAX];
@@ -126,12 +130,14 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-#define NCONF 5
+#define NCONF 8
 
 int main(int argc, char **argv)
 {
-	static const char *const names[NCONF] = { "bare", "empty set", "3-field filter",
-						  "default rules", "20 exec rules" };
+	static const char *const names[NCONF] = {
+	    "bare",	      "empty set",     "no-op filter",	"  (no budget)",
+	    "3-field filter", "  (no budget)", "default rules", "20 exec rules",
+	};
 	int rounds = argc > 2 ? atoi(argv[2]) : 7;
 	char tmp[] = "/tmp/tapio-bench-rules-XXXXXX", d[NCONF][600], err[1024], text[8192];
 	struct tp_pipeline pipes[NCONF];
@@ -150,22 +156,28 @@ int main(int argc, char **argv)
 	}
 	snprintf(d[1], sizeof(d[1]), "%s/empty", tmp);
 	write_file(d[1], "empty.lua", "-- nothing\n");
-	snprintf(d[2], sizeof(d[2]), "%s/filter", tmp);
-	write_file(d[2], "filter.lua",
-		   "filter(function(e) return e.pid ~= 0 or e.uid ~= 7 or e.comm ~= 'x' end)\n");
-	snprintf(d[3], sizeof(d[3]), "%s/default", argv[1]);
-	snprintf(d[4], sizeof(d[4]), "%s/many", tmp);
+	snprintf(d[2], sizeof(d[2]), "%s/noop", tmp);
+	write_file(d[2], "noop.lua", "filter(function(e) return true end)\n");
+	snprintf(d[3], sizeof(d[3]), "%s", d[2]);
+	snprintf(d[4], sizeof(d[4]), "%s/filter", tmp);
+	write_file(d[4], "filter.lua",
+		   "filter(function(e) return e.pid ~= 0 and e.uid ~= 7 and e.comm ~= 'x' end)\n");
+	snprintf(d[5], sizeof(d[5]), "%s", d[4]);
+	snprintf(d[6], sizeof(d[6]), "%s/default", argv[1]);
+	snprintf(d[7], sizeof(d[7]), "%s/many", tmp);
 	text[0] = '\0';
 	for (int i = 0; i < 20; i++)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 			 "rule { name = 'r%d', events = { 'process.exec' }, output = '${comm}',\n"
 			 "  when = function(e) return e.uid == %d and e.comm == 'never%d' end }\n",
 			 i, 1000 + i, i);
-	write_file(d[4], "many.lua", text);
+	write_file(d[7], "many.lua", text);
 
 	for (int c = 0; c < NCONF; c++) {
 		tp_config_defaults(&cfgs[c]);
 		cfgs[c].all_events = true;
+		if (c == 3 || c == 5)
+			cfgs[c].rule_instr_budget = 0;
 		tp_pipeline_init(&pipes[c]);
 		if (c) {
 			struct tp_stage *st;

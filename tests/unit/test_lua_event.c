@@ -125,6 +125,7 @@ static void test_header_and_exec_fields(void **state)
 	   "assert(e.comm == 'bash' and e.filename == '/bin/bash' and e.ret == -2)\n"
 	   "assert(e.ts == 1000 and e.importance == nil and e.argv_truncated == false)\n"
 	   "assert(#e.argv == 3 and e.argv[1] == 'bash' and e.argv[3] == 'echo hi')\n"
+	   "assert(e.cmdline == 'bash -c echo hi')\n"
 	   "assert(e.path == nil and e.signal == nil and e.nonexistent == nil)\n"
 	   "assert(tostring(e):find('process.exec'))");
 	meta.importance = 0.25;

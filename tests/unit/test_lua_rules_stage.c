@@ -31,7 +31,7 @@ static struct tp_stage *stage;
 static struct tp_event ev;
 
 /* A capturing output: what reached the outputs, per event pid. */
-#define MAXSEEN 20000
+#define MAXSEEN 200000
 static struct seen {
 	uint32_t pid;
 	char rule[32]; /* "" for a plain event */
@@ -218,12 +218,15 @@ static void test_reload_swaps_between_two_events(void **state)
 		tp_rules_stage_reload(stage);
 		assert_true(tp_rules_stage_reloading(stage));
 		do {
-			for (int i = 0; i < 50; i++) {
+			struct timespec ts = { 0, 1000000 };
+
+			for (int i = 0; i < 10; i++) {
 				exec_event("p", ++pid);
 				tp_pipeline_event(&pipe_, &ev);
 			}
 			tp_pipeline_tick(&pipe_, tp_mono_ns());
 			assert_true(tp_mono_ns() < deadline);
+			nanosleep(&ts, NULL); /* a drain interval, roughly */
 		} while (tp_rules_stage_reloading(stage));
 		reloads++;
 	}

@@ -1,0 +1,105 @@
+#include "lua/tapio_lib.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+/* nil and non-strings are never a match: rules pass fields that may be
+ * absent. Stack: [-0, +0] */
+static const char *opt_string(lua_State *L, int idx, size_t *n)
+{
+	return lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, n) : NULL;
+}
+
+/* startswith(s, prefix). Stack: [-2, +1] */
+static int l_startswith(lua_State *L)
+{
+	size_t n, pn;
+	const char *s = opt_string(L, 1, &n);
+	const char *p = luaL_checklstring(L, 2, &pn);
+
+	lua_pushboolean(L, s && n >= pn && !memcmp(s, p, pn));
+	return 1;
+}
+
+/* endswith(s, suffix). Stack: [-2, +1] */
+static int l_endswith(lua_State *L)
+{
+	size_t n, pn;
+	const char *s = opt_string(L, 1, &n);
+	const char *p = luaL_checklstring(L, 2, &pn);
+
+	lua_pushboolean(L, s && n >= pn && !memcmp(s + n - pn, p, pn));
+	return 1;
+}
+
+/* contains(s, needle): plain substring. Stack: [-2, +1] */
+static int l_contains(lua_State *L)
+{
+	size_t n, pn;
+	const char *s = opt_string(L, 1, &n);
+	const char *p = luaL_checklstring(L, 2, &pn);
+
+	lua_pushboolean(L, s && memmem(s, n, p, pn) != NULL);
+	return 1;
+}
+
+/* startswith_any(s, list). Stack: [-2, +1] */
+static int l_startswith_any(lua_State *L)
+{
+	size_t n, pn;
+	const char *s = opt_string(L, 1, &n);
+	lua_Integer len;
+	bool hit = false;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	len = (lua_Integer)lua_rawlen(L, 2);
+	for (lua_Integer i = 1; s && !hit && i <= len; i++) {
+		const char *p;
+
+		if (lua_rawgeti(L, 2, i) != LUA_TSTRING)
+			return luaL_error(L, "startswith_any: entry %d of the list is not a string",
+					  (int)i);
+		p = lua_tolstring(L, -1, &pn);
+		hit = n >= pn && !memcmp(s, p, pn);
+		lua_pop(L, 1);
+	}
+	lua_pushboolean(L, hit);
+	return 1;
+}
+
+/* basename("/usr/bin/curl") == "curl"; trailing slashes ignored; nil stays
+ * nil. Stack: [-1, +1] */
+static int l_basename(lua_State *L)
+{
+	size_t n;
+	const char *s = opt_string(L, 1, &n), *b;
+
+	if (!s) {
+		lua_pushnil(L);
+		return 1;
+	}
+	while (n > 1 && s[n - 1] == '/')
+		n--;
+	b = memrchr(s, '/', n);
+	if (b && (size_t)(b - s) + 1 < n)
+		lua_pushlstring(L, b + 1, n - (size_t)(b - s) - 1);
+	else if (b)
+		lua_pushliteral(L, "/");
+	else
+		lua_pushlstring(L, s, n);
+	return 1;
+}
+
+int tp_lua_open_tapio_c(lua_State *L)
+{
+	static const luaL_Reg fns[] = {
+	    {"startswith", l_startswith}, {"endswith", l_endswith},
+	    {"contains", l_contains},	  {"startswith_any", l_startswith_any},
+	    {"basename", l_basename},	  {NULL, NULL},
+	};
+
+	luaL_newlib(L, fns);
+	return 1;
+}
