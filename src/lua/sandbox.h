@@ -18,6 +18,9 @@
  *
  * A VM is used by one thread at a time (it may be built on one thread and
  * used on another). The config loader and the rule engine share this unit.
+ * A new VM's stack holds the message handler in slot 1, which spares outer
+ * calls an insert and a remove; callers may rearrange the stack as they
+ * like (the wrapper then inserts a handler per call).
  */
 #ifndef TAPIO_LUA_SANDBOX_H
 #define TAPIO_LUA_SANDBOX_H
