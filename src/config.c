@@ -40,7 +40,7 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->bpf_cmd_mask = TP_BPF_CMDS_CONTROL;
 	cfg->page_fault_period = 10000;
 	cfg->rules_dir = TP_RULES_DIR;
-	cfg->importance_threshold = 0.5;
+	cfg->importance_threshold = 0;
 	cfg->rule_instr_budget = 200000;
 	cfg->lua_mem_max = 64ull << 20;
 	cfg->rule_mem_call_max = 8ull << 20;

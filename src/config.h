@@ -125,8 +125,9 @@ struct tp_config {
 
 	/* Lua rules (lua/rules.h, lua/rules_stage.h). */
 	const char *rules_dir;       /* shipped rule sets: <dir>/default is used without -r */
-	double importance_threshold; /* without -a, events scored below it stay off the outputs
-				      * (alerts always go out); default 0.5 */
+	double importance_threshold; /* without -a, events scored below it (unscored: 0) stay
+				      * off the outputs; alerts always go out. Default 0: all
+				      * go on to sampling and rate limits */
 	uint64_t rule_instr_budget;  /* Lua VM instructions per rule call; default 200000 */
 	uint64_t lua_mem_max;        /* bytes the rules' VM may hold; default 64 MiB */
 	uint64_t rule_mem_call_max;  /* bytes one rule call may add; default 8 MiB */

@@ -9,8 +9,10 @@ local PRIVILEGE_TOOLS = tapio.set { "sudo", "su", "pkexec", "doas", "passwd", "c
 local CONTAINER_TOOLS = tapio.set { "nsenter", "unshare", "capsh", "kubectl", "crictl",
                                     "docker", "runc", "ctr" }
 
+-- Failed execs are not scored: shells try every PATH entry, so they are
+-- mostly noise.
 score({ "process.exec" }, function(e)
-  if e.ret ~= 0 then return 0.2 end
+  if e.ret ~= 0 then return nil end
   local name = tapio.basename(e.filename)
   if PRIVILEGE_TOOLS[name] or CONTAINER_TOOLS[name] then return 0.7 end
   if NETWORK_TOOLS[name] then return 0.6 end

@@ -20,6 +20,10 @@ struct rules_stage {
 	struct tp_rules_opts opts;
 	struct tp_ruleset *rs; /* the set in use: reader thread only */
 	struct tp_pipeline *pipe;
+	/* The event's first alert travels on with it (meta.alert). */
+	struct tp_alert first;
+	struct tp_buf first_output;
+	bool have_first;
 
 	/* Reload in flight. */
 	pthread_t thread;
@@ -33,12 +37,13 @@ struct rules_stage {
 	uint64_t built_ns;
 };
 
-static struct tp_metric m_filtered = TP_COUNTER_INIT(
-    "tapio_rules_events_dropped_total", "Events the rules kept from the outputs, by reason.");
-static struct tp_metric m_below = TP_COUNTER_INIT(
-    "tapio_rules_events_dropped_total", "Events the rules kept from the outputs, by reason.");
-static struct tp_metric m_alerted = TP_COUNTER_INIT(
-    "tapio_rules_events_alerted_total", "Events delivered as alerts (one line per alert).");
+/* The pipeline's drop family, shared with the sampler: events in = passed + dropped. */
+static struct tp_metric m_filtered =
+    TP_COUNTER_INIT("tapio_events_dropped_total",
+		    "Events kept from the outputs on purpose or for lack of room, by reason.");
+static struct tp_metric m_below =
+    TP_COUNTER_INIT("tapio_events_dropped_total",
+		    "Events kept from the outputs on purpose or for lack of room, by reason.");
 static struct tp_metric m_reload_ok =
     TP_COUNTER_INIT("tapio_rules_reloads_total", "Rule reloads, by result.");
 static struct tp_metric m_reload_failed =
@@ -57,7 +62,6 @@ static void metrics_init(void)
 	m_reload_failed.labels = "result=\"failed\"";
 	tp_metric_register(&m_filtered);
 	tp_metric_register(&m_below);
-	tp_metric_register(&m_alerted);
 	tp_metric_register(&m_reload_ok);
 	tp_metric_register(&m_reload_failed);
 	tp_metric_register(&m_rules);
@@ -113,11 +117,23 @@ static void log_loaded(const char *what, struct tp_ruleset *rs, const struct tp_
 		tp_debug("rules: swapped and freed the old set in %.3f ms", swap_ns / 1e6);
 }
 
+/* The first alert of an event stays with the event, which passes on with
+ * meta.alert set (later stages see it: the sampler exempts alerts); any
+ * further alert goes to the outputs at once. */
 static void on_alert(void *ctx, const struct tp_event *ev, const struct tp_event_meta *meta)
 {
 	struct rules_stage *s = ctx;
 
-	tp_pipeline_emit(s->pipe, ev, meta);
+	if (s->have_first) {
+		tp_pipeline_emit(s->pipe, ev, meta);
+		return;
+	}
+	s->first = *meta->alert; /* names and tags live in the set until a tick */
+	tp_buf_reset(&s->first_output);
+	tp_buf_puts(&s->first_output, meta->alert->output);
+	s->first.output =
+	    tp_buf_failed(&s->first_output) ? "(out of memory)" : tp_buf_cstr(&s->first_output);
+	s->have_first = true;
 }
 
 static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_event *ev,
@@ -128,10 +144,11 @@ static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_eve
 	int v;
 
 	s->pipe = p;
+	s->have_first = false;
 	v = tp_ruleset_event(s->rs, ev, meta, on_alert, s, &nalerts);
-	if (nalerts) {
-		tp_metric_add(&m_alerted, 1);
-		return TP_STAGE_DROP; /* delivered, as its alert(s) */
+	if (s->have_first) {
+		meta->alert = &s->first;
+		return TP_STAGE_PASS;
 	}
 	if (s->cfg->all_events)
 		return TP_STAGE_PASS;
@@ -139,7 +156,8 @@ static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_eve
 		tp_metric_add(&m_filtered, 1);
 		return TP_STAGE_DROP;
 	}
-	if (meta->importance >= s->cfg->importance_threshold)
+	/* Nothing scored it: importance 0 for the threshold. */
+	if ((meta->importance < 0 ? 0 : meta->importance) >= s->cfg->importance_threshold)
 		return TP_STAGE_PASS;
 	tp_metric_add(&m_below, 1);
 	return TP_STAGE_DROP;
@@ -221,6 +239,7 @@ static void stage_close(struct tp_stage *st)
 		tp_ruleset_free(s->next);
 	}
 	tp_ruleset_free(s->rs);
+	tp_buf_free(&s->first_output);
 	free(s);
 }
 
@@ -246,11 +265,13 @@ int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char 
 	metrics_init();
 	s->base.ops = &rules_stage_ops;
 	s->cfg = cfg;
+	tp_buf_init(&s->first_output);
 	n = rule_paths(cfg, s->paths, s->default_path, sizeof(s->default_path));
 	opts_from_config(&s->opts, cfg, s->paths, n);
 	s->opts.diag = log_problem;
 	r = tp_ruleset_load(&s->rs, &s->opts, err, errlen);
 	if (r < 0) {
+		tp_buf_free(&s->first_output);
 		free(s);
 		return r;
 	}

@@ -2,12 +2,14 @@
  * lua/rules_stage.h - the Lua rule engine as a pipeline stage, its reload,
  * and --validate.
  *
- * Per event: the rule set runs (lua/rules.h); each alert goes to the outputs
- * at once through tp_pipeline_emit with meta.alert set, and the event itself
- * then leaves the pipeline (it was delivered as its alert: counted, not
- * lost). Otherwise, with --all-events every event passes on; without it
- * only events whose importance reaches the threshold do, and those a
- * filter dropped or that scored lower are counted as dropped by reason.
+ * Per event: the rule set runs (lua/rules.h). An event that raised an alert
+ * passes on with meta.alert set to its first alert (so later stages see it:
+ * the sampler exempts alerts), and each further alert goes to the outputs at
+ * once through tp_pipeline_emit: one line per alert, the event not repeated.
+ * Otherwise, with --all-events every event passes on; without it only
+ * events whose importance (0 when nothing scored them) reaches
+ * cfg->importance_threshold do; the others, and those a filter dropped, are
+ * counted in tapio_events_dropped_total{reason="below_threshold"|"filtered"}.
  *
  * Reload (SIGHUP): a helper thread builds and self-tests the new set in a
  * VM of its own while the reader keeps running events through the old one;

@@ -143,19 +143,23 @@ static const char rules_v1[] = "score(function(e) if e.comm == 'important' then 
 
 static void test_alerts_threshold_and_drops(void **state)
 {
-	uint64_t below = metric("tapio_rules_events_dropped_total", "reason=\"below_threshold\"");
-	uint64_t filtered = metric("tapio_rules_events_dropped_total", "reason=\"filtered\"");
-	uint64_t alerted = metric("tapio_rules_events_alerted_total", NULL);
+	uint64_t below = metric("tapio_events_dropped_total", "reason=\"below_threshold\"");
+	uint64_t filtered = metric("tapio_events_dropped_total", "reason=\"filtered\"");
+	uint64_t passed;
 
 	(void)state;
 	write_rules("r.lua", rules_v1);
+	cfg.importance_threshold = 0.5;
 	build();
 	exec_event("bad", 1);
 	tp_pipeline_event(&pipe_, &ev);
-	/* Two alerts, and the event is not repeated as a plain line. */
+	/* Two alerts, and the event is not repeated as a plain line: the first
+	 * alert travels with the event, the second went out at once. */
 	assert_int_equal(nseen, 2);
-	assert_string_equal(seen[0].rule, "bad");
-	assert_string_equal(seen[1].rule, "also_bad");
+	assert_string_equal(seen[0].rule, "also_bad");
+	assert_string_equal(seen[1].rule, "bad");
+	passed = pipe_.events_out; /* the passing alert and the one emitted at once */
+	assert_int_equal(passed, 2);
 	exec_event("important", 2);
 	tp_pipeline_event(&pipe_, &ev);
 	assert_int_equal(nseen, 3);
@@ -168,11 +172,23 @@ static void test_alerts_threshold_and_drops(void **state)
 	exec_event("noise", 5);
 	tp_pipeline_event(&pipe_, &ev);
 	assert_int_equal(nseen, 3);
-	assert_int_equal(
-	    metric("tapio_rules_events_dropped_total", "reason=\"below_threshold\"") - below, 2);
-	assert_int_equal(
-	    metric("tapio_rules_events_dropped_total", "reason=\"filtered\"") - filtered, 1);
-	assert_int_equal(metric("tapio_rules_events_alerted_total", NULL) - alerted, 1);
+	assert_int_equal(metric("tapio_events_dropped_total", "reason=\"below_threshold\"") - below,
+			 2);
+	assert_int_equal(metric("tapio_events_dropped_total", "reason=\"filtered\"") - filtered, 1);
+}
+
+static void test_default_threshold_passes_unscored_events(void **state)
+{
+	(void)state;
+	write_rules("r.lua", rules_v1);
+	build(); /* threshold 0: everything not filtered goes on (to sampling, if any) */
+	exec_event("unscored", 1);
+	tp_pipeline_event(&pipe_, &ev);
+	exec_event("noise", 2);
+	tp_pipeline_event(&pipe_, &ev);
+	assert_int_equal(nseen, 1);
+	assert_int_equal(seen[0].pid, 1);
+	assert_true(seen[0].importance < 0); /* not scored: no importance in the output */
 }
 
 static void test_all_events(void **state)
@@ -189,7 +205,8 @@ static void test_all_events(void **state)
 	assert_int_equal(nseen, 5);
 	assert_int_equal(seen[0].pid, 1);
 	assert_true(seen[1].importance == 0.2);
-	assert_string_equal(seen[3].rule, "bad");
+	assert_string_equal(seen[3].rule, "also_bad");
+	assert_string_equal(seen[4].rule, "bad");
 }
 
 static const char rule_v[] =
@@ -218,7 +235,7 @@ static void test_reload_swaps_between_two_events(void **state)
 		tp_rules_stage_reload(stage);
 		assert_true(tp_rules_stage_reloading(stage));
 		do {
-			struct timespec ts = { 0, 1000000 };
+			struct timespec ts = {0, 1000000};
 
 			for (int i = 0; i < 10; i++) {
 				exec_event("p", ++pid);
@@ -326,6 +343,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_alerts_threshold_and_drops, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_default_threshold_passes_unscored_events, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_all_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reload_swaps_between_two_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_reload_keeps_the_old_rules, setup,
