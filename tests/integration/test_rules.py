@@ -10,7 +10,8 @@ import subprocess
 import threading
 import time
 
-from tapio import BIN, BIN_ASAN, Collector, TempDir, check, require_root, run_tests, unique
+from tapio import (BIN, BIN_ASAN, SOURCE_DIR, Collector, TempDir, check, require_root, run_tests,
+                   unique)
 
 
 def write(path, text):
@@ -219,13 +220,17 @@ def test_validate():
               "start with a world-writable rule: %r %r" % (r.returncode, r.stderr[-300:]))
 
 
-def test_default_rules_validate():
+def test_shipped_rules_validate():
     r = subprocess.run([BIN, "--validate"], capture_output=True, text=True)
     check(r.returncode == 0 and "rules OK" in r.stdout, "default rules: %r %r" % (r.stdout, r.stderr))
+    rules = os.path.join(SOURCE_DIR, "rules")
+    r = subprocess.run([BIN, "--validate", "-r", os.path.join(rules, "security"),
+                        "-r", os.path.join(rules, "default")], capture_output=True, text=True)
+    check(r.returncode == 0 and "rules OK" in r.stdout, "security seeds: %r %r" % (r.stdout, r.stderr))
 
 
 if __name__ == "__main__":
     require_root()
     run_tests([test_rule_fires_on_unique_exec, test_sighup_switches_rules_and_survives_broken_ones,
                test_sighup_under_asan, test_flood_across_reloads_loses_nothing, test_validate,
-               test_default_rules_validate])
+               test_shipped_rules_validate])

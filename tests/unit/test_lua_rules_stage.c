@@ -326,12 +326,25 @@ static void test_validate_report(void **state)
 
 static void test_default_rules_load_and_pass_their_tests(void **state)
 {
+	char security[600], shipped[600];
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	(void)state;
-	cfg.nrule_paths = 0; /* the shipped set */
+	cfg.nrule_paths = 0; /* the shipped default set */
+	f = open_memstream(&buf, &len);
+	assert_int_equal(tp_rules_validate(&cfg, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "rules OK:"));
+	free(buf);
+
+	/* The security seeds, together with the default set. */
+	snprintf(security, sizeof(security), "%s/security", cfg.rules_dir);
+	cfg.rule_paths[0] = security;
+	snprintf(shipped, sizeof(shipped), "%s/default", cfg.rules_dir);
+	cfg.rule_paths[1] = shipped;
+	cfg.nrule_paths = 2;
 	f = open_memstream(&buf, &len);
 	assert_int_equal(tp_rules_validate(&cfg, f), 0);
 	fclose(f);
