@@ -63,6 +63,9 @@ class Collector:
         e = dict(os.environ)
         if env:
             e.update(env)
+        # Called while a wait is pending, to make the kernel events it may
+        # depend on: a fresh CI machine is quiet, and nothing else execs.
+        self.poke = None
         self.events = []
         self.lines = []
         self.log = []
@@ -100,8 +103,8 @@ class Collector:
 
     def wait_until(self, pred, timeout=20, what="condition"):
         deadline = time.monotonic() + timeout
-        with self._cv:
-            while True:
+        while True:
+            with self._cv:
                 r = pred()
                 if r:
                     return r
@@ -110,7 +113,9 @@ class Collector:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TestFailure("timed out after %ss waiting for %s" % (timeout, what))
-                self._cv.wait(min(left, 0.5))
+                self._cv.wait(min(left, 0.3 if self.poke else 0.5))
+            if self.poke:
+                self.poke()
 
     def wait_log(self, text, timeout=30):
         return self.wait_until(lambda: next((l for l in self.log if text in l), None), timeout,
