@@ -233,6 +233,73 @@ def test_damaged_segments_reported():
             check(len(events) > len(whole), "intact records of damaged segments not read")
 
 
+RULE = """
+rule {
+  name = "%(name)s",
+  desc = "a program the test ran",
+  events = { "%(event)s" },
+  severity = "warning",
+  importance = 0.7,
+  tags = { "test" },
+  when = function(e) return %(cond)s end,
+  output = "%(name)s: ${comm} pid ${pid}",
+  tests = {
+    { event = { type = "%(event)s", %(hit)s }, expect = true },
+    { event = { type = "%(event)s", %(miss)s }, expect = false },
+  },
+}
+"""
+
+
+def rule_dir(tmp, name, **kw):
+    d = os.path.join(tmp, name)
+    os.mkdir(d)
+    with open(os.path.join(d, "rule.lua"), "w") as f:
+        f.write(RULE % dict(name=name, **kw))
+    return d
+
+
+def test_replay_applies_rules_as_live():
+    with TempDir() as tmp:
+        d = os.path.join(tmp, "raw")
+        name = unique("tprep")[:15]
+        prog = os.path.join(tmp, name)
+        shutil.copy("/bin/sh", prog)
+        os.chmod(prog, 0o755)
+        live_rules = rule_dir(tmp, "ran_it", event="process.exec",
+                              cond='e.filename == "%s"' % prog,
+                              hit='filename = "%s"' % prog, miss='filename = "/bin/other"')
+        with Collector("-r", live_rules, "--raw-dir", d, *PROC) as c:
+            pids = set()
+            for code in (0, 3, 3):
+                p = subprocess.Popen([prog, "-c", "exit %d" % code])
+                p.wait()
+                pids.add(p.pid)
+                c.wait_event(type="process.exit", pid=p.pid)
+            c.wait_until(lambda: len(c.find(rule="ran_it")) >= 3, what="3 live alerts")
+            c.stop()
+            live = ours(c.events, pids)
+        check(sum(1 for e in live if e.get("rule") == "ran_it") == 3, "live alerts %r" % live)
+
+        # The same rules on the stored events: the same lines, alerts included.
+        r = raw("replay", d, "-r", live_rules, "-o", "json")
+        check(r.returncode == 0, "replay exit %r: %s" % (r.returncode, r.stderr))
+        replayed = ours([json.loads(l) for l in r.stdout.splitlines()], pids)
+        check(replayed == live, "replay differs from live:\n%r\n%r" % (replayed, live))
+
+        # Backtesting: a rule written after the fact fires on yesterday's events.
+        new_rules = rule_dir(tmp, "exited_3", event="process.exit",
+                             cond='e.comm == "%s" and e.exit_code == 3' % name,
+                             hit='comm = "%s", exit_code = 3' % name,
+                             miss='comm = "%s", exit_code = 0' % name)
+        r = raw("replay", d, "-r", new_rules, "-o", "json")
+        check(r.returncode == 0, "replay exit %r: %s" % (r.returncode, r.stderr))
+        alerts = [e for e in map(json.loads, r.stdout.splitlines()) if e.get("rule")]
+        check(len(alerts) == 2 and {a["pid"] for a in alerts} <= pids
+              and all(a["output"] == "exited_3: %s pid %d" % (name, a["pid"]) for a in alerts),
+              "backtest alerts %r" % alerts)
+
+
 def test_command_line_errors():
     with TempDir() as tmp:
         for args, code, text in (
@@ -269,4 +336,4 @@ if __name__ == "__main__":
     require_root()
     run_tests([test_live_events_come_back_identical, test_kill9_keeps_what_was_flushed,
                test_disk_full_counts_and_resumes, test_damaged_segments_reported,
-               test_command_line_errors])
+               test_replay_applies_rules_as_live, test_command_line_errors])
