@@ -217,18 +217,18 @@ int tp_cgroupfs_path_by_pid(const struct tp_cgroupfs *fs, enum tp_cg_hier h, uin
 }
 
 struct walk {
-	uint64_t id;
 	unsigned left;
-	char *path; /* the path walked so far, relative to the mount */
-	size_t cap;
+	char path[TP_CG_PATH_MAX]; /* the directory being read, relative to the mount */
+	tp_cgroup_visit_fn visit;
+	void *ctx;
 };
 
-/* Depth-first search under the directory rel (already in w->path). */
+/* Depth first; dfd is the directory of w->path (plen bytes), consumed. */
 static int walk_dir(struct walk *w, int dfd, size_t plen)
 {
-	DIR *d;
 	struct dirent *de;
-	int r = -ENOENT;
+	int r = 0;
+	DIR *d;
 
 	if (w->left == 0) {
 		close(dfd);
@@ -238,56 +238,45 @@ static int walk_dir(struct walk *w, int dfd, size_t plen)
 	d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);
-		return -ENOENT;
+		return 0;
 	}
-	while ((de = readdir(d))) {
+	while (r == 0 && (de = readdir(d))) {
 		size_t n;
 		int sub;
 
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
 		n = strlen(de->d_name);
-		if (plen + 1 + n + 1 > w->cap)
-			continue;
+		if (plen + 1 + n + 1 > sizeof(w->path))
+			continue; /* deeper than any runtime nests */
 		w->path[plen] = '/';
 		memcpy(w->path + plen + 1, de->d_name, n + 1);
 		/* kernfs reports the node id as d_ino: no stat needed. */
-		if ((uint64_t)de->d_ino == w->id) {
-			r = 0;
+		r = w->visit(w->ctx, (uint64_t)de->d_ino, w->path);
+		if (r)
 			break;
-		}
 		sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (sub < 0)
-			continue;
-		r = walk_dir(w, sub, plen + 1 + n);
-		if (r != -ENOENT)
-			break;
+		if (sub >= 0)
+			r = walk_dir(w, sub, plen + 1 + n);
+		w->path[plen] = '\0';
 	}
 	closedir(d);
-	if (r == -ENOENT)
-		w->path[plen] = '\0';
 	return r;
 }
 
-int tp_cgroupfs_path_by_walk(const struct tp_cgroupfs *fs, enum tp_cg_hier h, uint64_t id,
-			     unsigned max_dirs, char *path, size_t len)
+int tp_cgroupfs_walk(const struct tp_cgroupfs *fs, enum tp_cg_hier h, unsigned max_dirs,
+		     tp_cgroup_visit_fn visit, void *ctx)
 {
-	struct walk w = { .id = id, .left = max_dirs, .path = path, .cap = len };
+	struct walk w = { .left = max_dirs, .visit = visit, .ctx = ctx };
 	uint64_t root_id;
 	int dfd, r;
 
-	if (!fs->mount[h][0] || len < 2)
+	if (!fs->mount[h][0])
 		return -ENOENT;
-	if (tp_cgroupfs_id(fs, h, "", &root_id) == 0 && root_id == id) {
-		snprintf(path, len, "/");
-		return 0;
-	}
+	if (tp_cgroupfs_id(fs, h, "", &root_id) == 0 && (r = visit(ctx, root_id, "/")))
+		return r;
 	dfd = open(fs->mount[h], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
-	path[0] = '\0';
-	r = walk_dir(&w, dfd, 0);
-	if (r < 0)
-		path[0] = '\0';
-	return r;
+	return walk_dir(&w, dfd, 0);
 }

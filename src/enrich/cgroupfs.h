@@ -48,12 +48,14 @@ int tp_cgroupfs_path_by_pid(const struct tp_cgroupfs *fs, enum tp_cg_hier h, uin
 			    uint32_t pid, char *path, size_t len);
 
 /*
- * The path of cgroup id found by walking hierarchy h, reading at most
- * max_dirs directories. -ENOENT when not found, -E2BIG when the walk hit
- * max_dirs first.
+ * Visit every cgroup of hierarchy h, the root first, reading at most
+ * max_dirs directories: visit(ctx, id, path) with path relative to the
+ * hierarchy's root. A non-zero return from visit stops the walk and is
+ * returned; otherwise 0, or -E2BIG when max_dirs stopped it first.
  */
-int tp_cgroupfs_path_by_walk(const struct tp_cgroupfs *fs, enum tp_cg_hier h, uint64_t id,
-			     unsigned max_dirs, char *path, size_t len);
+typedef int (*tp_cgroup_visit_fn)(void *ctx, uint64_t id, const char *path);
+int tp_cgroupfs_walk(const struct tp_cgroupfs *fs, enum tp_cg_hier h, unsigned max_dirs,
+		     tp_cgroup_visit_fn visit, void *ctx);
 
 /* The id of the cgroup at path in hierarchy h (stat of its directory). */
 int tp_cgroupfs_id(const struct tp_cgroupfs *fs, enum tp_cg_hier h, const char *path,

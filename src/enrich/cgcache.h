@@ -1,0 +1,79 @@
+/*
+ * cgcache.h - container and pod context by cgroup id, cached.
+ *
+ * An event carries kernfs cgroup ids; the cache is filled at start by a walk
+ * of the hierarchies, and the first event of a new cgroup resolves its path
+ * (through /proc/PID/cgroup of the event's process or parent, checked
+ * against the id, else a bounded and rate-limited walk that also fills the
+ * cache with every other new cgroup), parses it (container.h) and reads
+ * what the node's files say (ondisk.h). Every later event of that cgroup is
+ * a hash lookup. A cgroup id names one cgroup for the life of a boot, so a
+ * resolved entry never goes stale; what could not be told yet (the path of
+ * a cgroup whose processes are gone, a pod's names before the kubelet wrote
+ * them) is retried with a backoff, never guessed. Bounded: LRU.
+ *
+ * In a replay, ids are resolved against this machine's cgroups only for
+ * events recorded since it booted (older ids named other cgroups).
+ */
+#ifndef TAPIO_ENRICH_CGCACHE_H
+#define TAPIO_ENRICH_CGCACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "enrich/cgroupfs.h"
+#include "enrich/container.h"
+#include "enrich/ondisk.h"
+#include "metrics.h"
+#include "proc_ctx.h"
+#include "util/lru.h"
+
+struct tp_cg_entry {
+	struct tp_lru_node node;   /* key: id, top bit set for the v1 hierarchy */
+	bool resolved;             /* the path was found and parsed */
+	uint64_t retry_ns;         /* monotonic time of the next attempt (0: none) */
+	uint32_t backoff_ms;
+	struct tp_cgroup_identity ident;
+	char *k8s_namespace, *k8s_pod, *k8s_container; /* NULL: unknown */
+	struct tp_container_ctx container;
+	struct tp_k8s_ctx k8s;
+	bool has_container, has_k8s;
+};
+
+struct tp_cgcache {
+	struct tp_lru lru;
+	struct tp_cgroupfs fs;
+	struct tp_ondisk disk;
+	bool live;                 /* resolve with /proc/PID (a replay never does) */
+	uint64_t boot_wall_ns;     /* wall clock of this boot's start */
+	unsigned walk_max_dirs;
+	uint64_t walk_budget_ns;   /* rate limit of hierarchy walks */
+	uint64_t next_walk_ns;
+	struct tp_metric m_size, m_hits, m_misses, m_evictions;
+	struct tp_metric m_resolved_pid, m_resolved_walk, m_unresolved;
+	struct tp_metric m_k8s_found, m_k8s_missing;
+};
+
+/* fs: the hierarchies (its v1 controller must be the one the BPF side
+ * tracks). 0 or -errno. */
+int tp_cgcache_init(struct tp_cgcache *c, size_t max, const struct tp_cgroupfs *fs,
+		    const struct tp_ondisk *disk, bool live);
+void tp_cgcache_free(struct tp_cgcache *c);
+
+/* Fill free room with every cgroup of the hierarchies (at start). */
+void tp_cgcache_prime(struct tp_cgcache *c, uint64_t now_ns);
+
+/*
+ * The entry for one id of an event: pid and ppid (its process and parent)
+ * are hints for the path, ts_wall_ns says when the event happened, now_ns
+ * is monotonic now (for retries). NULL for id 0, for an event recorded
+ * before this boot (a replay), or without memory.
+ */
+struct tp_cg_entry *tp_cgcache_get(struct tp_cgcache *c, enum tp_cg_hier h, uint64_t id,
+				   uint32_t pid, uint32_t ppid, uint64_t ts_wall_ns,
+				   uint64_t now_ns);
+
+/* Forget an id (its cgroup was removed). */
+void tp_cgcache_forget(struct tp_cgcache *c, enum tp_cg_hier h, uint64_t id);
+
+#endif

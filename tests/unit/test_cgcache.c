@@ -1,0 +1,226 @@
+/* The cgroup cache on a fake hierarchy (a directory tree: kernfs and any
+ * other file system report a directory's inode as its id alike): walk
+ * resolution, priming, names that appear later on disk, a replay's
+ * pre-boot ids, ids that resolve nowhere, and eviction. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "enrich/cgcache.h"
+
+#define ID "3f0a5e1c9b7d2468ace0f1e2d3c4b5a69788796a5b4c3d2e1f0011223344aabb"
+#define UID "7e8d2f4a-1b3c-4d5e-8f90-a1b2c3d4e5f6"
+#define CG "/kubepods/besteffort/pod" UID "/" ID
+
+static const uint64_t SEC = 1000000000ull;
+static char root[] = "/tmp/tapio-cgcache-XXXXXX";
+static char hier[200], pods[200], ctrs[200], containerd[200];
+
+static void sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_int_equal(system(cmd), 0);
+}
+
+static uint64_t ino(const char *rel)
+{
+	char path[1024];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s%s", hier, rel);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+static uint64_t wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(root))
+		return -1;
+	snprintf(hier, sizeof(hier), "%s/cgroup", root);
+	snprintf(pods, sizeof(pods), "%s/pods", root);
+	snprintf(ctrs, sizeof(ctrs), "%s/containers", root);
+	snprintf(containerd, sizeof(containerd), "%s/containerd", root);
+	sh("mkdir -p '%s%s' '%s/system.slice/ssh.service' '%s' '%s' "
+	   "'%s/io.containerd.runtime.v2.task/k8s.io/%s'",
+	   hier, CG, hier, pods, ctrs, containerd, ID);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sh("rm -rf '%s'", root);
+	return 0;
+}
+
+static void open_cache(struct tp_cgcache *c, size_t max, bool live)
+{
+	struct tp_cgroupfs fs;
+	struct tp_ondisk disk = { .pod_logs_dir = pods,
+				  .container_logs_dir = ctrs,
+				  .containerd_state_dir = containerd };
+
+	memset(&fs, 0, sizeof(fs));
+	snprintf(fs.mount[TP_CG_V2], sizeof(fs.mount[TP_CG_V2]), "%s", hier);
+	assert_int_equal(tp_cgcache_init(c, max, &fs, &disk, live), 0);
+}
+
+static void test_walk_resolves_and_names_come_later(void **state)
+{
+	struct tp_cgcache c;
+	struct tp_cg_entry *e;
+	uint64_t now = 1000 * SEC, id = ino(CG);
+
+	(void)state;
+	open_cache(&c, 64, true);
+	/* pid 0: no /proc hint, the walk finds it. */
+	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, wall_now(), now);
+	assert_non_null(e);
+	assert_true(e->has_container);
+	assert_string_equal(e->container.id, ID);
+	assert_string_equal(e->container.runtime, "containerd"); /* its state dir */
+	assert_true(e->has_k8s);
+	assert_string_equal(e->k8s.pod_uid, UID);
+	assert_string_equal(e->k8s.qos, "BestEffort");
+	/* The kubelet has not written the pod's directories yet. */
+	assert_null(e->k8s.pod);
+	assert_null(e->k8s.namespace);
+	assert_null(e->k8s.container);
+	assert_int_equal(tp_metric_get(&c.m_resolved_walk), 1);
+
+	sh("mkdir -p '%s/shop_web-0_%s/nginx' && ln -s '%s/shop_web-0_%s/nginx/0.log' "
+	   "'%s/web-0_shop_nginx-%s.log'",
+	   pods, UID, pods, UID, ctrs, ID);
+	/* Not before the retry is due: no disk read per event. */
+	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, wall_now(), now + SEC / 2);
+	assert_null(e->k8s.pod);
+	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, wall_now(), now + 2 * SEC);
+	assert_string_equal(e->k8s.pod, "web-0");
+	assert_string_equal(e->k8s.namespace, "shop");
+	assert_string_equal(e->k8s.container, "nginx");
+	assert_int_equal(e->retry_ns, 0); /* everything known: never read again */
+	assert_int_equal(tp_metric_get(&c.m_hits), 2);
+	assert_int_equal(tp_metric_get(&c.m_misses), 1);
+	sh("rm -rf '%s'/* '%s'/*", pods, ctrs);
+	tp_cgcache_free(&c);
+}
+
+static void test_prime_and_host_cgroups(void **state)
+{
+	struct tp_cgcache c;
+	struct tp_cg_entry *e;
+	uint64_t now = 1000 * SEC;
+
+	(void)state;
+	open_cache(&c, 64, true);
+	tp_cgcache_prime(&c, now);
+	/* root, kubepods, besteffort, pod, container, system.slice, ssh.service */
+	assert_int_equal(c.lru.count, 7);
+	e = tp_cgcache_get(&c, TP_CG_V2, ino("/system.slice/ssh.service"), 0, 0, wall_now(), now);
+	assert_true(e->resolved);
+	assert_false(e->has_container);
+	assert_false(e->has_k8s);
+	e = tp_cgcache_get(&c, TP_CG_V2, ino("/kubepods/besteffort/pod" UID), 0, 0, wall_now(),
+			   now);
+	assert_false(e->has_container);
+	assert_true(e->has_k8s);
+	assert_int_equal(tp_metric_get(&c.m_misses), 0);
+	tp_cgcache_free(&c);
+}
+
+static void test_unknown_id_is_retried_not_guessed(void **state)
+{
+	struct tp_cgcache c;
+	struct tp_cg_entry *e;
+	uint64_t now = 1000 * SEC, missing = ino(CG) + 1000000;
+
+	(void)state;
+	open_cache(&c, 64, true);
+	e = tp_cgcache_get(&c, TP_CG_V2, missing, 0, 0, wall_now(), now);
+	assert_non_null(e);
+	assert_false(e->resolved);
+	assert_false(e->has_container);
+	assert_int_equal(e->retry_ns, now + SEC);
+	/* Walks are rate limited: another unknown id right away gets none. */
+	e = tp_cgcache_get(&c, TP_CG_V2, missing + 1, 0, 0, wall_now(), now + 1);
+	assert_false(e->resolved);
+	assert_int_equal(tp_metric_get(&c.m_unresolved), 2);
+	assert_int_equal(tp_metric_get(&c.m_resolved_walk), 0);
+	/* The first one's retry doubles its backoff. */
+	e = tp_cgcache_get(&c, TP_CG_V2, missing, 0, 0, wall_now(), now + SEC);
+	assert_int_equal(e->retry_ns, now + 3 * SEC);
+	tp_cgcache_free(&c);
+}
+
+static void test_replay_of_an_earlier_boot(void **state)
+{
+	struct tp_cgcache c;
+	struct tp_cg_entry *e;
+	uint64_t now = 1000 * SEC, id = ino(CG);
+
+	(void)state;
+	open_cache(&c, 64, false);
+	/* Recorded a year ago: that id named another cgroup then. */
+	assert_null(tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, wall_now() - 365 * 86400 * SEC, now));
+	assert_int_equal(c.lru.count, 0);
+	/* Recorded since this boot: the same cgroup as today. */
+	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, wall_now() - SEC, now);
+	assert_non_null(e);
+	assert_string_equal(e->container.id, ID);
+	tp_cgcache_free(&c);
+}
+
+static void test_bounded(void **state)
+{
+	struct tp_cgcache c;
+	uint64_t now = 1000 * SEC, base = ino(CG) + 5000000;
+
+	(void)state;
+	open_cache(&c, 16, true);
+	for (uint64_t i = 0; i < 100; i++)
+		tp_cgcache_get(&c, TP_CG_V2, base + i, 0, 0, wall_now(), now);
+	assert_int_equal(c.lru.count, 16);
+	/* 100 misses, and the first one's walk added the 7 cgroups it passed. */
+	assert_int_equal(tp_metric_get(&c.m_evictions), 100 + 7 - 16);
+	/* The two hierarchies are separate keys. */
+	tp_cgcache_forget(&c, TP_CG_V2, base + 99);
+	assert_int_equal(c.lru.count, 15);
+	assert_null(tp_lru_peek(&c.lru, base + 99));
+	tp_cgcache_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_walk_resolves_and_names_come_later),
+		cmocka_unit_test(test_prime_and_host_cgroups),
+		cmocka_unit_test(test_unknown_id_is_retried_not_guessed),
+		cmocka_unit_test(test_replay_of_an_earlier_boot),
+		cmocka_unit_test(test_bounded),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
