@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "enrich/stage.h"
 #include "log.h"
 #include "lua/rules_stage.h"
 #include "output/grpc.h"
@@ -46,6 +47,21 @@ int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mo
 		if (r < 0)
 			goto fail;
 		tp_pipeline_add_stage(&app->pipe, raw); /* the first: cannot be full */
+	}
+	if (cfg->enrich) {
+		struct tp_enrich_opts eo = { .live = mode == TP_APP_LIVE };
+		struct tp_stage *st = tp_enrich_stage_new(cfg, &eo, err, errlen);
+
+		if (!st) {
+			r = -EINVAL;
+			goto fail;
+		}
+		if (tp_pipeline_add_stage(&app->pipe, st) < 0) {
+			st->ops->close(st);
+			snprintf(err, errlen, "too many stages");
+			r = -ENOSPC;
+			goto fail;
+		}
 	}
 
 	/* The Lua rules: alerts go out from here, never sampled. */

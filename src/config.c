@@ -45,6 +45,15 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->lua_mem_max = 64ull << 20;
 	cfg->rule_mem_call_max = 8ull << 20;
 	cfg->rule_fault_limit = 10;
+	cfg->enrich = true;
+	cfg->enrich_processes = 32768;
+	cfg->enrich_ancestors = 8;
+	cfg->enrich_argv_bytes = 512;
+	cfg->enrich_cgroups = 4096;
+	cfg->k8s_pod_logs_dir = "/var/log/pods";
+	cfg->k8s_container_logs_dir = "/var/log/containers";
+	cfg->containerd_state_dir = "/run/containerd";
+	cfg->docker_data_dir = "/var/lib/docker";
 	cfg->log_level = TP_LOG_INFO;
 	cfg->stats_interval_ns = 60 * TP_NSEC_PER_SEC;
 	cfg->log_format = TP_LOG_FMT_AUTO;

@@ -134,6 +134,17 @@ struct tp_config {
 	uint32_t rule_fault_limit;   /* faults before a rule is quarantined until the next
 				      * reload; 0: never; default 10 */
 
+	/* Enrichment: process tree, containers, Kubernetes (see proc_ctx.h). */
+	bool enrich;                     /* run the enrichment stage */
+	uint32_t enrich_processes;       /* processes tracked; least recently seen evicted beyond */
+	uint32_t enrich_ancestors;       /* ancestors listed beyond the parent */
+	uint32_t enrich_argv_bytes;      /* bytes of arguments kept per process */
+	uint32_t enrich_cgroups;         /* cgroups whose container/pod context is cached */
+	const char *k8s_pod_logs_dir;    /* kubelet's <ns>_<pod>_<uid> log dirs; "off" disables */
+	const char *k8s_container_logs_dir; /* kubelet's <pod>_<ns>_<ctr>-<id>.log links; "off" disables */
+	const char *containerd_state_dir; /* tells containerd's bare container ids; "off" disables */
+	const char *docker_data_dir;     /* tells docker's bare container ids; "off" disables */
+
 	/* Run control. */
 	uint64_t duration_ns;    /* 0: until stopped */
 	enum tp_log_level log_level;

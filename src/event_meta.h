@@ -1,7 +1,8 @@
 /*
  * event_meta.h - what the semantic path attaches to an event on its way to
  * the outputs: importance, alert (a rule match), tags and fields set by
- * enrich functions, and the sampling rate the event survived.
+ * enrich functions, the sampling rate the event survived, and the process
+ * context from the enrichment stage (proc_ctx.h).
  *
  * All pointers are borrowed for the duration of one output call.
  */
@@ -46,6 +47,8 @@ struct tp_alert {
 	const char *output;    /* the rendered message */
 };
 
+struct tp_proc_ctx;
+
 struct tp_event_meta {
 	double importance;          /* [0, 1]; negative when nothing scored the event */
 	const struct tp_alert *alert;
@@ -54,6 +57,7 @@ struct tp_event_meta {
 	const struct tp_kv *kv;
 	size_t nkv;
 	uint32_t sample_rate;       /* 1 in N events of this stream kept; 0 or 1: not sampled */
+	const struct tp_proc_ctx *proc; /* exe, parent, container, k8s; NULL: not enriched */
 };
 
 #endif

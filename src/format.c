@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "proc_ctx.h"
 #include "util/time.h"
 
 int tp_format_parse(const char *name, enum tp_output_format *fmt)
@@ -116,6 +117,96 @@ syms:
 	}
 }
 
+static void json_str_field(struct tp_buf *b, bool *first, const char *key, const char *v)
+{
+	if (!v)
+		return;
+	if (!*first)
+		tp_buf_putc(b, ',');
+	*first = false;
+	tp_buf_putc(b, '"');
+	tp_buf_puts(b, key);
+	tp_buf_puts(b, "\":");
+	tp_buf_json_str(b, v, strlen(v));
+}
+
+static void json_proc_ref(struct tp_buf *b, const struct tp_proc_ref *r)
+{
+	bool first = false;
+
+	tp_buf_puts(b, "{\"pid\":");
+	tp_buf_u64(b, r->pid);
+	json_str_field(b, &first, "comm", r->comm);
+	json_str_field(b, &first, "exe", r->exe);
+	tp_buf_putc(b, '}');
+}
+
+static void json_argv(struct tp_buf *b, const char *av, uint32_t len)
+{
+	bool first = true;
+	size_t n;
+
+	tp_buf_putc(b, '[');
+	for (const char *p = tp_argv_next(av, len, NULL, &n); p; p = tp_argv_next(av, len, p, &n)) {
+		if (!first)
+			tp_buf_putc(b, ',');
+		tp_buf_json_str(b, p, n);
+		first = false;
+	}
+	tp_buf_putc(b, ']');
+}
+
+/* The enrichment: nested objects, each absent when unknown (proc_ctx.h). */
+static void json_proc(struct tp_buf *b, const struct tp_event *ev, const struct tp_proc_ctx *pc)
+{
+	bool first;
+
+	if (pc->exe) {
+		json_key(b, "exe");
+		tp_buf_json_str(b, pc->exe, strlen(pc->exe));
+	}
+	/* An exec event has the new argv as its own field already. */
+	if (pc->argv && !tp_event_field(ev->type, "argv")) {
+		json_key(b, "argv");
+		json_argv(b, pc->argv, pc->argv_len);
+		if (pc->argv_truncated)
+			tp_buf_puts(b, ",\"argv_truncated\":true");
+	}
+	if (pc->parent) {
+		json_key(b, "parent");
+		json_proc_ref(b, pc->parent);
+	}
+	if (pc->nancestors) {
+		json_key(b, "ancestors");
+		tp_buf_putc(b, '[');
+		for (size_t i = 0; i < pc->nancestors; i++) {
+			if (i)
+				tp_buf_putc(b, ',');
+			json_proc_ref(b, &pc->ancestors[i]);
+		}
+		tp_buf_putc(b, ']');
+	}
+	if (pc->container) {
+		json_key(b, "container");
+		tp_buf_putc(b, '{');
+		first = true;
+		json_str_field(b, &first, "id", pc->container->id);
+		json_str_field(b, &first, "runtime", pc->container->runtime);
+		tp_buf_putc(b, '}');
+	}
+	if (pc->k8s) {
+		json_key(b, "k8s");
+		tp_buf_putc(b, '{');
+		first = true;
+		json_str_field(b, &first, "pod", pc->k8s->pod);
+		json_str_field(b, &first, "namespace", pc->k8s->namespace);
+		json_str_field(b, &first, "pod_uid", pc->k8s->pod_uid);
+		json_str_field(b, &first, "container", pc->k8s->container);
+		json_str_field(b, &first, "qos", pc->k8s->qos);
+		tp_buf_putc(b, '}');
+	}
+}
+
 void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp_event_meta *meta)
 {
 	const struct tp_hdr *h = &ev->rec.hdr;
@@ -147,6 +238,8 @@ void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp
 	tp_format_json_fields(b, ev);
 
 	if (meta) {
+		if (meta->proc)
+			json_proc(b, ev, meta->proc);
 		for (size_t i = 0; i < meta->nkv; i++) {
 			tp_buf_putc(b, ',');
 			tp_buf_json_str(b, meta->kv[i].key, strlen(meta->kv[i].key));
@@ -331,6 +424,44 @@ static void text_fields(struct tp_buf *b, const struct tp_event *ev, bool color)
 	}
 }
 
+/* Compact: exe=... parent=comm[pid] container=<12 chars>(runtime)
+ * pod=namespace/pod[/container]; unknown parts left out. */
+static void text_proc(struct tp_buf *b, const struct tp_proc_ctx *pc, bool color)
+{
+	if (pc->exe) {
+		text_key(b, "exe", color);
+		text_value(b, pc->exe, strlen(pc->exe));
+	}
+	if (pc->parent) {
+		text_key(b, "parent", color);
+		if (pc->parent->comm)
+			text_value(b, pc->parent->comm, strlen(pc->parent->comm));
+		tp_buf_printf(b, "[%u]", pc->parent->pid);
+	}
+	if (pc->container) {
+		text_key(b, "container", color);
+		text_value(b, pc->container->id, strnlen(pc->container->id, 12));
+		if (pc->container->runtime)
+			tp_buf_printf(b, "(%s)", pc->container->runtime);
+	}
+	if (pc->k8s && (pc->k8s->pod || pc->k8s->pod_uid)) {
+		const char *ns = pc->k8s->namespace, *pod = pc->k8s->pod;
+
+		text_key(b, "pod", color);
+		if (ns && pod) {
+			text_value(b, ns, strlen(ns));
+			tp_buf_putc(b, '/');
+			text_value(b, pod, strlen(pod));
+		} else {
+			text_value(b, pc->k8s->pod_uid, strlen(pc->k8s->pod_uid));
+		}
+		if (pc->k8s->container) {
+			tp_buf_putc(b, '/');
+			text_value(b, pc->k8s->container, strlen(pc->k8s->container));
+		}
+	}
+}
+
 void tp_format_text(struct tp_buf *b, const struct tp_event *ev, const struct tp_event_meta *meta,
 		    bool color)
 {
@@ -372,6 +503,8 @@ void tp_format_text(struct tp_buf *b, const struct tp_event *ev, const struct tp
 	text_key(b, "comm", color);
 	text_value(b, h->comm, strnlen(h->comm, sizeof(h->comm)));
 	text_fields(b, ev, color);
+	if (meta && meta->proc)
+		text_proc(b, meta->proc, color);
 	if (meta) {
 		for (size_t i = 0; i < meta->nkv; i++) {
 			const struct tp_value *v = &meta->kv[i].value;

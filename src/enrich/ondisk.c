@@ -9,6 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A source set to NULL, "" or "off" is not read. */
+static bool enabled(const char *dir)
+{
+	return dir && dir[0] && strcmp(dir, "off");
+}
+
 /* A Kubernetes name: non-empty, fits, and made of DNS characters. */
 static bool k8s_name(const char *s, size_t n)
 {
@@ -62,7 +68,7 @@ int tp_ondisk_pod(const struct tp_ondisk *d, const char *uid, struct tp_pod_name
 	int r = -ENOENT;
 	DIR *dir;
 
-	if (!d->pod_logs_dir || !d->pod_logs_dir[0] || !uid[0] || strlen(uid) > 40)
+	if (!enabled(d->pod_logs_dir) || !uid[0] || strlen(uid) > 40)
 		return -ENOENT;
 	snprintf(suffix, sizeof(suffix), "_%s", uid);
 	dir = opendir(d->pod_logs_dir);
@@ -138,7 +144,7 @@ int tp_ondisk_container_name(const struct tp_ondisk *d, const char *id, const ch
 	int r = -ENOENT;
 	DIR *dir;
 
-	if (!d->container_logs_dir || !d->container_logs_dir[0] || strlen(id) > 128)
+	if (!enabled(d->container_logs_dir) || strlen(id) > 128)
 		return -ENOENT;
 	snprintf(suffix, sizeof(suffix), "-%s.log", id);
 	dir = opendir(d->container_logs_dir);
@@ -182,12 +188,12 @@ const char *tp_ondisk_runtime(const struct tp_ondisk *d, const char *id)
 
 	if (strlen(id) > 128)
 		return NULL;
-	if (d->docker_data_dir && d->docker_data_dir[0]) {
+	if (enabled(d->docker_data_dir)) {
 		snprintf(path, sizeof(path), "%s/containers/%s", d->docker_data_dir, id);
 		if (dir_exists(path))
 			return "docker";
 	}
-	if (!d->containerd_state_dir || !d->containerd_state_dir[0])
+	if (!enabled(d->containerd_state_dir))
 		return NULL;
 	snprintf(path, sizeof(path), "%s/io.containerd.runtime.v2.task", d->containerd_state_dir);
 	dir = opendir(path);

@@ -22,7 +22,7 @@
 #define TP_K8S_NAME_MAX 256 /* DNS subdomain: 253 */
 
 struct tp_ondisk {
-	const char *pod_logs_dir;         /* /var/log/pods; NULL or "" disables */
+	const char *pod_logs_dir;         /* /var/log/pods; NULL, "" or "off" disables */
 	const char *container_logs_dir;   /* /var/log/containers */
 	const char *containerd_state_dir; /* /run/containerd */
 	const char *docker_data_dir;      /* /var/lib/docker */

@@ -1,0 +1,246 @@
+#include "enrich/stage.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "enrich/cgcache.h"
+#include "enrich/proctable.h"
+#include "log.h"
+#include "proc_ctx.h"
+
+/* A parent is never younger than its child; /proc's start times are in
+ * clock ticks, so allow a few. */
+#define START_SLACK_NS (30ull * 1000 * 1000)
+/* The boot clock of a stored stream going back this much: a reboot. */
+#define REBOOT_STEP_NS (10ull * 1000 * 1000 * 1000)
+
+struct enrich_stage {
+	struct tp_stage base;
+	struct tp_proctable procs;
+	struct tp_cgcache cgroups;
+	bool live;
+	uint32_t max_ancestors;
+	size_t max_procs, max_cgroups;
+	uint32_t argv_bytes;
+	uint64_t now_ns;       /* monotonic, from the last tick */
+	uint64_t last_boot_ns; /* replay: the last header time seen */
+	/* What the current event's meta points to. */
+	struct tp_proc_ctx ctx;
+	struct tp_proc_ref parent;
+	struct tp_proc_ref *ancestors;
+	struct tp_metric m_reboots;
+};
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void describe(struct tp_proc_ref *ref, uint32_t pid, const struct tp_proc *p)
+{
+	ref->pid = pid;
+	ref->comm = p && p->comm[0] ? p->comm : NULL;
+	ref->exe = tp_proc_exe(p);
+}
+
+/* The process of pid, if it can be an ancestor of child (not younger). */
+static struct tp_proc *ancestor(struct enrich_stage *st, uint32_t pid, const struct tp_proc *child)
+{
+	struct tp_proc *p = tp_proctable_find(&st->procs, pid);
+
+	if (p && child && p->start_ns && child->start_ns &&
+	    p->start_ns > child->start_ns + START_SLACK_NS)
+		return NULL; /* a reused pid */
+	return p;
+}
+
+static void build_tree(struct enrich_stage *st, const struct tp_hdr *h, const struct tp_proc *self)
+{
+	struct tp_proc_ctx *ctx = &st->ctx;
+	const struct tp_proc *cur;
+
+	ctx->parent = NULL;
+	ctx->ancestors = st->ancestors;
+	ctx->nancestors = 0;
+	if (!h->ppid)
+		return;
+	cur = ancestor(st, h->ppid, self);
+	describe(&st->parent, h->ppid, cur);
+	ctx->parent = &st->parent;
+	while (cur && cur->ppid && ctx->nancestors < st->max_ancestors) {
+		struct tp_proc *next = ancestor(st, cur->ppid, cur);
+
+		describe(&st->ancestors[ctx->nancestors++], cur->ppid, next);
+		if (next == cur)
+			break;
+		cur = next;
+	}
+}
+
+static void build_cgroup(struct enrich_stage *st, const struct tp_event *ev)
+{
+	const struct tp_hdr *h = &ev->rec.hdr;
+	struct tp_cg_entry *e;
+
+	st->ctx.container = NULL;
+	st->ctx.k8s = NULL;
+	e = tp_cgcache_get(&st->cgroups, TP_CG_V2, h->cgroup_id, h->pid, h->ppid, ev->ts_wall_ns,
+			   st->now_ns);
+	/* Hybrid machines: a container of the cgroupfs driver exists only in
+	 * the v1 hierarchies. */
+	if ((!e || (!e->has_container && !e->has_k8s)) && h->cgroup_v1_id)
+		e = tp_cgcache_get(&st->cgroups, TP_CG_V1, h->cgroup_v1_id, h->pid, h->ppid,
+				   ev->ts_wall_ns, st->now_ns);
+	if (!e)
+		return;
+	if (e->has_container)
+		st->ctx.container = &e->container;
+	if (e->has_k8s)
+		st->ctx.k8s = &e->k8s;
+}
+
+/* Replay: a stored stream that spans a reboot restarts the boot clock. */
+static void check_reboot(struct enrich_stage *st, const struct tp_hdr *h)
+{
+	if (st->live)
+		return;
+	if (st->last_boot_ns > REBOOT_STEP_NS && h->ts_ns < st->last_boot_ns - REBOOT_STEP_NS) {
+		tp_proctable_free(&st->procs);
+		if (tp_proctable_init(&st->procs, st->max_procs, st->argv_bytes) < 0)
+			tp_warn("enrichment: cannot rebuild the process table");
+		tp_metric_add(&st->m_reboots, 1);
+	}
+	st->last_boot_ns = h->ts_ns;
+}
+
+static int enrich_event(struct tp_stage *base, struct tp_pipeline *p, struct tp_event *ev,
+			struct tp_event_meta *meta)
+{
+	struct enrich_stage *st = (struct enrich_stage *)base;
+	const struct tp_hdr *h = &ev->rec.hdr;
+	struct tp_proc *self;
+
+	(void)p;
+	check_reboot(st, h);
+	switch (h->type) {
+	case TP_EV_PROCESS_FORK: {
+		const struct tp_fork_event *f = (const void *)ev->rec.bytes;
+
+		self = tp_proctable_fork(&st->procs, h, f->parent_pid);
+		break;
+	}
+	case TP_EV_PROCESS_EXEC: {
+		const struct tp_exec_event *x = (const void *)ev->rec.bytes;
+
+		if (x->ret == 0)
+			self = tp_proctable_exec(&st->procs, h, x->filename, x->argv, x->argv_len,
+						 x->flags & TP_EXEC_ARGV_TRUNCATED);
+		else
+			self = tp_proctable_touch(&st->procs, h);
+		break;
+	}
+	default:
+		self = tp_proctable_touch(&st->procs, h);
+		break;
+	}
+
+	st->ctx.exe = tp_proc_exe(self);
+	st->ctx.argv = self && self->image ? self->image->argv : NULL;
+	st->ctx.argv_len = st->ctx.argv ? self->image->argv_len : 0;
+	st->ctx.argv_truncated = st->ctx.argv && self->image->argv_truncated;
+	build_tree(st, h, self);
+	build_cgroup(st, ev);
+	meta->proc = &st->ctx;
+
+	/* Unlinked now, freed at the next event: this one still describes it. */
+	if (h->type == TP_EV_PROCESS_EXIT)
+		tp_proctable_exit(&st->procs, self);
+	return TP_STAGE_PASS;
+}
+
+static void enrich_tick(struct tp_stage *base, struct tp_pipeline *p, uint64_t now_ns)
+{
+	(void)p;
+	((struct enrich_stage *)base)->now_ns = now_ns;
+}
+
+static void enrich_close(struct tp_stage *base)
+{
+	struct enrich_stage *st = (struct enrich_stage *)base;
+
+	tp_proctable_free(&st->procs);
+	tp_cgcache_free(&st->cgroups);
+	tp_metric_unregister(&st->m_reboots);
+	free(st->ancestors);
+	free(st);
+}
+
+static const struct tp_stage_ops enrich_ops = {
+	.name = "enrich",
+	.event = enrich_event,
+	.tick = enrich_tick,
+	.close = enrich_close,
+};
+
+struct tp_stage *tp_enrich_stage_new(const struct tp_config *cfg, const struct tp_enrich_opts *o,
+				     char *err, size_t errlen)
+{
+	struct tp_ondisk disk = {
+		.pod_logs_dir = cfg->k8s_pod_logs_dir,
+		.container_logs_dir = cfg->k8s_container_logs_dir,
+		.containerd_state_dir = cfg->containerd_state_dir,
+		.docker_data_dir = cfg->docker_data_dir,
+	};
+	struct tp_cgroupfs fs;
+	struct enrich_stage *st;
+	int r;
+
+	if (cfg->enrich_processes < 16 || cfg->enrich_cgroups < 16) {
+		snprintf(err, errlen, "enrichment tables need room for at least 16 entries");
+		return NULL;
+	}
+	r = tp_cgroupfs_open(&fs, cfg->cgroup_v1_controller, err, errlen);
+	if (r < 0)
+		return NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st || !(st->ancestors = calloc(cfg->enrich_ancestors + 1, sizeof(*st->ancestors)))) {
+		free(st);
+		snprintf(err, errlen, "enrichment: out of memory");
+		return NULL;
+	}
+	st->base.ops = &enrich_ops;
+	st->live = o->live;
+	st->max_ancestors = cfg->enrich_ancestors;
+	st->max_procs = cfg->enrich_processes;
+	st->max_cgroups = cfg->enrich_cgroups;
+	st->argv_bytes = cfg->enrich_argv_bytes;
+	st->now_ns = monotonic_ns();
+	st->m_reboots = (struct tp_metric)TP_COUNTER_INIT(
+		"tapio_enrich_replay_reboots_total",
+		"Reboots seen in a replayed stream (the process table restarts).");
+	if (tp_proctable_init(&st->procs, st->max_procs, st->argv_bytes) < 0 ||
+	    tp_cgcache_init(&st->cgroups, st->max_cgroups, &fs, &disk, o->live) < 0) {
+		tp_proctable_free(&st->procs);
+		free(st->ancestors);
+		free(st);
+		snprintf(err, errlen, "enrichment: out of memory");
+		return NULL;
+	}
+	tp_metric_register(&st->m_reboots);
+	tp_cgcache_prime(&st->cgroups, st->now_ns);
+	if (o->live) {
+		r = tp_proctable_seed(&st->procs, o->proc_root ? o->proc_root : "/proc");
+		if (r < 0)
+			tp_warn("enrichment: cannot read the processes in %s: %s",
+				o->proc_root ? o->proc_root : "/proc", strerror(-r));
+		else
+			tp_debug("enrichment: %d processes read from /proc", r);
+	}
+	return &st->base;
+}

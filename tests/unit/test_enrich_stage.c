@@ -1,0 +1,270 @@
+/* The enrichment stage on a replayed stream: ancestry of a process chain
+ * up to the configured depth, exit frees, argv on every event, a reboot in
+ * the stream empties the table, and the JSON and text renderings of the
+ * context. (Cgroup resolution: test_cgcache.c.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "decode.h"
+#include "enrich/stage.h"
+#include "format.h"
+#include "proc_ctx.h"
+
+static const uint64_t SEC = 1000000000ull;
+
+/* Recorded "now": a replay of this boot. */
+static int64_t wall_offset(void)
+{
+	struct timespec rt, bt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	return ((int64_t)rt.tv_sec - bt.tv_sec) * (int64_t)SEC + (rt.tv_nsec - bt.tv_nsec);
+}
+
+static uint64_t boot_now(void)
+{
+	struct timespec bt;
+
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	return (uint64_t)bt.tv_sec * SEC + (uint64_t)bt.tv_nsec;
+}
+
+struct fixture {
+	struct tp_config cfg;
+	struct tp_stage *st;
+	struct tp_pipeline pipe;
+	struct tp_event ev;
+	struct tp_event_meta meta;
+	uint64_t ts;
+	int64_t off;
+};
+
+static void fill_hdr(struct tp_hdr *h, uint32_t type, uint32_t size, uint32_t pid, uint32_t ppid,
+		     const char *comm, uint64_t ts)
+{
+	h->ts_ns = ts;
+	h->type = type;
+	h->size = size;
+	h->pid = h->tid = pid;
+	h->ppid = ppid;
+	snprintf(h->comm, sizeof(h->comm), "%s", comm);
+}
+
+static const struct tp_proc_ctx *run(struct fixture *f, const void *rec, size_t len)
+{
+	assert_int_equal(tp_decode(rec, len, f->off, &f->ev), 0);
+	memset(&f->meta, 0, sizeof(f->meta));
+	f->meta.importance = -1;
+	assert_int_equal(f->st->ops->event(f->st, &f->pipe, &f->ev, &f->meta), TP_STAGE_PASS);
+	assert_non_null(f->meta.proc);
+	return f->meta.proc;
+}
+
+static const struct tp_proc_ctx *exec_ev(struct fixture *f, uint32_t pid, uint32_t ppid,
+					 const char *comm, const char *file, const char *argv,
+					 uint32_t argv_len)
+{
+	struct tp_exec_event e;
+
+	memset(&e, 0, sizeof(e));
+	fill_hdr(&e.hdr, TP_EV_PROCESS_EXEC, sizeof(e), pid, ppid, comm, f->ts += 1000);
+	snprintf(e.filename, sizeof(e.filename), "%s", file);
+	memcpy(e.argv, argv, argv_len);
+	e.argv_len = argv_len;
+	return run(f, &e, sizeof(e));
+}
+
+static const struct tp_proc_ctx *fork_ev(struct fixture *f, uint32_t pid, uint32_t ppid,
+					 const char *comm)
+{
+	struct tp_fork_event e;
+
+	memset(&e, 0, sizeof(e));
+	fill_hdr(&e.hdr, TP_EV_PROCESS_FORK, sizeof(e), pid, ppid, comm, f->ts += 1000);
+	e.parent_pid = ppid;
+	return run(f, &e, sizeof(e));
+}
+
+static const struct tp_proc_ctx *exit_ev(struct fixture *f, uint32_t pid, uint32_t ppid,
+					 const char *comm)
+{
+	struct tp_exit_event e;
+
+	memset(&e, 0, sizeof(e));
+	fill_hdr(&e.hdr, TP_EV_PROCESS_EXIT, sizeof(e), pid, ppid, comm, f->ts += 1000);
+	return run(f, &e, sizeof(e));
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	char err[256];
+	struct tp_enrich_opts o = { .live = false };
+
+	memset(&f, 0, sizeof(f));
+	tp_config_defaults(&f.cfg);
+	f.cfg.enrich_ancestors = 2;
+	f.cfg.k8s_pod_logs_dir = "";
+	f.cfg.k8s_container_logs_dir = "";
+	f.st = tp_enrich_stage_new(&f.cfg, &o, err, sizeof(err));
+	if (!f.st) {
+		fprintf(stderr, "stage: %s\n", err);
+		return -1;
+	}
+	f.off = wall_offset();
+	f.ts = boot_now() - 60 * SEC;
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	f->st->ops->close(f->st);
+	return 0;
+}
+
+/* init(1) -> bash(10) -> python3(20) -> child(30) */
+static void chain(struct fixture *f)
+{
+	exec_ev(f, 1, 0, "init", "/sbin/init", "/sbin/init\0", 11);
+	fork_ev(f, 10, 1, "init");
+	exec_ev(f, 10, 1, "bash", "/bin/bash", "bash\0", 5);
+	fork_ev(f, 20, 10, "bash");
+	exec_ev(f, 20, 10, "python3", "/usr/bin/python3", "python3\0app.py\0", 15);
+	fork_ev(f, 30, 20, "python3");
+}
+
+static void test_ancestry(void **state)
+{
+	struct fixture *f = *state;
+	const struct tp_proc_ctx *c;
+
+	chain(f);
+	c = exit_ev(f, 30, 20, "python3");
+	/* A forked child runs its parent's image until it execs. */
+	assert_string_equal(c->exe, "/usr/bin/python3");
+	assert_int_equal(c->argv_len, 15);
+	assert_non_null(c->parent);
+	assert_int_equal(c->parent->pid, 20);
+	assert_string_equal(c->parent->comm, "python3");
+	assert_string_equal(c->parent->exe, "/usr/bin/python3");
+	assert_int_equal(c->nancestors, 2); /* the configured depth */
+	assert_int_equal(c->ancestors[0].pid, 10);
+	assert_string_equal(c->ancestors[0].exe, "/bin/bash");
+	assert_int_equal(c->ancestors[1].pid, 1);
+	assert_string_equal(c->ancestors[1].comm, "init");
+	assert_null(c->container);
+	assert_null(c->k8s);
+
+	/* bash's ancestry ends at init, whose ppid is 0. */
+	c = exit_ev(f, 20, 10, "python3");
+	assert_int_equal(c->parent->pid, 10);
+	assert_int_equal(c->nancestors, 1);
+	assert_int_equal(c->ancestors[0].pid, 1);
+	c = exec_ev(f, 1, 0, "init", "/sbin/init", "/sbin/init\0", 11);
+	assert_null(c->parent);
+	assert_int_equal(c->nancestors, 0);
+}
+
+static void test_exit_frees_and_unknown_stays_unknown(void **state)
+{
+	struct fixture *f = *state;
+	const struct tp_proc_ctx *c;
+	struct tp_metric *size = tp_metric_find("tapio_enrich_processes", NULL);
+	uint64_t before;
+
+	assert_non_null(size);
+	chain(f);
+	before = tp_metric_get(size);
+	exit_ev(f, 30, 20, "python3");
+	exit_ev(f, 20, 10, "python3");
+	assert_int_equal(tp_metric_get(size), before - 2);
+	/* A process never seen to fork or exec: its comm only; its parent
+	 * (known by pid) has nothing more to say. */
+	c = exit_ev(f, 777, 776, "ghost");
+	assert_null(c->exe);
+	assert_null(c->argv);
+	assert_int_equal(c->parent->pid, 776);
+	assert_null(c->parent->comm);
+	assert_null(c->parent->exe);
+	assert_int_equal(c->nancestors, 0);
+}
+
+static void test_reboot_in_stream_empties_table(void **state)
+{
+	struct fixture *f = *state;
+	const struct tp_proc_ctx *c;
+
+	chain(f);
+	/* The boot clock goes back: the stored stream crossed a reboot, and
+	 * pid 20 is now another process. */
+	f->ts = 5 * SEC;
+	c = fork_ev(f, 30, 20, "x");
+	assert_null(c->exe);
+	assert_null(c->parent->comm);
+	f->ts = boot_now() - 30 * SEC;
+}
+
+static void test_json_and_text(void **state)
+{
+	struct fixture *f = *state;
+	struct tp_container_ctx ctr = { .id = "3f0a5e1c9b7d2468ace0f1e2d3c4b5a6", .runtime = NULL };
+	struct tp_k8s_ctx k8s = { .pod_uid = "7e8d", .qos = "BestEffort" };
+	struct tp_proc_ctx c;
+	struct tp_buf b;
+	const char *out;
+
+	chain(f);
+	exit_ev(f, 30, 20, "python3");
+	c = *f->meta.proc;
+	c.container = &ctr;
+	c.k8s = &k8s;
+	f->meta.proc = &c;
+	tp_buf_init(&b);
+	tp_format_json(&b, &f->ev, &f->meta);
+	out = tp_buf_cstr(&b);
+	assert_non_null(strstr(
+		out, ",\"exe\":\"/usr/bin/python3\",\"argv\":[\"python3\",\"app.py\"],"
+		     "\"parent\":{\"pid\":20,\"comm\":\"python3\",\"exe\":\"/usr/bin/python3\"},"
+		     "\"ancestors\":[{\"pid\":10,\"comm\":\"bash\",\"exe\":\"/bin/bash\"},"
+		     "{\"pid\":1,\"comm\":\"init\",\"exe\":\"/sbin/init\"}],"
+		     "\"container\":{\"id\":\"3f0a5e1c9b7d2468ace0f1e2d3c4b5a6\"},"
+		     "\"k8s\":{\"pod_uid\":\"7e8d\",\"qos\":\"BestEffort\"}}\n"));
+	tp_buf_reset(&b);
+	tp_format_text(&b, &f->ev, &f->meta, false);
+	out = tp_buf_cstr(&b);
+	assert_non_null(strstr(out, " exe=/usr/bin/python3 parent=python3[20] container=3f0a5e1c9b7d "
+				    "pod=7e8d\n"));
+
+	/* An exec event keeps its own argv; the context does not repeat it. */
+	exec_ev(f, 40, 1, "ls", "/bin/ls", "ls\0-l\0", 6);
+	tp_buf_reset(&b);
+	tp_format_json(&b, &f->ev, &f->meta);
+	out = tp_buf_cstr(&b);
+	assert_non_null(strstr(out, "\"argv\":[\"ls\",\"-l\"]"));
+	assert_null(strstr(strstr(out, "\"argv\":") + 1, "\"argv\":"));
+	tp_buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ancestry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit_frees_and_unknown_stays_unknown, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reboot_in_stream_empties_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_and_text, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
