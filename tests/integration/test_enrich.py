@@ -254,7 +254,8 @@ def build_forker(tmp):
 
 
 def test_100k_short_lived_processes_leave_memory_flat():
-    with TempDir() as tmp, Collector("-a", output="none") as c:
+    # Raw storage off: this measures the enrichment's memory alone.
+    with TempDir() as tmp, Collector("-a", "--raw-dir", "off", output="none") as c:
         forker = build_forker(tmp)
         subprocess.run([forker, "10000"], check=True)  # warm up: allocator pools, caches
         time.sleep(1)
