@@ -36,6 +36,22 @@ def unique(prefix="tapio-test"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
 
+# Keys the enrichment stage adds to every event (src/proc_ctx.h): derived
+# from the stream and this machine, never stored raw.
+ENRICHMENT_KEYS = ("exe", "parent", "ancestors", "container", "k8s")
+
+
+def kernel_fields(e):
+    """An event as the kernel recorded it (what raw storage keeps): without
+    what enrichment added. An exec event's argv is its own field; on any
+    other event argv comes from the process table."""
+    out = {k: v for k, v in e.items() if k not in ENRICHMENT_KEYS}
+    if e.get("type") != "process.exec":
+        out.pop("argv", None)
+        out.pop("argv_truncated", None)
+    return out
+
+
 def require_root():
     if os.geteuid() != 0:
         print("SKIP: integration tests need root")
