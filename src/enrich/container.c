@@ -62,6 +62,20 @@ static bool prefixed_id(struct comp c, const char *prefix, struct comp *id)
 
 /* Copy a systemd unit name part, undoing its \xNN escapes. False if it does
  * not fit or is empty: a cut name would name another container. */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Copy a systemd unit name part, undoing its \xNN escapes. False if it does
+ * not fit, is empty or decodes to a NUL: a cut or odd name would name
+ * another container. */
 static bool copy_unit_name(char *dst, size_t cap, const char *s, size_t n)
 {
 	size_t w = 0;
@@ -69,16 +83,12 @@ static bool copy_unit_name(char *dst, size_t cap, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 
-		if (c == '\\' && i + 3 < n && s[i + 1] == 'x') {
-			unsigned v;
-			char hex[3] = { s[i + 2], s[i + 3], 0 };
-
-			if (sscanf(hex, "%2x", &v) == 1) {
-				c = (char)v;
-				i += 3;
-			}
+		if (c == '\\' && i + 3 < n && s[i + 1] == 'x' && hex_digit(s[i + 2]) >= 0 &&
+		    hex_digit(s[i + 3]) >= 0) {
+			c = (char)(hex_digit(s[i + 2]) << 4 | hex_digit(s[i + 3]));
+			i += 3;
 		}
-		if (w + 1 >= cap)
+		if (c == '\0' || w + 1 >= cap)
 			return false;
 		dst[w++] = c;
 	}

@@ -66,6 +66,9 @@ static const struct want cases[] = {
 	{ "/machine.slice/systemd-nspawn@web.service/supervisor", NULL, NULL, NULL, NULL },
 	{ "/machine.slice/machine-db.scope", "db", "systemd-nspawn", NULL, NULL },
 	{ "/machine.slice/machine-qemu\\x2d1\\x2dvm.scope", NULL, NULL, NULL, NULL },
+	/* an escape that decodes to NUL names nothing; a malformed one is literal */
+	{ "/machine.slice/machine-\\x00db.scope", NULL, NULL, NULL, NULL },
+	{ "/machine.slice/machine-a\\x0sb.scope", "a\\x0sb", "systemd-nspawn", NULL, NULL },
 	/* lxc */
 	{ "/lxc.payload.mail", "mail", "lxc", NULL, NULL },
 	{ "/lxc.payload.mail/system.slice/postfix.service", "mail", "lxc", NULL, NULL },
