@@ -176,7 +176,9 @@ static void json_proc(struct tp_buf *b, const struct tp_event *ev, const struct 
 		json_key(b, "parent");
 		json_proc_ref(b, pc->parent);
 	}
-	if (pc->nancestors) {
+	/* The whole tree where it matters (and Lua has it on every event): a
+	 * full ancestry triples the size of every file or network line. */
+	if (pc->nancestors && TP_TYPE_CATEGORY(ev->type->id) == TP_CAT_PROCESS) {
 		json_key(b, "ancestors");
 		tp_buf_putc(b, '[');
 		for (size_t i = 0; i < pc->nancestors; i++) {

@@ -12,7 +12,7 @@
  * JSON (nested objects, absent when unknown):
  *   "exe": "/usr/bin/bash",
  *   "parent": {"pid": 1, "comm": "systemd", "exe": "/usr/lib/systemd/systemd"},
- *   "ancestors": [{"pid": ..., "comm": ..., "exe": ...}, ...],
+ *   "ancestors": [{"pid": ..., "comm": ..., "exe": ...}, ...],  (process.* events)
  *   "container": {"id": "3f0a...", "runtime": "containerd"},
  *   "k8s": {"pod": "web-0", "namespace": "shop", "pod_uid": "7e8d...",
  *           "container": "nginx", "qos": "Burstable"}
