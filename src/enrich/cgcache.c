@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
@@ -20,23 +19,29 @@ static struct tp_cg_entry *entry_of(struct tp_lru_node *n)
 	return n ? container_of(n, struct tp_cg_entry, node) : NULL;
 }
 
-static uint64_t clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 static void metric(struct tp_metric *m, const char *name, const char *help, const char *labels,
 		   enum tp_metric_type type)
 {
 	*m = (struct tp_metric){ .name = name, .help = help, .labels = labels, .type = type };
-	tp_metric_register(m);
+}
+
+#define NMETRICS 10
+
+/* The cache's metrics, to register and unregister them together. */
+static void metrics_of(struct tp_cgcache *c, struct tp_metric *out[NMETRICS])
+{
+	struct tp_metric *all[NMETRICS] = {
+		&c->m_size,         &c->m_hits,           &c->m_misses,
+		&c->m_evictions,    &c->m_resolved_pid,   &c->m_resolved_walk,
+		&c->m_resolved_event, &c->m_unresolved,   &c->m_k8s_found,
+		&c->m_k8s_missing,
+	};
+
+	memcpy(out, all, sizeof(all));
 }
 
 int tp_cgcache_init(struct tp_cgcache *c, size_t max, const struct tp_cgroupfs *fs,
-		    const struct tp_ondisk *disk, bool live)
+		    const struct tp_ondisk *disk, bool live, bool use_fs)
 {
 	static const char lookups_help[] = "Events whose cgroup was in the enrichment cache.";
 	static const char resolve_help[] = "Cgroup ids resolved to a path, by how.";
@@ -50,7 +55,7 @@ int tp_cgcache_init(struct tp_cgcache *c, size_t max, const struct tp_cgroupfs *
 	c->fs = *fs;
 	c->disk = *disk;
 	c->live = live;
-	c->boot_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	c->use_fs = use_fs;
 	c->walk_max_dirs = WALK_MAX_DIRS;
 	c->walk_budget_ns = WALK_INTERVAL_NS;
 	metric(&c->m_size, "tapio_enrich_cgroups", "Cgroups in the enrichment cache.", NULL,
@@ -65,12 +70,21 @@ int tp_cgcache_init(struct tp_cgcache *c, size_t max, const struct tp_cgroupfs *
 	       "how=\"proc\"", TP_METRIC_COUNTER);
 	metric(&c->m_resolved_walk, "tapio_enrich_cgroup_resolves_total", resolve_help,
 	       "how=\"walk\"", TP_METRIC_COUNTER);
+	metric(&c->m_resolved_event, "tapio_enrich_cgroup_resolves_total", resolve_help,
+	       "how=\"event\"", TP_METRIC_COUNTER);
 	metric(&c->m_unresolved, "tapio_enrich_cgroup_resolves_total", resolve_help,
 	       "how=\"failed\"", TP_METRIC_COUNTER);
 	metric(&c->m_k8s_found, "tapio_enrich_k8s_lookups_total", k8s_help, "result=\"found\"",
 	       TP_METRIC_COUNTER);
 	metric(&c->m_k8s_missing, "tapio_enrich_k8s_lookups_total", k8s_help,
 	       "result=\"missing\"", TP_METRIC_COUNTER);
+	if (use_fs) {
+		struct tp_metric *m[NMETRICS];
+
+		metrics_of(c, m);
+		for (int i = 0; i < NMETRICS; i++)
+			tp_metric_register(m[i]);
+	}
 	return 0;
 }
 
@@ -84,7 +98,7 @@ static void entry_free(struct tp_cg_entry *e)
 	free(e);
 }
 
-void tp_cgcache_free(struct tp_cgcache *c)
+void tp_cgcache_clear(struct tp_cgcache *c)
 {
 	struct tp_lru_node *n;
 
@@ -92,16 +106,18 @@ void tp_cgcache_free(struct tp_cgcache *c)
 		tp_lru_remove(&c->lru, n);
 		entry_free(entry_of(n));
 	}
+	tp_metric_set(&c->m_size, 0);
+}
+
+void tp_cgcache_free(struct tp_cgcache *c)
+{
+	struct tp_metric *m[NMETRICS];
+
+	tp_cgcache_clear(c);
 	tp_lru_free(&c->lru);
-	tp_metric_unregister(&c->m_size);
-	tp_metric_unregister(&c->m_hits);
-	tp_metric_unregister(&c->m_misses);
-	tp_metric_unregister(&c->m_evictions);
-	tp_metric_unregister(&c->m_resolved_pid);
-	tp_metric_unregister(&c->m_resolved_walk);
-	tp_metric_unregister(&c->m_unresolved);
-	tp_metric_unregister(&c->m_k8s_found);
-	tp_metric_unregister(&c->m_k8s_missing);
+	metrics_of(c, m);
+	for (int i = 0; i < NMETRICS; i++)
+		tp_metric_unregister(m[i]);
 }
 
 static void fill_ctx(struct tp_cg_entry *e)
@@ -223,6 +239,8 @@ static int walk(struct tp_cgcache *c, enum tp_cg_hier h, uint64_t want, uint64_t
 
 void tp_cgcache_prime(struct tp_cgcache *c, uint64_t now_ns)
 {
+	if (!c->use_fs)
+		return;
 	for (int h = 0; h < TP_CG_NHIER; h++)
 		walk(c, (enum tp_cg_hier)h, 0, now_ns);
 	c->next_walk_ns = now_ns + c->walk_budget_ns;
@@ -247,6 +265,11 @@ static void resolve(struct tp_cgcache *c, struct tp_cg_entry *e, enum tp_cg_hier
 			settle(c, e, path, now_ns);
 			return;
 		}
+		if (!c->use_fs) {
+			/* Only the stream can tell (tp_cgcache_learn). */
+			tp_metric_add(&c->m_unresolved, 1);
+			return;
+		}
 		if (now_ns >= c->next_walk_ns) {
 			c->next_walk_ns = now_ns + c->walk_budget_ns;
 			walk(c, h, id, now_ns);
@@ -264,27 +287,10 @@ static void resolve(struct tp_cgcache *c, struct tp_cg_entry *e, enum tp_cg_hier
 	fill_ctx(e);
 }
 
-struct tp_cg_entry *tp_cgcache_get(struct tp_cgcache *c, enum tp_cg_hier h, uint64_t id,
-				   uint32_t pid, uint32_t ppid, uint64_t ts_wall_ns, uint64_t now_ns)
+static struct tp_cg_entry *entry_new(struct tp_cgcache *c, uint64_t key)
 {
-	uint64_t key = key_of(h, id);
-	const uint32_t pids[2] = { pid, ppid };
 	struct tp_cg_entry *e;
 
-	if (!id || (id & V1_KEY_BIT))
-		return NULL;
-	/* An id recorded before this boot named a cgroup that is gone; the
-	 * cgroup of that id today is another one. */
-	if (!c->live && ts_wall_ns < c->boot_wall_ns + 2 * NSEC_PER_SEC)
-		return NULL;
-	e = entry_of(tp_lru_get(&c->lru, key));
-	if (e) {
-		tp_metric_add(&c->m_hits, 1);
-		if (e->retry_ns && now_ns >= e->retry_ns)
-			resolve(c, e, h, id, pids, now_ns);
-		return e;
-	}
-	tp_metric_add(&c->m_misses, 1);
 	if (tp_lru_full(&c->lru)) {
 		struct tp_lru_node *old = tp_lru_oldest(&c->lru);
 
@@ -298,8 +304,47 @@ struct tp_cg_entry *tp_cgcache_get(struct tp_cgcache *c, enum tp_cg_hier h, uint
 	e->node.key = key;
 	tp_lru_insert(&c->lru, &e->node);
 	tp_metric_set(&c->m_size, c->lru.count);
-	resolve(c, e, h, id, pids, now_ns);
 	return e;
+}
+
+struct tp_cg_entry *tp_cgcache_get(struct tp_cgcache *c, enum tp_cg_hier h, uint64_t id,
+				   uint32_t pid, uint32_t ppid, uint64_t now_ns)
+{
+	uint64_t key = key_of(h, id);
+	const uint32_t pids[2] = { pid, ppid };
+	struct tp_cg_entry *e;
+
+	if (!id || (id & V1_KEY_BIT))
+		return NULL;
+	e = entry_of(tp_lru_get(&c->lru, key));
+	if (e) {
+		tp_metric_add(&c->m_hits, 1);
+		if (e->retry_ns && now_ns >= e->retry_ns)
+			resolve(c, e, h, id, pids, now_ns);
+		return e;
+	}
+	tp_metric_add(&c->m_misses, 1);
+	e = entry_new(c, key);
+	if (e)
+		resolve(c, e, h, id, pids, now_ns);
+	return e;
+}
+
+void tp_cgcache_learn(struct tp_cgcache *c, enum tp_cg_hier h, uint64_t id, const char *path,
+		      uint64_t now_ns)
+{
+	uint64_t key = key_of(h, id);
+	struct tp_cg_entry *e;
+
+	if (!id || (id & V1_KEY_BIT) || path[0] != '/')
+		return;
+	e = entry_of(tp_lru_get(&c->lru, key));
+	if (!e && !(e = entry_new(c, key)))
+		return;
+	if (e->resolved)
+		return; /* an id names one cgroup for the whole boot */
+	tp_metric_add(&c->m_resolved_event, 1);
+	settle(c, e, path, now_ns);
 }
 
 void tp_cgcache_forget(struct tp_cgcache *c, enum tp_cg_hier h, uint64_t id)

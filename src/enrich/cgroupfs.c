@@ -47,9 +47,9 @@ int tp_cgroupfs_list_has(const char *list, const char *name)
 	return 0;
 }
 
-/* The subsystem id of a controller (its line in /proc/cgroups) if it is
- * bound to a v1 hierarchy; -ENOENT otherwise. */
-static int v1_subsys_id(const char *controller)
+/* The subsystem id of a controller (its line in /proc/cgroups) and its
+ * hierarchy's number if it is bound to a v1 hierarchy; -ENOENT otherwise. */
+static int v1_subsys_id(const char *controller, uint32_t *hierarchy)
 {
 	char line[256], name[64];
 	unsigned hier, ssid = 0;
@@ -63,6 +63,7 @@ static int v1_subsys_id(const char *controller)
 			continue;
 		if (sscanf(line, "%63s %u", name, &hier) == 2 && !strcmp(name, controller)) {
 			r = hier ? (int)ssid : -ENOENT;
+			*hierarchy = hier;
 			break;
 		}
 		ssid++;
@@ -139,16 +140,18 @@ int tp_cgroupfs_open(struct tp_cgroupfs *fs, const char *want, char *err, size_t
 		return r;
 	}
 	for (size_t i = 0; i < n; i++) {
+		uint32_t hierarchy = 0;
 		int ssid;
 
 		if (!v1[i][0])
 			continue;
-		ssid = v1_subsys_id(names[i]);
+		ssid = v1_subsys_id(names[i], &hierarchy);
 		if (ssid < 0)
 			continue;
 		memcpy(fs->mount[TP_CG_V1], v1[i], sizeof(fs->mount[TP_CG_V1]));
 		snprintf(fs->v1_controller, sizeof(fs->v1_controller), "%s", names[i]);
 		fs->v1_subsys = (uint32_t)ssid + 1;
+		fs->v1_hierarchy_id = hierarchy;
 		return 0;
 	}
 	if (!any && n) {

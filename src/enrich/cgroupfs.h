@@ -27,6 +27,7 @@ struct tp_cgroupfs {
 	char mount[TP_CG_NHIER][256]; /* "" when that hierarchy is not mounted */
 	char v1_controller[32];       /* the tracked v1 controller, "" when none */
 	uint32_t v1_subsys;           /* 1 + its cgroup subsystem id; 0: none */
+	uint32_t v1_hierarchy_id;     /* its hierarchy's number (/proc/cgroups); 0: none */
 };
 
 /*

@@ -20,8 +20,11 @@
 struct enrich_stage {
 	struct tp_stage base;
 	struct tp_proctable procs;
-	struct tp_cgcache cgroups;
+	struct tp_cgcache cgroups;  /* ids of this boot */
+	struct tp_cgcache past;     /* replay: ids of an earlier boot, from its cgroup events */
 	bool live;
+	uint64_t boot_wall_ns;      /* wall clock of this boot's start */
+	uint32_t v1_hierarchy_id;   /* the tracked v1 hierarchy (container.cgroup events) */
 	uint32_t max_ancestors;
 	size_t max_procs, max_cgroups;
 	uint32_t argv_bytes;
@@ -34,12 +37,14 @@ struct enrich_stage {
 	struct tp_metric m_reboots;
 };
 
-static uint64_t monotonic_ns(void)
+#define NSEC_PER_SEC 1000000000ull
+
+static uint64_t clock_ns(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 static void describe(struct tp_proc_ref *ref, uint32_t pid, const struct tp_proc *p)
@@ -83,20 +88,54 @@ static void build_tree(struct enrich_stage *st, const struct tp_hdr *h, const st
 	}
 }
 
+/* Whether an event's cgroup ids are this boot's: always in a live run; in a
+ * replay, if it was recorded since this machine booted (an earlier boot's
+ * ids named other cgroups than today's). */
+static bool this_boot(const struct enrich_stage *st, const struct tp_event *ev)
+{
+	return st->live || ev->ts_wall_ns >= st->boot_wall_ns + 2 * NSEC_PER_SEC;
+}
+
+/* container.cgroup: the stream names the path of an id before any process
+ * runs in it (mkdir, attach), and says when it is gone (rmdir). */
+static void learn_cgroup(struct enrich_stage *st, const struct tp_event *ev, bool now)
+{
+	const struct tp_cgroup_event *c = (const void *)ev->rec.bytes;
+	struct tp_cgcache *cache = now ? &st->cgroups : &st->past;
+	enum tp_cg_hier h;
+
+	if (ev->len < sizeof(*c))
+		return;
+	if (c->hierarchy_id == 0)
+		h = TP_CG_V2;
+	else if (now && st->v1_hierarchy_id && c->hierarchy_id == st->v1_hierarchy_id)
+		h = TP_CG_V1; /* an earlier boot may have numbered its hierarchies otherwise */
+	else
+		return;
+	if (c->op == TP_CGROUP_RMDIR)
+		tp_cgcache_forget(cache, h, c->cgroup_id);
+	else if (strnlen(c->path, sizeof(c->path)) < sizeof(c->path) - 1)
+		/* A path that filled the field may be cut: an outer container
+		 * would pass for the innermost one. */
+		tp_cgcache_learn(cache, h, c->cgroup_id, c->path, st->now_ns);
+}
+
 static void build_cgroup(struct enrich_stage *st, const struct tp_event *ev)
 {
 	const struct tp_hdr *h = &ev->rec.hdr;
+	bool now = this_boot(st, ev);
+	struct tp_cgcache *cache = now ? &st->cgroups : &st->past;
 	struct tp_cg_entry *e;
 
 	st->ctx.container = NULL;
 	st->ctx.k8s = NULL;
-	e = tp_cgcache_get(&st->cgroups, TP_CG_V2, h->cgroup_id, h->pid, h->ppid, ev->ts_wall_ns,
-			   st->now_ns);
+	if (h->type == TP_EV_CONTAINER_CGROUP)
+		learn_cgroup(st, ev, now);
+	e = tp_cgcache_get(cache, TP_CG_V2, h->cgroup_id, h->pid, h->ppid, st->now_ns);
 	/* Hybrid machines: a container of the cgroupfs driver exists only in
 	 * the v1 hierarchies. */
 	if ((!e || (!e->has_container && !e->has_k8s)) && h->cgroup_v1_id)
-		e = tp_cgcache_get(&st->cgroups, TP_CG_V1, h->cgroup_v1_id, h->pid, h->ppid,
-				   ev->ts_wall_ns, st->now_ns);
+		e = tp_cgcache_get(cache, TP_CG_V1, h->cgroup_v1_id, h->pid, h->ppid, st->now_ns);
 	if (!e)
 		return;
 	if (e->has_container)
@@ -114,6 +153,7 @@ static void check_reboot(struct enrich_stage *st, const struct tp_hdr *h)
 		tp_proctable_free(&st->procs);
 		if (tp_proctable_init(&st->procs, st->max_procs, st->argv_bytes) < 0)
 			tp_warn("enrichment: cannot rebuild the process table");
+		tp_cgcache_clear(&st->past);
 		tp_metric_add(&st->m_reboots, 1);
 	}
 	st->last_boot_ns = h->ts_ns;
@@ -176,6 +216,7 @@ static void enrich_close(struct tp_stage *base)
 
 	tp_proctable_free(&st->procs);
 	tp_cgcache_free(&st->cgroups);
+	tp_cgcache_free(&st->past);
 	tp_metric_unregister(&st->m_reboots);
 	free(st->ancestors);
 	free(st);
@@ -220,13 +261,17 @@ struct tp_stage *tp_enrich_stage_new(const struct tp_config *cfg, const struct t
 	st->max_procs = cfg->enrich_processes;
 	st->max_cgroups = cfg->enrich_cgroups;
 	st->argv_bytes = cfg->enrich_argv_bytes;
-	st->now_ns = monotonic_ns();
+	st->now_ns = clock_ns(CLOCK_MONOTONIC);
 	st->m_reboots = (struct tp_metric)TP_COUNTER_INIT(
 		"tapio_enrich_replay_reboots_total",
 		"Reboots seen in a replayed stream (the process table restarts).");
+	st->boot_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	st->v1_hierarchy_id = fs.v1_hierarchy_id;
 	if (tp_proctable_init(&st->procs, st->max_procs, st->argv_bytes) < 0 ||
-	    tp_cgcache_init(&st->cgroups, st->max_cgroups, &fs, &disk, o->live) < 0) {
+	    tp_cgcache_init(&st->cgroups, st->max_cgroups, &fs, &disk, o->live, true) < 0 ||
+	    tp_cgcache_init(&st->past, st->max_cgroups, &fs, &disk, false, false) < 0) {
 		tp_proctable_free(&st->procs);
+		tp_cgcache_free(&st->cgroups);
 		free(st->ancestors);
 		free(st);
 		snprintf(err, errlen, "enrichment: out of memory");

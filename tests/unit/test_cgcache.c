@@ -1,7 +1,8 @@
 /* The cgroup cache on a fake hierarchy (a directory tree: kernfs and any
  * other file system report a directory's inode as its id alike): walk
- * resolution, priming, names that appear later on disk, a replay's
- * pre-boot ids, ids that resolve nowhere, and eviction. */
+ * resolution, priming, names that appear later on disk, paths learned from
+ * the stream (and only those for an earlier boot), ids that resolve
+ * nowhere, and eviction. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -46,14 +46,6 @@ static uint64_t ino(const char *rel)
 	return st.st_ino;
 }
 
-static uint64_t wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -76,7 +68,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void open_cache(struct tp_cgcache *c, size_t max, bool live)
+static void open_cache(struct tp_cgcache *c, size_t max, bool live, bool use_fs)
 {
 	struct tp_cgroupfs fs;
 	struct tp_ondisk disk = { .pod_logs_dir = pods,
@@ -85,7 +77,7 @@ static void open_cache(struct tp_cgcache *c, size_t max, bool live)
 
 	memset(&fs, 0, sizeof(fs));
 	snprintf(fs.mount[TP_CG_V2], sizeof(fs.mount[TP_CG_V2]), "%s", hier);
-	assert_int_equal(tp_cgcache_init(c, max, &fs, &disk, live), 0);
+	assert_int_equal(tp_cgcache_init(c, max, &fs, &disk, live, use_fs), 0);
 }
 
 static void test_walk_resolves_and_names_come_later(void **state)
@@ -95,9 +87,9 @@ static void test_walk_resolves_and_names_come_later(void **state)
 	uint64_t now = 1000 * SEC, id = ino(CG);
 
 	(void)state;
-	open_cache(&c, 64, true);
+	open_cache(&c, 64, true, true);
 	/* pid 0: no /proc hint, the walk finds it. */
-	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, wall_now(), now);
+	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, now);
 	assert_non_null(e);
 	assert_true(e->has_container);
 	assert_string_equal(e->container.id, ID);
@@ -115,9 +107,9 @@ static void test_walk_resolves_and_names_come_later(void **state)
 	   "'%s/web-0_shop_nginx-%s.log'",
 	   pods, UID, pods, UID, ctrs, ID);
 	/* Not before the retry is due: no disk read per event. */
-	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, wall_now(), now + SEC / 2);
+	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, now + SEC / 2);
 	assert_null(e->k8s.pod);
-	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, wall_now(), now + 2 * SEC);
+	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, now + 2 * SEC);
 	assert_string_equal(e->k8s.pod, "web-0");
 	assert_string_equal(e->k8s.namespace, "shop");
 	assert_string_equal(e->k8s.container, "nginx");
@@ -135,16 +127,15 @@ static void test_prime_and_host_cgroups(void **state)
 	uint64_t now = 1000 * SEC;
 
 	(void)state;
-	open_cache(&c, 64, true);
+	open_cache(&c, 64, true, true);
 	tp_cgcache_prime(&c, now);
 	/* root, kubepods, besteffort, pod, container, system.slice, ssh.service */
 	assert_int_equal(c.lru.count, 7);
-	e = tp_cgcache_get(&c, TP_CG_V2, ino("/system.slice/ssh.service"), 0, 0, wall_now(), now);
+	e = tp_cgcache_get(&c, TP_CG_V2, ino("/system.slice/ssh.service"), 0, 0, now);
 	assert_true(e->resolved);
 	assert_false(e->has_container);
 	assert_false(e->has_k8s);
-	e = tp_cgcache_get(&c, TP_CG_V2, ino("/kubepods/besteffort/pod" UID), 0, 0, wall_now(),
-			   now);
+	e = tp_cgcache_get(&c, TP_CG_V2, ino("/kubepods/besteffort/pod" UID), 0, 0, now);
 	assert_false(e->has_container);
 	assert_true(e->has_k8s);
 	assert_int_equal(tp_metric_get(&c.m_misses), 0);
@@ -158,38 +149,70 @@ static void test_unknown_id_is_retried_not_guessed(void **state)
 	uint64_t now = 1000 * SEC, missing = ino(CG) + 1000000;
 
 	(void)state;
-	open_cache(&c, 64, true);
-	e = tp_cgcache_get(&c, TP_CG_V2, missing, 0, 0, wall_now(), now);
+	open_cache(&c, 64, true, true);
+	e = tp_cgcache_get(&c, TP_CG_V2, missing, 0, 0, now);
 	assert_non_null(e);
 	assert_false(e->resolved);
 	assert_false(e->has_container);
 	assert_int_equal(e->retry_ns, now + SEC);
 	/* Walks are rate limited: another unknown id right away gets none. */
-	e = tp_cgcache_get(&c, TP_CG_V2, missing + 1, 0, 0, wall_now(), now + 1);
+	e = tp_cgcache_get(&c, TP_CG_V2, missing + 1, 0, 0, now + 1);
 	assert_false(e->resolved);
 	assert_int_equal(tp_metric_get(&c.m_unresolved), 2);
 	assert_int_equal(tp_metric_get(&c.m_resolved_walk), 0);
 	/* The first one's retry doubles its backoff. */
-	e = tp_cgcache_get(&c, TP_CG_V2, missing, 0, 0, wall_now(), now + SEC);
+	e = tp_cgcache_get(&c, TP_CG_V2, missing, 0, 0, now + SEC);
 	assert_int_equal(e->retry_ns, now + 3 * SEC);
 	tp_cgcache_free(&c);
 }
 
-static void test_replay_of_an_earlier_boot(void **state)
+static void test_earlier_boot_learns_from_the_stream_only(void **state)
 {
 	struct tp_cgcache c;
 	struct tp_cg_entry *e;
 	uint64_t now = 1000 * SEC, id = ino(CG);
 
 	(void)state;
-	open_cache(&c, 64, false);
-	/* Recorded a year ago: that id named another cgroup then. */
-	assert_null(tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, wall_now() - 365 * 86400 * SEC, now));
+	/* A replay of an earlier boot: that id named another cgroup then. */
+	open_cache(&c, 64, false, false);
+	tp_cgcache_prime(&c, now);
 	assert_int_equal(c.lru.count, 0);
-	/* Recorded since this boot: the same cgroup as today. */
-	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, wall_now() - SEC, now);
-	assert_non_null(e);
+	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, now);
+	assert_false(e->resolved);
+	assert_false(e->has_container);
+	assert_int_equal(e->retry_ns, 0); /* nothing to retry: only the stream can tell */
+	/* The stored container.cgroup event named it. */
+	tp_cgcache_learn(&c, TP_CG_V2, id, "/docker/" ID, now);
+	e = tp_cgcache_get(&c, TP_CG_V2, id, 0, 0, now);
+	assert_true(e->resolved);
 	assert_string_equal(e->container.id, ID);
+	assert_string_equal(e->container.runtime, "docker");
+	tp_cgcache_forget(&c, TP_CG_V2, id);
+	assert_int_equal(c.lru.count, 0);
+	tp_cgcache_free(&c);
+}
+
+static void test_learn_before_any_process(void **state)
+{
+	struct tp_cgcache c;
+	struct tp_cg_entry *e;
+	uint64_t now = 1000 * SEC;
+
+	(void)state;
+	open_cache(&c, 64, true, true);
+	/* mkdir of a cgroup that is already gone from the file system: the
+	 * event's path is all there is, and it is enough. */
+	tp_cgcache_learn(&c, TP_CG_V2, 987654321, "/system.slice/docker-" ID ".scope", now);
+	e = tp_cgcache_get(&c, TP_CG_V2, 987654321, 0, 0, now);
+	assert_string_equal(e->container.id, ID);
+	assert_int_equal(tp_metric_get(&c.m_resolved_event), 1);
+	assert_int_equal(tp_metric_get(&c.m_misses), 0);
+	/* A second path for the same id changes nothing: ids are not reused. */
+	tp_cgcache_learn(&c, TP_CG_V2, 987654321, "/elsewhere", now);
+	assert_string_equal(e->container.id, ID);
+	/* Not a path: ignored. */
+	tp_cgcache_learn(&c, TP_CG_V2, 42, "docker/" ID, now);
+	assert_null(tp_lru_peek(&c.lru, 42));
 	tp_cgcache_free(&c);
 }
 
@@ -199,9 +222,9 @@ static void test_bounded(void **state)
 	uint64_t now = 1000 * SEC, base = ino(CG) + 5000000;
 
 	(void)state;
-	open_cache(&c, 16, true);
+	open_cache(&c, 16, true, true);
 	for (uint64_t i = 0; i < 100; i++)
-		tp_cgcache_get(&c, TP_CG_V2, base + i, 0, 0, wall_now(), now);
+		tp_cgcache_get(&c, TP_CG_V2, base + i, 0, 0, now);
 	assert_int_equal(c.lru.count, 16);
 	/* 100 misses, and the first one's walk added the 7 cgroups it passed. */
 	assert_int_equal(tp_metric_get(&c.m_evictions), 100 + 7 - 16);
@@ -218,7 +241,8 @@ int main(void)
 		cmocka_unit_test(test_walk_resolves_and_names_come_later),
 		cmocka_unit_test(test_prime_and_host_cgroups),
 		cmocka_unit_test(test_unknown_id_is_retried_not_guessed),
-		cmocka_unit_test(test_replay_of_an_earlier_boot),
+		cmocka_unit_test(test_earlier_boot_learns_from_the_stream_only),
+		cmocka_unit_test(test_learn_before_any_process),
 		cmocka_unit_test(test_bounded),
 	};
 

@@ -215,6 +215,67 @@ static void test_reboot_in_stream_empties_table(void **state)
 	f->ts = boot_now() - 30 * SEC;
 }
 
+static const struct tp_proc_ctx *with_offset(struct fixture *f, const void *rec, size_t len,
+					    int64_t off)
+{
+	int64_t saved = f->off;
+	const struct tp_proc_ctx *c;
+
+	f->off = off;
+	c = run(f, rec, len);
+	f->off = saved;
+	return c;
+}
+
+static void test_earlier_boot_from_stored_cgroup_events(void **state)
+{
+	static const char id[] = "3f0a5e1c9b7d2468ace0f1e2d3c4b5a69788796a5b4c3d2e1f0011223344aabb";
+	struct fixture *f = *state;
+	int64_t year_ago = f->off - (int64_t)(365 * 86400 * SEC);
+	struct tp_cgroup_event cg;
+	struct tp_exit_event x;
+	const struct tp_proc_ctx *c;
+
+	/* Recorded a year ago: cgroup 1 was the root then as now, but 4242
+	 * was a docker container that only the stored mkdir tells about. */
+	memset(&cg, 0, sizeof(cg));
+	fill_hdr(&cg.hdr, TP_EV_CONTAINER_CGROUP, sizeof(cg), 300, 1, "runc", 50 * SEC);
+	cg.hdr.cgroup_id = 1;
+	cg.op = TP_CGROUP_MKDIR;
+	cg.cgroup_id = 4242;
+	snprintf(cg.path, sizeof(cg.path), "/docker/%s", id);
+	c = with_offset(f, &cg, sizeof(cg), year_ago);
+	assert_null(c->container);
+
+	memset(&x, 0, sizeof(x));
+	fill_hdr(&x.hdr, TP_EV_PROCESS_EXIT, sizeof(x), 301, 300, "nginx", 51 * SEC);
+	x.hdr.cgroup_id = 4242;
+	c = with_offset(f, &x, sizeof(x), year_ago);
+	assert_non_null(c->container);
+	assert_string_equal(c->container->id, id);
+	assert_string_equal(c->container->runtime, "docker");
+
+	/* Another earlier boot: the same id means nothing any more. */
+	fill_hdr(&x.hdr, TP_EV_PROCESS_EXIT, sizeof(x), 302, 300, "nginx", 1 * SEC);
+	x.hdr.cgroup_id = 4242;
+	c = with_offset(f, &x, sizeof(x), year_ago + (int64_t)(30 * 86400 * SEC));
+	assert_null(c->container);
+
+	/* A path that filled its field may be cut (where the innermost
+	 * container was named): the outer one it shows is not believed. */
+	fill_hdr(&cg.hdr, TP_EV_CONTAINER_CGROUP, sizeof(cg), 300, 1, "runc", 2 * SEC);
+	cg.cgroup_id = 4343;
+	memset(cg.path, 'a', sizeof(cg.path));
+	snprintf(cg.path, sizeof(cg.path), "/docker/%s/kubepods/besteffort/", id);
+	cg.path[strlen(cg.path)] = 'a';
+	with_offset(f, &cg, sizeof(cg), year_ago + (int64_t)(30 * 86400 * SEC));
+	fill_hdr(&x.hdr, TP_EV_PROCESS_EXIT, sizeof(x), 303, 300, "nginx", 3 * SEC);
+	x.hdr.cgroup_id = 4343;
+	c = with_offset(f, &x, sizeof(x), year_ago + (int64_t)(30 * 86400 * SEC));
+	assert_null(c->container);
+	f->ts = boot_now() - 10 * SEC;
+}
+
 static void test_json_and_text(void **state)
 {
 	struct fixture *f = *state;
@@ -246,6 +307,22 @@ static void test_json_and_text(void **state)
 	assert_non_null(strstr(out, " exe=/usr/bin/python3 parent=python3[20] container=3f0a5e1c9b7d "
 				    "pod=7e8d\n"));
 
+	/* Other categories: the parent, not the whole tree. */
+	{
+		struct tp_file_open_event o;
+
+		memset(&o, 0, sizeof(o));
+		fill_hdr(&o.hdr, TP_EV_FILE_OPEN, sizeof(o), 20, 10, "python3", f->ts += 1000);
+		snprintf(o.path, sizeof(o.path), "/etc/passwd");
+		run(f, &o, sizeof(o));
+		assert_int_equal(f->meta.proc->nancestors, 1);
+		tp_buf_reset(&b);
+		tp_format_json(&b, &f->ev, &f->meta);
+		out = tp_buf_cstr(&b);
+		assert_non_null(strstr(out, "\"parent\":{\"pid\":10,"));
+		assert_null(strstr(out, "\"ancestors\""));
+	}
+
 	/* An exec event keeps its own argv; the context does not repeat it. */
 	exec_ev(f, 40, 1, "ls", "/bin/ls", "ls\0-l\0", 6);
 	tp_buf_reset(&b);
@@ -263,6 +340,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exit_frees_and_unknown_stays_unknown, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reboot_in_stream_empties_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_earlier_boot_from_stored_cgroup_events, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_json_and_text, setup, teardown),
 	};
 
