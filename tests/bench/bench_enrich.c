@@ -21,6 +21,9 @@
  * Memory (bytes per process, heap measured with mallinfo2 around building a
  * table of 20,000 processes): each with its own exec'd image (exe ~20 B,
  * argv ~60 B), and forked children sharing their parent's image.
+ *
+ * Startup: creating a live stage (reading this machine's /proc and walking
+ * its cgroup hierarchies), in ms.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -283,6 +286,30 @@ static void json_cost(const struct tp_config *cfg, int rounds)
 	st->ops->close(st);
 }
 
+/* A live stage reads /proc and walks the cgroup hierarchies at start. */
+static void startup(const struct tp_config *cfg, int rounds)
+{
+	struct tp_enrich_opts o = { .live = true };
+	uint64_t t[32], procs = 0, cgroups = 0;
+	char err[256];
+
+	for (int r = 0; r < rounds; r++) {
+		uint64_t t0 = now_ns();
+		struct tp_stage *st = tp_enrich_stage_new(cfg, &o, err, sizeof(err));
+
+		t[r] = now_ns() - t0;
+		if (!st) {
+			fprintf(stderr, "bench_enrich: %s\n", err);
+			exit(1);
+		}
+		procs = tp_metric_get(tp_metric_find("tapio_enrich_processes", NULL));
+		cgroups = tp_metric_get(tp_metric_find("tapio_enrich_cgroups", NULL));
+		st->ops->close(st);
+	}
+	printf("startup  live stage: %llu processes read from /proc, %llu cgroups walked: %.1f ms\n",
+	       (unsigned long long)procs, (unsigned long long)cgroups, median(t, rounds) / 1e6);
+}
+
 static size_t heap_used(void)
 {
 	struct mallinfo2 mi = mallinfo2();
@@ -351,6 +378,7 @@ int main(int argc, char **argv)
 	per_event(&cfg, "churn", true, false, rounds);
 	json_cost(&cfg, rounds);
 	memory();
+	startup(&cfg, rounds);
 	free(stream);
 	return 0;
 }
