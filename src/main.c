@@ -19,6 +19,7 @@
 #include "config.h"
 #include "config_keys.h"
 #include "enrich/cgroupfs.h"
+#include "enrich/lua_fields.h"
 #include "config_kernel.h"
 #include "health.h"
 #include "log.h"
@@ -193,6 +194,12 @@ int main(int argc, char **argv)
 	char err[4096], cats[128];
 	int r, code = 0;
 
+	/* Before any Lua VM: live runs, replays and --validate alike. */
+	if ((r = tp_enrich_lua_register()) < 0) {
+		snprintf(err, sizeof(err), "cannot register the enrichment's Lua fields: %s",
+			 strerror(-r));
+		return fail(EXIT_FAILURE, err);
+	}
 	if (argc > 1 && !strcmp(argv[1], "raw"))
 		return raw_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "replay"))

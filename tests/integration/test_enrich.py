@@ -190,6 +190,48 @@ def test_replay_enriches_from_stored_events():
               "replayed container %r" % ex.get("container"))
 
 
+RULE = """
+rule {
+  name = "tapio_test_in_container",
+  desc = "a process of this test in a container",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.9,
+  when = function(e) return e.container.id ~= nil and e.comm == %(comm)r end,
+  output = "exe=${exe} ctr=${container.id} rt=${container.runtime} parent=${parent.comm} pod=${k8s.pod}",
+  tests = {
+    { event = { type = "process.exec", comm = %(comm)r, container = { id = "abc" } }, expect = true },
+    { event = { type = "process.exec", comm = %(comm)r }, expect = false },
+  },
+}
+"""
+
+
+def test_lua_rule_sees_the_enrichment():
+    """A rule reads e.container.id, e.exe and e.parent.comm from the live
+    enrichment, and renders them in its output."""
+    with TempDir() as tmp:
+        sleeper = copy_prog(tmp, "/bin/sleep")
+        comm = os.path.basename(sleeper)
+        rule = os.path.join(tmp, "rule.lua")
+        with open(rule, "w") as f:
+            f.write(RULE % {"comm": comm})
+        i = secrets.token_hex(32)
+        with Collector("-a", "-r", rule, env=no_disk_env(tmp)) as c:
+            with Cgroup("system.slice/docker-%s.scope" % i, ("v2",)) as cg:
+                pid = run_in(cg, sleeper, ("0.2",))
+            al = c.wait_event(type="process.exec", pid=pid, rule="tapio_test_in_container")
+            # The cgroup's shell exec'd the sleeper: its parent is this test.
+            want = "exe=%s ctr=%s rt=docker parent=python3 pod=<NA>" % (sleeper, i)
+            check(al["output"] == want, "output %r, want %r" % (al["output"], want))
+            # A process outside any container does not match.
+            p = subprocess.Popen([sleeper, "0.1"])
+            p.wait()
+            ex = c.wait_event(type="process.exec", pid=p.pid)
+            check("rule" not in ex, "matched outside a container: %r" % ex)
+            c.stop()
+
+
 def test_host_process_has_no_container():
     with TempDir() as tmp, Collector("-a", env=no_disk_env(tmp)) as c, \
             Cgroup("system.slice/" + unique("tapio") + ".service") as cg:
@@ -349,5 +391,6 @@ if __name__ == "__main__":
     require_root()
     run_tests([test_cgroup_ids_in_header, test_no_v1_tracking, test_container_layouts,
                test_cgroup_path_from_the_mkdir_event, test_replay_enriches_from_stored_events,
+               test_lua_rule_sees_the_enrichment,
                test_host_process_has_no_container, test_k8s_names_from_kubelet_dirs,
                test_ancestry_three_levels, test_100k_short_lived_processes_leave_memory_flat])

@@ -1,0 +1,128 @@
+#include "enrich/lua_fields.h"
+
+#include <errno.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "lua/lua_event.h"
+#include "proc_ctx.h"
+
+static const struct tp_proc_ctx *ctx_of(const struct tp_event_meta *meta)
+{
+	return meta ? meta->proc : NULL;
+}
+
+/* t[k] = v when v is known. Stack: [-0, +0] (the table on top) */
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	if (!v)
+		return;
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+/* {pid =, comm =, exe =}. Stack: [-0, +1] */
+static void push_ref(lua_State *L, const struct tp_proc_ref *r)
+{
+	lua_createtable(L, 0, 3);
+	lua_pushinteger(L, r->pid);
+	lua_setfield(L, -2, "pid");
+	set_str(L, "comm", r->comm);
+	set_str(L, "exe", r->exe);
+}
+
+/* e.exe. Stack: [-0, +(0|1)] */
+static int field_exe(lua_State *L, const struct tp_event *ev, const struct tp_event_meta *meta)
+{
+	const struct tp_proc_ctx *pc = ctx_of(meta);
+
+	(void)ev;
+	if (!pc || !pc->exe)
+		return 0;
+	lua_pushstring(L, pc->exe);
+	return 1;
+}
+
+/* e.parent: {pid, comm, exe}, {} when unknown. Stack: [-0, +1] */
+static int field_parent(lua_State *L, const struct tp_event *ev, const struct tp_event_meta *meta)
+{
+	const struct tp_proc_ctx *pc = ctx_of(meta);
+
+	(void)ev;
+	if (pc && pc->parent)
+		push_ref(L, pc->parent);
+	else
+		lua_createtable(L, 0, 0);
+	return 1;
+}
+
+/* e.ancestors: the parent's ancestors, nearest first; {} when unknown.
+ * Stack: [-0, +1] */
+static int field_ancestors(lua_State *L, const struct tp_event *ev,
+			   const struct tp_event_meta *meta)
+{
+	const struct tp_proc_ctx *pc = ctx_of(meta);
+	size_t n = pc ? pc->nancestors : 0;
+
+	(void)ev;
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		push_ref(L, &pc->ancestors[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/* e.container: {id, runtime}, {} when not in a container. Stack: [-0, +1] */
+static int field_container(lua_State *L, const struct tp_event *ev,
+			   const struct tp_event_meta *meta)
+{
+	const struct tp_proc_ctx *pc = ctx_of(meta);
+
+	(void)ev;
+	lua_createtable(L, 0, 2);
+	if (pc && pc->container) {
+		set_str(L, "id", pc->container->id);
+		set_str(L, "runtime", pc->container->runtime);
+	}
+	return 1;
+}
+
+/* e.k8s: {pod, namespace, pod_uid, container, qos}, {} when not in a pod.
+ * Stack: [-0, +1] */
+static int field_k8s(lua_State *L, const struct tp_event *ev, const struct tp_event_meta *meta)
+{
+	const struct tp_proc_ctx *pc = ctx_of(meta);
+
+	(void)ev;
+	lua_createtable(L, 0, 5);
+	if (pc && pc->k8s) {
+		set_str(L, "pod", pc->k8s->pod);
+		set_str(L, "namespace", pc->k8s->namespace);
+		set_str(L, "pod_uid", pc->k8s->pod_uid);
+		set_str(L, "container", pc->k8s->container);
+		set_str(L, "qos", pc->k8s->qos);
+	}
+	return 1;
+}
+
+int tp_enrich_lua_register(void)
+{
+	static const struct {
+		const char *name;
+		tp_lua_field_fn fn;
+	} fields[] = {
+		{ "exe", field_exe },             { "parent", field_parent },
+		{ "ancestors", field_ancestors }, { "container", field_container },
+		{ "k8s", field_k8s },
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		int r = tp_lua_register_field(fields[i].name, fields[i].fn);
+
+		if (r < 0 && r != -EEXIST)
+			return r;
+	}
+	return 0;
+}
