@@ -12,6 +12,7 @@
 #include "output/otlp.h"
 #include "output/stdout.h"
 #include "sampler.h"
+#include "scope.h"
 #include "storage/raw_stage.h"
 
 static int add_output(struct tp_app *app, struct tp_output *o, const char *what, char *err,
@@ -59,6 +60,24 @@ int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mo
 		if (tp_pipeline_add_stage(&app->pipe, st) < 0) {
 			st->ops->close(st);
 			snprintf(err, errlen, "too many stages");
+			r = -ENOSPC;
+			goto fail;
+		}
+	}
+
+	/* Scope (filter.processes...): after enrichment, before the rules, so
+	 * that rules never run on what the operator excluded. */
+	if (tp_scope_wanted(cfg)) {
+		struct tp_stage *st = tp_scope_new(cfg);
+
+		if (!st) {
+			snprintf(err, errlen, "cannot set up the process filter: out of memory");
+			r = -ENOMEM;
+			goto fail;
+		}
+		if (tp_pipeline_add_stage(&app->pipe, st) < 0) {
+			st->ops->close(st);
+			snprintf(err, errlen, "too many pipeline stages");
 			r = -ENOSPC;
 			goto fail;
 		}

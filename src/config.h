@@ -156,6 +156,10 @@ struct tp_config {
 	struct tp_sampling_config sampling;
 	struct tp_rate_limit_config rate_limit;
 
+	/* Scope of the semantic path (scope.h): globs on comm or exe path. */
+	struct tp_strlist scope_processes;         /* only these; empty: all */
+	struct tp_strlist scope_exclude_processes; /* never these */
+
 	/* Bookkeeping of the config loader (config_keys.h). */
 	uint8_t key_source[TP_CONFIG_MAX_KEYS]; /* enum tp_config_source, by key index */
 	struct tp_config_alloc *owned;          /* strings and lists the config owns */

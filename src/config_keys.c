@@ -247,6 +247,13 @@ static const struct tp_config_key keys[] = {
 	{ .path = "filter.exclude_paths", .type = TP_KEY_CUSTOM, .set = set_excludes,
 	  .format = format_excludes, .flag = "--kernel exclude_path=",
 	  .doc = "Drop, in the kernel, file events under these path prefixes." },
+	{ .path = "filter.processes", .type = TP_KEY_STRLIST, .offset = OFF(scope_processes),
+	  .doc = "Only the events of these processes reach the rules and outputs: globs on the "
+		 "name, or on the executable path when the pattern has a '/' (empty: all)." },
+	{ .path = "filter.exclude_processes", .type = TP_KEY_STRLIST,
+	  .offset = OFF(scope_exclude_processes),
+	  .doc = "The events of these processes never reach the rules and outputs: globs as "
+		 "for filter.processes (\"systemd-*\")." },
 	{ .path = "filter.drop_failed", .type = TP_KEY_CATEGORIES, .offset = OFF(drop_failed),
 	  .flag = "--kernel drop_failed=",
 	  .doc = "Drop, in the kernel, failed syscalls of these categories." },

@@ -124,6 +124,31 @@ def test_sampled_events_carry_their_rate():
         check(stats.get('events_dropped_total{reason="sampled"}', 0) >= n / 2, "sampled drops %r" % stats)
 
 
+def test_scope_keeps_only_the_named_processes():
+    with TempDir() as tmp:
+        inside, outside = unique("in")[:15], unique("out")[:15]
+        paths = {}
+        for name in (inside, outside):
+            paths[name] = os.path.join(tmp, name)
+            shutil.copy("/bin/true", paths[name])
+        with Collector("-a", "-k", "categories=process", "--set",
+                       "filter.processes=%s,/nonexistent/*" % inside) as c:
+            p_out = subprocess.Popen([paths[outside]])
+            p_out.wait()
+            p_in = subprocess.Popen([paths[inside]])
+            p_in.wait()
+            c.wait_event(type="process.exec", pid=p_in.pid, timeout=20)
+            c.wait_event(type="process.exit", pid=p_in.pid, timeout=20)
+            time.sleep(1)
+            check(not c.find(pid=p_out.pid, comm=outside), "an out-of-scope event got through")
+            c.stop()
+            stats = exit_stats(c)
+            check(stats.get('events_dropped_total{reason="out_of_scope"}', 0) >= 2,
+                  "out-of-scope drops not counted: %r" % stats)
+            check_books_balance(stats)
+
+
 if __name__ == "__main__":
     require_root()
-    run_tests([test_flood_does_not_hide_other_processes, test_sampled_events_carry_their_rate])
+    run_tests([test_flood_does_not_hide_other_processes, test_sampled_events_carry_their_rate,
+               test_scope_keeps_only_the_named_processes])
