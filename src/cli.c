@@ -463,6 +463,32 @@ int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *
 	return 0;
 }
 
+/* "@name" in the rule paths is the shipped set rules.dir/name, resolved
+ * once every layer is in (a file may move rules.dir). */
+static int resolve_rule_sets(struct tp_config *cfg, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < cfg->nrule_paths; i++) {
+		const char *p = cfg->rule_paths[i], *full;
+		char buf[4096];
+
+		if (p[0] != '@')
+			continue;
+		if (!p[1] || strchr(p, '/') || !strcmp(p + 1, ".") || !strcmp(p + 1, "..")) {
+			snprintf(err, errlen, "rules: '%s' is not a rule set name (@default, @security)",
+				 p);
+			return -EINVAL;
+		}
+		snprintf(buf, sizeof(buf), "%s/%s", cfg->rules_dir, p + 1);
+		full = tp_config_strdup(cfg, buf);
+		if (!full) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		cfg->rule_paths[i] = full;
+	}
+	return 0;
+}
+
 /* The preset a run starts from: -p wins, then the file's "preset". */
 static const char *choose_preset(const struct tp_config *flags, const struct tp_config_doc *file,
 				 enum tp_config_source *src)
@@ -526,6 +552,8 @@ int tp_cli_load(int argc, char **argv, struct tp_config *cfg, FILE *out, char *e
 	if (r < 0)
 		goto out;
 	r = tp_cli_parse(argc, argv, cfg, out, err, errlen);
+	if (r == 0)
+		r = resolve_rule_sets(cfg, err, errlen);
 out:
 	tp_config_doc_free(file);
 	tp_config_doc_free(preset);

@@ -178,7 +178,26 @@ static const struct tp_config_key keys[] = {
 	  .doc = "Memory for raw events not yet written; past it they are dropped (and counted)." },
 	{ .path = "rules.paths", .type = TP_KEY_CUSTOM, .set = set_rule_paths,
 	  .format = format_rule_paths, .flag = "--rules",
-	  .doc = "Rule files or directories (-r replaces this list; repeat -r for more)." },
+	  .doc = "Rule files or directories; @name is the shipped set rules.dir/name (-r "
+		 "replaces this list; repeat -r for more; empty: @default)." },
+	{ .path = "rules.dir", .type = TP_KEY_STR, .offset = OFF(rules_dir),
+	  .doc = "Where the shipped rule sets are (default, security)." },
+	{ .path = "rules.importance_threshold", .type = TP_KEY_NUM,
+	  .offset = OFF(importance_threshold), .min = 0, .max = 1,
+	  .doc = "Without -a, events scored below this (unscored: 0) stay off the outputs; "
+		 "alerts always go out." },
+	{ .path = "rules.instr_budget", .type = TP_KEY_UINT, .offset = OFF(rule_instr_budget),
+	  .size = SZ(rule_instr_budget), .min = 1000, .max = 1e9,
+	  .doc = "Lua VM instructions one rule call may run before it is stopped (a fault)." },
+	{ .path = "rules.mem_max", .type = TP_KEY_SIZE, .offset = OFF(lua_mem_max),
+	  .min = 1024 * 1024, .max = 4.0 * 1024 * 1024 * 1024,
+	  .doc = "Memory the rules' Lua VM may hold." },
+	{ .path = "rules.mem_call_max", .type = TP_KEY_SIZE, .offset = OFF(rule_mem_call_max),
+	  .min = 64 * 1024, .max = 1024.0 * 1024 * 1024,
+	  .doc = "Memory one rule call may add to the VM before it is stopped (a fault)." },
+	{ .path = "rules.fault_limit", .type = TP_KEY_UINT, .offset = OFF(rule_fault_limit),
+	  .size = SZ(rule_fault_limit), .min = 0, .max = 1e6,
+	  .doc = "Faults before a rule is quarantined until the next reload (0: never)." },
 
 	/* Kernel side. */
 	PROGRAMS(process),

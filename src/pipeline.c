@@ -4,7 +4,29 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/time.h"
+
 static char type_labels[TP_CAT_MAX][64][48];
+
+static double read_seconds(void *ctx)
+{
+	return (double)tp_metric_get(ctx) / 1e9;
+}
+
+static void time_metric(struct tp_pipeline *p, size_t slot, const char *name)
+{
+	struct tp_metric *m = &p->m_stage_ns[slot];
+
+	snprintf(p->stage_labels[slot], sizeof(p->stage_labels[slot]), "stage=\"%s\"", name);
+	*m = (struct tp_metric)TP_COUNTER_INIT(
+		"tapio_pipeline_seconds_total",
+		"Time spent in each pipeline stage and in the outputs (the rules stage is the "
+		"time in Lua), estimated from 1 in 64 events.");
+	m->labels = p->stage_labels[slot];
+	m->read = read_seconds;
+	m->ctx = m;
+	tp_metric_register(m);
+}
 
 void tp_pipeline_init(struct tp_pipeline *p)
 {
@@ -31,12 +53,14 @@ void tp_pipeline_init(struct tp_pipeline *p)
 	tp_metric_register(&p->m_emitted);
 	tp_metric_register(&p->m_output_errors);
 	tp_metric_register(&p->m_passed);
+	time_metric(p, TP_PIPELINE_MAX_STAGES, "outputs");
 }
 
 int tp_pipeline_add_stage(struct tp_pipeline *p, struct tp_stage *st)
 {
 	if (p->nstages == TP_PIPELINE_MAX_STAGES)
 		return -ENOSPC;
+	time_metric(p, p->nstages, st->ops->name);
 	p->stages[p->nstages++] = st;
 	return 0;
 }
@@ -68,16 +92,28 @@ int tp_pipeline_event(void *pipeline, struct tp_event *ev)
 	struct tp_event_meta meta = { .importance = -1.0 };
 	unsigned cat = TP_TYPE_CATEGORY(ev->type->id), sub = ev->type->id & 0xff;
 
+	bool timed = p->events_in % TP_PIPELINE_TIME_EVERY == 0;
+	uint64_t t0 = timed ? tp_mono_ns() : 0, t1;
+
 	p->events_in++;
 	tp_metric_add(&p->m_events_by_type[cat][sub], 1);
 	for (size_t i = 0; i < p->nstages; i++) {
 		struct tp_stage *st = p->stages[i];
+		int verdict = st->ops->event(st, p, ev, &meta);
 
-		if (st->ops->event(st, p, ev, &meta) == TP_STAGE_DROP)
+		if (timed) {
+			t1 = tp_mono_ns();
+			tp_metric_add(&p->m_stage_ns[i], (t1 - t0) * TP_PIPELINE_TIME_EVERY);
+			t0 = t1;
+		}
+		if (verdict == TP_STAGE_DROP)
 			return 0;
 	}
 	tp_metric_add(&p->m_passed, 1);
 	tp_pipeline_emit(p, ev, &meta);
+	if (timed)
+		tp_metric_add(&p->m_stage_ns[TP_PIPELINE_MAX_STAGES],
+			      (tp_mono_ns() - t0) * TP_PIPELINE_TIME_EVERY);
 	return 0;
 }
 
@@ -114,4 +150,7 @@ void tp_pipeline_close(struct tp_pipeline *p)
 	tp_metric_unregister(&p->m_emitted);
 	tp_metric_unregister(&p->m_output_errors);
 	tp_metric_unregister(&p->m_passed);
+	for (size_t i = 0; i <= TP_PIPELINE_MAX_STAGES; i++)
+		if (p->m_stage_ns[i].name)
+			tp_metric_unregister(&p->m_stage_ns[i]);
 }

@@ -57,7 +57,15 @@ struct tp_pipeline {
 	struct tp_metric m_emitted;
 	struct tp_metric m_passed; /* events that passed every stage */
 	struct tp_metric m_output_errors;
+	/* Time in each stage (and in the outputs, the last slot), in ns,
+	 * estimated from 1 in TP_PIPELINE_TIME_EVERY events: what Lua (the
+	 * "rules" stage), storage or sampling cost, without a clock read per
+	 * event and stage. */
+	struct tp_metric m_stage_ns[TP_PIPELINE_MAX_STAGES + 1];
+	char stage_labels[TP_PIPELINE_MAX_STAGES + 1][48];
 };
+
+#define TP_PIPELINE_TIME_EVERY 64
 
 void tp_pipeline_init(struct tp_pipeline *p);
 /* The pipeline takes ownership of stages and outputs (closed by tp_pipeline_close). */

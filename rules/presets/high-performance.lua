@@ -4,6 +4,7 @@
 -- adaptive sampling of routine events. Alerts, events scored 0.8 or more
 -- and security events are never sampled or rate limited.
 return {
+  rules = { paths = { "@default" } },
   ring = {
     size = "64M",
     drain_batch = 16384,

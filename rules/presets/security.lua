@@ -4,13 +4,16 @@
 -- * Every probe family and every security-relevant hook: all bpf(2)
 --   commands, no in-kernel sampling, no in-kernel exclusions, and failed
 --   syscalls kept (a denied open of /etc/shadow is the interesting one).
--- * File integrity monitoring of /etc, the system binaries and SSH keys:
---   nothing excluded in the kernel, so the file family reports every change
---   (open for write, rename, unlink, chmod, chown, link, symlink) to the
---   rules.
+-- * The default rules and the security rule set (rules/security): file
+--   integrity monitoring of /etc, system binaries and SSH keys, credential
+--   access, privilege escalation, ptrace, fileless execution, kernel code
+--   loads and container escapes. Nothing is excluded in the kernel, so the
+--   file family reports every change (open for write, rename, unlink,
+--   chmod, chown, link, symlink) to them.
 -- * Security and container events are never sampled or rate limited;
 --   neither is anything scored 0.5 or more, nor any alert.
 return {
+  rules = { paths = { "@default", "@security" } },
   programs = {
     process = { enabled = true, sample = 0 },
     file = { enabled = true, sample = 0 },

@@ -33,7 +33,7 @@ def exit_stats(collector):
     line = next((l for l in collector.log if "stats (exit):" in l), None)
     check(line is not None, "no exit stats line in the log")
     stats = {}
-    for m in re.finditer(r'(\w+(?:\{[^}]*\})?)=([0-9.e+]+)', line.split("stats (exit):", 1)[1]):
+    for m in re.finditer(r'(\w+(?:\{[^}]*\})?)=([0-9.e+-]+)', line.split("stats (exit):", 1)[1]):
         stats[m.group(1)] = float(m.group(2))
     return stats
 

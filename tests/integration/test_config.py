@@ -39,9 +39,10 @@ def test_precedence_flag_env_default():
     check('address = "env-host:9090", -- environment' in out, "env server not applied")
     check("base_rate = 0.05, -- flag" in out, "--set not applied")
     check("per_process = 1000, -- default" in out, "default not marked")
-    check(lua_eval(out, "t.server.batch_size, t.server.correlation, t.sampling.base_rate, "
-                        "t.programs.memory.enabled, #t.rules.paths") == "300\ttemporal\t0.05\ttrue\t0",
-          "evaluated config differs")
+    got = lua_eval(out, "t.server.batch_size, t.server.correlation, t.sampling.base_rate, "
+                        "t.programs.memory.enabled, #t.rules.paths, t.rules.paths[1]")
+    want = "300\ttemporal\t0.05\ttrue\t1\t" + os.path.join(SOURCE_DIR, "rules", "default")
+    check(got == want, "evaluated config differs: %r, want %r" % (got, want))
 
 
 def test_go_collector_command_line():
