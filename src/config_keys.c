@@ -181,6 +181,7 @@ static const struct tp_config_key keys[] = {
 	  .doc = "Rule files or directories; @name is the shipped set rules.dir/name (-r "
 		 "replaces this list; repeat -r for more; empty: @default)." },
 	{ .path = "rules.dir", .type = TP_KEY_STR, .offset = OFF(rules_dir),
+	  .ref_default = "rules/ of the source tree",
 	  .doc = "Where the shipped rule sets are (default, security)." },
 	{ .path = "rules.importance_threshold", .type = TP_KEY_NUM,
 	  .offset = OFF(importance_threshold), .min = 0, .max = 1,
@@ -1235,9 +1236,16 @@ void tp_config_render_reference(struct tp_buf *b)
 		char want[160];
 
 		tp_config_key_describe(k, want, sizeof(want));
-		tp_buf_printf(b, "| `%s` | `", k->path);
-		tp_config_format_value(&def, k, b);
-		tp_buf_puts(b, "` | ");
+		tp_buf_printf(b, "| `%s` | ", k->path);
+		/* The same README whichever tree built the program. */
+		if (k->ref_default) {
+			tp_buf_puts(b, k->ref_default);
+		} else {
+			tp_buf_putc(b, '`');
+			tp_config_format_value(&def, k, b);
+			tp_buf_putc(b, '`');
+		}
+		tp_buf_puts(b, " | ");
 		if (k->flag)
 			tp_buf_printf(b, "`%s`", k->flag);
 		if (k->flag && k->env)

@@ -63,6 +63,9 @@ struct tp_config_key {
 	const char *flag;   /* the command-line flag that also sets it, or NULL */
 	const char *env;    /* the environment variable that also sets it, or NULL */
 	const char *doc;
+	/* The default as the README reference shows it, when the value depends
+	 * on the build (a path of the source tree), else NULL. */
+	const char *ref_default;
 };
 
 /* A value to set: typed from a config file, or text from env/flags. */
