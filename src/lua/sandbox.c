@@ -15,10 +15,22 @@
 
 #include "log.h"
 #include "lua/embedded.h"
+#include "lua/strpat.h"
 #include "lua/tapio_lib.h"
 #include "util/buf.h"
 
 #define TP_LUA_FILE_MAX (4u << 20) /* a rule or config file larger than this is a mistake */
+
+/*
+ * The count hook fires every HOOK_SLICE instructions (or at the budget, if
+ * sooner) and adds the slice to `spent`, which pattern matching charges
+ * too: instructions and matcher steps draw from one budget. Charged steps
+ * are seen by the next slice, so a call that matches patterns may run up to
+ * HOOK_SLICE instructions past its budget; one that does not stops exactly
+ * at it. A hook call per slice costs nothing measurable (Lua traps every
+ * instruction anyway while a count hook is set).
+ */
+#define HOOK_SLICE 1000u
 
 struct tp_lua_vm {
 	lua_State *L;
@@ -27,6 +39,8 @@ struct tp_lua_vm {
 	size_t mem_max;
 	size_t mem_call_max;
 	uint64_t instr_budget;
+	uint64_t spent; /* budget units used by the running call (whole slices + steps) */
+	int slice;	/* the count the hook is set to now */
 	int aborting; /* 0, or TP_LUA_TIMEOUT / TP_LUA_NOMEM while a tripped call unwinds */
 	bool in_call;
 };
@@ -68,14 +82,28 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
-/* Fires when the budget runs out, then on every instruction until the call
- * has unwound. Stack: [-0, +0] (raises) */
+/* Set the hook to fire after the next slice of the budget. */
+static void hook_next_slice(struct tp_lua_vm *vm)
+{
+	uint64_t left = vm->instr_budget - vm->spent;
+
+	vm->slice = (int)(left < HOOK_SLICE ? left : HOOK_SLICE);
+	lua_sethook(vm->L, count_hook, LUA_MASKCOUNT, vm->slice);
+}
+
+/* Fires after each slice of the budget; once it has run out, on every
+ * instruction until the call has unwound. Stack: [-0, +0] (raises) */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
 	struct tp_lua_vm *vm = tp_lua_vm_of(L);
 
 	(void)ar;
 	if (!vm->aborting) {
+		vm->spent += (uint64_t)vm->slice;
+		if (vm->spent < vm->instr_budget) {
+			hook_next_slice(vm);
+			return;
+		}
 		vm->aborting = TP_LUA_TIMEOUT;
 		lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
 	}
@@ -120,6 +148,28 @@ void tp_lua_vm_set_limits(struct tp_lua_vm *vm, const struct tp_lua_limits *lim)
 	vm->instr_budget = lim->instr_budget;
 	if (!vm->in_call)
 		vm->mem_limit = vm->mem_max;
+}
+
+uint64_t tp_lua_budget_left(const struct tp_lua_vm *vm)
+{
+	if (!vm->in_call || !vm->instr_budget)
+		return UINT64_MAX;
+	if (vm->aborting || vm->spent >= vm->instr_budget)
+		return 0;
+	return vm->instr_budget - vm->spent;
+}
+
+void tp_lua_budget_charge(lua_State *L, struct tp_lua_vm *vm, uint64_t units)
+{
+	if (!vm->in_call || !vm->instr_budget)
+		return;
+	vm->spent += units;
+	if (vm->spent < vm->instr_budget && !vm->aborting)
+		return;
+	arm_abort(vm, TP_LUA_TIMEOUT);
+	if (vm->aborting == TP_LUA_NOMEM)
+		luaL_error(L, "memory limit exceeded");
+	luaL_error(L, "instruction budget exceeded");
 }
 
 const char *tp_lua_status_name(enum tp_lua_status s)
@@ -191,9 +241,9 @@ enum tp_lua_status tp_lua_pcall(struct tp_lua_vm *vm, int nargs, int nresults, c
 		if (vm->mem_call_max &&
 		    (!vm->mem_max || vm->mem_used + vm->mem_call_max < vm->mem_max))
 			vm->mem_limit = vm->mem_used + vm->mem_call_max;
+		vm->spent = 0;
 		if (vm->instr_budget)
-			lua_sethook(L, count_hook, LUA_MASKCOUNT,
-				    vm->instr_budget > INT_MAX ? INT_MAX : (int)vm->instr_budget);
+			hook_next_slice(vm);
 	}
 	st = lua_pcall(L, nargs, nresults, hidx);
 	if (vm->aborting)
@@ -550,6 +600,9 @@ static int setup(lua_State *L)
 	 * table, which string methods ("x"):f() reach through the metatable. */
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
+	/* Lua's pattern functions run in C, out of the count hook's reach: ours
+	 * pay each matching step from the call's budget. */
+	tp_lua_set_pattern_functions(L, -1, tp_lua_vm_of(L));
 	lib_set(L, LUA_STRLIBNAME);
 	lua_pushliteral(L, "");
 	lua_getmetatable(L, -1);

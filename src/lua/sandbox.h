@@ -12,7 +12,9 @@
  *
  * Limits: an accounting allocator refuses past mem_max (and past mem_call_max
  * added by one call); an instruction-count hook, armed only during a call,
- * stops a call after instr_budget VM instructions. A fault cannot be caught
+ * stops a call after instr_budget units: VM instructions plus the pattern
+ * matcher's steps (string.find/match/gmatch/gsub are our own, step-counting
+ * versions: Lua's run in C, unbounded by the hook). A fault cannot be caught
  * by the script itself: once a limit trips, every further instruction raises
  * again until the error reaches tp_lua_pcall, whose status names the limit.
  *
@@ -92,6 +94,19 @@ enum tp_lua_status tp_lua_cpcall(struct tp_lua_vm *vm, lua_CFunction fn, void *u
 				 size_t errlen);
 
 const char *tp_lua_status_name(enum tp_lua_status s);
+
+/*
+ * The instruction budget also pays for work the count hook cannot see (the
+ * pattern matcher's steps, lua/strpat.h): one step, one unit. Units left to
+ * the running call (UINT64_MAX outside a call or without a budget; the
+ * instructions of the hook's current slice are not yet counted).
+ */
+uint64_t tp_lua_budget_left(const struct tp_lua_vm *vm);
+/* Charge units to the running call. When the budget is spent this raises
+ * "instruction budget exceeded" and arms the abort, exactly as the count
+ * hook does: the script's own pcall cannot swallow it, and tp_lua_pcall
+ * returns TP_LUA_TIMEOUT. Stack: [-0, +0] (may raise) */
+void tp_lua_budget_charge(lua_State *L, struct tp_lua_vm *vm, uint64_t units);
 
 /* The environment of a chunk from tp_lua_load (nil if it uses no globals).
  * Stack: [-0, +1] */

@@ -329,6 +329,38 @@ static void test_faults_are_contained_and_quarantined(void **state)
 	tp_ruleset_free(rs);
 }
 
+/* A backtracking pattern on a long string is a timeout fault of its rule,
+ * however the rule wraps it; the rules after it still run. */
+static void test_catastrophic_pattern_is_a_fault(void **state)
+{
+	struct tp_ruleset *rs;
+	struct tp_event_meta meta;
+	uint64_t t0 = faults("timeout");
+	unsigned n;
+
+	(void)state;
+	write_file("a.lua",
+		   "local long = ('a'):rep(1e5)\n"
+		   "rule { name = 'backtracks', events = { 'process.exec' },\n"
+		   "  when = function(e) return (#e.comm .. long):find('.-.-.-.-b') end,\n"
+		   "  output = 'x' }\n"
+		   "rule { name = 'backtracks_in_pcall', events = { 'process.exec' },\n"
+		   "  when = function(e) return pcall(string.gsub, #e.comm .. long, '.-.-.-.-b', '') "
+		   "end,\n"
+		   "  output = 'x' }\n"
+		   "rule { name = 'good', events = { 'process.exec' },\n"
+		   "  when = function(e) return e.comm:find('^ba') ~= nil end, output = '${comm}' }\n");
+	rs = load_ok();
+	exec_event("bash", "/bin/bash", 1);
+	for (int i = 0; i < 2; i++) {
+		run(rs, &meta, &n);
+		assert_int_equal(n, 1);
+		assert_string_equal(alerts[(nalerts_seen - 1) % 16].rule, "good");
+	}
+	assert_int_equal(faults("timeout") - t0, 4);
+	tp_ruleset_free(rs);
+}
+
 static void test_load_problems_have_file_and_line(void **state)
 {
 	struct tp_ruleset *rs;
@@ -503,6 +535,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rule_matches_with_alert_fields, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_filter_enrich_score, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_are_indexed_by_type, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catastrophic_pattern_is_a_fault, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_faults_are_contained_and_quarantined, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_load_problems_have_file_and_line, setup, teardown),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -236,6 +237,96 @@ static void test_budget_is_per_call(void **state)
 		assert_int_equal(run("local x = 0 for i = 1, 30000 do x = x + i end"), TP_LUA_OK);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Lua's own pattern functions run in C, unseen by the count hook: these
+ * backtrack for hours (O(n^4) on 100k characters). Ours pay each step from
+ * the call's budget: each is stopped, as a timeout, within the budget. */
+static void test_catastrophic_patterns(void **state)
+{
+	static const char *const bombs[] = {
+	    "s:find('.-.-.-.-b')",
+	    "string.find(s, '.-.-.-.-b')",
+	    "s:match('(.-)(.-)(.-)(.-)b')",
+	    "string.match(s, '.*.*.*.*b', 2)",
+	    "s:gsub('.-.-.-.-b', 'x')",
+	    "string.gsub(s, '(a*)*b', '%1')",
+	    "for x in s:gmatch('.-.-.-.-b') do end",
+	    "for x in string.gmatch(s, 'a*a*a*a*b') do end",
+	    "s:find('(.*)%1b')", /* back-references compare O(n^2) bytes */
+	    "s:find('%f[a]a-a-a-a-b')",
+	    "s:find('^(.-)%s*(.-)(.-)$b')",
+	    "pcall(string.find, s, '.-.-.-.-b')",
+	    "local ok = pcall(function() return s:find('.-.-.-.-b') end) assert(not ok)",
+	    "while true do pcall(s.find, s, '.-.-.-.-b') end",
+	    "pcall(function() return s:gsub('.-.-.-.-b', 'x') end)",
+	    "pcall(function() for x in s:gmatch('.-.-.-.-b') do end end) while true do end",
+	    "xpcall(string.match, function(m) return m end, s, '.-.-.-.-b')",
+	    "s:gsub('a', function() return s:find('.-.-.-.-b') end)",
+	    "local t = setmetatable({}, {__index = function() return s:match('.-.-.-.-b') end}) "
+	    "s:gsub('a', t)",
+	    /* many cheap calls add up as well, plain finds too */
+	    "for i = 1, 1e9 do pcall(string.find, s, 'a.-b', -200) end",
+	    "for i = 1, 1e9 do s:find('b', 1, true) end",
+	};
+	char code[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bombs) / sizeof(bombs[0]); i++) {
+		double t0 = now_s(), took;
+		enum tp_lua_status st;
+
+		snprintf(code, sizeof(code), "local s = ('a'):rep(1e5) %s", bombs[i]);
+		st = run(code);
+		took = now_s() - t0;
+		if (st != TP_LUA_TIMEOUT)
+			fail_msg("%s: status %d: %s", bombs[i], st, err);
+		assert_non_null(strstr(err, "instruction budget"));
+		/* 200k units: milliseconds; seconds would mean the budget missed. */
+		if (took > 2.0)
+			fail_msg("%s: stopped only after %.1f s", bombs[i], took);
+		assert_vm_alive();
+	}
+}
+
+/* Instructions and matching steps draw from one budget. */
+static void test_patterns_share_the_budget(void **state)
+{
+	static const char *const ordinary[] = {
+	    "assert(('/etc/passwd'):find('^/etc/'))",
+	    "assert(('/home/u/.ssh/id_rsa'):find('%.ssh/'))",
+	    "local k, v = ('PATH=/bin'):match('^(%w+)=(.*)$') assert(k == 'PATH' and v == '/bin')",
+	    "assert(select(2, ('a b c'):gsub('%s', '')) == 2)",
+	    "local n = 0 for w in ('one two three'):gmatch('%a+') do n = n + 1 end assert(n == 3)",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ordinary) / sizeof(ordinary[0]); i++)
+		if (run(ordinary[i]) != TP_LUA_OK)
+			fail_msg("%s: %s", ordinary[i], err);
+	/* The find takes ~134k steps, the loop ~90k instructions (2 a turn): each fits in
+	 * the 200k budget, both together do not. */
+	assert_int_equal(run("local s = ('a'):rep(90) assert(not s:find('.-.-b'))"), TP_LUA_OK);
+	assert_int_equal(run("local x = 0 for i = 1, 45000 do x = x + i end"), TP_LUA_OK);
+	assert_int_equal(run("local s = ('a'):rep(90) assert(not s:find('.-.-b')) "
+			     "local x = 0 for i = 1, 45000 do x = x + i end"),
+			 TP_LUA_TIMEOUT);
+	assert_int_equal(run("local x = 0 for i = 1, 45000 do x = x + i end "
+			     "local s = ('a'):rep(90) assert(not s:find('.-.-b'))"),
+			 TP_LUA_TIMEOUT);
+	/* Malformed patterns are errors, as in Lua. */
+	expect_error("('abc'):find('a[')", "malformed pattern (missing ']')");
+	expect_error("('abc'):gsub('%', 'x')", "malformed pattern (ends with '%')");
+	expect_error("for x in ('abc'):gmatch('%b') do end", "missing arguments to '%b'");
+	expect_error("('abc'):match('(a')", "unfinished capture");
+}
+
 static void test_deep_recursion(void **state)
 {
 	enum tp_lua_status st;
@@ -425,6 +516,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_per_call_memory_share, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_infinite_loops, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_budget_is_per_call, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catastrophic_patterns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_patterns_share_the_budget, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deep_recursion, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_frozen_globals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shared_tables_are_read_only, setup, teardown),
