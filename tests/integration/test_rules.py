@@ -2,7 +2,9 @@
 alert in -o json; SIGHUP with a changed rule switches behaviour; SIGHUP with
 a broken rule keeps the old behaviour and the agent alive; a
 sequence-numbered flood of execs across many reloads loses no event and
-every event meets exactly one rule set; --validate reports file:line."""
+every event meets exactly one rule set; --validate reports file:line; a
+pattern that backtracks without end on a crafted argument stops at the
+rule's budget instead of stalling the agent."""
 import os
 import shutil
 import signal
@@ -229,8 +231,54 @@ def test_shipped_rules_validate():
     check(r.returncode == 0 and "rules OK" in r.stdout, "security seeds: %r %r" % (r.stdout, r.stderr))
 
 
+BACKTRACK_RULES = """
+rule {
+  name = "backtracks",
+  events = { "process.exec" },
+  when = function(e)
+    return e.filename == "%(path)s" and e.cmdline:find(".-.-.-.-!") ~= nil
+  end,
+  output = "matched ${argv}",
+}
+rule {
+  name = "after_backtracks",
+  events = { "process.exec" },
+  when = function(e) return e.filename == "%(path)s" end,
+  output = "seen ${comm}",
+}
+"""
+
+
+def test_backtracking_pattern_does_not_stall():
+    """Lua's own string.find would backtrack for hours on this argument
+    (O(n^5), n ~ 900): ours stops at the rule's instruction budget. The fault
+    is logged with the rule's name, the rule after it still fires on the same
+    event, and later events keep arriving."""
+    with TempDir() as tmp:
+        d = rules_dir(tmp)
+        path, name = unique_program(tmp)
+        write(os.path.join(d, "t.lua"), BACKTRACK_RULES % {"path": path})
+        long_arg = "a" * 900
+        with Collector("-r", d) as c:
+            c.wait_log("rules loaded: 2 rules")
+            t0 = time.monotonic()
+            for i in range(5):
+                subprocess.run([path, long_arg, str(i)])
+            for i in range(5):
+                e = c.wait_event(type="process.exec", filename=path, argv=[path, long_arg, str(i)])
+                check(e.get("rule") == "after_backtracks", "alert %r" % e.get("rule"))
+            took = time.monotonic() - t0
+            check(took < 15, "the crafted execs took %.1f s to come through" % took)
+            c.wait_log("rule 'backtracks'")
+            faults = [l for l in c.log if "rule 'backtracks'" in l]
+            check(all("instruction budget exceeded" in l for l in faults), "faults %r" % faults)
+            subprocess.run([path, "later"])
+            c.wait_event(filename=path, argv=[path, "later"])
+            check(c.stop() == 0, "collector exit code")
+
+
 if __name__ == "__main__":
     require_root()
     run_tests([test_rule_fires_on_unique_exec, test_sighup_switches_rules_and_survives_broken_ones,
                test_sighup_under_asan, test_flood_across_reloads_loses_nothing, test_validate,
-               test_shipped_rules_validate])
+               test_shipped_rules_validate, test_backtracking_pattern_does_not_stall])
