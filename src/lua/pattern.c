@@ -195,11 +195,10 @@ static const char *repeat_greedy(struct tp_pat *m, const char *s, const char *p,
 	ptrdiff_t n = 0;
 	const char *r;
 
-	while (char_matches(m, s + n, p, ep)) {
-		if (!step(m, 1))
-			return NULL;
+	while (char_matches(m, s + n, p, ep))
 		n++;
-	}
+	if (!step(m, (uint64_t)n)) /* after the run: it is linear in the subject */
+		return NULL;
 	for (; n >= 0; n--) {
 		r = match(m, s + n, ep + 1);
 		if (r || m->err)
@@ -434,6 +433,69 @@ const char *tp_pat_match(struct tp_pat *m, const char *s, const char *pat)
 	if (m->err)
 		return NULL;
 	return match(m, s, pat);
+}
+
+/* A literal first character that every match must start with (no
+ * repetition that allows zero of it), or -1. */
+static int first_literal(const char *pat, const char *end)
+{
+	if (pat == end)
+		return -1;
+	if (*pat == '%' && pat + 1 < end && !isalnum((unsigned char)pat[1])) {
+		/* an escaped punctuation character, as in "%.ssh" */
+		if (pat + 2 < end && (pat[2] == '*' || pat[2] == '?' || pat[2] == '-'))
+			return -1;
+		return (unsigned char)pat[1];
+	}
+	switch (*pat) {
+	case '^':
+	case '$':
+	case '*':
+	case '+':
+	case '?':
+	case '.':
+	case '(':
+	case ')':
+	case '[':
+	case '%':
+	case '-':
+		return -1;
+	}
+	if (pat + 1 < end && (pat[1] == '*' || pat[1] == '?' || pat[1] == '-'))
+		return -1;
+	return (unsigned char)*pat;
+}
+
+const char *tp_pat_search(struct tp_pat *m, const char **from, const char *pat, int anchored)
+{
+	int lit = anchored ? -1 : first_literal(pat, m->pat_end);
+	const char *s = *from, *e;
+
+	for (;;) {
+		if (lit >= 0) {
+			/* Positions without the first character fail on it before
+			 * anything else is reached: skip them (a unit per 64 bytes). */
+			const char *hit = memchr(s, lit, (size_t)(m->subj_end - s));
+			const char *to = hit ? hit : m->subj_end;
+
+			if (!step(m, (uint64_t)(to - s) / 64))
+				return NULL;
+			if (!hit) {
+				s = m->subj_end; /* only the empty tail is left: no match */
+				break;
+			}
+			s = hit;
+		}
+		e = tp_pat_match(m, s, pat);
+		if (e) {
+			*from = s;
+			return e;
+		}
+		if (m->err || anchored || s == m->subj_end)
+			break;
+		s++;
+	}
+	return NULL;
 }
 
 const char *tp_pat_strerror(const struct tp_pat *m, char *buf, size_t len)

@@ -65,6 +65,12 @@ void tp_pat_init(struct tp_pat *m, const char *s, size_t slen, const char *pat, 
  * the captures of an earlier attempt first. */
 const char *tp_pat_match(struct tp_pat *m, const char *s, const char *pat);
 
+/* Match at *from, or (unless anchored) at the first position after it
+ * where the pattern matches, up to the end of the subject. On a match, *from
+ * is where it starts and the end is returned; else NULL (m->err says if it
+ * was an error). Positions that cannot start a match are skipped quickly. */
+const char *tp_pat_search(struct tp_pat *m, const char **from, const char *pat, int anchored);
+
 /* The message Lua 5.4 gives for m->err, into buf. Returns buf. */
 const char *tp_pat_strerror(const struct tp_pat *m, char *buf, size_t len);
 

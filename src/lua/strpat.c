@@ -143,12 +143,7 @@ static int find_or_match(lua_State *L, int find)
 	}
 	call_begin(&c, upvalue_vm(L, 1), s, ls, p, lp);
 	from = s + init;
-	for (;;) {
-		e = tp_pat_match(&c.m, from, p);
-		if (e || c.m.err || anchored || from == s + ls)
-			break;
-		from++;
-	}
+	e = tp_pat_search(&c.m, &from, p, anchored);
 	call_settle(L, &c);
 	if (!e) {
 		luaL_pushfail(L);

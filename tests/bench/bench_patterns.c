@@ -70,7 +70,7 @@ static void make_loop(lua_State *L, const struct pcase *c)
 	lua_insert(L, -2);
 	lua_pushstring(L, c->subject);
 	lua_pushstring(L, c->pattern);
-	if (strcmp(c->fn, "gsub") == 0)
+	if (c->fn && strcmp(c->fn, "gsub") == 0)
 		lua_pushstring(L, "/");
 	else
 		lua_pushnil(L);
