@@ -39,6 +39,9 @@ int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mo
 	app->cfg = cfg;
 	app->mode = mode;
 	tp_pipeline_init(&app->pipe);
+	/* Events of kernel-sampled categories carry the rate, so counts re-scale. */
+	if (mode == TP_APP_LIVE)
+		tp_pipeline_set_kernel_sampling(&app->pipe, cfg->kernel_sample);
 
 	/* Stages, in order. */
 	if (mode == TP_APP_LIVE && strcmp(cfg->raw_dir, "off")) {

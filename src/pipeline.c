@@ -86,11 +86,33 @@ void tp_pipeline_emit(struct tp_pipeline *p, const struct tp_event *ev,
 	tp_metric_add(&p->m_emitted, 1);
 }
 
+void tp_pipeline_set_kernel_sampling(struct tp_pipeline *p, const uint32_t rates[TP_CAT_MAX])
+{
+	for (unsigned c = 0; c < TP_CAT_MAX; c++)
+		p->kernel_sample_rate[c] = rates && rates[c] > 1 ? rates[c] : 0;
+}
+
+/* What the kernel kept of this event's stream: 1 in N (0: all). */
+static uint32_t kernel_rate(const struct tp_pipeline *p, const struct tp_event *ev, unsigned cat)
+{
+	uint64_t n = cat < TP_CAT_MAX ? p->kernel_sample_rate[cat] : 0;
+
+	if (ev->type->id == TP_EV_MEMORY_PAGE_FAULT) {
+		/* The decoder checked the record's size (min_size is the struct's). */
+		uint64_t period =
+		    ((const struct tp_page_fault_event *)ev->rec.bytes)->sample_period;
+
+		if (period > 1)
+			n = (n ? n : 1) * (period > UINT32_MAX ? UINT32_MAX : period);
+	}
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
 int tp_pipeline_event(void *pipeline, struct tp_event *ev)
 {
 	struct tp_pipeline *p = pipeline;
-	struct tp_event_meta meta = { .importance = -1.0 };
 	unsigned cat = TP_TYPE_CATEGORY(ev->type->id), sub = ev->type->id & 0xff;
+	struct tp_event_meta meta = { .importance = -1.0, .sample_rate = kernel_rate(p, ev, cat) };
 
 	bool timed = p->events_in % TP_PIPELINE_TIME_EVERY == 0;
 	uint64_t t0 = timed ? tp_mono_ns() : 0, t1;

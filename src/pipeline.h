@@ -53,6 +53,10 @@ struct tp_pipeline {
 	size_t noutputs;
 	uint64_t events_in;
 	uint64_t events_out;
+	/* The 1 in N that in-kernel sampling kept of each category (0 or 1:
+	 * all): every event of the category starts with meta.sample_rate = N,
+	 * which later sampling multiplies. */
+	uint32_t kernel_sample_rate[TP_CAT_MAX];
 	struct tp_metric m_events_by_type[TP_CAT_MAX][64];
 	struct tp_metric m_emitted;
 	struct tp_metric m_passed; /* events that passed every stage */
@@ -71,6 +75,15 @@ void tp_pipeline_init(struct tp_pipeline *p);
 /* The pipeline takes ownership of stages and outputs (closed by tp_pipeline_close). */
 int tp_pipeline_add_stage(struct tp_pipeline *p, struct tp_stage *st);
 int tp_pipeline_add_output(struct tp_pipeline *p, struct tp_output *o);
+
+/*
+ * Events come from a source that kept 1 in rates[c] events of category c
+ * (programs.<category>.sample; NULL or 0/1: all). For live sources only:
+ * stored events do not record the rate they were taken at. A
+ * memory.page_fault record carries its own 1-in-sample_period (the perf
+ * event's), which multiplies, for any source.
+ */
+void tp_pipeline_set_kernel_sampling(struct tp_pipeline *p, const uint32_t rates[TP_CAT_MAX]);
 
 /* The tp_event_fn for sources: run one event through the stages. */
 int tp_pipeline_event(void *pipeline, struct tp_event *ev);

@@ -133,6 +133,8 @@ def test_sampled_page_faults():
         check(pages // period // 2 <= len(mine) <= pages // period * 3 // 2,
               "%d sampled faults for %d touched pages at 1 in %d" % (len(mine), pages, period))
         check(all(e["sample_period"] == period and e["ip"] > 0 for e in mine), "fault fields %r" % mine[:2])
+        # A sampled stream carries its rate, so counts re-scale.
+        check(all(e.get("sample_rate") == period for e in mine), "sample_rate %r" % mine[:2])
         check(len({e["addr"] // 4096 for e in mine}) == len(mine), "the same page sampled twice")
 
 

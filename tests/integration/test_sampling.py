@@ -1,7 +1,9 @@
-"""Rate limits and sampling on the real kernel: a process flooding failed
-execs in its own cgroup cannot hide the events of other processes; sampled
-events carry their rate so counts re-scale; and the books balance exactly:
-events in = events passed + events dropped (by reason), from the exit stats."""
+"""Rate limits, sampling and filters on the real kernel: a process flooding
+failed execs in its own cgroup cannot hide the events of other processes;
+sampled events carry their rate so counts re-scale, whether the kernel or
+user space (or both) sampled them; filters keep out what they name; and
+the books balance exactly: events in = events passed + events dropped (by
+reason), from the exit stats."""
 import os
 import re
 import shutil
@@ -148,7 +150,44 @@ def test_scope_keeps_only_the_named_processes():
             check_books_balance(stats)
 
 
+def settled(c, **match):
+    """The events matching, once their number stopped changing."""
+    last, stable = -1, 0
+    while stable < 3:
+        time.sleep(0.5)
+        got = c.find(**match)
+        stable = stable + 1 if len(got) == last else 0
+        last = len(got)
+    return got
+
+
+def test_kernel_sampled_events_carry_their_rate():
+    n = 2000
+    # In the kernel alone (-a: no user-space sampling), then both: the
+    # kernel's 1 in 5 and the sampler's 1 in 2 of what it let through.
+    for extra, rate in ((["-a"], 5),
+                        (["--set", "sampling.enabled=true", "--set", "sampling.base_rate=0.5",
+                          "--set", "sampling.burst_protection=false", "--set", "rate_limit.per_process=0",
+                          "--set", "rate_limit.per_container=0", "--set", "rate_limit.global=0"], 10)):
+        with TempDir() as tmp, Collector("-k", "categories=process", "--set", "programs.process.sample=5",
+                                         *extra) as c:
+            missing = os.path.join(tmp, unique("ksampled"))
+            p = subprocess.Popen(["/usr/bin/python3", "-c", flood_code(missing, count=n)])
+            p.wait()
+            kept = settled(c, type="process.exec", pid=p.pid, filename=missing)
+            check(kept and all(e.get("sample_rate") == rate for e in kept),
+                  "rate %d: sample rates %r" % (rate, sorted(set(e.get("sample_rate") for e in kept))))
+            # 1 in 5 per CPU of every process event, ours among others.
+            check(n / rate * 0.7 <= len(kept) <= n / rate * 1.3, "rate %d: kept %d of %d" % (rate, len(kept), n))
+            scaled = sum(e["sample_rate"] for e in kept)
+            check(n * 0.7 <= scaled <= n * 1.3, "rate %d: re-scaled count %d for %d events" % (rate, scaled, n))
+            c.stop()
+            check_books_balance(exit_stats(c))
+            print("  kernel 1 in 5%s: %d of %d kept, re-scaled %d" % (
+                "" if rate == 5 else " then 1 in 2", len(kept), n, scaled))
+
+
 if __name__ == "__main__":
     require_root()
     run_tests([test_flood_does_not_hide_other_processes, test_sampled_events_carry_their_rate,
-               test_scope_keeps_only_the_named_processes])
+               test_scope_keeps_only_the_named_processes, test_kernel_sampled_events_carry_their_rate])
