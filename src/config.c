@@ -57,6 +57,7 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->log_level = TP_LOG_INFO;
 	cfg->stats_interval_ns = 60 * TP_NSEC_PER_SEC;
 	cfg->log_format = TP_LOG_FMT_AUTO;
+	cfg->min_severity = TP_SEV_DEBUG;
 
 	cfg->sampling.enabled = false;
 	cfg->sampling.base_rate = 0.1;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event_meta.h"
 #include "events.h"
 #include "format.h"
 #include "log.h"
@@ -159,6 +160,9 @@ struct tp_config {
 	/* Scope of the semantic path (scope.h): globs on comm or exe path. */
 	struct tp_strlist scope_processes;         /* only these; empty: all */
 	struct tp_strlist scope_exclude_processes; /* never these */
+	/* Alerts below it are not raised (those rules do not run); events
+	 * without an alert count as TP_SEV_EVENT (info). Default debug: all. */
+	enum tp_severity min_severity;
 
 	/* Bookkeeping of the config loader (config_keys.h). */
 	uint8_t key_source[TP_CONFIG_MAX_KEYS]; /* enum tp_config_source, by key index */

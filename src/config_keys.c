@@ -274,6 +274,11 @@ static const struct tp_config_key keys[] = {
 	  .offset = OFF(scope_exclude_processes),
 	  .doc = "The events of these processes never reach the rules and outputs: globs as "
 		 "for filter.processes (\"systemd-*\")." },
+	{ .path = "filter.min_severity", .type = TP_KEY_CHOICE, .offset = OFF(min_severity),
+	  .choices = tp_severity_names,
+	  .doc = "Alerts below this severity are not raised (those rules load and self-test but "
+		 "do not run); an event without an alert counts as info, so notice and above keep "
+		 "only alerts. Also with --all-events." },
 	{ .path = "filter.drop_failed", .type = TP_KEY_CATEGORIES, .offset = OFF(drop_failed),
 	  .flag = "--kernel drop_failed=",
 	  .doc = "Drop, in the kernel, failed syscalls of these categories." },
@@ -327,6 +332,7 @@ static const struct tp_config_key keys[] = {
 _Static_assert(sizeof(enum tp_output_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum tp_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum tp_log_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum tp_severity) == sizeof(int), "enum size");
 _Static_assert(NKEYS <= TP_CONFIG_MAX_KEYS, "raise TP_CONFIG_MAX_KEYS");
 
 size_t tp_config_key_count(void)

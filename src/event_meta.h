@@ -38,9 +38,28 @@ struct tp_kv {
 	struct tp_value value;
 };
 
+/* Severity levels, lowest first (DESIGN.md). An event without an alert is
+ * TP_SEV_EVENT: the outputs report it as info (OTLP SeverityNumber INFO). */
+enum tp_severity {
+	TP_SEV_DEBUG,
+	TP_SEV_INFO,
+	TP_SEV_NOTICE,
+	TP_SEV_WARNING,
+	TP_SEV_ERROR,
+	TP_SEV_CRITICAL,
+	TP_SEV_COUNT,
+};
+#define TP_SEV_EVENT TP_SEV_INFO
+
+/* "debug" ... "critical", NULL-terminated, in enum order. */
+extern const char *const tp_severity_names[TP_SEV_COUNT + 1];
+
+/* The level of a severity name, or -1 when it is none of them. */
+int tp_severity_parse(const char *name);
+
 struct tp_alert {
 	const char *rule;
-	const char *severity;  /* debug, info, notice, warning, error, critical */
+	const char *severity;  /* one of tp_severity_names */
 	double importance;     /* [0, 1] */
 	const char *const *tags;
 	size_t ntags;

@@ -31,10 +31,8 @@
 enum fn_kind { FN_FILTER, FN_ENRICH, FN_SCORE, FN_RULE, FN_KINDS };
 static const char *const kind_names[FN_KINDS] = {"filter", "enrich", "score", "rule"};
 
-static const char *const severities[] = {"debug", "info",     "notice", "warning",
-					 "error", "critical", NULL};
 /* A rule without importance gets its severity's. */
-static const double severity_importance[] = {0.1, 0.3, 0.5, 0.7, 0.85, 1.0};
+static const double severity_importance[TP_SEV_COUNT] = {0.1, 0.3, 0.5, 0.7, 0.85, 1.0};
 
 /* Any Lua function the engine calls: a rule's when, or a filter/enrich/score. */
 struct rule_fn {
@@ -50,6 +48,7 @@ struct rule_fn {
 	bool enabled;
 	char *desc;
 	const char *severity;
+	enum tp_severity level; /* of severity */
 	double importance;
 	char **tags;
 	size_t ntags;
@@ -71,6 +70,7 @@ struct tp_ruleset {
 	struct slot_index *index[TYPE_SLOTS];
 	struct tp_lua_limits limits;
 	uint32_t fault_limit;
+	enum tp_severity min_severity; /* rules below it are not indexed: never run */
 	uint64_t hash;
 	size_t files, tests;
 	int envs_ref;
@@ -301,7 +301,7 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 	const struct tp_event_type *t;
 	const char *s;
 	char err[256];
-	int sev = 3;
+	int sev = TP_SEV_WARNING;
 	uint64_t h = FNV_INIT;
 
 	lua_pushnil(L);
@@ -336,16 +336,15 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 	lua_pop(L, 1);
 
 	if (lua_getfield(L, 1, "severity") != LUA_TNIL) {
-		s = lua_tostring(L, -1);
-		for (sev = 0; severities[sev]; sev++)
-			if (s && lua_type(L, -1) == LUA_TSTRING && !strcmp(s, severities[sev]))
-				break;
-		if (!severities[sev])
+		s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		sev = tp_severity_parse(s);
+		if (sev < 0)
 			luaL_error(
 			    L, "severity: one of debug, info, notice, warning, error, critical");
 	}
 	lua_pop(L, 1);
-	f->severity = severities[sev];
+	f->severity = tp_severity_names[sev];
+	f->level = (enum tp_severity)sev;
 	f->importance = severity_importance[sev];
 
 	if (lua_getfield(L, 1, "importance") != LUA_TNIL) {
@@ -1078,6 +1077,8 @@ static int build_index(struct tp_ruleset *rs)
 
 			if (!f->enabled || !has_type(f->types, slot))
 				continue;
+			if (f->kind == FN_RULE && f->level < rs->min_severity)
+				continue;
 			if (!ix) {
 				ix = calloc(1, sizeof(*ix));
 				if (!ix)
@@ -1111,6 +1112,7 @@ int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, c
 	rs->opts = opts;
 	rs->limits = opts->limits;
 	rs->fault_limit = opts->fault_limit;
+	rs->min_severity = opts->min_severity;
 	rs->hash = FNV_INIT;
 	rs->envs_ref = LUA_NOREF;
 	r = tp_lua_vm_new(&rs->vm, &opts->limits, err, errlen);
@@ -1198,6 +1200,8 @@ void tp_ruleset_info(const struct tp_ruleset *rs, struct tp_ruleset_info *info)
 			break;
 		case FN_RULE:
 			info->rules++;
+			if (f->level < rs->min_severity)
+				info->below_min_severity++;
 			break;
 		default:
 			break;
@@ -1206,6 +1210,13 @@ void tp_ruleset_info(const struct tp_ruleset *rs, struct tp_ruleset_info *info)
 	info->files = rs->files;
 	info->tests = rs->tests;
 	info->hash = rs->hash;
+}
+
+bool tp_ruleset_may_alert(const struct tp_ruleset *rs, const struct tp_event_type *t)
+{
+	const struct slot_index *ix = rs->index[type_slot(t)];
+
+	return ix && ix->n[FN_RULE];
 }
 
 static const struct rule_fn *find_rule(const struct tp_ruleset *rs, const char *name)

@@ -47,6 +47,9 @@ struct tp_rules_opts {
 	size_t npaths;
 	struct tp_lua_limits limits; /* per call (event or test) */
 	uint32_t fault_limit;	     /* faults before quarantine; 0: never quarantine */
+	/* Rules of a lower severity load and self-test but never run: they
+	 * could only raise alerts that filter.min_severity keeps out. */
+	enum tp_severity min_severity;
 	bool allow_untrusted;	     /* skip the owner/permission check (tests only) */
 	/* Each problem found, as "file:line: message" (may be NULL). */
 	void (*diag)(void *ctx, const char *msg);
@@ -63,6 +66,7 @@ void tp_ruleset_free(struct tp_ruleset *rs);
 
 struct tp_ruleset_info {
 	size_t rules; /* enabled rules */
+	size_t below_min_severity; /* of those, not run (severity below opts.min_severity) */
 	size_t filters, enrichers, scorers;
 	size_t files;
 	size_t tests;  /* inline tests run (all passed, or the load failed) */
@@ -93,6 +97,11 @@ enum tp_rules_verdict {
  */
 int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp_event_meta *meta,
 		     tp_rules_alert_fn alert_fn, void *ctx, unsigned *nalerts);
+
+/* Can an event of type t raise an alert: does any rule that runs ask for
+ * it? (No: the rules stage can leave the event out under a minimum
+ * severity above the one of plain events, without running Lua.) */
+bool tp_ruleset_may_alert(const struct tp_ruleset *rs, const struct tp_event_type *t);
 
 /* Bytes the set's VM holds. */
 size_t tp_ruleset_mem(const struct tp_ruleset *rs);

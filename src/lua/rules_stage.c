@@ -44,6 +44,9 @@ static struct tp_metric m_filtered =
 static struct tp_metric m_below =
     TP_COUNTER_INIT("tapio_events_dropped_total",
 		    "Events kept from the outputs on purpose or for lack of room, by reason.");
+static struct tp_metric m_below_severity =
+    TP_COUNTER_INIT("tapio_events_dropped_total",
+		    "Events kept from the outputs on purpose or for lack of room, by reason.");
 static struct tp_metric m_reload_ok =
     TP_COUNTER_INIT("tapio_rules_reloads_total", "Rule reloads, by result.");
 static struct tp_metric m_reload_failed =
@@ -58,10 +61,12 @@ static void metrics_init(void)
 		return;
 	m_filtered.labels = "reason=\"filtered\"";
 	m_below.labels = "reason=\"below_threshold\"";
+	m_below_severity.labels = "reason=\"below_min_severity\"";
 	m_reload_ok.labels = "result=\"ok\"";
 	m_reload_failed.labels = "result=\"failed\"";
 	tp_metric_register(&m_filtered);
 	tp_metric_register(&m_below);
+	tp_metric_register(&m_below_severity);
 	tp_metric_register(&m_reload_ok);
 	tp_metric_register(&m_reload_failed);
 	tp_metric_register(&m_rules);
@@ -98,10 +103,11 @@ static void opts_from_config(struct tp_rules_opts *o, const struct tp_config *cf
 	o->limits.mem_call_max = cfg->rule_mem_call_max;
 	o->limits.instr_budget = cfg->rule_instr_budget;
 	o->fault_limit = cfg->rule_fault_limit;
+	o->min_severity = cfg->min_severity;
 }
 
 static void log_loaded(const char *what, struct tp_ruleset *rs, const struct tp_ruleset *old,
-		       uint64_t build_ns, uint64_t swap_ns)
+		       enum tp_severity min_severity, uint64_t build_ns, uint64_t swap_ns)
 {
 	struct tp_ruleset_info in;
 	size_t added, removed, changed;
@@ -110,9 +116,12 @@ static void log_loaded(const char *what, struct tp_ruleset *rs, const struct tp_
 	tp_ruleset_diff(old, rs, &added, &removed, &changed);
 	tp_metric_set(&m_rules, in.rules);
 	tp_info("%s: %zu rules (+%zu -%zu ~%zu), %zu filter %zu enrich %zu score from %zu files, "
-		"%zu tests passed, hash %016llx, built in %.1f ms%s",
+		"%zu tests passed, hash %016llx, built in %.1f ms",
 		what, in.rules, added, removed, changed, in.filters, in.enrichers, in.scorers,
-		in.files, in.tests, (unsigned long long)in.hash, build_ns / 1e6, swap_ns ? "" : "");
+		in.files, in.tests, (unsigned long long)in.hash, build_ns / 1e6);
+	if (in.below_min_severity)
+		tp_info("%s: %zu rules below filter.min_severity=%s do not run", what,
+			in.below_min_severity, tp_severity_names[min_severity]);
 	if (swap_ns)
 		tp_debug("rules: swapped and freed the old set in %.3f ms", swap_ns / 1e6);
 }
@@ -143,12 +152,26 @@ static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_eve
 	unsigned nalerts;
 	int v;
 
+	/* Under a minimum severity above that of plain events only alerts
+	 * go out: an event no rule that runs asks for costs no Lua. */
+	bool alerts_only = s->cfg->min_severity > TP_SEV_EVENT;
+
+	if (alerts_only && !tp_ruleset_may_alert(s->rs, ev->type)) {
+		tp_metric_add(&m_below_severity, 1);
+		return TP_STAGE_DROP;
+	}
 	s->pipe = p;
 	s->have_first = false;
 	v = tp_ruleset_event(s->rs, ev, meta, on_alert, s, &nalerts);
 	if (s->have_first) {
 		meta->alert = &s->first;
 		return TP_STAGE_PASS;
+	}
+	/* filter.* settings hold with --all-events too; the Lua filters and
+	 * the importance threshold do not. */
+	if (alerts_only) {
+		tp_metric_add(&m_below_severity, 1);
+		return TP_STAGE_DROP;
 	}
 	if (s->cfg->all_events)
 		return TP_STAGE_PASS;
@@ -214,7 +237,7 @@ static void finish_reload(struct rules_stage *s)
 		s->rs = s->next;
 		s->next = NULL;
 		tp_metric_add(&m_reload_ok, 1);
-		log_loaded("rules reloaded", s->rs, old, s->built_ns, 0);
+		log_loaded("rules reloaded", s->rs, old, s->cfg->min_severity, s->built_ns, 0);
 		tp_ruleset_free(old);
 		tp_debug("rules: swap and free of the old set took %.3f ms",
 			 (tp_mono_ns() - t0) / 1e6);
@@ -275,7 +298,7 @@ int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char 
 		free(s);
 		return r;
 	}
-	log_loaded("rules loaded", s->rs, NULL, tp_mono_ns() - t0, 0);
+	log_loaded("rules loaded", s->rs, NULL, s->cfg->min_severity, tp_mono_ns() - t0, 0);
 	*out = &s->base;
 	return 0;
 }

@@ -11,6 +11,11 @@
  * cfg->importance_threshold do; the others, and those a filter dropped, are
  * counted in tapio_events_dropped_total{reason="below_threshold"|"filtered"}.
  *
+ * filter.min_severity (also with --all-events): rules below it do not run;
+ * an event without an alert is of severity info, so above info only events
+ * with an alert pass, and an event of a type no running rule asks for is
+ * dropped before any Lua runs; both count as reason="below_min_severity".
+ *
  * Reload (SIGHUP): a helper thread builds and self-tests the new set in a
  * VM of its own while the reader keeps running events through the old one;
  * a later tick swaps the sets between two events, so each event meets

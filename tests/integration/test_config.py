@@ -70,6 +70,9 @@ def test_errors_name_what_is_wrong():
         ([], {"TAPIO_METRICS_ADDR": "9464"}, "invalid value '9464' for TAPIO_METRICS_ADDR: expected HOST:PORT or off"),
         ([], {"TAPIO_ENABLE_EBPF": "false"}, "cannot be disabled"),
         (["--enable-ebpf=no"], {}, "cannot be disabled"),
+        (["--set", "filter.min_severity=loud"], {},
+         '--set filter.min_severity: expected one of debug, info, notice, warning, error, critical, '
+         'got "loud"'),
     ]
     for args, env, text in cases:
         r = run("--print-config", *args, env=env)
@@ -159,6 +162,17 @@ def test_config_file_problems_all_reported():
         check(r.returncode == 2 and "group or others may write" in r.stderr, r.stderr)
 
 
+def test_filter_keys_in_a_file():
+    with TempDir() as tmp:
+        path = write_config(tmp, 'return { filter = { min_severity = 4 } }')
+        r = run("-c", path, "--print-config")
+        check(r.returncode == 2 and "%s: filter.min_severity: expected one of debug, info, notice, "
+              "warning, error, critical, got 4" % path in r.stderr, r.stderr)
+        path = write_config(tmp, 'return { filter = { min_severity = "Error" } }')
+        r = run("-c", path, "--print-config")
+        check(r.returncode == 0 and 'min_severity = "error", -- file' in r.stdout, r.stdout + r.stderr)
+
+
 def test_print_config_round_trips():
     with TempDir() as tmp:
         r = run("--preset", "security", "--set", "filter.exclude_comms=cron,sshd",
@@ -193,4 +207,4 @@ if __name__ == "__main__":
                test_config_file_layers, test_config_file_problems_all_reported,
                test_print_config_round_trips, test_presets_and_example_load,
                test_errors_name_what_is_wrong, test_readme_reference_matches_the_program,
-               test_help_mentions_new_flags])
+               test_help_mentions_new_flags, test_filter_keys_in_a_file])

@@ -187,7 +187,43 @@ def test_kernel_sampled_events_carry_their_rate():
                 "" if rate == 5 else " then 1 in 2", len(kept), n, scaled))
 
 
+def test_min_severity_keeps_only_alerts_at_or_above():
+    with TempDir() as tmp:
+        loud, quiet = os.path.join(tmp, unique("loud")[:15]), os.path.join(tmp, unique("quiet")[:15])
+        for prog in (loud, quiet):
+            shutil.copy("/bin/true", prog)
+        rules = os.path.join(tmp, "rules")
+        os.mkdir(rules)
+        with open(os.path.join(rules, "sev.lua"), "w") as f:
+            f.write('rule { name = "loud_exec", severity = "warning", events = { "process.exec" },\n'
+                    '  when = function(e) return e.filename == %r end, output = "loud ${pid}" }\n'
+                    'rule { name = "quiet_exec", severity = "info", events = { "process.exec" },\n'
+                    '  when = function(e) return e.filename == %r or e.filename == %r end,\n'
+                    '  output = "quiet ${pid}" }\n' % (loud, loud, quiet))
+        os.chmod(os.path.join(rules, "sev.lua"), 0o644)
+        # -a: filter.min_severity holds even when every event would go out.
+        with Collector("-a", "-r", rules, "-k", "categories=process",
+                       "--set", "filter.min_severity=warning") as c:
+            p_quiet = subprocess.Popen([quiet])
+            p_quiet.wait()
+            p_loud = subprocess.Popen([loud])
+            p_loud.wait()
+            c.wait_event(type="process.exec", pid=p_loud.pid, rule="loud_exec", timeout=20)
+            time.sleep(1)
+            c.stop()
+            check(not c.find(pid=p_quiet.pid), "below the minimum: %r" % c.find(pid=p_quiet.pid))
+            mine = c.find(pid=p_loud.pid)
+            check([e.get("rule") for e in mine] == ["loud_exec"], "loud process: %r" % mine)
+            check(mine[0]["severity"] == "warning", "severity %r" % mine[0])
+            stats = exit_stats(c)
+            # quiet's exec and exit, loud's exit at least.
+            check(stats.get('events_dropped_total{reason="below_min_severity"}', 0) >= 3,
+                  "below_min_severity drops not counted: %r" % stats)
+            check_books_balance(stats)
+
+
 if __name__ == "__main__":
     require_root()
     run_tests([test_flood_does_not_hide_other_processes, test_sampled_events_carry_their_rate,
-               test_scope_keeps_only_the_named_processes, test_kernel_sampled_events_carry_their_rate])
+               test_scope_keeps_only_the_named_processes, test_kernel_sampled_events_carry_their_rate,
+               test_min_severity_keeps_only_alerts_at_or_above])

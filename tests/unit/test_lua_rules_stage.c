@@ -352,6 +352,91 @@ static void test_default_rules_load_and_pass_their_tests(void **state)
 	free(buf);
 }
 
+/* 'quiet' (info) and 'loud' (warning) both match comm "bad"; 'quiet' also
+ * "meh"; a score function fails loudly on "boom" if it ever runs. */
+static const char rules_sev[] =
+    "score(function(e) if e.comm == 'boom' then error('Lua ran') end end)\n"
+    "rule { name = 'quiet', severity = 'info', events = { 'process.exec' },\n"
+    "  when = function(e) return e.comm == 'bad' or e.comm == 'meh' end, output = 'q' }\n"
+    "rule { name = 'loud', severity = 'warning', events = { 'process.exec' },\n"
+    "  when = function(e) return e.comm == 'bad' end, output = 'l' }\n";
+
+static uint64_t faults(void)
+{
+	return metric("tapio_rule_faults_total", "kind=\"error\"");
+}
+
+static void run_execs(const char *const *comms, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		exec_event(comms[i], (uint32_t)i + 1);
+		tp_pipeline_event(&pipe_, &ev);
+	}
+}
+
+static void test_min_severity_keeps_alerts_at_or_above(void **state)
+{
+	static const char *const comms[] = {"bad", "meh", "plain"};
+	uint64_t dropped = metric("tapio_events_dropped_total", "reason=\"below_min_severity\"");
+
+	(void)state;
+	write_rules("r.lua", rules_sev);
+	cfg.min_severity = TP_SEV_WARNING;
+	cfg.all_events = true; /* filter.min_severity holds with -a too */
+	build();
+	run_execs(comms, 3);
+	/* Only 'loud': 'quiet' is below the minimum and does not even run. */
+	assert_int_equal(nseen, 1);
+	assert_int_equal(seen[0].pid, 1);
+	assert_string_equal(seen[0].rule, "loud");
+	assert_int_equal(
+	    metric("tapio_events_dropped_total", "reason=\"below_min_severity\"") - dropped, 2);
+}
+
+static void test_min_severity_info_keeps_plain_events(void **state)
+{
+	static const char *const comms[] = {"bad", "meh", "plain"};
+
+	(void)state;
+	write_rules("r.lua", rules_sev);
+	cfg.min_severity = TP_SEV_INFO;
+	build();
+	run_execs(comms, 3);
+	/* bad: 'quiet' travels with the event, 'loud' goes out at once; meh:
+	 * 'quiet'; plain: itself (plain events are info). */
+	assert_int_equal(nseen, 4);
+	assert_string_equal(seen[0].rule, "loud");
+	assert_string_equal(seen[1].rule, "quiet");
+	assert_string_equal(seen[2].rule, "quiet");
+	assert_int_equal(seen[2].pid, 2);
+	assert_string_equal(seen[3].rule, "");
+	assert_int_equal(seen[3].pid, 3);
+}
+
+static void test_min_severity_above_every_rule_runs_no_lua(void **state)
+{
+	static const char *const comms[] = {"boom", "bad"};
+	uint64_t f0,
+	    dropped = metric("tapio_events_dropped_total", "reason=\"below_min_severity\"");
+
+	(void)state;
+	write_rules("r.lua", rules_sev);
+	cfg.min_severity = TP_SEV_CRITICAL;
+	build();
+	f0 = faults();
+	run_execs(comms, 2);
+	assert_int_equal(nseen, 0);
+	assert_int_equal(faults(), f0); /* the failing score function never ran */
+	assert_int_equal(
+	    metric("tapio_events_dropped_total", "reason=\"below_min_severity\"") - dropped, 2);
+	/* The same set without a minimum runs it: the check above can fail. */
+	tp_pipeline_close(&pipe_);
+	cfg.min_severity = TP_SEV_DEBUG;
+	build();
+	run_execs(comms, 1);
+	assert_int_equal(faults(), f0 + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +444,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_default_threshold_passes_unscored_events, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_all_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_min_severity_keeps_alerts_at_or_above, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_min_severity_info_keeps_plain_events, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_min_severity_above_every_rule_runs_no_lua, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_reload_swaps_between_two_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_reload_keeps_the_old_rules, setup,
 					    teardown),
