@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "delivery/pbwire.h"
+#include "proc_ctx.h"
 #include "tapio/v1/tapio.pb-c.h"
 #include "version.h"
 
@@ -51,17 +52,18 @@ static char *str_copy(struct tp_arena *a, const char *s, size_t n, bool *oom)
 	return (char *)r;
 }
 
-static void encode_argv(struct tp_arena *a, Tapio__V1__Field *pf, const struct tp_event *ev,
-			const struct tp_field *f, bool *oom)
+/* NUL-separated arguments as a StringList; NULL when out of memory. */
+static Tapio__V1__StringList *string_list(struct tp_arena *a, const char *av, uint32_t len,
+					  bool *oom)
 {
 	Tapio__V1__StringList *list = tp_arena_alloc(a, sizeof(*list));
-	uint32_t len, count = 0;
-	const char *av = tp_field_argv(ev, f, &len), *p;
+	uint32_t count = 0;
+	const char *p;
 	size_t n;
 
 	if (!list) {
 		*oom = true;
-		return;
+		return NULL;
 	}
 	tapio__v1__string_list__init(list);
 	for (p = tp_argv_next(av, len, NULL, &n); p; p = tp_argv_next(av, len, p, &n))
@@ -69,12 +71,22 @@ static void encode_argv(struct tp_arena *a, Tapio__V1__Field *pf, const struct t
 	list->values = tp_arena_alloc(a, (count ? count : 1) * sizeof(char *));
 	if (!list->values) {
 		*oom = true;
-		return;
+		return NULL;
 	}
 	for (p = tp_argv_next(av, len, NULL, &n); p; p = tp_argv_next(av, len, p, &n))
 		list->values[list->n_values++] = str(a, p, n, oom);
-	pf->value_case = TAPIO__V1__FIELD__VALUE_STRING_LIST;
-	pf->string_list = list;
+	return list;
+}
+
+static void encode_argv(struct tp_arena *a, Tapio__V1__Field *pf, const struct tp_event *ev,
+			const struct tp_field *f, bool *oom)
+{
+	uint32_t len;
+	const char *av = tp_field_argv(ev, f, &len);
+
+	pf->string_list = string_list(a, av, len, oom);
+	if (pf->string_list)
+		pf->value_case = TAPIO__V1__FIELD__VALUE_STRING_LIST;
 }
 
 /* The type's own fields, generically over its descriptor table. */
@@ -199,6 +211,83 @@ static char **encode_tags(struct tp_arena *a, const struct tp_event_meta *meta, 
 	return tags;
 }
 
+/* A string of the enrichment: "" (not sent) when unknown. */
+static char *opt_str(struct tp_arena *a, const char *s, bool *oom)
+{
+	return s ? str(a, s, strlen(s), oom) : (char *)"";
+}
+
+static Tapio__V1__ProcessRef *proc_ref(struct tp_arena *a, const struct tp_proc_ref *r, bool *oom)
+{
+	Tapio__V1__ProcessRef *pr = tp_arena_alloc(a, sizeof(*pr));
+
+	if (!pr) {
+		*oom = true;
+		return NULL;
+	}
+	tapio__v1__process_ref__init(pr);
+	pr->pid = r->pid;
+	pr->comm = opt_str(a, r->comm, oom);
+	pr->exe = opt_str(a, r->exe, oom);
+	return pr;
+}
+
+/* The enrichment (proc_ctx.h) into e->process, e->container and e->k8s,
+ * with what JSON shows of it: argv only on events without their own, the
+ * ancestors on process events only. Unknown stays unset. */
+static void encode_proc(struct tp_arena *a, const struct tp_event *ev,
+			const struct tp_proc_ctx *pc, Tapio__V1__Event *e, bool *oom)
+{
+	Tapio__V1__Process *proc = e->process;
+
+	proc->exe = opt_str(a, pc->exe, oom);
+	if (pc->argv && !tp_event_field(ev->type, "argv")) {
+		proc->argv = string_list(a, pc->argv, pc->argv_len, oom);
+		proc->argv_truncated = pc->argv_truncated;
+	}
+	if (pc->parent) {
+		proc->parent = proc_ref(a, pc->parent, oom);
+		proc->parent_comm = opt_str(a, pc->parent->comm, oom);
+	}
+	if (pc->nancestors && TP_TYPE_CATEGORY(ev->type->id) == TP_CAT_PROCESS) {
+		proc->ancestors = tp_arena_alloc(a, pc->nancestors * sizeof(*proc->ancestors));
+		if (!proc->ancestors) {
+			*oom = true;
+			return;
+		}
+		for (size_t i = 0; i < pc->nancestors; i++)
+			if ((proc->ancestors[proc->n_ancestors] = proc_ref(a, &pc->ancestors[i], oom)))
+				proc->n_ancestors++;
+	}
+	if (pc->container) {
+		Tapio__V1__Container *c = tp_arena_alloc(a, sizeof(*c));
+
+		if (!c) {
+			*oom = true;
+			return;
+		}
+		tapio__v1__container__init(c);
+		c->id = opt_str(a, pc->container->id, oom);
+		c->runtime = opt_str(a, pc->container->runtime, oom);
+		e->container = c;
+	}
+	if (pc->k8s) {
+		Tapio__V1__Kubernetes *k = tp_arena_alloc(a, sizeof(*k));
+
+		if (!k) {
+			*oom = true;
+			return;
+		}
+		tapio__v1__kubernetes__init(k);
+		k->pod = opt_str(a, pc->k8s->pod, oom);
+		k->namespace_ = opt_str(a, pc->k8s->namespace, oom);
+		k->pod_uid = opt_str(a, pc->k8s->pod_uid, oom);
+		k->container = opt_str(a, pc->k8s->container, oom);
+		k->qos = opt_str(a, pc->k8s->qos, oom);
+		e->k8s = k;
+	}
+}
+
 int tp_tapio_encode_event(const struct tp_event *ev, const struct tp_event_meta *meta,
 			  struct tp_arena *arena, struct tp_buf *out)
 {
@@ -242,8 +331,8 @@ int tp_tapio_encode_event(const struct tp_event *ev, const struct tp_event_meta 
 			e.output = str(arena, al->output, strlen(al->output), &oom);
 		}
 		e.tags = encode_tags(arena, meta, &e.n_tags, &oom);
-		/* Enrichment (exe, parent, container, k8s) goes into e.process,
-		 * e.container and e.k8s here once struct tp_event_meta carries it. */
+		if (meta->proc)
+			encode_proc(arena, ev, meta->proc, &e, &oom);
 	}
 	if (oom)
 		return -ENOMEM;

@@ -14,6 +14,7 @@
 #include "decode.h"
 #include "delivery/pbwire.h"
 #include "output/tapio_encode.h"
+#include "proc_ctx.h"
 #include "tapio/v1/tapio.pb-c.h"
 
 static struct tp_event ev;
@@ -287,6 +288,181 @@ static void test_symbolic_values(void **state)
 	tp_arena_free(&a);
 }
 
+static void make_open(const char *path)
+{
+	struct tp_file_open_event o;
+
+	memset(&o, 0, sizeof(o));
+	o.hdr.type = TP_EV_FILE_OPEN;
+	o.hdr.size = sizeof(o);
+	o.hdr.pid = 10;
+	o.hdr.ppid = 1;
+	memcpy(o.hdr.comm, "cat", 3);
+	memcpy(o.path, path, strlen(path));
+	o.ret = 3;
+	assert_int_equal(tp_decode(&o, sizeof(o), 1795000000000000000LL, &ev), 0);
+}
+
+static Tapio__V1__Event *encode_with(const struct tp_proc_ctx *pc, struct tp_arena *a,
+				     struct tp_buf *b)
+{
+	struct tp_event_meta meta = { .importance = -1, .proc = pc };
+
+	tp_buf_reset(b);
+	assert_int_equal(tp_tapio_encode_event(&ev, &meta, a, b), 0);
+	return unframe(b);
+}
+
+/* Everything the enrichment knows, and what JSON shows of it per type:
+ * the arguments only where the type has none of its own, the ancestors
+ * only on process events. */
+static void test_enrichment(void **state)
+{
+	static const char av[] = "nginx\0-g\0daemon off;";
+	static const struct tp_proc_ref parent = { 1, "containerd-shim", "/usr/bin/containerd-shim" };
+	static const struct tp_proc_ref anc[] = { { 2, "containerd", NULL }, { 3, NULL, NULL } };
+	static const struct tp_container_ctx ctr = { "3f0a9c", "containerd" };
+	static const struct tp_k8s_ctx k8s = { "web-0", "shop", "7e8d-11", "nginx", "Burstable" };
+	const struct tp_proc_ctx pc = {
+		.exe = "/usr/sbin/nginx", .argv = av, .argv_len = sizeof(av), .argv_truncated = true,
+		.parent = &parent, .ancestors = anc, .nancestors = 2, .container = &ctr, .k8s = &k8s,
+	};
+	struct tp_arena a;
+	struct tp_buf b;
+	Tapio__V1__Event *e;
+	const Tapio__V1__Process *p;
+
+	tp_arena_init(&a);
+	tp_buf_init(&b);
+	make_open("/etc/nginx/nginx.conf");
+	e = encode_with(&pc, &a, &b);
+	p = e->process;
+	assert_string_equal(p->exe, "/usr/sbin/nginx");
+	assert_non_null(p->argv);
+	assert_int_equal(p->argv->n_values, 3);
+	assert_string_equal(p->argv->values[0], "nginx");
+	assert_string_equal(p->argv->values[2], "daemon off;");
+	assert_true(p->argv_truncated);
+	assert_non_null(p->parent);
+	assert_int_equal(p->parent->pid, 1);
+	assert_string_equal(p->parent->comm, "containerd-shim");
+	assert_string_equal(p->parent->exe, "/usr/bin/containerd-shim");
+	assert_string_equal(p->parent_comm, "containerd-shim");
+	assert_int_equal(p->n_ancestors, 0); /* a file event */
+	assert_non_null(e->container);
+	assert_string_equal(e->container->id, "3f0a9c");
+	assert_string_equal(e->container->runtime, "containerd");
+	assert_non_null(e->k8s);
+	assert_string_equal(e->k8s->pod, "web-0");
+	assert_string_equal(e->k8s->namespace_, "shop");
+	assert_string_equal(e->k8s->pod_uid, "7e8d-11");
+	assert_string_equal(e->k8s->container, "nginx");
+	assert_string_equal(e->k8s->qos, "Burstable");
+	tapio__v1__event__free_unpacked(e, NULL);
+
+	/* An exec: its argv is its own field; the ancestors are there. */
+	make_exec("nginx", "/usr/sbin/nginx", av, sizeof(av));
+	e = encode_with(&pc, &a, &b);
+	p = e->process;
+	assert_null(p->argv);
+	assert_false(p->argv_truncated);
+	assert_int_equal(field(e, "argv")->string_list->n_values, 3);
+	assert_int_equal(p->n_ancestors, 2);
+	assert_int_equal(p->ancestors[0]->pid, 2);
+	assert_string_equal(p->ancestors[0]->comm, "containerd");
+	assert_string_equal(p->ancestors[0]->exe, "");
+	assert_int_equal(p->ancestors[1]->pid, 3);
+	assert_string_equal(p->ancestors[1]->comm, "");
+	tapio__v1__event__free_unpacked(e, NULL);
+	tp_buf_free(&b);
+	tp_arena_free(&a);
+}
+
+/* Unknown stays unset: no message for an unknown parent, container or
+ * pod, empty (unsent) strings for unknown names, and an event without
+ * enrichment has none of it. */
+static void test_enrichment_unknown(void **state)
+{
+	static const struct tp_proc_ref parent = { 77, NULL, NULL };
+	static const struct tp_container_ctx ctr = { "0123abcd", NULL };
+	static const struct tp_k8s_ctx k8s = { NULL, NULL, "7e8d-11", NULL, "BestEffort" };
+	struct tp_proc_ctx pc = { .parent = &parent, .container = &ctr, .k8s = &k8s };
+	struct tp_arena a;
+	struct tp_buf b;
+	Tapio__V1__Event *e;
+	const Tapio__V1__Process *p;
+	size_t full;
+
+	tp_arena_init(&a);
+	tp_buf_init(&b);
+	make_open("/etc/passwd");
+	e = encode_with(&pc, &a, &b);
+	p = e->process;
+	assert_string_equal(p->exe, "");
+	assert_null(p->argv);
+	assert_int_equal(p->parent->pid, 77);
+	assert_string_equal(p->parent->comm, "");
+	assert_string_equal(p->parent->exe, "");
+	assert_string_equal(p->parent_comm, "");
+	assert_string_equal(e->container->id, "0123abcd");
+	assert_string_equal(e->container->runtime, "");
+	assert_string_equal(e->k8s->pod, "");
+	assert_string_equal(e->k8s->namespace_, "");
+	assert_string_equal(e->k8s->container, "");
+	assert_string_equal(e->k8s->pod_uid, "7e8d-11");
+	assert_string_equal(e->k8s->qos, "BestEffort");
+	tapio__v1__event__free_unpacked(e, NULL);
+
+	/* Nothing known: no parent, container or pod message at all; the
+	 * bytes are those of an event without enrichment. */
+	memset(&pc, 0, sizeof(pc));
+	e = encode_with(&pc, &a, &b);
+	full = b.len;
+	assert_null(e->process->parent);
+	assert_null(e->container);
+	assert_null(e->k8s);
+	assert_int_equal(e->process->n_ancestors, 0);
+	tapio__v1__event__free_unpacked(e, NULL);
+	tp_buf_reset(&b);
+	assert_int_equal(tp_tapio_encode_event(&ev, NULL, &a, &b), 0);
+	assert_int_equal(b.len, full);
+	e = unframe(&b);
+	assert_null(e->process->parent);
+	assert_null(e->container);
+	assert_null(e->k8s);
+	assert_string_equal(e->process->exe, "");
+	tapio__v1__event__free_unpacked(e, NULL);
+	tp_buf_free(&b);
+	tp_arena_free(&a);
+}
+
+/* Hostile bytes in what the process table read from /proc or an exec
+ * come out as valid UTF-8, as the type's own strings do. */
+static void test_enrichment_strings_valid_utf8(void **state)
+{
+	static const char av[] = "x\xff\0\xc3";
+	static const struct tp_proc_ref parent = { 1, "p\xfe", "/bin/\xed\xa0\x80" };
+	const struct tp_proc_ctx pc = { .exe = "/tmp/\xc3\x28", .argv = av, .argv_len = sizeof(av),
+					.parent = &parent };
+	struct tp_arena a;
+	struct tp_buf b;
+	Tapio__V1__Event *e;
+
+	tp_arena_init(&a);
+	tp_buf_init(&b);
+	make_open("/x");
+	e = encode_with(&pc, &a, &b);
+	assert_non_null(e); /* protobuf-c refuses invalid UTF-8 in strings */
+	assert_string_equal(e->process->exe, "/tmp/\xc3\x83(");
+	assert_string_equal(e->process->argv->values[0], "x\xc3\xbf");
+	assert_true(valid_utf8(e->process->argv->values[1]));
+	assert_true(valid_utf8(e->process->parent->comm));
+	assert_true(valid_utf8(e->process->parent->exe));
+	tapio__v1__event__free_unpacked(e, NULL);
+	tp_buf_free(&b);
+	tp_arena_free(&a);
+}
+
 static void test_severity_names(void **state)
 {
 	assert_int_equal(tp_tapio_severity("debug"), 1);
@@ -303,6 +479,9 @@ int main(void)
 		cmocka_unit_test(test_hostile_strings_become_valid_utf8),
 		cmocka_unit_test(test_batch_header_and_request),
 		cmocka_unit_test(test_symbolic_values),
+		cmocka_unit_test(test_enrichment),
+		cmocka_unit_test(test_enrichment_unknown),
+		cmocka_unit_test(test_enrichment_strings_valid_utf8),
 		cmocka_unit_test(test_severity_names),
 	};
 
