@@ -5,6 +5,7 @@
 
 #include "delivery/pbwire.h"
 #include "format.h"
+#include "proc_ctx.h"
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "version.h"
 
@@ -30,6 +31,9 @@ int tp_otlp_severity(const char *name)
 			return map[i].number;
 	return 9;
 }
+
+/* Attributes proc_attrs adds at most. */
+#define PROC_ATTRS_MAX 13
 
 struct attrs {
 	struct tp_arena *a;
@@ -121,12 +125,12 @@ static const char *field_key(struct attrs *at, const char *name, const char *suf
 	return k;
 }
 
-static void argv_value(struct attrs *at, AnyValue *v, const struct tp_event *ev,
-		       const struct tp_field *f)
+/* NUL-separated arguments as an array of strings. */
+static void argv_value(struct attrs *at, AnyValue *v, const char *av, uint32_t len)
 {
 	ArrayValue *arr = tp_arena_alloc(at->a, sizeof(*arr));
-	uint32_t len, count = 0;
-	const char *av = tp_field_argv(ev, f, &len), *p;
+	uint32_t count = 0;
+	const char *p;
 	AnyValue *items;
 	size_t n;
 
@@ -183,9 +187,13 @@ static void fields(struct attrs *at, const struct tp_event *ev)
 			v->string_value = str(at, sv, strlen(sv));
 			continue;
 		}
-		case TP_FK_ARGV:
-			argv_value(at, v, ev, f);
+		case TP_FK_ARGV: {
+			uint32_t len;
+			const char *av = tp_field_argv(ev, f, &len);
+
+			argv_value(at, v, av, len);
 			continue;
+		}
 		case TP_FK_IPADDR:
 			v->value_case = V(STRING_VALUE);
 			v->string_value = str_copy(at, tmp, strlen(tmp));
@@ -288,10 +296,107 @@ static void meta_attrs(struct attrs *at, const struct tp_event_meta *meta)
 		v->value_case = V(ARRAY_VALUE);
 		v->array_value = arr;
 	}
-	/* Enrichment (container.id, container.runtime, k8s.pod.uid,
-	 * k8s.pod.name, k8s.namespace.name, k8s.container.name,
-	 * process.executable.path) goes here once struct tp_event_meta
-	 * carries it. */
+}
+
+/* A string attribute of the enrichment: none when unknown. */
+static void attr_opt(struct attrs *at, const char *key, const char *s)
+{
+	if (s)
+		attr_str(at, key, false, s, strlen(s));
+}
+
+/* One ancestor as a kvlist {pid, comm, exe}, unknown names left out. */
+static void proc_ref_value(struct attrs *at, AnyValue *v, const struct tp_proc_ref *r)
+{
+	Opentelemetry__Proto__Common__V1__KeyValueList *kvl = tp_arena_alloc(at->a, sizeof(*kvl));
+	KeyValue *kv = tp_arena_alloc(at->a, 3 * sizeof(*kv));
+	KeyValue **ptrs = tp_arena_alloc(at->a, 3 * sizeof(*ptrs));
+	AnyValue *vals = tp_arena_alloc(at->a, 3 * sizeof(*vals));
+	const char *names[3] = { "pid", "comm", "exe" }, *strs[3] = { NULL, r->comm, r->exe };
+
+	if (!kvl || !kv || !ptrs || !vals) {
+		at->oom = true;
+		return;
+	}
+	opentelemetry__proto__common__v1__key_value_list__init(kvl);
+	kvl->values = ptrs;
+	for (int i = 0; i < 3; i++) {
+		if (i && !strs[i])
+			continue;
+		opentelemetry__proto__common__v1__key_value__init(&kv[i]);
+		opentelemetry__proto__common__v1__any_value__init(&vals[i]);
+		kv[i].key = (char *)names[i];
+		kv[i].value = &vals[i];
+		if (i) {
+			vals[i].value_case = V(STRING_VALUE);
+			vals[i].string_value = str(at, strs[i], strlen(strs[i]));
+		} else {
+			vals[i].value_case = V(INT_VALUE);
+			vals[i].int_value = r->pid;
+		}
+		ptrs[kvl->n_values++] = &kv[i];
+	}
+	v->value_case = V(KVLIST_VALUE);
+	v->kvlist_value = kvl;
+}
+
+/* The enrichment (proc_ctx.h) under the semantic conventions' names where
+ * they have one, tapio.* where not. process.parent_pid is the header's.
+ * The arguments go on every event (process.command_args is the process's
+ * command line; an exec's own argv is tapio.argv), the ancestors on
+ * process events only, as in JSON. */
+static void proc_attrs(struct attrs *at, const struct tp_event *ev, const struct tp_proc_ctx *pc)
+{
+	attr_opt(at, "process.executable.path", pc->exe);
+	if (pc->argv) {
+		AnyValue *v = attr(at, "process.command_args", false);
+
+		if (v)
+			argv_value(at, v, pc->argv, pc->argv_len);
+		if (pc->argv_truncated) {
+			AnyValue *t = attr(at, "tapio.argv_truncated", false);
+
+			if (t) {
+				t->value_case = V(BOOL_VALUE);
+				t->bool_value = true;
+			}
+		}
+	}
+	if (pc->parent) {
+		attr_opt(at, "tapio.parent.comm", pc->parent->comm);
+		attr_opt(at, "tapio.parent.exe", pc->parent->exe);
+	}
+	if (pc->nancestors && TP_TYPE_CATEGORY(ev->type->id) == TP_CAT_PROCESS) {
+		AnyValue *v = attr(at, "tapio.ancestors", false);
+		ArrayValue *arr = tp_arena_alloc(at->a, sizeof(*arr));
+		AnyValue *items = tp_arena_alloc(at->a, pc->nancestors * sizeof(*items));
+		AnyValue **ptrs = tp_arena_alloc(at->a, pc->nancestors * sizeof(*ptrs));
+
+		if (!v || !arr || !items || !ptrs) {
+			at->oom = true;
+			return;
+		}
+		opentelemetry__proto__common__v1__array_value__init(arr);
+		arr->values = ptrs;
+		for (size_t i = 0; i < pc->nancestors; i++) {
+			opentelemetry__proto__common__v1__any_value__init(&items[i]);
+			proc_ref_value(at, &items[i], &pc->ancestors[i]);
+			ptrs[arr->n_values++] = &items[i];
+		}
+		v->value_case = V(ARRAY_VALUE);
+		v->array_value = arr;
+	}
+	if (pc->container) {
+		attr_opt(at, "container.id", pc->container->id);
+		attr_opt(at, "container.runtime", pc->container->runtime);
+	}
+	if (pc->k8s) {
+		attr_opt(at, "k8s.pod.name", pc->k8s->pod);
+		attr_opt(at, "k8s.namespace.name", pc->k8s->namespace);
+		attr_opt(at, "k8s.pod.uid", pc->k8s->pod_uid);
+		attr_opt(at, "k8s.container.name", pc->k8s->container);
+		attr_opt(at, "tapio.k8s.qos", pc->k8s->qos);
+	}
 }
 
 int tp_otlp_encode_event(const struct tp_event *ev, const struct tp_event_meta *meta,
@@ -306,7 +411,8 @@ int tp_otlp_encode_event(const struct tp_event *ev, const struct tp_event_meta *
 	int r = 0;
 
 	tp_arena_reset(arena);
-	at.cap = 16 + 2 * (size_t)ev->type->nfields + (meta ? meta->nkv : 0);
+	at.cap = 16 + 2 * (size_t)ev->type->nfields + (meta ? meta->nkv : 0) +
+		 (meta && meta->proc ? PROC_ATTRS_MAX : 0);
 	at.kv = tp_arena_alloc(arena, at.cap * sizeof(*at.kv));
 	at.val = tp_arena_alloc(arena, at.cap * sizeof(*at.val));
 	at.ptrs = tp_arena_alloc(arena, at.cap * sizeof(*at.ptrs));
@@ -336,6 +442,8 @@ int tp_otlp_encode_event(const struct tp_event *ev, const struct tp_event_meta *
 	if (h->cgroup_v1_id)
 		attr_int(&at, "tapio.cgroup_v1_id", (int64_t)h->cgroup_v1_id);
 	fields(&at, ev);
+	if (meta && meta->proc)
+		proc_attrs(&at, ev, meta->proc);
 	if (meta)
 		meta_attrs(&at, meta);
 	rec.attributes = at.ptrs;

@@ -12,6 +12,13 @@
  * process.command); the type's own fields are tapio.<name> (symbolic forms
  * tapio.<name>_str), alerts add tapio.rule, tapio.importance, tapio.tags;
  * fields set by enrich functions keep their own keys.
+ *
+ * The enrichment (proc_ctx.h), each attribute absent when unknown:
+ * process.executable.path, process.command_args (on every event: the
+ * process's arguments; tapio.argv_truncated when cut), tapio.parent.comm,
+ * tapio.parent.exe, tapio.ancestors (process events: kvlists {pid, comm,
+ * exe}, nearest first), container.id, container.runtime, k8s.pod.name,
+ * k8s.namespace.name, k8s.pod.uid, k8s.container.name, tapio.k8s.qos.
  */
 #ifndef TAPIO_OUTPUT_OTLP_ENCODE_H
 #define TAPIO_OUTPUT_OTLP_ENCODE_H
