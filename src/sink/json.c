@@ -59,6 +59,91 @@ static void field(struct tp_buf *b, const Tapio__V1__Field *f)
 	}
 }
 
+/* "key":"value" inside an object, nothing for an empty (unknown) value;
+ * *first says whether a comma is due. */
+static void member(struct tp_buf *b, bool *first, const char *k, const char *v)
+{
+	if (!v || !*v)
+		return;
+	if (!*first)
+		tp_buf_putc(b, ',');
+	*first = false;
+	str(b, k);
+	tp_buf_putc(b, ':');
+	str(b, v);
+}
+
+static void process_ref(struct tp_buf *b, const Tapio__V1__ProcessRef *r)
+{
+	bool first = false;
+
+	tp_buf_puts(b, "{\"pid\":");
+	tp_buf_u64(b, r->pid);
+	member(b, &first, "comm", r->comm);
+	member(b, &first, "exe", r->exe);
+	tp_buf_putc(b, '}');
+}
+
+/* The collector's enrichment, as its -o json writes it (format.c): exe,
+ * argv, parent, ancestors, container, k8s; what is unknown is absent. */
+static void enrichment(struct tp_buf *b, const Tapio__V1__Event *e)
+{
+	const Tapio__V1__Process *p = e->process;
+	bool first;
+
+	if (p && *p->exe) {
+		key(b, "exe");
+		str(b, p->exe);
+	}
+	if (p && p->argv) {
+		key(b, "argv");
+		tp_buf_putc(b, '[');
+		for (size_t i = 0; i < p->argv->n_values; i++) {
+			if (i)
+				tp_buf_putc(b, ',');
+			str(b, p->argv->values[i]);
+		}
+		tp_buf_putc(b, ']');
+		if (p->argv_truncated)
+			tp_buf_puts(b, ",\"argv_truncated\":true");
+	}
+	if (p && p->parent) {
+		key(b, "parent");
+		process_ref(b, p->parent);
+	}
+	if (p && p->n_ancestors) {
+		key(b, "ancestors");
+		tp_buf_putc(b, '[');
+		for (size_t i = 0; i < p->n_ancestors; i++) {
+			if (i)
+				tp_buf_putc(b, ',');
+			process_ref(b, p->ancestors[i]);
+		}
+		tp_buf_putc(b, ']');
+	}
+	if (e->container) {
+		key(b, "container");
+		tp_buf_putc(b, '{');
+		first = true;
+		member(b, &first, "id", e->container->id);
+		member(b, &first, "runtime", e->container->runtime);
+		tp_buf_putc(b, '}');
+	}
+	if (e->k8s) {
+		const Tapio__V1__Kubernetes *k = e->k8s;
+
+		key(b, "k8s");
+		tp_buf_putc(b, '{');
+		first = true;
+		member(b, &first, "pod", k->pod);
+		member(b, &first, "namespace", k->namespace_);
+		member(b, &first, "pod_uid", k->pod_uid);
+		member(b, &first, "container", k->container);
+		member(b, &first, "qos", k->qos);
+		tp_buf_putc(b, '}');
+	}
+}
+
 static void event(struct tp_buf *b, const Tapio__V1__EventBatch *batch, const Tapio__V1__Event *e)
 {
 	static const char *const severities[] = { "", "debug", "info", "notice",
@@ -95,18 +180,10 @@ static void event(struct tp_buf *b, const Tapio__V1__EventBatch *batch, const Ta
 			key(b, "cgroup_v1_id");
 			tp_buf_u64(b, p->cgroup_v1_id);
 		}
-		if (*p->exe) {
-			key(b, "exe");
-			str(b, p->exe);
-		}
-		if (*p->parent_comm) {
-			tp_buf_puts(b, ",\"parent\":{\"comm\":");
-			str(b, p->parent_comm);
-			tp_buf_putc(b, '}');
-		}
 	}
 	for (size_t i = 0; i < e->n_fields; i++)
 		field(b, e->fields[i]);
+	enrichment(b, e);
 	for (size_t i = 0; i < e->n_attributes; i++)
 		field(b, e->attributes[i]);
 	if (e->importance >= 0 || alert) {
@@ -134,26 +211,6 @@ static void event(struct tp_buf *b, const Tapio__V1__EventBatch *batch, const Ta
 			str(b, e->tags[i]);
 		}
 		tp_buf_putc(b, ']');
-	}
-	if (e->container && (*e->container->id || *e->container->runtime)) {
-		tp_buf_puts(b, ",\"container\":{\"id\":");
-		str(b, e->container->id);
-		tp_buf_puts(b, ",\"runtime\":");
-		str(b, e->container->runtime);
-		tp_buf_putc(b, '}');
-	}
-	if (e->k8s) {
-		const Tapio__V1__Kubernetes *k = e->k8s;
-
-		tp_buf_puts(b, ",\"k8s\":{\"pod_uid\":");
-		str(b, k->pod_uid);
-		tp_buf_puts(b, ",\"pod\":");
-		str(b, k->pod);
-		tp_buf_puts(b, ",\"namespace\":");
-		str(b, k->namespace_);
-		tp_buf_puts(b, ",\"container\":");
-		str(b, k->container);
-		tp_buf_putc(b, '}');
 	}
 	tp_buf_puts(b, "}\n");
 }
