@@ -21,7 +21,7 @@ from concurrent import futures
 import grpc
 from google.protobuf import descriptor_pb2, message_factory
 
-from tapio import Collector, TestFailure, check, kernel_fields, unique
+from tapio import Collector, TestFailure, check, unique
 
 BUILD_DIR = os.environ.get("TAPIO_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
 SINK_BIN = os.environ.get("TAPIO_SINK_BIN", os.path.join(BUILD_DIR, "tapio-sink"))
@@ -227,13 +227,10 @@ def wait_for(pred, timeout=20, what="condition"):
 
 
 def check_same_stream(stdout_events, sink_events):
-    """The sink holds exactly what the collector printed: same events, same
-    order, none twice, batch sequences increasing. The Tapio encoding does
-    not carry the enrichment (meta->proc: exe, parent, ancestors, container,
-    k8s) yet: what the kernel recorded is compared; compare whole events
-    again once src/output/tapio_encode.c encodes it."""
-    got = [kernel_fields(strip_batch(e)) for e in sink_events]
-    stdout_events = [kernel_fields(e) for e in stdout_events]
+    """The sink holds exactly what the collector printed: same events with
+    every field (the enrichment too: exe, argv, parent, ancestors,
+    container, k8s), same order, none twice, batch sequences increasing."""
+    got = [strip_batch(e) for e in sink_events]
     if got != stdout_events:
         for i, (a, b) in enumerate(zip(got, stdout_events)):
             if a != b:

@@ -12,7 +12,7 @@ import subprocess
 import time
 import uuid
 
-from cgtest import V1_ROOT, Cgroup, v2_root
+from cgtest import V1_ROOT, Cgroup, fake_kubelet, v2_root
 from tapio import Collector, TempDir, check, require_root, run_tests, unique
 
 
@@ -240,18 +240,6 @@ def test_host_process_has_no_container():
         ex = c.wait_event(type="process.exec", pid=p.pid, filename=exe)
         check("container" not in ex and "k8s" not in ex, "host process enriched: %r" % ex)
         c.stop()
-
-
-def fake_kubelet(root, ns, pod, uid, ctr, cid):
-    """The kubelet's files for one container: the pod log directory and the
-    container log link into it."""
-    pods = os.path.join(root, "pods")
-    ctrs = os.path.join(root, "containers")
-    d = os.path.join(pods, "%s_%s_%s" % (ns, pod, uid), ctr)
-    os.makedirs(d)
-    open(os.path.join(d, "0.log"), "w").close()
-    os.makedirs(ctrs, exist_ok=True)
-    os.symlink(os.path.join(d, "0.log"), os.path.join(ctrs, "%s_%s_%s-%s.log" % (pod, ns, ctr, cid)))
 
 
 def test_k8s_names_from_kubelet_dirs():

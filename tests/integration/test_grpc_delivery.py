@@ -12,6 +12,7 @@ import time
 
 from delivery import (Sink, kernel_dropped, check_markers, check_same_stream, deliver, emitted, markers_in, spawn,
                       summary, wait_for, wait_markers)
+from cgtest import FakePod
 from tapio import TempDir, check, require_root, run_tests, unique
 
 
@@ -45,14 +46,40 @@ class Load:
         self._t.join(10)
 
 
+def check_enriched(c, got, markers, pod, pod_pid, pod_exe):
+    """The enrichment made it through the sink: a host process's exec has
+    its executable and parent (this test), its exit its arguments; the pod's
+    process has its container and pod names. (check_same_stream compares
+    every event whole; this says those fields are there to compare.)"""
+    host = next(e for e in c.events
+                if e["type"] == "process.exec" and len(e["argv"]) == 2 and e["argv"][1] in markers)
+    mine = [e for e in got if e["pid"] == host["pid"]]
+    ex = next((e for e in mine if e["type"] == "process.exec"), None)
+    check(ex and ex.get("exe") == host["filename"], "host exec at the sink: %r" % ex)
+    check(ex["parent"]["pid"] == os.getpid() and ex["parent"].get("comm"), "parent %r" % ex["parent"])
+    xt = next((e for e in mine if e["type"] == "process.exit"), None)
+    check(xt and xt.get("argv") == host["argv"] and xt.get("exe") == host["filename"],
+          "host exit at the sink: %r" % xt)
+    pe = next((e for e in got if e["type"] == "process.exec" and e["pid"] == pod_pid
+               and e["filename"] == pod_exe), None)
+    if pe is None:
+        check(kernel_dropped(c), "the pod's exec is neither at the sink nor dropped by the kernel")
+        return
+    check(pe.get("container") == pod.container and pe.get("k8s") == pod.k8s,
+          "pod exec at the sink: container %r k8s %r, want %r %r" % (
+              pe.get("container"), pe.get("k8s"), pod.container, pod.k8s))
+
+
 def test_every_event_once_in_order():
-    with TempDir() as tmp, Sink(os.path.join(tmp, "out.jsonl")) as sink:
-        with deliver("--server", sink.addr, "--buffer-size", "50", tmp=tmp) as c:
+    with TempDir() as tmp, Sink(os.path.join(tmp, "out.jsonl")) as sink, FakePod(tmp, unique("web")) as pod:
+        with deliver("--server", sink.addr, "--buffer-size", "50", tmp=tmp, env=pod.env) as c:
             c.wait_log("grpc: delivering to")
             markers = [unique("m") for _ in range(30)]
             for m in markers:
                 spawn(tmp, m)
-            wait_markers(c, lambda: markers_in(sink.events(), markers), markers)
+            pod_marker = unique("pod")
+            pod_pid, pod_exe = pod.spawn(pod_marker)
+            wait_markers(c, lambda: markers_in(sink.events(), markers + [pod_marker]), markers + [pod_marker])
             rc = c.stop()
         check(rc == 0, "collector exit code %r" % rc)
         s = summary(c)
@@ -63,6 +90,7 @@ def test_every_event_once_in_order():
         got = sink.events()
         check_same_stream(c.events, got)
         check_markers(c, got, markers)
+        check_enriched(c, got, markers, pod, pod_pid, pod_exe)
         check(max(len([e for e in got if e["batch_seq"] == b]) for b in set(e["batch_seq"] for e in got)) <= 50,
               "a batch over --buffer-size")
         check(sink.stop() == 0, "sink exit code")

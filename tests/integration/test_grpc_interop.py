@@ -9,8 +9,9 @@ import time
 
 import grpc
 
-from delivery import (PyServer, Request, Response, ack_all, decoded_batches, deliver, markers_in,
-                      spawn, summary, wait_for, wait_markers)
+from cgtest import FakePod
+from delivery import (PyServer, Request, Response, ack_all, decoded_batches, deliver, kernel_dropped,
+                      markers_in, spawn, summary, wait_for, wait_markers)
 from tapio import TempDir, check, require_root, run_tests, unique
 
 TAPIO_TYPES = ("process.exec", "process.fork", "process.exit")
@@ -60,9 +61,12 @@ def run_markers(tmp, c, server, n=10, prefix="m"):
 
 
 def test_python_server_receives_every_field():
-    with TempDir() as tmp, PyServer(handler=ack_all) as server:
-        with deliver("--server", server.addr, tmp=tmp) as c:
+    with TempDir() as tmp, PyServer(handler=ack_all) as server, FakePod(tmp, unique("web")) as pod:
+        with deliver("--server", server.addr, tmp=tmp, env=pod.env) as c:
             markers = run_markers(tmp, c, server)
+            pod_marker = unique("pod")
+            pod_pid, pod_exe = pod.spawn(pod_marker)
+            wait_markers(c, lambda: pb_markers(server, [pod_marker]), [pod_marker])
             c.stop()
         check_all_received(c, server)
         # Field by field, an exec as stdout printed it and as grpcio decoded it.
@@ -79,6 +83,28 @@ def test_python_server_receives_every_field():
               ev.process.uid == ex["uid"] and ev.cpu == ex["cpu"] and
               ev.process.cgroup_id == ex["cgroup_id"], "process context %r" % ev.process)
         check(ev.importance == -1 and not ev.rule, "an unscored event")
+        # The enrichment, decoded by grpcio: this exec's executable and
+        # parent (this test, which /proc told the collector about), its
+        # exit's arguments from the process table, as stdout has them.
+        check(ev.process.exe == ex["exe"] == ex["filename"], "exe %r" % ev.process.exe)
+        check(ev.process.HasField("parent") and ev.process.parent.pid == os.getpid() == ex["parent"]["pid"]
+              and ev.process.parent.comm == ex["parent"]["comm"] and ev.process.parent.exe == ex["parent"]["exe"]
+              and ev.process.parent_comm == ex["parent"]["comm"], "parent %r" % ev.process.parent)
+        check(not ev.process.HasField("argv"), "an exec has its argv as its own field")
+        check(not ev.HasField("container") and not ev.HasField("k8s"), "host process in a container")
+        xt = next(e for e in received(server) if e.type == "process.exit" and e.process.pid == ex["pid"])
+        check(list(xt.process.argv.values) == ex["argv"] and xt.process.exe == ex["exe"],
+              "exit's process context %r" % xt.process)
+        # A process in a pod: container and Kubernetes names.
+        pe = next((e for e in received(server) if e.type == "process.exec" and e.process.pid == pod_pid
+                   and e.process.exe == pod_exe), None)
+        if pe is None:
+            check(kernel_dropped(c), "the pod's exec is neither received nor dropped by the kernel")
+        else:
+            check(pe.container.id == pod.cid and pe.container.runtime == "containerd",
+                  "container %r" % pe.container)
+            check((pe.k8s.pod, pe.k8s.namespace, pe.k8s.pod_uid, pe.k8s.container, pe.k8s.qos) ==
+                  (pod.pod, pod.ns, pod.uid, "app", "Burstable"), "k8s %r" % pe.k8s)
         batch = decoded_batches(server)[0]
         check(batch.collector_id and batch.sequence > 10 ** 15 and batch.agent_version,
               "batch header %r %r" % (batch.collector_id, batch.sequence))

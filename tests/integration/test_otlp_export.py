@@ -2,12 +2,14 @@
 OpenTelemetry protos: every event arrives as a LogRecord with the
 documented mapping; retryable failures are retried, refused data is
 counted, nothing else is lost."""
+import os
 import threading
 
 import grpc
 
-from delivery import (OTLP_METHOD, ExportRequest, ExportResponse, PyServer, deliver, markers_in, spawn,
-                      summary, wait_markers)
+from cgtest import FakePod
+from delivery import (OTLP_METHOD, ExportRequest, ExportResponse, PyServer, deliver, kernel_dropped, markers_in,
+                      spawn, summary, wait_markers)
 from tapio import TempDir, check, require_root, run_tests, unique
 
 
@@ -22,16 +24,17 @@ def records(server, requests=None):
     return out
 
 
+def value(v):
+    kind = v.WhichOneof("value")
+    if kind == "array_value":
+        return [value(x) for x in v.array_value.values]
+    if kind == "kvlist_value":
+        return dict((kv.key, value(kv.value)) for kv in v.kvlist_value.values)
+    return getattr(v, kind)
+
+
 def attrs(rec):
-    out = {}
-    for kv in rec.attributes:
-        v = kv.value
-        kind = v.WhichOneof("value")
-        if kind == "array_value":
-            out[kv.key] = [x.string_value for x in v.array_value.values]
-        else:
-            out[kv.key] = getattr(v, kind)
-    return out
+    return dict((kv.key, value(kv.value)) for kv in rec.attributes)
 
 
 def rec_markers(raws, markers):
@@ -57,12 +60,15 @@ def ok(raw, context):
 
 
 def test_receiver_decodes_every_event():
-    with TempDir() as tmp, PyServer(OTLP_METHOD, handler=ok) as server:
-        with deliver("--otlp", server.addr, tmp=tmp) as c:
+    with TempDir() as tmp, PyServer(OTLP_METHOD, handler=ok) as server, FakePod(tmp, unique("web")) as pod:
+        with deliver("--otlp", server.addr, tmp=tmp, env=pod.env) as c:
             c.wait_log("otlp: delivering to")
             markers = [unique("otlp") for _ in range(5)]
             for m in markers:
                 spawn(tmp, m)
+            pod_marker = unique("pod")
+            pod_pid, pod_exe = pod.spawn(pod_marker)
+            markers.append(pod_marker)
             wait_markers(c, lambda: rec_markers(server.requests, markers), markers)
             c.stop()
         marker = next(m for m, n in markers_in(c.events, markers).items() if n)
@@ -84,6 +90,26 @@ def test_receiver_decodes_every_event():
               a["tapio.ret"] == ex["ret"], "event fields %r" % a)
         check("process.exec" in rec.body.string_value and marker in rec.body.string_value,
               "body %r" % rec.body.string_value)
+        # The enrichment under the semantic conventions' names.
+        check(a["process.executable.path"] == ex["exe"] == ex["filename"] and
+              a["process.command_args"] == ex["argv"], "process %r" % a)
+        check(a["tapio.parent.comm"] == ex["parent"]["comm"] and a["tapio.parent.exe"] == ex["parent"]["exe"] and
+              a["process.parent_pid"] == os.getpid(), "parent %r" % a)
+        check(a["tapio.ancestors"] == ex["ancestors"], "ancestors %r, stdout %r" % (a["tapio.ancestors"], ex["ancestors"]))
+        check(not [k for k in a if k.startswith(("container.", "k8s."))], "host process in a pod: %r" % a)
+        xt = next(attrs(r) for _, r in got if r.event_name == "process.exit" and attrs(r)["process.pid"] == ex["pid"])
+        check(xt["process.command_args"] == ex["argv"] and "tapio.argv" not in xt and "tapio.ancestors" in xt,
+              "exit %r" % xt)
+        pa = next((attrs(r) for _, r in got if r.event_name == "process.exec" and attrs(r)["process.pid"] == pod_pid
+                   and attrs(r)["tapio.filename"] == pod_exe),
+                  None)
+        if pa is None:
+            check(kernel_dropped(c), "the pod's exec is neither received nor dropped by the kernel")
+        else:
+            want = {"process.executable.path": pod_exe, "container.id": pod.cid, "container.runtime": "containerd",
+                    "k8s.pod.name": pod.pod, "k8s.namespace.name": pod.ns, "k8s.pod.uid": pod.uid,
+                    "k8s.container.name": "app", "tapio.k8s.qos": "Burstable"}
+            check(dict((k, pa.get(k)) for k in want) == want, "pod record %r" % pa)
         res = dict((kv.key, kv.value.string_value) for kv in rl.resource.attributes)
         check(res.get("service.name") == "tapio-collector" and res.get("host.name") and
               res.get("service.instance.id"), "resource %r" % res)
