@@ -12,6 +12,7 @@
 #include <lauxlib.h>
 
 #include "decode.h"
+#include "proc_ctx.h"
 
 #define EVENT_MT "tapio.event"
 
@@ -82,6 +83,7 @@ static struct {
 	uint16_t *field_name_idx[TYPE_SLOTS]; /* per type: name index of each field */
 } fnames;
 static pthread_once_t fnames_once = PTHREAD_ONCE_INIT;
+static int argv_name = -1; /* index of "argv" in fnames.names */
 
 #define MAX_VIRTUAL 64
 static struct {
@@ -136,6 +138,7 @@ static void fnames_init(void)
 		}
 		fnames.field_name_idx[type_slot(t)] = idx;
 	}
+	argv_name = field_name_index("argv");
 }
 
 static const struct tp_field *type_field(const struct tp_event_type *t, unsigned j)
@@ -196,7 +199,8 @@ bool tp_lua_event_has_field(const struct tp_event_type *t, const char *name)
 	bool r;
 
 	pthread_once(&fnames_once, fnames_init);
-	if (is_header_name(name))
+	/* argv: the type's own, or the process's from the enrichment. */
+	if (is_header_name(name) || !strcmp(name, "argv"))
 		return true;
 	for (unsigned j = 0; j < fnames.n; j++) {
 		bool plain = !strcmp(fnames.names[j], name);
@@ -257,6 +261,19 @@ void tp_lua_sink_end(struct tp_lua_sink *s, struct tp_event_meta *meta)
 
 /* ------------------------------------------------------------ pushing values */
 
+/* NUL-separated arguments as a table of strings. Stack: [-0, +1] */
+static void push_argv(lua_State *L, const char *av, uint32_t len)
+{
+	lua_Integer i = 0;
+	size_t n;
+
+	lua_createtable(L, 8, 0);
+	for (const char *p = tp_argv_next(av, len, NULL, &n); p; p = tp_argv_next(av, len, p, &n)) {
+		lua_pushlstring(L, p, n);
+		lua_rawseti(L, -2, ++i);
+	}
+}
+
 /* Stack: [-0, +1] */
 static int push_field(lua_State *L, const struct tp_event *ev, const struct tp_field *f)
 {
@@ -274,16 +291,9 @@ static int push_field(lua_State *L, const struct tp_event *ev, const struct tp_f
 		break;
 	case TP_FK_ARGV: {
 		uint32_t len;
-		size_t n;
 		const char *av = tp_field_argv(ev, f, &len);
-		lua_Integer i = 0;
 
-		lua_createtable(L, 8, 0);
-		for (const char *p = tp_argv_next(av, len, NULL, &n); p;
-		     p = tp_argv_next(av, len, p, &n)) {
-			lua_pushlstring(L, p, n);
-			lua_rawseti(L, -2, ++i);
-		}
+		push_argv(L, av, len);
 		break;
 	}
 	case TP_FK_IPADDR:
@@ -333,35 +343,107 @@ static int push_field_sym(lua_State *L, const struct tp_event *ev, const struct 
 	return 1;
 }
 
-/* The type's argv joined by spaces (Lua only: "sh -c curl x | sh"), so a
- * rule matches a command line without building a table. Stack: [-0, +1] */
-static void push_cmdline(lua_State *L, const struct tp_event *ev)
+/* NUL-separated arguments joined by spaces. Stack: [-0, +1] */
+static void push_joined(lua_State *L, const char *av, uint32_t len)
 {
-	const struct tp_event_type *t = ev->type;
-	char buf[TP_RECORD_MAX];
+	luaL_Buffer buf;
+	bool first = true;
+	size_t n;
+
+	luaL_buffinit(L, &buf);
+	for (const char *p = tp_argv_next(av, len, NULL, &n); p; p = tp_argv_next(av, len, p, &n)) {
+		if (!first)
+			luaL_addchar(&buf, ' ');
+		luaL_addlstring(&buf, p, n);
+		first = false;
+	}
+	luaL_pushresult(&buf);
+}
+
+static bool push_extra(lua_State *L, const struct tp_lua_event *b, int key);
+
+/* A test event's argv (a table of strings, checked when the event was
+ * made) joined by spaces. Stack: [-0, +0 | +1]; returns true with the
+ * value pushed */
+static bool push_extra_cmdline(lua_State *L, const struct tp_lua_event *b)
+{
+	luaL_Buffer buf;
+	lua_Integer n;
+	int t;
+
+	if (b->extra == LUA_NOREF || b->extra == LUA_REFNIL)
+		return false;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, b->extra);
+	if (lua_getfield(L, -1, "argv") != LUA_TTABLE) {
+		lua_pop(L, 2);
+		return false;
+	}
+	lua_remove(L, -2);
+	t = lua_gettop(L);
+	n = (lua_Integer)lua_rawlen(L, t);
+	luaL_buffinit(L, &buf);
+	for (lua_Integer i = 1; i <= n; i++) {
+		if (i > 1)
+			luaL_addchar(&buf, ' ');
+		lua_rawgeti(L, t, i);
+		luaL_addvalue(&buf);
+	}
+	luaL_pushresult(&buf);
+	lua_remove(L, t);
+	return true;
+}
+
+/* The arguments of an event whose type has no argv field: a test event's
+ * own, else the process's from the enrichment (meta->proc), else nil; as
+ * a table, or joined by spaces. Stack: [-0, +1] */
+static int push_proc_argv(lua_State *L, const struct tp_lua_event *b, bool joined)
+{
+	const struct tp_proc_ctx *pc = b->meta ? b->meta->proc : NULL;
+
+	if (joined) {
+		if (push_extra_cmdline(L, b))
+			return 1;
+	} else {
+		lua_pushliteral(L, "argv");
+		if (push_extra(L, b, lua_gettop(L))) {
+			lua_remove(L, -2);
+			return 1;
+		}
+		lua_pop(L, 1);
+	}
+	if (pc && pc->argv) {
+		if (joined)
+			push_joined(L, pc->argv, pc->argv_len);
+		else
+			push_argv(L, pc->argv, pc->argv_len);
+	} else {
+		lua_pushnil(L);
+	}
+	return 1;
+}
+
+/* The argv joined by spaces (Lua only: "sh -c curl x | sh"), so a rule
+ * matches a command line without building a table: the type's argv, else
+ * the process's. Stack: [-0, +1] */
+static void push_cmdline(lua_State *L, const struct tp_lua_event *b)
+{
+	const struct tp_event_type *t = b->ev->type;
 
 	for (uint32_t k = 0; k < t->nfields; k++) {
 		const struct tp_field *f = &t->fields[k];
 		uint32_t len;
-		size_t n, used = 0;
 		const char *av;
 
 		if (f->kind != TP_FK_ARGV)
 			continue;
-		av = tp_field_argv(ev, f, &len);
-		if (!av)
-			break;
-		for (const char *p = tp_argv_next(av, len, NULL, &n); p;
-		     p = tp_argv_next(av, len, p, &n)) {
-			if (used)
-				buf[used++] = ' ';
-			memcpy(buf + used, p, n);
-			used += n;
-		}
-		lua_pushlstring(L, buf, used);
+		av = tp_field_argv(b->ev, f, &len);
+		if (av)
+			push_joined(L, av, len);
+		else
+			lua_pushnil(L);
 		return;
 	}
-	lua_pushnil(L);
+	push_proc_argv(L, b, true);
 }
 
 /* Stack: [-0, +1] */
@@ -418,7 +500,7 @@ static int push_header(lua_State *L, const struct tp_lua_event *b, int h)
 			lua_pushnil(L);
 		break;
 	case H_CMDLINE:
-		push_cmdline(L, ev);
+		push_cmdline(L, b);
 		break;
 	default:
 		lua_pushnil(L);
@@ -578,6 +660,8 @@ static int event_index(lua_State *L)
 		return push_header(L, b, i);
 	case K_FIELD:
 		f = type_field(b->ev->type, (unsigned)i);
+		if (!f && i == argv_name)
+			return push_proc_argv(L, b, false);
 		if (!f) {
 			lua_pushnil(L);
 			return 1;
@@ -1002,6 +1086,21 @@ static void write_header(lua_State *L, int vidx, struct tp_hdr *h, const char *k
 	}
 }
 
+/* Raise unless the value at vidx is a list of strings. Stack: [-0, +0] */
+static void check_string_list(lua_State *L, int vidx, const char *key)
+{
+	lua_Integer len;
+
+	if (lua_type(L, vidx) != LUA_TTABLE)
+		luaL_error(L, "test event: '%s' must be a list of strings", key);
+	len = (lua_Integer)lua_rawlen(L, vidx);
+	for (lua_Integer i = 1; i <= len; i++) {
+		if (lua_rawgeti(L, vidx, i) != LUA_TSTRING)
+			luaL_error(L, "test event: '%s' must be a list of strings", key);
+		lua_pop(L, 1);
+	}
+}
+
 int tp_lua_event_from_table(lua_State *L, int idx, struct tp_event *ev)
 {
 	static _Thread_local union {
@@ -1050,6 +1149,13 @@ int tp_lua_event_from_table(lua_State *L, int idx, struct tp_event *ev)
 			write_header(L, lua_gettop(L), &rec.hdr, key);
 		} else if ((f = tp_event_field(t, key))) {
 			write_field(L, lua_gettop(L), rec.bytes, f);
+		} else if (!strcmp(key, "argv")) {
+			/* The process's arguments, which live events of this type
+			 * get from the enrichment: kept as given. */
+			check_string_list(L, lua_gettop(L), key);
+			lua_pushvalue(L, -2);
+			lua_pushvalue(L, -2);
+			lua_rawset(L, extra);
 		} else if ((j = field_name_index(key)) >= 0) {
 			luaL_error(L, "test event: '%s' is not a field of %s", key, t->name);
 		} else if (strlen(key) > 4 && !strcmp(key + strlen(key) - 4, "_str")) {

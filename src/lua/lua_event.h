@@ -7,7 +7,9 @@
  * comm, cgroup_id, cgroup_v1_id), the type's own fields by name (argv is a
  * table of strings, addresses are strings), "<field>_str" for symbolic
  * values exactly as in the JSON output, importance (once scored, else nil),
- * cmdline (argv joined by spaces, for types with an argv; not in JSON),
+ * argv on every type (a type without its own reads the process's from the
+ * enrichment, meta->proc, as JSON shows it), cmdline (argv joined by
+ * spaces; not in JSON),
  * virtual fields registered by other units (tp_lua_register_field), and
  * the keys set by e:set. A field the event does not have reads as nil.
  * Methods: e:set(key, value) and e:tag(text) add to the event's kv and

@@ -19,6 +19,7 @@
 #include "lua/lua_event.h"
 #include "lua/sandbox.h"
 #include "lua/template.h"
+#include "proc_ctx.h"
 
 static struct tp_lua_vm *vm;
 static lua_State *L;
@@ -457,6 +458,68 @@ static void test_templates(void **state)
 	tp_buf_free(&out);
 }
 
+/* argv (and cmdline) of a type without its own: the process's from the
+ * enrichment, as JSON shows it; a type's own argv comes first; a rule's
+ * test event may give one. */
+static void test_argv_from_the_process_table(void **state)
+{
+	static const char av[] = "curl\0-s\0http://x";
+	struct tp_proc_ctx pc = { .exe = "/usr/bin/curl", .argv = av, .argv_len = sizeof(av) };
+	struct tp_file_open_event o;
+	struct tp_buf out;
+	int ref = LUA_NOREF;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.hdr.type = TP_EV_FILE_OPEN;
+	o.hdr.size = sizeof(o);
+	o.hdr.pid = 42;
+	memcpy(o.hdr.comm, "curl", 4);
+	memcpy(o.path, "/etc/hosts", 10);
+	assert_int_equal(tp_decode(&o, sizeof(o), 1000, &ev), 0);
+	meta.proc = &pc;
+	bind();
+	ok("assert(#e.argv == 3 and e.argv[1] == 'curl' and e.argv[3] == 'http://x')\n"
+	   "assert(e.cmdline == 'curl -s http://x' and e.path == '/etc/hosts')");
+	tp_buf_init(&out);
+	assert_string_equal(render("${comm} ${argv}", &out), "curl curl -s http://x");
+	tp_buf_free(&out);
+	/* Unknown arguments, or no enrichment: nil. */
+	pc.argv = NULL;
+	ok("assert(e.argv == nil and e.cmdline == nil)");
+	meta.proc = NULL;
+	ok("assert(e.argv == nil and e.cmdline == nil)");
+	unbind();
+	assert_true(tp_lua_event_has_field(ev.type, "argv"));
+
+	/* An exec's own argv, not the table's. */
+	make_exec();
+	pc.argv = av;
+	meta.proc = &pc;
+	bind();
+	ok("assert(e.argv[1] == 'bash' and #e.argv == 3 and e.cmdline == 'bash -c echo hi')");
+	unbind();
+	meta.proc = NULL;
+
+	/* A rule's test event of such a type. */
+	assert_int_equal(from_table("{ type = 'file.open', path = '/etc/shadow', "
+				    "argv = { 'cat', '/etc/shadow' } }",
+				    &ref),
+			 TP_LUA_OK);
+	b->ev = &ev;
+	b->meta = &meta;
+	b->sink = NULL;
+	b->extra = ref;
+	ok("assert(e.argv[2] == '/etc/shadow' and e.cmdline == 'cat /etc/shadow')");
+	luaL_unref(L, LUA_REGISTRYINDEX, ref);
+	b->ev = NULL;
+	assert_int_equal(from_table("{ type = 'file.open', argv = 'cat' }", &ref), TP_LUA_ERROR);
+	assert_non_null(strstr(err, "'argv' must be a list of strings"));
+	assert_int_equal(from_table("{ type = 'file.open', argv = { 'cat', 2 } }", &ref),
+			 TP_LUA_ERROR);
+	assert_non_null(strstr(err, "'argv' must be a list of strings"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +534,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_synthetic_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_argv_from_the_process_table, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
