@@ -2,11 +2,15 @@
  * bench_delivery: how fast the --server (or --otlp) output delivers, and how
  * many bytes an event takes on the wire.
  *
- *   bench_delivery grpc|otlp HOST:PORT EVENTS
+ *   bench_delivery grpc|otlp HOST:PORT EVENTS [none|host|pod]
  *
  * Emits EVENTS synthetic events (the mix of a process's life as -a shows
  * it: fork, exec with a path and four arguments, exit) through the real
- * output, as the reader thread would (encoding included), and waits until
+ * output, as the reader thread would (encoding included), with the
+ * enrichment a host process (exe, argv, parent, two ancestors) or a
+ * process in a Kubernetes pod (the same, container and pod) would have,
+ * or none (the default: what the encoders sent before they carried the
+ * enrichment), and waits until
  * the receiver has acked them all. When the queue is full the emitter
  * waits a little and retries, so nothing is dropped and the figure is the
  * rate the whole path sustains. Prints one line:
@@ -29,6 +33,7 @@
 #include "metrics.h"
 #include "output/grpc.h"
 #include "output/otlp.h"
+#include "proc_ctx.h"
 #include "util/time.h"
 
 static double now_s(void)
@@ -79,6 +84,20 @@ static void make_events(struct tp_event *evs)
 	}
 }
 
+/* The enrichment of ls run from bash, on the host or in a pod. */
+static const struct tp_proc_ref parent = { 4242, "bash", "/usr/bin/bash" };
+static const struct tp_proc_ref ancestors[] = {
+	{ 4100, "containerd-shim", "/usr/bin/containerd-shim-runc-v2" },
+	{ 1, "systemd", "/usr/lib/systemd/systemd" },
+};
+static const struct tp_container_ctx container = {
+	"3f0a9c6e1d2b4a5f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f", "containerd"
+};
+static const struct tp_k8s_ctx k8s = { "web-7d4b9c8f6-x2kqz", "shop",
+				       "f81d4fae-7dec-11d0-a765-00a0c91e6bf6", "nginx",
+				       "Burstable" };
+static const char ls_argv[] = "/usr/bin/ls\0--color=auto\0-la\0/var/log\0/tmp";
+
 static uint64_t metric(const char *name, const char *labels)
 {
 	struct tp_metric *m = tp_metric_find(name, labels);
@@ -97,9 +116,23 @@ int main(int argc, char **argv)
 	double t0, t1;
 	int r;
 
-	if (argc != 4 || (strcmp(argv[1], "grpc") && strcmp(argv[1], "otlp"))) {
-		fprintf(stderr, "usage: bench_delivery grpc|otlp HOST:PORT EVENTS\n");
+	struct tp_proc_ctx pc = { .exe = "/usr/bin/ls", .argv = ls_argv, .argv_len = sizeof(ls_argv),
+				  .parent = &parent, .ancestors = ancestors, .nancestors = 2 };
+	struct tp_event_meta meta = { .importance = -1, .proc = &pc };
+	const struct tp_event_meta *mp = NULL;
+
+	if ((argc != 4 && argc != 5) || (strcmp(argv[1], "grpc") && strcmp(argv[1], "otlp")) ||
+	    (argc == 5 && strcmp(argv[4], "none") && strcmp(argv[4], "host") &&
+	     strcmp(argv[4], "pod"))) {
+		fprintf(stderr, "usage: bench_delivery grpc|otlp HOST:PORT EVENTS [none|host|pod]\n");
 		return 2;
+	}
+	if (argc == 5 && strcmp(argv[4], "none")) {
+		mp = &meta;
+		if (!strcmp(argv[4], "pod")) {
+			pc.container = &container;
+			pc.k8s = &k8s;
+		}
 	}
 	kind = argv[1];
 	n = strtoull(argv[3], NULL, 10);
@@ -128,7 +161,7 @@ int main(int argc, char **argv)
 		struct tp_event *ev = &evs[i % 3];
 
 		ev->ts_wall_ns += 1000;
-		while (out->ops->emit(out, ev, NULL) == -ENOBUFS) {
+		while (out->ops->emit(out, ev, mp) == -ENOBUFS) {
 			waits++;
 			usleep(200);
 		}

@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """Delivery figures: events/s the --server and --otlp outputs sustain to a
 receiver on loopback and bytes per event on the wire (medians over runs),
+for events without enrichment and with that of a host process and of a
+process in a Kubernetes pod (BENCH_CONTEXTS, default "none host pod"),
 then a steady load through a receiver outage (60 s by default) with the
 loss counted.
 
   tests/bench/run.sh build bench_delivery
-  BENCH_RUNS=5 BENCH_EVENTS=300000 BENCH_OUTAGE=60 tests/bench/bench_delivery.py
+  BENCH_RUNS=5 BENCH_EVENTS=300000 BENCH_OUTAGE=60 BENCH_CONTEXTS="none host pod" \
+      tests/bench/bench_delivery.py
 
 The throughput runs drive the real output from bench_delivery (a C driver:
 encoding on the emitting thread, batching, gRPC, acks) into tapio-sink
@@ -39,25 +42,26 @@ from tapio import Collector  # noqa: E402
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 EVENTS = int(os.environ.get("BENCH_EVENTS", "300000"))
 OUTAGE = int(os.environ.get("BENCH_OUTAGE", "60"))
+CONTEXTS = os.environ.get("BENCH_CONTEXTS", "none host pod").split()
 DRIVER = os.path.join(BUILD, "tests", "bench_delivery")
 
 
-def drive(kind, addr, events):
-    cmd = [DRIVER, kind, addr, str(events)]
+def drive(kind, addr, events, context):
+    cmd = [DRIVER, kind, addr, str(events), context]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if r.returncode != 0:
         raise SystemExit("bench_delivery failed: %s" % r.stderr)
     return dict((k, float(v)) for k, v in re.findall(r"(\w+)=([\d.]+)", r.stdout)), " ".join(cmd)
 
 
-def throughput(kind, addr, events, runs):
-    res = [drive(kind, addr, events) for _ in range(runs)]
+def throughput(kind, addr, events, runs, context):
+    res = [drive(kind, addr, events, context) for _ in range(runs)]
     rates = [r["events_per_s"] for r, _ in res]
     size = [r["wire_bytes_per_event"] for r, _ in res]
     drops = sum(r["dropped"] for r, _ in res)
     print("  command: %s   (x%d)" % (res[0][1], runs))
-    print("  %s: median %.0f events/s (min %.0f, max %.0f), %.1f wire bytes/event, %d dropped" % (
-        kind, statistics.median(rates), min(rates), max(rates), statistics.median(size), drops))
+    print("  %s, enrichment %s: median %.0f events/s (min %.0f, max %.0f), %.1f wire bytes/event, %d dropped" % (
+        kind, context, statistics.median(rates), min(rates), max(rates), statistics.median(size), drops))
 
 
 def outage(seconds):
@@ -117,12 +121,14 @@ def main():
     try:
         print("delivery throughput, %d events per run, %d runs" % (EVENTS, RUNS))
         with Sink("/dev/null") as sink:
-            throughput("grpc", sink.addr, EVENTS, RUNS)
+            for context in CONTEXTS:
+                throughput("grpc", sink.addr, EVENTS, RUNS, context)
             sink.stop()
         ok = lambda raw, ctx: ExportResponse().SerializeToString()
         with PyServer(OTLP_METHOD, handler=ok) as otlp:
             otlp.requests = _Discard()
-            throughput("otlp", otlp.addr, max(EVENTS // 5, 1000), RUNS)
+            for context in CONTEXTS:
+                throughput("otlp", otlp.addr, max(EVENTS // 5, 1000), RUNS, context)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if OUTAGE > 0:
