@@ -9,6 +9,7 @@
 #include "config_kernel.h"
 #include "config_file.h"
 #include "config_keys.h"
+#include "util/strdist.h"
 #include "util/time.h"
 #include "version.h"
 
@@ -128,27 +129,6 @@ void tp_cli_usage(FILE *out)
 	      out);
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, sizeof(cur));
-	}
-	return prev[lb];
-}
-
 const char *tp_cli_suggest(const char *unknown)
 {
 	const char *best = NULL;
@@ -164,7 +144,7 @@ const char *tp_cli_suggest(const char *unknown)
 	memcpy(name, unknown, n);
 	name[n] = '\0';
 	for (const struct option *o = long_options; o->name; o++) {
-		size_t d = edit_distance(name, o->name);
+		size_t d = tp_edit_distance(name, o->name);
 
 		/* A prefix of an option is a likely abbreviation too. */
 		if (n >= 3 && !strncmp(o->name, name, n))

@@ -13,6 +13,7 @@
 #include "format.h"
 #include "log.h"
 #include "util/addr.h"
+#include "util/strdist.h"
 #include "util/time.h"
 
 /* ------------------------------------------------------------ the table */
@@ -363,27 +364,6 @@ bool tp_config_key_is_group(const char *path)
 	return false;
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), prev[80], cur[80];
-
-	if (la >= 79 || lb >= 79)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, sizeof(cur));
-	}
-	return prev[lb];
-}
-
 const char *tp_config_key_suggest(const char *path)
 {
 	const char *best = NULL;
@@ -393,7 +373,7 @@ const char *tp_config_key_suggest(const char *path)
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		const char *dot = strrchr(keys[i].path, '.');
-		size_t d = edit_distance(path, keys[i].path);
+		size_t d = tp_edit_distance(path, keys[i].path);
 
 		/* The right leaf in the wrong group ("base_rate" alone). */
 		if (dot && !strcmp(dot + 1, path))
@@ -411,7 +391,7 @@ const char *tp_config_key_suggest(const char *path)
 				break;
 			memcpy(g, keys[i].path, n);
 			g[n] = '\0';
-			d = edit_distance(path, g);
+			d = tp_edit_distance(path, g);
 			/* Short names are close to many others: only a near miss. */
 			if (d && d < best_d && d <= (n > 5 ? n / 3 : 1)) {
 				best_d = d;

@@ -9,6 +9,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf/percpu.h"
+
 _Static_assert(sizeof(struct tp_settings) == 48, "tp_settings layout is shared with BPF");
 _Static_assert(sizeof(struct tp_path_key) == 4 + TP_PATH_PREFIX_MAX,
 	       "tp_path_key layout is shared with BPF");
@@ -203,21 +205,5 @@ fail:
 
 int tp_kfilter_read_stats(const struct tp_kfilter_maps *m, uint64_t *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals;
-
-	if (ncpu <= 0)
-		return ncpu;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (uint32_t k = 0; k < TP_KSTAT_SLOTS; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(m->kstats_fd, &k, vals) < 0)
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
-	return 0;
+	return tp_percpu_sum(m->kstats_fd, TP_KSTAT_SLOTS, out);
 }

@@ -17,6 +17,7 @@
 
 #include "bpf/families.h"
 #include "bpf/perf_attach.h"
+#include "bpf/percpu.h"
 #include "log.h"
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -584,23 +585,7 @@ uint64_t tp_bpf_ring_bytes(const struct tp_bpf *b)
 
 int tp_bpf_read_drops(const struct tp_bpf *b, uint64_t *drops)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals;
-
-	if (ncpu <= 0)
-		return ncpu;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (uint32_t k = 0; k < TP_DROP_SLOTS; k++) {
-		drops[k] = 0;
-		if (bpf_map_lookup_elem(b->drops_fd, &k, vals) < 0)
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			drops[k] += vals[c];
-	}
-	free(vals);
-	return 0;
+	return tp_percpu_sum(b->drops_fd, TP_DROP_SLOTS, drops);
 }
 
 int tp_bpf_set_filter(struct tp_bpf *b, const struct tp_kfilter *kf, char *err, size_t errlen)
