@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "delivery/pbwire.h"
+#include "util/file.h"
 
 #define SPOOL_MAGIC "TPSB"
 #define SPOOL_VERSION 1
@@ -40,27 +41,6 @@ static uint64_t get_u64(const uint8_t *p)
 	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[4096];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int tp_spool_open(struct tp_spool *s, const char *dir, char *err, size_t errlen)
 {
 	int r;
@@ -72,7 +52,7 @@ int tp_spool_open(struct tp_spool *s, const char *dir, char *err, size_t errlen)
 		return -ENAMETOOLONG;
 	}
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
-	r = mkdir_p(dir);
+	r = tp_mkdir_p(dir, 0700, 0700);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot create spool directory %s: %s", dir, strerror(-r));
 		return r;

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "storage/raw_format.h"
 #include "storage/raw_reader.h"
+#include "util/file.h"
 
 #define BATCH_BYTES (1024 * 1024)
 /* Retention looks at the directory after each rotation and at least this often. */
@@ -40,28 +41,6 @@ struct tp_raw_writer {
 	size_t batch_records;
 	struct tp_raw_writer_stats st;
 };
-
-/* mkdir -p: parents 0755, the directory itself 0700. */
-static int make_dirs(const char *path)
-{
-	char tmp[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 static int take_lock(struct tp_raw_writer *w, char *err, size_t errlen)
 {
@@ -167,7 +146,7 @@ int tp_raw_writer_open(struct tp_raw_writer **out, const struct tp_raw_writer_op
 		w->o.segment_bytes = 64 * 1024;
 	w->fd = w->lock_fd = w->dfd = -1;
 
-	r = make_dirs(w->dir);
+	r = tp_mkdir_p(w->dir, 0755, 0700);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot create raw dir %s: %s", w->dir, strerror(-r));
 		goto fail;
@@ -218,7 +197,7 @@ static int create_segment(struct tp_raw_writer *w, uint64_t now)
 		/* The directory went away under us: make it again. */
 		int d = -1;
 
-		if (make_dirs(w->dir) == 0 &&
+		if (tp_mkdir_p(w->dir, 0755, 0700) == 0 &&
 		    (d = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 			close(w->dfd);
 			w->dfd = d;

@@ -2,7 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int tp_read_file(const char *path, size_t max, char **out, size_t *len)
@@ -56,5 +59,26 @@ int tp_read_file(const char *path, size_t max, char **out, size_t *len)
 	buf[n] = '\0';
 	*out = buf;
 	*len = n;
+	return 0;
+}
+
+int tp_mkdir_p(const char *path, unsigned parent_mode, unsigned mode)
+{
+	char tmp[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, (mode_t)parent_mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, (mode_t)mode) < 0 && errno != EEXIST)
+		return -errno;
 	return 0;
 }
