@@ -19,8 +19,14 @@ def spawn_unique(tmp, args, name=None):
     return path, name, p
 
 
-def check_lifecycle(binary=None):
-    with TempDir() as tmp, Collector("-a", binary=binary) as c:
+# Loading every family costs seconds at start and stop; the tests that are
+# about the process family load only it (test_exec_fork_exit keeps the
+# default load: the process family beside all the others).
+PROCESS_ONLY = ("-k", "categories=process")
+
+
+def check_lifecycle(*args, binary=None):
+    with TempDir() as tmp, Collector("-a", *args, binary=binary) as c:
         marker = unique("arg")
         path, name, p = spawn_unique(tmp, ["-c", "exit 3", marker])
         check(p.returncode == 3, "child exit code %s" % p.returncode)
@@ -53,11 +59,11 @@ def test_exec_fork_exit():
 
 
 def test_exec_fork_exit_under_asan():
-    check_lifecycle(binary=os.environ.get("TAPIO_BIN_ASAN"))
+    check_lifecycle(*PROCESS_ONLY, binary=os.environ.get("TAPIO_BIN_ASAN"))
 
 
 def test_failed_exec_and_signal_exit():
-    with TempDir() as tmp, Collector("-a") as c:
+    with TempDir() as tmp, Collector("-a", *PROCESS_ONLY) as c:
         missing = os.path.join(tmp, unique("missing"))
         # A child that tries to exec a missing file, then dies by SIGKILL.
         code = ("import os, signal\n"
@@ -75,7 +81,7 @@ def test_failed_exec_and_signal_exit():
 
 
 def test_threads_are_not_forks():
-    with Collector("-a") as c:
+    with Collector("-a", *PROCESS_ONLY) as c:
         code = ("import threading\n"
                 "ts=[threading.Thread(target=lambda: None) for _ in range(5)]\n"
                 "[t.start() for t in ts]; [t.join() for t in ts]\n")
@@ -90,7 +96,7 @@ def test_threads_are_not_forks():
 
 
 def test_duration_stops_by_itself():
-    c = Collector("-a", "--duration", "2s")
+    c = Collector("-a", "--duration", "2s", *PROCESS_ONLY)
     try:
         rc = c.proc.wait(20)
     finally:
@@ -101,7 +107,7 @@ def test_duration_stops_by_itself():
 
 
 def test_text_output():
-    with TempDir() as tmp, Collector("-a", output="text") as c:
+    with TempDir() as tmp, Collector("-a", *PROCESS_ONLY, output="text") as c:
         path, name, p = spawn_unique(tmp, ["-c", "exit 0", "hello"])
         line = c.wait_until(lambda: next((l for l in c.lines if "process.exec" in l and name in l), None),
                             what="text exec line")
