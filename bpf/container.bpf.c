@@ -3,8 +3,9 @@
  * container.bpf.c - container events: setns, unshare, mount, and cgroups
  * created, removed or joined.
  *
- * setns, unshare and mount come from their syscalls' exits (syscall.bpf.h);
- * the cgroup events from the cgroup raw tracepoints, on every hierarchy
+ * setns, unshare and mount come from their syscalls' exits (syscall.bpf.h),
+ * and so do clone and clone3 calls that ask for new namespaces (reported as
+ * container.unshare); the cgroup events from the cgroup raw tracepoints, on every hierarchy
  * (v2 and each v1 one), in the context of the task that made the change.
  */
 #include "path.bpf.h"
@@ -56,8 +57,70 @@ int tp_exit_unshare(struct trace_event_raw_sys_exit *ctx)
 	tp_fill_hdr(&e->hdr, TP_EV_CONTAINER_UNSHARE, sizeof(*e));
 	e->ret = ctx->ret;
 	e->flags = TP_ARG1(regs);
+	e->syscall = TP_SYS_UNSHARE;
+	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
 	tp_submit(e, TP_CAT_CONTAINER);
 	return 0;
+}
+
+/* CLONE_NEWTIME, NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET. */
+#define TP_CLONE_NEW_MASK 0x7e020080u
+#define TP_CSIGNAL 0xffu /* clone(2): the exit signal, not flags (0x80 is not CLONE_NEWTIME) */
+
+/*
+ * A clone that asked for new namespaces. Every fork and thread start of the
+ * machine passes here, so the flags are checked first: a clone without
+ * CLONE_NEW* is no event and is not counted. The exit tracepoint also runs in
+ * the child (ret 0) with the parent's saved registers: only the caller's
+ * return is reported, so one clone is one event.
+ */
+static __always_inline int report_clone(long ret, __u64 flags, __u16 sys)
+{
+	struct tp_unshare_event *e;
+
+	if (ret == 0 || !(flags & TP_CLONE_NEW_MASK))
+		return 0;
+	if (!tp_admit(TP_CAT_CONTAINER, ret < 0))
+		return 0;
+	e = tp_reserve(sizeof(*e), TP_CAT_CONTAINER);
+	if (!e)
+		return 0;
+	tp_fill_hdr(&e->hdr, TP_EV_CONTAINER_UNSHARE, sizeof(*e));
+	e->ret = ret;
+	e->flags = (__u32)flags;
+	e->syscall = sys;
+	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
+	tp_submit(e, TP_CAT_CONTAINER);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_clone")
+int tp_exit_clone(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+	/* s390 passes (newsp, flags, ...) (CONFIG_CLONE_BACKWARDS2); every
+	 * other architecture has the flags first. */
+#if defined(__TARGET_ARCH_s390)
+	__u64 flags = TP_ARG2(regs);
+#else
+	__u64 flags = TP_ARG1(regs);
+#endif
+
+	return report_clone(ctx->ret, flags & ~(__u64)TP_CSIGNAL, TP_SYS_CLONE);
+}
+
+/* clone3(struct clone_args *uargs, size_t size): flags is the first __u64. */
+SEC("tp/syscalls/sys_exit_clone3")
+int tp_exit_clone3(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+	__u64 flags = 0;
+
+	if (ctx->ret == 0)
+		return 0; /* the child: nothing to read */
+	if (bpf_probe_read_user(&flags, sizeof(flags), (const void *)TP_ARG1(regs)) < 0)
+		return 0;
+	return report_clone(ctx->ret, flags, TP_SYS_CLONE3);
 }
 
 SEC("tp/syscalls/sys_exit_mount")

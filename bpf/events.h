@@ -193,7 +193,10 @@ enum tp_syscall_id {
 	TP_SYS_TGKILL = 41,
 	TP_SYS_MMAP = 42,
 	TP_SYS_MPROTECT = 43,
-	TP_SYS_MAX = 44,
+	TP_SYS_UNSHARE = 44,
+	TP_SYS_CLONE = 45,
+	TP_SYS_CLONE3 = 46,
+	TP_SYS_MAX = 47,
 };
 
 /* path_flags bits: how far a path could be resolved. The first path of an
@@ -433,11 +436,19 @@ struct tp_setns_event {
 	__u32 _pad;
 };
 
-/* container.unshare */
+/*
+ * container.unshare: unshare(2), and clone(2) / clone3(2) with CLONE_NEW*
+ * flags (a process started in new namespaces, as container runtimes do).
+ * A clone is reported once, from the caller: ret is the child's pid (in the
+ * caller's pid namespace) or -errno.
+ */
 struct tp_unshare_event {
 	struct tp_hdr hdr;
 	__s32 ret;
-	__u32 flags;   /* CLONE_* */
+	__u32 flags;    /* CLONE_* (clone: without the exit signal byte; clone3: bits 0-31) */
+	/* Records stored before clone was reported end here (min_size 80). */
+	__u16 syscall;  /* TP_SYS_UNSHARE, TP_SYS_CLONE, TP_SYS_CLONE3 */
+	__u16 _pad[3];
 };
 
 /* container.mount: mount(2). target is absolute where it could be resolved. */

@@ -97,13 +97,18 @@ rule {
   importance = 0.55,
   tags = { "mitre:T1068", "container" },
   when = function(e)
-    return e.ret == 0 and e.uid ~= 0 and (e.flags & CLONE_NEWUSER) ~= 0
+    -- ret: 0 for unshare, the child's pid for clone/clone3, -errno on failure
+    return e.ret >= 0 and e.uid ~= 0 and (e.flags & CLONE_NEWUSER) ~= 0
         and not SANDBOXES[e.comm]
   end,
   output = "${comm} (pid ${pid}, uid ${uid}) created a user namespace (${flags_str})",
   tests = {
     { event = { type = "container.unshare", comm = "exploit", uid = 1000,
                 flags = 0x10000000 | 0x20000 }, expect = true },
+    { event = { type = "container.unshare", comm = "exploit", uid = 1000, syscall = 46,
+                ret = 4242, flags = 0x10000000 }, expect = true },
+    { event = { type = "container.unshare", comm = "exploit", uid = 1000, ret = -1,
+                flags = 0x10000000 }, expect = false },
     { event = { type = "container.unshare", comm = "podman", uid = 1000, flags = 0x10000000 },
       expect = false },
     { event = { type = "container.unshare", comm = "x", uid = 0, flags = 0x10000000 },

@@ -2,7 +2,8 @@
 #include "events/types.h"
 
 _Static_assert(sizeof(struct tp_setns_event) == 96, "layout shared with BPF");
-_Static_assert(sizeof(struct tp_unshare_event) == 80, "layout shared with BPF");
+_Static_assert(sizeof(struct tp_unshare_event) == 88, "layout shared with BPF");
+_Static_assert(offsetof(struct tp_unshare_event, syscall) == 80, "unshare records before syscall end at 80");
 _Static_assert(sizeof(struct tp_mount_event) == 664, "layout shared with BPF");
 _Static_assert(sizeof(struct tp_cgroup_event) == 376, "layout shared with BPF");
 
@@ -51,6 +52,7 @@ static const struct tp_field setns_fields[] = {
 static const struct tp_field unshare_fields[] = {
 	TP_FIELD_SYMS(struct tp_unshare_event, "flags", flags, TP_FK_HEX, clone_syms, true),
 	RET(struct tp_unshare_event),
+	TP_FIELD_SYMS(struct tp_unshare_event, "syscall", syscall, TP_FK_U16, tp_syscall_syms, false),
 };
 
 static const struct tp_field mount_fields[] = {
@@ -79,7 +81,10 @@ static const struct tp_field cgroup_fields[] = {
 
 const struct tp_event_type tp_container_event_types[] = {
 	TYPE(TP_EV_CONTAINER_SETNS, "container.setns", struct tp_setns_event, setns_fields),
-	TYPE(TP_EV_CONTAINER_UNSHARE, "container.unshare", struct tp_unshare_event, unshare_fields),
+	/* Records of 80 bytes (stored before clone was reported) have no syscall. */
+	{ .id = TP_EV_CONTAINER_UNSHARE, .name = "container.unshare",
+	  .size = sizeof(struct tp_unshare_event), .min_size = offsetof(struct tp_unshare_event, syscall),
+	  TP_FIELDS(unshare_fields) },
 	TYPE(TP_EV_CONTAINER_MOUNT, "container.mount", struct tp_mount_event, mount_fields),
 	TYPE(TP_EV_CONTAINER_CGROUP, "container.cgroup", struct tp_cgroup_event, cgroup_fields),
 	{ 0 },

@@ -67,5 +67,8 @@ const struct tp_sym tp_syscall_syms[] = {
 	{ TP_SYS_TGKILL, "tgkill" },
 	{ TP_SYS_MMAP, "mmap" },
 	{ TP_SYS_MPROTECT, "mprotect" },
+	{ TP_SYS_UNSHARE, "unshare" },
+	{ TP_SYS_CLONE, "clone" },
+	{ TP_SYS_CLONE3, "clone3" },
 	{ 0, NULL },
 };

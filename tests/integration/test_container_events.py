@@ -1,12 +1,15 @@
 """container.* events: unshare and setns (unshare/nsenter from util-linux),
+clone and clone3 into new namespaces (raw syscalls from a Python helper),
 a tmpfs mount in a private mount namespace (and a file opened through it,
 whose path crosses the mount), cgroups created, joined and removed on the
 v2 hierarchy and on a v1 one."""
+import json
 import os
+import platform
 import subprocess
 import time
 
-from kernel_helpers import PYTHON
+from kernel_helpers import PYTHON, exit_stats, stat
 from tapio import Collector, TempDir, check, require_root, run_tests, unique
 
 
@@ -39,10 +42,86 @@ def test_unshare_and_setns():
                                         if e["comm"] == "unshare" and "CLONE_NEWUTS" in e.get("flags_str", "")),
                                        None), what="unshare --net --uts")
         check("CLONE_NEWNET" in un["flags_str"] and un["ret"] == 0, "unshare %r" % un)
+        check(un["syscall_str"] == "unshare", "unshare syscall %r" % un)
         c.wait_event(type="container.unshare", pid=holder.pid, flags_str="CLONE_NEWNET", ret=0)
         sn = c.wait_event(type="container.setns", pid=n.pid)
         check(sn["ns_ino"] == ino and sn["nstype_str"] == "CLONE_NEWNET" and sn["ret"] == 0, "setns %r" % sn)
         c.stop()
+
+
+# Raw clone and clone3 (Python has no os.clone): each child checks that it
+# is in a UTS namespace of its own and exits. Then a clone3 the kernel
+# refuses (CLONE_NEWNS with CLONE_FS: EINVAL) and a plain fork. Prints the
+# children's pids as JSON.
+CLONE_HELPER = r"""
+import ctypes, json, os, struct, sys
+NR = {"x86_64": (56, 435), "aarch64": (220, 435)}[%(machine)r]
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_FS, SIGCHLD = 0x20000, 0x04000000, 0x200, 17
+FLAGS = CLONE_NEWUTS | CLONE_NEWNS
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+uts = os.readlink("/proc/self/ns/uts")
+
+def child(pid, new_ns=True):
+    if pid == 0:
+        os._exit(0 if (os.readlink("/proc/self/ns/uts") != uts) == new_ns else 3)
+    if pid < 0:
+        sys.exit("clone failed: errno %%d" %% ctypes.get_errno())
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        sys.exit("child %%d: status %%d" %% (pid, status))
+    return pid
+
+def clone_args(flags):  # struct clone_args, CLONE_ARGS_SIZE_VER0 (64 bytes)
+    return ctypes.create_string_buffer(struct.pack("8Q", flags, 0, 0, 0, SIGCHLD, 0, 0, 0), 64)
+
+out = {}
+out["clone"] = child(libc.syscall(NR[0], ctypes.c_ulong(FLAGS | SIGCHLD), 0, None, None, 0))
+out["clone3"] = child(libc.syscall(NR[1], clone_args(FLAGS), ctypes.c_size_t(64)))
+if libc.syscall(NR[1], clone_args(FLAGS | CLONE_FS), ctypes.c_size_t(64)) != -1 or ctypes.get_errno() != 22:
+    sys.exit("clone3 with CLONE_NEWNS|CLONE_FS did not fail with EINVAL")
+out["fork"] = child(os.fork(), new_ns=False)
+print(json.dumps(out), flush=True)
+"""
+
+CLONE_NEW_FLAGS = 0x04020000  # CLONE_NEWUTS | CLONE_NEWNS, without the exit signal
+
+
+def run_clone_helper():
+    p = subprocess.Popen([PYTHON, "-c", CLONE_HELPER % {"machine": platform.machine()}],
+                         stdout=subprocess.PIPE, text=True)
+    out, _ = p.communicate(timeout=60)
+    check(p.returncode == 0, "clone helper exited with %r" % p.returncode)
+    return p.pid, json.loads(out)
+
+
+def test_clone_into_new_namespaces():
+    with Collector("-a", "-k", "categories=container") as c:
+        pid, kids = run_clone_helper()
+        cl = c.wait_event(type="container.unshare", pid=pid, syscall_str="clone")
+        check(cl["ret"] == kids["clone"] and cl["flags"] == CLONE_NEW_FLAGS, "clone %r" % cl)
+        check(set(cl["flags_str"].split("|")) == {"CLONE_NEWNS", "CLONE_NEWUTS"}, "clone flags %r" % cl)
+        c3 = c.wait_event(type="container.unshare", pid=pid, syscall_str="clone3", ret=kids["clone3"])
+        check(c3["flags"] == CLONE_NEW_FLAGS, "clone3 %r" % c3)
+        bad = c.wait_event(type="container.unshare", pid=pid, syscall_str="clone3", ret_str="EINVAL")
+        check(bad["flags"] == CLONE_NEW_FLAGS | 0x200, "failed clone3 %r" % bad)
+        check(c.stop() == 0, "collector exit code")
+        # One event per clone, from the caller: the children (whose side of
+        # the syscall returns 0) and the plain fork report nothing.
+        mine = [e for e in c.find(type="container.unshare") if e["pid"] in (pid, *kids.values())]
+        check(len(mine) == 3, "clone events of the helper and its children: %r" % mine)
+
+
+def test_failed_clone_dropped_when_asked():
+    with Collector("-a", "-k", "categories=container", "-k", "drop_failed=container") as c:
+        pid, kids = run_clone_helper()
+        c.wait_event(type="container.unshare", pid=pid, syscall_str="clone3", ret=kids["clone3"])
+        check(c.stop() == 0, "collector exit code")
+        mine = [e for e in c.find(type="container.unshare") if e["pid"] == pid]
+        check(sorted(e["syscall_str"] for e in mine) == ["clone", "clone3"] and all(e["ret"] > 0 for e in mine),
+              "with failures dropped: %r" % mine)
+        check(stat(exit_stats(c), "kernel_filtered_total", category="container", reason="failed") >= 1,
+              "the failed clone3 was not counted")
 
 
 def test_tmpfs_mount_in_private_namespace():
@@ -113,5 +192,6 @@ def test_cgroup_v1_memory():
 
 if __name__ == "__main__":
     require_root()
-    run_tests([test_unshare_and_setns, test_tmpfs_mount_in_private_namespace, test_cgroup_v2,
+    run_tests([test_unshare_and_setns, test_clone_into_new_namespaces, test_failed_clone_dropped_when_asked,
+               test_tmpfs_mount_in_private_namespace, test_cgroup_v2,
                test_cgroup_v1_memory])

@@ -297,6 +297,16 @@ static void test_str_fields_match_json_for_every_type(void **state)
 			char key[128], body[2048];
 			const char *p;
 
+			if (!tp_field_present(&ev, f)) {
+				/* Past a short record's end (a type that grew): absent in both. */
+				snprintf(key, sizeof(key), "\"%s\":", f->name);
+				assert_null(strstr(tp_buf_cstr(&json), key));
+				snprintf(body, sizeof(body), "assert(e.%s == nil, tostring(e.%s))", f->name,
+					 f->name);
+				ok(body);
+				checked++;
+				continue;
+			}
 			if (f->syms && f->kind != TP_FK_BOOL) {
 				snprintf(key, sizeof(key), "\"%s_str\":\"", f->name);
 				p = strstr(tp_buf_cstr(&json), key);
