@@ -57,10 +57,12 @@ static void log_raw_summary(const char *what, struct tp_source *src)
 
 	tp_source_raw_stats(src, &st);
 	tp_info("%s: %llu events from %llu segments (%llu records read, %llu undecodable, %llu "
-		"segments damaged, %llu not closed by their writer)",
+		"segments damaged, %llu bytes skipped in %llu damaged regions, %llu not closed by "
+		"their writer)",
 		what, (unsigned long long)st.delivered, (unsigned long long)st.segments,
 		(unsigned long long)st.records, (unsigned long long)st.decode_errors,
-		(unsigned long long)st.segments_damaged, (unsigned long long)st.segments_unclosed);
+		(unsigned long long)st.segments_damaged, (unsigned long long)st.damaged_bytes,
+		(unsigned long long)st.damaged_regions, (unsigned long long)st.segments_unclosed);
 }
 
 /* tapio-collector raw cat PATH [--json] [--since T] [--until T] [--type T] */

@@ -12,6 +12,44 @@
 
 #define READ_CHUNK (256 * 1024)
 
+/*
+ * Resynchronisation after a damaged frame: the reader scans forward, one
+ * byte at a time, for the next offset where a whole frame verifies, and
+ * reads on from there. A candidate must pass, cheapest test first:
+ *
+ *   sizeof(struct tp_hdr) <= record_len <= TP_RECORD_MAX,
+ *   0 < stored_len <= record_len,
+ *   ts_wall_ns from a day before the segment's creation to a year after it,
+ *   all its bytes in the file, its CRC-32C, a payload that decodes to
+ *   exactly record_len bytes, and a record header whose 32-bit size field
+ *   equals record_len (tp_decode refuses any other record anyway).
+ *   An end frame counts only as the last 16 bytes of the file.
+ *
+ * Why a false resync is not a concern: on random bytes an offset passes the
+ * length tests with p ~ 2^-5 (4025/65536, then about half), the time
+ * window with ~2^-12.7 (366 days of ns out of 2^64), the CRC with 2^-32 and
+ * the size field with ~2^-32: ~2^-81 per offset, ~2^-55 for a whole 64 MiB
+ * segment of garbage. The CRC and lengths alone would give ~2^-37 per
+ * offset, one false record in ~2000 such segments: that is why the size
+ * field and the time are tested too. And a false resync costs one wrong
+ * record (which tp_decode most likely refuses, counted) and one more
+ * damaged region after it; it cannot make the reader read out of bounds.
+ * Bytes made to look like a frame (inside an event's argv, say) are only
+ * ever looked at when damage comes before them.
+ *
+ * Cost: the length and time tests reject almost every offset with a few
+ * loads, so the scan runs at about the speed of reading the file; only
+ * candidates that pass them are checksummed (up to 4112 bytes each), and
+ * all checksumming of a segment's scans is capped at RESYNC_BUDGET(size)
+ * bytes, so bytes crafted to pass the cheap tests at every offset cost at
+ * most a few reads of the file: past the budget, the rest of the segment is
+ * skipped. A time outside the window (a wall clock stepped forward by more
+ * than a year within a segment) only makes a damaged segment lose more.
+ */
+#define RESYNC_TS_BEFORE    (86400ull * 1000000000ull)
+#define RESYNC_TS_AFTER	    (366ull * 86400ull * 1000000000ull)
+#define RESYNC_BUDGET(size) (4 * (uint64_t)(size) + (1u << 20))
+
 void tp_raw_seg_name(char *buf, size_t len, uint64_t seq)
 {
 	snprintf(buf, len, TP_RAW_SEG_PREFIX "%012llu" TP_RAW_SEG_SUFFIX, (unsigned long long)seq);
@@ -144,6 +182,7 @@ int tp_raw_seg_open(struct tp_raw_seg_reader *r, const char *path, char *err, si
 		return -ENOMEM;
 	}
 	r->cap = READ_CHUNK;
+	r->resync_budget = RESYNC_BUDGET(st.st_size);
 	return 0;
 }
 
@@ -233,6 +272,161 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* The file's size, or what the reader has seen of it. */
+static uint64_t file_end(struct tp_raw_seg_reader *r)
+{
+	struct stat st;
+	uint64_t seen = r->buf_off + r->len;
+
+	if (r->eof || fstat(r->fd, &st) < 0 || (uint64_t)st.st_size < seen)
+		return seen;
+	return (uint64_t)st.st_size;
+}
+
+/* Whether a whole frame that verifies starts at buf[pos] (at least a frame
+ * header's bytes are there): 1 yes, 0 no, -1 more bytes must be read to
+ * tell. See "Resynchronisation" above. */
+static int resync_candidate(struct tp_raw_seg_reader *r, uint64_t ts_lo, uint64_t ts_hi)
+{
+	const uint8_t *p = r->buf + r->pos;
+	size_t avail = r->len - r->pos, flen, need;
+	struct tp_raw_frame_hdr f;
+	struct tp_hdr h;
+	uint32_t rec_len;
+	uint64_t ts;
+	char why[8];
+	int st;
+
+	memcpy(&f, p, sizeof(f));
+	if (f.record_len == 0) {
+		if (f.stored_len || !r->eof || avail != sizeof(f))
+			return 0;
+	} else if (f.record_len < sizeof(h) || f.record_len > TP_RECORD_MAX || !f.stored_len ||
+		   f.stored_len > f.record_len || f.ts_wall_ns < ts_lo || f.ts_wall_ns > ts_hi) {
+		return 0;
+	}
+	need = sizeof(f) + f.stored_len;
+	if (avail < need)
+		return r->eof ? 0 : -1;
+	if (r->resync_budget < need) {
+		r->resync_budget = 0;
+		return 0;
+	}
+	r->resync_budget -= need;
+	st = tp_raw_frame_parse(p, avail, r->rec, &rec_len, &ts, &flen, why, sizeof(why));
+	if (st == TP_RAW_FRAME_END)
+		return 1;
+	if (st != TP_RAW_FRAME_RECORD)
+		return 0;
+	memcpy(&h, r->rec, sizeof(h));
+	return h.size == rec_len;
+}
+
+/* Move pos to the next offset after it where an intact frame starts:
+ * 1 found, 0 none up to the end of the file (or the budget is spent), or
+ * -errno from a read. */
+static int resync(struct tp_raw_seg_reader *r)
+{
+	uint64_t created = r->hdr.created_wall_ns;
+	uint64_t ts_lo = created > RESYNC_TS_BEFORE ? created - RESYNC_TS_BEFORE : 0;
+	uint64_t ts_hi =
+	    created < UINT64_MAX - RESYNC_TS_AFTER ? created + RESYNC_TS_AFTER : UINT64_MAX;
+	int e;
+
+	r->pos++;
+	for (;;) {
+		while (r->resync_budget && r->len - r->pos >= sizeof(struct tp_raw_frame_hdr)) {
+			size_t last = r->len - sizeof(struct tp_raw_frame_hdr);
+			uint16_t rl;
+			int c;
+
+			/* The record length alone rejects ~94% of random offsets:
+			 * test it in a tight loop first (an end frame, length 0,
+			 * can only be the file's last 16 bytes). */
+			for (; r->pos <= last; r->pos++) {
+				memcpy(&rl,
+				       r->buf + r->pos +
+					   offsetof(struct tp_raw_frame_hdr, record_len),
+				       sizeof(rl));
+				if ((uint16_t)(rl - sizeof(struct tp_hdr)) <=
+					TP_RECORD_MAX - sizeof(struct tp_hdr) ||
+				    (rl == 0 && r->pos == last && r->eof))
+					break;
+			}
+			if (r->pos > last)
+				break;
+			c = resync_candidate(r, ts_lo, ts_hi);
+			if (c > 0)
+				return 1;
+			if (c < 0)
+				break; /* a candidate runs past the buffer */
+			r->pos++;
+		}
+		if (!r->resync_budget || r->eof)
+			return 0;
+		if ((e = fill(r)) < 0)
+			return e;
+	}
+}
+
+/*
+ * buf[pos] starts bytes that are not an intact frame (why: how not). Skip
+ * to the next intact frame and count the damaged region. When there is
+ * none: with torn_if_none (the bytes are the end of the file and may be the
+ * start of a frame the writer did not finish) the segment ends torn, else
+ * it ends corrupt. Returns 1 to read on, 0 when the segment ended.
+ */
+static int skip_damage(struct tp_raw_seg_reader *r, const char *why, bool torn_if_none)
+{
+	uint64_t from = r->buf_off + r->pos;
+	size_t avail = r->len - r->pos;
+	bool zeros = all_zero(r->buf + r->pos, avail < sizeof(struct tp_raw_frame_hdr)
+						   ? avail
+						   : sizeof(struct tp_raw_frame_hdr));
+	int e = resync(r);
+
+	if (e == 0 && torn_if_none) {
+		r->pos = (size_t)(from - r->buf_off); /* at the end of the file: not refilled */
+		snprintf(r->why, sizeof(r->why), "the last frame is incomplete (%zu bytes)", avail);
+		return stop(r, TP_RAW_SEG_TORN);
+	}
+	if (!r->skipped_regions++) {
+		r->skipped_from = from;
+		if (zeros)
+			snprintf(r->skipped_why, sizeof(r->skipped_why),
+				 "zero bytes where a frame should be (data that never reached the "
+				 "disk)");
+		else
+			snprintf(r->skipped_why, sizeof(r->skipped_why), "%s", why);
+	}
+	if (e < 0) {
+		r->skipped_to = r->buf_off + r->pos;
+		r->skipped_bytes += r->skipped_to - from;
+		snprintf(r->why, sizeof(r->why), "read error: %s", strerror(-e));
+		return stop(r, TP_RAW_SEG_IO_ERROR);
+	}
+	if (e > 0) {
+		r->skipped_to = r->buf_off + r->pos;
+		r->skipped_bytes += r->skipped_to - from;
+		r->why[0] = '\0';
+		return 1;
+	}
+	r->end = TP_RAW_SEG_CORRUPT;
+	r->end_offset = from;
+	r->skipped_to = file_end(r);
+	r->bytes_ignored = r->skipped_to - from;
+	r->skipped_bytes += r->bytes_ignored;
+	if (r->resync_budget)
+		snprintf(r->why, sizeof(r->why), "no intact frame from byte %llu to the end",
+			 (unsigned long long)from);
+	else
+		snprintf(r->why, sizeof(r->why),
+			 "stopped looking for an intact frame at byte %llu: the scan's checksum "
+			 "budget for this segment is spent",
+			 (unsigned long long)(r->buf_off + r->pos));
+	return 0;
+}
+
 int tp_raw_seg_next(struct tp_raw_seg_reader *r, const uint8_t **rec, uint32_t *len,
 		    uint64_t *ts_wall_ns)
 {
@@ -247,6 +441,7 @@ int tp_raw_seg_next(struct tp_raw_seg_reader *r, const uint8_t **rec, uint32_t *
 					    sizeof(r->why));
 
 		if (st == TP_RAW_FRAME_PARTIAL) {
+			struct tp_raw_frame_hdr f;
 			int e;
 
 			if (!r->eof && (e = fill(r)) < 0) {
@@ -257,21 +452,26 @@ int tp_raw_seg_next(struct tp_raw_seg_reader *r, const uint8_t **rec, uint32_t *
 				continue;
 			if (avail == 0)
 				return stop(r, TP_RAW_SEG_UNCLOSED);
-			snprintf(r->why, sizeof(r->why), "the last frame is incomplete (%zu bytes)",
-				 avail);
-			return stop(r, TP_RAW_SEG_TORN);
+			if (avail < sizeof(f)) {
+				snprintf(r->why, sizeof(r->why),
+					 "the last frame is incomplete (%zu bytes)", avail);
+				return stop(r, TP_RAW_SEG_TORN);
+			}
+			/* A whole header whose frame runs past the end of the file:
+			 * torn, unless an intact frame follows (then its length was
+			 * damaged). */
+			memcpy(&f, r->buf + r->pos, sizeof(f));
+			snprintf(r->why, sizeof(r->why),
+				 "frame claims %u bytes, more than the file holds after it",
+				 f.stored_len);
+			if (!skip_damage(r, r->why, true))
+				return 0;
+			continue;
 		}
 		if (st < 0) {
-			size_t n = avail < sizeof(struct tp_raw_frame_hdr)
-				       ? avail
-				       : sizeof(struct tp_raw_frame_hdr);
-
-			if (all_zero(r->buf + r->pos, n))
-				snprintf(
-				    r->why, sizeof(r->why),
-				    "zero bytes where a frame should be (data that never reached "
-				    "the disk)");
-			return stop(r, TP_RAW_SEG_CORRUPT);
+			if (!skip_damage(r, r->why, false))
+				return 0;
+			continue;
 		}
 		if (st == TP_RAW_FRAME_END) {
 			r->pos += flen;
@@ -280,7 +480,7 @@ int tp_raw_seg_next(struct tp_raw_seg_reader *r, const uint8_t **rec, uint32_t *
 			if (r->bytes_ignored)
 				snprintf(r->why, sizeof(r->why), "%llu bytes after its end frame",
 					 (unsigned long long)r->bytes_ignored);
-			else if (ts != r->records)
+			else if (ts != r->records && !r->skipped_regions)
 				snprintf(r->why, sizeof(r->why),
 					 "its end frame counts %llu records, %llu were read",
 					 (unsigned long long)ts, (unsigned long long)r->records);

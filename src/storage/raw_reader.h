@@ -2,11 +2,14 @@
  * raw_reader.h - read raw event segments back.
  *
  * tp_raw_list finds a directory's segments in the order they were written;
- * a struct tp_raw_seg_reader walks the records of one segment and stops
- * cleanly at the first byte that is not a whole, intact frame: a torn tail
- * left by a crash, a flipped bit, garbage. It never reads past what the
- * file holds, whatever the file holds, and says how and where it stopped so
- * the caller can report it once.
+ * a struct tp_raw_seg_reader walks the records of one segment. Where a
+ * frame is not intact (a flipped bit, a bad sector, a hole of zeros) it
+ * scans forward for the next whole frame that verifies and reads on from
+ * there, counting the bytes it skipped; at the end of the file it tells a
+ * torn tail (the writer stopped mid-frame) from damage. It never reads past
+ * what the file holds, whatever the file holds, its scan costs about one
+ * read of the file, and it says how the segment ended and what it skipped
+ * so the caller can report it once.
  */
 #ifndef TAPIO_STORAGE_RAW_READER_H
 #define TAPIO_STORAGE_RAW_READER_H
@@ -44,7 +47,7 @@ enum tp_raw_seg_end {
 	TP_RAW_SEG_CLOSED,     /* its end frame: the writer closed it */
 	TP_RAW_SEG_UNCLOSED,   /* ends on a frame boundary without an end frame */
 	TP_RAW_SEG_TORN,       /* ends inside a frame */
-	TP_RAW_SEG_CORRUPT,    /* a frame is not what was written: the rest is skipped */
+	TP_RAW_SEG_CORRUPT,    /* damaged up to the end: no intact frame after end_offset */
 	TP_RAW_SEG_BAD_HEADER, /* empty, short or not a segment: nothing read */
 	TP_RAW_SEG_IO_ERROR,
 };
@@ -60,9 +63,17 @@ struct tp_raw_seg_reader {
 	uint64_t frame_offset; /* file offset of the last record returned */
 	/* Once next returns 0: how the segment ended, where, and why. */
 	enum tp_raw_seg_end end;
-	uint64_t end_offset;	/* bytes before this are good */
+	uint64_t end_offset;	/* bytes before this were read (or skipped, below) */
 	uint64_t bytes_ignored; /* bytes after end_offset not read as records */
 	char why[160];
+	/* Damaged regions skipped on the way, the last one up to the end of
+	 * the file included (then end is TP_RAW_SEG_CORRUPT). */
+	uint64_t skipped_regions;
+	uint64_t skipped_bytes;
+	uint64_t skipped_from;	/* file offset where the first one starts */
+	uint64_t skipped_to;	/* and where the last one ends */
+	char skipped_why[160];	/* why the first one's frame was refused */
+	uint64_t resync_budget; /* bytes the scan may still checksum */
 	uint8_t rec[TP_RECORD_MAX] __attribute__((aligned(8)));
 };
 

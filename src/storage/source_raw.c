@@ -36,6 +36,25 @@ static bool is_newest_of_active(const struct raw_source *s)
 	return s->active && s->next_seg == s->nsegs;
 }
 
+/* Say once what a segment skipped, if anything, in one line. */
+static void report_damage(struct raw_source *s)
+{
+	const struct tp_raw_seg_reader *r = &s->rd;
+	unsigned long long n = (unsigned long long)r->skipped_regions;
+
+	if (!n)
+		return;
+	s->st.damaged_regions += r->skipped_regions;
+	s->st.damaged_bytes += r->skipped_bytes;
+	tp_warn("raw segment %s is damaged at byte %llu (%s): skipped %llu bytes in %llu %s "
+		"between bytes %llu and %llu%s%s; %llu records read",
+		s->seg_path, (unsigned long long)r->skipped_from, r->skipped_why,
+		(unsigned long long)r->skipped_bytes, n, n == 1 ? "region" : "regions",
+		(unsigned long long)r->skipped_from, (unsigned long long)r->skipped_to,
+		r->end == TP_RAW_SEG_CORRUPT ? ", " : ", reading on after each",
+		r->end == TP_RAW_SEG_CORRUPT ? r->why : "", (unsigned long long)r->records);
+}
+
 /* Say once how a segment ended, when it is not the plain good ending. */
 static void report_end(struct raw_source *s)
 {
@@ -44,7 +63,9 @@ static void report_end(struct raw_source *s)
 	unsigned long long at = (unsigned long long)r->end_offset;
 	unsigned long long ign = (unsigned long long)r->bytes_ignored;
 	const char *p = s->seg_path;
+	bool damaged = r->skipped_regions > 0; /* a segment counts once */
 
+	report_damage(s);
 	switch (r->end) {
 	case TP_RAW_SEG_READING:
 	case TP_RAW_SEG_CLOSED:
@@ -64,31 +85,28 @@ static void report_end(struct raw_source *s)
 			tp_debug("raw segment %s: being written; read up to byte %llu", p, at);
 			break;
 		}
-		s->st.segments_damaged++;
+		damaged = true;
 		s->st.segments_unclosed++;
 		tp_warn("raw segment %s has a torn tail at byte %llu (%s: the writer stopped "
 			"mid-write); %llu bytes ignored, the %llu records before it are intact",
 			p, at, r->why, ign, recs);
 		break;
 	case TP_RAW_SEG_CORRUPT:
-		s->st.segments_damaged++;
-		tp_warn("raw segment %s is damaged at byte %llu (%s): skipping the %llu bytes from "
-			"there; %llu records read before it",
-			p, at, r->why, ign, recs);
-		break;
+		break; /* said by report_damage */
 	case TP_RAW_SEG_BAD_HEADER:
 		if (is_newest_of_active(s) && r->end_offset == 0 &&
 		    ign < sizeof(struct tp_raw_seg_hdr))
 			break; /* just created by the live writer */
-		s->st.segments_damaged++;
+		damaged = true;
 		tp_warn("raw segment %s skipped: %s", p, r->why);
 		break;
 	case TP_RAW_SEG_IO_ERROR:
-		s->st.segments_damaged++;
+		damaged = true;
 		tp_warn("raw segment %s: %s at byte %llu; %llu records read before it", p, r->why,
 			at, recs);
 		break;
 	}
+	s->st.segments_damaged += damaged;
 }
 
 static int open_next_segment(struct raw_source *s)

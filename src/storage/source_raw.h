@@ -5,8 +5,9 @@
  * file): segments oldest first, each record decoded by the same tp_decode as
  * the live source, with the wall-clock time it was stored with. Rules and
  * outputs cannot tell it from the live BPF source, except that it ends
- * (poll returns -ENODATA). Each torn, corrupt or unreadable segment is
- * reported once, and reading goes on with the next one.
+ * (poll returns -ENODATA). Damaged bytes inside a segment are skipped up
+ * to the next intact frame; each segment with damage, a torn tail or that
+ * cannot be read is reported once, and reading goes on with the next one.
  */
 #ifndef TAPIO_STORAGE_SOURCE_RAW_H
 #define TAPIO_STORAGE_SOURCE_RAW_H
@@ -31,6 +32,8 @@ struct tp_raw_source_stats {
 	uint64_t delivered;	    /* passed the filter and decoded */
 	uint64_t decode_errors;	    /* intact records tp_decode refused */
 	uint64_t segments_damaged;  /* torn, corrupt, bad header or unreadable */
+	uint64_t damaged_regions;   /* runs of damaged bytes skipped inside segments */
+	uint64_t damaged_bytes;	    /* bytes in them */
 	uint64_t segments_unclosed; /* their writer stopped without closing them */
 };
 

@@ -6,7 +6,10 @@
  * The first input byte picks the shape: 0, the bytes are the whole file;
  * 1, a valid segment header comes first and the bytes are its frames; 2,
  * as 1 with each frame's CRC made right, so the fuzzer gets past the
- * checksums into the zero-run decoder and tp_decode. */
+ * checksums into the zero-run decoder and tp_decode; 3, as 2, then the
+ * byte the next two input bytes point at is flipped, so the reader must
+ * resynchronise among intact frames. In every mode, the damage the reader
+ * reports lies inside the file. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,7 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f = fopen(path, "wb");
 	if (!f)
 		abort();
-	uint8_t *copy = NULL, mode = size ? data[0] % 3 : 0;
+	uint8_t *copy = NULL, mode = size ? data[0] % 4 : 0;
+	size_t flip = 0;
 
 	if (mode) {
 		struct tp_raw_seg_hdr h;
@@ -84,10 +88,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data++;
 		size--;
 	}
-	if (mode == 2 && size) {
+	if (mode == 3 && size >= 2) {
+		flip = (size_t)data[0] | (size_t)data[1] << 8;
+		data += 2;
+		size -= 2;
+	}
+	if (mode >= 2 && size) {
 		copy = malloc(size);
 		memcpy(copy, data, size);
 		fix_crcs(copy, size);
+		if (mode == 3)
+			copy[flip % size] ^= 0x20;
 		data = copy;
 	}
 	if (size && fwrite(data, 1, size, f) != size)
@@ -99,6 +110,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while ((r = tp_source_poll(src, 0, 64, on_event, NULL)) > 0)
 		;
 	if (r != -ENODATA)
+		abort();
+	struct tp_raw_source_stats st;
+
+	tp_source_raw_stats(src, &st);
+	if (st.damaged_bytes > size || st.damaged_regions > size)
 		abort();
 	tp_source_close(src);
 	unlink(path);

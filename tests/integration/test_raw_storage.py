@@ -3,7 +3,8 @@
 kill -9 of the writer loses nothing written before its last flush and the
 torn segment is reported; a full disk (small tmpfs) drops and counts while
 the agent keeps running, and storage resumes when space returns; damaged
-segments get clear messages and no crash; bad command lines exit 2."""
+segments get clear messages and no crash, and a flipped byte costs one
+record (the reader resynchronises); bad command lines exit 2."""
 import errno
 import json
 import os
@@ -241,8 +242,16 @@ def test_damaged_segments_reported():
                          "raw-000000000003.seg skipped: empty file",
                          "raw-000000000004.seg skipped: not a tapio raw segment"):
                 check(text in err, "no %r in: %s" % (text, err))
+            check("in 1 region between bytes" in err and "reading on after each" in err,
+                  "no resync after the flipped byte: %s" % err)
             whole, _ = raw_events(os.path.join(bad, "raw-000000000005.seg"))
             check(len(events) > len(whole), "intact records of damaged segments not read")
+            # The reader resynchronises after the damaged frame: one
+            # record lost, every other one read.
+            one, err1 = raw_events(os.path.join(bad, "raw-000000000001.seg"), binary=binary)
+            check(len(one) == len(whole) - 1,
+                  "flipped byte: %d of %d records read: %s" % (len(one), len(whole), err1))
+            check(err1.count("is damaged at byte") == 1, "not one damage line: %s" % err1)
 
 
 RULE = """

@@ -550,19 +550,380 @@ static void test_damaged_segments_are_skipped(void **state)
 
 	struct tp_raw_source_stats rs = read_all(dir, NULL, &g);
 
-	/* Everything but a tail of the damaged segment, in order: the first
-	 * half of it, all of the segments before and after. */
-	size_t lost = 6000 - g.n, i = 0;
+	/* Everything but the one record whose frame holds the flipped byte, in
+	 * order: the reader resynchronises at the next frame. */
+	uint32_t missing = UINT32_MAX;
+	size_t i = 0;
 
-	assert_true(lost > 0 && lost <= (hi - lo + 1) / 2 + 2);
-	for (uint32_t pid = 0; pid < 6000; pid++) {
-		if (pid > hi - lost && pid <= hi)
+	assert_int_equal(g.n, 5999);
+	for (uint32_t pid = 0; pid < 6000 && i < g.n; pid++) {
+		if (pid_of(&g.v[i]) != pid && missing == UINT32_MAX) {
+			missing = pid;
 			continue;
+		}
 		assert_int_equal(pid_of(&g.v[i++]), pid);
 	}
+	assert_true(missing >= lo && missing <= hi);
+	assert_int_equal(rs.damaged_regions, 2); /* the flipped one; garbage after a header */
 	/* The damaged one, empty, short, garbage, and garbage after a header. */
 	assert_int_equal(rs.segments_damaged, 5);
 	got_free(&g);
+}
+
+/* ------------------------------------------------ resynchronisation */
+
+#define NREC 200
+
+/* One closed segment of NREC fork records (pid = i) in dir; its path in
+ * path, its bytes in *data (malloc'd), the offset of each frame in off[]
+ * (off[NREC]: the end frame). */
+static size_t one_segment(char *path, size_t plen, uint8_t **data, size_t off[NREC + 1])
+{
+	struct tp_raw_writer *w = open_writer(64 << 20, 0, 0, 0, T0);
+	static uint8_t rec[TP_RECORD_MAX];
+	struct tp_raw_seg_info *s;
+	size_t n, at = sizeof(struct tp_raw_seg_hdr);
+	FILE *f;
+
+	for (unsigned i = 0; i < NREC; i++)
+		append_fork(w, i, T0);
+	tp_raw_writer_close(w, T0);
+	s = list(&n);
+	assert_int_equal(n, 1);
+	seg_path(path, plen, &s[0]);
+	n = s[0].size;
+	free(s);
+	*data = malloc(n);
+	f = fopen(path, "rb");
+	assert_int_equal(fread(*data, 1, n, f), n);
+	fclose(f);
+	for (unsigned i = 0; i <= NREC; i++) {
+		uint32_t len;
+		uint64_t ts;
+		size_t flen;
+		char why[64];
+
+		off[i] = at;
+		assert_true(tp_raw_frame_parse(*data + at, n - at, rec, &len, &ts, &flen, why,
+					       sizeof(why)) >= 0);
+		at += flen;
+	}
+	assert_int_equal(at, n);
+	return n;
+}
+
+static void put_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+/* Read path through the source as read_all does, with the warnings it
+ * logs in log (NUL-terminated). */
+static struct tp_raw_source_stats read_logged(const char *path, struct got *g, char *log,
+					      size_t loglen)
+{
+	struct tp_raw_source_stats st;
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	assert_non_null(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	tp_log_set_level(TP_LOG_WARN);
+	st = read_all(path, NULL, g);
+	tp_log_set_level(TP_LOG_ERROR);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(log, 1, loglen - 1, tmp);
+	log[n] = '\0';
+	fclose(tmp);
+	return st;
+}
+
+static size_t count_str(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* The records of g are 0..NREC-1 but those in lost[] (ascending). */
+static void assert_all_but(const struct got *g, const unsigned *lost, size_t nlost)
+{
+	size_t i = 0, k = 0;
+
+	assert_int_equal(g->n, NREC - nlost);
+	for (unsigned pid = 0; pid < NREC; pid++) {
+		if (k < nlost && lost[k] == pid) {
+			k++;
+			continue;
+		}
+		assert_int_equal(pid_of(&g->v[i++]), pid);
+	}
+}
+
+static void test_resync_after_flipped_byte(void **state)
+{
+	size_t off[NREC + 1], n;
+	char path[128], log[4096];
+	uint8_t *data;
+	struct got g;
+
+	(void)state;
+	n = one_segment(path, sizeof(path), &data, off);
+	/* Every byte of a frame in the middle, one at a time. */
+	for (size_t at = off[100]; at < off[101]; at++) {
+		const unsigned lost[] = {100};
+
+		data[at] ^= 0x10;
+		put_file(path, data, n);
+		data[at] ^= 0x10;
+		struct tp_raw_source_stats rs = read_logged(path, &g, log, sizeof(log));
+
+		assert_all_but(&g, lost, 1);
+		assert_int_equal(rs.segments_damaged, 1);
+		assert_int_equal(rs.segments_unclosed, 0);
+		assert_int_equal(rs.damaged_regions, 1);
+		assert_int_equal(rs.damaged_bytes, off[101] - off[100]);
+		assert_int_equal(count_str(log, "\n"), 1);
+		assert_int_equal(count_str(log, "is damaged at byte"), 1);
+		assert_non_null(strstr(log, "in 1 region between bytes"));
+		assert_null(strstr(log, "torn"));
+		got_free(&g);
+	}
+	free(data);
+}
+
+static void test_resync_several_regions(void **state)
+{
+	const unsigned lost[] = {20, 21, 80, 150, 199};
+	size_t off[NREC + 1], n;
+	char path[128], log[4096], want[160];
+	uint8_t *data;
+	struct got g;
+
+	(void)state;
+	n = one_segment(path, sizeof(path), &data, off);
+	data[off[20] + 30] ^= 1; /* 20 and 21 make one region */
+	data[off[21] + 5] ^= 1;
+	data[off[80] + 2] ^= 1;	  /* a length */
+	data[off[150]] ^= 0xff;	  /* the CRC */
+	data[off[199] + 40] ^= 1; /* the last record, before the end frame */
+	put_file(path, data, n);
+	struct tp_raw_source_stats rs = read_logged(path, &g, log, sizeof(log));
+
+	assert_all_but(&g, lost, 5);
+	assert_int_equal(rs.segments_damaged, 1);
+	assert_int_equal(rs.damaged_regions, 4);
+	assert_int_equal(rs.damaged_bytes, (off[22] - off[20]) + (off[81] - off[80]) +
+					       (off[151] - off[150]) + (off[200] - off[199]));
+	assert_int_equal(count_str(log, "\n"), 1);
+	snprintf(want, sizeof(want), "skipped %zu bytes in 4 regions between bytes %zu and %zu",
+		 (size_t)rs.damaged_bytes, off[20], off[200]);
+	assert_non_null(strstr(log, want));
+	got_free(&g);
+	free(data);
+}
+
+static void test_resync_inside_first_frame(void **state)
+{
+	const unsigned lost[] = {0};
+	size_t off[NREC + 1], n;
+	char path[128], log[4096];
+	uint8_t *data;
+	struct got g;
+
+	(void)state;
+	n = one_segment(path, sizeof(path), &data, off);
+	for (size_t at = off[0]; at < off[1]; at += 7) {
+		data[at] ^= 0x80;
+		put_file(path, data, n);
+		data[at] ^= 0x80;
+		struct tp_raw_source_stats rs = read_logged(path, &g, log, sizeof(log));
+
+		assert_all_but(&g, lost, 1);
+		assert_int_equal(rs.damaged_regions, 1);
+		assert_int_equal(count_str(log, "\n"), 1);
+		got_free(&g);
+	}
+	free(data);
+}
+
+/* A hole of zeros (preallocated space whose data never reached the disk),
+ * from inside one frame to inside a later one. */
+static void test_resync_after_zero_run(void **state)
+{
+	unsigned lost[11];
+	size_t off[NREC + 1], n;
+	char path[128], log[4096];
+	uint8_t *data;
+	struct got g;
+
+	(void)state;
+	n = one_segment(path, sizeof(path), &data, off);
+	for (unsigned i = 0; i < 11; i++)
+		lost[i] = 50 + i;
+	memset(data + off[50] + 9, 0, off[60] + 20 - (off[50] + 9));
+	put_file(path, data, n);
+	struct tp_raw_source_stats rs = read_logged(path, &g, log, sizeof(log));
+
+	assert_all_but(&g, lost, 11);
+	assert_int_equal(rs.damaged_regions, 1);
+	assert_int_equal(rs.damaged_bytes, off[61] - off[50]);
+	assert_int_equal(count_str(log, "\n"), 1);
+	got_free(&g);
+	/* Zeros from a frame's start on: named as such. */
+	memset(data + off[50], 0, off[60] - off[50]);
+	put_file(path, data, n);
+	read_logged(path, &g, log, sizeof(log));
+	assert_all_but(&g, lost, 11);
+	assert_non_null(strstr(log, "zero bytes where a frame should be"));
+	got_free(&g);
+	free(data);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * SEC + (uint64_t)t.tv_nsec;
+}
+
+/* A valid header, then 16 MiB of random bytes: nothing read, one line, and
+ * the scan costs about a read of the file. */
+static void test_resync_pure_garbage(void **state)
+{
+	const size_t len = 16 << 20;
+	uint8_t *junk = malloc(len);
+	struct tp_raw_seg_hdr h;
+	char path[160], log[4096];
+	uint64_t seed = 42, t0;
+	struct got g;
+
+	(void)state;
+	for (size_t i = 0; i < len; i += 8) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		memcpy(junk + i, &seed, 8);
+	}
+	tp_raw_seg_hdr_init(&h, T0, 1);
+	memcpy(junk, &h, sizeof(h));
+	snprintf(path, sizeof(path), "%s/raw-000000000001.seg", dir);
+	put_file(path, junk, len);
+	t0 = mono_ns();
+	struct tp_raw_source_stats rs = read_logged(path, &g, log, sizeof(log));
+
+	t0 = mono_ns() - t0;
+	assert_int_equal(g.n, 0);
+	assert_int_equal(rs.segments_damaged, 1);
+	assert_int_equal(rs.damaged_regions, 1);
+	assert_int_equal(rs.damaged_bytes, len - sizeof(h));
+	assert_int_equal(count_str(log, "\n"), 1);
+	assert_non_null(strstr(log, "no intact frame from byte 40 to the end"));
+	/* ~0.1 s plain here; generous for ASan and a busy machine. */
+	assert_true(t0 < 20 * SEC);
+	got_free(&g);
+	free(junk);
+}
+
+/* Frame headers that pass every cheap test at every 16th offset, each
+ * claiming 4096 bytes with a wrong CRC: the checksum budget ends the scan. */
+static void test_resync_budget(void **state)
+{
+	const size_t len = 4 << 20;
+	uint8_t *junk = calloc(1, len);
+	struct tp_raw_seg_reader *r = malloc(sizeof(*r));
+	struct tp_raw_frame_hdr f = {
+	    .crc = 1, .stored_len = 4096, .record_len = 4096, .ts_wall_ns = T0};
+	struct tp_raw_seg_hdr h;
+	char path[160], err[256];
+	const uint8_t *rec;
+	uint32_t rlen;
+	uint64_t ts;
+
+	(void)state;
+	tp_raw_seg_hdr_init(&h, T0, 1);
+	memcpy(junk, &h, sizeof(h));
+	for (size_t at = sizeof(h); at + sizeof(f) <= len; at += sizeof(f))
+		memcpy(junk + at, &f, sizeof(f));
+	snprintf(path, sizeof(path), "%s/raw-000000000001.seg", dir);
+	put_file(path, junk, len);
+	assert_int_equal(tp_raw_seg_open(r, path, err, sizeof(err)), 0);
+	assert_int_equal(tp_raw_seg_next(r, &rec, &rlen, &ts), 0);
+	assert_int_equal(r->end, TP_RAW_SEG_CORRUPT);
+	assert_int_equal(r->records, 0);
+	assert_int_equal(r->skipped_regions, 1);
+	assert_int_equal(r->skipped_bytes, len - sizeof(h));
+	assert_non_null(strstr(r->why, "budget"));
+	tp_raw_seg_close(r);
+	free(r);
+	free(junk);
+}
+
+/* Damage in the middle and a torn last frame: both said, each as what it is. */
+static void test_resync_then_torn_tail(void **state)
+{
+	const unsigned lost[] = {30, 199};
+	size_t off[NREC + 1], n;
+	char path[128], log[4096];
+	uint8_t *data;
+	struct got g;
+
+	(void)state;
+	n = one_segment(path, sizeof(path), &data, off);
+	data[off[30] + 20] ^= 4;
+	/* Cut inside the last record frame: the header whole, then inside it. */
+	for (size_t cut = off[199] + 3; cut < off[200]; cut += 5) {
+		put_file(path, data, cut);
+		struct tp_raw_source_stats rs = read_logged(path, &g, log, sizeof(log));
+
+		assert_all_but(&g, lost, 2);
+		assert_int_equal(rs.segments_damaged, 1);
+		assert_int_equal(rs.segments_unclosed, 1);
+		assert_int_equal(rs.damaged_regions, 1);
+		assert_int_equal(rs.damaged_bytes, off[31] - off[30]);
+		assert_int_equal(count_str(log, "is damaged at byte"), 1);
+		assert_int_equal(count_str(log, "has a torn tail at byte"), 1);
+		assert_int_equal(count_str(log, "\n"), 2);
+		got_free(&g);
+	}
+	/* Torn alone: no damage reported. */
+	data[off[30] + 20] ^= 4;
+	put_file(path, data, off[199] + 30);
+	struct tp_raw_source_stats rs = read_logged(path, &g, log, sizeof(log));
+
+	assert_int_equal(g.n, 199);
+	assert_int_equal(rs.damaged_regions, 0);
+	assert_int_equal(count_str(log, "has a torn tail at byte"), 1);
+	assert_null(strstr(log, "damaged at"));
+	got_free(&g);
+	/* A length that claims more than the file holds, frames after it: damage,
+	 * not a torn tail. */
+	{
+		struct tp_raw_frame_hdr f;
+		const unsigned lost2[] = {197};
+
+		memcpy(&f, data + off[197], sizeof(f));
+		f.stored_len = f.record_len = TP_RECORD_MAX;
+		assert_true(off[197] + sizeof(f) + f.stored_len > n);
+		memcpy(data + off[197], &f, sizeof(f));
+		put_file(path, data, n);
+		rs = read_logged(path, &g, log, sizeof(log));
+		assert_all_but(&g, lost2, 1);
+		assert_int_equal(rs.damaged_regions, 1);
+		assert_null(strstr(log, "torn"));
+		got_free(&g);
+	}
+	free(data);
 }
 
 static void test_unknown_type_is_skipped(void **state)
@@ -767,6 +1128,13 @@ int main(void)
 	    T(test_retention_by_age),
 	    T(test_torn_tail_at_every_offset),
 	    T(test_damaged_segments_are_skipped),
+	    T(test_resync_after_flipped_byte),
+	    T(test_resync_several_regions),
+	    T(test_resync_inside_first_frame),
+	    T(test_resync_after_zero_run),
+	    T(test_resync_pure_garbage),
+	    T(test_resync_budget),
+	    T(test_resync_then_torn_tail),
 	    T(test_unknown_type_is_skipped),
 	    T(test_filters),
 	    T(test_write_error_drops_and_resumes),
