@@ -68,16 +68,15 @@ int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mo
 		}
 	}
 
-	/* Scope (filter.processes...): after enrichment, before the rules, so
-	 * that rules never run on what the operator excluded. */
+	/* Scope (filter.processes, containers, k8s_namespaces): after
+	 * enrichment, which knows containers and pods, and before the rules,
+	 * so that what the operator excluded costs no Lua time. */
 	if (tp_scope_wanted(cfg)) {
-		struct tp_stage *st = tp_scope_new(cfg);
+		struct tp_stage *st;
 
-		if (!st) {
-			snprintf(err, errlen, "cannot set up the process filter: out of memory");
-			r = -ENOMEM;
+		r = tp_scope_new(&st, cfg, err, errlen);
+		if (r < 0)
 			goto fail;
-		}
 		if (tp_pipeline_add_stage(&app->pipe, st) < 0) {
 			st->ops->close(st);
 			snprintf(err, errlen, "too many pipeline stages");

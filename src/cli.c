@@ -9,6 +9,7 @@
 #include "config_kernel.h"
 #include "config_file.h"
 #include "config_keys.h"
+#include "scope.h"
 #include "util/strdist.h"
 #include "util/time.h"
 #include "version.h"
@@ -534,6 +535,8 @@ int tp_cli_load(int argc, char **argv, struct tp_config *cfg, FILE *out, char *e
 	r = tp_cli_parse(argc, argv, cfg, out, err, errlen);
 	if (r == 0)
 		r = resolve_rule_sets(cfg, err, errlen);
+	if (r == 0)
+		r = tp_scope_check(cfg, err, errlen);
 out:
 	tp_config_doc_free(file);
 	tp_config_doc_free(preset);

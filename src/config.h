@@ -157,9 +157,14 @@ struct tp_config {
 	struct tp_sampling_config sampling;
 	struct tp_rate_limit_config rate_limit;
 
-	/* Scope of the semantic path (scope.h): globs on comm or exe path. */
+	/* Scope of the semantic path (scope.h): globs on comm or exe path,
+	 * container id prefixes or globs, Kubernetes namespace globs. */
 	struct tp_strlist scope_processes;         /* only these; empty: all */
 	struct tp_strlist scope_exclude_processes; /* never these */
+	struct tp_strlist scope_containers;
+	struct tp_strlist scope_exclude_containers;
+	struct tp_strlist scope_k8s_namespaces;
+	struct tp_strlist scope_exclude_k8s_namespaces;
 	/* Alerts below it are not raised (those rules do not run); events
 	 * without an alert count as TP_SEV_EVENT (info). Default debug: all. */
 	enum tp_severity min_severity;

@@ -269,12 +269,30 @@ static const struct tp_config_key keys[] = {
 	  .format = format_excludes, .flag = "--kernel exclude_path=",
 	  .doc = "Drop, in the kernel, file events under these path prefixes." },
 	{ .path = "filter.processes", .type = TP_KEY_STRLIST, .offset = OFF(scope_processes),
+	  .flags = TP_KEYF_NONEMPTY,
 	  .doc = "Only the events of these processes reach the rules and outputs: globs on the "
 		 "name, or on the executable path when the pattern has a '/' (empty: all)." },
 	{ .path = "filter.exclude_processes", .type = TP_KEY_STRLIST,
-	  .offset = OFF(scope_exclude_processes),
+	  .offset = OFF(scope_exclude_processes), .flags = TP_KEYF_NONEMPTY,
 	  .doc = "The events of these processes never reach the rules and outputs: globs as "
 		 "for filter.processes (\"systemd-*\")." },
+	{ .path = "filter.containers", .type = TP_KEY_STRLIST, .offset = OFF(scope_containers),
+	  .flags = TP_KEYF_NONEMPTY,
+	  .doc = "Only the events of these containers reach the rules and outputs: container id "
+		 "prefixes, or globs with * ? [; either also matches the container's name in its "
+		 "pod (\"*\": any container, not the host; needs enrich.enabled; empty: all)." },
+	{ .path = "filter.exclude_containers", .type = TP_KEY_STRLIST,
+	  .offset = OFF(scope_exclude_containers), .flags = TP_KEYF_NONEMPTY,
+	  .doc = "The events of these containers never reach the rules and outputs: as for "
+		 "filter.containers (\"*\": keep only the host's events)." },
+	{ .path = "filter.k8s_namespaces", .type = TP_KEY_STRLIST,
+	  .offset = OFF(scope_k8s_namespaces), .flags = TP_KEYF_NONEMPTY,
+	  .doc = "Only the events of pods in these Kubernetes namespaces reach the rules and "
+		 "outputs: globs (needs enrich.enabled; empty: all)." },
+	{ .path = "filter.exclude_k8s_namespaces", .type = TP_KEY_STRLIST,
+	  .offset = OFF(scope_exclude_k8s_namespaces), .flags = TP_KEYF_NONEMPTY,
+	  .doc = "The events of pods in these Kubernetes namespaces never reach the rules and "
+		 "outputs: globs (\"kube-*\")." },
 	{ .path = "filter.min_severity", .type = TP_KEY_CHOICE, .offset = OFF(min_severity),
 	  .choices = tp_severity_names,
 	  .doc = "Alerts below this severity are not raised (those rules load and self-test but "
@@ -959,6 +977,14 @@ int tp_config_set(struct tp_config *cfg, const struct tp_config_key *k, const st
 		*(uint32_t *)f = mask;
 		break;
 	case TP_KEY_STRLIST:
+		if (v->kind == TP_CV_LIST && (k->flags & TP_KEYF_NONEMPTY))
+			for (size_t i = 0; i < v->nlist; i++)
+				if (!*v->list[i]) {
+					snprintf(err, errlen,
+						 "expected a list of non-empty strings, got an empty "
+						 "string");
+					return -EINVAL;
+				}
 		r = set_strlist(cfg, f, v);
 		if (r == -EINVAL)
 			return bad(k, v, err, errlen);

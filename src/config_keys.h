@@ -40,6 +40,7 @@ enum tp_key_type {
 #define TP_KEYF_FILE_ONLY 0x2 /* not settable by --set (e.g. preset) */
 #define TP_KEYF_POW2 0x4      /* SIZE: rounded up to a power of two by its user */
 #define TP_KEYF_NAME 0x8      /* CHOICE: stored as the choice's name (const char *) */
+#define TP_KEYF_NONEMPTY 0x10 /* STRLIST: no empty strings (an empty prefix matches all) */
 
 struct tp_cval;
 struct tp_config_key;

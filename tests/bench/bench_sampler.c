@@ -12,6 +12,11 @@
  * figure is the median of ROUNDS runs, in ns per event; the sampler's cost
  * is the difference to the baseline of the same run.
  *
+ * Then the scope filters (process, container and namespace patterns,
+ * scope.h) on the same events, each carrying an enrichment context that
+ * every filter lets through: the cost of the scope stage against a
+ * pipeline with only a stand-in for enrichment.
+ *
  * Then the Prometheus rendering of the registry as it stands (the pipeline
  * and sampler metrics registered), median µs per render.
  *
@@ -24,8 +29,11 @@
 #include "config.h"
 #include "decode.h"
 #include "metrics.h"
+#include "config_keys.h"
 #include "pipeline.h"
+#include "proc_ctx.h"
 #include "sampler.h"
+#include "scope.h"
 #include "util/buf.h"
 #include "util/time.h"
 
@@ -99,6 +107,76 @@ static double run_once(struct tp_event *evs, enum mode mode)
 	return (double)(t1 - t0) / NEVENTS;
 }
 
+/* A stand-in for enrichment: every event in one pod's container. */
+static const struct tp_container_ctx bench_ct = {
+	.id = "3f0a9c1b2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f90",
+	.runtime = "containerd"
+};
+static const struct tp_k8s_ctx bench_pod = { .pod = "web-0", .namespace = "shop",
+					     .container = "web" };
+static const struct tp_proc_ctx bench_proc = { .exe = "/usr/bin/bench",
+					       .container = &bench_ct,
+					       .k8s = &bench_pod };
+
+static int fake_enrich(struct tp_stage *st, struct tp_pipeline *p, struct tp_event *ev,
+		       struct tp_event_meta *meta)
+{
+	meta->proc = &bench_proc;
+	return TP_STAGE_PASS;
+}
+
+static void fake_close(struct tp_stage *st)
+{
+}
+
+static const struct tp_stage_ops fake_ops = { .name = "enrich", .event = fake_enrich,
+					      .close = fake_close };
+
+/* ns per event: the stand-in for enrichment, with the scope stage or not. */
+static double run_scope(struct tp_event *evs, bool with_scope)
+{
+	static const char *const kv[][2] = {
+		{ "filter.exclude_processes", "systemd-*,/usr/lib/jvm/*/bin/java" },
+		{ "filter.containers", "deadbeef,3f0a9c,api-*" },
+		{ "filter.exclude_k8s_namespaces", "kube-*,monitoring" },
+	};
+	struct tp_output out = { .ops = &null_ops };
+	struct tp_stage fake = { .ops = &fake_ops }, *scope;
+	struct tp_pipeline p;
+	struct tp_config cfg;
+	char err[256];
+	uint64_t t0, t1;
+
+	tp_config_defaults(&cfg);
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+		if (tp_config_set_text(&cfg, tp_config_key_find(kv[i][0]), kv[i][1], TP_SRC_FLAG, err,
+				       sizeof(err)) < 0) {
+			fprintf(stderr, "bench_sampler: %s: %s\n", kv[i][0], err);
+			exit(1);
+		}
+	tp_pipeline_init(&p);
+	tp_pipeline_add_stage(&p, &fake);
+	if (with_scope) {
+		if (tp_scope_new(&scope, &cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "bench_sampler: %s\n", err);
+			exit(1);
+		}
+		tp_pipeline_add_stage(&p, scope);
+	}
+	tp_pipeline_add_output(&p, &out);
+	t0 = tp_mono_ns();
+	for (unsigned i = 0; i < NEVENTS; i++)
+		tp_pipeline_event(&p, &evs[i]);
+	t1 = tp_mono_ns();
+	if (p.events_out != NEVENTS) {
+		fprintf(stderr, "bench_sampler: the scope filters dropped events\n");
+		exit(1);
+	}
+	tp_pipeline_close(&p);
+	tp_config_free(&cfg);
+	return (double)(t1 - t0) / NEVENTS;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -169,6 +247,25 @@ int main(int argc, char **argv)
 		printf("%5u processes: baseline %.1f ns/event; rate limits %.1f (+%.1f); "
 		       "limits + sampling + burst protection %.1f (+%.1f)  [median of %d]\n",
 		       procs[k], mb, ml, ml - mb, ms, ms - mb, rounds);
+		free(evs);
+	}
+	{
+		struct tp_event *evs = make_events(16);
+		double base[64], scoped[64], mb, msc;
+
+		if (!evs) {
+			fprintf(stderr, "bench_sampler: out of memory\n");
+			return 1;
+		}
+		for (int r = 0; r < rounds; r++) {
+			base[r] = run_scope(evs, false);
+			scoped[r] = run_scope(evs, true);
+		}
+		mb = median(base, rounds);
+		msc = median(scoped, rounds);
+		printf("scope filters (2 process, 3 container, 2 namespace patterns): %.1f ns/event "
+		       "(+%.1f over %.1f)  [median of %d]\n",
+		       msc, msc - mb, mb, rounds);
 		free(evs);
 	}
 	render_us(rounds * 3 > 64 ? 64 : rounds * 3);

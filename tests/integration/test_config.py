@@ -171,6 +171,21 @@ def test_filter_keys_in_a_file():
         path = write_config(tmp, 'return { filter = { min_severity = "Error" } }')
         r = run("-c", path, "--print-config")
         check(r.returncode == 0 and 'min_severity = "error", -- file' in r.stdout, r.stdout + r.stderr)
+        # Container and namespace filters: lists of non-empty patterns, and
+        # only with the enrichment that knows containers and pods.
+        path = write_config(tmp, 'return { filter = { k8s_namespaces = "prod", containers = { "ab", "" } } }')
+        r = run("-c", path, "--print-config")
+        check(r.returncode == 2 and '%s: filter.k8s_namespaces: expected a list of strings, got "prod"' % path
+              in r.stderr and "%s: filter.containers: expected a list of non-empty strings, got an empty "
+              "string" % path in r.stderr, r.stderr)
+        r = run("--print-config", "--set", "filter.exclude_containers=*", "--set", "enrich.enabled=false")
+        check(r.returncode == 2 and "filter.exclude_containers needs the enrichment stage "
+              "(enrich.enabled = true)" in r.stderr, r.stderr)
+        path = write_config(tmp, 'return { filter = { containers = { "3f0a9c", "web-*" },'
+                                 ' exclude_k8s_namespaces = { "kube-*" } } }')
+        r = run("-c", path, "--print-config")
+        check(r.returncode == 0 and 'containers = { "3f0a9c", "web-*" }, -- file' in r.stdout
+              and 'exclude_k8s_namespaces = { "kube-*" }, -- file' in r.stdout, r.stdout + r.stderr)
 
 
 def test_print_config_round_trips():
