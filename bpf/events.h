@@ -69,6 +69,7 @@ enum tp_event_type_id {
 	TP_EV_CONTAINER_UNSHARE = TP_TYPE(TP_CAT_CONTAINER, 2),
 	TP_EV_CONTAINER_MOUNT = TP_TYPE(TP_CAT_CONTAINER, 3),
 	TP_EV_CONTAINER_CGROUP = TP_TYPE(TP_CAT_CONTAINER, 4),
+	TP_EV_CONTAINER_UMOUNT = TP_TYPE(TP_CAT_CONTAINER, 5),
 
 	TP_EV_MEMORY_OOM = TP_TYPE(TP_CAT_MEMORY, 1),
 	TP_EV_MEMORY_MMAP_EXEC = TP_TYPE(TP_CAT_MEMORY, 2),
@@ -196,7 +197,9 @@ enum tp_syscall_id {
 	TP_SYS_UNSHARE = 44,
 	TP_SYS_CLONE = 45,
 	TP_SYS_CLONE3 = 46,
-	TP_SYS_MAX = 47,
+	TP_SYS_MOUNT = 47,
+	TP_SYS_MOVE_MOUNT = 48,
+	TP_SYS_MAX = 49,
 };
 
 /* path_flags bits: how far a path could be resolved. The first path of an
@@ -451,14 +454,37 @@ struct tp_unshare_event {
 	__u16 _pad[3];
 };
 
-/* container.mount: mount(2). target is absolute where it could be resolved. */
+/*
+ * container.mount: mount(2), and move_mount(2) of the new mount API (the
+ * step that attaches a mount made by fsopen/fsconfig/fsmount, or cloned by
+ * open_tree, to a path). target is absolute where it could be resolved.
+ * move_mount of a mount fd: fstype and source are the mount's (its
+ * superblock's type and device name), flags its per-mount attributes as
+ * MS_* (what fsmount / mount_setattr gave it); move_mount of a path: source
+ * is that path, fstype and flags are empty.
+ */
 struct tp_mount_event {
 	struct tp_hdr hdr;
 	__u64 flags;   /* MS_* */
 	__s32 ret;
-	__u32 path_flags; /* of target */
+	__u32 path_flags; /* of target; << TP_PATH2_SHIFT: of source (move_mount of a path) */
 	char fstype[TP_NAME_MAX];
 	char source[TP_PATH_MAX];
+	char target[TP_PATH_MAX];
+	/* Records stored before move_mount was reported end here (664). */
+	__u32 move_flags; /* move_mount: MOVE_MOUNT_* */
+	__u16 syscall;    /* TP_SYS_MOUNT, TP_SYS_MOVE_MOUNT */
+	__u16 _pad;
+};
+
+/* container.umount: umount2(2). target is the path as passed, made
+ * absolute against the cwd (the mount is gone by the exit). */
+struct tp_umount_event {
+	struct tp_hdr hdr;
+	__s32 ret;
+	__u32 flags;      /* MNT_FORCE, MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW */
+	__u32 path_flags; /* of target */
+	__u32 _pad;
 	char target[TP_PATH_MAX];
 };
 

@@ -70,5 +70,7 @@ const struct tp_sym tp_syscall_syms[] = {
 	{ TP_SYS_UNSHARE, "unshare" },
 	{ TP_SYS_CLONE, "clone" },
 	{ TP_SYS_CLONE3, "clone3" },
+	{ TP_SYS_MOUNT, "mount" },
+	{ TP_SYS_MOVE_MOUNT, "move_mount" },
 	{ 0, NULL },
 };

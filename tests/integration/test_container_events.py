@@ -1,7 +1,8 @@
 """container.* events: unshare and setns (unshare/nsenter from util-linux),
 clone and clone3 into new namespaces (raw syscalls from a Python helper),
 a tmpfs mount in a private mount namespace (and a file opened through it,
-whose path crosses the mount), cgroups created, joined and removed on the
+whose path crosses the mount), one made with the new mount API (fsopen,
+fsconfig, fsmount, move_mount) and its umount2, cgroups created, joined and removed on the
 v2 hierarchy and on a v1 one."""
 import json
 import os
@@ -137,11 +138,76 @@ def test_tmpfs_mount_in_private_namespace():
         check(p.wait(30) == 0, "mount child failed")
         m = c.wait_event(type="container.mount", source=src)
         check(m["fstype"] == "tmpfs" and m["target"] == target and m["ret"] == 0, "mount %r" % m)
+        check(m["syscall_str"] == "mount" and m["move_flags"] == 0, "mount(2) %r" % m)
         # The open's path is rebuilt across the new mount, in the namespace
         # where it happened.
         c.wait_event(type="file.open", pid=p.pid, path=target + "/inside")
         check(not os.path.exists(os.path.join(target, "inside")), "the mount leaked out of its namespace")
         c.stop()
+
+
+# The new mount API from ctypes (the syscall numbers are the same on every
+# architecture): a tmpfs made by fsopen/fsconfig/fsmount with nosuid and
+# nodev, attached by move_mount at ./mnt, a file created in it, then
+# umount2(MNT_DETACH), and an umount2 of a directory that is no mount point
+# (EINVAL). Run in a private mount namespace.
+NEW_MOUNT_API = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+NR_MOVE_MOUNT, NR_FSOPEN, NR_FSCONFIG, NR_FSMOUNT = 429, 430, 431, 432
+FSCONFIG_SET_STRING, FSCONFIG_CMD_CREATE = 1, 6
+MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV = 0x2, 0x4
+MOVE_MOUNT_F_EMPTY_PATH, AT_FDCWD, MNT_DETACH = 0x4, -100, 2
+
+def ok(r, what):
+    if r < 0:
+        sys.exit("%%s: errno %%d" %% (what, ctypes.get_errno()))
+    return r
+
+fs = ok(libc.syscall(NR_FSOPEN, b"tmpfs", 1), "fsopen")
+ok(libc.syscall(NR_FSCONFIG, fs, FSCONFIG_SET_STRING, b"source", %(source)r.encode(), 0), "fsconfig source")
+ok(libc.syscall(NR_FSCONFIG, fs, FSCONFIG_SET_STRING, b"size", b"1m", 0), "fsconfig size")
+ok(libc.syscall(NR_FSCONFIG, fs, FSCONFIG_CMD_CREATE, None, None, 0), "fsconfig create")
+mfd = ok(libc.syscall(NR_FSMOUNT, fs, 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV), "fsmount")
+ok(libc.syscall(NR_MOVE_MOUNT, mfd, b"", AT_FDCWD, b"mnt", MOVE_MOUNT_F_EMPTY_PATH), "move_mount")
+os.close(os.open("mnt/inside", os.O_CREAT | os.O_WRONLY, 0o600))
+ok(libc.umount2(b"mnt", MNT_DETACH), "umount2")
+if libc.umount2(b"plain", 0) != -1 or ctypes.get_errno() != 22:
+    sys.exit("umount2 of a plain directory did not fail with EINVAL")
+"""
+
+
+def test_new_mount_api_and_umount():
+    src = unique("newapi")
+    with TempDir() as tmp, Collector("-a", "-k", "categories=container,file") as c:
+        d = os.path.realpath(tmp)
+        target = os.path.join(d, "mnt")
+        os.mkdir(target)
+        os.mkdir(os.path.join(d, "plain"))
+        p = subprocess.Popen(["unshare", "--mount", "--propagation", "private", PYTHON, "-c",
+                              NEW_MOUNT_API % {"source": src}], cwd=d)
+        check(p.wait(30) == 0, "new mount API child failed")
+        m = c.wait_event(type="container.mount", pid=p.pid, syscall_str="move_mount")
+        check(m["target"] == target and m["source"] == src and m["fstype"] == "tmpfs" and m["ret"] == 0,
+              "move_mount %r" % m)
+        check(m["move_flags_str"] == "MOVE_MOUNT_F_EMPTY_PATH", "move_mount flags %r" % m)
+        check(set(m["flags_str"].split("|")) >= {"MS_NOSUID", "MS_NODEV"} and "MS_NOEXEC" not in m["flags_str"],
+              "the mount's attributes as MS_* %r" % m)
+        c.wait_event(type="file.open", pid=p.pid, path=target + "/inside")
+        um = c.wait_event(type="container.umount", pid=p.pid, target=target)
+        check(um["flags_str"] == "MNT_DETACH" and um["ret"] == 0, "umount2 %r" % um)
+        bad = c.wait_event(type="container.umount", pid=p.pid, target=os.path.join(d, "plain"))
+        check(bad["ret_str"] == "EINVAL" and bad["flags"] == 0, "failed umount2 %r" % bad)
+        check(not os.path.exists(os.path.join(target, "inside")), "the mount leaked out of its namespace")
+        check(c.stop() == 0, "collector exit code")
+        # unshare(1) itself reports its unshare and the mount(2) that makes
+        # "/" private; the helper, one move_mount and two umounts.
+        mine = sorted((e["type"], e.get("syscall_str", "")) for e in c.events
+                      if e["pid"] == p.pid and e["type"] in ("container.mount", "container.umount"))
+        check(mine == [("container.mount", "mount"), ("container.mount", "move_mount"),
+                       ("container.umount", ""), ("container.umount", "")],
+              "mount events of the child: %r" % mine)
 
 
 def check_cgroup(root, hierarchy_v2):
@@ -193,5 +259,5 @@ def test_cgroup_v1_memory():
 if __name__ == "__main__":
     require_root()
     run_tests([test_unshare_and_setns, test_clone_into_new_namespaces, test_failed_clone_dropped_when_asked,
-               test_tmpfs_mount_in_private_namespace, test_cgroup_v2,
+               test_tmpfs_mount_in_private_namespace, test_new_mount_api_and_umount, test_cgroup_v2,
                test_cgroup_v1_memory])
