@@ -199,7 +199,8 @@ enum tp_syscall_id {
 	TP_SYS_CLONE3 = 46,
 	TP_SYS_MOUNT = 47,
 	TP_SYS_MOVE_MOUNT = 48,
-	TP_SYS_MAX = 49,
+	TP_SYS_PIDFD_SEND_SIGNAL = 49,
+	TP_SYS_MAX = 50,
 };
 
 /* path_flags bits: how far a path could be resolved. The first path of an
@@ -415,7 +416,13 @@ struct tp_memfd_event {
 	char name[TP_PATH_MAX];
 };
 
-/* security.kill: kill, tkill, tgkill. */
+/*
+ * security.kill: kill, tkill, tgkill, pidfd_send_signal. A pidfd is
+ * resolved to the pid it names where pidfds are pidfs files (Linux 6.9+):
+ * target_pid for a process pidfd, target_tid for a thread one (PIDFD_THREAD);
+ * both 0 when it could not be resolved (older kernels, a /proc/PID
+ * directory fd, not a pidfd at all), and fd says which descriptor it was.
+ */
 struct tp_kill_event {
 	struct tp_hdr hdr;
 	__s32 ret;
@@ -424,6 +431,9 @@ struct tp_kill_event {
 	__s32 target_tid; /* tkill, tgkill */
 	__u16 syscall;
 	__u16 _pad[3];
+	/* Records stored before pidfd_send_signal was reported end here (96). */
+	__s32 fd;         /* pidfd_send_signal: the pidfd as passed; -1 otherwise */
+	__u32 flags;      /* pidfd_send_signal: PIDFD_SIGNAL_* */
 };
 
 /* ------------------------------------------------------------------ */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * security.bpf.c - security events: setuid and setgid families, capset,
- * ptrace, module_load, bpf, memfd_create, kill.
+ * ptrace, module_load, bpf, memfd_create, kill (kill, tkill, tgkill and
+ * pidfd_send_signal).
  *
  * Most come from one exit hook per syscall (syscall.bpf.h). The id and
  * capability changes also need the values from before the call, which the
@@ -306,23 +307,37 @@ int tp_exit_memfd_create(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-static __always_inline int report_kill(long ret, __u16 sys, __s32 pid, __s32 tid, __u32 sig)
+/* A security.kill record, reserved and filled but for its target, or NULL
+ * when the event was filtered out (or the ring was full). */
+static __always_inline struct tp_kill_event *kill_event(long ret, __u16 sys, __u32 sig)
 {
-	const struct tp_settings *s = tp_admit(TP_CAT_SECURITY, ret < 0);
 	struct tp_kill_event *e;
 
-	if (!s)
-		return 0;
+	if (!tp_admit(TP_CAT_SECURITY, ret < 0))
+		return NULL;
 	e = tp_reserve(sizeof(*e), TP_CAT_SECURITY);
 	if (!e)
-		return 0;
+		return NULL;
 	tp_fill_hdr(&e->hdr, TP_EV_SECURITY_KILL, sizeof(*e));
 	e->ret = ret;
 	e->sig = sig;
-	e->target_pid = pid;
-	e->target_tid = tid;
+	e->target_pid = 0;
+	e->target_tid = 0;
 	e->syscall = sys;
 	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
+	e->fd = -1;
+	e->flags = 0;
+	return e;
+}
+
+static __always_inline int report_kill(long ret, __u16 sys, __s32 pid, __s32 tid, __u32 sig)
+{
+	struct tp_kill_event *e = kill_event(ret, sys, sig);
+
+	if (!e)
+		return 0;
+	e->target_pid = pid;
+	e->target_tid = tid;
 	tp_submit(e, TP_CAT_SECURITY);
 	return 0;
 }
@@ -349,6 +364,53 @@ int tp_exit_tgkill(struct trace_event_raw_sys_exit *ctx)
 	struct pt_regs *regs = tp_syscall_regs();
 
 	return report_kill(ctx->ret, TP_SYS_TGKILL, TP_ARG1(regs), TP_ARG2(regs), TP_ARG3(regs));
+}
+
+#define TP_PIDFS_MAGIC	     0x50494446 /* PID_FS_MAGIC: pidfds are pidfs files since 6.9 */
+#define TP_PIDFD_THREAD	     0x80	/* PIDFD_THREAD (O_EXCL) in f_flags: a thread's pidfd */
+#define TP_PIDFD_SELF_THREAD -10000	/* PIDFD_SELF_THREAD (6.15) */
+#define TP_PIDFD_SELF_GROUP  -10001	/* PIDFD_SELF_THREAD_GROUP */
+
+/*
+ * pidfd_send_signal(pidfd, sig, info, flags). A pidfs inode keeps the
+ * struct pid it stands for in i_private (as pidfd_pid() reads it), and only
+ * a pidfs file says for sure that it is a pidfd: before pidfs (6.9) pidfds
+ * were anonymous inodes shared with eventfds and others, whose private data
+ * is something else, so there the target is left unresolved (0) rather than
+ * guessed; so is a /proc/PID
+ * directory fd, which the call also accepts. The number reported is the
+ * pid in the initial namespace, as in every event header.
+ */
+SEC("tp/syscalls/sys_exit_pidfd_send_signal")
+int tp_exit_pidfd_send_signal(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+	struct tp_kill_event *e = kill_event(ctx->ret, TP_SYS_PIDFD_SEND_SIGNAL, TP_ARG2(regs));
+	struct file *f;
+	__s32 nr;
+
+	if (!e)
+		return 0;
+	e->fd = (int)TP_ARG1(regs);
+	e->flags = TP_ARG4(regs);
+	if (e->fd == TP_PIDFD_SELF_THREAD) {
+		e->target_tid = e->hdr.tid;
+	} else if (e->fd == TP_PIDFD_SELF_GROUP) {
+		e->target_pid = e->hdr.pid;
+	} else {
+		f = tp_fd_file(e->fd);
+		if (f && BPF_CORE_READ(f, f_inode, i_sb, s_magic) == TP_PIDFS_MAGIC) {
+			struct pid *p = BPF_CORE_READ(f, f_inode, i_private);
+
+			nr = p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+			if (BPF_CORE_READ(f, f_flags) & TP_PIDFD_THREAD)
+				e->target_tid = nr;
+			else
+				e->target_pid = nr;
+		}
+	}
+	tp_submit(e, TP_CAT_SECURITY);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,5 +1,5 @@
 /* Descriptors of the security family: setuid, setgid, capset, ptrace,
- * module_load, bpf, memfd_create, kill. The bpf(2) command names also serve
+ * module_load, bpf, memfd_create, kill (and pidfd_send_signal). The bpf(2) command names also serve
  * the -k bpf_commands setting. */
 #include "events/types.h"
 
@@ -9,7 +9,8 @@ _Static_assert(sizeof(struct tp_ptrace_event) == 104, "layout shared with BPF");
 _Static_assert(sizeof(struct tp_module_event) == 144, "layout shared with BPF");
 _Static_assert(sizeof(struct tp_bpf_event) == 112, "layout shared with BPF");
 _Static_assert(sizeof(struct tp_memfd_event) == 336, "layout shared with BPF");
-_Static_assert(sizeof(struct tp_kill_event) == 96, "layout shared with BPF");
+_Static_assert(sizeof(struct tp_kill_event) == 104, "layout shared with BPF");
+_Static_assert(offsetof(struct tp_kill_event, fd) == 96, "kill records before pidfds end at 96");
 
 /* bpf(2) commands: numbers are ABI, listed here so that newer commands are
  * named even when the build host's headers are older. */
@@ -197,12 +198,22 @@ static const struct tp_field memfd_fields[] = {
 	RET(struct tp_memfd_event),
 };
 
+/* pidfd_send_signal flags (linux/pidfd.h). */
+static const struct tp_sym pidfd_signal_syms[] = {
+	{ 1, "PIDFD_SIGNAL_THREAD" },
+	{ 2, "PIDFD_SIGNAL_THREAD_GROUP" },
+	{ 4, "PIDFD_SIGNAL_PROCESS_GROUP" },
+	{ 0, NULL },
+};
+
 static const struct tp_field kill_fields[] = {
 	TP_FIELD_SYMS(struct tp_kill_event, "sig", sig, TP_FK_U32, tp_signal_syms, false),
 	TP_FIELD(struct tp_kill_event, "target_pid", target_pid, TP_FK_S32),
 	TP_FIELD(struct tp_kill_event, "target_tid", target_tid, TP_FK_S32),
 	RET(struct tp_kill_event),
 	SYSCALL(struct tp_kill_event, TP_FK_U16),
+	TP_FIELD(struct tp_kill_event, "fd", fd, TP_FK_S32),
+	TP_FIELD_SYMS(struct tp_kill_event, "flags", flags, TP_FK_HEX, pidfd_signal_syms, true),
 };
 
 #define TYPE(tid, tname, st, f)                                                              \
@@ -218,6 +229,9 @@ const struct tp_event_type tp_security_event_types[] = {
 	TYPE(TP_EV_SECURITY_BPF, "security.bpf", struct tp_bpf_event, bpf_fields),
 	TYPE(TP_EV_SECURITY_MEMFD_CREATE, "security.memfd_create", struct tp_memfd_event,
 	     memfd_fields),
-	TYPE(TP_EV_SECURITY_KILL, "security.kill", struct tp_kill_event, kill_fields),
+	/* Records of 96 bytes (stored before pidfd_send_signal was reported) have
+	 * no fd and flags. */
+	{ .id = TP_EV_SECURITY_KILL, .name = "security.kill", .size = sizeof(struct tp_kill_event),
+	  .min_size = offsetof(struct tp_kill_event, fd), TP_FIELDS(kill_fields) },
 	{ 0 },
 };

@@ -72,5 +72,6 @@ const struct tp_sym tp_syscall_syms[] = {
 	{ TP_SYS_CLONE3, "clone3" },
 	{ TP_SYS_MOUNT, "mount" },
 	{ TP_SYS_MOVE_MOUNT, "move_mount" },
+	{ TP_SYS_PIDFD_SEND_SIGNAL, "pidfd_send_signal" },
 	{ 0, NULL },
 };

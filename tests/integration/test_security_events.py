@@ -1,7 +1,8 @@
 """security.* events from a process the test runs: id changes with the ids
 before and after, capset, ptrace of a child, bpf(2) commands, memfd_create,
-kill; module_load is skipped with one warning where the kernel has no
+kill, and pidfd_send_signal (the target resolved from the pidfd); module_load is skipped with one warning where the kernel has no
 module loading, and every other security program still runs."""
+import json
 import os
 import platform
 import subprocess
@@ -81,7 +82,7 @@ def test_security_subtypes():
         check(at["ret"] == 0 and child > 0, "ptrace %r" % at)
         c.wait_event(type="security.ptrace", pid=pid, request_str="PTRACE_DETACH", target_pid=child)
         kl = c.wait_event(type="security.kill", pid=pid, target_pid=child, syscall_str="kill")
-        check(kl["sig_str"] == "SIGTERM" and kl["ret"] == 0, "kill %r" % kl)
+        check(kl["sig_str"] == "SIGTERM" and kl["ret"] == 0 and kl["fd"] == -1, "kill %r" % kl)
         tg = c.wait_event(type="security.kill", pid=pid, syscall_str="tgkill")
         check(tg["sig"] == 0 and tg["target_pid"] == pid and tg["target_tid"] == pid, "tgkill %r" % tg)
 
@@ -108,6 +109,50 @@ def test_security_subtypes():
         check(not lookups, "map lookups are not control commands: %r" % lookups)
         check(stat(exit_stats(c), "kernel_filtered_total", category="security", reason="setting") >= 1,
               "the left-out bpf command was not counted")
+
+
+# pidfd_send_signal: SIGTERM to a child through its pidfd, signal 0 to our
+# own thread through a thread pidfd (PIDFD_THREAD = O_EXCL), and a refused
+# call with a descriptor that is no pidfd (EBADF). Prints the pids and fds.
+PIDFD_CHILD = textwrap.dedent("""
+    import ctypes, json, os, signal, time
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    NR_PIDFD_SEND_SIGNAL = 424
+    child = os.fork()
+    if child == 0:
+        time.sleep(30)
+        os._exit(0)
+    pfd = os.pidfd_open(child)
+    assert libc.syscall(NR_PIDFD_SEND_SIGNAL, pfd, signal.SIGTERM, None, 0) == 0, ctypes.get_errno()
+    _, status = os.waitpid(child, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM, status
+    tfd = os.pidfd_open(os.getpid(), os.O_EXCL)
+    assert libc.syscall(NR_PIDFD_SEND_SIGNAL, tfd, 0, None, 0) == 0, ctypes.get_errno()
+    nfd = os.open("/dev/null", os.O_RDONLY)
+    assert libc.syscall(NR_PIDFD_SEND_SIGNAL, nfd, 0, None, 0) == -1 and ctypes.get_errno() == 9
+    print(json.dumps({"child": child, "pfd": pfd, "tfd": tfd, "nfd": nfd}), flush=True)
+""")
+
+
+def test_pidfd_send_signal():
+    with Collector("-a", "-k", "categories=security") as c:
+        p = subprocess.Popen([PYTHON, "-c", PIDFD_CHILD], stdout=subprocess.PIPE, text=True)
+        out, _ = p.communicate(timeout=60)
+        check(p.returncode == 0, "pidfd child exited with %r" % p.returncode)
+        ids = json.loads(out)
+        ev = c.wait_event(type="security.kill", pid=p.pid, syscall_str="pidfd_send_signal", fd=ids["pfd"])
+        check(ev["target_pid"] == ids["child"] and ev["target_tid"] == 0 and ev["sig_str"] == "SIGTERM"
+              and ev["ret"] == 0 and ev["flags"] == 0, "pidfd_send_signal to the child %r" % ev)
+        th = c.wait_event(type="security.kill", pid=p.pid, syscall_str="pidfd_send_signal", fd=ids["tfd"])
+        check(th["target_tid"] == p.pid and th["target_pid"] == 0 and th["sig"] == 0 and th["ret"] == 0,
+              "pidfd_send_signal to a thread pidfd %r" % th)
+        bad = c.wait_event(type="security.kill", pid=p.pid, syscall_str="pidfd_send_signal", fd=ids["nfd"])
+        check(bad["ret_str"] == "EBADF" and bad["target_pid"] == 0 and bad["target_tid"] == 0,
+              "pidfd_send_signal with no pidfd %r" % bad)
+        check(c.stop() == 0, "collector exit code")
+        mine = c.find(type="security.kill", pid=p.pid)
+        check(len(mine) == 3, "kill events of the pidfd child: %r" % mine)
 
 
 def test_all_bpf_commands_when_asked():
@@ -139,5 +184,5 @@ def test_module_load_skipped_with_one_warning():
 
 if __name__ == "__main__":
     require_root()
-    run_tests([test_security_subtypes, test_all_bpf_commands_when_asked,
+    run_tests([test_security_subtypes, test_pidfd_send_signal, test_all_bpf_commands_when_asked,
                test_module_load_skipped_with_one_warning])

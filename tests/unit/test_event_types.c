@@ -175,6 +175,7 @@ static void test_grown_types_accept_old_records(void **state)
 	} grown[] = {
 		{ "container.unshare", 80, "syscall" },
 		{ "container.mount", 664, "move_flags" },
+		{ "security.kill", 96, "fd" },
 	};
 	static struct tp_event ev;
 	static uint8_t rec[TP_RECORD_MAX];
