@@ -17,6 +17,9 @@ traced ones so drift on this shared machine shows. Compare ratios within a
 run.
 
   tests/bench/run.sh build bench_kernel_hooks       (REPS=5 by default)
+
+BENCH_MODES=kill,pidfd (a comma-separated list) runs only those modes, and
+the anchors only for them.
 """
 import ctypes
 import json
@@ -50,13 +53,18 @@ MODES = [
     ("tcp", 2000, "connect+accept+8 state changes+2 closes", True),
     ("setuid", 50000, "security.setuid (enter+exit)", False),
     ("kill", 100000, "security.kill (kill exit)", False),
+    ("pidfd", 100000, "security.kill (pidfd_send_signal exit, pidfd resolved)", False),
     ("memfd", 20000, "security.memfd_create (+close)", False),
     ("mmap", 50000, "mmap exit, not exec (early out; +munmap)", False),
     ("mmap_rwx", 20000, "memory.mmap_exec (mmap exit; +munmap)", False),
     ("mprotect", 20000, "memory.mmap_exec via bpf_find_vma (+1 early out)", False),
     ("fault", 5000, "16 user page faults (perf sampled 1/10000)", False),
+    ("fork", 2000, "process fork+exit; clone exit x2, no CLONE_NEW* (early out)", False),
     ("exec", 300, "process fork+exec+exit (+file opens of the exec)", False),
 ]
+if os.environ.get("BENCH_MODES"):
+    _only = os.environ["BENCH_MODES"].split(",")
+    MODES = [m for m in MODES if m[0] in _only]
 
 
 def build_loadgen():
@@ -194,6 +202,8 @@ def main():
     print("\nanchors (same loadgen, medians):")
     for name, cmd, ready, modes in anchors:
         sel = [m for m in MODES if m[0] in modes]
+        if not sel:
+            continue
         untraced = measure(sel)
         tr = Tracer(cmd, ready)
         with_tool = measure(sel)

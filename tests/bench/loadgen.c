@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 	unsigned char q[128];
 	size_t qlen = dns_query(q);
 	uint64_t t0, t1;
-	int fd, s = -1, srv = -1;
+	int fd, s = -1, srv = -1, pidfd = -1;
 	char *page = NULL;
 
 	if (!mkdtemp(dir))
@@ -121,6 +121,11 @@ int main(int argc, char **argv)
 		if (bind(srv, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(srv, 128) < 0 ||
 		    getsockname(srv, (struct sockaddr *)&dst, &al) < 0)
 			die("tcp listener");
+	}
+	if (!strcmp(mode, "pidfd")) {
+		pidfd = syscall(SYS_pidfd_open, getpid(), 0);
+		if (pidfd < 0)
+			die("pidfd_open");
 	}
 	if (!strcmp(mode, "mprotect")) {
 		page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -164,6 +169,14 @@ int main(int argc, char **argv)
 			setuid(0);
 		} else if (!strcmp(mode, "kill")) {
 			kill(getpid(), 0);
+		} else if (!strcmp(mode, "pidfd")) {
+			syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0);
+		} else if (!strcmp(mode, "fork")) {
+			pid_t pid = fork(); /* glibc's fork is clone(2) */
+
+			if (pid == 0)
+				_exit(0);
+			waitpid(pid, NULL, 0);
 		} else if (!strcmp(mode, "memfd")) {
 			close(memfd_create("loadgen", 0));
 		} else if (!strcmp(mode, "mmap")) {
