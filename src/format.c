@@ -20,12 +20,30 @@ int tp_format_parse(const char *name, enum tp_output_format *fmt)
 	return 0;
 }
 
+/* ,"<key><suffix>": in one reservation. Keys are our own identifiers: no
+ * escaping needed. */
+static void json_key_suffixed(struct tp_buf *b, const char *key, const char *suffix)
+{
+	size_t kn = strlen(key), sn = strlen(suffix);
+	char *p;
+
+	if (!tp_buf_reserve(b, kn + sn + 4))
+		return;
+	p = b->data + b->len;
+	*p++ = ',';
+	*p++ = '"';
+	memcpy(p, key, kn);
+	p += kn;
+	memcpy(p, suffix, sn);
+	p += sn;
+	*p++ = '"';
+	*p++ = ':';
+	b->len = (size_t)(p - b->data);
+}
+
 static void json_key(struct tp_buf *b, const char *key)
 {
-	tp_buf_putc(b, ',');
-	tp_buf_putc(b, '"');
-	tp_buf_puts(b, key); /* keys are our own identifiers: no escaping needed */
-	tp_buf_puts(b, "\":");
+	json_key_suffixed(b, key, "");
 }
 
 static void json_double(struct tp_buf *b, double d)
@@ -109,7 +127,7 @@ void tp_format_json_fields(struct tp_buf *b, const struct tp_event *ev)
 			tp_buf_u64(b, u);
 syms:
 			if (f->syms && tp_field_sym(f, u, tmp, sizeof(tmp))) {
-				tp_buf_printf(b, ",\"%s_str\":", f->name);
+				json_key_suffixed(b, f->name, "_str");
 				tp_buf_json_str(b, tmp, strlen(tmp));
 			}
 			break;

@@ -30,32 +30,15 @@ bool tp_buf_reserve(struct tp_buf *b, size_t n)
 		cap *= 2;
 	p = realloc(b->data, cap);
 	if (!p) {
+		/* No room from now on: the inline appends' fast path falls
+		 * through to here, where failed refuses them, until a reset. */
 		b->failed = true;
+		b->cap = 0;
 		return false;
 	}
 	b->data = p;
 	b->cap = cap;
 	return true;
-}
-
-void tp_buf_append(struct tp_buf *b, const void *p, size_t n)
-{
-	if (!tp_buf_reserve(b, n))
-		return;
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-}
-
-void tp_buf_putc(struct tp_buf *b, char c)
-{
-	if (!tp_buf_reserve(b, 1))
-		return;
-	b->data[b->len++] = c;
-}
-
-void tp_buf_puts(struct tp_buf *b, const char *s)
-{
-	tp_buf_append(b, s, strlen(s));
 }
 
 void tp_buf_vprintf(struct tp_buf *b, const char *fmt, va_list ap)

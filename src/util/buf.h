@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct tp_buf {
 	char *data;
@@ -27,9 +28,28 @@ static inline bool tp_buf_failed(const struct tp_buf *b) { return b->failed; }
 
 /* Make room for n more bytes; returns false (and marks the buffer) on failure. */
 bool tp_buf_reserve(struct tp_buf *b, size_t n);
-void tp_buf_append(struct tp_buf *b, const void *p, size_t n);
-void tp_buf_putc(struct tp_buf *b, char c);
-void tp_buf_puts(struct tp_buf *b, const char *s);
+
+/* The appends run per field of every event: their common case (room
+ * enough) is inline, growing is tp_buf_reserve's. */
+static inline void tp_buf_append(struct tp_buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap && !tp_buf_reserve(b, n))
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static inline void tp_buf_putc(struct tp_buf *b, char c)
+{
+	if (b->len + 2 > b->cap && !tp_buf_reserve(b, 1))
+		return;
+	b->data[b->len++] = c;
+}
+
+static inline void tp_buf_puts(struct tp_buf *b, const char *s)
+{
+	tp_buf_append(b, s, strlen(s));
+}
 void tp_buf_printf(struct tp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tp_buf_vprintf(struct tp_buf *b, const char *fmt, va_list ap);
 void tp_buf_u64(struct tp_buf *b, uint64_t v);
