@@ -70,6 +70,8 @@ struct tp_lua_sink {
 bool tp_lua_sink_begin(struct tp_lua_sink *s, const struct tp_event_meta *meta);
 /* Point meta->kv and meta->tags at the sink. */
 void tp_lua_sink_end(struct tp_lua_sink *s, struct tp_event_meta *meta);
+/* A copy of p[0..n) and a NUL in the sink's arena, or NULL when full. */
+const char *tp_lua_sink_copy(struct tp_lua_sink *s, const char *p, size_t n);
 
 struct tp_lua_names;
 

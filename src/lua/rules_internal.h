@@ -1,0 +1,177 @@
+/*
+ * lua/rules_internal.h - what the units of the rule engine share (not a
+ * public header: include it only from lua/rules*.c).
+ *
+ * The engine is one struct tp_ruleset built by one load and used by one
+ * thread at a time; its units split it by concern:
+ *   rules.c           the set: load (orchestration), index, info, diff, free
+ *   rules_register.c  the Lua side of loading: rule{}, filter/enrich/score
+ *   rules_files.c     reading rule files and folders, trust checks
+ *   rules_run.c       running the indexed functions on an event; faults
+ *   rules_tests.c     the inline tests of every rule, at load
+ */
+#ifndef TAPIO_LUA_RULES_INTERNAL_H
+#define TAPIO_LUA_RULES_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "lua/lua_event.h"
+#include "lua/rules.h"
+#include "lua/template.h"
+#include "util/buf.h"
+
+#define TYPE_SLOTS (TP_CAT_MAX * 64)
+#define TYPE_WORDS ((TYPE_SLOTS + 63) / 64)
+/* Slot 1 of the VM's stack is the sandbox's message handler; 2 the event. */
+#define EVENT_SLOT 2
+
+enum fn_kind { FN_FILTER, FN_ENRICH, FN_SCORE, FN_RULE, FN_KINDS };
+extern const char *const tp_rules_kind_names[FN_KINDS];
+
+/* Any Lua function the engine calls: a rule's when, or a filter/enrich/score. */
+struct rule_fn {
+	enum fn_kind kind;
+	int ref;
+	char *name; /* the rule's name, or the kind */
+	char *file;
+	int line;
+	uint64_t types[TYPE_WORDS];
+	uint32_t faults;
+	bool quarantined;
+	/* Rules only. */
+	bool enabled;
+	char *desc;
+	const char *severity;
+	enum tp_severity level; /* of severity */
+	double importance;
+	char **tags;
+	size_t ntags;
+	struct tp_template *output;
+	int tests_ref;
+	uint64_t hash; /* the definition, for reload summaries */
+};
+
+struct slot_index {
+	uint32_t *fns[FN_KINDS];
+	uint32_t n[FN_KINDS];
+};
+
+struct tp_ruleset {
+	struct tp_lua_vm *vm;
+	lua_State *L;
+	struct rule_fn *fns;
+	size_t nfns, capfns;
+	struct slot_index *index[TYPE_SLOTS];
+	struct tp_lua_limits limits;
+	uint32_t fault_limit;
+	enum tp_severity min_severity; /* rules below it are not indexed: never run */
+	uint64_t hash;
+	size_t files, tests;
+	int envs_ref;
+	struct tp_lua_event *binding;
+	struct tp_lua_sink sink;
+	struct tp_buf out;
+	/* While loading. */
+	bool loading;
+	const char *cur_file;
+	const char *cur_text; /* its bytes */
+	size_t cur_len;
+	const struct tp_rules_opts *opts;
+	unsigned problems;
+	char first_problem[1024];
+	struct tp_event test_ev;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static inline uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= c[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+#define FNV_INIT 14695981039346656037ull
+
+static inline uint64_t fnv_str(uint64_t h, const char *s)
+{
+	return fnv(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+static inline unsigned type_slot(const struct tp_event_type *t)
+{
+	return TP_TYPE_CATEGORY(t->id) * 64 + (t->id & 0x3f);
+}
+
+static inline bool has_type(const uint64_t *types, unsigned slot)
+{
+	return types[slot / 64] & (1ull << (slot % 64));
+}
+
+/* The first line of a Lua error (the message without its traceback). */
+static inline int first_line_len(const char *s)
+{
+	return (int)strcspn(s, "\n");
+}
+
+static inline char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static inline bool known_key(const char *const *keys, const char *k)
+{
+	for (; *keys; keys++)
+		if (!strcmp(*keys, k))
+			return true;
+	return false;
+}
+
+static inline bool truthy_bool(lua_State *L)
+{
+	bool r = lua_toboolean(L, -1);
+
+	lua_pop(L, 1);
+	return r;
+}
+
+/* ------------------------------------------------------------ across units */
+
+/* Report a problem of the load as "file:line: message" (rules.c). */
+__attribute__((format(printf, 4, 5))) void tp_rules_problem(struct tp_ruleset *rs, const char *file,
+							    int line, const char *fmt, ...);
+
+/* rules_register.c */
+void tp_rules_free_fn(struct rule_fn *f);
+/* Protected: the event userdata, the envs list, the four globals. Stack: [-1, +0] */
+int tp_rules_setup_p(lua_State *L);
+/* Protected: freeze every file's globals. Stack: [-1, +0] */
+int tp_rules_freeze_p(lua_State *L);
+
+/* rules_files.c: load a rule file, or a folder's *.lua in order. */
+void tp_rules_load_path(struct tp_ruleset *rs, const char *path);
+
+/* rules_run.c */
+void tp_rules_metrics_init(void);
+void tp_rules_bind(struct tp_ruleset *rs, const struct tp_event *ev, struct tp_event_meta *meta,
+		   int extra);
+void tp_rules_unbind(struct tp_ruleset *rs, struct tp_event_meta *meta);
+/* fn(e). The event userdata waits in slot EVENT_SLOT of the VM's stack.
+ * Stack: [-0, +1] on TP_LUA_OK, [-0, +0] otherwise */
+enum tp_lua_status tp_rules_call(struct tp_ruleset *rs, const struct rule_fn *f, char *err,
+				 size_t errlen);
+/* Render into rs->out; on a fault the message says so. */
+enum tp_lua_status tp_rules_render(struct tp_ruleset *rs, const struct rule_fn *rule, char *err,
+				   size_t errlen);
+
+/* rules_tests.c: run every enabled rule's inline tests. */
+void tp_rules_run_tests(struct tp_ruleset *rs);
+
+#endif

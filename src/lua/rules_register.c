@@ -1,0 +1,389 @@
+/*
+ * The Lua side of loading a rule set: the rule{} table (parsed and checked
+ * key by key), filter/enrich/score registrations, the globals a rule file
+ * sees, and freezing every file's globals after the load.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/rules_internal.h"
+
+const char *const tp_rules_kind_names[FN_KINDS] = {"filter", "enrich", "score", "rule"};
+
+/* A rule without importance gets its severity's. */
+static const double severity_importance[TP_SEV_COUNT] = {0.1, 0.3, 0.5, 0.7, 0.85, 1.0};
+
+static struct rule_fn *new_fn(struct tp_ruleset *rs)
+{
+	if (rs->nfns == rs->capfns) {
+		size_t cap = rs->capfns ? 2 * rs->capfns : 32;
+		struct rule_fn *f = realloc(rs->fns, cap * sizeof(*f));
+
+		if (!f)
+			return NULL;
+		rs->fns = f;
+		rs->capfns = cap;
+	}
+	memset(&rs->fns[rs->nfns], 0, sizeof(rs->fns[0]));
+	rs->fns[rs->nfns].ref = LUA_NOREF;
+	rs->fns[rs->nfns].tests_ref = LUA_NOREF;
+	return &rs->fns[rs->nfns];
+}
+
+/* Where the calling Lua code is: the file being loaded and its line. */
+static int caller_line(lua_State *L)
+{
+	lua_Debug ar;
+
+	if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar))
+		return ar.currentline;
+	return 0;
+}
+
+/* Event names at idx (a string or a list) into a type set. Raises with the
+ * problem. Stack: [-0, +0] */
+static void parse_events(lua_State *L, int idx, uint64_t *types)
+{
+	lua_Integer n;
+
+	idx = lua_absindex(L, idx);
+	memset(types, 0, TYPE_WORDS * sizeof(*types));
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		n = 1;
+	} else if (lua_type(L, idx) == LUA_TTABLE) {
+		n = (lua_Integer)lua_rawlen(L, idx);
+		if (!n)
+			luaL_error(L, "events: the list is empty");
+	} else {
+		luaL_error(L,
+			   "events: a list of event types (\"process.exec\", \"process\", \"*\")");
+		return;
+	}
+	for (lua_Integer i = 1; i <= n; i++) {
+		const struct tp_event_type *t;
+		const char *s;
+		char cat[32];
+		int c = -1;
+
+		if (lua_type(L, idx) == LUA_TSTRING)
+			lua_pushvalue(L, idx);
+		else
+			lua_rawgeti(L, idx, i);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "events: entry %d is not a string", (int)i);
+		s = lua_tostring(L, -1);
+		if (!strcmp(s, "*")) {
+			for (size_t k = 0; (t = tp_event_type_at(k)); k++)
+				types[type_slot(t) / 64] |= 1ull << (type_slot(t) % 64);
+		} else if ((t = tp_event_type_by_name(s))) {
+			types[type_slot(t) / 64] |= 1ull << (type_slot(t) % 64);
+		} else {
+			snprintf(cat, sizeof(cat), "%.*s", (int)strcspn(s, "."), s);
+			if (!strchr(s, '.') || !strcmp(strchr(s, '.'), ".*"))
+				c = tp_category_by_name(cat);
+			if (c < 0)
+				luaL_error(L, "events: unknown event type '%s'", s);
+			for (size_t k = 0; (t = tp_event_type_at(k)); k++)
+				if (TP_TYPE_CATEGORY(t->id) == (unsigned)c)
+					types[type_slot(t) / 64] |= 1ull << (type_slot(t) % 64);
+		}
+		lua_pop(L, 1);
+	}
+}
+
+/* Hash the source lines of the function on top (its text, wherever it
+ * moved in the file). Stack: [-0, +0] */
+static uint64_t hash_function_text(lua_State *L, struct tp_ruleset *rs, uint64_t h)
+{
+	const char *p = rs->cur_text, *end = p ? p + rs->cur_len : NULL;
+	lua_Debug ar;
+	int line = 1;
+
+	lua_pushvalue(L, -1);
+	if (!p || !lua_getinfo(L, ">S", &ar) || ar.linedefined <= 0)
+		return h;
+	while (p < end && line < ar.linedefined)
+		if (*p++ == '\n')
+			line++;
+	while (p < end && line <= ar.lastlinedefined) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+
+		h = fnv(h, p, n);
+		p += n;
+		line++;
+	}
+	return h;
+}
+
+static const char *const rule_keys[] = {"name",	      "desc",	 "events", "severity",
+					"importance", "tags",	 "when",   "output",
+					"tests",      "enabled", NULL};
+/* Fill f from the rule table at 1. Raises with the problem; f owns what it
+ * got so far either way. Stack: [-0, +0] */
+static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
+{
+	const struct tp_event_type *t;
+	const char *s;
+	char err[256];
+	int sev = TP_SEV_WARNING;
+	uint64_t h = FNV_INIT;
+
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		if (lua_type(L, -2) != LUA_TSTRING || !known_key(rule_keys, lua_tostring(L, -2)))
+			luaL_error(L,
+				   "unknown key '%s' (known: name, desc, events, severity, "
+				   "importance, tags, when, output, tests, enabled)",
+				   lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+		lua_pop(L, 1);
+	}
+	if (lua_getfield(L, 1, "name") != LUA_TSTRING || !lua_rawlen(L, -1) ||
+	    lua_rawlen(L, -1) > 128)
+		luaL_error(L, "name: a string of 1 to 128 bytes is required");
+	f->name = xstrdup(lua_tostring(L, -1));
+	lua_pop(L, 1);
+	for (size_t i = 0; i < rs->nfns; i++)
+		if (rs->fns[i].kind == FN_RULE && !strcmp(rs->fns[i].name, f->name))
+			luaL_error(L, "rule '%s' is already defined at %s:%d", f->name,
+				   rs->fns[i].file, rs->fns[i].line);
+
+	if (lua_getfield(L, 1, "desc") != LUA_TNIL) {
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "desc: a string");
+		f->desc = xstrdup(lua_tostring(L, -1));
+	}
+	lua_pop(L, 1);
+
+	if (lua_getfield(L, 1, "events") == LUA_TNIL)
+		luaL_error(L, "events: required (a list of event types)");
+	parse_events(L, -1, f->types);
+	lua_pop(L, 1);
+
+	if (lua_getfield(L, 1, "severity") != LUA_TNIL) {
+		s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		sev = tp_severity_parse(s);
+		if (sev < 0)
+			luaL_error(
+			    L, "severity: one of debug, info, notice, warning, error, critical");
+	}
+	lua_pop(L, 1);
+	f->severity = tp_severity_names[sev];
+	f->level = (enum tp_severity)sev;
+	f->importance = severity_importance[sev];
+
+	if (lua_getfield(L, 1, "importance") != LUA_TNIL) {
+		double v = lua_tonumber(L, -1);
+
+		if (lua_type(L, -1) != LUA_TNUMBER || !(v >= 0 && v <= 1))
+			luaL_error(L, "importance: a number in [0, 1]");
+		f->importance = v;
+	}
+	lua_pop(L, 1);
+
+	if (lua_getfield(L, 1, "tags") != LUA_TNIL) {
+		lua_Integer n;
+
+		if (lua_type(L, -1) != LUA_TTABLE)
+			luaL_error(L, "tags: a list of strings");
+		n = (lua_Integer)lua_rawlen(L, -1);
+		f->tags = calloc((size_t)n + 1, sizeof(*f->tags));
+		if (!f->tags)
+			luaL_error(L, "out of memory");
+		for (lua_Integer i = 1; i <= n; i++) {
+			if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
+				luaL_error(L, "tags: entry %d is not a string", (int)i);
+			f->tags[f->ntags++] = xstrdup(lua_tostring(L, -1));
+			h = fnv_str(h, lua_tostring(L, -1));
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
+
+	if (lua_getfield(L, 1, "enabled") != LUA_TNIL && lua_type(L, -1) != LUA_TBOOLEAN)
+		luaL_error(L, "enabled: true or false");
+	f->enabled = lua_type(L, -1) == LUA_TNIL || lua_toboolean(L, -1);
+	lua_pop(L, 1);
+
+	if (lua_getfield(L, 1, "output") != LUA_TSTRING)
+		luaL_error(
+		    L, "output: a message template is required, e.g. \"${comm} ran ${filename}\"");
+	if (tp_template_compile(lua_tostring(L, -1), &f->output, err, sizeof(err)) < 0)
+		luaL_error(L, "%s", err);
+	h = fnv_str(h, lua_tostring(L, -1));
+	lua_pop(L, 1);
+	for (size_t i = 0; (s = tp_template_field(f->output, i)); i++) {
+		bool ok = false;
+
+		for (size_t k = 0; !ok && (t = tp_event_type_at(k)); k++)
+			ok = has_type(f->types, type_slot(t)) && tp_lua_event_has_field(t, s);
+		if (!ok)
+			luaL_error(L, "output: no field '%s' in the rule's events", s);
+	}
+
+	if (lua_getfield(L, 1, "tests") != LUA_TNIL) {
+		if (lua_type(L, -1) != LUA_TTABLE)
+			luaL_error(L, "tests: a list of { event = {...}, expect = true|false }");
+		lua_pushvalue(L, -1);
+		f->tests_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+	lua_pop(L, 1);
+
+	if (lua_getfield(L, 1, "when") != LUA_TFUNCTION)
+		luaL_error(L, "when: a function(e) returning true for a match is required");
+	h = hash_function_text(L, rs, h); /* its text: moving a rule is no change */
+	f->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+	h = fnv_str(h, f->name);
+	h = fnv_str(h, f->desc);
+	h = fnv_str(h, f->severity);
+	h = fnv(h, &f->importance, sizeof(f->importance));
+	h = fnv(h, f->types, sizeof(f->types));
+	h = fnv(h, &f->enabled, sizeof(f->enabled));
+	f->hash = h;
+}
+
+void tp_rules_free_fn(struct rule_fn *f)
+{
+	free(f->name);
+	free(f->file);
+	free(f->desc);
+	for (size_t i = 0; i < f->ntags; i++)
+		free(f->tags[i]);
+	free(f->tags);
+	tp_template_free(f->output);
+}
+
+/* Protected part of rule{}: parse into a fresh slot. Stack: [-0, +0] */
+static int rule_p(lua_State *L)
+{
+	struct tp_ruleset *rs = lua_touserdata(L, lua_upvalueindex(1));
+
+	parse_rule(L, rs, &rs->fns[rs->nfns]);
+	return 0;
+}
+
+/* rule { ... }: problems are reported and loading goes on, so a
+ * validation lists them all. Upvalue: the set. Stack: [-1, +0] */
+static int l_rule(lua_State *L)
+{
+	struct tp_ruleset *rs = lua_touserdata(L, lua_upvalueindex(1));
+	int line = caller_line(L);
+	struct rule_fn *f;
+	const char *name = NULL;
+
+	if (!rs->loading)
+		return luaL_error(L, "rule() can only be called while a rule file loads");
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	f = new_fn(rs);
+	if (!f)
+		return luaL_error(L, "out of memory");
+	f->kind = FN_RULE;
+	f->line = line;
+	f->file = xstrdup(rs->cur_file);
+	/* Parse under a protected call of its own, to keep going after a problem. */
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_pushcclosure(L, rule_p, 1);
+	lua_pushvalue(L, 1);
+	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+		if (lua_getfield(L, 1, "name") == LUA_TSTRING)
+			name = lua_tostring(L, -1);
+		if (name)
+			tp_rules_problem(rs, rs->cur_file, line, "rule '%s': %s", name,
+					 lua_tostring(L, -2));
+		else
+			tp_rules_problem(rs, rs->cur_file, line, "rule: %s", lua_tostring(L, -2));
+		if (f->ref != LUA_NOREF)
+			luaL_unref(L, LUA_REGISTRYINDEX, f->ref);
+		if (f->tests_ref != LUA_NOREF)
+			luaL_unref(L, LUA_REGISTRYINDEX, f->tests_ref);
+		tp_rules_free_fn(f);
+		return 0;
+	}
+	rs->nfns++;
+	return 0;
+}
+
+/* filter / enrich / score ([events,] fn). Upvalues: the set, the kind.
+ * Stack: [-(1|2), +0] */
+static int l_register(lua_State *L)
+{
+	struct tp_ruleset *rs = lua_touserdata(L, lua_upvalueindex(1));
+	enum fn_kind kind = (enum fn_kind)lua_tointeger(L, lua_upvalueindex(2));
+	struct rule_fn *f;
+	int fidx = lua_gettop(L) >= 2 ? 2 : 1;
+	const struct tp_event_type *t;
+
+	if (!rs->loading)
+		return luaL_error(L, "%s() can only be called while a rule file loads",
+				  tp_rules_kind_names[kind]);
+	if (lua_gettop(L) > 2 || lua_type(L, fidx) != LUA_TFUNCTION)
+		return luaL_error(
+		    L, "%s: want %s(function(e) ... end) or %s(events, function(e) ... end)",
+		    tp_rules_kind_names[kind], tp_rules_kind_names[kind],
+		    tp_rules_kind_names[kind]);
+	f = new_fn(rs);
+	if (!f)
+		return luaL_error(L, "out of memory");
+	if (fidx == 2) {
+		parse_events(L, 1, f->types);
+	} else {
+		for (size_t k = 0; (t = tp_event_type_at(k)); k++)
+			f->types[type_slot(t) / 64] |= 1ull << (type_slot(t) % 64);
+	}
+	f->kind = kind;
+	f->enabled = true;
+	f->line = caller_line(L);
+	f->file = xstrdup(rs->cur_file);
+	f->name = xstrdup(tp_rules_kind_names[kind]);
+	lua_pushvalue(L, fidx);
+	f->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	rs->nfns++;
+	return 0;
+}
+
+/* Protected: the event userdata, the envs list, the four globals.
+ * Stack: [-1, +0] */
+int tp_rules_setup_p(lua_State *L)
+{
+	struct tp_ruleset *rs = lua_touserdata(L, 1);
+	char err[256];
+
+	tp_lua_event_open(L);
+	lua_newtable(L);
+	rs->envs_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_pushlightuserdata(L, rs);
+	lua_pushcclosure(L, l_rule, 1);
+	if (tp_lua_set_global(rs->vm, "rule", err, sizeof(err)) < 0)
+		return luaL_error(L, "%s", err);
+	for (int k = FN_FILTER; k <= FN_SCORE; k++) {
+		lua_pushlightuserdata(L, rs);
+		lua_pushinteger(L, k);
+		lua_pushcclosure(L, l_register, 2);
+		if (tp_lua_set_global(rs->vm, tp_rules_kind_names[k], err, sizeof(err)) < 0)
+			return luaL_error(L, "%s", err);
+	}
+	return 0;
+}
+
+/* Protected: freeze every file's globals. Stack: [-1, +0] */
+int tp_rules_freeze_p(lua_State *L)
+{
+	struct tp_ruleset *rs = lua_touserdata(L, 1);
+	lua_Integer n;
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, rs->envs_ref);
+	n = (lua_Integer)lua_rawlen(L, -1);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_rawgeti(L, -1, i);
+		tp_lua_env_freeze(L, -1);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	luaL_unref(L, LUA_REGISTRYINDEX, rs->envs_ref);
+	rs->envs_ref = LUA_NOREF;
+	return 0;
+}

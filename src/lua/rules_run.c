@@ -1,0 +1,233 @@
+/*
+ * Running a rule set on an event: filters, enrich, score, then the rules
+ * indexed for its type; faults counted, logged and quarantined; alerts
+ * rendered and handed to the caller.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "lua/rules_internal.h"
+#include "metrics.h"
+
+/* ------------------------------------------------------------ metrics */
+
+static struct tp_metric m_matches =
+    TP_COUNTER_INIT("tapio_rule_matches_total", "Rule matches (alerts raised).");
+static struct tp_metric m_faults[3] = {
+    TP_COUNTER_INIT("tapio_rule_faults_total", "Rule, filter, enrich or score calls that failed."),
+    TP_COUNTER_INIT("tapio_rule_faults_total", "Rule, filter, enrich or score calls that failed."),
+    TP_COUNTER_INIT("tapio_rule_faults_total", "Rule, filter, enrich or score calls that failed."),
+};
+static struct tp_metric m_quarantined =
+    TP_COUNTER_INIT("tapio_rules_quarantined_total",
+		    "Rules (or filter/enrich/score functions) quarantined after repeated faults.");
+
+void tp_rules_metrics_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	m_faults[0].labels = "kind=\"error\"";
+	m_faults[1].labels = "kind=\"timeout\"";
+	m_faults[2].labels = "kind=\"memory\"";
+	tp_metric_register(&m_matches);
+	for (int i = 0; i < 3; i++)
+		tp_metric_register(&m_faults[i]);
+	tp_metric_register(&m_quarantined);
+	done = true;
+}
+
+void tp_rules_bind(struct tp_ruleset *rs, const struct tp_event *ev, struct tp_event_meta *meta,
+		   int extra)
+{
+	rs->binding->ev = ev;
+	rs->binding->meta = meta;
+	rs->binding->extra = extra;
+	rs->binding->sink = tp_lua_sink_begin(&rs->sink, meta) ? &rs->sink : NULL;
+}
+
+void tp_rules_unbind(struct tp_ruleset *rs, struct tp_event_meta *meta)
+{
+	if (rs->binding->sink)
+		tp_lua_sink_end(&rs->sink, meta);
+	rs->binding->ev = NULL;
+	rs->binding->meta = NULL;
+	rs->binding->sink = NULL;
+	rs->binding->extra = LUA_NOREF;
+}
+
+enum tp_lua_status tp_rules_call(struct tp_ruleset *rs, const struct rule_fn *f, char *err,
+				 size_t errlen)
+{
+	lua_rawgeti(rs->L, LUA_REGISTRYINDEX, f->ref);
+	lua_pushvalue(rs->L, EVENT_SLOT);
+	return tp_lua_pcall(rs->vm, 1, 1, err, errlen);
+}
+
+static void fault(struct tp_ruleset *rs, struct rule_fn *f, enum tp_lua_status st, const char *err)
+{
+	int k = st == TP_LUA_TIMEOUT ? 1 : st == TP_LUA_NOMEM ? 2 : 0;
+	bool log;
+
+	f->faults++;
+	tp_metric_add(&m_faults[k], 1);
+	/* Every fault up to the quarantine; without one, fewer and fewer. */
+	log = rs->fault_limit ? true : !(f->faults & (f->faults - 1));
+	if (log)
+		tp_warn("%s%s%s%s (%s:%d) failed: %.*s (fault %u%s)", tp_rules_kind_names[f->kind],
+			f->kind == FN_RULE ? " '" : "", f->kind == FN_RULE ? f->name : "",
+			f->kind == FN_RULE ? "'" : "", f->file, f->line, first_line_len(err), err,
+			f->faults, rs->fault_limit ? "" : ", not quarantined");
+	if (rs->fault_limit && f->faults >= rs->fault_limit) {
+		f->quarantined = true;
+		tp_metric_add(&m_quarantined, 1);
+		tp_warn("%s%s%s%s (%s:%d) quarantined after %u faults, until the next reload",
+			tp_rules_kind_names[f->kind], f->kind == FN_RULE ? " '" : "",
+			f->kind == FN_RULE ? f->name : "", f->kind == FN_RULE ? "'" : "", f->file,
+			f->line, f->faults);
+	}
+}
+
+struct render_args {
+	struct tp_ruleset *rs;
+	const struct rule_fn *rule;
+};
+
+/* Protected: render the rule's output for the bound event. Stack: [-1, +0] */
+static int render_p(lua_State *L)
+{
+	struct render_args *a = lua_touserdata(L, 1);
+
+	tp_lua_event_push(L);
+	tp_template_render(L, a->rule->output, -1, &a->rs->out);
+	lua_pop(L, 1);
+	return 0;
+}
+
+enum tp_lua_status tp_rules_render(struct tp_ruleset *rs, const struct rule_fn *rule, char *err,
+				   size_t errlen)
+{
+	struct render_args a = {rs, rule};
+	enum tp_lua_status st;
+
+	tp_buf_reset(&rs->out);
+	st = tp_lua_cpcall(rs->vm, render_p, &a, err, errlen);
+	if (st != TP_LUA_OK) {
+		tp_buf_reset(&rs->out);
+		tp_buf_printf(&rs->out, "(output of rule %s could not be rendered: %.*s)",
+			      rule->name, first_line_len(err), err);
+	}
+	if (tp_buf_failed(&rs->out)) {
+		tp_buf_reset(&rs->out);
+		tp_buf_puts(&rs->out, "(out of memory rendering the output)");
+	}
+	tp_buf_cstr(&rs->out);
+	return st;
+}
+
+int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp_event_meta *meta,
+		     tp_rules_alert_fn alert_fn, void *ctx, unsigned *nalerts)
+{
+	struct slot_index *ix = rs->index[type_slot(ev->type)];
+	lua_State *L = rs->L;
+	char err[1024];
+	enum tp_lua_status st;
+	double best = -1;
+	int verdict = TP_RULES_KEEP;
+
+	*nalerts = 0;
+	if (!ix)
+		return TP_RULES_KEEP;
+	tp_rules_bind(rs, ev, meta, LUA_NOREF);
+	for (uint32_t i = 0; i < ix->n[FN_FILTER]; i++) {
+		struct rule_fn *f = &rs->fns[ix->fns[FN_FILTER][i]];
+
+		if (f->quarantined)
+			continue;
+		st = tp_rules_call(rs, f, err, sizeof(err));
+		if (st != TP_LUA_OK) {
+			fault(rs, f, st, err); /* a broken filter keeps the event */
+			continue;
+		}
+		if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
+			lua_pop(L, 1);
+			verdict = TP_RULES_FILTERED;
+			goto out;
+		}
+		lua_pop(L, 1);
+	}
+	for (uint32_t i = 0; i < ix->n[FN_ENRICH]; i++) {
+		struct rule_fn *f = &rs->fns[ix->fns[FN_ENRICH][i]];
+
+		if (f->quarantined)
+			continue;
+		st = tp_rules_call(rs, f, err, sizeof(err));
+		if (st != TP_LUA_OK)
+			fault(rs, f, st, err);
+		else
+			lua_pop(L, 1);
+	}
+	for (uint32_t i = 0; i < ix->n[FN_SCORE]; i++) {
+		struct rule_fn *f = &rs->fns[ix->fns[FN_SCORE][i]];
+		double v;
+
+		if (f->quarantined)
+			continue;
+		st = tp_rules_call(rs, f, err, sizeof(err));
+		if (st != TP_LUA_OK) {
+			fault(rs, f, st, err);
+			continue;
+		}
+		v = lua_tonumber(L, -1);
+		if (lua_type(L, -1) == LUA_TNUMBER && v >= 0 && v <= 1) {
+			if (v > best)
+				best = v;
+		} else if (lua_type(L, -1) != LUA_TNIL) {
+			snprintf(err, sizeof(err), "returned %s, want a number in [0, 1] or nil",
+				 lua_type(L, -1) == LUA_TNUMBER ? "a number out of [0, 1]"
+								: luaL_typename(L, -1));
+			fault(rs, f, TP_LUA_ERROR, err);
+		}
+		lua_pop(L, 1);
+	}
+	if (best >= 0 && best > meta->importance)
+		meta->importance = best;
+	for (uint32_t i = 0; i < ix->n[FN_RULE]; i++) {
+		struct rule_fn *f = &rs->fns[ix->fns[FN_RULE][i]];
+		struct tp_event_meta am;
+		struct tp_alert alert;
+
+		if (f->quarantined)
+			continue;
+		st = tp_rules_call(rs, f, err, sizeof(err));
+		if (st != TP_LUA_OK) {
+			fault(rs, f, st, err);
+			continue;
+		}
+		if (!truthy_bool(L))
+			continue;
+		st = tp_rules_render(rs, f, err, sizeof(err));
+		if (st != TP_LUA_OK)
+			fault(rs, f, st, err);
+		alert = (struct tp_alert){
+		    .rule = f->name,
+		    .severity = f->severity,
+		    .importance = f->importance,
+		    .tags = (const char *const *)f->tags,
+		    .ntags = f->ntags,
+		    .output = tp_buf_cstr(&rs->out),
+		};
+		am = *meta;
+		if (rs->binding->sink)
+			tp_lua_sink_end(&rs->sink, &am);
+		am.alert = &alert;
+		tp_metric_add(&m_matches, 1);
+		(*nalerts)++;
+		alert_fn(ctx, ev, &am);
+	}
+out:
+	tp_rules_unbind(rs, meta);
+	return verdict;
+}
