@@ -2,6 +2,7 @@
 #
 #   make run    install what is missing, build, run with the default preset
 #   make test   install what is missing, build, run the whole test suite
+#   make attacks  the attack and benign corpora against the security preset: a report
 #
 # ARGS="..." passes extra flags to the collector in `make run`.
 
@@ -11,7 +12,7 @@ PRESET ?= default
 ARGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build run test bench clean format
+.PHONY: all deps build run test bench attacks clean format
 
 all: build
 
@@ -32,6 +33,9 @@ test: build
 
 bench: build
 	./tests/bench/run.sh $(BUILD_DIR)
+
+attacks: build
+	./tests/attacks/run.sh $(BUILD_DIR)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -10,6 +10,10 @@ libssl-dev libcmocka-dev"
 # Tests: peers we did not write, and the tools tests drive.
 TEST_PKGS="python3 python3-grpcio python3-protobuf libbpf-tools bpftrace iproute2 util-linux
 procps e2fsprogs libclang-rt-14-dev python3-prometheus-client openssl"
+# The attack and benign corpora (tests/attacks, tests/benign): the tools
+# attackers and admins use.
+TEST_PKGS="$TEST_PKGS gdb cron sudo ed vim git openssh-client xxd libcap2-bin netcat-openbsd
+socat zip unzip curl wget strace"
 
 case "${1:-all}" in
 build) want="$BUILD_PKGS" ;;

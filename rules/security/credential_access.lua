@@ -1,8 +1,7 @@
--- Credential access and covering tracks: password hashes read by programs
--- that have no business reading them, denied attempts to reach them, and
--- login records and logs erased.
+-- Credential access (ATT&CK TA0006): password hashes, other processes'
+-- memory, private keys and cloud credentials, shell history.
 
-local O_ACCMODE, O_TRUNC = 3, 512
+local O_ACCMODE = 3
 local EACCES, EPERM = -13, -1
 
 local SHADOW = tapio.set { "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-" }
@@ -68,34 +67,28 @@ rule {
   },
 }
 
-local LOGS = tapio.set {
-  "/var/log/wtmp", "/var/log/btmp", "/var/log/lastlog", "/var/run/utmp", "/run/utmp",
-  "/var/log/auth.log", "/var/log/secure", "/var/log/syslog", "/var/log/messages",
-  "/var/log/kern.log", "/var/log/audit/audit.log",
-}
-local LOG_WRITERS = tapio.set { "logrotate", "rsyslogd", "syslog-ng", "systemd-journal",
-                                "auditd", "journalctl" }
+local PTRACE_ATTACH, PTRACE_SEIZE = 16, 0x4206
+local DEBUGGERS = tapio.set { "gdb", "lldb", "strace", "ltrace", "perf" }
 
 rule {
-  name = "login_records_or_logs_erased",
-  desc = "A login record or system log was deleted or truncated by something other "
-      .. "than the logging system",
-  events = { "file.open", "file.unlink" },
-  severity = "error",
-  importance = 0.85,
-  tags = { "mitre:T1070.002" },
+  name = "ptrace_attach",
+  desc = "A process attached to another with ptrace: how debuggers start, and how "
+      .. "credentials are read from memory",
+  events = { "security.ptrace" },
+  severity = "warning",
+  importance = 0.7,
+  tags = { "mitre:T1055.008", "mitre:T1003" },
   when = function(e)
-    if e.ret < 0 or LOG_WRITERS[e.comm] or not LOGS[e.path] then return false end
-    return e.type == "file.unlink" or (e.flags & O_TRUNC) ~= 0
+    return e.ret == 0 and (e.request == PTRACE_ATTACH or e.request == PTRACE_SEIZE)
+        and not DEBUGGERS[e.comm]
   end,
-  output = "${path} erased (${type}) by ${comm} (pid ${pid}, uid ${uid})",
+  output = "${comm} (pid ${pid}, uid ${uid}) attached to pid ${target_pid} (${request_str})",
   tests = {
-    { event = { type = "file.open", comm = "sh", path = "/var/log/wtmp", flags = 1 | 512 },
+    { event = { type = "security.ptrace", comm = "x", request = 16, target_pid = 42 },
       expect = true },
-    { event = { type = "file.unlink", comm = "rm", path = "/var/log/auth.log" }, expect = true },
-    { event = { type = "file.unlink", comm = "logrotate", path = "/var/log/auth.log" },
+    { event = { type = "security.ptrace", comm = "strace", request = 0x4206, target_pid = 42 },
       expect = false },
-    { event = { type = "file.open", comm = "sshd", path = "/var/log/wtmp", flags = 1 | 1024 },
+    { event = { type = "security.ptrace", comm = "x", request = 16, target_pid = 42, ret = -1 },
       expect = false },
   },
 }

@@ -1,12 +1,28 @@
--- Privilege escalation and code injection: identity changes to root by a
--- process that was not root, dangerous capabilities gained, and ptrace
--- used to read or write another process.
+-- Privilege escalation (ATT&CK TA0004): identity changes to root by a
+-- process that was not root, dangerous capabilities gained, set-uid and
+-- capability bits set on files, user namespaces as a step to kernel
+-- exploits.
 
-local CAP = { setgid = 6, setuid = 7, net_admin = 12, net_raw = 13, sys_module = 16,
+local CLONE_NEWUSER = 0x10000000
+
+local CAP = { setgid = 6, setuid = 7, net_admin = 12, sys_module = 16,
               sys_rawio = 17, sys_ptrace = 19, sys_admin = 21, perfmon = 38, bpf = 39,
               dac_read_search = 2 }
 local DANGEROUS = 0
 for _, bit in pairs(CAP) do DANGEROUS = DANGEROUS | (1 << bit) end
+-- A root process that changed its uid with PR_SET_KEEPCAPS (setpriv,
+-- capsh, daemons dropping privileges) still holds root's whole permitted
+-- set (41 capabilities on 6.x, fewer where the bounding set lacks some)
+-- when it raises some back into its effective set: a privilege drop, not
+-- a gain.
+local function root_set(caps)
+  local n = 0
+  while caps ~= 0 do
+    caps = caps & (caps - 1)
+    n = n + 1
+  end
+  return n >= 32
+end
 
 rule {
   name = "unprivileged_process_became_root",
@@ -60,7 +76,8 @@ rule {
 rule {
   name = "dangerous_capability_gained",
   desc = "A process not running as root raised a capability that amounts to root "
-      .. "(sys_admin, sys_module, sys_ptrace, bpf, setuid...) into its effective set",
+      .. "(sys_admin, sys_module, sys_ptrace, bpf, setuid...) into its effective set, "
+      .. "without holding every capability (as a root process dropping its uid does)",
   events = { "security.capset" },
   severity = "error",
   importance = 0.85,
@@ -68,14 +85,19 @@ rule {
   when = function(e)
     local gained = e.effective & ~e.old_effective
     return e.ret == 0 and e.uid ~= 0 and (gained & DANGEROUS) ~= 0
+        and not root_set(e.permitted)
   end,
   output = "${comm} (pid ${pid}, uid ${uid}) raised its effective capabilities to "
         .. "${effective_str}",
   tests = {
     { event = { type = "security.capset", comm = "x", uid = 1000, old_effective = 0,
                 effective = 1 << 21 }, expect = true },
+    { event = { type = "security.capset", comm = "x", uid = 1000, old_effective = 0,
+                effective = 1 << 16, permitted = 1 << 16 }, expect = true },
     { event = { type = "security.capset", comm = "ping", uid = 1000, old_effective = 0,
-                effective = 1 << 13 }, expect = true },
+                effective = 1 << 13, permitted = 1 << 13 }, expect = false },
+    { event = { type = "security.capset", comm = "setpriv", uid = 1000, old_effective = 0,
+                effective = 0x1fffeffffff, permitted = 0x1fffeffffff }, expect = false },
     { event = { type = "security.capset", comm = "x", uid = 1000, old_effective = 1 << 21,
                 effective = 1 << 21 }, expect = false },
     { event = { type = "security.capset", comm = "runc", uid = 0, old_effective = 0,
@@ -85,51 +107,37 @@ rule {
   },
 }
 
-local PTRACE_ATTACH, PTRACE_SEIZE = 16, 0x4206
-local PTRACE_WRITES = tapio.set { 4, 5, 6, 13 } -- POKETEXT, POKEDATA, POKEUSER, SETREGS
-local DEBUGGERS = tapio.set { "gdb", "lldb", "strace", "ltrace", "perf" }
+-- Programs that build sandboxes or rootless containers with user namespaces.
+local SANDBOXES = tapio.set { "chrome", "chromium", "firefox", "firefox-esr", "flatpak", "bwrap",
+                              "podman", "buildah", "rootlesskit", "newuidmap",
+                              "slirp4netns", "conmon", "crun", "runc" }
 
 rule {
-  name = "ptrace_attach",
-  desc = "A process attached to another with ptrace: how debuggers start, and how "
-      .. "credentials are read from memory",
-  events = { "security.ptrace" },
-  severity = "warning",
-  importance = 0.7,
-  tags = { "mitre:T1055.008", "mitre:T1003" },
+  name = "user_namespace_by_unprivileged",
+  desc = "A process not running as root created a user namespace, where it is root: "
+      .. "the first step of many kernel exploits",
+  events = { "container.unshare" },
+  severity = "notice",
+  importance = 0.55,
+  tags = { "mitre:T1068", "container" },
   when = function(e)
-    return e.ret == 0 and (e.request == PTRACE_ATTACH or e.request == PTRACE_SEIZE)
-        and not DEBUGGERS[e.comm]
+    -- ret: 0 for unshare, the child's pid for clone/clone3, -errno on failure
+    return e.ret >= 0 and e.uid ~= 0 and (e.flags & CLONE_NEWUSER) ~= 0
+        and not SANDBOXES[e.comm]
   end,
-  output = "${comm} (pid ${pid}, uid ${uid}) attached to pid ${target_pid} (${request_str})",
+  output = "${comm} (pid ${pid}, uid ${uid}) created a user namespace (${flags_str})",
   tests = {
-    { event = { type = "security.ptrace", comm = "x", request = 16, target_pid = 42 },
-      expect = true },
-    { event = { type = "security.ptrace", comm = "strace", request = 0x4206, target_pid = 42 },
+    { event = { type = "container.unshare", comm = "exploit", uid = 1000,
+                flags = 0x10000000 | 0x20000 }, expect = true },
+    { event = { type = "container.unshare", comm = "exploit", uid = 1000, syscall = 46,
+                ret = 4242, flags = 0x10000000 }, expect = true },
+    { event = { type = "container.unshare", comm = "exploit", uid = 1000, ret = -1,
+                flags = 0x10000000 }, expect = false },
+    { event = { type = "container.unshare", comm = "podman", uid = 1000, flags = 0x10000000 },
       expect = false },
-    { event = { type = "security.ptrace", comm = "x", request = 16, target_pid = 42, ret = -1 },
+    { event = { type = "container.unshare", comm = "x", uid = 0, flags = 0x10000000 },
       expect = false },
-  },
-}
-
-rule {
-  name = "ptrace_memory_write",
-  desc = "A process wrote into another process's memory or registers with ptrace: "
-      .. "code injection",
-  events = { "security.ptrace" },
-  severity = "critical",
-  importance = 0.95,
-  tags = { "mitre:T1055.008" },
-  when = function(e)
-    return e.ret == 0 and PTRACE_WRITES[e.request] ~= nil
-  end,
-  output = "${comm} (pid ${pid}, uid ${uid}) wrote into pid ${target_pid} (${request_str})",
-  tests = {
-    { event = { type = "security.ptrace", comm = "inject", request = 5, target_pid = 42 },
-      expect = true },
-    { event = { type = "security.ptrace", comm = "gdb", request = 4, target_pid = 42 },
-      expect = true },
-    { event = { type = "security.ptrace", comm = "x", request = 2, target_pid = 42 },
+    { event = { type = "container.unshare", comm = "x", uid = 1000, flags = 0x20000 },
       expect = false },
   },
 }

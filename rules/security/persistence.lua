@@ -1,6 +1,7 @@
--- File integrity monitoring: changes to system configuration (/etc), to
--- system binaries, libraries and boot files, and to SSH keys and server
--- settings.
+-- Persistence (ATT&CK TA0003): what makes an attacker's code run again
+-- after a reboot or a login, and the file integrity monitoring of the
+-- places it hides in: system configuration (/etc), system binaries,
+-- libraries and boot files, SSH keys and server settings, kernel modules.
 --
 -- A change is a successful open for writing (write access, O_CREAT or
 -- O_TRUNC), unlink, chmod or chown of a path in a watched tree, or a
@@ -159,18 +160,22 @@ watch {
   },
 }
 
+-- In a user's .ssh, the files sshd reads at login: keys it accepts, a
+-- script it runs (rc), variables it sets (environment). A user's own key
+-- pairs and known_hosts are not watched: making and removing them is
+-- ordinary work.
+local SSH_LOGIN_FILES = tapio.set { "authorized_keys", "authorized_keys2", "rc", "environment" }
+
 watch {
   name = "ssh_keys",
-  what = "An SSH key, authorized_keys file or SSH server setting",
+  what = "An authorized_keys file, an SSH login script or an SSH server setting or host key",
   prefixes = { "/etc/ssh/", "/root/.ssh/", "/home/" },
   except = function(p, e)
-    if not (tapio.startswith(p, "/etc/ssh/") or p:find("/.ssh/", 1, true)) then
-      return true -- under /home but not in an .ssh directory
+    if not tapio.startswith(p, "/etc/ssh/") then
+      return not (p:find("/.ssh/", 1, true) and SSH_LOGIN_FILES[tapio.basename(p)])
     end
-    -- sshd_config opened for writing is default/files.lua's; known_hosts is
-    -- ssh's own bookkeeping.
-    return (e.type == "file.open" and p == "/etc/ssh/sshd_config")
-        or tapio.endswith(p, "/known_hosts") or tapio.endswith(p, "/known_hosts.old")
+    -- sshd_config opened for writing is default/files.lua's.
+    return e.type == "file.open" and p == "/etc/ssh/sshd_config"
   end,
   severity = "error", importance = 0.9,
   tags = { "fim", "mitre:T1098.004" },
@@ -180,8 +185,12 @@ watch {
                   flags = 1 | 1024 }, expect = true },
       { event = { type = "file.unlink", comm = "rm", path = "/etc/ssh/ssh_host_ed25519_key" },
         expect = true },
-      { event = { type = "file.chmod", comm = "chmod", path = "/root/.ssh/id_ed25519", mode = 420 },
-        expect = true },
+      { event = { type = "file.chmod", comm = "chmod", path = "/root/.ssh/authorized_keys",
+                  mode = 438 }, expect = true },
+      { event = { type = "file.open", comm = "ssh-keygen", path = "/home/ann/.ssh/id_ed25519",
+                  flags = 577 }, expect = false },
+      { event = { type = "file.unlink", comm = "rm", path = "/home/ann/.ssh/id_rsa.pub" },
+        expect = false },
       { event = { type = "file.open", comm = "ssh", path = "/home/ann/.ssh/known_hosts",
                   flags = 1025 }, expect = false },
       { event = { type = "file.open", comm = "vi", path = "/home/ann/notes", flags = 1 },
@@ -197,5 +206,22 @@ watch {
       { event = { type = "file.symlink", comm = "ln", target = "/tmp/k",
                   linkpath = "/home/ann/.ssh/authorized_keys2" }, expect = true },
     },
+  },
+}
+
+rule {
+  name = "kernel_module_loaded",
+  desc = "A kernel module was loaded after boot: rootkits load as modules",
+  events = { "security.module_load" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1547.006", "mitre:T1014" },
+  when = function(e) return true end,
+  output = "kernel module ${name} loaded (taints ${taints}) by ${comm} (pid ${pid}, uid ${uid})",
+  tests = {
+    { event = { type = "security.module_load", comm = "modprobe", name = "diamorphine",
+                taints = 4096 },
+      expect = true,
+      output = "kernel module diamorphine loaded (taints 4096) by modprobe (pid 1000, uid 0)" },
   },
 }
