@@ -104,7 +104,8 @@ int tp_log_parse_level(const char *s, enum tp_log_level *level)
 
 void tp_log(enum tp_log_level level, const char *fmt, ...)
 {
-	char ts[40], msg[2048];
+	/* 8 KiB: the stats line (SIGUSR1) lists every counter on one line. */
+	char ts[40], msg[8192];
 	va_list ap;
 	size_t n;
 

@@ -1,7 +1,8 @@
 """Enrichment on the real kernel: cgroup ids in the header, the process
 tree, container and Kubernetes context from cgroups laid out like each
 runtime's (v1, v2 and both), pod names from a fake kubelet directory, and a
-process table that stays flat under 100,000 short-lived processes."""
+process table that stays flat while six times its size in short-lived
+processes pass through it."""
 import json
 import os
 import re
@@ -342,17 +343,21 @@ def build_forker(tmp):
     return exe
 
 
-def test_100k_short_lived_processes_leave_memory_flat():
+def test_short_lived_processes_leave_memory_flat():
     # Raw storage off and the process probes alone: this measures the
-    # enrichment's memory, on a machine where other tests run too.
+    # enrichment's memory, on a machine where other tests run too. The
+    # table holds 4096 processes and 25,000 pass through it (6 times its
+    # size): what a 100,000-process run shows with the default table, at a
+    # quarter of the time (the suite shares this machine with other work).
+    n = 25000
     with TempDir() as tmp, Collector("-a", "--raw-dir", "off", "-k", "categories=process",
-                                     output="none") as c:
+                                     "--set", "enrich.processes=4096", output="none") as c:
         forker = build_forker(tmp)
-        subprocess.run([forker, "10000"], check=True)  # warm up: allocator pools, caches
+        subprocess.run([forker, "3000"], check=True)  # warm up: allocator pools, caches
         time.sleep(1)
         base = stats(c)
         rss0 = rss_kb(c.proc.pid)
-        subprocess.run([forker, "100000"], check=True)
+        subprocess.run([forker, str(n)], check=True)
         time.sleep(1)
         after = stats(c)
         rss1 = rss_kb(c.proc.pid)
@@ -361,8 +366,8 @@ def test_100k_short_lived_processes_leave_memory_flat():
             base.get('kernel_drops_total{category="process"}', 0)
         # An exit the kernel could not queue leaves its entry until the LRU
         # needs the room: allowed, and counted against the bounds below.
-        lost = max(0, 100000 - exits)
-        check(exits >= 95000, "exits seen %d (kernel drops %d)" % (exits, drops))
+        lost = max(0, n - exits)
+        check(exits >= n * 95 // 100, "exits seen %d (kernel drops %d)" % (exits, drops))
         size0, size1 = base.get("enrich_processes", 0), after.get("enrich_processes", 0)
         # Other work on this machine may start a few processes meanwhile.
         check(size1 <= size0 + 200 + lost, "table grew from %d to %d (%d exits lost)"
@@ -370,8 +375,8 @@ def test_100k_short_lived_processes_leave_memory_flat():
         check(after.get("enrich_process_evictions_total", 0) == 0, "evictions %r" % after)
         check(rss1 - rss0 < 2048 + lost * 300 // 1024,
               "RSS grew %d kB (%d -> %d, %d exits lost)" % (rss1 - rss0, rss0, rss1, lost))
-        print("  table %d -> %d, RSS %d -> %d kB over 100,000 processes (%d exits lost)"
-              % (size0, size1, rss0, rss1, lost))
+        print("  table %d -> %d, RSS %d -> %d kB over %d processes (%d exits lost)"
+              % (size0, size1, rss0, rss1, n, lost))
         c.stop()
 
 
@@ -381,4 +386,4 @@ if __name__ == "__main__":
                test_cgroup_path_from_the_mkdir_event, test_replay_enriches_from_stored_events,
                test_lua_rule_sees_the_enrichment,
                test_host_process_has_no_container, test_k8s_names_from_kubelet_dirs,
-               test_ancestry_three_levels, test_100k_short_lived_processes_leave_memory_flat])
+               test_ancestry_three_levels, test_short_lived_processes_leave_memory_flat])
