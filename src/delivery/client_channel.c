@@ -1,0 +1,129 @@
+/*
+ * The bearer token (read again at every call) and the gRPC channel: TLS
+ * credentials and the channel arguments that follow our backoff.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "delivery/client_internal.h"
+#include "util/file.h"
+#include "util/time.h"
+#include "version.h"
+
+/* Read the token file: trimmed, printable ASCII (a legal header value). */
+int tp_client_load_token(struct tp_client *c, char *err, size_t errlen)
+{
+	char *text;
+	size_t n, start = 0;
+	int r;
+
+	if (!c->o.token_file)
+		return 0;
+	r = tp_read_file(c->o.token_file, TOKEN_MAX, &text, &n);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read the token file %s: %s", c->o.token_file,
+			 r == -EFBIG ? "larger than 4 KiB" : strerror(-r));
+		return r;
+	}
+	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' ||
+		     text[n - 1] == '\t'))
+		n--;
+	while (start < n && (text[start] == ' ' || text[start] == '\t'))
+		start++;
+	for (size_t i = start; i < n; i++) {
+		if (text[i] < 0x20 || text[i] > 0x7e) {
+			snprintf(err, errlen,
+				 "the token file %s holds a character that cannot go in a header "
+				 "(byte %zu)",
+				 c->o.token_file, i);
+			free(text);
+			return -EINVAL;
+		}
+	}
+	if (n == start) {
+		snprintf(err, errlen, "the token file %s is empty", c->o.token_file);
+		free(text);
+		return -EINVAL;
+	}
+	n = (size_t)snprintf(c->token, sizeof(c->token), "Bearer %.*s", (int)(n - start),
+			     text + start);
+	c->have_token = n < sizeof(c->token);
+	free(text);
+	if (!c->have_token) {
+		snprintf(err, errlen, "the token in %s is too long", c->o.token_file);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int tp_client_make_channel(struct tp_client *c, char *err, size_t errlen)
+{
+	grpc_channel_credentials *creds;
+	char *ca = NULL, *cert = NULL, *key = NULL;
+	size_t n;
+	int r = 0;
+	grpc_arg args[8];
+	int nargs = 0;
+	grpc_channel_args ch_args;
+	const char *files[3] = { c->o.tls_ca, c->o.tls_cert, c->o.tls_key };
+	char **bufs[3] = { &ca, &cert, &key };
+
+	if (!!c->o.tls_cert != !!c->o.tls_key) {
+		snprintf(err, errlen, "a TLS client certificate needs both a certificate and a key");
+		return -EINVAL;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (!files[i])
+			continue;
+		r = tp_read_file(files[i], PEM_MAX, bufs[i], &n);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot read %s: %s", files[i], strerror(-r));
+			goto out;
+		}
+	}
+	if (ca || cert) {
+		grpc_ssl_pem_key_cert_pair pair = { .private_key = key, .cert_chain = cert };
+
+		creds = grpc_ssl_credentials_create(ca, cert ? &pair : NULL, NULL, NULL);
+	} else {
+		creds = grpc_insecure_credentials_create();
+	}
+	if (!creds) {
+		snprintf(err, errlen, "cannot set up credentials for %s", c->o.target);
+		r = -EINVAL;
+		goto out;
+	}
+
+#define INT_ARG(k, v) \
+	args[nargs++] = (grpc_arg){ .type = GRPC_ARG_INTEGER, .key = (char *)(k), .value.integer = (v) }
+	INT_ARG(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)c->o.max_response_bytes);
+	INT_ARG(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, -1);
+	/* The channel's own reconnect backoff follows ours, so a server that
+	 * is back is found within one of our backoff steps. */
+	INT_ARG(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, (int)(c->o.backoff_min_ns / TP_NSEC_PER_MSEC));
+	INT_ARG(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, (int)(c->o.backoff_min_ns / TP_NSEC_PER_MSEC));
+	INT_ARG(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, (int)(c->o.backoff_max_ns / TP_NSEC_PER_MSEC));
+	/* Find a dead peer on an idle stream; no more often than default
+	 * servers allow (5 minutes) to avoid GOAWAY too_many_pings. */
+	INT_ARG(GRPC_ARG_KEEPALIVE_TIME_MS, 300000);
+	INT_ARG(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
+	args[nargs++] = (grpc_arg){ .type = GRPC_ARG_STRING,
+				    .key = (char *)GRPC_ARG_PRIMARY_USER_AGENT_STRING,
+				    .value.string = (char *)"tapio-collector/" TAPIO_VERSION };
+#undef INT_ARG
+	ch_args.num_args = (size_t)nargs;
+	ch_args.args = args;
+	c->channel = grpc_channel_create(c->o.target, creds, &ch_args);
+	grpc_channel_credentials_release(creds);
+	if (!c->channel) {
+		snprintf(err, errlen, "cannot create a gRPC channel to %s", c->o.target);
+		r = -EINVAL;
+	}
+out:
+	free(ca);
+	free(cert);
+	free(key);
+	return r;
+}
