@@ -49,6 +49,8 @@ enum tp_event_type_id {
 	TP_EV_FILE_LINK = TP_TYPE(TP_CAT_FILE, 6),
 	TP_EV_FILE_SYMLINK = TP_TYPE(TP_CAT_FILE, 7),
 	TP_EV_FILE_MKDIR = TP_TYPE(TP_CAT_FILE, 8),
+	TP_EV_FILE_UTIMES = TP_TYPE(TP_CAT_FILE, 9),
+	TP_EV_FILE_XATTR = TP_TYPE(TP_CAT_FILE, 10),
 
 	TP_EV_NETWORK_CONNECT = TP_TYPE(TP_CAT_NETWORK, 1),
 	TP_EV_NETWORK_ACCEPT = TP_TYPE(TP_CAT_NETWORK, 2),
@@ -200,7 +202,29 @@ enum tp_syscall_id {
 	TP_SYS_MOUNT = 47,
 	TP_SYS_MOVE_MOUNT = 48,
 	TP_SYS_PIDFD_SEND_SIGNAL = 49,
-	TP_SYS_MAX = 50,
+	TP_SYS_UTIMENSAT = 50,
+	TP_SYS_UTIMES = 51,
+	TP_SYS_FUTIMESAT = 52,
+	TP_SYS_UTIME = 53,
+	TP_SYS_SETXATTR = 54,
+	TP_SYS_LSETXATTR = 55,
+	TP_SYS_FSETXATTR = 56,
+	TP_SYS_SETXATTRAT = 57,
+	TP_SYS_REMOVEXATTR = 58,
+	TP_SYS_LREMOVEXATTR = 59,
+	TP_SYS_FREMOVEXATTR = 60,
+	TP_SYS_REMOVEXATTRAT = 61,
+	TP_SYS_LISTEN = 62,
+	TP_SYS_DUP = 63,
+	TP_SYS_DUP2 = 64,
+	TP_SYS_DUP3 = 65,
+	TP_SYS_FCNTL = 66,
+	TP_SYS_PROCESS_VM_READV = 67,
+	TP_SYS_PROCESS_VM_WRITEV = 68,
+	TP_SYS_PRCTL = 69,
+	TP_SYS_WRITE = 70,
+	TP_SYS_IO_URING_SETUP = 71,
+	TP_SYS_MAX = 72,
 };
 
 /* path_flags bits: how far a path could be resolved. The first path of an
@@ -227,6 +251,9 @@ struct tp_file_open_event {
 	__u16 syscall;
 	__u16 _pad;
 	char path[TP_PATH_MAX];
+	/* Records stored before proc_target_pid end here (360). */
+	__u32 proc_target_pid; /* /proc/PID/{mem,maps,environ} of another process: its tgid; else 0 */
+	__u32 _pad2;
 };
 
 /* file.rename and file.link: two paths. */
@@ -276,6 +303,61 @@ struct tp_file_symlink_event {
 	__u16 _pad[3];
 	char target[TP_PATH_MAX];
 	char linkpath[TP_PATH_MAX];
+};
+
+/*
+ * file.utimes: utimensat (futimens is utimensat on a descriptor), utimes,
+ * futimesat, utime. The times as passed, in seconds and nanoseconds
+ * (microseconds of utimes and futimesat converted); time_flags says which
+ * one is set to the current time (no times passed, or UTIME_NOW) and which
+ * is left unchanged (UTIME_OMIT): a time given explicitly has neither bit.
+ */
+#define TP_UTIME_ATIME_NOW  0x1
+#define TP_UTIME_ATIME_OMIT 0x2
+#define TP_UTIME_MTIME_NOW  0x4
+#define TP_UTIME_MTIME_OMIT 0x8
+struct tp_file_utimes_event {
+	struct tp_hdr hdr;
+	__s64 atime_sec;
+	__s64 mtime_sec;
+	__u32 atime_nsec;
+	__u32 mtime_nsec;
+	__s32 ret;
+	__u32 flags;      /* AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH */
+	__u32 time_flags; /* TP_UTIME_* */
+	__u32 path_flags;
+	__u16 syscall;
+	__u16 _pad[3];
+	char path[TP_PATH_MAX];
+};
+
+/*
+ * file.xattr: an extended attribute set or removed (setxattr, lsetxattr,
+ * fsetxattr, setxattrat, and the removexattr family). When
+ * security.capability is set (setcap), the file capabilities in the value
+ * are decoded: TP_XATTR_CAPS says the cap_* fields hold them.
+ */
+#define TP_XATTR_SET	    1
+#define TP_XATTR_REMOVE	    2
+#define TP_XATTR_CAPS	    0x1 /* xattr_flags: cap_* decoded from the value */
+#define TP_XATTR_NAME_MAX   256 /* XATTR_NAME_MAX + 1 */
+struct tp_file_xattr_event {
+	struct tp_hdr hdr;
+	__u64 cap_permitted;   /* file capabilities (bit n = capability n) */
+	__u64 cap_inheritable;
+	__u32 cap_effective;   /* VFS_CAP_FLAGS_EFFECTIVE: raised at exec */
+	__u32 cap_rootid;      /* VFS_CAP_REVISION_3: the user namespace's root uid */
+	__s32 ret;
+	__u32 flags;           /* XATTR_CREATE, XATTR_REPLACE */
+	__u32 size;            /* of the value */
+	__u32 at_flags;        /* AT_SYMLINK_NOFOLLOW (l*xattr, *xattrat), AT_EMPTY_PATH */
+	__u32 path_flags;
+	__u32 xattr_flags;     /* TP_XATTR_CAPS */
+	__u16 syscall;
+	__u8 op;               /* TP_XATTR_SET, TP_XATTR_REMOVE */
+	__u8 _pad[5];
+	char name[TP_XATTR_NAME_MAX];
+	char path[TP_PATH_MAX];
 };
 
 /* ------------------------------------------------------------------ */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * file.bpf.c - file events: open, rename, unlink, chmod, chown, link,
- * symlink, mkdir.
+ * symlink, mkdir, utimes, xattr.
  *
  * Each syscall of a subtype has one program on its exit tracepoint (see
  * syscall.bpf.h): open, openat, openat2 and creat all give file.open, and
@@ -20,6 +20,47 @@
 #define TP_O_TRUNC	       01000
 #define TP_AT_SYMLINK_NOFOLLOW 0x100
 #define TP_AT_REMOVEDIR	       0x200
+#define TP_PROC_SUPER_MAGIC    0x9fa0
+
+/*
+ * A successful open of /proc/PID/mem, /proc/PID/maps or /proc/PID/environ
+ * (or of a thread's, under task/TID) of another process: that process's
+ * tgid, else 0. A proc inode keeps the struct pid of the task it shows;
+ * the task is the one on the pid's PIDTYPE_PID list (as pid_task() finds
+ * it). Only files of a proc superblock are looked at, so every other open
+ * pays one compare.
+ */
+static __always_inline __u32 proc_target_pid(struct file *f, struct inode *inode)
+{
+	struct proc_inode *pi;
+	struct hlist_node *node;
+	struct task_struct *t;
+	const unsigned char *name;
+	struct pid *pid;
+	__u64 word = 0, mem, maps, environ;
+	__u32 tgid;
+
+	if (BPF_CORE_READ(inode, i_sb, s_magic) != TP_PROC_SUPER_MAGIC)
+		return 0;
+	name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	/* Names are NUL-terminated and short ones sit inline in the dentry:
+	 * 8 bytes are always there to read. */
+	if (!name || bpf_probe_read_kernel(&word, sizeof(word), name) < 0)
+		return 0;
+	__builtin_memcpy(&mem, "mem\0\0\0\0", 8);
+	__builtin_memcpy(&maps, "maps\0\0\0", 8);
+	__builtin_memcpy(&environ, "environ", 8);
+	if ((word & 0xffffffffull) != mem && (word & 0xffffffffffull) != maps && word != environ)
+		return 0;
+	pi = (struct proc_inode *)((void *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode));
+	pid = BPF_CORE_READ(pi, pid);
+	node = pid ? BPF_CORE_READ(pid, tasks[PIDTYPE_PID].first) : NULL;
+	if (!node)
+		return 0;
+	t = (struct task_struct *)((void *)node - bpf_core_field_offset(struct task_struct, pid_links));
+	tgid = BPF_CORE_READ(t, tgid);
+	return tgid == (__u32)(bpf_get_current_pid_tgid() >> 32) ? 0 : tgid;
+}
 
 /* Submit e unless its paths are excluded. */
 static __always_inline int file_finish(void *e, const struct tp_settings *s, const char *path,
@@ -51,16 +92,19 @@ static __always_inline int file_open(long ret, __u16 sys, long dfd, const char *
 	e->mode = mode;
 	e->syscall = sys;
 	e->_pad = 0;
+	e->_pad2 = 0;
 	f = ret >= 0 ? tp_fd_file(ret) : NULL;
 	if (f) {
 		struct inode *inode = BPF_CORE_READ(f, f_inode);
 
 		e->ino = BPF_CORE_READ(inode, i_ino);
 		e->dev = tp_encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
+		e->proc_target_pid = proc_target_pid(f, inode);
 		e->path_flags = tp_path_of_file(f, e->path);
 	} else {
 		e->ino = 0;
 		e->dev = 0;
+		e->proc_target_pid = 0;
 		e->path_flags = tp_path_at(dfd, upath, e->path);
 	}
 	return file_finish(e, s, e->path, NULL);
@@ -383,6 +427,307 @@ int tp_exit_symlinkat(struct trace_event_raw_sys_exit *ctx)
 
 	return file_symlink(ctx->ret, TP_SYS_SYMLINKAT, (const char *)TP_ARG1(regs), TP_ARG2(regs),
 			    (const char *)TP_ARG3(regs));
+}
+
+/* ------------------------------------------------------------------ */
+/* file.utimes */
+
+#define TP_UTIME_NOW  ((1l << 30) - 1l)
+#define TP_UTIME_OMIT ((1l << 30) - 2l)
+
+/* One time of utimensat: a timespec, or UTIME_NOW / UTIME_OMIT in tv_nsec
+ * (then the time is 0 and the flag bit says which). */
+static __always_inline __u32 utime_spec(const struct __kernel_timespec *ts, __s64 *sec, __u32 *nsec,
+					__u32 now_bit, __u32 omit_bit)
+{
+	*sec = ts->tv_sec;
+	*nsec = (__u32)ts->tv_nsec;
+	if (ts->tv_nsec != TP_UTIME_NOW && ts->tv_nsec != TP_UTIME_OMIT)
+		return 0;
+	*sec = 0;
+	*nsec = 0;
+	return ts->tv_nsec == TP_UTIME_NOW ? now_bit : omit_bit;
+}
+
+/* How the times were passed: a timespec pair (utimensat), a timeval pair
+ * (utimes, futimesat) or a utimbuf of two time_t (utime). */
+enum utimes_kind { UT_TIMESPEC, UT_TIMEVAL, UT_UTIMBUF };
+
+static __always_inline int file_utimes(long ret, __u16 sys, long dfd, const char *upath, long fd,
+				       const void *utimes, enum utimes_kind kind, __u32 flags)
+{
+	const struct tp_settings *s = tp_admit(TP_CAT_FILE, ret < 0);
+	struct tp_file_utimes_event *e;
+	__s64 t[4] = {};
+
+	if (!s)
+		return 0;
+	e = tp_reserve(sizeof(*e), TP_CAT_FILE);
+	if (!e)
+		return 0;
+	tp_fill_hdr(&e->hdr, TP_EV_FILE_UTIMES, sizeof(*e));
+	e->ret = ret;
+	e->flags = flags;
+	e->syscall = sys;
+	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
+	e->atime_sec = e->mtime_sec = 0;
+	e->atime_nsec = e->mtime_nsec = 0;
+	if (!utimes || bpf_probe_read_user(t, kind == UT_UTIMBUF ? 16 : sizeof(t), utimes) < 0) {
+		/* No times: both set to the current time. */
+		e->time_flags = TP_UTIME_ATIME_NOW | TP_UTIME_MTIME_NOW;
+	} else if (kind == UT_TIMESPEC) {
+		struct __kernel_timespec *ts = (struct __kernel_timespec *)t;
+
+		e->time_flags = utime_spec(&ts[0], &e->atime_sec, &e->atime_nsec, TP_UTIME_ATIME_NOW,
+					   TP_UTIME_ATIME_OMIT) |
+				utime_spec(&ts[1], &e->mtime_sec, &e->mtime_nsec, TP_UTIME_MTIME_NOW,
+					   TP_UTIME_MTIME_OMIT);
+	} else if (kind == UT_TIMEVAL) {
+		e->time_flags = 0;
+		e->atime_sec = t[0];
+		e->atime_nsec = (__u32)t[1] * 1000;
+		e->mtime_sec = t[2];
+		e->mtime_nsec = (__u32)t[3] * 1000;
+	} else {
+		e->time_flags = 0;
+		e->atime_sec = t[0];
+		e->mtime_sec = t[1];
+	}
+	/* utimensat with no name (futimens) or AT_EMPTY_PATH: the descriptor. */
+	if (fd >= 0)
+		e->path_flags = tp_path_of_file(tp_fd_file(fd), e->path);
+	else
+		e->path_flags = tp_path_at(dfd, upath, e->path);
+	return file_finish(e, s, e->path, NULL);
+}
+
+SEC("tp/syscalls/sys_exit_utimensat")
+int tp_exit_utimensat(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+	const char *upath = (const char *)TP_ARG2(regs);
+	long dfd = (int)TP_ARG1(regs);
+
+	/* A NULL name is the kernel's futimens: the times of dfd itself. */
+	return file_utimes(ctx->ret, TP_SYS_UTIMENSAT, dfd, upath, upath ? -1 : dfd,
+			   (const void *)TP_ARG3(regs), UT_TIMESPEC, TP_ARG4(regs));
+}
+
+SEC("tp/syscalls/sys_exit_utimes")
+int tp_exit_utimes(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+
+	return file_utimes(ctx->ret, TP_SYS_UTIMES, TP_AT_FDCWD, (const char *)TP_ARG1(regs), -1,
+			   (const void *)TP_ARG2(regs), UT_TIMEVAL, 0);
+}
+
+SEC("tp/syscalls/sys_exit_futimesat")
+int tp_exit_futimesat(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+	const char *upath = (const char *)TP_ARG2(regs);
+	long dfd = (int)TP_ARG1(regs);
+
+	return file_utimes(ctx->ret, TP_SYS_FUTIMESAT, dfd, upath, upath ? -1 : dfd,
+			   (const void *)TP_ARG3(regs), UT_TIMEVAL, 0);
+}
+
+SEC("tp/syscalls/sys_exit_utime")
+int tp_exit_utime(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+
+	return file_utimes(ctx->ret, TP_SYS_UTIME, TP_AT_FDCWD, (const char *)TP_ARG1(regs), -1,
+			   (const void *)TP_ARG2(regs), UT_UTIMBUF, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* file.xattr */
+
+#define TP_VFS_CAP_REVISION_MASK 0xff000000
+#define TP_VFS_CAP_REVISION_1	 0x01000000
+#define TP_VFS_CAP_REVISION_3	 0x03000000
+#define TP_VFS_CAP_FLAGS_EFFECTIVE 0x000001
+
+/* struct vfs_ns_cap_data: the value of security.capability (revision 1
+ * has one 32-bit word per set, 2 and 3 two; 3 adds the root uid). */
+struct tp_vfs_cap {
+	__u32 magic_etc;
+	__u32 data[4]; /* permitted[0], inheritable[0], permitted[1], inheritable[1] */
+	__u32 rootid;
+};
+
+/* Is name "security.capability"? */
+static __always_inline bool xattr_is_capability(const char *name)
+{
+	__u64 w[3], c[3];
+
+	__builtin_memcpy(w, name, sizeof(w));
+	__builtin_memcpy(c, "security.capability\0\0\0\0", sizeof(c));
+	return w[0] == c[0] && w[1] == c[1] && (w[2] & 0xffffffffull) == (c[2] & 0xffffffffull);
+}
+
+static __always_inline void xattr_caps(struct tp_file_xattr_event *e, const void *value, __u32 size)
+{
+	struct tp_vfs_cap v = {};
+	__u32 rev;
+
+	if (size < 12 || bpf_probe_read_user(&v, size < sizeof(v) ? 12 : sizeof(v), value) < 0)
+		return;
+	if (size >= 20 && size < sizeof(v))
+		bpf_probe_read_user(&v, 20, value);
+	rev = v.magic_etc & TP_VFS_CAP_REVISION_MASK;
+	e->cap_permitted = v.data[0];
+	e->cap_inheritable = v.data[1];
+	if (rev != TP_VFS_CAP_REVISION_1 && size >= 20) {
+		e->cap_permitted |= (__u64)v.data[2] << 32;
+		e->cap_inheritable |= (__u64)v.data[3] << 32;
+	}
+	e->cap_rootid = rev == TP_VFS_CAP_REVISION_3 && size >= sizeof(v) ? v.rootid : 0;
+	e->cap_effective = (v.magic_etc & TP_VFS_CAP_FLAGS_EFFECTIVE) != 0;
+	e->xattr_flags |= TP_XATTR_CAPS;
+}
+
+/*
+ * One xattr call. The path is the one passed (dfd + name; AT_EMPTY_PATH
+ * or an f*xattr call: the descriptor's file). value/size/flags only for a
+ * set.
+ */
+static __always_inline int file_xattr(long ret, __u16 sys, __u8 op, long dfd, const char *upath,
+				      long fd, const char *uname, const void *value, __u32 size,
+				      __u32 flags, __u32 at_flags)
+{
+	const struct tp_settings *s = tp_admit(TP_CAT_FILE, ret < 0);
+	struct tp_file_xattr_event *e;
+
+	if (!s)
+		return 0;
+	e = tp_reserve(sizeof(*e), TP_CAT_FILE);
+	if (!e)
+		return 0;
+	tp_fill_hdr(&e->hdr, TP_EV_FILE_XATTR, sizeof(*e));
+	e->ret = ret;
+	e->op = op;
+	e->flags = flags;
+	e->size = size;
+	e->at_flags = at_flags;
+	e->syscall = sys;
+	e->xattr_flags = 0;
+	e->cap_permitted = e->cap_inheritable = 0;
+	e->cap_effective = e->cap_rootid = 0;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+	if (bpf_probe_read_user_str(e->name, sizeof(e->name), uname) < 0)
+		e->name[0] = '\0';
+	if (op == TP_XATTR_SET && xattr_is_capability(e->name))
+		xattr_caps(e, value, size);
+	if (fd >= 0)
+		e->path_flags = tp_path_of_file(tp_fd_file(fd), e->path);
+	else
+		e->path_flags = tp_path_at(dfd, upath, e->path);
+	return file_finish(e, s, e->path, NULL);
+}
+
+SEC("tp/syscalls/sys_exit_setxattr")
+int tp_exit_setxattr(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+
+	return file_xattr(ctx->ret, TP_SYS_SETXATTR, TP_XATTR_SET, TP_AT_FDCWD,
+			  (const char *)TP_ARG1(regs), -1, (const char *)TP_ARG2(regs),
+			  (const void *)TP_ARG3(regs), TP_ARG4(regs), TP_ARG5(regs), 0);
+}
+
+SEC("tp/syscalls/sys_exit_lsetxattr")
+int tp_exit_lsetxattr(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+
+	return file_xattr(ctx->ret, TP_SYS_LSETXATTR, TP_XATTR_SET, TP_AT_FDCWD,
+			  (const char *)TP_ARG1(regs), -1, (const char *)TP_ARG2(regs),
+			  (const void *)TP_ARG3(regs), TP_ARG4(regs), TP_ARG5(regs),
+			  TP_AT_SYMLINK_NOFOLLOW);
+}
+
+SEC("tp/syscalls/sys_exit_fsetxattr")
+int tp_exit_fsetxattr(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+
+	return file_xattr(ctx->ret, TP_SYS_FSETXATTR, TP_XATTR_SET, TP_AT_FDCWD, NULL,
+			  (int)TP_ARG1(regs), (const char *)TP_ARG2(regs),
+			  (const void *)TP_ARG3(regs), TP_ARG4(regs), TP_ARG5(regs), 0);
+}
+
+#define TP_AT_EMPTY_PATH 0x1000
+
+/* setxattrat(dfd, path, at_flags, name, struct xattr_args *uargs, usize), 6.13+ */
+SEC("tp/syscalls/sys_exit_setxattrat")
+int tp_exit_setxattrat(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+	struct {
+		__u64 value;
+		__u32 size;
+		__u32 flags;
+	} args = {};
+	const char *upath = (const char *)TP_ARG2(regs);
+	long dfd = (int)TP_ARG1(regs);
+	__u32 at_flags = TP_ARG3(regs);
+	char head = 0;
+
+	bpf_probe_read_user(&args, sizeof(args), (const void *)TP_ARG5(regs));
+	if (at_flags & TP_AT_EMPTY_PATH)
+		bpf_probe_read_user(&head, 1, upath);
+	return file_xattr(ctx->ret, TP_SYS_SETXATTRAT, TP_XATTR_SET, dfd, upath,
+			  (at_flags & TP_AT_EMPTY_PATH) && !head ? dfd : -1,
+			  (const char *)TP_ARG4(regs), (const void *)args.value, args.size, args.flags,
+			  at_flags);
+}
+
+SEC("tp/syscalls/sys_exit_removexattr")
+int tp_exit_removexattr(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+
+	return file_xattr(ctx->ret, TP_SYS_REMOVEXATTR, TP_XATTR_REMOVE, TP_AT_FDCWD,
+			  (const char *)TP_ARG1(regs), -1, (const char *)TP_ARG2(regs), NULL, 0, 0, 0);
+}
+
+SEC("tp/syscalls/sys_exit_lremovexattr")
+int tp_exit_lremovexattr(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+
+	return file_xattr(ctx->ret, TP_SYS_LREMOVEXATTR, TP_XATTR_REMOVE, TP_AT_FDCWD,
+			  (const char *)TP_ARG1(regs), -1, (const char *)TP_ARG2(regs), NULL, 0, 0,
+			  TP_AT_SYMLINK_NOFOLLOW);
+}
+
+SEC("tp/syscalls/sys_exit_fremovexattr")
+int tp_exit_fremovexattr(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+
+	return file_xattr(ctx->ret, TP_SYS_FREMOVEXATTR, TP_XATTR_REMOVE, TP_AT_FDCWD, NULL,
+			  (int)TP_ARG1(regs), (const char *)TP_ARG2(regs), NULL, 0, 0, 0);
+}
+
+/* removexattrat(dfd, path, at_flags, name), 6.13+ */
+SEC("tp/syscalls/sys_exit_removexattrat")
+int tp_exit_removexattrat(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+	const char *upath = (const char *)TP_ARG2(regs);
+	long dfd = (int)TP_ARG1(regs);
+	__u32 at_flags = TP_ARG3(regs);
+	char head = 0;
+
+	if (at_flags & TP_AT_EMPTY_PATH)
+		bpf_probe_read_user(&head, 1, upath);
+	return file_xattr(ctx->ret, TP_SYS_REMOVEXATTRAT, TP_XATTR_REMOVE, dfd, upath,
+			  (at_flags & TP_AT_EMPTY_PATH) && !head ? dfd : -1,
+			  (const char *)TP_ARG4(regs), NULL, 0, 0, at_flags);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -102,7 +102,16 @@ const struct tp_field *tp_event_field(const struct tp_event_type *t, const char 
 
 bool tp_field_present(const struct tp_event *ev, const struct tp_field *f)
 {
-	return (uint32_t)f->offset + f->size <= ev->len;
+	uint32_t cond;
+
+	if ((uint32_t)f->offset + f->size > ev->len)
+		return false;
+	if (!f->present_mask)
+		return true;
+	if ((uint32_t)f->present_offset + 4 > ev->len)
+		return false;
+	memcpy(&cond, ev->rec.bytes + f->present_offset, 4);
+	return (cond & f->present_mask) != 0;
 }
 
 bool tp_field_u64(const struct tp_event *ev, const struct tp_field *f, uint64_t *v)

@@ -52,6 +52,11 @@ struct tp_field {
 	 * "<name>_str" string in JSON. flags: OR of values, else exact match. */
 	const struct tp_sym *syms;
 	bool flags;
+	/* Optional: the field is present only when the __u32 at present_offset
+	 * has a bit of present_mask set (0: always present). A field whose mask
+	 * covers itself is absent when zero. */
+	uint16_t present_offset;
+	uint32_t present_mask;
 };
 
 struct tp_event_type {
@@ -88,7 +93,8 @@ const struct tp_event_type *tp_event_type_at(size_t i);
 const struct tp_field *tp_event_field(const struct tp_event_type *t, const char *name);
 
 /* Field access. A field that lies past the record's end (a shorter record of
- * a type with a variable tail) reads as absent: these return false. */
+ * a type with a variable tail), or whose presence condition is not met,
+ * reads as absent: these return false. */
 bool tp_field_present(const struct tp_event *ev, const struct tp_field *f);
 bool tp_field_u64(const struct tp_event *ev, const struct tp_field *f, uint64_t *v);
 bool tp_field_i64(const struct tp_event *ev, const struct tp_field *f, int64_t *v);

@@ -57,7 +57,7 @@ const struct tp_sym tp_bpf_cmd_syms[] = {
 
 /* Capabilities as bits of a 64-bit set (linux/capability.h numbers). */
 #define CAP(n, name) { 1ull << (n), name }
-static const struct tp_sym cap_syms[] = {
+const struct tp_sym tp_cap_syms[] = {
 	CAP(0, "CAP_CHOWN"),            CAP(1, "CAP_DAC_OVERRIDE"),   CAP(2, "CAP_DAC_READ_SEARCH"),
 	CAP(3, "CAP_FOWNER"),           CAP(4, "CAP_FSETID"),         CAP(5, "CAP_KILL"),
 	CAP(6, "CAP_SETGID"),           CAP(7, "CAP_SETUID"),         CAP(8, "CAP_SETPCAP"),
@@ -156,7 +156,7 @@ static const struct tp_field setgid_fields[] = {
 	SYSCALL(struct tp_setid_event, TP_FK_U32),
 };
 
-#define CAPS(fname, member)                                                                  	TP_FIELD_SYMS(struct tp_capset_event, fname, member, TP_FK_HEX, cap_syms, true)
+#define CAPS(fname, member)                                                                  	TP_FIELD_SYMS(struct tp_capset_event, fname, member, TP_FK_HEX, tp_cap_syms, true)
 static const struct tp_field capset_fields[] = {
 	CAPS("effective", effective),
 	CAPS("permitted", permitted),

@@ -24,6 +24,14 @@
 #define TP_FIELD_ADDR(st, fname, member, familymember)                                       \
 	{ .name = fname, .kind = TP_FK_IPADDR, .offset = offsetof(st, member),               \
 	  .size = sizeof(((st *)0)->member), .aux = offsetof(st, familymember) }
+/* Present only when flagmember has a bit of mask set. */
+#define TP_FIELD_IF(st, fname, member, fkind, flagmember, mask)                              \
+	{ .name = fname, .kind = fkind, .offset = offsetof(st, member),                      \
+	  .size = sizeof(((st *)0)->member), .present_offset = offsetof(st, flagmember),     \
+	  .present_mask = mask }
+/* A __u32 field that is absent when zero. */
+#define TP_FIELD_NONZERO(st, fname, member, fkind)                                           \
+	TP_FIELD_IF(st, fname, member, fkind, member, 0xffffffffu)
 #define TP_FIELDS(arr) .fields = arr, .nfields = sizeof(arr) / sizeof(arr[0])
 
 /* Each table ends with an entry whose name is NULL. */
@@ -40,6 +48,8 @@ extern const struct tp_sym tp_signal_syms[];
 extern const struct tp_sym tp_errno_syms[];
 /* enum tp_syscall_id ("openat"). */
 extern const struct tp_sym tp_syscall_syms[];
+/* Capabilities as bits of a 64-bit set ("CAP_SETUID"). */
+extern const struct tp_sym tp_cap_syms[];
 /* bpf(2) commands ("BPF_PROG_LOAD"). */
 extern const struct tp_sym tp_bpf_cmd_syms[];
 

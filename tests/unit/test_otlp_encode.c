@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,6 +173,54 @@ static const LogRecord *encode_one(const struct tp_event_meta *meta, struct tp_a
 	return (*r)->resource_logs[0]->scope_logs[0]->log_records[0];
 }
 
+
+/* A record of type t with every byte set (strings end at their field's
+ * last byte, argv lists are empty), decoded into ev. Conditional fields
+ * are then present: their condition bits are set too. */
+static void make_full_record(const struct tp_event_type *t)
+{
+	static uint8_t rec[TP_RECORD_MAX];
+	struct tp_hdr *h = (struct tp_hdr *)rec;
+
+	memset(rec, 0x41, t->size);
+	memset(h, 0, sizeof(*h));
+	h->type = t->id;
+	h->size = t->size;
+	h->pid = 7;
+	for (uint32_t i = 0; i < t->nfields; i++)
+		if (t->fields[i].kind == TP_FK_ARGV)
+			memset(rec + t->fields[i].aux, 0, 4);
+	assert_int_equal(tp_decode(rec, t->size, 0, &ev), 0);
+}
+
+/* Every registered type becomes a record with an attribute tapio.<field>
+ * for each field (an address of no family has none: OTLP has no null). */
+static void test_every_type(void **state)
+{
+	const struct tp_event_type *t;
+	char key[96];
+
+	(void)state;
+	for (size_t i = 0; (t = tp_event_type_at(i)); i++) {
+		Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest *r;
+		struct tp_arena a;
+		const LogRecord *rec;
+
+		make_full_record(t);
+		tp_arena_init(&a);
+		rec = encode_one(NULL, &a, &r);
+		for (uint32_t f = 0; f < t->nfields; f++) {
+			if (t->fields[f].kind == TP_FK_IPADDR)
+				continue;
+			snprintf(key, sizeof(key), "tapio.%s", t->fields[f].name);
+			if (!attr(rec, key))
+				fail_msg("%s: no attribute %s", t->name, key);
+		}
+		opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(r, NULL);
+		tp_arena_free(&a);
+	}
+}
+
 static const AnyValue *kv_get(const AnyValue *v, const char *key)
 {
 	assert_int_equal(v->value_case, OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE);
@@ -302,6 +351,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_record),
+		cmocka_unit_test(test_every_type),
 		cmocka_unit_test(test_alert_record),
 		cmocka_unit_test(test_enrichment_attributes),
 		cmocka_unit_test(test_enrichment_unknown),
