@@ -3,6 +3,8 @@
 #   make run    install what is missing, build, run with the default preset
 #   make test   install what is missing, build, run the whole test suite
 #   make attacks  the attack and benign corpora against the security preset: a report
+#   make install [PREFIX=/usr/local] [DESTDIR=...]   binaries, rules, man pages, /etc/tapio
+#   make package                                      a Debian package in $(BUILD_DIR)/
 #
 # ARGS="..." passes extra flags to the collector in `make run`.
 
@@ -11,8 +13,10 @@ BUILD_TYPE ?= RelWithDebInfo
 PRESET ?= default
 ARGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all deps build run test bench attacks clean format
+.PHONY: all deps build run test bench attacks clean format install package
 
 all: build
 
@@ -30,6 +34,16 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# Only what is installed is built for these.
+install: deps $(BUILD_DIR)/Makefile
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target tapio-collector tapio-sink
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix "$(PREFIX)"
+
+package: deps $(BUILD_DIR)/Makefile
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target tapio-collector tapio-sink
+	cd $(BUILD_DIR) && cpack -G DEB
+	@ls $(BUILD_DIR)/tapio-collector_*.deb
 
 bench: build
 	./tests/bench/run.sh $(BUILD_DIR)

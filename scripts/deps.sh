@@ -6,7 +6,7 @@ set -eu
 # Build: compiler, BPF toolchain, libraries.
 BUILD_PKGS="gcc make cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 liblua5.4-dev lua5.4 lua-cjson-dev lua-cjson libprotobuf-c-dev protobuf-c-compiler libgrpc-dev
-libssl-dev libcmocka-dev"
+libssl-dev libcmocka-dev dpkg-dev file"
 # Tests: peers we did not write, and the tools tests drive.
 TEST_PKGS="python3 python3-grpcio python3-protobuf libbpf-tools bpftrace iproute2 util-linux
 procps e2fsprogs libclang-rt-14-dev python3-prometheus-client openssl"
@@ -14,6 +14,9 @@ procps e2fsprogs libclang-rt-14-dev python3-prometheus-client openssl"
 # attackers and admins use.
 TEST_PKGS="$TEST_PKGS gdb cron sudo ed vim git openssh-client xxd libcap2-bin netcat-openbsd
 socat zip unzip curl wget strace"
+# Deployment tests (tests/integration/test_deploy.py, test_examples.py):
+# capsh, systemd-analyze, YAML, man page checks.
+TEST_PKGS="$TEST_PKGS systemd python3-yaml groff-base"
 
 case "${1:-all}" in
 build) want="$BUILD_PKGS" ;;

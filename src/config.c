@@ -4,6 +4,7 @@
 
 #include "config_kernel.h"
 #include "events.h"
+#include "util/datadir.h"
 #include "util/time.h"
 
 void tp_config_defaults(struct tp_config *cfg)
@@ -39,7 +40,7 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->cgroup_v1_controller = "auto";
 	cfg->bpf_cmd_mask = TP_BPF_CMDS_CONTROL;
 	cfg->page_fault_period = 10000;
-	cfg->rules_dir = TP_RULES_DIR;
+	cfg->rules_dir = tp_shipped_rules_dir();
 	cfg->importance_threshold = 0;
 	cfg->rule_instr_budget = 200000;
 	cfg->lua_mem_max = 64ull << 20;

@@ -161,7 +161,7 @@ static const struct tp_config_key keys[] = {
 	  .doc = "Rule files or directories; @name is the shipped set rules.dir/name (-r "
 		 "replaces this list; repeat -r for more; empty: @default)." },
 	{ .path = "rules.dir", .type = TP_KEY_STR, .offset = OFF(rules_dir),
-	  .ref_default = "rules/ of the source tree",
+	  .ref_default = "share/tapio/rules beside the binary",
 	  .doc = "Where the shipped rule sets are (default, security)." },
 	{ .path = "rules.importance_threshold", .type = TP_KEY_NUM,
 	  .offset = OFF(importance_threshold), .min = 0, .max = 1,
