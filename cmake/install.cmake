@@ -13,6 +13,11 @@
 # DESTDIR install or a relocated tree works as it is.
 include(GNUInstallDirs)
 
+# `make install`, `make package` and cpack install what is built and build
+# nothing themselves (the Makefile builds the two programs first): without
+# this, cpack would build every test and fuzz target of the tree.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
 set(TP_DATADIR "${CMAKE_INSTALL_DATADIR}/tapio")
 
 install(TARGETS tapio-collector tapio-sink RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -8,12 +8,29 @@
 #include "enrich/stage.h"
 #include "log.h"
 #include "lua/rules_stage.h"
+#include "output/file.h"
 #include "output/grpc.h"
 #include "output/otlp.h"
 #include "output/stdout.h"
+#include "output/syslog.h"
+#include "output/webhook.h"
 #include "sampler.h"
 #include "scope.h"
 #include "storage/raw_stage.h"
+
+int tp_app_check_outputs(const struct tp_config *cfg, char *err, size_t errlen)
+{
+	int r;
+
+	if (cfg->file_path && (r = tp_output_file_check(cfg->file_path, err, errlen)) < 0)
+		return r;
+	if (cfg->webhook_url && (r = tp_output_webhook_check(cfg->webhook_url, err, errlen)) < 0)
+		return r;
+	if (cfg->syslog_address &&
+	    (r = tp_output_syslog_check(cfg->syslog_address, err, errlen)) < 0)
+		return r;
+	return 0;
+}
 
 static int add_output(struct tp_app *app, struct tp_output *o, const char *what, char *err,
 		      size_t errlen)
@@ -130,6 +147,27 @@ int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mo
 
 		r = tp_output_otlp_new(cfg, &o, err, errlen);
 		if (r < 0 || (r = add_output(app, o, "OTLP", err, errlen)) < 0)
+			goto fail;
+	}
+	if (cfg->file_path) {
+		struct tp_output *o;
+
+		r = tp_output_file_new(&o, cfg, err, errlen);
+		if (r < 0 || (r = add_output(app, o, "file", err, errlen)) < 0)
+			goto fail;
+	}
+	if (cfg->webhook_url) {
+		struct tp_output *o;
+
+		r = tp_output_webhook_new(&o, cfg, err, errlen);
+		if (r < 0 || (r = add_output(app, o, "webhook", err, errlen)) < 0)
+			goto fail;
+	}
+	if (cfg->syslog_address) {
+		struct tp_output *o;
+
+		r = tp_output_syslog_new(&o, cfg, err, errlen);
+		if (r < 0 || (r = add_output(app, o, "syslog", err, errlen)) < 0)
 			goto fail;
 	}
 	return 0;

@@ -3,7 +3,7 @@
  *
  * The same assembly serves a live run and a replay of stored events: the
  * pipeline's stages (raw storage, enrichment, rules, sampling) and outputs
- * (stdout, gRPC, OTLP) are built here from struct tp_config, so a replay
+ * (stdout, file, syslog, webhook, gRPC, OTLP) are built here from struct tp_config, so a replay
  * sees events exactly as a live run would. Each subsystem adds itself in
  * tp_app_build and, when it holds state that a reload or a stats request
  * touches, in tp_app_reload / tp_app_close.
@@ -32,6 +32,12 @@ struct tp_app {
 /* Build the pipeline. On failure err holds a sentence for the user. */
 int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mode mode,
 		 char *err, size_t errlen);
+
+/* Check the outputs' destinations that can be checked without starting
+ * anything (file.path, webhook.url, syslog.address), so a mistake stops the
+ * agent before it loads programs. Returns 0, -EINVAL (a malformed value) or
+ * another -errno, with err naming the key. */
+int tp_app_check_outputs(const struct tp_config *cfg, char *err, size_t errlen);
 
 /* Hooks for tp_agent_run: SIGHUP reload and the periodic tick. */
 void tp_app_hooks(struct tp_app *app, struct tp_agent_hooks *hooks);

@@ -46,6 +46,9 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->lua_mem_max = 64ull << 20;
 	cfg->rule_mem_call_max = 8ull << 20;
 	cfg->rule_fault_limit = 10;
+	cfg->rules_watch_interval_ns = 2 * TP_NSEC_PER_SEC;
+	cfg->file_max_size = 100ull << 20;
+	cfg->file_max_backups = 5;
 	cfg->enrich = true;
 	cfg->enrich_processes = 32768;
 	cfg->enrich_ancestors = 8;

@@ -71,6 +71,12 @@ struct tp_config {
 	bool all_events;         /* every decoded event to the outputs, unsampled */
 	const char *server;      /* HOST:PORT of a Tapio server (gRPC) */
 	const char *otlp;        /* HOST:PORT of an OTLP logs receiver */
+	const char *file_path;   /* JSON-lines file output (output/file.h); NULL: none */
+	uint64_t file_max_size;  /* rotate past this many bytes; 0: never */
+	uint32_t file_max_backups; /* rotated files kept */
+	const char *webhook_url; /* HTTP webhook in Falco's alert shape (output/webhook.h) */
+	bool webhook_all_events; /* events without an alert too (priority Informational) */
+	const char *syslog_address; /* unix:/dev/log, tcp:HOST:PORT, udp:HOST:PORT (output/syslog.h) */
 	uint64_t buffer_size;    /* events per delivery batch */
 	uint64_t flush_interval_ns;
 	const char *correlation; /* correlation mode sent to the server */
@@ -134,6 +140,8 @@ struct tp_config {
 	uint64_t rule_mem_call_max;  /* bytes one rule call may add; default 8 MiB */
 	uint32_t rule_fault_limit;   /* faults before a rule is quarantined until the next
 				      * reload; 0: never; default 10 */
+	bool rules_watch;            /* reload when rule files change on disk */
+	uint64_t rules_watch_interval_ns; /* how often they are looked at; default 2 s */
 
 	/* Enrichment: process tree, containers, Kubernetes (see proc_ctx.h). */
 	bool enrich;                     /* run the enrichment stage */

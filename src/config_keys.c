@@ -100,6 +100,27 @@ static const struct tp_config_key keys[] = {
 	  .env = "TAPIO_OTLP_TLS_CERT", .doc = "PEM client certificate for the OTLP receiver." },
 	{ .path = "otlp.tls_key", .type = TP_KEY_STR, .offset = OFF(otlp_tls_key),
 	  .env = "TAPIO_OTLP_TLS_KEY", .doc = "PEM private key of otlp.tls_cert." },
+	{ .path = "file.path", .type = TP_KEY_STR, .offset = OFF(file_path),
+	  .env = "TAPIO_FILE_PATH",
+	  .doc = "Append selected events and alerts to this file as JSON lines (the -o json "
+		 "shape), rotated by size." },
+	{ .path = "file.max_size", .type = TP_KEY_SIZE, .offset = OFF(file_max_size), .min = 0,
+	  .max = 1e15,
+	  .doc = "Start a new file past this size; the old one becomes <path>.1 (0: never)." },
+	{ .path = "file.max_backups", .type = TP_KEY_UINT, .offset = OFF(file_max_backups),
+	  .size = SZ(file_max_backups), .min = 0, .max = 1000,
+	  .doc = "Rotated files kept (<path>.1 ... <path>.N); older ones are deleted." },
+	{ .path = "webhook.url", .type = TP_KEY_STR, .offset = OFF(webhook_url),
+	  .env = "TAPIO_WEBHOOK_URL",
+	  .doc = "POST each alert to this http:// URL as Falco's JSON alert (for falcosidekick "
+		 "and other Falco webhook receivers)." },
+	{ .path = "webhook.all_events", .type = TP_KEY_BOOL, .offset = OFF(webhook_all_events),
+	  .doc = "Post selected events without an alert too (priority Informational, rule "
+		 "empty); default: alerts only, as Falco does." },
+	{ .path = "syslog.address", .type = TP_KEY_STR, .offset = OFF(syslog_address),
+	  .env = "TAPIO_SYSLOG_ADDR",
+	  .doc = "Send selected events and alerts as RFC 5424 messages (the JSON line as text) to "
+		 "unix:/dev/log (syslog or the journal), tcp:HOST:PORT or udp:HOST:PORT." },
 	{ .path = "delivery.spool_dir", .type = TP_KEY_STR, .offset = OFF(spool_dir),
 	  .flags = TP_KEYF_OFF, .env = "TAPIO_SPOOL_DIR",
 	  .doc = "Unacked batches past the memory queue wait here, one subdirectory per output "
@@ -179,6 +200,13 @@ static const struct tp_config_key keys[] = {
 	{ .path = "rules.fault_limit", .type = TP_KEY_UINT, .offset = OFF(rule_fault_limit),
 	  .size = SZ(rule_fault_limit), .min = 0, .max = 1e6,
 	  .doc = "Faults before a rule is quarantined until the next reload (0: never)." },
+	{ .path = "rules.watch", .type = TP_KEY_BOOL, .offset = OFF(rules_watch),
+	  .doc = "Reload the rules when their files change on disk, as SIGHUP does (for "
+		 "Kubernetes ConfigMaps)." },
+	{ .path = "rules.watch_interval", .type = TP_KEY_DURATION,
+	  .offset = OFF(rules_watch_interval_ns), .min = 100e6, .max = 3600 * SEC,
+	  .doc = "How often rules.watch looks at the rule files; a change is loaded once it "
+		 "has held still this long." },
 
 	/* Kernel side. */
 	PROGRAMS(process),

@@ -225,6 +225,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* An output that cannot work: the key to change, before anything starts. */
+	r = tp_app_check_outputs(&cfg, err, sizeof(err));
+	if (r < 0) {
+		code = fail(r == -EINVAL ? 2 : EXIT_FAILURE, err);
+		goto out;
+	}
 	/* Missing privileges or BTF: one sentence, before anything starts. */
 	if (tp_bpf_preflight(err, sizeof(err)) < 0) {
 		code = fail(EXIT_FAILURE, err);

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "lua/rules.h"
+#include "lua/rules_watch.h"
 #include "metrics.h"
 #include "util/time.h"
 
@@ -35,6 +36,8 @@ struct rules_stage {
 	char next_err[1024];
 	uint64_t started_ns;
 	uint64_t built_ns;
+
+	struct tp_rules_watch watch; /* rules.watch */
 };
 
 /* The pipeline's drop family, shared with the sampler: events in = passed + dropped. */
@@ -248,9 +251,14 @@ static void finish_reload(struct rules_stage *s)
 
 static void stage_tick(struct tp_stage *st, struct tp_pipeline *p, uint64_t now_ns)
 {
+	struct rules_stage *s = (struct rules_stage *)st;
+
 	(void)p;
-	(void)now_ns;
-	finish_reload((struct rules_stage *)st);
+	finish_reload(s);
+	if (s->cfg->rules_watch && tp_rules_watch_changed(&s->watch, tp_mono_ns())) {
+		tp_info("rules reload: rule files changed on disk");
+		tp_rules_stage_reload(st);
+	}
 }
 
 static void stage_close(struct tp_stage *st)
@@ -299,6 +307,8 @@ int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char 
 		return r;
 	}
 	log_loaded("rules loaded", s->rs, NULL, s->cfg->min_severity, tp_mono_ns() - t0, 0);
+	if (cfg->rules_watch)
+		tp_rules_watch_init(&s->watch, s->paths, n, cfg->rules_watch_interval_ns, tp_mono_ns());
 	*out = &s->base;
 	return 0;
 }

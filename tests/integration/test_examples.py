@@ -12,7 +12,7 @@ import tempfile
 
 import yaml
 
-from tapio import BIN, SOURCE_DIR, TestFailure, check, run_tests
+from tapio import BIN, SOURCE_DIR, Collector, TestFailure, check, require_root, run_tests
 
 EX = os.path.join(SOURCE_DIR, "examples")
 K8S = os.path.join(EX, "kubernetes")
@@ -167,6 +167,55 @@ def test_configmap_validates_with_the_agent():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def kubelet_volume(root, files, version):
+    """Lay out files as the kubelet's atomic writer does: the real files in
+    ..<version>/, ..data -> ..<version>, top-level names -> ..data/<name>;
+    a new version is one rename of ..data."""
+    vdir = os.path.join(root, "..%s" % version)
+    for rel, text in files.items():
+        p = os.path.join(vdir, rel)
+        os.makedirs(os.path.dirname(p), mode=0o755, exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+        os.chmod(p, 0o644)
+    os.chmod(vdir, 0o755)
+    tmp = os.path.join(root, "..data_tmp")
+    os.symlink("..%s" % version, tmp)
+    os.rename(tmp, os.path.join(root, "..data"))
+    for top in {rel.split("/")[0] for rel in files}:
+        link = os.path.join(root, top)
+        if not os.path.lexists(link):
+            os.symlink(os.path.join("..data", top), link)
+
+
+def test_configmap_update_reloads_rules():
+    """A ConfigMap edit, as the kubelet applies it, reloads the rules of a
+    running agent (rules.watch) with no signal."""
+    kinds = docs_by_kind()
+    cm = next(m for m in kinds["ConfigMap"])
+    tmp = tempfile.mkdtemp(prefix="tapio-cmw-")
+    try:
+        os.chmod(tmp, 0o755)
+        etc = os.path.join(tmp, "etc")
+        os.makedirs(etc, mode=0o755)
+        config = cm["data"]["config.lua"].replace("/etc/tapio", etc)
+        local = cm["data"]["local.lua"]
+        kubelet_volume(etc, {"config.lua": config, "rules.d/local.lua": local}, 1)
+        extra = local.replace('name = "package_manager_in_container"', 'name = "package_manager_in_container_2"')
+        with Collector("-c", os.path.join(etc, "config.lua"), "-k", "categories=process",
+                       "--set", "rules.watch_interval=200ms", "--set", "output.format=none",
+                       "--set", "storage.raw_dir=" + os.path.join(tmp, "raw"),
+                       "--set", "delivery.spool_dir=off", "--set", "metrics.address=127.0.0.1:0",
+                       output="none", timeout=180) as c:
+            kubelet_volume(etc, {"config.lua": config, "rules.d/local.lua": local + extra}, 2)
+            line = c.wait_log("rules reloaded", timeout=30)
+            check("(+1 -0" in line, "the reload did not add the new rule: %r" % line)
+            check(any("rule files changed on disk" in l for l in c.log), "no log line says why it reloaded")
+            c.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def dockerfile_instructions(path):
     """(instruction, arguments, line) with continuations joined."""
     out, cur, start = [], "", 0
@@ -240,5 +289,6 @@ def test_otel_pipeline():
 
 
 if __name__ == "__main__":
-    run_tests([test_kubernetes_manifests, test_configmap_validates_with_the_agent, test_dockerfile,
-               test_otel_pipeline])
+    require_root()
+    run_tests([test_kubernetes_manifests, test_configmap_validates_with_the_agent,
+               test_configmap_update_reloads_rules, test_dockerfile, test_otel_pipeline])
