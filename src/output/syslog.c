@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -16,6 +18,9 @@
 
 #define FACILITY_DAEMON 3
 #define MSG_MAX (64 * 1024)
+/* A full receiver queue (a slow daemon) is waited on this long per message,
+ * then the send is retried after a backoff: a stop is never held longer. */
+#define SEND_WAIT_MS 500
 
 enum transport { T_UNIX, T_UDP, T_TCP };
 
@@ -98,7 +103,7 @@ static int connect_sock(struct syslog_output *s, char *err, size_t errlen)
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 		memcpy(sa.sun_path, s->host, strlen(s->host) + 1); /* checked by parse_addr */
-		s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (s->fd >= 0 && connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 			return 0;
 		e = errno;
@@ -115,6 +120,13 @@ static int connect_sock(struct syslog_output *s, char *err, size_t errlen)
 		e = ECONNREFUSED;
 		for (ai = res; ai; ai = ai->ai_next) {
 			s->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+			if (s->fd >= 0 && ai->ai_socktype == SOCK_STREAM) {
+				struct timeval tv = { .tv_sec = SEND_WAIT_MS / 1000,
+						      .tv_usec = (SEND_WAIT_MS % 1000) * 1000 };
+
+				/* connect and send give up after this (then a backoff) */
+				setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+			}
 			if (s->fd >= 0 && connect(s->fd, ai->ai_addr, ai->ai_addrlen) == 0)
 				break;
 			e = errno;
@@ -158,6 +170,17 @@ static int syslog_deliver(void *ctx, const char *data, size_t len, size_t *done,
 			plen = n;
 		}
 		w = send(s->fd, p, plen, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && s->t != T_TCP) {
+			/* The daemon's queue is full: wait a little, else later. */
+			struct pollfd pf = { .fd = s->fd, .events = POLLOUT };
+
+			if (poll(&pf, 1, SEND_WAIT_MS) > 0)
+				w = send(s->fd, p, plen, MSG_NOSIGNAL);
+			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				snprintf(err, errlen, "syslog %s: the receiver's queue is full", s->addr);
+				return -EAGAIN;
+			}
+		}
 		if (w < 0 || (size_t)w != plen) {
 			int e = w < 0 ? errno : EPIPE;
 

@@ -263,7 +263,16 @@ def test_syslog_unix_outage():
                 drain(rx, got)
             missing = [d for d in during if not any(d in g for g in got)]
             check(not missing, "syslog messages lost across the outage: %r" % missing)
-            check(c.stop() == 0, "collector failed")
+            # Keep reading (every event goes out, not only alerts) while it stops.
+            stop = threading.Event()
+            reader = threading.Thread(target=lambda: [drain(rx, got) for _ in iter(stop.is_set, True)],
+                                      daemon=True)
+            reader.start()
+            try:
+                check(c.stop() == 0, "collector failed")
+            finally:
+                stop.set()
+                reader.join(5)
             delivered, dropped, line = exit_summary(c, "syslog")
             check(dropped == 0, line)
         rx.close()
