@@ -17,6 +17,9 @@ socat zip unzip curl wget strace"
 # Deployment tests (tests/integration/test_deploy.py, test_examples.py):
 # capsh, systemd-analyze, YAML, man page checks.
 TEST_PKGS="$TEST_PKGS systemd python3-yaml groff-base"
+# Interpreters, pagers and tools the execution, defense evasion and
+# container escape scripts use the way attackers do.
+TEST_PKGS="$TEST_PKGS gawk ruby expect less nodejs lua5.4 bsdutils"
 
 case "${1:-all}" in
 build) want="$BUILD_PKGS" ;;

