@@ -2,8 +2,12 @@
 # from inside a container: source "$(dirname "$ATTACK_LIB")/container.sh"
 # after lib.sh.
 #
-#   container_create        make and start it; sets CT_ID, CT_ROOT, CT_PID
-#                           (its init, as the host sees it); undone at exit
+#   container_create [--host-pid] [--bind HOST_PATH:PATH]...
+#                           make and start it; sets CT_ID, CT_ROOT, CT_PID
+#                           (its init, as the host sees it); undone at exit.
+#                           --host-pid shares the host's PID namespace (as
+#                           docker run --pid=host), --bind mounts a host file
+#                           or directory into it (as docker run -v)
 #   ct CMD...               run CMD inside, as root, like `docker exec`
 #   ct_sh 'SCRIPT'          run a shell script inside (`ct /bin/sh -c SCRIPT`)
 #
@@ -12,9 +16,10 @@
 # Its root file system is an overlay, as overlay2 makes it: the host's /
 # as the read-only image below, a tmpfs above that takes every write (a
 # file written inside lands in the upper layer, and is gone with the
-# container). Its init runs in new mount, PID, UTS and IPC namespaces;
-# `ct` enters them with nsenter from the host, joins the cgroup, and
-# changes root, as `docker exec` does (runc: setns, cgroup, then exec).
+# container), made the root with pivot_root. Its init runs in new mount,
+# PID, UTS and IPC namespaces; `ct` runs _runtime/runc, which joins the
+# cgroups, then the namespaces, then runs the command, as `docker exec`
+# has runc do.
 
 CT_V2=$(if [ -e /sys/fs/cgroup/unified/cgroup.procs ]; then echo /sys/fs/cgroup/unified;
         else echo /sys/fs/cgroup; fi)
@@ -41,6 +46,15 @@ _ct_rmdir() { # a cgroup, once the processes in it are gone
 }
 
 container_create() {
+	local pidns=--pid binds=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--host-pid) pidns= ;;
+		--bind) binds+=("$2"); shift ;;
+		*) echo "container_create: unknown option $1" >&2; return 2 ;;
+		esac
+		shift
+	done
 	CT_ID=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 	CT_DIR=$(mktemp -d "${ATTACK_TMP:-/tmp}/ct.XXXXXX")
 	CT_ROOT=$CT_DIR/root
@@ -51,17 +65,28 @@ container_create() {
 	export CT_ID CT_ROOT CT_V2 CT_V1
 	# The init: mounts first (the runtime's work, on the host's side), then
 	# the cgroup, then the new root.
-	unshare --mount --pid --fork --uts --ipc --propagation private /bin/sh -c '
-		mount -t tmpfs -o mode=755 tmpfs "$0/rw" &&
-		mkdir "$0/rw/upper" "$0/rw/work" &&
-		mount -t overlay overlay -o "lowerdir=/,upperdir=$0/rw/upper,workdir=$0/rw/work" "$0/root" &&
-		mount -t proc proc "$0/root/proc" &&
-		mount -t tmpfs -o mode=1777 tmpfs "$0/root/tmp" &&
-		mount --rbind /dev "$0/root/dev" &&
+	unshare --mount $pidns --fork --uts --ipc --propagation private /bin/sh -c '
+		dir=$1; shift
+		mount -t tmpfs -o mode=755 tmpfs "$dir/rw" &&
+		mkdir "$dir/rw/upper" "$dir/rw/work" &&
+		mount -t overlay overlay -o "lowerdir=/,upperdir=$dir/rw/upper,workdir=$dir/rw/work" "$dir/root" &&
+		mount -t proc proc "$dir/root/proc" &&
+		mount -t sysfs -o ro sysfs "$dir/root/sys" &&
+		mount -t tmpfs -o mode=1777 tmpfs "$dir/root/tmp" &&
+		mount -t tmpfs -o mode=755 tmpfs "$dir/root/run" &&
+		mount --rbind /dev "$dir/root/dev" || exit 1
+		for b in "$@"; do
+			src=${b%%:*} dst=$dir/root${b#*:}
+			# never through a symbolic link: it would resolve on the host
+			[ "$(realpath -m "$dst")" = "$dst" ] || { echo "bind target crosses a link: ${b#*:}" >&2; exit 1; }
+			if [ -d "$src" ]; then mkdir -p "$dst"; else mkdir -p "${dst%/*}" && : >"$dst"; fi
+			mount --bind "$src" "$dst" || exit 1
+		done
 		hostname "ct-${CT_ID%${CT_ID#????????????}}" &&
 		echo 0 >"$CT_V2/docker/$CT_ID/cgroup.procs" &&
 		{ [ ! -d "$CT_V1/docker/$CT_ID" ] || echo 0 >"$CT_V1/docker/$CT_ID/cgroup.procs"; } &&
-		exec chroot "$0/root" /bin/sleep infinity' "$CT_DIR" </dev/null >/dev/null 2>&1 &
+		cd "$dir/root" && mkdir -p .oldroot && pivot_root . .oldroot && cd / &&
+		umount -l /.oldroot && exec /bin/sleep infinity' sh "$CT_DIR" "${binds[@]}" </dev/null >/dev/null 2>&1 &
 	CT_UNSHARE=$!
 	local i
 	for i in $(seq 1 100); do
@@ -78,10 +103,9 @@ _ct_stop() {
 }
 
 ct() {
-	nsenter --target "$CT_PID" --mount --pid --uts --ipc /bin/sh -c '
-		echo 0 >"$CT_V2/docker/$CT_ID/cgroup.procs" &&
-		{ [ ! -d "$CT_V1/docker/$CT_ID" ] || echo 0 >"$CT_V1/docker/$CT_ID/cgroup.procs"; } &&
-		exec chroot "$0" "$@"' "$CT_ROOT" "$@"
+	local procs=("$CT_V2/docker/$CT_ID/cgroup.procs")
+	[ ! -d "$CT_V1/docker/$CT_ID" ] || procs+=("$CT_V1/docker/$CT_ID/cgroup.procs")
+	"$(dirname "${BASH_SOURCE[0]}")/_runtime/runc" "${procs[@]}" -- "$CT_PID" "$@"
 }
 
 ct_sh() { ct /bin/sh -c "$1"; }
