@@ -1,7 +1,17 @@
--- Defense evasion (ATT&CK TA0005): traces erased, code that never touches
--- the disk, code loaded into the kernel, other processes written into.
+-- Defense evasion (ATT&CK TA0005): traces erased (logs, the journal,
+-- shell history, timestamps, files shredded), programs that disguise
+-- themselves (names of daemons and kernel threads, hidden and odd
+-- directories, document names, right-to-left overrides), payloads decoded
+-- on the fly, code that never touches the disk, libraries preloaded into
+-- others, defenses switched off, and code loaded into the kernel.
 
-local O_TRUNC = 512
+local basename, dirname, startswith, endswith = tapio.basename, tapio.dirname, tapio.startswith,
+                                                tapio.endswith
+local contains, startswith_any = tapio.contains, tapio.startswith_any
+local O_ACCMODE, O_CREAT, O_TRUNC, O_APPEND = 3, 64, 512, 1024
+
+local SHELLS = tapio.set { "sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "ash", "busybox",
+                           "tcsh", "csh", "fish", "rbash", "yash", "posh" }
 
 local LOGS = tapio.set {
   "/var/log/wtmp", "/var/log/btmp", "/var/log/lastlog", "/var/run/utmp", "/run/utmp",
@@ -135,5 +145,963 @@ rule {
       expect = true },
     { event = { type = "security.ptrace", comm = "x", request = 2, target_pid = 42 },
       expect = false },
+  },
+}
+
+-- ------------------------------------------------------------ timestomping
+
+rule {
+  name = "file_timestamps_forged",
+  desc = "touch copied another file's timestamps onto a file (-r) or set them to a given "
+      .. "date (-d, -t): timestomping, so a dropped or changed file blends in",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.75,
+  tags = { "mitre:T1070.006" },
+  when = function(e)
+    if e.ret ~= 0 or basename(e.filename) ~= "touch" then return false end
+    local argv = e.argv
+    for i = 2, #argv do
+      local a = argv[i]
+      if a == "--" then return false end
+      if a == "-r" or a == "-d" or a == "-t" or startswith(a, "--reference")
+          or startswith(a, "--date") then
+        return true
+      end
+      -- bundled short options: -amr, -ct
+      if a:find("^%-[acfhm]*[rdt]") then return true end
+    end
+    return false
+  end,
+  output = "timestamps forged: ${argv} (pid ${pid}, uid ${uid}, parent ${parent.comm} pid "
+        .. "${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "process.exec", comm = "touch", filename = "/usr/bin/touch",
+                argv = { "touch", "-r", "/bin/ls", "/usr/bin/implant" } },
+      expect = true,
+      output = "timestamps forged: touch -r /bin/ls /usr/bin/implant (pid 1000, uid 0, parent "
+            .. "<NA> pid 1, container <NA>, pod <NA>/<NA>)" },
+    { event = { type = "process.exec", comm = "touch", filename = "/usr/bin/touch",
+                argv = { "touch", "-d", "2019-03-01 10:00", "x" } }, expect = true },
+    { event = { type = "process.exec", comm = "touch", filename = "/bin/touch",
+                argv = { "touch", "-amt", "201901010000", "x" } }, expect = true },
+    { event = { type = "process.exec", comm = "touch", filename = "/bin/touch",
+                argv = { "touch", "--reference=/etc/hosts", "x" } }, expect = true },
+    { event = { type = "process.exec", comm = "touch", filename = "/usr/bin/touch",
+                argv = { "touch", "stamp" } }, expect = false },
+    { event = { type = "process.exec", comm = "touch", filename = "/usr/bin/touch",
+                argv = { "touch", "--", "-d" } }, expect = false },
+  },
+}
+
+-- ------------------------------------------------------------ shell history
+
+-- History files and the programs that keep them.
+local HISTORY_OWNER = {
+  [".bash_history"] = "bash", [".zsh_history"] = "zsh", [".histfile"] = "zsh",
+  [".sh_history"] = "sh", [".ash_history"] = "ash", [".ksh_history"] = "ksh",
+  [".python_history"] = "python", [".mysql_history"] = "mysql", [".psql_history"] = "psql",
+  [".node_repl_history"] = "node", [".sqlite_history"] = "sqlite3", [".lesshst"] = "less",
+  [".rediscli_history"] = "redis-cli", [".irb_history"] = "irb", [".lua_history"] = "lua",
+}
+local function history_file(path)
+  return path ~= nil and HISTORY_OWNER[basename(path)] ~= nil
+end
+
+local HISTORY_OFF = {
+  "unset HISTFILE", "HISTFILE=/dev/null", "HISTFILE= ", "HISTFILE=;", "HISTSIZE=0",
+  "HISTFILESIZE=0", "SAVEHIST=0", "set +o history", "history -c", "history -w /dev/null",
+  "shopt -u -o history", "unset HISTSIZE", "HISTCONTROL=ignorespace", "unsetopt hist",
+  "kill -9 $$",
+}
+
+rule {
+  name = "shell_history_disabled",
+  desc = "Shell history was turned off or redirected (HISTFILE unset or /dev/null, HISTSIZE=0, "
+      .. "set +o history, history -c) on a command line or in the environment a shell passed "
+      .. "on: the commands that follow leave no trace",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1562.003", "mitre:T1070.003" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    local env = e.env
+    if env ~= nil then
+      local hf = env.HISTFILE
+      if hf == "/dev/null" or hf == "" or env.HISTSIZE == "0" or env.HISTFILESIZE == "0" then
+        return true
+      end
+    end
+    local name = basename(e.filename)
+    if not SHELLS[name] and name ~= "env" then return false end
+    local c = e.cmdline
+    for _, p in ipairs(HISTORY_OFF) do
+      if contains(c, p) then return true end
+    end
+    return false
+  end,
+  output = "shell history turned off by ${comm}: ${argv} (pid ${pid}, uid ${uid}, parent "
+        .. "${parent.comm} pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash",
+                argv = { "bash", "-c", "unset HISTFILE; wget -q http://x/a" } }, expect = true },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
+                argv = { "sh", "-c", "export HISTFILE=/dev/null HISTSIZE=0; id" } }, expect = true },
+    { event = { type = "process.exec", comm = "env", filename = "/usr/bin/env",
+                argv = { "env", "HISTFILE=/dev/null", "bash", "-i" } }, expect = true },
+    { event = { type = "process.exec", comm = "id", filename = "/usr/bin/id", argv = { "id" },
+                env = { HISTFILE = "/dev/null" } }, expect = true },
+    { event = { type = "process.exec", comm = "id", filename = "/usr/bin/id", argv = { "id" },
+                env = { HISTFILE = "/root/.bash_history" } }, expect = false },
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash",
+                argv = { "bash", "-c", "echo $HISTFILE" } }, expect = false },
+  },
+}
+
+rule {
+  name = "shell_history_linked_to_null",
+  desc = "A shell history file was made a symbolic link to /dev/null: whatever the shell "
+      .. "saves is thrown away",
+  events = { "file.symlink" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1070.003", "mitre:T1562.003" },
+  -- A failed attempt counts: `ln -sf` first tries the name itself (EEXIST),
+  -- then links a temporary name and renames it over the file.
+  when = function(e)
+    return e.target == "/dev/null" and history_file(e.linkpath)
+  end,
+  output = "${linkpath} linked to /dev/null by ${comm} (pid ${pid}, uid ${uid}, parent "
+        .. "${parent.comm} pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "file.symlink", comm = "ln", target = "/dev/null",
+                linkpath = "/root/.bash_history" }, expect = true },
+    { event = { type = "file.symlink", comm = "ln", target = "/dev/null",
+                linkpath = "/home/a/.zsh_history", ret = -17 }, expect = true },
+    { event = { type = "file.symlink", comm = "ln", target = "/dev/null",
+                linkpath = "/tmp/x" }, expect = false },
+  },
+}
+
+rule {
+  name = "shell_history_cleared",
+  desc = "A history file was truncated or overwritten by a program other than the one that "
+      .. "keeps it (or by a shell running a script, which keeps none)",
+  events = { "file.open" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1070.003" },
+  when = function(e)
+    if e.ret < 0 or (e.flags & O_ACCMODE) == 0 or (e.flags & O_APPEND) ~= 0 then return false end
+    local path = e.path
+    local owner = path and HISTORY_OWNER[basename(path)]
+    if owner == nil then return false end
+    local comm = e.comm:match("^(%a+)") or e.comm
+    if comm ~= owner and not (owner == "sh" and SHELLS[e.comm]) then return true end
+    -- the owning shell, but not an interactive one: bash -c '> ~/.bash_history'
+    local argv = e.argv
+    for i = 2, argv and #argv or 0 do
+      if argv[i]:find("^%-%a*c") then return true end
+    end
+    return false
+  end,
+  output = "${path} overwritten (${flags_str}) by ${comm} (pid ${pid}, exe ${exe}, uid ${uid}, "
+        .. "parent ${parent.comm} pid ${ppid}, container ${container.id}, pod "
+        .. "${k8s.namespace}/${k8s.pod}): ${argv}",
+  tests = {
+    { event = { type = "file.open", comm = "truncate", path = "/root/.bash_history",
+                flags = 1 | 64, argv = { "truncate", "-s0", "/root/.bash_history" } },
+      expect = true },
+    { event = { type = "file.open", comm = "bash", path = "/root/.bash_history",
+                flags = 1 | 64 | 512, argv = { "bash", "-c", "> ~/.bash_history" } },
+      expect = true },
+    { event = { type = "file.open", comm = "bash", path = "/root/.bash_history",
+                flags = 1 | 64 | 512, argv = { "-bash" } }, expect = false },
+    { event = { type = "file.open", comm = "python3", path = "/root/.python_history",
+                flags = 1 | 64 | 512, argv = { "python3" } }, expect = false },
+    { event = { type = "file.open", comm = "bash", path = "/root/.bash_history",
+                flags = 1 | 1024, argv = { "-bash" } }, expect = false },
+    { event = { type = "file.open", comm = "cat", path = "/root/.bash_history", flags = 0 },
+      expect = false },
+  },
+}
+
+-- ------------------------------------------------------------ logs and journal
+
+-- Programs that rotate, write or trim logs as their job.
+local LOG_KEEPERS = tapio.set { "logrotate", "rsyslogd", "syslog-ng", "systemd-journal",
+                                "auditd", "savelog", "Xorg", "lightdm", "gdm3", "cloud-init",
+                                "unattended-upgr", "dpkg", "apt", "apt-get", "sssd" }
+local TRUNCATORS = tapio.set { "truncate", "shred", "dd", "wipe", "srm" }
+
+rule {
+  name = "log_file_cleared",
+  desc = "A file under /var/log was truncated, overwritten or deleted by something other "
+      .. "than the logging system or logrotate",
+  events = { "file.open", "file.unlink" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1070.002" },
+  when = function(e)
+    local p = e.path
+    if e.ret < 0 or not startswith(p, "/var/log/") or LOGS[p] or LOG_KEEPERS[e.comm] then
+      return false
+    end
+    if startswith(p, "/var/log/journal/") then return false end -- journal_cleared
+    if e.type == "file.unlink" then return (e.flags & 0x200) == 0 end -- not rmdir
+    local f = e.flags
+    return (f & O_TRUNC) ~= 0 or (TRUNCATORS[e.comm] ~= nil and (f & O_ACCMODE) ~= 0)
+  end,
+  output = "${path} cleared (${type}) by ${comm} (pid ${pid}, exe ${exe}, uid ${uid}, parent "
+        .. "${parent.comm} pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): "
+        .. "${argv}",
+  tests = {
+    { event = { type = "file.open", comm = "bash", path = "/var/log/nginx/access.log",
+                flags = 1 | 64 | 512 }, expect = true },
+    { event = { type = "file.open", comm = "truncate", path = "/var/log/app.log",
+                flags = 1 | 64 }, expect = true },
+    { event = { type = "file.unlink", comm = "rm", path = "/var/log/apache2/error.log" },
+      expect = true },
+    { event = { type = "file.open", comm = "nginx", path = "/var/log/nginx/access.log",
+                flags = 1 | 64 | 1024 }, expect = false },
+    { event = { type = "file.unlink", comm = "logrotate", path = "/var/log/syslog.4.gz" },
+      expect = false },
+    { event = { type = "file.open", comm = "sh", path = "/var/log/wtmp", flags = 1 | 512 },
+      expect = false },
+  },
+}
+
+rule {
+  name = "journal_cleared",
+  desc = "systemd journal files were deleted, or journalctl was told to vacuum or rotate "
+      .. "them away",
+  events = { "file.unlink", "process.exec" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1070.002" },
+  when = function(e)
+    if e.type == "file.unlink" then
+      local p = e.path
+      return e.ret == 0 and e.comm ~= "systemd-journal" and p ~= nil
+          and (endswith(p, ".journal") or endswith(p, ".journal~"))
+    end
+    if e.ret ~= 0 or basename(e.filename) ~= "journalctl" then return false end
+    for _, a in ipairs(e.argv) do
+      if startswith(a, "--vacuum-") then return true end
+    end
+    return false
+  end,
+  output = "journal cleared (${type}) by ${comm} (pid ${pid}, uid ${uid}, parent ${parent.comm} "
+        .. "pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): "
+        .. "${path} ${argv}",
+  tests = {
+    { event = { type = "file.unlink", comm = "rm",
+                path = "/var/log/journal/0123/system@0123-01-02.journal" }, expect = true },
+    { event = { type = "process.exec", comm = "journalctl", filename = "/usr/bin/journalctl",
+                argv = { "journalctl", "--rotate", "--vacuum-time=1s" } }, expect = true },
+    { event = { type = "file.unlink", comm = "systemd-journal",
+                path = "/var/log/journal/0123/system@0123-01-02.journal" }, expect = false },
+    { event = { type = "process.exec", comm = "journalctl", filename = "/usr/bin/journalctl",
+                argv = { "journalctl", "-u", "ssh" } }, expect = false },
+  },
+}
+
+-- ------------------------------------------------------------ secure deletion
+
+local WIPERS = tapio.set { "shred", "wipe", "srm", "sfill", "sswap", "sdmem", "scrub", "bcwipe",
+                           "secure-delete" }
+
+rule {
+  name = "secure_file_deletion",
+  desc = "A file was destroyed beyond recovery: a secure deletion tool ran (shred, wipe, "
+      .. "srm...), dd overwrote a file with zeros or random bytes, or a file was renamed "
+      .. "to zeros the way shred -u does before it unlinks",
+  events = { "process.exec", "file.rename" },
+  severity = "warning",
+  importance = 0.75,
+  tags = { "mitre:T1070.004", "mitre:T1485" },
+  when = function(e)
+    if e.type == "file.rename" then
+      local new = basename(e.newpath)
+      return e.ret == 0 and new ~= nil and new:find("^0+$") ~= nil
+          and dirname(e.oldpath) == dirname(e.newpath)
+    end
+    if e.ret ~= 0 then return false end
+    local name = basename(e.filename)
+    if WIPERS[name] then return true end
+    if name ~= "dd" then return false end
+    local from_noise, to_file = false, false
+    for _, a in ipairs(e.argv) do
+      if a == "if=/dev/zero" or a == "if=/dev/urandom" or a == "if=/dev/random" then
+        from_noise = true
+      elseif startswith(a, "of=") and not startswith(a, "of=/dev/") then
+        to_file = true
+      end
+    end
+    return from_noise and to_file and contains(e.cmdline, "conv=notrunc")
+  end,
+  output = "secure deletion by ${comm} (pid ${pid}, uid ${uid}, parent ${parent.comm} pid "
+        .. "${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): ${argv} "
+        .. "${newpath}",
+  tests = {
+    { event = { type = "process.exec", comm = "shred", filename = "/usr/bin/shred",
+                argv = { "shred", "-zu", "/root/.bash_history" } }, expect = true },
+    { event = { type = "file.rename", comm = "python3", oldpath = "/tmp/loot.tar",
+                newpath = "/tmp/0000000" }, expect = true },
+    { event = { type = "process.exec", comm = "dd", filename = "/bin/dd",
+                argv = { "dd", "if=/dev/urandom", "of=/tmp/x", "conv=notrunc", "bs=1k" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "dd", filename = "/bin/dd",
+                argv = { "dd", "if=/dev/zero", "of=/swapfile", "bs=1M", "count=1024" } },
+      expect = false },
+    { event = { type = "file.rename", comm = "mv", oldpath = "/tmp/a", newpath = "/tmp/b" },
+      expect = false },
+  },
+}
+
+-- ------------------------------------------------------------ masquerading
+
+-- Names of kernel threads and system daemons: a binary run under one of
+-- them from anywhere but a system directory is hiding.
+local KTHREADS = { "kworker", "kthreadd", "ksoftirqd", "kswapd", "migration", "rcu_", "watchdog",
+                   "kdevtmpfs", "khugepaged", "kcompactd", "kblockd", "kauditd", "jbd2",
+                   "kintegrityd", "writeback", "oom_reaper", "cpuhp", "idle_inject" }
+local DAEMONS = tapio.set {
+  "sshd", "systemd", "systemd-journald", "systemd-logind", "systemd-udevd", "systemd-resolved",
+  "systemd-networkd", "systemd-timesyncd", "init", "cron", "crond", "atd", "anacron",
+  "rsyslogd", "syslogd", "syslog-ng", "dbus-daemon", "agetty", "getty", "polkitd", "udevd",
+  "NetworkManager", "wpa_supplicant", "dhclient", "chronyd", "ntpd", "auditd", "containerd",
+  "containerd-shim", "dockerd", "kubelet", "kube-proxy", "snapd", "accounts-daemon", "acpid",
+  "irqbalance", "rpcbind", "master", "postfix", "exim4", "sendmail", "login", "sudo", "su",
+  "passwd", "ps", "ls", "netstat", "ss", "top", "lsof", "bash", "sh",
+}
+local SYSTEM_DIRS = { "/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/", "/usr/lib/", "/lib/",
+                      "/usr/libexec/", "/usr/local/sbin/", "/usr/local/bin/", "/usr/local/lib/",
+                      "/opt/", "/snap/", "/nix/store/", "/usr/lib64/", "/lib64/" }
+
+local function kthread_name(name)
+  if name == nil then return false end
+  local bare = name:match("^%[(.*)%]$") or name
+  for _, k in ipairs(KTHREADS) do
+    if startswith(bare, k) then return true end
+  end
+  return false
+end
+
+rule {
+  name = "program_masquerading_as_system_daemon",
+  desc = "A program named like a kernel thread or a system daemon (kworker, sshd, cron, "
+      .. "systemd-journald...) was run from outside the system directories: malware hides "
+      .. "behind names an admin expects in ps",
+  events = { "process.exec" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1036.005", "mitre:T1036.004" },
+  when = function(e)
+    local f = e.filename
+    if e.ret ~= 0 or f == nil then return false end
+    local name = basename(f)
+    if not (DAEMONS[name] or kthread_name(name)) then return false end
+    return not startswith(f, "/") or not startswith_any(f, SYSTEM_DIRS)
+  end,
+  output = "${filename} runs under a system name (pid ${pid}, exe ${exe}, uid ${uid}, parent "
+        .. "${parent.comm} pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): "
+        .. "${argv}",
+  tests = {
+    { event = { type = "process.exec", comm = "kworker", filename = "/tmp/.x/kworker",
+                argv = { "kworker" } }, expect = true },
+    { event = { type = "process.exec", comm = "sshd", filename = "/dev/shm/sshd",
+                argv = { "sshd" } }, expect = true },
+    { event = { type = "process.exec", comm = "crond", filename = "./crond", argv = { "crond" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "sshd", filename = "/usr/sbin/sshd",
+                argv = { "/usr/sbin/sshd", "-D" } }, expect = false },
+    { event = { type = "process.exec", comm = "bash", filename = "/usr/bin/bash",
+                argv = { "bash" } }, expect = false },
+    { event = { type = "process.exec", comm = "worker", filename = "/tmp/worker",
+                argv = { "worker" } }, expect = false },
+  },
+}
+
+rule {
+  name = "process_name_spoofed",
+  desc = "A process was started with an argv[0] that names something else: a kernel "
+      .. "thread in brackets ([kworker/0:1]) or a system daemon, unlike the program run "
+      .. "(exec -a): what ps and top show is a lie",
+  events = { "process.exec" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1036.004", "mitre:T1564" },
+  when = function(e)
+    local argv0, f = e.argv and e.argv[1], e.filename
+    if e.ret ~= 0 or argv0 == nil or f == nil then return false end
+    local name, shown = basename(f), basename(argv0)
+    if shown == name then return false end
+    if argv0:find("^%[.*%]$") then return true end
+    return (DAEMONS[shown] ~= nil or kthread_name(shown)) and SHELLS[shown] == nil
+        and not (name:find(shown, 1, true)) -- python3 run as python3.11
+  end,
+  output = "${filename} runs as \"${argv}\" (pid ${pid}, exe ${exe}, uid ${uid}, parent "
+        .. "${parent.comm} pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "process.exec", comm = "miner", filename = "/tmp/miner",
+                argv = { "[kworker/0:1]" } }, expect = true },
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "sshd: root@pts/0", "-c", "x" } }, expect = false },
+    { event = { type = "process.exec", comm = "x", filename = "/tmp/x",
+                argv = { "/usr/sbin/sshd", "-D" } }, expect = true },
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash", argv = { "-bash" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "busybox", filename = "/bin/busybox",
+                argv = { "sh" } }, expect = false },
+    { event = { type = "process.exec", comm = "sshd", filename = "/usr/sbin/sshd",
+                argv = { "sshd", "-D" } }, expect = false },
+  },
+}
+
+-- A path component no one names a directory by on purpose: dots only
+-- ("...", "...."), leading or trailing spaces, control characters.
+local function odd_component(path)
+  for comp in path:gmatch("[^/]+") do
+    if comp ~= "." and comp ~= ".." and (comp:find("^%.+$") or comp:find("^%s") or comp:find("%s$")
+        or comp:find("%c") or comp:find("^[%.%s]+$")) then
+      return comp
+    end
+  end
+  return nil
+end
+
+rule {
+  name = "exec_from_odd_directory",
+  desc = "A program was run from a path with a name made to be overlooked: \"...\", "
+      .. "\". \", a trailing space, control characters",
+  events = { "process.exec" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1564.001", "mitre:T1036.006" },
+  when = function(e)
+    return e.ret == 0 and e.filename ~= nil and odd_component(e.filename) ~= nil
+  end,
+  output = "\"${filename}\" executed (pid ${pid}, uid ${uid}, parent ${parent.comm} pid "
+        .. "${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): ${argv}",
+  tests = {
+    { event = { type = "process.exec", comm = "x", filename = "/tmp/.../x" }, expect = true },
+    { event = { type = "process.exec", comm = "x", filename = "/var/tmp/. /x" }, expect = true },
+    { event = { type = "process.exec", comm = "y ", filename = "/home/a/y " }, expect = true },
+    { event = { type = "process.exec", comm = "x", filename = "/usr/bin/../bin/x" },
+      expect = false },
+    { event = { type = "process.exec", comm = "x", filename = "./x" }, expect = false },
+  },
+}
+
+-- Hidden directories that tools install programs into. Extend it with an
+-- exception on the rule for your own.
+local HIDDEN_TOOL_DIRS = {
+  "/.local/", "/.cargo/", "/.rustup/", "/.pyenv/", "/.rbenv/", "/.nvm/", "/.npm/", "/.bun/",
+  "/.deno/", "/.sdkman/", "/.vscode-server/", "/.vscode/", "/.cursor-server/", "/.cache/",
+  "/.m2/", "/.gradle/", "/.gem/", "/.conda/", "/.virtualenvs/", "/.venv/", "/.tox/", "/.nox/",
+  "/.asdf/", "/.volta/", "/.ghcup/", "/.cabal/", "/.dotnet/", "/.linuxbrew/", "/.krew/",
+  "/.git/", "/.config/", "/.mozilla/", "/.steam/", "/.terraform.d/", "/.terraform/",
+}
+
+rule {
+  name = "exec_from_hidden_directory",
+  desc = "A program was run from a hidden directory or is a hidden file itself (/tmp/.x/, "
+      .. "/dev/shm/.cache/, ~/.x): where dropped tools hide",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.75,
+  tags = { "mitre:T1564.001" },
+  when = function(e)
+    local f = e.filename
+    if e.ret ~= 0 or f == nil or not startswith(f, "/") then return false end
+    if not (f:find("/%.[^/%.]") or f:find("/%.%.[^/]")) then return false end
+    for _, d in ipairs(HIDDEN_TOOL_DIRS) do
+      if contains(f, d) then return false end
+    end
+    return true
+  end,
+  output = "${filename} executed from a hidden path (pid ${pid}, uid ${uid}, parent "
+        .. "${parent.comm} pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): "
+        .. "${argv}",
+  tests = {
+    { event = { type = "process.exec", comm = "x", filename = "/tmp/.ICE-unix/.x/miner" },
+      expect = true },
+    { event = { type = "process.exec", comm = ".x", filename = "/var/tmp/.x" }, expect = true },
+    { event = { type = "process.exec", comm = "cargo", filename = "/root/.cargo/bin/cargo" },
+      expect = false },
+    { event = { type = "process.exec", comm = "x", filename = "/usr/bin/x" }, expect = false },
+    { event = { type = "process.exec", comm = "x", filename = "/tmp/.x", ret = -2 },
+      expect = false },
+  },
+}
+
+local DOC_EXT = tapio.set { "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods",
+                            "txt", "rtf", "csv", "jpg", "jpeg", "png", "gif", "bmp", "svg",
+                            "mp3", "mp4", "avi", "mov", "mkv", "wav", "iso", "html", "htm" }
+local INTERPRETER_STEMS = tapio.set { "sh", "bash", "dash", "zsh", "python", "perl", "ruby",
+                                      "node", "php", "lua" }
+
+-- Whether a file name says "document" where the file runs: "a.pdf",
+-- "invoice.pdf.sh", "report.txt ".
+local function document_named(name)
+  if name == nil then return false end
+  if name:find("%s$") and name:find("%.") then return true end
+  local last = name:match("%.([%w]+)$")
+  if last and DOC_EXT[last:lower()] then return true end
+  local inner = name:match("%.([%w]+)%.[%w]+$")
+  return inner ~= nil and DOC_EXT[inner:lower()] ~= nil
+end
+
+rule {
+  name = "document_named_file_executed",
+  desc = "A file named like a document or picture was run (invoice.pdf.sh, photo.jpg as "
+      .. "a program, report.txt with a trailing space): a double extension or a file type "
+      .. "in disguise",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1036.007", "mitre:T1036.008", "mitre:T1036.006" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    if document_named(basename(e.filename)) then return true end
+    -- an interpreter given one as its script
+    local stem = (basename(e.filename) or ""):match("^(%a+)")
+    local script = e.argv and e.argv[2]
+    return stem ~= nil and INTERPRETER_STEMS[stem] ~= nil and script ~= nil
+        and not startswith(script, "-") and document_named(basename(script))
+  end,
+  output = "document-named file run: ${filename} ${argv} (pid ${pid}, uid ${uid}, parent "
+        .. "${parent.comm} pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "process.exec", comm = "invoice.pdf.sh", filename = "/tmp/invoice.pdf.sh" },
+      expect = true },
+    { event = { type = "process.exec", comm = "photo.jpg", filename = "/home/a/photo.jpg" },
+      expect = true },
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash",
+                argv = { "bash", "/tmp/notes.txt" } }, expect = true },
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "build.py" } }, expect = false },
+    { event = { type = "process.exec", comm = "x", filename = "/usr/bin/x.sh" }, expect = false },
+  },
+}
+
+-- Unicode bidirectional controls (U+202A-U+202E, U+2066-U+2069) and marks
+-- (U+200E, U+200F) in UTF-8: they reorder what a listing shows.
+local BIDI = { "\226\128\170", "\226\128\171", "\226\128\172", "\226\128\173", "\226\128\174",
+               "\226\129\166", "\226\129\167", "\226\129\168", "\226\129\169", "\226\128\142",
+               "\226\128\143" }
+local function has_bidi(s)
+  if s == nil or not s:find("\226", 1, true) then return false end
+  for _, b in ipairs(BIDI) do
+    if s:find(b, 1, true) then return true end
+  end
+  return false
+end
+
+rule {
+  name = "bidi_control_in_file_name",
+  desc = "A file name with a right-to-left override or another bidirectional control was "
+      .. "created or run: \"invoice\\u202Efdp.sh\" lists as invoice hs.pdf",
+  events = { "process.exec", "file.open", "file.rename" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1036.002" },
+  when = function(e)
+    if e.ret < 0 then return false end
+    if e.type == "process.exec" then return has_bidi(e.filename) end
+    if e.type == "file.rename" then return has_bidi(e.newpath) end
+    return (e.flags & O_CREAT) ~= 0 and has_bidi(e.path)
+  end,
+  output = "bidirectional control in a file name (${type}) by ${comm} (pid ${pid}, uid ${uid}, "
+        .. "parent ${parent.comm} pid ${ppid}, container ${container.id}, pod "
+        .. "${k8s.namespace}/${k8s.pod}): ${filename}${path}${newpath}",
+  tests = {
+    { event = { type = "process.exec", comm = "x", filename = "/tmp/invoice\226\128\174fdp.sh" },
+      expect = true },
+    { event = { type = "file.open", comm = "cp", path = "/home/a/cv\226\128\174fdp.elf",
+                flags = 65 }, expect = true },
+    { event = { type = "file.open", comm = "cat", path = "/home/a/cv\226\128\174fdp.elf",
+                flags = 0 }, expect = false },
+    { event = { type = "process.exec", comm = "x", filename = "/tmp/caf\195\169" }, expect = false },
+  },
+}
+
+-- Hidden names that systems and common tools make in temporary directories.
+local TMP_HIDDEN_EXPECTED = { "/.X11-unix", "/.ICE-unix", "/.XIM-unix", "/.font-unix",
+                              "/.Test-unix", "/.X0-lock", "/.X1-lock", "/.s.PGSQL.", "/.tmp",
+                              "/.com.google.Chrome", "/.org.chromium.", "/.java_pid",
+                              "/.esd-", "/.pulse", "/.lock", "/.git" }
+local TMP_DIRS = { "/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/" }
+
+-- The hidden entry right under a temporary directory, if there is one:
+-- "/tmp/.x/y" -> "/.x"
+local function hidden_in_tmp(path)
+  if path == nil or not startswith_any(path, TMP_DIRS) then return nil end
+  local rest = path:match("^/tmp(/.*)$") or path:match("^/var/tmp(/.*)$")
+      or path:match("^/dev/shm(/.*)$") or path:match("^/run/shm(/.*)$")
+  local top = rest and rest:match("^(/[^/]+)")
+  if top == nil or not top:find("^/%.") then return nil end
+  for _, x in ipairs(TMP_HIDDEN_EXPECTED) do
+    if startswith(top, x) then return nil end
+  end
+  return top
+end
+
+rule {
+  name = "hidden_file_in_tmp",
+  desc = "A hidden file or directory was made directly under /tmp, /var/tmp or /dev/shm "
+      .. "(/tmp/.x, /dev/shm/.cache): where dropped tools and their output hide",
+  events = { "file.mkdir", "file.open", "file.rename" },
+  severity = "notice",
+  importance = 0.6,
+  tags = { "mitre:T1564.001" },
+  when = function(e)
+    if e.ret < 0 then return false end
+    if e.type == "file.rename" then return hidden_in_tmp(e.newpath) ~= nil end
+    if e.type == "file.open" and (e.flags & O_CREAT) == 0 then return false end
+    return hidden_in_tmp(e.path) ~= nil
+  end,
+  output = "hidden ${path}${newpath} made (${type}) by ${comm} (pid ${pid}, uid ${uid}, parent "
+        .. "${parent.comm} pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "file.mkdir", comm = "mkdir", path = "/tmp/.x" }, expect = true },
+    { event = { type = "file.open", comm = "curl", path = "/dev/shm/.cache/b", flags = 577 },
+      expect = true },
+    { event = { type = "file.mkdir", comm = "systemd-tmpfile", path = "/tmp/.X11-unix" },
+      expect = false },
+    { event = { type = "file.open", comm = "cargo", path = "/tmp/.tmpA1b2C3/x", flags = 577 },
+      expect = false },
+    { event = { type = "file.open", comm = "cat", path = "/tmp/.x", flags = 0 }, expect = false },
+  },
+}
+
+-- ------------------------------------------------------------ decode and run
+
+local DECODE = { "base64 -d", "base64 --decode", "base64 -D", "base32 -d", "base32 --decode",
+                 "xxd -r", "xxd -p -r", "openssl enc -d", "openssl base64 -d", "openssl enc -base64 -d",
+                 "| rev", "|rev", "gunzip", "zcat", "uudecode", "tr 'A-Za-z' 'N-ZA-Mn-za-m'",
+                 "printf '\\x", 'printf "\\x', "echo -e '\\x", 'echo -e "\\x', "perl -pe" }
+local RUN = { "| sh", "|sh", "| bash", "|bash", "| dash", "| zsh", "| python", "|python",
+              "| perl", "|perl", "| ruby", "| node", "| php", "| lua", "eval ", "eval\"",
+              "sh -c \"$(", "bash -c \"$(", "sh <(", "bash <(", ". <(", "source <(",
+              "| /bin/sh", "| /bin/bash", "|/bin/sh", "|/bin/bash" }
+
+local function any(s, list)
+  for _, p in ipairs(list) do
+    if s:find(p, 1, true) then return p end
+  end
+  return nil
+end
+
+rule {
+  name = "decoded_payload_run_by_shell",
+  desc = "A shell command decodes something (base64, base32, xxd, openssl, rev, gunzip, "
+      .. "hex escapes) and runs the result in a shell or an interpreter: obfuscated payloads",
+  events = { "process.exec" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1140", "mitre:T1027", "mitre:T1059.004" },
+  when = function(e)
+    if e.ret ~= 0 or not SHELLS[basename(e.filename)] then return false end
+    local c = e.cmdline
+    return any(c, DECODE) ~= nil and any(c, RUN) ~= nil
+  end,
+  output = "decoded payload run by ${comm} (pid ${pid}, uid ${uid}, parent ${parent.comm} "
+        .. "pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): ${argv}",
+  tests = {
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
+                argv = { "sh", "-c", "echo aWQK | base64 -d | sh" } }, expect = true },
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash",
+                argv = { "bash", "-c", "eval \"$(echo 6964 | xxd -r -p)\"" } }, expect = true },
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash",
+                argv = { "bash", "-c", "echo di | rev | bash" } }, expect = true },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
+                argv = { "sh", "-c", "base64 -d key.b64 > key.pem" } }, expect = false },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
+                argv = { "sh", "-c", "make | tee log" } }, expect = false },
+  },
+}
+
+local DECODE_CALLS = { "b64decode", "base64.", "decode_base64", "unpack(\"m", "unpack('m",
+                       "Base64.decode64", "'base64')", "\"base64\")", "atob(", "base64_decode",
+                       "zlib.decompress", "codecs.decode", "bytes.fromhex", "unhexlify",
+                       "marshal.loads", "fromCharCode", "gzinflate", "str_rot13", "pack(\"H",
+                       "pack('H", "[::-1]", ".reverse" }
+local EXEC_CALLS = { "exec(", "eval(", "compile(", "system(", "popen", "subprocess", "spawn",
+                     "Function(", "child_process", "os.execute", "loadstring", "load(",
+                     "assert(", "create_function", "instance_eval", "execSync", "runInThisContext" }
+
+-- Inline code of an interpreter (-c, -e, -r), or nil.
+local INLINE_FLAG = { python = "-c", perl = "-e", ruby = "-e", node = "-e", nodejs = "-e",
+                      php = "-r", lua = "-e", luajit = "-e" }
+local function inline_code(e)
+  local stem = (basename(e.filename) or ""):match("^(%a+)")
+  local flag = stem and INLINE_FLAG[stem]
+  if flag == nil or e.argv == nil then return nil end
+  local argv = e.argv
+  for i = 2, #argv do
+    local a = argv[i]
+    if a == flag or a == "-E" or a == "--eval" then return argv[i + 1] end
+    if not startswith(a, "-") then return nil end
+  end
+  return nil
+end
+
+rule {
+  name = "interpreter_runs_decoded_code",
+  desc = "An interpreter was started with inline code that decodes (base64, hex, zlib, "
+      .. "rot13, reversed strings) and evaluates the result: an obfuscated stager",
+  events = { "process.exec" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1140", "mitre:T1027", "mitre:T1059.006" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    local code = inline_code(e)
+    return code ~= nil and any(code, DECODE_CALLS) ~= nil and any(code, EXEC_CALLS) ~= nil
+  end,
+  output = "decoded code evaluated by ${comm} (pid ${pid}, uid ${uid}, parent ${parent.comm} "
+        .. "pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): ${argv}",
+  tests = {
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "-c", "import base64;exec(base64.b64decode('cHJpbnQoMSk='))" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "perl", filename = "/usr/bin/perl",
+                argv = { "perl", "-MMIME::Base64", "-e", "eval(decode_base64('cHJpbnQgMTs='))" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "node", filename = "/usr/bin/node",
+                argv = { "node", "-e", "eval(Buffer.from('Y29uc29sZS5sb2coMSk=','base64').toString())" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "-c", "import base64;print(base64.b64decode('eA=='))" } },
+      expect = false },
+  },
+}
+
+-- ------------------------------------------------------------ preloading
+
+-- Libraries that are preloaded by design (fakeroot in package builds,
+-- eatmydata, valgrind, allocators). Extend with an exception.
+local PRELOAD_EXPECTED = { "libfakeroot", "libeatmydata", "vgpreload_", "libjemalloc",
+                           "libtcmalloc", "libmimalloc", "libSegFault", "libgtk3-nocsd",
+                           "libstdbuf" }
+
+local function preload_expected(v)
+  for _, x in ipairs(PRELOAD_EXPECTED) do
+    if contains(v, x) then return true end
+  end
+  return false
+end
+
+rule {
+  name = "library_preload_in_environment",
+  desc = "A program was started with LD_PRELOAD or LD_AUDIT naming a library: code "
+      .. "injected into every program started from there (rootkits, credential sniffers)",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.85,
+  tags = { "mitre:T1574.006" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    local env = e.env
+    if env ~= nil then
+      local v = env.LD_PRELOAD or env.LD_AUDIT
+      if v ~= nil and v ~= "" and not preload_expected(v) then return true end
+    end
+    local name = basename(e.filename)
+    if not (SHELLS[name] or name == "env") then return false end
+    local c = e.cmdline
+    local i = c:find("LD_PRELOAD=", 1, true) or c:find("LD_AUDIT=", 1, true)
+    return i ~= nil and not preload_expected(c:sub(i))
+  end,
+  output = "library preloaded into ${filename} (pid ${pid}, uid ${uid}, parent ${parent.comm} "
+        .. "pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): ${argv}",
+  tests = {
+    { event = { type = "process.exec", comm = "env", filename = "/usr/bin/env",
+                argv = { "env", "LD_PRELOAD=/tmp/.x/libhide.so", "ps" } }, expect = true },
+    { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", argv = { "ls" },
+                env = { LD_PRELOAD = "/dev/shm/k.so" } }, expect = true },
+    { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", argv = { "ls" },
+                env = { LD_PRELOAD = "/usr/lib/x86_64-linux-gnu/libfakeroot/libfakeroot-sysv.so" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", argv = { "ls" } },
+      expect = false },
+  },
+}
+
+-- ------------------------------------------------------------ impairing defenses
+
+local SECURITY_TOOLS = { "auditd", "auditbeat", "falco", "tapio", "osqueryd", "osquery",
+                         "wazuh", "ossec", "sysdig", "tetragon", "tracee", "falcon-sensor",
+                         "falcond", "sentinel", "cbagent", "cbdaemon", "clamd", "clamav",
+                         "aide", "tripwire", "apparmor", "selinux", "fail2ban", "crowdstrike",
+                         "qualys", "rsyslog", "syslog-ng", "systemd-journald", "filebeat",
+                         "fluent-bit", "td-agent", "elastic-agent", "datadog-agent", "snoopy",
+                         "firewalld", "ufw", "nftables", "iptables", "aa-", "rkhunter",
+                         "chkrootkit", "lynis", "sshguard", "suricata", "snort", "zeek" }
+local SERVICE_TOOLS = tapio.set { "systemctl", "service", "rc-service", "sv", "initctl",
+                                  "update-rc.d", "chkconfig", "pkill", "killall", "kill",
+                                  "pgrep" }
+local STOP_VERBS = tapio.set { "stop", "disable", "mask", "kill", "--now", "-9", "-KILL",
+                               "-SIGKILL", "-TERM", "-STOP", "remove", "off" }
+
+local function names_security_tool(s)
+  local l = s:lower()
+  for _, t in ipairs(SECURITY_TOOLS) do
+    if l:find(t, 1, true) then return t end
+  end
+  return nil
+end
+
+rule {
+  name = "security_tool_disabled",
+  desc = "A security or logging tool was stopped, disabled or killed (systemctl stop auditd, "
+      .. "pkill falco, setenforce 0, aa-teardown, auditctl -e 0, ufw disable): blinding the "
+      .. "defenders before acting",
+  events = { "process.exec" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1562.001", "mitre:T1562.004", "mitre:T1562.012" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    local name, argv = basename(e.filename), e.argv
+    if name == "setenforce" then return argv[2] == "0" or argv[2] == "Permissive" end
+    if name == "aa-teardown" then return true end
+    if name == "auditctl" then
+      for i = 2, #argv do
+        if argv[i] == "-D" or (argv[i] == "-e" and argv[i + 1] == "0") then return true end
+      end
+      return false
+    end
+    if name == "ufw" then return argv[2] == "disable" end
+    if not SERVICE_TOOLS[name] or name == "pgrep" then return false end
+    local stop = name == "pkill" or name == "killall"
+    local target = nil
+    for i = 2, #argv do
+      local a = argv[i]
+      if STOP_VERBS[a] then stop = true
+      elseif not startswith(a, "-") then target = target or names_security_tool(a) end
+    end
+    return stop and target ~= nil
+  end,
+  output = "security tool disabled: ${argv} (pid ${pid}, uid ${uid}, parent ${parent.comm} pid "
+        .. "${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "process.exec", comm = "systemctl", filename = "/usr/bin/systemctl",
+                argv = { "systemctl", "stop", "auditd.service" } }, expect = true },
+    { event = { type = "process.exec", comm = "pkill", filename = "/usr/bin/pkill",
+                argv = { "pkill", "-9", "falco" } }, expect = true },
+    { event = { type = "process.exec", comm = "setenforce", filename = "/usr/sbin/setenforce",
+                argv = { "setenforce", "0" } }, expect = true },
+    { event = { type = "process.exec", comm = "systemctl", filename = "/usr/bin/systemctl",
+                argv = { "systemctl", "status", "auditd" } }, expect = false },
+    { event = { type = "process.exec", comm = "systemctl", filename = "/usr/bin/systemctl",
+                argv = { "systemctl", "restart", "nginx" } }, expect = false },
+  },
+}
+
+-- Kernel settings that make exploitation and hiding harder.
+local HARDENING = tapio.set {
+  "/proc/sys/kernel/randomize_va_space", "/proc/sys/kernel/yama/ptrace_scope",
+  "/proc/sys/kernel/kptr_restrict", "/proc/sys/kernel/dmesg_restrict",
+  "/proc/sys/kernel/perf_event_paranoid", "/proc/sys/kernel/unprivileged_bpf_disabled",
+  "/proc/sys/kernel/kexec_load_disabled", "/proc/sys/kernel/modules_disabled",
+  "/proc/sys/kernel/unprivileged_userns_clone", "/proc/sys/net/core/bpf_jit_harden",
+  "/proc/sys/fs/protected_symlinks", "/proc/sys/fs/protected_hardlinks",
+  "/proc/sys/fs/protected_fifos", "/proc/sys/fs/protected_regular", "/proc/sys/fs/suid_dumpable",
+  "/proc/sys/kernel/sysrq", "/sys/fs/selinux/enforce", "/proc/sys/vm/mmap_min_addr",
+  "/sys/kernel/security/apparmor/.remove",
+}
+local SYSCTL_AT_BOOT = tapio.set { "systemd-sysctl", "tuned", "cloud-init" }
+
+rule {
+  name = "kernel_hardening_changed",
+  desc = "A kernel hardening setting was written (ASLR, ptrace scope, kptr/dmesg restrict, "
+      .. "unprivileged BPF, protected links, SELinux enforce...) outside boot: weakening "
+      .. "the kernel before an exploit or to hide",
+  events = { "file.open" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1562.001", "mitre:T1562" },
+  when = function(e)
+    return e.ret >= 0 and (e.flags & O_ACCMODE) ~= 0 and HARDENING[e.path] ~= nil
+        and not SYSCTL_AT_BOOT[e.comm]
+  end,
+  output = "${path} written by ${comm} (pid ${pid}, exe ${exe}, uid ${uid}, parent "
+        .. "${parent.comm} pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): "
+        .. "${argv}",
+  tests = {
+    { event = { type = "file.open", comm = "sysctl", path = "/proc/sys/kernel/randomize_va_space",
+                flags = 1 }, expect = true },
+    { event = { type = "file.open", comm = "bash", path = "/proc/sys/kernel/yama/ptrace_scope",
+                flags = 577 }, expect = true },
+    { event = { type = "file.open", comm = "cat", path = "/proc/sys/kernel/randomize_va_space",
+                flags = 0 }, expect = false },
+    { event = { type = "file.open", comm = "systemd-sysctl",
+                path = "/proc/sys/kernel/kptr_restrict", flags = 1 }, expect = false },
+  },
+}
+
+rule {
+  name = "file_made_immutable",
+  desc = "chattr made a file immutable or append-only: attackers lock their backdoors and "
+      .. "planted keys so that they cannot be removed",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.75,
+  tags = { "mitre:T1222.002", "mitre:T1564" },
+  when = function(e)
+    if e.ret ~= 0 or basename(e.filename) ~= "chattr" then return false end
+    for i = 2, #e.argv do
+      local a = e.argv[i]
+      if a:find("^[+=]%a*[ia]") then return true end
+    end
+    return false
+  end,
+  output = "immutable or append-only set: ${argv} (pid ${pid}, uid ${uid}, parent ${parent.comm} "
+        .. "pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "process.exec", comm = "chattr", filename = "/usr/bin/chattr",
+                argv = { "chattr", "+i", "/root/.ssh/authorized_keys" } }, expect = true },
+    { event = { type = "process.exec", comm = "chattr", filename = "/usr/bin/chattr",
+                argv = { "chattr", "-R", "+ia", "/etc/cron.d" } }, expect = true },
+    { event = { type = "process.exec", comm = "chattr", filename = "/usr/bin/chattr",
+                argv = { "chattr", "-i", "/etc/resolv.conf" } }, expect = false },
+  },
+}
+
+local MODULE_TOOLS = tapio.set { "insmod", "modprobe", "kmod" }
+
+rule {
+  name = "kernel_module_load_attempted",
+  desc = "insmod or modprobe was run to load a module from a file (a path or a .ko): how "
+      .. "rootkits get into the kernel (reported even where the load fails)",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.85,
+  tags = { "mitre:T1547.006", "mitre:T1014" },
+  when = function(e)
+    if e.ret ~= 0 or not MODULE_TOOLS[basename(e.filename)] then return false end
+    local argv = e.argv
+    for i = 2, #argv do
+      local a = argv[i]
+      if a == "-r" or a == "--remove" then return false end
+      if not startswith(a, "-") and (a:find("/", 1, true) or a:find("%.ko[%.%a]*$")) then
+        return not startswith(a, "/lib/modules/") and not startswith(a, "/usr/lib/modules/")
+      end
+    end
+    return false
+  end,
+  output = "kernel module load: ${argv} (pid ${pid}, uid ${uid}, parent ${parent.comm} pid "
+        .. "${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "process.exec", comm = "insmod", filename = "/sbin/insmod",
+                argv = { "insmod", "/tmp/diamorphine.ko" } }, expect = true },
+    { event = { type = "process.exec", comm = "modprobe", filename = "/sbin/modprobe",
+                argv = { "modprobe", "-q", "--", "net-pf-10" } }, expect = false },
+    { event = { type = "process.exec", comm = "insmod", filename = "/sbin/insmod",
+                argv = { "insmod", "/lib/modules/6.1.0/kernel/fs/x.ko" } }, expect = false },
   },
 }

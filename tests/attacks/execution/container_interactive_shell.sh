@@ -7,5 +7,5 @@ source "$(dirname "$ATTACK_LIB")/container.sh"
 
 container_create
 echo 'id; hostname' | ct /bin/sh >/dev/null
-echo 'id' | ct /bin/bash -i >/dev/null 2>&1
-echo 'id' | ct /usr/bin/python3 -c 'import os; os.execv("/bin/bash", ["bash"])' >/dev/null
+echo 'id' | ct /bin/bash --norc -i >/dev/null 2>&1
+echo 'id' | ct /usr/bin/python3 -c 'import os; os.execv("/bin/bash", ["bash", "--norc"])' >/dev/null
