@@ -19,7 +19,8 @@ socat zip unzip curl wget strace"
 TEST_PKGS="$TEST_PKGS systemd python3-yaml groff-base"
 # Interpreters, pagers and tools the execution, defense evasion and
 # container escape scripts use the way attackers do.
-TEST_PKGS="$TEST_PKGS gawk ruby expect less nodejs lua5.4 bsdutils kmod wipe runc"
+TEST_PKGS="$TEST_PKGS gawk ruby expect less nodejs lua5.4 bsdutils kmod wipe runc
+netcat-traditional ncat dnsutils sshpass iputils-ping"
 
 case "${1:-all}" in
 build) want="$BUILD_PKGS" ;;
