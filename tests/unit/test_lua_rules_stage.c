@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "decode.h"
+#include "enrich/lua_fields.h"
 #include "lua/rules_stage.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -332,6 +333,9 @@ static void test_default_rules_load_and_pass_their_tests(void **state)
 	FILE *f;
 
 	(void)state;
+	/* The shipped rules name the enrichment's fields (exe, parent,
+	 * container...) in their outputs; the agent registers them at start. */
+	assert_int_equal(tp_enrich_lua_register(), 0);
 	cfg.nrule_paths = 0; /* the shipped default set */
 	f = open_memstream(&buf, &len);
 	assert_int_equal(tp_rules_validate(&cfg, f), 0);
