@@ -534,8 +534,9 @@ rule {
   importance = 0.9,
   tags = { "mitre:T1036.004", "mitre:T1564" },
   when = function(e)
+    if e.ret ~= 0 then return false end
     local argv0, f = e.argv and e.argv[1], e.filename
-    if e.ret ~= 0 or argv0 == nil or f == nil then return false end
+    if argv0 == nil or f == nil then return false end
     local name, shown = basename(f), basename(argv0)
     if shown == name then return false end
     if argv0:find("^%[.*%]$") then return true end
