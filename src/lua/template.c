@@ -39,12 +39,21 @@ static bool name_char(char c)
 
 int tp_template_compile(const char *text, struct tp_template **out, char *err, size_t errlen)
 {
-	size_t n = strlen(text), cap = 8, used = 0;
-	struct tp_template *t = calloc(1, sizeof(*t));
+	size_t n = strlen(text), cap = 8, fields = 0;
+	struct tp_template *t;
 	const char *p = text;
 	char *w;
 
 	*out = NULL;
+	/* Bounded before any work: a template is compiled at every load and
+	 * rendered on every alert, and its field names are checked against
+	 * every event type the rule asks for. */
+	if (n > TP_TEMPLATE_MAX_BYTES) {
+		snprintf(err, errlen, "output: %zu bytes, more than the %u a template may have", n,
+			 TP_TEMPLATE_MAX_BYTES);
+		return -E2BIG;
+	}
+	t = calloc(1, sizeof(*t));
 	if (t) {
 		t->segs = calloc(cap, sizeof(*t->segs));
 		t->buf = malloc(n + 1);
@@ -73,6 +82,14 @@ int tp_template_compile(const char *text, struct tp_template **out, char *err, s
 		memset(s, 0, sizeof(*s));
 		if (p[0] == '$' && p[1] == '{') {
 			const char *q = p + 2;
+
+			if (++fields > TP_TEMPLATE_MAX_FIELDS) {
+				snprintf(err, errlen,
+					 "output: more than %u field references (${...}) at column %zu",
+					 TP_TEMPLATE_MAX_FIELDS, (size_t)(p - text) + 1);
+				tp_template_free(t);
+				return -E2BIG;
+			}
 
 			while (*q && *q != '}') {
 				size_t k = 0;
@@ -114,9 +131,7 @@ int tp_template_compile(const char *text, struct tp_template **out, char *err, s
 			}
 		}
 		t->nsegs++;
-		used++;
 	}
-	(void)used;
 	*out = t;
 	return 0;
 }

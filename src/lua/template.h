@@ -19,7 +19,11 @@
 
 struct tp_template;
 
-/* Returns 0, -EINVAL (err says where) or -ENOMEM. */
+/* Limits a rule file cannot pass (checked first, before any other work). */
+#define TP_TEMPLATE_MAX_BYTES  4096u
+#define TP_TEMPLATE_MAX_FIELDS 64u
+
+/* Returns 0, -EINVAL (err says where), -E2BIG (over a limit) or -ENOMEM. */
 int tp_template_compile(const char *text, struct tp_template **out, char *err, size_t errlen);
 void tp_template_free(struct tp_template *t);
 

@@ -468,6 +468,37 @@ static void test_templates(void **state)
 	tp_buf_free(&out);
 }
 
+/* A template is bounded before any work: a megabyte of ${comm} made every
+ * reload run for minutes (each field checked against every type). */
+static void test_template_limits(void **state)
+{
+	struct tp_template *t = NULL;
+	char err[256], *big;
+	size_t n = 1 << 20;
+
+	(void)state;
+	big = malloc(n + 1);
+	assert_non_null(big);
+	for (size_t i = 0; i + 7 <= n; i += 7)
+		memcpy(big + i, "${comm}", 7);
+	big[n / 7 * 7] = '\0';
+	assert_int_equal(tp_template_compile(big, &t, err, sizeof(err)), -E2BIG);
+	assert_null(t);
+	assert_non_null(strstr(err, "more than the 4096"));
+	big[TP_TEMPLATE_MAX_FIELDS * 7] = '\0'; /* exactly the limit: fine */
+	assert_int_equal(tp_template_compile(big, &t, err, sizeof(err)), 0);
+	tp_template_free(t);
+	t = NULL;
+	memcpy(big + TP_TEMPLATE_MAX_FIELDS * 7, "${comm}", 8); /* one more */
+	assert_int_equal(tp_template_compile(big, &t, err, sizeof(err)), -E2BIG);
+	assert_non_null(strstr(err, "more than 64 field references"));
+	memset(big, 'x', TP_TEMPLATE_MAX_BYTES);
+	big[TP_TEMPLATE_MAX_BYTES] = '\0';
+	assert_int_equal(tp_template_compile(big, &t, err, sizeof(err)), 0);
+	tp_template_free(t);
+	free(big);
+}
+
 /* argv (and cmdline) of a type without its own: the process's from the
  * enrichment, as JSON shows it; a type's own argv comes first; a rule's
  * test event may give one. */
@@ -544,6 +575,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_synthetic_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
+	    cmocka_unit_test(test_template_limits),
 	    cmocka_unit_test_setup_teardown(test_argv_from_the_process_table, setup, teardown),
 	};
 
