@@ -7,6 +7,7 @@
 
 #include "delivery/pbwire.h"
 #include "output/remote.h"
+#include "output/responses.h"
 #include "output/tapio_encode.h"
 #include "tapio/v1/tapio.pb-c.h"
 
@@ -37,39 +38,7 @@ static int request_prefix(void *ctx, const uint8_t *hdr, size_t hdr_len, size_t 
 static int parse_response(void *ctx, const uint8_t *p, size_t len, struct tp_response *r,
 			  char *err, size_t errlen)
 {
-	Tapio__V1__TapioStreamEventsResponse *m =
-		tapio__v1__tapio_stream_events_response__unpack(NULL, len, len ? p : (const uint8_t *)"");
-
-	memset(r, 0, sizeof(*r));
-	if (!m) {
-		snprintf(err, errlen, "%zu bytes that are not a TapioStreamEventsResponse", len);
-		return -EBADMSG;
-	}
-	if (m->n_acks) {
-		r->acks = malloc(m->n_acks * sizeof(*r->acks));
-		if (!r->acks)
-			goto oom;
-		memcpy(r->acks, m->acks, m->n_acks * sizeof(*r->acks));
-		r->nacks = m->n_acks;
-	}
-	if (m->n_rejections) {
-		r->rejections = calloc(m->n_rejections, sizeof(*r->rejections));
-		if (!r->rejections)
-			goto oom;
-		for (size_t i = 0; i < m->n_rejections; i++) {
-			r->rejections[i].seq = m->rejections[i]->sequence;
-			r->rejections[i].reason = strdup(m->rejections[i]->reason);
-			r->nrejections++;
-		}
-	}
-	if (m->control)
-		r->max_batch_events = m->control->max_batch_events;
-	tapio__v1__tapio_stream_events_response__free_unpacked(m, NULL);
-	return 0;
-oom:
-	tapio__v1__tapio_stream_events_response__free_unpacked(m, NULL);
-	snprintf(err, errlen, "out of memory");
-	return -ENOMEM;
+	return tp_tapio_parse_response(p, len, r, err, errlen);
 }
 
 int tp_output_grpc_new(const struct tp_config *cfg, struct tp_output **out, char *err,

@@ -9,6 +9,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "output/otlp_encode.h"
 #include "output/remote.h"
+#include "output/responses.h"
 #include "util/time.h"
 
 static int encode(struct tp_remote_output *ro, const struct tp_event *ev,
@@ -35,25 +36,7 @@ static int request_prefix(void *ctx, const uint8_t *hdr, size_t hdr_len, size_t 
 static int parse_response(void *ctx, const uint8_t *p, size_t len, struct tp_response *r,
 			  char *err, size_t errlen)
 {
-	Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceResponse *m =
-		opentelemetry__proto__collector__logs__v1__export_logs_service_response__unpack(
-			NULL, len, len ? p : (const uint8_t *)"");
-
-	memset(r, 0, sizeof(*r));
-	if (!m) {
-		snprintf(err, errlen, "%zu bytes that are not an ExportLogsServiceResponse", len);
-		return -EBADMSG;
-	}
-	if (m->partial_success) {
-		r->rejected_events = m->partial_success->rejected_log_records;
-		snprintf(r->message, sizeof(r->message), "%s", m->partial_success->error_message);
-		for (char *s = r->message; *s; s++)
-			if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-				*s = '?';
-	}
-	opentelemetry__proto__collector__logs__v1__export_logs_service_response__free_unpacked(m,
-												NULL);
-	return 0;
+	return tp_otlp_parse_response(p, len, r, err, errlen);
 }
 
 int tp_output_otlp_new(const struct tp_config *cfg, struct tp_output **out, char *err,
