@@ -29,6 +29,7 @@
 #include "output/stdout.h"
 #include "storage/raw_cmd.h"
 #include "storage/source_raw.h"
+#include "util/caps.h"
 #include "version.h"
 
 #define EXIT_USAGE 2
@@ -157,6 +158,29 @@ static void print_config(const struct tp_config *cfg)
 }
 
 /*
+ * Least privilege once the programs are attached and every thread runs:
+ * keep what reloads, /proc reads and kernel filter updates need, in every
+ * thread, and say what was kept. A failure is logged, not fatal: the agent
+ * then runs with what it has.
+ */
+static void drop_capabilities(void)
+{
+	uint64_t kept, dropped;
+	char names[256], err[256];
+	int r = tp_caps_drop_runtime(&kept, &dropped, err, sizeof(err));
+
+	tp_caps_names(kept, names, sizeof(names));
+	if (r < 0) {
+		tp_warn("capabilities: could not drop the ones no longer needed: %s", err);
+		return;
+	}
+	tp_info("capabilities: kept %s (kernel filter updates and drop counters, /proc of other "
+		"users' processes, files in containers)%s",
+		names, r ? "; every other one dropped in every thread" : "");
+	(void)dropped;
+}
+
+/*
  * Serve /metrics, /healthz and /livez. An address given explicitly must
  * work; the default one is best effort (another agent on the node may hold
  * it), so the collector says so and runs without the endpoint.
@@ -267,6 +291,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	tp_app_hooks(&app, &hooks);
+	drop_capabilities();
 
 	category_list(&cfg, cats, sizeof(cats));
 	tp_info("tapio-collector %s ready: %zu programs attached (categories: %s), output %s",

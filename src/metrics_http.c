@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "util/addr.h"
 #include "util/buf.h"
+#include "util/caps.h"
 #include "util/time.h"
 
 #define READ_TIMEOUT_NS (5 * TP_NSEC_PER_SEC)
@@ -561,8 +562,9 @@ int tp_metrics_http_start(struct tp_metrics_http **out, const char *addr, char *
 		s->m_requests[i].labels = s->code_labels[i];
 		tp_metric_register(&s->m_requests[i]);
 	}
-	/* Signals belong to the run loop: the server thread blocks them all. */
-	sigfillset(&all);
+	/* Signals belong to the run loop: the server thread blocks them all
+	 * (but the one that drops capabilities). */
+	tp_caps_block_signals(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = -pthread_create(&s->thread, NULL, serve, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

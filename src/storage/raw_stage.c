@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "storage/raw_writer.h"
+#include "util/caps.h"
 #include "util/byteq.h"
 #include "util/time.h"
 
@@ -385,8 +386,9 @@ int tp_raw_stage_new(struct tp_stage **out, const struct tp_config *cfg, char *e
 	pthread_cond_init(&s->done, &ca);
 	pthread_condattr_destroy(&ca);
 	register_metrics(s);
-	/* Signals are for the reader thread: its wait ends on them. */
-	sigfillset(&all);
+	/* Signals are for the reader thread: its wait ends on them (but
+	 * the one that drops capabilities reaches every thread). */
+	tp_caps_block_signals(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&s->thread, NULL, writer_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

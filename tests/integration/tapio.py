@@ -62,7 +62,8 @@ class Collector:
     """A running tapio-collector with -o json; stdout lines are parsed as
     they arrive, stderr lines are kept for log assertions."""
 
-    def __init__(self, *args, binary=None, env=None, output="json", ready=True, timeout=60):
+    def __init__(self, *args, binary=None, env=None, output="json", ready=True, timeout=60,
+                 wrap=()):
         self.binary = binary or BIN
         # Never the default /var/lib/tapio/raw: other runs on this machine
         # would share (and lock) it. A test that cares passes its own.
@@ -71,7 +72,9 @@ class Collector:
             self.raw_dir = tempfile.mkdtemp(prefix="tapio-raw-")
             args = ("--raw-dir", self.raw_dir) + tuple(args)
         self.output = output
-        cmd = [self.binary, "-o", output] + list(args)
+        # wrap: a command the collector runs under (setpriv ... for a
+        # non-root run); the collector's pid is then the wrapper's (it execs).
+        cmd = list(wrap) + [self.binary, "-o", output] + list(args)
         # Never the default metrics port: other collectors (and other
         # engineers' tests) run on this machine at the same time.
         if not any(a == "--metrics-addr" or str(a).startswith("--metrics-addr=") for a in args):
