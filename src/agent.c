@@ -10,6 +10,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "util/buf.h"
+#include "util/stop.h"
 #include "util/time.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -235,14 +236,21 @@ int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_c
 			break;
 	}
 
+	/* From here every final flush is bounded by the stop deadline: a live
+	 * run's, or any run a signal stops (a replay that reached the end of
+	 * its input flushes in full). */
+	if (bpf || stop_requested)
+		tp_stop_begin(tp_mono_ns());
 	tp_health_stop_beating();
 	/* Stop after flushing: stop the producers (so the counters they keep
 	 * are final and nothing is left behind in the ring), take what the
-	 * kernel already queued (bounded, for a source that cannot stop its
-	 * producers), then push every output out. */
+	 * kernel already queued (bounded in batches and by half the stop
+	 * budget, for a source that cannot stop its producers), then push
+	 * every output out. */
 	if (src->ops->stop)
 		src->ops->stop(src);
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < 64 && tp_mono_ns() + TP_STOP_BUDGET_NS / 2 < tp_stop_deadline_ns();
+	     i++) {
 		int n = tp_source_poll(src, 0, batch, tp_pipeline_event, p);
 
 		if (n <= 0)

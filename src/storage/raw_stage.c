@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "storage/raw_writer.h"
 #include "util/caps.h"
+#include "util/stop.h"
 #include "util/byteq.h"
 #include "util/time.h"
 
@@ -51,11 +52,13 @@ struct raw_stage {
 
 	/* Written by the writer thread. */
 	_Atomic int write_errno;
+	int finished; /* (atomic) the writer closed its segment and ends */
 
 	struct tp_metric m_stored;
 	struct tp_metric m_bytes;
 	struct tp_metric m_drop_queue;
 	struct tp_metric m_drop_write;
+	struct tp_metric m_drop_shutdown;
 	struct tp_metric m_segments;
 	struct tp_metric m_deleted;
 	struct tp_metric m_disk_bytes;
@@ -193,6 +196,7 @@ static void *writer_main(void *arg)
 			break;
 	}
 	tp_raw_writer_close(s->w, tp_now_ns(CLOCK_REALTIME));
+	__atomic_store_n(&s->finished, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -251,12 +255,33 @@ int tp_raw_stage_sync(struct tp_stage *stage, int timeout_ms, struct tp_raw_stag
 
 static void unregister_metrics(struct raw_stage *s)
 {
-	struct tp_metric *all[] = {&s->m_stored,     &s->m_bytes,      &s->m_drop_queue,
-				   &s->m_drop_write, &s->m_segments,   &s->m_deleted,
-				   &s->m_disk_bytes, &s->m_queue_bytes};
+	struct tp_metric *all[] = {&s->m_stored,	  &s->m_bytes,	    &s->m_drop_queue,
+				   &s->m_drop_write,	  &s->m_drop_shutdown, &s->m_segments,
+				   &s->m_deleted,	  &s->m_disk_bytes, &s->m_queue_bytes};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		tp_metric_unregister(all[i]);
+}
+
+/*
+ * The writer did not finish by the stop deadline (a slow or hung disk):
+ * what it has not stored is counted as dropped, reason "shutdown", and the
+ * thread is left to the process's exit. Its stage stays allocated (it still
+ * uses it). Segments already written stay whole on disk.
+ */
+static void abandon_writer(struct raw_stage *s)
+{
+	uint64_t done = tp_metric_get(&s->m_stored) + tp_metric_get(&s->m_drop_write);
+	uint64_t left = s->queued > done ? s->queued - done : 0;
+
+	tp_metric_set(&s->m_drop_queue, s->queue_full);
+	tp_metric_set(&s->m_drop_shutdown, left);
+	tp_warn("raw storage: the disk did not take the last %llu events before the stop deadline "
+		"(%s is slow or hung); they are counted as dropped (reason shutdown), the segments "
+		"written so far stay",
+		(unsigned long long)left, s->dir);
+	pthread_detach(s->thread);
+	unregister_metrics(s);
 }
 
 static void raw_close(struct tp_stage *st)
@@ -268,6 +293,10 @@ static void raw_close(struct tp_stage *st)
 		s->stop = true;
 		pthread_cond_signal(&s->cond);
 		pthread_mutex_unlock(&s->lock);
+		if (!tp_stop_wait_flag(&s->finished, tp_stop_deadline_ns())) {
+			abandon_writer(s);
+			return;
+		}
 		pthread_join(s->thread, NULL);
 	}
 	/* The last counts, for the exit stats line. */
@@ -309,6 +338,9 @@ static void register_metrics(struct raw_stage *s)
 	s->m_drop_write =
 	    (struct tp_metric)TP_COUNTER_INIT("tapio_raw_events_dropped_total", help_drop);
 	s->m_drop_write.labels = "reason=\"write_error\"";
+	s->m_drop_shutdown =
+	    (struct tp_metric)TP_COUNTER_INIT("tapio_raw_events_dropped_total", help_drop);
+	s->m_drop_shutdown.labels = "reason=\"shutdown\"";
 	s->m_segments = (struct tp_metric)TP_COUNTER_INIT("tapio_raw_segments_created_total",
 							  "Raw segment files started.");
 	s->m_deleted = (struct tp_metric)TP_COUNTER_INIT("tapio_raw_segments_deleted_total",
@@ -323,6 +355,7 @@ static void register_metrics(struct raw_stage *s)
 	tp_metric_register(&s->m_bytes);
 	tp_metric_register(&s->m_drop_queue);
 	tp_metric_register(&s->m_drop_write);
+	tp_metric_register(&s->m_drop_shutdown);
 	tp_metric_register(&s->m_segments);
 	tp_metric_register(&s->m_deleted);
 	tp_metric_register(&s->m_disk_bytes);
