@@ -43,6 +43,8 @@ struct tp_lua_vm {
 	int slice;	/* the count the hook is set to now */
 	int aborting; /* 0, or TP_LUA_TIMEOUT / TP_LUA_NOMEM while a tripped call unwinds */
 	bool in_call;
+	bool cancelled;		    /* the abort came from *cancel */
+	const atomic_bool *cancel; /* set by another thread: stop what runs */
 };
 
 /* Registry keys: their addresses are unique. */
@@ -82,6 +84,17 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
+/* The error a tripped call raises (again and again until it unwinds).
+ * Stack: [-0, +0] (raises) */
+static void raise_abort(lua_State *L, struct tp_lua_vm *vm)
+{
+	if (vm->aborting == TP_LUA_NOMEM)
+		luaL_error(L, "memory limit exceeded");
+	if (vm->cancelled)
+		luaL_error(L, "cancelled (the load was given up)");
+	luaL_error(L, "instruction budget exceeded");
+}
+
 /* Set the hook to fire after the next slice of the budget. */
 static void hook_next_slice(struct tp_lua_vm *vm)
 {
@@ -100,16 +113,16 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 	(void)ar;
 	if (!vm->aborting) {
 		vm->spent += (uint64_t)vm->slice;
-		if (vm->spent < vm->instr_budget) {
+		if (vm->cancel && atomic_load_explicit(vm->cancel, memory_order_relaxed))
+			vm->cancelled = true;
+		else if (vm->spent < vm->instr_budget) {
 			hook_next_slice(vm);
 			return;
 		}
 		vm->aborting = TP_LUA_TIMEOUT;
 		lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
 	}
-	if (vm->aborting == TP_LUA_NOMEM)
-		luaL_error(L, "memory limit exceeded");
-	luaL_error(L, "instruction budget exceeded");
+	raise_abort(L, vm);
 }
 
 /* Only reached by a bug of ours: a raising Lua API call outside a protected
@@ -164,12 +177,17 @@ void tp_lua_budget_charge(lua_State *L, struct tp_lua_vm *vm, uint64_t units)
 	if (!vm->in_call || !vm->instr_budget)
 		return;
 	vm->spent += units;
-	if (vm->spent < vm->instr_budget && !vm->aborting)
+	if (vm->cancel && !vm->aborting && atomic_load_explicit(vm->cancel, memory_order_relaxed))
+		vm->cancelled = true;
+	else if (vm->spent < vm->instr_budget && !vm->aborting)
 		return;
 	arm_abort(vm, TP_LUA_TIMEOUT);
-	if (vm->aborting == TP_LUA_NOMEM)
-		luaL_error(L, "memory limit exceeded");
-	luaL_error(L, "instruction budget exceeded");
+	raise_abort(L, vm);
+}
+
+void tp_lua_vm_set_cancel(struct tp_lua_vm *vm, const atomic_bool *flag)
+{
+	vm->cancel = flag;
 }
 
 const char *tp_lua_status_name(enum tp_lua_status s)
@@ -238,6 +256,7 @@ enum tp_lua_status tp_lua_pcall(struct tp_lua_vm *vm, int nargs, int nresults, c
 	if (outer) {
 		vm->in_call = true;
 		vm->aborting = 0;
+		vm->cancelled = false;
 		if (vm->mem_call_max &&
 		    (!vm->mem_max || vm->mem_used + vm->mem_call_max < vm->mem_max))
 			vm->mem_limit = vm->mem_used + vm->mem_call_max;

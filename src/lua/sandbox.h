@@ -27,6 +27,7 @@
 #ifndef TAPIO_LUA_SANDBOX_H
 #define TAPIO_LUA_SANDBOX_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,15 @@ lua_State *tp_lua_vm_state(struct tp_lua_vm *vm);
 size_t tp_lua_vm_mem(const struct tp_lua_vm *vm);
 /* The VM a lua_State belongs to (any thread of it). */
 struct tp_lua_vm *tp_lua_vm_of(lua_State *L);
+
+/*
+ * A flag another thread may set to stop whatever the VM runs, e.g. a
+ * reload given up at its time limit. It is looked at where the budget is
+ * (every slice of instructions, every charge): the call ends TP_LUA_TIMEOUT
+ * with "cancelled" in its message. Only calls with an instruction budget
+ * see it. NULL: none.
+ */
+void tp_lua_vm_set_cancel(struct tp_lua_vm *vm, const atomic_bool *flag);
 
 /* Change the limits (e.g. a bigger budget while loading files). */
 void tp_lua_vm_set_limits(struct tp_lua_vm *vm, const struct tp_lua_limits *lim);

@@ -2,7 +2,10 @@
  * trick global protection"), limits that a script cannot swallow, and the
  * protected-call wrapper's contract. Every fault must leave the VM usable. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -229,6 +232,58 @@ static void test_infinite_loops(void **state)
 	}
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Another thread gives up what the VM runs (a reload past its time limit):
+ * a loop with a huge budget, inside pcall or a pattern's callback, ends at
+ * once as a timeout that names the cancel; with the flag cleared the VM
+ * runs again. (A single pattern match is bounded by the budget itself.) */
+static atomic_bool cancel_flag;
+
+static void *cancel_later(void *arg)
+{
+	struct timespec ts = {0, 50 * 1000 * 1000};
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	atomic_store(&cancel_flag, true);
+	return NULL;
+}
+
+static void test_cancel_from_another_thread(void **state)
+{
+	static const char *const forever[] = {
+	    "while true do end",
+	    "while true do pcall(function() while true do end end) end",
+	    "while true do string.gsub(('x'):rep(100), 'x', function() end) end",
+	};
+	struct tp_lua_limits lim = {.mem_max = 32u << 20, .instr_budget = UINT64_MAX / 2};
+
+	(void)state;
+	tp_lua_vm_set_limits(vm, &lim);
+	tp_lua_vm_set_cancel(vm, &cancel_flag);
+	for (size_t i = 0; i < sizeof(forever) / sizeof(forever[0]); i++) {
+		pthread_t t;
+		double t0 = now_s();
+
+		atomic_store(&cancel_flag, false);
+		assert_int_equal(pthread_create(&t, NULL, cancel_later, NULL), 0);
+		if (run(forever[i]) != TP_LUA_TIMEOUT || !strstr(err, "cancelled"))
+			fail_msg("%s: not cancelled: %s", forever[i], err);
+		pthread_join(t, NULL);
+		assert_true(now_s() - t0 < 2.0);
+	}
+	atomic_store(&cancel_flag, false);
+	assert_vm_alive();
+	tp_lua_vm_set_cancel(vm, NULL);
+}
+
 static void test_budget_is_per_call(void **state)
 {
 	(void)state;
@@ -237,13 +292,6 @@ static void test_budget_is_per_call(void **state)
 		assert_int_equal(run("local x = 0 for i = 1, 30000 do x = x + i end"), TP_LUA_OK);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Lua's own pattern functions run in C, unseen by the count hook: these
  * backtrack for hours (O(n^4) on 100k characters). Ours pay each step from
@@ -516,6 +564,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_per_call_memory_share, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_infinite_loops, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_budget_is_per_call, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_from_another_thread, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_catastrophic_patterns, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_patterns_share_the_budget, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deep_recursion, setup, teardown),
