@@ -34,6 +34,7 @@
 #ifndef TAPIO_LUA_RULES_H
 #define TAPIO_LUA_RULES_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,9 @@ struct tp_rules_opts {
 	 * could only raise alerts that filter.min_severity keeps out. */
 	enum tp_severity min_severity;
 	bool allow_untrusted;	     /* skip the owner/permission check (tests only) */
+	/* Set by another thread to give the load up (NULL: never): the load
+	 * then fails at its next check with "cancelled". */
+	const atomic_bool *cancel;
 	/* Each problem found, as "file:line: message" (may be NULL). */
 	void (*diag)(void *ctx, const char *msg);
 	void *diag_ctx;

@@ -11,6 +11,7 @@
 #include "lua/rules.h"
 #include "lua/rules_watch.h"
 #include "metrics.h"
+#include "util/stop.h"
 #include "util/time.h"
 
 struct rules_stage {
@@ -26,18 +27,28 @@ struct rules_stage {
 	struct tp_buf first_output;
 	bool have_first;
 
-	/* Reload in flight. */
-	pthread_t thread;
-	bool running;
+	/* Reload in flight, and one given up at its time limit that has not
+	 * ended yet (cancelled: it stops at its next budget check). */
+	struct reload_job *job;
+	struct reload_job *abandoned;
 	bool again;
-	atomic_int done;
-	struct tp_ruleset *next;
-	int next_r;
-	char next_err[1024];
-	uint64_t started_ns;
-	uint64_t built_ns;
+	uint64_t reload_timeout_ns;
 
 	struct tp_rules_watch watch; /* rules.watch */
+};
+
+/* One reload, on a thread of its own; owned by the stage until the thread
+ * ends (a job left behind at exit is the process's to free). */
+struct reload_job {
+	pthread_t thread;
+	struct tp_rules_opts opts;
+	atomic_bool cancel;
+	int done; /* (atomic) the thread has finished with the job */
+	struct tp_ruleset *rs;
+	int r;
+	char err[1024];
+	uint64_t started_ns;
+	uint64_t built_ns;
 };
 
 /* The pipeline's drop family, shared with the sampler: events in = passed + dropped. */
@@ -191,60 +202,118 @@ static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_eve
 
 static void *reload_thread(void *arg)
 {
-	struct rules_stage *s = arg;
+	struct reload_job *j = arg;
 
-	s->next_r = tp_ruleset_load(&s->next, &s->opts, s->next_err, sizeof(s->next_err));
-	s->built_ns = tp_mono_ns() - s->started_ns;
-	atomic_store_explicit(&s->done, 1, memory_order_release);
+	j->r = tp_ruleset_load(&j->rs, &j->opts, j->err, sizeof(j->err));
+	j->built_ns = tp_mono_ns() - j->started_ns;
+	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+static bool job_done(const struct reload_job *j)
+{
+	return __atomic_load_n(&j->done, __ATOMIC_ACQUIRE);
+}
+
+static void job_free(struct reload_job *j)
+{
+	if (!j)
+		return;
+	pthread_join(j->thread, NULL);
+	tp_ruleset_free(j->rs);
+	free(j);
 }
 
 static void start_reload(struct rules_stage *s)
 {
+	struct reload_job *j;
 	int r;
 
 	s->again = false;
-	s->next = NULL;
-	s->started_ns = tp_mono_ns();
-	atomic_store(&s->done, 0);
-	r = pthread_create(&s->thread, NULL, reload_thread, s);
+	if (s->abandoned) {
+		/* One given up and still unwinding: never two loaders at once. */
+		s->again = true;
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		tp_error("rules reload: out of memory; keeping the rules in use");
+		tp_metric_add(&m_reload_failed, 1);
+		return;
+	}
+	j->opts = s->opts;
+	j->opts.cancel = &j->cancel;
+	atomic_init(&j->cancel, false);
+	j->started_ns = tp_mono_ns();
+	r = pthread_create(&j->thread, NULL, reload_thread, j);
 	if (r) {
 		tp_error("rules reload: cannot start a thread (%s); keeping the rules in use",
 			 strerror(r));
 		tp_metric_add(&m_reload_failed, 1);
+		free(j);
 		return;
 	}
-	s->running = true;
+	s->job = j;
 	tp_info("rules reload: loading and testing the new rules beside the running ones");
 }
 
-/* At a tick, between two events: take the new set if it is ready. */
-static void finish_reload(struct rules_stage *s)
+/* A reload past its time limit: cancelled (its Lua stops at the next budget
+ * check), the rules in use stay, and the log says why. */
+static void give_up_reload(struct rules_stage *s, uint64_t now)
 {
 	struct tp_ruleset_info in;
+
+	atomic_store(&s->job->cancel, true);
+	s->abandoned = s->job;
+	s->job = NULL;
+	tp_metric_add(&m_reload_failed, 1);
+	tp_ruleset_info(s->rs, &in);
+	tp_error("rules reload given up after %.1f s (limit rules.reload_timeout = %.1f s), keeping "
+		 "the rules in use (hash %016llx): a rule file does too much work while it loads "
+		 "(top-level code, lists, tests); --validate names the files",
+		 (now - s->abandoned->started_ns) / 1e9, s->reload_timeout_ns / 1e9,
+		 (unsigned long long)in.hash);
+}
+
+/* At a tick, between two events: take the new set if it is ready. */
+static void finish_reload(struct rules_stage *s, uint64_t now)
+{
+	struct tp_ruleset_info in;
+	struct reload_job *j = s->job;
 	struct tp_ruleset *old;
 	uint64_t t0;
 
-	if (!s->running || !atomic_load_explicit(&s->done, memory_order_acquire))
+	if (s->abandoned && job_done(s->abandoned)) {
+		job_free(s->abandoned);
+		s->abandoned = NULL;
+		if (s->again && !s->job)
+			start_reload(s);
+	}
+	if (!j)
 		return;
-	pthread_join(s->thread, NULL);
-	s->running = false;
-	if (s->next_r < 0) {
+	if (!job_done(j)) {
+		if (s->reload_timeout_ns && now - j->started_ns >= s->reload_timeout_ns)
+			give_up_reload(s, now);
+		return;
+	}
+	s->job = NULL;
+	if (j->r < 0) {
 		tp_metric_add(&m_reload_failed, 1);
 		tp_ruleset_info(s->rs, &in);
 		tp_error("rules reload failed, keeping the rules in use (hash %016llx): %s",
-			 (unsigned long long)in.hash, s->next_err);
+			 (unsigned long long)in.hash, j->err);
 	} else {
 		t0 = tp_mono_ns();
 		old = s->rs;
-		s->rs = s->next;
-		s->next = NULL;
+		s->rs = j->rs;
+		j->rs = NULL;
 		tp_metric_add(&m_reload_ok, 1);
-		log_loaded("rules reloaded", s->rs, old, s->cfg->min_severity, s->built_ns, 0);
+		log_loaded("rules reloaded", s->rs, old, s->cfg->min_severity, j->built_ns, 0);
 		tp_ruleset_free(old);
 		tp_debug("rules: swap and free of the old set took %.3f ms",
 			 (tp_mono_ns() - t0) / 1e6);
 	}
+	job_free(j);
 	if (s->again)
 		start_reload(s);
 }
@@ -254,21 +323,35 @@ static void stage_tick(struct tp_stage *st, struct tp_pipeline *p, uint64_t now_
 	struct rules_stage *s = (struct rules_stage *)st;
 
 	(void)p;
-	finish_reload(s);
+	finish_reload(s, now_ns);
 	if (s->cfg->rules_watch && tp_rules_watch_changed(&s->watch, tp_mono_ns())) {
 		tp_info("rules reload: rule files changed on disk");
 		tp_rules_stage_reload(st);
 	}
 }
 
+/* At exit: a reload still running is cancelled and waited for until the
+ * stop deadline at most; one that is not done by then is left to the
+ * process's exit. */
+static void close_job(struct reload_job *j)
+{
+	if (!j)
+		return;
+	atomic_store(&j->cancel, true);
+	if (!tp_stop_wait_flag(&j->done, tp_stop_deadline_ns())) {
+		tp_warn("rules: a reload still running at exit was left behind");
+		pthread_detach(j->thread);
+		return;
+	}
+	job_free(j);
+}
+
 static void stage_close(struct tp_stage *st)
 {
 	struct rules_stage *s = (struct rules_stage *)st;
 
-	if (s->running) {
-		pthread_join(s->thread, NULL);
-		tp_ruleset_free(s->next);
-	}
+	close_job(s->job);
+	close_job(s->abandoned);
 	tp_ruleset_free(s->rs);
 	tp_buf_free(&s->first_output);
 	free(s);
@@ -300,6 +383,7 @@ int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char 
 	n = rule_paths(cfg, s->paths, s->default_path, sizeof(s->default_path));
 	opts_from_config(&s->opts, cfg, s->paths, n);
 	s->opts.diag = log_problem;
+	s->reload_timeout_ns = TP_RULES_RELOAD_TIMEOUT_NS;
 	r = tp_ruleset_load(&s->rs, &s->opts, err, errlen);
 	if (r < 0) {
 		tp_buf_free(&s->first_output);
@@ -317,7 +401,7 @@ void tp_rules_stage_reload(struct tp_stage *st)
 {
 	struct rules_stage *s = (struct rules_stage *)st;
 
-	if (s->running) {
+	if (s->job || s->abandoned) {
 		s->again = true;
 		tp_info("rules reload: one is in progress; another will follow it");
 		return;
@@ -327,7 +411,7 @@ void tp_rules_stage_reload(struct tp_stage *st)
 
 bool tp_rules_stage_reloading(struct tp_stage *st)
 {
-	return ((struct rules_stage *)st)->running;
+	return ((struct rules_stage *)st)->job != NULL;
 }
 
 struct validate_ctx {
