@@ -62,6 +62,17 @@ static int build_index(struct tp_ruleset *rs)
 	return 0;
 }
 
+bool tp_rules_cancelled(struct tp_ruleset *rs)
+{
+	if (rs->cancelled)
+		return true;
+	if (!rs->opts || !rs->opts->cancel || !atomic_load(rs->opts->cancel))
+		return false;
+	rs->cancelled = true;
+	tp_rules_problem(rs, NULL, 0, "cancelled: the load was given up");
+	return true;
+}
+
 int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, char *err,
 		    size_t errlen)
 {
@@ -81,12 +92,14 @@ int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, c
 	rs->min_severity = opts->min_severity;
 	rs->hash = FNV_INIT;
 	rs->envs_ref = LUA_NOREF;
+	rs->names_ref = LUA_NOREF;
 	r = tp_lua_vm_new(&rs->vm, &opts->limits, err, errlen);
 	if (r < 0) {
 		tp_ruleset_free(rs);
 		return r;
 	}
 	rs->L = tp_lua_vm_state(rs->vm);
+	tp_lua_vm_set_cancel(rs->vm, opts->cancel);
 	if (tp_lua_cpcall(rs->vm, tp_rules_setup_p, rs, err, errlen) != TP_LUA_OK) {
 		tp_ruleset_free(rs);
 		return -ENOMEM;
@@ -102,7 +115,7 @@ int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, c
 	tp_lua_event_push(rs->L);
 
 	rs->loading = true;
-	for (size_t i = 0; i < opts->npaths; i++)
+	for (size_t i = 0; i < opts->npaths && !tp_rules_cancelled(rs); i++)
 		tp_rules_load_path(rs, opts->paths[i]);
 	rs->loading = false;
 	if (tp_lua_cpcall(rs->vm, tp_rules_freeze_p, rs, err, errlen) != TP_LUA_OK ||

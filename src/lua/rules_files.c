@@ -14,11 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lua/load_limits.h"
 #include "lua/rules_internal.h"
-
-#define RULE_FILE_MAX (4u << 20)
-/* Top-level code of a file may build big tables: a larger budget while loading. */
-#define LOAD_BUDGET_MIN 50000000ull
 
 /* Protected: keep the environment of a chunk, to freeze it after the load.
  * Stack: [-2, +0] (the set, the chunk) */
@@ -70,6 +67,8 @@ static void load_file(struct tp_ruleset *rs, const char *path)
 	int fd;
 	struct tp_lua_limits load_lim = rs->limits;
 
+	if (tp_rules_cancelled(rs))
+		return;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		tp_rules_problem(rs, path, 0, "cannot open: %s", strerror(errno));
@@ -83,8 +82,9 @@ static void load_file(struct tp_ruleset *rs, const char *path)
 		untrusted_problem(rs, path, &st);
 		goto out;
 	}
-	if (st.st_size > RULE_FILE_MAX) {
-		tp_rules_problem(rs, path, 0, "larger than %u bytes", RULE_FILE_MAX);
+	if (tp_load_check(TP_LOAD_FILE_BYTES, (size_t)st.st_size, err, sizeof(err)) < 0 ||
+	    tp_load_check(TP_LOAD_FILES, rs->files + 1, err, sizeof(err)) < 0) {
+		tp_rules_problem(rs, path, 0, "%s", err);
 		goto out;
 	}
 	text = malloc((size_t)st.st_size + 1);
@@ -121,14 +121,18 @@ static void load_file(struct tp_ruleset *rs, const char *path)
 	rs->cur_file = path;
 	rs->cur_text = text;
 	rs->cur_len = (size_t)n;
-	if (load_lim.instr_budget < LOAD_BUDGET_MIN)
-		load_lim.instr_budget = LOAD_BUDGET_MIN;
+	rs->scan_p = NULL;
+	rs->scan_line = 0;
+	/* Top-level code may build big tables: a larger budget while loading. */
+	if (load_lim.instr_budget < TP_LOAD_BUDGET)
+		load_lim.instr_budget = TP_LOAD_BUDGET;
 	load_lim.mem_call_max = 0;
 	tp_lua_vm_set_limits(rs->vm, &load_lim);
 	enum tp_lua_status s = tp_lua_pcall(rs->vm, 0, 0, err, sizeof(err));
 	tp_lua_vm_set_limits(rs->vm, &rs->limits);
 	rs->cur_file = NULL;
 	rs->cur_text = NULL;
+	rs->scan_p = NULL;
 	if (s != TP_LUA_OK) {
 		if (!strncmp(err, path, strlen(path)))
 			tp_rules_problem(rs, NULL, 0, "%.*s", first_line_len(err), err);

@@ -72,6 +72,7 @@ struct tp_ruleset {
 	uint64_t hash;
 	size_t files, tests;
 	int envs_ref;
+	int names_ref; /* while loading: rule name -> index in fns (duplicates in O(1)) */
 	struct tp_lua_event *binding;
 	struct tp_lua_sink sink;
 	struct tp_buf out;
@@ -80,10 +81,15 @@ struct tp_ruleset {
 	const char *cur_file;
 	const char *cur_text; /* its bytes */
 	size_t cur_len;
+	/* Where hash_function_text's last line walk ended in cur_text: rules
+	 * come in line order, so a file is walked once, not once per rule. */
+	const char *scan_p;
+	int scan_line;
 	const struct tp_rules_opts *opts;
 	unsigned problems;
 	char first_problem[1024];
 	struct tp_event test_ev;
+	bool cancelled; /* opts->cancel was seen set (and reported once) */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -147,6 +153,10 @@ static inline bool truthy_bool(lua_State *L)
 /* Report a problem of the load as "file:line: message" (rules.c). */
 __attribute__((format(printf, 4, 5))) void tp_rules_problem(struct tp_ruleset *rs, const char *file,
 							    int line, const char *fmt, ...);
+
+/* Has another thread given the load up (opts->cancel)? The first time it
+ * is seen, the load gets a problem saying so (rules.c). */
+bool tp_rules_cancelled(struct tp_ruleset *rs);
 
 /* rules_register.c */
 void tp_rules_free_fn(struct rule_fn *f);

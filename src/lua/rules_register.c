@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lua/load_limits.h"
 #include "lua/rules_internal.h"
 
 const char *const tp_rules_kind_names[FN_KINDS] = {"filter", "enrich", "score", "rule"};
@@ -30,6 +31,15 @@ static struct rule_fn *new_fn(struct tp_ruleset *rs)
 	rs->fns[rs->nfns].ref = LUA_NOREF;
 	rs->fns[rs->nfns].tests_ref = LUA_NOREF;
 	return &rs->fns[rs->nfns];
+}
+
+/* Raise the limit's message when n is past it. Stack: [-0, +0] (may raise) */
+static void check_limit(lua_State *L, enum tp_load_limit which, size_t n)
+{
+	char err[192];
+
+	if (tp_load_check(which, n, err, sizeof(err)) < 0)
+		luaL_error(L, "%s", err);
 }
 
 /* Where the calling Lua code is: the file being loaded and its line. */
@@ -56,6 +66,7 @@ static void parse_events(lua_State *L, int idx, uint64_t *types)
 		n = (lua_Integer)lua_rawlen(L, idx);
 		if (!n)
 			luaL_error(L, "events: the list is empty");
+		check_limit(L, TP_LOAD_EVENTS, (size_t)n);
 	} else {
 		luaL_error(L,
 			   "events: a list of event types (\"process.exec\", \"process\", \"*\")");
@@ -104,9 +115,15 @@ static uint64_t hash_function_text(lua_State *L, struct tp_ruleset *rs, uint64_t
 	lua_pushvalue(L, -1);
 	if (!p || !lua_getinfo(L, ">S", &ar) || ar.linedefined <= 0)
 		return h;
+	if (rs->scan_p && rs->scan_line <= ar.linedefined) {
+		p = rs->scan_p;
+		line = rs->scan_line;
+	}
 	while (p < end && line < ar.linedefined)
 		if (*p++ == '\n')
 			line++;
+	rs->scan_p = p;
+	rs->scan_line = line;
 	while (p < end && line <= ar.lastlinedefined) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
@@ -141,18 +158,26 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 		lua_pop(L, 1);
 	}
 	if (lua_getfield(L, 1, "name") != LUA_TSTRING || !lua_rawlen(L, -1) ||
-	    lua_rawlen(L, -1) > 128)
-		luaL_error(L, "name: a string of 1 to 128 bytes is required");
+	    lua_rawlen(L, -1) > tp_load_max(TP_LOAD_NAME_BYTES))
+		luaL_error(L, "name: a string of 1 to %zu bytes is required",
+			   tp_load_max(TP_LOAD_NAME_BYTES));
 	f->name = xstrdup(lua_tostring(L, -1));
 	lua_pop(L, 1);
-	for (size_t i = 0; i < rs->nfns; i++)
-		if (rs->fns[i].kind == FN_RULE && !strcmp(rs->fns[i].name, f->name))
-			luaL_error(L, "rule '%s' is already defined at %s:%d", f->name,
-				   rs->fns[i].file, rs->fns[i].line);
+	/* Duplicates through a table of names: a scan per rule would make a
+	 * file of many rules quadratic. */
+	lua_rawgeti(L, LUA_REGISTRYINDEX, rs->names_ref);
+	lua_pushstring(L, f->name);
+	if (lua_rawget(L, -2) == LUA_TNUMBER) {
+		const struct rule_fn *d = &rs->fns[lua_tointeger(L, -1)];
+
+		luaL_error(L, "rule '%s' is already defined at %s:%d", f->name, d->file, d->line);
+	}
+	lua_pop(L, 2);
 
 	if (lua_getfield(L, 1, "desc") != LUA_TNIL) {
 		if (lua_type(L, -1) != LUA_TSTRING)
 			luaL_error(L, "desc: a string");
+		check_limit(L, TP_LOAD_DESC_BYTES, lua_rawlen(L, -1));
 		f->desc = xstrdup(lua_tostring(L, -1));
 	}
 	lua_pop(L, 1);
@@ -189,12 +214,14 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 		if (lua_type(L, -1) != LUA_TTABLE)
 			luaL_error(L, "tags: a list of strings");
 		n = (lua_Integer)lua_rawlen(L, -1);
+		check_limit(L, TP_LOAD_TAGS, (size_t)n);
 		f->tags = calloc((size_t)n + 1, sizeof(*f->tags));
 		if (!f->tags)
 			luaL_error(L, "out of memory");
 		for (lua_Integer i = 1; i <= n; i++) {
 			if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
 				luaL_error(L, "tags: entry %d is not a string", (int)i);
+			check_limit(L, TP_LOAD_TAG_BYTES, lua_rawlen(L, -1));
 			f->tags[f->ntags++] = xstrdup(lua_tostring(L, -1));
 			h = fnv_str(h, lua_tostring(L, -1));
 			lua_pop(L, 1);
@@ -226,6 +253,7 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 	if (lua_getfield(L, 1, "tests") != LUA_TNIL) {
 		if (lua_type(L, -1) != LUA_TTABLE)
 			luaL_error(L, "tests: a list of { event = {...}, expect = true|false }");
+		check_limit(L, TP_LOAD_TESTS, lua_rawlen(L, -1));
 		lua_pushvalue(L, -1);
 		f->tests_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	}
@@ -243,6 +271,11 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 	h = fnv(h, f->types, sizeof(f->types));
 	h = fnv(h, &f->enabled, sizeof(f->enabled));
 	f->hash = h;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, rs->names_ref);
+	lua_pushstring(L, f->name);
+	lua_pushinteger(L, (lua_Integer)rs->nfns); /* the index this rule gets */
+	lua_rawset(L, -3);
+	lua_pop(L, 1);
 }
 
 void tp_rules_free_fn(struct rule_fn *f)
@@ -278,6 +311,7 @@ static int l_rule(lua_State *L)
 		return luaL_error(L, "rule() can only be called while a rule file loads");
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
+	check_limit(L, TP_LOAD_FUNCTIONS, rs->nfns + 1);
 	f = new_fn(rs);
 	if (!f)
 		return luaL_error(L, "out of memory");
@@ -325,6 +359,7 @@ static int l_register(lua_State *L)
 		    L, "%s: want %s(function(e) ... end) or %s(events, function(e) ... end)",
 		    tp_rules_kind_names[kind], tp_rules_kind_names[kind],
 		    tp_rules_kind_names[kind]);
+	check_limit(L, TP_LOAD_FUNCTIONS, rs->nfns + 1);
 	f = new_fn(rs);
 	if (!f)
 		return luaL_error(L, "out of memory");
@@ -355,6 +390,8 @@ int tp_rules_setup_p(lua_State *L)
 	tp_lua_event_open(L);
 	lua_newtable(L);
 	rs->envs_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_newtable(L);
+	rs->names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_pushlightuserdata(L, rs);
 	lua_pushcclosure(L, l_rule, 1);
 	if (tp_lua_set_global(rs->vm, "rule", err, sizeof(err)) < 0)
@@ -385,5 +422,7 @@ int tp_rules_freeze_p(lua_State *L)
 	lua_pop(L, 1);
 	luaL_unref(L, LUA_REGISTRYINDEX, rs->envs_ref);
 	rs->envs_ref = LUA_NOREF;
+	luaL_unref(L, LUA_REGISTRYINDEX, rs->names_ref);
+	rs->names_ref = LUA_NOREF;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lua/load_limits.h"
 #include "lua/rules_internal.h"
 
 struct test_args {
@@ -123,6 +124,9 @@ out:
 
 void tp_rules_run_tests(struct tp_ruleset *rs)
 {
+	size_t total = 0;
+	char err[192];
+
 	for (size_t k = 0; k < rs->nfns; k++) {
 		struct rule_fn *r = &rs->fns[k];
 		lua_Integer n;
@@ -132,7 +136,15 @@ void tp_rules_run_tests(struct tp_ruleset *rs)
 		lua_rawgeti(rs->L, LUA_REGISTRYINDEX, r->tests_ref);
 		n = (lua_Integer)lua_rawlen(rs->L, -1);
 		lua_pop(rs->L, 1);
-		for (lua_Integer i = 1; i <= n; i++)
+		total += (size_t)n;
+		if (tp_load_check(TP_LOAD_TESTS_TOTAL, total, err, sizeof(err)) < 0) {
+			tp_rules_problem(rs, r->file, r->line, "rule '%s': %s", r->name, err);
+			return;
+		}
+		for (lua_Integer i = 1; i <= n; i++) {
+			if (tp_rules_cancelled(rs))
+				return;
 			run_test(rs, r, i);
+		}
 	}
 }

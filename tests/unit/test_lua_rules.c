@@ -3,13 +3,17 @@
  * indexing by type, faults and quarantine, load problems with file:line,
  * the permission check, inline tests, and reload diffs. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -415,6 +419,114 @@ static void test_load_problems_have_file_and_line(void **state)
 	assert_null(strstr(diags, "hidden"));
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Load one file alone; it must fail quickly with want in the problems. */
+static void hostile(const char *text, const char *want)
+{
+	struct tp_ruleset *rs;
+	char cmd[128];
+	double t0;
+
+	snprintf(cmd, sizeof(cmd), "rm -f %s/*.lua", dir);
+	assert_int_equal(system(cmd), 0);
+	write_file("h.lua", text);
+	t0 = now_s();
+	assert_int_equal(load(&rs), -EINVAL);
+	if (!strstr(diags, want))
+		fail_msg("want '%s' in:\n%s", want, diags);
+	/* Unbounded work would take minutes to hours; this catches it and
+	 * stays clear of a slow, loaded machine under ASan. */
+	if (now_s() - t0 > 30.0)
+		fail_msg("load took %.1f s: %s", now_s() - t0, want);
+}
+
+/* Every piece of work a rule file causes at load is bounded, with an error
+ * naming the file and line: a megabyte of template, of desc, of tags, of
+ * events, of tests, of rules, or of top-level loop. */
+static void test_load_work_is_bounded(void **state)
+{
+	static const char big[] =
+	    "local t = {} for i = 1, %d do t[i] = %s end\n"
+	    "rule { name = 'big', events = %s, when = function() end, output = %s%s%s }\n";
+	char *text = malloc(1 << 16);
+
+	(void)state;
+	assert_non_null(text);
+	snprintf(text, 1 << 16, big, 1, "'x'", "{'process.exec'}",
+		 "string.rep('${comm}', 150000)", "", "");
+	hostile(text, "h.lua:2: rule 'big': output: 1050000 bytes, more than the 4096");
+	snprintf(text, 1 << 16, big, 1, "'x'", "{'process.exec'}", "'x'",
+		 ", desc = string.rep('d', 1 << 20)", "");
+	hostile(text, "h.lua:2: rule 'big': desc: 1048576 bytes, more than the 4096");
+	snprintf(text, 1 << 16, big, 100000, "'process.exec'", "t", "'x'", "", "");
+	hostile(text, "h.lua:2: rule 'big': events: 100000 entries, more than the 256");
+	snprintf(text, 1 << 16, big, 100000, "'t'", "{'process.exec'}", "'x'", ", tags = t", "");
+	hostile(text, "h.lua:2: rule 'big': tags: 100000 entries, more than the 64");
+	snprintf(text, 1 << 16, big, 1, "string.rep('t', 1 << 20)", "{'process.exec'}", "'x'",
+		 ", tags = t", "");
+	hostile(text, "h.lua:2: rule 'big': tags: 1048576 bytes in one tag, more than the 128");
+	snprintf(text, 1 << 16, big, 100000,
+		 "{ event = { type = 'process.exec' }, expect = false }", "{'process.exec'}", "'x'",
+		 ", tests = t", "");
+	hostile(text, "h.lua:2: rule 'big': tests: 100000 tests, more than the 100");
+	hostile("for i = 1, 1e9 do rule { name = 'r' .. i, events = { 'process.exec' },\n"
+		"  when = function() end, output = 'x' } end\n",
+		"h.lua:1: rules: 10001 rules, filters, enrich and score functions, more than the "
+		"10000");
+	hostile("for i = 1, 1e9 do filter(function() end) end\n", "more than the 10000");
+	hostile("local x = 0\nwhile true do x = x + 1 end\n", "instruction budget exceeded");
+	hostile("local t = {}\nfor i = 1, 1e9 do t[i] = ('x'):rep(64) .. i end\n",
+		"memory limit exceeded");
+	free(text);
+}
+
+/* A load given up by another thread (a reload past its time limit) stops
+ * at its next check and fails with "cancelled", whatever it was doing. */
+static atomic_bool cancel;
+
+static void *cancel_soon(void *arg)
+{
+	struct timespec ts = {0, 100 * 1000 * 1000};
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	atomic_store(&cancel, true);
+	return NULL;
+}
+
+static void test_load_can_be_cancelled(void **state)
+{
+	const char *paths[] = {dir};
+	struct tp_rules_opts o = opts(paths, 1);
+	struct tp_ruleset *rs;
+	pthread_t t;
+	double t0;
+
+	(void)state;
+	/* Each file alone runs its full load budget; together many seconds. */
+	for (int i = 0; i < 20; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "slow%02d.lua", i);
+		write_file(name, "local x = 0 while true do x = x + 1 end\n");
+	}
+	atomic_store(&cancel, false);
+	o.cancel = &cancel;
+	assert_int_equal(pthread_create(&t, NULL, cancel_soon, NULL), 0);
+	t0 = now_s();
+	assert_int_equal(tp_ruleset_load(&rs, &o, err, sizeof(err)), -EINVAL);
+	pthread_join(t, NULL);
+	assert_non_null(strstr(diags, "cancelled"));
+	assert_true(now_s() - t0 < 10.0); /* 20 files x the load budget without it */
+}
+
 static void test_untrusted_files_are_refused(void **state)
 {
 	struct tp_ruleset *rs;
@@ -539,6 +651,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_faults_are_contained_and_quarantined, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_load_problems_have_file_and_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_work_is_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_can_be_cancelled, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_untrusted_files_are_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_diff_and_hash, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_specs, setup, teardown),
