@@ -32,7 +32,9 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->backoff_min_ns = 500 * TP_NSEC_PER_MSEC;
 	cfg->backoff_max_ns = 30 * TP_NSEC_PER_SEC;
 	cfg->ack_timeout_ns = 30 * TP_NSEC_PER_SEC;
-	cfg->drain_timeout_ns = 5 * TP_NSEC_PER_SEC;
+	/* Within the stop budget (util/stop.h): what is not acked by then waits
+	 * in the spool for the next start. */
+	cfg->drain_timeout_ns = 200 * TP_NSEC_PER_MSEC;
 	cfg->categories = ((1u << TP_CAT_MAX) - 1) & ~1u;
 	cfg->ring_bytes = 8u << 20;
 	cfg->drain_interval_ns = 10 * TP_NSEC_PER_MSEC;
@@ -49,6 +51,7 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->rules_watch_interval_ns = 2 * TP_NSEC_PER_SEC;
 	cfg->file_max_size = 100ull << 20;
 	cfg->file_max_backups = 5;
+	cfg->rules_reload_timeout_ns = 5 * TP_NSEC_PER_SEC;
 	cfg->enrich = true;
 	cfg->enrich_processes = 32768;
 	cfg->enrich_ancestors = 8;

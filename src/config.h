@@ -142,6 +142,8 @@ struct tp_config {
 				      * reload; 0: never; default 10 */
 	bool rules_watch;            /* reload when rule files change on disk */
 	uint64_t rules_watch_interval_ns; /* how often they are looked at; default 2 s */
+	uint64_t rules_reload_timeout_ns; /* a reload still loading after it is given up;
+					   * default 5 s */
 
 	/* Enrichment: process tree, containers, Kubernetes (see proc_ctx.h). */
 	bool enrich;                     /* run the enrichment stage */

@@ -207,6 +207,10 @@ static const struct tp_config_key keys[] = {
 	  .offset = OFF(rules_watch_interval_ns), .min = 100e6, .max = 3600 * SEC,
 	  .doc = "How often rules.watch looks at the rule files; a change is loaded once it "
 		 "has held still this long." },
+	{ .path = "rules.reload_timeout", .type = TP_KEY_DURATION,
+	  .offset = OFF(rules_reload_timeout_ns), .min = 0.1 * SEC, .max = 600 * SEC,
+	  .doc = "A reload still loading after this long is given up (cancelled); the rules in "
+		 "use stay." },
 
 	/* Kernel side. */
 	PROGRAMS(process),

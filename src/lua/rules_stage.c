@@ -383,7 +383,7 @@ int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char 
 	n = rule_paths(cfg, s->paths, s->default_path, sizeof(s->default_path));
 	opts_from_config(&s->opts, cfg, s->paths, n);
 	s->opts.diag = log_problem;
-	s->reload_timeout_ns = TP_RULES_RELOAD_TIMEOUT_NS;
+	s->reload_timeout_ns = cfg->rules_reload_timeout_ns;
 	r = tp_ruleset_load(&s->rs, &s->opts, err, errlen);
 	if (r < 0) {
 		tp_buf_free(&s->first_output);

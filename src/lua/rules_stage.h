@@ -20,7 +20,7 @@
  * VM of its own while the reader keeps running events through the old one;
  * a later tick swaps the sets between two events, so each event meets
  * exactly one set. A set that fails to load changes nothing. A reload that
- * takes longer than the reload timeout is given up (its loader cancelled
+ * takes longer than rules.reload_timeout is given up (its loader cancelled
  * at its next budget check) and changes nothing either; the log says why.
  * At exit a running reload is cancelled and waited for until the stop
  * deadline (util/stop.h), never longer. Live runs and replays build this
@@ -35,9 +35,6 @@
 
 #include "config.h"
 #include "pipeline.h"
-
-/* Default of rules.reload_timeout. */
-#define TP_RULES_RELOAD_TIMEOUT_NS (5ull * 1000 * 1000 * 1000)
 
 /* Load the rules (cfg->rule_paths, else <rules_dir>/default). Returns 0 or
  * a negative errno with a sentence (the first problem) in err; every
