@@ -1,6 +1,7 @@
 #include "delivery/client.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,6 +20,7 @@
 #include <grpc/support/time.h>
 
 #include "delivery/client_internal.h"
+#include "util/stop.h"
 #include "health.h"
 #include "log.h"
 #include "util/time.h"
@@ -39,6 +41,41 @@ static void handle(struct tp_client *c, grpc_event ev, uint64_t now)
 		tp_client_call_free(c, d);
 }
 
+/* A backlog this large, once drained, gives its memory back. */
+#define GIVE_BACK_BYTES (8u << 20)
+#define SMALL_BUF_BYTES (1u << 20)
+
+static void shrink(struct tp_staged *st)
+{
+	if (st->n || (st->items.cap <= SMALL_BUF_BYTES && st->ranks.cap <= SMALL_BUF_BYTES))
+		return;
+	tp_staged_free(st);
+	tp_staged_init(st);
+}
+
+/*
+ * Memory taken by a backlog (an outage, a slow receiver) is given back once
+ * it drains: the hand-off buffers that grew with it are freed while empty
+ * (the staging's own comes out at the next take and goes the same way),
+ * and once the backlog is gone the allocator returns free pages to the
+ * system. Batches in memory are freed as they are acked.
+ */
+static void give_back_memory(struct tp_client *c)
+{
+	uint64_t q = c->store.mem_bytes + c->open.items.len + tp_staging_bytes(&c->staging);
+
+	if (q > c->queue_high_bytes)
+		c->queue_high_bytes = q;
+	if (q > SMALL_BUF_BYTES)
+		return;
+	shrink(&c->take);
+	shrink(&c->open);
+	if (c->queue_high_bytes >= GIVE_BACK_BYTES) {
+		malloc_trim(0);
+		c->queue_high_bytes = q;
+	}
+}
+
 static void housekeeping(struct tp_client *c, uint64_t now)
 {
 	tp_client_take_staged(c, now);
@@ -56,6 +93,7 @@ static void housekeeping(struct tp_client *c, uint64_t now)
 	} else {
 		tp_client_unary_pump(c, now);
 	}
+	give_back_memory(c);
 	tp_client_publish(c);
 }
 
@@ -74,7 +112,7 @@ static void cq_wait(struct tp_client *c, int ms)
 
 static void finish(struct tp_client *c)
 {
-	uint64_t lost;
+	uint64_t lost, spill_by;
 
 	/* Cancel what is in flight and wait for gRPC to hand every call back. */
 	c->finishing = true;
@@ -85,7 +123,12 @@ static void finish(struct tp_client *c)
 	tp_store_unsend_all(&c->store);
 	tp_client_take_staged(c, tp_mono_ns());
 	tp_client_seal(c, true);
-	lost = tp_store_spill_all(&c->store);
+	/* The spill has the rest of the stop budget; a drain_timeout set
+	 * longer than the budget moves its end by as much. */
+	spill_by = tp_stop_deadline_ns();
+	if (spill_by != UINT64_MAX && c->drain_deadline_ns + TP_STOP_BUDGET_NS / 2 > spill_by)
+		spill_by = c->drain_deadline_ns + TP_STOP_BUDGET_NS / 2;
+	lost = tp_store_spill_all(&c->store, spill_by);
 	tp_client_publish(c);
 	if (lost) {
 		tp_metric_add(&c->m.dropped[DROP_SHUTDOWN], lost);
@@ -129,6 +172,8 @@ static void *run(void *arg)
 
 		if (!c->stopping && atomic_load(&c->stop)) {
 			c->stopping = true;
+			/* Deliver for drain_timeout (by default within the first
+			 * half of the stop budget, util/stop.h), then spill. */
 			c->drain_deadline_ns = now + c->o.drain_timeout_ns;
 		}
 		housekeeping(c, now);

@@ -40,7 +40,9 @@ struct tp_response {
 		char *reason;
 	} *rejections;
 	size_t nrejections;
-	uint32_t max_batch_events;  /* from a control message; 0: none */
+	bool has_control;           /* a Control message came (max_batch_events 0 in it:
+				     * back to the collector's own batch size) */
+	uint32_t max_batch_events;  /* from the control message */
 	int64_t rejected_events;    /* unary: events of the batch the receiver refused */
 	char message[256];          /* unary: why, from the receiver */
 };

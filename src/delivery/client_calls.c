@@ -254,34 +254,86 @@ void tp_client_drop_batch(struct tp_client *c, struct tp_batch *b, const char *r
 	tp_store_remove(&c->store, b);
 }
 
+/* A receiver's text about itself (unknown acks, control): one line per
+ * FAILURE_LOG_EVERY_NS at most, whatever it sends. */
+static bool peer_log_due(struct tp_client *c, uint64_t now)
+{
+	if (c->last_peer_log_ns && now - c->last_peer_log_ns < FAILURE_LOG_EVERY_NS)
+		return false;
+	c->last_peer_log_ns = now;
+	return true;
+}
+
+/* Control, as the proto says: max_batch_events caps our batches; 0 gives
+ * back the collector's own size. A value above our own changes nothing (we
+ * never send more than our own), so no absurd value can grow a batch. */
+static void apply_control(struct tp_client *c, const struct tp_response *r, uint64_t now)
+{
+	uint32_t v = r->max_batch_events;
+
+	if (v >= c->o.batch_max_events)
+		v = 0;
+	if (v == c->server_max_events)
+		return;
+	c->server_max_events = v;
+	/* Every change while they are few; then one line per 30 s. */
+	if (c->control_logs++ >= 8 && !peer_log_due(c, now))
+		return;
+	if (v)
+		tp_info("%s: the receiver asks for at most %u events per batch", c->t->name, v);
+	else
+		tp_info("%s: the receiver lifts its batch limit: back to %u events per batch",
+			c->t->name, c->o.batch_max_events);
+}
+
 void tp_client_apply_response(struct tp_client *c, struct dcall *d, struct tp_response *r,
 			   uint64_t now)
 {
+	size_t progress = 0, unknown = 0;
+
+	/* Only batches in flight can be acked or rejected: they are the
+	 * oldest, so the search stops at the first one not in flight, and a
+	 * response full of bogus sequences costs the window, not the store. */
 	for (size_t i = 0; i < r->nacks; i++) {
-		struct tp_batch *b = tp_store_find(&c->store, r->acks[i]);
+		struct tp_batch *b = tp_store_find_inflight(&c->store, r->acks[i]);
 
 		if (!b) {
-			tp_metric_add(&c->m.unknown_acks, 1);
+			unknown++;
 			continue;
 		}
 		tp_metric_add(&c->m.acked, b->nevents);
 		tp_metric_add(&c->m.batches_acked, 1);
 		tp_store_remove(&c->store, b);
 		d->acked = true;
+		progress++;
 	}
 	for (size_t i = 0; i < r->nrejections; i++) {
-		struct tp_batch *b = tp_store_find(&c->store, r->rejections[i].seq);
+		struct tp_batch *b = tp_store_find_inflight(&c->store, r->rejections[i].seq);
 
-		if (b)
+		if (b) {
 			tp_client_drop_batch(c, b, r->rejections[i].reason);
-		else
-			tp_metric_add(&c->m.unknown_acks, 1);
+			progress++;
+		} else {
+			unknown++;
+		}
 	}
-	if (r->max_batch_events && r->max_batch_events != c->server_max_events) {
-		tp_info("%s: the receiver asks for at most %u events per batch", c->t->name,
-			r->max_batch_events);
-		c->server_max_events = r->max_batch_events;
+	if (unknown) {
+		tp_metric_add(&c->m.unknown_acks, unknown);
+		if (peer_log_due(c, now)) {
+			uint64_t all = tp_metric_get(&c->m.unknown_acks);
+
+			tp_warn("%s: %s answered %llu times for batches not waiting for an answer "
+				"(duplicates, late or bogus acks; %llu since the last such line): not "
+				"counted as progress",
+				c->t->name, c->o.target, (unsigned long long)unknown,
+				(unsigned long long)(all - c->unknown_acks_logged));
+			c->unknown_acks_logged = all;
+		}
 	}
-	if (r->nacks)
+	if (r->has_control)
+		apply_control(c, r, now);
+	/* Progress is an ack (or rejection) of a batch in flight: anything
+	 * else neither resets the ack timeout nor counts as delivering again. */
+	if (progress)
 		tp_client_on_success(c, now);
 }

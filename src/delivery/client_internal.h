@@ -127,6 +127,10 @@ struct tp_client {
 	bool ever_connected;
 	uint32_t failures;             /* failed attempts since the last success */
 	uint64_t last_failure_log_ns;
+	uint64_t last_peer_log_ns;     /* unknown acks, control changes: one line per 30 s */
+	uint64_t unknown_acks_logged;  /* the count at that line */
+	uint32_t control_logs;         /* lines about control changes so far */
+	uint64_t queue_high_bytes;     /* the backlog's peak since memory was last given back */
 	int last_logged_status;
 
 	bool stopping;

@@ -4,12 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/time.h"
+
 void tp_store_init(struct tp_store *st, uint64_t mem_cap, uint64_t disk_cap, struct tp_spool *spool)
 {
 	memset(st, 0, sizeof(*st));
 	st->mem_cap = mem_cap;
 	st->disk_cap = spool ? disk_cap : 0;
 	st->spool = spool;
+	st->spill_deadline_ns = UINT64_MAX;
 }
 
 void tp_store_free(struct tp_store *st)
@@ -223,6 +226,8 @@ void tp_store_enforce(struct tp_store *st)
 			free_blob(st, b);
 			continue;
 		}
+		if (st->spill_deadline_ns != UINT64_MAX && tp_mono_ns() >= st->spill_deadline_ns)
+			break; /* a slow disk at exit: the rest stays in memory, counted lost */
 		if (spill(st, b, true) == 0) {
 			free_blob(st, b);
 			continue;
@@ -301,7 +306,21 @@ struct tp_batch *tp_store_find(struct tp_store *st, uint64_t seq)
 	return NULL;
 }
 
-uint64_t tp_store_spill_all(struct tp_store *st)
+struct tp_batch *tp_store_find_inflight(struct tp_store *st, uint64_t seq)
+{
+	uint32_t seen = 0;
+
+	for (struct tp_batch *b = st->head; b && seen < st->inflight && b->seq <= seq; b = b->next) {
+		if (!b->in_flight)
+			continue;
+		if (b->seq == seq)
+			return b;
+		seen++;
+	}
+	return NULL;
+}
+
+uint64_t tp_store_spill_all(struct tp_store *st, uint64_t deadline_ns)
 {
 	uint64_t lost = 0;
 
@@ -310,7 +329,9 @@ uint64_t tp_store_spill_all(struct tp_store *st)
 	if (!st->spool)
 		return st->events;
 	st->mem_cap = 0;
+	st->spill_deadline_ns = deadline_ns;
 	tp_store_enforce(st);
+	st->spill_deadline_ns = UINT64_MAX;
 	for (struct tp_batch *b = st->head; b; b = b->next)
 		if (!b->on_disk)
 			lost += b->nevents;

@@ -38,6 +38,7 @@ struct tp_store {
 	struct tp_spool *spool;   /* NULL: memory only */
 	bool spool_failed;        /* a write failed: memory only until a write works again */
 	int last_spool_error;     /* -errno of the last failure, for the log */
+	uint64_t spill_deadline_ns; /* while spilling at exit; else UINT64_MAX */
 	uint64_t rank_count[TP_RANKS];
 	uint64_t inflight_rank_count[TP_RANKS];
 	uint32_t inflight;
@@ -63,12 +64,18 @@ void tp_store_sent(struct tp_store *st, struct tp_batch *b);
 void tp_store_unsend(struct tp_store *st, struct tp_batch *b);
 void tp_store_unsend_all(struct tp_store *st);
 struct tp_batch *tp_store_find(struct tp_store *st, uint64_t seq);
+/* The batch seq if it is in flight, else NULL. In-flight batches are the
+ * oldest: the search ends after the window's batches or past seq, so a
+ * response full of bogus sequences costs the window, not the store. */
+struct tp_batch *tp_store_find_inflight(struct tp_store *st, uint64_t seq);
 /* Forget b (acked, or rejected by the receiver): memory and spool file. */
 void tp_store_remove(struct tp_store *st, struct tp_batch *b);
 /* At exit: move everything to the spool under the spool cap (dropping
- * lowest ranks first, counted, if it is full). Returns the events left only
- * in memory (no spool, or it failed), which the caller counts as lost. */
-uint64_t tp_store_spill_all(struct tp_store *st);
+ * lowest ranks first, counted, if it is full), until deadline_ns
+ * (CLOCK_MONOTONIC; UINT64_MAX: no limit). Returns the events left only in
+ * memory (no spool, it failed, or the disk was too slow for the deadline),
+ * which the caller counts as lost. */
+uint64_t tp_store_spill_all(struct tp_store *st, uint64_t deadline_ns);
 /* Largest stored sequence, 0 if empty. */
 static inline uint64_t tp_store_last_seq(const struct tp_store *st)
 {

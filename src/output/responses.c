@@ -52,8 +52,10 @@ int tp_tapio_parse_response(const uint8_t *p, size_t len, struct tp_response *r,
 			r->nrejections++;
 		}
 	}
-	if (m->control)
+	if (m->control) {
+		r->has_control = true;
 		r->max_batch_events = m->control->max_batch_events;
+	}
 	tapio__v1__tapio_stream_events_response__free_unpacked(m, NULL);
 	return 0;
 oom:

@@ -201,7 +201,7 @@ static void test_spill_all_at_exit_and_restart(void **state)
 		tp_store_add(&st, make_batch(s, 3, 2));
 	tp_store_remove(&st, tp_store_find(&st, 101));
 	assert_int_equal(st.disk_events, 0);
-	assert_int_equal(tp_store_spill_all(&st), 0);
+	assert_int_equal(tp_store_spill_all(&st, UINT64_MAX), 0);
 	assert_int_equal(st.disk_events, 12);
 	tp_store_free(&st);
 	tp_spool_close(&sp);
@@ -225,7 +225,7 @@ static void test_spill_all_without_spool_reports_loss(void **state)
 
 	tp_store_init(&st, 1 << 20, 0, NULL);
 	tp_store_add(&st, make_batch(1, 7, 0));
-	assert_int_equal(tp_store_spill_all(&st), 7);
+	assert_int_equal(tp_store_spill_all(&st, UINT64_MAX), 7);
 	tp_store_free(&st);
 }
 
