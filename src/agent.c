@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "bpf/loader.h"
-#include "health.h"
-#include "log.h"
-#include "metrics.h"
+#include "obs/health.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 #include "util/buf.h"
 #include "util/stop.h"
 #include "util/time.h"

@@ -8,9 +8,9 @@
 
 #include <stdint.h>
 
-#include "config.h"
-#include "pipeline.h"
-#include "source.h"
+#include "config/config.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/source.h"
 
 struct tp_bpf;
 

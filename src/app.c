@@ -6,16 +6,16 @@
 #include <unistd.h>
 
 #include "enrich/stage.h"
-#include "log.h"
 #include "lua/rules_stage.h"
+#include "obs/log.h"
 #include "output/file.h"
 #include "output/grpc.h"
 #include "output/otlp.h"
 #include "output/stdout.h"
 #include "output/syslog.h"
 #include "output/webhook.h"
-#include "sampler.h"
-#include "scope.h"
+#include "pipeline/sampler.h"
+#include "pipeline/scope.h"
 #include "storage/raw_stage.h"
 
 int tp_app_check_outputs(const struct tp_config *cfg, char *err, size_t errlen)

@@ -14,8 +14,8 @@
 #include <stddef.h>
 
 #include "agent.h"
-#include "config.h"
-#include "pipeline.h"
+#include "config/config.h"
+#include "pipeline/pipeline.h"
 
 enum tp_app_mode {
 	TP_APP_LIVE,   /* events from the kernel */

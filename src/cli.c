@@ -6,10 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_kernel.h"
-#include "config_file.h"
-#include "config_keys.h"
-#include "scope.h"
+#include "config/config_file.h"
+#include "config/config_kernel.h"
+#include "config/config_keys.h"
+#include "pipeline/scope.h"
 #include "util/strdist.h"
 #include "util/time.h"
 #include "version.h"

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "config/config.h"
 
 #define TP_CLI_EXIT_OK 1 /* --help or --version was printed: exit 0 */
 

@@ -16,9 +16,9 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/families.h"
-#include "bpf/perf_attach.h"
 #include "bpf/percpu.h"
-#include "log.h"
+#include "bpf/perf_attach.h"
+#include "obs/log.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"

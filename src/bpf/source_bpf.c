@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "bpf/ringbuf.h"
-#include "decode.h"
-#include "log.h"
-#include "metrics.h"
+#include "events/decode.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 #include "util/time.h"
 
 struct bpf_source;

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "bpf/loader.h"
-#include "source.h"
+#include "pipeline/source.h"
 
 /* Load and attach the probes and open the ring buffer. On failure err holds
  * a sentence for the user. */

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event_meta.h"
+#include "events/event_meta.h"
 
 /* Ranks order events for dropping at the spool cap: lowest first. An event
  * nothing scored ranks lowest; then importance in tenths; an alert ranks

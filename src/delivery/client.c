@@ -20,9 +20,9 @@
 #include <grpc/support/time.h>
 
 #include "delivery/client_internal.h"
+#include "obs/health.h"
+#include "obs/log.h"
 #include "util/stop.h"
-#include "health.h"
-#include "log.h"
 #include "util/time.h"
 
 /* ---------------------------------------------------------------- thread */

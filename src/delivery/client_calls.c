@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "delivery/client_internal.h"
-#include "health.h"
-#include "log.h"
+#include "obs/health.h"
+#include "obs/log.h"
 #include "util/time.h"
 
 void tp_response_free(struct tp_response *r)

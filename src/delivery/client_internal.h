@@ -33,7 +33,7 @@
 #include "delivery/spool.h"
 #include "delivery/staging.h"
 #include "delivery/store.h"
-#include "metrics.h"
+#include "obs/metrics.h"
 
 #define TICK_BUSY_MS 10
 #define TICK_IDLE_MS 100

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "delivery/client_internal.h"
-#include "health.h"
+#include "obs/health.h"
 #include "util/time.h"
 
 const char *const tp_client_drop_reason_names[DROP_MAX] = {

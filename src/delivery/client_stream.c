@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "delivery/client_internal.h"
-#include "log.h"
+#include "obs/log.h"
 #include "util/time.h"
 
 void tp_client_stream_start(struct tp_client *c)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "delivery/client_internal.h"
-#include "log.h"
+#include "obs/log.h"
 #include "util/time.h"
 
 void tp_client_unary_pump(struct tp_client *c, uint64_t now)

@@ -29,8 +29,8 @@
 #include "enrich/cgroupfs.h"
 #include "enrich/container.h"
 #include "enrich/ondisk.h"
-#include "metrics.h"
-#include "proc_ctx.h"
+#include "events/proc_ctx.h"
+#include "obs/metrics.h"
 #include "util/lru.h"
 
 struct tp_cg_entry {

@@ -5,8 +5,8 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "events/proc_ctx.h"
 #include "lua/lua_event.h"
-#include "proc_ctx.h"
 
 static const struct tp_proc_ctx *ctx_of(const struct tp_event_meta *meta)
 {

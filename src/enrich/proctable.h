@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "events.h"
-#include "metrics.h"
+#include "obs/metrics.h"
 #include "util/lru.h"
 
 /* An executable image: shared by a process and the children it forks. */

@@ -8,8 +8,8 @@
 
 #include "enrich/cgcache.h"
 #include "enrich/proctable.h"
-#include "log.h"
-#include "proc_ctx.h"
+#include "events/proc_ctx.h"
+#include "obs/log.h"
 
 /* A parent is never younger than its child; /proc's start times are in
  * clock ticks, so allow a few. */

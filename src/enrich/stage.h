@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
-#include "pipeline.h"
+#include "config/config.h"
+#include "pipeline/pipeline.h"
 
 struct tp_enrich_opts {
 	bool live;

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "event.h"
+#include "events/event.h"
 
 #define TP_FIELD(st, fname, member, fkind)                                                   \
 	{ .name = fname, .kind = fkind, .offset = offsetof(st, member),                      \

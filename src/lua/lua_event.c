@@ -11,9 +11,9 @@
 
 #include <lauxlib.h>
 
-#include "decode.h"
+#include "events/decode.h"
+#include "events/proc_ctx.h"
 #include "lua/lua_event_names.h"
-#include "proc_ctx.h"
 
 #define EVENT_MT "tapio.event"
 

@@ -26,8 +26,8 @@
 
 #include <lua.h>
 
-#include "event.h"
-#include "event_meta.h"
+#include "events/event.h"
+#include "events/event_meta.h"
 
 /*
  * A virtual field getter: push the value of the field for ev (meta carries

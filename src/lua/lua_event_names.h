@@ -12,7 +12,7 @@
 
 #include <lua.h>
 
-#include "event.h"
+#include "events/event.h"
 #include "lua/lua_event.h"
 
 /* __index resolves a name through a per-VM table name -> code; the code's

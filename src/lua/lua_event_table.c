@@ -13,7 +13,7 @@
 
 #include <lauxlib.h>
 
-#include "decode.h"
+#include "events/decode.h"
 #include "lua/lua_event_names.h"
 
 /* ------------------------------------------------------------ synthetic events */

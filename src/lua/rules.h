@@ -39,8 +39,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
-#include "event_meta.h"
+#include "events/event.h"
+#include "events/event_meta.h"
 #include "lua/sandbox.h"
 
 struct tp_rules_opts {

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
 #include "lua/rules_internal.h"
-#include "metrics.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 
 /* ------------------------------------------------------------ metrics */
 

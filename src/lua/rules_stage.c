@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "lua/rules.h"
 #include "lua/rules_watch.h"
-#include "metrics.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 #include "util/stop.h"
 #include "util/time.h"
 

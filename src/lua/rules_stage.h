@@ -33,8 +33,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config.h"
-#include "pipeline.h"
+#include "config/config.h"
+#include "pipeline/pipeline.h"
 
 /* Load the rules (cfg->rule_paths, else <rules_dir>/default). Returns 0 or
  * a negative errno with a sentence (the first problem) in err; every

@@ -13,10 +13,10 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "log.h"
 #include "lua/embedded.h"
 #include "lua/strpat.h"
 #include "lua/tapio_lib.h"
+#include "obs/log.h"
 #include "util/buf.h"
 
 #define TP_LUA_FILE_MAX (4u << 20) /* a rule or config file larger than this is a mistake */

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "format.h"
-#include "log.h"
-#include "metrics.h"
+#include "events/format.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 #include "output/lines.h"
 #include "util/buf.h"
 

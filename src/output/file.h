@@ -14,8 +14,8 @@
 
 #include <stddef.h>
 
-#include "config.h"
-#include "output.h"
+#include "config/config.h"
+#include "output/output.h"
 
 /* Opens the file now: a path that cannot be written is an error naming
  * file.path, before anything runs. */

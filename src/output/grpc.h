@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "config.h"
-#include "output.h"
+#include "config/config.h"
+#include "output/output.h"
 
 #define TP_TAPIO_STREAM_METHOD "/tapio.v1.TapioService/StreamEvents"
 

@@ -12,9 +12,9 @@
 
 #include "delivery/backoff.h"
 #include "delivery/staging.h"
-#include "health.h"
-#include "log.h"
-#include "metrics.h"
+#include "obs/health.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 #include "util/time.h"
 
 #define TICK_BUSY_NS (10 * TP_NSEC_PER_MSEC)

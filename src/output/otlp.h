@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-#include "config.h"
-#include "output.h"
+#include "config/config.h"
+#include "output/output.h"
 
 #define TP_OTLP_LOGS_METHOD "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
 

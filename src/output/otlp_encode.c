@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "delivery/pbwire.h"
-#include "format.h"
-#include "proc_ctx.h"
+#include "events/format.h"
+#include "events/proc_ctx.h"
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "version.h"
 

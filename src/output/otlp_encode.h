@@ -25,8 +25,8 @@
 
 #include <stdint.h>
 
-#include "event.h"
-#include "event_meta.h"
+#include "events/event.h"
+#include "events/event_meta.h"
 #include "util/arena.h"
 #include "util/buf.h"
 

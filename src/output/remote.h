@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "delivery/client.h"
-#include "output.h"
+#include "output/output.h"
 #include "util/arena.h"
 #include "util/buf.h"
 

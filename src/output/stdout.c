@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "metrics.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 #include "util/buf.h"
 
 /* Write out once this much is buffered; the rest goes at each flush. */

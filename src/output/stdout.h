@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 
-#include "format.h"
-#include "output.h"
+#include "events/format.h"
+#include "output/output.h"
 
 /* fd is normally 1. color applies to text only. */
 struct tp_output *tp_output_stdout_new(int fd, enum tp_output_format fmt, bool color);

@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "format.h"
+#include "events/format.h"
 #include "output/lines.h"
 #include "util/time.h"
 

@@ -22,8 +22,8 @@
 
 #include <stddef.h>
 
-#include "config.h"
-#include "output.h"
+#include "config/config.h"
+#include "output/output.h"
 
 /* A malformed address is an error naming syslog.address. The daemon or
  * collector need not be up. */

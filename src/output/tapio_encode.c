@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "delivery/pbwire.h"
-#include "proc_ctx.h"
+#include "events/proc_ctx.h"
 #include "tapio/v1/tapio.pb-c.h"
 #include "version.h"
 

@@ -11,8 +11,8 @@
 #ifndef TAPIO_OUTPUT_TAPIO_ENCODE_H
 #define TAPIO_OUTPUT_TAPIO_ENCODE_H
 
-#include "event.h"
-#include "event_meta.h"
+#include "events/event.h"
+#include "events/event_meta.h"
 #include "util/arena.h"
 #include "util/buf.h"
 

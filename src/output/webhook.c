@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "format.h"
-#include "log.h"
+#include "events/format.h"
+#include "events/proc_ctx.h"
+#include "obs/log.h"
 #include "output/lines.h"
-#include "proc_ctx.h"
 #include "util/time.h"
 #include "version.h"
 

@@ -27,8 +27,8 @@
 
 #include <stddef.h>
 
-#include "config.h"
-#include "output.h"
+#include "config/config.h"
+#include "output/output.h"
 #include "util/buf.h"
 
 /* A URL that is not http://HOST[:PORT][/PATH] is an error naming

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "format.h"
-#include "source.h"
+#include "events/format.h"
+#include "pipeline/source.h"
 #include "storage/source_raw.h"
 
 #define TP_RAW_CMD_HELP 1 /* --help was printed: exit 0 */

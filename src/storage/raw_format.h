@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
+#include "events/event.h"
 
 #define TP_RAW_MAGIC	  "TPRAWSEG"
 #define TP_RAW_VERSION	  1

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
+#include "events/event.h"
 #include "storage/raw_format.h"
 
 struct tp_raw_seg_info {

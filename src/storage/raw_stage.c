@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "metrics.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 #include "storage/raw_writer.h"
 #include "util/caps.h"
 #include "util/stop.h"

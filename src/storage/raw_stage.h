@@ -15,8 +15,8 @@
 
 #include <stddef.h>
 
-#include "config.h"
-#include "pipeline.h"
+#include "config/config.h"
+#include "pipeline/pipeline.h"
 
 /* Open cfg->raw_dir (created 0700, locked) and start the writer thread.
  * On failure err holds a sentence for the user. */

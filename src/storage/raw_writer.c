@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "obs/log.h"
 #include "storage/raw_format.h"
 #include "storage/raw_reader.h"
 #include "util/file.h"

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "decode.h"
-#include "log.h"
+#include "events/decode.h"
+#include "obs/log.h"
 #include "storage/raw_reader.h"
 #include "util/time.h"
 

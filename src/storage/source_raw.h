@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
-#include "source.h"
+#include "events/event.h"
+#include "pipeline/source.h"
 
 struct tp_raw_filter {
 	uint64_t since_ns; /* wall clock; 0: from the start */

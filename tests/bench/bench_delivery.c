@@ -29,13 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "decode.h"
-#include "log.h"
-#include "metrics.h"
+#include "config/config.h"
+#include "events/decode.h"
+#include "events/proc_ctx.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 #include "output/grpc.h"
 #include "output/otlp.h"
-#include "proc_ctx.h"
 #include "util/time.h"
 
 static double now_s(void)

@@ -31,14 +31,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "enrich/cgroupfs.h"
 #include "enrich/proctable.h"
 #include "enrich/stage.h"
-#include "event.h"
-#include "format.h"
-#include "log.h"
-#include "pipeline.h"
+#include "events/event.h"
+#include "events/format.h"
+#include "obs/log.h"
+#include "pipeline/pipeline.h"
 
 #define NPROCS 2000
 #define NEVENTS 1000000

@@ -28,10 +28,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "config.h"
-#include "decode.h"
-#include "log.h"
-#include "pipeline.h"
+#include "config/config.h"
+#include "events/decode.h"
+#include "obs/log.h"
+#include "pipeline/pipeline.h"
 #include "storage/raw_reader.h"
 #include "storage/raw_stage.h"
 #include "storage/source_raw.h"

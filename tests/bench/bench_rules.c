@@ -29,11 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "decode.h"
-#include "log.h"
+#include "config/config.h"
+#include "events/decode.h"
 #include "lua/rules_stage.h"
-#include "pipeline.h"
+#include "obs/log.h"
+#include "pipeline/pipeline.h"
 #include "util/time.h"
 
 #define NRECS  4096

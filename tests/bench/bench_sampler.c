@@ -26,14 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "decode.h"
-#include "metrics.h"
-#include "config_keys.h"
-#include "pipeline.h"
-#include "proc_ctx.h"
-#include "sampler.h"
-#include "scope.h"
+#include "config/config.h"
+#include "config/config_keys.h"
+#include "events/decode.h"
+#include "events/proc_ctx.h"
+#include "obs/metrics.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/sampler.h"
+#include "pipeline/scope.h"
 #include "util/buf.h"
 #include "util/time.h"
 

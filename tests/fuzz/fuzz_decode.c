@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "format.h"
+#include "events/decode.h"
+#include "events/format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

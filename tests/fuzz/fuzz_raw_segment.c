@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "format.h"
-#include "log.h"
+#include "events/format.h"
+#include "obs/log.h"
 #include "storage/raw_format.h"
 #include "storage/source_raw.h"
 

@@ -36,7 +36,7 @@ def unique(prefix="tapio-test"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
 
-# Keys the enrichment stage adds to every event (src/proc_ctx.h): derived
+# Keys the enrichment stage adds to every event (src/events/proc_ctx.h): derived
 # from the stream and this machine, never stored raw.
 ENRICHMENT_KEYS = ("exe", "parent", "ancestors", "container", "k8s")
 

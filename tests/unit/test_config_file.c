@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "config_file.h"
-#include "config_keys.h"
+#include "config/config.h"
+#include "config/config_file.h"
+#include "config/config_keys.h"
 #include "events.h"
 
 static char err[8192];

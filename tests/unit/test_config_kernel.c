@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "config_kernel.h"
+#include "config/config_kernel.h"
 
 static struct tp_config cfg;
 static char err[256];

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "decode.h"
+#include "events/decode.h"
 
 static struct tp_event ev;
 

@@ -11,11 +11,11 @@
 #include <cmocka.h>
 #include <lauxlib.h>
 
-#include "decode.h"
 #include "enrich/lua_fields.h"
+#include "events/decode.h"
+#include "events/proc_ctx.h"
 #include "lua/lua_event.h"
 #include "lua/sandbox.h"
-#include "proc_ctx.h"
 
 static struct tp_lua_vm *vm;
 static lua_State *L;

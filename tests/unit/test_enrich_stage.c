@@ -12,10 +12,10 @@
 
 #include <cmocka.h>
 
-#include "decode.h"
 #include "enrich/stage.h"
-#include "format.h"
-#include "proc_ctx.h"
+#include "events/decode.h"
+#include "events/format.h"
+#include "events/proc_ctx.h"
 
 static const uint64_t SEC = 1000000000ull;
 

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "decode.h"
-#include "format.h"
+#include "events/decode.h"
+#include "events/format.h"
 
 static const char *const contract[] = {
 	"process.exec",       "process.fork",        "process.exit",      "file.open",

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "decode.h"
-#include "format.h"
+#include "events/decode.h"
+#include "events/format.h"
 
 static struct tp_event ev;
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "health.h"
+#include "obs/health.h"
 #include "util/time.h"
 
 #define SEC TP_NSEC_PER_SEC

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "log.h"
+#include "obs/log.h"
 
 /* Run fn with stderr going to a file; return what was written. */
 static char *capture(void (*fn)(void))

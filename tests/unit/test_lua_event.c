@@ -14,12 +14,12 @@
 #include <cmocka.h>
 #include <lauxlib.h>
 
-#include "decode.h"
-#include "format.h"
+#include "events/decode.h"
+#include "events/format.h"
+#include "events/proc_ctx.h"
 #include "lua/lua_event.h"
 #include "lua/sandbox.h"
 #include "lua/template.h"
-#include "proc_ctx.h"
 
 static struct tp_lua_vm *vm;
 static lua_State *L;

@@ -19,9 +19,9 @@
 
 #include <cmocka.h>
 
-#include "decode.h"
+#include "events/decode.h"
 #include "lua/rules.h"
-#include "metrics.h"
+#include "obs/metrics.h"
 
 static char dir[64];
 static char diags[8192];

@@ -17,12 +17,12 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "decode.h"
+#include "config/config.h"
 #include "enrich/lua_fields.h"
+#include "events/decode.h"
 #include "lua/rules_stage.h"
-#include "metrics.h"
-#include "pipeline.h"
+#include "obs/metrics.h"
+#include "pipeline/pipeline.h"
 #include "util/time.h"
 
 static char dir[64];

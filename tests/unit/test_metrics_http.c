@@ -17,9 +17,9 @@
 
 #include <cmocka.h>
 
-#include "health.h"
-#include "metrics.h"
-#include "metrics_http.h"
+#include "obs/health.h"
+#include "obs/metrics.h"
+#include "obs/metrics_http.h"
 #include "util/time.h"
 
 static struct tp_metrics_http *srv;

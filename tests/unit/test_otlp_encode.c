@@ -11,10 +11,10 @@
 
 #include <cmocka.h>
 
-#include "decode.h"
+#include "events/decode.h"
+#include "events/proc_ctx.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "output/otlp_encode.h"
-#include "proc_ctx.h"
 
 typedef Opentelemetry__Proto__Logs__V1__LogRecord LogRecord;
 typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "metrics.h"
-#include "procstats.h"
+#include "obs/metrics.h"
+#include "obs/procstats.h"
 #include "util/time.h"
 
 static double value(const char *name)

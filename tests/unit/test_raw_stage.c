@@ -17,9 +17,9 @@
 #include <cmocka.h>
 
 #include "app.h"
-#include "decode.h"
-#include "log.h"
-#include "metrics.h"
+#include "events/decode.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 #include "storage/raw_reader.h"
 #include "storage/raw_stage.h"
 #include "storage/source_raw.h"

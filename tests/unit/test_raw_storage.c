@@ -25,9 +25,9 @@
 
 #include <cmocka.h>
 
-#include "decode.h"
-#include "format.h"
-#include "log.h"
+#include "events/decode.h"
+#include "events/format.h"
+#include "obs/log.h"
 #include "storage/raw_reader.h"
 #include "storage/raw_writer.h"
 #include "storage/source_raw.h"

@@ -13,11 +13,11 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "decode.h"
-#include "metrics.h"
-#include "pipeline.h"
-#include "sampler.h"
+#include "config/config.h"
+#include "events/decode.h"
+#include "obs/metrics.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/sampler.h"
 #include "util/time.h"
 
 #define SEC TP_NSEC_PER_SEC

@@ -11,13 +11,13 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "config_keys.h"
-#include "decode.h"
-#include "metrics.h"
-#include "pipeline.h"
-#include "proc_ctx.h"
-#include "scope.h"
+#include "config/config.h"
+#include "config/config_keys.h"
+#include "events/decode.h"
+#include "events/proc_ctx.h"
+#include "obs/metrics.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/scope.h"
 
 static uint64_t emitted;
 

@@ -14,11 +14,11 @@
 
 #include <cmocka.h>
 
-#include "decode.h"
 #include "delivery/pbwire.h"
-#include "format.h"
+#include "events/decode.h"
+#include "events/format.h"
+#include "events/proc_ctx.h"
 #include "output/tapio_encode.h"
-#include "proc_ctx.h"
 #include "sink/sink.h"
 #include "tapio/v1/tapio.pb-c.h"
 

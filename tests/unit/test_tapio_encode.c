@@ -11,10 +11,10 @@
 
 #include <cmocka.h>
 
-#include "decode.h"
 #include "delivery/pbwire.h"
+#include "events/decode.h"
+#include "events/proc_ctx.h"
 #include "output/tapio_encode.h"
-#include "proc_ctx.h"
 #include "tapio/v1/tapio.pb-c.h"
 
 static struct tp_event ev;

@@ -1,0 +1,41 @@
+/*
+ * config/config_kernel.h - the kernel-side settings of struct tp_config by name,
+ * for the command line (-k KEY=VALUE) and the config file.
+ *
+ *   categories=LIST        probe families loaded: all, or process,file,...
+ *   exclude_comm=NAME      drop the events of tasks with this name (repeatable)
+ *   exclude_path=PREFIX    drop file events under this prefix (repeatable)
+ *   drop_failed=LIST       drop failed syscalls of these categories (all, none)
+ *   sample.CATEGORY=N      keep 1 in N events of a category in the kernel
+ *   bpf_commands=SET       bpf(2) commands reported: control (default), all,
+ *                          or names (prog_load,map_create,...)
+ *   page_fault_sample=N    report 1 in N user page faults per CPU (0: none)
+ */
+#ifndef TAPIO_CONFIG_KERNEL_H
+#define TAPIO_CONFIG_KERNEL_H
+
+#include <stddef.h>
+
+#include "bpf/kfilter.h"
+#include "config/config.h"
+
+/* bpf(2) commands that change what runs in the kernel or reach objects of
+ * others: every command but element access, iteration and info queries. */
+#define TP_BPF_CMDS_CONTROL                                                                  \
+	(~((1ull << 1) | (1ull << 2) | (1ull << 3) | (1ull << 4) | (1ull << 11) |           \
+	   (1ull << 12) | (1ull << 15) | (1ull << 16) | (1ull << 20) | (1ull << 21) |          \
+	   (1ull << 23) | (1ull << 24) | (1ull << 25) | (1ull << 26) | (1ull << 27) |          \
+	   (1ull << 31)))
+
+/* Set one key. The value's storage must outlive cfg (argv, a config file's
+ * strings). Returns 0, or -EINVAL with err naming the key and the problem. */
+int tp_config_set_kernel(struct tp_config *cfg, const char *key, const char *value, char *err,
+			 size_t errlen);
+
+/* "KEY=VALUE" as given to -k. */
+int tp_config_kernel_arg(struct tp_config *cfg, const char *kv, char *err, size_t errlen);
+
+/* The filter part of cfg, as the loader takes it (pointers into cfg). */
+void tp_config_kfilter(const struct tp_config *cfg, struct tp_kfilter *kf);
+
+#endif

@@ -1,0 +1,248 @@
+#include "events/event.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "events/types.h"
+
+static const char *const category_names[TP_CAT_MAX] = {
+	[TP_CAT_NONE] = "none",
+	[TP_CAT_PROCESS] = "process",
+	[TP_CAT_FILE] = "file",
+	[TP_CAT_NETWORK] = "network",
+	[TP_CAT_SECURITY] = "security",
+	[TP_CAT_CONTAINER] = "container",
+	[TP_CAT_MEMORY] = "memory",
+};
+
+const char *tp_category_name(unsigned category)
+{
+	return category < TP_CAT_MAX ? category_names[category] : "unknown";
+}
+
+int tp_category_by_name(const char *name)
+{
+	for (int i = 1; i < TP_CAT_MAX; i++)
+		if (!strcmp(name, category_names[i]))
+			return i;
+	return -1;
+}
+
+/* Every family's descriptor table; each ends with a zeroed entry. */
+static const struct tp_event_type *const families[] = {
+	tp_process_event_types,
+	tp_file_event_types,
+	tp_network_event_types,
+	tp_security_event_types,
+	tp_container_event_types,
+	tp_memory_event_types,
+};
+
+#define TP_SUBTYPE_MAX 64
+static const struct tp_event_type *by_id[TP_CAT_MAX][TP_SUBTYPE_MAX];
+static const struct tp_event_type *all_types[TP_CAT_MAX * TP_SUBTYPE_MAX];
+static size_t ntypes;
+
+static void registry_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		for (const struct tp_event_type *t = families[f]; t->name; t++) {
+			unsigned cat = TP_TYPE_CATEGORY(t->id), sub = t->id & 0xff;
+
+			if (cat < TP_CAT_MAX && sub < TP_SUBTYPE_MAX) {
+				by_id[cat][sub] = t;
+				all_types[ntypes++] = t;
+			}
+		}
+	}
+	done = true;
+}
+
+/* Registration happens before main's threads start. */
+__attribute__((constructor)) static void registry_ctor(void)
+{
+	registry_init();
+}
+
+const struct tp_event_type *tp_event_type_by_id(uint32_t id)
+{
+	unsigned cat = TP_TYPE_CATEGORY(id), sub = id & 0xff;
+
+	if (id > 0xffff || cat >= TP_CAT_MAX || sub >= TP_SUBTYPE_MAX)
+		return NULL;
+	return by_id[cat][sub];
+}
+
+const struct tp_event_type *tp_event_type_by_name(const char *name)
+{
+	for (size_t i = 0; i < ntypes; i++)
+		if (!strcmp(all_types[i]->name, name))
+			return all_types[i];
+	return NULL;
+}
+
+const struct tp_event_type *tp_event_type_at(size_t i)
+{
+	return i < ntypes ? all_types[i] : NULL;
+}
+
+const struct tp_field *tp_event_field(const struct tp_event_type *t, const char *name)
+{
+	for (uint32_t i = 0; i < t->nfields; i++)
+		if (!strcmp(t->fields[i].name, name))
+			return &t->fields[i];
+	return NULL;
+}
+
+bool tp_field_present(const struct tp_event *ev, const struct tp_field *f)
+{
+	uint32_t cond;
+
+	if ((uint32_t)f->offset + f->size > ev->len)
+		return false;
+	if (!f->present_mask)
+		return true;
+	if ((uint32_t)f->present_offset + 4 > ev->len)
+		return false;
+	memcpy(&cond, ev->rec.bytes + f->present_offset, 4);
+	return (cond & f->present_mask) != 0;
+}
+
+bool tp_field_u64(const struct tp_event *ev, const struct tp_field *f, uint64_t *v)
+{
+	const uint8_t *p = ev->rec.bytes + f->offset;
+
+	if (!tp_field_present(ev, f))
+		return false;
+	switch (f->size) {
+	case 1: *v = *p; break;
+	case 2: { uint16_t x; memcpy(&x, p, 2); *v = x; break; }
+	case 4: { uint32_t x; memcpy(&x, p, 4); *v = x; break; }
+	case 8: memcpy(v, p, 8); break;
+	default: return false;
+	}
+	if (f->kind == TP_FK_BOOL)
+		*v = f->aux ? (*v & f->aux) != 0 : *v != 0;
+	return true;
+}
+
+bool tp_field_i64(const struct tp_event *ev, const struct tp_field *f, int64_t *v)
+{
+	const uint8_t *p = ev->rec.bytes + f->offset;
+
+	if (!tp_field_present(ev, f))
+		return false;
+	if (f->kind == TP_FK_S32 && f->size == 4) {
+		int32_t x;
+
+		memcpy(&x, p, 4);
+		*v = x;
+		return true;
+	}
+	if (f->kind == TP_FK_S64 && f->size == 8) {
+		memcpy(v, p, 8);
+		return true;
+	}
+	uint64_t u;
+
+	if (!tp_field_u64(ev, f, &u))
+		return false;
+	*v = (int64_t)u;
+	return true;
+}
+
+const char *tp_field_str(const struct tp_event *ev, const struct tp_field *f)
+{
+	if (f->kind != TP_FK_STR || !tp_field_present(ev, f))
+		return NULL;
+	return (const char *)ev->rec.bytes + f->offset; /* terminated by the decoder */
+}
+
+const char *tp_field_argv(const struct tp_event *ev, const struct tp_field *f, uint32_t *len)
+{
+	uint32_t n;
+
+	if (f->kind != TP_FK_ARGV || (uint32_t)f->aux + 4 > ev->len)
+		return NULL;
+	memcpy(&n, ev->rec.bytes + f->aux, 4);
+	/* The decoder rejected counts past the field; the record may still end
+	 * before the count does (a shortened tail). */
+	if (n > f->size)
+		n = f->size;
+	if (f->offset + n > ev->len)
+		n = ev->len > f->offset ? ev->len - f->offset : 0;
+	*len = n;
+	return (const char *)ev->rec.bytes + f->offset;
+}
+
+const char *tp_argv_next(const char *buf, uint32_t len, const char *prev, size_t *n)
+{
+	const char *p = prev ? prev + *n + 1 : buf;
+	const char *end = buf + len;
+	const char *z;
+
+	if (p >= end)
+		return NULL;
+	z = memchr(p, '\0', (size_t)(end - p));
+	*n = z ? (size_t)(z - p) : (size_t)(end - p);
+	return p;
+}
+
+int tp_field_ipaddr(const struct tp_event *ev, const struct tp_field *f, char *buf, size_t len)
+{
+	uint16_t family;
+
+	buf[0] = '\0';
+	if (f->kind != TP_FK_IPADDR || !tp_field_present(ev, f) || (uint32_t)f->aux + 2 > ev->len)
+		return 0;
+	memcpy(&family, ev->rec.bytes + f->aux, 2);
+	if (family == AF_INET)
+		inet_ntop(AF_INET, ev->rec.bytes + f->offset, buf, (socklen_t)len);
+	else if (family == AF_INET6)
+		inet_ntop(AF_INET6, ev->rec.bytes + f->offset, buf, (socklen_t)len);
+	else
+		return 0;
+	return family;
+}
+
+bool tp_field_sym(const struct tp_field *f, uint64_t v, char *buf, size_t len)
+{
+	size_t used = 0;
+	uint64_t rest = v;
+
+	if (!f->syms || len == 0)
+		return false;
+	buf[0] = '\0';
+	if (!f->flags) {
+		for (const struct tp_sym *s = f->syms; s->name; s++) {
+			if (s->value == v) {
+				snprintf(buf, len, "%s", s->name);
+				return true;
+			}
+		}
+		return false;
+	}
+	/* Flags: a zero-valued entry names the empty set (e.g. O_RDONLY). */
+	for (const struct tp_sym *s = f->syms; s->name; s++) {
+		if (s->value == 0 || (rest & s->value) != s->value)
+			continue;
+		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "|" : "", s->name);
+		rest &= ~s->value;
+	}
+	if (rest)
+		used += snprintf(buf + used, used < len ? len - used : 0, "%s0x%llx", used ? "|" : "",
+				 (unsigned long long)rest);
+	if (!used) {
+		for (const struct tp_sym *s = f->syms; s->name; s++)
+			if (s->value == 0)
+				return snprintf(buf, len, "%s", s->name), true;
+		return false;
+	}
+	return used < len;
+}

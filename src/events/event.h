@@ -1,0 +1,114 @@
+/*
+ * events/event.h - the decoded event every stage of the pipeline works on, and the
+ * registry of event types.
+ *
+ * A decoded event is the kernel record, validated and copied into an owned,
+ * aligned buffer, plus its type descriptor and wall-clock time. Fields are
+ * not unpacked into a C struct per type: each type lists its fields with
+ * name, kind and offset, and the formatters, the Lua bridge, storage and the
+ * gRPC encoder all read fields through that one table. Adding an event type
+ * is adding a struct to bpf/events.h and a descriptor table here, nothing
+ * else.
+ */
+#ifndef TAPIO_EVENT_H
+#define TAPIO_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "events.h"
+
+#define TP_RECORD_MAX 4096 /* largest record accepted from any source */
+
+enum tp_field_kind {
+	TP_FK_U8,
+	TP_FK_U16,
+	TP_FK_U32,
+	TP_FK_S32,
+	TP_FK_U64,
+	TP_FK_S64,
+	TP_FK_STR,    /* char[size], NUL-terminated by the decoder */
+	TP_FK_ARGV,   /* NUL-separated strings; aux = offset of the __u32 byte count */
+	TP_FK_IPADDR, /* 16 bytes (IPv4 in the first 4); aux = offset of a __u16 family */
+	TP_FK_BOOL,   /* __u32, rendered true/false */
+	TP_FK_HEX,    /* __u32 or __u64 (size), rendered as a 0x... string in text output */
+	TP_FK_OCTAL,  /* unsigned (file modes), rendered as 0644 in text output; a number in JSON */
+};
+
+/* Symbolic names for enum-like or flag values (signals, open flags...). */
+struct tp_sym {
+	uint64_t value;
+	const char *name;
+};
+
+struct tp_field {
+	const char *name;        /* as in Lua and JSON: "filename", "argv"... */
+	enum tp_field_kind kind;
+	uint16_t offset;         /* from the start of the record */
+	uint16_t size;
+	uint16_t aux;
+	/* Optional: render the value symbolically in text output and as an extra
+	 * "<name>_str" string in JSON. flags: OR of values, else exact match. */
+	const struct tp_sym *syms;
+	bool flags;
+	/* Optional: the field is present only when the __u32 at present_offset
+	 * has a bit of present_mask set (0: always present). A field whose mask
+	 * covers itself is absent when zero. */
+	uint16_t present_offset;
+	uint32_t present_mask;
+};
+
+struct tp_event_type {
+	uint32_t id;             /* enum tp_event_type_id */
+	const char *name;        /* "process.exec" */
+	uint32_t size;           /* largest record: sizeof the kernel struct */
+	uint32_t min_size;       /* smallest valid record */
+	const struct tp_field *fields;
+	uint32_t nfields;
+	/* Optional extra validation of a record that passed the generic checks. */
+	int (*validate)(const void *rec, uint32_t len);
+};
+
+struct tp_event {
+	const struct tp_event_type *type;
+	uint64_t ts_wall_ns;     /* wall clock */
+	uint32_t len;            /* bytes valid in rec */
+	uint32_t _pad;
+	union {
+		struct tp_hdr hdr;
+		uint8_t bytes[TP_RECORD_MAX];
+	} rec __attribute__((aligned(8)));
+};
+
+const char *tp_category_name(unsigned category);
+/* Returns the category id for a name ("network"), or -1. */
+int tp_category_by_name(const char *name);
+
+const struct tp_event_type *tp_event_type_by_id(uint32_t id);
+const struct tp_event_type *tp_event_type_by_name(const char *name);
+/* Iterate all registered types: for (i = 0; (t = tp_event_type_at(i)); i++) */
+const struct tp_event_type *tp_event_type_at(size_t i);
+
+const struct tp_field *tp_event_field(const struct tp_event_type *t, const char *name);
+
+/* Field access. A field that lies past the record's end (a shorter record of
+ * a type with a variable tail), or whose presence condition is not met,
+ * reads as absent: these return false. */
+bool tp_field_present(const struct tp_event *ev, const struct tp_field *f);
+bool tp_field_u64(const struct tp_event *ev, const struct tp_field *f, uint64_t *v);
+bool tp_field_i64(const struct tp_event *ev, const struct tp_field *f, int64_t *v);
+/* STR: pointer to the NUL-terminated string inside the record. */
+const char *tp_field_str(const struct tp_event *ev, const struct tp_field *f);
+/* ARGV: bytes and their count; *truncated if the last string was cut. */
+const char *tp_field_argv(const struct tp_event *ev, const struct tp_field *f, uint32_t *len);
+/* IPADDR: address family (AF_INET / AF_INET6, 0 if unset) and text form. */
+int tp_field_ipaddr(const struct tp_event *ev, const struct tp_field *f, char *buf, size_t len);
+/* Symbolic name(s) of a value through f->syms, written to buf; false if none. */
+bool tp_field_sym(const struct tp_field *f, uint64_t v, char *buf, size_t len);
+
+/* Iterate the NUL-separated strings of an ARGV field:
+ * for (p = tp_argv_next(buf, len, NULL, &n); p; p = tp_argv_next(buf, len, p, &n)) */
+const char *tp_argv_next(const char *buf, uint32_t len, const char *prev, size_t *n);
+
+#endif

@@ -1,0 +1,178 @@
+#include "pipeline/pipeline.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/time.h"
+
+static char type_labels[TP_CAT_MAX][64][48];
+
+static double read_seconds(void *ctx)
+{
+	return (double)tp_metric_get(ctx) / 1e9;
+}
+
+static void time_metric(struct tp_pipeline *p, size_t slot, const char *name)
+{
+	struct tp_metric *m = &p->m_stage_ns[slot];
+
+	snprintf(p->stage_labels[slot], sizeof(p->stage_labels[slot]), "stage=\"%s\"", name);
+	*m = (struct tp_metric)TP_COUNTER_INIT(
+		"tapio_pipeline_seconds_total",
+		"Time spent in each pipeline stage and in the outputs (the rules stage is the "
+		"time in Lua), estimated from 1 in 64 events.");
+	m->labels = p->stage_labels[slot];
+	m->read = read_seconds;
+	m->ctx = m;
+	tp_metric_register(m);
+}
+
+void tp_pipeline_init(struct tp_pipeline *p)
+{
+	const struct tp_event_type *t;
+
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; (t = tp_event_type_at(i)); i++) {
+		unsigned cat = TP_TYPE_CATEGORY(t->id), sub = t->id & 0xff;
+		struct tp_metric *m = &p->m_events_by_type[cat][sub];
+
+		snprintf(type_labels[cat][sub], sizeof(type_labels[cat][sub]), "type=\"%s\"", t->name);
+		*m = (struct tp_metric)TP_COUNTER_INIT("tapio_events_total",
+						       "Decoded events, by type.");
+		m->labels = type_labels[cat][sub];
+		tp_metric_register(m);
+	}
+	p->m_emitted = (struct tp_metric)TP_COUNTER_INIT(
+		"tapio_events_emitted_total", "Events and alerts handed to the outputs.");
+	p->m_output_errors = (struct tp_metric)TP_COUNTER_INIT(
+		"tapio_output_errors_total", "Events an output could not take.");
+	/* Events in (tapio_events_total) = passed + tapio_events_dropped_total. */
+	p->m_passed = (struct tp_metric)TP_COUNTER_INIT(
+		"tapio_events_passed_total", "Decoded events that passed every stage to the outputs.");
+	tp_metric_register(&p->m_emitted);
+	tp_metric_register(&p->m_output_errors);
+	tp_metric_register(&p->m_passed);
+	time_metric(p, TP_PIPELINE_MAX_STAGES, "outputs");
+}
+
+int tp_pipeline_add_stage(struct tp_pipeline *p, struct tp_stage *st)
+{
+	if (p->nstages == TP_PIPELINE_MAX_STAGES)
+		return -ENOSPC;
+	time_metric(p, p->nstages, st->ops->name);
+	p->stages[p->nstages++] = st;
+	return 0;
+}
+
+int tp_pipeline_add_output(struct tp_pipeline *p, struct tp_output *o)
+{
+	if (p->noutputs == TP_PIPELINE_MAX_OUTPUTS)
+		return -ENOSPC;
+	p->outputs[p->noutputs++] = o;
+	return 0;
+}
+
+void tp_pipeline_emit(struct tp_pipeline *p, const struct tp_event *ev,
+		      const struct tp_event_meta *meta)
+{
+	for (size_t i = 0; i < p->noutputs; i++) {
+		struct tp_output *o = p->outputs[i];
+
+		if (o->ops->emit(o, ev, meta) < 0)
+			tp_metric_add(&p->m_output_errors, 1);
+	}
+	p->events_out++;
+	tp_metric_add(&p->m_emitted, 1);
+}
+
+void tp_pipeline_set_kernel_sampling(struct tp_pipeline *p, const uint32_t rates[TP_CAT_MAX])
+{
+	for (unsigned c = 0; c < TP_CAT_MAX; c++)
+		p->kernel_sample_rate[c] = rates && rates[c] > 1 ? rates[c] : 0;
+}
+
+/* What the kernel kept of this event's stream: 1 in N (0: all). */
+static uint32_t kernel_rate(const struct tp_pipeline *p, const struct tp_event *ev, unsigned cat)
+{
+	uint64_t n = cat < TP_CAT_MAX ? p->kernel_sample_rate[cat] : 0;
+
+	if (ev->type->id == TP_EV_MEMORY_PAGE_FAULT) {
+		/* The decoder checked the record's size (min_size is the struct's). */
+		uint64_t period =
+		    ((const struct tp_page_fault_event *)ev->rec.bytes)->sample_period;
+
+		if (period > 1)
+			n = (n ? n : 1) * (period > UINT32_MAX ? UINT32_MAX : period);
+	}
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+int tp_pipeline_event(void *pipeline, struct tp_event *ev)
+{
+	struct tp_pipeline *p = pipeline;
+	unsigned cat = TP_TYPE_CATEGORY(ev->type->id), sub = ev->type->id & 0xff;
+	struct tp_event_meta meta = { .importance = -1.0, .sample_rate = kernel_rate(p, ev, cat) };
+
+	bool timed = p->events_in % TP_PIPELINE_TIME_EVERY == 0;
+	uint64_t t0 = timed ? tp_mono_ns() : 0, t1;
+
+	p->events_in++;
+	tp_metric_add(&p->m_events_by_type[cat][sub], 1);
+	for (size_t i = 0; i < p->nstages; i++) {
+		struct tp_stage *st = p->stages[i];
+		int verdict = st->ops->event(st, p, ev, &meta);
+
+		if (timed) {
+			t1 = tp_mono_ns();
+			tp_metric_add(&p->m_stage_ns[i], (t1 - t0) * TP_PIPELINE_TIME_EVERY);
+			t0 = t1;
+		}
+		if (verdict == TP_STAGE_DROP)
+			return 0;
+	}
+	tp_metric_add(&p->m_passed, 1);
+	tp_pipeline_emit(p, ev, &meta);
+	if (timed)
+		tp_metric_add(&p->m_stage_ns[TP_PIPELINE_MAX_STAGES],
+			      (tp_mono_ns() - t0) * TP_PIPELINE_TIME_EVERY);
+	return 0;
+}
+
+void tp_pipeline_tick(struct tp_pipeline *p, uint64_t now_ns)
+{
+	for (size_t i = 0; i < p->nstages; i++)
+		if (p->stages[i]->ops->tick)
+			p->stages[i]->ops->tick(p->stages[i], p, now_ns);
+	tp_pipeline_flush(p);
+}
+
+void tp_pipeline_flush(struct tp_pipeline *p)
+{
+	for (size_t i = 0; i < p->nstages; i++)
+		if (p->stages[i]->ops->flush)
+			p->stages[i]->ops->flush(p->stages[i]);
+	for (size_t i = 0; i < p->noutputs; i++)
+		if (p->outputs[i]->ops->flush)
+			p->outputs[i]->ops->flush(p->outputs[i]);
+}
+
+void tp_pipeline_close(struct tp_pipeline *p)
+{
+	tp_pipeline_flush(p);
+	for (size_t i = p->nstages; i > 0; i--)
+		p->stages[i - 1]->ops->close(p->stages[i - 1]);
+	for (size_t i = p->noutputs; i > 0; i--)
+		p->outputs[i - 1]->ops->close(p->outputs[i - 1]);
+	p->nstages = p->noutputs = 0;
+	for (unsigned c = 0; c < TP_CAT_MAX; c++)
+		for (unsigned s = 0; s < 64; s++)
+			if (p->m_events_by_type[c][s].name)
+				tp_metric_unregister(&p->m_events_by_type[c][s]);
+	tp_metric_unregister(&p->m_emitted);
+	tp_metric_unregister(&p->m_output_errors);
+	tp_metric_unregister(&p->m_passed);
+	for (size_t i = 0; i <= TP_PIPELINE_MAX_STAGES; i++)
+		if (p->m_stage_ns[i].name)
+			tp_metric_unregister(&p->m_stage_ns[i]);
+}

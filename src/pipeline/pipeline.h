@@ -1,0 +1,100 @@
+/*
+ * pipeline/pipeline.h - what happens to each decoded event.
+ *
+ * Stages run in order (raw storage, enrichment, the Lua rules, sampling...);
+ * each may pass the event on, drop it from the semantic path, or emit
+ * alerts of its own through tp_pipeline_emit. Whatever passes every stage
+ * goes to all outputs. Every drop is counted with its reason.
+ *
+ * The pipeline runs on the reader's thread; it never blocks on the network.
+ */
+#ifndef TAPIO_PIPELINE_H
+#define TAPIO_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "events/event.h"
+#include "events/event_meta.h"
+#include "obs/metrics.h"
+#include "output/output.h"
+
+struct tp_pipeline;
+struct tp_stage;
+
+enum tp_stage_verdict {
+	TP_STAGE_PASS = 0, /* go on to the next stage */
+	TP_STAGE_DROP = 1, /* not for the outputs (the stage counted why) */
+};
+
+struct tp_stage_ops {
+	const char *name;
+	/* Returns enum tp_stage_verdict. meta is shared by the stages of one event. */
+	int (*event)(struct tp_stage *st, struct tp_pipeline *p, struct tp_event *ev,
+		     struct tp_event_meta *meta);
+	/* Optional: called after each drained batch with the monotonic time. */
+	void (*tick)(struct tp_stage *st, struct tp_pipeline *p, uint64_t now_ns);
+	/* Optional: push buffered work out (before exit, and at each tick). */
+	void (*flush)(struct tp_stage *st);
+	void (*close)(struct tp_stage *st);
+};
+
+struct tp_stage {
+	const struct tp_stage_ops *ops;
+};
+
+#define TP_PIPELINE_MAX_STAGES 16
+#define TP_PIPELINE_MAX_OUTPUTS 8
+
+struct tp_pipeline {
+	struct tp_stage *stages[TP_PIPELINE_MAX_STAGES];
+	size_t nstages;
+	struct tp_output *outputs[TP_PIPELINE_MAX_OUTPUTS];
+	size_t noutputs;
+	uint64_t events_in;
+	uint64_t events_out;
+	/* The 1 in N that in-kernel sampling kept of each category (0 or 1:
+	 * all): every event of the category starts with meta.sample_rate = N,
+	 * which later sampling multiplies. */
+	uint32_t kernel_sample_rate[TP_CAT_MAX];
+	struct tp_metric m_events_by_type[TP_CAT_MAX][64];
+	struct tp_metric m_emitted;
+	struct tp_metric m_passed; /* events that passed every stage */
+	struct tp_metric m_output_errors;
+	/* Time in each stage (and in the outputs, the last slot), in ns,
+	 * estimated from 1 in TP_PIPELINE_TIME_EVERY events: what Lua (the
+	 * "rules" stage), storage or sampling cost, without a clock read per
+	 * event and stage. */
+	struct tp_metric m_stage_ns[TP_PIPELINE_MAX_STAGES + 1];
+	char stage_labels[TP_PIPELINE_MAX_STAGES + 1][48];
+};
+
+#define TP_PIPELINE_TIME_EVERY 64
+
+void tp_pipeline_init(struct tp_pipeline *p);
+/* The pipeline takes ownership of stages and outputs (closed by tp_pipeline_close). */
+int tp_pipeline_add_stage(struct tp_pipeline *p, struct tp_stage *st);
+int tp_pipeline_add_output(struct tp_pipeline *p, struct tp_output *o);
+
+/*
+ * Events come from a source that kept 1 in rates[c] events of category c
+ * (programs.<category>.sample; NULL or 0/1: all). For live sources only:
+ * stored events do not record the rate they were taken at. A
+ * memory.page_fault record carries its own 1-in-sample_period (the perf
+ * event's), which multiplies, for any source.
+ */
+void tp_pipeline_set_kernel_sampling(struct tp_pipeline *p, const uint32_t rates[TP_CAT_MAX]);
+
+/* The tp_event_fn for sources: run one event through the stages. */
+int tp_pipeline_event(void *pipeline, struct tp_event *ev);
+
+/* Send one event (or alert) to every output. */
+void tp_pipeline_emit(struct tp_pipeline *p, const struct tp_event *ev,
+		      const struct tp_event_meta *meta);
+
+/* After each drained batch: stage ticks and output flushes. */
+void tp_pipeline_tick(struct tp_pipeline *p, uint64_t now_ns);
+void tp_pipeline_flush(struct tp_pipeline *p);
+void tp_pipeline_close(struct tp_pipeline *p);
+
+#endif
