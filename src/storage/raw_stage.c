@@ -34,6 +34,8 @@ struct raw_stage {
 
 	pthread_t thread;
 	bool thread_started;
+	bool joined;	/* the writer ended and was joined */
+	bool abandoned; /* left running past the stop deadline */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;	       /* under lock */
@@ -267,8 +269,11 @@ static void unregister_metrics(struct raw_stage *s)
  * The writer did not finish by the stop deadline (a slow or hung disk):
  * what it has not stored is counted as dropped, reason "shutdown", and the
  * thread is left to the process's exit. Its stage stays allocated (it still
- * uses it). Segments already written stay whole on disk.
+ * uses it) and reachable from here, so a leak checker does not report it.
+ * Segments already written stay whole on disk.
  */
+static struct raw_stage *volatile abandoned_stage;
+
 static void abandon_writer(struct raw_stage *s)
 {
 	uint64_t done = tp_metric_get(&s->m_stored) + tp_metric_get(&s->m_drop_write);
@@ -281,30 +286,64 @@ static void abandon_writer(struct raw_stage *s)
 		"written so far stay",
 		(unsigned long long)left, s->dir);
 	pthread_detach(s->thread);
-	unregister_metrics(s);
+	s->abandoned = true;
+	abandoned_stage = s;
+}
+
+#define FINISH_GRACE_NS (50 * TP_NSEC_PER_MSEC)
+
+static uint64_t deadline_with_grace(void)
+{
+	uint64_t d = tp_stop_deadline_ns(), g = tp_mono_ns() + FINISH_GRACE_NS;
+
+	return d == UINT64_MAX || d > g ? d : g;
+}
+
+/* Stop the writer and wait for it (bounded by the stop deadline once a stop
+ * began), so that the final counts are published before the exit stats
+ * line. Idempotent. */
+static void finish_writer(struct raw_stage *s)
+{
+	if (!s->thread_started || s->joined || s->abandoned)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	/* A writer with nothing left ends within microseconds: when the
+	 * budget is already spent (by a slow detach, say), it still gets a
+	 * short grace rather than being abandoned at once. */
+	if (!tp_stop_wait_flag(&s->finished, deadline_with_grace())) {
+		abandon_writer(s);
+		return;
+	}
+	pthread_join(s->thread, NULL);
+	s->joined = true;
+	/* The writer published its counts at the end of its last round. */
+	/* The last counts, for the exit stats line. */
+	tp_metric_set(&s->m_drop_queue, s->queue_full);
+	if (s->queue_full > s->reported_queue_full ||
+	    tp_metric_get(&s->m_drop_write) > s->reported_write_drops)
+		raw_tick(&s->base, NULL, UINT64_MAX);
+}
+
+/* The agent's final flush (after the stop began): the writer ends here, not
+ * at close, so what it stored or could not store is in the exit stats. A
+ * flush while running is a no-op: the writer keeps its own period. */
+static void raw_flush(struct tp_stage *st)
+{
+	if (tp_stop_started())
+		finish_writer((struct raw_stage *)st);
 }
 
 static void raw_close(struct tp_stage *st)
 {
 	struct raw_stage *s = (struct raw_stage *)st;
 
-	if (s->thread_started) {
-		pthread_mutex_lock(&s->lock);
-		s->stop = true;
-		pthread_cond_signal(&s->cond);
-		pthread_mutex_unlock(&s->lock);
-		if (!tp_stop_wait_flag(&s->finished, tp_stop_deadline_ns())) {
-			abandon_writer(s);
-			return;
-		}
-		pthread_join(s->thread, NULL);
-	}
-	/* The last counts, for the exit stats line. */
-	tp_metric_set(&s->m_drop_queue, s->queue_full);
-	if (s->queue_full > s->reported_queue_full ||
-	    tp_metric_get(&s->m_drop_write) > s->reported_write_drops)
-		raw_tick(st, NULL, UINT64_MAX);
+	finish_writer(s);
 	unregister_metrics(s);
+	if (s->abandoned)
+		return;
 	pthread_cond_destroy(&s->cond);
 	pthread_cond_destroy(&s->done);
 	pthread_mutex_destroy(&s->lock);
@@ -316,6 +355,7 @@ static const struct tp_stage_ops raw_stage_ops = {
     .name = "raw",
     .event = raw_event,
     .tick = raw_tick,
+    .flush = raw_flush,
     .close = raw_close,
 };
 
