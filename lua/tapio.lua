@@ -35,6 +35,19 @@ tapio.contains = C.contains
 -- True when s starts with one of the prefixes in list.
 tapio.startswith_any = C.startswith_any
 
+-- State that rules keep between events, in C and bounded (declared in a
+-- rule's state table; see rules/README.md):
+--   tapio.counter { window = "30s" }       events per key in a sliding window
+--   tapio.distinct { window = "5m" }       distinct values per key in a window
+--   tapio.sequence { "a", "b", within = "2m" }   steps in order per key
+--   tapio.map { ttl = "10m" }              a value per key with a time to live
+-- tapio.process(pid) is a key that is a process (dropped when it exits).
+tapio.counter = C.counter
+tapio.distinct = C.distinct
+tapio.sequence = C.sequence
+tapio.map = C.map
+tapio.process = C.process
+
 -- Severity names, from the least to the most severe.
 tapio.severities = { "debug", "info", "notice", "warning", "error", "critical" }
 

@@ -5,6 +5,8 @@
 
 #include <lauxlib.h>
 
+#include "lua/state_lua.h"
+
 /* nil and non-strings are never a match: rules pass fields that may be
  * absent. Stack: [-0, +0] */
 static const char *opt_string(lua_State *L, int idx, size_t *n)
@@ -101,5 +103,6 @@ int tp_lua_open_tapio_c(lua_State *L)
 	};
 
 	luaL_newlib(L, fns);
+	tp_lua_state_open(L); /* counter, distinct, sequence, map, process */
 	return 1;
 }

@@ -1,8 +1,9 @@
 /*
  * lua/tapio_lib.h - the C half of the tapio library: the string helpers
  * that rules call on every event (prefix, suffix, substring, basename),
- * without allocating. lua/tapio.lua receives them as its chunk argument and
- * exposes them as tapio.startswith and friends.
+ * without allocating, and the constructors of the state API (lua/state_lua.h).
+ * lua/tapio.lua receives them as its chunk argument and exposes them as
+ * tapio.startswith and friends.
  */
 #ifndef TAPIO_LUA_TAPIO_LIB_H
 #define TAPIO_LUA_TAPIO_LIB_H
