@@ -733,6 +733,34 @@ void tp_lua_vm_close(struct tp_lua_vm *vm)
 	free(vm);
 }
 
+void tp_lua_set_shared(lua_State *L, const char *name)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_lib);
+	lua_insert(L, -2);
+	lua_setfield(L, -2, name);
+	lua_pop(L, 1);
+}
+
+void tp_lua_get_shared(lua_State *L, const char *name)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_lib);
+	lua_pushstring(L, name);
+	lua_rawget(L, -2);
+	lua_remove(L, -2);
+}
+
+void tp_lua_freeze_table(lua_State *L, int idx)
+{
+	idx = lua_absindex(L, idx);
+	lua_createtable(L, 0, 2);
+	lua_pushcfunction(L, ro_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, idx);
+	mark_frozen(L, idx);
+}
+
 /* Stack: [-2, +0] (value, name as a light userdata) */
 static int set_global_p(lua_State *L)
 {

@@ -78,6 +78,20 @@ void tp_lua_vm_set_limits(struct tp_lua_vm *vm, const struct tp_lua_limits *lim)
 int tp_lua_set_global(struct tp_lua_vm *vm, const char *name, char *err, size_t errlen);
 
 /*
+ * The same from inside a protected call, with the value kept as it is
+ * (tables are not turned into read-only copies): the lists and macros that
+ * rule files share, which later files extend in place. Raises on memory.
+ * Stack: [-1, +0]
+ */
+void tp_lua_set_shared(lua_State *L, const char *name);
+/* Push the global `name` every chunk sees (a library, a shared list or
+ * macro), or nil. Stack: [-0, +1] */
+void tp_lua_get_shared(lua_State *L, const char *name);
+/* Refuse new keys (and rawset) on the table at idx. Raises on memory.
+ * Stack: [-0, +0] */
+void tp_lua_freeze_table(lua_State *L, int idx);
+
+/*
  * Compile a text chunk (binary chunks are refused) with a fresh environment.
  * chunkname as for lua_load ("@path" gives "path:line:" in messages).
  * Returns 0 or -EINVAL / -ENOMEM with "file:line: message" in err.

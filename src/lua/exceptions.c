@@ -1,0 +1,654 @@
+#include "lua/exceptions.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "obs/log.h"
+#include "lua/lua_event.h"
+#include "events/proc_ctx.h"
+
+#define MAX_CONDS  32
+#define MAX_VALUES 256
+
+/* What a condition reads. */
+enum src {
+	S_TYPE,
+	S_COMM,
+	S_PID,
+	S_TID,
+	S_PPID,
+	S_UID,
+	S_GID,
+	S_USER, /* uid, values given as names */
+	S_EXE,
+	S_CMDLINE,
+	S_PARENT, /* comm, or exe when the value has a '/' */
+	S_PARENT_COMM,
+	S_PARENT_EXE,
+	S_PARENT_PID,
+	S_ANCESTOR,
+	S_CONTAINER_ID,
+	S_CONTAINER_RUNTIME,
+	S_K8S_NAMESPACE,
+	S_K8S_POD,
+	S_K8S_CONTAINER,
+	S_K8S_POD_UID,
+	S_K8S_QOS,
+	S_FIELD, /* a field of the event's type, by name */
+};
+
+static const struct {
+	const char *name;
+	enum src src;
+	bool numeric;
+	const char *virtual_field; /* needs this Lua field (the enrichment's) */
+} known[] = {
+    {"type", S_TYPE, false, NULL},
+    {"comm", S_COMM, false, NULL},
+    {"pid", S_PID, true, NULL},
+    {"tid", S_TID, true, NULL},
+    {"ppid", S_PPID, true, NULL},
+    {"uid", S_UID, true, NULL},
+    {"gid", S_GID, true, NULL},
+    {"user", S_USER, true, NULL},
+    {"exe", S_EXE, false, "exe"},
+    {"cmdline", S_CMDLINE, false, NULL},
+    {"parent", S_PARENT, false, "parent"},
+    {"parent.comm", S_PARENT_COMM, false, "parent"},
+    {"parent.exe", S_PARENT_EXE, false, "parent"},
+    {"parent.pid", S_PARENT_PID, true, "parent"},
+    {"ancestor", S_ANCESTOR, false, "ancestors"},
+    {"ancestors", S_ANCESTOR, false, "ancestors"},
+    {"container", S_CONTAINER_ID, false, "container"},
+    {"container.id", S_CONTAINER_ID, false, "container"},
+    {"container.runtime", S_CONTAINER_RUNTIME, false, "container"},
+    {"k8s.namespace", S_K8S_NAMESPACE, false, "k8s"},
+    {"k8s.pod", S_K8S_POD, false, "k8s"},
+    {"k8s.container", S_K8S_CONTAINER, false, "k8s"},
+    {"k8s.pod_uid", S_K8S_POD_UID, false, "k8s"},
+    {"k8s.qos", S_K8S_QOS, false, "k8s"},
+};
+
+struct value {
+	bool glob;
+	bool is_num;
+	int64_t num;
+	char *s;
+};
+
+/* The field of one of the rule's types. */
+struct type_field {
+	const struct tp_event_type *type;
+	const struct tp_field *field;
+	bool sym; /* "<field>_str", or a name given for a symbolic field */
+};
+
+struct cond {
+	char *name;
+	enum src src;
+	struct value *values;
+	size_t nvalues;
+	struct type_field *tf; /* S_FIELD: per type of the rule */
+	size_t ntf;
+};
+
+struct tp_exception {
+	char *file;
+	int line;
+	char *reason;
+	struct cond conds[MAX_CONDS];
+	size_t nconds;
+};
+
+/* ------------------------------------------------------------ parsing */
+
+static bool has_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* The value at idx into v. */
+static int parse_value(lua_State *L, int idx, struct cond *c, struct value *v, char *err,
+		       size_t errlen)
+{
+	memset(v, 0, sizeof(*v));
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		int ok;
+
+		v->num = lua_tointegerx(L, idx, &ok);
+		if (!ok) {
+			snprintf(err, errlen, "%s: %g is not a whole number", c->name,
+				 lua_tonumber(L, idx));
+			return -EINVAL;
+		}
+		v->is_num = true;
+		if (asprintf(&v->s, "%lld", (long long)v->num) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	if (lua_type(L, idx) != LUA_TSTRING) {
+		snprintf(err, errlen, "%s: values are strings or numbers, not a %s", c->name,
+			 luaL_typename(L, idx));
+		return -EINVAL;
+	}
+	v->s = strdup(lua_tostring(L, idx));
+	if (!v->s)
+		return -ENOMEM;
+	v->glob = has_glob(v->s);
+	if (!v->glob) {
+		char *end;
+		long long n = strtoll(v->s, &end, 0);
+
+		if (*v->s && !*end) {
+			v->is_num = true;
+			v->num = n;
+		}
+	}
+	return 0;
+}
+
+/* A condition named name with the value(s) at idx. */
+static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int idx, char *err,
+		    size_t errlen)
+{
+	struct cond *c;
+	lua_Integer n;
+	int r;
+
+	idx = lua_absindex(L, idx);
+	if (x->nconds == MAX_CONDS) {
+		snprintf(err, errlen, "more than %d fields", MAX_CONDS);
+		return -EINVAL;
+	}
+	c = &x->conds[x->nconds];
+	memset(c, 0, sizeof(*c));
+	c->name = strdup(name);
+	if (!c->name)
+		return -ENOMEM;
+	x->nconds++;
+	c->src = S_FIELD;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(known[i].name, name))
+			c->src = known[i].src;
+	n = lua_type(L, idx) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, idx) : 1;
+	if (lua_type(L, idx) == LUA_TTABLE) {
+		/* A list of values: nothing but 1..n. */
+		lua_pushnil(L);
+		while (lua_next(L, idx)) {
+			lua_Integer k = lua_isinteger(L, -2) ? lua_tointeger(L, -2) : 0;
+
+			lua_pop(L, 1);
+			if (k < 1 || k > n) {
+				lua_pop(L, 1);
+				snprintf(err, errlen, "%s: a value or a list of values", name);
+				return -EINVAL;
+			}
+		}
+	}
+	if (n < 1 || n > MAX_VALUES) {
+		snprintf(err, errlen, "%s: 1 to %d values", name, MAX_VALUES);
+		return -EINVAL;
+	}
+	c->values = calloc((size_t)n, sizeof(*c->values));
+	if (!c->values)
+		return -ENOMEM;
+	for (lua_Integer i = 1; i <= n; i++) {
+		if (lua_type(L, idx) == LUA_TTABLE)
+			lua_rawgeti(L, idx, i);
+		else
+			lua_pushvalue(L, idx);
+		r = parse_value(L, -1, c, &c->values[c->nvalues], err, errlen);
+		lua_pop(L, 1);
+		if (r < 0)
+			return r;
+		c->nvalues++;
+	}
+	return 0;
+}
+
+static bool is_nested(const char *k)
+{
+	return !strcmp(k, "parent") || !strcmp(k, "container") || !strcmp(k, "k8s");
+}
+
+struct tp_exception *tp_exception_parse(lua_State *L, int idx, const char *file, int line,
+					 char *err, size_t errlen)
+{
+	struct tp_exception *x = calloc(1, sizeof(*x));
+	int r = 0;
+
+	if (!x || !(x->file = strdup(file ? file : "?"))) {
+		free(x);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	x->line = line;
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (r == 0 && lua_next(L, idx)) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+
+		if (!k) {
+			snprintf(err, errlen, "keys are field names (comm = ..., path = ...)");
+			r = -EINVAL;
+		} else if (!strcmp(k, "rule")) {
+			/* the caller's */
+		} else if (!strcmp(k, "reason")) {
+			if (lua_type(L, -1) != LUA_TSTRING) {
+				snprintf(err, errlen, "reason: a string");
+				r = -EINVAL;
+			} else if (!(x->reason = strdup(lua_tostring(L, -1)))) {
+				r = -ENOMEM;
+			}
+		} else if (is_nested(k) && lua_type(L, -1) == LUA_TTABLE &&
+			   lua_rawlen(L, -1) == 0) {
+			/* parent = { comm = "sshd", exe = ... } */
+			int t = lua_gettop(L);
+
+			lua_pushnil(L);
+			while (r == 0 && lua_next(L, t)) {
+				char name[64];
+
+				if (lua_type(L, -2) != LUA_TSTRING) {
+					snprintf(err, errlen, "%s: keys are field names", k);
+					r = -EINVAL;
+				} else {
+					snprintf(name, sizeof(name), "%s.%s", k,
+						 lua_tostring(L, -2));
+					r = add_cond(L, x, name, -1, err, errlen);
+				}
+				lua_pop(L, 1);
+			}
+			if (r)
+				lua_pop(L, 1);
+		} else {
+			r = add_cond(L, x, k, -1, err, errlen);
+		}
+		lua_pop(L, 1);
+		if (r)
+			lua_pop(L, 1); /* the key */
+	}
+	if (r == 0 && !x->nconds) {
+		snprintf(err, errlen, "no field to match (e.g. comm = \"puppet\")");
+		r = -EINVAL;
+	}
+	if (r) {
+		if (r == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		tp_exception_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+void tp_exception_free(struct tp_exception *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i < x->nconds; i++) {
+		for (size_t j = 0; j < x->conds[i].nvalues; j++)
+			free(x->conds[i].values[j].s);
+		free(x->conds[i].values);
+		free(x->conds[i].tf);
+		free(x->conds[i].name);
+	}
+	free(x->reason);
+	free(x->file);
+	free(x);
+}
+
+/* ------------------------------------------------------------ binding to a rule's events */
+
+static bool numeric_kind(enum tp_field_kind k)
+{
+	return k != TP_FK_STR && k != TP_FK_ARGV && k != TP_FK_IPADDR;
+}
+
+/* Every field name the types have, for the message. */
+static void list_fields(const struct tp_event_type *const *types, size_t n, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		for (uint32_t j = 0; j < types[i]->nfields; j++) {
+			const char *name = types[i]->fields[j].name;
+			char probe[80];
+
+			snprintf(probe, sizeof(probe), " %s,", name);
+			if (strstr(buf, probe) || used + strlen(probe) + 8 >= len)
+				continue;
+			used += (size_t)snprintf(buf + used, len - used, "%s", probe);
+		}
+	}
+	if (used)
+		buf[used - 1] = '\0';
+}
+
+static int bind_user(struct cond *c)
+{
+	for (size_t i = 0; i < c->nvalues; i++) {
+		struct value *v = &c->values[i];
+		struct passwd pw, *res = NULL;
+		char buf[2048];
+
+		if (v->is_num || v->glob)
+			continue;
+		if (getpwnam_r(v->s, &pw, buf, sizeof(buf), &res) == 0 && res) {
+			v->is_num = true;
+			v->num = pw.pw_uid;
+		} else {
+			tp_warn("exception: no user '%s' on this node: that value never matches",
+				v->s);
+			v->num = -1; /* never an uid */
+			v->is_num = true;
+		}
+	}
+	return 0;
+}
+
+int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const *types, size_t n,
+		      char *err, size_t errlen)
+{
+	for (size_t i = 0; i < x->nconds; i++) {
+		struct cond *c = &x->conds[i];
+		size_t nlen = strlen(c->name);
+		bool str_suffix = nlen > 4 && !strcmp(c->name + nlen - 4, "_str");
+
+		if (c->src == S_USER) {
+			bind_user(c);
+			continue;
+		}
+		if (c->src != S_FIELD) {
+			for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+				if (known[k].src != c->src)
+					continue;
+				if (known[k].virtual_field &&
+				    !tp_lua_event_has_field(NULL, known[k].virtual_field)) {
+					snprintf(err, errlen,
+						 "%s: the enrichment that provides it is not built "
+						 "in",
+						 c->name);
+					return -EINVAL;
+				}
+				for (size_t j = 0; j < c->nvalues; j++) {
+					if (known[k].numeric && !c->values[j].is_num) {
+						snprintf(err, errlen, "%s: '%s' is not a number",
+							 c->name, c->values[j].s);
+						return -EINVAL;
+					}
+				}
+			}
+			continue;
+		}
+		free(c->tf);
+		c->tf = calloc(n ? n : 1, sizeof(*c->tf));
+		if (!c->tf) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		c->ntf = 0;
+		for (size_t t = 0; t < n; t++) {
+			const struct tp_field *f = tp_event_field(types[t], c->name);
+			bool sym = false;
+
+			if (!f && str_suffix) {
+				char base[128];
+
+				snprintf(base, sizeof(base), "%.*s", (int)(nlen - 4), c->name);
+				f = tp_event_field(types[t], base);
+				if (f && !f->syms)
+					f = NULL;
+				sym = true;
+			}
+			if (!f)
+				continue;
+			/* A name for a number: signal = "SIGKILL". */
+			for (size_t j = 0; !sym && j < c->nvalues; j++) {
+				if (numeric_kind(f->kind) && !c->values[j].is_num) {
+					if (!f->syms) {
+						snprintf(err, errlen,
+							 "%s: '%s' is not a number (%s is one)",
+							 c->name, c->values[j].s, c->name);
+						return -EINVAL;
+					}
+					sym = true;
+				}
+			}
+			c->tf[c->ntf++] = (struct type_field){types[t], f, sym};
+		}
+		if (!c->ntf && !strcmp(c->name, "container.image")) {
+			snprintf(err, errlen, "container.image: the enrichment does not know container "
+					      "images (it knows container.id and container.runtime)");
+			return -EINVAL;
+		}
+		if (!c->ntf) {
+			char fields[512];
+
+			list_fields(types, n, fields, sizeof(fields));
+			snprintf(err, errlen,
+				 "no field '%s' in the rule's events (known: comm, exe, cmdline, "
+				 "uid, user, pid, ppid, parent, ancestor, container, k8s,%s)",
+				 c->name, fields);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ matching */
+
+static bool match_str(const struct cond *c, const char *s)
+{
+	if (!s)
+		return false;
+	for (size_t i = 0; i < c->nvalues; i++) {
+		const struct value *v = &c->values[i];
+
+		if (v->glob ? fnmatch(v->s, s, 0) == 0 : strcmp(v->s, s) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool match_num(const struct cond *c, int64_t n)
+{
+	for (size_t i = 0; i < c->nvalues; i++)
+		if (c->values[i].is_num && c->values[i].num == n)
+			return true;
+	return false;
+}
+
+/* The parent, or any ancestor (the parent first): by exe when the value
+ * has a '/', else by comm. */
+static bool match_ancestor(const struct cond *c, const struct tp_proc_ctx *pc, bool parent_only)
+{
+	const struct tp_proc_ref *r;
+
+	for (size_t k = 0; pc && k <= (parent_only ? 0 : pc->nancestors); k++) {
+		r = k == 0 ? pc->parent : &pc->ancestors[k - 1];
+		if (!r)
+			continue;
+		for (size_t i = 0; i < c->nvalues; i++) {
+			const struct value *v = &c->values[i];
+			const char *s = strchr(v->s, '/') ? r->exe : r->comm;
+
+			if (s && (v->glob ? fnmatch(v->s, s, 0) == 0 : strcmp(v->s, s) == 0))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* argv joined by spaces, from the event or the enrichment. */
+static bool match_cmdline(const struct cond *c, const struct tp_event *ev,
+			  const struct tp_proc_ctx *pc)
+{
+	char line[4096];
+	const char *argv = NULL, *p;
+	uint32_t len = 0;
+	size_t used = 0, n;
+
+	for (uint32_t i = 0; i < ev->type->nfields; i++) {
+		if (ev->type->fields[i].kind == TP_FK_ARGV) {
+			argv = tp_field_argv(ev, &ev->type->fields[i], &len);
+			break;
+		}
+	}
+	if (!argv && pc) {
+		argv = pc->argv;
+		len = pc->argv_len;
+	}
+	if (!argv)
+		return false;
+	for (p = tp_argv_next(argv, len, NULL, &n); p; p = tp_argv_next(argv, len, p, &n)) {
+		if (used && used < sizeof(line) - 1)
+			line[used++] = ' ';
+		if (n > sizeof(line) - 1 - used)
+			n = sizeof(line) - 1 - used;
+		memcpy(line + used, p, n);
+		used += n;
+	}
+	line[used] = '\0';
+	return match_str(c, line);
+}
+
+static bool match_field(const struct cond *c, const struct tp_event *ev)
+{
+	const struct type_field *tf = NULL;
+	char buf[1024];
+	uint64_t u;
+	int64_t i;
+
+	for (size_t k = 0; k < c->ntf; k++)
+		if (c->tf[k].type == ev->type)
+			tf = &c->tf[k];
+	if (!tf || !tp_field_present(ev, tf->field))
+		return false;
+	switch (tf->field->kind) {
+	case TP_FK_STR:
+		return match_str(c, tp_field_str(ev, tf->field));
+	case TP_FK_IPADDR:
+		return tp_field_ipaddr(ev, tf->field, buf, sizeof(buf)) && match_str(c, buf);
+	case TP_FK_ARGV:
+		return false; /* use cmdline */
+	case TP_FK_S32:
+	case TP_FK_S64:
+		if (!tp_field_i64(ev, tf->field, &i))
+			return false;
+		u = (uint64_t)i;
+		break;
+	default:
+		if (!tp_field_u64(ev, tf->field, &u))
+			return false;
+		i = (int64_t)u;
+		break;
+	}
+	if (tf->sym) {
+		if (!tp_field_sym(tf->field, u, buf, sizeof(buf)))
+			snprintf(buf, sizeof(buf), "%lld", (long long)i);
+		return match_str(c, buf);
+	}
+	return match_num(c, i);
+}
+
+static bool match_cond(const struct cond *c, const struct tp_event *ev,
+		       const struct tp_event_meta *meta)
+{
+	const struct tp_hdr *h = &ev->rec.hdr;
+	const struct tp_proc_ctx *pc = meta ? meta->proc : NULL;
+
+	switch (c->src) {
+	case S_TYPE:
+		return match_str(c, ev->type->name);
+	case S_COMM:
+		return match_str(c, h->comm);
+	case S_PID:
+		return match_num(c, h->pid);
+	case S_TID:
+		return match_num(c, h->tid);
+	case S_PPID:
+		return match_num(c, h->ppid);
+	case S_UID:
+	case S_USER:
+		return match_num(c, h->uid);
+	case S_GID:
+		return match_num(c, h->gid);
+	case S_EXE:
+		return pc && match_str(c, pc->exe);
+	case S_CMDLINE:
+		return match_cmdline(c, ev, pc);
+	case S_PARENT_COMM:
+		return pc && pc->parent && match_str(c, pc->parent->comm);
+	case S_PARENT_EXE:
+		return pc && pc->parent && match_str(c, pc->parent->exe);
+	case S_PARENT_PID:
+		return pc && pc->parent && match_num(c, pc->parent->pid);
+	case S_PARENT:
+		return match_ancestor(c, pc, true);
+	case S_ANCESTOR:
+		return match_ancestor(c, pc, false);
+	case S_CONTAINER_ID:
+		return pc && pc->container && match_str(c, pc->container->id);
+	case S_CONTAINER_RUNTIME:
+		return pc && pc->container && match_str(c, pc->container->runtime);
+	case S_K8S_NAMESPACE:
+		return pc && pc->k8s && match_str(c, pc->k8s->namespace);
+	case S_K8S_POD:
+		return pc && pc->k8s && match_str(c, pc->k8s->pod);
+	case S_K8S_CONTAINER:
+		return pc && pc->k8s && match_str(c, pc->k8s->container);
+	case S_K8S_POD_UID:
+		return pc && pc->k8s && match_str(c, pc->k8s->pod_uid);
+	case S_K8S_QOS:
+		return pc && pc->k8s && match_str(c, pc->k8s->qos);
+	case S_FIELD:
+		return match_field(c, ev);
+	}
+	return false;
+}
+
+bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
+			const struct tp_event_meta *meta)
+{
+	for (size_t i = 0; i < x->nconds; i++)
+		if (!match_cond(&x->conds[i], ev, meta))
+			return false;
+	return true;
+}
+
+const char *tp_exception_file(const struct tp_exception *x)
+{
+	return x->file;
+}
+
+int tp_exception_line(const struct tp_exception *x)
+{
+	return x->line;
+}
+
+const char *tp_exception_reason(const struct tp_exception *x)
+{
+	return x->reason;
+}
+
+void tp_exception_describe(const struct tp_exception *x, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < x->nconds && used < len; i++) {
+		const struct cond *c = &x->conds[i];
+
+		used += (size_t)snprintf(buf + used, len - used, "%s%s=", i ? " " : "", c->name);
+		for (size_t j = 0; j < c->nvalues && used < len; j++)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", j ? "|" : "",
+						 c->values[j].s);
+	}
+}

@@ -1,0 +1,62 @@
+/*
+ * lua/exceptions.h - exceptions to a rule: events the rule never sees,
+ * described by field values, matched in C before the rule's when runs (so
+ * a stateful rule does not count them either).
+ *
+ *   exception {
+ *     rule = "sensitive_file_opened_for_writing",
+ *     comm = { "chef-client", "puppet" },     -- any of them
+ *     path = "/etc/sudoers.d/ci-?*",          -- a glob: * and ? match '/' too
+ *     parent = { comm = "sshd" },             -- nested: parent, container, k8s
+ *     reason = "config management",           -- shown by rules list
+ *   }
+ *
+ * Keys are ANDed, the values of a list ORed. Fields: the header (comm, pid,
+ * ppid, tid, uid, gid, type), the events' own fields (path, filename,
+ * dport...; "<field>_str" and symbolic names for fields that have them:
+ * signal = "SIGKILL"), exe, cmdline (a glob over the arguments joined by
+ * spaces), parent (by comm, or by exe when the value has a '/'),
+ * parent.comm/.exe/.pid, ancestor (the parent or any ancestor, the same
+ * way), container (its id), container.id/.runtime,
+ * k8s.namespace/.pod/.container/.pod_uid/.qos, user (a name, resolved to
+ * its uid on this node; a name the node does not know never matches).
+ * A field that none of the rule's events has is an error at load.
+ */
+#ifndef TAPIO_LUA_EXCEPTIONS_H
+#define TAPIO_LUA_EXCEPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <lua.h>
+
+#include "events/event.h"
+#include "events/event_meta.h"
+
+struct tp_exception;
+
+/*
+ * Parse the exception table at idx: every key but `rule` and `reason` is a
+ * condition. Returns NULL with err filled ("comm: ..."). Does not raise;
+ * the table's values are read raw. Stack: [-0, +0]
+ */
+struct tp_exception *tp_exception_parse(lua_State *L, int idx, const char *file, int line,
+					 char *err, size_t errlen);
+void tp_exception_free(struct tp_exception *x);
+
+/* Resolve the fields for the rule's event types (types[0..n)). Returns 0,
+ * or -EINVAL with err naming the field and what the events have. */
+int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const *types, size_t n,
+		      char *err, size_t errlen);
+
+/* Does the event (with what enrichment attached in meta) match? */
+bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
+			const struct tp_event_meta *meta);
+
+const char *tp_exception_file(const struct tp_exception *x);
+int tp_exception_line(const struct tp_exception *x);
+const char *tp_exception_reason(const struct tp_exception *x); /* NULL: none given */
+/* "comm=chef-client|puppet path=/etc/cron.d/x" into buf. */
+void tp_exception_describe(const struct tp_exception *x, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,278 @@
+/* Exceptions (lua/exceptions.h): parsing, checking fields against a rule's
+ * events, and matching events with their enrichment, without a rule set. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "events/decode.h"
+#include "enrich/lua_fields.h"
+#include "lua/exceptions.h"
+#include "events/proc_ctx.h"
+
+static lua_State *L;
+static char err[512];
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(tp_enrich_lua_register(), 0);
+	L = luaL_newstate();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	lua_close(L);
+	return 0;
+}
+
+/* Parse `return { ... }` and bind it to the given types. */
+static struct tp_exception *make(const char *table, const char *const *types, int *bind_r)
+{
+	const struct tp_event_type *t[8];
+	struct tp_exception *x;
+	size_t n = 0;
+
+	assert_int_equal(luaL_dostring(L, table), 0);
+	x = tp_exception_parse(L, -1, "site.lua", 7, err, sizeof(err));
+	lua_pop(L, 1);
+	if (!x)
+		return NULL;
+	for (; types[n]; n++)
+		t[n] = tp_event_type_by_name(types[n]);
+	*bind_r = tp_exception_bind(x, t, n, err, sizeof(err));
+	return x;
+}
+
+static const char *const exec_open[] = {"process.exec", "file.open", NULL};
+
+static struct tp_event ev;
+
+static void exec_event(const char *comm, const char *filename, uint32_t uid, const char *argv,
+		       size_t argv_len)
+{
+	struct tp_exec_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TP_EV_PROCESS_EXEC;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = e.hdr.tid = 4242;
+	e.hdr.ppid = 1;
+	e.hdr.uid = uid;
+	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "%s", comm);
+	snprintf(e.filename, sizeof(e.filename), "%s", filename);
+	memcpy(e.argv, argv, argv_len);
+	e.argv_len = (uint32_t)argv_len;
+	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
+static void open_event(const char *comm, const char *path, uint32_t flags)
+{
+	struct tp_file_open_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TP_EV_FILE_OPEN;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = e.hdr.tid = 77;
+	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "%s", comm);
+	snprintf(e.path, sizeof(e.path), "%s", path);
+	e.flags = flags;
+	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
+static void test_fields_and_globs(void **state)
+{
+	int r;
+	struct tp_exception *x =
+	    make("return { rule = 'r', comm = { 'puppet', 'chef-client' }, "
+		 "path = '/etc/sudoers.d/ci-*', reason = 'config management' }",
+		 exec_open, &r);
+	char desc[256];
+
+	(void)state;
+	assert_non_null(x);
+	assert_int_equal(r, 0);
+	assert_string_equal(tp_exception_reason(x), "config management");
+	assert_string_equal(tp_exception_file(x), "site.lua");
+	assert_int_equal(tp_exception_line(x), 7);
+	tp_exception_describe(x, desc, sizeof(desc));
+	assert_non_null(strstr(desc, "comm=puppet|chef-client"));
+	assert_non_null(strstr(desc, "path=/etc/sudoers.d/ci-*"));
+
+	open_event("puppet", "/etc/sudoers.d/ci-runner", 1);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	open_event("chef-client", "/etc/sudoers.d/ci-x/deeper", 1); /* * crosses '/' */
+	assert_true(tp_exception_match(x, &ev, NULL));
+	open_event("vi", "/etc/sudoers.d/ci-runner", 1); /* another process */
+	assert_false(tp_exception_match(x, &ev, NULL));
+	open_event("puppet", "/etc/sudoers", 1); /* another file */
+	assert_false(tp_exception_match(x, &ev, NULL));
+	/* An event without the field (exec has no path) never matches. */
+	exec_event("puppet", "/usr/bin/puppet", 0, "puppet", 7);
+	assert_false(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+}
+
+static void test_numbers_symbols_cmdline(void **state)
+{
+	static const char *const exit_types[] = {"process.exit", NULL};
+	int r;
+	struct tp_exception *x;
+
+	(void)state;
+	x = make("return { uid = 1000, cmdline = '*--check*' }", exec_open, &r);
+	assert_int_equal(r, 0);
+	exec_event("ansible", "/usr/bin/python3", 1000, "ansible\0--check\0x", 18);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("ansible", "/usr/bin/python3", 0, "ansible\0--check\0x", 18);
+	assert_false(tp_exception_match(x, &ev, NULL));
+	exec_event("ansible", "/usr/bin/python3", 1000, "ansible\0-v", 11);
+	assert_false(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+
+	/* A symbolic value for a field with names, or its _str. */
+	x = make("return { signal = 'SIGKILL' }", exit_types, &r);
+	assert_int_equal(r, 0);
+	{
+		struct tp_exit_event e;
+
+		memset(&e, 0, sizeof(e));
+		e.hdr.type = TP_EV_PROCESS_EXIT;
+		e.hdr.size = sizeof(e);
+		e.signal = 9;
+		assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+		assert_true(tp_exception_match(x, &ev, NULL));
+		tp_exception_free(x);
+		x = make("return { signal_str = 'SIG*' }", exit_types, &r);
+		assert_int_equal(r, 0);
+		assert_true(tp_exception_match(x, &ev, NULL));
+		tp_exception_free(x);
+		x = make("return { signal = { 11, 9 } }", exit_types, &r);
+		assert_int_equal(r, 0);
+		assert_true(tp_exception_match(x, &ev, NULL));
+		e.signal = 15;
+		assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+		assert_false(tp_exception_match(x, &ev, NULL));
+	}
+	tp_exception_free(x);
+}
+
+static void test_enrichment_fields(void **state)
+{
+	struct tp_proc_ref parent = {.pid = 10, .comm = "sshd", .exe = "/usr/sbin/sshd"};
+	struct tp_proc_ref ancestors[] = {
+	    {.pid = 5, .comm = "ansible-playboo", .exe = "/usr/bin/python3.11"},
+	    {.pid = 1, .comm = "systemd", .exe = "/usr/lib/systemd/systemd"},
+	};
+	struct tp_container_ctx ct = {.id = "3f0a9c", .runtime = "containerd"};
+	struct tp_k8s_ctx k8s = {.pod = "web-0", .namespace = "ci"};
+	struct tp_proc_ctx pc = {.exe = "/usr/bin/bash",
+				 .parent = &parent,
+				 .ancestors = ancestors,
+				 .nancestors = 2,
+				 .container = &ct,
+				 .k8s = &k8s};
+	struct tp_event_meta meta = {.proc = &pc}, bare = {0};
+	int r;
+	struct tp_exception *x;
+
+	(void)state;
+	exec_event("bash", "/usr/bin/bash", 0, "bash", 5);
+	x = make("return { exe = '/usr/bin/*', parent = { comm = 'sshd' }, "
+		 "container = { id = '3f0a*' }, k8s = { namespace = 'ci' } }",
+		 exec_open, &r);
+	assert_int_equal(r, 0);
+	assert_true(tp_exception_match(x, &ev, &meta));
+	assert_false(tp_exception_match(x, &ev, &bare)); /* not enriched: no match */
+	k8s.namespace = "prod";
+	assert_false(tp_exception_match(x, &ev, &meta));
+	k8s.namespace = "ci";
+	tp_exception_free(x);
+
+	/* Any ancestor, by comm or (with a '/') by exe; parent as a string. */
+	x = make("return { ancestor = 'ansible*' }", exec_open, &r);
+	assert_true(tp_exception_match(x, &ev, &meta));
+	tp_exception_free(x);
+	x = make("return { ancestor = '/usr/lib/systemd/*' }", exec_open, &r);
+	assert_true(tp_exception_match(x, &ev, &meta));
+	tp_exception_free(x);
+	x = make("return { parent = 'ansible*' }", exec_open, &r); /* the grandparent */
+	assert_false(tp_exception_match(x, &ev, &meta));
+	tp_exception_free(x);
+	x = make("return { parent = { 'cron', '/usr/sbin/sshd' }, container = 'nope' }", exec_open,
+		 &r);
+	assert_false(tp_exception_match(x, &ev, &meta));
+	ct.id = "nope";
+	assert_true(tp_exception_match(x, &ev, &meta));
+	tp_exception_free(x);
+
+	/* user: a name this node knows (root), and one it does not. */
+	x = make("return { user = { 'root', 'no-such-user-here' } }", exec_open, &r);
+	assert_int_equal(r, 0);
+	assert_true(tp_exception_match(x, &ev, &meta));
+	exec_event("bash", "/usr/bin/bash", 1000, "bash", 5);
+	assert_false(tp_exception_match(x, &ev, &meta));
+	tp_exception_free(x);
+}
+
+static void test_bad_exceptions(void **state)
+{
+	static const char *const exec_only[] = {"process.exec", NULL};
+	int r = 0;
+	struct tp_exception *x;
+
+	(void)state;
+	/* A field none of the rule's events has: named, with what they have. */
+	x = make("return { rule = 'r', pth = '/tmp/x' }", exec_only, &r);
+	assert_int_equal(r, -EINVAL);
+	assert_non_null(strstr(err, "no field 'pth'"));
+	assert_non_null(strstr(err, "filename"));
+	tp_exception_free(x);
+	/* path is a field of file.open, not of process.exec. */
+	x = make("return { path = '/tmp/x' }", exec_only, &r);
+	assert_int_equal(r, -EINVAL);
+	tp_exception_free(x);
+	x = make("return { container = { image = 'nginx*' } }", exec_only, &r);
+	assert_int_equal(r, -EINVAL);
+	assert_non_null(strstr(err, "container images"));
+	tp_exception_free(x);
+	x = make("return { uid = 'root' }", exec_only, &r);
+	assert_int_equal(r, -EINVAL);
+	assert_non_null(strstr(err, "not a number"));
+	tp_exception_free(x);
+
+	assert_int_equal(luaL_dostring(L, "return { rule = 'r' }"), 0);
+	assert_null(tp_exception_parse(L, -1, "f", 1, err, sizeof(err)));
+	assert_non_null(strstr(err, "no field to match"));
+	lua_pop(L, 1);
+	assert_int_equal(luaL_dostring(L, "return { comm = { a = 1 } }"), 0);
+	assert_null(tp_exception_parse(L, -1, "f", 1, err, sizeof(err)));
+	assert_non_null(strstr(err, "a value or a list"));
+	lua_pop(L, 1);
+	assert_int_equal(luaL_dostring(L, "return { comm = { true } }"), 0);
+	assert_null(tp_exception_parse(L, -1, "f", 1, err, sizeof(err)));
+	assert_non_null(strstr(err, "strings or numbers"));
+	lua_pop(L, 1);
+	assert_int_equal(lua_gettop(L), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fields_and_globs),
+	    cmocka_unit_test(test_numbers_symbols_cmdline),
+	    cmocka_unit_test(test_enrichment_fields),
+	    cmocka_unit_test(test_bad_exceptions),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
