@@ -52,6 +52,9 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->file_max_size = 100ull << 20;
 	cfg->file_max_backups = 5;
 	cfg->rules_reload_timeout_ns = 5 * TP_NSEC_PER_SEC;
+	cfg->rules_user_dir = "/etc/tapio/rules.d";
+	cfg->rules_state_max = 64ull << 20;
+	cfg->rule_state_max = 8ull << 20;
 	cfg->enrich = true;
 	cfg->enrich_processes = 32768;
 	cfg->enrich_ancestors = 8;

@@ -144,6 +144,10 @@ struct tp_config {
 	uint64_t rules_watch_interval_ns; /* how often they are looked at; default 2 s */
 	uint64_t rules_reload_timeout_ns; /* a reload still loading after it is given up;
 					   * default 5 s */
+	const char *rules_user_dir;  /* the user's exceptions/overrides, loaded after the
+				      * rules when it exists; "off": none */
+	uint64_t rules_state_max;    /* bytes the rules' state may hold in all; 64 MiB */
+	uint64_t rule_state_max;     /* bytes one rule's state may hold; 8 MiB */
 
 	/* Enrichment: process tree, containers, Kubernetes (see proc_ctx.h). */
 	bool enrich;                     /* run the enrichment stage */

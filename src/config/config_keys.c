@@ -211,6 +211,17 @@ static const struct tp_config_key keys[] = {
 	  .offset = OFF(rules_reload_timeout_ns), .min = 0.1 * SEC, .max = 600 * SEC,
 	  .doc = "A reload still loading after this long is given up (cancelled); the rules in "
 		 "use stay." },
+	{ .path = "rules.user_dir", .type = TP_KEY_STR, .offset = OFF(rules_user_dir),
+	  .doc = "Your own rule files, loaded after the rule sets when the folder exists: "
+		 "exceptions, overrides, list additions, extra rules (\"off\": none)." },
+	{ .path = "rules.state_max", .type = TP_KEY_SIZE, .offset = OFF(rules_state_max),
+	  .min = 1024 * 1024, .max = 64.0 * 1024 * 1024 * 1024,
+	  .doc = "Memory the state of all rules may hold (counters, sequences...); past it the "
+		 "least recently used keys go (counted)." },
+	{ .path = "rules.rule_state_max", .type = TP_KEY_SIZE, .offset = OFF(rule_state_max),
+	  .min = 64 * 1024, .max = 64.0 * 1024 * 1024 * 1024,
+	  .doc = "Memory the state of one rule may hold; past it its least recently used keys "
+		 "go (counted)." },
 
 	/* Kernel side. */
 	PROGRAMS(process),

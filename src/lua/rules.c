@@ -5,10 +5,12 @@
 #include "lua/rules.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lua/rules_internal.h"
 
@@ -73,6 +75,30 @@ bool tp_rules_cancelled(struct tp_ruleset *rs)
 	return true;
 }
 
+/* The user's folder, unless it is missing (nothing to load) or already
+ * among the paths. */
+static bool want_user_dir(const struct tp_rules_opts *opts)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	struct stat st;
+
+	if (!opts->user_dir || !*opts->user_dir || stat(opts->user_dir, &st) < 0)
+		return false;
+	if (!realpath(opts->user_dir, a))
+		return false;
+	for (size_t i = 0; i < opts->npaths; i++)
+		if (realpath(opts->paths[i], b) && !strcmp(a, b))
+			return false;
+	return true;
+}
+
+/* Protected: exceptions and overrides, once every file has loaded. */
+static int tune_p(lua_State *L)
+{
+	tp_rules_tune_apply(L, lua_touserdata(L, 1));
+	return 0;
+}
+
 int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, char *err,
 		    size_t errlen)
 {
@@ -93,6 +119,12 @@ int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, c
 	rs->hash = FNV_INIT;
 	rs->envs_ref = LUA_NOREF;
 	rs->names_ref = LUA_NOREF;
+	rs->state_limits = opts->state;
+	if (tp_state_store_new(&rs->state, &opts->state) < 0) {
+		tp_ruleset_free(rs);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	r = tp_lua_vm_new(&rs->vm, &opts->limits, err, errlen);
 	if (r < 0) {
 		tp_ruleset_free(rs);
@@ -114,17 +146,28 @@ int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, c
 	}
 	tp_lua_event_push(rs->L);
 
+	/* The shared lists and macros, the rules, then the user's changes. */
 	rs->loading = true;
+	if (opts->lib_path)
+		tp_rules_load_path(rs, opts->lib_path);
 	for (size_t i = 0; i < opts->npaths && !tp_rules_cancelled(rs); i++)
 		tp_rules_load_path(rs, opts->paths[i]);
+	if (want_user_dir(opts) && !tp_rules_cancelled(rs))
+		tp_rules_load_path(rs, opts->user_dir);
 	rs->loading = false;
-	if (tp_lua_cpcall(rs->vm, tp_rules_freeze_p, rs, err, errlen) != TP_LUA_OK ||
+	if (tp_lua_cpcall(rs->vm, tune_p, rs, err, errlen) != TP_LUA_OK ||
+	    tp_lua_cpcall(rs->vm, tp_rules_freeze_p, rs, err, errlen) != TP_LUA_OK ||
 	    build_index(rs) < 0) {
 		tp_ruleset_free(rs);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	tp_rules_tune_free(rs);
 	tp_rules_run_tests(rs); /* also after problems elsewhere: --validate lists them all */
+	/* The tests' state is not the first events'. */
+	for (size_t k = 0; k < rs->nfns; k++)
+		if (rs->fns[k].state)
+			tp_state_group_clear(rs->fns[k].state);
 	if (rs->problems) {
 		if (rs->problems > 1)
 			snprintf(err, errlen, "%s (and %u more problem%s)", rs->first_problem,
@@ -143,10 +186,14 @@ void tp_ruleset_free(struct tp_ruleset *rs)
 {
 	if (!rs)
 		return;
+	if (rs->active)
+		tp_rules_stats_unregister(rs);
 	tp_lua_vm_close(rs->vm);
 	for (size_t k = 0; k < rs->nfns; k++)
 		tp_rules_free_fn(&rs->fns[k]);
 	free(rs->fns);
+	tp_rules_tune_free(rs);
+	tp_state_store_free(rs->state);
 	for (unsigned s = 0; s < TYPE_SLOTS; s++) {
 		if (!rs->index[s])
 			continue;
@@ -182,6 +229,9 @@ void tp_ruleset_info(const struct tp_ruleset *rs, struct tp_ruleset_info *info)
 			info->rules++;
 			if (f->level < rs->min_severity)
 				info->below_min_severity++;
+			info->exceptions += f->nexceptions;
+			info->overridden += f->override_at != NULL;
+			info->stateful += f->state != NULL;
 			break;
 		default:
 			break;
@@ -201,10 +251,7 @@ bool tp_ruleset_may_alert(const struct tp_ruleset *rs, const struct tp_event_typ
 
 static const struct rule_fn *find_rule(const struct tp_ruleset *rs, const char *name)
 {
-	for (size_t k = 0; k < rs->nfns; k++)
-		if (rs->fns[k].kind == FN_RULE && !strcmp(rs->fns[k].name, name))
-			return &rs->fns[k];
-	return NULL;
+	return tp_rules_find(rs, name);
 }
 
 void tp_ruleset_diff(const struct tp_ruleset *old, const struct tp_ruleset *new, size_t *added,
@@ -230,4 +277,64 @@ void tp_ruleset_diff(const struct tp_ruleset *old, const struct tp_ruleset *new,
 size_t tp_ruleset_mem(const struct tp_ruleset *rs)
 {
 	return tp_lua_vm_mem(rs->vm);
+}
+
+struct tp_state_store *tp_ruleset_state(const struct tp_ruleset *rs)
+{
+	return rs->state;
+}
+
+/* The i-th rule (not filter/enrich/score). */
+static const struct rule_fn *nth_rule(const struct tp_ruleset *rs, size_t i)
+{
+	for (size_t k = 0; k < rs->nfns; k++)
+		if (rs->fns[k].kind == FN_RULE && i-- == 0)
+			return &rs->fns[k];
+	return NULL;
+}
+
+bool tp_ruleset_rule(const struct tp_ruleset *rs, size_t i, struct tp_rule_info *out,
+		     const struct tp_event_type **events, size_t max, size_t *nevents)
+{
+	const struct rule_fn *f = nth_rule(rs, i);
+	const struct tp_event_type *t;
+
+	if (!f)
+		return false;
+	*out = (struct tp_rule_info){
+	    .name = f->name,
+	    .desc = f->desc,
+	    .severity = f->severity,
+	    .importance = f->importance,
+	    .enabled = f->enabled,
+	    .file = f->file,
+	    .line = f->line,
+	    .tags = (const char *const *)f->tags,
+	    .ntags = f->ntags,
+	    .override_at = f->override_at,
+	    .nexceptions = f->nexceptions,
+	    .has_state = f->state != NULL,
+	};
+	*nevents = 0;
+	for (size_t k = 0; (t = tp_event_type_at(k)); k++)
+		if (has_type(f->types, type_slot(t)) && *nevents < max)
+			events[(*nevents)++] = t;
+	return true;
+}
+
+bool tp_ruleset_rule_exception(const struct tp_ruleset *rs, size_t i, size_t j, char *buf,
+			       size_t len)
+{
+	const struct rule_fn *f = nth_rule(rs, i);
+	const struct tp_exception *x;
+	char desc[512];
+
+	if (!f || j >= f->nexceptions)
+		return false;
+	x = f->exceptions[j];
+	tp_exception_describe(x, desc, sizeof(desc));
+	snprintf(buf, len, "%s:%d: %s%s%s%s", tp_exception_file(x), tp_exception_line(x), desc,
+		 tp_exception_reason(x) ? " (" : "", tp_exception_reason(x) ? tp_exception_reason(x) : "",
+		 tp_exception_reason(x) ? ")" : "");
+	return true;
 }

@@ -42,10 +42,18 @@
 #include "events/event.h"
 #include "events/event_meta.h"
 #include "lua/sandbox.h"
+#include "lua/state.h"
+#include "util/buf.h"
 
 struct tp_rules_opts {
 	const char *const *paths; /* rule files or directories (their *.lua, sorted) */
 	size_t npaths;
+	/* Loaded before the paths: the shared lists and macros (rules/lib). NULL: none. */
+	const char *lib_path;
+	/* Loaded after the paths when it exists (the user's exceptions and
+	 * overrides: /etc/tapio/rules.d). NULL: none. */
+	const char *user_dir;
+	struct tp_state_limits state; /* memory of the rules' state */
 	struct tp_lua_limits limits; /* per call (event or test) */
 	uint32_t fault_limit;	     /* faults before quarantine; 0: never quarantine */
 	/* Rules of a lower severity load and self-test but never run: they
@@ -76,6 +84,9 @@ struct tp_ruleset_info {
 	size_t tests;  /* inline tests run (all passed, or the load failed) */
 	uint64_t hash; /* FNV-1a of every file's path and bytes, in load order */
 	size_t quarantined;
+	size_t exceptions; /* applied to the rules */
+	size_t overridden; /* rules an override{} changed */
+	size_t stateful;   /* rules that declare state */
 };
 void tp_ruleset_info(const struct tp_ruleset *rs, struct tp_ruleset_info *info);
 
@@ -109,5 +120,57 @@ bool tp_ruleset_may_alert(const struct tp_ruleset *rs, const struct tp_event_typ
 
 /* Bytes the set's VM holds. */
 size_t tp_ruleset_mem(const struct tp_ruleset *rs);
+
+/* What a reload did with the rules' state (tp_ruleset_adopt). */
+struct tp_ruleset_adoption {
+	size_t kept;	/* rules whose state carried over */
+	size_t reset;	/* rules with state whose declaration changed: fresh state */
+	size_t dropped; /* rules with state that are gone */
+	char reset_names[256]; /* "a, b, ..." */
+};
+
+/*
+ * Make rs the set in use, after old (NULL at start): rs takes old's state
+ * store, and each of its rules the state of old's rule of the same name and
+ * the same state declaration (others start empty); per-rule counters carry
+ * over by name, and rs's per-rule metrics replace old's in the registry.
+ * old keeps nothing that rs uses; free it afterwards. sum may be NULL.
+ */
+void tp_ruleset_adopt(struct tp_ruleset *rs, struct tp_ruleset *old,
+		      struct tp_ruleset_adoption *sum);
+
+/* Between events (a tick of the reader): expire state, publish per-rule
+ * metrics (at most once per second of mono_ns), name a rule that costs far
+ * more than the others. */
+void tp_ruleset_tick(struct tp_ruleset *rs, uint64_t mono_ns);
+
+/* "name 12.3ms (1.2us x 10400), ..." for the n rules that cost most so far. */
+void tp_ruleset_top_costs(const struct tp_ruleset *rs, size_t n, struct tp_buf *b);
+
+/* A rule of the set, for `rules list`. */
+struct tp_rule_info {
+	const char *name;
+	const char *desc;
+	const char *severity;
+	double importance;
+	bool enabled;
+	const char *file;
+	int line;
+	const char *const *tags;
+	size_t ntags;
+	const char *override_at; /* "file:line" of an override, or NULL */
+	size_t nexceptions;
+	bool has_state;
+};
+/* Rule i (0..); false past the last. events gets the rule's event types
+ * (up to max). */
+bool tp_ruleset_rule(const struct tp_ruleset *rs, size_t i, struct tp_rule_info *out,
+		     const struct tp_event_type **events, size_t max, size_t *nevents);
+/* Exception j of rule i: "file:line: comm=a|b path=..." (and its reason). */
+bool tp_ruleset_rule_exception(const struct tp_ruleset *rs, size_t i, size_t j, char *buf,
+			       size_t len);
+
+/* The rules' state, for tests and metrics. */
+struct tp_state_store *tp_ruleset_state(const struct tp_ruleset *rs);
 
 #endif

@@ -9,6 +9,9 @@
  *   rules_files.c     reading rule files and folders, trust checks
  *   rules_run.c       running the indexed functions on an event; faults
  *   rules_tests.c     the inline tests of every rule, at load
+ *   rules_tune.c      list/macro/append, exception{} and override{}: what
+ *                     files share and what users change in shipped rules
+ *   rules_stats.c     per-rule metrics and cost, the handover at a reload
  */
 #ifndef TAPIO_LUA_RULES_INTERNAL_H
 #define TAPIO_LUA_RULES_INTERNAL_H
@@ -19,9 +22,14 @@
 
 #include <lauxlib.h>
 
+#include "lua/exceptions.h"
+#include "lua/lists.h"
 #include "lua/lua_event.h"
 #include "lua/rules.h"
+#include "lua/state.h"
+#include "lua/state_lua.h"
 #include "lua/template.h"
+#include "obs/metrics.h"
 #include "util/buf.h"
 
 #define TYPE_SLOTS (TP_CAT_MAX * 64)
@@ -31,6 +39,19 @@
 
 enum fn_kind { FN_FILTER, FN_ENRICH, FN_SCORE, FN_RULE, FN_KINDS };
 extern const char *const tp_rules_kind_names[FN_KINDS];
+
+#define STATE_DECLS_MAX 16
+/* Time 1 event in this many (a clock read costs ~90 ns in a VM). */
+#define COST_SAMPLE 32
+
+/* A function's exported metrics (registered while its set is in use). */
+struct fn_metrics {
+	char labels[320];
+	char fault_labels[3][340];
+	struct tp_metric calls, matches, cpu, excepted, quarantines, faults[3];
+	struct tp_metric state_keys, state_bytes, state_evictions;
+	bool reg_faults[3], reg_excepted, reg_quarantines, reg_state;
+};
 
 /* Any Lua function the engine calls: a rule's when, or a filter/enrich/score. */
 struct rule_fn {
@@ -53,12 +74,31 @@ struct rule_fn {
 	struct tp_template *output;
 	int tests_ref;
 	uint64_t hash; /* the definition, for reload summaries */
+	bool importance_set; /* given, not the severity's */
+	/* State (lua/state.h): the declarations, passed to when as its second
+	 * argument; the group lives in the set's store. */
+	int state_ref;
+	struct tp_state_group *state;
+	uint64_t state_hash;
+	struct tp_lua_state_handle *handles[STATE_DECLS_MAX];
+	int nhandles;
+	/* Exceptions and overrides from any file (rules_tune.c). */
+	struct tp_exception **exceptions;
+	size_t nexceptions;
+	char *override_at; /* "file:line" of the last override applied */
+	/* Counts, kept here on the reader thread, published to m at ticks. */
+	uint64_t calls, matches, excepted, cpu_ns, quarantines;
+	uint64_t nfaults[3];
+	bool cost_logged;
+	struct fn_metrics *m;
 };
 
 struct slot_index {
 	uint32_t *fns[FN_KINDS];
 	uint32_t n[FN_KINDS];
 };
+
+struct tune;
 
 struct tp_ruleset {
 	struct tp_lua_vm *vm;
@@ -76,7 +116,16 @@ struct tp_ruleset {
 	struct tp_lua_event *binding;
 	struct tp_lua_sink sink;
 	struct tp_buf out;
+	struct tp_state_store *state; /* every rule's state; moves on at a reload */
+	struct tp_state_limits state_limits;
+	uint64_t events;	       /* run so far (1 in COST_SAMPLE is timed) */
+	uint64_t published_ns;	       /* metrics last published (monotonic) */
+	uint64_t ticks;		       /* publications so far */
+	bool active;		       /* its metrics are registered */
 	/* While loading. */
+	struct tp_lua_lists *lists;
+	struct tune *tunes; /* exception{} and override{}, applied after the files */
+	size_t ntunes, captunes;
 	bool loading;
 	const char *cur_file;
 	const char *cur_text; /* its bytes */
@@ -160,6 +209,8 @@ bool tp_rules_cancelled(struct tp_ruleset *rs);
 
 /* rules_register.c */
 void tp_rules_free_fn(struct rule_fn *f);
+/* The line of the Lua code calling the running C function. */
+int tp_rules_caller_line(lua_State *L);
 /* Protected: the event userdata, the envs list, the four globals. Stack: [-1, +0] */
 int tp_rules_setup_p(lua_State *L);
 /* Protected: freeze every file's globals. Stack: [-1, +0] */
@@ -183,5 +234,27 @@ enum tp_lua_status tp_rules_render(struct tp_ruleset *rs, const struct rule_fn *
 
 /* rules_tests.c: run every enabled rule's inline tests. */
 void tp_rules_run_tests(struct tp_ruleset *rs);
+
+/* rules_tune.c */
+/* Protected: list, macro, append, exception and override as globals.
+ * Stack: [-0, +0] */
+void tp_rules_tune_setup(lua_State *L, struct tp_ruleset *rs);
+/* After every file: apply overrides and exceptions to the rules they name
+ * (problems for unknown rules or fields). Protected. Stack: [-0, +0] */
+void tp_rules_tune_apply(lua_State *L, struct tp_ruleset *rs);
+void tp_rules_tune_free(struct tp_ruleset *rs);
+/* Is the event excepted from rule f? */
+bool tp_rules_excepted(const struct rule_fn *f, const struct tp_event *ev,
+		       const struct tp_event_meta *meta);
+/* The rule named name, or NULL. */
+struct rule_fn *tp_rules_find(const struct tp_ruleset *rs, const char *name);
+
+/* rules_stats.c */
+/* Publish the counts to the registered metrics. */
+void tp_rules_stats_publish(struct tp_ruleset *rs);
+void tp_rules_stats_register(struct tp_ruleset *rs);
+void tp_rules_stats_unregister(struct tp_ruleset *rs);
+/* Name a rule whose cost per call is far above the others, once. */
+void tp_rules_stats_check_costs(struct tp_ruleset *rs);
 
 #endif

@@ -30,6 +30,7 @@ static struct rule_fn *new_fn(struct tp_ruleset *rs)
 	memset(&rs->fns[rs->nfns], 0, sizeof(rs->fns[0]));
 	rs->fns[rs->nfns].ref = LUA_NOREF;
 	rs->fns[rs->nfns].tests_ref = LUA_NOREF;
+	rs->fns[rs->nfns].state_ref = LUA_NOREF;
 	return &rs->fns[rs->nfns];
 }
 
@@ -43,7 +44,7 @@ static void check_limit(lua_State *L, enum tp_load_limit which, size_t n)
 }
 
 /* Where the calling Lua code is: the file being loaded and its line. */
-static int caller_line(lua_State *L)
+int tp_rules_caller_line(lua_State *L)
 {
 	lua_Debug ar;
 
@@ -135,9 +136,35 @@ static uint64_t hash_function_text(lua_State *L, struct tp_ruleset *rs, uint64_t
 	return h;
 }
 
-static const char *const rule_keys[] = {"name",	      "desc",	 "events", "severity",
-					"importance", "tags",	 "when",   "output",
-					"tests",      "enabled", NULL};
+static const char *const rule_keys[] = {"name",	 "desc",  "events",  "severity", "importance",
+					"tags",	 "when",  "output",  "tests",	 "enabled",
+					"state", NULL};
+
+/* state = { name = tapio.counter {...}, ... }: a group for the rule in the
+ * set's store, one object per declaration. Raises with the problem.
+ * Stack: [-0, +0] */
+static void parse_state(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f, int idx)
+{
+	char err[256];
+	int n;
+
+	if (lua_type(L, idx) != LUA_TTABLE)
+		luaL_error(L, "state: a table of declarations, e.g. state = { runs = "
+			      "tapio.counter { window = \"30s\" } }");
+	f->state = tp_state_group_new(rs->state, f->name);
+	if (!f->state)
+		luaL_error(L, "out of memory");
+	n = tp_lua_state_bind(L, idx, f->state, rs->binding, f->handles, STATE_DECLS_MAX, err,
+			      sizeof(err));
+	if (n < 0)
+		luaL_error(L, "%s", err);
+	f->nhandles = n;
+	if (!n)
+		luaL_error(L, "state: declare at least one (or leave state out)");
+	f->state_hash = tp_state_group_hash(f->state);
+	lua_pushvalue(L, idx);
+	f->state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
 /* Fill f from the rule table at 1. Raises with the problem; f owns what it
  * got so far either way. Stack: [-0, +0] */
 static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
@@ -153,7 +180,7 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 		if (lua_type(L, -2) != LUA_TSTRING || !known_key(rule_keys, lua_tostring(L, -2)))
 			luaL_error(L,
 				   "unknown key '%s' (known: name, desc, events, severity, "
-				   "importance, tags, when, output, tests, enabled)",
+				   "importance, tags, when, output, tests, enabled, state)",
 				   lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
 		lua_pop(L, 1);
 	}
@@ -205,6 +232,7 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 		if (lua_type(L, -1) != LUA_TNUMBER || !(v >= 0 && v <= 1))
 			luaL_error(L, "importance: a number in [0, 1]");
 		f->importance = v;
+		f->importance_set = true;
 	}
 	lua_pop(L, 1);
 
@@ -259,6 +287,10 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 	}
 	lua_pop(L, 1);
 
+	if (lua_getfield(L, 1, "state") != LUA_TNIL)
+		parse_state(L, rs, f, -1);
+	lua_pop(L, 1);
+
 	if (lua_getfield(L, 1, "when") != LUA_TFUNCTION)
 		luaL_error(L, "when: a function(e) returning true for a match is required");
 	h = hash_function_text(L, rs, h); /* its text: moving a rule is no change */
@@ -270,6 +302,7 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 	h = fnv(h, &f->importance, sizeof(f->importance));
 	h = fnv(h, f->types, sizeof(f->types));
 	h = fnv(h, &f->enabled, sizeof(f->enabled));
+	h = fnv(h, &f->state_hash, sizeof(f->state_hash));
 	f->hash = h;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, rs->names_ref);
 	lua_pushstring(L, f->name);
@@ -280,6 +313,12 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 
 void tp_rules_free_fn(struct rule_fn *f)
 {
+	tp_state_group_free(f->state);
+	for (size_t i = 0; i < f->nexceptions; i++)
+		tp_exception_free(f->exceptions[i]);
+	free(f->exceptions);
+	free(f->override_at);
+	free(f->m);
 	free(f->name);
 	free(f->file);
 	free(f->desc);
@@ -303,7 +342,7 @@ static int rule_p(lua_State *L)
 static int l_rule(lua_State *L)
 {
 	struct tp_ruleset *rs = lua_touserdata(L, lua_upvalueindex(1));
-	int line = caller_line(L);
+	int line = tp_rules_caller_line(L);
 	struct rule_fn *f;
 	const char *name = NULL;
 
@@ -334,6 +373,11 @@ static int l_rule(lua_State *L)
 			luaL_unref(L, LUA_REGISTRYINDEX, f->ref);
 		if (f->tests_ref != LUA_NOREF)
 			luaL_unref(L, LUA_REGISTRYINDEX, f->tests_ref);
+		if (f->state_ref != LUA_NOREF)
+			luaL_unref(L, LUA_REGISTRYINDEX, f->state_ref);
+		/* Its declarations may be reachable from other rules' code. */
+		for (int i = 0; i < f->nhandles; i++)
+			tp_lua_state_unbind(f->handles[i]);
 		tp_rules_free_fn(f);
 		return 0;
 	}
@@ -371,7 +415,7 @@ static int l_register(lua_State *L)
 	}
 	f->kind = kind;
 	f->enabled = true;
-	f->line = caller_line(L);
+	f->line = tp_rules_caller_line(L);
 	f->file = xstrdup(rs->cur_file);
 	f->name = xstrdup(tp_rules_kind_names[kind]);
 	lua_pushvalue(L, fidx);
@@ -403,6 +447,7 @@ int tp_rules_setup_p(lua_State *L)
 		if (tp_lua_set_global(rs->vm, tp_rules_kind_names[k], err, sizeof(err)) < 0)
 			return luaL_error(L, "%s", err);
 	}
+	tp_rules_tune_setup(L, rs);
 	return 0;
 }
 
@@ -424,5 +469,7 @@ int tp_rules_freeze_p(lua_State *L)
 	rs->envs_ref = LUA_NOREF;
 	luaL_unref(L, LUA_REGISTRYINDEX, rs->names_ref);
 	rs->names_ref = LUA_NOREF;
+	if (rs->lists)
+		tp_lua_lists_freeze(rs->lists, L);
 	return 0;
 }

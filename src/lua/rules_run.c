@@ -9,15 +9,16 @@
 #include "lua/rules_internal.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
+#include "util/time.h"
 
 /* ------------------------------------------------------------ metrics */
 
 static struct tp_metric m_matches =
-    TP_COUNTER_INIT("tapio_rule_matches_total", "Rule matches (alerts raised).");
+    TP_COUNTER_INIT("tapio_rules_matches_total", "Alerts raised by all rules.");
 static struct tp_metric m_faults[3] = {
-    TP_COUNTER_INIT("tapio_rule_faults_total", "Rule, filter, enrich or score calls that failed."),
-    TP_COUNTER_INIT("tapio_rule_faults_total", "Rule, filter, enrich or score calls that failed."),
-    TP_COUNTER_INIT("tapio_rule_faults_total", "Rule, filter, enrich or score calls that failed."),
+    TP_COUNTER_INIT("tapio_rules_faults_total", "Calls of rules, filters, enrich or score functions that failed, by kind."),
+    TP_COUNTER_INIT("tapio_rules_faults_total", "Calls of rules, filters, enrich or score functions that failed, by kind."),
+    TP_COUNTER_INIT("tapio_rules_faults_total", "Calls of rules, filters, enrich or score functions that failed, by kind."),
 };
 static struct tp_metric m_quarantined =
     TP_COUNTER_INIT("tapio_rules_quarantined_total",
@@ -63,7 +64,22 @@ enum tp_lua_status tp_rules_call(struct tp_ruleset *rs, const struct rule_fn *f,
 {
 	lua_rawgeti(rs->L, LUA_REGISTRYINDEX, f->ref);
 	lua_pushvalue(rs->L, EVENT_SLOT);
-	return tp_lua_pcall(rs->vm, 1, 1, err, errlen);
+	if (f->state_ref == LUA_NOREF)
+		return tp_lua_pcall(rs->vm, 1, 1, err, errlen);
+	lua_rawgeti(rs->L, LUA_REGISTRYINDEX, f->state_ref); /* when(e, s) */
+	return tp_lua_pcall(rs->vm, 2, 1, err, errlen);
+}
+
+/* A call of f ended: count it, and its time when this event is timed. */
+static inline void charge(struct rule_fn *f, uint64_t *t)
+{
+	f->calls++;
+	if (*t) {
+		uint64_t now = tp_mono_ns();
+
+		f->cpu_ns += (now - *t) * COST_SAMPLE;
+		*t = now;
+	}
 }
 
 static void fault(struct tp_ruleset *rs, struct rule_fn *f, enum tp_lua_status st, const char *err)
@@ -72,6 +88,7 @@ static void fault(struct tp_ruleset *rs, struct rule_fn *f, enum tp_lua_status s
 	bool log;
 
 	f->faults++;
+	f->nfaults[k]++;
 	tp_metric_add(&m_faults[k], 1);
 	/* Every fault up to the quarantine; without one, fewer and fewer. */
 	log = rs->fault_limit ? true : !(f->faults & (f->faults - 1));
@@ -82,6 +99,7 @@ static void fault(struct tp_ruleset *rs, struct rule_fn *f, enum tp_lua_status s
 			f->faults, rs->fault_limit ? "" : ", not quarantined");
 	if (rs->fault_limit && f->faults >= rs->fault_limit) {
 		f->quarantined = true;
+		f->quarantines++;
 		tp_metric_add(&m_quarantined, 1);
 		tp_warn("%s%s%s%s (%s:%d) quarantined after %u faults, until the next reload",
 			tp_rules_kind_names[f->kind], f->kind == FN_RULE ? " '" : "",
@@ -136,10 +154,12 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	enum tp_lua_status st;
 	double best = -1;
 	int verdict = TP_RULES_KEEP;
+	/* 1 event in COST_SAMPLE: every call timed, counted COST_SAMPLE times. */
+	uint64_t t = (rs->events++ % COST_SAMPLE) == 0 ? tp_mono_ns() : 0;
 
 	*nalerts = 0;
 	if (!ix)
-		return TP_RULES_KEEP;
+		goto exited;
 	tp_rules_bind(rs, ev, meta, LUA_NOREF);
 	for (uint32_t i = 0; i < ix->n[FN_FILTER]; i++) {
 		struct rule_fn *f = &rs->fns[ix->fns[FN_FILTER][i]];
@@ -147,6 +167,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		if (f->quarantined)
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
+		charge(f, &t);
 		if (st != TP_LUA_OK) {
 			fault(rs, f, st, err); /* a broken filter keeps the event */
 			continue;
@@ -164,6 +185,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		if (f->quarantined)
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
+		charge(f, &t);
 		if (st != TP_LUA_OK)
 			fault(rs, f, st, err);
 		else
@@ -176,6 +198,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		if (f->quarantined)
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
+		charge(f, &t);
 		if (st != TP_LUA_OK) {
 			fault(rs, f, st, err);
 			continue;
@@ -201,14 +224,24 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 
 		if (f->quarantined)
 			continue;
+		/* Excepted events never reach when: stateful rules do not count them. */
+		if (f->nexceptions && tp_rules_excepted(f, ev, meta)) {
+			f->excepted++;
+			charge(f, &t);
+			continue;
+		}
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		if (st != TP_LUA_OK) {
+			charge(f, &t);
 			fault(rs, f, st, err);
 			continue;
 		}
-		if (!truthy_bool(L))
+		if (!truthy_bool(L)) {
+			charge(f, &t);
 			continue;
+		}
 		st = tp_rules_render(rs, f, err, sizeof(err));
+		charge(f, &t);
 		if (st != TP_LUA_OK)
 			fault(rs, f, st, err);
 		alert = (struct tp_alert){
@@ -224,10 +257,17 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 			tp_lua_sink_end(&rs->sink, &am);
 		am.alert = &alert;
 		tp_metric_add(&m_matches, 1);
+		f->matches++;
 		(*nalerts)++;
 		alert_fn(ctx, ev, &am);
+		if (t)
+			t = tp_mono_ns(); /* the caller's work is not the rule's */
 	}
 out:
 	tp_rules_unbind(rs, meta);
+exited:
+	/* After the rules saw it: a process's keys go with the process. */
+	if (ev->type->id == TP_EV_PROCESS_EXIT)
+		tp_state_process_exit(rs->state, ev->rec.hdr.pid);
 	return verdict;
 }

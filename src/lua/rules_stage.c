@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lua/rules.h"
 #include "lua/rules_watch.h"
@@ -19,6 +20,7 @@ struct rules_stage {
 	const struct tp_config *cfg;
 	const char *paths[TP_MAX_RULE_PATHS];
 	char default_path[PATH_MAX];
+	char lib_path[PATH_MAX];
 	struct tp_rules_opts opts;
 	struct tp_ruleset *rs; /* the set in use: reader thread only */
 	struct tp_pipeline *pipe;
@@ -107,12 +109,27 @@ static size_t rule_paths(const struct tp_config *cfg, const char **paths, char *
 	return 1;
 }
 
+/* <rules_dir>/lib: the shared lists and macros, whatever the paths are. */
+static const char *lib_path(const struct tp_config *cfg, char *buf, size_t len)
+{
+	struct stat st;
+
+	snprintf(buf, len, "%s/lib", cfg->rules_dir);
+	return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? buf : NULL;
+}
+
 static void opts_from_config(struct tp_rules_opts *o, const struct tp_config *cfg,
-			     const char **paths, size_t npaths)
+			     const char **paths, size_t npaths, char *lib, size_t liblen)
 {
 	memset(o, 0, sizeof(*o));
 	o->paths = paths;
 	o->npaths = npaths;
+	o->lib_path = lib_path(cfg, lib, liblen);
+	o->user_dir = cfg->rules_user_dir && strcmp(cfg->rules_user_dir, "off")
+			  ? cfg->rules_user_dir
+			  : NULL;
+	o->state.max_bytes = cfg->rules_state_max;
+	o->state.group_max_bytes = cfg->rule_state_max;
 	o->limits.mem_max = cfg->lua_mem_max;
 	o->limits.mem_call_max = cfg->rule_mem_call_max;
 	o->limits.instr_budget = cfg->rule_instr_budget;
@@ -121,7 +138,8 @@ static void opts_from_config(struct tp_rules_opts *o, const struct tp_config *cf
 }
 
 static void log_loaded(const char *what, struct tp_ruleset *rs, const struct tp_ruleset *old,
-		       enum tp_severity min_severity, uint64_t build_ns, uint64_t swap_ns)
+		       enum tp_severity min_severity, uint64_t build_ns, uint64_t swap_ns,
+		       const struct tp_ruleset_adoption *ad)
 {
 	struct tp_ruleset_info in;
 	size_t added, removed, changed;
@@ -130,9 +148,15 @@ static void log_loaded(const char *what, struct tp_ruleset *rs, const struct tp_
 	tp_ruleset_diff(old, rs, &added, &removed, &changed);
 	tp_metric_set(&m_rules, in.rules);
 	tp_info("%s: %zu rules (+%zu -%zu ~%zu), %zu filter %zu enrich %zu score from %zu files, "
-		"%zu tests passed, hash %016llx, built in %.1f ms",
+		"%zu tests passed, %zu exceptions, %zu overridden, hash %016llx, built in %.1f ms",
 		what, in.rules, added, removed, changed, in.filters, in.enrichers, in.scorers,
-		in.files, in.tests, (unsigned long long)in.hash, build_ns / 1e6);
+		in.files, in.tests, in.exceptions, in.overridden, (unsigned long long)in.hash,
+		build_ns / 1e6);
+	if (ad && (ad->kept || ad->reset || ad->dropped))
+		tp_info("%s: state kept for %zu rules, started fresh for %zu whose state declaration "
+			"changed%s%s%s, dropped for %zu gone",
+			what, ad->kept, ad->reset, ad->reset ? " (" : "", ad->reset_names,
+			ad->reset ? ")" : "", ad->dropped);
 	if (in.below_min_severity)
 		tp_info("%s: %zu rules below filter.min_severity=%s do not run", what,
 			in.below_min_severity, tp_severity_names[min_severity]);
@@ -307,8 +331,11 @@ static void finish_reload(struct rules_stage *s, uint64_t now)
 		old = s->rs;
 		s->rs = j->rs;
 		j->rs = NULL;
+		struct tp_ruleset_adoption ad;
+
+		tp_ruleset_adopt(s->rs, old, &ad);
 		tp_metric_add(&m_reload_ok, 1);
-		log_loaded("rules reloaded", s->rs, old, s->cfg->min_severity, j->built_ns, 0);
+		log_loaded("rules reloaded", s->rs, old, s->cfg->min_severity, j->built_ns, 0, &ad);
 		tp_ruleset_free(old);
 		tp_debug("rules: swap and free of the old set took %.3f ms",
 			 (tp_mono_ns() - t0) / 1e6);
@@ -324,10 +351,17 @@ static void stage_tick(struct tp_stage *st, struct tp_pipeline *p, uint64_t now_
 
 	(void)p;
 	finish_reload(s, now_ns);
+	tp_ruleset_tick(s->rs, now_ns);
 	if (s->cfg->rules_watch && tp_rules_watch_changed(&s->watch, tp_mono_ns())) {
 		tp_info("rules reload: rule files changed on disk");
 		tp_rules_stage_reload(st);
 	}
+}
+
+/* The stats line's part: the rules that cost most so far. */
+static void stats_section(void *ctx, struct tp_buf *b)
+{
+	tp_ruleset_top_costs(((struct rules_stage *)ctx)->rs, 3, b);
 }
 
 /* At exit: a reload still running is cancelled and waited for until the
@@ -352,6 +386,7 @@ static void stage_close(struct tp_stage *st)
 
 	close_job(s->job);
 	close_job(s->abandoned);
+	tp_metrics_line_section(NULL, s);
 	tp_ruleset_free(s->rs);
 	tp_buf_free(&s->first_output);
 	free(s);
@@ -381,7 +416,7 @@ int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char 
 	s->cfg = cfg;
 	tp_buf_init(&s->first_output);
 	n = rule_paths(cfg, s->paths, s->default_path, sizeof(s->default_path));
-	opts_from_config(&s->opts, cfg, s->paths, n);
+	opts_from_config(&s->opts, cfg, s->paths, n, s->lib_path, sizeof(s->lib_path));
 	s->opts.diag = log_problem;
 	s->reload_timeout_ns = cfg->rules_reload_timeout_ns;
 	r = tp_ruleset_load(&s->rs, &s->opts, err, errlen);
@@ -390,7 +425,9 @@ int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char 
 		free(s);
 		return r;
 	}
-	log_loaded("rules loaded", s->rs, NULL, s->cfg->min_severity, tp_mono_ns() - t0, 0);
+	tp_ruleset_adopt(s->rs, NULL, NULL);
+	tp_metrics_line_section(stats_section, s);
+	log_loaded("rules loaded", s->rs, NULL, s->cfg->min_severity, tp_mono_ns() - t0, 0, NULL);
 	if (cfg->rules_watch)
 		tp_rules_watch_init(&s->watch, s->paths, n, cfg->rules_watch_interval_ns, tp_mono_ns());
 	*out = &s->base;
@@ -430,7 +467,7 @@ static void print_problem(void *ctx, const char *msg)
 int tp_rules_validate(const struct tp_config *cfg, FILE *out)
 {
 	const char *paths[TP_MAX_RULE_PATHS];
-	char default_path[PATH_MAX], err[1024];
+	char default_path[PATH_MAX], lib[PATH_MAX], err[1024];
 	struct validate_ctx v = {out, 0};
 	struct tp_rules_opts o;
 	struct tp_ruleset *rs;
@@ -438,7 +475,7 @@ int tp_rules_validate(const struct tp_config *cfg, FILE *out)
 	size_t n = rule_paths(cfg, paths, default_path, sizeof(default_path));
 	int r;
 
-	opts_from_config(&o, cfg, paths, n);
+	opts_from_config(&o, cfg, paths, n, lib, sizeof(lib));
 	o.diag = print_problem;
 	o.diag_ctx = &v;
 	r = tp_ruleset_load(&rs, &o, err, sizeof(err));

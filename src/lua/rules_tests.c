@@ -1,7 +1,21 @@
 /*
- * The inline tests of a rule set's rules ({ event = {...}, expect, output }),
- * run at every load: the set's enrich functions, then the rule's when, on a
- * synthetic event built from the table (lua/lua_event.h).
+ * The inline tests of a rule set's rules, run at every load: the set's
+ * enrich functions, then the rule's when, on synthetic events built from
+ * tables (lua/lua_event.h).
+ *
+ *   { event = {...}, expect = true|false, output = "..." }
+ *   { events = { {...}, {..., at = "10s"}, {..., times = 5} }, expect = 3 }
+ *
+ * A test with a list of events feeds them in order to a fresh state of the
+ * rule: `at` is the time since the first event (a duration or seconds; by
+ * default 1 ms after the one before), `times` repeats an event (1 ms apart).
+ * expect is the number of the event (after repeats) that raises the alert,
+ * a list of them, true for the last event only, or false for none; every
+ * other event must raise nothing. output is checked on the last alert.
+ *
+ * Exceptions apply in a rule's tests when they come from the rule's own
+ * file (shipped tests of shipped exceptions); a user's exceptions do not
+ * break the shipped tests.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +23,11 @@
 
 #include "lua/load_limits.h"
 #include "lua/rules_internal.h"
+#include "util/time.h"
+
+#define TEST_EVENTS_MAX 10000
+/* Test events happen at a wall-clock time like real ones. */
+#define TEST_EPOCH_NS (1700000000ull * TP_NSEC_PER_SEC)
 
 struct test_args {
 	struct tp_ruleset *rs;
@@ -17,11 +36,137 @@ struct test_args {
 	int extra;
 	bool expect;
 	char *want_output;
+	/* A list of events: the expanded events (registry ref of a list of
+	 * { event copy, time }), and which ones must alert. */
+	int events_ref;
+	lua_Integer nevents;
+	bool *want; /* [1..nevents] */
+	lua_Integer j; /* the event being built */
+	uint64_t ts;
 };
 
-static const char *const test_keys[] = {"event", "expect", "output", NULL};
+static const char *const test_keys[] = {"event", "events", "expect", "output", NULL};
 
-/* Protected: read test i of the rule and build its event. Stack: [-1, +0] */
+/* The time since the first event at idx: seconds or a duration. */
+static uint64_t test_offset(lua_State *L, int idx, lua_Integer n)
+{
+	uint64_t ns;
+
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		double s = lua_tonumber(L, idx);
+
+		if (!(s >= 0 && s < 1e9))
+			luaL_error(L, "events[%d]: at: seconds from the first event, 0 or more", (int)n);
+		return (uint64_t)(s * 1e9);
+	}
+	if (lua_type(L, idx) != LUA_TSTRING || tp_parse_duration(lua_tostring(L, idx), &ns) < 0)
+		luaL_error(L, "events[%d]: at: a duration since the first event (\"10s\") or seconds",
+			   (int)n);
+	return ns;
+}
+
+/* Expand the events list at idx into a list of { copy, time } (the copy
+ * without at and times) in the registry. Stack: [-0, +0] */
+static void expand_events(lua_State *L, int idx, struct test_args *a)
+{
+	lua_Integer n = (lua_Integer)lua_rawlen(L, idx), out = 0;
+	uint64_t t = TEST_EPOCH_NS;
+
+	if (!n)
+		luaL_error(L, "events: a list of event tables");
+	lua_newtable(L);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_Integer times = 1;
+
+		if (lua_rawgeti(L, idx, i) != LUA_TTABLE)
+			luaL_error(L, "events[%d]: an event table", (int)i);
+		if (lua_getfield(L, -1, "at") != LUA_TNIL)
+			t = TEST_EPOCH_NS + test_offset(L, -1, i);
+		else if (out)
+			t += TP_NSEC_PER_MSEC;
+		lua_pop(L, 1);
+		if (lua_getfield(L, -1, "times") != LUA_TNIL) {
+			int ok;
+
+			times = lua_tointegerx(L, -1, &ok);
+			if (!ok || times < 1 || times > TEST_EVENTS_MAX)
+				luaL_error(L, "events[%d]: times: 1 to %d", (int)i, TEST_EVENTS_MAX);
+		}
+		lua_pop(L, 1);
+		/* A copy without the test's own keys. */
+		lua_newtable(L);
+		lua_pushnil(L);
+		while (lua_next(L, -3)) {
+			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+
+			if (strcmp(k, "at") && strcmp(k, "times")) {
+				lua_pushvalue(L, -2);
+				lua_insert(L, -2);
+				lua_rawset(L, -4);
+			} else {
+				lua_pop(L, 1);
+			}
+		}
+		for (lua_Integer r = 0; r < times; r++) {
+			if (++out > TEST_EVENTS_MAX)
+				luaL_error(L, "events: more than %d", TEST_EVENTS_MAX);
+			if (r)
+				t += TP_NSEC_PER_MSEC;
+			lua_createtable(L, 2, 0);
+			lua_pushvalue(L, -2);
+			lua_rawseti(L, -2, 1);
+			lua_pushinteger(L, (lua_Integer)t);
+			lua_rawseti(L, -2, 2);
+			lua_rawseti(L, -4, out);
+		}
+		lua_pop(L, 2); /* copy, entry */
+	}
+	a->nevents = out;
+	a->events_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* expect of a list test: which events alert. Stack: [-0, +0] */
+static void read_expect_list(lua_State *L, int idx, struct test_args *a)
+{
+	a->want = calloc((size_t)a->nevents + 1, sizeof(*a->want));
+	if (!a->want)
+		luaL_error(L, "out of memory");
+	if (lua_type(L, idx) == LUA_TBOOLEAN) {
+		if (lua_toboolean(L, idx))
+			a->want[a->nevents] = true;
+		return;
+	}
+	if (lua_isinteger(L, idx)) {
+		lua_Integer k = lua_tointeger(L, idx);
+
+		if (k < 1 || k > a->nevents)
+			luaL_error(L, "expect: event %d of %d", (int)k, (int)a->nevents);
+		a->want[k] = true;
+		return;
+	}
+	if (lua_type(L, idx) == LUA_TTABLE) {
+		lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+
+		for (lua_Integer i = 1; i <= n; i++) {
+			lua_Integer k;
+			int ok;
+
+			lua_rawgeti(L, idx, i);
+			k = lua_tointegerx(L, -1, &ok);
+			lua_pop(L, 1);
+			if (!ok || k < 1 || k > a->nevents)
+				luaL_error(L, "expect: a list of event numbers from 1 to %d",
+					   (int)a->nevents);
+			a->want[k] = true;
+		}
+		return;
+	}
+	luaL_error(L, "expect: the number of the event that alerts, a list of them, true (the "
+		      "last) or false (none)");
+}
+
+/* Protected: read test i of the rule and build its event (or expand its
+ * events). Stack: [-1, +0] */
 static int test_prepare_p(lua_State *L)
 {
 	struct test_args *a = lua_touserdata(L, 1);
@@ -32,51 +177,78 @@ static int test_prepare_p(lua_State *L)
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
 		if (lua_type(L, -2) != LUA_TSTRING || !known_key(test_keys, lua_tostring(L, -2)))
-			return luaL_error(L, "unknown key '%s' (known: event, expect, output)",
+			return luaL_error(L,
+					  "unknown key '%s' (known: event, events, expect, output)",
 					  lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
 									 : "?");
 		lua_pop(L, 1);
 	}
-	if (lua_getfield(L, -1, "expect") != LUA_TBOOLEAN)
-		return luaL_error(L, "expect: true (the rule matches) or false");
-	a->expect = lua_toboolean(L, -1);
-	lua_pop(L, 1);
 	if (lua_getfield(L, -1, "output") != LUA_TNIL) {
 		if (lua_type(L, -1) != LUA_TSTRING)
 			return luaL_error(L, "output: the expected message, a string");
 		a->want_output = strdup(lua_tostring(L, -1));
 	}
 	lua_pop(L, 1);
+	if (lua_getfield(L, -1, "events") != LUA_TNIL) {
+		if (lua_type(L, -1) != LUA_TTABLE)
+			return luaL_error(L, "events: a list of event tables");
+		expand_events(L, lua_gettop(L), a);
+		lua_getfield(L, -2, "expect");
+		read_expect_list(L, -1, a);
+		lua_pop(L, 4);
+		return 0;
+	}
+	lua_pop(L, 1);
+	if (lua_getfield(L, -1, "expect") != LUA_TBOOLEAN)
+		return luaL_error(L, "expect: true (the rule matches) or false");
+	a->expect = lua_toboolean(L, -1);
+	lua_pop(L, 1);
 	if (lua_getfield(L, -1, "event") != LUA_TTABLE)
-		return luaL_error(L, "event: a table with at least a type");
+		return luaL_error(L, "event (a table with at least a type) or events (a list)");
 	a->extra = tp_lua_event_from_table(L, -1, &a->rs->test_ev);
 	lua_pop(L, 3);
 	return 0;
 }
 
-static void run_test(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i)
+/* Protected: build event a->j of the expanded list. Stack: [-1, +0] */
+static int test_event_p(lua_State *L)
 {
-	struct test_args a = {.rs = rs, .rule = r, .i = i, .extra = LUA_NOREF};
-	struct tp_event_meta meta = {.importance = -1.0};
+	struct test_args *a = lua_touserdata(L, 1);
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, a->events_ref);
+	lua_rawgeti(L, -1, a->j);
+	lua_rawgeti(L, -1, 2);
+	a->ts = (uint64_t)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	lua_rawgeti(L, -1, 1);
+	a->extra = tp_lua_event_from_table(L, -1, &a->rs->test_ev);
+	lua_pop(L, 3);
+	return 0;
+}
+
+/* Excepted by an exception of the rule's own file. */
+static bool own_exception(const struct rule_fn *r, const struct tp_event *ev,
+			  const struct tp_event_meta *meta)
+{
+	for (size_t i = 0; i < r->nexceptions; i++)
+		if (!strcmp(tp_exception_file(r->exceptions[i]), r->file) &&
+		    tp_exception_match(r->exceptions[i], ev, meta))
+			return true;
+	return false;
+}
+
+/* Run the set's enrich functions, then r's when, on the built test event;
+ * on a match with want_output, check the rendered output. Returns 0 with
+ * *matched, or -1 (a problem was reported). */
+static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int extra,
+		   struct tp_event_meta *meta, bool *matched, const char *want_output)
+{
 	struct slot_index *ix;
 	char err[1024];
 	enum tp_lua_status st;
-	bool matched;
+	int ret = 0;
 
-	st = tp_lua_cpcall(rs->vm, test_prepare_p, &a, err, sizeof(err));
-	if (st != TP_LUA_OK) {
-		tp_rules_problem(rs, r->file, r->line, "rule '%s' test %d: %.*s", r->name, (int)i,
-				 first_line_len(err), err);
-		goto out;
-	}
-	if (!has_type(r->types, type_slot(rs->test_ev.type))) {
-		tp_rules_problem(rs, r->file, r->line,
-				 "rule '%s' test %d: %s is not among the rule's events", r->name,
-				 (int)i, rs->test_ev.type->name);
-		goto out;
-	}
-	rs->tests++;
-	tp_rules_bind(rs, &rs->test_ev, &meta, a.extra);
+	tp_rules_bind(rs, &rs->test_ev, meta, extra);
 	ix = rs->index[type_slot(rs->test_ev.type)];
 	for (uint32_t k = 0; ix && k < ix->n[FN_ENRICH]; k++) {
 		struct rule_fn *f = &rs->fns[ix->fns[FN_ENRICH][k]];
@@ -86,39 +258,139 @@ static void run_test(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i)
 			tp_rules_problem(rs, r->file, r->line,
 					 "rule '%s' test %d: enrich (%s:%d) failed: %.*s", r->name,
 					 (int)i, f->file, f->line, first_line_len(err), err);
-			goto unbind;
+			ret = -1;
+			goto out;
 		}
 		lua_pop(rs->L, 1);
+	}
+	if (own_exception(r, &rs->test_ev, meta)) {
+		*matched = false;
+		goto out;
 	}
 	st = tp_rules_call(rs, r, err, sizeof(err));
 	if (st != TP_LUA_OK) {
 		tp_rules_problem(rs, r->file, r->line, "rule '%s' test %d: when failed: %.*s",
 				 r->name, (int)i, first_line_len(err), err);
-		goto unbind;
+		ret = -1;
+		goto out;
 	}
-	matched = truthy_bool(rs->L);
+	*matched = truthy_bool(rs->L);
+	if (*matched && want_output) {
+		st = tp_rules_render(rs, r, err, sizeof(err));
+		if (st != TP_LUA_OK || strcmp(tp_buf_cstr(&rs->out), want_output))
+			tp_rules_problem(rs, r->file, r->line,
+					 "rule '%s' test %d: output \"%s\", expected \"%s\"", r->name,
+					 (int)i, tp_buf_cstr(&rs->out), want_output);
+	}
+out:
+	tp_rules_unbind(rs, meta);
+	if (rs->test_ev.type->id == TP_EV_PROCESS_EXIT)
+		tp_state_process_exit(rs->state, rs->test_ev.rec.hdr.pid);
+	return ret;
+}
+
+static void run_list_test(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i,
+			  struct test_args *a)
+{
+	lua_Integer last_want = 0;
+	char err[1024];
+
+	for (lua_Integer k = 1; k <= a->nevents; k++)
+		if (a->want[k])
+			last_want = k;
+	for (a->j = 1; a->j <= a->nevents; a->j++) {
+		struct tp_event_meta meta = {.importance = -1.0};
+		bool matched = false;
+		enum tp_lua_status st;
+
+		a->extra = LUA_NOREF;
+		st = tp_lua_cpcall(rs->vm, test_event_p, a, err, sizeof(err));
+		if (st != TP_LUA_OK) {
+			tp_rules_problem(rs, r->file, r->line, "rule '%s' test %d: events[%d]: %.*s",
+					 r->name, (int)i, (int)a->j, first_line_len(err), err);
+			return;
+		}
+		if (!has_type(r->types, type_slot(rs->test_ev.type))) {
+			tp_rules_problem(rs, r->file, r->line,
+					 "rule '%s' test %d: event %d: %s is not among the rule's "
+					 "events",
+					 r->name, (int)i, (int)a->j, rs->test_ev.type->name);
+			goto next;
+		}
+		rs->test_ev.ts_wall_ns = a->ts;
+		if (run_one(rs, r, i, a->extra, &meta, &matched,
+			    a->want[a->j] && a->j == last_want ? a->want_output : NULL) < 0)
+			goto next;
+		if (matched != a->want[a->j]) {
+			tp_rules_problem(rs, r->file, r->line,
+					 "rule '%s' test %d: event %d of %d (%s): expected %s, got %s",
+					 r->name, (int)i, (int)a->j, (int)a->nevents,
+					 rs->test_ev.type->name, a->want[a->j] ? "an alert" : "none",
+					 matched ? "an alert" : "none");
+			goto next;
+		}
+		if (a->extra != LUA_NOREF)
+			luaL_unref(rs->L, LUA_REGISTRYINDEX, a->extra);
+		continue;
+next:
+		if (a->extra != LUA_NOREF)
+			luaL_unref(rs->L, LUA_REGISTRYINDEX, a->extra);
+		return; /* one problem per test */
+	}
+	if (a->want_output && !last_want)
+		tp_rules_problem(rs, r->file, r->line,
+				 "rule '%s' test %d: output given but no alert expected", r->name,
+				 (int)i);
+}
+
+static void run_test(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i)
+{
+	struct test_args a = {
+	    .rs = rs, .rule = r, .i = i, .extra = LUA_NOREF, .events_ref = LUA_NOREF};
+	struct tp_event_meta meta = {.importance = -1.0};
+	char err[1024];
+	enum tp_lua_status st;
+	bool matched = false;
+
+	st = tp_lua_cpcall(rs->vm, test_prepare_p, &a, err, sizeof(err));
+	if (st != TP_LUA_OK) {
+		tp_rules_problem(rs, r->file, r->line, "rule '%s' test %d: %.*s", r->name, (int)i,
+				 first_line_len(err), err);
+		goto out;
+	}
+	/* Each test starts from an empty state. */
+	if (r->state)
+		tp_state_group_clear(r->state);
+	rs->tests++;
+	if (a.events_ref != LUA_NOREF) {
+		run_list_test(rs, r, i, &a);
+		goto out;
+	}
+	if (!has_type(r->types, type_slot(rs->test_ev.type))) {
+		rs->tests--;
+		tp_rules_problem(rs, r->file, r->line,
+				 "rule '%s' test %d: %s is not among the rule's events", r->name,
+				 (int)i, rs->test_ev.type->name);
+		goto out;
+	}
+	if (run_one(rs, r, i, a.extra, &meta, &matched, a.expect ? a.want_output : NULL) < 0)
+		goto out;
 	if (matched != a.expect) {
 		tp_rules_problem(rs, r->file, r->line, "rule '%s' test %d: expected %s, got %s",
 				 r->name, (int)i, a.expect ? "a match" : "no match",
 				 matched ? "a match" : "none");
-		goto unbind;
+		goto out;
 	}
-	if (a.want_output && matched) {
-		st = tp_rules_render(rs, r, err, sizeof(err));
-		if (st != TP_LUA_OK || strcmp(tp_buf_cstr(&rs->out), a.want_output))
-			tp_rules_problem(rs, r->file, r->line,
-					 "rule '%s' test %d: output \"%s\", expected \"%s\"",
-					 r->name, (int)i, tp_buf_cstr(&rs->out), a.want_output);
-	} else if (a.want_output) {
+	if (a.want_output && !a.expect)
 		tp_rules_problem(rs, r->file, r->line,
 				 "rule '%s' test %d: output given but no match expected", r->name,
 				 (int)i);
-	}
-unbind:
-	tp_rules_unbind(rs, &meta);
 out:
 	if (a.extra != LUA_NOREF)
 		luaL_unref(rs->L, LUA_REGISTRYINDEX, a.extra);
+	if (a.events_ref != LUA_NOREF)
+		luaL_unref(rs->L, LUA_REGISTRYINDEX, a.events_ref);
+	free(a.want);
 	free(a.want_output);
 }
 

@@ -648,6 +648,11 @@ const char *tp_state_group_name(const struct tp_state_group *g)
 	return g->name;
 }
 
+struct tp_state_store *tp_state_group_store(const struct tp_state_group *g)
+{
+	return g->st;
+}
+
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *c = p;

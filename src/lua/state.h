@@ -161,6 +161,7 @@ void tp_state_group_free(struct tp_state_group *g);
 void tp_state_group_clear(struct tp_state_group *g);
 void tp_state_group_stats(const struct tp_state_group *g, struct tp_state_stats *out);
 const char *tp_state_group_name(const struct tp_state_group *g);
+struct tp_state_store *tp_state_group_store(const struct tp_state_group *g);
 /* What was declared (object names, kinds, parameters), order-independent:
  * equal hashes = the same declaration. */
 uint64_t tp_state_group_hash(const struct tp_state_group *g);

@@ -524,9 +524,9 @@ void tp_lua_state_open(lua_State *L)
 /* ------------------------------------------------------------ binding to rules */
 
 int tp_lua_state_bind(lua_State *L, int idx, struct tp_state_group *g,
-		      struct tp_lua_state_handle **handles, int max, char *err, size_t errlen)
+		      struct tp_lua_event *binding, struct tp_lua_state_handle **handles, int max,
+		      char *err, size_t errlen)
 {
-	struct tp_lua_event *binding = tp_lua_event_binding(L);
 	int n = 0;
 
 	idx = lua_absindex(L, idx);
@@ -541,7 +541,7 @@ int tp_lua_state_bind(lua_State *L, int idx, struct tp_state_group *g,
 			snprintf(err, errlen, "state: entries are name = tapio.counter {...} (or "
 					      "distinct, sequence, map)");
 			lua_pop(L, 2);
-			return -1;
+			goto fail;
 		}
 		name = lua_tolstring(L, -2, &len);
 		if (!h || lua_rawlen(L, -1) != sizeof(*h) || h->magic != HANDLE_MAGIC) {
@@ -550,7 +550,7 @@ int tp_lua_state_bind(lua_State *L, int idx, struct tp_state_group *g,
 				 "tapio.sequence or tapio.map { ... })",
 				 name);
 			lua_pop(L, 2);
-			return -1;
+			goto fail;
 		}
 		if (h->obj || h->name[0]) {
 			snprintf(err, errlen,
@@ -558,18 +558,18 @@ int tp_lua_state_bind(lua_State *L, int idx, struct tp_state_group *g,
 				 "(state.%s); each rule declares its own",
 				 name, h->name);
 			lua_pop(L, 2);
-			return -1;
+			goto fail;
 		}
 		if (len >= NAME_MAX_LEN || n >= max) {
 			snprintf(err, errlen, "state.%s: %s", name,
 				 n >= max ? "too many declarations in one rule" : "name too long");
 			lua_pop(L, 2);
-			return -1;
+			goto fail;
 		}
 		h->obj = tp_state_obj_new(g, name, &h->spec, err, errlen);
 		if (!h->obj) {
 			lua_pop(L, 2);
-			return -1;
+			goto fail;
 		}
 		memcpy(h->name, name, len + 1);
 		h->binding = binding;
@@ -577,9 +577,21 @@ int tp_lua_state_bind(lua_State *L, int idx, struct tp_state_group *g,
 		lua_pop(L, 1);
 	}
 	return n;
+fail:
+	/* The group goes with the rule: nothing may point into it. */
+	while (n > 0) {
+		handles[--n]->obj = NULL;
+		handles[n]->name[0] = '\0';
+	}
+	return -1;
 }
 
 void tp_lua_state_rebind(struct tp_lua_state_handle *h, struct tp_state_group *g)
 {
 	h->obj = tp_state_group_obj(g, h->name);
+}
+
+void tp_lua_state_unbind(struct tp_lua_state_handle *h)
+{
+	h->obj = NULL;
 }

@@ -36,6 +36,7 @@
 
 #include <lua.h>
 
+#include "lua/lua_event.h"
 #include "lua/state.h"
 
 /* Add tapio.counter, tapio.distinct, tapio.sequence, tapio.map and
@@ -47,16 +48,20 @@ struct tp_lua_state_handle;
 
 /*
  * Bind the declarations of the state table at idx to group g: one object
- * per entry (name = its key). A declaration belongs to one rule: used twice,
+ * per entry (name = its key); binding is the VM's event (the time and the
+ * process of a call). A declaration belongs to one rule: used twice,
  * or not made by a tapio constructor, it is an error (err says which entry).
  * Returns the number of entries bound (handles[] gets them, at most max),
  * or -1. Raises on memory. Stack: [-0, +0]
  */
 int tp_lua_state_bind(lua_State *L, int idx, struct tp_state_group *g,
-		      struct tp_lua_state_handle **handles, int max, char *err, size_t errlen);
+		      struct tp_lua_event *binding, struct tp_lua_state_handle **handles, int max,
+		      char *err, size_t errlen);
 
 /* Point a handle at the object of its name in g (a reload that keeps the
  * state of a rule hands it the old group). */
 void tp_lua_state_rebind(struct tp_lua_state_handle *h, struct tp_state_group *g);
+/* Detach a handle from its object (the rule is gone): using it raises. */
+void tp_lua_state_unbind(struct tp_lua_state_handle *h);
 
 #endif

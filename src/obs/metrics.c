@@ -108,14 +108,36 @@ void tp_metrics_render_prometheus(struct tp_buf *b)
 	pthread_mutex_unlock(&registry_lock);
 }
 
+static struct {
+	void (*fn)(void *ctx, struct tp_buf *b);
+	void *ctx;
+} sections[4];
+
+void tp_metrics_line_section(void (*fn)(void *ctx, struct tp_buf *b), void *ctx)
+{
+	pthread_mutex_lock(&registry_lock);
+	for (size_t i = 0; i < 4; i++) {
+		if (sections[i].ctx == ctx || (fn && !sections[i].fn)) {
+			sections[i].fn = fn;
+			sections[i].ctx = fn ? ctx : NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+}
+
 void tp_metrics_render_line(struct tp_buf *b)
 {
 	bool first = true;
+	size_t before;
 
 	pthread_mutex_lock(&registry_lock);
 	for (struct tp_metric *m = registry_head; m; m = m->next) {
-		double v = tp_metric_value(m);
+		double v;
 
+		if (m->quiet)
+			continue;
+		v = tp_metric_value(m);
 		if (v == 0)
 			continue;
 		if (!first)
@@ -127,6 +149,18 @@ void tp_metrics_render_line(struct tp_buf *b)
 			tp_buf_printf(b, "{%s}", m->labels);
 		tp_buf_putc(b, '=');
 		render_value(b, v);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		if (!sections[i].fn)
+			continue;
+		before = b->len;
+		if (!first)
+			tp_buf_putc(b, ' ');
+		sections[i].fn(sections[i].ctx, b);
+		if (b->len == before + !first)
+			b->len = before; /* the section had nothing to say */
+		else
+			first = false;
 	}
 	pthread_mutex_unlock(&registry_lock);
 }

@@ -12,6 +12,7 @@
 #define TAPIO_METRICS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util/buf.h"
@@ -26,6 +27,7 @@ struct tp_metric {
 	const char *help;
 	const char *labels;  /* Prometheus label text without braces, e.g. type="process.exec"; may be NULL */
 	enum tp_metric_type type;
+	bool quiet; /* left out of the log line (per-rule metrics: too many) */
 	_Atomic uint64_t value;
 	/* Optional: computed value, read at render time. */
 	double (*read)(void *ctx);
@@ -60,8 +62,14 @@ double tp_metric_value(const struct tp_metric *m);
 
 /* Prometheus text exposition format 0.0.4. */
 void tp_metrics_render_prometheus(struct tp_buf *b);
-/* "name{labels}=value ..." for every non-zero metric, for a log line. */
+/* "name{labels}=value ..." for every non-zero metric that is not quiet,
+ * then what the line sections add, for a log line. */
 void tp_metrics_render_line(struct tp_buf *b);
+
+/* A unit's own part of the log line (e.g. the costliest rules), appended by
+ * tp_metrics_render_line on the thread that renders the line. fn NULL
+ * removes the section of ctx. At most 4. */
+void tp_metrics_line_section(void (*fn)(void *ctx, struct tp_buf *b), void *ctx);
 
 /* Look a metric up by name and label text (NULL: none); for tests and stats. */
 struct tp_metric *tp_metric_find(const char *name, const char *labels);

@@ -79,6 +79,10 @@ class Collector:
         # engineers' tests) run on this machine at the same time.
         if not any(a == "--metrics-addr" or str(a).startswith("--metrics-addr=") for a in args):
             cmd += ["--metrics-addr", "127.0.0.1:0"]
+        # Nor the machine's own /etc/tapio/rules.d (exceptions would change
+        # what the shipped rules raise). A test that cares sets its own.
+        if not any("rules.user_dir" in str(a) for a in args):
+            cmd += ["--set", "rules.user_dir=off"]
         e = dict(os.environ)
         if env:
             e.update(env)

@@ -88,7 +88,7 @@ def test_containers_by_id_prefix_and_name():
             check(stats.get('events_dropped_total{reason="excluded_container"}', 0) >= 4,
                   "container drops not counted: %r" % stats)
             # The trap rule raises on prog_out's execs, which only filtered processes ran.
-            check(not any(k.startswith("rule_faults_total") and v for k, v in stats.items()),
+            check(not any(k.startswith("rules_faults_total") and v for k, v in stats.items()),
                   "a rule ran on a filtered event: %r" % stats)
             check_books_balance(stats)
 

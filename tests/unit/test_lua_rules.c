@@ -262,7 +262,7 @@ static uint64_t faults(const char *kind)
 	struct tp_metric *m;
 
 	snprintf(labels, sizeof(labels), "kind=\"%s\"", kind);
-	m = tp_metric_find("tapio_rule_faults_total", labels);
+	m = tp_metric_find("tapio_rules_faults_total", labels);
 	return m ? tp_metric_get(m) : 0;
 }
 

@@ -1,0 +1,602 @@
+/* The detection engine through real rule sets (no kernel): shared lists and
+ * macros, exceptions and overrides from a user's folder, stateful rules
+ * (windows, sequences, distinct values, maps) and their inline tests with
+ * several timestamped events, what a reload keeps, exited processes,
+ * memory bounds, and the per-rule metrics. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "events/decode.h"
+#include "enrich/lua_fields.h"
+#include "lua/rules.h"
+#include "obs/metrics.h"
+
+#define SEC 1000000000ull
+#define T0  (1700000000ull * SEC)
+
+static char dir[64], lib[96], rules[96], user[96];
+static char diags[16384];
+static char err[2048];
+static char alerted[64][64];
+static unsigned nalerts;
+
+static void collect(void *ctx, const char *msg)
+{
+	(void)ctx;
+	strncat(diags, msg, sizeof(diags) - strlen(diags) - 2);
+	strcat(diags, "\n");
+}
+
+static void on_alert(void *ctx, const struct tp_event *ev, const struct tp_event_meta *m)
+{
+	(void)ctx;
+	(void)ev;
+	snprintf(alerted[nalerts++ % 64], sizeof(alerted[0]), "%s|%s", m->alert->rule,
+		 m->alert->severity);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/tapio-engine-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(lib, sizeof(lib), "%s/lib", dir);
+	snprintf(rules, sizeof(rules), "%s/rules", dir);
+	snprintf(user, sizeof(user), "%s/rules.d", dir);
+	mkdir(lib, 0755);
+	mkdir(rules, 0755);
+	mkdir(user, 0755);
+	diags[0] = '\0';
+	nalerts = 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static void write_to(const char *d, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", d, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, 0644);
+}
+
+static struct tp_state_limits limits = {.max_bytes = 8u << 20, .group_max_bytes = 1u << 20};
+
+static int load(struct tp_ruleset **rs)
+{
+	const char *paths[] = {rules};
+	struct tp_rules_opts o = {
+	    .paths = paths,
+	    .npaths = 1,
+	    .lib_path = lib,
+	    .user_dir = user,
+	    .state = limits,
+	    .limits = {.mem_max = 32u << 20, .mem_call_max = 4u << 20, .instr_budget = 100000},
+	    .fault_limit = 3,
+	    .diag = collect,
+	};
+
+	diags[0] = '\0';
+	return tp_ruleset_load(rs, &o, err, sizeof(err));
+}
+
+static struct tp_ruleset *load_ok(void)
+{
+	struct tp_ruleset *rs;
+
+	if (load(&rs) < 0)
+		fail_msg("load failed: %s\n%s", err, diags);
+	return rs;
+}
+
+static void load_fails(const char *want)
+{
+	struct tp_ruleset *rs;
+
+	assert_int_equal(load(&rs), -EINVAL);
+	if (!strstr(diags, want))
+		fail_msg("want '%s' in:\n%s", want, diags);
+}
+
+static struct tp_event ev;
+
+static void exec_at(const char *comm, const char *filename, uint32_t pid, uint64_t ts)
+{
+	struct tp_exec_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TP_EV_PROCESS_EXEC;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = e.hdr.tid = pid;
+	e.hdr.ts_ns = ts;
+	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "%s", comm);
+	snprintf(e.filename, sizeof(e.filename), "%s", filename);
+	memcpy(e.argv, comm, strlen(comm) + 1);
+	e.argv_len = (uint32_t)strlen(comm) + 1;
+	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
+static void open_at(const char *comm, const char *path, uint32_t pid, uint64_t ts)
+{
+	struct tp_file_open_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TP_EV_FILE_OPEN;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = e.hdr.tid = pid;
+	e.hdr.ts_ns = ts;
+	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "%s", comm);
+	snprintf(e.path, sizeof(e.path), "%s", path);
+	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
+static void exit_at(uint32_t pid, uint64_t ts)
+{
+	struct tp_exit_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TP_EV_PROCESS_EXIT;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = e.hdr.tid = pid;
+	e.hdr.ts_ns = ts;
+	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
+/* Run the set on ev; the number of alerts. */
+static unsigned run(struct tp_ruleset *rs)
+{
+	struct tp_event_meta meta = {.importance = -1};
+	unsigned n;
+
+	tp_ruleset_event(rs, &ev, &meta, on_alert, NULL, &n);
+	return n;
+}
+
+/* ------------------------------------------------------------ lists and macros */
+
+static void test_lists_and_macros_are_shared(void **state)
+{
+	struct tp_ruleset *rs;
+
+	(void)state;
+	write_to(lib, "lists.lua",
+		 "list('SHELLS', { 'sh', 'bash' })\n"
+		 "list('TMP_DIRS', { '/tmp/', '/dev/shm/' })\n"
+		 "macro('is_shell', function(e) return SHELLS[e.comm] == true end)\n");
+	/* A rule that keeps the list in a local, and one that calls the macro. */
+	write_to(rules, "a.lua",
+		 "local S = SHELLS\n"
+		 "rule { name = 'shell', events = { 'process.exec' }, output = '${comm}',\n"
+		 "  when = function(e) return S[e.comm] and #S == 3 end,\n"
+		 "  tests = { { event = { type = 'process.exec', comm = 'fish' }, expect = true } } }\n"
+		 "rule { name = 'macro', events = { 'process.exec' }, output = '${comm}',\n"
+		 "  when = function(e) return is_shell(e) and "
+		 "tapio.startswith_any(e.filename, TMP_DIRS) end }\n");
+	/* The user adds to the list: every rule sees it, the local too. */
+	write_to(user, "site.lua", "append('SHELLS', { 'fish', 'bash' })\n");
+	rs = load_ok();
+	exec_at("fish", "/tmp/x", 10, T0);
+	assert_int_equal(run(rs), 2);
+	exec_at("zsh", "/tmp/x", 10, T0);
+	assert_int_equal(run(rs), 0);
+	exec_at("bash", "/usr/bin/bash", 10, T0);
+	assert_int_equal(run(rs), 1);
+	tp_ruleset_free(rs);
+
+	/* Redefined by the user: the same table, the new entries. */
+	write_to(user, "site.lua", "list('SHELLS', { 'ksh', 'fish', 'b' })\n");
+	rs = load_ok();
+	exec_at("ksh", "/tmp/x", 10, T0);
+	assert_int_equal(run(rs), 2); /* the local and the macro see it */
+	exec_at("bash", "/tmp/x", 10, T0);
+	assert_int_equal(run(rs), 0);
+	tp_ruleset_free(rs);
+
+	/* Lists refuse new keys after the load. */
+	write_to(user, "site.lua", "");
+	write_to(rules, "b.lua",
+		 "rule { name = 'writes', events = { 'process.exec' }, output = '${comm}',\n"
+		 "  when = function(e) SHELLS.zsh = true return false end,\n"
+		 "  tests = { { event = { type = 'process.exec' }, expect = false } } }\n");
+	load_fails("read-only");
+	unlink("b.lua");
+}
+
+static void test_list_problems(void **state)
+{
+	(void)state;
+	write_to(rules, "a.lua",
+		 "list('GOOD', { 'a' })\n"
+		 "list('BAD', { 'a', 3 })\n"
+		 "append('NOPE', { 'x' })\n"
+		 "list('string', { 'x' })\n"
+		 "macro('GOOD', function() end)\n"
+		 "list('x y', {})\n");
+	load_fails("a.lua:2: list BAD: entry 2 is not a string");
+	assert_non_null(strstr(diags, "a.lua:3: append NOPE: no list of that name"));
+	assert_non_null(strstr(diags, "a.lua:4: list string: the name of a library"));
+	assert_non_null(strstr(diags, "a.lua:5: macro GOOD: already a list"));
+	assert_non_null(strstr(diags, "a.lua:6: list: 'x y' is not a name"));
+}
+
+/* ------------------------------------------------------------ exceptions and overrides */
+
+static const char shell_rules[] =
+    "rule { name = 'shell_spawned', events = { 'process.exec' }, severity = 'warning',\n"
+    "  output = '${comm}', when = function(e) return e.comm == 'sh' or e.comm == 'bash' end,\n"
+    "  tests = { { event = { type = 'process.exec', comm = 'sh', uid = 1000 },\n"
+    "              expect = true } } }\n"
+    "rule { name = 'tmp_open', events = { 'file.open' }, output = '${path}',\n"
+    "  when = function(e) return tapio.startswith(e.path, '/tmp/') end }\n";
+
+static void test_exception_silences_one_process(void **state)
+{
+	struct tp_ruleset *rs;
+	struct tp_ruleset_info in;
+	char line[512];
+
+	(void)state;
+	write_to(rules, "shipped.lua", shell_rules);
+	/* uid 1000 matches the shipped test's event: user exceptions do not
+	 * break shipped tests. */
+	write_to(user, "site.lua",
+		 "exception { rule = 'shell_spawned', uid = 1000, reason = 'ci user' }\n"
+		 "exception { rule = 'tmp_open', comm = 'builder', path = '/tmp/build-*' }\n"
+		 "override { rule = 'shell_spawned', severity = 'critical' }\n");
+	rs = load_ok();
+	tp_ruleset_info(rs, &in);
+	assert_int_equal(in.exceptions, 2);
+	assert_int_equal(in.overridden, 1);
+	assert_true(tp_ruleset_rule_exception(rs, 0, 0, line, sizeof(line)));
+	assert_non_null(strstr(line, "site.lua:1: uid=1000 (ci user)"));
+
+	exec_at("bash", "/bin/bash", 10, T0);
+	ev.rec.hdr.uid = 1000;
+	assert_int_equal(run(rs), 0); /* excepted */
+	ev.rec.hdr.uid = 0;
+	assert_int_equal(run(rs), 1); /* another user: alerts, at the new severity */
+	assert_string_equal(alerted[0], "shell_spawned|critical");
+
+	open_at("builder", "/tmp/build-42/x.o", 11, T0);
+	assert_int_equal(run(rs), 0);
+	open_at("cc", "/tmp/build-42/x.o", 12, T0); /* another process */
+	assert_int_equal(run(rs), 1);
+	open_at("builder", "/tmp/other", 11, T0); /* another path */
+	assert_int_equal(run(rs), 1);
+
+	/* The excepted events are counted per rule once the set is in use. */
+	tp_ruleset_adopt(rs, NULL, NULL);
+	tp_ruleset_tick(rs, 5 * SEC);
+	{
+		struct tp_metric *m = tp_metric_find("tapio_rule_excepted_total", "rule=\"tmp_open\"");
+
+		assert_non_null(m);
+		assert_int_equal(tp_metric_get(m), 1);
+	}
+	tp_ruleset_free(rs);
+}
+
+static void test_disabled_by_override(void **state)
+{
+	struct tp_ruleset *rs;
+	struct tp_ruleset_info in;
+
+	(void)state;
+	write_to(rules, "shipped.lua", shell_rules);
+	write_to(user, "site.lua", "override { rule = 'shell_spawned', enabled = false }\n");
+	rs = load_ok();
+	tp_ruleset_info(rs, &in);
+	assert_int_equal(in.rules, 1);
+	exec_at("sh", "/bin/sh", 10, T0);
+	assert_int_equal(run(rs), 0);
+	tp_ruleset_free(rs);
+}
+
+static void test_bad_exceptions_name_file_and_line(void **state)
+{
+	(void)state;
+	write_to(rules, "shipped.lua", shell_rules);
+	write_to(user, "site.lua",
+		 "-- site exceptions\n"
+		 "exception { rule = 'shell_spawnd', comm = 'x' }\n"
+		 "exception { rule = 'tmp_open', pth = '/tmp/x' }\n"
+		 "exception { rule = 'shell_spawned', path = '/tmp/x' }\n"
+		 "override { rule = 'tmp_open', severity = 'loud' }\n"
+		 "override { rule = 'tmp_open', colour = 'red' }\n"
+		 "exception { comm = 'x' }\n");
+	load_fails("site.lua:2: exception for unknown rule 'shell_spawnd' (did you mean "
+		   "'shell_spawned'?)");
+	assert_non_null(strstr(diags, "site.lua:3: exception for rule 'tmp_open': no field 'pth'"));
+	/* path is a field of file.open, not of the rule's process.exec */
+	assert_non_null(
+	    strstr(diags, "site.lua:4: exception for rule 'shell_spawned': no field 'path'"));
+	assert_non_null(strstr(diags, "site.lua:5: override of rule 'tmp_open': severity"));
+	assert_non_null(strstr(diags, "site.lua:6: override of rule 'tmp_open': unknown key 'colour'"));
+	assert_non_null(strstr(diags, "site.lua:7: exception: rule = "));
+}
+
+/* ------------------------------------------------------------ state */
+
+static const char burst_rule[] =
+    "rule { name = 'burst', events = { 'process.exec' }, output = '${comm}',\n"
+    "  state = { runs = tapio.counter { window = '10s' } },\n"
+    "  when = function(e, s) return s.runs:add(e) == 5 end,\n"
+    "  tests = {\n"
+    "    { events = { { type = 'process.exec', times = 5 } }, expect = 5 },\n"
+    "    { events = { { type = 'process.exec', times = 4 },\n"
+    "                 { type = 'process.exec', at = '11s' } }, expect = false },\n"
+    "    { events = { { type = 'process.exec', times = 4 },\n"
+    "                 { type = 'process.exec', pid = 7 } }, expect = false },\n"
+    "  } }\n";
+
+static void test_counter_rule_and_reload(void **state)
+{
+	struct tp_ruleset *rs, *next;
+	struct tp_ruleset_adoption ad;
+
+	(void)state;
+	write_to(rules, "burst.lua", burst_rule);
+	rs = load_ok();
+	tp_ruleset_adopt(rs, NULL, &ad);
+	for (int i = 0; i < 3; i++) {
+		exec_at("id", "/usr/bin/id", 42, T0 + i * SEC);
+		assert_int_equal(run(rs), 0);
+	}
+	exec_at("id", "/usr/bin/id", 43, T0 + 3 * SEC); /* another process */
+	assert_int_equal(run(rs), 0);
+
+	/* A reload with the same declaration keeps the count... */
+	next = load_ok();
+	tp_ruleset_adopt(next, rs, &ad);
+	tp_ruleset_free(rs);
+	rs = next;
+	assert_int_equal(ad.kept, 1);
+	assert_int_equal(ad.reset, 0);
+	exec_at("id", "/usr/bin/id", 42, T0 + 4 * SEC);
+	assert_int_equal(run(rs), 0);
+	exec_at("id", "/usr/bin/id", 42, T0 + 5 * SEC);
+	assert_int_equal(run(rs), 1); /* the 5th in 10 s */
+
+	/* ... a changed declaration starts fresh, and says so. */
+	exec_at("id", "/usr/bin/id", 44, T0 + 6 * SEC);
+	run(rs);
+	write_to(rules, "burst.lua",
+		 "rule { name = 'burst', events = { 'process.exec' }, output = '${comm}',\n"
+		 "  state = { runs = tapio.counter { window = '20s' } },\n"
+		 "  when = function(e, s) return s.runs:add(e) == 2 end }\n");
+	next = load_ok();
+	tp_ruleset_adopt(next, rs, &ad);
+	tp_ruleset_free(rs);
+	rs = next;
+	assert_int_equal(ad.kept, 0);
+	assert_int_equal(ad.reset, 1);
+	assert_string_equal(ad.reset_names, "burst");
+	exec_at("id", "/usr/bin/id", 44, T0 + 7 * SEC);
+	assert_int_equal(run(rs), 0); /* 1, not 2 */
+	assert_int_equal(run(rs), 1);
+
+	/* A rule that is gone drops its state. */
+	write_to(rules, "burst.lua", "");
+	next = load_ok();
+	tp_ruleset_adopt(next, rs, &ad);
+	tp_ruleset_free(rs);
+	assert_int_equal(ad.dropped, 1);
+	{
+		struct tp_state_stats ss;
+
+		tp_state_store_stats(tp_ruleset_state(next), &ss);
+		assert_int_equal(ss.keys, 0);
+		assert_int_equal(ss.bytes, 0);
+	}
+	tp_ruleset_free(next);
+}
+
+static const char drop_rule[] =
+    "local W = 1 | 64 -- O_WRONLY | O_CREAT\n"
+    "rule { name = 'dropped_and_run', events = { 'file.open', 'file.chmod', 'process.exec' },\n"
+    "  output = '${comm} ran ${filename}',\n"
+    "  state = { drop = tapio.sequence { 'written', 'chmod', 'exec', within = '1m' } },\n"
+    "  when = function(e, s)\n"
+    "    if e.type == 'file.open' and (e.flags & W) ~= 0 then\n"
+    "      return s.drop:step(e.path, 'written')\n"
+    "    elseif e.type == 'file.chmod' and (e.mode & 73) ~= 0 then\n"
+    "      return s.drop:step(e.path, 'chmod')\n"
+    "    elseif e.type == 'process.exec' then\n"
+    "      return s.drop:step(e.filename, 'exec')\n"
+    "    end\n"
+    "    return false\n"
+    "  end,\n"
+    "  tests = {\n"
+    "    { events = {\n"
+    "        { type = 'file.open', path = '/tmp/x', flags = 65 },\n"
+    "        { type = 'file.chmod', path = '/tmp/x', mode = 493, at = '10s' },\n"
+    "        { type = 'process.exec', filename = '/tmp/x', comm = 'x', at = '20s' } },\n"
+    "      expect = 3, output = 'x ran /tmp/x' },\n"
+    "    { events = {\n"
+    "        { type = 'file.open', path = '/tmp/x', flags = 65 },\n"
+    "        { type = 'file.chmod', path = '/tmp/x', mode = 493, at = '10s' },\n"
+    "        { type = 'process.exec', filename = '/tmp/x', at = '61s' } },\n"
+    "      expect = false },\n"
+    "    { events = {\n"
+    "        { type = 'file.chmod', path = '/tmp/x', mode = 493 },\n"
+    "        { type = 'file.open', path = '/tmp/x', flags = 65 },\n"
+    "        { type = 'process.exec', filename = '/tmp/x' } },\n"
+    "      expect = false },\n"
+    "  } }\n";
+
+static void test_sequence_rule_with_inline_tests(void **state)
+{
+	struct tp_ruleset *rs;
+	struct tp_ruleset_info in;
+
+	(void)state;
+	write_to(rules, "drop.lua", drop_rule);
+	rs = load_ok();
+	tp_ruleset_info(rs, &in);
+	assert_int_equal(in.tests, 3);
+	assert_int_equal(in.stateful, 1);
+	tp_ruleset_free(rs);
+
+	/* A test that expects the alert on the wrong event says which. */
+	write_to(rules, "drop.lua",
+		 "rule { name = 'two', events = { 'process.exec' }, output = '${comm}',\n"
+		 "  state = { q = tapio.sequence { 'a', 'b', within = 5 } },\n"
+		 "  when = function(e, s) return s.q:step(e.comm, e.pid) end,\n"
+		 "  tests = { { events = { { type = 'process.exec', comm = 'k', pid = 1 },\n"
+		 "                         { type = 'process.exec', comm = 'k', pid = 2 } },\n"
+		 "              expect = 1 } } }\n");
+	load_fails("rule 'two' test 1: event 1 of 2 (process.exec): expected an alert, got none");
+}
+
+static void test_state_api_errors(void **state)
+{
+	(void)state;
+	write_to(rules, "a.lua",
+		 "rule { name = 'a', events = { 'process.exec' }, output = '${comm}',\n"
+		 "  state = { q = tapio.sequence { 'x', 'y', within = '1m' } },\n"
+		 "  when = function(e, s) return s.q:step(e.comm, 'z') end,\n"
+		 "  tests = { { event = { type = 'process.exec' }, expect = false } } }\n"
+		 "local shared = tapio.map { ttl = 60 }\n"
+		 "rule { name = 'c', events = { 'process.exec' }, output = '${comm}',\n"
+		 "  state = { m = shared }, when = function() end }\n"
+		 "rule { name = 'd', events = { 'process.exec' }, output = '${comm}',\n"
+		 "  state = { m = shared }, when = function() end }\n"
+		 "rule { name = 'e', events = { 'process.exec' }, output = '${comm}',\n"
+		 "  state = { c = tapio.counter { window = '1m' } },\n"
+		 "  when = function(e, s) return s.c:add({}) end,\n"
+		 "  tests = { { event = { type = 'process.exec' }, expect = false } } }\n");
+	/* A declaration that cannot be made stops its file where it is. */
+	write_to(rules, "b.lua",
+		 "rule { name = 'b', events = { 'process.exec' }, output = '${comm}',\n"
+		 "  state = { c = tapio.counter { windw = '1m' } }, when = function() end }\n");
+	load_fails("no step 'z' (steps: x, y)");
+	assert_non_null(strstr(diags, "b.lua:2: tapio.counter: unknown option 'windw' (known: "
+				      "window, max_keys)"));
+	assert_non_null(strstr(diags, "a.lua:8: rule 'd': state.m: this declaration already "
+				      "belongs to another rule"));
+	assert_non_null(strstr(diags, "counter:add: key: a string, a number, a boolean, the event"));
+}
+
+static void test_distinct_map_and_exits(void **state)
+{
+	struct tp_ruleset *rs;
+	struct tp_state_stats ss;
+
+	(void)state;
+	write_to(rules, "cred.lua",
+		 "rule { name = 'many_secrets', events = { 'file.open' }, output = '${comm}',\n"
+		 "  state = { files = tapio.distinct { window = '1m' },\n"
+		 "            first = tapio.map { ttl = '1h' } },\n"
+		 "  when = function(e, s)\n"
+		 "    if not s.first:get(e) then s.first:set(e, e.path) end\n"
+		 "    local n, new = s.files:add(e, e.path)\n"
+		 "    return new and n == 3 and s.first:get(e) == '/etc/shadow'\n"
+		 "  end }\n");
+	rs = load_ok();
+	open_at("x", "/etc/shadow", 50, T0);
+	assert_int_equal(run(rs), 0);
+	open_at("x", "/etc/shadow", 50, T0 + SEC); /* the same file again */
+	assert_int_equal(run(rs), 0);
+	open_at("x", "/root/.ssh/id_rsa", 50, T0 + 2 * SEC);
+	assert_int_equal(run(rs), 0);
+	open_at("y", "/etc/gshadow", 51, T0 + 2 * SEC); /* another process */
+	assert_int_equal(run(rs), 0);
+	open_at("x", "/etc/gshadow", 50, T0 + 3 * SEC);
+	assert_int_equal(run(rs), 1);
+
+	/* Keys of a process go when it exits. */
+	tp_state_store_stats(tp_ruleset_state(rs), &ss);
+	assert_int_equal(ss.keys, 4); /* 2 processes x (files, first) */
+	exit_at(50, T0 + 4 * SEC);
+	run(rs);
+	tp_state_store_stats(tp_ruleset_state(rs), &ss);
+	assert_int_equal(ss.keys, 2);
+	assert_int_equal(ss.exited, 2);
+	tp_ruleset_free(rs);
+}
+
+static void test_state_memory_cap_and_metrics(void **state)
+{
+	struct tp_ruleset *rs;
+	struct tp_metric *m;
+	struct tp_state_limits saved = limits;
+
+	(void)state;
+	limits.group_max_bytes = 32 << 10;
+	write_to(rules, "wide.lua",
+		 "rule { name = 'wide', events = { 'file.open' }, output = '${path}',\n"
+		 "  state = { seen = tapio.counter { window = '1h' } },\n"
+		 "  when = function(e, s) return s.seen:add(e.path) == 2 end }\n");
+	rs = load_ok();
+	tp_ruleset_adopt(rs, NULL, NULL);
+	for (int i = 0; i < 2000; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/data/file%d", i);
+		open_at("w", path, 60, T0 + (uint64_t)i);
+		assert_int_equal(run(rs), 0);
+	}
+	open_at("w", "/data/file1999", 60, T0 + 3000);
+	assert_int_equal(run(rs), 1); /* recent keys are kept */
+	tp_ruleset_tick(rs, 10 * SEC);
+	m = tp_metric_find("tapio_rule_state_bytes", "rule=\"wide\"");
+	assert_non_null(m);
+	assert_true(tp_metric_get(m) <= 32 << 10);
+	assert_true(tp_metric_get(m) > 16 << 10);
+	m = tp_metric_find("tapio_rule_state_evictions_total", "rule=\"wide\"");
+	assert_non_null(m);
+	assert_true(tp_metric_get(m) > 1500);
+	m = tp_metric_find("tapio_rule_matches_total", "rule=\"wide\"");
+	assert_non_null(m);
+	assert_int_equal(tp_metric_get(m), 1);
+	m = tp_metric_find("tapio_rule_calls_total", "rule=\"wide\"");
+	assert_int_equal(tp_metric_get(m), 2001);
+	tp_ruleset_free(rs);
+	/* Freed: its series are gone. */
+	assert_null(tp_metric_find("tapio_rule_calls_total", "rule=\"wide\""));
+	limits = saved;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_lists_and_macros_are_shared, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_list_problems, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exception_silences_one_process, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_disabled_by_override, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_exceptions_name_file_and_line, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_counter_rule_and_reload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sequence_rule_with_inline_tests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_api_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_distinct_map_and_exits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_memory_cap_and_metrics, setup, teardown),
+	};
+
+	assert_int_equal(tp_enrich_lua_register(), 0);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
