@@ -86,6 +86,8 @@ void tp_cli_usage(FILE *out)
 	fputs("Usage: tapio-collector [OPTIONS]\n"
 	      "       tapio-collector replay DIR [-r PATH] [-o json]\n"
 	      "       tapio-collector raw cat DIR [--json] [--since T] [--until T] [--type T]\n"
+	      "       tapio-collector rules list [-o json] [OPTIONS]\n"
+	      "       tapio-collector rules test [PATH] [OPTIONS]\n"
 	      "\n"
 	      "Observe process, file, network, security, container and memory events with eBPF,\n"
 	      "run them through Lua rules, and send what matters to stdout, a Tapio server or an\n"

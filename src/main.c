@@ -21,6 +21,7 @@
 #include "config/config_keys.h"
 #include "enrich/cgroupfs.h"
 #include "enrich/lua_fields.h"
+#include "lua/rules_cmd.h"
 #include "lua/rules_stage.h"
 #include "obs/health.h"
 #include "obs/log.h"
@@ -45,7 +46,7 @@ static uint32_t category_list(const struct tp_config *cfg, char *buf, size_t len
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for (unsigned c = 1; c < TP_CAT_MAX; c++)
+	for (unsigned c = 1; c < TP_CAT_KERNEL_MAX; c++)
 		if (cfg->categories & (1u << c))
 			used += snprintf(buf + used, used < len ? len - used : 0, "%s%s",
 					 used ? "," : "", tp_category_name(c));
@@ -146,6 +147,57 @@ out:
 	return r;
 }
 
+/*
+ * tapio-collector rules list [-o json] [OPTIONS]
+ * tapio-collector rules test [PATH] [OPTIONS]
+ * The rules of the configuration the other options make (-c, -p, -r, --set),
+ * without BPF or root.
+ */
+static int rules_main(int argc, char **argv)
+{
+	static const char usage[] =
+	    "Usage: tapio-collector rules list [-o json] [-c FILE] [-p NAME] [-r PATH]...\n"
+	    "       tapio-collector rules test [PATH] [-c FILE] [-p NAME] [-r PATH]...\n"
+	    "list: the rules that load (name, severity, events, file:line, tags, overrides,\n"
+	    "exceptions); test: run their inline tests (PATH: one file or folder instead).\n";
+	const char *cmd = argc > 1 ? argv[1] : NULL, *path = NULL;
+	char *args[argc + 1];
+	struct tp_config cfg;
+	char err[4096];
+	int n = 0, r;
+
+	if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		fputs(usage, cmd ? stdout : stderr);
+		return cmd ? 0 : EXIT_USAGE;
+	}
+	if (strcmp(cmd, "list") && strcmp(cmd, "test")) {
+		fputs(usage, stderr);
+		return fail(EXIT_USAGE, "unknown rules subcommand (known: list, test)");
+	}
+	/* argv[0], then the options; rules test takes one PATH first. */
+	args[n++] = argv[-1];
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(cmd, "test") && !path && i == 2 && argv[i][0] != '-')
+			path = argv[i];
+		else
+			args[n++] = argv[i];
+	}
+	args[n] = NULL;
+	r = tp_cli_load(n, args, &cfg, stdout, err, sizeof(err));
+	if (r == TP_CLI_EXIT_OK)
+		return 0;
+	if (r < 0)
+		return fail(EXIT_USAGE, err);
+	tp_log_set_level(cfg.log_level);
+	tp_log_set_format(cfg.log_format);
+	if (!strcmp(cmd, "list"))
+		r = tp_rules_cmd_list(&cfg, cfg.output == TP_FMT_JSON, stdout, stderr);
+	else
+		r = tp_rules_cmd_test(&cfg, path, stdout);
+	tp_config_free(&cfg);
+	return r < 0 ? EXIT_FAILURE : 0;
+}
+
 /* Print the effective configuration (--print-config). */
 static void print_config(const struct tp_config *cfg)
 {
@@ -230,6 +282,8 @@ int main(int argc, char **argv)
 		return raw_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "replay"))
 		return replay_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "rules"))
+		return rules_main(argc - 1, argv + 1);
 
 	r = tp_cli_load(argc, argv, &cfg, stdout, err, sizeof(err));
 	if (r == TP_CLI_EXIT_OK)

@@ -164,6 +164,16 @@ int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, c
 	}
 	tp_rules_tune_free(rs);
 	tp_rules_run_tests(rs); /* also after problems elsewhere: --validate lists them all */
+	if (opts->report) {
+		*opts->report = (struct tp_rules_load_report){
+		    .files = rs->files,
+		    .tests = rs->tests,
+		    .tests_failed = rs->tests_failed,
+		    .problems = rs->problems,
+		};
+		for (size_t k = 0; k < rs->nfns; k++)
+			opts->report->rules += rs->fns[k].kind == FN_RULE;
+	}
 	/* The tests' state is not the first events'. */
 	for (size_t k = 0; k < rs->nfns; k++)
 		if (rs->fns[k].state)

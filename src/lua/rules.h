@@ -63,12 +63,22 @@ struct tp_rules_opts {
 	/* Set by another thread to give the load up (NULL: never): the load
 	 * then fails at its next check with "cancelled". */
 	const atomic_bool *cancel;
+	/* Filled by the load, also when it fails (may be NULL). */
+	struct tp_rules_load_report *report;
 	/* Each problem found, as "file:line: message" (may be NULL). */
 	void (*diag)(void *ctx, const char *msg);
 	void *diag_ctx;
 };
 
 struct tp_ruleset;
+
+struct tp_rules_load_report {
+	size_t files;
+	size_t rules;	     /* rules defined (enabled or not) */
+	size_t tests;	     /* inline tests run */
+	size_t tests_failed; /* of those */
+	unsigned problems;   /* every problem, the failed tests' included */
+};
 
 /* Load, index and self-test. Returns 0 or a negative errno; err sums up
  * (the first problem and how many there were). */

@@ -110,7 +110,7 @@ struct tp_ruleset {
 	uint32_t fault_limit;
 	enum tp_severity min_severity; /* rules below it are not indexed: never run */
 	uint64_t hash;
-	size_t files, tests;
+	size_t files, tests, tests_failed;
 	int envs_ref;
 	int names_ref; /* while loading: rule name -> index in fns (duplicates in O(1)) */
 	struct tp_lua_event *binding;

@@ -18,9 +18,7 @@
 struct rules_stage {
 	struct tp_stage base;
 	const struct tp_config *cfg;
-	const char *paths[TP_MAX_RULE_PATHS];
-	char default_path[PATH_MAX];
-	char lib_path[PATH_MAX];
+	struct tp_rules_where where;
 	struct tp_rules_opts opts;
 	struct tp_ruleset *rs; /* the set in use: reader thread only */
 	struct tp_pipeline *pipe;
@@ -118,13 +116,15 @@ static const char *lib_path(const struct tp_config *cfg, char *buf, size_t len)
 	return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? buf : NULL;
 }
 
-static void opts_from_config(struct tp_rules_opts *o, const struct tp_config *cfg,
-			     const char **paths, size_t npaths, char *lib, size_t liblen)
+void tp_rules_opts_init(struct tp_rules_opts *o, struct tp_rules_where *w,
+			const struct tp_config *cfg)
 {
+	size_t npaths = rule_paths(cfg, w->paths, w->default_path, sizeof(w->default_path));
+
 	memset(o, 0, sizeof(*o));
-	o->paths = paths;
+	o->paths = w->paths;
 	o->npaths = npaths;
-	o->lib_path = lib_path(cfg, lib, liblen);
+	o->lib_path = lib_path(cfg, w->lib_path, sizeof(w->lib_path));
 	o->user_dir = cfg->rules_user_dir && strcmp(cfg->rules_user_dir, "off")
 			  ? cfg->rules_user_dir
 			  : NULL;
@@ -194,6 +194,9 @@ static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_eve
 	 * go out: an event no rule that runs asks for costs no Lua. */
 	bool alerts_only = s->cfg->min_severity > TP_SEV_EVENT;
 
+	/* The agent's own events (agent.drop: it was blind) always matter. */
+	if (TP_TYPE_CATEGORY(ev->type->id) == TP_CAT_AGENT && meta->importance < 1)
+		meta->importance = 1;
 	if (alerts_only && !tp_ruleset_may_alert(s->rs, ev->type)) {
 		tp_metric_add(&m_below_severity, 1);
 		return TP_STAGE_DROP;
@@ -403,7 +406,6 @@ int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char 
 {
 	struct rules_stage *s = calloc(1, sizeof(*s));
 	uint64_t t0 = tp_mono_ns();
-	size_t n;
 	int r;
 
 	*out = NULL;
@@ -415,8 +417,7 @@ int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char 
 	s->base.ops = &rules_stage_ops;
 	s->cfg = cfg;
 	tp_buf_init(&s->first_output);
-	n = rule_paths(cfg, s->paths, s->default_path, sizeof(s->default_path));
-	opts_from_config(&s->opts, cfg, s->paths, n, s->lib_path, sizeof(s->lib_path));
+	tp_rules_opts_init(&s->opts, &s->where, cfg);
 	s->opts.diag = log_problem;
 	s->reload_timeout_ns = cfg->rules_reload_timeout_ns;
 	r = tp_ruleset_load(&s->rs, &s->opts, err, errlen);
@@ -466,16 +467,15 @@ static void print_problem(void *ctx, const char *msg)
 
 int tp_rules_validate(const struct tp_config *cfg, FILE *out)
 {
-	const char *paths[TP_MAX_RULE_PATHS];
-	char default_path[PATH_MAX], lib[PATH_MAX], err[1024];
+	static struct tp_rules_where w;
+	char err[1024];
 	struct validate_ctx v = {out, 0};
 	struct tp_rules_opts o;
 	struct tp_ruleset *rs;
 	struct tp_ruleset_info in;
-	size_t n = rule_paths(cfg, paths, default_path, sizeof(default_path));
 	int r;
 
-	opts_from_config(&o, cfg, paths, n, lib, sizeof(lib));
+	tp_rules_opts_init(&o, &w, cfg);
 	o.diag = print_problem;
 	o.diag_ctx = &v;
 	r = tp_ruleset_load(&rs, &o, err, sizeof(err));

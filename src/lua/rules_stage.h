@@ -34,6 +34,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "lua/rules.h"
 #include "pipeline/pipeline.h"
 
 /* Load the rules (cfg->rule_paths, else <rules_dir>/default). Returns 0 or
@@ -52,5 +53,15 @@ bool tp_rules_stage_reloading(struct tp_stage *st);
  * "file:line: message" and a summary line. Returns 0 if all is well, else
  * -EINVAL (or another negative errno). */
 int tp_rules_validate(const struct tp_config *cfg, FILE *out);
+
+/* Where cfg's rules are: the paths (-r, else @default), rules/lib, the
+ * user's folder. The opts point into where. */
+struct tp_rules_where {
+	const char *paths[TP_MAX_RULE_PATHS];
+	char default_path[4096];
+	char lib_path[4096];
+};
+void tp_rules_opts_init(struct tp_rules_opts *o, struct tp_rules_where *where,
+			const struct tp_config *cfg);
 
 #endif

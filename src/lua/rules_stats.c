@@ -296,7 +296,7 @@ void tp_ruleset_top_costs(const struct tp_ruleset *rs, size_t n, struct tp_buf *
 {
 	struct by_cost *v = malloc((rs->nfns + 1) * sizeof(*v));
 	size_t m = 0;
-	char name[300];
+	char name[300], esc[300];
 
 	if (!v)
 		return;
@@ -304,14 +304,19 @@ void tp_ruleset_top_costs(const struct tp_ruleset *rs, size_t n, struct tp_buf *
 		if (rs->fns[k].calls && rs->fns[k].cpu_ns)
 			v[m++].f = &rs->fns[k];
 	qsort(v, m, sizeof(*v), cmp_cost);
-	if (m)
-		tp_buf_puts(b, "top_rules_by_cost=");
+	/* Items like the rest of the line (name{labels}=number), without
+	 * blanks, so that the line still splits into items. */
 	for (size_t i = 0; i < m && i < n; i++) {
 		const struct rule_fn *f = v[i].f;
 
 		fn_name(f, name, sizeof(name));
-		tp_buf_printf(b, "%s%s:%.1fms(%.0fns*%llu)", i ? "," : "", name, f->cpu_ns / 1e6,
-			      (double)f->cpu_ns / (double)f->calls, (unsigned long long)f->calls);
+		for (char *c = name; *c; c++)
+			if (*c == ' ' || *c == '\t' || *c == '\n')
+				*c = '_';
+		escape_label(esc, sizeof(esc), name);
+		tp_buf_printf(b, "%stop_rule_cpu_seconds{rank=\"%zu\",rule=\"%s\",ns_per_event=\"%.0f\"}=%.6f",
+			      i ? " " : "", i + 1, esc, (double)f->cpu_ns / (double)f->calls,
+			      f->cpu_ns / 1e9);
 	}
 	free(v);
 }

@@ -354,6 +354,7 @@ static void run_test(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i)
 
 	st = tp_lua_cpcall(rs->vm, test_prepare_p, &a, err, sizeof(err));
 	if (st != TP_LUA_OK) {
+		rs->tests++; /* a test that cannot run failed */
 		tp_rules_problem(rs, r->file, r->line, "rule '%s' test %d: %.*s", r->name, (int)i,
 				 first_line_len(err), err);
 		goto out;
@@ -367,7 +368,6 @@ static void run_test(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i)
 		goto out;
 	}
 	if (!has_type(r->types, type_slot(rs->test_ev.type))) {
-		rs->tests--;
 		tp_rules_problem(rs, r->file, r->line,
 				 "rule '%s' test %d: %s is not among the rule's events", r->name,
 				 (int)i, rs->test_ev.type->name);
@@ -414,9 +414,12 @@ void tp_rules_run_tests(struct tp_ruleset *rs)
 			return;
 		}
 		for (lua_Integer i = 1; i <= n; i++) {
+			unsigned before = rs->problems;
+
 			if (tp_rules_cancelled(rs))
 				return;
 			run_test(rs, r, i);
+			rs->tests_failed += rs->problems != before;
 		}
 	}
 }

@@ -149,7 +149,7 @@ static uint64_t siphash13(uint64_t k0, uint64_t k1, const void *data, size_t len
 
 static inline const void *kbytes(const struct tp_state_key *k)
 {
-	return k->type == TP_KEY_STR ? k->bytes : (const void *)&k->v;
+	return k->type == TP_SKEY_STR ? k->bytes : (const void *)&k->v;
 }
 
 /* One secret for the process: a group moves between stores at a reload
@@ -399,7 +399,7 @@ static void entry_free(struct tp_state_obj *o, struct entry *e, enum gone why)
 
 	hash_unlink(o, e);
 	lru_unlink(o, e);
-	if (e->keytype == TP_KEY_PROC)
+	if (e->keytype == TP_SKEY_PROC)
 		pid_unlink(st, e);
 	o->nkeys--;
 	g->stats.keys--;
@@ -551,7 +551,7 @@ static struct entry *entry_new(struct tp_state_obj *o, const struct tp_state_key
 	e->hnext = o->buckets[h & (o->nbuckets - 1)];
 	o->buckets[h & (o->nbuckets - 1)] = e;
 	lru_push(o, e);
-	if (k->type == TP_KEY_PROC)
+	if (k->type == TP_SKEY_PROC)
 		pid_link(st, e);
 	o->nkeys++;
 	o->g->stats.keys++;
@@ -707,7 +707,7 @@ void tp_state_group_move(struct tp_state_group *g, struct tp_state_store *to)
 				e->gnext->gprev = e->gprev;
 			else
 				from->tail = e->gprev;
-			if (e->keytype == TP_KEY_PROC)
+			if (e->keytype == TP_SKEY_PROC)
 				pid_unlink(from, e);
 		}
 	}
@@ -730,7 +730,7 @@ void tp_state_group_move(struct tp_state_group *g, struct tp_state_store *to)
 			else
 				to->tail = e;
 			to->head = e;
-			if (e->keytype == TP_KEY_PROC)
+			if (e->keytype == TP_SKEY_PROC)
 				pid_link(to, e);
 		}
 	}

@@ -63,11 +63,11 @@ struct tp_state_spec {
 };
 
 enum tp_state_key_type {
-	TP_KEY_STR = 1,
-	TP_KEY_INT,
-	TP_KEY_NUM,
-	TP_KEY_BOOL,
-	TP_KEY_PROC, /* a process: dropped when it exits */
+	TP_SKEY_STR = 1,
+	TP_SKEY_INT,
+	TP_SKEY_NUM,
+	TP_SKEY_BOOL,
+	TP_SKEY_PROC, /* a process: dropped when it exits */
 };
 
 /* A key as a caller sees it (a string is borrowed for the call). Made by
@@ -84,31 +84,31 @@ struct tp_state_key {
 
 static inline void tp_state_key_str(struct tp_state_key *k, const char *s, size_t len)
 {
-	k->type = TP_KEY_STR;
+	k->type = TP_SKEY_STR;
 	k->bytes = s;
 	k->len = len;
 }
 static inline void tp_state_key_int(struct tp_state_key *k, int64_t i)
 {
-	k->type = TP_KEY_INT;
+	k->type = TP_SKEY_INT;
 	k->v.i = i;
 	k->len = sizeof(k->v.i);
 }
 static inline void tp_state_key_num(struct tp_state_key *k, double d)
 {
-	k->type = TP_KEY_NUM;
+	k->type = TP_SKEY_NUM;
 	k->v.d = d;
 	k->len = sizeof(k->v.d);
 }
 static inline void tp_state_key_bool(struct tp_state_key *k, bool b)
 {
-	k->type = TP_KEY_BOOL;
+	k->type = TP_SKEY_BOOL;
 	k->v.i = b;
 	k->len = sizeof(k->v.i);
 }
 static inline void tp_state_key_proc(struct tp_state_key *k, uint32_t pid)
 {
-	k->type = TP_KEY_PROC;
+	k->type = TP_SKEY_PROC;
 	k->v.i = pid;
 	k->len = sizeof(k->v.i);
 }
