@@ -178,7 +178,7 @@ static __always_inline bool tp_comm_excluded(const struct tp_settings *s, const 
 /* Keep 1 in N events of a category (per CPU, counted exactly). */
 static __always_inline bool tp_sampled_out(const struct tp_settings *s, __u32 category)
 {
-	__u32 rate = category < TP_CAT_MAX ? s->sample_rate[category & 7] : 0;
+	__u32 rate = category < TP_CAT_KERNEL_MAX ? s->sample_rate[category & 7] : 0;
 	__u64 *n;
 
 	if (rate <= 1)

@@ -30,8 +30,11 @@ enum tp_category {
 	TP_CAT_SECURITY = 4,
 	TP_CAT_CONTAINER = 5,
 	TP_CAT_MEMORY = 6,
-	TP_CAT_MAX = 7,
+	TP_CAT_AGENT = 7, /* the agent's own events, made in user space (agent.drop) */
+	TP_CAT_MAX = 8,
 };
+/* The categories BPF programs report: 1 .. TP_CAT_KERNEL_MAX - 1. */
+#define TP_CAT_KERNEL_MAX TP_CAT_AGENT
 
 #define TP_TYPE(cat, sub) (((cat) << 8) | (sub))
 #define TP_TYPE_CATEGORY(t) ((t) >> 8)
@@ -76,6 +79,8 @@ enum tp_event_type_id {
 	TP_EV_MEMORY_OOM = TP_TYPE(TP_CAT_MEMORY, 1),
 	TP_EV_MEMORY_MMAP_EXEC = TP_TYPE(TP_CAT_MEMORY, 2),
 	TP_EV_MEMORY_PAGE_FAULT = TP_TYPE(TP_CAT_MEMORY, 3),
+
+	TP_EV_AGENT_DROP = TP_TYPE(TP_CAT_AGENT, 1),
 };
 
 /*
@@ -643,11 +648,25 @@ struct tp_page_fault_event {
 	__u64 sample_period;
 };
 
+/*
+ * agent.drop, made by the agent (never by BPF): the kernel could not queue
+ * `count` records of category `lost_category` (its ring buffer was full) in
+ * the `window_ns` before this event, `total` since the agent started. Rules
+ * and outputs learn that detections were blind for that time.
+ */
+struct tp_agent_drop_event {
+	struct tp_hdr hdr;
+	__u64 count;
+	__u64 window_ns;
+	__u64 total;
+	char lost_category[16];
+};
+
 /* ------------------------------------------------------------------ */
 /* In-kernel filtering, shared by every family. */
 
 /* Counters of records the kernel side could not reserve, per category. */
-#define TP_DROP_SLOTS TP_CAT_MAX
+#define TP_DROP_SLOTS TP_CAT_KERNEL_MAX
 
 /*
  * What the kernel side did with each event, per category, in a per-CPU map
@@ -664,7 +683,7 @@ enum tp_kstat {
 	TP_KSTAT_SETTING,     /* a subtype setting (e.g. bpf commands not reported) */
 	TP_KSTAT_N,
 };
-#define TP_KSTAT_SLOTS (TP_CAT_MAX * TP_KSTAT_N)
+#define TP_KSTAT_SLOTS (TP_CAT_KERNEL_MAX * TP_KSTAT_N)
 
 /* tp_settings.flags: a list has entries, so its map is worth a lookup. */
 #define TP_SET_EXCLUDE_COMM 0x1
@@ -674,7 +693,7 @@ enum tp_kstat {
  * space whenever they change. */
 struct tp_settings {
 	__u64 bpf_cmd_mask;            /* bit (1 << cmd): security.bpf commands reported */
-	__u32 sample_rate[TP_CAT_MAX]; /* keep 1 in N events of a category; 0 or 1: all */
+	__u32 sample_rate[TP_CAT_KERNEL_MAX]; /* keep 1 in N events of a category; 0 or 1: all */
 	__u32 drop_failed;             /* bit (1 << category): drop failed syscalls */
 	__u32 flags;                   /* TP_SET_* */
 	__u32 _pad;

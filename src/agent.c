@@ -4,8 +4,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bpf/loader.h"
+#include "events/decode.h"
 #include "obs/health.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
@@ -72,9 +75,37 @@ void tp_agent_log_stats(const char *why)
 struct drop_watch {
 	uint64_t reported[TP_DROP_SLOTS];
 	uint64_t seen[TP_DROP_SLOTS];
+	uint64_t told[TP_DROP_SLOTS]; /* drops the pipeline got an agent.drop for */
 	uint64_t last_check_ns;
+	uint64_t last_read_ns; /* of the counters: the start of an agent.drop's window */
 	uint64_t last_warn_ns;
 };
+
+/* Tell rules and outputs that the kernel dropped records of category cat:
+ * an agent.drop event through the whole pipeline, like a kernel event
+ * (stored raw, seen by rules, sent to the outputs). */
+static void send_drop(struct tp_pipeline *p, unsigned cat, uint64_t count, uint64_t window_ns,
+		      uint64_t total)
+{
+	static struct tp_event ev;
+	struct tp_agent_drop_event rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.hdr.type = TP_EV_AGENT_DROP;
+	rec.hdr.size = sizeof(rec);
+	rec.hdr.pid = rec.hdr.tid = (uint32_t)getpid();
+	rec.hdr.ppid = (uint32_t)getppid();
+	rec.hdr.uid = (uint32_t)geteuid();
+	rec.hdr.gid = (uint32_t)getegid();
+	snprintf(rec.hdr.comm, sizeof(rec.hdr.comm), "tapio-collector");
+	rec.count = count;
+	rec.window_ns = window_ns;
+	rec.total = total;
+	snprintf(rec.lost_category, sizeof(rec.lost_category), "%s", tp_category_name(cat));
+	/* ts 0 plus the wall clock as the offset: the event happens now. */
+	if (tp_decode(&rec, sizeof(rec), (int64_t)tp_now_ns(CLOCK_REALTIME), &ev) == 0)
+		tp_pipeline_event(p, &ev);
+}
 
 static void drops_health(struct drop_watch *w, const uint64_t *drops)
 {
@@ -99,17 +130,25 @@ static void drops_health(struct drop_watch *w, const uint64_t *drops)
 		tp_health_set_for("kernel_drops", DROPS_DEGRADED_NS, "%s", reason);
 }
 
-static void check_kernel_drops(struct drop_watch *w, struct tp_bpf *bpf, uint64_t now)
+static void check_kernel_drops(struct drop_watch *w, struct tp_bpf *bpf, struct tp_pipeline *p,
+			       uint64_t now, bool final)
 {
-	uint64_t drops[TP_DROP_SLOTS];
+	uint64_t drops[TP_DROP_SLOTS], read_at = tp_mono_ns();
 
-	if (!bpf || now - w->last_check_ns < TP_NSEC_PER_SEC)
+	if (!bpf || (!final && now - w->last_check_ns < TP_NSEC_PER_SEC))
 		return;
 	w->last_check_ns = now;
 	if (tp_bpf_read_drops(bpf, drops) < 0)
 		return;
+	for (int c = 1; c < TP_DROP_SLOTS; c++) {
+		if (drops[c] <= w->told[c])
+			continue;
+		send_drop(p, (unsigned)c, drops[c] - w->told[c], read_at - w->last_read_ns, drops[c]);
+		w->told[c] = drops[c];
+	}
+	w->last_read_ns = read_at;
 	drops_health(w, drops);
-	if (now - w->last_warn_ns < 5 * TP_NSEC_PER_SEC && w->last_warn_ns)
+	if (!final && now - w->last_warn_ns < 5 * TP_NSEC_PER_SEC && w->last_warn_ns)
 		return;
 	for (int c = 1; c < TP_DROP_SLOTS; c++) {
 		if (drops[c] == w->reported[c])
@@ -195,7 +234,7 @@ int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_c
 	uint64_t start = tp_mono_ns(), next_stats = start + cfg->stats_interval_ns;
 	int timeout_ms = (int)(cfg->drain_interval_ns / TP_NSEC_PER_MSEC);
 	int batch = cfg->drain_batch ? (int)cfg->drain_batch : 4096;
-	struct drop_watch drops = { 0 };
+	struct drop_watch drops = { .last_read_ns = start };
 	int r = 0;
 
 	if (timeout_ms <= 0)
@@ -218,7 +257,7 @@ int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_c
 		tp_pipeline_tick(p, now);
 		if (hooks && hooks->tick)
 			hooks->tick(hooks->ctx, now);
-		check_kernel_drops(&drops, bpf, now);
+		check_kernel_drops(&drops, bpf, p, now, false);
 		if (reload_requested) {
 			reload_requested = 0;
 			if (hooks && hooks->reload)
@@ -256,7 +295,8 @@ int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_c
 		if (n <= 0)
 			break;
 	}
+	/* The last drops still reach the rules and the outputs. */
+	check_kernel_drops(&drops, bpf, p, tp_mono_ns(), true);
 	tp_pipeline_flush(p);
-	check_kernel_drops(&drops, bpf, tp_mono_ns() + 10 * TP_NSEC_PER_SEC);
 	return r;
 }

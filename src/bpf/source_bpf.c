@@ -170,7 +170,7 @@ static double read_kstat_slot(void *ctx)
 
 static void register_kstats(struct bpf_source *s)
 {
-	for (int cat = 1; cat < TP_CAT_MAX; cat++) {
+	for (int cat = 1; cat < TP_CAT_KERNEL_MAX; cat++) {
 		for (int reason = 0; reason < TP_KSTAT_N; reason++) {
 			int slot = cat * TP_KSTAT_N + reason;
 			struct tp_metric *m = &s->m_kstats[slot];

@@ -35,7 +35,7 @@ void tp_config_defaults(struct tp_config *cfg)
 	/* Within the stop budget (util/stop.h): what is not acked by then waits
 	 * in the spool for the next start. */
 	cfg->drain_timeout_ns = 200 * TP_NSEC_PER_MSEC;
-	cfg->categories = ((1u << TP_CAT_MAX) - 1) & ~1u;
+	cfg->categories = ((1u << TP_CAT_KERNEL_MAX) - 1) & ~1u;
 	cfg->ring_bytes = 8u << 20;
 	cfg->drain_interval_ns = 10 * TP_NSEC_PER_MSEC;
 	cfg->drain_batch = 4096;

@@ -37,7 +37,7 @@ static int parse_categories(const char *v, uint32_t *mask)
 
 	*mask = 0;
 	if (!strcmp(v, "all")) {
-		*mask = ((1u << TP_CAT_MAX) - 1) & ~1u;
+		*mask = ((1u << TP_CAT_KERNEL_MAX) - 1) & ~1u;
 		return 0;
 	}
 	if (!strcmp(v, "none"))
@@ -52,7 +52,7 @@ static int parse_categories(const char *v, uint32_t *mask)
 		memcpy(name, p, n);
 		name[n] = '\0';
 		cat = tp_category_by_name(name);
-		if (cat <= 0)
+		if (cat <= 0 || cat >= TP_CAT_KERNEL_MAX) /* agent events come from user space */
 			return -EINVAL;
 		*mask |= 1u << cat;
 		p += n;

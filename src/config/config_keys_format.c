@@ -228,10 +228,10 @@ void tp_config_format_value(const struct tp_config *cfg, const struct tp_config_
 		break;
 	}
 	case TP_KEY_CATEGORIES: {
-		const char *names[TP_CAT_MAX];
+		const char *names[TP_CAT_KERNEL_MAX];
 		size_t n = 0;
 
-		for (unsigned c = 1; c < TP_CAT_MAX; c++)
+		for (unsigned c = 1; c < TP_CAT_KERNEL_MAX; c++)
 			if (*(const uint32_t *)f & (1u << c))
 				names[n++] = tp_category_name(c);
 		format_list(b, names, n);

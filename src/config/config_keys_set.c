@@ -144,10 +144,10 @@ static int categories_mask(const struct tp_cval *v, uint32_t *mask)
 		int c = tp_category_by_name(v->list[i]);
 
 		if (!strcmp(v->list[i], "all")) {
-			*mask |= ((1u << TP_CAT_MAX) - 1) & ~1u;
+			*mask |= ((1u << TP_CAT_KERNEL_MAX) - 1) & ~1u;
 			continue;
 		}
-		if (c <= 0 || c >= TP_CAT_MAX)
+		if (c <= 0 || c >= TP_CAT_KERNEL_MAX)
 			return -EINVAL;
 		*mask |= 1u << c;
 	}

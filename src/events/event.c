@@ -15,6 +15,7 @@ static const char *const category_names[TP_CAT_MAX] = {
 	[TP_CAT_SECURITY] = "security",
 	[TP_CAT_CONTAINER] = "container",
 	[TP_CAT_MEMORY] = "memory",
+	[TP_CAT_AGENT] = "agent",
 };
 
 const char *tp_category_name(unsigned category)
@@ -38,6 +39,7 @@ static const struct tp_event_type *const families[] = {
 	tp_security_event_types,
 	tp_container_event_types,
 	tp_memory_event_types,
+	tp_agent_event_types,
 };
 
 #define TP_SUBTYPE_MAX 64

@@ -317,6 +317,7 @@ static const char *const category_colors[TP_CAT_MAX] = {
 	[TP_CAT_SECURITY] = "\033[35m",  /* magenta */
 	[TP_CAT_CONTAINER] = "\033[33m", /* yellow */
 	[TP_CAT_MEMORY] = "\033[37m",    /* white */
+	[TP_CAT_AGENT] = "\033[31m",     /* red: the agent was blind */
 };
 #define COLOR_RESET "\033[0m"
 #define COLOR_DIM "\033[2m"

@@ -41,6 +41,7 @@ extern const struct tp_event_type tp_network_event_types[];
 extern const struct tp_event_type tp_security_event_types[];
 extern const struct tp_event_type tp_container_event_types[];
 extern const struct tp_event_type tp_memory_event_types[];
+extern const struct tp_event_type tp_agent_event_types[];
 
 /* Signal numbers to names ("SIGKILL"). */
 extern const struct tp_sym tp_signal_syms[];

@@ -1,12 +1,15 @@
-"""The detection engine on the real kernel, with one agent: a three-step
+"""The detection engine on the real kernel. One agent: a three-step
 sequence rule (a file written, made executable, then run), an exception
 from the user's folder that silences one process and not another, and the
-per-rule metrics on /metrics and in the SIGUSR1 stats line."""
+per-rule metrics on /metrics and in the SIGUSR1 stats line. Another, with a
+tiny ring: the kernel drops records, and rules and outputs learn it from
+agent.drop events."""
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import time
 
 from tapio import Collector, check, require_root, run_tests
 from test_metrics import scrape, value
@@ -130,13 +133,41 @@ def test_sequence_exception_and_metrics():
             c.signal(signal.SIGUSR1)
             line = c.wait_until(lambda: next((l for l in c.log[before:] if "stats (" in l), None),
                                 10, "stats line")
-            check("top_rules_by_cost=" in line, "no top rules in %r" % line)
+            check('top_rule_cpu_seconds{rank="1",rule="test_' in line,
+                  "no top rules in %r" % line)
             check("rule_calls_total" not in line, "per-rule series in the stats line")
             check(c.stop() == 0, "exit code")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def test_kernel_drops_reach_rules_as_agent_drop():
+    # A 64 KiB ring drained once a second and a flood of failed execs: the
+    # kernel drops process records. Shipped rules (@default) alert on it.
+    with Collector("-k", "categories=process", "--set", "ring.size=64K",
+                   "--set", "ring.drain_interval=1s",
+                   "--set", "rules.importance_threshold=0.9") as c:
+        missing = "/nonexistent/tapio-drop-%d" % os.getpid()
+        code = ("import os, time\nend = time.time() + 3\nwhile time.time() < end:\n"
+                "    try:\n        os.execv(%r, [%r])\n    except OSError:\n        pass\n") % (
+                    missing, missing)
+        subprocess.run(["/usr/bin/python3", "-c", code])
+        alert = c.wait_event(rule="kernel_dropped_events", timeout=30)
+        check(alert["type"] == "agent.drop" and alert["lost_category"] == "process"
+              and alert["count"] > 0 and alert["window_ns"] > 0, "alert %r" % alert)
+        check(alert["severity"] == "warning" and "rules did not see them" in alert["output"],
+              "alert %r" % alert)
+        time.sleep(1.5)  # the flood is over: the next read sees no new drops
+        check(c.stop() == 0, "exit code")
+        drops = [e for e in c.events if e.get("type") == "agent.drop"]
+        # Every drop is told once: the counts add up to the last total.
+        total = sum(e["count"] for e in drops)
+        check(total == drops[-1]["total"], "counts %d vs total %d" % (total, drops[-1]["total"]))
+        stopped = next(l for l in c.log if "stats (exit)" in l)
+        check('kernel_drops_total{category="process"}=%d' % total in stopped,
+              "kernel counter differs from the agent.drop counts: %d in %s" % (total, stopped))
+
+
 if __name__ == "__main__":
     require_root()
-    run_tests([test_sequence_exception_and_metrics])
+    run_tests([test_sequence_exception_and_metrics, test_kernel_drops_reach_rules_as_agent_drop])

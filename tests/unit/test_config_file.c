@@ -181,7 +181,7 @@ static void test_presets(void **state)
 			assert_int_equal(cfg.nexclude_paths, 0);
 			assert_int_equal(cfg.drop_failed, 0);
 			assert_int_equal(cfg.bpf_cmd_mask, ~0ull);
-			assert_int_equal(cfg.categories, ((1u << TP_CAT_MAX) - 1) & ~1u);
+			assert_int_equal(cfg.categories, ((1u << TP_CAT_KERNEL_MAX) - 1) & ~1u);
 		}
 		if (!strcmp(*c, "high-performance")) {
 			assert_true(cfg.sampling.enabled);

@@ -258,7 +258,7 @@ static void test_kernel_filters(void **state)
 	assert_int_equal(set_text(&c, "filter.exclude_paths", "relative"), -EINVAL);
 
 	assert_int_equal(set_text(&c, "filter.drop_failed", "all"), 0);
-	assert_int_equal(c.drop_failed, ((1u << TP_CAT_MAX) - 1) & ~1u);
+	assert_int_equal(c.drop_failed, ((1u << TP_CAT_KERNEL_MAX) - 1) & ~1u);
 	assert_int_equal(set_text(&c, "programs.file.sample", "10"), 0);
 	assert_int_equal(c.kernel_sample[TP_CAT_FILE], 10);
 	assert_int_equal(c.kernel_sample[TP_CAT_NETWORK], 0);
