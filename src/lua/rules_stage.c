@@ -22,10 +22,13 @@ struct rules_stage {
 	struct tp_rules_opts opts;
 	struct tp_ruleset *rs; /* the set in use: reader thread only */
 	struct tp_pipeline *pipe;
-	/* The event's first alert travels on with it (meta.alert). */
-	struct tp_alert first;
-	struct tp_buf first_output;
-	bool have_first;
+	/* The event's alerts: the first travels on with it (meta.alert), the
+	 * others follow it (tp_pipeline_follow), in order. */
+	struct tp_alert alerts[TP_PIPELINE_MAX_FOLLOW];
+	struct tp_event_meta metas[TP_PIPELINE_MAX_FOLLOW];
+	size_t out_off[TP_PIPELINE_MAX_FOLLOW];
+	size_t nalerts;
+	struct tp_buf outputs;
 
 	/* Reload in flight, and one given up at its time limit that has not
 	 * ended yet (cancelled: it stops at its next budget check). */
@@ -164,23 +167,38 @@ static void log_loaded(const char *what, struct tp_ruleset *rs, const struct tp_
 		tp_debug("rules: swapped and freed the old set in %.3f ms", swap_ns / 1e6);
 }
 
-/* The first alert of an event stays with the event, which passes on with
- * meta.alert set (later stages see it: the sampler exempts alerts); any
- * further alert goes to the outputs at once. */
+/* Keep each alert of the event (its output is rendered into a buffer the
+ * set reuses); they leave after the rules are done with the event. */
 static void on_alert(void *ctx, const struct tp_event *ev, const struct tp_event_meta *meta)
 {
 	struct rules_stage *s = ctx;
+	size_t k = s->nalerts;
 
-	if (s->have_first) {
+	if (k == TP_PIPELINE_MAX_FOLLOW) { /* too many for one event: at once */
 		tp_pipeline_emit(s->pipe, ev, meta);
 		return;
 	}
-	s->first = *meta->alert; /* names and tags live in the set until a tick */
-	tp_buf_reset(&s->first_output);
-	tp_buf_puts(&s->first_output, meta->alert->output);
-	s->first.output =
-	    tp_buf_failed(&s->first_output) ? "(out of memory)" : tp_buf_cstr(&s->first_output);
-	s->have_first = true;
+	s->alerts[k] = *meta->alert; /* names and tags live in the set until a tick */
+	s->metas[k] = *meta;
+	s->out_off[k] = s->outputs.len;
+	tp_buf_puts(&s->outputs, meta->alert->output);
+	tp_buf_putc(&s->outputs, '\0');
+	s->nalerts++;
+}
+
+/* The first alert rides the event; the others follow it in order (later
+ * stages see each: the sampler exempts alerts). */
+static void send_alerts(struct rules_stage *s, const struct tp_event *ev,
+			struct tp_event_meta *meta)
+{
+	for (size_t k = 0; k < s->nalerts; k++) {
+		s->alerts[k].output = tp_buf_failed(&s->outputs) ? "(out of memory)"
+								: s->outputs.data + s->out_off[k];
+		s->metas[k].alert = &s->alerts[k];
+	}
+	meta->alert = &s->alerts[0];
+	for (size_t k = 1; k < s->nalerts; k++)
+		tp_pipeline_follow(s->pipe, ev, &s->metas[k]);
 }
 
 static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_event *ev,
@@ -202,10 +220,11 @@ static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_eve
 		return TP_STAGE_DROP;
 	}
 	s->pipe = p;
-	s->have_first = false;
+	s->nalerts = 0;
+	tp_buf_reset(&s->outputs);
 	v = tp_ruleset_event(s->rs, ev, meta, on_alert, s, &nalerts);
-	if (s->have_first) {
-		meta->alert = &s->first;
+	if (s->nalerts) {
+		send_alerts(s, ev, meta);
 		return TP_STAGE_PASS;
 	}
 	/* filter.* settings hold with --all-events too; the Lua filters and
@@ -391,7 +410,7 @@ static void stage_close(struct tp_stage *st)
 	close_job(s->abandoned);
 	tp_metrics_line_section(NULL, s);
 	tp_ruleset_free(s->rs);
-	tp_buf_free(&s->first_output);
+	tp_buf_free(&s->outputs);
 	free(s);
 }
 
@@ -416,13 +435,13 @@ int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char 
 	metrics_init();
 	s->base.ops = &rules_stage_ops;
 	s->cfg = cfg;
-	tp_buf_init(&s->first_output);
+	tp_buf_init(&s->outputs);
 	tp_rules_opts_init(&s->opts, &s->where, cfg);
 	s->opts.diag = log_problem;
 	s->reload_timeout_ns = cfg->rules_reload_timeout_ns;
 	r = tp_ruleset_load(&s->rs, &s->opts, err, errlen);
 	if (r < 0) {
-		tp_buf_free(&s->first_output);
+		tp_buf_free(&s->outputs);
 		free(s);
 		return r;
 	}
@@ -430,7 +449,8 @@ int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char 
 	tp_metrics_line_section(stats_section, s);
 	log_loaded("rules loaded", s->rs, NULL, s->cfg->min_severity, tp_mono_ns() - t0, 0, NULL);
 	if (cfg->rules_watch)
-		tp_rules_watch_init(&s->watch, s->paths, n, cfg->rules_watch_interval_ns, tp_mono_ns());
+		tp_rules_watch_init(&s->watch, s->opts.paths, s->opts.npaths, cfg->rules_watch_interval_ns,
+				    tp_mono_ns());
 	*out = &s->base;
 	return 0;
 }

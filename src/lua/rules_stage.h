@@ -4,8 +4,9 @@
  *
  * Per event: the rule set runs (lua/rules.h). An event that raised an alert
  * passes on with meta.alert set to its first alert (so later stages see it:
- * the sampler exempts alerts), and each further alert goes to the outputs at
- * once through tp_pipeline_emit: one line per alert, the event not repeated.
+ * the sampler exempts alerts), and each further alert follows it in rule
+ * order through the same later stages (tp_pipeline_follow): one line per
+ * alert, the event not repeated, alerts in the order of their events.
  * Otherwise, with --all-events every event passes on; without it only
  * events whose importance (0 when nothing scored them) reaches
  * cfg->importance_threshold do; the others, and those a filter dropped, are

@@ -108,6 +108,38 @@ static uint32_t kernel_rate(const struct tp_pipeline *p, const struct tp_event *
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
+int tp_pipeline_follow(struct tp_pipeline *p, const struct tp_event *ev,
+		       const struct tp_event_meta *meta)
+{
+	if (p->nfollow == TP_PIPELINE_MAX_FOLLOW) {
+		tp_pipeline_emit(p, ev, meta);
+		return -ENOSPC;
+	}
+	p->follow[p->nfollow].stage = p->cur_stage;
+	p->follow[p->nfollow].meta = *meta;
+	p->nfollow++;
+	return 0;
+}
+
+/* The alerts that follow the event, in order, through the stages after the
+ * one that raised each. */
+static void run_follows(struct tp_pipeline *p, struct tp_event *ev)
+{
+	for (size_t k = 0; k < p->nfollow; k++) {
+		struct tp_event_meta *m = &p->follow[k].meta;
+		size_t i;
+
+		for (i = p->follow[k].stage + 1; i < p->nstages; i++) {
+			p->cur_stage = i;
+			if (p->stages[i]->ops->event(p->stages[i], p, ev, m) == TP_STAGE_DROP)
+				break;
+		}
+		if (i == p->nstages)
+			tp_pipeline_emit(p, ev, m);
+	}
+	p->nfollow = 0;
+}
+
 int tp_pipeline_event(void *pipeline, struct tp_event *ev)
 {
 	struct tp_pipeline *p = pipeline;
@@ -116,26 +148,33 @@ int tp_pipeline_event(void *pipeline, struct tp_event *ev)
 
 	bool timed = p->events_in % TP_PIPELINE_TIME_EVERY == 0;
 	uint64_t t0 = timed ? tp_mono_ns() : 0, t1;
+	size_t i;
 
 	p->events_in++;
 	tp_metric_add(&p->m_events_by_type[cat][sub], 1);
-	for (size_t i = 0; i < p->nstages; i++) {
+	for (i = 0; i < p->nstages; i++) {
 		struct tp_stage *st = p->stages[i];
-		int verdict = st->ops->event(st, p, ev, &meta);
+		int verdict;
 
+		p->cur_stage = i;
+		verdict = st->ops->event(st, p, ev, &meta);
 		if (timed) {
 			t1 = tp_mono_ns();
 			tp_metric_add(&p->m_stage_ns[i], (t1 - t0) * TP_PIPELINE_TIME_EVERY);
 			t0 = t1;
 		}
 		if (verdict == TP_STAGE_DROP)
-			return 0;
+			break;
 	}
-	tp_metric_add(&p->m_passed, 1);
-	tp_pipeline_emit(p, ev, &meta);
-	if (timed)
-		tp_metric_add(&p->m_stage_ns[TP_PIPELINE_MAX_STAGES],
-			      (tp_mono_ns() - t0) * TP_PIPELINE_TIME_EVERY);
+	if (i == p->nstages) {
+		tp_metric_add(&p->m_passed, 1);
+		tp_pipeline_emit(p, ev, &meta);
+		if (timed)
+			tp_metric_add(&p->m_stage_ns[TP_PIPELINE_MAX_STAGES],
+				      (tp_mono_ns() - t0) * TP_PIPELINE_TIME_EVERY);
+	}
+	if (p->nfollow)
+		run_follows(p, ev);
 	return 0;
 }
 

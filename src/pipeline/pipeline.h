@@ -45,6 +45,7 @@ struct tp_stage {
 
 #define TP_PIPELINE_MAX_STAGES 16
 #define TP_PIPELINE_MAX_OUTPUTS 8
+#define TP_PIPELINE_MAX_FOLLOW 64
 
 struct tp_pipeline {
 	struct tp_stage *stages[TP_PIPELINE_MAX_STAGES];
@@ -67,6 +68,13 @@ struct tp_pipeline {
 	 * event and stage. */
 	struct tp_metric m_stage_ns[TP_PIPELINE_MAX_STAGES + 1];
 	char stage_labels[TP_PIPELINE_MAX_STAGES + 1][48];
+	/* Alerts that follow the current event (tp_pipeline_follow). */
+	struct {
+		size_t stage; /* the stages after this one */
+		struct tp_event_meta meta;
+	} follow[TP_PIPELINE_MAX_FOLLOW];
+	size_t nfollow;
+	size_t cur_stage; /* the stage running on the current event */
 };
 
 #define TP_PIPELINE_TIME_EVERY 64
@@ -87,6 +95,19 @@ void tp_pipeline_set_kernel_sampling(struct tp_pipeline *p, const uint32_t rates
 
 /* The tp_event_fn for sources: run one event through the stages. */
 int tp_pipeline_event(void *pipeline, struct tp_event *ev);
+
+/*
+ * From a stage's event call: a further alert of the current event (the
+ * first rides the event as meta.alert). It follows the event, in the order
+ * of the calls, through the stages after the calling one and then to the
+ * outputs, once the event has gone through them (or was dropped): alerts
+ * leave in the order of their events. meta is copied; what it points to
+ * must stay valid until the current tp_pipeline_event returns. Past
+ * TP_PIPELINE_MAX_FOLLOW alerts of one event the rest go to the outputs at
+ * once. Returns 0, or -ENOSPC when it went out at once.
+ */
+int tp_pipeline_follow(struct tp_pipeline *p, const struct tp_event *ev,
+		       const struct tp_event_meta *meta);
 
 /* Send one event (or alert) to every output. */
 void tp_pipeline_emit(struct tp_pipeline *p, const struct tp_event *ev,

@@ -18,6 +18,16 @@
  *                   it is set)
  *   default rules   + rules/default (rules on exec, exit, open, unlink; scorers)
  *   20 exec rules   + 20 rules on process.exec, each reading two fields
+ *   1 rule          + one rule on every type reading e.pid (the floor of
+ *                     the stateful rules below: what a rule costs)
+ *   + counter(e)    the same rule adding the event's process to a counter
+ *                     over a 30 s window (4096 keys)
+ *   + counter(comm) a counter keyed by e.comm (a string, 50 keys)
+ *   + distinct      distinct comms per process in a 5 m window
+ *   + sequence      a 3-step sequence (fork, exec, exit) per process
+ *
+ * "state" is the stateful rule's cost minus the plain rule's: what the
+ * state API adds per event.
  *
  * RULES_DIR is the shipped rules folder (for rules/default).
  */
@@ -130,13 +140,25 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-#define NCONF 8
+#define NCONF 13
+#define FIRST_STATE 9 /* configurations compared with "1 rule" (8) */
 
 int main(int argc, char **argv)
 {
 	static const char *const names[NCONF] = {
 	    "bare",	      "empty set",     "no-op filter",	"  (no budget)",
 	    "3-field filter", "  (no budget)", "default rules", "20 exec rules",
+	    "1 rule",	      "+ counter(e)",  "+ counter(comm)", "+ distinct",
+	    "+ sequence",
+	};
+	/* One rule on every type of the mix; %s: its state and the test. */
+	static const char *const stateful[NCONF - 8][2] = {
+	    {"", "e.pid == 0"},
+	    {"state = { n = tapio.counter { window = '30s' } },", "s.n:add(e) == 0"},
+	    {"state = { n = tapio.counter { window = '30s' } },", "s.n:add(e.comm) == 0"},
+	    {"state = { d = tapio.distinct { window = '5m' } },", "s.d:add(e, e.comm) == 0"},
+	    {"state = { q = tapio.sequence { 'fork', 'exec', 'exit', within = '1m' } },",
+	     "s.q:step(e, e.type == 'process.fork' and 1 or e.type == 'process.exec' and 2 or 3)"},
 	};
 	int rounds = argc > 2 ? atoi(argv[2]) : 7;
 	char tmp[] = "/tmp/tapio-bench-rules-XXXXXX", d[NCONF][600], err[1024], text[8192];
@@ -172,10 +194,19 @@ int main(int argc, char **argv)
 			 "  when = function(e) return e.uid == %d and e.comm == 'never%d' end }\n",
 			 i, 1000 + i, i);
 	write_file(d[7], "many.lua", text);
+	for (int c = 8; c < NCONF; c++) {
+		snprintf(d[c], sizeof(d[c]), "%s/state%d", tmp, c);
+		snprintf(text, sizeof(text),
+			 "rule { name = 'r', events = { 'process', 'file.open' }, output = '${comm}',\n"
+			 "  %s\n  when = function(e, s) return %s end }\n",
+			 stateful[c - 8][0], stateful[c - 8][1]);
+		write_file(d[c], "r.lua", text);
+	}
 
 	for (int c = 0; c < NCONF; c++) {
 		tp_config_defaults(&cfgs[c]);
 		cfgs[c].all_events = true;
+		cfgs[c].rules_user_dir = "off";
 		if (c == 3 || c == 5)
 			cfgs[c].rule_instr_budget = 0;
 		tp_pipeline_init(&pipes[c]);
@@ -203,8 +234,11 @@ int main(int argc, char **argv)
 	for (int c = 0; c < NCONF; c++) {
 		double m = c ? median(ns[c], rounds) : bare;
 
-		printf("  %-16s %7.1f ns/event  (+%.1f vs bare, x%.2f)\n", names[c], m, m - bare,
+		printf("  %-16s %7.1f ns/event  (+%.1f vs bare, x%.2f)", names[c], m, m - bare,
 		       m / bare);
+		if (c >= FIRST_STATE)
+			printf("  state %+.1f ns/event", m - median(ns[8], rounds));
+		putchar('\n');
 	}
 	for (int c = 0; c < NCONF; c++)
 		tp_pipeline_close(&pipes[c]);

@@ -76,15 +76,19 @@ static void write_rules(const char *name, const char *text)
 	assert_int_equal(rename(tmp, path), 0);
 }
 
+static unsigned after_seen; /* alerts a stage after the rules saw */
+
 static int setup(void **state)
 {
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/tapio-stage-XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	tp_config_defaults(&cfg);
+	cfg.rules_user_dir = "off"; /* not this machine's /etc/tapio/rules.d */
 	cfg.rule_paths[0] = dir;
 	cfg.nrule_paths = 1;
 	nseen = 0;
+	after_seen = 0;
 	return 0;
 }
 
@@ -132,6 +136,26 @@ static uint64_t metric(const char *name, const char *labels)
 	return m ? tp_metric_get(m) : 0;
 }
 
+/* A stage after the rules: counts the alerts it sees. */
+static int after_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_event *e,
+		       struct tp_event_meta *m)
+{
+	(void)st;
+	(void)p;
+	(void)e;
+	after_seen += m->alert != NULL;
+	return TP_STAGE_PASS;
+}
+
+static void after_close(struct tp_stage *st)
+{
+	(void)st;
+}
+
+static const struct tp_stage_ops after_ops = {
+    .name = "after", .event = after_event, .close = after_close};
+static struct tp_stage after = {&after_ops};
+
 static const char rules_v1[] = "score(function(e) if e.comm == 'important' then return 0.9 end\n"
 			       "  if e.comm == 'meh' then return 0.2 end end)\n"
 			       "filter(function(e) return e.comm ~= 'noise' end)\n"
@@ -152,14 +176,17 @@ static void test_alerts_threshold_and_drops(void **state)
 	write_rules("r.lua", rules_v1);
 	cfg.importance_threshold = 0.5;
 	build();
+	assert_int_equal(tp_pipeline_add_stage(&pipe_, &after), 0);
 	exec_event("bad", 1);
 	tp_pipeline_event(&pipe_, &ev);
 	/* Two alerts, and the event is not repeated as a plain line: the first
-	 * alert travels with the event, the second went out at once. */
+	 * alert travels with the event, the second follows it, in rule order,
+	 * through the stages after the rules too. */
 	assert_int_equal(nseen, 2);
-	assert_string_equal(seen[0].rule, "also_bad");
-	assert_string_equal(seen[1].rule, "bad");
-	passed = pipe_.events_out; /* the passing alert and the one emitted at once */
+	assert_string_equal(seen[0].rule, "bad");
+	assert_string_equal(seen[1].rule, "also_bad");
+	assert_int_equal(after_seen, 2);
+	passed = pipe_.events_out; /* the passing alert and the one that followed */
 	assert_int_equal(passed, 2);
 	exec_event("important", 2);
 	tp_pipeline_event(&pipe_, &ev);
@@ -202,12 +229,12 @@ static void test_all_events(void **state)
 		exec_event(pid == 1 ? "noise" : pid == 2 ? "meh" : pid == 3 ? "x" : "bad", pid);
 		tp_pipeline_event(&pipe_, &ev);
 	}
-	/* noise, meh, x as plain events; bad as its two alerts. */
+	/* noise, meh, x as plain events; bad as its two alerts, in rule order. */
 	assert_int_equal(nseen, 5);
 	assert_int_equal(seen[0].pid, 1);
 	assert_true(seen[1].importance == 0.2);
-	assert_string_equal(seen[3].rule, "also_bad");
-	assert_string_equal(seen[4].rule, "bad");
+	assert_string_equal(seen[3].rule, "bad");
+	assert_string_equal(seen[4].rule, "also_bad");
 }
 
 static const char rule_v[] =
@@ -407,11 +434,11 @@ static void test_min_severity_info_keeps_plain_events(void **state)
 	cfg.min_severity = TP_SEV_INFO;
 	build();
 	run_execs(comms, 3);
-	/* bad: 'quiet' travels with the event, 'loud' goes out at once; meh:
+	/* bad: 'quiet' travels with the event, 'loud' follows it; meh:
 	 * 'quiet'; plain: itself (plain events are info). */
 	assert_int_equal(nseen, 4);
-	assert_string_equal(seen[0].rule, "loud");
-	assert_string_equal(seen[1].rule, "quiet");
+	assert_string_equal(seen[0].rule, "quiet");
+	assert_string_equal(seen[1].rule, "loud");
 	assert_string_equal(seen[2].rule, "quiet");
 	assert_int_equal(seen[2].pid, 2);
 	assert_string_equal(seen[3].rule, "");
