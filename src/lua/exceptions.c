@@ -178,13 +178,16 @@ static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int 
 			c->src = known[i].src;
 	n = lua_type(L, idx) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, idx) : 1;
 	if (lua_type(L, idx) == LUA_TTABLE) {
-		/* A list of values: nothing but 1..n. */
+		/* A list of values: nothing but 1..n (a list() also has its
+		 * entries as keys set to true: SHELLS["bash"]). */
 		lua_pushnil(L);
 		while (lua_next(L, idx)) {
 			lua_Integer k = lua_isinteger(L, -2) ? lua_tointeger(L, -2) : 0;
+			bool set_key = lua_type(L, -2) == LUA_TSTRING &&
+				       lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1);
 
 			lua_pop(L, 1);
-			if (k < 1 || k > n) {
+			if (!set_key && (k < 1 || k > n)) {
 				lua_pop(L, 1);
 				snprintf(err, errlen, "%s: a value or a list of values", name);
 				return -EINVAL;

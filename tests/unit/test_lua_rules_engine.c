@@ -264,15 +264,16 @@ static void test_exception_silences_one_process(void **state)
 	/* uid 1000 matches the shipped test's event: user exceptions do not
 	 * break shipped tests. */
 	write_to(user, "site.lua",
+		 "list('BUILDERS', { 'builder', 'make' })\n"
 		 "exception { rule = 'shell_spawned', uid = 1000, reason = 'ci user' }\n"
-		 "exception { rule = 'tmp_open', comm = 'builder', path = '/tmp/build-*' }\n"
+		 "exception { rule = 'tmp_open', comm = BUILDERS, path = '/tmp/build-*' }\n"
 		 "override { rule = 'shell_spawned', severity = 'critical' }\n");
 	rs = load_ok();
 	tp_ruleset_info(rs, &in);
 	assert_int_equal(in.exceptions, 2);
 	assert_int_equal(in.overridden, 1);
 	assert_true(tp_ruleset_rule_exception(rs, 0, 0, line, sizeof(line)));
-	assert_non_null(strstr(line, "site.lua:1: uid=1000 (ci user)"));
+	assert_non_null(strstr(line, "site.lua:2: uid=1000 (ci user)"));
 
 	exec_at("bash", "/bin/bash", 10, T0);
 	ev.rec.hdr.uid = 1000;
