@@ -27,6 +27,7 @@ enum src {
 	S_GID,
 	S_USER, /* uid, values given as names */
 	S_EXE,
+	S_EXE_BASE,
 	S_CMDLINE,
 	S_PARENT, /* comm, or exe when the value has a '/' */
 	S_PARENT_COMM,
@@ -58,6 +59,7 @@ static const struct {
     {"gid", S_GID, true, NULL},
     {"user", S_USER, true, NULL},
     {"exe", S_EXE, false, "exe"},
+    {"exe_base", S_EXE_BASE, false, "exe"},
     {"cmdline", S_CMDLINE, false, NULL},
     {"parent", S_PARENT, false, "parent"},
     {"parent.comm", S_PARENT_COMM, false, "parent"},
@@ -75,18 +77,35 @@ static const struct {
     {"k8s.qos", S_K8S_QOS, false, "k8s"},
 };
 
+/* How a string value compares: "abc" equal, "abc*" a prefix, "*abc" a
+ * suffix, "*abc*" a substring, anything else with * ? [ a glob. */
+enum vkind { V_EXACT, V_PREFIX, V_SUFFIX, V_SUBSTR, V_GLOB };
+
 struct value {
 	bool glob;
 	bool is_num;
 	int64_t num;
 	char *s;
+	enum vkind kind;
+	const char *lit; /* the literal part of s (prefix, suffix, substring) */
+	size_t len;      /* its length */
+	/* match = { flags = { any = ... } }: a mask the value must meet. */
+	int mask;        /* 0, MASK_ANY or MASK_ALL */
+	char *mask_syms; /* "O_WRONLY|O_RDWR": names, resolved by bind */
+	/* field = true (present) or false (absent). */
+	int present;     /* 0, PRESENT_YES or PRESENT_NO */
 };
+
+enum { MASK_ANY = 1, MASK_ALL };
+enum { PRESENT_YES = 1, PRESENT_NO };
 
 /* The field of one of the rule's types. */
 struct type_field {
 	const struct tp_event_type *type;
 	const struct tp_field *field;
-	bool sym; /* "<field>_str", or a name given for a symbolic field */
+	bool sym;  /* "<field>_str", or a name given for a symbolic field */
+	bool base; /* "<field>_base": the part after the last '/' */
+	uint64_t mask; /* { any = "A|B" }: the names in this type's values */
 };
 
 struct cond {
@@ -94,8 +113,9 @@ struct cond {
 	enum src src;
 	struct value *values;
 	size_t nvalues;
-	struct type_field *tf; /* S_FIELD: per type of the rule */
+	struct type_field *tf; /* S_FIELD: per type of the rule (and name: a|b) */
 	size_t ntf;
+	int present; /* field = true|false: PRESENT_YES, PRESENT_NO; 0: values */
 };
 
 struct tp_exception {
@@ -113,11 +133,99 @@ static bool has_glob(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+/* t[name] without metamethods, pushed; its type. */
+static int rawfield(lua_State *L, int idx, const char *name)
+{
+	idx = lua_absindex(L, idx);
+	lua_pushstring(L, name);
+	return lua_rawget(L, idx);
+}
+
+/* The cheapest comparison that gives fnmatch's answer (flags 0: '*' also
+ * matches '/'). */
+static void classify(struct value *v)
+{
+	size_t n = strlen(v->s);
+
+	v->kind = V_EXACT;
+	v->lit = v->s;
+	v->len = n;
+	if (!v->glob)
+		return;
+	v->kind = V_GLOB;
+	if (n >= 2 && v->s[n - 1] == '*' && v->s[0] == '*' &&
+	    !strpbrk(v->s + 1, "?[") && !memchr(v->s + 1, '*', n - 2)) {
+		v->kind = V_SUBSTR;
+		v->lit = v->s + 1;
+		v->len = n - 2;
+	} else if (v->s[n - 1] == '*' && !strpbrk(v->s, "?[") && !memchr(v->s, '*', n - 1)) {
+		v->kind = V_PREFIX;
+		v->len = n - 1;
+	} else if (v->s[0] == '*' && !strpbrk(v->s + 1, "*?[")) {
+		v->kind = V_SUFFIX;
+		v->lit = v->s + 1;
+		v->len = n - 1;
+	}
+}
+
+/* { any = N|"A|B" } or { all = ... }: a mask. */
+static int parse_mask(lua_State *L, int idx, struct cond *c, struct value *v, char *err,
+		      size_t errlen)
+{
+	int found = 0;
+
+	for (int k = MASK_ANY; k <= MASK_ALL; k++) {
+		int t = rawfield(L, idx, k == MASK_ANY ? "any" : "all");
+
+		if (t == LUA_TNUMBER && lua_isinteger(L, -1)) {
+			v->num = lua_tointeger(L, -1);
+			v->is_num = true;
+		} else if (t == LUA_TSTRING) {
+			v->mask_syms = strdup(lua_tostring(L, -1));
+			if (!v->mask_syms) {
+				lua_pop(L, 1);
+				return -ENOMEM;
+			}
+		} else if (t != LUA_TNIL) {
+			lua_pop(L, 1);
+			snprintf(err, errlen, "%s: any = or all = a whole number or names (\"A|B\")",
+				 c->name);
+			return -EINVAL;
+		}
+		lua_pop(L, 1);
+		if (t != LUA_TNIL) {
+			v->mask = k;
+			found++;
+		}
+	}
+	if (found != 1 || lua_rawlen(L, idx) != 0) {
+		snprintf(err, errlen, "%s: a bit mask is { any = ... } or { all = ... }", c->name);
+		return -EINVAL;
+	}
+	if (asprintf(&v->s, "%s:%s", v->mask == MASK_ANY ? "any" : "all",
+		     v->mask_syms ? v->mask_syms : "") < 0)
+		return -ENOMEM;
+	if (!v->mask_syms) {
+		free(v->s);
+		if (asprintf(&v->s, "%s:0x%llx", v->mask == MASK_ANY ? "any" : "all",
+			     (unsigned long long)v->num) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* The value at idx into v. */
 static int parse_value(lua_State *L, int idx, struct cond *c, struct value *v, char *err,
 		       size_t errlen)
 {
 	memset(v, 0, sizeof(*v));
+	if (lua_type(L, idx) == LUA_TBOOLEAN) {
+		v->present = lua_toboolean(L, idx) ? PRESENT_YES : PRESENT_NO;
+		v->s = strdup(lua_toboolean(L, idx) ? "(set)" : "(unset)");
+		return v->s ? 0 : -ENOMEM;
+	}
+	if (lua_type(L, idx) == LUA_TTABLE)
+		return parse_mask(L, idx, c, v, err, errlen);
 	if (lua_type(L, idx) == LUA_TNUMBER) {
 		int ok;
 
@@ -130,17 +238,19 @@ static int parse_value(lua_State *L, int idx, struct cond *c, struct value *v, c
 		v->is_num = true;
 		if (asprintf(&v->s, "%lld", (long long)v->num) < 0)
 			return -ENOMEM;
+		classify(v);
 		return 0;
 	}
 	if (lua_type(L, idx) != LUA_TSTRING) {
-		snprintf(err, errlen, "%s: values are strings or numbers, not a %s", c->name,
-			 luaL_typename(L, idx));
+		snprintf(err, errlen, "%s: values are strings, numbers, true/false or { any = mask }, "
+			 "not a %s", c->name, luaL_typename(L, idx));
 		return -EINVAL;
 	}
 	v->s = strdup(lua_tostring(L, idx));
 	if (!v->s)
 		return -ENOMEM;
 	v->glob = has_glob(v->s);
+	classify(v);
 	if (!v->glob) {
 		char *end;
 		long long n = strtoll(v->s, &end, 0);
@@ -153,12 +263,23 @@ static int parse_value(lua_State *L, int idx, struct cond *c, struct value *v, c
 	return 0;
 }
 
+/* { any = ... } or { all = ... }, not a list of values. */
+static bool is_mask(lua_State *L, int idx)
+{
+	bool yes = rawfield(L, idx, "any") != LUA_TNIL;
+
+	yes = rawfield(L, idx, "all") != LUA_TNIL || yes;
+	lua_pop(L, 2);
+	return yes;
+}
+
 /* A condition named name with the value(s) at idx. */
 static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int idx, char *err,
 		    size_t errlen)
 {
 	struct cond *c;
 	lua_Integer n;
+	bool is_list;
 	int r;
 
 	idx = lua_absindex(L, idx);
@@ -176,8 +297,9 @@ static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (!strcmp(known[i].name, name))
 			c->src = known[i].src;
-	n = lua_type(L, idx) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, idx) : 1;
-	if (lua_type(L, idx) == LUA_TTABLE) {
+	is_list = lua_type(L, idx) == LUA_TTABLE && !is_mask(L, idx);
+	n = is_list ? (lua_Integer)lua_rawlen(L, idx) : 1;
+	if (is_list) {
 		/* A list of values: nothing but 1..n (a list() also has its
 		 * entries as keys set to true: SHELLS["bash"]). */
 		lua_pushnil(L);
@@ -202,7 +324,7 @@ static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int 
 	if (!c->values)
 		return -ENOMEM;
 	for (lua_Integer i = 1; i <= n; i++) {
-		if (lua_type(L, idx) == LUA_TTABLE)
+		if (is_list)
 			lua_rawgeti(L, idx, i);
 		else
 			lua_pushvalue(L, idx);
@@ -211,7 +333,12 @@ static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int 
 		if (r < 0)
 			return r;
 		c->nvalues++;
+		if (c->values[c->nvalues - 1].present && n > 1) {
+			snprintf(err, errlen, "%s: true or false alone, not in a list", name);
+			return -EINVAL;
+		}
 	}
+	c->present = c->values[0].present;
 	return 0;
 }
 
@@ -295,8 +422,10 @@ void tp_exception_free(struct tp_exception *x)
 	if (!x)
 		return;
 	for (size_t i = 0; i < x->nconds; i++) {
-		for (size_t j = 0; j < x->conds[i].nvalues; j++)
+		for (size_t j = 0; j < x->conds[i].nvalues; j++) {
 			free(x->conds[i].values[j].s);
+			free(x->conds[i].values[j].mask_syms);
+		}
 		free(x->conds[i].values);
 		free(x->conds[i].tf);
 		free(x->conds[i].name);
@@ -356,14 +485,137 @@ static int bind_user(struct cond *c)
 	return 0;
 }
 
+/* "O_WRONLY|O_RDWR" through f's names (of the type ty) into *out. */
+static int resolve_mask(const struct cond *c, const struct value *v,
+			const struct tp_event_type *ty, const struct tp_field *f, uint64_t *out,
+			char *err, size_t errlen)
+{
+	char *save = NULL, *tok, *s = strdup(v->mask_syms);
+	uint64_t mask = 0;
+
+	if (!s)
+		return -ENOMEM;
+	for (tok = strtok_r(s, "| ", &save); tok; tok = strtok_r(NULL, "| ", &save)) {
+		const struct tp_sym *y = f->syms;
+
+		while (y && y->name && strcmp(y->name, tok))
+			y++;
+		if (!y || !y->name) {
+			snprintf(err, errlen, "%s: %s has no flag '%s' (a name of its %s field, "
+				 "e.g. %s)", c->name, ty->name, tok, f->name,
+				 f->syms && f->syms[0].name ? f->syms[0].name : "none: give a number");
+			free(s);
+			return -EINVAL;
+		}
+		mask |= y->value;
+	}
+	free(s);
+	*out = mask;
+	return 0;
+}
+
+/* One name of an S_FIELD condition ("path", "flags_str", "filename_base")
+ * bound to each type that has it. */
+static int bind_name(struct cond *c, const char *name, size_t nlen,
+		     const struct tp_event_type *const *types, size_t n, char *err, size_t errlen)
+{
+	bool str_suffix = nlen > 4 && !strncmp(name + nlen - 4, "_str", 4);
+	bool base_suffix = nlen > 5 && !strncmp(name + nlen - 5, "_base", 5);
+	char full[128], base[128];
+	int r;
+
+	snprintf(full, sizeof(full), "%.*s", (int)nlen, name);
+	for (size_t t = 0; t < n; t++) {
+		const struct tp_field *f = tp_event_field(types[t], full);
+		bool sym = false, is_base = false;
+		uint64_t mask = 0;
+
+		if (!f && (str_suffix || base_suffix)) {
+			snprintf(base, sizeof(base), "%.*s", (int)(nlen - (str_suffix ? 4 : 5)),
+				 name);
+			f = tp_event_field(types[t], base);
+			if (f && str_suffix && !f->syms)
+				f = NULL;
+			if (f && base_suffix && f->kind != TP_FK_STR)
+				f = NULL;
+			sym = str_suffix;
+			is_base = base_suffix;
+		}
+		if (!f)
+			continue;
+		for (size_t j = 0; j < c->nvalues; j++) {
+			struct value *v = &c->values[j];
+
+			if (v->mask) {
+				if (!numeric_kind(f->kind)) {
+					snprintf(err, errlen, "%s: a bit mask needs a number field",
+						 c->name);
+					return -EINVAL;
+				}
+				mask = (uint64_t)v->num;
+				if (v->mask_syms &&
+				    (r = resolve_mask(c, v, types[t], f, &mask, err, errlen)) < 0)
+					return r;
+				continue;
+			}
+			/* A name for a number: signal = "SIGKILL". */
+			if (!sym && !v->present && numeric_kind(f->kind) && !v->is_num) {
+				if (!f->syms) {
+					snprintf(err, errlen, "%s: '%s' is not a number (%s is one)",
+						 c->name, v->s, c->name);
+					return -EINVAL;
+				}
+				sym = true;
+			}
+		}
+		c->tf[c->ntf++] = (struct type_field){types[t], f, sym, is_base, mask};
+	}
+	return 0;
+}
+
+/* An event field, or several ("path|newpath": any of them). */
+static int bind_field(struct cond *c, const struct tp_event_type *const *types, size_t n,
+		      char *err, size_t errlen)
+{
+	size_t nalts = 1;
+	const char *p, *q;
+	int r;
+
+	for (p = c->name; (p = strchr(p, '|')); p++)
+		nalts++;
+	free(c->tf);
+	c->tf = calloc((n ? n : 1) * nalts, sizeof(*c->tf));
+	if (!c->tf) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->ntf = 0;
+	for (p = c->name; p; p = q ? q + 1 : NULL) {
+		q = strchr(p, '|');
+		r = bind_name(c, p, q ? (size_t)(q - p) : strlen(p), types, n, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const *types, size_t n,
 		      char *err, size_t errlen)
 {
 	for (size_t i = 0; i < x->nconds; i++) {
 		struct cond *c = &x->conds[i];
-		size_t nlen = strlen(c->name);
-		bool str_suffix = nlen > 4 && !strcmp(c->name + nlen - 4, "_str");
+		int r;
 
+		if (c->src != S_FIELD && c->values[0].mask) {
+			snprintf(err, errlen, "%s: a bit mask needs a number field of the event",
+				 c->name);
+			return -EINVAL;
+		}
+		if (c->present && c->src != S_FIELD && c->src < S_EXE) {
+			snprintf(err, errlen, "%s: every event has one (true/false is for fields "
+					      "that may be missing)", c->name);
+			return -EINVAL;
+		}
 		if (c->src == S_USER) {
 			bind_user(c);
 			continue;
@@ -381,7 +633,8 @@ int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const 
 					return -EINVAL;
 				}
 				for (size_t j = 0; j < c->nvalues; j++) {
-					if (known[k].numeric && !c->values[j].is_num) {
+					if (known[k].numeric && !c->values[j].is_num &&
+					    !c->values[j].present) {
 						snprintf(err, errlen, "%s: '%s' is not a number",
 							 c->name, c->values[j].s);
 						return -EINVAL;
@@ -390,42 +643,9 @@ int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const 
 			}
 			continue;
 		}
-		free(c->tf);
-		c->tf = calloc(n ? n : 1, sizeof(*c->tf));
-		if (!c->tf) {
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		c->ntf = 0;
-		for (size_t t = 0; t < n; t++) {
-			const struct tp_field *f = tp_event_field(types[t], c->name);
-			bool sym = false;
-
-			if (!f && str_suffix) {
-				char base[128];
-
-				snprintf(base, sizeof(base), "%.*s", (int)(nlen - 4), c->name);
-				f = tp_event_field(types[t], base);
-				if (f && !f->syms)
-					f = NULL;
-				sym = true;
-			}
-			if (!f)
-				continue;
-			/* A name for a number: signal = "SIGKILL". */
-			for (size_t j = 0; !sym && j < c->nvalues; j++) {
-				if (numeric_kind(f->kind) && !c->values[j].is_num) {
-					if (!f->syms) {
-						snprintf(err, errlen,
-							 "%s: '%s' is not a number (%s is one)",
-							 c->name, c->values[j].s, c->name);
-						return -EINVAL;
-					}
-					sym = true;
-				}
-			}
-			c->tf[c->ntf++] = (struct type_field){types[t], f, sym};
-		}
+		r = bind_field(c, types, n, err, errlen);
+		if (r < 0)
+			return r;
 		if (!c->ntf && !strcmp(c->name, "container.image")) {
 			snprintf(err, errlen, "container.image: the enrichment does not know container "
 					      "images (it knows container.id and container.runtime)");
@@ -447,17 +667,41 @@ int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const 
 
 /* ------------------------------------------------------------ matching */
 
-static bool match_str(const struct cond *c, const char *s)
+static bool match_value(const struct value *v, const char *s, size_t n)
 {
-	if (!s)
-		return false;
-	for (size_t i = 0; i < c->nvalues; i++) {
-		const struct value *v = &c->values[i];
-
-		if (v->glob ? fnmatch(v->s, s, 0) == 0 : strcmp(v->s, s) == 0)
-			return true;
+	switch (v->kind) {
+	case V_EXACT:
+		return n == v->len && memcmp(s, v->lit, n) == 0;
+	case V_PREFIX:
+		return n >= v->len && memcmp(s, v->lit, v->len) == 0;
+	case V_SUFFIX:
+		return n >= v->len && memcmp(s + n - v->len, v->lit, v->len) == 0;
+	case V_SUBSTR:
+		return n >= v->len && memmem(s, n, v->lit, v->len) != NULL;
+	case V_GLOB:
+		return fnmatch(v->s, s, 0) == 0;
 	}
 	return false;
+}
+
+static bool match_str(const struct cond *c, const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return false;
+	n = strlen(s);
+	for (size_t i = 0; i < c->nvalues; i++)
+		if (match_value(&c->values[i], s, n))
+			return true;
+	return false;
+}
+
+static const char *base_name(const char *s)
+{
+	const char *b = s ? strrchr(s, '/') : NULL;
+
+	return b ? b + 1 : s;
 }
 
 static bool match_num(const struct cond *c, int64_t n)
@@ -482,7 +726,7 @@ static bool match_ancestor(const struct cond *c, const struct tp_proc_ctx *pc, b
 			const struct value *v = &c->values[i];
 			const char *s = strchr(v->s, '/') ? r->exe : r->comm;
 
-			if (s && (v->glob ? fnmatch(v->s, s, 0) == 0 : strcmp(v->s, s) == 0))
+			if (s && match_value(v, s, strlen(s)))
 				return true;
 		}
 	}
@@ -522,20 +766,29 @@ static bool match_cmdline(const struct cond *c, const struct tp_event *ev,
 	return match_str(c, line);
 }
 
-static bool match_field(const struct cond *c, const struct tp_event *ev)
+static bool match_mask(const struct cond *c, const struct type_field *tf, uint64_t u)
 {
-	const struct type_field *tf = NULL;
+	uint64_t m = tf->mask;
+
+	return c->values[0].mask == MASK_ANY ? (u & m) != 0 : (u & m) == m;
+}
+
+/* One field of the event's type. */
+static bool match_one_field(const struct cond *c, const struct type_field *tf,
+			    const struct tp_event *ev)
+{
 	char buf[1024];
 	uint64_t u;
 	int64_t i;
 
-	for (size_t k = 0; k < c->ntf; k++)
-		if (c->tf[k].type == ev->type)
-			tf = &c->tf[k];
-	if (!tf || !tp_field_present(ev, tf->field))
-		return false;
+	if (!tp_field_present(ev, tf->field))
+		return c->present == PRESENT_NO;
+	if (c->present)
+		return c->present == PRESENT_YES;
 	switch (tf->field->kind) {
 	case TP_FK_STR:
+		if (tf->base)
+			return match_str(c, base_name(tp_field_str(ev, tf->field)));
 		return match_str(c, tp_field_str(ev, tf->field));
 	case TP_FK_IPADDR:
 		return tp_field_ipaddr(ev, tf->field, buf, sizeof(buf)) && match_str(c, buf);
@@ -553,6 +806,8 @@ static bool match_field(const struct cond *c, const struct tp_event *ev)
 		i = (int64_t)u;
 		break;
 	}
+	if (c->values[0].mask)
+		return match_mask(c, tf, u);
 	if (tf->sym) {
 		if (!tp_field_sym(tf->field, u, buf, sizeof(buf)))
 			snprintf(buf, sizeof(buf), "%lld", (long long)i);
@@ -561,12 +816,52 @@ static bool match_field(const struct cond *c, const struct tp_event *ev)
 	return match_num(c, i);
 }
 
+/* The event's field(s) of that name: any of them ("path|newpath"). A type
+ * without the field never matches (nor does `field = false`: the rule's
+ * other types are not this condition's business). */
+static bool match_field(const struct cond *c, const struct tp_event *ev)
+{
+	for (size_t k = 0; k < c->ntf; k++)
+		if (c->tf[k].type == ev->type && match_one_field(c, &c->tf[k], ev))
+			return true;
+	return false;
+}
+
+/* field = true|false for what the enrichment attached. */
+static bool match_known_present(const struct cond *c, const struct tp_proc_ctx *pc)
+{
+	bool set = false;
+
+	switch (c->src) {
+	case S_EXE:
+	case S_EXE_BASE:
+		set = pc && pc->exe && *pc->exe;
+		break;
+	case S_PARENT:
+	case S_PARENT_COMM:
+	case S_PARENT_EXE:
+	case S_PARENT_PID:
+		set = pc && pc->parent;
+		break;
+	case S_CONTAINER_ID:
+	case S_CONTAINER_RUNTIME:
+		set = pc && pc->container;
+		break;
+	default:
+		set = pc && pc->k8s;
+		break;
+	}
+	return set == (c->present == PRESENT_YES);
+}
+
 static bool match_cond(const struct cond *c, const struct tp_event *ev,
 		       const struct tp_event_meta *meta)
 {
 	const struct tp_hdr *h = &ev->rec.hdr;
 	const struct tp_proc_ctx *pc = meta ? meta->proc : NULL;
 
+	if (c->present && c->src != S_FIELD)
+		return match_known_present(c, pc);
 	switch (c->src) {
 	case S_TYPE:
 		return match_str(c, ev->type->name);
@@ -585,6 +880,8 @@ static bool match_cond(const struct cond *c, const struct tp_event *ev,
 		return match_num(c, h->gid);
 	case S_EXE:
 		return pc && match_str(c, pc->exe);
+	case S_EXE_BASE:
+		return pc && match_str(c, base_name(pc->exe));
 	case S_CMDLINE:
 		return match_cmdline(c, ev, pc);
 	case S_PARENT_COMM:

@@ -82,6 +82,16 @@ struct rule_fn {
 	uint64_t state_hash;
 	struct tp_lua_state_handle *handles[STATE_DECLS_MAX];
 	int nhandles;
+	/* match = {...}: conditions checked in C before when (rules_tune.c
+	 * builds it once every file has loaded, so lists appended later
+	 * count); an event that fails it never reaches when. */
+	int match_ref;
+	struct tp_exception *match; /* for every type; NULL: none */
+	struct rule_type_match {    /* match = { ["file.open"] = {...} } */
+		const struct tp_event_type *type;
+		struct tp_exception *x;
+	} *tmatch;
+	size_t ntmatch;
 	/* Exceptions and overrides from any file (rules_tune.c). */
 	struct tp_exception **exceptions;
 	size_t nexceptions;
@@ -244,6 +254,9 @@ void tp_rules_tune_setup(lua_State *L, struct tp_ruleset *rs);
 void tp_rules_tune_apply(lua_State *L, struct tp_ruleset *rs);
 void tp_rules_tune_free(struct tp_ruleset *rs);
 /* Is the event excepted from rule f? */
+/* Does the event pass f's match (true when it has none)? */
+bool tp_rules_matched(const struct rule_fn *f, const struct tp_event *ev,
+		      const struct tp_event_meta *meta);
 bool tp_rules_excepted(const struct rule_fn *f, const struct tp_event *ev,
 		       const struct tp_event_meta *meta);
 /* The rule named name, or NULL. */

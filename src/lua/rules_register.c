@@ -31,6 +31,7 @@ static struct rule_fn *new_fn(struct tp_ruleset *rs)
 	rs->fns[rs->nfns].ref = LUA_NOREF;
 	rs->fns[rs->nfns].tests_ref = LUA_NOREF;
 	rs->fns[rs->nfns].state_ref = LUA_NOREF;
+	rs->fns[rs->nfns].match_ref = LUA_NOREF;
 	return &rs->fns[rs->nfns];
 }
 
@@ -138,7 +139,7 @@ static uint64_t hash_function_text(lua_State *L, struct tp_ruleset *rs, uint64_t
 
 static const char *const rule_keys[] = {"name",	 "desc",  "events",  "severity", "importance",
 					"tags",	 "when",  "output",  "tests",	 "enabled",
-					"state", NULL};
+					"state", "match", NULL};
 
 /* state = { name = tapio.counter {...}, ... }: a group for the rule in the
  * set's store, one object per declaration. Raises with the problem.
@@ -180,7 +181,7 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 		if (lua_type(L, -2) != LUA_TSTRING || !known_key(rule_keys, lua_tostring(L, -2)))
 			luaL_error(L,
 				   "unknown key '%s' (known: name, desc, events, severity, "
-				   "importance, tags, when, output, tests, enabled, state)",
+				   "importance, tags, when, output, tests, enabled, state, match)",
 				   lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
 		lua_pop(L, 1);
 	}
@@ -291,6 +292,17 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 		parse_state(L, rs, f, -1);
 	lua_pop(L, 1);
 
+	/* Parsed once every file has loaded (rules_tune.c): a list it names
+	 * may still grow. */
+	if (lua_getfield(L, 1, "match") != LUA_TNIL) {
+		if (lua_type(L, -1) != LUA_TTABLE)
+			luaL_error(L, "match: a table of field conditions, e.g. match = { path = "
+				      "{ \"/etc/cron*\" } }");
+		lua_pushvalue(L, -1);
+		f->match_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+	lua_pop(L, 1);
+
 	if (lua_getfield(L, 1, "when") != LUA_TFUNCTION)
 		luaL_error(L, "when: a function(e) returning true for a match is required");
 	h = hash_function_text(L, rs, h); /* its text: moving a rule is no change */
@@ -314,6 +326,10 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 void tp_rules_free_fn(struct rule_fn *f)
 {
 	tp_state_group_free(f->state);
+	tp_exception_free(f->match);
+	for (size_t i = 0; i < f->ntmatch; i++)
+		tp_exception_free(f->tmatch[i].x);
+	free(f->tmatch);
 	for (size_t i = 0; i < f->nexceptions; i++)
 		tp_exception_free(f->exceptions[i]);
 	free(f->exceptions);

@@ -224,6 +224,11 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 
 		if (f->quarantined)
 			continue;
+		/* Nor do events its match turns away: no Lua call at all. */
+		if ((f->match || f->ntmatch) && !tp_rules_matched(f, ev, meta)) {
+			charge(f, &t);
+			continue;
+		}
 		/* Excepted events never reach when: stateful rules do not count them. */
 		if (f->nexceptions && tp_rules_excepted(f, ev, meta)) {
 			f->excepted++;

@@ -263,7 +263,8 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 		}
 		lua_pop(rs->L, 1);
 	}
-	if (own_exception(r, &rs->test_ev, meta)) {
+	if (!tp_rules_matched(r, &rs->test_ev, meta) ||
+	    own_exception(r, &rs->test_ev, meta)) {
 		*matched = false;
 		goto out;
 	}

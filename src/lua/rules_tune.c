@@ -340,16 +340,25 @@ static void apply_override(struct tp_ruleset *rs, struct rule_fn *f, struct tune
 	(void)rs;
 }
 
-static void apply_exception(struct tp_ruleset *rs, struct rule_fn *f, struct tune *t)
+/* The rule's event types into types; how many. */
+static size_t rule_types(const struct rule_fn *f, const struct tp_event_type **types)
 {
-	const struct tp_event_type *types[TYPE_SLOTS], *ty;
-	struct tp_exception **xs;
-	char err[768];
+	const struct tp_event_type *ty;
 	size_t n = 0;
 
 	for (size_t k = 0; (ty = tp_event_type_at(k)); k++)
 		if (has_type(f->types, type_slot(ty)))
 			types[n++] = ty;
+	return n;
+}
+
+static void apply_exception(struct tp_ruleset *rs, struct rule_fn *f, struct tune *t)
+{
+	const struct tp_event_type *types[TYPE_SLOTS];
+	struct tp_exception **xs;
+	char err[768];
+	size_t n = rule_types(f, types);
+
 	if (tp_exception_bind(t->x, types, n, err, sizeof(err)) < 0) {
 		tp_rules_problem(rs, t->file, t->line, "exception for rule '%s': %s", t->rule, err);
 		return;
@@ -364,9 +373,108 @@ static void apply_exception(struct tp_ruleset *rs, struct rule_fn *f, struct tun
 	t->x = NULL; /* the rule owns it */
 }
 
+/* The conditions of the table at idx, bound to types[0..n); NULL with err. */
+static struct tp_exception *match_conds(lua_State *L, int idx, const struct rule_fn *f,
+					const struct tp_event_type *const *types, size_t n,
+					uint64_t *hash, char *err, size_t errlen)
+{
+	struct tp_exception *x = tp_exception_parse(L, idx, f->file, f->line, err, errlen);
+	char desc[1024];
+
+	if (x && tp_exception_bind(x, types, n, err, errlen) < 0) {
+		tp_exception_free(x);
+		return NULL;
+	}
+	if (x) {
+		tp_exception_describe(x, desc, sizeof(desc));
+		*hash = fnv_str(*hash, desc); /* a changed match is a changed rule */
+	}
+	return x;
+}
+
+/* match = {...} of a rule, with the lists as every file left them: the
+ * conditions for every type, and those under a type's name
+ * (["file.open"] = {...}) for that type only. Raises with the problem.
+ * Stack: [-0, +0] */
+static void build_match_p(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f, char *err,
+			  size_t errlen)
+{
+	const struct tp_event_type *types[TYPE_SLOTS], *ty;
+	size_t n = rule_types(f, types), ncommon = 0;
+	struct rule_type_match *tm;
+	int m, common;
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, f->match_ref);
+	m = lua_gettop(L);
+	lua_newtable(L);
+	common = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, m)) {
+		ty = lua_type(L, -2) == LUA_TSTRING ? tp_event_type_by_name(lua_tostring(L, -2))
+						    : NULL;
+		if (!ty) { /* a condition for every type */
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, common);
+			ncommon++;
+			continue;
+		}
+		if (!has_type(f->types, type_slot(ty)))
+			luaL_error(L, "%s: not one of the rule's events", ty->name);
+		if (lua_type(L, -1) != LUA_TTABLE)
+			luaL_error(L, "%s: a table of conditions for those events", ty->name);
+		tm = realloc(f->tmatch, (f->ntmatch + 1) * sizeof(*f->tmatch));
+		if (!tm)
+			luaL_error(L, "out of memory");
+		f->tmatch = tm;
+		f->tmatch[f->ntmatch].type = ty;
+		f->tmatch[f->ntmatch].x =
+		    match_conds(L, -1, f, &ty, 1, &f->hash, err, errlen);
+		if (!f->tmatch[f->ntmatch].x)
+			luaL_error(L, "%s: %s", ty->name, err);
+		f->ntmatch++;
+		lua_pop(L, 1);
+	}
+	if (ncommon && !(f->match = match_conds(L, common, f, types, n, &f->hash, err, errlen)))
+		luaL_error(L, "%s", err);
+	if (!ncommon && !f->ntmatch)
+		luaL_error(L, "no field to match (e.g. path = \"/etc/cron*\")");
+	lua_pop(L, 2);
+}
+
+static int build_match_cp(lua_State *L)
+{
+	struct tp_ruleset *rs = lua_touserdata(L, 1);
+	struct rule_fn *f = lua_touserdata(L, 2);
+	char *err = lua_touserdata(L, 3);
+
+	build_match_p(L, rs, f, err, 768);
+	return 0;
+}
+
+/* A bad match is a problem of the rule's file:line, and the rule does not
+ * run. */
+static void build_match(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
+{
+	char err[768];
+
+	lua_pushcfunction(L, build_match_cp);
+	lua_pushlightuserdata(L, rs);
+	lua_pushlightuserdata(L, f);
+	lua_pushlightuserdata(L, err);
+	if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+		tp_rules_problem(rs, f->file, f->line, "rule '%s': match: %s", f->name,
+				 lua_tostring(L, -1));
+		lua_pop(L, 1);
+		f->enabled = false;
+	}
+}
+
 void tp_rules_tune_apply(lua_State *L, struct tp_ruleset *rs)
 {
-	(void)L;
+	for (size_t i = 0; i < rs->nfns; i++)
+		if (rs->fns[i].kind == FN_RULE && rs->fns[i].match_ref != LUA_NOREF)
+			build_match(L, rs, &rs->fns[i]);
 	/* In file order: a later override wins. */
 	for (size_t i = 0; i < rs->ntunes; i++) {
 		struct tune *t = &rs->tunes[i];
@@ -379,6 +487,17 @@ void tp_rules_tune_apply(lua_State *L, struct tp_ruleset *rs)
 		else
 			apply_exception(rs, f, t);
 	}
+}
+
+bool tp_rules_matched(const struct rule_fn *f, const struct tp_event *ev,
+		      const struct tp_event_meta *meta)
+{
+	if (f->match && !tp_exception_match(f->match, ev, meta))
+		return false;
+	for (size_t i = 0; i < f->ntmatch; i++)
+		if (f->tmatch[i].type == ev->type && !tp_exception_match(f->tmatch[i].x, ev, meta))
+			return false;
+	return true;
 }
 
 bool tp_rules_excepted(const struct rule_fn *f, const struct tp_event *ev,

@@ -26,6 +26,12 @@
  *   + distinct      distinct comms per process in a 5 m window
  *   + sequence      a 3-step sequence (fork, exec, exit) per process
  *
+ *   30 path rules   30 rules on file.open, each testing a path prefix and
+ *                   the write flags in Lua (when)
+ *   30 as match{}   the same 30 rules with the tests in match = {...}: C
+ *                   turns the events away before any Lua call
+ *   security preset rules/default + rules/security (what -p security runs)
+ *
  * "state" is the stateful rule's cost minus the plain rule's: what the
  * state API adds per event.
  *
@@ -40,6 +46,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "enrich/lua_fields.h"
 #include "events/decode.h"
 #include "lua/rules_stage.h"
 #include "obs/log.h"
@@ -140,8 +147,9 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-#define NCONF 13
+#define NCONF 16
 #define FIRST_STATE 9 /* configurations compared with "1 rule" (8) */
+#define LAST_STATE  12
 
 int main(int argc, char **argv)
 {
@@ -149,10 +157,10 @@ int main(int argc, char **argv)
 	    "bare",	      "empty set",     "no-op filter",	"  (no budget)",
 	    "3-field filter", "  (no budget)", "default rules", "20 exec rules",
 	    "1 rule",	      "+ counter(e)",  "+ counter(comm)", "+ distinct",
-	    "+ sequence",
+	    "+ sequence",     "30 path rules", "30 as match{}",	"security preset",
 	};
 	/* One rule on every type of the mix; %s: its state and the test. */
-	static const char *const stateful[NCONF - 8][2] = {
+	static const char *const stateful[LAST_STATE - 7][2] = {
 	    {"", "e.pid == 0"},
 	    {"state = { n = tapio.counter { window = '30s' } },", "s.n:add(e) == 0"},
 	    {"state = { n = tapio.counter { window = '30s' } },", "s.n:add(e.comm) == 0"},
@@ -171,6 +179,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	tp_log_set_level(TP_LOG_WARN);
+	if (tp_enrich_lua_register() < 0) { /* ${exe}, e.parent... of the security rules */
+		fprintf(stderr, "enrichment fields: out of memory\n");
+		return 1;
+	}
 	make_corpus();
 	if (!mkdtemp(tmp)) {
 		perror("mkdtemp");
@@ -194,7 +206,7 @@ int main(int argc, char **argv)
 			 "  when = function(e) return e.uid == %d and e.comm == 'never%d' end }\n",
 			 i, 1000 + i, i);
 	write_file(d[7], "many.lua", text);
-	for (int c = 8; c < NCONF; c++) {
+	for (int c = 8; c <= LAST_STATE; c++) {
 		snprintf(d[c], sizeof(d[c]), "%s/state%d", tmp, c);
 		snprintf(text, sizeof(text),
 			 "rule { name = 'r', events = { 'process', 'file.open' }, output = '${comm}',\n"
@@ -202,6 +214,22 @@ int main(int argc, char **argv)
 			 stateful[c - 8][0], stateful[c - 8][1]);
 		write_file(d[c], "r.lua", text);
 	}
+	for (int c = 13; c <= 14; c++) {
+		snprintf(d[c], sizeof(d[c]), "%s/paths%d", tmp, c);
+		text[0] = '\0';
+		for (int i = 0; i < 30; i++)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+				 c == 13 ? "rule { name = 'p%d', events = { 'file.open' }, output = "
+					   "'${path}',\n  when = function(e) return "
+					   "tapio.startswith(e.path, '/etc/place%d/') and (e.flags & 3) "
+					   "~= 0 end }\n"
+					 : "rule { name = 'p%d', events = { 'file.open' }, output = "
+					   "'${path}',\n  match = { path = '/etc/place%d/*', flags = { "
+					   "any = 3 } },\n  when = function(e) return true end }\n",
+				 i, i);
+		write_file(d[c], "paths.lua", text);
+	}
+	snprintf(d[15], sizeof(d[15]), "%s/default", argv[1]);
 
 	for (int c = 0; c < NCONF; c++) {
 		tp_config_defaults(&cfgs[c]);
@@ -215,6 +243,13 @@ int main(int argc, char **argv)
 
 			cfgs[c].rule_paths[0] = d[c];
 			cfgs[c].nrule_paths = 1;
+			if (c == 15) {
+				static char sec[600];
+
+				snprintf(sec, sizeof(sec), "%s/security", argv[1]);
+				cfgs[c].rule_paths[1] = sec;
+				cfgs[c].nrule_paths = 2;
+			}
 			if (tp_rules_stage_new(&st, &cfgs[c], err, sizeof(err)) < 0) {
 				fprintf(stderr, "%s: %s\n", names[c], err);
 				return 1;
@@ -236,7 +271,7 @@ int main(int argc, char **argv)
 
 		printf("  %-16s %7.1f ns/event  (+%.1f vs bare, x%.2f)", names[c], m, m - bare,
 		       m / bare);
-		if (c >= FIRST_STATE)
+		if (c >= FIRST_STATE && c <= LAST_STATE)
 			printf("  state %+.1f ns/event", m - median(ns[8], rounds));
 		putchar('\n');
 	}

@@ -258,9 +258,18 @@ static void test_bad_exceptions(void **state)
 	assert_null(tp_exception_parse(L, -1, "f", 1, err, sizeof(err)));
 	assert_non_null(strstr(err, "a value or a list"));
 	lua_pop(L, 1);
-	assert_int_equal(luaL_dostring(L, "return { comm = { true } }"), 0);
+	assert_int_equal(luaL_dostring(L, "return { comm = { function() end } }"), 0);
 	assert_null(tp_exception_parse(L, -1, "f", 1, err, sizeof(err)));
-	assert_non_null(strstr(err, "strings or numbers"));
+	assert_non_null(strstr(err, "values are strings, numbers"));
+	lua_pop(L, 1);
+	/* true/false only for a field that may be missing. */
+	x = make("return { comm = true }", exec_only, &r);
+	assert_int_equal(r, -EINVAL);
+	assert_non_null(strstr(err, "every event has one"));
+	tp_exception_free(x);
+	assert_int_equal(luaL_dostring(L, "return { flags = { any = 1, all = 2 } }"), 0);
+	assert_null(tp_exception_parse(L, -1, "f", 1, err, sizeof(err)));
+	assert_non_null(strstr(err, "{ any = ... } or { all = ... }"));
 	lua_pop(L, 1);
 	assert_int_equal(lua_gettop(L), 0);
 }

@@ -4,6 +4,7 @@
  * several timestamped events, what a reload keeps, exited processes,
  * memory bounds, and the per-rule metrics. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,6 +152,37 @@ static void open_at(const char *comm, const char *path, uint32_t pid, uint64_t t
 	e.hdr.ts_ns = ts;
 	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "%s", comm);
 	snprintf(e.path, sizeof(e.path), "%s", path);
+	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
+/* A file.open with flags; target: proc_target_pid (0: none). */
+static void open_flags(const char *path, uint32_t flags, uint32_t target)
+{
+	struct tp_file_open_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TP_EV_FILE_OPEN;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = e.hdr.tid = 20;
+	e.hdr.ts_ns = T0;
+	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "ed");
+	snprintf(e.path, sizeof(e.path), "%s", path);
+	e.flags = flags;
+	e.proc_target_pid = target;
+	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
+static void rename_to(const char *oldpath, const char *newpath)
+{
+	struct tp_file_rename_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TP_EV_FILE_RENAME;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = e.hdr.tid = 21;
+	e.hdr.ts_ns = T0;
+	snprintf(e.oldpath, sizeof(e.oldpath), "%s", oldpath);
+	snprintf(e.newpath, sizeof(e.newpath), "%s", newpath);
 	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
 }
 
@@ -315,6 +347,95 @@ static void test_disabled_by_override(void **state)
 	exec_at("sh", "/bin/sh", 10, T0);
 	assert_int_equal(run(rs), 0);
 	tp_ruleset_free(rs);
+}
+
+/* ------------------------------------------------------------ match = {...} */
+
+static void test_match_is_checked_in_c(void **state)
+{
+	struct tp_ruleset *rs;
+
+	(void)state;
+	write_to(lib, "lists.lua",
+		 "list('CRON', { '/etc/cron*', '/var/spool/cron/*' })\n"
+		 "list('SHELLS', { 'sh', 'bash' })\n");
+	write_to(rules, "m.lua",
+		 /* A when that would match anything: the match decides, in the
+		  * inline tests too. */
+		 "rule { name = 'cron_written', events = { 'file.open' }, output = '${path}',\n"
+		 "  match = { path = CRON, flags = { any = 'O_WRONLY|O_RDWR|O_CREAT|O_TRUNC' } },\n"
+		 "  when = function(e) return true end,\n"
+		 "  tests = { { event = { type = 'file.open', path = '/etc/crontab', flags = 1 },\n"
+		 "              expect = true },\n"
+		 "            { event = { type = 'file.open', path = '/etc/crontab' }, expect = false },\n"
+		 "            { event = { type = 'file.open', path = '/etc/passwd', flags = 1 },\n"
+		 "              expect = false } } }\n"
+		 "rule { name = 'written_path', events = { 'file.open', 'file.rename' },\n"
+		 "  output = '${comm}', match = { ['path|newpath'] = { '*.so', '/etc/ld.so.preload' },\n"
+		 "    ['file.open'] = { flags = { all = 'O_WRONLY|O_CREAT' } } },\n"
+		 "  when = function(e) return true end }\n"
+		 "rule { name = 'shell', events = { 'process.exec' }, output = '${comm}',\n"
+		 "  match = { filename_base = SHELLS, uid = 0 }, when = function(e) return true end }\n"
+		 "rule { name = 'proc_mem', events = { 'file.open' }, output = '${comm}',\n"
+		 "  match = { proc_target_pid = true }, when = function(e) return true end }\n");
+	/* Appended after the rules loaded: the match sees it. */
+	write_to(user, "site.lua", "append('CRON', { '/etc/anacrontab' })\n");
+	rs = load_ok();
+
+	open_flags("/etc/cron.d/job", O_WRONLY | O_CREAT, 0);
+	assert_int_equal(run(rs), 1);
+	open_flags("/etc/anacrontab", O_RDWR, 0);
+	assert_int_equal(run(rs), 1);
+	open_flags("/etc/cron.d/job", O_RDONLY, 0); /* read: no flag of the mask */
+	assert_int_equal(run(rs), 0);
+	open_flags("/etc/hosts", O_WRONLY, 0);
+	assert_int_equal(run(rs), 0);
+	open_flags("/usr/lib/libx.so", O_WRONLY | O_CREAT, 0); /* path: a suffix */
+	assert_int_equal(run(rs), 1);
+	open_flags("/usr/lib/libx.so", O_WRONLY, 0); /* file.open's own: not all flags */
+	assert_int_equal(run(rs), 0);
+	open_flags("/proc/1/mem", O_RDONLY, 1); /* proc_target_pid set */
+	nalerts = 0;
+	assert_int_equal(run(rs), 1);
+	assert_string_equal(alerted[0], "proc_mem|warning");
+	rename_to("/tmp/x", "/etc/ld.so.preload"); /* newpath */
+	assert_int_equal(run(rs), 1);
+	rename_to("/etc/ld.so.preload", "/tmp/x");
+	assert_int_equal(run(rs), 0);
+	exec_at("x", "/usr/bin/bash", 30, T0); /* the basename of filename */
+	assert_int_equal(run(rs), 1);
+	exec_at("x", "/usr/bin/bashful", 30, T0);
+	assert_int_equal(run(rs), 0);
+	exec_at("x", "/bin/sh", 30, T0);
+	ev.rec.hdr.uid = 1000;
+	assert_int_equal(run(rs), 0);
+	tp_ruleset_free(rs);
+}
+
+static void test_bad_match_names_file_and_line(void **state)
+{
+	(void)state;
+	write_to(rules, "m.lua",
+		 "rule { name = 'a', events = { 'file.open' }, output = '${path}',\n"
+		 "  match = { pth = '/etc/*' }, when = function(e) return true end }\n"
+		 "rule { name = 'b', events = { 'file.open' }, output = '${path}',\n"
+		 "  match = { flags = { any = 'O_NOPE' } }, when = function(e) return true end }\n"
+		 "rule { name = 'c', events = { 'file.open' }, output = '${path}',\n"
+		 "  match = 'x', when = function(e) return true end }\n"
+		 "rule { name = 'd', events = { 'file.open' }, output = '${path}',\n"
+		 "  match = { comm = true }, when = function(e) return true end }\n"
+		 "rule { name = 'e', events = { 'file.open' }, output = '${path}',\n"
+		 "  match = { path = { 'a', true } }, when = function(e) return true end }\n"
+		 "rule { name = 'f', events = { 'file.open' }, output = '${path}',\n"
+		 "  match = { ['file.rename'] = { newpath = 'x' } }, when = function(e) return true end }\n");
+	load_fails("m.lua:1: rule 'a': match: no field 'pth'");
+	assert_non_null(strstr(diags, "m.lua:3: rule 'b': match: flags: file.open has no flag "
+				      "'O_NOPE'"));
+	assert_non_null(strstr(diags, "m.lua:5: rule 'c': match: a table"));
+	assert_non_null(strstr(diags, "m.lua:7: rule 'd': match: comm: every event has one"));
+	assert_non_null(strstr(diags, "m.lua:9: rule 'e': match: path: true or false alone"));
+	assert_non_null(strstr(diags, "m.lua:11: rule 'f': match: file.rename: not one of the "
+				      "rule's events"));
 }
 
 static void test_bad_exceptions_name_file_and_line(void **state)
@@ -589,6 +710,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_list_problems, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exception_silences_one_process, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_disabled_by_override, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_match_is_checked_in_c, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_match_names_file_and_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_exceptions_name_file_and_line, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_counter_rule_and_reload, setup, teardown),
