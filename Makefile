@@ -2,6 +2,7 @@
 #
 #   make run    install what is missing, build, run with the default preset
 #   make test   install what is missing, build, run the whole test suite
+#   make bench  the benchmark suite (tests/bench/suite.py): tables, and BENCHMARKS.md
 #   make attacks  the attack and benign corpora against the security preset: a report
 #   make install [PREFIX=/usr/local] [DESTDIR=...]   binaries, rules, man pages, /etc/tapio
 #   make package                                      a Debian package in $(BUILD_DIR)/
@@ -46,7 +47,7 @@ package: deps $(BUILD_DIR)/Makefile
 	@ls $(BUILD_DIR)/tapio-collector_*.deb
 
 bench: build
-	./tests/bench/run.sh $(BUILD_DIR)
+	./tests/bench/suite.py $(BUILD_DIR)
 
 attacks: build
 	./tests/attacks/run.sh $(BUILD_DIR)

@@ -1,8 +1,11 @@
 #!/bin/sh
-# Run every benchmark under tests/bench (bench_*.sh / bench_*.py, executable),
+# Run benchmarks under tests/bench (bench_*.sh / bench_*.py, executable),
 # each printing its own figures. Usage: tests/bench/run.sh [BUILD_DIR] [NAME...]
-# Benchmarks compare ratios within one run (this machine is shared and
-# noisy) and report medians.
+# This includes the component benchmarks (rules, enrichment, raw storage,
+# delivery, kernel hooks...); `make bench` runs the suite of seven
+# (tests/bench/suite.py) and writes BENCHMARKS.md. Benchmarks compare
+# ratios within one run (this machine is shared and noisy) and report
+# medians.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd)

@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+"""Benchmark 2: what tracing costs the traced program, against the tools
+users know.
+
+Two loops from tests/bench/loadgen.c, pinned to CPU 0: "open" (openat +
+close of one file, OPEN_ITERS times) and "exec" (fork + exec /bin/true +
+wait, EXEC_ITERS times). Each runs untraced, then under a tracer pinned to
+CPU 1:
+
+  tapio      tapio-collector -p security, raw storage on, -o none (every
+             family, the security rules)
+  snoop      opensnoop (open) / execsnoop (exec) from libbpf-tools
+  bpftrace   bpftrace printing the same fields (pid, comm, ret and path of
+             each open; pid, ppid, comm, filename and argv of each exec)
+
+Cost per iteration in ns; the ratio to untraced is taken against the
+untraced run just before each traced one (same round, same load); and the
+events each tracer captured of the loop's own (by pid for opens, by parent
+pid for execs) against the loop count: tapio's are counted in its raw
+storage (the open that creates the loop's file is not counted). Medians
+of ROUNDS rounds.
+
+  tests/bench/suite.py build overhead  (ROUNDS=5, OPEN_ITERS=50000, EXEC_ITERS=500)
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+
+import benchlib as bl
+
+OPEN_ITERS = int(os.environ.get("OPEN_ITERS", "50000"))
+EXEC_ITERS = int(os.environ.get("EXEC_ITERS", "500"))
+MODES = os.environ.get("MODES", "open,exec").split(",")
+TOOLS = os.environ.get("TOOLS", "tapio,snoop,bpftrace").split(",")
+
+BPFTRACE = {
+    "open": 'tracepoint:syscalls:sys_enter_openat { @f[tid] = args->filename; } '
+            'tracepoint:syscalls:sys_exit_openat /@f[tid]/ { '
+            'printf("%d %s %d %s\\n", pid, comm, args->ret, str(@f[tid])); delete(@f[tid]); }',
+    "exec": 'tracepoint:syscalls:sys_enter_execve { '
+            'printf("%d %d %s %s\\n", pid, curtask->real_parent->tgid, comm, str(args->filename)); '
+            'join(args->argv); }',
+}
+
+
+class Counter:
+    """Counts a tracer's output lines that name the loop's pid (in one of
+    cols) and hold text (the loop's file, or /bin/true)."""
+
+    def __init__(self, cols, text):
+        self.cols, self.text, self.pid, self.n = cols, text, None, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, line, _ts):
+        if self.pid is None or self.text not in line:
+            return
+        w = line.split()
+        for c in self.cols:
+            if len(w) > c and w[c] == self.pid:
+                with self.lock:
+                    self.n += 1
+                return
+
+
+def tracer(tool, mode, counter):
+    if tool == "snoop":
+        if mode == "open":
+            return bl.Proc(["stdbuf", "-oL", "opensnoop"], ready="PID", cpu=bl.CONSUMER_CPU,
+                           on_line=counter)
+        return bl.Proc(["stdbuf", "-oL", "execsnoop"], ready="PCOMM", cpu=bl.CONSUMER_CPU,
+                       on_line=counter)
+    if tool == "bpftrace":
+        return bl.Proc(["bpftrace", "-e", BPFTRACE[mode]], ready="Attaching",
+                       cpu=bl.CONSUMER_CPU, on_line=counter)
+    return bl.Collector("-p", "security", raw=True, cpu=bl.CONSUMER_CPU)
+
+
+def tapio_captured(c, mode, pid):
+    """Events of the loop in the collector's raw storage."""
+    typ = "file.open" if mode == "open" else "process.exec"
+    out = subprocess.run([bl.BIN, "raw", "cat", c.raw_dir, "--json", "--type", typ],
+                         capture_output=True, text=True).stdout
+    n = 0
+    for line in out.splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if mode == "open" and e.get("pid") == pid and e.get("path", "").startswith(
+                "/tmp/tapio-loadgen-"):
+            n += 1
+        elif mode == "exec" and e.get("ppid") == pid and e.get("ret", 0) == 0:
+            n += 1
+    return n
+
+
+def run():
+    bl.require_root()
+    bl.build("tapio-collector")
+    iters = {"open": OPEN_ITERS, "exec": EXEC_ITERS}
+    res = {(m, t): [] for m in MODES for t in ["untraced"] + TOOLS}
+    for rnd in range(bl.ROUNDS):
+        for mode in MODES:
+            for tool in TOOLS:
+                base, _ = bl.loadgen(mode, iters[mode])
+                res[(mode, "untraced")].append({"ns": base})
+                # opensnoop: PID first; execsnoop: PPID third; bpftrace: pid / ppid
+                cols = {("snoop", "open"): [0], ("snoop", "exec"): [2],
+                        ("bpftrace", "open"): [0], ("bpftrace", "exec"): [1]}.get((tool, mode), [])
+                counter = Counter(cols, "tapio-loadgen-" if mode == "open" else "true")
+                if tool == "bpftrace" and mode == "exec":
+                    counter.text = "/bin/true"  # argv comes on a line of its own
+                tr = tracer(tool, mode, counter)
+                try:
+                    # loadgen's pid is known when it starts: count from then on
+                    p = subprocess.Popen(["taskset", "-c", bl.LOAD_CPU, bl.LOADGEN, mode,
+                                          str(iters[mode])], stdout=subprocess.PIPE, text=True)
+                    counter.pid = str(p.pid)
+                    ns = float(p.communicate()[0].split()[1])
+                    pid = p.pid
+                    if tool == "tapio":
+                        c1 = tr.metrics()
+                finally:
+                    if tool == "tapio":
+                        tr.stop(keep=True)
+                    else:
+                        tr.stop(sig=2)
+                if tool == "tapio":
+                    captured = tapio_captured(tr, mode, pid)
+                    tr.cleanup()
+                    drops = bl.msum(c1, "tapio_kernel_drops_total")
+                else:
+                    captured, drops = counter.n, None
+                if mode == "open":
+                    captured -= 1  # loadgen's open that creates the file, before the loop
+                res[(mode, tool)].append({"ns": ns, "ratio": ns / base, "captured": captured,
+                                          "drops": drops})
+                bl.log("round %d %s %s: %.0f ns (untraced %.0f, %.2fx), captured %d/%d" % (
+                    rnd + 1, mode, tool, ns, base, ns / base, captured, iters[mode]))
+    tables = []
+    names = {"untraced": "untraced", "tapio": "tapio -p security, raw storage on",
+             "snoop": "opensnoop / execsnoop", "bpftrace": "bpftrace printf, same fields"}
+    for mode in MODES:
+        what = "open+close" if mode == "open" else "fork+exec+wait"
+        t = bl.Table("Overhead on real work: %s loop (%d iterations)" % (what, iters[mode]),
+                     ["tracer", "ns/iteration", "x untraced", "captured / loop"])
+        for tool in ["untraced"] + TOOLS:
+            rs = res[(mode, tool)]
+            if tool == "snoop":
+                label = "opensnoop" if mode == "open" else "execsnoop"
+            else:
+                label = names[tool]
+            t.add(label, bl.median(r["ns"] for r in rs),
+                  bl.fmt(bl.median(r.get("ratio", 1.0) for r in rs), "%.2f"),
+                  "-" if tool == "untraced" else "%d / %d" % (
+                      bl.median(r["captured"] for r in rs), iters[mode]))
+        tables.append(t)
+    if "open" in MODES and "tapio" in TOOLS:
+        rs = res[("open", "tapio")]
+        ratio = bl.median(r["ratio"] for r in rs)
+        full = min(r["captured"] for r in rs) >= OPEN_ITERS
+        t = bl.Table("Overhead target", ["target", "measured", "result"])
+        t.add("open+close under -p security <= 1.20x untraced, 100% captured",
+              "%.2fx, %d/%d captured (worst round)" % (ratio, min(r["captured"] for r in rs),
+                                                       OPEN_ITERS),
+              bl.target(ratio <= 1.20 and full, ""))
+        tables.append(t)
+    return tables
+
+
+def main():
+    for t in run():
+        t.show()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
