@@ -74,15 +74,30 @@ void tp_buf_printf(struct tp_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* "00".."99": integers are written two digits per division. */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 void tp_buf_u64(struct tp_buf *b, uint64_t v)
 {
 	char tmp[24];
 	int i = sizeof(tmp);
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100) * 2;
+
+		v /= 100;
+		tmp[--i] = digit_pairs[d + 1];
+		tmp[--i] = digit_pairs[d];
+	}
+	if (v >= 10) {
+		tmp[--i] = digit_pairs[v * 2 + 1];
+		tmp[--i] = digit_pairs[v * 2];
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
 	tp_buf_append(b, tmp + i, sizeof(tmp) - i);
 }
 
@@ -131,56 +146,88 @@ size_t tp_utf8_seq_len(const unsigned char *s, size_t n)
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* A byte of each 8 that needs more than a copy in a JSON string: below
+ * 0x20, '"', '\\' or 0x80 and up. Exact per byte (no borrow across bytes),
+ * so the first one is found with a count of trailing zeros. */
+static inline uint64_t json_special(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t low7 = w & ~high;
+	/* (x + 0x7f - k) sets bit 7 of a 7-bit byte x >= k + 1; below it stays clear */
+	uint64_t ctrl = ~(low7 + ones * (0x80 - 0x20)) & ~w & high; /* x < 0x20 */
+	uint64_t q = low7 ^ (ones * '"'), bs = low7 ^ (ones * '\\');
+	uint64_t eq = ~((q + ones * 0x7f) | q) & high;      /* x == '"' */
+	uint64_t eb = ~((bs + ones * 0x7f) | bs) & high;    /* x == '\\' */
+
+	return (w & high) | ctrl | ((eq | eb) & ~w);
+}
+
 void tp_buf_json_str(struct tp_buf *b, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0;
+	size_t i = 0;
 
 	/* Worst case: every byte becomes \u00XX. */
 	if (!tp_buf_reserve(b, n * 6 + 2))
 		return;
-	b->data[b->len++] = '"';
+	char *out = b->data + b->len;
+
+	*out++ = '"';
 	while (i < n) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* The common case, plain ASCII: 8 bytes a step. */
+		while (i + 8 <= n) {
+			uint64_t w, m;
+
+			memcpy(&w, s + i, 8);
+			m = json_special(w);
+			if (m) {
+				size_t k = (size_t)__builtin_ctzll(m) / 8;
+
+				memcpy(out, s + i, 8);
+				out += k;
+				i += k;
+				break;
+			}
+			memcpy(out, &w, 8);
+			out += 8;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+#endif
 		unsigned char c = s[i];
 		size_t l;
 
 		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			run++;
+			*out++ = (char)c;
 			i++;
 			continue;
 		}
-		if (run) {
-			memcpy(b->data + b->len, s + i - run, run);
-			b->len += run;
-			run = 0;
-		}
 		if (c >= 0x80 && (l = tp_utf8_seq_len(s + i, n - i)) > 0) {
-			memcpy(b->data + b->len, s + i, l);
-			b->len += l;
+			memcpy(out, s + i, l);
+			out += l;
 			i += l;
 			continue;
 		}
-		b->data[b->len++] = '\\';
+		*out++ = '\\';
 		switch (c) {
-		case '"': b->data[b->len++] = '"'; break;
-		case '\\': b->data[b->len++] = '\\'; break;
-		case '\n': b->data[b->len++] = 'n'; break;
-		case '\t': b->data[b->len++] = 't'; break;
-		case '\r': b->data[b->len++] = 'r'; break;
+		case '"': *out++ = '"'; break;
+		case '\\': *out++ = '\\'; break;
+		case '\n': *out++ = 'n'; break;
+		case '\t': *out++ = 't'; break;
+		case '\r': *out++ = 'r'; break;
 		default:
-			b->data[b->len++] = 'u';
-			b->data[b->len++] = '0';
-			b->data[b->len++] = '0';
-			b->data[b->len++] = hexdig[c >> 4];
-			b->data[b->len++] = hexdig[c & 0xf];
+			*out++ = 'u';
+			*out++ = '0';
+			*out++ = '0';
+			*out++ = hexdig[c >> 4];
+			*out++ = hexdig[c & 0xf];
 		}
 		i++;
 	}
-	if (run) {
-		memcpy(b->data + b->len, s + i - run, run);
-		b->len += run;
-	}
-	b->data[b->len++] = '"';
+	*out++ = '"';
+	b->len = (size_t)(out - b->data);
 }
 
 void tp_buf_text_str(struct tp_buf *b, const char *str, size_t n)

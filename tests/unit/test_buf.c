@@ -1,0 +1,128 @@
+/* The output buffer's appends: integers and JSON strings, against plain
+ * reference implementations (the fast paths must write the same bytes). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util/buf.h"
+
+static void check_u64(uint64_t v)
+{
+	struct tp_buf b;
+	char want[32];
+
+	tp_buf_init(&b);
+	tp_buf_u64(&b, v);
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+	assert_string_equal(tp_buf_cstr(&b), want);
+	tp_buf_free(&b);
+}
+
+static void test_u64(void **state)
+{
+	static const uint64_t vals[] = { 0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65535, 4294967295u,
+					 1796212665022707390ull, UINT64_MAX, UINT64_MAX - 1 };
+	uint64_t x = 88172645463325252ull;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		check_u64(vals[i]);
+	for (int i = 0; i < 100000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		check_u64(x >> (i % 64));
+	}
+}
+
+/* The byte-at-a-time escaping the fast path must match. */
+static void ref_json_str(struct tp_buf *b, const unsigned char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, l;
+
+	tp_buf_putc(b, '"');
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			tp_buf_putc(b, (char)c);
+			i++;
+		} else if (c >= 0x80 && (l = tp_utf8_seq_len(s + i, n - i)) > 0) {
+			tp_buf_append(b, s + i, l);
+			i += l;
+		} else {
+			char e[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf], 0 };
+
+			switch (c) {
+			case '"': tp_buf_puts(b, "\\\""); break;
+			case '\\': tp_buf_puts(b, "\\\\"); break;
+			case '\n': tp_buf_puts(b, "\\n"); break;
+			case '\t': tp_buf_puts(b, "\\t"); break;
+			case '\r': tp_buf_puts(b, "\\r"); break;
+			default: tp_buf_puts(b, e);
+			}
+			i++;
+		}
+	}
+	tp_buf_putc(b, '"');
+}
+
+static void check_json(const unsigned char *s, size_t n)
+{
+	struct tp_buf got, want;
+
+	tp_buf_init(&got);
+	tp_buf_init(&want);
+	tp_buf_puts(&got, "x:");
+	tp_buf_puts(&want, "x:");
+	tp_buf_json_str(&got, (const char *)s, n);
+	ref_json_str(&want, s, n);
+	assert_int_equal(got.len, want.len);
+	assert_memory_equal(got.data, want.data, got.len);
+	tp_buf_free(&got);
+	tp_buf_free(&want);
+}
+
+static void test_json_str(void **state)
+{
+	static const char *const fixed[] = {
+		"", "a", "/usr/lib/x86_64-linux-gnu/libc.so.6", "quote\" here", "back\\slash",
+		"tab\there\nnewline\r", "ctrl \x01\x1f\x7f end", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		"bad \xc3 utf8 \xff\xfe", "\"\"\"\"\"\"\"\"\"", "12345678\"12345678\\",
+	};
+	unsigned char s[64];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		check_json((const unsigned char *)fixed[i], strlen(fixed[i]));
+	/* Random strings, mostly printable with specials sprinkled in, every
+	 * length and alignment. */
+	for (int i = 0; i < 200000; i++) {
+		size_t n = (size_t)(i % 41);
+
+		for (size_t j = 0; j < n; j++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			unsigned r = (unsigned)(x >> 32);
+
+			s[j] = (r & 7) ? (unsigned char)(0x20 + r % 95)
+				       : (unsigned char)((r >> 8) & 0xff);
+		}
+		check_json(s, n);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_u64),
+		cmocka_unit_test(test_json_str),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
