@@ -112,7 +112,10 @@ def run():
                         ("bpftrace", "open"): [0], ("bpftrace", "exec"): [1]}.get((tool, mode), [])
                 counter = Counter(cols, "tapio-loadgen-" if mode == "open" else "true")
                 if tool == "bpftrace" and mode == "exec":
-                    counter.text = "/bin/true"  # argv comes on a line of its own
+                    # the loop's execs, by parent pid: bpftrace's str(filename) reads
+                    # the child's copy-on-write page at sys_enter_execve, not yet
+                    # faulted in, and prints it empty (argv comes on a line of its own)
+                    counter.text = ""
                 tr = tracer(tool, mode, counter)
                 try:
                     # loadgen's pid is known when it starts: count from then on
@@ -157,6 +160,10 @@ def run():
                   bl.fmt(bl.median(r.get("ratio", 1.0) for r in rs), "%.2f"),
                   "-" if tool == "untraced" else "%d / %d" % (
                       bl.median(r["captured"] for r in rs), iters[mode]))
+        if mode == "exec" and "bpftrace" in TOOLS:
+            t.note = ("bpftrace's exec lines are counted by parent pid: its str(args->filename) "
+                      "at sys_enter_execve prints an empty name for these execs (the string is on "
+                      "a page the forked child has not faulted in yet).")
         tables.append(t)
     if "open" in MODES and "tapio" in TOOLS:
         rs = res[("open", "tapio")]
@@ -166,7 +173,8 @@ def run():
         t.add("open+close under -p security <= 1.20x untraced, 100% captured",
               "%.2fx, %d/%d captured (worst round)" % (ratio, min(r["captured"] for r in rs),
                                                        OPEN_ITERS),
-              bl.target(ratio <= 1.20 and full, ""))
+              bl.target(ratio <= 1.20 and full,
+                        "" if ratio <= 1.20 else "%.0f%% over the budget" % ((ratio / 1.20 - 1) * 100)))
         tables.append(t)
     return tables
 

@@ -317,5 +317,6 @@ class Table:
         sys.stdout.flush()
 
 
-def target(ok, text):
-    return ("met: " if ok else "MISSED: ") + text
+def target(ok, text=""):
+    """The result cell of a target row: met or MISSED, and why when given."""
+    return ("met" if ok else "MISSED") + (": " + text if text else "")
