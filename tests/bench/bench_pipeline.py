@@ -18,7 +18,10 @@ pinned to CPU 1, is in turn:
   L4    L3 + delivery (--server) to a tapio-sink on loopback; what goes
         there is what the rules alert on: 1 record in 100 (the /etc/shadow
         read), so 1% selectivity
-  json  L2 + -o json -a (every event rendered) to /dev/null
+  L2a   L2 + -a: every event through every rule to the pipeline's end
+        (without -a, an event no rule may alert on skips Lua), -o none
+  json  L2a + -o json (every event rendered) to /dev/null: what JSON
+        costs is json - L2a
 
 The collector loads only its process family (-k categories=process): the
 records come from the producer, and the other families would add the
@@ -41,7 +44,7 @@ import benchlib as bl
 
 SECONDS = float(os.environ.get("SECONDS_PER_RUN", "2"))
 KS = [int(k) for k in os.environ.get("KS", "1,10,100").split(",")]
-LEVELS = os.environ.get("LEVELS", "L0,L1,L2,L3,L4,json").split(",")
+LEVELS = os.environ.get("LEVELS", "L0,L1,L2,L3,L4,L2a,json").split(",")
 RING = 32 << 20
 
 WHAT = {
@@ -50,7 +53,8 @@ WHAT = {
     "L2": "+ enrichment + security preset rules",
     "L3": "L2 + raw storage",
     "L4": "L3 + delivery to tapio-sink (1% selected)",
-    "json": "L2 + -o json -a to /dev/null",
+    "L2a": "L2 + -a (every event through the rules), -o none",
+    "json": "L2a + -o json to /dev/null",
 }
 
 
@@ -83,6 +87,8 @@ def start(level, tmp):
         return bl.Collector(*sec), None
     if level == "L3":
         return bl.Collector(*sec, raw=True), None
+    if level == "L2a":
+        return bl.Collector(*sec, "-a"), None
     if level == "json":
         return bl.Collector(*sec, "-a", output="json", stdout=open(os.devnull, "w")), None
     if level == "L4":
@@ -174,7 +180,7 @@ def targets(res, ratio):
     def ns(lv):
         return bl.median(r["ns"] for r in res.get((lv, k), [])) if (lv, k) in res else None
     t = bl.Table("Pipeline targets (K = %d)" % k, ["target", "measured", "result"])
-    l2, l3, js = ns("L2"), ns("L3"), ns("json")
+    l2, l3, l2a, js = ns("L2"), ns("L3"), ns("L2a"), ns("json")
     r2 = bl.median(ratio.get(("L2", k), []))
     if l2:
         t.add("L2 >= 3,000,000 events/s on one core", "%.2fM/s (%.0f ns/event)" % (1e3 / l2, l2),
@@ -184,8 +190,9 @@ def targets(res, ratio):
     if l2 and l3:
         t.add("raw storage <= 100 ns/event over L2", "%.0f ns" % (l3 - l2),
               bl.target(l3 - l2 <= 100, ""))
-    if l2 and js:
-        t.add("-o json <= 200 ns/event over L2", "%.0f ns" % (js - l2), bl.target(js - l2 <= 200, ""))
+    if l2a and js:
+        t.add("-o json <= 200 ns/event (json - L2a)", "%.0f ns" % (js - l2a),
+              bl.target(js - l2a <= 200, ""))
     return t
 
 
