@@ -43,6 +43,12 @@ ORDER = [
     ("startstop", "7. Start and stop"),
 ]
 
+# What the benchmarks read from the environment: the ones set go into the
+# command written to BENCHMARKS.md.
+KNOBS = ["ROUNDS", "KS", "LEVELS", "SECONDS_PER_RUN", "MODES", "TOOLS", "OPEN_ITERS",
+         "EXEC_ITERS", "STEP_SECONDS", "START_RATE", "MAX_RATE", "STEPS", "EVENTS", "RATE",
+         "PROCS", "PRESETS", "RELOADS", "RELOADS_UNDER", "LOAD_RATE", "SIZES"]
+
 
 def machine():
     model = "unknown CPU"
@@ -115,8 +121,9 @@ def main():
 def write(results, started, head, todo):
     cmd = "make bench" if len(todo) == len(ORDER) else "tests/bench/suite.py build " + " ".join(
         n for n, _ in todo)
-    if os.environ.get("ROUNDS"):
-        cmd = "ROUNDS=%s %s" % (os.environ["ROUNDS"], cmd)
+    env = " ".join("%s=%s" % (k, os.environ[k]) for k in KNOBS if os.environ.get(k))
+    if env:
+        cmd = env + " " + cmd
     out = ["# Benchmarks", "",
            "Written by `make bench` (tests/bench/suite.py): the latest run, do not edit by hand.",
            "What each benchmark does and how it measures is in its file, "
