@@ -179,11 +179,5 @@ def run():
     return tables
 
 
-def main():
-    for t in run():
-        t.show()
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(bl.main(run))

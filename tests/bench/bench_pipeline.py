@@ -196,11 +196,5 @@ def targets(res, ratio):
     return t
 
 
-def main():
-    for t in run():
-        t.show()
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(bl.main(run))

@@ -121,11 +121,5 @@ def run():
     return [t, t2]
 
 
-def main():
-    for t in run():
-        t.show()
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(bl.main(run))

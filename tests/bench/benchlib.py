@@ -320,3 +320,10 @@ class Table:
 def target(ok, text=""):
     """The result cell of a target row: met or MISSED, and why when given."""
     return ("met" if ok else "MISSED") + (": " + text if text else "")
+
+
+def main(run):
+    """A benchmark run on its own: print its tables."""
+    for t in run():
+        t.show()
+    return 0
