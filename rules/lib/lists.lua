@@ -62,3 +62,22 @@ list("SYSTEM_BIN_DIRS", {
   "/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/",
   "/usr/libexec/", "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/",
 })
+
+-- Programs that turn encoded text back into bytes (base64, hex, rot13...).
+list("DECODERS", { "base64", "base32", "basenc", "xxd", "openssl", "rev", "uudecode", "gunzip",
+                   "zcat", "bunzip2", "bzcat", "unxz", "xzcat", "zstdcat", "tr" })
+
+-- Security and monitoring agents: stopping or killing one blinds the
+-- defenders.
+list("SECURITY_AGENTS", {
+  "auditd", "auditbeat", "falco", "tapio-collector", "osqueryd", "wazuh-agentd", "ossec-agentd",
+  "sysdig", "tetragon", "tracee", "falcon-sensor", "falcond", "sentinelone", "cbagentd",
+  "cbdaemon", "clamd", "freshclam", "aide", "rsyslogd", "syslog-ng", "systemd-journal",
+  "filebeat", "fluent-bit", "td-agent", "elastic-agent", "datadog-agent", "snoopy", "sshguard",
+  "fail2ban-server", "suricata", "snort", "zeek", "apparmor", "firewalld", "ufw",
+})
+
+-- Programs that only run the next one (their parent is who asked).
+list("WRAPPERS", { "timeout", "nice", "ionice", "nohup", "env", "stdbuf", "setsid", "sudo",
+                   "doas", "su", "runuser", "setpriv", "chrt", "taskset", "time", "xargs",
+                   "flock", "unbuffer", "strace", "sshpass" })

@@ -11,63 +11,7 @@
 
 local basename, startswith = tapio.basename, tapio.startswith
 
-local SHELLS = tapio.set { "sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "ash", "busybox",
-                           "tcsh", "csh", "fish", "rbash", "yash", "posh" }
-
--- Tokens a -c command may add to a bare shell and stay interactive:
--- options, and redirections of its standard streams (to a socket fd, a
--- /dev/tcp path...).
-local function shell_word_ok(tok)
-  return tok:find("^[-+]%a+$") ~= nil or tok:find("^%-%-%a+$") ~= nil or tok:find("^%d*[<>]") ~= nil
-      or tok:find("^&?%d+$") ~= nil or startswith(tok, "/dev/") or tok == ";" or tok == "&"
-end
-
--- Whether a -c command only starts a shell: "/bin/sh", "exec bash -i 2>&1",
--- "/bin/sh -c '/bin/sh -i'" (less and man wrap the command in $SHELL -c).
-local function command_is_shell(cmd)
-  local first = true
-  for w in cmd:gmatch("[^%s;'\"]+") do
-    if first then
-      if w ~= "exec" then
-        if not SHELLS[basename(w)] then return false end
-        first = false
-      end
-    elseif not (shell_word_ok(w) or SHELLS[basename(w)] or w == "exec") then
-      return false
-    end
-  end
-  return not first
-end
-
--- Whether this exec is an interactive shell (see the top of the file).
-local function interactive_shell(e)
-  if e.ret ~= 0 then return false end
-  local argv, name = e.argv, basename(e.filename)
-  if not SHELLS[name] or argv == nil then return false end
-  local i = 2
-  if name == "busybox" then
-    if not SHELLS[argv[2] or ""] then return false end
-    i = 3
-  end
-  while argv[i] do
-    local a = argv[i]
-    if a == "-" or a == "--" then return argv[i + 1] == nil end
-    if a == "--rcfile" or a == "--init-file" or a == "-o" or a == "+o" or a == "-O"
-        or a == "+O" then
-      i = i + 1
-    elseif startswith(a, "--") then
-      -- --login, --norc, --noprofile, --posix: still interactive
-    elseif a:find("^[-+]") then
-      if a:find("c", 2, true) then
-        return argv[i + 1] ~= nil and command_is_shell(argv[i + 1])
-      end
-    else
-      return false -- a script operand
-    end
-    i = i + 1
-  end
-  return true
-end
+-- interactive_shell(e) and command_is_shell(cmd) are macros (rules/lib/macros.lua).
 
 -- Programs that run a command line given to them (GTFOBins' "shell"
 -- function): editors, pagers, text tools, debuggers, interpreters.
@@ -449,5 +393,53 @@ rule {
       expect = false },
     { event = { type = "process.exec", comm = "sh", filename = "/bin/sh", argv = { "sh" } },
       expect = false },
+  },
+}
+
+local function inet_remote(e)
+  return (e.family == 2 or e.family == 10) and e.dport ~= 0
+end
+
+rule {
+  name = "shell_after_network_connection",
+  desc = "A process that had just opened or accepted a TCP connection started an "
+      .. "interactive shell, itself or in a child: a reverse or bind shell, whatever "
+      .. "program or language built it",
+  events = { "network.connect", "network.accept", "process.exec" },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1059.004", "mitre:T1071", "mitre:T1095" },
+  state = { talked = tapio.map { ttl = "60s" } },
+  when = function(e, s)
+    if e.type ~= "process.exec" then
+      -- EINPROGRESS (-115): a non-blocking connect on its way
+      if inet_remote(e) and e.protocol == 6 and (e.ret >= 0 or e.ret == -115) then
+        s.talked:set(e, true)
+      end
+      return false
+    end
+    return interactive_shell(e)
+        and (s.talked:get(e) or s.talked:get(tapio.process(e.ppid))) == true
+  end,
+  output = "shell ${filename} (${argv}) started right after a network connection by pid "
+        .. "${pid} or its parent ${parent.comm} (pid ${ppid}, exe ${parent.exe}); uid ${uid}, "
+        .. "container ${container.id}, pod ${k8s.namespace}/${k8s.pod}",
+  tests = {
+    { events = { { type = "network.connect", comm = "python3", pid = 50, family = 2,
+                   protocol = 6, daddr = "10.0.0.1", dport = 4444 },
+                 { type = "process.exec", comm = "sh", pid = 51, ppid = 50, filename = "/bin/sh",
+                   argv = { "/bin/sh", "-i" } } }, expect = 2 },
+    { events = { { type = "network.accept", comm = "nc", pid = 60, family = 2, protocol = 6,
+                   daddr = "10.0.0.1", dport = 51000 },
+                 { type = "process.exec", comm = "sh", pid = 60, filename = "/bin/sh",
+                   argv = { "sh" } } }, expect = 2 },
+    { events = { { type = "network.connect", comm = "python3", pid = 50, family = 2,
+                   protocol = 6, daddr = "10.0.0.1", dport = 443 },
+                 { type = "process.exec", comm = "sh", pid = 51, ppid = 50, filename = "/bin/sh",
+                   argv = { "sh", "-c", "git status" } } }, expect = false },
+    { events = { { type = "network.connect", comm = "python3", pid = 50, family = 1,
+                   unix_path = "/run/x.sock" },
+                 { type = "process.exec", comm = "sh", pid = 51, ppid = 50, filename = "/bin/sh",
+                   argv = { "sh" } } }, expect = false },
   },
 }
