@@ -108,6 +108,7 @@ rule {
   desc = "netcat, ncat or socat was told to hand a shell to a network connection (nc -e "
       .. "/bin/sh, ncat --sh-exec, socat TCP:...,EXEC:bash): a reverse or bind shell",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1059.004", "mitre:T1071", "mitre:T1095" },
@@ -205,6 +206,7 @@ rule {
       .. "relay, or a tunneling tool (chisel, ngrok, frp, gost, ligolo, iodine, dnscat, "
       .. "sshuttle, proxychains, tor...): traffic smuggled past the network's controls",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1572", "mitre:T1090", "mitre:T1021.004" },
@@ -296,6 +298,7 @@ rule {
       .. "interpreter reading its program from its input ran side by side, started by one "
       .. "parent: `curl ... | sh`, `nc host port | bash`, whatever the command line looks like",
   events = { "process.fork", "process.exec", "process.exit" },
+  match = { ["process.exec"] = { ret = 0 } },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1059.004", "mitre:T1105", "mitre:T1071" },

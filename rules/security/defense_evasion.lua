@@ -221,6 +221,7 @@ rule {
       .. "set +o history, history -c) on a command line or in the environment a shell passed "
       .. "on: the commands that follow leave no trace",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1562.003", "mitre:T1070.003" },
@@ -530,6 +531,7 @@ rule {
       .. "thread in brackets ([kworker/0:1]) or a system daemon, unlike the program run "
       .. "(exec -a): what ps and top show is a lie",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1036.004", "mitre:T1564" },
@@ -661,6 +663,7 @@ rule {
       .. "a program, report.txt with a trailing space): a double extension or a file type "
       .. "in disguise",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1036.007", "mitre:T1036.008", "mitre:T1036.006" },
@@ -855,6 +858,7 @@ rule {
   desc = "An interpreter was started with inline code that decodes (base64, hex, zlib, "
       .. "rot13, reversed strings) and evaluates the result: an obfuscated stager",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1140", "mitre:T1027", "mitre:T1059.006" },
@@ -901,6 +905,7 @@ rule {
   desc = "A program was started with LD_PRELOAD or LD_AUDIT naming a library: code "
       .. "injected into every program started from there (rootkits, credential sniffers)",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "warning",
   importance = 0.85,
   tags = { "mitre:T1574.006" },
@@ -962,6 +967,7 @@ rule {
       .. "pkill falco, setenforce 0, aa-teardown, auditctl -e 0, ufw disable): blinding the "
       .. "defenders before acting",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1562.001", "mitre:T1562.004", "mitre:T1562.012" },
@@ -1129,6 +1135,7 @@ rule {
       .. "parent: `echo ... | base64 -d | sh` typed into a shell, where no command line "
       .. "shows the pipe",
   events = { "process.fork", "process.exec", "process.exit" },
+  match = { ["process.exec"] = { ret = 0 } },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1140", "mitre:T1027", "mitre:T1059.004" },
@@ -1191,6 +1198,8 @@ rule {
   desc = "A security or logging agent (auditd, falco, osquery, an EDR, rsyslog...) was sent "
       .. "a signal that stops it, by anything but its own service manager",
   events = { "process.exec", "security.kill" },
+  match = { ["process.exec"] = { ret = 0, filename_base = SECURITY_AGENTS },
+            ["security.kill"] = { ret = 0 } },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1562.001" },
@@ -1254,6 +1263,7 @@ rule {
   desc = "A running program deleted its own file, or a script had itself deleted (rm \"$0\"): "
       .. "removing the evidence while it keeps running",
   events = { "process.exec", "file.unlink" },
+  match = { ["process.exec"] = { ret = 0 } },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1070.004" },

@@ -16,6 +16,7 @@ rule {
       .. "files and directories anyone can write (find -writable), file capabilities "
       .. "(getcap -r), what sudo allows (sudo -l)",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1083", "mitre:T1548.001", "mitre:T1069" },
@@ -79,6 +80,7 @@ rule {
       .. "systemctl, dpkg or ls looking for falco, auditd, osquery, EDR agents; or the "
       .. "status of SELinux, AppArmor and audit rules",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1518.001" },
@@ -228,6 +230,7 @@ local function kind_burst(t)
     name = t.name,
     desc = t.desc,
     events = { "process.exec" },
+    match = { ret = 0 },
     severity = "notice",
     importance = 0.6,
     tags = t.tags,
@@ -323,6 +326,7 @@ rule {
       .. "/proc/version, env, last, arp...): someone, or an enumeration script (linpeas, "
       .. "LinEnum), surveying the host",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "warning",
   importance = 0.85,
   tags = { "mitre:T1087", "mitre:T1057", "mitre:T1016", "mitre:T1082", "mitre:T1083" },

@@ -98,6 +98,7 @@ rule {
   desc = "A shell was given a pseudo-terminal the way attackers upgrade a reverse shell: "
       .. "python's pty.spawn, script -c ... /dev/null, socat's pty,setsid, expect's spawn",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1059.004", "mitre:T1059.006" },
@@ -217,6 +218,7 @@ rule {
       .. "runs a shell or commands over it: a reverse or bind shell one-liner (python, perl, "
       .. "ruby, php, node, lua, awk)",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1059.006", "mitre:T1059.004", "mitre:T1071" },
@@ -267,6 +269,7 @@ rule {
   desc = "An interpreter was started with inline code that fetches something over the "
       .. "network and runs it or makes it executable: a download cradle",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "warning",
   importance = 0.85,
   tags = { "mitre:T1105", "mitre:T1059.006" },
@@ -341,6 +344,7 @@ rule {
   desc = "A web or database server started a shell, an interpreter or a reconnaissance "
       .. "command: a web shell or an exploited server running the attacker's commands",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1505.003", "mitre:T1190", "mitre:T1059" },
@@ -406,6 +410,7 @@ rule {
       .. "interactive shell, itself or in a child: a reverse or bind shell, whatever "
       .. "program or language built it",
   events = { "network.connect", "network.accept", "process.exec" },
+  match = { ["process.exec"] = { ret = 0, filename_base = SHELLS } },
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1059.004", "mitre:T1071", "mitre:T1095" },

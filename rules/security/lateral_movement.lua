@@ -74,6 +74,7 @@ rule {
       .. "crackmapexec...) or put on an smbclient/rpcclient command line: logins scripted "
       .. "with stolen or guessed passwords",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1021.004", "mitre:T1110", "mitre:T1078" },
@@ -194,6 +195,7 @@ rule {
       .. "network (ssh, scp, sftp, rsync, through sshpass or timeout); a loop that logs in "
       .. "everywhere, as admins do, does not count",
   events = { "process.exec", "process.exit" },
+  match = { ["process.exec"] = { ret = 0, filename_base = "ssh" } },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1021.004", "mitre:T1110.003", "mitre:T1570" },
