@@ -43,6 +43,7 @@ enum tp_event_type_id {
 	TP_EV_PROCESS_EXEC = TP_TYPE(TP_CAT_PROCESS, 1),
 	TP_EV_PROCESS_FORK = TP_TYPE(TP_CAT_PROCESS, 2),
 	TP_EV_PROCESS_EXIT = TP_TYPE(TP_CAT_PROCESS, 3),
+	TP_EV_PROCESS_RENAME = TP_TYPE(TP_CAT_PROCESS, 4),
 
 	TP_EV_FILE_OPEN = TP_TYPE(TP_CAT_FILE, 1),
 	TP_EV_FILE_RENAME = TP_TYPE(TP_CAT_FILE, 2),
@@ -60,6 +61,8 @@ enum tp_event_type_id {
 	TP_EV_NETWORK_CLOSE = TP_TYPE(TP_CAT_NETWORK, 3),
 	TP_EV_NETWORK_STATE = TP_TYPE(TP_CAT_NETWORK, 4),
 	TP_EV_NETWORK_DNS = TP_TYPE(TP_CAT_NETWORK, 5),
+	TP_EV_NETWORK_LISTEN = TP_TYPE(TP_CAT_NETWORK, 6),
+	TP_EV_NETWORK_STDIO_SOCKET = TP_TYPE(TP_CAT_NETWORK, 7),
 
 	TP_EV_SECURITY_SETUID = TP_TYPE(TP_CAT_SECURITY, 1),
 	TP_EV_SECURITY_SETGID = TP_TYPE(TP_CAT_SECURITY, 2),
@@ -69,6 +72,9 @@ enum tp_event_type_id {
 	TP_EV_SECURITY_BPF = TP_TYPE(TP_CAT_SECURITY, 6),
 	TP_EV_SECURITY_MEMFD_CREATE = TP_TYPE(TP_CAT_SECURITY, 7),
 	TP_EV_SECURITY_KILL = TP_TYPE(TP_CAT_SECURITY, 8),
+	TP_EV_SECURITY_PROCESS_VM = TP_TYPE(TP_CAT_SECURITY, 9),
+	TP_EV_SECURITY_IO_URING_SETUP = TP_TYPE(TP_CAT_SECURITY, 10),
+	TP_EV_SECURITY_IO_URING = TP_TYPE(TP_CAT_SECURITY, 11),
 
 	TP_EV_CONTAINER_SETNS = TP_TYPE(TP_CAT_CONTAINER, 1),
 	TP_EV_CONTAINER_UNSHARE = TP_TYPE(TP_CAT_CONTAINER, 2),
@@ -113,8 +119,33 @@ struct tp_hdr {
  * ret = 0 and argv read from the new image; a failed one from the syscall
  * exit with ret < 0 and argv as passed. argv holds NUL-separated strings;
  * argv_len counts the bytes used, TP_EXEC_ARGV_TRUNCATED says there was more.
+ *
+ * What was executed (exe_*, TP_EXE_KNOWN set: successful execs) and how
+ * (tty, sessions, standard streams), and the environment variables of an
+ * allow-list (env: NUL-separated NAME=value strings, as the new image got
+ * them; only listed names, the first occurrence of each). Failed execs
+ * have no new image: their records end before env.
  */
 #define TP_EXEC_ARGV_TRUNCATED 0x1
+#define TP_EXEC_ENV_TRUNCATED  0x2 /* not every variable was looked at, or env was full */
+
+#define TP_EXE_KNOWN	     0x1   /* the exe_* fields describe the executed file */
+#define TP_EXE_MEMFD	     0x2   /* a memfd (memfd_create): code on no disk */
+#define TP_EXE_DELETED	     0x4   /* unlinked (and no memfd): O_TMPFILE, deleted after open */
+#define TP_EXE_OVERLAY	     0x8   /* on an overlay file system (a container's root) */
+#define TP_EXE_UPPER_LAYER   0x10  /* overlay: in the upper (writable) layer: created or
+				    * modified since the container started ("drift") */
+#define TP_EXE_WRITABLE	     0x20  /* the executing user (real uid) may write it */
+#define TP_EXE_STDIN_SOCKET  0x40  /* fd 0, 1, 2 of the new image are sockets */
+#define TP_EXE_STDOUT_SOCKET 0x80
+#define TP_EXE_STDERR_SOCKET 0x100
+
+#define TP_TTY_NAME_MAX	 32
+#define TP_ENV_MAX	 1024 /* bytes of NAME=value strings kept per exec */
+#define TP_ENV_NAME_MAX	 32   /* longest allow-listed name, + 1 */
+#define TP_ENV_VALUE_MAX 256  /* bytes kept of one NAME=value */
+#define TP_ENV_NAMES_MAX 64   /* names in the allow-list */
+
 struct tp_exec_event {
 	struct tp_hdr hdr;
 	__s32 ret;
@@ -123,6 +154,17 @@ struct tp_exec_event {
 	__u32 loginuid;
 	char filename[TP_PATH_MAX];
 	char argv[TP_ARGV_MAX];
+	/* Records stored before the exec context end here (1368). */
+	__u64 exe_ino;
+	__u32 exe_dev;      /* st_dev, userspace encoding */
+	__u32 exe_flags;    /* TP_EXE_* */
+	__u32 sessionid;    /* audit login session ((__u32)-1: none) */
+	__u32 sid;          /* session id: the session leader's pid */
+	__u32 env_len;
+	__u32 _pad;
+	char tty[TP_TTY_NAME_MAX]; /* controlling terminal ("pts/3"); empty: none */
+	char old_comm[TP_COMM_LEN]; /* the task's name before the exec */
+	char env[TP_ENV_MAX];
 };
 
 /*
@@ -144,6 +186,23 @@ struct tp_exit_event {
 	__u32 signal;      /* status & 0x7f, 0 when it exited normally */
 	__u32 core_dumped;
 	__u32 _pad;
+};
+
+/*
+ * process.rename: a task's name (comm) changed by prctl(PR_SET_NAME) or by a
+ * write to /proc/PID/comm or /proc/PID/task/TID/comm (pthread_setname_np).
+ * The header is the task that did it; target_* the task renamed (itself or
+ * another thread of its process). The rename an exec does is not one of
+ * these: process.exec has the name from before (old_comm).
+ */
+struct tp_rename_event {
+	struct tp_hdr hdr;
+	__u32 target_pid;
+	__u32 target_tid;
+	__u16 syscall; /* TP_SYS_PRCTL, TP_SYS_WRITE (write, pwrite, writev...), 0: other */
+	__u16 _pad[3];
+	char old_comm[TP_COMM_LEN];
+	char new_comm[TP_COMM_LEN];
 };
 
 /* ------------------------------------------------------------------ */
@@ -370,7 +429,13 @@ struct tp_file_xattr_event {
  * 4), ports in host order. saddr/sport are the local end, daddr/dport the
  * remote end, for connect and accept alike. */
 
-/* network.connect and network.accept. */
+/*
+ * network.connect, network.accept, and the events about one socket:
+ * network.listen (the bound local end; backlog) and network.stdio_socket
+ * (a socket duplicated onto standard input, output or error: fd is the
+ * descriptor duplicated, ret the new one, 0, 1 or 2; unix_path is the
+ * peer's bound path, else the socket's own).
+ */
 struct tp_net_conn_event {
 	struct tp_hdr hdr;
 	__u8 saddr[16];
@@ -383,7 +448,7 @@ struct tp_net_conn_event {
 	__u16 protocol; /* IPPROTO_* (0 for AF_UNIX) */
 	__u16 socktype; /* SOCK_STREAM, SOCK_DGRAM... */
 	__u16 syscall;
-	__u32 _pad;
+	__u32 backlog;  /* listen: as passed; 0 otherwise */
 	char unix_path[TP_UNIX_PATH_MAX + 4]; /* AF_UNIX: abstract names start with '@' */
 };
 
@@ -521,6 +586,68 @@ struct tp_kill_event {
 	/* Records stored before pidfd_send_signal was reported end here (96). */
 	__s32 fd;         /* pidfd_send_signal: the pidfd as passed; -1 otherwise */
 	__u32 flags;      /* pidfd_send_signal: PIDFD_SIGNAL_* */
+};
+
+/* security.process_vm: process_vm_readv / process_vm_writev, the memory of
+ * another process read or written directly. */
+struct tp_process_vm_event {
+	struct tp_hdr hdr;
+	__u64 remote_addr;  /* base of the first remote iovec */
+	__u64 remote_len;   /* its length */
+	__s64 ret;          /* bytes transferred, or -errno */
+	__s32 target_pid;   /* as passed (in the caller's pid namespace) */
+	__u32 local_iovcnt;
+	__u32 remote_iovcnt;
+	__u16 syscall;      /* TP_SYS_PROCESS_VM_READV, TP_SYS_PROCESS_VM_WRITEV */
+	__u16 _pad;
+};
+
+/* security.io_uring_setup: io_uring_setup(2), a ring created (or refused:
+ * EPERM where kernel.io_uring_disabled forbids it). Sizes and flags as the
+ * kernel set them up. */
+struct tp_io_uring_setup_event {
+	struct tp_hdr hdr;
+	__s32 ret;            /* the ring's fd, or -errno */
+	__u32 entries;        /* as asked */
+	__u32 sq_entries;
+	__u32 cq_entries;
+	__u32 flags;          /* IORING_SETUP_* */
+	__u32 sq_thread_cpu;  /* IORING_SETUP_SQ_AFF */
+	__u32 sq_thread_idle; /* IORING_SETUP_SQPOLL: ms before the thread sleeps */
+	__u32 features;       /* IORING_FEAT_* */
+};
+
+/*
+ * security.io_uring: an operation submitted through a ring that touches
+ * files or the network (which opcodes is a setting). Reported when it is
+ * submitted: it has not run yet, so there is no result. path is the file
+ * it names, as the process gave it (a relative one is relative to dfd);
+ * addr/port the address it names (connect, a send to one), else a socket
+ * fd's local end (listen, accept) or peer (TP_IOU_ADDR: known).
+ */
+#define TP_IOU_SQ_THREAD  0x1 /* submitted by the ring's SQPOLL kernel thread */
+#define TP_IOU_FIXED_FILE 0x2 /* fd indexes the ring's registered files */
+#define TP_IOU_ADDR	  0x4 /* addr and port hold an address */
+struct tp_io_uring_event {
+	struct tp_hdr hdr;
+	__u64 user_data;
+	__u8 addr[16];
+	__s32 fd;
+	__s32 dfd;         /* *at ops: the directory of path */
+	__u32 op_flags;    /* openat: O_*; renameat: RENAME_*; unlinkat, linkat, statx: AT_*;
+			    * socket: the type; xattr ops: XATTR_* */
+	__u32 mode;        /* openat, mkdirat */
+	__u32 sqe_flags;   /* IOSQE_* */
+	__u32 io_flags;    /* TP_IOU_* */
+	__u32 path_flags;  /* 0 (names are kept as given) */
+	__u16 family;      /* of addr; socket: the domain */
+	__u16 port;
+	__u16 protocol;    /* socket */
+	__u8 op;           /* IORING_OP_* */
+	__u8 _pad[5];
+	char path[TP_PATH_MAX];
+	char path2[TP_PATH_MAX]; /* renameat, linkat: the new path; symlinkat: the link (path is
+				  * then its target, as given); xattr ops: the attribute's name */
 };
 
 /* ------------------------------------------------------------------ */
@@ -688,11 +815,13 @@ enum tp_kstat {
 /* tp_settings.flags: a list has entries, so its map is worth a lookup. */
 #define TP_SET_EXCLUDE_COMM 0x1
 #define TP_SET_EXCLUDE_PATH 0x2
+#define TP_SET_EXEC_ENV	    0x8 /* the environment allow-list has names */
 
 /* Runtime-changeable settings: one entry of an array map, written by user
  * space whenever they change. */
 struct tp_settings {
 	__u64 bpf_cmd_mask;            /* bit (1 << cmd): security.bpf commands reported */
+	__u64 io_uring_op_mask;        /* bit (1 << IORING_OP_*): security.io_uring ops reported */
 	__u32 sample_rate[TP_CAT_KERNEL_MAX]; /* keep 1 in N events of a category; 0 or 1: all */
 	__u32 drop_failed;             /* bit (1 << category): drop failed syscalls */
 	__u32 flags;                   /* TP_SET_* */
@@ -701,6 +830,17 @@ struct tp_settings {
 
 #define TP_EXCLUDE_MAX 64       /* entries of each exclude list */
 #define TP_PATH_PREFIX_MAX 128  /* bytes of a path compared with exclude prefixes */
+
+/* The environment allow-list of process.exec: a hash of names (key: the
+ * name, NUL-padded) and the set of the names' first two bytes, which most
+ * variables fail at the cost of a bit test. */
+struct tp_env_key {
+	char name[TP_ENV_NAME_MAX];
+};
+#define TP_ENV_PREFIX_WORDS 1024 /* 65536 bits: (byte0 << 8) | byte1 */
+struct tp_env_prefix {
+	__u64 bits[TP_ENV_PREFIX_WORDS];
+};
 
 /* Key of the path-prefix exclude map (an LPM trie over the path's bytes). */
 struct tp_path_key {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * network.bpf.c - network events: connect, accept, TCP state changes,
- * TCP connection ends (close), DNS queries.
+ * TCP connection ends (close), DNS queries, listen, and sockets
+ * duplicated onto standard input, output or error (stdio_socket).
  *
  * connect and accept come from their syscalls' exits (syscall.bpf.h): the
  * address asked for from the caller's sockaddr, the local end from the
@@ -11,7 +12,9 @@
  * accepted it) is kept in an LRU map and describes the socket's later
  * events. DNS queries are parsed from the payload of UDP sends to port 53
  * (sendto, sendmsg, and each message of sendmmsg, which glibc uses for its
- * parallel A and AAAA queries).
+ * parallel A and AAAA queries). A socket on fd 0-2 is seen where it gets
+ * there by duplication (dup, dup2, dup3, fcntl F_DUPFD): the exits of those
+ * return at once unless the new descriptor is 0, 1 or 2.
  */
 #include "syscall.bpf.h"
 #include <bpf/bpf_endian.h>
@@ -140,34 +143,84 @@ static __always_inline void unix_path(char *out, const char *uaddr, __u32 addrle
 	out[n + 1] = '\0';
 }
 
-static __always_inline int net_conn(__u32 type, long ret, __u16 sys, long fd, struct sock *sk,
-				    struct socket *sock, const void *uaddr, __u32 addrlen)
+/* The path a unix socket is bound to: a file name, or an abstract name
+ * shown as "@name"; empty when it is not bound. */
+static __always_inline void sock_unix_path(struct sock *sk, char *out)
 {
-	const struct tp_settings *s;
-	struct tp_net_conn_event *e;
-	__u16 family, port;
-	__u8 addr[16];
+	struct unix_address *ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
+	const char *sun;
+	__u64 n;
+	int len;
 
-	if (!sk)
-		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (family != TP_AF_INET && family != TP_AF_INET6 && family != TP_AF_UNIX)
-		return 0; /* netlink, packet...: not network connections */
-	s = tp_admit(TP_CAT_NETWORK, ret < 0);
-	if (!s)
-		return 0;
+	out[0] = '\0';
+	if (!ua)
+		return;
+	len = BPF_CORE_READ(ua, len); /* sun_family included */
+	sun = (const char *)ua + bpf_core_field_offset(struct unix_address, name) + 2;
+	if (len <= 2 || bpf_probe_read_kernel(out, 1, sun) < 0)
+		return;
+	if (out[0] != '\0') {
+		if (bpf_probe_read_kernel_str(out, TP_UNIX_PATH_MAX + 1, sun) < 0)
+			out[0] = '\0';
+		return;
+	}
+	n = len - 3;
+	if (n > TP_UNIX_PATH_MAX - 1)
+		n = TP_UNIX_PATH_MAX - 1;
+	asm volatile("" : "+r"(n));
+	if (n == 0 || n > TP_UNIX_PATH_MAX - 1 || bpf_probe_read_kernel(out + 1, n, sun + 1) < 0)
+		return;
+	out[0] = '@';
+	out[n + 1] = '\0';
+}
+
+/* The family of a socket the network events are about (inet, inet6,
+ * unix), or 0 for others (netlink, packet...: not network connections). */
+static __always_inline __u16 net_family(struct sock *sk)
+{
+	__u16 family = sk ? BPF_CORE_READ(sk, __sk_common.skc_family) : 0;
+
+	return family == TP_AF_INET || family == TP_AF_INET6 || family == TP_AF_UNIX ? family : 0;
+}
+
+/* A record about socket sk (of a family net_family accepts), reserved and
+ * filled with the socket's ends; NULL when the event was filtered out or
+ * the ring is full. */
+static __always_inline struct tp_net_conn_event *net_sock_event(__u32 type, long ret, __u16 sys,
+								 long fd, struct sock *sk,
+								 struct socket *sock, __u16 family)
+{
+	struct tp_net_conn_event *e;
+
+	if (!tp_admit(TP_CAT_NETWORK, ret < 0))
+		return NULL;
 	e = tp_reserve(sizeof(*e), TP_CAT_NETWORK);
 	if (!e)
-		return 0;
+		return NULL;
 	tp_fill_hdr(&e->hdr, type, sizeof(*e));
 	e->ret = ret;
 	e->fd = fd;
 	e->syscall = sys;
-	e->_pad = 0;
+	e->backlog = 0;
 	e->socktype = BPF_CORE_READ(sock, type);
 	e->protocol = family == TP_AF_UNIX ? 0 : sock_protocol(sk);
 	e->family = sock_ends(sk, e->saddr, e->daddr, &e->sport, &e->dport);
 	e->unix_path[0] = '\0';
+	return e;
+}
+
+static __always_inline int net_conn(__u32 type, long ret, __u16 sys, long fd, struct sock *sk,
+				    struct socket *sock, const void *uaddr, __u32 addrlen)
+{
+	struct tp_net_conn_event *e;
+	__u16 family = net_family(sk), port;
+	__u8 addr[16];
+
+	if (!family)
+		return 0;
+	e = net_sock_event(type, ret, sys, fd, sk, sock, family);
+	if (!e)
+		return 0;
 	if (uaddr) {
 		/* connect: the address asked for (a failed connect may have reset it in the
 		 * socket). */
@@ -217,6 +270,108 @@ SEC("tp/syscalls/sys_exit_accept4")
 int tp_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 {
 	return net_accept(ctx->ret, TP_SYS_ACCEPT4, (int)TP_ARG1(tp_syscall_regs()));
+}
+
+/* ------------------------------------------------------------------ */
+/* network.listen, network.stdio_socket */
+
+SEC("tp/syscalls/sys_exit_listen")
+int tp_exit_listen(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+	long fd = (int)TP_ARG1(regs);
+	struct tp_net_conn_event *e;
+	struct socket *sock;
+	struct sock *sk = fd_sock(fd, &sock);
+	__u16 family = net_family(sk);
+
+	if (!family)
+		return 0;
+	e = net_sock_event(TP_EV_NETWORK_LISTEN, ctx->ret, TP_SYS_LISTEN, fd, sk, sock, family);
+	if (!e)
+		return 0;
+	e->backlog = TP_ARG2(regs);
+	if (family == TP_AF_UNIX)
+		sock_unix_path(sk, e->unix_path);
+	tp_submit(e, TP_CAT_NETWORK);
+	return 0;
+}
+
+/* A successful duplication of oldfd onto ret: an event when ret is 0, 1 or
+ * 2 and the file is a socket. Callers return before anything else when ret
+ * is not 0-2, so the common duplications cost one compare. */
+static __always_inline int net_stdio(long ret, __u16 sys, long oldfd)
+{
+	struct tp_net_conn_event *e;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (ret == oldfd)
+		return 0; /* dup2(fd, fd): nothing was duplicated */
+	sk = fd_sock(ret, &sock);
+	family = net_family(sk);
+	if (!family)
+		return 0;
+	e = net_sock_event(TP_EV_NETWORK_STDIO_SOCKET, ret, sys, oldfd, sk, sock, family);
+	if (!e)
+		return 0;
+	if (family == TP_AF_UNIX) {
+		struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+
+		if (peer)
+			sock_unix_path(peer, e->unix_path);
+		if (!e->unix_path[0])
+			sock_unix_path(sk, e->unix_path);
+	}
+	tp_submit(e, TP_CAT_NETWORK);
+	return 0;
+}
+
+#define TP_STDIO_FD(ret) ((unsigned long)(ret) <= 2)
+
+SEC("tp/syscalls/sys_exit_dup")
+int tp_exit_dup(struct trace_event_raw_sys_exit *ctx)
+{
+	if (!TP_STDIO_FD(ctx->ret))
+		return 0;
+	return net_stdio(ctx->ret, TP_SYS_DUP, (int)TP_ARG1(tp_syscall_regs()));
+}
+
+SEC("tp/syscalls/sys_exit_dup2")
+int tp_exit_dup2(struct trace_event_raw_sys_exit *ctx)
+{
+	if (!TP_STDIO_FD(ctx->ret))
+		return 0;
+	return net_stdio(ctx->ret, TP_SYS_DUP2, (int)TP_ARG1(tp_syscall_regs()));
+}
+
+SEC("tp/syscalls/sys_exit_dup3")
+int tp_exit_dup3(struct trace_event_raw_sys_exit *ctx)
+{
+	if (!TP_STDIO_FD(ctx->ret))
+		return 0;
+	return net_stdio(ctx->ret, TP_SYS_DUP3, (int)TP_ARG1(tp_syscall_regs()));
+}
+
+#define TP_F_DUPFD	   0
+#define TP_F_DUPFD_CLOEXEC 1030
+
+/* fcntl is frequent (F_GETFL, F_SETFL...): the result is looked at first,
+ * then the command, before anything is read. */
+SEC("tp/syscalls/sys_exit_fcntl")
+int tp_exit_fcntl(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs;
+	unsigned int cmd;
+
+	if (!TP_STDIO_FD(ctx->ret))
+		return 0;
+	regs = tp_syscall_regs();
+	cmd = TP_ARG2(regs);
+	if (cmd != TP_F_DUPFD && cmd != TP_F_DUPFD_CLOEXEC)
+		return 0;
+	return net_stdio(ctx->ret, TP_SYS_FCNTL, (int)TP_ARG1(regs));
 }
 
 /* ------------------------------------------------------------------ */

@@ -2,7 +2,7 @@
 /*
  * security.bpf.c - security events: setuid and setgid families, capset,
  * ptrace, module_load, bpf, memfd_create, kill (kill, tkill, tgkill and
- * pidfd_send_signal).
+ * pidfd_send_signal), process_vm (process_vm_readv, process_vm_writev).
  *
  * Most come from one exit hook per syscall (syscall.bpf.h). The id and
  * capability changes also need the values from before the call, which the
@@ -411,6 +411,48 @@ int tp_exit_pidfd_send_signal(struct trace_event_raw_sys_exit *ctx)
 	}
 	tp_submit(e, TP_CAT_SECURITY);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* security.process_vm */
+
+/* process_vm_readv/writev(pid, lvec, liovcnt, rvec, riovcnt, flags) */
+static __always_inline int report_process_vm(long ret, __u16 sys)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+	struct tp_process_vm_event *e;
+	struct iovec iov = {};
+
+	if (!tp_admit(TP_CAT_SECURITY, ret < 0))
+		return 0;
+	e = tp_reserve(sizeof(*e), TP_CAT_SECURITY);
+	if (!e)
+		return 0;
+	tp_fill_hdr(&e->hdr, TP_EV_SECURITY_PROCESS_VM, sizeof(*e));
+	e->ret = ret;
+	e->syscall = sys;
+	e->_pad = 0;
+	e->target_pid = TP_ARG1(regs);
+	e->local_iovcnt = TP_ARG3(regs);
+	e->remote_iovcnt = TP_ARG5(regs);
+	if (e->remote_iovcnt)
+		bpf_probe_read_user(&iov, sizeof(iov), (const void *)TP_ARG4(regs));
+	e->remote_addr = (__u64)iov.iov_base;
+	e->remote_len = iov.iov_len;
+	tp_submit(e, TP_CAT_SECURITY);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_process_vm_readv")
+int tp_exit_process_vm_readv(struct trace_event_raw_sys_exit *ctx)
+{
+	return report_process_vm(ctx->ret, TP_SYS_PROCESS_VM_READV);
+}
+
+SEC("tp/syscalls/sys_exit_process_vm_writev")
+int tp_exit_process_vm_writev(struct trace_event_raw_sys_exit *ctx)
+{
+	return report_process_vm(ctx->ret, TP_SYS_PROCESS_VM_WRITEV);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -12,6 +12,7 @@
 #include "file.skel.h"
 #include "network.skel.h"
 #include "security.skel.h"
+#include "iouring.skel.h"
 #include "container.skel.h"
 #include "memory.skel.h"
 #include "process.skel.h"
@@ -32,6 +33,7 @@ TP_FAMILY(process, TP_CAT_PROCESS)
 TP_FAMILY(file, TP_CAT_FILE)
 TP_FAMILY(network, TP_CAT_NETWORK)
 TP_FAMILY(security, TP_CAT_SECURITY)
+TP_FAMILY(iouring, TP_CAT_SECURITY)
 TP_FAMILY(container, TP_CAT_CONTAINER)
 TP_FAMILY(memory, TP_CAT_MEMORY)
 
@@ -40,6 +42,8 @@ const struct tp_bpf_family tp_bpf_families[] = {
 	TP_FAMILY_ENTRY(file, TP_CAT_FILE),
 	TP_FAMILY_ENTRY(network, TP_CAT_NETWORK),
 	TP_FAMILY_ENTRY(security, TP_CAT_SECURITY),
+	/* io_uring: rings and the operations submitted through them */
+	TP_FAMILY_ENTRY(iouring, TP_CAT_SECURITY),
 	TP_FAMILY_ENTRY(container, TP_CAT_CONTAINER),
 	TP_FAMILY_ENTRY(memory, TP_CAT_MEMORY),
 };

@@ -11,9 +11,10 @@
 
 #include "bpf/percpu.h"
 
-_Static_assert(sizeof(struct tp_settings) == 48, "tp_settings layout is shared with BPF");
+_Static_assert(sizeof(struct tp_settings) == 56, "tp_settings layout is shared with BPF");
 _Static_assert(sizeof(struct tp_path_key) == 4 + TP_PATH_PREFIX_MAX,
 	       "tp_path_key layout is shared with BPF");
+_Static_assert(sizeof(struct tp_env_prefix) == 8192, "tp_env_prefix layout is shared with BPF");
 
 static const char *const kstat_names[TP_KSTAT_N] = {
     [TP_KSTAT_EMITTED] = "emitted", [TP_KSTAT_COMM] = "comm",	    [TP_KSTAT_PATH] = "path",
@@ -25,8 +26,38 @@ const char *tp_kstat_name(unsigned reason)
 	return reason < TP_KSTAT_N ? kstat_names[reason] : "unknown";
 }
 
+int tp_kfilter_env_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= TP_ENV_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
 int tp_kfilter_validate(const struct tp_kfilter *kf, char *err, size_t errlen)
 {
+	if (kf->nenv_names > TP_ENV_NAMES_MAX) {
+		snprintf(err, errlen, "too many environment variable names (at most %d)",
+			 TP_ENV_NAMES_MAX);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < kf->nenv_names; i++) {
+		if (!tp_kfilter_env_name_ok(kf->env_names[i])) {
+			snprintf(err, errlen,
+				 "environment variable name '%s' must have 1 to %d letters, digits "
+				 "or '_'",
+				 kf->env_names[i], TP_ENV_NAME_MAX - 1);
+			return -EINVAL;
+		}
+	}
 	if (kf->nexclude_comms > TP_EXCLUDE_MAX || kf->nexclude_paths > TP_EXCLUDE_MAX) {
 		snprintf(err, errlen,
 			 "too many exclude entries (at most %d task names and %d paths)",
@@ -80,6 +111,7 @@ int tp_kfilter_maps_create(struct tp_kfilter_maps *m, char *err, size_t errlen)
 	int r;
 
 	m->kstats_fd = m->settings_fd = m->sample_fd = m->comm_fd = m->path_fd = -1;
+	m->env_names_fd = m->env_prefix_fd = -1;
 	if ((r = create_map(&m->kstats_fd, BPF_MAP_TYPE_PERCPU_ARRAY, "tp_kstats", 4, 8,
 			    TP_KSTAT_SLOTS, 0, err, errlen)) < 0 ||
 	    (r = create_map(&m->settings_fd, BPF_MAP_TYPE_ARRAY, "tp_settings", 4,
@@ -90,7 +122,11 @@ int tp_kfilter_maps_create(struct tp_kfilter_maps *m, char *err, size_t errlen)
 			    TP_EXCLUDE_MAX, 0, err, errlen)) < 0 ||
 	    (r = create_map(&m->path_fd, BPF_MAP_TYPE_LPM_TRIE, "tp_exclude_path",
 			    sizeof(struct tp_path_key), 1, TP_EXCLUDE_MAX, BPF_F_NO_PREALLOC, err,
-			    errlen)) < 0) {
+			    errlen)) < 0 ||
+	    (r = create_map(&m->env_names_fd, BPF_MAP_TYPE_HASH, "tp_env_names",
+			    sizeof(struct tp_env_key), 1, TP_ENV_NAMES_MAX, 0, err, errlen)) < 0 ||
+	    (r = create_map(&m->env_prefix_fd, BPF_MAP_TYPE_ARRAY, "tp_env_prefix", 4,
+			    sizeof(struct tp_env_prefix), 1, 0, err, errlen)) < 0) {
 		tp_kfilter_maps_close(m);
 		return r;
 	}
@@ -99,7 +135,8 @@ int tp_kfilter_maps_create(struct tp_kfilter_maps *m, char *err, size_t errlen)
 
 void tp_kfilter_maps_close(struct tp_kfilter_maps *m)
 {
-	int *fds[] = {&m->kstats_fd, &m->settings_fd, &m->sample_fd, &m->comm_fd, &m->path_fd};
+	int *fds[] = {&m->kstats_fd, &m->settings_fd,	 &m->sample_fd,	  &m->comm_fd,
+		      &m->path_fd,   &m->env_names_fd, &m->env_prefix_fd};
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -116,7 +153,8 @@ int tp_kfilter_reuse(const struct tp_kfilter_maps *m, struct bpf_object *obj)
 	} shared[] = {
 	    {"tp_kstats", m->kstats_fd},     {"tp_settings", m->settings_fd},
 	    {"tp_sample_ctr", m->sample_fd}, {"tp_exclude_comm", m->comm_fd},
-	    {"tp_exclude_path", m->path_fd},
+	    {"tp_exclude_path", m->path_fd}, {"tp_env_names", m->env_names_fd},
+	    {"tp_env_prefix", m->env_prefix_fd},
 	};
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
@@ -154,6 +192,7 @@ static int write_settings(const struct tp_kfilter_maps *m, const struct tp_kfilt
 
 	memset(&s, 0, sizeof(s));
 	s.bpf_cmd_mask = kf->bpf_cmd_mask;
+	s.io_uring_op_mask = kf->io_uring_op_mask;
 	memcpy(s.sample_rate, kf->sample_rate, sizeof(s.sample_rate));
 	s.drop_failed = kf->drop_failed;
 	s.flags = flags;
@@ -170,8 +209,34 @@ int tp_kfilter_apply(const struct tp_kfilter_maps *m, const struct tp_kfilter *k
 	if ((r = tp_kfilter_validate(kf, err, errlen)) < 0)
 		return r;
 	if ((r = write_settings(m, kf, 0)) < 0 || (r = clear_map(m->comm_fd, TP_COMM_LEN)) < 0 ||
-	    (r = clear_map(m->path_fd, sizeof(struct tp_path_key))) < 0)
+	    (r = clear_map(m->path_fd, sizeof(struct tp_path_key))) < 0 ||
+	    (r = clear_map(m->env_names_fd, sizeof(struct tp_env_key))) < 0)
 		goto fail;
+	if (kf->nenv_names) {
+		struct tp_env_prefix prefix;
+		uint32_t zero = 0;
+
+		memset(&prefix, 0, sizeof(prefix));
+		for (unsigned i = 0; i < kf->nenv_names; i++) {
+			struct tp_env_key key;
+			const unsigned char *n = (const unsigned char *)kf->env_names[i];
+			/* A one-letter name is followed by its '='. */
+			unsigned idx = (n[0] << 8) | (n[1] ? n[1] : '=');
+
+			memset(&key, 0, sizeof(key));
+			memcpy(key.name, n, strlen((const char *)n));
+			if (bpf_map_update_elem(m->env_names_fd, &key, &one, BPF_ANY) < 0) {
+				r = -errno;
+				goto fail;
+			}
+			prefix.bits[idx >> 6] |= 1ull << (idx & 63);
+		}
+		if (bpf_map_update_elem(m->env_prefix_fd, &zero, &prefix, BPF_ANY) < 0) {
+			r = -errno;
+			goto fail;
+		}
+		flags |= TP_SET_EXEC_ENV;
+	}
 	for (unsigned i = 0; i < kf->nexclude_comms; i++) {
 		char key[TP_COMM_LEN] = {0};
 

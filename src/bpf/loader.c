@@ -460,6 +460,7 @@ int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, 
 	b->ring_fd = b->drops_fd = -1;
 	b->kmaps.kstats_fd = b->kmaps.settings_fd = b->kmaps.sample_fd = -1;
 	b->kmaps.comm_fd = b->kmaps.path_fd = -1;
+	b->kmaps.env_names_fd = b->kmaps.env_prefix_fd = -1;
 	libbpf_set_print(libbpf_print);
 	b->vmlinux = btf__load_vmlinux_btf();
 	if (!b->vmlinux)

@@ -41,6 +41,8 @@ void tp_config_defaults(struct tp_config *cfg)
 	cfg->drain_batch = 4096;
 	cfg->cgroup_v1_controller = "auto";
 	cfg->bpf_cmd_mask = TP_BPF_CMDS_CONTROL;
+	cfg->io_uring_op_mask = TP_IO_URING_OPS_DEFAULT;
+	tp_config_exec_env_default(cfg);
 	cfg->page_fault_period = 10000;
 	cfg->rules_dir = tp_shipped_rules_dir();
 	cfg->importance_threshold = 0;

@@ -128,6 +128,10 @@ struct tp_config {
 	const char *exclude_paths[TP_EXCLUDE_MAX]; /* file events under these prefixes dropped */
 	unsigned nexclude_paths;
 	uint64_t bpf_cmd_mask;   /* bit (1 << cmd): bpf(2) commands reported as security.bpf */
+	uint64_t io_uring_op_mask; /* bit (1 << IORING_OP_*): ops reported as security.io_uring */
+	char exec_env[TP_ENV_NAMES_MAX][TP_ENV_NAME_MAX]; /* environment variables process.exec
+							    * reports (copies: cfg is a value) */
+	unsigned nexec_env;
 	uint64_t page_fault_period; /* memory.page_fault: 1 in N user page faults per CPU; 0: off */
 
 	/* Lua rules (lua/rules.h, lua/rules_stage.h). */

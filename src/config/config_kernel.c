@@ -62,31 +62,27 @@ static int parse_categories(const char *v, uint32_t *mask)
 	return 0;
 }
 
-static int parse_bpf_commands(const char *v, uint64_t *mask)
+/* A comma-separated list of lowercase names of syms without their prefix
+ * ("prog_load" for BPF_PROG_LOAD) into a mask of bits (1 << value). */
+static int parse_sym_mask(const char *v, const struct tp_sym *syms, const char *prefix,
+			  uint64_t *mask)
 {
+	size_t plen = strlen(prefix);
 	const char *p = v;
 
-	if (!strcmp(v, "all")) {
-		*mask = ~0ull;
-		return 0;
-	}
-	if (!strcmp(v, "control")) {
-		*mask = TP_BPF_CMDS_CONTROL;
-		return 0;
-	}
 	*mask = 0;
 	while (*p) {
-		char name[40];
+		char name[48];
 		size_t n = strcspn(p, ",");
 		const struct tp_sym *s;
 
-		if (n == 0 || n + 4 >= sizeof(name))
+		if (n == 0 || n + plen >= sizeof(name))
 			return -EINVAL;
-		memcpy(name, "BPF_", 4);
+		memcpy(name, prefix, plen);
 		for (size_t i = 0; i < n; i++)
-			name[4 + i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 : p[i]);
-		name[4 + n] = '\0';
-		for (s = tp_bpf_cmd_syms; s->name; s++)
+			name[plen + i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 : p[i]);
+		name[plen + n] = '\0';
+		for (s = syms; s->name; s++)
 			if (!strcmp(s->name, name))
 				break;
 		if (!s->name || s->value >= 64)
@@ -96,6 +92,76 @@ static int parse_bpf_commands(const char *v, uint64_t *mask)
 		if (*p == ',')
 			p++;
 	}
+	return 0;
+}
+
+static int parse_bpf_commands(const char *v, uint64_t *mask)
+{
+	if (!strcmp(v, "all")) {
+		*mask = ~0ull;
+		return 0;
+	}
+	if (!strcmp(v, "control")) {
+		*mask = TP_BPF_CMDS_CONTROL;
+		return 0;
+	}
+	return parse_sym_mask(v, tp_bpf_cmd_syms, "BPF_", mask);
+}
+
+static int parse_io_uring_ops(const char *v, uint64_t *mask)
+{
+	if (!strcmp(v, "all")) {
+		*mask = ~0ull;
+		return 0;
+	}
+	if (!strcmp(v, "default")) {
+		*mask = TP_IO_URING_OPS_DEFAULT;
+		return 0;
+	}
+	*mask = 0;
+	if (!strcmp(v, "none"))
+		return 0;
+	return parse_sym_mask(v, tp_io_uring_op_syms, "IORING_OP_", mask);
+}
+
+void tp_config_exec_env_default(struct tp_config *cfg)
+{
+	static const char *const names[] = { TP_EXEC_ENV_DEFAULT };
+
+	cfg->nexec_env = sizeof(names) / sizeof(names[0]);
+	for (unsigned i = 0; i < cfg->nexec_env; i++)
+		snprintf(cfg->exec_env[i], sizeof(cfg->exec_env[i]), "%s", names[i]);
+}
+
+/* A comma-separated list of names into cfg (unchanged on error). */
+static int parse_exec_env(struct tp_config *cfg, const char *v)
+{
+	char names[TP_ENV_NAMES_MAX][TP_ENV_NAME_MAX];
+	const char *p = v;
+	unsigned n = 0;
+
+	if (!strcmp(v, "none")) {
+		cfg->nexec_env = 0;
+		return 0;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (len == 0 || len >= TP_ENV_NAME_MAX || n == TP_ENV_NAMES_MAX)
+			return -EINVAL;
+		memcpy(names[n], p, len);
+		names[n][len] = '\0';
+		if (!tp_kfilter_env_name_ok(names[n]))
+			return -EINVAL;
+		n++;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (!n)
+		return -EINVAL;
+	memcpy(cfg->exec_env, names, n * sizeof(names[0]));
+	cfg->nexec_env = n;
 	return 0;
 }
 
@@ -158,6 +224,19 @@ int tp_config_set_kernel(struct tp_config *cfg, const char *key, const char *val
 			    "control, all, or a list of commands such as prog_load,map_create");
 		return 0;
 	}
+	if (!strcmp(key, "io_uring_ops")) {
+		if (parse_io_uring_ops(value, &cfg->io_uring_op_mask) < 0)
+			return bad(err, errlen, key, value,
+				   "default, all, none, or a list of operations such as openat,connect");
+		return 0;
+	}
+	if (!strcmp(key, "exec_env")) {
+		if (parse_exec_env(cfg, value) < 0)
+			return bad(err, errlen, key, value,
+				   "none, or a comma-separated list of at most 64 names of 1 to 31 "
+				   "letters, digits or '_'");
+		return 0;
+	}
 	if (!strcmp(key, "page_fault_sample")) {
 		if (parse_count(value, 1ull << 40, &n) < 0)
 			return bad(err, errlen, key, value,
@@ -167,7 +246,8 @@ int tp_config_set_kernel(struct tp_config *cfg, const char *key, const char *val
 	}
 	snprintf(err, errlen,
 		 "unknown kernel setting '%s' (known: categories, exclude_comm, exclude_path, "
-		 "drop_failed, sample.CATEGORY, bpf_commands, page_fault_sample)",
+		 "drop_failed, sample.CATEGORY, bpf_commands, io_uring_ops, exec_env, "
+		 "page_fault_sample)",
 		 key);
 	return -EINVAL;
 }
@@ -192,6 +272,9 @@ void tp_config_kfilter(const struct tp_config *cfg, struct tp_kfilter *kf)
 	memcpy(kf->sample_rate, cfg->kernel_sample, sizeof(kf->sample_rate));
 	kf->drop_failed = cfg->drop_failed;
 	kf->bpf_cmd_mask = cfg->bpf_cmd_mask;
+	kf->io_uring_op_mask = cfg->io_uring_op_mask;
+	kf->env_names = cfg->exec_env;
+	kf->nenv_names = cfg->nexec_env;
 	kf->exclude_comms = cfg->exclude_comms;
 	kf->nexclude_comms = cfg->nexclude_comms;
 	kf->exclude_paths = cfg->exclude_paths;

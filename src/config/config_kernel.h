@@ -10,6 +10,10 @@
  *   bpf_commands=SET       bpf(2) commands reported: control (default), all,
  *                          or names (prog_load,map_create,...)
  *   page_fault_sample=N    report 1 in N user page faults per CPU (0: none)
+ *   exec_env=LIST          environment variables process.exec reports (names,
+ *                          comma-separated; "none": no variable)
+ *   io_uring_ops=SET       io_uring operations reported: default, all, or names
+ *                          (openat,connect,...)
  */
 #ifndef TAPIO_CONFIG_KERNEL_H
 #define TAPIO_CONFIG_KERNEL_H
@@ -26,6 +30,25 @@
 	   (1ull << 12) | (1ull << 15) | (1ull << 16) | (1ull << 20) | (1ull << 21) |          \
 	   (1ull << 23) | (1ull << 24) | (1ull << 25) | (1ull << 26) | (1ull << 27) |          \
 	   (1ull << 31)))
+
+/* io_uring operations reported by default: those that name a file, a
+ * socket or an address, or hand descriptors around (openat, openat2,
+ * statx, renameat, unlinkat, mkdirat, symlinkat, linkat, xattr ops,
+ * ftruncate, files_update, fixed_fd_install, msg_ring, pipe, socket,
+ * connect, accept, bind, listen, send, sendmsg and their zero-copy forms,
+ * uring_cmd); not the reads, writes, receives, polls, timeouts and buffer
+ * management that a ring does all day. */
+#define TP_IO_URING_OPS_DEFAULT 0x43c1fff814352200ull
+
+/* The environment variables process.exec reports by default: those that
+ * change what a program loads or runs (dynamic loader, interpreters'
+ * module paths, shell start-up and history). */
+#define TP_EXEC_ENV_DEFAULT                                                                  \
+	"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "HISTFILE", "HISTSIZE", "HISTFILESIZE",   \
+	    "HISTCONTROL", "PROMPT_COMMAND", "BASH_ENV", "ENV", "PYTHONPATH", "PERL5LIB"
+
+/* Reset cfg's environment allow-list to the default. */
+void tp_config_exec_env_default(struct tp_config *cfg);
 
 /* Set one key. The value's storage must outlive cfg (argv, a config file's
  * strings). Returns 0, or -EINVAL with err naming the key and the problem. */

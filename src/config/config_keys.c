@@ -225,13 +225,22 @@ static const struct tp_config_key keys[] = {
 
 	/* Kernel side. */
 	PROGRAMS(process),
+	{ .path = "programs.process.exec_env", .type = TP_KEY_CUSTOM,
+	  .set = set_kernel_list, .format = format_exec_env,
+	  .doc = "Environment variables process.exec reports (e.env.NAME), read in the kernel "
+		 "from the new image: a list of at most 64 names, or none. Only these names, "
+		 "never a whole environment." },
 	PROGRAMS(file),
 	PROGRAMS(network),
 	PROGRAMS(security),
 	{ .path = "programs.security.bpf_commands", .type = TP_KEY_CUSTOM,
-	  .set = set_bpf_commands, .format = format_bpf_commands,
+	  .set = set_kernel_list, .format = format_bpf_commands,
 	  .doc = "bpf(2) commands reported as security.bpf: control (those that load, attach or "
 		 "reach others' objects), all, or a list such as prog_load,map_create." },
+	{ .path = "programs.security.io_uring_ops", .type = TP_KEY_CUSTOM,
+	  .set = set_kernel_list, .format = format_io_uring_ops,
+	  .doc = "io_uring operations reported as security.io_uring: default (those that name "
+		 "a file, a socket or an address), all, none, or a list such as openat,connect." },
 	PROGRAMS(container),
 	PROGRAMS(memory),
 	{ .path = "programs.memory.page_fault_sample", .type = TP_KEY_UINT,

@@ -145,26 +145,19 @@ void format_excludes(const struct tp_config *cfg, const struct tp_config_key *k,
 		format_list(b, cfg->exclude_paths, cfg->nexclude_paths);
 }
 
-void format_bpf_commands(const struct tp_config *cfg, const struct tp_config_key *k,
-				struct tp_buf *b)
+/* The bits of mask as a list of lowercase names of syms without prefix. */
+static void format_sym_mask(struct tp_buf *b, uint64_t mask, const struct tp_sym *syms,
+			    const char *prefix)
 {
+	size_t plen = strlen(prefix), n = 0;
 	const char *names[64];
 	char lower[64][40];
-	size_t n = 0;
 
-	if (cfg->bpf_cmd_mask == TP_BPF_CMDS_CONTROL) {
-		tp_buf_puts(b, "\"control\"");
-		return;
-	}
-	if (cfg->bpf_cmd_mask == ~0ull) {
-		tp_buf_puts(b, "\"all\"");
-		return;
-	}
-	for (const struct tp_sym *s = tp_bpf_cmd_syms; s->name && n < 64; s++) {
-		const char *name = strncmp(s->name, "BPF_", 4) ? s->name : s->name + 4;
+	for (const struct tp_sym *s = syms; s->name && n < 64; s++) {
+		const char *name = strncmp(s->name, prefix, plen) ? s->name : s->name + plen;
 		size_t i = 0;
 
-		if (s->value >= 64 || !(cfg->bpf_cmd_mask & (1ull << s->value)))
+		if (s->value >= 64 || !(mask & (1ull << s->value)))
 			continue;
 		for (; name[i] && i < sizeof(lower[0]) - 1; i++)
 			lower[n][i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
@@ -173,6 +166,18 @@ void format_bpf_commands(const struct tp_config *cfg, const struct tp_config_key
 		n++;
 	}
 	format_list(b, names, n);
+}
+
+void format_bpf_commands(const struct tp_config *cfg, const struct tp_config_key *k,
+				struct tp_buf *b)
+{
+	(void)k;
+	if (cfg->bpf_cmd_mask == TP_BPF_CMDS_CONTROL)
+		tp_buf_puts(b, "\"control\"");
+	else if (cfg->bpf_cmd_mask == ~0ull)
+		tp_buf_puts(b, "\"all\"");
+	else
+		format_sym_mask(b, cfg->bpf_cmd_mask, tp_bpf_cmd_syms, "BPF_");
 }
 
 static void format_num(struct tp_buf *b, double d)
@@ -364,4 +369,33 @@ void tp_config_render_reference(struct tp_buf *b)
 		tp_buf_printf(b, " | %s Accepts %s. |\n", k->doc, want);
 	}
 	tp_config_free(&def);
+}
+
+void format_io_uring_ops(const struct tp_config *cfg, const struct tp_config_key *k,
+			 struct tp_buf *b)
+{
+	(void)k;
+	if (cfg->io_uring_op_mask == TP_IO_URING_OPS_DEFAULT)
+		tp_buf_puts(b, "\"default\"");
+	else if (cfg->io_uring_op_mask == ~0ull)
+		tp_buf_puts(b, "\"all\"");
+	else if (!cfg->io_uring_op_mask)
+		tp_buf_puts(b, "\"none\"");
+	else
+		format_sym_mask(b, cfg->io_uring_op_mask, tp_io_uring_op_syms, "IORING_OP_");
+}
+
+void format_exec_env(const struct tp_config *cfg, const struct tp_config_key *k,
+		     struct tp_buf *b)
+{
+	const char *names[TP_ENV_NAMES_MAX];
+
+	(void)k;
+	if (!cfg->nexec_env) {
+		tp_buf_puts(b, "\"none\"");
+		return;
+	}
+	for (unsigned i = 0; i < cfg->nexec_env; i++)
+		names[i] = cfg->exec_env[i];
+	format_list(b, names, cfg->nexec_env);
 }

@@ -38,10 +38,14 @@ int set_excludes(struct tp_config *cfg, const struct tp_config_key *k,
 			const struct tp_cval *v, char *err, size_t errlen);
 void format_excludes(const struct tp_config *cfg, const struct tp_config_key *k,
 			    struct tp_buf *b);
-int set_bpf_commands(struct tp_config *cfg, const struct tp_config_key *k,
-			    const struct tp_cval *v, char *err, size_t errlen);
+int set_kernel_list(struct tp_config *cfg, const struct tp_config_key *k,
+		    const struct tp_cval *v, char *err, size_t errlen);
 void format_bpf_commands(const struct tp_config *cfg, const struct tp_config_key *k,
 				struct tp_buf *b);
+void format_io_uring_ops(const struct tp_config *cfg, const struct tp_config_key *k,
+			 struct tp_buf *b);
+void format_exec_env(const struct tp_config *cfg, const struct tp_config_key *k,
+		     struct tp_buf *b);
 void format_rule_paths(const struct tp_config *cfg, const struct tp_config_key *k,
 			      struct tp_buf *b);
 /* "filter.exclude_comms" (else filter.exclude_paths): one setter for both. */

@@ -244,14 +244,18 @@ int set_excludes(struct tp_config *cfg, const struct tp_config_key *k,
 	return 0;
 }
 
-int set_bpf_commands(struct tp_config *cfg, const struct tp_config_key *k,
-			    const struct tp_cval *v, char *err, size_t errlen)
+/* A list-valued kernel setting (bpf_commands, io_uring_ops, exec_env): the
+ * key's last component is the -k setting's name; a list is joined with
+ * commas. */
+int set_kernel_list(struct tp_config *cfg, const struct tp_config_key *k, const struct tp_cval *v,
+		    char *err, size_t errlen)
 {
+	const char *name = strrchr(k->path, '.') + 1;
 	struct tp_buf joined;
 	int r;
 
 	if (v->kind == TP_CV_STR)
-		return tp_config_set_kernel(cfg, "bpf_commands", v->str, err, errlen) < 0
+		return tp_config_set_kernel(cfg, name, v->str, err, errlen) < 0
 			       ? kernel_error(v->str, err, errlen)
 			       : 0;
 	if (v->kind != TP_CV_LIST || !v->nlist)
@@ -266,7 +270,7 @@ int set_bpf_commands(struct tp_config *cfg, const struct tp_config_key *k,
 		tp_buf_free(&joined);
 		return -ENOMEM;
 	}
-	r = tp_config_set_kernel(cfg, "bpf_commands", tp_buf_cstr(&joined), err, errlen);
+	r = tp_config_set_kernel(cfg, name, tp_buf_cstr(&joined), err, errlen);
 	if (r < 0)
 		kernel_error(tp_buf_cstr(&joined), err, errlen);
 	tp_buf_free(&joined);

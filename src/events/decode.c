@@ -3,7 +3,8 @@
 #include <string.h>
 
 _Static_assert(sizeof(struct tp_hdr) == 72, "tp_hdr layout is shared with BPF");
-_Static_assert(sizeof(struct tp_exec_event) == 72 + 16 + TP_PATH_MAX + TP_ARGV_MAX,
+_Static_assert(sizeof(struct tp_exec_event) == 72 + 16 + TP_PATH_MAX + TP_ARGV_MAX + 32 +
+							TP_TTY_NAME_MAX + TP_COMM_LEN + TP_ENV_MAX,
 	       "tp_exec_event layout is shared with BPF");
 _Static_assert(sizeof(struct tp_fork_event) == 80, "tp_fork_event layout is shared with BPF");
 _Static_assert(sizeof(struct tp_exit_event) == 96, "tp_exit_event layout is shared with BPF");
@@ -49,7 +50,7 @@ int tp_decode(const void *data, size_t len, int64_t ts_offset_ns, struct tp_even
 					continue;
 				ev->rec.bytes[end - 1] = '\0';
 			}
-		} else if (f->kind == TP_FK_ARGV) {
+		} else if (f->kind == TP_FK_ARGV || f->kind == TP_FK_ENV) {
 			if ((uint32_t)f->aux + 4 > len)
 				continue;
 			memcpy(&n, ev->rec.bytes + f->aux, 4);

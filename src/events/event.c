@@ -108,6 +108,10 @@ bool tp_field_present(const struct tp_event *ev, const struct tp_field *f)
 
 	if ((uint32_t)f->offset + f->size > ev->len)
 		return false;
+	if (f->kind == TP_FK_ENV) {
+		memcpy(&cond, ev->rec.bytes + f->aux, 4);
+		return cond != 0; /* no variable: absent */
+	}
 	if (!f->present_mask)
 		return true;
 	if ((uint32_t)f->present_offset + 4 > ev->len)
@@ -170,7 +174,7 @@ const char *tp_field_argv(const struct tp_event *ev, const struct tp_field *f, u
 {
 	uint32_t n;
 
-	if (f->kind != TP_FK_ARGV || (uint32_t)f->aux + 4 > ev->len)
+	if ((f->kind != TP_FK_ARGV && f->kind != TP_FK_ENV) || (uint32_t)f->aux + 4 > ev->len)
 		return NULL;
 	memcpy(&n, ev->rec.bytes + f->aux, 4);
 	/* The decoder rejected counts past the field; the record may still end
@@ -194,6 +198,42 @@ const char *tp_argv_next(const char *buf, uint32_t len, const char *prev, size_t
 	z = memchr(p, '\0', (size_t)(end - p));
 	*n = z ? (size_t)(z - p) : (size_t)(end - p);
 	return p;
+}
+
+/* Was name already given by an entry before p? */
+static bool env_seen(const char *buf, const char *p, const char *name, size_t name_len)
+{
+	size_t n;
+
+	for (const char *q = tp_argv_next(buf, (uint32_t)(p - buf), NULL, &n); q && q < p;
+	     q = tp_argv_next(buf, (uint32_t)(p - buf), q, &n))
+		if (n > name_len && q[name_len] == '=' && !memcmp(q, name, name_len))
+			return true;
+	return false;
+}
+
+bool tp_env_next(const char *buf, uint32_t len, const struct tp_env_entry *prev,
+		 struct tp_env_entry *out)
+{
+	const char *end = buf + len, *p = prev ? prev->next : buf;
+
+	while (p < end) {
+		const char *z = memchr(p, '\0', (size_t)(end - p));
+		size_t n = z ? (size_t)(z - p) : (size_t)(end - p);
+		const char *eq = memchr(p, '=', n);
+		const char *s = p;
+
+		p += n + 1;
+		if (!eq || eq == s || env_seen(buf, s, s, (size_t)(eq - s)))
+			continue;
+		out->name = s;
+		out->name_len = (size_t)(eq - s);
+		out->value = eq + 1;
+		out->value_len = n - out->name_len - 1;
+		out->next = p;
+		return true;
+	}
+	return false;
 }
 
 int tp_field_ipaddr(const struct tp_event *ev, const struct tp_field *f, char *buf, size_t len)

@@ -34,6 +34,8 @@ enum tp_field_kind {
 	TP_FK_BOOL,   /* __u32, rendered true/false */
 	TP_FK_HEX,    /* __u32 or __u64 (size), rendered as a 0x... string in text output */
 	TP_FK_OCTAL,  /* unsigned (file modes), rendered as 0644 in text output; a number in JSON */
+	TP_FK_ENV,    /* NUL-separated NAME=value strings, stored like TP_FK_ARGV; an object
+		       * {NAME: value} (first occurrence of each name), absent when empty */
 };
 
 /* Symbolic names for enum-like or flag values (signals, open flags...). */
@@ -100,12 +102,26 @@ bool tp_field_u64(const struct tp_event *ev, const struct tp_field *f, uint64_t 
 bool tp_field_i64(const struct tp_event *ev, const struct tp_field *f, int64_t *v);
 /* STR: pointer to the NUL-terminated string inside the record. */
 const char *tp_field_str(const struct tp_event *ev, const struct tp_field *f);
-/* ARGV: bytes and their count; *truncated if the last string was cut. */
+/* ARGV, ENV: bytes and their count. */
 const char *tp_field_argv(const struct tp_event *ev, const struct tp_field *f, uint32_t *len);
 /* IPADDR: address family (AF_INET / AF_INET6, 0 if unset) and text form. */
 int tp_field_ipaddr(const struct tp_event *ev, const struct tp_field *f, char *buf, size_t len);
 /* Symbolic name(s) of a value through f->syms, written to buf; false if none. */
 bool tp_field_sym(const struct tp_field *f, uint64_t v, char *buf, size_t len);
+
+/* One NAME=value string of an ENV field. */
+struct tp_env_entry {
+	const char *name;
+	size_t name_len;
+	const char *value;
+	size_t value_len;
+	const char *next; /* where the iteration goes on */
+};
+/* Iterate the entries of an ENV field, the first of each name only,
+ * skipping strings without '=': for (bool ok = tp_env_next(buf, len, NULL,
+ * &e); ok; ok = tp_env_next(buf, len, &e, &e)) */
+bool tp_env_next(const char *buf, uint32_t len, const struct tp_env_entry *prev,
+		 struct tp_env_entry *out);
 
 /* Iterate the NUL-separated strings of an ARGV field:
  * for (p = tp_argv_next(buf, len, NULL, &n); p; p = tp_argv_next(buf, len, p, &n)) */

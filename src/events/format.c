@@ -102,6 +102,26 @@ void tp_format_json_fields(struct tp_buf *b, const struct tp_event *ev)
 			tp_buf_putc(b, ']');
 			break;
 		}
+		case TP_FK_ENV: {
+			struct tp_env_entry en;
+			uint32_t len;
+			const char *av = tp_field_argv(ev, f, &len);
+			bool first = true;
+
+			json_key(b, f->name);
+			tp_buf_putc(b, '{');
+			for (bool ok = tp_env_next(av, len, NULL, &en); ok;
+			     ok = tp_env_next(av, len, &en, &en)) {
+				if (!first)
+					tp_buf_putc(b, ',');
+				tp_buf_json_str(b, en.name, en.name_len);
+				tp_buf_putc(b, ':');
+				tp_buf_json_str(b, en.value, en.value_len);
+				first = false;
+			}
+			tp_buf_putc(b, '}');
+			break;
+		}
 		case TP_FK_IPADDR:
 			json_key(b, f->name);
 			if (tp_field_ipaddr(ev, f, tmp, sizeof(tmp)))
@@ -392,6 +412,24 @@ static void text_fields(struct tp_buf *b, const struct tp_event *ev, bool color)
 				if (!first)
 					tp_buf_putc(b, ' ');
 				text_value(b, p, n);
+				first = false;
+			}
+			tp_buf_putc(b, ']');
+			break;
+		}
+		case TP_FK_ENV: {
+			struct tp_env_entry en;
+			uint32_t len;
+			const char *av = tp_field_argv(ev, f, &len);
+			bool first = true;
+
+			text_key(b, f->name, color);
+			tp_buf_putc(b, '[');
+			for (bool ok = tp_env_next(av, len, NULL, &en); ok;
+			     ok = tp_env_next(av, len, &en, &en)) {
+				if (!first)
+					tp_buf_putc(b, ' ');
+				text_value(b, en.name, en.name_len + 1 + en.value_len);
 				first = false;
 			}
 			tp_buf_putc(b, ']');

@@ -1,4 +1,5 @@
-/* Descriptors of the network family: connect, accept, close, state, dns. */
+/* Descriptors of the network family: connect, accept, close, state, dns,
+ * listen, stdio_socket. */
 #include "events/types.h"
 
 _Static_assert(sizeof(struct tp_net_conn_event) == 240, "layout shared with BPF");
@@ -87,6 +88,27 @@ static const struct tp_field dns_fields[] = {
 	SYSCALL(struct tp_net_dns_event),
 };
 
+static const struct tp_field listen_fields[] = {
+	TP_FIELD_SYMS(struct tp_net_conn_event, "family", family, TP_FK_U16, family_syms, false),
+	TP_FIELD_ADDR(struct tp_net_conn_event, "saddr", saddr, family),
+	TP_FIELD(struct tp_net_conn_event, "sport", sport, TP_FK_U16),
+	TP_FIELD_SYMS(struct tp_net_conn_event, "protocol", protocol, TP_FK_U16, protocol_syms, false),
+	TP_FIELD_SYMS(struct tp_net_conn_event, "socktype", socktype, TP_FK_U16, socktype_syms, false),
+	TP_FIELD(struct tp_net_conn_event, "unix_path", unix_path, TP_FK_STR),
+	TP_FIELD(struct tp_net_conn_event, "backlog", backlog, TP_FK_U32),
+	RET(struct tp_net_conn_event),
+	TP_FIELD(struct tp_net_conn_event, "fd", fd, TP_FK_S32),
+};
+
+static const struct tp_field stdio_fields[] = {
+	TP_FIELD(struct tp_net_conn_event, "newfd", ret, TP_FK_S32),
+	TP_FIELD(struct tp_net_conn_event, "fd", fd, TP_FK_S32),
+	ENDS(struct tp_net_conn_event),
+	TP_FIELD_SYMS(struct tp_net_conn_event, "socktype", socktype, TP_FK_U16, socktype_syms, false),
+	TP_FIELD(struct tp_net_conn_event, "unix_path", unix_path, TP_FK_STR),
+	SYSCALL(struct tp_net_conn_event),
+};
+
 #define TYPE(tid, tname, st, f)                                                              \
 	{ .id = tid, .name = tname, .size = sizeof(st), .min_size = sizeof(st), TP_FIELDS(f) }
 
@@ -96,5 +118,8 @@ const struct tp_event_type tp_network_event_types[] = {
 	TYPE(TP_EV_NETWORK_CLOSE, "network.close", struct tp_net_close_event, close_fields),
 	TYPE(TP_EV_NETWORK_STATE, "network.state", struct tp_net_state_event, state_fields),
 	TYPE(TP_EV_NETWORK_DNS, "network.dns", struct tp_net_dns_event, dns_fields),
+	TYPE(TP_EV_NETWORK_LISTEN, "network.listen", struct tp_net_conn_event, listen_fields),
+	TYPE(TP_EV_NETWORK_STDIO_SOCKET, "network.stdio_socket", struct tp_net_conn_event,
+	     stdio_fields),
 	{ 0 },
 };

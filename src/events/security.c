@@ -1,5 +1,6 @@
 /* Descriptors of the security family: setuid, setgid, capset, ptrace,
- * module_load, bpf, memfd_create, kill (and pidfd_send_signal). The bpf(2) command names also serve
+ * module_load, bpf, memfd_create, kill (and pidfd_send_signal), process_vm,
+ * io_uring_setup, io_uring. The bpf(2) command names also serve
  * the -k bpf_commands setting. */
 #include "events/types.h"
 
@@ -11,6 +12,9 @@ _Static_assert(sizeof(struct tp_bpf_event) == 112, "layout shared with BPF");
 _Static_assert(sizeof(struct tp_memfd_event) == 336, "layout shared with BPF");
 _Static_assert(sizeof(struct tp_kill_event) == 104, "layout shared with BPF");
 _Static_assert(offsetof(struct tp_kill_event, fd) == 96, "kill records before pidfds end at 96");
+_Static_assert(sizeof(struct tp_process_vm_event) == 112, "layout shared with BPF");
+_Static_assert(sizeof(struct tp_io_uring_setup_event) == 104, "layout shared with BPF");
+_Static_assert(sizeof(struct tp_io_uring_event) == 648, "layout shared with BPF");
 
 /* bpf(2) commands: numbers are ABI, listed here so that newer commands are
  * named even when the build host's headers are older. */
@@ -216,6 +220,102 @@ static const struct tp_field kill_fields[] = {
 	TP_FIELD_SYMS(struct tp_kill_event, "flags", flags, TP_FK_HEX, pidfd_signal_syms, true),
 };
 
+static const struct tp_field process_vm_fields[] = {
+	TP_FIELD(struct tp_process_vm_event, "target_pid", target_pid, TP_FK_S32),
+	TP_FIELD(struct tp_process_vm_event, "remote_addr", remote_addr, TP_FK_HEX),
+	TP_FIELD(struct tp_process_vm_event, "remote_len", remote_len, TP_FK_U64),
+	TP_FIELD(struct tp_process_vm_event, "local_iovcnt", local_iovcnt, TP_FK_U32),
+	TP_FIELD(struct tp_process_vm_event, "remote_iovcnt", remote_iovcnt, TP_FK_U32),
+	TP_FIELD_SYMS(struct tp_process_vm_event, "ret", ret, TP_FK_S64, tp_errno_syms, false),
+	SYSCALL(struct tp_process_vm_event, TP_FK_U16),
+};
+
+/* io_uring opcodes (ABI numbers, include/uapi/linux/io_uring.h), listed here
+ * so that newer ones are named whatever the build host's headers. Also the
+ * names of -k io_uring_ops. */
+const struct tp_sym tp_io_uring_op_syms[] = {
+	{ 0, "IORING_OP_NOP" }, { 1, "IORING_OP_READV" }, { 2, "IORING_OP_WRITEV" },
+	{ 3, "IORING_OP_FSYNC" }, { 4, "IORING_OP_READ_FIXED" }, { 5, "IORING_OP_WRITE_FIXED" },
+	{ 6, "IORING_OP_POLL_ADD" }, { 7, "IORING_OP_POLL_REMOVE" }, { 8, "IORING_OP_SYNC_FILE_RANGE" },
+	{ 9, "IORING_OP_SENDMSG" }, { 10, "IORING_OP_RECVMSG" }, { 11, "IORING_OP_TIMEOUT" },
+	{ 12, "IORING_OP_TIMEOUT_REMOVE" }, { 13, "IORING_OP_ACCEPT" }, { 14, "IORING_OP_ASYNC_CANCEL" },
+	{ 15, "IORING_OP_LINK_TIMEOUT" }, { 16, "IORING_OP_CONNECT" }, { 17, "IORING_OP_FALLOCATE" },
+	{ 18, "IORING_OP_OPENAT" }, { 19, "IORING_OP_CLOSE" }, { 20, "IORING_OP_FILES_UPDATE" },
+	{ 21, "IORING_OP_STATX" }, { 22, "IORING_OP_READ" }, { 23, "IORING_OP_WRITE" },
+	{ 24, "IORING_OP_FADVISE" }, { 25, "IORING_OP_MADVISE" }, { 26, "IORING_OP_SEND" },
+	{ 27, "IORING_OP_RECV" }, { 28, "IORING_OP_OPENAT2" }, { 29, "IORING_OP_EPOLL_CTL" },
+	{ 30, "IORING_OP_SPLICE" }, { 31, "IORING_OP_PROVIDE_BUFFERS" }, { 32, "IORING_OP_REMOVE_BUFFERS" },
+	{ 33, "IORING_OP_TEE" }, { 34, "IORING_OP_SHUTDOWN" }, { 35, "IORING_OP_RENAMEAT" },
+	{ 36, "IORING_OP_UNLINKAT" }, { 37, "IORING_OP_MKDIRAT" }, { 38, "IORING_OP_SYMLINKAT" },
+	{ 39, "IORING_OP_LINKAT" }, { 40, "IORING_OP_MSG_RING" }, { 41, "IORING_OP_FSETXATTR" },
+	{ 42, "IORING_OP_SETXATTR" }, { 43, "IORING_OP_FGETXATTR" }, { 44, "IORING_OP_GETXATTR" },
+	{ 45, "IORING_OP_SOCKET" }, { 46, "IORING_OP_URING_CMD" }, { 47, "IORING_OP_SEND_ZC" },
+	{ 48, "IORING_OP_SENDMSG_ZC" }, { 49, "IORING_OP_READ_MULTISHOT" }, { 50, "IORING_OP_WAITID" },
+	{ 51, "IORING_OP_FUTEX_WAIT" }, { 52, "IORING_OP_FUTEX_WAKE" }, { 53, "IORING_OP_FUTEX_WAITV" },
+	{ 54, "IORING_OP_FIXED_FD_INSTALL" }, { 55, "IORING_OP_FTRUNCATE" }, { 56, "IORING_OP_BIND" },
+	{ 57, "IORING_OP_LISTEN" }, { 58, "IORING_OP_RECV_ZC" }, { 59, "IORING_OP_EPOLL_WAIT" },
+	{ 60, "IORING_OP_READV_FIXED" }, { 61, "IORING_OP_WRITEV_FIXED" }, { 62, "IORING_OP_PIPE" },
+	{ 0, NULL },
+};
+
+static const struct tp_sym io_uring_setup_syms[] = {
+	{ 1u << 0, "IORING_SETUP_IOPOLL" },	{ 1u << 1, "IORING_SETUP_SQPOLL" },
+	{ 1u << 2, "IORING_SETUP_SQ_AFF" },	{ 1u << 3, "IORING_SETUP_CQSIZE" },
+	{ 1u << 4, "IORING_SETUP_CLAMP" },	{ 1u << 5, "IORING_SETUP_ATTACH_WQ" },
+	{ 1u << 6, "IORING_SETUP_R_DISABLED" }, { 1u << 7, "IORING_SETUP_SUBMIT_ALL" },
+	{ 1u << 8, "IORING_SETUP_COOP_TASKRUN" }, { 1u << 9, "IORING_SETUP_TASKRUN_FLAG" },
+	{ 1u << 10, "IORING_SETUP_SQE128" },	{ 1u << 11, "IORING_SETUP_CQE32" },
+	{ 1u << 12, "IORING_SETUP_SINGLE_ISSUER" }, { 1u << 13, "IORING_SETUP_DEFER_TASKRUN" },
+	{ 1u << 14, "IORING_SETUP_NO_MMAP" },	{ 1u << 15, "IORING_SETUP_REGISTERED_FD_ONLY" },
+	{ 1u << 16, "IORING_SETUP_NO_SQARRAY" }, { 1u << 17, "IORING_SETUP_HYBRID_IOPOLL" },
+	{ 0, NULL },
+};
+
+static const struct tp_sym iosqe_syms[] = {
+	{ 1u << 0, "IOSQE_FIXED_FILE" },  { 1u << 1, "IOSQE_IO_DRAIN" },
+	{ 1u << 2, "IOSQE_IO_LINK" },	  { 1u << 3, "IOSQE_IO_HARDLINK" },
+	{ 1u << 4, "IOSQE_ASYNC" },	  { 1u << 5, "IOSQE_BUFFER_SELECT" },
+	{ 1u << 6, "IOSQE_CQE_SKIP_SUCCESS" },
+	{ 0, NULL },
+};
+
+static const struct tp_sym af_syms[] = {
+	{ 1, "AF_UNIX" }, { 2, "AF_INET" }, { 10, "AF_INET6" }, { 16, "AF_NETLINK" },
+	{ 17, "AF_PACKET" }, { 40, "AF_VSOCK" }, { 0, NULL },
+};
+
+static const struct tp_field io_uring_setup_fields[] = {
+	TP_FIELD(struct tp_io_uring_setup_event, "entries", entries, TP_FK_U32),
+	TP_FIELD(struct tp_io_uring_setup_event, "sq_entries", sq_entries, TP_FK_U32),
+	TP_FIELD(struct tp_io_uring_setup_event, "cq_entries", cq_entries, TP_FK_U32),
+	TP_FIELD_SYMS(struct tp_io_uring_setup_event, "flags", flags, TP_FK_HEX, io_uring_setup_syms,
+		      true),
+	TP_FIELD(struct tp_io_uring_setup_event, "sq_thread_cpu", sq_thread_cpu, TP_FK_U32),
+	TP_FIELD(struct tp_io_uring_setup_event, "sq_thread_idle", sq_thread_idle, TP_FK_U32),
+	TP_FIELD(struct tp_io_uring_setup_event, "features", features, TP_FK_HEX),
+	RET(struct tp_io_uring_setup_event),
+};
+
+static const struct tp_field io_uring_fields[] = {
+	TP_FIELD_SYMS(struct tp_io_uring_event, "op", op, TP_FK_U8, tp_io_uring_op_syms, false),
+	TP_FIELD(struct tp_io_uring_event, "fd", fd, TP_FK_S32),
+	TP_FIELD_IF(struct tp_io_uring_event, "path", path, TP_FK_STR, path, 0xffffffffu),
+	TP_FIELD_IF(struct tp_io_uring_event, "path2", path2, TP_FK_STR, path2, 0xffffffffu),
+	TP_FIELD(struct tp_io_uring_event, "dfd", dfd, TP_FK_S32),
+	TP_FIELD_SYMS(struct tp_io_uring_event, "family", family, TP_FK_U16, af_syms, false),
+	{ .name = "addr", .kind = TP_FK_IPADDR, .offset = offsetof(struct tp_io_uring_event, addr),
+	  .size = 16, .aux = offsetof(struct tp_io_uring_event, family),
+	  .present_offset = offsetof(struct tp_io_uring_event, io_flags), .present_mask = TP_IOU_ADDR },
+	TP_FIELD_IF(struct tp_io_uring_event, "port", port, TP_FK_U16, io_flags, TP_IOU_ADDR),
+	TP_FIELD(struct tp_io_uring_event, "protocol", protocol, TP_FK_U16),
+	TP_FIELD(struct tp_io_uring_event, "op_flags", op_flags, TP_FK_HEX),
+	TP_FIELD(struct tp_io_uring_event, "mode", mode, TP_FK_OCTAL),
+	TP_FIELD_SYMS(struct tp_io_uring_event, "sqe_flags", sqe_flags, TP_FK_HEX, iosqe_syms, true),
+	TP_FIELD_BIT(struct tp_io_uring_event, "fixed_file", io_flags, TP_IOU_FIXED_FILE),
+	TP_FIELD_BIT(struct tp_io_uring_event, "sq_thread", io_flags, TP_IOU_SQ_THREAD),
+	TP_FIELD(struct tp_io_uring_event, "user_data", user_data, TP_FK_HEX),
+};
+
 #define TYPE(tid, tname, st, f)                                                              \
 	{ .id = tid, .name = tname, .size = sizeof(st), .min_size = sizeof(st), TP_FIELDS(f) }
 
@@ -233,5 +333,11 @@ const struct tp_event_type tp_security_event_types[] = {
 	 * no fd and flags. */
 	{ .id = TP_EV_SECURITY_KILL, .name = "security.kill", .size = sizeof(struct tp_kill_event),
 	  .min_size = offsetof(struct tp_kill_event, fd), TP_FIELDS(kill_fields) },
+	TYPE(TP_EV_SECURITY_PROCESS_VM, "security.process_vm", struct tp_process_vm_event,
+	     process_vm_fields),
+	TYPE(TP_EV_SECURITY_IO_URING_SETUP, "security.io_uring_setup",
+	     struct tp_io_uring_setup_event, io_uring_setup_fields),
+	TYPE(TP_EV_SECURITY_IO_URING, "security.io_uring", struct tp_io_uring_event,
+	     io_uring_fields),
 	{ 0 },
 };

@@ -51,6 +51,8 @@ extern const struct tp_sym tp_errno_syms[];
 extern const struct tp_sym tp_syscall_syms[];
 /* Capabilities as bits of a 64-bit set ("CAP_SETUID"). */
 extern const struct tp_sym tp_cap_syms[];
+/* io_uring opcodes ("IORING_OP_OPENAT"). */
+extern const struct tp_sym tp_io_uring_op_syms[];
 /* bpf(2) commands ("BPF_PROG_LOAD"). */
 extern const struct tp_sym tp_bpf_cmd_syms[];
 

@@ -45,13 +45,31 @@ static int push_field(lua_State *L, const struct tp_event *ev, const struct tp_f
 	int64_t s;
 
 	if (!tp_field_present(ev, f)) {
-		lua_pushnil(L);
+		/* No variable (or an older record): an empty table, so that
+		 * e.env.NAME is nil rather than an error. */
+		if (f->kind == TP_FK_ENV)
+			lua_createtable(L, 0, 0);
+		else
+			lua_pushnil(L);
 		return 1;
 	}
 	switch (f->kind) {
 	case TP_FK_STR:
 		lua_pushstring(L, tp_field_str(ev, f));
 		break;
+	case TP_FK_ENV: {
+		struct tp_env_entry en;
+		uint32_t len;
+		const char *av = tp_field_argv(ev, f, &len);
+
+		lua_createtable(L, 0, 4);
+		for (bool ok = tp_env_next(av, len, NULL, &en); ok; ok = tp_env_next(av, len, &en, &en)) {
+			lua_pushlstring(L, en.name, en.name_len);
+			lua_pushlstring(L, en.value, en.value_len);
+			lua_rawset(L, -3);
+		}
+		break;
+	}
 	case TP_FK_ARGV: {
 		uint32_t len;
 		const char *av = tp_field_argv(ev, f, &len);

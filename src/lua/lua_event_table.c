@@ -166,10 +166,43 @@ static void write_field(lua_State *L, int vidx, uint8_t *rec, const struct tp_fi
 		put_uint(p, f->size, cur);
 		break;
 	}
+	case TP_FK_ENV: {
+		int t = lua_absindex(L, vidx);
+		uint32_t used = 0;
+
+		if (lua_type(L, t) != LUA_TTABLE)
+			luaL_error(L, "test event: '%s' must be a table of names to strings", f->name);
+		lua_pushnil(L);
+		while (lua_next(L, t)) {
+			const char *k, *v;
+			size_t kn, vn;
+
+			if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+				luaL_error(L, "test event: '%s' must be a table of names to strings",
+					   f->name);
+			k = lua_tolstring(L, -2, &kn);
+			v = lua_tolstring(L, -1, &vn);
+			if (used + kn + vn + 2 > f->size)
+				luaL_error(L, "test event: '%s' holds more than %u bytes", f->name,
+					   (unsigned)f->size);
+			memcpy(p + used, k, kn);
+			p[used + kn] = '=';
+			memcpy(p + used + kn + 1, v, vn);
+			p[used + kn + 1 + vn] = '\0';
+			used += (uint32_t)(kn + vn + 2);
+			lua_pop(L, 1);
+		}
+		put_uint(rec + f->aux, 4, used);
+		break;
+	}
 	default:
 		put_uint(p, f->size, field_number(L, vidx, f));
 		break;
 	}
+	/* A field given in a test event is present: raise its condition. */
+	if (f->present_mask && f->present_offset != f->offset)
+		put_uint(rec + f->present_offset, 4,
+			 get_uint(rec + f->present_offset, 4) | f->present_mask);
 }
 
 static void write_header(lua_State *L, int vidx, struct tp_hdr *h, const char *key)

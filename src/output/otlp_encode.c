@@ -159,6 +159,41 @@ static void argv_value(struct attrs *at, AnyValue *v, const char *av, uint32_t l
 	v->array_value = arr;
 }
 
+/* NAME=value strings (first occurrence of each name) as a kvlist. */
+static void env_value(struct attrs *at, AnyValue *v, const char *av, uint32_t len)
+{
+	Opentelemetry__Proto__Common__V1__KeyValueList *kvl = tp_arena_alloc(at->a, sizeof(*kvl));
+	struct tp_env_entry en;
+	uint32_t count = 0;
+	KeyValue *kv, **ptrs;
+	AnyValue *vals;
+
+	for (bool ok = tp_env_next(av, len, NULL, &en); ok; ok = tp_env_next(av, len, &en, &en))
+		count++;
+	kv = tp_arena_alloc(at->a, (count ? count : 1) * sizeof(*kv));
+	ptrs = tp_arena_alloc(at->a, (count ? count : 1) * sizeof(*ptrs));
+	vals = tp_arena_alloc(at->a, (count ? count : 1) * sizeof(*vals));
+	if (!kvl || !kv || !ptrs || !vals) {
+		at->oom = true;
+		return;
+	}
+	opentelemetry__proto__common__v1__key_value_list__init(kvl);
+	kvl->values = ptrs;
+	for (bool ok = tp_env_next(av, len, NULL, &en); ok; ok = tp_env_next(av, len, &en, &en)) {
+		size_t i = kvl->n_values;
+
+		opentelemetry__proto__common__v1__key_value__init(&kv[i]);
+		opentelemetry__proto__common__v1__any_value__init(&vals[i]);
+		kv[i].key = str(at, en.name, en.name_len);
+		kv[i].value = &vals[i];
+		vals[i].value_case = V(STRING_VALUE);
+		vals[i].string_value = str(at, en.value, en.value_len);
+		ptrs[kvl->n_values++] = &kv[i];
+	}
+	v->value_case = V(KVLIST_VALUE);
+	v->kvlist_value = kvl;
+}
+
 static void fields(struct attrs *at, const struct tp_event *ev)
 {
 	const struct tp_event_type *t = ev->type;
@@ -192,6 +227,13 @@ static void fields(struct attrs *at, const struct tp_event *ev)
 			const char *av = tp_field_argv(ev, f, &len);
 
 			argv_value(at, v, av, len);
+			continue;
+		}
+		case TP_FK_ENV: {
+			uint32_t len;
+			const char *av = tp_field_argv(ev, f, &len);
+
+			env_value(at, v, av, len);
 			continue;
 		}
 		case TP_FK_IPADDR:

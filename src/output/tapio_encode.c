@@ -89,6 +89,41 @@ static void encode_argv(struct tp_arena *a, Tapio__V1__Field *pf, const struct t
 		pf->value_case = TAPIO__V1__FIELD__VALUE_STRING_LIST;
 }
 
+/* NAME=value strings (first occurrence of each name) as a StringMap. */
+static void encode_env(struct tp_arena *a, Tapio__V1__Field *pf, const struct tp_event *ev,
+		       const struct tp_field *f, bool *oom)
+{
+	Tapio__V1__StringMap *map = tp_arena_alloc(a, sizeof(*map));
+	struct tp_env_entry en;
+	uint32_t len, count = 0;
+	const char *av = tp_field_argv(ev, f, &len);
+	Tapio__V1__StringPair *pairs;
+
+	for (bool ok = tp_env_next(av, len, NULL, &en); ok; ok = tp_env_next(av, len, &en, &en))
+		count++;
+	pairs = tp_arena_alloc(a, (count ? count : 1) * sizeof(*pairs));
+	if (!map || !pairs) {
+		*oom = true;
+		return;
+	}
+	tapio__v1__string_map__init(map);
+	map->entries = tp_arena_alloc(a, (count ? count : 1) * sizeof(*map->entries));
+	if (!map->entries) {
+		*oom = true;
+		return;
+	}
+	for (bool ok = tp_env_next(av, len, NULL, &en); ok; ok = tp_env_next(av, len, &en, &en)) {
+		Tapio__V1__StringPair *sp = &pairs[map->n_entries];
+
+		tapio__v1__string_pair__init(sp);
+		sp->name = str(a, en.name, en.name_len, oom);
+		sp->value = str(a, en.value, en.value_len, oom);
+		map->entries[map->n_entries++] = sp;
+	}
+	pf->value_case = TAPIO__V1__FIELD__VALUE_STRING_MAP;
+	pf->string_map = map;
+}
+
 /* The type's own fields, generically over its descriptor table. */
 static size_t encode_fields(struct tp_arena *a, const struct tp_event *ev, Tapio__V1__Field *out,
 			    Tapio__V1__Field **ptrs, bool *oom)
@@ -118,6 +153,9 @@ static size_t encode_fields(struct tp_arena *a, const struct tp_event *ev, Tapio
 		case TP_FK_ARGV:
 			encode_argv(a, pf, ev, f, oom);
 			break;
+		case TP_FK_ENV:
+			encode_env(a, pf, ev, f, oom);
+			break;
 		case TP_FK_IPADDR:
 			if (tp_field_ipaddr(ev, f, tmp, sizeof(tmp))) {
 				pf->value_case = TAPIO__V1__FIELD__VALUE_STRING_VALUE;
@@ -142,7 +180,7 @@ static size_t encode_fields(struct tp_arena *a, const struct tp_event *ev, Tapio
 			pf->uint_value = u;
 			break;
 		}
-		if (f->syms && f->kind != TP_FK_STR && f->kind != TP_FK_ARGV &&
+		if (f->syms && f->kind != TP_FK_STR && f->kind != TP_FK_ARGV && f->kind != TP_FK_ENV &&
 		    f->kind != TP_FK_IPADDR && f->kind != TP_FK_BOOL &&
 		    tp_field_sym(f, u, tmp, sizeof(tmp)))
 			pf->symbol = str_copy(a, tmp, strlen(tmp), oom);

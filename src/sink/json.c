@@ -43,6 +43,17 @@ static void field(struct tp_buf *b, const Tapio__V1__Field *f)
 		}
 		tp_buf_putc(b, ']');
 		break;
+	case TAPIO__V1__FIELD__VALUE_STRING_MAP:
+		tp_buf_putc(b, '{');
+		for (size_t i = 0; f->string_map && i < f->string_map->n_entries; i++) {
+			if (i)
+				tp_buf_putc(b, ',');
+			str(b, f->string_map->entries[i]->name);
+			tp_buf_putc(b, ':');
+			str(b, f->string_map->entries[i]->value);
+		}
+		tp_buf_putc(b, '}');
+		break;
 	default: tp_buf_puts(b, "null"); break;
 	}
 	if (f->symbol && *f->symbol) {

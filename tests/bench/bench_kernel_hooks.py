@@ -60,6 +60,11 @@ MODES = [
     ("mprotect", 20000, "memory.mmap_exec via bpf_find_vma (+1 early out)", False),
     ("fault", 5000, "16 user page faults (perf sampled 1/10000)", False),
     ("fork", 2000, "process fork+exit; clone exit x2, no CLONE_NEW* (early out)", False),
+    ("dup", 100000, "dup2+close, not onto 0-2 (early out)", False),
+    ("dup_stdio", 50000, "network.stdio_socket (dup2 of a socket onto 0)", False),
+    ("fcntl", 100000, "fcntl F_GETFL, not F_DUPFD (early out)", False),
+    ("prctl", 50000, "process.rename (prctl PR_SET_NAME)", False),
+    ("vmread", 50000, "security.process_vm (process_vm_readv)", False),
     ("exec", 300, "process fork+exec+exit (+file opens of the exec)", False),
 ]
 if os.environ.get("BENCH_MODES"):

@@ -22,9 +22,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +124,11 @@ int main(int argc, char **argv)
 		    getsockname(srv, (struct sockaddr *)&dst, &al) < 0)
 			die("tcp listener");
 	}
+	if (!strcmp(mode, "dup_stdio")) {
+		srv = socket(AF_INET, SOCK_DGRAM, 0);
+		if (srv < 0)
+			die("socket");
+	}
 	if (!strcmp(mode, "pidfd")) {
 		pidfd = syscall(SYS_pidfd_open, getpid(), 0);
 		if (pidfd < 0)
@@ -199,6 +206,18 @@ int main(int argc, char **argv)
 			for (int k = 0; k < 16; k++)
 				p[k * 4096] = 1;
 			munmap(p, 16 * 4096);
+		} else if (!strcmp(mode, "dup")) {
+			close(dup2(0, 100)); /* not onto 0-2: the early out */
+		} else if (!strcmp(mode, "dup_stdio")) {
+			dup2(srv, 0); /* a socket onto stdin: network.stdio_socket */
+		} else if (!strcmp(mode, "fcntl")) {
+			fcntl(0, F_GETFL); /* not F_DUPFD: the early out */
+		} else if (!strcmp(mode, "prctl")) {
+			prctl(PR_SET_NAME, (i & 1) ? "loadgen-a" : "loadgen-b", 0, 0, 0);
+		} else if (!strcmp(mode, "vmread")) {
+			struct iovec l = { path_b, 8 }, r = { path_a, 8 };
+
+			process_vm_readv(getpid(), &l, 1, &r, 1, 0);
 		} else if (!strcmp(mode, "exec")) {
 			pid_t pid = fork();
 

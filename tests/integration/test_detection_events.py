@@ -53,6 +53,46 @@ RULES = textwrap.dedent("""
       when = function(e) return ours(e) and e.proc_target_pid ~= nil end,
       output = "opened ${path} of ${proc_target_pid}",
     }
+
+    rule {
+      name = "det_ld_preload",
+      events = { "process.exec" },
+      severity = "warning",
+      when = function(e) return e.env.LD_PRELOAD ~= nil and e.env.HISTFILE == "/dev/null" end,
+      output = "preload ${filename} old_comm=${old_comm}",
+    }
+
+    rule {
+      name = "det_fileless",
+      events = { "process.exec" },
+      severity = "warning",
+      when = function(e) return e.exe_memfd or e.exe_deleted end,
+      output = "fileless memfd=${exe_memfd} deleted=${exe_deleted}",
+    }
+
+    rule {
+      name = "det_stdio_socket",
+      events = { "network.stdio_socket" },
+      severity = "warning",
+      when = function(e) return e.newfd == 0 and e.dport ~= nil end,
+      output = "socket onto ${newfd} to ${daddr}:${dport} by ${syscall_str}",
+    }
+
+    rule {
+      name = "det_rename",
+      events = { "process.rename" },
+      severity = "notice",
+      when = function(e) return e.new_comm == "kworker/tpdet" end,
+      output = "renamed ${old_comm} to ${new_comm}",
+    }
+
+    rule {
+      name = "det_io_uring_open",
+      events = { "security.io_uring" },
+      severity = "notice",
+      when = function(e) return e.op_str == "IORING_OP_OPENAT" and e.path ~= nil end,
+      output = "io_uring open ${path}",
+    }
 """)
 
 
@@ -148,8 +188,10 @@ def test_file_utimes_xattr_proc():
           "explicit times %r" % ev)
     check(not ev["atime_now"] and not ev["mtime_now"] and not ev["atime_omit"] and not ev["mtime_omit"],
           "explicit times are neither now nor omitted %r" % ev)
-    now = [e for e in c.find(type="file.utimes", pid=pid) if e["atime_now"] and e["mtime_now"]]
     want = ["utimensat", "utime"] if X86 else ["utimensat"]
+    c.wait_until(lambda: len([e for e in c.find(type="file.utimes", pid=pid)
+                              if e["atime_now"] and e["mtime_now"]]) >= len(want), what="utimes 'now' events")
+    now = [e for e in c.find(type="file.utimes", pid=pid) if e["atime_now"] and e["mtime_now"]]
     check(sorted(e["syscall_str"] for e in now) == sorted(want),
           "NULL times are 'now' for utimensat (and utime): %r" % now)
     check(all(e["path"] == target for e in now), "relative names made absolute %r" % now)
@@ -212,8 +254,222 @@ def test_file_utimes_xattr_proc():
 
 
 # ---------------------------------------------------------------------------
+# process.exec context and environment, process.rename, network.listen,
+# network.stdio_socket, security.process_vm, security.io_uring(_setup)
 
-NEW_TYPES = ("file.utimes", "file.xattr")
+EXEC_CHILD = textwrap.dedent("""
+    import ctypes, fcntl, json, os, pty, shutil, socket, struct, sys, time
+    sys.path.insert(0, %(here)r)
+    import uring
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    d = %(d)r
+    out = {}
+
+    def forked(fn):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                fn()
+            finally:
+                os._exit(127)
+        _, st = os.waitpid(pid, 0)
+        return pid, os.waitstatus_to_exitcode(st)
+
+    def exec_env():
+        os.execve('/bin/true', ['true'], {'LD_PRELOAD': 'libc.so.6', 'HISTFILE': '/dev/null',
+                                          'PYTHONPATH': '/tmp/tpdet', 'TPDET_SECRET': 'hunter2',
+                                          'HISTFILE2': 'x'})
+    out['env'] = forked(exec_env)
+
+    def exec_memfd():
+        fd = os.memfd_create('tpdet', 0)
+        with open('/bin/true', 'rb') as f:
+            os.write(fd, f.read())
+        os.execve('/proc/self/fd/%%d' %% fd, ['memfdtrue'], {})
+    out['memfd'] = forked(exec_memfd)
+
+    def exec_deleted():
+        p = os.path.join(d, 'deltrue')
+        shutil.copy('/bin/true', p)
+        fd = os.open(p, os.O_RDONLY)
+        os.unlink(p)
+        os.execve('/proc/self/fd/%%d' %% fd, ['deltrue'], {})
+    out['deleted'] = forked(exec_deleted)
+
+    for name, mode in (('ro_true', 0o755), ('rw_true', 0o777)):
+        shutil.copy('/bin/true', os.path.join(d, name))
+        os.chmod(os.path.join(d, name), mode)
+    os.chmod(d, 0o755)
+    def as_nobody(name):
+        def run():
+            os.setgroups([])
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+            os.execve(os.path.join(d, name), [name], {})
+        return run
+    out['ro'] = forked(as_nobody('ro_true'))
+    out['rw'] = forked(as_nobody('rw_true'))
+
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execve('/bin/true', ['true'], {})
+    while True:
+        try:
+            if not os.read(master, 1024):
+                break
+        except OSError:
+            break
+    os.waitpid(pid, 0)
+    out['tty'] = (pid, 0)
+
+    srv = socket.socket()
+    srv.bind(('127.0.0.1', 0))
+    srv.listen(7)
+    out['port'] = srv.getsockname()[1]
+    def reverse_shell():
+        c = socket.create_connection(('127.0.0.1', out['port']))
+        os.dup2(c.fileno(), 0)
+        os.dup2(c.fileno(), 1)
+        os.close(2)
+        assert fcntl.fcntl(c.fileno(), fcntl.F_DUPFD, 0) == 2
+        os.execve('/bin/true', ['true'], {})
+    out['rshell'] = forked(reverse_shell)
+    conn, peer = srv.accept()
+    out['rshell_port'] = peer[1]
+    conn.close()
+
+    def rename():
+        assert libc.prctl(15, b'kworker/tpdet', 0, 0, 0) == 0
+        with open('/proc/self/comm', 'w') as f:
+            f.write('tpdetwritten')
+        os._exit(0)
+    out['rename'] = forked(rename)
+
+    buf = ctypes.create_string_buffer(b'tpdet-secret', 16)
+    child = os.fork()
+    if child == 0:
+        time.sleep(30)
+        os._exit(0)
+    class iovec(ctypes.Structure):
+        _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]
+    local = ctypes.create_string_buffer(16)
+    liov, riov = iovec(ctypes.addressof(local), 16), iovec(ctypes.addressof(buf), 12)
+    libc.process_vm_readv.restype = ctypes.c_ssize_t
+    n = libc.process_vm_readv(child, ctypes.byref(liov), 1, ctypes.byref(riov), 1, 0)
+    assert n == 12 and local.value == b'tpdet-secret', (n, local.value)
+    os.kill(child, 9)
+    os.waitpid(child, 0)
+    out['vm'] = {'child': child, 'addr': ctypes.addressof(buf)}
+
+    r = uring.Ring(8)
+    out['ring_fd'] = r.fd
+    path = os.path.join(d, 'uring-target')
+    open(path, 'w').close()
+    fd = r.submit('openat', fd=-100, addr=r.buf(path.encode() + b'\\0'), op_flags=os.O_RDONLY,
+                  user_data=0x7d)
+    assert fd >= 0, fd
+    os.close(fd)
+    s = socket.socket()
+    sa = struct.pack('<HH4s8x', socket.AF_INET, socket.htons(out['port']), socket.inet_aton('127.0.0.1'))
+    res = r.submit('connect', fd=s.fileno(), addr=r.buf(sa), off=len(sa), user_data=0x7e)
+    out['uring_connect'] = res
+    s.close()
+    out['uring_path'] = path
+    print(json.dumps(out), flush=True)
+""")
+
+
+def test_exec_context_and_friends():
+    c = S.collector
+    d = os.path.join(S.tmp, "exec")
+    os.mkdir(d)
+    os.chmod(S.tmp, 0o711)  # nobody execs files in d
+    here = os.path.dirname(os.path.abspath(__file__))
+    pid, comm, out = run_child(EXEC_CHILD % {"d": d, "here": here})
+    S.pids.update(v[0] for v in out.values() if isinstance(v, list))
+    S.pids.add(out["vm"]["child"])
+    with open("/proc/self/sessionid") as f:
+        sessionid = int(f.read())
+
+    # The environment: only allow-listed names, as the new image got them.
+    ev = c.wait_event(type="process.exec", pid=out["env"][0], filename="/bin/true")
+    check(ev["env"] == {"LD_PRELOAD": "libc.so.6", "HISTFILE": "/dev/null", "PYTHONPATH": "/tmp/tpdet"},
+          "env allow-list %r" % ev.get("env"))
+    check(ev["old_comm"] == comm and ev["comm"] == "true", "old_comm %r" % ev)
+    check(ev["exe_memfd"] is False and ev["exe_deleted"] is False and ev["exe_writable"] is True
+          and ev["exe_ino"] == os.stat("/bin/true").st_ino and ev["exe_dev"] == os.stat("/bin/true").st_dev,
+          "exe of /bin/true as root %r" % ev)
+    check(ev["sessionid"] == sessionid and ev["sid"] == os.getsid(0) and "tty" not in ev
+          and not ev["stdin_socket"], "session %r" % ev)
+    check(not ev.get("env_truncated"), "env_truncated %r" % ev)
+    mf = c.wait_event(type="process.exec", pid=out["memfd"][0])
+    check(mf["exe_memfd"] is True and mf["exe_deleted"] is False and "env" not in mf, "memfd exec %r" % mf)
+    de = c.wait_event(type="process.exec", pid=out["deleted"][0])
+    check(de["exe_deleted"] is True and de["exe_memfd"] is False, "deleted exec %r" % de)
+    ro = c.wait_event(type="process.exec", pid=out["ro"][0])
+    rw = c.wait_event(type="process.exec", pid=out["rw"][0])
+    check(ro["ret"] == 0 and rw["ret"] == 0, "execs as nobody %r %r" % (ro, rw))
+    check(ro["uid"] == 65534 and ro["exe_writable"] is False and rw["exe_writable"] is True,
+          "exe_writable for nobody: 0755 %r, 0777 %r" % (ro["exe_writable"], rw["exe_writable"]))
+    tt = c.wait_event(type="process.exec", pid=out["tty"][0])
+    check(tt.get("tty", "").startswith("pts/") and tt["sid"] == out["tty"][0], "tty and session %r" % tt)
+
+    # network.listen, network.stdio_socket (and the exec after it)
+    ls = c.wait_event(type="network.listen", pid=pid, sport=out["port"])
+    check(ls["saddr"] == "127.0.0.1" and ls["backlog"] == 7 and ls["ret"] == 0 and ls["protocol_str"] == "IPPROTO_TCP",
+          "listen %r" % ls)
+    rs = out["rshell"][0]
+    st = sorted(c.find(type="network.stdio_socket", pid=rs), key=lambda e: e["newfd"])
+    check([e["newfd"] for e in st] == [0, 1, 2] and [e["syscall_str"] for e in st] == ["dup2", "dup2", "fcntl"],
+          "stdio_socket per fd %r" % st)
+    check(all(e["daddr"] == "127.0.0.1" and e["dport"] == out["port"] and e["sport"] == out["rshell_port"]
+              for e in st), "stdio_socket ends %r" % st)
+    rx = c.wait_event(type="process.exec", pid=rs)
+    check(rx["stdin_socket"] and rx["stdout_socket"] and rx["stderr_socket"], "exec with socket stdio %r" % rx)
+
+    # process.rename
+    rn = c.wait_event(type="process.rename", pid=out["rename"][0], new_comm="kworker/tpdet")
+    check(rn["old_comm"] == comm and rn["syscall_str"] == "prctl" and rn["target_pid"] == out["rename"][0],
+          "prctl rename %r" % rn)
+    rw2 = c.wait_event(type="process.rename", pid=out["rename"][0], new_comm="tpdetwritten")
+    check(rw2["old_comm"] == "kworker/tpdet" and rw2["syscall_str"] == "write", "/proc/self/comm %r" % rw2)
+
+    # security.process_vm
+    vm = c.wait_event(type="security.process_vm", pid=pid)
+    check(vm["target_pid"] == out["vm"]["child"] and vm["ret"] == 12 and vm["syscall_str"] == "process_vm_readv"
+          and vm["remote_len"] == 12 and int(str(vm["remote_addr"]), 0) == out["vm"]["addr"]
+          and vm["local_iovcnt"] == 1 and vm["remote_iovcnt"] == 1, "process_vm %r" % vm)
+
+    # security.io_uring_setup, security.io_uring (where this kernel lets the hook load)
+    su = c.wait_event(type="security.io_uring_setup", pid=pid)
+    check(su["ret"] == out["ring_fd"] and su["entries"] == 8 and su["sq_entries"] == 8, "io_uring_setup %r" % su)
+    if any("tp_io_uring_submit_req" in l and "skipping" in l for l in c.log):
+        print("io_uring ops: the hook is not available on this kernel; skipped")
+    else:
+        op = c.wait_event(type="security.io_uring", pid=pid, op_str="IORING_OP_OPENAT")
+        check(op["path"] == out["uring_path"] and op["user_data"] in (0x7d, "0x7d") and op["dfd"] == -100,
+              "io_uring openat %r" % op)
+        cn = c.wait_event(type="security.io_uring", pid=pid, op_str="IORING_OP_CONNECT")
+        check(cn["addr"] == "127.0.0.1" and cn["port"] == out["port"], "io_uring connect %r" % cn)
+        a = c.wait_event(rule="det_io_uring_open", pid=pid)
+        check(a["output"] == "io_uring open %s" % out["uring_path"], "alert %r" % a)
+
+    # The rules read the same fields from Lua.
+    a = c.wait_event(rule="det_ld_preload", pid=out["env"][0])
+    check(a["output"] == "preload /bin/true old_comm=%s" % comm, "alert %r" % a)
+    a = c.wait_event(rule="det_fileless", pid=out["memfd"][0])
+    check(a["output"] == "fileless memfd=true deleted=false", "alert %r" % a)
+    a = c.wait_event(rule="det_stdio_socket", pid=rs)
+    check(a["output"] == "socket onto 0 to 127.0.0.1:%d by dup2" % out["port"], "alert %r" % a)
+    a = c.wait_event(rule="det_rename", pid=out["rename"][0])
+    check(a["output"] == "renamed %s to kworker/tpdet" % comm, "alert %r" % a)
+
+
+# ---------------------------------------------------------------------------
+
+NEW_TYPES = ("file.utimes", "file.xattr", "process.rename", "network.listen", "network.stdio_socket",
+             "security.process_vm", "security.io_uring_setup")
 
 
 def test_raw_storage_and_replay():
@@ -248,9 +504,10 @@ def main():
         S.rules = os.path.join(tmp, "rules.lua")
         with open(S.rules, "w") as f:
             f.write(RULES)
-        with Collector("-a", "-r", S.rules, "-k", "categories=file", timeout=120) as c:
+        with Collector("-a", "-r", S.rules, "-k", "categories=file,process,network,security", timeout=180) as c:
             S.collector = c
-            run_tests([test_file_utimes_xattr_proc, test_raw_storage_and_replay])
+            run_tests([test_file_utimes_xattr_proc, test_exec_context_and_friends,
+                       test_raw_storage_and_replay])
 
 
 if __name__ == "__main__":

@@ -9,19 +9,22 @@ from kernel_helpers import exit_stats, prog_names, run_py, stat, unique_comm
 from tapio import SOURCE_DIR, Collector, TempDir, check, require_root, run_tests
 
 FAMILIES = ["process", "file", "network", "security", "container", "memory"]
+# The BPF objects of a category, where it has more than the one named after it.
+OBJECTS = {"security": ["security", "iouring"]}
 
 
 def family_programs(family):
-    """The programs a family's BPF object defines: its functions outside
+    """The programs a category's BPF objects define: their functions outside
     .text (which holds subprograms), as llvm-objdump lists them."""
     build = os.environ.get("TAPIO_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
-    out = subprocess.run(["llvm-objdump", "--syms", os.path.join(build, "bpf", family + ".bpf.o")],
-                         capture_output=True, text=True, check=True).stdout
     progs = []
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) >= 6 and f[2] == "F" and f[3] != ".text":
-            progs.append(f[-1])
+    for obj in OBJECTS.get(family, [family]):
+        out = subprocess.run(["llvm-objdump", "--syms", os.path.join(build, "bpf", obj + ".bpf.o")],
+                             capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) >= 6 and f[2] == "F" and f[3] != ".text":
+                progs.append(f[-1])
     return sorted(progs)
 
 

@@ -304,8 +304,9 @@ static void test_render_marks_origins(void **state)
 						"    base_rate = 0.05, -- file\n"));
 	assert_non_null(strstr(tp_buf_cstr(&b), "  programs = {\n    process = {\n"
 						"      enabled = true, -- default\n"
-						"      sample = 0, -- default\n    },\n"
-						"    file = {\n"));
+						"      sample = 0, -- default\n"
+						"      exec_env = { \"LD_PRELOAD\", \"LD_LIBRARY_PATH\", "));
+	assert_non_null(strstr(tp_buf_cstr(&b), "\"PERL5LIB\" }, -- default\n    },\n    file = {\n"));
 	tp_buf_reset(&b);
 	tp_config_render_reference(&b);
 	assert_non_null(strstr(tp_buf_cstr(&b), "| `sampling.base_rate` | `0.1` |"));

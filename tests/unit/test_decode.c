@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -90,6 +91,51 @@ static void test_valid_exec(void **state)
 	assert_int_equal(n, 4);
 	assert_memory_equal(p, "/tmp", 4);
 	assert_null(tp_argv_next((const char *)ev.rec.bytes + f->offset, len, p, &n));
+	free(e);
+}
+
+/* env: the first of each name, entries without '=' or a name skipped; an
+ * exec record stored before the exec context (1368 bytes) still decodes,
+ * without env or exe_* fields; an env count past the field is refused. */
+static void test_exec_env_and_old_records(void **state)
+{
+	struct tp_exec_event *e = make_exec();
+	static const char env[] = "LD_PRELOAD=/x.so\0junk\0=v\0HISTFILE=\0LD_PRELOAD=/y.so";
+	const char *names[] = {"LD_PRELOAD", "HISTFILE"}, *values[] = {"/x.so", ""};
+	const struct tp_field *f;
+	struct tp_env_entry en;
+	const char *p;
+	uint32_t len;
+	int n = 0;
+
+	(void)state;
+	memcpy(e->env, env, sizeof(env));
+	e->env_len = sizeof(env);
+	e->exe_flags = TP_EXE_KNOWN | TP_EXE_MEMFD;
+	assert_int_equal(decode_exact(e, sizeof(*e)), 0);
+	f = tp_event_field(ev.type, "env");
+	assert_true(tp_field_present(&ev, f));
+	p = tp_field_argv(&ev, f, &len);
+	for (bool ok = tp_env_next(p, len, NULL, &en); ok; ok = tp_env_next(p, len, &en, &en), n++) {
+		assert_true(n < 2);
+		assert_int_equal(en.name_len, strlen(names[n]));
+		assert_memory_equal(en.name, names[n], en.name_len);
+		assert_int_equal(en.value_len, strlen(values[n]));
+		assert_memory_equal(en.value, values[n], en.value_len);
+	}
+	assert_int_equal(n, 2);
+	assert_true(tp_field_present(&ev, tp_event_field(ev.type, "exe_memfd")));
+
+	e->hdr.size = offsetof(struct tp_exec_event, exe_ino);
+	assert_int_equal(decode_exact(e, e->hdr.size), 0);
+	assert_false(tp_field_present(&ev, tp_event_field(ev.type, "env")));
+	assert_false(tp_field_present(&ev, tp_event_field(ev.type, "exe_memfd")));
+	assert_false(tp_field_present(&ev, tp_event_field(ev.type, "sessionid")));
+	assert_true(tp_field_present(&ev, tp_event_field(ev.type, "argv")));
+
+	e->hdr.size = sizeof(*e);
+	e->env_len = sizeof(e->env) + 1;
+	assert_int_equal(decode_exact(e, sizeof(*e)), -TP_DECODE_BAD_FIELD);
 	free(e);
 }
 
@@ -234,6 +280,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_exec),
+		cmocka_unit_test(test_exec_env_and_old_records),
 		cmocka_unit_test(test_short_records),
 		cmocka_unit_test(test_oversized_records),
 		cmocka_unit_test(test_unknown_type),

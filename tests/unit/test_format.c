@@ -49,7 +49,9 @@ static void test_json_exec_exact(void **state)
 			    "{\"type\":\"process.exec\",\"ts\":1795000000000000000,\"cpu\":0,\"pid\":10,"
 			    "\"tid\":10,\"ppid\":1,\"uid\":0,\"gid\":0,\"comm\":\"ls\",\"cgroup_id\":5,"
 			    "\"filename\":\"/bin/ls\",\"argv\":[\"ls\",\"-la\"],\"ret\":0,"
-			    "\"argv_truncated\":false,\"loginuid\":1000}\n");
+			    "\"argv_truncated\":false,\"loginuid\":1000,\"env_truncated\":false,"
+			    "\"sessionid\":0,\"sid\":0,\"stdin_socket\":false,\"stdout_socket\":false,"
+			    "\"stderr_socket\":false}\n");
 	tp_buf_free(&b);
 }
 

@@ -301,8 +301,12 @@ static void test_str_fields_match_json_for_every_type(void **state)
 				/* Past a short record's end (a type that grew): absent in both. */
 				snprintf(key, sizeof(key), "\"%s\":", f->name);
 				assert_null(strstr(tp_buf_cstr(&json), key));
-				snprintf(body, sizeof(body), "assert(e.%s == nil, tostring(e.%s))", f->name,
-					 f->name);
+				/* env is an empty table then, so that e.env.NAME is nil. */
+				if (f->kind == TP_FK_ENV)
+					snprintf(body, sizeof(body), "assert(next(e.%s) == nil)", f->name);
+				else
+					snprintf(body, sizeof(body), "assert(e.%s == nil, tostring(e.%s))",
+						 f->name, f->name);
 				ok(body);
 				checked++;
 				continue;

@@ -114,10 +114,18 @@ static void test_plain_event(void **state)
 	f = field(e, "argv_truncated");
 	assert_int_equal(f->value_case, TAPIO__V1__FIELD__VALUE_BOOL_VALUE);
 	assert_false(f->bool_value);
-	/* Every field of the type's descriptor is there, in its order. */
-	assert_int_equal(e->n_fields, ev.type->nfields);
-	for (size_t i = 0; i < e->n_fields; i++)
-		assert_string_equal(e->fields[i]->name, ev.type->fields[i].name);
+	/* Every present field of the type's descriptor is there, in its order
+	 * (a failed exec has no env and no exe_* fields). */
+	assert_null(field(e, "env"));
+	assert_null(field(e, "exe_memfd"));
+	for (size_t i = 0, n = 0; i < ev.type->nfields; i++) {
+		if (!tp_field_present(&ev, &ev.type->fields[i]))
+			continue;
+		assert_true(n < e->n_fields);
+		assert_string_equal(e->fields[n++]->name, ev.type->fields[i].name);
+		if (i == ev.type->nfields - 1)
+			assert_int_equal(n, e->n_fields);
+	}
 
 	tapio__v1__event__free_unpacked(e, NULL);
 	tp_buf_free(&b);
@@ -126,7 +134,7 @@ static void test_plain_event(void **state)
 
 
 /* A record of type t with every byte set (strings end at their field's
- * last byte, argv lists are empty), decoded into ev. Conditional fields
+ * last byte, argv lists are empty, env lists hold A=b), decoded into ev. Conditional fields
  * are then present: their condition bits are set too. */
 static void make_full_record(const struct tp_event_type *t)
 {
@@ -138,9 +146,25 @@ static void make_full_record(const struct tp_event_type *t)
 	h->type = t->id;
 	h->size = t->size;
 	h->pid = 7;
-	for (uint32_t i = 0; i < t->nfields; i++)
-		if (t->fields[i].kind == TP_FK_ARGV)
-			memset(rec + t->fields[i].aux, 0, 4);
+	for (uint32_t i = 0; i < t->nfields; i++) {
+		const struct tp_field *f = &t->fields[i];
+		uint32_t n = 4;
+
+		if (f->kind == TP_FK_ARGV)
+			memset(rec + f->aux, 0, 4);
+		if (f->kind == TP_FK_ENV) { /* one variable: an empty env is absent */
+			memcpy(rec + f->offset, "A=b", 4);
+			memcpy(rec + f->aux, &n, 4);
+		}
+		if (f->present_mask) { /* the condition bit, where 0x41 bytes lack it */
+			uint32_t c;
+
+			memcpy(&c, rec + f->present_offset, 4);
+			if (!(c & f->present_mask))
+				c |= f->present_mask;
+			memcpy(rec + f->present_offset, &c, 4);
+		}
+	}
 	assert_int_equal(tp_decode(rec, t->size, 0, &ev), 0);
 }
 
@@ -169,6 +193,14 @@ static void test_every_type(void **state)
 				fail_msg("%s.%s absent from a full record", t->name, t->fields[f].name);
 			assert_true(n < e->n_fields);
 			assert_string_equal(e->fields[n]->name, t->fields[f].name);
+			if (t->fields[f].kind == TP_FK_ENV) {
+				const Tapio__V1__Field *pf = e->fields[n];
+
+				assert_int_equal(pf->value_case, TAPIO__V1__FIELD__VALUE_STRING_MAP);
+				assert_int_equal(pf->string_map->n_entries, 1);
+				assert_string_equal(pf->string_map->entries[0]->name, "A");
+				assert_string_equal(pf->string_map->entries[0]->value, "b");
+			}
 			n++;
 		}
 		assert_int_equal(n, e->n_fields);
