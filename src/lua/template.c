@@ -9,11 +9,22 @@
 
 #define TP_TEMPLATE_DEPTH 8 /* components of one ${a.b.c} */
 
+#define TP_TEMPLATE_ALTS 4 /* alternatives of one ${a|b|c|'literal'} */
+
+/* One field reference: ${a.b.c} */
+struct ref {
+	const char *path[TP_TEMPLATE_DEPTH];
+	size_t npath;
+};
+
+/* Literal text, or a field with alternatives: the first that is not nil
+ * renders, else the fallback literal (or <NA>). */
 struct segment {
 	const char *text; /* literal text, or NULL for a field */
 	size_t len;
-	const char *path[TP_TEMPLATE_DEPTH];
-	size_t npath;
+	struct ref alt[TP_TEMPLATE_ALTS];
+	size_t nalt;
+	const char *fallback; /* ${a|'none'}: NUL-terminated, or NULL */
 };
 
 struct tp_template {
@@ -82,6 +93,7 @@ int tp_template_compile(const char *text, struct tp_template **out, char *err, s
 		memset(s, 0, sizeof(*s));
 		if (p[0] == '$' && p[1] == '{') {
 			const char *q = p + 2;
+			struct ref *r = &s->alt[0];
 
 			if (++fields > TP_TEMPLATE_MAX_FIELDS) {
 				snprintf(err, errlen,
@@ -90,30 +102,63 @@ int tp_template_compile(const char *text, struct tp_template **out, char *err, s
 				tp_template_free(t);
 				return -E2BIG;
 			}
-
+			s->nalt = 1;
 			while (*q && *q != '}') {
 				size_t k = 0;
 
+				if (*q == '\'' && s->nalt > 1) {
+					/* The fallback: a quoted literal, last. */
+					const char *end = strchr(q + 1, '\'');
+
+					if (!end || end[1] != '}' || r->npath) {
+						snprintf(err, errlen,
+							 "output: bad literal at column %zu (want "
+							 "${name|'text'}, the quoted text last)",
+							 (size_t)(q - text) + 1);
+						tp_template_free(t);
+						return -EINVAL;
+					}
+					s->nalt--;
+					s->fallback = w;
+					memcpy(w, q + 1, (size_t)(end - q - 1));
+					w[end - q - 1] = '\0';
+					w += end - q;
+					q = end + 1;
+					break;
+				}
 				while (name_char(q[k]))
 					k++;
-				if (!k || s->npath == TP_TEMPLATE_DEPTH ||
-				    (q[k] != '.' && q[k] != '}')) {
+				if (!k || r->npath == TP_TEMPLATE_DEPTH ||
+				    (q[k] != '.' && q[k] != '}' && q[k] != '|')) {
 					snprintf(err, errlen,
 						 "output: bad field reference at column %zu (want "
-						 "${name} or ${name.sub}, letters, digits and _)",
+						 "${name}, ${name.sub} or ${a|b|'text'}, letters, "
+						 "digits and _)",
 						 (size_t)(p - text) + 1);
 					tp_template_free(t);
 					return -EINVAL;
 				}
-				s->path[s->npath++] = w;
+				r->path[r->npath++] = w;
 				memcpy(w, q, k);
 				w[k] = '\0';
 				w += k + 1;
 				q += k;
-				if (*q == '.')
+				if (*q == '.') {
 					q++;
+				} else if (*q == '|') {
+					if (s->nalt == TP_TEMPLATE_ALTS) {
+						snprintf(err, errlen,
+							 "output: more than %d alternatives at "
+							 "column %zu",
+							 TP_TEMPLATE_ALTS, (size_t)(p - text) + 1);
+						tp_template_free(t);
+						return -EINVAL;
+					}
+					r = &s->alt[s->nalt++];
+					q++;
+				}
 			}
-			if (*q != '}' || !s->npath) {
+			if (*q != '}' || (!r->npath && !s->fallback)) {
 				snprintf(err, errlen,
 					 "output: unterminated or empty ${ at column %zu",
 					 (size_t)(p - text) + 1);
@@ -141,8 +186,9 @@ const char *tp_template_field(const struct tp_template *t, size_t i)
 	for (size_t k = 0, seen = 0; k < t->nsegs; k++) {
 		if (t->segs[k].text)
 			continue;
-		if (seen++ == i)
-			return t->segs[k].path[0];
+		for (size_t a = 0; a < t->segs[k].nalt; a++)
+			if (seen++ == i)
+				return t->segs[k].alt[a].path[0];
 	}
 	return NULL;
 }
@@ -190,9 +236,29 @@ static void render_value(lua_State *L, struct tp_buf *out)
 	lua_pop(L, 1);
 }
 
+/* Push the value a reference names, or nil. Stack: [-0, +1] (may raise) */
+static void push_ref(lua_State *L, const struct ref *r, int ev_idx)
+{
+	lua_pushvalue(L, ev_idx);
+	for (size_t i = 0; i < r->npath; i++) {
+		int ty = lua_type(L, -1);
+
+		if (ty != LUA_TTABLE && ty != LUA_TUSERDATA) {
+			lua_pop(L, 1);
+			lua_pushnil(L);
+			break;
+		}
+		lua_getfield(L, -1, r->path[i]);
+		lua_remove(L, -2);
+	}
+}
+
 void tp_template_render(lua_State *L, const struct tp_template *t, int ev_idx, struct tp_buf *out)
 {
+	int top;
+
 	ev_idx = lua_absindex(L, ev_idx);
+	top = lua_gettop(L);
 	for (size_t k = 0; k < t->nsegs; k++) {
 		const struct segment *s = &t->segs[k];
 
@@ -200,18 +266,15 @@ void tp_template_render(lua_State *L, const struct tp_template *t, int ev_idx, s
 			tp_buf_append(out, s->text, s->len);
 			continue;
 		}
-		lua_pushvalue(L, ev_idx);
-		for (size_t i = 0; i < s->npath; i++) {
-			int ty = lua_type(L, -1);
-
-			if (ty != LUA_TTABLE && ty != LUA_TUSERDATA) {
-				lua_pop(L, 1);
-				lua_pushnil(L);
+		for (size_t a = 0; a < s->nalt; a++) {
+			push_ref(L, &s->alt[a], ev_idx);
+			if (!lua_isnil(L, -1) || (a + 1 == s->nalt && !s->fallback))
 				break;
-			}
-			lua_getfield(L, -1, s->path[i]);
-			lua_remove(L, -2);
+			lua_pop(L, 1);
 		}
-		render_value(L, out);
+		if (lua_gettop(L) > top)
+			render_value(L, out);
+		else
+			tp_buf_puts(out, s->fallback);
 	}
 }

@@ -5,7 +5,8 @@
  * the caller), rendered per alert by reading the fields through the event
  * userdata, so the text shows exactly what the rule saw. A missing value
  * renders as <NA>; a list (argv) as its items joined by spaces. "$$" is a
- * literal "$".
+ * literal "$". Alternatives: ${newpath|path} renders the first that is not
+ * nil; a quoted text last, ${container.id|'host'}, renders when none is.
  */
 #ifndef TAPIO_LUA_TEMPLATE_H
 #define TAPIO_LUA_TEMPLATE_H
@@ -27,7 +28,8 @@ struct tp_template;
 int tp_template_compile(const char *text, struct tp_template **out, char *err, size_t errlen);
 void tp_template_free(struct tp_template *t);
 
-/* The first component of every ${...}: for (i = 0; (n = tp_template_field(t, i)); i++) */
+/* The first component of every field reference (each alternative of a
+ * ${a|b}): for (i = 0; (n = tp_template_field(t, i)); i++) */
 const char *tp_template_field(const struct tp_template *t, size_t i);
 
 /* Append the rendering for the event (or table) at ev_idx. Reads fields

@@ -457,7 +457,25 @@ static void test_templates(void **state)
 	assert_string_equal(render("cost $$5 ${nope} ${comm.x.y} $", &out), "cost $5 <NA> <NA> $");
 	assert_string_equal(render("${argv_truncated}${importance}", &out), "false<NA>");
 	assert_string_equal(render("", &out), "");
+	/* Alternatives: the first that is not nil, else the quoted text. */
+	assert_string_equal(render("${nope|comm} ${path|filename}", &out), "bash /bin/bash");
+	assert_string_equal(render("in ${container.id|'host'} ${nope|x.y|'-'}", &out),
+			    "in c0ffee -");
+	assert_string_equal(render("in ${container.nope|'host'}", &out), "in host");
+	assert_string_equal(render("${nope|nix}|${comm|'z'}|${a|''}", &out), "<NA>|bash|");
 	unbind();
+	assert_int_equal(tp_template_compile("${'x'}", &t, err, sizeof(err)), -EINVAL);
+	assert_int_equal(tp_template_compile("${a|'x'|b}", &t, err, sizeof(err)), -EINVAL);
+	assert_int_equal(tp_template_compile("${a|'x}", &t, err, sizeof(err)), -EINVAL);
+	assert_int_equal(tp_template_compile("${a|}", &t, err, sizeof(err)), -EINVAL);
+	assert_int_equal(tp_template_compile("${a||b}", &t, err, sizeof(err)), -EINVAL);
+	assert_int_equal(tp_template_compile("${a|b|c|d|e}", &t, err, sizeof(err)), -EINVAL);
+	assert_int_equal(tp_template_compile("${a|b.c|'d'} ${e}", &t, err, sizeof(err)), 0);
+	assert_string_equal(tp_template_field(t, 0), "a");
+	assert_string_equal(tp_template_field(t, 1), "b");
+	assert_string_equal(tp_template_field(t, 2), "e");
+	assert_null(tp_template_field(t, 3));
+	tp_template_free(t);
 	assert_int_equal(tp_template_compile("${", &t, err, sizeof(err)), -EINVAL);
 	assert_int_equal(tp_template_compile("${}", &t, err, sizeof(err)), -EINVAL);
 	assert_int_equal(tp_template_compile("${a b}", &t, err, sizeof(err)), -EINVAL);
