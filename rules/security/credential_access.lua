@@ -1,37 +1,100 @@
 -- Credential access (ATT&CK TA0006): password hashes, other processes'
--- memory, private keys and cloud credentials, shell history.
+-- memory and environment, private keys, cloud and tool credentials,
+-- browser and password stores, Kerberos tickets, shell history, and the
+-- searches that look for them.
+--
+-- A credential file has owners: the programs that read it to do their job
+-- (ssh reads ~/.ssh/id_*, aws reads ~/.aws/credentials). Anything else
+-- that opens it for reading is reported. The owners are listed with each
+-- kind below; add your own with an exception on the rule's name.
 
+local startswith, startswith_any, endswith, basename = tapio.startswith, tapio.startswith_any,
+                                                       tapio.endswith, tapio.basename
 local O_ACCMODE = 3
 local EACCES, EPERM = -13, -1
 
-local SHADOW = tapio.set { "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-" }
+local WHO = "${comm} (pid ${pid}, uid ${uid}, exe ${exe|'?'}, parent ${parent.comm|'?'}[${ppid}], "
+         .. "container ${container.id|'host'}, pod ${k8s.namespace|'-'}/${k8s.pod|'-'})"
+
+-- A successful open that can read.
+local function reads(e)
+  return e.ret >= 0 and (e.flags & O_ACCMODE) ~= 1
+end
+
+-- The system's own copies of programs: an owner's name on a binary
+-- elsewhere (/tmp/sshd) is not an owner.
+local SYSTEM_DIRS = { "/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/", "/usr/lib/", "/usr/libexec/",
+                      "/lib/", "/usr/local/bin/", "/usr/local/sbin/", "/opt/", "/snap/" }
+local function owner(e, owners)
+  if not owners[e.comm] then return false end
+  local exe = e.exe
+  return exe == nil or startswith_any(exe, SYSTEM_DIRS)
+end
+
+-- Backup agents read everything, keys included.
+local BACKUP = tapio.set { "restic", "borg", "duplicity", "bacula-fd", "bareos-fd", "rsnapshot",
+                           "urbackup_clien", "duplicati", "kopia" }
+
+---------------------------------------------------------------- password hashes
+
+local SHADOW = tapio.set {
+  "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/security/opasswd",
+  "/var/backups/shadow.bak", "/var/backups/gshadow.bak", "/etc/master.passwd",
+  "/etc/shadow.bak", "/etc/gshadow.bak", "/etc/nshadow",
+}
 -- Programs that read password hashes to do their job.
 local AUTH = tapio.set {
-  "sshd", "login", "su", "sudo", "passwd", "unix_chkpwd", "chage", "chpasswd", "chsh",
-  "chfn", "useradd", "usermod", "userdel", "groupadd", "groupmod", "groupdel", "gpasswd",
-  "newusers", "vipw", "vigr", "pwck", "grpck", "pwconv", "grpconv", "cron", "crond",
-  "polkitd", "systemd-logind", "shadowconfig", "expiry", "runuser", "dpkg",
+  "sshd", "sshd-session", "login", "su", "sudo", "sudoedit", "passwd", "unix_chkpwd", "chage",
+  "chpasswd", "chsh", "chfn", "useradd", "usermod", "userdel", "groupadd", "groupmod",
+  "groupdel", "gpasswd", "newusers", "vipw", "vigr", "pwck", "grpck", "pwconv", "grpconv",
+  "pwunconv", "grpunconv", "cron", "crond", "polkitd", "systemd-logind", "shadowconfig",
+  "expiry", "runuser", "dpkg", "newgrp", "sg", "vsftpd", "dovecot", "saslauthd", "xrdp",
+  "lightdm", "gdm-session-wor", "sddm-helper", "cockpit-session", "systemd-homed", "cp"
 }
+-- cp is here for one reason: /etc/cron.daily/passwd backs the files up to
+-- /var/backups with cp; a cp outside it is not an owner (see the rule).
 
 rule {
   name = "password_hashes_read",
-  desc = "The password hash file was opened for reading by a program that does not "
-      .. "authenticate users",
+  desc = "A password hash file (/etc/shadow, gshadow, their backups, opasswd) was opened for "
+      .. "reading by a program that does not authenticate users: cat, an editor, a shell "
+      .. "builtin, a script",
   events = { "file.open" },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1003.008" },
   when = function(e)
-    return e.ret >= 0 and (e.flags & O_ACCMODE) ~= 1 and SHADOW[e.path] ~= nil
-        and not AUTH[e.comm]
+    if not (SHADOW[e.path] and reads(e)) then return false end
+    if e.comm == "cp" then
+      -- the daily backup job: cp run by the passwd script that run-parts starts
+      local par = e.parent
+      return not (par and par.comm == "passwd" and e.ancestors ~= nil
+                  and e.ancestors[1] ~= nil and e.ancestors[1].comm == "run-parts")
+    end
+    return not owner(e, AUTH)
   end,
-  output = "${path} read by ${comm} (pid ${pid}, ppid ${ppid}, uid ${uid})",
+  output = "${path} read by " .. WHO,
   tests = {
     { event = { type = "file.open", comm = "python3", path = "/etc/shadow", flags = 0 },
-      expect = true, output = "/etc/shadow read by python3 (pid 1000, ppid 1, uid 0)" },
-    { event = { type = "file.open", comm = "unix_chkpwd", path = "/etc/shadow", flags = 0 },
+      expect = true,
+      output = "/etc/shadow read by python3 (pid 1000, uid 0, exe ?, parent ?[1], container "
+            .. "host, pod -/-)" },
+    { event = { type = "file.open", comm = "bash", path = "/var/backups/shadow.bak", flags = 0 },
+      expect = true },
+    { event = { type = "file.open", comm = "sshd", exe = "/tmp/.x/sshd", path = "/etc/shadow",
+                flags = 0 }, expect = true },
+    { event = { type = "file.open", comm = "cp", path = "/etc/shadow-", flags = 0,
+                parent = { comm = "bash" } }, expect = true },
+    { event = { type = "file.open", comm = "vim", path = "/etc/gshadow", flags = 2 },
+      expect = true },
+    { event = { type = "file.open", comm = "unix_chkpwd", exe = "/usr/sbin/unix_chkpwd",
+                path = "/etc/shadow", flags = 0 }, expect = false },
+    { event = { type = "file.open", comm = "cp", path = "/etc/shadow", flags = 0,
+                parent = { comm = "passwd" }, ancestors = { { comm = "run-parts" } } },
       expect = false },
     { event = { type = "file.open", comm = "cat", path = "/etc/passwd", flags = 0 },
+      expect = false },
+    { event = { type = "file.open", comm = "sh", path = "/etc/shadow", flags = 1 },
       expect = false },
     { event = { type = "file.open", comm = "cat", path = "/etc/shadow", flags = 0, ret = -13 },
       expect = false },
@@ -51,10 +114,10 @@ rule {
   tags = { "mitre:T1003.008", "mitre:T1083" },
   when = function(e)
     return (e.ret == EACCES or e.ret == EPERM)
-        and (PROTECTED[e.path] ~= nil or tapio.startswith_any(e.path, { "/etc/sudoers.d/",
-                                                                          "/root/.ssh/" }))
+        and (PROTECTED[e.path] ~= nil or startswith_any(e.path, { "/etc/sudoers.d/",
+                                                                  "/root/.ssh/" }))
   end,
-  output = "${comm} (pid ${pid}, uid ${uid}) was denied ${path} (${ret_str})",
+  output = "${path} denied (${ret_str}) to " .. WHO,
   tests = {
     { event = { type = "file.open", comm = "cat", uid = 1000, path = "/etc/shadow",
                 ret = -13 }, expect = true },
@@ -64,6 +127,69 @@ rule {
       expect = false },
     { event = { type = "file.open", comm = "cat", path = "/etc/shadow", ret = -2 },
       expect = false },
+  },
+}
+
+---------------------------------------------------------------- other processes
+
+-- "/proc/1234/mem" -> 1234, when it names another process than the reader.
+local function other_proc(e, file)
+  local p = e.path
+  local pid = p:match("^/proc/(%d+)/" .. file .. "$") or p:match("^/proc/(%d+)/task/%d+/" .. file .. "$")
+  pid = pid and tonumber(pid)
+  if pid == nil or pid == e.pid or pid == e.tid then return nil end
+  return pid
+end
+
+rule {
+  name = "process_memory_read",
+  desc = "Another process's memory was opened through /proc/PID/mem: how credentials are "
+      .. "dumped from sshd, sudo, browsers or password managers (mimipenguin, gcore)",
+  events = { "file.open" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1003.007" },
+  when = function(e)
+    return e.ret >= 0 and other_proc(e, "mem") ~= nil
+  end,
+  output = "memory of process ${path} opened (${flags_str}) by " .. WHO,
+  tests = {
+    { event = { type = "file.open", comm = "python3", pid = 50, tid = 50, path = "/proc/42/mem",
+                flags = 0 }, expect = true },
+    { event = { type = "file.open", comm = "gdb", pid = 50, tid = 50, flags = 2,
+                path = "/proc/42/task/42/mem" }, expect = true },
+    { event = { type = "file.open", comm = "x", pid = 42, tid = 42, path = "/proc/42/mem",
+                flags = 0 }, expect = false },
+    { event = { type = "file.open", comm = "x", pid = 50, tid = 50, path = "/proc/42/maps",
+                flags = 0 }, expect = false },
+    { event = { type = "file.open", comm = "x", pid = 50, tid = 50, path = "/proc/42/mem",
+                flags = 0, ret = -13 }, expect = false },
+  },
+}
+
+-- Programs that read other processes' environments to do their job.
+local ENV_READERS = tapio.set { "ps", "htop", "top", "atop", "systemd", "systemd-coredum",
+                                "tapio-collector", "lsof", "procs", "glances", "crash" }
+
+rule {
+  name = "process_environment_read",
+  desc = "Another process's environment was read through /proc/PID/environ: API keys, "
+      .. "database passwords and tokens live there",
+  events = { "file.open" },
+  severity = "notice",
+  importance = 0.6,
+  tags = { "mitre:T1552" },
+  when = function(e)
+    return e.ret >= 0 and other_proc(e, "environ") ~= nil and not owner(e, ENV_READERS)
+  end,
+  output = "environment of process ${path} read by " .. WHO,
+  tests = {
+    { event = { type = "file.open", comm = "cat", pid = 50, tid = 50, path = "/proc/42/environ",
+                flags = 0 }, expect = true },
+    { event = { type = "file.open", comm = "cat", pid = 42, tid = 42, path = "/proc/42/environ",
+                flags = 0 }, expect = false },
+    { event = { type = "file.open", comm = "ps", pid = 50, tid = 50, path = "/proc/42/environ",
+                flags = 0 }, expect = false },
   },
 }
 
@@ -79,10 +205,16 @@ rule {
   importance = 0.7,
   tags = { "mitre:T1055.008", "mitre:T1003" },
   when = function(e)
-    return e.ret == 0 and (e.request == PTRACE_ATTACH or e.request == PTRACE_SEIZE)
-        and not DEBUGGERS[e.comm]
+    if e.ret ~= 0 or (e.request ~= PTRACE_ATTACH and e.request ~= PTRACE_SEIZE)
+        or owner(e, DEBUGGERS) then
+      return false
+    end
+    -- LeakSanitizer stops the world of an ASan program from a child of it
+    -- (same name) that attaches to its parent's threads
+    local par = e.parent
+    return not (e.target_pid == e.ppid and par and par.comm == e.comm)
   end,
-  output = "${comm} (pid ${pid}, uid ${uid}) attached to pid ${target_pid} (${request_str})",
+  output = "attached to pid ${target_pid} (${request_str}) by " .. WHO,
   tests = {
     { event = { type = "security.ptrace", comm = "x", request = 16, target_pid = 42 },
       expect = true },
@@ -90,5 +222,428 @@ rule {
       expect = false },
     { event = { type = "security.ptrace", comm = "x", request = 16, target_pid = 42, ret = -1 },
       expect = false },
+    { event = { type = "security.ptrace", comm = "test_x_asan", request = 0x4206,
+                target_pid = 77, ppid = 77, parent = { comm = "test_x_asan" } }, expect = false },
+    { event = { type = "security.ptrace", comm = "x", request = 16, target_pid = 77, ppid = 77,
+                parent = { comm = "bash" } }, expect = true },
+  },
+}
+
+---------------------------------------------------------------- secrets in files
+
+-- What a secret file is, and who owns it. match(path) -> true.
+local SSH_OWNERS = tapio.set { "ssh", "sshd", "sshd-session", "ssh-add", "ssh-agent",
+                               "ssh-keygen", "ssh-keysign", "scp", "sftp", "autossh" }
+local GPG_OWNERS = tapio.set { "gpg", "gpg2", "gpg-agent", "gpgsm", "keyboxd" }
+local TLS_OWNERS = tapio.set { "nginx", "apache2", "httpd", "haproxy", "postfix", "smtpd",
+                               "dovecot", "exim4", "slapd", "stunnel4", "stunnel", "openvpn",
+                               "lighttpd", "caddy", "traefik", "envoy", "mosquitto",
+                               "certbot", "update-ca-certi" }
+
+local function private_key(p)
+  if p:find("/.ssh/", 1, true) then
+    local b = basename(p)
+    return (b:find("^id_[%w_]+$") ~= nil or endswith(b, ".pem") or endswith(b, ".ppk")
+            or endswith(b, ".key")), SSH_OWNERS
+  end
+  if startswith(p, "/etc/ssh/ssh_host_") and endswith(p, "_key") then return true, SSH_OWNERS end
+  if p:find("/.gnupg/private-keys-v1.d/", 1, true) or endswith(p, "/.gnupg/secring.gpg") then
+    return true, GPG_OWNERS
+  end
+  if startswith(p, "/etc/ssl/private/") or startswith(p, "/etc/pki/tls/private/")
+      or startswith(p, "/etc/letsencrypt/archive/") then
+    return true, TLS_OWNERS
+  end
+  return false
+end
+
+rule {
+  name = "private_key_read",
+  desc = "A private key was read by a program that does not use it: an SSH key "
+      .. "(~/.ssh/id_*, host keys), a GnuPG secret key, a TLS server key. cat, cp, tar, "
+      .. "grep and scripts copying keys away",
+  events = { "file.open" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1552.004" },
+  when = function(e)
+    if not reads(e) then return false end
+    local p = e.path
+    local ok, owners = private_key(p)
+    return ok and not owner(e, owners) and not BACKUP[e.comm]
+  end,
+  output = "private key ${path} read by " .. WHO,
+  tests = {
+    { event = { type = "file.open", comm = "cat", path = "/home/ann/.ssh/id_ed25519",
+                flags = 0 }, expect = true },
+    { event = { type = "file.open", comm = "tar", path = "/root/.ssh/id_rsa", flags = 0 },
+      expect = true },
+    { event = { type = "file.open", comm = "python3", path = "/etc/ssh/ssh_host_rsa_key",
+                flags = 0 }, expect = true },
+    { event = { type = "file.open", comm = "cp", flags = 0,
+                path = "/home/ann/.gnupg/private-keys-v1.d/AB12.key" }, expect = true },
+    { event = { type = "file.open", comm = "ssh", path = "/home/ann/.ssh/id_ed25519",
+                flags = 0 }, expect = false },
+    { event = { type = "file.open", comm = "nginx", path = "/etc/ssl/private/site.key",
+                flags = 0 }, expect = false },
+    { event = { type = "file.open", comm = "cat", path = "/home/ann/.ssh/id_ed25519.pub",
+                flags = 0 }, expect = false },
+    { event = { type = "file.open", comm = "ssh-keygen", path = "/home/ann/.ssh/id_rsa",
+                flags = 577 }, expect = false },
+  },
+}
+
+local CLOUD = {
+  { suffix = "/.aws/credentials", owners = { "aws", "aws_completer", "terraform", "packer",
+                                             "pulumi", "eksctl", "aws-vault" } },
+  { suffix = "/.aws/config", owners = { "aws", "aws_completer", "terraform", "packer", "pulumi",
+                                        "eksctl", "aws-vault" } },
+  { contains = "/.aws/sso/cache/", owners = { "aws", "aws_completer" } },
+  { contains = "/.config/gcloud/", owners = { "gcloud", "gsutil", "bq", "terraform",
+                                             "kubectl", "gke-gcloud-auth" } },
+  { contains = "/.azure/", owners = { "az", "terraform", "kubelogin" } },
+  { suffix = "/.kube/config", owners = { "kubectl", "helm", "k9s", "kubectx", "kubens", "kind",
+                                         "minikube", "flux", "argocd", "kustomize", "stern",
+                                         "kubeadm", "k3s", "terraform", "kubelogin" } },
+  { exact = "/etc/kubernetes/admin.conf", owners = { "kubectl", "kubeadm", "helm" } },
+  { exact = "/etc/kubernetes/super-admin.conf", owners = { "kubectl", "kubeadm" } },
+  { suffix = "/.docker/config.json", owners = { "docker", "dockerd", "docker-credenti",
+                                                "buildah", "podman", "skopeo", "crane",
+                                                "containerd", "nerdctl", "kaniko" } },
+  { suffix = "/.git-credentials", owners = { "git", "git-credential-" } },
+  { suffix = "/.netrc", owners = { "curl", "wget", "ftp", "lftp", "git-remote-http",
+                                   "git-remote-https", "fetchmail" } },
+  { suffix = "/.pgpass", owners = { "psql", "pg_dump", "pg_dumpall", "pg_restore", "pgbench",
+                                    "postgres", "pg_basebackup" } },
+  { suffix = "/.my.cnf", owners = { "mysql", "mysqldump", "mariadb", "mariadb-dump",
+                                    "mysqladmin", "mysqld", "mariadbd" } },
+  { suffix = "/.vault-token", owners = { "vault", "terraform", "consul-template" } },
+  { suffix = "/.config/gh/hosts.yml", owners = { "gh" } },
+  { suffix = "/.npmrc", owners = { "npm", "node", "yarn", "pnpm" } },
+  { suffix = "/.pypirc", owners = { "twine", "python3", "pip", "poetry" } },
+  { suffix = "/.terraform.d/credentials.tfrc.json", owners = { "terraform" } },
+  { exact = "/var/run/secrets/kubernetes.io/serviceaccount/token", owners = {} },
+  { exact = "/run/secrets/kubernetes.io/serviceaccount/token", owners = {} },
+}
+for _, c in ipairs(CLOUD) do c.owners = tapio.set(c.owners) end
+
+local function cloud_credential(p)
+  for i = 1, #CLOUD do
+    local c = CLOUD[i]
+    if (c.suffix and endswith(p, c.suffix)) or (c.exact and p == c.exact)
+        or (c.contains and p:find(c.contains, 1, true)) then
+      return c
+    end
+  end
+  return nil
+end
+
+-- A pod's own processes read its service account token; only a shell or a
+-- tool run in it by hand is news. Anything reading it on the host is.
+local SA_TOKEN = "/serviceaccount/token"
+local SHELL_TOOLS = tapio.set { "cat", "head", "tail", "less", "more", "cp", "tar", "base64",
+                                "xxd", "od", "grep", "strings", "dd", "sh", "bash", "dash", "zsh",
+                                "ash", "busybox", "curl", "wget", "nc", "python3", "python",
+                                "perl", "ruby" }
+
+rule {
+  name = "cloud_credentials_read",
+  desc = "A cloud or tool credential file was read by a program that does not use it: "
+      .. "AWS, Google Cloud, Azure, kubeconfig, Docker registry logins, git credentials, "
+      .. ".netrc, .pgpass, .my.cnf, Vault tokens, a pod's service account token read by "
+      .. "a shell tool",
+  events = { "file.open" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1552.001", "mitre:T1528" },
+  when = function(e)
+    if not reads(e) then return false end
+    local p = e.path
+    local c = cloud_credential(p)
+    if c == nil or BACKUP[e.comm] then return false end
+    if endswith(p, SA_TOKEN) then
+      return SHELL_TOOLS[e.comm] ~= nil or e.container.id == nil
+    end
+    return not owner(e, c.owners)
+  end,
+  output = "credential file ${path} read by " .. WHO,
+  tests = {
+    { event = { type = "file.open", comm = "cat", path = "/root/.aws/credentials", flags = 0 },
+      expect = true },
+    { event = { type = "file.open", comm = "tar", path = "/home/ann/.kube/config", flags = 0 },
+      expect = true },
+    { event = { type = "file.open", comm = "cp", path = "/home/ann/.docker/config.json",
+                flags = 0 }, expect = true },
+    { event = { type = "file.open", comm = "cat", flags = 0, container = { id = "abc" },
+                path = "/var/run/secrets/kubernetes.io/serviceaccount/token" }, expect = true },
+    { event = { type = "file.open", comm = "app", flags = 0, container = { id = "abc" },
+                path = "/var/run/secrets/kubernetes.io/serviceaccount/token" }, expect = false },
+    { event = { type = "file.open", comm = "aws", path = "/root/.aws/credentials", flags = 0 },
+      expect = false },
+    { event = { type = "file.open", comm = "kubectl", path = "/home/ann/.kube/config",
+                flags = 0 }, expect = false },
+    { event = { type = "file.open", comm = "kubectl", path = "/home/ann/.kube/config",
+                flags = 577 }, expect = false },
+    { event = { type = "file.open", comm = "cat", path = "/home/ann/.kube/cache/x", flags = 0 },
+      expect = false },
+  },
+}
+
+local BROWSER_FILES = tapio.set { "logins.json", "key4.db", "key3.db", "signons.sqlite",
+                                  "cookies.sqlite", "Login Data", "Login Data For Account",
+                                  "Cookies", "Web Data", "Local State" }
+local BROWSERS = tapio.set { "firefox", "firefox-esr", "firefox-bin", "chrome", "chromium",
+                             "chromium-browse", "google-chrome", "brave", "brave-browser",
+                             "msedge", "opera", "vivaldi", "vivaldi-bin", "thunderbird",
+                             "GeckoMain", "Web Content", "Socket Process", "Isolated Web Co" }
+
+rule {
+  name = "browser_credentials_read",
+  desc = "A browser's saved passwords, cookies or their key (Firefox logins.json, key4.db; "
+      .. "Chrome's Login Data, Cookies, Local State) were read by a program that is not the "
+      .. "browser",
+  events = { "file.open" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1555.003", "mitre:T1539" },
+  when = function(e)
+    if not reads(e) then return false end
+    local p = e.path
+    if not BROWSER_FILES[basename(p)] then return false end
+    if not (p:find("/.mozilla/", 1, true) or p:find("/.config/google-chrome/", 1, true)
+            or p:find("/.config/chromium/", 1, true) or p:find("/.config/BraveSoftware/", 1, true)
+            or p:find("/.config/microsoft-edge/", 1, true) or p:find("/.config/opera/", 1, true)
+            or p:find("/.config/vivaldi/", 1, true) or p:find("/.thunderbird/", 1, true)
+            or p:find("/snap/firefox/", 1, true)) then
+      return false
+    end
+    return not BROWSERS[e.comm] and not BACKUP[e.comm]
+  end,
+  output = "browser credential store ${path} read by " .. WHO,
+  tests = {
+    { event = { type = "file.open", comm = "python3", flags = 0,
+                path = "/home/ann/.mozilla/firefox/ab.default/logins.json" }, expect = true },
+    { event = { type = "file.open", comm = "cp", flags = 0,
+                path = "/home/ann/.config/google-chrome/Default/Login Data" }, expect = true },
+    { event = { type = "file.open", comm = "firefox", flags = 2,
+                path = "/home/ann/.mozilla/firefox/ab.default/key4.db" }, expect = false },
+    { event = { type = "file.open", comm = "cat", flags = 0,
+                path = "/home/ann/.mozilla/firefox/ab.default/prefs.js" }, expect = false },
+  },
+}
+
+local STORE_OWNERS = tapio.set { "gnome-keyring-d", "gnome-keyring", "seahorse", "keepassxc",
+                                 "keepassxc-cli", "keepass2", "kwalletd5", "kwalletd6",
+                                 "ksecretd", "pass", "gpg", "gpg2", "gpg-agent", "secret-tool",
+                                 "1password", "bitwarden" }
+
+rule {
+  name = "password_store_read",
+  desc = "A password manager's store was read by a program that is not the manager: GNOME "
+      .. "keyrings, KWallet, KeePass databases, pass(1)",
+  events = { "file.open" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1555" },
+  when = function(e)
+    if not reads(e) then return false end
+    local p = e.path
+    if not (p:find("/.local/share/keyrings/", 1, true) or p:find("/.local/share/kwalletd/", 1, true)
+            or endswith(p, ".kdbx") or endswith(p, ".kdb")
+            or (p:find("/.password-store/", 1, true) and endswith(p, ".gpg"))) then
+      return false
+    end
+    return not owner(e, STORE_OWNERS) and not BACKUP[e.comm]
+  end,
+  output = "password store ${path} read by " .. WHO,
+  tests = {
+    { event = { type = "file.open", comm = "cp", path = "/home/ann/Documents/vault.kdbx",
+                flags = 0 }, expect = true },
+    { event = { type = "file.open", comm = "cat", flags = 0,
+                path = "/home/ann/.local/share/keyrings/login.keyring" }, expect = true },
+    { event = { type = "file.open", comm = "keepassxc", path = "/home/ann/vault.kdbx",
+                flags = 0 }, expect = false },
+  },
+}
+
+local KRB_OWNERS = tapio.set { "kinit", "klist", "kdestroy", "kvno", "ktutil", "sshd",
+                               "sshd-session", "sssd", "sssd_be", "sssd_pam", "sssd_nss",
+                               "gssproxy", "rpc.gssd", "krb5kdc", "kadmind", "winbindd", "smbd",
+                               "adcli", "realm", "net", "msktutil", "k5start", "certmonger",
+                               "nfsd", "rpc.svcgssd", "ssh", "curl", "ldapsearch", "git" }
+
+rule {
+  name = "kerberos_credentials_read",
+  desc = "Kerberos tickets or keys were read by a program that does not use them: a "
+      .. "ticket cache (/tmp/krb5cc_*, sssd's ccache) or a keytab (/etc/krb5.keytab): "
+      .. "pass-the-ticket material",
+  events = { "file.open" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1558.005", "mitre:T1552.004" },
+  when = function(e)
+    if not reads(e) then return false end
+    local p = e.path
+    if not (startswith(p, "/tmp/krb5cc_") or startswith(p, "/var/lib/sss/db/ccache_")
+            or endswith(p, ".keytab") or p == "/etc/krb5.keytab"
+            or startswith(p, "/run/user/") and p:find("/krb5cc", 1, true)) then
+      return false
+    end
+    return not owner(e, KRB_OWNERS) and not BACKUP[e.comm]
+  end,
+  output = "Kerberos credentials ${path} read by " .. WHO,
+  tests = {
+    { event = { type = "file.open", comm = "cp", path = "/tmp/krb5cc_1000", flags = 0 },
+      expect = true },
+    { event = { type = "file.open", comm = "python3", path = "/etc/krb5.keytab", flags = 0 },
+      expect = true },
+    { event = { type = "file.open", comm = "klist", path = "/tmp/krb5cc_1000", flags = 0 },
+      expect = false },
+  },
+}
+
+---------------------------------------------------------------- history
+
+local HISTORY = {
+  [".bash_history"] = { "bash" }, [".zsh_history"] = { "zsh" }, [".zhistory"] = { "zsh" },
+  [".sh_history"] = { "sh", "ksh", "mksh", "dash" }, [".ash_history"] = { "ash", "busybox", "sh" },
+  [".history"] = { "csh", "tcsh" }, [".histfile"] = { "zsh" },
+  [".python_history"] = { "python", "python3", "python2" },
+  [".mysql_history"] = { "mysql", "mariadb" }, [".psql_history"] = { "psql" },
+  [".sqlite_history"] = { "sqlite3" }, [".rediscli_history"] = { "redis-cli" },
+  [".node_repl_history"] = { "node" }, [".lesshst"] = { "less" }, [".viminfo"] = { "vim", "vi",
+                                                                                    "vim.basic" },
+  ["fish_history"] = { "fish" }, [".irb_history"] = { "irb", "ruby" },
+  [".mongosh_history"] = { "mongosh" },
+}
+for k, v in pairs(HISTORY) do HISTORY[k] = tapio.set(v) end
+
+rule {
+  name = "shell_history_read",
+  desc = "A shell or client history file (.bash_history, .zsh_history, .mysql_history, "
+      .. ".psql_history...) was read by a program other than the one that keeps it: "
+      .. "passwords typed on command lines end up there",
+  events = { "file.open" },
+  severity = "warning",
+  importance = 0.75,
+  tags = { "mitre:T1552.003" },
+  when = function(e)
+    if not reads(e) or (e.flags & 512) ~= 0 then return false end -- O_TRUNC: clearing
+    local keeper = HISTORY[basename(e.path)]
+    return keeper ~= nil and not keeper[e.comm] and not BACKUP[e.comm]
+  end,
+  output = "history ${path} read by " .. WHO,
+  tests = {
+    { event = { type = "file.open", comm = "cat", path = "/root/.bash_history", flags = 0 },
+      expect = true },
+    { event = { type = "file.open", comm = "grep", path = "/home/ann/.mysql_history",
+                flags = 0 }, expect = true },
+    { event = { type = "file.open", comm = "bash", path = "/root/.bash_history", flags = 0 },
+      expect = false },
+    { event = { type = "file.open", comm = "bash", path = "/root/.bash_history", flags = 1025 },
+      expect = false },
+    { event = { type = "file.open", comm = "psql", path = "/var/lib/postgresql/.psql_history",
+                flags = 2 }, expect = false },
+  },
+}
+
+---------------------------------------------------------------- searching
+
+local SEARCHERS = tapio.set { "find", "locate", "mlocate", "plocate", "slocate", "fd", "fdfind",
+                              "grep", "egrep", "fgrep", "rg", "ag", "ack", "ugrep", "git",
+                              "findstr" }
+-- What people look for when they look for credentials (lower case).
+local WANTED = {
+  "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "authorized_keys", "private key", "private_key",
+  "begin rsa", "begin openssh", "begin ec private", "begin pgp private", ".pem", ".ppk",
+  ".kdbx", ".keytab", "krb5cc", "aws_secret_access_key", "aws_access_key_id", ".aws/credentials",
+  "credentials.db", ".git-credentials", ".netrc", ".pgpass", ".my.cnf", "wallet.dat",
+  "logins.json", "key4.db", "login data", ".vault-token", "kubeconfig", ".kube/config",
+  "id_*", "*.pem", "*.key", "shadow.bak", "passwd.bak", "password=", "passwd=", "secret_key",
+  "api_key", "apikey", "access_token", "client_secret",
+}
+
+rule {
+  name = "credential_files_searched",
+  desc = "A search for credentials: find, locate or grep for SSH keys, private keys, cloud "
+      .. "credentials, keytabs, wallets or password assignments",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.75,
+  tags = { "mitre:T1552.001", "mitre:T1083" },
+  when = function(e)
+    if e.ret ~= 0 or not SEARCHERS[basename(e.filename)] then return false end
+    local argv = e.argv
+    if argv == nil or #argv < 2 then return false end
+    -- git grep in a repository is code review, not a hunt
+    if argv[2] == "grep" and basename(e.filename) == "git" then return false end
+    local c = e.cmdline:lower()
+    for i = 1, #WANTED do
+      if c:find(WANTED[i], 1, true) then return true end
+    end
+    return false
+  end,
+  output = "credential search: ${cmdline}; " .. WHO,
+  tests = {
+    { event = { type = "process.exec", comm = "find", filename = "/usr/bin/find",
+                argv = { "find", "/", "-name", "id_rsa*" } }, expect = true },
+    { event = { type = "process.exec", comm = "grep", filename = "/usr/bin/grep",
+                argv = { "grep", "-rl", "BEGIN RSA PRIVATE KEY", "/home" } }, expect = true },
+    { event = { type = "process.exec", comm = "locate", filename = "/usr/bin/locate",
+                argv = { "locate", ".aws/credentials" } }, expect = true },
+    { event = { type = "process.exec", comm = "find", filename = "/usr/bin/find",
+                argv = { "find", "/srv", "-name", "*.log" } }, expect = false },
+    { event = { type = "process.exec", comm = "grep", filename = "/usr/bin/grep",
+                argv = { "grep", "-n", "TODO", "main.c" } }, expect = false },
+    { event = { type = "process.exec", comm = "cat", filename = "/usr/bin/cat",
+                argv = { "cat", "id_rsa" } }, expect = false },
+  },
+}
+
+local METADATA = { "169.254.169.254", "metadata.google.internal", "fd00:ec2::254",
+                   "169.254.170.2", "100.100.100.200" }
+local METADATA_SECRETS = { "security-credentials", "service-accounts", "/token", "identity",
+                           "computemetadata", "user-data", "oauth2", "ecs/credentials",
+                           "v2/credentials", "ram/security-credentials" }
+
+rule {
+  name = "cloud_metadata_credentials_requested",
+  desc = "A command asked the cloud instance metadata service for credentials (an IAM role's "
+      .. "keys, a service account token, user data): curl/wget/python to 169.254.169.254 "
+      .. "or metadata.google.internal",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1552.005" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    local c = e.cmdline
+    if c == nil then return false end
+    local hit = false
+    for i = 1, #METADATA do
+      if c:find(METADATA[i], 1, true) then hit = true break end
+    end
+    if not hit then return false end
+    c = c:lower()
+    for i = 1, #METADATA_SECRETS do
+      if c:find(METADATA_SECRETS[i], 1, true) then return true end
+    end
+    return false
+  end,
+  output = "instance metadata credentials requested: ${cmdline}; " .. WHO,
+  tests = {
+    { event = { type = "process.exec", comm = "curl", filename = "/usr/bin/curl",
+                argv = { "curl", "-s",
+                         "http://169.254.169.254/latest/meta-data/iam/security-credentials/" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "wget", filename = "/usr/bin/wget",
+                argv = { "wget", "-qO-", "--header=Metadata-Flavor: Google",
+                         "http://metadata.google.internal/computeMetadata/v1/instance/"
+                           .. "service-accounts/default/token" } }, expect = true },
+    { event = { type = "process.exec", comm = "curl", filename = "/usr/bin/curl",
+                argv = { "curl", "http://169.254.169.254/latest/meta-data/instance-type" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "curl", filename = "/usr/bin/curl",
+                argv = { "curl", "https://example.test/token" } }, expect = false },
   },
 }

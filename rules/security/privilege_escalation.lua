@@ -1,9 +1,507 @@
--- Privilege escalation (ATT&CK TA0004): identity changes to root by a
--- process that was not root, dangerous capabilities gained, set-uid and
--- capability bits set on files, user namespaces as a step to kernel
--- exploits.
+-- Privilege escalation (ATT&CK TA0004): a process that was not root
+-- becoming root, set-uid and capability bits put on files, capabilities
+-- raised, sudo abused, services reaching for root, root running a command
+-- planted in a directory anyone can write, accounts made into root.
 
+local startswith, startswith_any, basename = tapio.startswith, tapio.startswith_any,
+                                             tapio.basename
+local O_CREAT = 64
+local S_ISUID, S_ISGID, S_IWOTH = 2048, 1024, 2
 local CLONE_NEWUSER = 0x10000000
+
+local WHO = "${comm} (pid ${pid}, uid ${uid}, exe ${exe|'?'}, parent ${parent.comm|'?'}[${ppid}], "
+         .. "container ${container.id|'host'}, pod ${k8s.namespace|'-'}/${k8s.pod|'-'})"
+
+-- Package managers and their maintainer scripts: they install set-uid
+-- programs, capabilities and accounts by design.
+local INSTALLERS = tapio.set {
+  "dpkg", "apt", "apt-get", "aptitude", "unattended-upgr", "rpm", "dnf", "yum", "microdnf",
+  "zypper", "apk", "pacman", "snapd", "packagekitd", "dpkg-statoverri", "systemd-sysuser",
+}
+
+local function installing(e)
+  if INSTALLERS[e.comm] then return true end
+  local par = e.parent
+  if par and par.comm and INSTALLERS[par.comm] then return true end
+  local anc = e.ancestors
+  if anc then
+    for i = 1, #anc do
+      if anc[i].comm and INSTALLERS[anc[i].comm] then return true end
+    end
+  end
+  return false
+end
+
+-- Whether some ancestor (parent first) is one of names.
+local function descends_from(e, names)
+  local par = e.parent
+  if par and par.comm and names[par.comm] then return par.comm end
+  local anc = e.ancestors
+  if anc then
+    for i = 1, #anc do
+      if anc[i].comm and names[anc[i].comm] then return anc[i].comm end
+    end
+  end
+  return nil
+end
+
+---------------------------------------------------------------- becoming root
+
+rule {
+  name = "unprivileged_process_became_root",
+  desc = "A process that was not root changed its user id to root: sudo and su start "
+      .. "as root (set-uid binaries), so this is an exploit or a misconfiguration",
+  events = { "security.setuid" },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1068", "mitre:T1548" },
+  when = function(e)
+    return e.ret == 0 and e.old_uid ~= 0 and e.old_euid ~= 0
+        and (e.new_uid == 0 or e.new_euid == 0)
+  end,
+  output = "${comm} (pid ${pid}) became root: uid ${old_uid}->${new_uid}, "
+        .. "euid ${old_euid}->${new_euid}; " .. WHO,
+  tests = {
+    { event = { type = "security.setuid", comm = "exploit", uid = 1000, old_uid = 1000,
+                old_euid = 1000, new_uid = 0, new_euid = 0 },
+      expect = true,
+      output = "exploit (pid 1000) became root: uid 1000->0, euid 1000->0; exploit (pid 1000, "
+            .. "uid 1000, exe ?, parent ?[1], container host, pod -/-)" },
+    { event = { type = "security.setuid", comm = "sudo", old_uid = 1000, old_euid = 0,
+                new_uid = 0, new_euid = 0 }, expect = false },
+    { event = { type = "security.setuid", comm = "sshd", old_uid = 0, old_euid = 0,
+                new_uid = 1000, new_euid = 1000 }, expect = false },
+    { event = { type = "security.setuid", comm = "x", old_uid = 1000, old_euid = 1000,
+                new_uid = 0, new_euid = 0, ret = -1 }, expect = false },
+  },
+}
+
+rule {
+  name = "unprivileged_process_became_root_group",
+  desc = "A process outside the root group changed its group id to root",
+  events = { "security.setgid" },
+  severity = "error",
+  importance = 0.85,
+  tags = { "mitre:T1068", "mitre:T1548" },
+  when = function(e)
+    return e.ret == 0 and e.old_gid ~= 0 and e.old_egid ~= 0
+        and (e.new_gid == 0 or e.new_egid == 0)
+  end,
+  output = "${comm} joined group root: gid ${old_gid}->${new_gid}, egid ${old_egid}->"
+        .. "${new_egid}; " .. WHO,
+  tests = {
+    { event = { type = "security.setgid", comm = "x", old_gid = 1000, old_egid = 1000,
+                new_gid = 0, new_egid = 0 }, expect = true },
+    { event = { type = "security.setgid", comm = "newgrp", old_gid = 1000, old_egid = 0,
+                new_gid = 0, new_egid = 0 }, expect = false },
+  },
+}
+
+-- Set-uid-root programs that ship with the system, in the directories they
+-- ship in: making their caller root is their job.
+local SETUID_PROGRAMS = tapio.set {
+  "sudo", "sudoedit", "su", "pkexec", "doas", "passwd", "newgrp", "sg", "chsh", "chfn",
+  "gpasswd", "mount", "umount", "fusermount", "fusermount3", "ping", "ping6", "crontab", "at",
+  "ssh-keysign", "Xorg", "Xorg.wrap", "dbus-daemon-launch-helper", "polkit-agent-helper-1",
+  "unix_chkpwd", "chage", "expiry", "pppd", "ntfs-3g", "staprun", "mount.nfs", "mount.cifs",
+  "newuidmap", "newgidmap", "write", "wall", "bwrap", "snap-confine", "userhelper", "runuser",
+}
+local SYSTEM_DIRS = { "/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/", "/usr/lib/", "/usr/libexec/",
+                      "/lib/" }
+
+rule {
+  name = "setuid_root_by_unknown_program",
+  desc = "A set-uid-root program that is not one the system ships (sudo, su, passwd...) "
+      .. "made its caller root: a set-uid copy of a shell or an interpreter, left behind "
+      .. "to get root back",
+  events = { "security.setuid" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1548.001" },
+  when = function(e)
+    if not (e.ret == 0 and e.old_uid ~= 0 and e.old_euid == 0 and e.new_uid == 0) then
+      return false
+    end
+    local exe = e.exe
+    return not (SETUID_PROGRAMS[e.comm] and (exe == nil or startswith_any(exe, SYSTEM_DIRS)))
+  end,
+  output = "${exe|comm} (set-uid root) made uid ${old_uid} root; " .. WHO,
+  tests = {
+    { event = { type = "security.setuid", comm = "python3", exe = "/tmp/.x/python3", uid = 1000,
+                old_uid = 1000, old_euid = 0, new_uid = 0, new_euid = 0 }, expect = true },
+    { event = { type = "security.setuid", comm = "sudo", exe = "/tmp/sudo", uid = 1000,
+                old_uid = 1000, old_euid = 0, new_uid = 0, new_euid = 0 }, expect = true },
+    { event = { type = "security.setuid", comm = "sudo", exe = "/usr/bin/sudo", uid = 1000,
+                old_uid = 1000, old_euid = 0, new_uid = 0, new_euid = 0 }, expect = false },
+    { event = { type = "security.setuid", comm = "python3", old_uid = 0, old_euid = 0,
+                new_uid = 0, new_euid = 0 }, expect = false },
+  },
+}
+
+-- Network services: a shell or root tool under them means code execution.
+local SERVICES = tapio.set {
+  "nginx", "apache2", "httpd", "lighttpd", "caddy", "php-fpm", "php-fpm7.4", "php-fpm8.1",
+  "php-fpm8.2", "php-fpm8.3", "php-cgi", "uwsgi", "gunicorn", "tomcat", "java", "node",
+  "mysqld", "mariadbd", "postgres", "redis-server", "mongod", "memcached", "named", "dnsmasq",
+  "squid", "haproxy", "vsftpd", "proftpd", "exim4", "postfix", "dovecot", "smbd", "slapd",
+  "elasticsearch", "jenkins", "grafana-server",
+}
+local ROOT_TOOLS = tapio.set { "sudo", "su", "pkexec", "doas", "sudoedit", "runuser", "newgrp",
+                               "sg", "chroot", "nsenter", "unshare", "capsh", "setpriv" }
+
+rule {
+  name = "privilege_tool_run_by_service",
+  desc = "sudo, su, pkexec or another tool that changes privileges was started under a "
+      .. "network service (web server, database...): code running in the service is "
+      .. "reaching for root",
+  events = { "process.exec" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1548.003", "mitre:T1068" },
+  when = function(e)
+    if e.ret ~= 0 or not ROOT_TOOLS[basename(e.filename)] then return false end
+    return descends_from(e, SERVICES) ~= nil
+  end,
+  output = "${filename} run under a service: ${cmdline}; " .. WHO,
+  tests = {
+    { event = { type = "process.exec", comm = "sudo", filename = "/usr/bin/sudo",
+                argv = { "sudo", "-n", "id" }, parent = { comm = "sh" },
+                ancestors = { { comm = "php-fpm8.2" }, { comm = "systemd" } } }, expect = true },
+    { event = { type = "process.exec", comm = "su", filename = "/bin/su",
+                parent = { comm = "postgres" } }, expect = true },
+    { event = { type = "process.exec", comm = "sudo", filename = "/usr/bin/sudo",
+                parent = { comm = "bash" }, ancestors = { { comm = "sshd" } } }, expect = false },
+    { event = { type = "process.exec", comm = "id", filename = "/usr/bin/id",
+                parent = { comm = "nginx" } }, expect = false },
+  },
+}
+
+---------------------------------------------------------------- files made privileged
+
+-- The mode of a chmod, or of a file created by open(O_CREAT, mode).
+local function new_mode(e)
+  if e.ret < 0 then return nil end
+  if e.type == "file.chmod" then return e.mode end
+  if (e.flags & O_CREAT) ~= 0 then return e.mode end
+  return nil
+end
+
+rule {
+  name = "setuid_bit_set",
+  desc = "The set-uid bit was put on a file (chmod u+s, chmod 4755, install -m 4755): "
+      .. "whoever runs it runs as its owner. Package managers are the exception",
+  events = { "file.chmod", "file.open" },
+  severity = "error",
+  importance = 0.85,
+  tags = { "mitre:T1548.001" },
+  when = function(e)
+    local m = new_mode(e)
+    return m ~= nil and (m & S_ISUID) ~= 0 and not installing(e)
+  end,
+  output = "set-uid bit put on ${path} by " .. WHO,
+  tests = {
+    { event = { type = "file.chmod", comm = "chmod", path = "/tmp/.sh", mode = 3565 },
+      expect = true },
+    { event = { type = "file.open", comm = "python3", path = "/tmp/x", flags = 577,
+                mode = 2541 }, expect = true },
+    { event = { type = "file.chmod", comm = "chmod", path = "/tmp/x", mode = 493 },
+      expect = false },
+    { event = { type = "file.open", comm = "cat", path = "/tmp/x", flags = 0, mode = 2541 },
+      expect = false },
+    { event = { type = "file.chmod", comm = "dpkg", path = "/usr/bin/passwd", mode = 2541 },
+      expect = false },
+    { event = { type = "file.chmod", comm = "chmod", path = "/tmp/x", mode = 3565, ret = -1 },
+      expect = false },
+  },
+}
+
+rule {
+  name = "setgid_bit_set",
+  desc = "The set-gid bit was put on a file or directory (chmod g+s): on a program, whoever "
+      .. "runs it gets its group; on a directory it is common for shared folders",
+  events = { "file.chmod", "file.open" },
+  severity = "notice",
+  importance = 0.6,
+  tags = { "mitre:T1548.001" },
+  when = function(e)
+    local m = new_mode(e)
+    return m ~= nil and (m & S_ISGID) ~= 0 and (m & S_ISUID) == 0 and not installing(e)
+  end,
+  output = "set-gid bit put on ${path} by " .. WHO,
+  tests = {
+    { event = { type = "file.chmod", comm = "chmod", path = "/tmp/x", mode = 1517 },
+      expect = true },
+    { event = { type = "file.chmod", comm = "chmod", path = "/tmp/x", mode = 3565 },
+      expect = false },
+  },
+}
+
+-- Capabilities that amount to root, by their names in setcap's syntax.
+local ROOT_CAPS = { "cap_setuid", "cap_setgid", "cap_sys_admin", "cap_sys_module",
+                    "cap_sys_ptrace", "cap_dac_override", "cap_dac_read_search", "cap_chown",
+                    "cap_fowner", "cap_sys_rawio", "cap_bpf", "cap_setfcap", "cap_setpcap",
+                    "cap_net_admin", "cap_sys_chroot", "cap_mknod", "cap_perfmon" }
+
+rule {
+  name = "file_capability_set",
+  desc = "A capability that amounts to root (cap_setuid, cap_sys_admin, cap_dac_override...) "
+      .. "was given to a program with setcap: anyone who runs it gets it",
+  events = { "process.exec" },
+  severity = "error",
+  importance = 0.85,
+  tags = { "mitre:T1548" },
+  when = function(e)
+    if e.ret ~= 0 or basename(e.filename) ~= "setcap" or installing(e) then return false end
+    local c = e.cmdline
+    if c == nil then return false end
+    c = c:lower()
+    if c:find("%s=[eip]+") or c:find("^%S+%s+all[=+]") or c:find("%sall[=+]") then
+      return true -- every capability
+    end
+    for i = 1, #ROOT_CAPS do
+      if c:find(ROOT_CAPS[i], 1, true) and not c:find("%s%-r%s") then return true end
+    end
+    return false
+  end,
+  output = "capabilities given with ${cmdline}; " .. WHO,
+  tests = {
+    { event = { type = "process.exec", comm = "setcap", filename = "/usr/sbin/setcap",
+                argv = { "setcap", "cap_setuid+ep", "/tmp/python3" } }, expect = true },
+    { event = { type = "process.exec", comm = "setcap", filename = "/sbin/setcap",
+                argv = { "setcap", "CAP_DAC_READ_SEARCH,cap_net_raw=eip", "/tmp/tar" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "setcap", filename = "/sbin/setcap",
+                argv = { "setcap", "=ep", "/tmp/x" } }, expect = true },
+    { event = { type = "process.exec", comm = "setcap", filename = "/sbin/setcap",
+                argv = { "setcap", "cap_net_bind_service=+ep", "/usr/bin/node" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "setcap", filename = "/sbin/setcap",
+                argv = { "setcap", "-r", "/tmp/x" } }, expect = false },
+    { event = { type = "process.exec", comm = "setcap", filename = "/sbin/setcap",
+                argv = { "setcap", "cap_net_raw+ep", "/bin/ping" }, parent = { comm = "sh" },
+                ancestors = { { comm = "dpkg" } } }, expect = false },
+  },
+}
+
+-- Directories root's PATH holds on every distribution.
+local ROOT_PATH_DIRS = tapio.set { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
+                                   "/sbin", "/bin", "/snap/bin" }
+
+rule {
+  name = "root_path_made_writable",
+  desc = "A directory of root's PATH, or a program in one, was made writable by everyone "
+      .. "(chmod o+w, 777): anyone can then plant a command that root runs",
+  events = { "file.chmod" },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1574.007", "mitre:T1222.002" },
+  when = function(e)
+    if e.ret < 0 or (e.mode & S_IWOTH) == 0 then return false end
+    local p = e.path
+    return ROOT_PATH_DIRS[p] ~= nil or ROOT_PATH_DIRS[tapio.dirname(p)] ~= nil
+  end,
+  output = "${path} made writable by everyone by " .. WHO,
+  tests = {
+    { event = { type = "file.chmod", comm = "chmod", path = "/usr/local/bin", mode = 511 },
+      expect = true },
+    { event = { type = "file.chmod", comm = "chmod", path = "/usr/bin/passwd", mode = 2559 },
+      expect = true },
+    { event = { type = "file.chmod", comm = "chmod", path = "/usr/local/bin", mode = 493 },
+      expect = false },
+    { event = { type = "file.chmod", comm = "chmod", path = "/tmp/bin", mode = 511 },
+      expect = false },
+  },
+}
+
+-- Where anyone (or any user) can write.
+local WRITABLE_DIRS = { "/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/", "/home/", "/run/user/",
+                        "/var/crash/", "/var/lib/php/sessions/" }
+
+-- Commands root types every day: a program by one of these names in a
+-- directory users can write is waiting for root's PATH to reach it.
+local COMMON_COMMANDS = tapio.set {
+  "ls", "ps", "cat", "id", "whoami", "sudo", "su", "systemctl", "service", "apt", "apt-get",
+  "dpkg", "yum", "dnf", "rpm", "cp", "mv", "rm", "grep", "find", "top", "htop", "netstat", "ss",
+  "ip", "ifconfig", "mount", "umount", "passwd", "ssh", "scp", "curl", "wget", "python",
+  "python3", "perl", "bash", "sh", "vi", "vim", "nano", "less", "more", "tar", "gzip", "chmod",
+  "chown", "kill", "pkill", "uname", "hostname", "date", "df", "du", "free", "uptime", "who",
+  "w", "last", "crontab", "docker", "kubectl", "crictl", "git", "make", "which", "env", "sed",
+  "awk", "head", "tail", "sort", "touch", "mkdir", "ln", "journalctl", "dmesg", "lsof", "ping",
+  "clear", "reboot", "shutdown", "useradd", "usermod", "iptables", "nft", "tcpdump", "openssl",
+}
+
+rule {
+  name = "root_ran_command_from_writable_dir",
+  desc = "Root ran a program from a directory ordinary users can write (/tmp, /home...) "
+      .. "under the name of a common command, or by a bare name found through PATH: its "
+      .. "PATH holds a writable directory, or ., and a planted ls, sudo or systemctl ran "
+      .. "as root",
+  events = { "process.exec" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1574.007" },
+  when = function(e)
+    if e.ret ~= 0 or e.uid ~= 0 or not startswith_any(e.filename, WRITABLE_DIRS) then
+      return false
+    end
+    if COMMON_COMMANDS[basename(e.filename)] then return true end
+    -- a bare command name: the shell searched PATH for it (a script's argv
+    -- starts with its interpreter instead)
+    local argv = e.argv
+    local a0 = argv and argv[1]
+    return a0 ~= nil and a0 ~= "" and not a0:find("/", 1, true)
+  end,
+  output = "root ran ${filename} (${argv}); " .. WHO,
+  tests = {
+    { event = { type = "process.exec", comm = "ls", uid = 0, filename = "/tmp/.bin/ls",
+                argv = { "/bin/sh", "/tmp/.bin/ls", "-la" } }, expect = true },
+    { event = { type = "process.exec", comm = "tool", uid = 0, filename = "/home/ann/bin/tool",
+                argv = { "tool" } }, expect = true },
+    { event = { type = "process.exec", comm = "ls", uid = 0, filename = "/usr/bin/ls",
+                argv = { "ls" } }, expect = false },
+    { event = { type = "process.exec", comm = "build", uid = 0, filename = "/tmp/x/build",
+                argv = { "./build" } }, expect = false },
+    { event = { type = "process.exec", comm = "ls", uid = 1000, filename = "/home/ann/bin/ls",
+                argv = { "ls" } }, expect = false },
+  },
+}
+
+---------------------------------------------------------------- sudo
+
+rule {
+  name = "sudo_exploit_arguments",
+  desc = "sudo or sudoedit was run with arguments of a known exploit: a user id of -1 "
+      .. "(CVE-2019-14287) or sudoedit -s with a trailing backslash (Baron Samedit, "
+      .. "CVE-2021-3156)",
+  events = { "process.exec" },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1068", "mitre:T1548.003" },
+  when = function(e)
+    local name = basename(e.filename)
+    if name ~= "sudo" and name ~= "sudoedit" then return false end
+    local argv = e.argv
+    if argv == nil then return false end
+    local shell_mode = false
+    for i = 2, #argv do
+      local a = argv[i]
+      if a:find("#%-1$") or a:find("#4294967295$") then return true end
+      if a == "-s" or a == "-i" or a == "--shell" or a:find("^%-%a*s%a*$") then
+        shell_mode = true
+      end
+      if shell_mode and (name == "sudoedit" or argv[1] == "sudoedit") and a:find("\\$") then
+        return true
+      end
+    end
+    return false
+  end,
+  output = "sudo exploit arguments: ${argv}; " .. WHO,
+  tests = {
+    { event = { type = "process.exec", comm = "sudo", filename = "/usr/bin/sudo",
+                argv = { "sudo", "-u#-1", "/bin/bash" } }, expect = true },
+    { event = { type = "process.exec", comm = "sudo", filename = "/usr/bin/sudo",
+                argv = { "sudo", "-u", "#4294967295", "id" } }, expect = true },
+    { event = { type = "process.exec", comm = "sudoedit", filename = "/usr/bin/sudoedit",
+                argv = { "sudoedit", "-s", "AAAA\\" } }, expect = true },
+    { event = { type = "process.exec", comm = "sudo", filename = "/usr/bin/sudo",
+                argv = { "sudo", "-u", "#1001", "id" } }, expect = false },
+    { event = { type = "process.exec", comm = "sudo", filename = "/usr/bin/sudo",
+                argv = { "sudo", "-s" } }, expect = false },
+  },
+}
+
+local SUDO_TS = { "/run/sudo/ts/", "/var/run/sudo/ts/", "/var/lib/sudo/ts/", "/var/db/sudo/ts/",
+                  "/var/lib/sudo/lectured/" }
+
+rule {
+  name = "sudo_timestamp_tampered",
+  desc = "A sudo timestamp (the record that a password was given recently) was written by "
+      .. "a program other than sudo: sudo then asks nobody for a password",
+  events = { "file.open", "file.rename", "file.link", "file.symlink", "file.chmod",
+             "file.chown" },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1548.003" },
+  when = function(e)
+    if e.ret < 0 then return false end
+    local t, p = e.type, nil
+    if t == "file.open" then
+      if (e.flags & 3) == 0 and (e.flags & O_CREAT) == 0 then return false end
+      p = e.path
+    elseif t == "file.rename" or t == "file.link" then p = e.newpath
+    elseif t == "file.symlink" then p = e.linkpath
+    else p = e.path end
+    if not startswith_any(p, SUDO_TS) then return false end
+    local c = e.comm
+    return c ~= "sudo" and c ~= "sudoedit"
+  end,
+  output = "sudo timestamp ${path|newpath|linkpath} written (${type}) by " .. WHO,
+  tests = {
+    { event = { type = "file.open", comm = "python3", path = "/run/sudo/ts/ann", flags = 577 },
+      expect = true },
+    { event = { type = "file.chown", comm = "chown", path = "/var/run/sudo/ts/ann",
+                owner_uid = 1000 }, expect = true },
+    { event = { type = "file.open", comm = "sudo", path = "/run/sudo/ts/ann", flags = 66 },
+      expect = false },
+    { event = { type = "file.open", comm = "cat", path = "/run/sudo/ts/ann", flags = 0 },
+      expect = false },
+  },
+}
+
+local SHELLS = tapio.set { "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "csh", "tcsh",
+                           "fish", "busybox" }
+-- Programs sudoers often allow that can start a shell (GTFOBins' "sudo" list).
+local ESCAPES = tapio.set {
+  "vi", "vim", "vim.basic", "vim.tiny", "nvim", "view", "rvim", "ed", "nano", "pico", "emacs",
+  "less", "more", "most", "man", "pager", "find", "awk", "gawk", "mawk", "nawk", "perl", "python",
+  "python2", "python3", "ruby", "lua", "lua5.4", "php", "node", "irb", "tclsh", "wish", "expect",
+  "env", "ftp", "sftp", "gdb", "strace", "ltrace", "tar", "zip", "git", "ssh", "scp", "rsync",
+  "script", "socat", "nmap", "tcpdump", "make", "apt", "apt-get", "dpkg", "pip", "pip3", "flock",
+  "nice", "ionice", "taskset", "time", "timeout", "watch", "xargs", "busybox", "screen", "tmux",
+  "journalctl", "systemctl", "mysql", "psql", "sqlite3", "docker", "crontab", "openssl",
+  "tee", "dd", "cp", "mv", "zsh", "run-parts", "start-stop-daemon", "service", "sed",
+}
+
+rule {
+  name = "shell_escape_under_sudo",
+  desc = "A program run with sudo (an editor, pager, interpreter or tool that sudoers "
+      .. "allows) started a root shell: the GTFOBins way out of a limited sudo rule",
+  events = { "process.exec" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1548.003", "mitre:T1059.004" },
+  when = function(e)
+    if e.ret ~= 0 or e.uid ~= 0 or not SHELLS[basename(e.filename)] then return false end
+    local par = e.parent
+    if not (par and par.comm and ESCAPES[par.comm]) then return false end
+    -- sudo is the parent's parent (or sudo's session helper right above it)
+    local anc = e.ancestors
+    if anc == nil then return false end
+    for i = 1, math.min(#anc, 2) do
+      local c = anc[i].comm
+      if c == "sudo" or c == "doas" or c == "pkexec" then return true end
+    end
+    return false
+  end,
+  output = "root shell ${filename} started by ${parent.comm|'?'} run with sudo: ${cmdline}; "
+        .. WHO,
+  tests = {
+    { event = { type = "process.exec", comm = "sh", uid = 0, filename = "/bin/sh",
+                argv = { "sh", "-c", "/bin/bash" }, parent = { comm = "vim" },
+                ancestors = { { comm = "sudo" }, { comm = "bash" } } }, expect = true },
+    { event = { type = "process.exec", comm = "bash", uid = 0, filename = "/usr/bin/bash",
+                parent = { comm = "find" }, ancestors = { { comm = "sudo" } } }, expect = true },
+    { event = { type = "process.exec", comm = "sh", uid = 0, filename = "/bin/sh",
+                parent = { comm = "make" }, ancestors = { { comm = "bash" }, { comm = "sshd" } } },
+      expect = false },
+    { event = { type = "process.exec", comm = "sh", uid = 0, filename = "/bin/sh",
+                parent = { comm = "sudo" }, ancestors = { { comm = "bash" } } }, expect = false },
+    { event = { type = "process.exec", comm = "sh", uid = 1000, filename = "/bin/sh",
+                parent = { comm = "vim" }, ancestors = { { comm = "sudo" } } }, expect = false },
+  },
+}
+
+---------------------------------------------------------------- capabilities
 
 local CAP = { setgid = 6, setuid = 7, net_admin = 12, sys_module = 16,
               sys_rawio = 17, sys_ptrace = 19, sys_admin = 21, perfmon = 38, bpf = 39,
@@ -25,55 +523,6 @@ local function root_set(caps)
 end
 
 rule {
-  name = "unprivileged_process_became_root",
-  desc = "A process that was not root changed its user id to root: sudo and su start "
-      .. "as root (set-uid binaries), so this is an exploit or a misconfiguration",
-  events = { "security.setuid" },
-  severity = "critical",
-  importance = 0.95,
-  tags = { "mitre:T1068", "mitre:T1548" },
-  when = function(e)
-    return e.ret == 0 and e.old_uid ~= 0 and e.old_euid ~= 0
-        and (e.new_uid == 0 or e.new_euid == 0)
-  end,
-  output = "${comm} (pid ${pid}) became root: uid ${old_uid}->${new_uid}, "
-        .. "euid ${old_euid}->${new_euid}",
-  tests = {
-    { event = { type = "security.setuid", comm = "exploit", uid = 1000, old_uid = 1000,
-                old_euid = 1000, new_uid = 0, new_euid = 0 },
-      expect = true,
-      output = "exploit (pid 1000) became root: uid 1000->0, euid 1000->0" },
-    { event = { type = "security.setuid", comm = "sudo", old_uid = 1000, old_euid = 0,
-                new_uid = 0, new_euid = 0 }, expect = false },
-    { event = { type = "security.setuid", comm = "sshd", old_uid = 0, old_euid = 0,
-                new_uid = 1000, new_euid = 1000 }, expect = false },
-    { event = { type = "security.setuid", comm = "x", old_uid = 1000, old_euid = 1000,
-                new_uid = 0, new_euid = 0, ret = -1 }, expect = false },
-  },
-}
-
-rule {
-  name = "unprivileged_process_became_root_group",
-  desc = "A process outside the root group changed its group id to root",
-  events = { "security.setgid" },
-  severity = "error",
-  importance = 0.85,
-  tags = { "mitre:T1068", "mitre:T1548" },
-  when = function(e)
-    return e.ret == 0 and e.old_gid ~= 0 and e.old_egid ~= 0
-        and (e.new_gid == 0 or e.new_egid == 0)
-  end,
-  output = "${comm} (pid ${pid}, uid ${uid}) joined group root: gid ${old_gid}->${new_gid}, "
-        .. "egid ${old_egid}->${new_egid}",
-  tests = {
-    { event = { type = "security.setgid", comm = "x", old_gid = 1000, old_egid = 1000,
-                new_gid = 0, new_egid = 0 }, expect = true },
-    { event = { type = "security.setgid", comm = "newgrp", old_gid = 1000, old_egid = 0,
-                new_gid = 0, new_egid = 0 }, expect = false },
-  },
-}
-
-rule {
   name = "dangerous_capability_gained",
   desc = "A process not running as root raised a capability that amounts to root "
       .. "(sys_admin, sys_module, sys_ptrace, bpf, setuid...) into its effective set, "
@@ -87,8 +536,7 @@ rule {
     return e.ret == 0 and e.uid ~= 0 and (gained & DANGEROUS) ~= 0
         and not root_set(e.permitted)
   end,
-  output = "${comm} (pid ${pid}, uid ${uid}) raised its effective capabilities to "
-        .. "${effective_str}",
+  output = "${comm} raised its effective capabilities to ${effective_str}; " .. WHO,
   tests = {
     { event = { type = "security.capset", comm = "x", uid = 1000, old_effective = 0,
                 effective = 1 << 21 }, expect = true },
@@ -106,6 +554,35 @@ rule {
                 effective = 1 << 10 }, expect = false },
   },
 }
+
+rule {
+  name = "exec_without_arguments",
+  desc = "A program was executed with an empty argument list (argc 0): no shell or "
+      .. "program does that; set-uid exploits do (pkexec's PwnKit, CVE-2021-4034)",
+  events = { "process.exec" },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1068" },
+  when = function(e)
+    if e.ret ~= 0 then return false end
+    local argv = e.argv
+    -- kernels since 5.18 put one empty string in an empty argv
+    return argv ~= nil and (#argv == 0 or (#argv == 1 and argv[1] == ""))
+  end,
+  output = "${filename} executed with no arguments (argc 0); " .. WHO,
+  tests = {
+    { event = { type = "process.exec", comm = "pkexec", filename = "/usr/bin/pkexec",
+                argv = {} }, expect = true },
+    { event = { type = "process.exec", comm = "pkexec", filename = "/usr/bin/pkexec",
+                argv = { "" } }, expect = true },
+    { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls",
+                argv = { "ls" } }, expect = false },
+    { event = { type = "process.exec", comm = "x", filename = "/usr/bin/x", argv = {},
+                ret = -2 }, expect = false },
+  },
+}
+
+---------------------------------------------------------------- namespaces
 
 -- Programs that build sandboxes or rootless containers with user namespaces.
 local SANDBOXES = tapio.set { "chrome", "chromium", "firefox", "firefox-esr", "flatpak", "bwrap",
@@ -125,7 +602,7 @@ rule {
     return e.ret >= 0 and e.uid ~= 0 and (e.flags & CLONE_NEWUSER) ~= 0
         and not SANDBOXES[e.comm]
   end,
-  output = "${comm} (pid ${pid}, uid ${uid}) created a user namespace (${flags_str})",
+  output = "user namespace created (${flags_str}) by " .. WHO,
   tests = {
     { event = { type = "container.unshare", comm = "exploit", uid = 1000,
                 flags = 0x10000000 | 0x20000 }, expect = true },
@@ -139,5 +616,121 @@ rule {
       expect = false },
     { event = { type = "container.unshare", comm = "x", uid = 1000, flags = 0x20000 },
       expect = false },
+  },
+}
+
+---------------------------------------------------------------- accounts
+
+local PRIVILEGED_GROUPS = tapio.set { "0", "root", "sudo", "wheel", "admin", "adm", "docker", "lxd",
+                                      "disk", "shadow", "kvm", "libvirt", "systemd-journal" }
+
+local function account_args(argv)
+  local uid0, nonunique, groups = false, false, {}
+  if argv == nil then return uid0, nonunique, groups end
+  local i = 2
+  while i <= #argv do
+    local a = argv[i]
+    local v = argv[i + 1]
+    if a == "-u" or a == "--uid" then
+      if v == "0" then uid0 = true end
+      i = i + 1
+    elseif a:find("^%-%-uid=") then
+      uid0 = uid0 or a == "--uid=0"
+    elseif a == "-o" or a == "--non-unique" then
+      nonunique = true
+    elseif a == "-G" or a == "-g" or a == "--groups" or a == "--gid" then
+      if v then
+        for g in v:gmatch("[^,]+") do groups[#groups + 1] = g end
+      end
+      i = i + 1
+    elseif a:find("^%-%a*G%a*$") and v then
+      -- usermod -aG sudo ann
+      for g in v:gmatch("[^,]+") do groups[#groups + 1] = g end
+      i = i + 1
+    end
+    i = i + 1
+  end
+  return uid0, nonunique, groups
+end
+
+rule {
+  name = "root_account_created",
+  desc = "An account with user id 0 (a second root) was created or an account's uid "
+      .. "changed to 0 (useradd/usermod -o -u 0)",
+  events = { "process.exec" },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1136.001", "mitre:T1078.003" },
+  when = function(e)
+    local name = basename(e.filename)
+    if e.ret ~= 0 or (name ~= "useradd" and name ~= "usermod" and name ~= "adduser"
+                      and name ~= "luseradd" and name ~= "lusermod") then
+      return false
+    end
+    local uid0 = account_args(e.argv)
+    return uid0
+  end,
+  output = "uid 0 account: ${cmdline}; " .. WHO,
+  tests = {
+    { event = { type = "process.exec", comm = "useradd", filename = "/usr/sbin/useradd",
+                argv = { "useradd", "-o", "-u", "0", "-g", "0", "toor" } }, expect = true },
+    { event = { type = "process.exec", comm = "usermod", filename = "/usr/sbin/usermod",
+                argv = { "usermod", "--uid=0", "--non-unique", "ann" } }, expect = true },
+    { event = { type = "process.exec", comm = "useradd", filename = "/usr/sbin/useradd",
+                argv = { "useradd", "-m", "ann" } }, expect = false },
+  },
+}
+
+rule {
+  name = "user_added_to_privileged_group",
+  desc = "A user was put into a group that amounts to root (sudo, wheel, admin, docker, "
+      .. "lxd, disk, shadow...) with usermod, gpasswd, adduser or useradd",
+  events = { "process.exec" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1098" },
+  when = function(e)
+    if e.ret ~= 0 or installing(e) then return false end
+    local name = basename(e.filename)
+    local argv = e.argv
+    if argv == nil then return false end
+    if name == "usermod" or name == "useradd" then
+      local _, _, groups = account_args(argv)
+      for i = 1, #groups do
+        if PRIVILEGED_GROUPS[groups[i]] then return true end
+      end
+    elseif name == "gpasswd" then
+      -- gpasswd -a USER GROUP, gpasswd -M USERS GROUP
+      for i = 2, #argv - 1 do
+        local a = argv[i]
+        if a == "-a" or a == "--add" or a == "-M" or a == "--members" then
+          return PRIVILEGED_GROUPS[argv[#argv]] ~= nil
+        end
+      end
+    elseif (name == "adduser" or name == "addgroup") and #argv == 3
+        and argv[2]:sub(1, 1) ~= "-" then
+      -- adduser USER GROUP
+      return PRIVILEGED_GROUPS[argv[3]] ~= nil
+    end
+    return false
+  end,
+  output = "user added to a privileged group: ${cmdline}; " .. WHO,
+  tests = {
+    { event = { type = "process.exec", comm = "usermod", filename = "/usr/sbin/usermod",
+                argv = { "usermod", "-aG", "sudo", "ann" } }, expect = true },
+    { event = { type = "process.exec", comm = "gpasswd", filename = "/usr/bin/gpasswd",
+                argv = { "gpasswd", "-a", "ann", "docker" } }, expect = true },
+    { event = { type = "process.exec", comm = "gpasswd", filename = "/usr/bin/gpasswd",
+                argv = { "gpasswd", "-M", "ann,bob", "wheel" } }, expect = true },
+    { event = { type = "process.exec", comm = "gpasswd", filename = "/usr/bin/gpasswd",
+                argv = { "gpasswd", "-d", "ann", "sudo" } }, expect = false },
+    { event = { type = "process.exec", comm = "usermod", filename = "/usr/sbin/usermod",
+                argv = { "usermod", "-a", "-G", "adm,users", "ann" } }, expect = true },
+    { event = { type = "process.exec", comm = "adduser", filename = "/usr/sbin/adduser",
+                argv = { "adduser", "ann", "sudo" } }, expect = true },
+    { event = { type = "process.exec", comm = "useradd", filename = "/usr/sbin/useradd",
+                argv = { "useradd", "-G", "users,wheel", "ann" } }, expect = true },
+    { event = { type = "process.exec", comm = "usermod", filename = "/usr/sbin/usermod",
+                argv = { "usermod", "-aG", "users", "ann" } }, expect = false },
   },
 }

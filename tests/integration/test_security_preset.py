@@ -54,7 +54,7 @@ def test_detections():
                 f.write("ssh-ed25519 AAAA test\n")
         finally:
             shutil.rmtree(home, ignore_errors=True)
-        wait_alert(c, "ssh_keys_changed", lambda e: e.get("path") == home + "/.ssh/authorized_keys")
+        wait_alert(c, "ssh_authorized_keys_modified", lambda e: e.get("path") == home + "/.ssh/authorized_keys")
 
         # Credentials: a read by a program that has no business with them, and a denied one.
         p = subprocess.Popen(["/usr/bin/python3", "-c", "open('/etc/shadow').read()"])

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: an attacker's public key appended to a user's authorized_keys
 # mitre: T1098.004
-# expect: ssh_keys_changed
+# expect: ssh_authorized_keys_modified
 source "$ATTACK_LIB"
 
 ssh-keygen -q -t ed25519 -N '' -C "attacker-$ATTACK_ID" -f "$ATTACK_TMP/key"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: a job dropped into /etc/cron.d (runs as root on a schedule)
 # mitre: T1053.003
-# expect: system_config_changed
+# expect: cron_job_modified
 source "$ATTACK_LIB"
 
 job=/etc/cron.d/$(tmpname)
