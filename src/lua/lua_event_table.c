@@ -97,6 +97,14 @@ static void write_field(lua_State *L, int vidx, uint8_t *rec, const struct tp_fi
 	uint8_t *p = rec + f->offset;
 	size_t n;
 
+	if (f->present_mask) { /* a conditional field given: it is present */
+		uint32_t cond;
+
+		memcpy(&cond, rec + f->present_offset, 4);
+		cond |= f->present_mask;
+		memcpy(rec + f->present_offset, &cond, 4);
+	}
+
 	switch (f->kind) {
 	case TP_FK_STR: {
 		const char *s;

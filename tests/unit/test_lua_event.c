@@ -396,6 +396,23 @@ static void test_synthetic_events(void **state)
 	luaL_unref(L, LUA_REGISTRYINDEX, ref);
 	b->ev = NULL;
 
+	/* A conditional field a test gives is present (setcap's capabilities);
+	 * one it leaves out stays nil. */
+	assert_int_equal(from_table("{ type = 'file.xattr', name = 'security.capability', op = 1, "
+				    "cap_permitted = 128 }",
+				    &ref),
+			 TP_LUA_OK);
+	b->ev = &ev;
+	b->extra = ref;
+	ok("assert(e.cap_permitted == 128 and e.cap_permitted_str == 'CAP_SETUID')");
+	luaL_unref(L, LUA_REGISTRYINDEX, ref);
+	assert_int_equal(from_table("{ type = 'file.xattr', name = 'user.x', op = 1 }", &ref),
+			 TP_LUA_OK);
+	b->extra = ref;
+	ok("assert(e.cap_permitted == nil and e.name == 'user.x')");
+	luaL_unref(L, LUA_REGISTRYINDEX, ref);
+	b->ev = NULL;
+
 	assert_int_equal(from_table("{ comm = 'x' }", &ref), TP_LUA_ERROR);
 	assert_non_null(strstr(err, "'type'"));
 	assert_int_equal(from_table("{ type = 'process.nope' }", &ref), TP_LUA_ERROR);
