@@ -64,6 +64,7 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1003.008" },
   when = function(e)
+    if e.credential_path == nil then return false end -- set by the shared check below
     if not (SHADOW[e.path] and reads(e)) then return false end
     if e.comm == "cp" then
       -- the daily backup job: cp run by the passwd script that run-parts starts
@@ -113,6 +114,7 @@ rule {
   importance = 0.6,
   tags = { "mitre:T1003.008", "mitre:T1083" },
   when = function(e)
+    if e.credential_path == nil then return false end -- set by the shared check below
     return (e.ret == EACCES or e.ret == EPERM)
         and (PROTECTED[e.path] ~= nil or startswith_any(e.path, { "/etc/sudoers.d/",
                                                                   "/root/.ssh/" }))
@@ -132,13 +134,10 @@ rule {
 
 ---------------------------------------------------------------- other processes
 
--- "/proc/1234/mem" -> 1234, when it names another process than the reader.
+-- The kernel names the process whose /proc/PID/{mem,maps,environ} (or
+-- task/TID/...) was opened when it is another one (e.proc_target_pid).
 local function other_proc(e, file)
-  local p = e.path
-  local pid = p:match("^/proc/(%d+)/" .. file .. "$") or p:match("^/proc/(%d+)/task/%d+/" .. file .. "$")
-  pid = pid and tonumber(pid)
-  if pid == nil or pid == e.pid or pid == e.tid then return nil end
-  return pid
+  return e.proc_target_pid ~= nil and endswith(e.path, "/" .. file)
 end
 
 rule {
@@ -150,20 +149,19 @@ rule {
   importance = 0.9,
   tags = { "mitre:T1003.007" },
   when = function(e)
-    return e.ret >= 0 and other_proc(e, "mem") ~= nil
+    if e.credential_path == nil then return false end -- set by the shared check below
+    return e.ret >= 0 and other_proc(e, "mem")
   end,
-  output = "memory of process ${path} opened (${flags_str}) by " .. WHO,
+  output = "memory of process ${proc_target_pid} opened (${path}, ${flags_str}) by " .. WHO,
   tests = {
-    { event = { type = "file.open", comm = "python3", pid = 50, tid = 50, path = "/proc/42/mem",
-                flags = 0 }, expect = true },
-    { event = { type = "file.open", comm = "gdb", pid = 50, tid = 50, flags = 2,
-                path = "/proc/42/task/42/mem" }, expect = true },
-    { event = { type = "file.open", comm = "x", pid = 42, tid = 42, path = "/proc/42/mem",
-                flags = 0 }, expect = false },
-    { event = { type = "file.open", comm = "x", pid = 50, tid = 50, path = "/proc/42/maps",
-                flags = 0 }, expect = false },
-    { event = { type = "file.open", comm = "x", pid = 50, tid = 50, path = "/proc/42/mem",
-                flags = 0, ret = -13 }, expect = false },
+    { event = { type = "file.open", comm = "python3", path = "/proc/42/mem", flags = 0,
+                proc_target_pid = 42 }, expect = true },
+    { event = { type = "file.open", comm = "gdb", flags = 2, path = "/proc/42/task/42/mem",
+                proc_target_pid = 42 }, expect = true },
+    { event = { type = "file.open", comm = "x", path = "/proc/1000/mem", flags = 0 },
+      expect = false }, -- its own memory: no proc_target_pid
+    { event = { type = "file.open", comm = "x", path = "/proc/42/maps", flags = 0,
+                proc_target_pid = 42 }, expect = false },
   },
 }
 
@@ -180,16 +178,17 @@ rule {
   importance = 0.6,
   tags = { "mitre:T1552" },
   when = function(e)
-    return e.ret >= 0 and other_proc(e, "environ") ~= nil and not owner(e, ENV_READERS)
+    if e.credential_path == nil then return false end -- set by the shared check below
+    return e.ret >= 0 and other_proc(e, "environ") and not owner(e, ENV_READERS)
   end,
   output = "environment of process ${path} read by " .. WHO,
   tests = {
-    { event = { type = "file.open", comm = "cat", pid = 50, tid = 50, path = "/proc/42/environ",
-                flags = 0 }, expect = true },
-    { event = { type = "file.open", comm = "cat", pid = 42, tid = 42, path = "/proc/42/environ",
-                flags = 0 }, expect = false },
-    { event = { type = "file.open", comm = "ps", pid = 50, tid = 50, path = "/proc/42/environ",
-                flags = 0 }, expect = false },
+    { event = { type = "file.open", comm = "cat", path = "/proc/42/environ", flags = 0,
+                proc_target_pid = 42 }, expect = true },
+    { event = { type = "file.open", comm = "cat", path = "/proc/self/environ", flags = 0 },
+      expect = false },
+    { event = { type = "file.open", comm = "ps", path = "/proc/42/environ", flags = 0,
+                proc_target_pid = 42 }, expect = false },
   },
 }
 
@@ -267,6 +266,7 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1552.004" },
   when = function(e)
+    if e.credential_path == nil then return false end -- set by the shared check below
     if not reads(e) then return false end
     local p = e.path
     local ok, owners = private_key(p)
@@ -357,6 +357,7 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1552.001", "mitre:T1528" },
   when = function(e)
+    if e.credential_path == nil then return false end -- set by the shared check below
     if not reads(e) then return false end
     local p = e.path
     local c = cloud_credential(p)
@@ -397,6 +398,15 @@ local BROWSERS = tapio.set { "firefox", "firefox-esr", "firefox-bin", "chrome", 
                              "msedge", "opera", "vivaldi", "vivaldi-bin", "thunderbird",
                              "GeckoMain", "Web Content", "Socket Process", "Isolated Web Co" }
 
+local function browser_store(p)
+  return BROWSER_FILES[basename(p)] ~= nil
+      and (p:find("/.mozilla/", 1, true) or p:find("/.config/google-chrome/", 1, true)
+           or p:find("/.config/chromium/", 1, true) or p:find("/.config/BraveSoftware/", 1, true)
+           or p:find("/.config/microsoft-edge/", 1, true) or p:find("/.config/opera/", 1, true)
+           or p:find("/.config/vivaldi/", 1, true) or p:find("/.thunderbird/", 1, true)
+           or p:find("/snap/firefox/", 1, true)) ~= nil
+end
+
 rule {
   name = "browser_credentials_read",
   desc = "A browser's saved passwords, cookies or their key (Firefox logins.json, key4.db; "
@@ -407,17 +417,8 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1555.003", "mitre:T1539" },
   when = function(e)
-    if not reads(e) then return false end
-    local p = e.path
-    if not BROWSER_FILES[basename(p)] then return false end
-    if not (p:find("/.mozilla/", 1, true) or p:find("/.config/google-chrome/", 1, true)
-            or p:find("/.config/chromium/", 1, true) or p:find("/.config/BraveSoftware/", 1, true)
-            or p:find("/.config/microsoft-edge/", 1, true) or p:find("/.config/opera/", 1, true)
-            or p:find("/.config/vivaldi/", 1, true) or p:find("/.thunderbird/", 1, true)
-            or p:find("/snap/firefox/", 1, true)) then
-      return false
-    end
-    return not BROWSERS[e.comm] and not BACKUP[e.comm]
+    if e.credential_path == nil then return false end -- set by the shared check below
+    return reads(e) and browser_store(e.path) and not BROWSERS[e.comm] and not BACKUP[e.comm]
   end,
   output = "browser credential store ${path} read by " .. WHO,
   tests = {
@@ -437,6 +438,12 @@ local STORE_OWNERS = tapio.set { "gnome-keyring-d", "gnome-keyring", "seahorse",
                                  "ksecretd", "pass", "gpg", "gpg2", "gpg-agent", "secret-tool",
                                  "1password", "bitwarden" }
 
+local function password_store(p)
+  return (p:find("/.local/share/keyrings/", 1, true) or p:find("/.local/share/kwalletd/", 1, true)
+          or endswith(p, ".kdbx") or endswith(p, ".kdb")
+          or (p:find("/.password-store/", 1, true) and endswith(p, ".gpg"))) ~= nil
+end
+
 rule {
   name = "password_store_read",
   desc = "A password manager's store was read by a program that is not the manager: GNOME "
@@ -446,14 +453,9 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1555" },
   when = function(e)
-    if not reads(e) then return false end
-    local p = e.path
-    if not (p:find("/.local/share/keyrings/", 1, true) or p:find("/.local/share/kwalletd/", 1, true)
-            or endswith(p, ".kdbx") or endswith(p, ".kdb")
-            or (p:find("/.password-store/", 1, true) and endswith(p, ".gpg"))) then
-      return false
-    end
-    return not owner(e, STORE_OWNERS) and not BACKUP[e.comm]
+    if e.credential_path == nil then return false end -- set by the shared check below
+    return reads(e) and password_store(e.path) and not owner(e, STORE_OWNERS)
+        and not BACKUP[e.comm]
   end,
   output = "password store ${path} read by " .. WHO,
   tests = {
@@ -472,6 +474,12 @@ local KRB_OWNERS = tapio.set { "kinit", "klist", "kdestroy", "kvno", "ktutil", "
                                "adcli", "realm", "net", "msktutil", "k5start", "certmonger",
                                "nfsd", "rpc.svcgssd", "ssh", "curl", "ldapsearch", "git" }
 
+local function kerberos(p)
+  return startswith(p, "/tmp/krb5cc_") or startswith(p, "/var/lib/sss/db/ccache_")
+      or endswith(p, ".keytab") or (startswith(p, "/run/user/") and p:find("/krb5cc", 1, true)
+                                    ~= nil)
+end
+
 rule {
   name = "kerberos_credentials_read",
   desc = "Kerberos tickets or keys were read by a program that does not use them: a "
@@ -482,14 +490,8 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1558.005", "mitre:T1552.004" },
   when = function(e)
-    if not reads(e) then return false end
-    local p = e.path
-    if not (startswith(p, "/tmp/krb5cc_") or startswith(p, "/var/lib/sss/db/ccache_")
-            or endswith(p, ".keytab") or p == "/etc/krb5.keytab"
-            or startswith(p, "/run/user/") and p:find("/krb5cc", 1, true)) then
-      return false
-    end
-    return not owner(e, KRB_OWNERS) and not BACKUP[e.comm]
+    if e.credential_path == nil then return false end -- set by the shared check below
+    return reads(e) and kerberos(e.path) and not owner(e, KRB_OWNERS) and not BACKUP[e.comm]
   end,
   output = "Kerberos credentials ${path} read by " .. WHO,
   tests = {
@@ -528,6 +530,7 @@ rule {
   importance = 0.75,
   tags = { "mitre:T1552.003" },
   when = function(e)
+    if e.credential_path == nil then return false end -- set by the shared check below
     if not reads(e) or (e.flags & 512) ~= 0 then return false end -- O_TRUNC: clearing
     local keeper = HISTORY[basename(e.path)]
     return keeper ~= nil and not keeper[e.comm] and not BACKUP[e.comm]
@@ -546,6 +549,39 @@ rule {
                 flags = 2 }, expect = false },
   },
 }
+
+---------------------------------------------------------------- the shared check
+
+-- Once per open, for every file rule above: whether the path is a
+-- credential of any kind they watch (set as e.credential_path). Most opens
+-- end after a few prefix tests, and the rules return at their first look.
+-- (Until the engine's C pre-filters land: the rules' path tests move there.)
+local DENIABLE = { "/etc/sudoers.d/", "/root/.ssh/" }
+-- Where the credentials outside dot directories live.
+local OTHER_PLACES = { "/etc/ssh/ssh_host_", "/etc/ssl/private/", "/etc/pki/tls/private/",
+                       "/etc/letsencrypt/archive/", "/etc/kubernetes/", "/var/run/secrets/",
+                       "/run/secrets/", "/tmp/krb5cc_", "/var/lib/sss/db/ccache_", "/run/user/" }
+enrich({ "file.open" }, function(e)
+  local ret = e.ret
+  if ret < 0 and ret ~= EACCES and ret ~= EPERM then return end
+  if (e.flags & O_ACCMODE) == 1 then return end -- write-only: not a read
+  local p = e.path
+  local hit
+  if ret < 0 then
+    hit = PROTECTED[p] or startswith_any(p, DENIABLE)
+  elseif SHADOW[p] then
+    hit = true
+  elseif e.proc_target_pid ~= nil then
+    hit = endswith(p, "/mem") or endswith(p, "/environ")
+  elseif p:find("/.", 1, true) then
+    hit = HISTORY[basename(p)] or private_key(p) or cloud_credential(p) or browser_store(p)
+        or password_store(p) or kerberos(p)
+  elseif startswith_any(p, OTHER_PLACES) or endswith(p, ".keytab") or endswith(p, ".kdbx")
+      or endswith(p, ".kdb") then
+    hit = private_key(p) or cloud_credential(p) or kerberos(p) or password_store(p)
+  end
+  if hit then e:set("credential_path", p) end
+end)
 
 ---------------------------------------------------------------- searching
 
@@ -572,6 +608,7 @@ rule {
   importance = 0.75,
   tags = { "mitre:T1552.001", "mitre:T1083" },
   when = function(e)
+    if e.credential_exec == nil then return false end -- set by the shared check below
     if e.ret ~= 0 or not SEARCHERS[basename(e.filename)] then return false end
     local argv = e.argv
     if argv == nil or #argv < 2 then return false end
@@ -616,6 +653,7 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1552.005" },
   when = function(e)
+    if e.credential_exec == nil then return false end -- set by the shared check below
     if e.ret ~= 0 then return false end
     local c = e.cmdline
     if c == nil then return false end
@@ -647,3 +685,14 @@ rule {
                 argv = { "curl", "https://example.test/token" } }, expect = false },
   },
 }
+
+-- Once per exec, for the two exec rules above: a search tool, or a program
+-- that can ask a metadata service over HTTP (set as e.credential_exec).
+local FETCHERS = tapio.set { "curl", "wget", "python", "python2", "python3", "perl", "ruby", "node",
+                             "php", "lua", "nc", "ncat", "netcat", "socat", "busybox", "http",
+                             "https", "lwp-request", "GET", "pwsh", "sh", "bash", "dash", "zsh" }
+enrich({ "process.exec" }, function(e)
+  if e.ret ~= 0 then return end
+  local name = basename(e.filename)
+  if SEARCHERS[name] or FETCHERS[name] then e:set("credential_exec", name) end
+end)

@@ -70,6 +70,10 @@ local CHANGES = { "file.open", "file.rename", "file.link", "file.symlink", "file
 local WHO = "${comm} (pid ${pid}, uid ${uid}, exe ${exe|'?'}, parent ${parent.comm|'?'}[${ppid}], "
          .. "container ${container.id|'host'}, pod ${k8s.namespace|'-'}/${k8s.pod|'-'})"
 
+-- What the enrich function at the end of this file checks a changed path
+-- against: every place below, then the file integrity trees.
+local watched = {}
+
 -- One rule for one place where code is made to run again.
 -- t: name, desc, tags, severity, importance, files (exact paths), prefixes
 -- (directories, with their trailing /), match(path) (more shapes),
@@ -83,6 +87,7 @@ local function place(t)
     return files[p] ~= nil or startswith_any(p, prefixes) or (match ~= nil and match(p))
   end
   places[#places + 1] = covers
+  watched[#watched + 1] = covers
   rule {
     name = t.name,
     desc = t.desc,
@@ -91,8 +96,9 @@ local function place(t)
     importance = t.importance,
     tags = t.tags,
     when = function(e)
-      local p = changed(e)
-      if p == nil or not covers(p) then return false end
+      if e.persistence_path == nil then return false end -- set by the shared check below
+      local p = e.persistence_path
+      if not covers(p) then return false end
       if except and except(p, e) then return false end
       return not managed(e)
     end,
@@ -714,6 +720,7 @@ local function writes(e)
 end
 
 local function watch(t)
+  watched[#watched + 1] = function(p) return startswith_any(p, t.prefixes) end
   local function hit(e, p)
     return p ~= nil and e.ret >= 0 and startswith_any(p, t.prefixes)
         and not (t.except and t.except(p, e)) and not covered(p) and not managed(e)
@@ -724,7 +731,7 @@ local function watch(t)
         .. "program other than a package manager",
     events = { "file.open", "file.unlink", "file.chmod", "file.chown" },
     severity = t.severity, importance = t.importance, tags = t.tags,
-    when = function(e) return writes(e) and hit(e, e.path) end,
+    when = function(e) return e.persistence_path ~= nil and writes(e) and hit(e, e.path) end,
     output = "${type} ${path} by " .. WHO,
     tests = t.tests.changed,
   }
@@ -733,7 +740,7 @@ local function watch(t)
     desc = t.what .. " was replaced or linked by a rename or hard link",
     events = { "file.rename", "file.link" },
     severity = t.severity, importance = t.importance, tags = t.tags,
-    when = function(e) return hit(e, e.newpath) end,
+    when = function(e) return e.persistence_path ~= nil and hit(e, e.newpath) end,
     output = "${type} ${oldpath} -> ${newpath} by " .. WHO,
     tests = t.tests.replaced,
   }
@@ -742,7 +749,7 @@ local function watch(t)
     desc = "A symbolic link was created as " .. t.what:lower(),
     events = { "file.symlink" },
     severity = t.severity, importance = t.importance, tags = t.tags,
-    when = function(e) return hit(e, e.linkpath) end,
+    when = function(e) return e.persistence_path ~= nil and hit(e, e.linkpath) end,
     output = "symlink ${linkpath} -> ${target} by " .. WHO,
     tests = t.tests.symlinked,
   }
@@ -895,6 +902,21 @@ watch {
     },
   },
 }
+
+-- Once per file event, for every rule above: the path it changes, when one
+-- of them watches it. Reads (most opens) end at the flags, and the rules
+-- return at their first look. (Until the engine's C pre-filters land.)
+enrich({ "file.open", "file.rename", "file.link", "file.symlink", "file.chmod", "file.chown",
+         "file.unlink" }, function(e)
+  local p = changed(e)
+  if p == nil then return end
+  for i = 1, #watched do
+    if watched[i](p) then
+      e:set("persistence_path", p)
+      return
+    end
+  end
+end)
 
 ---------------------------------------------------------------- the kernel
 

@@ -159,6 +159,7 @@ rule {
   importance = 0.9,
   tags = { "mitre:T1548.003", "mitre:T1068" },
   when = function(e)
+    if e.privilege_exec == nil then return false end -- set by the shared check below
     if e.ret ~= 0 or not ROOT_TOOLS[basename(e.filename)] then return false end
     return descends_from(e, SERVICES) ~= nil
   end,
@@ -195,6 +196,7 @@ rule {
   importance = 0.85,
   tags = { "mitre:T1548.001" },
   when = function(e)
+    if e.privilege_path == nil then return false end -- set by the shared check below
     local m = new_mode(e)
     return m ~= nil and (m & S_ISUID) ~= 0 and not installing(e)
   end,
@@ -224,6 +226,7 @@ rule {
   importance = 0.6,
   tags = { "mitre:T1548.001" },
   when = function(e)
+    if e.privilege_path == nil then return false end -- set by the shared check below
     local m = new_mode(e)
     return m ~= nil and (m & S_ISGID) ~= 0 and (m & S_ISUID) == 0 and not installing(e)
   end,
@@ -236,49 +239,48 @@ rule {
   },
 }
 
--- Capabilities that amount to root, by their names in setcap's syntax.
-local ROOT_CAPS = { "cap_setuid", "cap_setgid", "cap_sys_admin", "cap_sys_module",
-                    "cap_sys_ptrace", "cap_dac_override", "cap_dac_read_search", "cap_chown",
-                    "cap_fowner", "cap_sys_rawio", "cap_bpf", "cap_setfcap", "cap_setpcap",
-                    "cap_net_admin", "cap_sys_chroot", "cap_mknod", "cap_perfmon" }
+-- Capabilities that amount to root: chown 0, dac_override 1,
+-- dac_read_search 2, fowner 3, setgid 6, setuid 7, setpcap 8, net_admin 12,
+-- sys_module 16, sys_rawio 17, sys_chroot 18, sys_ptrace 19, sys_admin 21,
+-- mknod 27, setfcap 31, perfmon 38, bpf 39.
+local ROOT_CAPS = 0
+for _, bit in ipairs({ 0, 1, 2, 3, 6, 7, 8, 12, 16, 17, 18, 19, 21, 27, 31, 38, 39 }) do
+  ROOT_CAPS = ROOT_CAPS | (1 << bit)
+end
 
 rule {
   name = "file_capability_set",
   desc = "A capability that amounts to root (cap_setuid, cap_sys_admin, cap_dac_override...) "
-      .. "was given to a program with setcap: anyone who runs it gets it",
-  events = { "process.exec" },
+      .. "was given to a program (its security.capability attribute written: setcap, or "
+      .. "anything else): whoever runs it gets it. Package managers are the exception",
+  events = { "file.xattr" },
   severity = "error",
   importance = 0.85,
   tags = { "mitre:T1548" },
   when = function(e)
-    if e.ret ~= 0 or basename(e.filename) ~= "setcap" or installing(e) then return false end
-    local c = e.cmdline
-    if c == nil then return false end
-    c = c:lower()
-    if c:find("%s=[eip]+") or c:find("^%S+%s+all[=+]") or c:find("%sall[=+]") then
-      return true -- every capability
-    end
-    for i = 1, #ROOT_CAPS do
-      if c:find(ROOT_CAPS[i], 1, true) and not c:find("%s%-r%s") then return true end
-    end
-    return false
+    if e.ret ~= 0 or e.name ~= "security.capability" or e.op_str ~= "set" then return false end
+    local caps = (e.cap_permitted or 0) | (e.cap_inheritable or 0)
+    return (caps & ROOT_CAPS) ~= 0 and not installing(e)
   end,
-  output = "capabilities given with ${cmdline}; " .. WHO,
+  output = "capabilities ${cap_permitted_str|cap_inheritable_str} (effective: ${cap_effective}) "
+        .. "given to ${path} by " .. WHO,
   tests = {
-    { event = { type = "process.exec", comm = "setcap", filename = "/usr/sbin/setcap",
-                argv = { "setcap", "cap_setuid+ep", "/tmp/python3" } }, expect = true },
-    { event = { type = "process.exec", comm = "setcap", filename = "/sbin/setcap",
-                argv = { "setcap", "CAP_DAC_READ_SEARCH,cap_net_raw=eip", "/tmp/tar" } },
+    { event = { type = "file.xattr", comm = "setcap", path = "/tmp/python3", op = 1,
+                name = "security.capability", cap_permitted = 1 << 7, cap_effective = true },
+      expect = true,
+      output = "capabilities CAP_SETUID (effective: true) given to /tmp/python3 by setcap "
+            .. "(pid 1000, uid 0, exe ?, parent ?[1], container host, pod -/-)" },
+    { event = { type = "file.xattr", comm = "python3", path = "/tmp/tar", op = 1,
+                name = "security.capability", cap_permitted = (1 << 2) | (1 << 13) },
       expect = true },
-    { event = { type = "process.exec", comm = "setcap", filename = "/sbin/setcap",
-                argv = { "setcap", "=ep", "/tmp/x" } }, expect = true },
-    { event = { type = "process.exec", comm = "setcap", filename = "/sbin/setcap",
-                argv = { "setcap", "cap_net_bind_service=+ep", "/usr/bin/node" } },
-      expect = false },
-    { event = { type = "process.exec", comm = "setcap", filename = "/sbin/setcap",
-                argv = { "setcap", "-r", "/tmp/x" } }, expect = false },
-    { event = { type = "process.exec", comm = "setcap", filename = "/sbin/setcap",
-                argv = { "setcap", "cap_net_raw+ep", "/bin/ping" }, parent = { comm = "sh" },
+    { event = { type = "file.xattr", comm = "setcap", path = "/usr/bin/node", op = 1,
+                name = "security.capability", cap_permitted = 1 << 10 }, expect = false },
+    { event = { type = "file.xattr", comm = "setcap", path = "/tmp/x", op = 2,
+                name = "security.capability" }, expect = false },
+    { event = { type = "file.xattr", comm = "setfattr", path = "/tmp/x", op = 1,
+                name = "user.comment" }, expect = false },
+    { event = { type = "file.xattr", comm = "setcap", path = "/bin/ping", op = 1,
+                name = "security.capability", cap_permitted = 1 << 7, parent = { comm = "sh" },
                 ancestors = { { comm = "dpkg" } } }, expect = false },
   },
 }
@@ -296,6 +298,7 @@ rule {
   importance = 0.95,
   tags = { "mitre:T1574.007", "mitre:T1222.002" },
   when = function(e)
+    if e.privilege_path == nil then return false end -- set by the shared check below
     if e.ret < 0 or (e.mode & S_IWOTH) == 0 then return false end
     local p = e.path
     return ROOT_PATH_DIRS[p] ~= nil or ROOT_PATH_DIRS[tapio.dirname(p)] ~= nil
@@ -341,6 +344,7 @@ rule {
   importance = 0.9,
   tags = { "mitre:T1574.007" },
   when = function(e)
+    if e.privilege_exec == nil then return false end -- set by the shared check below
     if e.ret ~= 0 or e.uid ~= 0 or not startswith_any(e.filename, WRITABLE_DIRS) then
       return false
     end
@@ -378,6 +382,7 @@ rule {
   importance = 0.95,
   tags = { "mitre:T1068", "mitre:T1548.003" },
   when = function(e)
+    if e.privilege_exec == nil then return false end -- set by the shared check below
     local name = basename(e.filename)
     if name ~= "sudo" and name ~= "sudoedit" then return false end
     local argv = e.argv
@@ -423,6 +428,7 @@ rule {
   importance = 0.95,
   tags = { "mitre:T1548.003" },
   when = function(e)
+    if e.privilege_path == nil then return false end -- set by the shared check below
     if e.ret < 0 then return false end
     local t, p = e.type, nil
     if t == "file.open" then
@@ -471,6 +477,7 @@ rule {
   importance = 0.9,
   tags = { "mitre:T1548.003", "mitre:T1059.004" },
   when = function(e)
+    if e.privilege_exec == nil then return false end -- set by the shared check below
     if e.ret ~= 0 or e.uid ~= 0 or not SHELLS[basename(e.filename)] then return false end
     local par = e.parent
     if not (par and par.comm and ESCAPES[par.comm]) then return false end
@@ -564,6 +571,7 @@ rule {
   importance = 0.95,
   tags = { "mitre:T1068" },
   when = function(e)
+    if e.privilege_exec == nil then return false end -- set by the shared check below
     if e.ret ~= 0 then return false end
     local argv = e.argv
     -- kernels since 5.18 put one empty string in an empty argv
@@ -621,6 +629,7 @@ rule {
 
 ---------------------------------------------------------------- accounts
 
+local GROUP_TOOLS = tapio.set { "usermod", "useradd", "gpasswd", "adduser", "addgroup" }
 local PRIVILEGED_GROUPS = tapio.set { "0", "root", "sudo", "wheel", "admin", "adm", "docker", "lxd",
                                       "disk", "shadow", "kvm", "libvirt", "systemd-journal" }
 
@@ -662,6 +671,7 @@ rule {
   importance = 0.95,
   tags = { "mitre:T1136.001", "mitre:T1078.003" },
   when = function(e)
+    if e.privilege_exec == nil then return false end -- set by the shared check below
     local name = basename(e.filename)
     if e.ret ~= 0 or (name ~= "useradd" and name ~= "usermod" and name ~= "adduser"
                       and name ~= "luseradd" and name ~= "lusermod") then
@@ -690,8 +700,9 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1098" },
   when = function(e)
-    if e.ret ~= 0 or installing(e) then return false end
+    if e.privilege_exec == nil then return false end -- set by the shared check below
     local name = basename(e.filename)
+    if e.ret ~= 0 or not GROUP_TOOLS[name] or installing(e) then return false end
     local argv = e.argv
     if argv == nil then return false end
     if name == "usermod" or name == "useradd" then
@@ -734,3 +745,52 @@ rule {
                 argv = { "usermod", "-aG", "users", "ann" } }, expect = false },
   },
 }
+
+---------------------------------------------------------------- the shared check
+
+-- Once per file event, for the file rules above: whether it gives a file a
+-- set-uid, set-gid or world-writable mode, or touches a sudo timestamp (set
+-- as e.privilege_path). Most opens end at their flags, and the rules
+-- return at their first look. (Until the engine's C pre-filters land.)
+enrich({ "file.open", "file.chmod", "file.rename", "file.link", "file.symlink", "file.chown" },
+       function(e)
+  if e.ret < 0 then return end
+  local t = e.type
+  if t == "file.open" then
+    local f = e.flags
+    if (f & 3) == 0 and (f & O_CREAT) == 0 then return end -- a plain read
+    local p = e.path
+    if ((f & O_CREAT) ~= 0 and (e.mode & (S_ISUID | S_ISGID)) ~= 0) or startswith_any(p, SUDO_TS) then
+      e:set("privilege_path", p)
+    end
+    return
+  end
+  local p
+  if t == "file.rename" or t == "file.link" then p = e.newpath
+  elseif t == "file.symlink" then p = e.linkpath
+  else p = e.path end
+  if startswith_any(p, SUDO_TS)
+      or (t == "file.chmod" and (e.mode & (S_ISUID | S_ISGID | S_IWOTH)) ~= 0) then
+    e:set("privilege_path", p)
+  end
+end)
+
+-- Once per exec, for the exec rules above: whether it is one they look at
+-- (set as e.privilege_exec, the program's name): a tool that changes
+-- privileges, an account tool, a shell run as root, a program
+-- root runs from a directory users can write, an exec with no arguments.
+local EXEC_NAMES = tapio.set { "useradd", "usermod", "adduser", "addgroup", "gpasswd",
+                               "luseradd", "lusermod" }
+enrich({ "process.exec" }, function(e)
+  if e.ret ~= 0 then return end
+  local f = e.filename
+  local name = basename(f)
+  if ROOT_TOOLS[name] or EXEC_NAMES[name] or (e.uid == 0 and (SHELLS[name]
+                                                              or startswith_any(f, WRITABLE_DIRS)))
+  then
+    e:set("privilege_exec", name)
+    return
+  end
+  local c = e.cmdline -- argc 0: nothing, or the one empty string kernels put there
+  if c == nil or c == "" then e:set("privilege_exec", name) end
+end)

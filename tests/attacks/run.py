@@ -68,6 +68,7 @@ class Script:
         if kind == "benign":
             self.name = "benign/" + self.name
         self.expect, self.mitre, self.desc = [], [], ""
+        self.counts = {}  # rule -> processes it must fire for (rule*N)
         self.timeout = DEFAULT_TIMEOUT
         self.problems = []
         self.rc = None
@@ -89,7 +90,16 @@ class Script:
                     continue
                 key, val = m.groups()
                 if key == "expect":
-                    self.expect += [r.strip() for r in val.split(",") if r.strip()]
+                    for item in (r.strip() for r in val.split(",")):
+                        if not item:
+                            continue
+                        m = re.match(r"^([A-Za-z0-9_]+)(?:\s*\*\s*(\d+))?$", item)
+                        if not m:
+                            self.problems.append("bad expect item %r (want rule or rule*N)"
+                                                 % item)
+                            continue
+                        self.expect.append(m.group(1))
+                        self.counts[m.group(1)] = int(m.group(2) or 1)
                 elif key == "mitre":
                     self.mitre += [t.strip() for t in val.split(",") if t.strip()]
                 elif key == "desc":
@@ -103,12 +113,21 @@ class Script:
         if self.kind == "benign" and self.expect:
             self.problems.append("a benign script expects no rule")
 
+    def expect_text(self):
+        return ", ".join(r if self.counts.get(r, 1) == 1 else "%s*%d" % (r, self.counts[r])
+                         for r in self.expect)
+
     def fired(self):
         return sorted({a["rule"] for a in self.alerts})
 
     def missing(self):
-        got = set(self.fired())
-        return [r for r in self.expect if r not in got]
+        """Expected rules that did not fire for as many processes as asked."""
+        pids = {}
+        for a in self.alerts:
+            pids.setdefault(a["rule"], set()).add(a.get("pid"))
+        return ["%s*%d (got %d)" % (r, self.counts[r], len(pids.get(r, ())))
+                if self.counts.get(r, 1) > 1 else r
+                for r in self.expect if len(pids.get(r, ())) < self.counts.get(r, 1)]
 
     def result(self):
         if self.problems:
@@ -384,7 +403,7 @@ def report(scripts, duration):
             others = [r for r in s.fired() if r not in s.expect]
             note = "; ".join(s.problems) or ("missing " + ", ".join(s.missing())
                                               if s.missing() and s.rc == 0 else "")
-            rows.append((s.name, s.result(), ", ".join(s.expect),
+            rows.append((s.name, s.result(), s.expect_text(),
                          ", ".join(others) or "-", note))
         out.append("Attack corpus (tapio-collector --preset security)")
         out.append(table(rows, ("script", "result", "expected", "also fired", "note")))

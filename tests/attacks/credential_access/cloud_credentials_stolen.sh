@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: cloud and tool credentials copied out of a home directory: AWS keys, kubeconfig, docker registry login, git credentials
 # mitre: T1552.001
-# expect: cloud_credentials_read, credential_files_searched
+# expect: cloud_credentials_read*4, credential_files_searched
 source "$ATTACK_LIB"
 
 h="$ATTACK_HOME"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: other users' shell and database client histories read for typed passwords: cat, grep, tail
 # mitre: T1552.003
-# expect: shell_history_read
+# expect: shell_history_read*3
 source "$ATTACK_LIB"
 
 h="$ATTACK_HOME"

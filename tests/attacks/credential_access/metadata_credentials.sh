@@ -2,7 +2,7 @@
 # desc: the cloud metadata service asked for an IAM role's keys and a service account token (curl, wget, python),
 # against a metadata service this script runs in a network namespace of its own
 # mitre: T1552.005
-# expect: cloud_metadata_credentials_requested
+# expect: cloud_metadata_credentials_requested*2
 # timeout: 45
 source "$ATTACK_LIB"
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: secrets read out of other processes' environments (/proc/PID/environ): cat, strings, a loop over /proc
 # mitre: T1552
-# expect: process_environment_read
+# expect: process_environment_read*3
 source "$ATTACK_LIB"
 
 DB_PASSWORD="s3cr3t-$ATTACK_ID" sleep 30 &

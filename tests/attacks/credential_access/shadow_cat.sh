@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: password hashes dumped with the everyday file tools: cat, head, dd, cp of the backup
 # mitre: T1003.008
-# expect: password_hashes_read
+# expect: password_hashes_read*3
 source "$ATTACK_LIB"
 
 cat /etc/shadow >/dev/null

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: password hashes read from a script: python, perl, awk
 # mitre: T1003.008
-# expect: password_hashes_read
+# expect: password_hashes_read*3
 source "$ATTACK_LIB"
 
 /usr/bin/python3 -c 'import spwd' 2>/dev/null || true

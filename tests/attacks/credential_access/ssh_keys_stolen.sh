@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: a user's SSH private key read and copied away: cat, cp -r of ~/.ssh, a tar of it, base64 for pasting
 # mitre: T1552.004
-# expect: private_key_read
+# expect: private_key_read*4
 source "$ATTACK_LIB"
 
 ssh="$ATTACK_HOME/.ssh"

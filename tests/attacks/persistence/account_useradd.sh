@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: a backdoor account made with useradd (and a group with groupadd), then removed
 # mitre: T1136.001
-# expect: account_created
+# expect: account_created*2
 source "$ATTACK_LIB"
 
 u="bd${ATTACK_ID:0:8}"

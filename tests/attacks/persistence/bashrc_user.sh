@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: a user's shell start-up files made to run a payload: echo >> .bashrc, a python append to .profile, sed -i on .zshrc
 # mitre: T1546.004
-# expect: shell_startup_file_modified
+# expect: shell_startup_file_modified*4
 source "$ATTACK_LIB"
 
 h="$ATTACK_HOME"

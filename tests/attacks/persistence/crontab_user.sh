@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: user crontabs installed with crontab(1): from a file for another user, and piped in by the user
 # mitre: T1053.003
-# expect: cron_job_modified
+# expect: cron_job_modified*2
 source "$ATTACK_LIB"
 
 undo "crontab -r -u '$ATTACK_USER'"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: boot scripts: a line added to /etc/rc.local, an init.d script with its rc2.d start link
 # mitre: T1037.004
-# expect: init_script_modified
+# expect: init_script_modified*3
 source "$ATTACK_LIB"
 
 name=$(tmpname)

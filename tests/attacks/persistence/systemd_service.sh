@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: a systemd service written under /etc/systemd/system and enabled by hand (the wants/ symlink)
 # mitre: T1543.002
-# expect: systemd_unit_modified
+# expect: systemd_unit_modified*2
 source "$ATTACK_LIB"
 
 name=$(tmpname).service

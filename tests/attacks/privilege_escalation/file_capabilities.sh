@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: cap_setuid given to a copy of python with setcap (GTFOBins "capabilities"), then used by an ordinary user to become root
 # mitre: T1548
-# expect: file_capability_set, unprivileged_process_became_root
+# expect: file_capability_set*2, unprivileged_process_became_root
 source "$ATTACK_LIB"
 
 cp /usr/bin/python3 "$ATTACK_TMP/py"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: root runs "ls" and "systemctl" from a directory an attacker can write that sits early in its PATH
 # mitre: T1574.007
-# expect: root_ran_command_from_writable_dir
+# expect: root_ran_command_from_writable_dir*2
 source "$ATTACK_LIB"
 
 bin="$ATTACK_TMP/.bin"

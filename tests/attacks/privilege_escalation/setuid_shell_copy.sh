@@ -2,7 +2,7 @@
 # desc: a set-uid root shell left behind: copies of bash made set-uid with chmod u+s, chmod 4755, install -m 4755
 # and python's os.chmod, then run by an ordinary user with -p
 # mitre: T1548.001
-# expect: setuid_bit_set
+# expect: setuid_bit_set*4
 source "$ATTACK_LIB"
 
 d="$ATTACK_TMP/.s"
