@@ -150,16 +150,33 @@ rule {
 
 -- ------------------------------------------------------------ timestomping
 
+-- Programs that set files' times to those of their source as their job:
+-- archivers, copiers, package managers, version control. Extend it with
+-- an exception on the rule for your own.
+local TIME_KEEPERS = tapio.set { "tar", "bsdtar", "cpio", "unzip", "7z", "7za", "ar", "cp",
+                                 "install", "mv", "rsync", "scp", "sftp-server", "dpkg", "apt",
+                                 "apt-get", "rpm", "dnf", "yum", "apk", "pacman", "pip", "pip3",
+                                 "npm", "yarn", "git", "make", "gzip", "gunzip", "xz", "bzip2",
+                                 "zstd", "dpkg-deb", "systemd-tmpfile", "mandb", "ldconfig" }
+local DAY = 86400
+
 rule {
   name = "file_timestamps_forged",
-  desc = "touch copied another file's timestamps onto a file (-r) or set them to a given "
-      .. "date (-d, -t): timestomping, so a dropped or changed file blends in",
-  events = { "process.exec" },
+  desc = "A file's times were set to another file's (touch -r) or to a date in the past "
+      .. "(touch -d/-t, utime() from a script): timestomping, so a dropped or changed file "
+      .. "blends in with its neighbours",
+  events = { "process.exec", "file.utimes" },
   severity = "warning",
   importance = 0.75,
   tags = { "mitre:T1070.006" },
   when = function(e)
-    if e.ret ~= 0 or basename(e.filename) ~= "touch" then return false end
+    if e.ret ~= 0 then return false end
+    if e.type == "file.utimes" then
+      -- an explicit modification time at least a day before now
+      return not e.mtime_now and not e.mtime_omit and e.mtime_sec ~= nil
+          and e.mtime_sec < e.ts // 1000000000 - DAY and not TIME_KEEPERS[e.comm]
+    end
+    if basename(e.filename) ~= "touch" then return false end
     local argv = e.argv
     for i = 2, #argv do
       local a = argv[i]
@@ -173,24 +190,32 @@ rule {
     end
     return false
   end,
-  output = "timestamps forged: ${argv} (pid ${pid}, uid ${uid}, parent ${parent.comm} pid "
-        .. "${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  output = "timestamps forged by ${comm} (pid ${pid}, uid ${uid}, parent ${parent.comm} pid "
+        .. "${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): ${argv} "
+        .. "${path} mtime ${mtime_sec}",
   tests = {
     { event = { type = "process.exec", comm = "touch", filename = "/usr/bin/touch",
                 argv = { "touch", "-r", "/bin/ls", "/usr/bin/implant" } },
       expect = true,
-      output = "timestamps forged: touch -r /bin/ls /usr/bin/implant (pid 1000, uid 0, parent "
-            .. "<NA> pid 1, container <NA>, pod <NA>/<NA>)" },
+      output = "timestamps forged by touch (pid 1000, uid 0, parent <NA> pid 1, container <NA>, "
+            .. "pod <NA>/<NA>): touch -r /bin/ls /usr/bin/implant <NA> mtime <NA>" },
     { event = { type = "process.exec", comm = "touch", filename = "/usr/bin/touch",
                 argv = { "touch", "-d", "2019-03-01 10:00", "x" } }, expect = true },
     { event = { type = "process.exec", comm = "touch", filename = "/bin/touch",
                 argv = { "touch", "-amt", "201901010000", "x" } }, expect = true },
     { event = { type = "process.exec", comm = "touch", filename = "/bin/touch",
                 argv = { "touch", "--reference=/etc/hosts", "x" } }, expect = true },
+    { event = { type = "file.utimes", comm = "python3", path = "/usr/lib/x.so",
+                ts = 1700000000 * 1000000000, mtime_sec = 1500000000, atime_sec = 1500000000 },
+      expect = true },
     { event = { type = "process.exec", comm = "touch", filename = "/usr/bin/touch",
                 argv = { "touch", "stamp" } }, expect = false },
     { event = { type = "process.exec", comm = "touch", filename = "/usr/bin/touch",
                 argv = { "touch", "--", "-d" } }, expect = false },
+    { event = { type = "file.utimes", comm = "tar", path = "/home/a/src/x.c",
+                ts = 1700000000 * 1000000000, mtime_sec = 1500000000 }, expect = false },
+    { event = { type = "file.utimes", comm = "touch", path = "/tmp/stamp",
+                ts = 1700000000 * 1000000000, mtime_now = true }, expect = false },
   },
 }
 
