@@ -176,8 +176,10 @@ class Agent(tapio.Collector):
         self.marks = set()
         # Every event reaches stdout (no importance threshold): the runner
         # needs the forks. What the rules see and raise is the preset's.
+        # Starting (loading and attaching ~80 programs) takes up to a minute
+        # on a loaded 2-core machine.
         super().__init__("--preset", "security", "--set", "rules.importance_threshold=0",
-                         binary=binary)
+                         binary=binary, timeout=180)
 
     def _read_stdout(self):
         for raw in self.proc.stdout:
