@@ -550,6 +550,58 @@ rule {
   },
 }
 
+---------------------------------------------------------------- other names
+
+-- A credential file given a second name: a hard link or a bind mount shows
+-- the same file at a path no rule above watches, so it is read from there
+-- unseen (a symlink or /proc/self/root needs no rule: the kernel reports
+-- the file's own path).
+local MS_BIND = 4096
+local function aliased(p)
+  if p == nil then return false end
+  return SHADOW[p] ~= nil or (private_key(p)) or (p:find("/.", 1, true) ~= nil
+                                                  and (cloud_credential(p)))
+end
+
+rule {
+  name = "credential_file_aliased",
+  desc = "A password hash file, a private key or a cloud credential was hard-linked or "
+      .. "bind-mounted to another path, where it can be read without touching the "
+      .. "watched name",
+  events = { "file.link", "container.mount" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1003.008", "mitre:T1552.004", "mitre:T1036" },
+  when = function(e)
+    if e.ret < 0 then return false end
+    if e.type == "file.link" then return aliased(e.oldpath) and not owner(e, BACKUP) end
+    return (e.flags & MS_BIND) ~= 0 and aliased(e.source)
+  end,
+  output = "${oldpath|source} made visible as ${newpath|target} (${type}) by " .. WHO,
+  tests = {
+    { event = { type = "file.link", comm = "ln", oldpath = "/etc/shadow", newpath = "/tmp/x" },
+      expect = true,
+      output = "/etc/shadow made visible as /tmp/x (file.link) by ln (pid 1000, uid 0, exe ?, "
+            .. "parent ?[1], container host, pod -/-)" },
+    { event = { type = "file.link", comm = "python3", oldpath = "/root/.ssh/id_ed25519",
+                newpath = "/var/tmp/k" }, expect = true },
+    { event = { type = "container.mount", comm = "mount", source = "/etc/shadow",
+                target = "/tmp/b", flags = 4096, fstype = "" }, expect = true },
+    { event = { type = "container.mount", comm = "mount", source = "/home/ann/.aws/credentials",
+                target = "/tmp/c", flags = 4096 | 16384 }, expect = true },
+    { event = { type = "file.link", comm = "useradd", oldpath = "/etc/shadow.123",
+                newpath = "/etc/shadow.lock" }, expect = false },
+    { event = { type = "file.link", comm = "rsnapshot", exe = "/usr/bin/rsnapshot",
+                oldpath = "/etc/shadow", newpath = "/backup/etc/shadow" }, expect = false },
+    { event = { type = "container.mount", comm = "runc:[2:INIT]", source = "/etc/hosts",
+                target = "/run/c/rootfs/etc/hosts", flags = 4096 }, expect = false },
+    { event = { type = "container.mount", comm = "mount", source = "/etc/shadow",
+                target = "/tmp/b", flags = 0 }, expect = false },
+    { event = { type = "file.link", comm = "ln", oldpath = "/etc/shadow", newpath = "/tmp/x",
+                ret = -1 }, expect = false },
+  },
+}
+
 ---------------------------------------------------------------- the shared check
 
 -- Once per open, for every file rule above: whether the path is a
