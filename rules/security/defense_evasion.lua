@@ -157,7 +157,9 @@ local TIME_KEEPERS = tapio.set { "tar", "bsdtar", "cpio", "unzip", "7z", "7za", 
                                  "install", "mv", "rsync", "scp", "sftp-server", "dpkg", "apt",
                                  "apt-get", "rpm", "dnf", "yum", "apk", "pacman", "pip", "pip3",
                                  "npm", "yarn", "git", "make", "gzip", "gunzip", "xz", "bzip2",
-                                 "zstd", "dpkg-deb", "systemd-tmpfile", "mandb", "ldconfig" }
+                                 "zstd", "dpkg-deb", "systemd-tmpfile", "mandb", "ldconfig",
+                                 -- useradd -m and adduser copy /etc/skel with its times
+                                 "useradd", "adduser", "mkhomedir_helpe" }
 local DAY = 86400
 
 rule {
@@ -216,6 +218,8 @@ rule {
                 ts = 1700000000 * 1000000000, mtime_sec = 1500000000 }, expect = false },
     { event = { type = "file.utimes", comm = "touch", path = "/tmp/stamp",
                 ts = 1700000000 * 1000000000, mtime_now = true }, expect = false },
+    { event = { type = "file.utimes", comm = "useradd", path = "/home/ann/.bashrc",
+                ts = 1700000000 * 1000000000, mtime_sec = 1500000000 }, expect = false },
   },
 }
 
@@ -452,6 +456,8 @@ rule {
       local new = basename(e.newpath)
       return e.ret == 0 and new ~= nil and new:find("^0+$") ~= nil
           and dirname(e.oldpath) == dirname(e.newpath)
+          -- dpkg's journal of a running install: updates/tmp.i -> updates/0000
+          and not startswith(e.newpath, "/var/lib/dpkg/updates/")
     end
     if e.ret ~= 0 then return false end
     local name = basename(e.filename)

@@ -179,6 +179,28 @@ place {
 
 ---------------------------------------------------------------- schedules
 
+-- The system's own copy of a tool (an account or cron tool's name on a
+-- binary elsewhere, /tmp/usermod, is not that tool).
+local SYSTEM_DIRS = { "/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/", "/usr/lib/", "/usr/libexec/",
+                      "/lib/", "/usr/local/bin/", "/usr/local/sbin/" }
+local function system_tool(e, names)
+  if not names[e.comm] then return false end
+  local exe = e.exe
+  return exe == nil or startswith_any(exe, SYSTEM_DIRS)
+end
+
+-- crontab -e (a person in an editor), as opposed to crontab FILE or -.
+local CRONTAB = tapio.set { "crontab" }
+local function crontab_edit(e)
+  if not system_tool(e, CRONTAB) then return false end
+  local argv = e.argv
+  if argv == nil then return false end
+  for i = 2, #argv do
+    if argv[i] == "-e" then return true end
+  end
+  return false
+end
+
 place {
   name = "cron_job_modified",
   desc = "A cron or at job was written: /etc/crontab, /etc/cron.d, the periodic "
@@ -191,8 +213,11 @@ place {
   prefixes = { "/etc/cron.d/", "/etc/cron.hourly/", "/etc/cron.daily/", "/etc/cron.weekly/",
                "/etc/cron.monthly/", "/etc/cron.yearly/", "/var/spool/cron/", "/var/spool/at/",
                "/var/spool/anacron/" },
-  -- anacron's own timestamps
-  except = function(p, e) return startswith(p, "/var/spool/anacron/") and e.comm == "anacron" end,
+  -- anacron's own timestamps; a person editing a crontab with crontab -e
+  -- is crontab_edited's (notice)
+  except = function(p, e)
+    return (startswith(p, "/var/spool/anacron/") and e.comm == "anacron") or crontab_edit(e)
+  end,
   what = "cron job",
   tests = {
     { event = { type = "file.rename", comm = "crontab", oldpath = "/var/spool/cron/crontabs/tmp.1",
@@ -207,6 +232,41 @@ place {
                 flags = 577 }, expect = false },
     { event = { type = "file.open", comm = "dpkg", path = "/etc/cron.daily/man-db",
                 flags = 577 }, expect = false },
+    { event = { type = "file.rename", comm = "crontab", oldpath = "/var/spool/cron/crontabs/tmp.1",
+                newpath = "/var/spool/cron/crontabs/ann", argv = { "crontab", "-e" },
+                exe = "/usr/bin/crontab" }, expect = false },
+    { event = { type = "file.rename", comm = "crontab", oldpath = "/var/spool/cron/crontabs/tmp.1",
+                newpath = "/var/spool/cron/crontabs/ann", argv = { "crontab", "-e" },
+                exe = "/tmp/crontab" }, expect = true },
+  },
+}
+
+rule {
+  name = "crontab_edited",
+  desc = "A crontab was edited with crontab -e: how people schedule their jobs, and an "
+      .. "attacker with a shell too; at notice (crontab FILE or a pipe into crontab - is "
+      .. "cron_job_modified, at warning)",
+  events = { "file.rename", "file.open" },
+  severity = "notice",
+  importance = 0.6,
+  tags = { "mitre:T1053.003" },
+  when = function(e)
+    local p = e.persistence_path
+    -- the crontab put in place, not crontab's temporary copy next to it
+    return p ~= nil and startswith(p, "/var/spool/cron/") and not startswith(basename(p), "tmp.")
+        and crontab_edit(e)
+  end,
+  output = "crontab ${newpath|path} edited: ${cmdline} by " .. WHO,
+  tests = {
+    { event = { type = "file.rename", comm = "crontab", oldpath = "/var/spool/cron/crontabs/tmp.1",
+                newpath = "/var/spool/cron/crontabs/ann", argv = { "crontab", "-u", "ann", "-e" },
+                exe = "/usr/bin/crontab" }, expect = true },
+    { event = { type = "file.rename", comm = "crontab", oldpath = "/var/spool/cron/crontabs/tmp.1",
+                newpath = "/var/spool/cron/crontabs/ann", argv = { "crontab", "-" },
+                exe = "/usr/bin/crontab" }, expect = false },
+    { event = { type = "file.open", comm = "crontab", path = "/var/spool/cron/crontabs/tmp.x1",
+                flags = 194, argv = { "crontab", "-e" }, exe = "/usr/bin/crontab" },
+      expect = false },
   },
 }
 
@@ -350,6 +410,9 @@ local function account_file(p)
   if ACCOUNT_FILES[p] or p == "/etc/.pwd.lock" then return true end
   local base = p:match("^(/etc/[%a]+)[%-%+]$") or p:match("^(/etc/[%a]+)%.lock$")
       or p:match("^(/etc/[%a]+)%.%d+$") or p:match("^(/etc/[%a]+)%.edit$")
+      -- chpasswd and passwd write /etc/nshadow, /etc/npasswd and rename them
+      or p:match("^/etc/n(%a+)$")
+  if base ~= nil and base:sub(1, 1) ~= "/" then base = "/etc/" .. base end
   return base ~= nil and ACCOUNT_FILES[base] ~= nil
 end
 
@@ -363,7 +426,7 @@ place {
   importance = 0.95,
   files = { "/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/subuid",
             "/etc/subgid" },
-  except = function(p, e) return ACCOUNT_TOOLS[e.comm] ~= nil end,
+  except = function(p, e) return system_tool(e, ACCOUNT_TOOLS) end,
   what = "account database",
   tests = {
     { event = { type = "file.open", comm = "bash", path = "/etc/passwd", flags = 1025 },
@@ -372,8 +435,65 @@ place {
                 newpath = "/etc/passwd" }, expect = true },
     { event = { type = "file.rename", comm = "useradd", oldpath = "/etc/passwd+",
                 newpath = "/etc/passwd" }, expect = false },
+    { event = { type = "file.rename", comm = "usermod", oldpath = "/etc/passwd+",
+                newpath = "/etc/passwd", exe = "/usr/sbin/usermod" }, expect = false },
+    { event = { type = "file.rename", comm = "usermod", oldpath = "/etc/passwd+",
+                newpath = "/etc/passwd", exe = "/dev/shm/usermod" }, expect = true },
     { event = { type = "file.open", comm = "bash", path = "/etc/passwd", flags = 0 },
       expect = false },
+  },
+}
+
+-- Tools that set a password (or lock one): the shadow file they rewrite.
+local PASSWORD_SETTERS = tapio.set { "passwd", "chpasswd", "usermod", "cppw", "lusermod" }
+-- usermod's options that set, lock or unlock the password
+local PASSWORD_OPTIONS = tapio.set { "-p", "--password", "-L", "--lock", "-U", "--unlock" }
+
+rule {
+  name = "account_password_changed",
+  desc = "An account's password was set, changed or locked by root (passwd USER, chpasswd, "
+      .. "usermod -p/-L): an attacker setting a password on root or a service account to log "
+      .. "in with it, or locking the owners out; at notice, since admins do it too. A user "
+      .. "changing their own password is not reported",
+  events = { "file.rename", "file.open" },
+  severity = "notice",
+  importance = 0.6,
+  tags = { "mitre:T1098", "mitre:T1531" },
+  when = function(e)
+    if e.persistence_path ~= "/etc/shadow" or e.uid ~= 0
+        or not system_tool(e, PASSWORD_SETTERS) or managed(e) then
+      return false
+    end
+    if e.comm ~= "usermod" and e.comm ~= "lusermod" then return true end
+    local argv = e.argv or {}
+    for i = 2, #argv do
+      local a = argv[i]
+      if PASSWORD_OPTIONS[a] or startswith(a, "--password=") or a:find("^%-[a-zA-Z]*[pLU]") then
+        return true
+      end
+    end
+    return false
+  end,
+  output = "password changed in /etc/shadow: ${cmdline|comm} by " .. WHO,
+  tests = {
+    { event = { type = "file.rename", comm = "chpasswd", oldpath = "/etc/shadow+",
+                newpath = "/etc/shadow", argv = { "chpasswd" }, exe = "/usr/sbin/chpasswd" },
+      expect = true },
+    { event = { type = "file.rename", comm = "passwd", oldpath = "/etc/nshadow",
+                newpath = "/etc/shadow", argv = { "passwd", "root" } }, expect = true },
+    { event = { type = "file.rename", comm = "passwd", oldpath = "/etc/nshadow", uid = 1000,
+                newpath = "/etc/shadow", argv = { "passwd" } }, expect = false },
+    { event = { type = "file.rename", comm = "useradd", oldpath = "/etc/shadow+",
+                newpath = "/etc/shadow", argv = { "useradd", "ann" } }, expect = false },
+    { event = { type = "file.rename", comm = "usermod", oldpath = "/etc/passwd+",
+                newpath = "/etc/passwd", argv = { "usermod", "-s", "/bin/zsh", "ann" } },
+      expect = false },
+    { event = { type = "file.rename", comm = "usermod", oldpath = "/etc/shadow+",
+                newpath = "/etc/shadow", argv = { "usermod", "-c", "Ann", "ann" } },
+      expect = false },
+    { event = { type = "file.rename", comm = "usermod", oldpath = "/etc/shadow+",
+                newpath = "/etc/shadow", argv = { "usermod", "-p", "$6$x", "ann" } },
+      expect = true },
   },
 }
 
@@ -430,6 +550,73 @@ place {
                 newpath = "/etc/sudoers" }, expect = true },
     { event = { type = "file.open", comm = "sudo", path = "/etc/sudoers", flags = 0 },
       expect = false },
+  },
+}
+
+place {
+  name = "privilege_policy_modified",
+  desc = "A privilege policy other than sudoers was written: doas.conf, a polkit rule or "
+      .. "local authority file (who may act as root, or manage units, without a password)",
+  tags = { "mitre:T1548", "mitre:T1098" },
+  severity = "error",
+  importance = 0.9,
+  files = { "/etc/doas.conf", "/usr/local/etc/doas.conf" },
+  prefixes = { "/etc/polkit-1/rules.d/", "/usr/share/polkit-1/rules.d/",
+               "/etc/polkit-1/localauthority/", "/var/lib/polkit-1/localauthority/",
+               "/etc/polkit-1/localauthority.conf.d/" },
+  what = "privilege policy",
+  tests = {
+    { event = { type = "file.open", comm = "tee", path = "/etc/polkit-1/rules.d/00-x.rules",
+                flags = 577 }, expect = true },
+    { event = { type = "file.open", comm = "sh", path = "/etc/doas.conf", flags = 1089 },
+      expect = true },
+    { event = { type = "file.rename", comm = "mv", oldpath = "/tmp/p",
+                newpath = "/var/lib/polkit-1/localauthority/50-local.d/x.pkla" }, expect = true },
+    { event = { type = "file.open", comm = "polkitd", path = "/etc/polkit-1/rules.d/49-x.rules",
+                flags = 0 }, expect = false },
+    { event = { type = "file.open", comm = "dpkg", flags = 577,
+                path = "/usr/share/polkit-1/rules.d/org.freedesktop.packagekit.rules" },
+      expect = false },
+  },
+}
+
+-- Trusted certificate authorities are defense evasion (ATT&CK T1553.004,
+-- subvert trust controls), watched here with the other places: a CA of the
+-- attacker's makes its TLS interception and signed payloads trusted. The
+-- derived bundles (/etc/pki/ca-trust/extracted) are left to the tools that
+-- build them from these sources.
+place {
+  name = "trusted_certificate_added",
+  desc = "A certificate authority was added to or changed in the system's trust store "
+      .. "(/usr/local/share/ca-certificates, /etc/ssl/certs, /etc/pki/ca-trust/source...) "
+      .. "by something other than the package manager or update-ca-certificates",
+  tags = { "mitre:T1553.004" },
+  severity = "warning",
+  importance = 0.8,
+  files = { "/etc/ca-certificates.conf", "/etc/pki/tls/cert.pem", "/etc/pki/tls/certs/ca-bundle.crt" },
+  prefixes = { "/usr/local/share/ca-certificates/", "/usr/share/ca-certificates/",
+               "/etc/ssl/certs/", "/etc/pki/ca-trust/source/", "/usr/share/pki/ca-trust-source/",
+               "/etc/pki/trust/anchors/", "/usr/share/pki/trust/anchors/",
+               "/etc/ca-certificates/update.d/" },
+  except = function(p, e)
+    local par = e.parent
+    return e.comm == "update-ca-trust" or (par ~= nil and par.comm == "update-ca-trust")
+  end,
+  what = "trusted certificate",
+  tests = {
+    { event = { type = "file.open", comm = "cp", flags = 577,
+                path = "/usr/local/share/ca-certificates/corp.crt" }, expect = true },
+    { event = { type = "file.symlink", comm = "ln", target = "/tmp/ca.pem",
+                linkpath = "/etc/ssl/certs/5a1b2c3d.0" }, expect = true },
+    { event = { type = "file.open", comm = "trust", flags = 577,
+                path = "/etc/pki/ca-trust/source/anchors/x.p11-kit" }, expect = true },
+    { event = { type = "file.open", comm = "update-ca-certi", flags = 577,
+                path = "/etc/ssl/certs/ca-certificates.crt" }, expect = false },
+    { event = { type = "file.symlink", comm = "openssl", target = "x.pem",
+                linkpath = "/etc/ssl/certs/5a1b2c3d.0", parent = { comm = "update-ca-certi" } },
+      expect = false },
+    { event = { type = "file.open", comm = "curl", path = "/etc/ssl/certs/ca-certificates.crt",
+                flags = 0 }, expect = false },
   },
 }
 
@@ -803,6 +990,10 @@ watch {
         expect = false },
       { event = { type = "file.open", comm = "useradd", path = "/etc/.pwd.lock", flags = 66 },
         expect = false },
+      { event = { type = "file.open", comm = "chpasswd", path = "/etc/nshadow", flags = 577 },
+        expect = false },
+      { event = { type = "file.open", comm = "vi", path = "/etc/nsswitch.conf", flags = 577 },
+        expect = true },
       { event = { type = "file.open", comm = "vim", path = "/etc/.hosts.swp", flags = 194 },
         expect = false },
       { event = { type = "file.open", comm = "vim", path = "/etc/.hosts.swpx", flags = 194 },
