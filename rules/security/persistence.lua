@@ -896,6 +896,86 @@ place {
   },
 }
 
+---------------------------------------------------------------- server software
+
+-- A web shell: a script the web server will run, written into what it
+-- serves by the server itself (an upload hole, a template injection) or
+-- by a command it was made to run (the shell's ancestors include it).
+-- Deployments (git, rsync, CI, package managers) write there too, but not
+-- from inside the server. CMS self-updates (WordPress plugins) do: add an
+-- exception on the rule for their directories if you allow them.
+local WEB_SERVERS = tapio.set {
+  "nginx", "httpd", "apache2", "apache", "lighttpd", "caddy", "php-fpm", "php-cgi", "uwsgi", "gunicorn", "tomcat", "catalina", "jetty", "openresty", "hhvm", "unitd",
+}
+local function web_server(comm, cmdline)
+  if comm == nil then return false end
+  if WEB_SERVERS[comm] or WEB_SERVERS[comm:match("^([%a-]*%a)[%d.]*$") or ""] then
+    return true
+  end
+  -- Tomcat runs as java
+  return comm == "java" and cmdline ~= nil and cmdline:find("catalina", 1, true) ~= nil
+end
+local function from_web_server(e)
+  if web_server(e.comm, e.cmdline) then return true end
+  local par = e.parent
+  if par and web_server(par.comm) then return true end
+  local anc = e.ancestors
+  if anc then
+    for i = 1, #anc do
+      if web_server(anc[i].comm) then return true end
+    end
+  end
+  return false
+end
+local WEB_ROOTS = { "/var/www/", "/srv/www/", "/srv/http/", "/usr/share/nginx/", "/var/lib/tomcat",
+                    "/opt/tomcat", "/usr/local/apache2/htdocs/", "/usr/share/tomcat",
+                    "/var/lib/jetty", "/usr/local/nginx/html/" }
+local WEB_SCRIPTS = tapio.set {
+  "php", "php3", "php4", "php5", "php7", "php8", "phtml", "phar", "pht", "inc", "jsp", "jspx",
+  "jsw", "jsv", "jspf", "war", "asp", "aspx", "ashx", "asmx", "cgi", "pl", "py", "sh", "shtml",
+}
+
+place {
+  name = "web_shell_written",
+  desc = "A script a web server runs (.php, .jsp, .war, .cgi...) was written into a web root "
+      .. "by the web server or by a command it started: a web shell left behind for the way "
+      .. "back in",
+  tags = { "mitre:T1505.003" },
+  severity = "error",
+  importance = 0.9,
+  match = function(p)
+    local ext = p:match("%.(%w+)$")
+    if ext == nil or not WEB_SCRIPTS[ext:lower()] then return false end
+    return startswith_any(p, WEB_ROOTS) or p:find("/public_html/", 1, true) ~= nil
+        or p:find("/htdocs/", 1, true) ~= nil or p:find("/webapps/", 1, true) ~= nil
+  end,
+  except = function(p, e) return not from_web_server(e) end,
+  what = "web script",
+  tests = {
+    { event = { type = "file.open", comm = "php-fpm8.2", flags = 577,
+                path = "/var/www/html/uploads/avatar.php" }, expect = true },
+    { event = { type = "file.open", comm = "sh", flags = 577, path = "/var/www/html/x.jsp",
+                parent = { comm = "httpd" } }, expect = true },
+    { event = { type = "file.rename", comm = "java", oldpath = "/tmp/x",
+                newpath = "/var/lib/tomcat9/webapps/cmd.war",
+                argv = { "java", "org.apache.catalina.startup.Bootstrap", "start" } },
+      expect = true },
+    { event = { type = "file.open", comm = "python3", flags = 577,
+                path = "/home/ann/public_html/s.PHP",
+                ancestors = { { comm = "bash" }, { comm = "nginx" } } }, expect = true },
+    { event = { type = "file.open", comm = "git", flags = 577, path = "/var/www/html/index.php",
+                parent = { comm = "bash" } }, expect = false },
+    { event = { type = "file.open", comm = "php-fpm8.2", flags = 577,
+                path = "/var/www/html/uploads/avatar.png" }, expect = false },
+    { event = { type = "file.open", comm = "nginx", flags = 577,
+                path = "/var/lib/nginx/body/0000000001" }, expect = false },
+    -- composer, artisan: the php command line, run by a person deploying
+    { event = { type = "file.open", comm = "php", flags = 577,
+                path = "/var/www/app/vendor/autoload.php", parent = { comm = "bash" } },
+      expect = false },
+  },
+}
+
 ---------------------------------------------------------------- file integrity
 
 -- Three rules watching one tree, one per shape of event (its path; old and
