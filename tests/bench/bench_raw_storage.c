@@ -37,6 +37,8 @@
 #include "storage/source_raw.h"
 #include "util/time.h"
 
+#include "bench_util.h"
+
 #define REPEAT 20 /* passes over the corpus per round */
 
 struct rec {
@@ -129,19 +131,6 @@ static uint64_t dir_bytes(const char *dir)
 		total += s[i].size;
 	free(s);
 	return total;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 int main(int argc, char **argv)

@@ -53,6 +53,8 @@
 #include "pipeline/pipeline.h"
 #include "util/time.h"
 
+#include "bench_util.h"
+
 #define NRECS  4096
 #define REPEAT 50
 
@@ -132,19 +134,6 @@ static void write_file(const char *dir, const char *name, const char *text)
 		exit(1);
 	}
 	chmod(path, 0644);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 #define NCONF 16

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "fixtures.h"
 #include <lauxlib.h>
 
 #include "enrich/lua_fields.h"
@@ -25,24 +27,15 @@ static struct tp_event ev;
 static struct tp_event_meta meta;
 static char err[2048];
 
-static int open_p(lua_State *L_)
-{
-	return tp_lua_event_open(L_);
-}
-
 static int setup(void **state)
 {
-	struct tp_lua_limits lim = { .mem_max = 32u << 20, .instr_budget = 1000000 };
 	struct tp_exit_event e;
 
 	(void)state;
 	/* Registration is for the VMs made afterwards. */
 	assert_int_equal(tp_enrich_lua_register(), 0);
 	assert_int_equal(tp_enrich_lua_register(), 0); /* idempotent */
-	assert_int_equal(tp_lua_vm_new(&vm, &lim, err, sizeof(err)), 0);
-	L = tp_lua_vm_state(vm);
-	assert_int_equal(tp_lua_cpcall(vm, open_p, NULL, err, sizeof(err)), TP_LUA_OK);
-	b = tp_lua_event_binding(L);
+	tp_fx_event_vm(&vm, &L, &b);
 
 	memset(&e, 0, sizeof(e));
 	e.hdr.type = TP_EV_PROCESS_EXIT;

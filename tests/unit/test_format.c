@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "events/decode.h"
 #include "events/format.h"
 
@@ -18,10 +20,8 @@ static void make_exec(const char *comm, const char *filename, const char *argv, 
 {
 	struct tp_exec_event e;
 
-	memset(&e, 0, sizeof(e));
+	tp_fx_exec_record(&e, comm, filename, argv, argv_len);
 	e.hdr.ts_ns = 1;
-	e.hdr.type = TP_EV_PROCESS_EXEC;
-	e.hdr.size = sizeof(e);
 	e.hdr.pid = 10;
 	e.hdr.tid = 10;
 	e.hdr.ppid = 1;
@@ -29,10 +29,6 @@ static void make_exec(const char *comm, const char *filename, const char *argv, 
 	e.hdr.gid = 0;
 	e.hdr.cpu = 0;
 	e.hdr.cgroup_id = 5;
-	memcpy(e.hdr.comm, comm, strnlen(comm, sizeof(e.hdr.comm)));
-	memcpy(e.filename, filename, strnlen(filename, sizeof(e.filename)));
-	memcpy(e.argv, argv, argv_len);
-	e.argv_len = (uint32_t)argv_len;
 	e.loginuid = 1000;
 	assert_int_equal(tp_decode(&e, sizeof(e), 1795000000000000000LL - 1, &ev), 0);
 }

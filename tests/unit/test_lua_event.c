@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "fixtures.h"
 #include <lauxlib.h>
 
 #include "events/decode.h"
@@ -29,20 +31,10 @@ static struct tp_event ev;
 static struct tp_event_meta meta;
 static char err[2048];
 
-static int open_p(lua_State *L_)
-{
-	return tp_lua_event_open(L_);
-}
-
 static int setup(void **state)
 {
-	struct tp_lua_limits lim = {.mem_max = 32u << 20, .instr_budget = 1000000};
-
 	(void)state;
-	assert_int_equal(tp_lua_vm_new(&vm, &lim, err, sizeof(err)), 0);
-	L = tp_lua_vm_state(vm);
-	assert_int_equal(tp_lua_cpcall(vm, open_p, NULL, err, sizeof(err)), TP_LUA_OK);
-	b = tp_lua_event_binding(L);
+	tp_fx_event_vm(&vm, &L, &b);
 	memset(&meta, 0, sizeof(meta));
 	meta.importance = -1;
 	return 0;
@@ -60,9 +52,7 @@ static void make_exec(void)
 	struct tp_exec_event e;
 	static const char argv[] = "bash\0-c\0echo hi";
 
-	memset(&e, 0, sizeof(e));
-	e.hdr.type = TP_EV_PROCESS_EXEC;
-	e.hdr.size = sizeof(e);
+	tp_fx_exec_record(&e, "bash", "/bin/bash", argv, sizeof(argv));
 	e.hdr.pid = 42;
 	e.hdr.tid = 43;
 	e.hdr.ppid = 7;
@@ -70,10 +60,6 @@ static void make_exec(void)
 	e.hdr.gid = 100;
 	e.hdr.cpu = 1;
 	e.hdr.cgroup_id = 99;
-	memcpy(e.hdr.comm, "bash", 4);
-	memcpy(e.filename, "/bin/bash", 9);
-	memcpy(e.argv, argv, sizeof(argv));
-	e.argv_len = sizeof(argv);
 	e.ret = -2;
 	assert_int_equal(tp_decode(&e, sizeof(e), 1000, &ev), 0);
 }

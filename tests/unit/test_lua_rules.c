@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "events/decode.h"
 #include "lua/rules.h"
 #include "obs/metrics.h"
@@ -65,8 +67,7 @@ static void on_alert(void *ctx, const struct tp_event *ev, const struct tp_event
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/tapio-rules-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	tp_fx_tmpdir(dir, sizeof(dir), "rules");
 	diags[0] = '\0';
 	nalerts_seen = 0;
 	return 0;
@@ -74,25 +75,14 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	tp_fx_rmtree(dir);
 	return 0;
 }
 
 static void write_file(const char *name, const char *text)
 {
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, 0644);
+	tp_fx_write_text(dir, name, text, NULL, 0);
 }
 
 static struct tp_rules_opts opts(const char *const *paths, size_t n)

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "config/config.h"
 #include "enrich/lua_fields.h"
 #include "events/decode.h"
@@ -81,8 +83,7 @@ static unsigned after_seen; /* alerts a stage after the rules saw */
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/tapio-stage-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	tp_fx_tmpdir(dir, sizeof(dir), "rules-stage");
 	tp_config_defaults(&cfg);
 	cfg.rules_user_dir = "off"; /* not this machine's /etc/tapio/rules.d */
 	cfg.rule_paths[0] = dir;
@@ -94,14 +95,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	if (stage)
 		tp_pipeline_close(&pipe_);
 	stage = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	tp_fx_rmtree(dir);
 	return 0;
 }
 

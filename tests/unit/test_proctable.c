@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "enrich/proctable.h"
 
 static struct tp_hdr hdr(uint32_t pid, uint32_t ppid, const char *comm, uint64_t ts)
@@ -159,17 +161,6 @@ static void test_reused_pid_starts_afresh(void **state)
 	tp_proctable_free(&t);
 }
 
-static void write_file(const char *dir, const char *name, const char *data, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	fclose(f);
-}
 
 static void test_seed_from_proc(void **state)
 {
@@ -186,9 +177,9 @@ static void test_seed_from_proc(void **state)
 	assert_non_null(mkdtemp(root));
 	snprintf(dir, sizeof(dir), "%s/4242", root);
 	assert_int_equal(mkdir(dir, 0755), 0);
-	write_file(dir, "stat", stat, sizeof(stat) - 1);
-	write_file(dir, "status", status, strlen(status));
-	write_file(dir, "cmdline", "/srv/app\0--port\08080\0", 21);
+	tp_fx_write(dir, "stat", stat, sizeof(stat) - 1, 0644, NULL, 0);
+	tp_fx_write(dir, "status", status, strlen(status), 0644, NULL, 0);
+	tp_fx_write(dir, "cmdline", "/srv/app\0--port\08080\0", 21, 0644, NULL, 0);
 	snprintf(link, sizeof(link), "%s/exe", dir);
 	assert_int_equal(symlink("/srv/app", link), 0);
 	snprintf(dir, sizeof(dir), "%s/self", root); /* not a pid: skipped */

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "app.h"
 #include "events/decode.h"
 #include "obs/log.h"
@@ -26,26 +28,17 @@
 
 static char dir[64];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
 static int setup_dir(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/tapio-ut-stage-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	tp_fx_tmpdir(dir, sizeof(dir), "stage");
 	return 0;
 }
 
 static int teardown_dir(void **state)
 {
 	(void)state;
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tp_fx_rmtree(dir);
 	return 0;
 }
 

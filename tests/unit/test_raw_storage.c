@@ -25,6 +25,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "events/decode.h"
 #include "events/format.h"
 #include "obs/log.h"
@@ -39,26 +41,17 @@
 
 static char dir[64];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
 static int setup_dir(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/tapio-ut-raw-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	tp_fx_tmpdir(dir, sizeof(dir), "raw");
 	return 0;
 }
 
 static int teardown_dir(void **state)
 {
 	(void)state;
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tp_fx_rmtree(dir);
 	return 0;
 }
 
@@ -495,14 +488,7 @@ static void test_torn_tail_at_every_offset(void **state)
 
 static void write_file(const char *name, const void *data, size_t len)
 {
-	char p[160];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	fclose(f);
+	tp_fx_write(dir, name, data, len, 0644, NULL, 0);
 }
 
 static void test_damaged_segments_are_skipped(void **state)

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "delivery/pbwire.h"
 #include "delivery/spool.h"
 
@@ -22,17 +24,14 @@ static char dir[256];
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/tapio-test-spool-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	tp_fx_tmpdir(dir, sizeof(dir), "spool");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	tp_fx_rmtree(dir);
+	return 0;
 }
 
 static struct tp_batch *make_batch(uint64_t seq, uint32_t n)
@@ -112,14 +111,7 @@ static void test_write_load_scan(void **state)
 
 static void write_file(const char *name, const void *p, size_t n)
 {
-	char path[512];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, p, n), (ssize_t)n);
-	close(fd);
+	tp_fx_write(dir, name, p, n, 0600, NULL, 0);
 }
 
 static int exists(const char *name)

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "delivery/pbwire.h"
 #include "delivery/store.h"
 
@@ -19,17 +21,14 @@ static char dir[256];
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/tapio-test-store-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	tp_fx_tmpdir(dir, sizeof(dir), "store");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	tp_fx_rmtree(dir);
+	return 0;
 }
 
 /* A batch of n events of 100 bytes each, all of rank `rank`. */
