@@ -3,12 +3,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <lua.h>
 
@@ -16,6 +13,7 @@
 #include "lua/embedded.h"
 #include "lua/sandbox.h"
 #include "util/buf.h"
+#include "util/trusted.h"
 
 /* Generated from the files rules/presets/NAME.lua (cmake/embed_lua.cmake). */
 extern const struct tp_lua_embedded_file tp_preset_files[];
@@ -128,67 +126,21 @@ fail:
 	return r;
 }
 
-/*
- * The agent acts on what a config file says (which probes, what is
- * dropped): refuse one that someone else could have written.
- */
-static int check_trusted(const char *path, const struct stat *st, char *err, size_t errlen)
-{
-	if (st->st_uid != 0 && st->st_uid != geteuid()) {
-		snprintf(err, errlen, "%s: refusing a config file owned by another user (uid %u)",
-			 path, (unsigned)st->st_uid);
-		return -EPERM;
-	}
-	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "%s: refusing a config file that group or others may write "
-				      "(chmod go-w %s)",
-			 path, path);
-		return -EPERM;
-	}
-	return 0;
-}
-
 int tp_config_doc_load_file(struct tp_config_doc **out, const char *path, char *err,
 			    size_t errlen)
 {
-	struct stat st;
-	ssize_t n;
+	/* The agent acts on what a config file says (which probes, what is
+	 * dropped): the trusted-file policy applies. */
+	struct tp_trusted_opts topts = {.max_bytes = CONFIG_FILE_MAX};
 	char *text;
-	int fd, r;
+	size_t n;
+	int r;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	r = tp_trusted_read(path, &topts, &text, &n, err, errlen);
+	if (r < 0)
 		return r;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "%s: not a regular file of at most %u bytes", path,
-			 CONFIG_FILE_MAX);
-		close(fd);
-		return -EINVAL;
-	}
-	r = check_trusted(path, &st, err, errlen);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		close(fd);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	n = read(fd, text, (size_t)st.st_size);
-	r = n < 0 ? -errno : 0;
-	close(fd);
-	if (n != st.st_size) {
-		free(text);
-		snprintf(err, errlen, "%s: short read: %s", path, r ? strerror(-r) : "file changed");
-		return r ? r : -EIO;
-	}
-	r = tp_config_doc_load_text(out, text, (size_t)n, path, err, errlen);
+	r = tp_config_doc_load_text(out, text, n, path, err, errlen);
 	free(text);
 	return r;
 }

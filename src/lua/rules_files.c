@@ -1,21 +1,19 @@
 /*
  * Rule files: a path is a file or a folder of *.lua (sorted); each file is
- * checked (regular, trusted owner and mode, size) before its chunk runs in
- * the set's VM under a load budget.
+ * read under the trusted-file policy (util/trusted.h) before its chunk runs
+ * in the set's VM under a load budget.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "lua/load_limits.h"
 #include "lua/rules_internal.h"
+#include "util/trusted.h"
 
 /* Protected: keep the environment of a chunk, to freeze it after the load.
  * Stack: [-2, +0] (the set, the chunk) */
@@ -30,72 +28,24 @@ static int keep_env_p(lua_State *L)
 	return 0;
 }
 
-/* A root agent must not run Lua that someone else can change. */
-static bool trusted(const struct stat *st, bool sticky_ok)
-{
-	uid_t me = geteuid();
-
-	if (st->st_uid != 0 && st->st_uid != me)
-		return false;
-	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return sticky_ok && (st->st_mode & S_ISVTX);
-	return true;
-}
-
-static void untrusted_problem(struct tp_ruleset *rs, const char *path, const struct stat *st)
-{
-	if (st->st_uid != 0 && st->st_uid != geteuid())
-		tp_rules_problem(
-		    rs, path, 0,
-		    "refusing to load: owned by uid %u, not by root or the agent's user (uid %u); "
-		    "whoever owns it could make the agent run any code",
-		    (unsigned)st->st_uid, (unsigned)geteuid());
-	else
-		tp_rules_problem(
-		    rs, path, 0,
-		    "refusing to load: writable by %s (mode %03o); run chmod go-w on it",
-		    (st->st_mode & S_IWOTH) ? "every user" : "its group",
-		    (unsigned)(st->st_mode & 0777));
-}
-
 static void load_file(struct tp_ruleset *rs, const char *path)
 {
+	struct tp_trusted_opts topts = {.max_bytes = tp_load_max(TP_LOAD_FILE_BYTES),
+					.skip_trust = rs->opts->allow_untrusted};
 	lua_State *L = rs->L;
-	struct stat st;
 	char *text = NULL, err[2048];
-	ssize_t n;
-	int fd;
+	size_t n;
 	struct tp_lua_limits load_lim = rs->limits;
 
 	if (tp_rules_cancelled(rs))
 		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		tp_rules_problem(rs, path, 0, "cannot open: %s", strerror(errno));
+	if (tp_load_check(TP_LOAD_FILES, rs->files + 1, err, sizeof(err)) < 0) {
+		tp_rules_problem(rs, path, 0, "%s", err);
 		return;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		tp_rules_problem(rs, path, 0, "not a regular file");
-		goto out;
-	}
-	if (!rs->opts->allow_untrusted && !trusted(&st, false)) {
-		untrusted_problem(rs, path, &st);
-		goto out;
-	}
-	if (tp_load_check(TP_LOAD_FILE_BYTES, (size_t)st.st_size, err, sizeof(err)) < 0 ||
-	    tp_load_check(TP_LOAD_FILES, rs->files + 1, err, sizeof(err)) < 0) {
-		tp_rules_problem(rs, path, 0, "%s", err);
-		goto out;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		tp_rules_problem(rs, path, 0, "out of memory");
-		goto out;
-	}
-	n = read(fd, text, (size_t)st.st_size);
-	if (n != st.st_size) {
-		tp_rules_problem(rs, path, 0, "short read");
-		goto out;
+	if (tp_trusted_read(path, &topts, &text, &n, err, sizeof(err)) < 0) {
+		tp_rules_problem(rs, NULL, 0, "%s", err);
+		return;
 	}
 	rs->hash = fnv_str(rs->hash, path);
 	rs->hash = fnv(rs->hash, text, (size_t)n);
@@ -141,7 +91,6 @@ static void load_file(struct tp_ruleset *rs, const char *path)
 	}
 out:
 	free(text);
-	close(fd);
 }
 
 static int lua_file_filter(const struct dirent *d)
@@ -155,7 +104,7 @@ void tp_rules_load_path(struct tp_ruleset *rs, const char *path)
 {
 	struct stat st;
 	struct dirent **list;
-	char sub[PATH_MAX];
+	char sub[PATH_MAX], err[1024];
 	int n;
 
 	if (stat(path, &st) < 0) {
@@ -163,22 +112,11 @@ void tp_rules_load_path(struct tp_ruleset *rs, const char *path)
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		char copy[PATH_MAX];
-		struct stat dst;
-
-		/* Whoever can write the folder can swap the file. */
-		snprintf(copy, sizeof(copy), "%s", path);
-		if (!rs->opts->allow_untrusted && stat(dirname(copy), &dst) == 0 &&
-		    !trusted(&dst, true)) {
-			snprintf(copy, sizeof(copy), "%s", path);
-			untrusted_problem(rs, dirname(copy), &dst);
-			return;
-		}
-		load_file(rs, path);
+		load_file(rs, path); /* checks the file and its folder */
 		return;
 	}
-	if (!rs->opts->allow_untrusted && !trusted(&st, false)) {
-		untrusted_problem(rs, path, &st);
+	if (!rs->opts->allow_untrusted && tp_trusted_dir(path, err, sizeof(err)) < 0) {
+		tp_rules_problem(rs, NULL, 0, "%s", err);
 		return;
 	}
 	n = scandir(path, &list, lua_file_filter, alphasort);

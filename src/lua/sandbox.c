@@ -1,23 +1,30 @@
+/*
+ * The sandbox: one VM's allocator and memory cap, the count hook and
+ * instruction budget, the protected calls, the replaced base functions and
+ * the VM's setup. Longer than 600 lines on purpose: this is the escape
+ * boundary, and a reviewer should see every way Lua code reaches C in one
+ * file (read-only tables are in lua/readonly.c, pattern matching in
+ * lua/strpat.c).
+ */
 #include "lua/sandbox.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
 
 #include "lua/embedded.h"
+#include "lua/readonly.h"
 #include "lua/strpat.h"
 #include "lua/tapio_lib.h"
 #include "obs/log.h"
 #include "util/buf.h"
+#include "util/trusted.h"
 
 #define TP_LUA_FILE_MAX (4u << 20) /* a rule or config file larger than this is a mistake */
 
@@ -45,11 +52,11 @@ struct tp_lua_vm {
 	bool in_call;
 	bool cancelled;		    /* the abort came from *cancel */
 	const atomic_bool *cancel; /* set by another thread: stop what runs */
+	struct tp_pat_budget pat_budget; /* the pattern functions pay through this */
 };
 
 /* Registry keys: their addresses are unique. */
 static const char key_lib = 'l';    /* the table every environment reads through */
-static const char key_frozen = 'f'; /* weak-keyed set of read-only tables */
 
 static void count_hook(lua_State *L, lua_Debug *ar);
 
@@ -170,6 +177,16 @@ uint64_t tp_lua_budget_left(const struct tp_lua_vm *vm)
 	if (vm->aborting || vm->spent >= vm->instr_budget)
 		return 0;
 	return vm->instr_budget - vm->spent;
+}
+
+static uint64_t pat_budget_left(void *ctx)
+{
+	return tp_lua_budget_left(ctx);
+}
+
+static void pat_budget_charge(lua_State *L, void *ctx, uint64_t units)
+{
+	tp_lua_budget_charge(L, ctx, units);
 }
 
 void tp_lua_budget_charge(lua_State *L, struct tp_lua_vm *vm, uint64_t units)
@@ -300,149 +317,6 @@ enum tp_lua_status tp_lua_pcall(struct tp_lua_vm *vm, int nargs, int nresults, c
 	return status;
 }
 
-/* ------------------------------------------------------------ read-only tables */
-
-static const char *key_name(lua_State *L, int idx)
-{
-	return lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx)
-					       : lua_typename(L, lua_type(L, idx));
-}
-
-/* Stack: [-0, +0] (raises) */
-static int ro_newindex(lua_State *L)
-{
-	return luaL_error(L, "attempt to modify a read-only table (key '%s')", key_name(L, 2));
-}
-
-/* Stack: [-0, +0] (raises) */
-static int env_newindex(lua_State *L)
-{
-	return luaL_error(L,
-			  "assignment to global '%s' after load: globals are frozen (use a local, "
-			  "or a table defined at load time)",
-			  key_name(L, 2));
-}
-
-/* Stack: [-0, +0] (raises) */
-static int strict_index(lua_State *L)
-{
-	return luaL_error(L, "undeclared global '%s'", key_name(L, 2));
-}
-
-/* next() over the table a read-only view shows. Stack: [-2, +2 | +1] */
-static int ro_next(lua_State *L)
-{
-	luaL_checktype(L, 1, LUA_TTABLE);
-	lua_settop(L, 2);
-	if (lua_next(L, 1))
-		return 2;
-	lua_pushnil(L);
-	return 1;
-}
-
-/* The table behind the view at idx. Stack: [-0, +1] */
-static void push_view(lua_State *L, int idx)
-{
-	if (!lua_getmetatable(L, idx)) {
-		lua_pushnil(L);
-		return;
-	}
-	lua_getfield(L, -1, "__index");
-	lua_remove(L, -2);
-}
-
-/* Stack: [-1, +3] */
-static int ro_pairs(lua_State *L)
-{
-	lua_pushcfunction(L, ro_next);
-	push_view(L, 1);
-	lua_pushnil(L);
-	return 3;
-}
-
-/* Stack: [-1, +1] */
-static int ro_len(lua_State *L)
-{
-	push_view(L, 1);
-	lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
-	return 1;
-}
-
-/* Mark the table at idx read-only for rawset. Stack: [-0, +0] */
-static void mark_frozen(lua_State *L, int idx)
-{
-	idx = lua_absindex(L, idx);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_frozen);
-	lua_pushvalue(L, idx);
-	lua_pushboolean(L, 1);
-	lua_rawset(L, -3);
-	lua_pop(L, 1);
-}
-
-static bool is_frozen(lua_State *L, int idx)
-{
-	bool r;
-
-	idx = lua_absindex(L, idx);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_frozen);
-	lua_pushvalue(L, idx);
-	r = lua_rawget(L, -2) != LUA_TNIL;
-	lua_pop(L, 2);
-	return r;
-}
-
-/* memo (at memo) maps a table to its view, so shared and cyclic tables get
- * one view each. Stack: [-0, +1] */
-static void push_readonly_memo(lua_State *L, int idx, int memo)
-{
-	int view, proxy;
-
-	idx = lua_absindex(L, idx);
-	lua_pushvalue(L, idx);
-	if (lua_rawget(L, memo) != LUA_TNIL)
-		return;
-	lua_pop(L, 1);
-	lua_newtable(L); /* proxy */
-	proxy = lua_gettop(L);
-	lua_pushvalue(L, idx);
-	lua_pushvalue(L, proxy);
-	lua_rawset(L, memo);
-	lua_newtable(L); /* view: a shallow copy with nested tables read-only too */
-	view = lua_gettop(L);
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		if (lua_type(L, -1) == LUA_TTABLE) {
-			push_readonly_memo(L, -1, memo);
-			lua_remove(L, -2);
-		}
-		lua_pushvalue(L, -2);
-		lua_insert(L, -2);
-		lua_rawset(L, view);
-	}
-	lua_createtable(L, 0, 5); /* metatable */
-	lua_pushvalue(L, view);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, ro_newindex);
-	lua_setfield(L, -2, "__newindex");
-	lua_pushcfunction(L, ro_pairs);
-	lua_setfield(L, -2, "__pairs");
-	lua_pushcfunction(L, ro_len);
-	lua_setfield(L, -2, "__len");
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable");
-	lua_setmetatable(L, proxy);
-	lua_pop(L, 1); /* view */
-	mark_frozen(L, proxy);
-}
-
-void tp_lua_push_readonly(lua_State *L, int idx)
-{
-	idx = lua_absindex(L, idx);
-	lua_newtable(L);
-	push_readonly_memo(L, idx, lua_gettop(L));
-	lua_remove(L, -2);
-}
-
 /* ------------------------------------------------------------ replaced base functions */
 
 /* rawset that refuses read-only tables. Stack: [-3, +1] */
@@ -451,7 +325,7 @@ static int safe_rawset(lua_State *L)
 	luaL_checktype(L, 1, LUA_TTABLE);
 	luaL_checkany(L, 2);
 	luaL_checkany(L, 3);
-	if (is_frozen(L, 1))
+	if (tp_lua_is_frozen(L, 1))
 		return luaL_error(L, "rawset on a read-only table");
 	lua_settop(L, 3);
 	lua_rawset(L, 1);
@@ -556,7 +430,7 @@ static const char *const base_keep[] = {
 /* lib[name] = the value on top, tables as read-only views. Stack: [-1, +0] */
 static void lib_set(lua_State *L, const char *name)
 {
-	if (lua_type(L, -1) == LUA_TTABLE && !is_frozen(L, -1)) {
+	if (lua_type(L, -1) == LUA_TTABLE && !tp_lua_is_frozen(L, -1)) {
 		tp_lua_push_readonly(L, -1);
 		lua_remove(L, -2);
 	}
@@ -577,19 +451,13 @@ static int setup(lua_State *L)
 {
 	int base, lib;
 
-	/* The frozen set: weak keys, so frozen tables still get collected. */
-	lua_newtable(L);
-	lua_createtable(L, 0, 1);
-	lua_pushliteral(L, "k");
-	lua_setfield(L, -2, "__mode");
-	lua_setmetatable(L, -2);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &key_frozen);
+	tp_lua_ro_open(L);
 
 	/* lib: what every environment reads through; undeclared names raise. */
 	lua_newtable(L);
 	lib = lua_gettop(L);
 	lua_createtable(L, 0, 1);
-	lua_pushcfunction(L, strict_index);
+	lua_pushcfunction(L, tp_lua_strict_index);
 	lua_setfield(L, -2, "__index");
 	lua_setmetatable(L, lib);
 	lua_pushvalue(L, lib);
@@ -621,7 +489,7 @@ static int setup(lua_State *L)
 	lua_setfield(L, -2, "dump");
 	/* Lua's pattern functions run in C, out of the count hook's reach: ours
 	 * pay each matching step from the call's budget. */
-	tp_lua_set_pattern_functions(L, -1, tp_lua_vm_of(L));
+	tp_lua_set_pattern_functions(L, -1, &tp_lua_vm_of(L)->pat_budget);
 	lib_set(L, LUA_STRLIBNAME);
 	lua_pushliteral(L, "");
 	lua_getmetatable(L, -1);
@@ -642,12 +510,12 @@ static int setup(lua_State *L)
 	lua_createtable(L, 0, 3);
 	lua_pushvalue(L, lib);
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, ro_newindex);
+	lua_pushcfunction(L, tp_lua_ro_newindex);
 	lua_setfield(L, -2, "__newindex");
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
 	lua_setmetatable(L, -2);
-	mark_frozen(L, -1);
+	tp_lua_mark_frozen(L, -1);
 	lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
 
 	/* Drop the loaded-modules table's references to the real libraries. */
@@ -698,6 +566,8 @@ int tp_lua_vm_new(struct tp_lua_vm **out, const struct tp_lua_limits *lim, char 
 		snprintf(err, errlen, "out of memory creating a Lua VM");
 		return -ENOMEM;
 	}
+	vm->pat_budget =
+	    (struct tp_pat_budget){.left = pat_budget_left, .charge = pat_budget_charge, .ctx = vm};
 	vm->L = lua_newstate(vm_alloc, vm);
 	if (!vm->L) {
 		free(vm);
@@ -753,12 +623,12 @@ void tp_lua_freeze_table(lua_State *L, int idx)
 {
 	idx = lua_absindex(L, idx);
 	lua_createtable(L, 0, 2);
-	lua_pushcfunction(L, ro_newindex);
+	lua_pushcfunction(L, tp_lua_ro_newindex);
 	lua_setfield(L, -2, "__newindex");
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
 	lua_setmetatable(L, idx);
-	mark_frozen(L, idx);
+	tp_lua_mark_frozen(L, idx);
 }
 
 /* Stack: [-2, +0] (value, name as a light userdata) */
@@ -844,41 +714,17 @@ int tp_lua_load(struct tp_lua_vm *vm, const char *text, size_t len, const char *
 
 int tp_lua_load_file(struct tp_lua_vm *vm, const char *path, char *err, size_t errlen)
 {
+	struct tp_trusted_opts topts = {.max_bytes = TP_LUA_FILE_MAX};
 	char name[PATH_MAX + 2];
-	struct stat st;
 	char *text;
-	ssize_t n;
-	int fd, r;
+	size_t n;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	r = tp_trusted_read(path, &topts, &text, &n, err, errlen);
+	if (r < 0)
 		return r;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TP_LUA_FILE_MAX) {
-		snprintf(err, errlen, "%s: not a regular file of at most %u bytes", path,
-			 TP_LUA_FILE_MAX);
-		close(fd);
-		return -EINVAL;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		close(fd);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	n = read(fd, text, (size_t)st.st_size);
-	r = n < 0 ? -errno : 0;
-	close(fd);
-	if (n < 0 || n != st.st_size) {
-		free(text);
-		snprintf(err, errlen, "%s: short read: %s", path,
-			 r ? strerror(-r) : "file changed");
-		return r ? r : -EIO;
-	}
 	snprintf(name, sizeof(name), "@%s", path);
-	r = tp_lua_load(vm, text, (size_t)n, name, err, errlen);
+	r = tp_lua_load(vm, text, n, name, err, errlen);
 	free(text);
 	return r;
 }
@@ -887,39 +733,4 @@ void tp_lua_push_env(lua_State *L, int fidx)
 {
 	if (!lua_getupvalue(L, fidx, 1))
 		lua_pushnil(L);
-}
-
-void tp_lua_env_freeze(lua_State *L, int idx)
-{
-	int store;
-
-	idx = lua_absindex(L, idx);
-	if (!lua_getmetatable(L, idx))
-		return;
-	/* __newindex only sees absent keys: move every global into a store
-	 * that the now empty environment reads through. */
-	lua_newtable(L);
-	store = lua_gettop(L);
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		lua_pushvalue(L, -2);
-		lua_insert(L, -2);
-		lua_rawset(L, store);
-	}
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		lua_pop(L, 1);
-		lua_pushvalue(L, -1);
-		lua_pushnil(L);
-		lua_rawset(L, idx);
-	}
-	lua_createtable(L, 0, 1);
-	lua_getfield(L, -3, "__index"); /* lib */
-	lua_setfield(L, -2, "__index");
-	lua_setmetatable(L, store);
-	lua_setfield(L, -2, "__index"); /* env's metatable: __index = store */
-	lua_pushcfunction(L, env_newindex);
-	lua_setfield(L, -2, "__newindex");
-	lua_pop(L, 1);
-	mark_frozen(L, idx);
 }

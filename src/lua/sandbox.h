@@ -33,6 +33,8 @@
 
 #include <lua.h>
 
+#include "lua/readonly.h"
+
 enum tp_lua_status {
 	TP_LUA_OK = 0,
 	TP_LUA_ERROR,	/* a runtime error (err has "file:line: message" and a traceback) */
@@ -99,7 +101,8 @@ void tp_lua_freeze_table(lua_State *L, int idx);
  */
 int tp_lua_load(struct tp_lua_vm *vm, const char *text, size_t len, const char *chunkname,
 		char *err, size_t errlen);
-/* Same for a file; errors name the file. Stack: as tp_lua_load */
+/* Same for a file, read under the trusted-file policy (util/trusted.h);
+ * errors name the file. Stack: as tp_lua_load */
 int tp_lua_load_file(struct tp_lua_vm *vm, const char *path, char *err, size_t errlen);
 
 /*
@@ -136,13 +139,6 @@ void tp_lua_budget_charge(lua_State *L, struct tp_lua_vm *vm, uint64_t units);
  * Stack: [-0, +1] */
 void tp_lua_push_env(lua_State *L, int fidx);
 
-/* The two below may raise (memory): call them inside tp_lua_cpcall. */
-
-/* Make the environment table at idx read-only (writes, rawset fail); reads
- * of undeclared names keep failing. Stack: [-0, +0] */
-void tp_lua_env_freeze(lua_State *L, int idx);
-/* A read-only view of the table at idx, nested tables included (writes,
- * rawset and setmetatable fail; pairs, ipairs and # work). Stack: [-0, +1] */
-void tp_lua_push_readonly(lua_State *L, int idx);
+/* tp_lua_env_freeze and tp_lua_push_readonly: lua/readonly.h. */
 
 #endif

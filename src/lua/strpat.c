@@ -7,7 +7,6 @@
 #include <lauxlib.h>
 
 #include "lua/pattern.h"
-#include "lua/sandbox.h"
 
 /*
  * One pattern function call: the matcher, and the share of the budget it
@@ -17,20 +16,20 @@
  */
 struct pat_call {
 	struct tp_pat m;
-	struct tp_lua_vm *vm; /* NULL: unbounded */
+	const struct tp_pat_budget *budget; /* NULL: unbounded */
 	uint64_t granted;
 };
 
-static uint64_t allowance(struct tp_lua_vm *vm)
+static uint64_t allowance(const struct tp_pat_budget *b)
 {
-	return vm ? tp_lua_budget_left(vm) : UINT64_MAX;
+	return b ? b->left(b->ctx) : UINT64_MAX;
 }
 
-static void call_begin(struct pat_call *c, struct tp_lua_vm *vm, const char *s, size_t ls,
-		       const char *p, size_t lp)
+static void call_begin(struct pat_call *c, const struct tp_pat_budget *b, const char *s,
+		       size_t ls, const char *p, size_t lp)
 {
-	c->vm = vm;
-	c->granted = allowance(vm);
+	c->budget = b;
+	c->granted = allowance(b);
 	tp_pat_init(&c->m, s, ls, p, lp, c->granted);
 }
 
@@ -42,9 +41,9 @@ static void call_settle(lua_State *L, struct pat_call *c)
 	uint64_t used = c->granted - c->m.steps_left;
 	char msg[96];
 
-	if (c->vm && (used || c->m.err == TP_PAT_E_BUDGET))
-		tp_lua_budget_charge(L, c->vm, used);
-	c->granted = allowance(c->vm);
+	if (c->budget && (used || c->m.err == TP_PAT_E_BUDGET))
+		c->budget->charge(L, c->budget->ctx, used);
+	c->granted = allowance(c->budget);
 	c->m.steps_left = c->granted;
 	if (c->m.err) {
 		if (c->m.err == TP_PAT_E_BUDGET) /* only without a VM: cannot happen */
@@ -98,7 +97,7 @@ static int push_captures(lua_State *L, const struct pat_call *c, const char *s, 
 	return n;
 }
 
-static struct tp_lua_vm *upvalue_vm(lua_State *L, int idx)
+static const struct tp_pat_budget *upvalue_budget(lua_State *L, int idx)
 {
 	return lua_touserdata(L, lua_upvalueindex(idx));
 }
@@ -121,13 +120,13 @@ static int find_or_match(lua_State *L, int find)
 	}
 	if (find && (lua_toboolean(L, 4) || tp_pat_is_plain(p, lp))) {
 		const char *hit = memmem(s + init, ls - init, p, lp);
-		struct tp_lua_vm *vm = upvalue_vm(L, 1);
+		const struct tp_pat_budget *b = upvalue_budget(L, 1);
 
 		/* Linear, but a loop of them over a long subject adds up: a unit
 		 * per 64 bytes searched. */
-		if (vm)
-			tp_lua_budget_charge(
-			    L, vm, 1 + (size_t)((hit ? hit + lp : s + ls) - (s + init)) / 64);
+		if (b)
+			b->charge(L, b->ctx,
+				  1 + (size_t)((hit ? hit + lp : s + ls) - (s + init)) / 64);
 		if (!hit) {
 			luaL_pushfail(L);
 			return 1;
@@ -141,7 +140,7 @@ static int find_or_match(lua_State *L, int find)
 		p++;
 		lp--;
 	}
-	call_begin(&c, upvalue_vm(L, 1), s, ls, p, lp);
+	call_begin(&c, upvalue_budget(L, 1), s, ls, p, lp);
 	from = s + init;
 	e = tp_pat_search(&c.m, &from, p, anchored);
 	call_settle(L, &c);
@@ -174,7 +173,7 @@ struct gmatch_pos {
 	size_t last_end; /* end of the last match, or SIZE_MAX */
 };
 
-/* The gmatch iterator. Upvalues: subject, pattern, position, vm.
+/* The gmatch iterator. Upvalues: subject, pattern, position, budget.
  * Stack: [-0, +n] */
 static int gmatch_next(lua_State *L)
 {
@@ -186,7 +185,7 @@ static int gmatch_next(lua_State *L)
 	const char *e = NULL;
 	size_t from;
 
-	call_begin(&c, upvalue_vm(L, 4), s, ls, p, lp);
+	call_begin(&c, upvalue_budget(L, 4), s, ls, p, lp);
 	for (from = pos->next; from <= ls; from++) {
 		e = tp_pat_match(&c.m, s + from, p);
 		if (c.m.err)
@@ -205,7 +204,7 @@ static int gmatch_next(lua_State *L)
 }
 
 /* gmatch(s, p [, init]): '^' is an ordinary character here, as in Lua.
- * Upvalue 1: vm. Stack: [-(2..3), +1] */
+ * Upvalue 1: budget. Stack: [-(2..3), +1] */
 static int pat_gmatch(lua_State *L)
 {
 	size_t ls;
@@ -275,7 +274,7 @@ static int add_replacement(lua_State *L, luaL_Buffer *b, struct pat_call *c, con
 		return 1;
 	}
 	if (kind == LUA_TFUNCTION || kind == LUA_TTABLE)
-		c->granted = c->m.steps_left = allowance(c->vm);
+		c->granted = c->m.steps_left = allowance(c->budget);
 	if (!lua_toboolean(L, -1)) {
 		lua_pop(L, 1);
 		luaL_addlstring(b, s, (size_t)(e - s));
@@ -287,7 +286,7 @@ static int add_replacement(lua_State *L, luaL_Buffer *b, struct pat_call *c, con
 	return 1;
 }
 
-/* gsub(s, p, repl [, n]). Upvalue 1: vm. Stack: [-(3..4), +2] */
+/* gsub(s, p, repl [, n]). Upvalue 1: budget. Stack: [-(3..4), +2] */
 static int pat_gsub(lua_State *L)
 {
 	size_t ls, lp;
@@ -311,7 +310,7 @@ static int pat_gsub(lua_State *L)
 		p++;
 		lp--;
 	}
-	call_begin(&c, upvalue_vm(L, 1), s, ls, p, lp);
+	call_begin(&c, upvalue_budget(L, 1), s, ls, p, lp);
 	while (n < max) {
 		const char *e = tp_pat_match(&c.m, src, p);
 
@@ -340,7 +339,7 @@ static int pat_gsub(lua_State *L)
 	return 2;
 }
 
-void tp_lua_set_pattern_functions(lua_State *L, int idx, struct tp_lua_vm *vm)
+void tp_lua_set_pattern_functions(lua_State *L, int idx, const struct tp_pat_budget *budget)
 {
 	static const luaL_Reg fns[] = {
 	    {"find", pat_find},
@@ -351,7 +350,7 @@ void tp_lua_set_pattern_functions(lua_State *L, int idx, struct tp_lua_vm *vm)
 
 	idx = lua_absindex(L, idx);
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
-		lua_pushlightuserdata(L, vm);
+		lua_pushlightuserdata(L, (void *)budget);
 		lua_pushcclosure(L, fns[i].func, 1);
 		lua_setfield(L, idx, fns[i].name);
 	}
