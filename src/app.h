@@ -3,10 +3,12 @@
  *
  * The same assembly serves a live run and a replay of stored events: the
  * pipeline's stages (raw storage, enrichment, rules, sampling) and outputs
- * (stdout, file, syslog, webhook, gRPC, OTLP) are built here from struct tp_config, so a replay
- * sees events exactly as a live run would. Each subsystem adds itself in
- * tp_app_build and, when it holds state that a reload or a stats request
- * touches, in tp_app_reload / tp_app_close.
+ * (stdout, file, syslog, webhook, gRPC, OTLP) are built here from struct
+ * tp_config, so a replay sees events exactly as a live run would. A stage
+ * or output is a row of
+ * the tables in app.c (whether the config wants it, how to build it, in
+ * pipeline order); one that holds state a reload touches is also kept in
+ * struct tp_app (the rules).
  */
 #ifndef TAPIO_APP_H
 #define TAPIO_APP_H

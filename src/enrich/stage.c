@@ -229,9 +229,10 @@ static const struct tp_stage_ops enrich_ops = {
 	.close = enrich_close,
 };
 
-struct tp_stage *tp_enrich_stage_new(const struct tp_config *cfg, const struct tp_enrich_opts *o,
-				     char *err, size_t errlen)
+int tp_enrich_stage_new(struct tp_stage **out, const struct tp_enrich_opts *o, char *err,
+			size_t errlen)
 {
+	const struct tp_config *cfg = o->cfg;
 	struct tp_ondisk disk = {
 		.pod_logs_dir = cfg->k8s_pod_logs_dir,
 		.container_logs_dir = cfg->k8s_container_logs_dir,
@@ -242,18 +243,19 @@ struct tp_stage *tp_enrich_stage_new(const struct tp_config *cfg, const struct t
 	struct enrich_stage *st;
 	int r;
 
+	*out = NULL;
 	if (cfg->enrich_processes < 16 || cfg->enrich_cgroups < 16) {
 		snprintf(err, errlen, "enrichment tables need room for at least 16 entries");
-		return NULL;
+		return -EINVAL;
 	}
 	r = tp_cgroupfs_open(&fs, cfg->cgroup_v1_controller, err, errlen);
 	if (r < 0)
-		return NULL;
+		return r;
 	st = calloc(1, sizeof(*st));
 	if (!st || !(st->ancestors = calloc(cfg->enrich_ancestors + 1, sizeof(*st->ancestors)))) {
 		free(st);
 		snprintf(err, errlen, "enrichment: out of memory");
-		return NULL;
+		return -ENOMEM;
 	}
 	st->base.ops = &enrich_ops;
 	st->live = o->live;
@@ -275,7 +277,7 @@ struct tp_stage *tp_enrich_stage_new(const struct tp_config *cfg, const struct t
 		free(st->ancestors);
 		free(st);
 		snprintf(err, errlen, "enrichment: out of memory");
-		return NULL;
+		return -ENOMEM;
 	}
 	tp_metric_register(&st->m_reboots);
 	tp_cgcache_prime(&st->cgroups, st->now_ns);
@@ -287,5 +289,6 @@ struct tp_stage *tp_enrich_stage_new(const struct tp_config *cfg, const struct t
 		else
 			tp_debug("enrichment: %d processes read from /proc", r);
 	}
-	return &st->base;
+	*out = &st->base;
+	return 0;
 }

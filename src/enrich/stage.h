@@ -20,12 +20,14 @@
 #include "pipeline/pipeline.h"
 
 struct tp_enrich_opts {
+	const struct tp_config *cfg;
 	bool live;
 	const char *proc_root; /* "/proc"; tests may point elsewhere */
 };
 
-/* A new stage, or NULL with err filled. */
-struct tp_stage *tp_enrich_stage_new(const struct tp_config *cfg, const struct tp_enrich_opts *o,
-				     char *err, size_t errlen);
+/* A new stage. Returns 0, or -EINVAL / -ENOMEM / the cgroup file system's
+ * error with err filled. */
+int tp_enrich_stage_new(struct tp_stage **out, const struct tp_enrich_opts *o, char *err,
+			size_t errlen);
 
 #endif

@@ -54,16 +54,6 @@ struct reload_job {
 	uint64_t built_ns;
 };
 
-/* The pipeline's drop family, shared with the sampler: events in = passed + dropped. */
-static struct tp_metric m_filtered =
-    TP_COUNTER_INIT("tapio_events_dropped_total",
-		    "Events kept from the outputs on purpose or for lack of room, by reason.");
-static struct tp_metric m_below =
-    TP_COUNTER_INIT("tapio_events_dropped_total",
-		    "Events kept from the outputs on purpose or for lack of room, by reason.");
-static struct tp_metric m_below_severity =
-    TP_COUNTER_INIT("tapio_events_dropped_total",
-		    "Events kept from the outputs on purpose or for lack of room, by reason.");
 static struct tp_metric m_reload_ok =
     TP_COUNTER_INIT("tapio_rules_reloads_total", "Rule reloads, by result.");
 static struct tp_metric m_reload_failed =
@@ -76,14 +66,8 @@ static void metrics_init(void)
 
 	if (done)
 		return;
-	m_filtered.labels = "reason=\"filtered\"";
-	m_below.labels = "reason=\"below_threshold\"";
-	m_below_severity.labels = "reason=\"below_min_severity\"";
 	m_reload_ok.labels = "result=\"ok\"";
 	m_reload_failed.labels = "result=\"failed\"";
-	tp_metric_register(&m_filtered);
-	tp_metric_register(&m_below);
-	tp_metric_register(&m_below_severity);
 	tp_metric_register(&m_reload_ok);
 	tp_metric_register(&m_reload_failed);
 	tp_metric_register(&m_rules);
@@ -215,10 +199,8 @@ static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_eve
 	/* The agent's own events (agent.drop: it was blind) always matter. */
 	if (TP_TYPE_CATEGORY(ev->type->id) == TP_CAT_AGENT && meta->importance < 1)
 		meta->importance = 1;
-	if (alerts_only && !tp_ruleset_may_alert(s->rs, ev->type)) {
-		tp_metric_add(&m_below_severity, 1);
-		return TP_STAGE_DROP;
-	}
+	if (alerts_only && !tp_ruleset_may_alert(s->rs, ev->type))
+		return TP_DROP_BELOW_MIN_SEVERITY;
 	s->pipe = p;
 	s->nalerts = 0;
 	tp_buf_reset(&s->outputs);
@@ -229,21 +211,16 @@ static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_eve
 	}
 	/* filter.* settings hold with --all-events too; the Lua filters and
 	 * the importance threshold do not. */
-	if (alerts_only) {
-		tp_metric_add(&m_below_severity, 1);
-		return TP_STAGE_DROP;
-	}
+	if (alerts_only)
+		return TP_DROP_BELOW_MIN_SEVERITY;
 	if (s->cfg->all_events)
 		return TP_STAGE_PASS;
-	if (v == TP_RULES_FILTERED) {
-		tp_metric_add(&m_filtered, 1);
-		return TP_STAGE_DROP;
-	}
+	if (v == TP_RULES_FILTERED)
+		return TP_DROP_FILTERED;
 	/* Nothing scored it: importance 0 for the threshold. */
 	if ((meta->importance < 0 ? 0 : meta->importance) >= s->cfg->importance_threshold)
 		return TP_STAGE_PASS;
-	tp_metric_add(&m_below, 1);
-	return TP_STAGE_DROP;
+	return TP_DROP_BELOW_THRESHOLD;
 }
 
 static void *reload_thread(void *arg)
@@ -414,9 +391,13 @@ static void stage_close(struct tp_stage *st)
 	free(s);
 }
 
+static const enum tp_drop_reason rules_drops[] = {
+    TP_DROP_FILTERED, TP_DROP_BELOW_THRESHOLD, TP_DROP_BELOW_MIN_SEVERITY, 0};
+
 static const struct tp_stage_ops rules_stage_ops = {
     .name = "rules",
     .event = stage_event,
+    .drops = rules_drops,
     .tick = stage_tick,
     .close = stage_close,
 };

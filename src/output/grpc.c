@@ -41,32 +41,25 @@ static int parse_response(void *ctx, const uint8_t *p, size_t len, struct tp_res
 	return tp_tapio_parse_response(p, len, r, err, errlen);
 }
 
-int tp_output_grpc_new(const struct tp_config *cfg, struct tp_output **out, char *err,
+int tp_output_grpc_new(struct tp_output **out, const struct tp_config *cfg, char *err,
 		       size_t errlen)
 {
-	struct tp_remote_output *ro = calloc(1, sizeof(*ro));
-	struct tp_client_opts o;
-	char spool[4096];
-	int r;
-
-	if (!ro) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	ro->encode = encode;
-	ro->transport = (struct tp_transport){
-		.name = "grpc",
-		.method = TP_TAPIO_STREAM_METHOD,
-		.streaming = true,
-		.batch_header = batch_header,
-		.request_prefix = request_prefix,
-		.parse_response = parse_response,
+	struct tp_remote_spec spec = {
+	    .transport =
+		{
+		    .name = "grpc",
+		    .method = TP_TAPIO_STREAM_METHOD,
+		    .streaming = true,
+		    .batch_header = batch_header,
+		    .request_prefix = request_prefix,
+		    .parse_response = parse_response,
+		},
+	    .encode = encode,
+	    .target = cfg->server,
+	    .tls_ca = cfg->tls_ca,
+	    .tls_cert = cfg->tls_cert,
+	    .tls_key = cfg->tls_key,
 	};
-	tp_remote_client_opts(cfg, "grpc", cfg->server, cfg->tls_ca, cfg->tls_cert, cfg->tls_key,
-			      &o, spool, sizeof(spool));
-	r = tp_remote_output_start(ro, cfg, &o, err, errlen);
-	if (r < 0)
-		return r;
-	*out = &ro->base;
-	return 0;
+
+	return tp_remote_output_new(out, &spec, cfg, err, errlen);
 }

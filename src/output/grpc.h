@@ -14,7 +14,7 @@
 
 /* Start streaming to cfg->server. Returns 0 with *out set, or -errno with
  * err saying why (unreadable token or TLS files, spool in use...). */
-int tp_output_grpc_new(const struct tp_config *cfg, struct tp_output **out, char *err,
+int tp_output_grpc_new(struct tp_output **out, const struct tp_config *cfg, char *err,
 		       size_t errlen);
 
 #endif

@@ -16,7 +16,7 @@
 
 #define TP_OTLP_LOGS_METHOD "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
 
-int tp_output_otlp_new(const struct tp_config *cfg, struct tp_output **out, char *err,
+int tp_output_otlp_new(struct tp_output **out, const struct tp_config *cfg, char *err,
 		       size_t errlen);
 
 #endif

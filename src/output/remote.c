@@ -49,9 +49,11 @@ static const struct tp_output_ops otlp_ops = {
 	.close = remote_close,
 };
 
-void tp_remote_client_opts(const struct tp_config *cfg, const char *name, const char *target,
-			   const char *tls_ca, const char *tls_cert, const char *tls_key,
-			   struct tp_client_opts *o, char *spool_path, size_t spool_len)
+/* Options for an output named name ("grpc", "otlp") sending to target, from
+ * cfg: spool in <spool_dir>/<name>, TLS files given. */
+static void client_opts(const struct tp_config *cfg, const char *name, const char *target,
+			const char *tls_ca, const char *tls_cert, const char *tls_key,
+			struct tp_client_opts *o, char *spool_path, size_t spool_len)
 {
 	struct timespec ts;
 
@@ -95,12 +97,22 @@ static char *utf8_dup(const char *s)
 	return r;
 }
 
-int tp_remote_output_start(struct tp_remote_output *ro, const struct tp_config *cfg,
-			   const struct tp_client_opts *o, char *err, size_t errlen)
+int tp_remote_output_new(struct tp_output **out, const struct tp_remote_spec *spec,
+			 const struct tp_config *cfg, char *err, size_t errlen)
 {
+	struct tp_remote_output *ro = calloc(1, sizeof(*ro));
+	struct tp_client_opts o;
+	char spool[4096];
 	char host[256];
 	int r;
 
+	*out = NULL;
+	if (!ro) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ro->encode = spec->encode;
+	ro->transport = spec->transport;
 	ro->base.ops = !strcmp(ro->transport.name, "otlp") ? &otlp_ops : &grpc_ops;
 	tp_arena_init(&ro->arena);
 	tp_buf_init(&ro->item);
@@ -117,9 +129,12 @@ int tp_remote_output_start(struct tp_remote_output *ro, const struct tp_config *
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = tp_client_start(&ro->client, o, &ro->transport, err, errlen);
+	client_opts(cfg, ro->transport.name, spec->target, spec->tls_ca, spec->tls_cert,
+		    spec->tls_key, &o, spool, sizeof(spool));
+	r = tp_client_start(&ro->client, &o, &ro->transport, err, errlen);
 	if (r < 0)
 		goto fail;
+	*out = &ro->base;
 	return 0;
 fail:
 	tp_arena_free(&ro->arena);

@@ -34,15 +34,18 @@ struct tp_remote_output {
 	const char *correlation;
 };
 
-/* Options for an output named name ("grpc", "otlp") sending to target, from
- * cfg: spool in <spool_dir>/<name>, TLS files given. */
-void tp_remote_client_opts(const struct tp_config *cfg, const char *name, const char *target,
-			   const char *tls_ca, const char *tls_cert, const char *tls_key,
-			   struct tp_client_opts *o, char *spool_path, size_t spool_len);
+/* What makes a remote output the gRPC or the OTLP one. */
+struct tp_remote_spec {
+	struct tp_transport transport; /* name, method, callbacks (ctx set here) */
+	tp_remote_encode_fn encode;
+	const char *target; /* HOST:PORT */
+	const char *tls_ca, *tls_cert, *tls_key;
+};
 
-/* Set up ro (transport filled by the caller except ctx) and start its
- * client. On failure err says why and ro is freed. */
-int tp_remote_output_start(struct tp_remote_output *ro, const struct tp_config *cfg,
-			   const struct tp_client_opts *o, char *err, size_t errlen);
+/* A remote output for spec, its delivery client's options from cfg (spool
+ * in <spool_dir>/<transport name>), its client started. Returns 0, or
+ * -errno with err saying why. */
+int tp_remote_output_new(struct tp_output **out, const struct tp_remote_spec *spec,
+			 const struct tp_config *cfg, char *err, size_t errlen);
 
 #endif

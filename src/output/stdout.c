@@ -1,6 +1,7 @@
 #include "output/stdout.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -94,20 +95,25 @@ static const struct tp_output_ops stdout_ops = {
 	.close = stdout_close,
 };
 
-struct tp_output *tp_output_stdout_new(int fd, enum tp_output_format fmt, bool color)
+int tp_output_stdout_new(struct tp_output **out, const struct tp_stdout_opts *o, char *err,
+			 size_t errlen)
 {
 	struct stdout_output *s = calloc(1, sizeof(*s));
 
-	if (!s)
-		return NULL;
+	*out = NULL;
+	if (!s) {
+		snprintf(err, errlen, "cannot set up the stdout output: out of memory");
+		return -ENOMEM;
+	}
 	s->base.ops = &stdout_ops;
-	s->fd = fd;
-	s->fmt = fmt;
-	s->color = color && fmt == TP_FMT_TEXT;
+	s->fd = o->fd;
+	s->fmt = o->fmt;
+	s->color = o->color && o->fmt == TP_FMT_TEXT;
 	tp_buf_init(&s->buf);
 	tp_metric_register(&m_lines);
 	tp_metric_register(&m_write_errors);
-	return &s->base;
+	*out = &s->base;
+	return 0;
 }
 
 bool tp_output_want_color(int fd)

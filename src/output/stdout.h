@@ -9,8 +9,15 @@
 #include "events/format.h"
 #include "output/output.h"
 
-/* fd is normally 1. color applies to text only. */
-struct tp_output *tp_output_stdout_new(int fd, enum tp_output_format fmt, bool color);
+struct tp_stdout_opts {
+	int fd; /* normally 1 */
+	enum tp_output_format fmt;
+	bool color; /* text only */
+};
+
+/* Returns 0, or -ENOMEM with err filled. */
+int tp_output_stdout_new(struct tp_output **out, const struct tp_stdout_opts *o, char *err,
+			 size_t errlen);
 
 /* Whether fd is a terminal that wants colour (honours NO_COLOR and TERM=dumb). */
 bool tp_output_want_color(int fd);

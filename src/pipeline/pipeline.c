@@ -8,6 +8,37 @@
 
 static char type_labels[TP_CAT_MAX][64][48];
 
+const char *const tp_drop_reason_names[TP_DROP_REASONS] = {
+    [TP_DROP_FILTERED] = "filtered",
+    [TP_DROP_BELOW_THRESHOLD] = "below_threshold",
+    [TP_DROP_BELOW_MIN_SEVERITY] = "below_min_severity",
+    [TP_DROP_SAMPLED] = "sampled",
+    [TP_DROP_RATE_LIMIT_PROCESS] = "rate_limit_process",
+    [TP_DROP_RATE_LIMIT_CONTAINER] = "rate_limit_container",
+    [TP_DROP_RATE_LIMIT_GLOBAL] = "rate_limit_global",
+    [TP_DROP_OUT_OF_SCOPE] = "out_of_scope",
+    [TP_DROP_EXCLUDED_CONTAINER] = "excluded_container",
+    [TP_DROP_EXCLUDED_K8S_NAMESPACE] = "excluded_k8s_namespace",
+};
+
+static char drop_labels[TP_DROP_REASONS][64];
+
+/* The series of one drop reason, the first time a stage declares it. */
+static void drop_metric(struct tp_pipeline *p, enum tp_drop_reason why)
+{
+	struct tp_metric *m = &p->m_dropped[why];
+
+	if (m->name)
+		return;
+	snprintf(drop_labels[why], sizeof(drop_labels[why]), "reason=\"%s\"",
+		 tp_drop_reason_names[why]);
+	*m = (struct tp_metric)TP_COUNTER_INIT(
+	    "tapio_events_dropped_total",
+	    "Events kept from the outputs on purpose or for lack of room, by reason.");
+	m->labels = drop_labels[why];
+	tp_metric_register(m);
+}
+
 static double read_seconds(void *ctx)
 {
 	return (double)tp_metric_get(ctx) / 1e9;
@@ -60,6 +91,9 @@ int tp_pipeline_add_stage(struct tp_pipeline *p, struct tp_stage *st)
 {
 	if (p->nstages == TP_PIPELINE_MAX_STAGES)
 		return -ENOSPC;
+	for (const enum tp_drop_reason *d = st->ops->drops; d && *d; d++)
+		if (*d > 0 && *d < TP_DROP_REASONS)
+			drop_metric(p, *d);
 	time_metric(p, p->nstages, st->ops->name);
 	p->stages[p->nstages++] = st;
 	return 0;
@@ -131,7 +165,7 @@ static void run_follows(struct tp_pipeline *p, struct tp_event *ev)
 
 		for (i = p->follow[k].stage + 1; i < p->nstages; i++) {
 			p->cur_stage = i;
-			if (p->stages[i]->ops->event(p->stages[i], p, ev, m) == TP_STAGE_DROP)
+			if (p->stages[i]->ops->event(p->stages[i], p, ev, m) != TP_STAGE_PASS)
 				break;
 		}
 		if (i == p->nstages)
@@ -163,8 +197,11 @@ int tp_pipeline_event(void *pipeline, struct tp_event *ev)
 			tp_metric_add(&p->m_stage_ns[i], (t1 - t0) * TP_PIPELINE_TIME_EVERY);
 			t0 = t1;
 		}
-		if (verdict == TP_STAGE_DROP)
+		if (verdict != TP_STAGE_PASS) {
+			if (verdict > 0 && verdict < TP_DROP_REASONS)
+				tp_metric_add(&p->m_dropped[verdict], 1);
 			break;
+		}
 	}
 	if (i == p->nstages) {
 		tp_metric_add(&p->m_passed, 1);
@@ -211,6 +248,9 @@ void tp_pipeline_close(struct tp_pipeline *p)
 	tp_metric_unregister(&p->m_emitted);
 	tp_metric_unregister(&p->m_output_errors);
 	tp_metric_unregister(&p->m_passed);
+	for (size_t i = 0; i < TP_DROP_REASONS; i++)
+		if (p->m_dropped[i].name)
+			tp_metric_unregister(&p->m_dropped[i]);
 	for (size_t i = 0; i <= TP_PIPELINE_MAX_STAGES; i++)
 		if (p->m_stage_ns[i].name)
 			tp_metric_unregister(&p->m_stage_ns[i]);

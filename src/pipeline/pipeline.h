@@ -4,7 +4,9 @@
  * Stages run in order (raw storage, enrichment, the Lua rules, sampling...);
  * each may pass the event on, drop it from the semantic path, or emit
  * alerts of its own through tp_pipeline_emit. Whatever passes every stage
- * goes to all outputs. Every drop is counted with its reason.
+ * goes to all outputs. A stage drops by returning the reason; the pipeline
+ * counts it, once for every stage, in tapio_events_dropped_total{reason},
+ * so that events in = passed + dropped.
  *
  * The pipeline runs on the reader's thread; it never blocks on the network.
  */
@@ -23,15 +25,36 @@ struct tp_pipeline;
 struct tp_stage;
 
 enum tp_stage_verdict {
-	TP_STAGE_PASS = 0, /* go on to the next stage */
-	TP_STAGE_DROP = 1, /* not for the outputs (the stage counted why) */
+	TP_STAGE_PASS = 0, /* go on to the next stage; else an enum tp_drop_reason */
 };
+
+/* Why an event is kept from the outputs: the reason label of
+ * tapio_events_dropped_total (tp_drop_reason_names). */
+enum tp_drop_reason {
+	TP_DROP_FILTERED = 1,	     /* a Lua filter returned false */
+	TP_DROP_BELOW_THRESHOLD,     /* importance under rules.importance_threshold */
+	TP_DROP_BELOW_MIN_SEVERITY,  /* no alert at or above filter.min_severity */
+	TP_DROP_SAMPLED,	     /* sampling */
+	TP_DROP_RATE_LIMIT_PROCESS,  /* rate_limit.per_process */
+	TP_DROP_RATE_LIMIT_CONTAINER, /* rate_limit.per_container */
+	TP_DROP_RATE_LIMIT_GLOBAL,   /* rate_limit.global */
+	TP_DROP_OUT_OF_SCOPE,	     /* filter.processes / exclude_processes */
+	TP_DROP_EXCLUDED_CONTAINER,  /* filter.containers / exclude_containers */
+	TP_DROP_EXCLUDED_K8S_NAMESPACE, /* filter.k8s_namespaces / exclude_... */
+	TP_DROP_REASONS,
+};
+
+extern const char *const tp_drop_reason_names[TP_DROP_REASONS];
 
 struct tp_stage_ops {
 	const char *name;
-	/* Returns enum tp_stage_verdict. meta is shared by the stages of one event. */
+	/* Returns TP_STAGE_PASS, or the enum tp_drop_reason of a drop (the
+	 * pipeline counts it). meta is shared by the stages of one event. */
 	int (*event)(struct tp_stage *st, struct tp_pipeline *p, struct tp_event *ev,
 		     struct tp_event_meta *meta);
+	/* The reasons event may return, 0-terminated (NULL: it never drops):
+	 * their series are registered when the stage is added. */
+	const enum tp_drop_reason *drops;
 	/* Optional: called after each drained batch with the monotonic time. */
 	void (*tick)(struct tp_stage *st, struct tp_pipeline *p, uint64_t now_ns);
 	/* Optional: push buffered work out (before exit, and at each tick). */
@@ -61,6 +84,7 @@ struct tp_pipeline {
 	struct tp_metric m_events_by_type[TP_CAT_MAX][64];
 	struct tp_metric m_emitted;
 	struct tp_metric m_passed; /* events that passed every stage */
+	struct tp_metric m_dropped[TP_DROP_REASONS]; /* registered for the stages' reasons */
 	struct tp_metric m_output_errors;
 	/* Time in each stage (and in the outputs, the last slot), in ns,
 	 * estimated from 1 in TP_PIPELINE_TIME_EVERY events: what Lua (the

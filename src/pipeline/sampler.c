@@ -1,5 +1,6 @@
 #include "pipeline/sampler.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -134,20 +135,9 @@ static void table_free(struct bucket_table *t)
 
 /* ------------------------------------------------------------ sampler */
 
-enum drop_reason {
-	DROP_SAMPLED,
-	DROP_RATE_PROCESS,
-	DROP_RATE_CONTAINER,
-	DROP_RATE_GLOBAL,
-	NDROP,
-};
-
-static const char *const drop_labels[NDROP] = {
-    [DROP_SAMPLED] = "reason=\"sampled\"",
-    [DROP_RATE_PROCESS] = "reason=\"rate_limit_process\"",
-    [DROP_RATE_CONTAINER] = "reason=\"rate_limit_container\"",
-    [DROP_RATE_GLOBAL] = "reason=\"rate_limit_global\"",
-};
+static const enum tp_drop_reason sampler_drops[] = {
+    TP_DROP_SAMPLED, TP_DROP_RATE_LIMIT_PROCESS, TP_DROP_RATE_LIMIT_CONTAINER,
+    TP_DROP_RATE_LIMIT_GLOBAL, 0};
 
 #define NSTREAMS (TP_CAT_MAX * 256)
 
@@ -169,7 +159,6 @@ struct sampler {
 	double factor;		   /* applied to p during this window */
 	_Atomic double factor_pub; /* the same, for the metrics thread */
 
-	struct tp_metric m_dropped[NDROP];
 	struct tp_metric m_exempt;
 	struct tp_metric m_sampled_kept;
 	struct tp_metric m_factor;
@@ -249,16 +238,13 @@ static int sampler_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_e
 {
 	struct sampler *s = (struct sampler *)st;
 	uint64_t now = ev->ts_wall_ns;
-	enum drop_reason why;
-
 	if (exempt(s, ev, meta)) {
 		tp_metric_add(&s->m_exempt, 1);
 		return TP_STAGE_PASS;
 	}
 	if (s->procs.slots &&
 	    !take(table_get(&s->procs, ev->rec.hdr.pid, now), s->procs.rate, s->procs.burst, now)) {
-		why = DROP_RATE_PROCESS;
-		goto drop;
+		return TP_DROP_RATE_LIMIT_PROCESS;
 	}
 	/* A container is its unified cgroup and, on hybrid machines where
 	 * cgroupfs-driver containers exist only in v1, its v1 cgroup. */
@@ -266,16 +252,13 @@ static int sampler_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_e
 	    !take(table_get(&s->containers,
 			    ev->rec.hdr.cgroup_id ^ mix(ev->rec.hdr.cgroup_v1_id + 1), now),
 		  s->containers.rate, s->containers.burst, now)) {
-		why = DROP_RATE_CONTAINER;
-		goto drop;
+		return TP_DROP_RATE_LIMIT_CONTAINER;
 	}
 	if (s->cfg.enabled) {
 		uint32_t n = sample(s, ev, meta);
 
-		if (!n) {
-			why = DROP_SAMPLED;
-			goto drop;
-		}
+		if (!n)
+			return TP_DROP_SAMPLED;
 		if (n > 1) {
 			uint64_t rate = (uint64_t)(meta->sample_rate ? meta->sample_rate : 1) * n;
 
@@ -284,21 +267,15 @@ static int sampler_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_e
 		}
 	}
 	if (s->global_rate > 0 && !take(&s->global, s->global_rate, s->global_burst, now)) {
-		why = DROP_RATE_GLOBAL;
-		goto drop;
+		return TP_DROP_RATE_LIMIT_GLOBAL;
 	}
 	return TP_STAGE_PASS;
-drop:
-	tp_metric_add(&s->m_dropped[why], 1);
-	return TP_STAGE_DROP;
 }
 
 static void sampler_close(struct tp_stage *st)
 {
 	struct sampler *s = (struct sampler *)st;
 
-	for (int i = 0; i < NDROP; i++)
-		tp_metric_unregister(&s->m_dropped[i]);
 	tp_metric_unregister(&s->m_exempt);
 	tp_metric_unregister(&s->m_sampled_kept);
 	tp_metric_unregister(&s->m_factor);
@@ -310,6 +287,7 @@ static void sampler_close(struct tp_stage *st)
 static const struct tp_stage_ops sampler_ops = {
     .name = "sampler",
     .event = sampler_event,
+    .drops = sampler_drops,
     .close = sampler_close,
 };
 
@@ -321,13 +299,15 @@ bool tp_sampler_wanted(const struct tp_config *cfg)
 	       cfg->rate_limit.per_container || cfg->rate_limit.global;
 }
 
-struct tp_stage *tp_sampler_new(const struct tp_sampling_config *sampling,
-				const struct tp_rate_limit_config *limits)
+int tp_sampler_new(struct tp_stage **out, const struct tp_config *cfg, char *err, size_t errlen)
 {
+	const struct tp_sampling_config *sampling = &cfg->sampling;
+	const struct tp_rate_limit_config *limits = &cfg->rate_limit;
 	struct sampler *s = calloc(1, sizeof(*s));
 
+	*out = NULL;
 	if (!s)
-		return NULL;
+		goto nomem;
 	s->base.ops = &sampler_ops;
 	s->cfg = *sampling;
 	s->factor = 1.0;
@@ -340,18 +320,11 @@ struct tp_stage *tp_sampler_new(const struct tp_sampling_config *sampling,
 		       limits->per_container_burst, "container") < 0) {
 		table_free(&s->procs);
 		free(s);
-		return NULL;
+		goto nomem;
 	}
 	s->global_rate = (double)limits->global;
 	s->global_burst = (double)(limits->global_burst ? limits->global_burst : 1);
 	s->global.tokens = s->global_burst;
-	for (int i = 0; i < NDROP; i++) {
-		s->m_dropped[i] = (struct tp_metric)TP_COUNTER_INIT(
-		    "tapio_events_dropped_total",
-		    "Events kept from the outputs on purpose or for lack of room, by reason.");
-		s->m_dropped[i].labels = drop_labels[i];
-		tp_metric_register(&s->m_dropped[i]);
-	}
 	s->m_exempt = (struct tp_metric)TP_COUNTER_INIT(
 	    "tapio_sampler_exempt_total",
 	    "Alerts and important events that bypassed sampling and rate limits.");
@@ -368,5 +341,9 @@ struct tp_stage *tp_sampler_new(const struct tp_sampling_config *sampling,
 		tp_metric_register(&s->m_sampled_kept);
 	if (s->cfg.enabled && s->cfg.burst_protection)
 		tp_metric_register(&s->m_factor);
-	return &s->base;
+	*out = &s->base;
+	return 0;
+nomem:
+	snprintf(err, errlen, "cannot set up sampling: out of memory");
+	return -ENOMEM;
 }

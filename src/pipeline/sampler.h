@@ -30,9 +30,9 @@
 #define TP_SAMPLER_PROCESS_SLOTS   8192
 #define TP_SAMPLER_CONTAINER_SLOTS 2048
 
-/* A new sampler stage (NULL when out of memory). */
-struct tp_stage *tp_sampler_new(const struct tp_sampling_config *sampling,
-				const struct tp_rate_limit_config *limits);
+/* A new sampler stage for cfg->sampling and cfg->rate_limit. Returns 0, or
+ * -ENOMEM with err filled. */
+int tp_sampler_new(struct tp_stage **out, const struct tp_config *cfg, char *err, size_t errlen);
 
 /* Is the sampler needed at all for this configuration? (-a, or nothing
  * enabled, leaves it out of the pipeline.) */

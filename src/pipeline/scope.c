@@ -25,21 +25,16 @@ struct pat_list {
 	size_t n;
 };
 
-enum scope_reason { R_PROCESS, R_CONTAINER, R_NAMESPACE, NREASONS };
 
 struct scope {
 	struct tp_stage base;
 	struct pat_list procs, exclude_procs;
 	struct pat_list containers, exclude_containers;
 	struct pat_list namespaces, exclude_namespaces;
-	struct tp_metric m_dropped[NREASONS];
 };
 
-static const char *const reason_labels[NREASONS] = {
-    [R_PROCESS] = "reason=\"out_of_scope\"",
-    [R_CONTAINER] = "reason=\"excluded_container\"",
-    [R_NAMESPACE] = "reason=\"excluded_k8s_namespace\"",
-};
+static const enum tp_drop_reason scope_drops[] = {
+    TP_DROP_OUT_OF_SCOPE, TP_DROP_EXCLUDED_CONTAINER, TP_DROP_EXCLUDED_K8S_NAMESPACE, 0};
 
 /* fnmatch(p, s, flags), without calling it where the pattern's literal
  * start already tells ("kube-*" against "default"), or is all there is
@@ -143,8 +138,6 @@ static int scope_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_eve
 {
 	struct scope *s = (struct scope *)st;
 	const struct tp_proc_ctx *pc = meta->proc;
-	enum scope_reason why;
-
 	(void)p;
 	if (s->procs.n || s->exclude_procs.n) {
 		char comm[TP_COMM_LEN + 1];
@@ -153,25 +146,16 @@ static int scope_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_eve
 		memcpy(comm, ev->rec.hdr.comm, TP_COMM_LEN);
 		comm[TP_COMM_LEN] = '\0';
 		if ((s->procs.n && !process_match(&s->procs, comm, exe)) ||
-		    (s->exclude_procs.n && process_match(&s->exclude_procs, comm, exe))) {
-			why = R_PROCESS;
-			goto drop;
-		}
+		    (s->exclude_procs.n && process_match(&s->exclude_procs, comm, exe)))
+			return TP_DROP_OUT_OF_SCOPE;
 	}
 	if ((s->containers.n && !container_match(&s->containers, pc)) ||
-	    (s->exclude_containers.n && container_match(&s->exclude_containers, pc))) {
-		why = R_CONTAINER;
-		goto drop;
-	}
+	    (s->exclude_containers.n && container_match(&s->exclude_containers, pc)))
+		return TP_DROP_EXCLUDED_CONTAINER;
 	if ((s->namespaces.n && !namespace_match(&s->namespaces, pc)) ||
-	    (s->exclude_namespaces.n && namespace_match(&s->exclude_namespaces, pc))) {
-		why = R_NAMESPACE;
-		goto drop;
-	}
+	    (s->exclude_namespaces.n && namespace_match(&s->exclude_namespaces, pc)))
+		return TP_DROP_EXCLUDED_K8S_NAMESPACE;
 	return TP_STAGE_PASS;
-drop:
-	tp_metric_add(&s->m_dropped[why], 1);
-	return TP_STAGE_DROP;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -198,17 +182,13 @@ static void scope_free(struct scope *s)
 
 static void scope_close(struct tp_stage *st)
 {
-	struct scope *s = (struct scope *)st;
-
-	for (int i = 0; i < NREASONS; i++)
-		if (s->m_dropped[i].name)
-			tp_metric_unregister(&s->m_dropped[i]);
-	scope_free(s);
+	scope_free((struct scope *)st);
 }
 
 static const struct tp_stage_ops scope_ops = {
     .name = "scope",
     .event = scope_event,
+    .drops = scope_drops,
     .close = scope_close,
 };
 
@@ -282,13 +262,6 @@ int tp_scope_new(struct tp_stage **out, const struct tp_config *cfg, char *err, 
 		scope_free(s);
 		snprintf(err, errlen, "cannot set up the scope filters: out of memory");
 		return r;
-	}
-	for (int i = 0; i < NREASONS; i++) {
-		s->m_dropped[i] = (struct tp_metric)TP_COUNTER_INIT(
-		    "tapio_events_dropped_total",
-		    "Events kept from the outputs on purpose or for lack of room, by reason.");
-		s->m_dropped[i].labels = reason_labels[i];
-		tp_metric_register(&s->m_dropped[i]);
 	}
 	*out = &s->base;
 	return 0;

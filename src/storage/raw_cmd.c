@@ -174,13 +174,13 @@ static int cat_event(void *ctx, struct tp_event *ev)
 int tp_raw_cat(struct tp_source *src, int fd, enum tp_output_format fmt, bool color, char *err,
 	       size_t errlen)
 {
-	struct cat_ctx c = {.o = tp_output_stdout_new(fd, fmt, color)};
+	struct tp_stdout_opts so = {.fd = fd, .fmt = fmt, .color = color};
+	struct cat_ctx c = {0};
 	int r;
 
-	if (!c.o) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	r = tp_output_stdout_new(&c.o, &so, err, errlen);
+	if (r < 0)
+		return r;
 	do {
 		r = tp_source_poll(src, 0, 4096, cat_event, &c);
 		c.o->ops->flush(c.o);

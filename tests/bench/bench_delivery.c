@@ -166,10 +166,10 @@ int main(int argc, char **argv)
 	cfg.collector_id = "bench";
 	if (!strcmp(kind, "grpc")) {
 		cfg.server = argv[2];
-		r = tp_output_grpc_new(&cfg, &out, err, sizeof(err));
+		r = tp_output_grpc_new(&out, &cfg, err, sizeof(err));
 	} else {
 		cfg.otlp = argv[2];
-		r = tp_output_otlp_new(&cfg, &out, err, sizeof(err));
+		r = tp_output_otlp_new(&out, &cfg, err, sizeof(err));
 	}
 	if (r < 0) {
 		fprintf(stderr, "bench_delivery: %s\n", err);

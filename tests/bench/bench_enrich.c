@@ -40,6 +40,8 @@
 #include "obs/log.h"
 #include "pipeline/pipeline.h"
 
+#include "bench_util.h"
+
 #define NPROCS 2000
 #define NEVENTS 1000000
 #define MEM_PROCS 20000
@@ -58,19 +60,6 @@ static uint64_t wall_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
-	return v[n / 2];
 }
 
 static uint64_t cg_v2, cg_v1;
@@ -184,11 +173,11 @@ static void build_stream(bool churn, bool deep)
 
 static struct tp_stage *new_stage(const struct tp_config *cfg)
 {
-	struct tp_enrich_opts o = { .live = false };
+	struct tp_enrich_opts o = { .cfg = cfg, .live = false };
 	char err[256];
-	struct tp_stage *st = tp_enrich_stage_new(cfg, &o, err, sizeof(err));
+	struct tp_stage *st;
 
-	if (!st) {
+	if (tp_enrich_stage_new(&st, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "bench_enrich: %s\n", err);
 		exit(1);
 	}
@@ -236,9 +225,9 @@ static void per_event(const struct tp_config *cfg, const char *what, bool churn,
 	}
 	printf("%-8s %8zu events  loop %3llu ns/event  with enrichment %4llu ns/event  "
 	       "=> enrichment %llu ns/event\n",
-	       what, nstream, (unsigned long long)median(base, rounds),
-	       (unsigned long long)median(with, rounds),
-	       (unsigned long long)(median(with, rounds) - median(base, rounds)));
+	       what, nstream, (unsigned long long)median_u64(base, rounds),
+	       (unsigned long long)median_u64(with, rounds),
+	       (unsigned long long)(median_u64(with, rounds) - median_u64(base, rounds)));
 }
 
 static void json_cost(const struct tp_config *cfg, int rounds)
@@ -280,8 +269,8 @@ static void json_cost(const struct tp_config *cfg, int rounds)
 		}
 	}
 	printf("json     file.open, 8 ancestors: line %zu -> %zu bytes, %llu -> %llu ns/event (stage included in both)\n",
-	       bytes_plain, bytes_rich, (unsigned long long)median(plain, rounds),
-	       (unsigned long long)median(rich, rounds));
+	       bytes_plain, bytes_rich, (unsigned long long)median_u64(plain, rounds),
+	       (unsigned long long)median_u64(rich, rounds));
 	tp_buf_free(&b);
 	st->ops->close(st);
 }
@@ -289,16 +278,17 @@ static void json_cost(const struct tp_config *cfg, int rounds)
 /* A live stage reads /proc and walks the cgroup hierarchies at start. */
 static void startup(const struct tp_config *cfg, int rounds)
 {
-	struct tp_enrich_opts o = { .live = true };
+	struct tp_enrich_opts o = { .cfg = cfg, .live = true };
 	uint64_t t[32], procs = 0, cgroups = 0;
 	char err[256];
 
 	for (int r = 0; r < rounds; r++) {
 		uint64_t t0 = now_ns();
-		struct tp_stage *st = tp_enrich_stage_new(cfg, &o, err, sizeof(err));
+		struct tp_stage *st;
+		int rc = tp_enrich_stage_new(&st, &o, err, sizeof(err));
 
 		t[r] = now_ns() - t0;
-		if (!st) {
+		if (rc < 0) {
 			fprintf(stderr, "bench_enrich: %s\n", err);
 			exit(1);
 		}
@@ -307,7 +297,7 @@ static void startup(const struct tp_config *cfg, int rounds)
 		st->ops->close(st);
 	}
 	printf("startup  live stage: %llu processes read from /proc, %llu cgroups walked: %.1f ms\n",
-	       (unsigned long long)procs, (unsigned long long)cgroups, median(t, rounds) / 1e6);
+	       (unsigned long long)procs, (unsigned long long)cgroups, median_u64(t, rounds) / 1e6);
 }
 
 static size_t heap_used(void)

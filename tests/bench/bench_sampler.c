@@ -37,6 +37,8 @@
 #include "util/buf.h"
 #include "util/time.h"
 
+#include "bench_util.h"
+
 #define NEVENTS 400000
 
 static int null_emit(struct tp_output *o, const struct tp_event *ev,
@@ -79,6 +81,18 @@ static struct tp_event *make_events(unsigned procs)
 enum mode { BASELINE, LIMITS, SAMPLING };
 
 /* ns per event of one pass of every event. */
+static struct tp_stage *new_sampler(const struct tp_config *cfg)
+{
+	struct tp_stage *st;
+	char err[256];
+
+	if (tp_sampler_new(&st, cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bench_sampler: %s\n", err);
+		exit(1);
+	}
+	return st;
+}
+
 static double run_once(struct tp_event *evs, enum mode mode)
 {
 	struct tp_output out = { .ops = &null_ops };
@@ -97,7 +111,7 @@ static double run_once(struct tp_event *evs, enum mode mode)
 	cfg.sampling.burst_threshold = 1e9;
 	tp_pipeline_init(&p);
 	if (mode != BASELINE)
-		tp_pipeline_add_stage(&p, tp_sampler_new(&cfg.sampling, &cfg.rate_limit));
+		tp_pipeline_add_stage(&p, new_sampler(&cfg));
 	tp_pipeline_add_output(&p, &out);
 	t0 = tp_mono_ns();
 	for (unsigned i = 0; i < NEVENTS; i++)
@@ -177,19 +191,6 @@ static double run_scope(struct tp_event *evs, bool with_scope)
 	return (double)(t1 - t0) / NEVENTS;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static double render_us(int rounds)
 {
 	struct tp_output out = { .ops = &null_ops };
@@ -201,7 +202,7 @@ static double render_us(int rounds)
 	tp_config_defaults(&cfg);
 	cfg.sampling.enabled = true;
 	tp_pipeline_init(&p);
-	tp_pipeline_add_stage(&p, tp_sampler_new(&cfg.sampling, &cfg.rate_limit));
+	tp_pipeline_add_stage(&p, new_sampler(&cfg));
 	tp_pipeline_add_output(&p, &out);
 	for (int r = 0; r < rounds; r++) {
 		struct tp_buf b;

@@ -107,14 +107,14 @@ static int setup(void **state)
 {
 	static struct fixture f;
 	char err[256];
-	struct tp_enrich_opts o = { .live = false };
+	struct tp_enrich_opts o = { .cfg = &f.cfg, .live = false };
 
 	memset(&f, 0, sizeof(f));
 	tp_config_defaults(&f.cfg);
 	f.cfg.enrich_ancestors = 2;
 	f.cfg.k8s_pod_logs_dir = "";
 	f.cfg.k8s_container_logs_dir = "";
-	f.st = tp_enrich_stage_new(&f.cfg, &o, err, sizeof(err));
+	tp_enrich_stage_new(&f.st, &o, err, sizeof(err));
 	if (!f.st) {
 		fprintf(stderr, "stage: %s\n", err);
 		return -1;

@@ -88,6 +88,7 @@ static struct rig *rig_new(void (*tune)(struct tp_config *))
 {
 	struct rig *r = calloc(1, sizeof(*r));
 	struct tp_stage *st;
+	char err[256];
 
 	assert_non_null(r);
 	tp_config_defaults(&r->cfg);
@@ -100,8 +101,7 @@ static struct rig *rig_new(void (*tune)(struct tp_config *))
 	tp_pipeline_init(&r->p);
 	r->score.ops = &score_ops;
 	assert_int_equal(tp_pipeline_add_stage(&r->p, &r->score), 0);
-	st = tp_sampler_new(&r->cfg.sampling, &r->cfg.rate_limit);
-	assert_non_null(st);
+	assert_int_equal(tp_sampler_new(&st, &r->cfg, err, sizeof(err)), 0);
 	assert_int_equal(tp_pipeline_add_stage(&r->p, st), 0);
 	r->out.base.ops = &seen_ops;
 	assert_int_equal(tp_pipeline_add_output(&r->p, &r->out.base), 0);
