@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "config/config_kernel.h"
+#include "config/config_kernel.h" /* kernel defaults (io_uring ops, exec env) */
 #include "events.h"
 #include "util/datadir.h"
 #include "util/time.h"

@@ -59,6 +59,14 @@ struct tp_rate_limit_config {
 	uint64_t global_burst;
 };
 
+/* bpf(2) commands that change what runs in the kernel or reach objects of
+ * others: every command but element access, iteration and info queries. */
+#define TP_BPF_CMDS_CONTROL                                                                  \
+	(~((1ull << 1) | (1ull << 2) | (1ull << 3) | (1ull << 4) | (1ull << 11) |           \
+	   (1ull << 12) | (1ull << 15) | (1ull << 16) | (1ull << 20) | (1ull << 21) |          \
+	   (1ull << 23) | (1ull << 24) | (1ull << 25) | (1ull << 26) | (1ull << 27) |          \
+	   (1ull << 31)))
+
 struct tp_config {
 	/* Where more configuration comes from. */
 	const char *config_file;

@@ -12,50 +12,22 @@
 #include "util/time.h"
 #include "version.h"
 
-/* Read the token file: trimmed, printable ASCII (a legal header value). */
+/* Read the token file (util/file.h); a token too long for a header buffer
+ * leaves the client without one. */
 int tp_client_load_token(struct tp_client *c, char *err, size_t errlen)
 {
-	char *text;
-	size_t n, start = 0;
 	int r;
 
 	if (!c->o.token_file)
 		return 0;
-	r = tp_read_file(c->o.token_file, TOKEN_MAX, &text, &n);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read the token file %s: %s", c->o.token_file,
-			 r == -EFBIG ? "larger than 4 KiB" : strerror(-r));
-		return r;
-	}
-	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' ||
-		     text[n - 1] == '\t'))
-		n--;
-	while (start < n && (text[start] == ' ' || text[start] == '\t'))
-		start++;
-	for (size_t i = start; i < n; i++) {
-		if (text[i] < 0x20 || text[i] > 0x7e) {
-			snprintf(err, errlen,
-				 "the token file %s holds a character that cannot go in a header "
-				 "(byte %zu)",
-				 c->o.token_file, i);
-			free(text);
-			return -EINVAL;
-		}
-	}
-	if (n == start) {
-		snprintf(err, errlen, "the token file %s is empty", c->o.token_file);
-		free(text);
+	r = tp_read_bearer_token(c->o.token_file, c->token, sizeof(c->token), err, errlen);
+	if (r == -E2BIG) {
+		c->have_token = false;
 		return -EINVAL;
 	}
-	n = (size_t)snprintf(c->token, sizeof(c->token), "Bearer %.*s", (int)(n - start),
-			     text + start);
-	c->have_token = n < sizeof(c->token);
-	free(text);
-	if (!c->have_token) {
-		snprintf(err, errlen, "the token in %s is too long", c->o.token_file);
-		return -EINVAL;
-	}
-	return 0;
+	if (r == 0)
+		c->have_token = true;
+	return r;
 }
 
 int tp_client_make_channel(struct tp_client *c, char *err, size_t errlen)

@@ -377,28 +377,12 @@ static int server_creds(const struct tp_sink_opts *o, grpc_server_credentials **
 
 static int load_auth(struct sink *sk, const char *path, char *err, size_t errlen)
 {
-	char *text;
-	size_t n, start = 0;
-	int r = tp_read_file(path, 4096, &text, &n);
+	char auth[4096 + 8];
+	int r = tp_read_bearer_token(path, auth, sizeof(auth), err, errlen);
 
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read the token file %s: %s", path, strerror(-r));
+	if (r < 0)
 		return r;
-	}
-	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' ||
-		     text[n - 1] == '\t'))
-		n--;
-	while (start < n && (text[start] == ' ' || text[start] == '\t'))
-		start++;
-	if (n == start) {
-		free(text);
-		snprintf(err, errlen, "the token file %s is empty", path);
-		return -EINVAL;
-	}
-	sk->auth = malloc(n - start + 8);
-	if (sk->auth)
-		snprintf(sk->auth, n - start + 8, "Bearer %.*s", (int)(n - start), text + start);
-	free(text);
+	sk->auth = strdup(auth);
 	return sk->auth ? 0 : -ENOMEM;
 }
 

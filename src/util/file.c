@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,6 +61,47 @@ int tp_read_file(const char *path, size_t max, char **out, size_t *len)
 	*out = buf;
 	*len = n;
 	return 0;
+}
+
+int tp_read_bearer_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	char *text;
+	size_t n, start = 0;
+	int r;
+
+	r = tp_read_file(path, 4096, &text, &n);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read the token file %s: %s", path,
+			 r == -EFBIG ? "larger than 4 KiB" : strerror(-r));
+		return r;
+	}
+	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' ||
+		     text[n - 1] == '\t'))
+		n--;
+	while (start < n && (text[start] == ' ' || text[start] == '\t'))
+		start++;
+	r = 0;
+	for (size_t i = start; i < n && !r; i++) {
+		if (text[i] < 0x20 || text[i] > 0x7e) {
+			snprintf(err, errlen,
+				 "the token file %s holds a character that cannot go in a header "
+				 "(byte %zu)",
+				 path, i);
+			r = -EINVAL;
+		}
+	}
+	if (!r && n == start) {
+		snprintf(err, errlen, "the token file %s is empty", path);
+		r = -EINVAL;
+	}
+	if (!r && (size_t)snprintf(NULL, 0, "Bearer %.*s", (int)(n - start), text + start) >= outlen) {
+		snprintf(err, errlen, "the token in %s is too long", path);
+		r = -E2BIG;
+	}
+	if (!r)
+		snprintf(out, outlen, "Bearer %.*s", (int)(n - start), text + start);
+	free(text);
+	return r;
 }
 
 int tp_mkdir_p(const char *path, unsigned parent_mode, unsigned mode)
