@@ -122,7 +122,8 @@ const struct tp_event_type tp_container_event_types[] = {
 	{ .id = TP_EV_CONTAINER_MOUNT, .name = "container.mount", .size = sizeof(struct tp_mount_event),
 	  .min_size = offsetof(struct tp_mount_event, move_flags), TP_FIELDS(mount_fields) },
 	TYPE(TP_EV_CONTAINER_CGROUP, "container.cgroup", struct tp_cgroup_event, cgroup_fields),
-	/* Not in DESIGN.md's table: added with umount2 (issue 4's notes). */
+	/* Not in the design's minimum set (docs/architecture.md, "Event types"): added
+	 * with umount2 (docs/notes/issue-4.md). */
 	TYPE(TP_EV_CONTAINER_UMOUNT, "container.umount", struct tp_umount_event, umount_fields),
 	{ 0 },
 };

@@ -38,7 +38,7 @@ struct tp_kv {
 	struct tp_value value;
 };
 
-/* Severity levels, lowest first (DESIGN.md). An event without an alert is
+/* Severity levels, lowest first (README, "Rules"). An event without an alert is
  * TP_SEV_EVENT: the outputs report it as info (OTLP SeverityNumber INFO). */
 enum tp_severity {
 	TP_SEV_DEBUG,
