@@ -10,6 +10,7 @@
 #include "delivery/client_internal.h"
 #include "util/file.h"
 #include "util/time.h"
+#include "util/trusted.h"
 #include "version.h"
 
 /* Read the token file (util/file.h); a token too long for a header buffer
@@ -41,6 +42,9 @@ int tp_client_make_channel(struct tp_client *c, char *err, size_t errlen)
 	grpc_channel_args ch_args;
 	const char *files[3] = { c->o.tls_ca, c->o.tls_cert, c->o.tls_key };
 	char **bufs[3] = { &ca, &cert, &key };
+	/* A key or CA someone else can change is a server someone else picks. */
+	struct tp_trusted_opts topts = { .max_bytes = PEM_MAX };
+	char terr[1024];
 
 	if (!!c->o.tls_cert != !!c->o.tls_key) {
 		snprintf(err, errlen, "a TLS client certificate needs both a certificate and a key");
@@ -49,9 +53,9 @@ int tp_client_make_channel(struct tp_client *c, char *err, size_t errlen)
 	for (int i = 0; i < 3; i++) {
 		if (!files[i])
 			continue;
-		r = tp_read_file(files[i], PEM_MAX, bufs[i], &n);
+		r = tp_trusted_read(files[i], &topts, bufs[i], &n, terr, sizeof(terr));
 		if (r < 0) {
-			snprintf(err, errlen, "cannot read %s: %s", files[i], strerror(-r));
+			snprintf(err, errlen, "TLS file %s", terr);
 			goto out;
 		}
 	}

@@ -17,6 +17,7 @@
 #include "output/grpc.h"
 #include "tapio/v1/tapio.pb-c.h"
 #include "util/file.h"
+#include "util/trusted.h"
 
 enum stag_kind { ST_NEW, ST_CLOSE, ST_MD, ST_RECV, ST_SEND, ST_STATUS, ST_SHUTDOWN, ST_MAX };
 
@@ -340,7 +341,8 @@ static void handle(struct sink *sk, grpc_event ev)
 static int server_creds(const struct tp_sink_opts *o, grpc_server_credentials **out, char *err,
 			size_t errlen)
 {
-	char *cert = NULL, *key = NULL, *ca = NULL;
+	struct tp_trusted_opts topts = { .max_bytes = 1 << 20 };
+	char *cert = NULL, *key = NULL, *ca = NULL, terr[1024];
 	size_t n;
 	int r;
 
@@ -352,10 +354,10 @@ static int server_creds(const struct tp_sink_opts *o, grpc_server_credentials **
 		snprintf(err, errlen, "TLS needs both --tls-cert and --tls-key");
 		return -EINVAL;
 	}
-	if ((r = tp_read_file(o->tls_cert, 1 << 20, &cert, &n)) < 0 ||
-	    (r = tp_read_file(o->tls_key, 1 << 20, &key, &n)) < 0 ||
-	    (o->tls_ca && (r = tp_read_file(o->tls_ca, 1 << 20, &ca, &n)) < 0)) {
-		snprintf(err, errlen, "cannot read a TLS file: %s", strerror(-r));
+	if ((r = tp_trusted_read(o->tls_cert, &topts, &cert, &n, terr, sizeof(terr))) < 0 ||
+	    (r = tp_trusted_read(o->tls_key, &topts, &key, &n, terr, sizeof(terr))) < 0 ||
+	    (o->tls_ca && (r = tp_trusted_read(o->tls_ca, &topts, &ca, &n, terr, sizeof(terr))) < 0)) {
+		snprintf(err, errlen, "TLS file %s", terr);
 	} else {
 		grpc_ssl_pem_key_cert_pair pair = { .private_key = key, .cert_chain = cert };
 

@@ -9,70 +9,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int tp_read_file(const char *path, size_t max, char **out, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t cap = 4096, n = 0;
-	char *buf;
-	int r = 0;
-
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t k;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap >= max) {
-				r = -EFBIG;
-				break;
-			}
-			cap *= 2;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				r = -ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
-		k = read(fd, buf + n, cap - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			break;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	close(fd);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
+#include "util/trusted.h"
 
 int tp_read_bearer_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
-	char *text;
+	struct tp_trusted_opts opts = {.max_bytes = 4096};
+	char *text, terr[1024];
 	size_t n, start = 0;
 	int r;
 
-	r = tp_read_file(path, 4096, &text, &n);
+	r = tp_trusted_read(path, &opts, &text, &n, terr, sizeof(terr));
 	if (r < 0) {
-		snprintf(err, errlen, "cannot read the token file %s: %s", path,
-			 r == -EFBIG ? "larger than 4 KiB" : strerror(-r));
+		snprintf(err, errlen, "the token file %s", terr);
 		return r;
 	}
 	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' ||

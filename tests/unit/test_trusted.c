@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "fixtures.h"
+#include "util/file.h"
 #include "util/trusted.h"
 
 static char dir[256], path[512], err[1024];
@@ -167,6 +168,32 @@ static void test_folder_policy_has_no_sticky_exception(void **state)
 	assert_int_equal(tp_trusted_dir(path, err, sizeof(err)), -ENOENT);
 }
 
+/* A bearer token (and, through the same reader, a TLS key or CA) someone
+ * else can change is refused like a rule file: the message names the file
+ * and the fix. */
+static void test_token_files_follow_the_policy(void **state)
+{
+	char tok[512], out[64] = "unchanged";
+
+	(void)state;
+	tp_fx_write_text(dir, "agent.token", "  s3cret\n", tok, sizeof(tok));
+	assert_int_equal(tp_read_bearer_token(tok, out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "Bearer s3cret");
+	assert_int_equal(chmod(tok, 0666), 0);
+	strcpy(out, "unchanged");
+	assert_int_equal(tp_read_bearer_token(tok, out, sizeof(out), err, sizeof(err)), -EPERM);
+	assert_string_equal(out, "unchanged");
+	assert_non_null(strstr(err, "the token file "));
+	assert_non_null(strstr(err, "agent.token: refusing to load: writable by every user (mode "
+				    "666); run chmod go-w on it"));
+	assert_int_equal(chmod(tok, 0600), 0);
+	if (geteuid() != 0)
+		return; /* only root can give a file away */
+	assert_int_equal(chown(tok, 12345, 12345), 0);
+	assert_int_equal(tp_read_bearer_token(tok, out, sizeof(out), err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "owned by uid 12345"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +213,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_folder_policy_has_no_sticky_exception, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_token_files_follow_the_policy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
