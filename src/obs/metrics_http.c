@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "obs/health.h"
+#include "obs/http_request.h"
 #include "obs/metrics.h"
 #include "util/addr.h"
 #include "util/buf.h"
@@ -115,45 +115,6 @@ static void respond_text(struct tp_metrics_http *s, struct conn *c, int code, co
 	respond(s, c, code, "text/plain; charset=utf-8", text, strlen(text), head_only, extra);
 }
 
-static bool is_tchar(char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
-/* Does the header section (after the request line) ask for JSON? Returns
- * -1 on a malformed header line. */
-static int headers_want_json(const char *h, const char *end)
-{
-	int json = 0;
-
-	while (h < end) {
-		const char *eol = memchr(h, '\n', (size_t)(end - h));
-		size_t n = eol ? (size_t)(eol - h) : (size_t)(end - h);
-		const char *colon;
-
-		if (n && h[n - 1] == '\r')
-			n--;
-		if (!n)
-			break; /* the empty line that ends the headers */
-		colon = memchr(h, ':', n);
-		if (!colon || colon == h)
-			return -1;
-		for (const char *p = h; p < colon; p++)
-			if (!is_tchar(*p))
-				return -1;
-		if (colon - h == 6 && !strncasecmp(h, "accept", 6)) {
-			const char *v = colon + 1, *vend = h + n;
-
-			for (; v + 16 <= vend; v++)
-				if (!strncasecmp(v, "application/json", 16))
-					json = 1;
-		}
-		h = eol ? eol + 1 : end;
-	}
-	return json;
-}
-
 static void serve_metrics(struct tp_metrics_http *s, struct conn *c, bool head)
 {
 	struct tp_buf b;
@@ -200,105 +161,16 @@ static const char index_page[] = "tapio-collector\n"
 /* c->in holds a complete header section of hdr_len bytes. */
 static void handle_request(struct tp_metrics_http *s, struct conn *c, size_t hdr_len)
 {
-	const char *req = c->in, *end = c->in + hdr_len;
-	const char *eol = memchr(req, '\n', hdr_len);
-	const char *sp1, *sp2, *target, *version, *query;
-	size_t line_len, mlen, tlen, vlen, plen;
-	bool head;
-	int json;
+	struct tp_http_request req;
 
-	if (memchr(req, '\0', hdr_len) || !eol) {
-		respond_text(s, c, 400, "bad request\n", false, NULL);
-		return;
+	tp_http_parse_request(c->in, hdr_len, &req);
+	switch (req.route) {
+	case TP_HTTP_METRICS: serve_metrics(s, c, req.head); break;
+	case TP_HTTP_HEALTHZ: serve_health(s, c, req.head, req.json); break;
+	case TP_HTTP_LIVEZ: serve_live(s, c, req.head); break;
+	case TP_HTTP_INDEX: respond_text(s, c, 200, index_page, req.head, NULL); break;
+	case TP_HTTP_NONE: respond_text(s, c, req.status, req.error, req.head, req.allow); break;
 	}
-	line_len = (size_t)(eol - req);
-	if (line_len && req[line_len - 1] == '\r')
-		line_len--;
-	sp1 = memchr(req, ' ', line_len);
-	sp2 = sp1 ? memchr(sp1 + 1, ' ', line_len - (size_t)(sp1 + 1 - req)) : NULL;
-	if (!sp1 || !sp2 || sp1 == req || sp2 == sp1 + 1 ||
-	    memchr(sp2 + 1, ' ', line_len - (size_t)(sp2 + 1 - req))) {
-		respond_text(s, c, 400, "bad request line\n", false, NULL);
-		return;
-	}
-	mlen = (size_t)(sp1 - req);
-	target = sp1 + 1;
-	tlen = (size_t)(sp2 - target);
-	version = sp2 + 1;
-	vlen = line_len - (size_t)(version - req);
-	for (size_t i = 0; i < mlen; i++) {
-		if (!is_tchar(req[i])) {
-			respond_text(s, c, 400, "bad request method\n", false, NULL);
-			return;
-		}
-	}
-	if (vlen < 5 || strncmp(version, "HTTP/", 5)) {
-		respond_text(s, c, 400, "bad HTTP version\n", false, NULL);
-		return;
-	}
-	if (vlen != 8 || (strncmp(version, "HTTP/1.1", 8) && strncmp(version, "HTTP/1.0", 8))) {
-		respond_text(s, c, 505, "only HTTP/1.0 and HTTP/1.1\n", false, NULL);
-		return;
-	}
-	head = mlen == 4 && !strncmp(req, "HEAD", 4);
-	if (!head && !(mlen == 3 && !strncmp(req, "GET", 3))) {
-		respond_text(s, c, 405, "only GET and HEAD\n", false, "Allow: GET, HEAD\r\n");
-		return;
-	}
-	if (target[0] != '/') {
-		respond_text(s, c, 400, "bad request target\n", head, NULL);
-		return;
-	}
-	for (size_t i = 0; i < tlen; i++) {
-		if ((unsigned char)target[i] <= ' ' || target[i] == 0x7f) {
-			respond_text(s, c, 400, "bad request target\n", head, NULL);
-			return;
-		}
-	}
-	json = headers_want_json(eol + 1, end);
-	if (json < 0) {
-		respond_text(s, c, 400, "bad header line\n", head, NULL);
-		return;
-	}
-	query = memchr(target, '?', tlen);
-	plen = query ? (size_t)(query - target) : tlen;
-	if (query) {
-		/* format=json anywhere among &-separated parameters */
-		for (const char *q = query + 1; q < target + tlen;) {
-			const char *amp = memchr(q, '&', (size_t)(target + tlen - q));
-			size_t n = amp ? (size_t)(amp - q) : (size_t)(target + tlen - q);
-
-			if (n == 11 && !strncmp(q, "format=json", 11))
-				json = 1;
-			q += n + 1;
-		}
-	}
-#define PATH_IS(lit) (plen == sizeof(lit) - 1 && !strncmp(target, lit, plen))
-	if (PATH_IS("/metrics"))
-		serve_metrics(s, c, head);
-	else if (PATH_IS("/healthz"))
-		serve_health(s, c, head, json);
-	else if (PATH_IS("/livez"))
-		serve_live(s, c, head);
-	else if (PATH_IS("/"))
-		respond_text(s, c, 200, index_page, head, NULL);
-	else
-		respond_text(s, c, 404, "not found: try /metrics, /healthz or /livez\n", head, NULL);
-#undef PATH_IS
-}
-
-/* The length of the header section if c->in holds all of it, else 0. */
-static size_t header_end(const struct conn *c)
-{
-	for (size_t i = 0; i + 1 < c->inlen; i++) {
-		if (c->in[i] != '\n')
-			continue;
-		if (c->in[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < c->inlen && c->in[i + 1] == '\r' && c->in[i + 2] == '\n')
-			return i + 3;
-	}
-	return 0;
 }
 
 static void conn_close(struct conn *c)
@@ -338,7 +210,7 @@ static void conn_read(struct tp_metrics_http *s, struct conn *c)
 		if (n < 0)
 			return;
 		c->inlen += (size_t)n;
-		hdr = header_end(c);
+		hdr = tp_http_header_end(c->in, c->inlen);
 		if (hdr) {
 			handle_request(s, c, hdr);
 			return;
