@@ -26,6 +26,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "util/buf.h"
 
@@ -47,7 +49,15 @@ struct tp_response {
 	char message[256];          /* unary: why, from the receiver */
 };
 
-void tp_response_free(struct tp_response *r);
+/* Free what a parsed response holds and zero it (a zeroed one is fine). */
+static inline void tp_response_free(struct tp_response *r)
+{
+	for (size_t i = 0; i < r->nrejections; i++)
+		free(r->rejections[i].reason);
+	free(r->rejections);
+	free(r->acks);
+	memset(r, 0, sizeof(*r));
+}
 
 struct tp_transport {
 	const char *name;    /* "grpc", "otlp": metric label and log prefix */

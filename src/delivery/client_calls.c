@@ -12,16 +12,8 @@
 #include "delivery/client_internal.h"
 #include "obs/health.h"
 #include "obs/log.h"
+#include "util/peertext.h"
 #include "util/time.h"
-
-void tp_response_free(struct tp_response *r)
-{
-	for (size_t i = 0; i < r->nrejections; i++)
-		free(r->rejections[i].reason);
-	free(r->rejections);
-	free(r->acks);
-	memset(r, 0, sizeof(*r));
-}
 
 void tp_client_call_free(struct tp_client *c, struct dcall *d)
 {
@@ -219,15 +211,9 @@ void tp_client_on_failure(struct tp_client *c, grpc_status_code status, const ch
 
 void tp_client_status_text(struct dcall *d, char *buf, size_t len)
 {
-	size_t n = GRPC_SLICE_LENGTH(d->details);
-
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, GRPC_SLICE_START_PTR(d->details), n);
-	buf[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] > 0x7e)
-			buf[i] = '?'; /* a peer's text: keep our log lines whole */
+	/* A peer's text: keep our log lines whole (util/peertext.h). */
+	tp_peer_text(buf, len, (const char *)GRPC_SLICE_START_PTR(d->details),
+		     GRPC_SLICE_LENGTH(d->details));
 }
 
 /* Read a whole received message into a contiguous buffer. */

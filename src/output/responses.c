@@ -9,15 +9,6 @@
 #include "tapio/v1/tapio.pb-c.h"
 #include "util/peertext.h"
 
-static void clear(struct tp_response *r)
-{
-	for (size_t i = 0; i < r->nrejections; i++)
-		free(r->rejections[i].reason);
-	free(r->rejections);
-	free(r->acks);
-	memset(r, 0, sizeof(*r));
-}
-
 int tp_tapio_parse_response(const uint8_t *p, size_t len, struct tp_response *r, char *err,
 			    size_t errlen)
 {
@@ -60,7 +51,7 @@ int tp_tapio_parse_response(const uint8_t *p, size_t len, struct tp_response *r,
 	return 0;
 oom:
 	tapio__v1__tapio_stream_events_response__free_unpacked(m, NULL);
-	clear(r);
+	tp_response_free(r);
 	snprintf(err, errlen, "out of memory");
 	return -ENOMEM;
 }

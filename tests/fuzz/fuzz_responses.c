@@ -20,14 +20,6 @@ static void check_text(const char *s, size_t max)
 			abort();
 }
 
-static void release(struct tp_response *r)
-{
-	for (size_t i = 0; i < r->nrejections; i++)
-		free(r->rejections[i].reason);
-	free(r->rejections);
-	free(r->acks);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tp_response r;
@@ -44,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (size_t i = 0; i < r.nrejections; i++)
 			check_text(r.rejections[i].reason, TP_REJECTION_REASON_MAX);
-		release(&r);
+		tp_response_free(&r);
 	} else if (r.acks || r.rejections || r.nacks) {
 		abort(); /* a refused response leaves nothing behind */
 	}
