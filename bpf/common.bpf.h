@@ -206,7 +206,7 @@ static __always_inline const struct tp_settings *tp_admit_as(__u32 category, boo
 	if (pid == tp_self_pid)
 		return NULL;
 	s = tp_get_settings();
-	if (!s)
+	if (!s || (s->flags & TP_SET_PAUSED)) /* stopping: not an event, not counted */
 		return NULL;
 	if (failed && (s->drop_failed & (1u << category))) {
 		tp_kstat(category, TP_KSTAT_FAILED);

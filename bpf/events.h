@@ -812,9 +812,12 @@ enum tp_kstat {
 };
 #define TP_KSTAT_SLOTS (TP_CAT_KERNEL_MAX * TP_KSTAT_N)
 
-/* tp_settings.flags: a list has entries, so its map is worth a lookup. */
+/* tp_settings.flags: a list has entries, so its map is worth a lookup;
+ * PAUSED: the agent is stopping, no program records anything (the counters
+ * are final once the ring is drained; detaching comes after the exit). */
 #define TP_SET_EXCLUDE_COMM 0x1
 #define TP_SET_EXCLUDE_PATH 0x2
+#define TP_SET_PAUSED 0x4
 #define TP_SET_EXEC_ENV	    0x8 /* the environment allow-list has names */
 
 /* Runtime-changeable settings: one entry of an array map, written by user

@@ -268,6 +268,17 @@ fail:
 	return r;
 }
 
+int tp_kfilter_pause(const struct tp_kfilter_maps *m)
+{
+	struct tp_settings s;
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(m->settings_fd, &zero, &s) < 0)
+		return -errno;
+	s.flags |= TP_SET_PAUSED;
+	return bpf_map_update_elem(m->settings_fd, &zero, &s, BPF_ANY) < 0 ? -errno : 0;
+}
+
 int tp_kfilter_read_stats(const struct tp_kfilter_maps *m, uint64_t *out)
 {
 	return tp_percpu_sum(m->kstats_fd, TP_KSTAT_SLOTS, out);

@@ -65,6 +65,10 @@ int tp_kfilter_apply(const struct tp_kfilter_maps *m, const struct tp_kfilter *k
 
 /* Sum the per-CPU counters into out[TP_KSTAT_SLOTS]
  * (slot = category * TP_KSTAT_N + enum tp_kstat). */
+/* Stop every program from recording (TP_SET_PAUSED): the agent is
+ * stopping. Until tp_kfilter_apply. Returns 0 or -errno. */
+int tp_kfilter_pause(const struct tp_kfilter_maps *m);
+
 int tp_kfilter_read_stats(const struct tp_kfilter_maps *m, uint64_t *out);
 
 /* "comm", "path", ... for enum tp_kstat. */

@@ -1,6 +1,8 @@
 #include "bpf/loader.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -556,10 +558,65 @@ void tp_bpf_detach(struct tp_bpf *b)
 	b->nlinks = 0;
 }
 
+int tp_bpf_pause(struct tp_bpf *b)
+{
+	return tp_kfilter_pause(&b->kmaps);
+}
+
+/*
+ * Releasing a perf-event tracepoint attachment waits for an RCU grace
+ * period under the kernel's event_mutex (~50 ms each here: 3.5 s for the
+ * syscall tracepoints of every family), and so would the agent's exit.
+ * A child made by a raw fork (no atfork handlers: gRPC's threads may hold
+ * their locks) shares every descriptor, so the agent's own closes release
+ * nothing; the child closes its standard streams (a reader of the agent's
+ * output sees the end at once), waits for the agent to be gone (the end of
+ * a pipe only the agent holds open), and exits holding the last
+ * references: the slow release is the child's. The programs are paused by
+ * then (tp_bpf_pause): they record nothing in the meantime. Returns the
+ * pipe's end the agent keeps open until it has closed everything (-1: no
+ * child, the release happens here).
+ */
+#define RELEASE_IN_CHILD_MIN 8 /* links; fewer release fast enough here */
+
+static int release_in_child(struct tp_bpf *b)
+{
+	int fds[2];
+	long pid;
+
+	if (b->nlinks < RELEASE_IN_CHILD_MIN || pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid = syscall(SYS_fork);
+	if (pid == 0) {
+		sigset_t all;
+		char c;
+
+		sigfillset(&all);
+		syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, NULL, sizeof(long));
+		syscall(SYS_close, fds[1]);
+		for (int fd = 0; fd < 3; fd++)
+			syscall(SYS_close, fd);
+		while (syscall(SYS_read, fds[0], &c, 1) < 0 && errno == EINTR)
+			;
+		syscall(SYS_exit_group, 0); /* the kernel closes the rest */
+	}
+	close(fds[0]);
+	if (pid < 0) {
+		tp_debug("cannot release the programs in a child (%s): detaching here",
+			 strerror(errno));
+		close(fds[1]);
+		return -1;
+	}
+	return fds[1];
+}
+
 void tp_bpf_close(struct tp_bpf *b)
 {
+	int child;
+
 	if (!b)
 		return;
+	child = release_in_child(b);
 	/* Detach everything before the objects go: nothing stays half attached. */
 	tp_bpf_detach(b);
 	free(b->links);
@@ -572,6 +629,8 @@ void tp_bpf_close(struct tp_bpf *b)
 		close(b->ring_fd);
 	btf__free(b->vmlinux);
 	free(b);
+	if (child >= 0)
+		close(child); /* the child exits, holding the last references */
 }
 
 int tp_bpf_ring_fd(const struct tp_bpf *b)

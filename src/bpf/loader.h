@@ -63,11 +63,18 @@ struct tp_prog_info {
 int tp_bpf_preflight(char *err, size_t errlen);
 
 int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, size_t errlen);
+/* Detach and free. The release of many perf-event attachments is left to a
+ * short-lived child process, so that the agent itself exits at once. */
 void tp_bpf_close(struct tp_bpf *b);
 
 /* Detach every program (they stop producing); maps and the ring buffer stay
  * until tp_bpf_close. Idempotent. */
 void tp_bpf_detach(struct tp_bpf *b);
+
+/* Stop every program from recording, at once, attached as they are (the
+ * kernel's detach is slow: tp_bpf_close leaves it to a child that outlives
+ * the agent). Returns 0 or -errno. */
+int tp_bpf_pause(struct tp_bpf *b);
 
 int tp_bpf_ring_fd(const struct tp_bpf *b);
 uint64_t tp_bpf_ring_bytes(const struct tp_bpf *b);

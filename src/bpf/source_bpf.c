@@ -116,9 +116,13 @@ static void bpf_close(struct tp_source *src)
 	free(s);
 }
 
+/* The programs stop recording at once; detaching waits for the close. */
 static void bpf_stop(struct tp_source *src)
 {
-	tp_bpf_detach(((struct bpf_source *)src)->bpf);
+	struct tp_bpf *b = ((struct bpf_source *)src)->bpf;
+
+	if (tp_bpf_pause(b) < 0)
+		tp_bpf_detach(b);
 }
 
 static const struct tp_source_ops bpf_source_ops = {
