@@ -8,7 +8,7 @@
 
 #define TP_BENCH_TPL_MAX 256  /* templates */
 #define TP_BENCH_K_MAX	 128  /* records per run */
-#define TP_BENCH_REC_MAX 1400 /* >= the largest record emitted (process.exec) */
+#define TP_BENCH_REC_MAX 2560 /* >= the largest record emitted (process.exec) */
 
 /* Which record struct a template holds (its size is that struct's). */
 enum tp_bench_kind {

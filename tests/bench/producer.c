@@ -132,13 +132,17 @@ static struct tp_hdr self_hdr;
 
 static struct tp_bench_tpl *add(enum tp_bench_kind kind, uint32_t type, uint32_t size)
 {
-	struct tp_bench_tpl *t = &tpls[ntpl++];
-	struct tp_hdr *h = (struct tp_hdr *)t->rec;
+	struct tp_bench_tpl *t;
+	struct tp_hdr *h;
 
-	if (ntpl > TP_BENCH_TPL_MAX || size > TP_BENCH_REC_MAX) {
-		fprintf(stderr, "producer: too many templates\n");
+	if (ntpl >= TP_BENCH_TPL_MAX || size > TP_BENCH_REC_MAX) {
+		fprintf(stderr, "producer: %s (raise TP_BENCH_%s in bench_producer.h)\n",
+			ntpl >= TP_BENCH_TPL_MAX ? "too many templates" : "a record larger than a template",
+			ntpl >= TP_BENCH_TPL_MAX ? "TPL_MAX" : "REC_MAX");
 		exit(2);
 	}
+	t = &tpls[ntpl++];
+	h = (struct tp_hdr *)t->rec;
 	memset(t, 0, sizeof(*t));
 	t->kind = kind;
 	t->type = type;
@@ -201,6 +205,7 @@ static void connect_rec(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t por
 static void exec_rec(const char *filename, const char *const *argv)
 {
 	struct tp_exec_event *e = (void *)add(TP_BENCH_EXEC, TP_EV_PROCESS_EXEC, sizeof(*e))->rec;
+	_Static_assert(sizeof(*e) <= TP_BENCH_REC_MAX, "raise TP_BENCH_REC_MAX");
 	size_t n = 0;
 
 	snprintf(e->filename, sizeof(e->filename), "%s", filename);
