@@ -113,7 +113,6 @@ rule {
   importance = 0.95,
   tags = { "mitre:T1059.004", "mitre:T1071", "mitre:T1095" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local name = basename(e.filename)
     if not NETCATS[name] then return false end
     local argv = e.argv
@@ -211,7 +210,6 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1572", "mitre:T1090", "mitre:T1021.004" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local name = basename(e.filename)
     if TUNNEL_TOOLS[name] then return true end
     if name == "ssh" or name == "autossh" then return ssh_tunnel(e.argv) end

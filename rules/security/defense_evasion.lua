@@ -255,7 +255,6 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1562.003", "mitre:T1070.003" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local env = e.env
     if env ~= nil then
       local hf = env.HISTFILE
@@ -567,7 +566,6 @@ rule {
   importance = 0.9,
   tags = { "mitre:T1036.004", "mitre:T1564" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local argv0, f = e.argv and e.argv[1], e.filename
     if argv0 == nil or f == nil then return false end
     local name, shown = basename(f), basename(argv0)
@@ -699,7 +697,6 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1036.007", "mitre:T1036.008", "mitre:T1036.006" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     if document_named(basename(e.filename)) then return true end
     -- an interpreter given one as its script
     local stem = (basename(e.filename) or ""):match("^(%a+)")
@@ -894,7 +891,6 @@ rule {
   importance = 0.9,
   tags = { "mitre:T1140", "mitre:T1027", "mitre:T1059.006" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local code = inline_code(e)
     return code ~= nil and any(code, DECODE_CALLS) ~= nil and any(code, EXEC_CALLS) ~= nil
   end,
@@ -941,7 +937,6 @@ rule {
   importance = 0.85,
   tags = { "mitre:T1574.006" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local env = e.env
     if env ~= nil then
       local v = env.LD_PRELOAD or env.LD_AUDIT
@@ -1003,7 +998,6 @@ rule {
   importance = 0.9,
   tags = { "mitre:T1562.001", "mitre:T1562.004", "mitre:T1562.012" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local name, argv = basename(e.filename), e.argv
     if name == "setenforce" then return argv[2] == "0" or argv[2] == "Permissive" end
     if name == "aa-teardown" then return true end

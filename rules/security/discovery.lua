@@ -21,7 +21,6 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1083", "mitre:T1548.001", "mitre:T1069" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local name, argv = basename(e.filename), e.argv
     if name == "find" then
       local c = e.cmdline .. " "
@@ -85,7 +84,6 @@ rule {
   importance = 0.6,
   tags = { "mitre:T1518.001" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local name = basename(e.filename)
     if SECURITY_STATUS[name] then
       return name ~= "auditctl" or contains(e.cmdline, " -l") or contains(e.cmdline, " -s")

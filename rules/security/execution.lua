@@ -103,7 +103,6 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1059.004", "mitre:T1059.006" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local name, c = basename(e.filename), e.cmdline
     if name == "script" then
       -- script -qc /bin/bash /dev/null: a terminal for a shell, the session thrown away
@@ -223,7 +222,6 @@ rule {
   importance = 0.95,
   tags = { "mitre:T1059.006", "mitre:T1059.004", "mitre:T1071" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local code = inline_code(e)
     return code ~= nil and any(code, NET_CALLS) ~= nil and any(code, RUN_CALLS) ~= nil
   end,
@@ -274,7 +272,6 @@ rule {
   importance = 0.85,
   tags = { "mitre:T1105", "mitre:T1059.006" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local code = inline_code(e)
     return code ~= nil and any(code, FETCH_CALLS) ~= nil and any(code, EXEC_CALLS) ~= nil
   end,
@@ -349,7 +346,6 @@ rule {
   importance = 0.9,
   tags = { "mitre:T1505.003", "mitre:T1190", "mitre:T1059" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local p = e.parent.comm
     if p == nil then return false end
     local stem = p:match("^(php%-fpm)") or p

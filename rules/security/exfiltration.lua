@@ -97,7 +97,6 @@ rule {
   importance = 0.9,
   tags = { "mitre:T1048", "mitre:T1567", "mitre:T1552.001" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local name = basename(e.filename)
     if name ~= "curl" and name ~= "wget" and name ~= "scp" and name ~= "rsync" then
       return false
@@ -139,7 +138,6 @@ rule {
   importance = 0.75,
   tags = { "mitre:T1048.003", "mitre:T1095" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local name = basename(e.filename)
     if name ~= "ping" and name ~= "ping6" then return false end
     local argv = e.argv

@@ -79,7 +79,6 @@ rule {
   importance = 0.8,
   tags = { "mitre:T1021.004", "mitre:T1110", "mitre:T1078" },
   when = function(e)
-    if e.ret ~= 0 then return false end
     local name = basename(e.filename)
     if PASSWORD_TOOLS[name] then return true end
     if name == "smbclient" or name == "rpcclient" then
