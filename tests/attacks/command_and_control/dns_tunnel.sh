@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: data carried in DNS names to a resolver on another host: a file sent as hex labels with dig, base32 labels with nslookup, a python beacon with TXT queries
 # mitre: T1071.004, T1048.003, T1572
-# expect: dns_query_carries_data
+# expect: dns_query_carries_data*3
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 

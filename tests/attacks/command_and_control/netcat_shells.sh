@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: netcat and socat handing a shell to the network: nc.traditional -e /bin/sh back to a listener, ncat --sh-exec, socat TCP ... EXEC:/bin/sh, and a socat bind shell an attacker connects to
 # mitre: T1059.004, T1095, T1071
-# expect: network_tool_executes_shell
+# expect: network_tool_executes_shell*4
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 

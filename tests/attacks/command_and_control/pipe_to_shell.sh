@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: a script from another host piped straight into a shell, typed into an interactive shell: curl | sh, wget -O- | bash, nc | sh, curl | python3
 # mitre: T1059.004, T1105, T1071
-# expect: network_tool_piped_to_shell
+# expect: network_tool_piped_to_shell*4
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 

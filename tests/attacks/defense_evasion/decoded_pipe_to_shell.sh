@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: encoded commands decoded into a shell, typed into an interactive shell so no command line shows the pipe: base64 -d | bash, xxd -r -p | sh, rev | sh, tr rot13 | sh, base64 -d | gunzip | sh, openssl base64 -d | python3
 # mitre: T1140, T1027, T1059.004
-# expect: decoded_payload_piped_to_shell
+# expect: decoded_payload_piped_to_shell*6
 source "$ATTACK_LIB"
 
 b64=$(printf 'id >/dev/null\n' | base64 -w0)

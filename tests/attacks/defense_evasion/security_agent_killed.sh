@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: security agents stopped by signal: auditd with the kill builtin, falco with pkill -9, osqueryd with kill -9 from python, wazuh-agentd frozen with /bin/kill -STOP (stand-ins named as the agents, started here; pkill only looks in this script's session)
 # mitre: T1562.001
-# expect: security_agent_killed
+# expect: security_agent_killed*4
 source "$ATTACK_LIB"
 
 mkdir bin

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: running programs deleting their own files: a binary removing itself, a shell script running rm "$0", a python script removing __file__
 # mitre: T1070.004
-# expect: running_program_deleted_itself
+# expect: running_program_deleted_itself*3
 source "$ATTACK_LIB"
 
 cp /bin/rm ./cleaner && ./cleaner ./cleaner

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: a host surveyed the way enumeration scripts (LinEnum, linpeas) and intruders do it: accounts, processes, network, system, files, from one script and from one interactive shell
 # mitre: T1087.001, T1033, T1057, T1016, T1049, T1082, T1083
-# expect: discovery_burst, account_discovery_burst, process_discovery_burst, network_discovery_burst, system_discovery_burst
+# expect: discovery_burst*2, account_discovery_burst, process_discovery_burst, network_discovery_burst, system_discovery_burst
 source "$ATTACK_LIB"
 
 {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: ports of another host tried one after another: nc -z over a range, nc -z once per port in a shell loop, a bash /dev/tcp loop, a python connect() loop (the host answers with resets: nothing listens)
 # mitre: T1046
-# expect: port_scan
+# expect: port_scan*4
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: reverse shell one-liners in python, perl, ruby, node and gawk connect back to a listener and run what it sends
 # mitre: T1059.006, T1059.004, T1071
-# expect: interpreter_reverse_shell_code
+# expect: interpreter_reverse_shell_code*5
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: reverse and bind shells from script files (no telling command line): a python script that connects back and spawns sh -i, a perl script that execs sh on the socket, a python bind shell that accepts then spawns sh
 # mitre: T1059.004, T1071, T1095
-# expect: shell_after_network_connection
+# expect: shell_after_network_connection*3
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 

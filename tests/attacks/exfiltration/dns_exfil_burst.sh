@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: a file sent as many short DNS queries under one domain to a name server on another host: a shell loop running dig per 4-byte hex chunk, then a python loop
 # mitre: T1048.003, T1071.004
-# expect: dns_exfiltration_burst
+# expect: dns_exfiltration_burst*2
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 

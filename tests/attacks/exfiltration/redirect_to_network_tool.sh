@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: secrets fed to network clients through a shell redirect, typed into an interactive shell: nc < /etc/passwd, socat < an SSH key, curl --data-binary @- < cloud credentials
 # mitre: T1048, T1041, T1552.001
-# expect: sensitive_file_sent_over_network
+# expect: sensitive_file_sent_over_network*3
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: credential files handed to upload commands bound for another host: curl -F @/etc/passwd, curl -T of an SSH private key, wget --post-file of cloud credentials, curl --data-binary @ of a history file, scp of a kubeconfig
 # mitre: T1048, T1567, T1552.001
-# expect: sensitive_file_uploaded
+# expect: sensitive_file_uploaded*5
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # desc: logins sprayed from one script across host after host (addresses on loopback, a port nothing listens on: every try fails at once): ssh with a stolen key under timeout, sshpass with a guessed password, scp of a tool to each host
 # mitre: T1021.004, T1110.003, T1570
-# expect: ssh_fan_out
+# expect: ssh_fan_out*3
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 
