@@ -20,7 +20,7 @@ TEST_PKGS="$TEST_PKGS systemd python3-yaml groff-base"
 # Interpreters, pagers and tools the execution, defense evasion and
 # container escape scripts use the way attackers do.
 TEST_PKGS="$TEST_PKGS gawk ruby expect less nodejs lua5.4 bsdutils kmod wipe runc
-netcat-traditional ncat dnsutils sshpass iputils-ping fdisk"
+netcat-traditional ncat dnsutils sshpass iputils-ping fdisk busybox"
 
 case "${1:-all}" in
 build) want="$BUILD_PKGS" ;;

