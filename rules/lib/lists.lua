@@ -81,3 +81,29 @@ list("SECURITY_AGENTS", {
 list("WRAPPERS", { "timeout", "nice", "ionice", "nohup", "env", "stdbuf", "setsid", "sudo",
                    "doas", "su", "runuser", "setpriv", "chrt", "taskset", "time", "xargs",
                    "flock", "unbuffer", "strace", "sshpass" })
+
+-- Programs that put a network connection on another program's standard
+-- input and output by design: inetd-style supervisors (systemd socket
+-- activation with Accept=yes, inetd, xinetd, tcpserver). A connection on
+-- the stdio of anything else is a reverse or bind shell.
+list("STDIO_SOCKET_SUPERVISORS", { "systemd", "inetd", "xinetd", "tcpd", "tcpserver", "sshd",
+                                   "sshd-session", "dropbear",
+                                   "s6-tcpserver", "s6-tcpserver4", "s6-tcpserver6",
+                                   "s6-tcpserver-ac", "ucspi-tcp" })
+
+-- Programs that read or write other processes' memory as their job
+-- (process_vm_readv/writev, /proc/PID/mem): debuggers, profilers, tracers,
+-- checkpointing. Counted only as the system's copies (under /usr, /bin...).
+list("MEMORY_TOOLS", { "gdb", "lldb", "lldb-server", "strace", "ltrace", "perf", "py-spy",
+                       "rbspy", "pyrasite", "valgrind", "rr", "criu", "systemd-coredum",
+                       "gcore", "eu-stack", "pstack", "bpftrace", "async-profiler", "jcmd",
+                       "jmap", "jstack", "dotnet-dump", "delve", "dlv" })
+
+-- Programs that use io_uring as their ordinary way to do I/O: storage
+-- engines, benchmarks, emulators, runtimes built on it. Counted only as the
+-- system's copies. io_uring operations pass no syscall hook, so a program
+-- not listed here that sets up a ring is worth a look.
+list("IO_URING_USERS", { "fio", "qemu-system-x86", "qemu-system-aarc", "qemu-kvm", "postgres",
+                         "mysqld", "mariadbd", "scylla", "rocksdb", "ceph-osd", "spdk_tgt",
+                         "nginx", "envoy", "tigerbeetle", "redpanda", "iouring-bench",
+                         "liburing-test", "samba", "smbd", "ksmbd", "tapio-collector" })

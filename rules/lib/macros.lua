@@ -181,3 +181,13 @@ macro("pipeline_pair", function(e, s, is_source)
   local born = s.born:get(e.pid)
   return born ~= nil and born < ended
 end)
+
+-- A debugger or tracer of the MEMORY_TOOLS list (the system's copy) run by
+-- a user other than root: the kernel lets it touch only that user's own
+-- processes (ptrace access mode checks), so it is a developer debugging
+-- their own program. Root's debuggers reach every process and still count.
+macro("debugger_on_own_processes", function(e)
+  if e.uid == 0 or not MEMORY_TOOLS[e.comm] then return false end
+  local exe = e.exe
+  return exe == nil or tapio.startswith_any(exe, SYSTEM_BIN_DIRS)
+end)

@@ -150,10 +150,15 @@ rule {
   tags = { "mitre:T1003.007" },
   when = function(e)
     if e.credential_path == nil then return false end -- set by the shared check below
-    return e.ret >= 0 and other_proc(e, "mem")
+    return e.ret >= 0 and other_proc(e, "mem") and not debugger_on_own_processes(e)
   end,
   output = "memory of process ${proc_target_pid} opened (${path}, ${flags_str}) by " .. WHO,
   tests = {
+    -- a developer's gdb on their own program (MEMORY_TOOLS, not root)
+    { event = { type = "file.open", comm = "gdb", exe = "/usr/bin/gdb", uid = 1000, flags = 2,
+                path = "/proc/42/task/42/mem", proc_target_pid = 42 }, expect = false },
+    { event = { type = "file.open", comm = "gdb", exe = "/tmp/gdb", uid = 1000, flags = 2,
+                path = "/proc/42/mem", proc_target_pid = 42 }, expect = true },
     { event = { type = "file.open", comm = "python3", path = "/proc/42/mem", flags = 0,
                 proc_target_pid = 42 }, expect = true },
     { event = { type = "file.open", comm = "gdb", flags = 2, path = "/proc/42/task/42/mem",
@@ -162,6 +167,51 @@ rule {
       expect = false }, -- its own memory: no proc_target_pid
     { event = { type = "file.open", comm = "x", path = "/proc/42/maps", flags = 0,
                 proc_target_pid = 42 }, expect = false },
+  },
+}
+
+rule {
+  name = "process_memory_read_by_syscall",
+  desc = "Another process's memory was read with process_vm_readv by a program that is no "
+      .. "debugger or profiler: credentials pulled out of sshd, sudo, browsers or password "
+      .. "managers without opening /proc/PID/mem or attaching with ptrace",
+  events = { "security.process_vm" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1003.007", "mitre:T1055.009" },
+  -- the first read of each target per process (dumpers read region by region)
+  state = { seen = tapio.map { ttl = "10m" } },
+  when = function(e, s)
+    if e.ret <= 0 or e.syscall_str ~= "process_vm_readv" then return false end
+    local target = e.target_pid
+    if target == e.pid or target == e.tid or owner(e, MEMORY_TOOLS) then return false end
+    if s.seen:get(e) == target then return false end
+    s.seen:set(e, target)
+    return true
+  end,
+  output = "memory of process ${target_pid} read with process_vm_readv (${remote_len} bytes at "
+        .. "${remote_addr}, ${remote_iovcnt} ranges) by " .. WHO,
+  tests = {
+    { event = { type = "security.process_vm", comm = "python3", exe = "/usr/bin/python3",
+                pid = 50, syscall = "process_vm_readv", target_pid = 42, remote_addr = 4096,
+                remote_len = 64, remote_iovcnt = 1, ret = 64 },
+      expect = true,
+      output = "memory of process 42 read with process_vm_readv (64 bytes at 4096, 1 ranges) "
+            .. "by python3 (pid 50, uid 0, exe /usr/bin/python3, parent ?[1], container host, "
+            .. "pod -/-)" },
+    -- region after region of one target: one alert
+    { events = { { type = "security.process_vm", comm = "x", pid = 51,
+                   syscall = "process_vm_readv", target_pid = 42, ret = 4096 },
+                 { type = "security.process_vm", comm = "x", pid = 51,
+                   syscall = "process_vm_readv", target_pid = 42, ret = 4096 } }, expect = 1 },
+    { event = { type = "security.process_vm", comm = "strace", exe = "/usr/bin/strace",
+                syscall = "process_vm_readv", target_pid = 42, ret = 16 }, expect = false },
+    { event = { type = "security.process_vm", comm = "x", pid = 52,
+                syscall = "process_vm_readv", target_pid = 52, ret = 16 }, expect = false },
+    { event = { type = "security.process_vm", comm = "x", syscall = "process_vm_readv",
+                target_pid = 42, ret = -1 }, expect = false },
+    { event = { type = "security.process_vm", comm = "x", syscall = "process_vm_writev",
+                target_pid = 42, ret = 16 }, expect = false },
   },
 }
 

@@ -135,16 +135,57 @@ rule {
   importance = 0.95,
   tags = { "mitre:T1055.008" },
   when = function(e)
-    return e.ret == 0 and PTRACE_WRITES[e.request] ~= nil
+    return e.ret == 0 and PTRACE_WRITES[e.request] ~= nil and not debugger_on_own_processes(e)
   end,
   output = "${comm} (pid ${pid}, uid ${uid}) wrote into pid ${target_pid} (${request_str})",
   tests = {
+    -- a developer's gdb running their own program (MEMORY_TOOLS, not root)
+    { event = { type = "security.ptrace", comm = "gdb", exe = "/usr/bin/gdb", uid = 1000,
+                request = 13, target_pid = 42 }, expect = false },
     { event = { type = "security.ptrace", comm = "inject", request = 5, target_pid = 42 },
       expect = true },
     { event = { type = "security.ptrace", comm = "gdb", request = 4, target_pid = 42 },
       expect = true },
     { event = { type = "security.ptrace", comm = "x", request = 2, target_pid = 42 },
       expect = false },
+  },
+}
+
+rule {
+  name = "process_memory_written_by_syscall",
+  desc = "A process wrote into another process's memory with process_vm_writev: code or "
+      .. "data injected without ptrace (a payload, a patched function, a changed secret)",
+  events = { "security.process_vm" },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1055", "mitre:T1055.009" },
+  state = { seen = tapio.map { ttl = "10m" } },
+  when = function(e, s)
+    if e.ret <= 0 or e.syscall_str ~= "process_vm_writev" then return false end
+    local target = e.target_pid
+    if target == e.pid or target == e.tid or debugger_on_own_processes(e) then return false end
+    if s.seen:get(e) == target then return false end
+    s.seen:set(e, target)
+    return true
+  end,
+  output = "${comm} (pid ${pid}, uid ${uid}, exe ${exe|'?'}, parent ${parent.comm|'?'}[${ppid}]) "
+        .. "wrote ${ret} bytes into process ${target_pid} at ${remote_addr} with "
+        .. "process_vm_writev; container ${container.id|'host'}, pod "
+        .. "${k8s.namespace|'-'}/${k8s.pod|'-'}; command: ${argv|'?'}",
+  tests = {
+    { event = { type = "security.process_vm", comm = "inject", exe = "/tmp/inject", pid = 60,
+                syscall = "process_vm_writev", target_pid = 42, remote_addr = 4096, ret = 32,
+                argv = { "./inject", "42" } },
+      expect = true,
+      output = "inject (pid 60, uid 0, exe /tmp/inject, parent ?[1]) wrote 32 bytes into "
+            .. "process 42 at 4096 with process_vm_writev; container host, pod -/-; command: "
+            .. "./inject 42" },
+    { event = { type = "security.process_vm", comm = "x", syscall = "process_vm_readv",
+                target_pid = 42, ret = 32 }, expect = false },
+    { event = { type = "security.process_vm", comm = "x", syscall = "process_vm_writev",
+                target_pid = 42, ret = -3 }, expect = false },
+    { event = { type = "security.process_vm", comm = "gdb", exe = "/usr/bin/gdb", uid = 1000,
+                syscall = "process_vm_writev", target_pid = 42, ret = 8 }, expect = false },
   },
 }
 
