@@ -107,3 +107,27 @@ list("IO_URING_USERS", { "fio", "qemu-system-x86", "qemu-system-aarc", "qemu-kvm
                          "mysqld", "mariadbd", "scylla", "rocksdb", "ceph-osd", "spdk_tgt",
                          "nginx", "envoy", "tigerbeetle", "redpanda", "iouring-bench",
                          "liburing-test", "samba", "smbd", "ksmbd", "tapio-collector" })
+
+-- Libraries preloaded by design (fakeroot in package builds, eatmydata,
+-- valgrind, allocators, stdbuf): an LD_PRELOAD naming one of them (a
+-- substring of the value) is not reported.
+list("PRELOAD_EXPECTED", { "libfakeroot", "libeatmydata", "vgpreload_", "libjemalloc",
+                           "libtcmalloc", "libmimalloc", "libSegFault", "libgtk3-nocsd",
+                           "libstdbuf" })
+
+-- Set-uid and set-gid programs a user runs to act as root (by name): the
+-- dynamic linker must not take a user's libraries into them.
+list("SETUID_PROGRAMS", { "sudo", "sudoedit", "su", "pkexec", "doas", "passwd", "chsh", "chfn",
+                          "newgrp", "gpasswd", "mount", "umount", "fusermount", "fusermount3",
+                          "ssh-keysign", "polkit-agent-he", "dbus-daemon-lau", "unix_chkpwd",
+                          "chage", "expiry", "crontab", "at", "Xorg.wrap", "staprun", "pppd",
+                          "ping", "traceroute6", "ntfs-3g", "mount.cifs", "mount.nfs" })
+
+-- Programs that switch to another user (root) and run a command.
+list("USER_SWITCHERS", { "sudo", "su", "pkexec", "doas", "runuser", "setpriv", "sudo-rs" })
+
+-- Where a preloaded library (LD_PRELOAD, LD_AUDIT) or a library search
+-- path counts as planted: places anyone can write to, and descriptors (a
+-- memfd through /proc/self/fd). Prefixes.
+list("PRELOAD_PLANTED_DIRS", { "/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/", "/proc/",
+                               "/dev/fd/", "/var/crash/", "/run/lock/" })

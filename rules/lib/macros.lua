@@ -191,3 +191,12 @@ macro("debugger_on_own_processes", function(e)
   local exe = e.exe
   return exe == nil or tapio.startswith_any(exe, SYSTEM_BIN_DIRS)
 end)
+
+-- An LD_PRELOAD value that names only a library preloaded by design
+-- (PRELOAD_EXPECTED: fakeroot, eatmydata, valgrind...).
+macro("preload_expected", function(v)
+  for _, x in ipairs(PRELOAD_EXPECTED) do
+    if tapio.contains(v, x) then return true end
+  end
+  return false
+end)

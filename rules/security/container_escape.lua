@@ -348,3 +348,42 @@ rule {
                 container = { id = "abc" } }, expect = false },
   },
 }
+
+-- ------------------------------------------------------------ drift
+
+rule {
+  name = "container_drift_executed",
+  desc = "A program that is not in the container's image ran inside the container: the "
+      .. "executed file is in the overlay's upper layer, written (or replaced) since the "
+      .. "container started, whoever wrote it (a download, a copy, a compiler, an exploit). "
+      .. "Containers run what their image holds",
+  events = { "process.exec" },
+  match = { ret = 0 },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1610", "mitre:T1105", "mitre:T1059", "container" },
+  when = function(e) return e.exe_upper_layer == true and in_container(e) end,
+  output = "${filename} is not in the image (upper layer, inode ${exe_ino}) and ran in " .. WHERE
+        .. ": ${argv}; pid ${pid}, uid ${uid}, parent ${parent.comm} pid ${ppid} exe "
+        .. "${parent.exe}, writable ${exe_writable}, tty ${tty|'none'}",
+  tests = {
+    { event = { type = "process.exec", comm = "xmrig", filename = "/root/xmrig",
+                exe_overlay = true, exe_upper_layer = true, exe_ino = 7, argv = { "./xmrig" },
+                container = { id = "abc", runtime = "docker" }, parent = { comm = "sh" } },
+      expect = true,
+      output = "/root/xmrig is not in the image (upper layer, inode 7) and ran in container abc "
+            .. "(docker), pod <NA>/<NA>: ./xmrig; pid 1000, uid 0, parent sh pid 1 exe <NA>, "
+            .. "writable false, tty none" },
+    { event = { type = "process.exec", comm = "nginx", filename = "/usr/sbin/nginx",
+                exe_overlay = true, exe_upper_layer = false, argv = { "nginx" },
+                container = { id = "abc" } }, expect = false },
+    -- an overlay root outside any container (a live system)
+    { event = { type = "process.exec", comm = "tool", filename = "/root/tool",
+                exe_overlay = true, exe_upper_layer = true, argv = { "tool" } }, expect = false },
+  },
+}
+
+-- Package managers install programs into running containers and run their
+-- scripts: drift, but on purpose (extend for your own build containers).
+exception { rule = "container_drift_executed", ancestor = PACKAGE_MANAGERS,
+            reason = "package manager installing into the container" }

@@ -46,31 +46,83 @@ rule {
 }
 
 
+-- fd paths: /proc/self/fd/3, /proc/1234/fd/3, /dev/fd/3 (execveat's
+-- AT_EMPTY_PATH and fexecve name the program so)
+local function fd_path(f)
+  return f ~= nil and (f:find("^/proc/[%w]+/fd/%d+$") ~= nil or f:find("^/dev/fd/%d+$") ~= nil
+      or startswith(f, "memfd:") or startswith(f, "/memfd:"))
+end
+
 rule {
   name = "fileless_execution",
-  desc = "A program was executed from a file descriptor or an anonymous memory file "
-      .. "(memfd): code that was never written to disk",
+  desc = "A program was executed from an anonymous memory file (memfd_create, whatever path "
+      .. "named it: /proc/self/fd/N, execveat, a symbolic link) or from a file descriptor: "
+      .. "code that was never written to disk",
   events = { "process.exec" },
+  match = { ret = 0 },
   severity = "critical",
   importance = 0.95,
-  tags = { "mitre:T1620", "mitre:T1027" },
-  when = function(e)
-    local f = e.filename
-    return e.ret == 0 and f ~= nil and (f:find("^/proc/[%w]+/fd/%d+$") ~= nil
-        or f:find("^/dev/fd/%d+$") ~= nil or tapio.startswith(f, "memfd:")
-        or tapio.startswith(f, "/memfd:"))
-  end,
-  output = "${comm} (pid ${pid}, ppid ${ppid}, uid ${uid}) executed ${filename}: ${argv}",
+  tags = { "mitre:T1620", "mitre:T1027", "mitre:T1106" },
+  when = function(e) return e.exe_memfd == true or fd_path(e.filename) end,
+  output = "${filename} executed from memory (memfd ${exe_memfd}) by ${old_comm|comm} (pid "
+        .. "${pid}, uid ${uid}, exe ${exe}, parent ${parent.comm} pid ${ppid} exe ${parent.exe}, "
+        .. "container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): ${argv}",
   tests = {
     { event = { type = "process.exec", comm = "3", filename = "/dev/fd/3", argv = { "x" } },
       expect = true },
     { event = { type = "process.exec", comm = "x", filename = "/proc/self/fd/7" },
       expect = true },
+    -- a symbolic link to the memfd: only the executed file tells
+    { event = { type = "process.exec", comm = "update", filename = "/tmp/update",
+                exe_memfd = true, old_comm = "python3", argv = { "update" } }, expect = true,
+      output = "/tmp/update executed from memory (memfd true) by python3 (pid 1000, uid 0, exe "
+            .. "<NA>, parent <NA> pid 1 exe <NA>, container <NA>, pod <NA>/<NA>): update" },
     { event = { type = "process.exec", comm = "x", filename = "/proc/self/fd/7", ret = -2 },
       expect = false },
-    { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls" }, expect = false },
+    { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", exe_memfd = false },
+      expect = false },
   },
 }
+
+-- Container runtimes re-execute a sealed memfd copy of themselves (runc's
+-- CVE-2019-5736 defence): the name before the exec is the runtime's.
+exception { rule = "fileless_execution", old_comm = { "runc", "runc:*", "crun", "youki" },
+            reason = "container runtime re-executing its own memfd copy" }
+
+-- Programs that re-execute themselves (/proc/self/exe) after an upgrade
+-- replaced their file: extend with an exception.
+rule {
+  name = "deleted_program_executed",
+  desc = "A program was executed from a file that no longer exists (opened, deleted, then "
+      .. "run through /proc/self/fd/N or a descriptor): a dropper running its payload and "
+      .. "leaving nothing on disk for a scanner",
+  events = { "process.exec" },
+  match = { ret = 0 },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1620", "mitre:T1070.004", "mitre:T1027" },
+  when = function(e) return e.exe_deleted == true end,
+  output = "${filename} executed after its file was deleted (inode ${exe_ino} dev ${exe_dev}), "
+        .. "by ${old_comm|comm} (pid ${pid}, uid ${uid}, exe ${exe}, parent ${parent.comm} pid "
+        .. "${ppid} exe ${parent.exe}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): "
+        .. "${argv}",
+  tests = {
+    { event = { type = "process.exec", comm = "5", filename = "/proc/self/fd/5", exe_deleted = true,
+                exe_ino = 42, exe_dev = 2049, old_comm = "bash", argv = { "x" } }, expect = true,
+      output = "/proc/self/fd/5 executed after its file was deleted (inode 42 dev 2049), by bash "
+            .. "(pid 1000, uid 0, exe <NA>, parent <NA> pid 1 exe <NA>, container <NA>, pod "
+            .. "<NA>/<NA>): x" },
+    { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", exe_deleted = false },
+      expect = false },
+    { event = { type = "process.exec", comm = "x", filename = "/tmp/x", exe_deleted = true,
+                ret = -2 }, expect = false },
+  },
+}
+
+-- Package managers replace programs that are running; their scripts may
+-- restart one from the old file.
+exception { rule = "deleted_program_executed", ancestor = PACKAGE_MANAGERS,
+            reason = "package manager replacing running programs" }
 
 local BPF_PROG_LOAD = 5
 local SOCKET_FILTER = 1
@@ -633,6 +685,95 @@ rule {
   },
 }
 
+-- The name a process gave itself, as a daemon name: "sshd: root@pts/0"
+-- -> "sshd".
+local function daemon_word(name)
+  return name ~= nil and (name:match("^[^%s:]+") or name) or nil
+end
+
+-- The daemons' names as the kernel keeps a task's name (15 bytes).
+local DAEMON_COMMS = {}
+for name in pairs(DAEMONS) do DAEMON_COMMS[name:sub(1, 15)] = true end
+
+-- A name a user process takes to pass for a kernel thread or a system
+-- daemon (not a shell: shells rename themselves in ordinary use), unless
+-- it is its own program's name.
+local function disguise_name(name, exe)
+  if name == nil or name == "" then return false end
+  local own = exe and basename(exe)
+  if own ~= nil and (own == name or own:sub(1, 15) == name) then return false end
+  if name:find("^%[.*%]$") or kthread_name(name) then return true end
+  local word = daemon_word(name)
+  return own ~= nil and DAEMON_COMMS[word] ~= nil and SHELLS[word] == nil
+      and own:sub(1, #word) ~= word
+end
+
+-- A kernel helper the kernel starts itself (modprobe, a core dump pipe,
+-- hotplug) begins as a child of a kernel thread, under its name.
+local function kernel_helper(e)
+  local par = e.parent
+  return e.ppid == 2 or (par ~= nil and par.exe == nil and kthread_name(par.comm))
+end
+
+rule {
+  name = "process_renamed_to_system_name",
+  desc = "A process renamed itself (prctl PR_SET_NAME, a write to /proc/self/comm or a "
+      .. "thread's comm, perl's $0) to a kernel thread's or a system daemon's name "
+      .. "([kworker/0:1], sshd, systemd-journald) that is not its program's, or a process "
+      .. "so renamed started a program: what ps, top and kill -l show is a disguise",
+  events = { "process.rename", "process.exec" },
+  match = { ["process.exec"] = { ret = 0, old_comm = true } },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1036.004", "mitre:T1036.005", "mitre:T1564" },
+  when = function(e)
+    if e.type == "process.rename" then
+      return e.new_comm ~= e.old_comm and disguise_name(e.new_comm, e.exe)
+    end
+    -- a renamed process running its next program: only kernel-thread
+    -- names count (sshd and cron start programs under their own names)
+    local old = e.old_comm
+    return (old:find("^%[.*%]$") ~= nil or kthread_name(old)) and not kernel_helper(e)
+  end,
+  output = "${comm} (pid ${pid}) now named \"${new_comm|old_comm}\" (was \"${old_comm}\", "
+        .. "${type} ${syscall_str|filename}, task ${target_tid|pid}), exe ${exe}, uid ${uid}, "
+        .. "parent ${parent.comm} pid ${ppid} exe ${parent.exe}, container ${container.id}, pod "
+        .. "${k8s.namespace}/${k8s.pod}: ${argv}",
+  tests = {
+    { event = { type = "process.rename", comm = "python3", old_comm = "python3",
+                new_comm = "[kworker/0:1]", exe = "/usr/bin/python3.11", syscall = 157,
+                target_pid = 1000, target_tid = 1000, argv = { "python3", "x.py" } },
+      expect = true },
+    { event = { type = "process.rename", comm = "perl", old_comm = "perl",
+                new_comm = "sshd: root@pts/", exe = "/usr/bin/perl" }, expect = true },
+    { event = { type = "process.rename", comm = "bash", old_comm = "bash",
+                new_comm = "systemd-journal", exe = "/usr/bin/bash" }, expect = true },
+    { event = { type = "process.rename", comm = "x", old_comm = "x", new_comm = "kthreadd" },
+      expect = true },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh", old_comm = "[kworker/0:1]",
+                ppid = 4242, parent = { comm = "bash", exe = "/usr/bin/bash" }, argv = { "sh" } },
+      expect = true },
+    -- its own name, truncated to 15 bytes
+    { event = { type = "process.rename", comm = "systemd-journal", old_comm = "systemd-journal",
+                new_comm = "systemd-journal", exe = "/usr/lib/systemd/systemd-journald" },
+      expect = false },
+    { event = { type = "process.rename", comm = "sshd", old_comm = "sshd", new_comm = "sshd",
+                exe = "/usr/sbin/sshd" }, expect = false },
+    { event = { type = "process.rename", comm = "firefox", old_comm = "firefox",
+                new_comm = "Socket Thread", exe = "/usr/lib/firefox/firefox" }, expect = false },
+    { event = { type = "process.rename", comm = "systemd", old_comm = "systemd",
+                new_comm = "(sd-pam)", exe = "/usr/lib/systemd/systemd" }, expect = false },
+    { event = { type = "process.rename", comm = "zsh", old_comm = "zsh", new_comm = "bash",
+                exe = "/usr/bin/zsh" }, expect = false },
+    -- the kernel's helpers start under their kernel thread's name
+    { event = { type = "process.exec", comm = "modprobe", filename = "/sbin/modprobe",
+                old_comm = "kworker/u8:3", ppid = 2, argv = { "/sbin/modprobe", "-q", "x" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "ls", filename = "/bin/ls", old_comm = "bash",
+                argv = { "ls" } }, expect = false },
+  },
+}
+
 -- A path component no one names a directory by on purpose: dots only
 -- ("...", "...."), leading or trailing spaces, control characters.
 local function odd_component(path)
@@ -676,6 +817,8 @@ local HIDDEN_TOOL_DIRS = {
   "/.m2/", "/.gradle/", "/.gem/", "/.conda/", "/.virtualenvs/", "/.venv/", "/.tox/", "/.nox/",
   "/.asdf/", "/.volta/", "/.ghcup/", "/.cabal/", "/.dotnet/", "/.linuxbrew/", "/.krew/",
   "/.git/", "/.config/", "/.mozilla/", "/.steam/", "/.terraform.d/", "/.terraform/",
+  -- libtool's uninstalled programs in a build tree (make check)
+  "/.libs/",
 }
 
 rule {
@@ -955,18 +1098,7 @@ rule {
 
 -- ------------------------------------------------------------ preloading
 
--- Libraries that are preloaded by design (fakeroot in package builds,
--- eatmydata, valgrind, allocators). Extend with an exception.
-local PRELOAD_EXPECTED = { "libfakeroot", "libeatmydata", "vgpreload_", "libjemalloc",
-                           "libtcmalloc", "libmimalloc", "libSegFault", "libgtk3-nocsd",
-                           "libstdbuf" }
-
-local function preload_expected(v)
-  for _, x in ipairs(PRELOAD_EXPECTED) do
-    if contains(v, x) then return true end
-  end
-  return false
-end
+-- preload_expected(v) is a macro (rules/lib/macros.lua, the list PRELOAD_EXPECTED).
 
 rule {
   name = "library_preload_in_environment",
@@ -999,6 +1131,99 @@ rule {
     { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", argv = { "ls" },
                 env = { LD_PRELOAD = "/usr/lib/x86_64-linux-gnu/libfakeroot/libfakeroot-sysv.so" } },
       expect = false },
+    { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", argv = { "ls" } },
+      expect = false },
+  },
+}
+
+-- The first planted entry of a list of libraries or directories (LD_PRELOAD
+-- is split on spaces and colons, the others on colons), or nil.
+-- `strict` (LD_PRELOAD, LD_AUDIT) also counts a hidden directory and a
+-- relative path; a search path (LD_LIBRARY_PATH) counts only the planted
+-- directories, /dev/shm and hidden directories right under them: build
+-- trees in /tmp (libtool's .libs) set it for their own programs.
+local function planted_entry(v, strict)
+  if v == nil or v == "" then return nil end
+  for entry in v:gmatch("[^:; ]+") do
+    if startswith_any(entry, PRELOAD_PLANTED_DIRS) then
+      if strict or not startswith_any(entry, TMP_DIRS) or startswith(entry, "/dev/shm/")
+          or hidden_in_tmp(entry) ~= nil then
+        return entry
+      end
+    elseif strict and (entry:find("/%.[^/%.]") or (not startswith(entry, "/")
+        and entry:find("/", 1, true))) then
+      return entry
+    end
+  end
+  return nil
+end
+
+-- The planted library (or path) an exec got, and the variable, or nil.
+local function planted_preload(e)
+  local env = e.env
+  if env == nil then return nil end
+  local v = env.LD_PRELOAD
+  local hit = v and not preload_expected(v) and planted_entry(v, true)
+  if hit then return hit, "LD_PRELOAD" end
+  hit = planted_entry(env.LD_AUDIT, true)
+  if hit then return hit, "LD_AUDIT" end
+  v = env.LD_LIBRARY_PATH
+  hit = planted_entry(v, false)
+  if hit then return hit, "LD_LIBRARY_PATH" end
+  -- a system program sent to a temporary directory for its libraries
+  if v ~= nil and startswith_any(e.filename, SYSTEM_BIN_DIRS) then
+    for entry in v:gmatch("[^:;]+") do
+      if startswith_any(entry, TMP_DIRS) then return entry, "LD_LIBRARY_PATH" end
+    end
+  end
+  return nil
+end
+
+rule {
+  name = "library_preloaded_from_writable_place",
+  desc = "A program was started with LD_PRELOAD or LD_AUDIT naming a library in a "
+      .. "temporary or hidden directory or a file descriptor, or with LD_LIBRARY_PATH "
+      .. "sending it (or a system program) to /dev/shm, a hidden or a temporary directory: "
+      .. "dynamic linker hijacking with a library anyone could have planted",
+  events = { "process.exec" },
+  match = { ret = 0 },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1574.006" },
+  when = function(e) return planted_preload(e) ~= nil end,
+  output = "${filename} started with a planted library (LD_PRELOAD=${env.LD_PRELOAD} "
+        .. "LD_AUDIT=${env.LD_AUDIT} LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH}): ${argv} (pid "
+        .. "${pid}, uid ${uid}, exe ${exe}, parent ${parent.comm} pid ${ppid} exe "
+        .. "${parent.exe}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
+  tests = {
+    { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", argv = { "ls" },
+                env = { LD_PRELOAD = "/tmp/x/libhook.so" } }, expect = true,
+      output = "/usr/bin/ls started with a planted library (LD_PRELOAD=/tmp/x/libhook.so "
+            .. "LD_AUDIT=<NA> LD_LIBRARY_PATH=<NA>): ls (pid 1000, uid 0, exe <NA>, parent "
+            .. "<NA> pid 1 exe <NA>, container <NA>, pod <NA>/<NA>)" },
+    { event = { type = "process.exec", comm = "id", filename = "/usr/bin/id", argv = { "id" },
+                env = { LD_PRELOAD = "libc.so.6 /dev/shm/k.so" } }, expect = true },
+    { event = { type = "process.exec", comm = "id", filename = "/usr/bin/id", argv = { "id" },
+                env = { LD_AUDIT = "/home/ann/.cache/a.so" } }, expect = true },
+    { event = { type = "process.exec", comm = "id", filename = "/usr/bin/id", argv = { "id" },
+                env = { LD_PRELOAD = "./hook.so" } }, expect = true },
+    { event = { type = "process.exec", comm = "ssh", filename = "/usr/bin/ssh", argv = { "ssh" },
+                env = { LD_LIBRARY_PATH = "/usr/lib:/dev/shm/l" } }, expect = true },
+    { event = { type = "process.exec", comm = "sshd", filename = "/usr/sbin/sshd",
+                argv = { "sshd" }, env = { LD_LIBRARY_PATH = "/tmp/lib" } }, expect = true },
+    { event = { type = "process.exec", comm = "app", filename = "/opt/app/bin/app",
+                argv = { "app" }, env = { LD_LIBRARY_PATH = "/tmp/.x" } }, expect = true },
+    -- a build tree in /tmp running its own program (libtool's wrapper)
+    { event = { type = "process.exec", comm = "calc", filename = "/tmp/build/src/.libs/calc",
+                argv = { "calc" }, env = { LD_LIBRARY_PATH = "/tmp/build/src/.libs:" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", argv = { "ls" },
+                env = { LD_PRELOAD = "libc.so.6" } }, expect = false },
+    { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", argv = { "ls" },
+                env = { LD_PRELOAD = "/usr/lib/x86_64-linux-gnu/libfakeroot/libfakeroot-sysv.so" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", argv = { "ls" },
+                env = { LD_LIBRARY_PATH = "/opt/app/lib::/usr/local/lib" } }, expect = false },
     { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", argv = { "ls" } },
       expect = false },
   },

@@ -535,29 +535,91 @@ rule {
   },
 }
 
+-- Programs that give shells their terminals as their job: remote logins,
+-- consoles, multiplexers, terminal emulators and IDEs, privilege tools with
+-- their own pty (sudo's use_pty), container runtimes. Extend with an
+-- exception on the rule ({ rule = "shell_on_new_terminal", parent = "..." }).
+local TERMINAL_PROVIDERS = tapio.set {
+  "sshd", "sshd-session", "login", "agetty", "getty", "mingetty", "systemd", "init",
+  "tmux: server", "tmux", "screen", "SCREEN", "dtach", "abduco", "mosh-server", "zellij",
+  "xterm", "uxterm", "gnome-terminal-", "konsole", "alacritty", "kitty", "wezterm-gui", "foot",
+  "terminator", "tilix", "xfce4-terminal", "lxterminal", "mate-terminal", "urxvt", "rxvt",
+  "st", "guake", "yakuake", "terminology", "ghostty", "code", "code-server", "emacs", "vim",
+  "nvim", "sudo", "su", "runuser", "doas", "pkexec", "machinectl", "systemd-nspawn",
+  "lxc-attach", "docker", "containerd-shim", "conmon", "runc", "crun", "cockpit-session",
+  "cockpit-bridge", "ttyd", "gotty", "shellinaboxd", "teleport", "Xorg",
+  -- script(1) recording a session to a file (script ... /dev/null is shell_upgraded_to_terminal)
+  "script",
+}
+
+rule {
+  name = "shell_on_new_terminal",
+  desc = "A shell started as the leader of a new session on a terminal that a program other "
+      .. "than a login, console, multiplexer or terminal emulator made for it: a reverse or "
+      .. "web shell upgraded to a full terminal (python pty.spawn, ruby PTY.spawn, perl "
+      .. "IO::Pty, socat pty, expect, a forkpty binary), whatever language did it",
+  events = { "process.exec" },
+  match = { ret = 0, filename_base = SHELLS, tty = true },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1059.004", "mitre:T1059.006", "mitre:T1071" },
+  when = function(e)
+    local par = e.parent
+    return e.sid == e.pid and par ~= nil and par.comm ~= nil
+        and not TERMINAL_PROVIDERS[par.comm]
+  end,
+  output = "shell ${filename} (${argv}) on new terminal ${tty} made by ${parent.comm} (pid "
+        .. "${ppid}, exe ${parent.exe}); pid ${pid}, uid ${uid}, session ${sid}, login session "
+        .. "${sessionid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}",
+  tests = {
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash", argv = { "bash" },
+                pid = 300, sid = 300, tty = "pts/4", sessionid = 7,
+                parent = { comm = "python3", exe = "/usr/bin/python3.11" }, ppid = 299 },
+      expect = true,
+      output = "shell /bin/bash (bash) on new terminal pts/4 made by python3 (pid 299, exe "
+            .. "/usr/bin/python3.11); pid 300, uid 0, session 300, login session 7, container "
+            .. "<NA>, pod <NA>/<NA>" },
+    { event = { type = "process.exec", comm = "sh", filename = "/bin/sh", argv = { "sh" },
+                pid = 300, sid = 300, tty = "pts/4", parent = { comm = "socat" } }, expect = true },
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash", argv = { "-bash" },
+                pid = 300, sid = 300, tty = "pts/0", parent = { comm = "sshd-session" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash", argv = { "bash" },
+                pid = 300, sid = 200, tty = "pts/0", parent = { comm = "bash" } }, expect = false },
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash", argv = { "bash" },
+                pid = 300, sid = 300, parent = { comm = "python3" } }, expect = false },
+  },
+}
+
 rule {
   name = "interactive_shell_in_container",
-  desc = "An interactive shell started inside a container (docker exec -it, kubectl exec, "
-      .. "a shell from an exploited process): containers run services, not people",
+  desc = "An interactive shell, or any shell on a terminal, started inside a container "
+      .. "(docker exec -it, kubectl exec -it, a shell from an exploited process): containers "
+      .. "run services, not people",
   events = { "process.exec" },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1059.004", "mitre:T1609", "container" },
+  -- a shell on a terminal counts whatever its arguments: `docker exec -it c sh -c ...`
   when = function(e)
-    return e.container.id ~= nil and interactive_shell(e)
+    return e.container.id ~= nil
+        and (interactive_shell(e) or (e.tty ~= nil and SHELLS[basename(e.filename)] ~= nil))
   end,
   output = "shell ${filename} (${argv}) in container ${container.id} (${container.runtime}), "
         .. "pod ${k8s.namespace}/${k8s.pod}: pid ${pid}, uid ${uid}, parent ${parent.comm} "
-        .. "pid ${ppid}",
+        .. "pid ${ppid}, terminal ${tty|'none'}",
   tests = {
     { event = { type = "process.exec", comm = "sh", filename = "/bin/sh", argv = { "sh" },
                 container = { id = "abc", runtime = "docker" }, parent = { comm = "runc" } },
       expect = true,
       output = "shell /bin/sh (sh) in container abc (docker), pod <NA>/<NA>: pid 1000, uid 0, "
-            .. "parent runc pid 1" },
+            .. "parent runc pid 1, terminal none" },
     { event = { type = "process.exec", comm = "sh", filename = "/bin/sh",
                 argv = { "sh", "-c", "nginx -g 'daemon off;'" }, container = { id = "abc" } },
       expect = false },
+    { event = { type = "process.exec", comm = "bash", filename = "/bin/bash", tty = "pts/1",
+                argv = { "bash", "-c", "cat /etc/shadow" }, container = { id = "abc" } },
+      expect = true },
     { event = { type = "process.exec", comm = "sh", filename = "/bin/sh", argv = { "sh" } },
       expect = false },
   },
@@ -611,3 +673,53 @@ rule {
                    argv = { "sh" } } }, expect = false },
   },
 }
+
+-- ------------------------------------------------------------ writable programs
+
+-- System accounts (uid 1-999, and nobody) run programs owned by root.
+local SYSTEM_UID_MAX, NOBODY = 999, 65534
+
+rule {
+  name = "service_account_ran_writable_program",
+  desc = "A service account (www-data, a database, nobody: uid below 1000) ran a program "
+      .. "file that it could itself write: a tool a compromised service dropped (a web "
+      .. "shell's download), not a program the system installed",
+  events = { "process.exec" },
+  match = { ret = 0 },
+  severity = "error",
+  importance = 0.85,
+  tags = { "mitre:T1105", "mitre:T1059", "mitre:T1505.003" },
+  when = function(e)
+    local uid = e.uid
+    return e.exe_writable == true and uid ~= 0 and (uid <= SYSTEM_UID_MAX or uid == NOBODY)
+        and e.container.id == nil
+  end,
+  output = "service account uid ${uid} ran ${filename}, a file it can write (inode ${exe_ino}): "
+        .. "${argv}; pid ${pid}, exe ${exe}, parent ${parent.comm} pid ${ppid} exe ${parent.exe}, "
+        .. "terminal ${tty|'none'}",
+  tests = {
+    { event = { type = "process.exec", comm = "x", uid = 33, filename = "/tmp/x", argv = { "./x" },
+                exe_writable = true, exe_ino = 9, parent = { comm = "php-fpm8.2" } },
+      expect = true,
+      output = "service account uid 33 ran /tmp/x, a file it can write (inode 9): ./x; pid 1000, "
+            .. "exe <NA>, parent php-fpm8.2 pid 1 exe <NA>, terminal none" },
+    { event = { type = "process.exec", comm = "x", uid = 65534, filename = "/dev/shm/x",
+                argv = { "x" }, exe_writable = true }, expect = true },
+    { event = { type = "process.exec", comm = "id", uid = 33, filename = "/usr/bin/id",
+                argv = { "id" }, exe_writable = false }, expect = false },
+    { event = { type = "process.exec", comm = "a.out", uid = 1000, filename = "/home/a/a.out",
+                argv = { "./a.out" }, exe_writable = true }, expect = false },
+    { event = { type = "process.exec", comm = "ls", uid = 0, filename = "/usr/bin/ls",
+                argv = { "ls" }, exe_writable = true }, expect = false },
+    { event = { type = "process.exec", comm = "app", uid = 999, filename = "/app/app",
+                argv = { "app" }, exe_writable = true, container = { id = "abc" } },
+      expect = false },
+  },
+}
+
+-- CI runners and package builders build and run their own programs under
+-- service accounts by design: add yours (by comm, or `user = "name"`).
+exception { rule = "service_account_ran_writable_program",
+            ancestor = { "gitlab-runner", "Runner.Worker", "Runner.Listener", "buildkite-agent",
+                         "buildbot-worker", "jenkins-agent", "sbuild", "pbuilder", "mock" },
+            reason = "build and CI runners" }

@@ -794,3 +794,63 @@ enrich({ "process.exec" }, function(e)
   local c = e.cmdline -- argc 0: nothing, or the one empty string kernels put there
   if c == nil or c == "" then e:set("privilege_exec", name) end
 end)
+
+-- ------------------------------------------------------------ dynamic linker into privilege
+
+-- The first library variable an exec got (LD_PRELOAD, LD_AUDIT,
+-- LD_LIBRARY_PATH), unless it only names a library preloaded by design.
+local function linker_variable(e)
+  local env = e.env
+  if env == nil then return nil end
+  local v = env.LD_PRELOAD
+  if v ~= nil and v ~= "" and not preload_expected(v) then return "LD_PRELOAD" end
+  if env.LD_AUDIT ~= nil and env.LD_AUDIT ~= "" then return "LD_AUDIT" end
+  if env.LD_LIBRARY_PATH ~= nil and env.LD_LIBRARY_PATH ~= "" then return "LD_LIBRARY_PATH" end
+  return nil
+end
+
+rule {
+  name = "library_preload_into_privileged_program",
+  desc = "LD_PRELOAD, LD_AUDIT or LD_LIBRARY_PATH was handed to a set-uid program by a user "
+      .. "(sudo, su, passwd, mount...), or reached a root process through sudo, su, pkexec or "
+      .. "doas (env_keep, sudo VAR=value, su without a login): the dynamic linker running a "
+      .. "user's code as root, or an attempt at it",
+  events = { "process.exec" },
+  match = { ret = 0 },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1574.006", "mitre:T1548.001", "mitre:T1548.003" },
+  when = function(e)
+    if linker_variable(e) == nil then return false end
+    if e.uid ~= 0 then return SETUID_PROGRAMS[basename(e.filename)] ~= nil end
+    local par = e.parent
+    return par ~= nil and USER_SWITCHERS[par.comm] ~= nil
+        and USER_SWITCHERS[basename(e.filename)] == nil
+  end,
+  output = "${filename} started with LD_PRELOAD=${env.LD_PRELOAD} LD_AUDIT=${env.LD_AUDIT} "
+        .. "LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH}: ${argv}; by " .. WHO,
+  tests = {
+    { event = { type = "process.exec", comm = "passwd", uid = 1000, filename = "/usr/bin/passwd",
+                argv = { "passwd", "-S" }, env = { LD_PRELOAD = "/home/a/x.so" } }, expect = true,
+      output = "/usr/bin/passwd started with LD_PRELOAD=/home/a/x.so LD_AUDIT=<NA> "
+            .. "LD_LIBRARY_PATH=<NA>: passwd -S; by passwd (pid 1000, uid 1000, exe ?, parent "
+            .. "?[1], container host, pod -/-)" },
+    { event = { type = "process.exec", comm = "sudo", uid = 1000, filename = "/usr/bin/sudo",
+                argv = { "sudo", "-n", "true" }, env = { LD_LIBRARY_PATH = "/home/a/lib" } },
+      expect = true },
+    { event = { type = "process.exec", comm = "find", uid = 0, filename = "/usr/bin/find",
+                argv = { "find" }, env = { LD_PRELOAD = "/tmp/x.so" },
+                parent = { comm = "sudo" } }, expect = true },
+    { event = { type = "process.exec", comm = "id", uid = 1000, filename = "/usr/bin/id",
+                argv = { "id" }, env = { LD_PRELOAD = "/home/a/x.so" } }, expect = false },
+    { event = { type = "process.exec", comm = "passwd", uid = 1000, filename = "/usr/bin/passwd",
+                argv = { "passwd" } }, expect = false },
+    { event = { type = "process.exec", comm = "dpkg", uid = 0, filename = "/usr/bin/dpkg",
+                argv = { "dpkg" }, parent = { comm = "sudo" },
+                env = { LD_PRELOAD = "/usr/lib/x86_64-linux-gnu/libeatmydata.so" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "make", uid = 0, filename = "/usr/bin/make",
+                argv = { "make" }, parent = { comm = "bash" },
+                env = { LD_LIBRARY_PATH = "/opt/x/lib" } }, expect = false },
+  },
+}
