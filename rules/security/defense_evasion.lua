@@ -64,9 +64,10 @@ rule {
   importance = 0.95,
   tags = { "mitre:T1620", "mitre:T1027", "mitre:T1106" },
   when = function(e) return e.exe_memfd == true or fd_path(e.filename) end,
-  output = "${filename} executed from memory (memfd ${exe_memfd}) by ${old_comm|comm} (pid "
-        .. "${pid}, uid ${uid}, exe ${exe}, parent ${parent.comm} pid ${ppid} exe ${parent.exe}, "
-        .. "container ${container.id}, pod ${k8s.namespace}/${k8s.pod}): ${argv}",
+  output = "${filename} executed from a memory file or a descriptor (memfd ${exe_memfd}, deleted "
+        .. "${exe_deleted}) by ${old_comm|comm} (pid ${pid}, uid ${uid}, exe ${exe}, parent "
+        .. "${parent.comm} pid ${ppid} exe ${parent.exe}, container ${container.id}, pod "
+        .. "${k8s.namespace}/${k8s.pod}): ${argv}",
   tests = {
     { event = { type = "process.exec", comm = "3", filename = "/dev/fd/3", argv = { "x" } },
       expect = true },
@@ -75,8 +76,9 @@ rule {
     -- a symbolic link to the memfd: only the executed file tells
     { event = { type = "process.exec", comm = "update", filename = "/tmp/update",
                 exe_memfd = true, old_comm = "python3", argv = { "update" } }, expect = true,
-      output = "/tmp/update executed from memory (memfd true) by python3 (pid 1000, uid 0, exe "
-            .. "<NA>, parent <NA> pid 1 exe <NA>, container <NA>, pod <NA>/<NA>): update" },
+      output = "/tmp/update executed from a memory file or a descriptor (memfd true, deleted "
+            .. "false) by python3 (pid 1000, uid 0, exe <NA>, parent <NA> pid 1 exe <NA>, container "
+            .. "<NA>, pod <NA>/<NA>): update" },
     { event = { type = "process.exec", comm = "x", filename = "/proc/self/fd/7", ret = -2 },
       expect = false },
     { event = { type = "process.exec", comm = "ls", filename = "/usr/bin/ls", exe_memfd = false },
@@ -735,15 +737,18 @@ rule {
     local old = e.old_comm
     return (old:find("^%[.*%]$") ~= nil or kthread_name(old)) and not kernel_helper(e)
   end,
-  output = "${comm} (pid ${pid}) now named \"${new_comm|old_comm}\" (was \"${old_comm}\", "
-        .. "${type} ${syscall_str|filename}, task ${target_tid|pid}), exe ${exe}, uid ${uid}, "
-        .. "parent ${parent.comm} pid ${ppid} exe ${parent.exe}, container ${container.id}, pod "
-        .. "${k8s.namespace}/${k8s.pod}: ${argv}",
+  output = "disguised as \"${new_comm|old_comm}\": ${type} ${syscall_str|filename} by ${comm} "
+        .. "(pid ${pid}, task ${target_tid|pid}, name before \"${old_comm}\", exe ${exe}, uid "
+        .. "${uid}, parent ${parent.comm} pid ${ppid} exe ${parent.exe}, container ${container.id}, "
+        .. "pod ${k8s.namespace}/${k8s.pod}): ${argv}",
   tests = {
     { event = { type = "process.rename", comm = "python3", old_comm = "python3",
-                new_comm = "[kworker/0:1]", exe = "/usr/bin/python3.11", syscall = 157,
-                target_pid = 1000, target_tid = 1000, argv = { "python3", "x.py" } },
-      expect = true },
+                new_comm = "[kworker/0:1]", exe = "/usr/bin/python3.11", syscall = "prctl",
+                target_pid = 1000, target_tid = 1001, argv = { "python3", "x.py" } },
+      expect = true,
+      output = "disguised as \"[kworker/0:1]\": process.rename prctl by python3 (pid 1000, task "
+            .. "1001, name before \"python3\", exe /usr/bin/python3.11, uid 0, parent <NA> pid 1 "
+            .. "exe <NA>, container <NA>, pod <NA>/<NA>): python3 x.py" },
     { event = { type = "process.rename", comm = "perl", old_comm = "perl",
                 new_comm = "sshd: root@pts/", exe = "/usr/bin/perl" }, expect = true },
     { event = { type = "process.rename", comm = "bash", old_comm = "bash",

@@ -1,5 +1,5 @@
 #!/bin/bash
-# desc: programs run from anonymous memory files however they are named: C memfd_create + fexecve, C execveat(AT_EMPTY_PATH), a symbolic link in /tmp pointing at a python process's memfd, perl's raw memfd_create and exec of /proc/PID/fd/N
+# desc: programs run from anonymous memory files however they are named: C memfd_create + fexecve, C execveat(AT_EMPTY_PATH), a symbolic link in /tmp pointing at a python process's memfd, python os.execve of the memfd's descriptor
 # mitre: T1620, T1027, T1106
 # expect: fileless_execution*4
 source "$ATTACK_LIB"
@@ -52,9 +52,14 @@ if pid == 0:
 _, status = os.waitpid(pid, 0)
 sys.exit(os.waitstatus_to_exitcode(status))
 PY
-perl -e '
-my $name = "x"; my $fd = syscall(319, $name, 0);  # memfd_create on x86-64
-open(my $m, ">&=", $fd) or die; binmode $m;
-open(my $t, "<", "/bin/true") or die; binmode $t;
-my $image = do { local $/; <$t> }; print $m $image; close $t;
-exec { "/proc/$$/fd/$fd" } "x";'
+# python handing the memfd itself to execve (fexecve)
+/usr/bin/python3 - <<'PY'
+import os
+fd = os.memfd_create("dbus-daemon", os.MFD_CLOEXEC)
+os.write(fd, open("/bin/true", "rb").read())
+pid = os.fork()
+if pid == 0:
+    os.execve(fd, ["dbus-daemon"], {})
+_, status = os.waitpid(pid, 0)
+raise SystemExit(os.waitstatus_to_exitcode(status))
+PY
