@@ -1409,6 +1409,166 @@ rule {
   },
 }
 
+-- ------------------------------------------------------------ io_uring
+-- Operations submitted through an io_uring ring pass no syscall hook: an
+-- open, connect or rename done that way is invisible to the file and
+-- network events, to seccomp filters and to every tool that hooks
+-- syscalls ("curing"-style rootkits). The kernel's security.io_uring sees
+-- each request at submission; these rules watch who sets rings up and
+-- what they are asked to open or reach. IO_URING_USERS (rules/lib/lists.lua)
+-- lists the programs that use io_uring for their ordinary I/O: append()
+-- your own.
+
+local function dropped_or_odd_exe(exe)
+  return exe == nil or not tapio.startswith_any(exe, SYSTEM_BIN_DIRS)
+end
+
+rule {
+  name = "io_uring_set_up_by_unexpected_program",
+  desc = "A program that is not a known io_uring user set up an io_uring ring: its file and "
+      .. "network operations can now bypass every syscall hook (seccomp, audit, tracers)",
+  events = { "security.io_uring_setup" },
+  severity = "warning",
+  importance = 0.75,
+  tags = { "mitre:T1562.001", "mitre:T1014", "mitre:T1106" },
+  state = { seen = tapio.map { ttl = "1h" } }, -- one alert per process
+  when = function(e, s)
+    if e.ret < 0 or (IO_URING_USERS[e.comm] and not dropped_or_odd_exe(e.exe)) then
+      return false
+    end
+    if s.seen:get(e) then return false end
+    s.seen:set(e, true)
+    return true
+  end,
+  output = "io_uring ring set up (${entries} entries, flags ${flags_str|flags}) by ${comm} "
+        .. "(pid ${pid}, uid ${uid}, exe ${exe|'?'}, parent ${parent.comm|'?'}[${ppid}]); container "
+        .. "${container.id|'host'}, pod ${k8s.namespace|'-'}/${k8s.pod|'-'}; command: ${argv|'?'}",
+  tests = {
+    { event = { type = "security.io_uring_setup", comm = "kworker", exe = "/tmp/.k/kworker",
+                entries = 8, flags = 2, ret = 3, argv = { "kworker" } },
+      expect = true,
+      output = "io_uring ring set up (8 entries, flags IORING_SETUP_SQPOLL) by kworker (pid "
+            .. "1000, uid 0, exe /tmp/.k/kworker, parent ?[1]); container host, pod -/-; "
+            .. "command: kworker" },
+    { event = { type = "security.io_uring_setup", comm = "python3", exe = "/usr/bin/python3",
+                entries = 8, ret = 3 }, expect = true },
+    { event = { type = "security.io_uring_setup", comm = "fio", exe = "/usr/bin/fio",
+                entries = 64, ret = 3 }, expect = false },
+    -- a known user's name on a binary elsewhere is no known user
+    { event = { type = "security.io_uring_setup", comm = "fio", exe = "/dev/shm/fio",
+                entries = 64, ret = 3 }, expect = true },
+    { event = { type = "security.io_uring_setup", comm = "x", entries = 8, ret = -1 },
+      expect = false },
+  },
+}
+
+-- Files whose reading or changing through a ring is the point of hiding it.
+local URING_SENSITIVE = { "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/ld.so.preload",
+                          "/etc/passwd", "/etc/pam.d/", "/etc/cron", "/var/spool/cron/",
+                          "/etc/systemd/system/", "/root/.ssh/", "/etc/ssh/ssh_host_",
+                          "/etc/security/opasswd", "/etc/ssl/private/", "/root/.aws/",
+                          "/root/.kube/", "/root/.bash_history", "/etc/profile",
+                          "/root/.bashrc", "/etc/bash.bashrc", "/etc/rc.local" }
+local URING_SENSITIVE_NAMES = tapio.set { "shadow", "gshadow", "sudoers", "ld.so.preload",
+                                          "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519",
+                                          "authorized_keys", "credentials", ".bash_history",
+                                          "crontab", "opasswd", "known_hosts" }
+local URING_PATH_OPS = tapio.set { "IORING_OP_OPENAT", "IORING_OP_OPENAT2", "IORING_OP_RENAMEAT",
+                                   "IORING_OP_UNLINKAT", "IORING_OP_LINKAT",
+                                   "IORING_OP_SYMLINKAT", "IORING_OP_SETXATTR",
+                                   "IORING_OP_GETXATTR", "IORING_OP_STATX", "IORING_OP_MKDIRAT" }
+
+local function uring_sensitive(p)
+  if p == nil or p == "" then return nil end
+  if p:sub(1, 1) == "/" then
+    if tapio.startswith_any(p, URING_SENSITIVE) or p:find("/.ssh/", 1, true)
+        or p:find("/.aws/", 1, true) or p:find("/.kube/", 1, true) or p:find("/.gnupg/", 1, true)
+        or (tapio.startswith(p, "/proc/") and (tapio.endswith(p, "/mem")
+                                               or tapio.endswith(p, "/environ"))) then
+      return p
+    end
+    return nil
+  end
+  -- relative to a directory descriptor: judge by the name
+  return URING_SENSITIVE_NAMES[basename(p)] and p or nil
+end
+
+rule {
+  name = "io_uring_sensitive_file_access",
+  desc = "A credential, account, key or persistence file (shadow, sudoers, ssh keys, "
+      .. "ld.so.preload, cron, /proc/PID/mem...) was opened, renamed, linked or removed through "
+      .. "io_uring: the operation passes no syscall hook, the way rootkits and stealthy "
+      .. "stealers hide file access",
+  events = { "security.io_uring" },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1562.001", "mitre:T1003.008", "mitre:T1552.004", "mitre:T1014" },
+  when = function(e)
+    if not URING_PATH_OPS[e.op_str] then return false end
+    return (uring_sensitive(e.path) or uring_sensitive(e.path2)) ~= nil
+  end,
+  output = "${op_str} of ${path} (second path ${path2|'-'}, dfd ${dfd}, flags ${op_flags}) through "
+        .. "io_uring by "
+        .. "${comm} (pid ${pid}, uid ${uid}, exe ${exe|'?'}, parent ${parent.comm|'?'}[${ppid}], "
+        .. "kernel thread ${sq_thread}); container ${container.id|'host'}, pod "
+        .. "${k8s.namespace|'-'}/${k8s.pod|'-'}; command: ${argv|'?'}",
+  tests = {
+    { event = { type = "security.io_uring", comm = "x", exe = "/tmp/x", op = 18,
+                path = "/etc/shadow", dfd = -100, argv = { "./x" } },
+      expect = true,
+      output = "IORING_OP_OPENAT of /etc/shadow (second path -, dfd -100, flags 0) through "
+            .. "io_uring by x "
+            .. "(pid 1000, uid 0, exe /tmp/x, parent ?[1], kernel thread false); container "
+            .. "host, pod -/-; command: ./x" },
+    { event = { type = "security.io_uring", comm = "x", op = 28, path = "/home/a/.ssh/id_ed25519" },
+      expect = true },
+    { event = { type = "security.io_uring", comm = "x", op = 18, path = "shadow", dfd = 3 },
+      expect = true },
+    { event = { type = "security.io_uring", comm = "x", op = 35, path = "/tmp/p",
+                path2 = "/etc/ld.so.preload" }, expect = true },
+    { event = { type = "security.io_uring", comm = "fio", op = 18, path = "/data/fio.0" },
+      expect = false },
+    { event = { type = "security.io_uring", comm = "x", op = 18, path = "/etc/hostname" },
+      expect = false },
+    { event = { type = "security.io_uring", comm = "x", op = 22, fd = 3 }, expect = false },
+  },
+}
+
+rule {
+  name = "io_uring_network_connection",
+  desc = "A program that is not a known io_uring user connected a socket through io_uring "
+      .. "(IORING_OP_CONNECT): a connection no connect hook, firewall-by-seccomp or "
+      .. "network event sees, the way a stealthy implant calls home",
+  events = { "security.io_uring" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1562.001", "mitre:T1071", "mitre:T1095" },
+  when = function(e)
+    if e.op_str ~= "IORING_OP_CONNECT" or (e.family ~= 2 and e.family ~= 10) then
+      return false
+    end
+    return not (IO_URING_USERS[e.comm] and not dropped_or_odd_exe(e.exe))
+  end,
+  output = "connection to ${addr}:${port} through io_uring (IORING_OP_CONNECT) by ${comm} "
+        .. "(pid ${pid}, uid ${uid}, exe ${exe|'?'}, parent ${parent.comm|'?'}[${ppid}]); "
+        .. "container ${container.id|'host'}, pod ${k8s.namespace|'-'}/${k8s.pod|'-'}; "
+        .. "command: ${argv|'?'}",
+  tests = {
+    { event = { type = "security.io_uring", comm = "x", exe = "/tmp/x", op = 16, family = 2,
+                addr = "203.0.113.5", port = 443, argv = { "./x" } },
+      expect = true,
+      output = "connection to 203.0.113.5:443 through io_uring (IORING_OP_CONNECT) by x (pid "
+            .. "1000, uid 0, exe /tmp/x, parent ?[1]); container host, pod -/-; command: ./x" },
+    { event = { type = "security.io_uring", comm = "python3", op = 16, family = 10,
+                addr = "::1", port = 8080 }, expect = true },
+    { event = { type = "security.io_uring", comm = "x", op = 16, family = 1 }, expect = false },
+    { event = { type = "security.io_uring", comm = "nginx", exe = "/usr/sbin/nginx", op = 16,
+                family = 2, addr = "10.0.0.2", port = 8080 }, expect = false },
+    { event = { type = "security.io_uring", comm = "x", op = 18, path = "/etc/hostname" },
+      expect = false },
+  },
+}
+
 -- ------------------------------------------------------------ decoded and piped
 
 -- A decoder run to decode: base64 -d, xxd -r, openssl ... -d, rev, gunzip,
