@@ -157,6 +157,140 @@ rule {
   },
 }
 
+-- ------------------------------------------------------------ listeners
+-- A bind shell or a backdoor waits for its attacker: something listens
+-- that should not. Loopback listeners are left alone (they serve this host
+-- only; a dev server on localhost is ordinary work).
+
+local function exposed_listener(e)
+  return e.ret == 0 and inet(e) and e.saddr ~= nil
+      and not startswith(e.saddr, "127.") and e.saddr ~= "::1"
+      and not startswith(e.saddr, "::ffff:127.")
+end
+
+local LISTEN_WHO = "${comm} (pid ${pid}, uid ${uid}, exe ${exe|'?'}, parent "
+                .. "${parent.comm|'?'}[${ppid}]); container ${container.id|'host'}, pod "
+                .. "${k8s.namespace|'-'}/${k8s.pod|'-'}; command: ${argv|'?'}"
+
+rule {
+  name = "network_tool_listening",
+  desc = "netcat, ncat, socat or a shell is listening for connections on an address other "
+      .. "hosts can reach: a bind shell or a makeshift backdoor or relay waiting for its "
+      .. "attacker",
+  events = { "network.listen" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1571", "mitre:T1059.004", "mitre:T1095" },
+  when = function(e)
+    local name = basename(e.exe) or e.comm
+    -- is_shell: the shells of rules/lib (this file's SHELLS has interpreters too)
+    return (NETCATS[name] or NETCATS[e.comm] or is_shell(e)) and exposed_listener(e)
+  end,
+  output = "listening on ${saddr}:${sport} (backlog ${backlog}): " .. LISTEN_WHO,
+  tests = {
+    { event = { type = "network.listen", comm = "nc", exe = "/usr/bin/nc.traditional",
+                family = 2, saddr = "0.0.0.0", sport = 4444, backlog = 1, argv = { "nc", "-lp",
+                "4444", "-e", "/bin/sh" } },
+      expect = true,
+      output = "listening on 0.0.0.0:4444 (backlog 1): nc (pid 1000, uid 0, exe "
+            .. "/usr/bin/nc.traditional, parent ?[1]); container host, pod -/-; command: nc "
+            .. "-lp 4444 -e /bin/sh" },
+    { event = { type = "network.listen", comm = "socat", exe = "/usr/bin/socat", family = 10,
+                saddr = "::", sport = 4444 }, expect = true },
+    { event = { type = "network.listen", comm = "zsh", exe = "/usr/bin/zsh", family = 2,
+                saddr = "10.0.0.5", sport = 4444 }, expect = true },
+    { event = { type = "network.listen", comm = "nc", exe = "/usr/bin/nc", family = 2,
+                saddr = "127.0.0.1", sport = 4444 }, expect = false },
+    { event = { type = "network.listen", comm = "nginx", exe = "/usr/sbin/nginx", family = 2,
+                saddr = "0.0.0.0", sport = 80 }, expect = false },
+    { event = { type = "network.listen", comm = "python3", exe = "/usr/bin/python3", family = 2,
+                saddr = "0.0.0.0", sport = 8000 }, expect = false },
+    { event = { type = "network.listen", comm = "nc", exe = "/usr/bin/nc", family = 1,
+                unix_path = "/tmp/s" }, expect = false },
+    { event = { type = "network.listen", comm = "nc", exe = "/usr/bin/nc", family = 2,
+                saddr = "0.0.0.0", sport = 4444, ret = -98 }, expect = false },
+  },
+}
+
+rule {
+  name = "dropped_program_listening",
+  desc = "A program running from a temporary, hidden or deleted file (or from memory) "
+      .. "listens on an address other hosts can reach: a dropped backdoor or bind shell",
+  events = { "network.listen" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1571", "mitre:T1105", "mitre:T1059" },
+  when = function(e)
+    return dropped_exe(e.exe) and exposed_listener(e)
+  end,
+  output = "${exe} listening on ${saddr}:${sport}: " .. LISTEN_WHO,
+  tests = {
+    { event = { type = "network.listen", comm = "httpd", exe = "/dev/shm/.x/httpd", family = 2,
+                saddr = "0.0.0.0", sport = 8080 }, expect = true },
+    { event = { type = "network.listen", comm = "a", exe = "/tmp/a (deleted)", family = 10,
+                saddr = "::", sport = 31337 }, expect = true },
+    { event = { type = "network.listen", comm = "a", exe = "/tmp/build/test_server", family = 2,
+                saddr = "127.0.0.1", sport = 8080 }, expect = false },
+    { event = { type = "network.listen", comm = "sshd", exe = "/usr/sbin/sshd", family = 2,
+                saddr = "0.0.0.0", sport = 22 }, expect = false },
+  },
+}
+
+-- Where an interpreter's program came from: inline code (-c, -e), or a
+-- script in a temporary directory. A project's server (manage.py
+-- runserver, node server.js, python -m http.server) is neither.
+local LISTEN_INLINE = tapio.set { "-c", "-e", "-E", "-r", "--eval" }
+
+local function throwaway_code(argv)
+  if argv == nil then return nil end
+  for i = 2, #argv do
+    local a = argv[i]
+    if LISTEN_INLINE[a] or a:find("^%-%a*[ce]$") then return "inline code" end
+    if a == "-m" then return nil end -- a module
+    if not startswith(a, "-") then
+      if tapio.startswith_any(a, TMP_DIRS) then return a end
+      return nil
+    end
+  end
+  return nil
+end
+
+rule {
+  name = "interpreter_listening_from_throwaway_code",
+  desc = "An interpreter running inline code (-c, -e) or a script from a temporary "
+      .. "directory listens on an address other hosts can reach: a python, perl, ruby or "
+      .. "node bind shell or backdoor",
+  events = { "network.listen" },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1571", "mitre:T1059.006" },
+  when = function(e)
+    local name = basename(e.exe) or e.comm
+    if not (INTERPRETERS[name] or INTERPRETERS[name:match("^(%a+)") or ""]) then return false end
+    if not exposed_listener(e) then return false end
+    return throwaway_code(e.argv) ~= nil
+  end,
+  output = "${exe|comm} listening on ${saddr}:${sport} from throwaway code: " .. LISTEN_WHO,
+  tests = {
+    { event = { type = "network.listen", comm = "python3", exe = "/usr/bin/python3.11",
+                family = 2, saddr = "0.0.0.0", sport = 4444,
+                argv = { "python3", "-c", "import socket,os;s=socket.socket();s.bind(...)" } },
+      expect = true },
+    { event = { type = "network.listen", comm = "perl", exe = "/usr/bin/perl", family = 2,
+                saddr = "0.0.0.0", sport = 4444, argv = { "perl", "/tmp/.b.pl" } },
+      expect = true },
+    { event = { type = "network.listen", comm = "python3", exe = "/usr/bin/python3.11",
+                family = 2, saddr = "0.0.0.0", sport = 8000,
+                argv = { "python3", "-m", "http.server" } }, expect = false },
+    { event = { type = "network.listen", comm = "node", exe = "/usr/bin/node", family = 2,
+                saddr = "0.0.0.0", sport = 3000, argv = { "node", "/srv/app/server.js" } },
+      expect = false },
+    { event = { type = "network.listen", comm = "python3", exe = "/usr/bin/python3.11",
+                family = 2, saddr = "127.0.0.1", sport = 4444, argv = { "python3", "-c", "x" } },
+      expect = false },
+  },
+}
+
 local TUNNEL_TOOLS = tapio.set {
   "chisel", "ngrok", "frpc", "frps", "gost", "ligolo", "ligolo-ng", "ligolo-agent", "iodine",
   "iodined", "dnscat", "dnscat2", "sshuttle", "autossh", "rathole", "bore", "cloudflared",
@@ -191,8 +325,13 @@ local function socat_relay(argv)
     if a:find("^TCP%d?%-LISTEN") or a:find("^UDP%d?%-LISTEN") or a:find("^OPENSSL%-LISTEN")
         or a:find("^UNIX%-LISTEN") then
       listen = true
-    elseif a:find("^TCP%d?:") or a:find("^UDP%d?:") or a:find("^OPENSSL:")
-        or a:find("^SOCKS4A?:") or a:find("^PROXY:") then
+    elseif a:find("^TCP%d?:") or a:find("^UDP%d?:") or a:find("^OPENSSL:") then
+      -- a forward from this host to itself (a local port moved) crosses nothing
+      local host = a:match("^%u+%d?:%[?([^%],]-)%]?:%d") or ""
+      if not (startswith(host, "127.") or host == "LOCALHOST" or host == "::1") then
+        connect = true
+      end
+    elseif a:find("^SOCKS4A?:") or a:find("^PROXY:") then
       connect = true
     end
   end
@@ -227,6 +366,14 @@ rule {
                 argv = { "ssh", "-o", "LocalForward=8080 10.0.0.2:80", "u@h" } }, expect = true },
     { event = { type = "process.exec", comm = "socat", filename = "/usr/bin/socat",
                 argv = { "socat", "TCP-LISTEN:8080,fork", "TCP:10.0.0.2:80" } }, expect = true },
+    -- a local port forwarded to another local port
+    { event = { type = "process.exec", comm = "socat", filename = "/usr/bin/socat",
+                argv = { "socat", "TCP-LISTEN:8080,bind=127.0.0.1,fork", "TCP:127.0.0.1:3000" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "socat", filename = "/usr/bin/socat",
+                argv = { "socat", "TCP-LISTEN:8080,fork", "TCP:localhost:3000" } }, expect = false },
+    { event = { type = "process.exec", comm = "socat", filename = "/usr/bin/socat",
+                argv = { "socat", "TCP-LISTEN:8080,fork", "TCP6:[2001:db8::2]:80" } }, expect = true },
     { event = { type = "process.exec", comm = "chisel", filename = "/tmp/chisel",
                 argv = { "chisel", "client", "h:8000", "R:socks" } }, expect = true },
     { event = { type = "process.exec", comm = "ssh", filename = "/usr/bin/ssh",

