@@ -685,6 +685,146 @@ enrich({ "file.open" }, function(e)
   if hit then e:set("credential_path", p) end
 end)
 
+---------------------------------------------------------------- by state
+
+-- The credential a successful read took, when the reader is none of its
+-- owners (nor a backup agent): the same judgement as the rules above, for
+-- every kind at once. nil otherwise.
+local function taken_credential(e)
+  local p = e.credential_path
+  if p == nil or not reads(e) or e.proc_target_pid ~= nil or BACKUP[e.comm] then return nil end
+  local owners
+  if SHADOW[p] then
+    owners = AUTH
+  else
+    local ok, keyowners = private_key(p)
+    if ok then
+      owners = keyowners
+    else
+      local c = cloud_credential(p)
+      if c then
+        owners = c.owners
+      elseif browser_store(p) then
+        owners = BROWSERS
+      elseif password_store(p) then
+        owners = STORE_OWNERS
+      elseif kerberos(p) then
+        owners = KRB_OWNERS
+      else
+        owners = HISTORY[basename(p)]
+        if owners == nil then return nil end
+        return not owners[e.comm] and p or nil
+      end
+    end
+  end
+  return not owner(e, owners) and p or nil
+end
+
+local function leaves_host(e)
+  local a = e.daddr
+  return (e.family == 2 or e.family == 10) and e.dport ~= 0 and a ~= nil
+      and not startswith(a, "127.") and a ~= "::1" and not startswith(a, "::ffff:127.")
+      and a ~= "0.0.0.0" and a ~= "::" and (e.ret >= 0 or e.ret == -115)
+end
+
+rule {
+  name = "credential_read_then_sent_out",
+  desc = "A process read a credential it does not own (password hashes, a private key, "
+      .. "cloud or tool credentials, a browser or password store, Kerberos tickets, a "
+      .. "history file) and then opened a connection off this host: credentials being "
+      .. "stolen, whatever tool or language carries them",
+  events = { "file.open", "network.connect" },
+  match = { ["network.connect"] = { family = { 2, 10 } } },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1041", "mitre:T1552.001", "mitre:T1552.004", "mitre:T1003.008" },
+  state = { took = tapio.map { ttl = "5m" } },
+  when = function(e, s)
+    if e.type == "file.open" then
+      local p = taken_credential(e)
+      if p ~= nil then s.took:set(e, p) end
+      return false
+    end
+    if not leaves_host(e) or s.took:get(e) == nil then return false end
+    s.took:set(e, nil) -- one alert per read
+    return true
+  end,
+  output = "connected to ${daddr}:${dport} after reading a credential it does not own: "
+        .. WHO .. "; command: ${argv|'?'}",
+  tests = {
+    { events = { { type = "file.open", comm = "python3", pid = 70, flags = 0,
+                   path = "/home/ann/.aws/credentials" },
+                 { type = "network.connect", comm = "python3", pid = 70, family = 2,
+                   daddr = "203.0.113.9", dport = 443, argv = { "python3", "x.py" } } },
+      expect = 2,
+      output = "connected to 203.0.113.9:443 after reading a credential it does not own: "
+            .. "python3 (pid 70, uid 0, exe ?, parent ?[1], container host, pod -/-); "
+            .. "command: python3 x.py" },
+    { events = { { type = "file.open", comm = "curl", pid = 71, flags = 0,
+                   path = "/etc/shadow" },
+                 { type = "network.connect", comm = "curl", pid = 71, family = 10,
+                   daddr = "2001:db8::5", dport = 80, ret = -115 } }, expect = 2 },
+    -- the owner: ssh reads its key, then connects
+    { events = { { type = "file.open", comm = "ssh", pid = 72, flags = 0,
+                   path = "/home/ann/.ssh/id_ed25519" },
+                 { type = "network.connect", comm = "ssh", pid = 72, family = 2,
+                   daddr = "203.0.113.9", dport = 22 } }, expect = false },
+    -- to loopback, or another process
+    { events = { { type = "file.open", comm = "cat", pid = 73, flags = 0,
+                   path = "/root/.ssh/id_rsa" },
+                 { type = "network.connect", comm = "cat", pid = 73, family = 2,
+                   daddr = "127.0.0.1", dport = 8080 },
+                 { type = "network.connect", comm = "curl", pid = 74, family = 2,
+                   daddr = "203.0.113.9", dport = 443 } }, expect = false },
+  },
+}
+
+-- A test event: comm read path, at a time.
+local function opened(comm, path, at)
+  return { type = "file.open", comm = comm, flags = 0, path = path, at = at }
+end
+
+rule {
+  name = "credential_files_read_in_burst",
+  desc = "One process read four or more different credentials it does not own within a "
+      .. "minute (keys, cloud and tool credentials, stores, hashes, histories): a stealer or "
+      .. "an archive of someone's secrets being made",
+  events = { "file.open" },
+  severity = "error",
+  importance = 0.9,
+  tags = { "mitre:T1552.001", "mitre:T1552.004", "mitre:T1555", "mitre:T1119" },
+  state = { files = tapio.distinct { window = "60s", max_values = 64 } },
+  when = function(e, s)
+    local p = taken_credential(e)
+    if p == nil then return false end
+    local n, new = s.files:add(e, p)
+    return new and n == 4
+  end,
+  output = "4 credentials read within a minute, the last ${path}, by " .. WHO
+        .. "; command: ${argv|'?'}",
+  tests = {
+    { events = { opened("tar", "/home/a/.ssh/id_rsa"),
+                 opened("tar", "/home/a/.aws/credentials", "1s"),
+                 opened("tar", "/home/a/.kube/config", "2s"),
+                 opened("tar", "/home/a/.docker/config.json", "3s"),
+                 opened("tar", "/home/a/.netrc", "4s") },
+      expect = 4 },
+    -- the same file four times
+    { events = { { type = "file.open", comm = "cat", flags = 0, path = "/root/.ssh/id_rsa",
+                   times = 4 } }, expect = false },
+    -- spread over more than a minute
+    { events = { opened("tar", "/home/a/.ssh/id_rsa"),
+                 opened("tar", "/home/a/.aws/credentials", "70s"),
+                 opened("tar", "/home/a/.kube/config", "140s"),
+                 opened("tar", "/home/a/.netrc", "210s") }, expect = false },
+    -- an owner (ssh tries each of its keys)
+    { events = { opened("ssh", "/home/a/.ssh/id_rsa"),
+                 opened("ssh", "/home/a/.ssh/id_ecdsa"),
+                 opened("ssh", "/home/a/.ssh/id_ed25519"),
+                 opened("ssh", "/home/a/.ssh/id_dsa") }, expect = false },
+  },
+}
+
 ---------------------------------------------------------------- searching
 
 local SEARCHERS = tapio.set { "find", "locate", "mlocate", "plocate", "slocate", "fd", "fdfind",
