@@ -437,7 +437,10 @@ rule {
     if not shell_or_interpreter(basename(e.filename)) or supervised(e) then return false end
     local parent = tapio.process(e.ppid)
     if s.wired:get(e) or s.wired:get(parent) then return true end
-    return sin and sout and s.relay:get(parent) == true
+    -- a relay's child on a socket pair: only a shell or interpreter reading its
+    -- program from the peer (libuv gives every child of node socket pairs, and
+    -- `sh -c "git status"` from a web app is ordinary)
+    return sin and sout and s.relay:get(parent) == true and reads_program_from_input(e)
   end,
   output = "${filename} (${argv}) started with a network connection on its standard "
         .. "input/output (stdin socket: ${stdin_socket}, stdout socket: ${stdout_socket}); "
@@ -474,6 +477,12 @@ rule {
     -- a shell with a unix socket on stdio (no connection seen): not this rule
     { event = { type = "process.exec", comm = "bash", pid = 84, filename = "/bin/bash",
                 argv = { "bash" }, stdin_socket = true, stdout_socket = true }, expect = false },
+    -- a server that accepted a connection runs a command on socket pairs (node)
+    { events = { { type = "network.accept", comm = "node", pid = 91, family = 2, protocol = 6,
+                   daddr = "10.0.0.1", dport = 50000 },
+                 { type = "process.exec", comm = "sh", pid = 92, ppid = 91, filename = "/bin/sh",
+                   argv = { "/bin/sh", "-c", "git rev-parse HEAD" }, stdin_socket = true,
+                   stdout_socket = true } }, expect = false },
     -- a program that connected runs a shell on pipes
     { events = { { type = "network.connect", comm = "make", pid = 89, family = 2, protocol = 6,
                    daddr = "10.0.0.1", dport = 443 },

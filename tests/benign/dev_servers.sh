@@ -1,5 +1,5 @@
 #!/bin/bash
-# desc: a developer's servers: python -m http.server on localhost and on every address (in a namespace of our own), a node HTTP server from a project directory, a Flask-style python app from the project, nc -l on localhost for a quick file transfer, socat forwarding a local port; each one gets a request
+# desc: a developer's servers: python -m http.server on localhost and on every address (in a namespace of our own), a node HTTP server from a project directory that runs a command per request, a Flask-style python app from the project, nc -l on localhost for a quick file transfer, socat forwarding a local port; each one gets a request
 # timeout: 60
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
@@ -10,7 +10,11 @@ as_user mkdir -p "$work/public"
 as_user sh -c "echo hello >'$work/public/index.html'"
 as_user tee "$work/server.js" >/dev/null <<'JS'
 const http = require("http");
-const s = http.createServer((req, res) => { res.end("ok\n"); s.close(); });
+const { exec } = require("child_process");
+// a request runs a command, as web apps do (libuv gives it socket pairs as stdio)
+const s = http.createServer((req, res) => {
+  exec("git --version; uname -r", (err, out) => { res.end(out); s.close(); });
+});
 s.listen(Number(process.argv[2]), process.argv[3]);
 JS
 as_user tee "$work/app.py" >/dev/null <<'PY'
