@@ -25,6 +25,7 @@ rule {
   events = { "file.open" },
   severity = "warning",
   tags = { "mitre:T1098", "mitre:T1548" },
+  match = { flags = { any = "O_WRONLY|O_RDWR" } },
   when = function(e)
     if e.ret < 0 or (e.flags & O_ACCMODE) == 0 or ACCOUNT_TOOLS[e.comm] then return false end
     local p = e.path

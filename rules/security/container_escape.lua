@@ -15,6 +15,7 @@ rule {
   severity = "critical",
   importance = 1.0,
   tags = { "mitre:T1611", "container" },
+  match = { flags = { any = "O_WRONLY|O_RDWR" }, path = { "*/release_agent", "*/notify_on_release" } },
   when = function(e)
     return e.ret >= 0 and (e.flags & O_ACCMODE) ~= 0
         and (tapio.endswith(e.path, "/release_agent")
@@ -243,6 +244,7 @@ rule {
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1611", "mitre:T1546", "container" },
+  match = { flags = { any = "O_WRONLY|O_RDWR" } },
   when = function(e)
     local p = e.path
     return e.ret >= 0 and (e.flags & O_ACCMODE) ~= 0 and p ~= nil
@@ -323,6 +325,8 @@ rule {
 local RAW_DEVICES = { "/dev/sd", "/dev/vd", "/dev/xvd", "/dev/hd", "/dev/nvme", "/dev/mmcblk", "/dev/loop",
                       "/dev/dm-", "/dev/mapper/", "/dev/md", "/dev/mem", "/dev/kmem", "/dev/port",
                       "/proc/kcore", "/proc/sysrq-trigger", "/dev/disk/" }
+local RAW_DEVICE_PATHS = {} -- the same as prefixes, for match (checked in C)
+for i, d in ipairs(RAW_DEVICES) do RAW_DEVICE_PATHS[i] = d .. "*" end
 
 rule {
   name = "host_device_opened_in_container",
@@ -333,6 +337,7 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1611", "mitre:T1006", "container" },
+  match = { path = RAW_DEVICE_PATHS },
   when = function(e)
     return e.ret >= 0 and in_container(e) and startswith_any(e.path, RAW_DEVICES)
   end,

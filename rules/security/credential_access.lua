@@ -63,8 +63,8 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1003.008" },
+  match = { set = { credential_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.credential_path == nil then return false end -- set by the shared check below
     if not (SHADOW[e.path] and reads(e)) then return false end
     if e.comm == "cp" then
       -- the daily backup job: cp run by the passwd script that run-parts starts
@@ -113,8 +113,8 @@ rule {
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1003.008", "mitre:T1083" },
+  match = { set = { credential_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.credential_path == nil then return false end -- set by the shared check below
     return (e.ret == EACCES or e.ret == EPERM)
         and (PROTECTED[e.path] ~= nil or startswith_any(e.path, { "/etc/sudoers.d/",
                                                                   "/root/.ssh/" }))
@@ -148,8 +148,8 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1003.007" },
+  match = { set = { credential_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.credential_path == nil then return false end -- set by the shared check below
     return e.ret >= 0 and other_proc(e, "mem") and not debugger_on_own_processes(e)
   end,
   output = "memory of process ${proc_target_pid} opened (${path}, ${flags_str}) by " .. WHO,
@@ -227,8 +227,8 @@ rule {
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1552" },
+  match = { set = { credential_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.credential_path == nil then return false end -- set by the shared check below
     return e.ret >= 0 and other_proc(e, "environ") and not owner(e, ENV_READERS)
   end,
   output = "environment of process ${path} read by " .. WHO,
@@ -315,8 +315,8 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1552.004" },
+  match = { set = { credential_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.credential_path == nil then return false end -- set by the shared check below
     if not reads(e) then return false end
     local p = e.path
     local ok, owners = private_key(p)
@@ -406,8 +406,8 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1552.001", "mitre:T1528" },
+  match = { set = { credential_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.credential_path == nil then return false end -- set by the shared check below
     if not reads(e) then return false end
     local p = e.path
     local c = cloud_credential(p)
@@ -466,8 +466,8 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1555.003", "mitre:T1539" },
+  match = { set = { credential_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.credential_path == nil then return false end -- set by the shared check below
     return reads(e) and browser_store(e.path) and not BROWSERS[e.comm] and not BACKUP[e.comm]
   end,
   output = "browser credential store ${path} read by " .. WHO,
@@ -502,8 +502,8 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1555" },
+  match = { set = { credential_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.credential_path == nil then return false end -- set by the shared check below
     return reads(e) and password_store(e.path) and not owner(e, STORE_OWNERS)
         and not BACKUP[e.comm]
   end,
@@ -539,8 +539,8 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1558.005", "mitre:T1552.004" },
+  match = { set = { credential_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.credential_path == nil then return false end -- set by the shared check below
     return reads(e) and kerberos(e.path) and not owner(e, KRB_OWNERS) and not BACKUP[e.comm]
   end,
   output = "Kerberos credentials ${path} read by " .. WHO,
@@ -579,8 +579,8 @@ rule {
   severity = "warning",
   importance = 0.75,
   tags = { "mitre:T1552.003" },
+  match = { set = { credential_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.credential_path == nil then return false end -- set by the shared check below
     if not reads(e) or (e.flags & 512) ~= 0 then return false end -- O_TRUNC: clearing
     local keeper = HISTORY[basename(e.path)]
     return keeper ~= nil and not keeper[e.comm] and not BACKUP[e.comm]

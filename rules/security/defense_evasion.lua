@@ -29,6 +29,7 @@ rule {
   severity = "error",
   importance = 0.85,
   tags = { "mitre:T1070.002" },
+  match = { ["file.open"] = { flags = { any = "O_TRUNC" } } },
   when = function(e)
     if e.ret < 0 or LOG_WRITERS[e.comm] or not LOGS[e.path] then return false end
     return e.type == "file.unlink" or (e.flags & O_TRUNC) ~= 0
@@ -416,6 +417,7 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1070.003" },
+  match = { flags = { any = "O_WRONLY|O_RDWR" } },
   when = function(e)
     if e.ret < 0 or (e.flags & O_ACCMODE) == 0 or (e.flags & O_APPEND) ~= 0 then return false end
     local path = e.path
@@ -467,6 +469,7 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1070.002" },
+  match = { path = "/var/log/*", ["file.open"] = { flags = { any = "O_TRUNC|O_WRONLY|O_RDWR" } } },
   when = function(e)
     local p = e.path
     if e.ret < 0 or not startswith(p, "/var/log/") or LOGS[p] or LOG_KEEPERS[e.comm] then
@@ -929,6 +932,7 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1036.002" },
+  match = { ["file.open"] = { flags = { any = "O_CREAT" } } },
   when = function(e)
     if e.ret < 0 then return false end
     if e.type == "process.exec" then return has_bidi(e.filename) end
@@ -978,6 +982,7 @@ rule {
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1564.001" },
+  match = { ["file.open"] = { flags = { any = "O_CREAT" } } },
   when = function(e)
     if e.ret < 0 then return false end
     if e.type == "file.rename" then return hidden_in_tmp(e.newpath) ~= nil end
@@ -1328,6 +1333,7 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1562.001", "mitre:T1562" },
+  match = { flags = { any = "O_WRONLY|O_RDWR" } },
   when = function(e)
     return e.ret >= 0 and (e.flags & O_ACCMODE) ~= 0 and HARDENING[e.path] ~= nil
         and not SYSCTL_AT_BOOT[e.comm]

@@ -67,6 +67,8 @@ end
 
 local CHANGES = { "file.open", "file.rename", "file.link", "file.symlink", "file.chmod",
                   "file.chown" }
+-- The opens changed() takes for a change, for the engine to check in C.
+local WRITES = { flags = { any = "O_WRONLY|O_RDWR|O_CREAT|O_TRUNC" } }
 local WHO = "${comm} (pid ${pid}, uid ${uid}, exe ${exe|'?'}, parent ${parent.comm|'?'}[${ppid}], "
          .. "container ${container.id|'host'}, pod ${k8s.namespace|'-'}/${k8s.pod|'-'})"
 
@@ -95,8 +97,10 @@ local function place(t)
     severity = t.severity,
     importance = t.importance,
     tags = t.tags,
+    -- Checked in C: the path the shared check below found watched; reads
+    -- (most opens) end there, before it, at the same flags as changed().
+    match = { set = { persistence_path = true }, ["file.open"] = WRITES },
     when = function(e)
-      if e.persistence_path == nil then return false end -- set by the shared check below
       local p = e.persistence_path
       if not covers(p) then return false end
       if except and except(p, e) then return false end
@@ -988,6 +992,9 @@ end
 
 local function watch(t)
   watched[#watched + 1] = function(p) return startswith_any(p, t.prefixes) end
+  -- hit()'s prefix test and writes(), checked in C first ("/etc/" as "/etc/*").
+  local under = {}
+  for i, d in ipairs(t.prefixes) do under[i] = d .. "*" end
   local function hit(e, p)
     return p ~= nil and e.ret >= 0 and startswith_any(p, t.prefixes)
         and not (t.except and t.except(p, e)) and not covered(p) and not managed(e)
@@ -998,6 +1005,7 @@ local function watch(t)
         .. "program other than a package manager",
     events = { "file.open", "file.unlink", "file.chmod", "file.chown" },
     severity = t.severity, importance = t.importance, tags = t.tags,
+    match = { set = { persistence_path = true }, path = under, ["file.open"] = WRITES },
     when = function(e) return e.persistence_path ~= nil and writes(e) and hit(e, e.path) end,
     output = "${type} ${path} by " .. WHO,
     tests = t.tests.changed,
@@ -1007,6 +1015,7 @@ local function watch(t)
     desc = t.what .. " was replaced or linked by a rename or hard link",
     events = { "file.rename", "file.link" },
     severity = t.severity, importance = t.importance, tags = t.tags,
+    match = { set = { persistence_path = true }, newpath = under },
     when = function(e) return e.persistence_path ~= nil and hit(e, e.newpath) end,
     output = "${type} ${oldpath} -> ${newpath} by " .. WHO,
     tests = t.tests.replaced,
@@ -1016,6 +1025,7 @@ local function watch(t)
     desc = "A symbolic link was created as " .. t.what:lower(),
     events = { "file.symlink" },
     severity = t.severity, importance = t.importance, tags = t.tags,
+    match = { set = { persistence_path = true }, linkpath = under },
     when = function(e) return e.persistence_path ~= nil and hit(e, e.linkpath) end,
     output = "symlink ${linkpath} -> ${target} by " .. WHO,
     tests = t.tests.symlinked,

@@ -158,8 +158,8 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1548.003", "mitre:T1068" },
+  match = { set = { privilege_exec = true } }, -- set by the shared check below
   when = function(e)
-    if e.privilege_exec == nil then return false end -- set by the shared check below
     if e.ret ~= 0 or not ROOT_TOOLS[basename(e.filename)] then return false end
     return descends_from(e, SERVICES) ~= nil
   end,
@@ -195,8 +195,8 @@ rule {
   severity = "error",
   importance = 0.85,
   tags = { "mitre:T1548.001" },
+  match = { set = { privilege_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.privilege_path == nil then return false end -- set by the shared check below
     local m = new_mode(e)
     return m ~= nil and (m & S_ISUID) ~= 0 and not installing(e)
   end,
@@ -225,8 +225,8 @@ rule {
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1548.001" },
+  match = { set = { privilege_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.privilege_path == nil then return false end -- set by the shared check below
     local m = new_mode(e)
     return m ~= nil and (m & S_ISGID) ~= 0 and (m & S_ISUID) == 0 and not installing(e)
   end,
@@ -297,8 +297,8 @@ rule {
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1574.007", "mitre:T1222.002" },
+  match = { set = { privilege_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.privilege_path == nil then return false end -- set by the shared check below
     if e.ret < 0 or (e.mode & S_IWOTH) == 0 then return false end
     local p = e.path
     return ROOT_PATH_DIRS[p] ~= nil or ROOT_PATH_DIRS[tapio.dirname(p)] ~= nil
@@ -343,8 +343,8 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1574.007" },
+  match = { set = { privilege_exec = true } }, -- set by the shared check below
   when = function(e)
-    if e.privilege_exec == nil then return false end -- set by the shared check below
     if e.ret ~= 0 or e.uid ~= 0 or not startswith_any(e.filename, WRITABLE_DIRS) then
       return false
     end
@@ -381,8 +381,8 @@ rule {
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1068", "mitre:T1548.003" },
+  match = { set = { privilege_exec = true } }, -- set by the shared check below
   when = function(e)
-    if e.privilege_exec == nil then return false end -- set by the shared check below
     local name = basename(e.filename)
     if name ~= "sudo" and name ~= "sudoedit" then return false end
     local argv = e.argv
@@ -427,8 +427,8 @@ rule {
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1548.003" },
+  match = { set = { privilege_path = true } }, -- set by the shared check below
   when = function(e)
-    if e.privilege_path == nil then return false end -- set by the shared check below
     if e.ret < 0 then return false end
     local t, p = e.type, nil
     if t == "file.open" then
@@ -476,8 +476,8 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1548.003", "mitre:T1059.004" },
+  match = { set = { privilege_exec = true } }, -- set by the shared check below
   when = function(e)
-    if e.privilege_exec == nil then return false end -- set by the shared check below
     if e.ret ~= 0 or e.uid ~= 0 or not SHELLS[basename(e.filename)] then return false end
     local par = e.parent
     if not (par and par.comm and ESCAPES[par.comm]) then return false end
@@ -570,8 +570,8 @@ rule {
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1068" },
+  match = { set = { privilege_exec = true } }, -- set by the shared check below
   when = function(e)
-    if e.privilege_exec == nil then return false end -- set by the shared check below
     if e.ret ~= 0 then return false end
     local argv = e.argv
     -- kernels since 5.18 put one empty string in an empty argv
@@ -670,8 +670,8 @@ rule {
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1136.001", "mitre:T1078.003" },
+  match = { set = { privilege_exec = true } }, -- set by the shared check below
   when = function(e)
-    if e.privilege_exec == nil then return false end -- set by the shared check below
     local name = basename(e.filename)
     if e.ret ~= 0 or (name ~= "useradd" and name ~= "usermod" and name ~= "adduser"
                       and name ~= "luseradd" and name ~= "lusermod") then
@@ -699,8 +699,8 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1098" },
+  match = { set = { privilege_exec = true } }, -- set by the shared check below
   when = function(e)
-    if e.privilege_exec == nil then return false end -- set by the shared check below
     local name = basename(e.filename)
     if e.ret ~= 0 or not GROUP_TOOLS[name] or installing(e) then return false end
     local argv = e.argv

@@ -42,6 +42,7 @@ enum src {
 	S_K8S_POD_UID,
 	S_K8S_QOS,
 	S_FIELD, /* a field of the event's type, by name */
+	S_SET,   /* set.<key>: what an enrich function (or an earlier stage) set */
 };
 
 static const struct {
@@ -297,6 +298,13 @@ static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (!strcmp(known[i].name, name))
 			c->src = known[i].src;
+	if (!strncmp(name, "set.", 4)) {
+		if (!name[4]) {
+			snprintf(err, errlen, "set: the keys e:set sets (set = { my_key = true })");
+			return -EINVAL;
+		}
+		c->src = S_SET;
+	}
 	is_list = lua_type(L, idx) == LUA_TTABLE && !is_mask(L, idx);
 	n = is_list ? (lua_Integer)lua_rawlen(L, idx) : 1;
 	if (is_list) {
@@ -344,7 +352,8 @@ static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int 
 
 static bool is_nested(const char *k)
 {
-	return !strcmp(k, "parent") || !strcmp(k, "container") || !strcmp(k, "k8s");
+	return !strcmp(k, "parent") || !strcmp(k, "container") || !strcmp(k, "k8s") ||
+	       !strcmp(k, "set");
 }
 
 struct tp_exception *tp_exception_parse(lua_State *L, int idx, const char *file, int line,
@@ -854,12 +863,47 @@ static bool match_known_present(const struct cond *c, const struct tp_proc_ctx *
 	return set == (c->present == PRESENT_YES);
 }
 
+/* set.<key>: the value e:set gave the key on this event (meta->kv), by
+ * presence, text or number. */
+static bool match_set(const struct cond *c, const struct tp_event_meta *meta)
+{
+	const char *key = c->name + 4;
+	const struct tp_value *v = NULL;
+
+	for (size_t i = 0; meta && i < meta->nkv; i++) {
+		if (!strcmp(meta->kv[i].key, key)) {
+			v = &meta->kv[i].value;
+			break;
+		}
+	}
+	if (!v)
+		return c->present == PRESENT_NO;
+	if (c->present)
+		return c->present == PRESENT_YES;
+	switch (v->kind) {
+	case TP_V_STR:
+		for (size_t i = 0; i < c->nvalues; i++)
+			if (match_value(&c->values[i], v->str.s, v->str.len))
+				return true;
+		return false;
+	case TP_V_INT:
+		return match_num(c, v->i);
+	case TP_V_BOOL:
+		return match_num(c, v->b);
+	case TP_V_NUM:
+		return v->d == (double)(int64_t)v->d && match_num(c, (int64_t)v->d);
+	}
+	return false;
+}
+
 static bool match_cond(const struct cond *c, const struct tp_event *ev,
 		       const struct tp_event_meta *meta)
 {
 	const struct tp_hdr *h = &ev->rec.hdr;
 	const struct tp_proc_ctx *pc = meta ? meta->proc : NULL;
 
+	if (c->src == S_SET)
+		return match_set(c, meta);
 	if (c->present && c->src != S_FIELD)
 		return match_known_present(c, pc);
 	switch (c->src) {
@@ -910,6 +954,8 @@ static bool match_cond(const struct cond *c, const struct tp_event *ev,
 		return pc && pc->k8s && match_str(c, pc->k8s->qos);
 	case S_FIELD:
 		return match_field(c, ev);
+	case S_SET:
+		return match_set(c, meta);
 	}
 	return false;
 }

@@ -253,12 +253,26 @@ void tp_rules_tune_setup(lua_State *L, struct tp_ruleset *rs);
  * (problems for unknown rules or fields). Protected. Stack: [-0, +0] */
 void tp_rules_tune_apply(lua_State *L, struct tp_ruleset *rs);
 void tp_rules_tune_free(struct tp_ruleset *rs);
-/* Is the event excepted from rule f? */
 /* Does the event pass f's match (true when it has none)? */
 bool tp_rules_matched(const struct rule_fn *f, const struct tp_event *ev,
 		      const struct tp_event_meta *meta);
+/* Is the event excepted from rule f? */
 bool tp_rules_excepted(const struct rule_fn *f, const struct tp_event *ev,
 		       const struct tp_event_meta *meta);
+
+/* meta as a match or exception sees it while the event is bound: with the
+ * keys e:set has set so far (set.<key> conditions), in *view. */
+static inline const struct tp_event_meta *tp_rules_meta_now(const struct tp_ruleset *rs,
+							     const struct tp_event_meta *meta,
+							     struct tp_event_meta *view)
+{
+	if (!rs->binding->sink)
+		return meta;
+	*view = meta ? *meta : (struct tp_event_meta){.importance = -1};
+	view->kv = rs->sink.kv;
+	view->nkv = rs->sink.nkv;
+	return view;
+}
 /* The rule named name, or NULL. */
 struct rule_fn *tp_rules_find(const struct tp_ruleset *rs, const char *name);
 

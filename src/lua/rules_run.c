@@ -219,18 +219,19 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		meta->importance = best;
 	for (uint32_t i = 0; i < ix->n[FN_RULE]; i++) {
 		struct rule_fn *f = &rs->fns[ix->fns[FN_RULE][i]];
-		struct tp_event_meta am;
+		struct tp_event_meta am, view;
 		struct tp_alert alert;
 
 		if (f->quarantined)
 			continue;
 		/* Nor do events its match turns away: no Lua call at all. */
-		if ((f->match || f->ntmatch) && !tp_rules_matched(f, ev, meta)) {
+		if ((f->match || f->ntmatch) &&
+		    !tp_rules_matched(f, ev, tp_rules_meta_now(rs, meta, &view))) {
 			charge(f, &t);
 			continue;
 		}
 		/* Excepted events never reach when: stateful rules do not count them. */
-		if (f->nexceptions && tp_rules_excepted(f, ev, meta)) {
+		if (f->nexceptions && tp_rules_excepted(f, ev, tp_rules_meta_now(rs, meta, &view))) {
 			f->excepted++;
 			charge(f, &t);
 			continue;

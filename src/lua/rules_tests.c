@@ -244,6 +244,7 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 		   struct tp_event_meta *meta, bool *matched, const char *want_output)
 {
 	struct slot_index *ix;
+	struct tp_event_meta view;
 	char err[1024];
 	enum tp_lua_status st;
 	int ret = 0;
@@ -263,8 +264,8 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 		}
 		lua_pop(rs->L, 1);
 	}
-	if (!tp_rules_matched(r, &rs->test_ev, meta) ||
-	    own_exception(r, &rs->test_ev, meta)) {
+	if (!tp_rules_matched(r, &rs->test_ev, tp_rules_meta_now(rs, meta, &view)) ||
+	    own_exception(r, &rs->test_ev, tp_rules_meta_now(rs, meta, &view))) {
 		*matched = false;
 		goto out;
 	}

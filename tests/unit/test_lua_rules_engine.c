@@ -412,6 +412,48 @@ static void test_match_is_checked_in_c(void **state)
 	tp_ruleset_free(rs);
 }
 
+/* set.<key>: what an enrich function set on the event, checked in C. */
+static void test_match_on_set_keys(void **state)
+{
+	struct tp_ruleset *rs;
+
+	(void)state;
+	write_to(rules, "m.lua",
+		 "enrich({ 'file.open' }, function(e)\n"
+		 "  if e.path:sub(1, 5) == '/etc/' then e:set('etc_path', e.path) end\n"
+		 "  if e.flags ~= 0 then e:set('wflags', e.flags) end\n"
+		 "end)\n"
+		 "rule { name = 'etc', events = { 'file.open' }, output = '${path}',\n"
+		 "  match = { set = { etc_path = true } }, when = function(e) return true end,\n"
+		 "  tests = { { event = { type = 'file.open', path = '/etc/x' }, expect = true },\n"
+		 "            { event = { type = 'file.open', path = '/tmp/x' }, expect = false } } }\n"
+		 "rule { name = 'not_etc', events = { 'file.open' }, output = '${path}',\n"
+		 "  match = { set = { etc_path = false } }, when = function(e) return true end }\n"
+		 "rule { name = 'cron', events = { 'file.open' }, output = '${path}',\n"
+		 "  match = { set = { etc_path = '/etc/cron*', wflags = 1 } },\n"
+		 "  when = function(e) return true end }\n");
+	rs = load_ok();
+
+	open_flags("/etc/hosts", O_RDONLY, 0);
+	nalerts = 0;
+	assert_int_equal(run(rs), 1);
+	assert_string_equal(alerted[0], "etc|warning");
+	open_flags("/tmp/hosts", O_RDONLY, 0);
+	nalerts = 0;
+	assert_int_equal(run(rs), 1);
+	assert_string_equal(alerted[0], "not_etc|warning");
+	open_flags("/etc/crontab", O_WRONLY, 0); /* a text prefix and a number */
+	assert_int_equal(run(rs), 2);
+	open_flags("/etc/crontab", O_RDWR, 0);
+	assert_int_equal(run(rs), 1);
+	tp_ruleset_free(rs);
+
+	write_to(rules, "m.lua",
+		 "rule { name = 'a', events = { 'file.open' }, output = '${path}',\n"
+		 "  match = { set = { [''] = true } }, when = function(e) return true end }\n");
+	load_fails("m.lua:1: rule 'a': match: set: the keys e:set sets");
+}
+
 static void test_bad_match_names_file_and_line(void **state)
 {
 	(void)state;
@@ -711,6 +753,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_exception_silences_one_process, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_disabled_by_override, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_match_is_checked_in_c, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_match_on_set_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_match_names_file_and_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_exceptions_name_file_and_line, setup,
 					    teardown),
