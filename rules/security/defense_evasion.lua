@@ -1795,3 +1795,101 @@ exception { rule = "running_program_deleted_itself", comm = PACKAGE_MANAGERS,
             reason = "package manager" }
 exception { rule = "running_program_deleted_itself", ancestor = PACKAGE_MANAGERS,
             reason = "package manager's scripts" }
+
+-- Where programs are installed: deleting one of them while it runs is an
+-- upgrade, not a cover-up.
+local INSTALLED_DIRS = { "/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/opt/", "/snap/",
+                         "/nix/store/" }
+
+rule {
+  name = "running_program_file_deleted",
+  desc = "The file of a program that is still running (outside the system's directories) was "
+      .. "deleted by another process: a dropper starting its payload and removing it (`./x & "
+      .. "rm x`), so that only the process in memory is left",
+  events = { "process.exec", "file.unlink" },
+  match = { ret = 0 },
+  severity = "warning",
+  importance = 0.8,
+  tags = { "mitre:T1070.004", "mitre:T1620" },
+  -- by_path: the program's path -> its pid; by_name: for a program run by
+  -- a relative name (./x: the exec has no directory), its name -> "pid
+  -- ppid"; by_proc: the process -> its key (dropped when it exits, so only
+  -- live processes count)
+  state = { by_path = tapio.map { ttl = "1d" }, by_name = tapio.map { ttl = "1d" },
+            by_proc = tapio.map { ttl = "1d" } },
+  when = function(e, s)
+    if e.type == "process.exec" then
+      local f = e.filename
+      if f == nil or e.exe_memfd or startswith_any(f, INSTALLED_DIRS) then return false end
+      if startswith(f, "/") then
+        s.by_path:set(f, e.pid)
+        s.by_proc:set(e, f)
+      else
+        local name = basename(f)
+        s.by_name:set(name, e.pid .. " " .. e.ppid)
+        s.by_proc:set(e, "./" .. name)
+      end
+      return false
+    end
+    if (e.flags & 0x200) ~= 0 then return false end -- rmdir
+    local path = e.path
+    local pid = s.by_path:get(path)
+    if pid ~= nil then
+      return pid ~= e.pid and s.by_proc:get(tapio.process(pid)) == path
+    end
+    -- a relative name: the same name, deleted by the program's parent or a
+    -- sibling (the shell that started it, or its next command)
+    local name = basename(path)
+    local v = name and s.by_name:get(name)
+    if v == nil then return false end
+    local p, pp = v:match("^(%d+) (%d+)$")
+    p, pp = tonumber(p), tonumber(pp)
+    return p ~= e.pid and (e.pid == pp or e.ppid == pp)
+        and s.by_proc:get(tapio.process(p)) == "./" .. name
+  end,
+  output = "${path} deleted by ${comm} (pid ${pid}, exe ${exe}, uid ${uid}, parent ${parent.comm} "
+        .. "pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod}) while the "
+        .. "program runs: ${argv}",
+  tests = {
+    { events = { { type = "process.exec", comm = "payload", pid = 300, ppid = 299,
+                   filename = "/tmp/d/payload", argv = { "/tmp/d/payload" } },
+                 { type = "file.unlink", comm = "rm", pid = 301, ppid = 299, exe = "/usr/bin/rm",
+                   path = "/tmp/d/payload", argv = { "rm", "-f", "/tmp/d/payload" } } },
+      expect = 2,
+      output = "/tmp/d/payload deleted by rm (pid 301, exe /usr/bin/rm, uid 0, parent <NA> pid "
+            .. "299, container <NA>, pod <NA>/<NA>) while the program runs: rm -f /tmp/d/payload" },
+    -- ./payload & rm payload
+    { events = { { type = "process.exec", comm = "payload", pid = 300, ppid = 299,
+                   filename = "./payload", argv = { "./payload" } },
+                 { type = "file.unlink", comm = "rm", pid = 301, ppid = 299,
+                   path = "/home/a/payload" } }, expect = 2 },
+    -- python's Popen("./stage") then os.unlink("stage") in the parent
+    { events = { { type = "process.exec", comm = "stage", pid = 300, ppid = 299,
+                   filename = "./stage", argv = { "./stage" } },
+                 { type = "file.unlink", comm = "python3", pid = 299, ppid = 200,
+                   path = "/tmp/w/stage" } }, expect = 2 },
+    -- the same name deleted by an unrelated process
+    { events = { { type = "process.exec", comm = "t", pid = 300, ppid = 299, filename = "./t",
+                   argv = { "./t" } },
+                 { type = "file.unlink", comm = "rm", pid = 401, ppid = 400, path = "/srv/t" } },
+      expect = false },
+    -- another file of the build tree (a program's keys go when it exits)
+    { events = { { type = "process.exec", comm = "t", pid = 300, filename = "/tmp/b/t",
+                   argv = { "/tmp/b/t" } },
+                 { type = "file.unlink", comm = "rm", pid = 301, path = "/tmp/b/t.o" } },
+      expect = false },
+    -- an upgrade replacing an installed program
+    { events = { { type = "process.exec", comm = "nginx", pid = 300, filename = "/usr/sbin/nginx",
+                   argv = { "nginx" } },
+                 { type = "file.unlink", comm = "dpkg", pid = 301, path = "/usr/sbin/nginx" } },
+      expect = false },
+    -- the program deleting itself is running_program_deleted_itself
+    { events = { { type = "process.exec", comm = "x", pid = 300, filename = "/tmp/x",
+                   argv = { "/tmp/x" } },
+                 { type = "file.unlink", comm = "x", pid = 300, path = "/tmp/x" } },
+      expect = false },
+  },
+}
+
+exception { rule = "running_program_file_deleted", ancestor = PACKAGE_MANAGERS,
+            reason = "package manager replacing programs" }

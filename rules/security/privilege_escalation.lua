@@ -854,3 +854,60 @@ rule {
                 env = { LD_LIBRARY_PATH = "/opt/x/lib" } }, expect = false },
   },
 }
+
+-- A GLIBC_TUNABLES value the way the loader exploit (CVE-2023-4911, "Looney
+-- Tunables") writes it: a tunable whose value holds another assignment
+-- ("glibc.malloc.mxfast=glibc.malloc.mxfast=AAAA..."), or a value far longer
+-- than any tuning needs (the kernel keeps 256 bytes of a value).
+local TUNABLES_LONG = 200
+
+local function tunables_malformed(v)
+  if v == nil or v == "" then return false end
+  if #v >= TUNABLES_LONG then return true end
+  for item in v:gmatch("[^:]+") do
+    local value = item:match("^[^=]*=(.*)$")
+    if value ~= nil and value:find("=", 1, true) then return true end
+  end
+  return false
+end
+
+rule {
+  name = "glibc_tunables_exploit_attempt",
+  desc = "A user started a set-uid program with a malformed or oversized GLIBC_TUNABLES "
+      .. "(a tunable whose value holds another assignment, or hundreds of bytes): the "
+      .. "dynamic loader exploit CVE-2023-4911 (Looney Tunables) that turns any set-uid "
+      .. "program into a root shell on unpatched glibc",
+  events = { "process.exec" },
+  match = { ret = 0 },
+  severity = "critical",
+  importance = 0.95,
+  tags = { "mitre:T1068", "mitre:T1574.006", "mitre:T1548.001", "cve:CVE-2023-4911" },
+  when = function(e)
+    local env = e.env
+    return env ~= nil and e.uid ~= 0 and SETUID_PROGRAMS[basename(e.filename)] ~= nil
+        and tunables_malformed(env.GLIBC_TUNABLES)
+  end,
+  output = "${filename} started with GLIBC_TUNABLES=${env.GLIBC_TUNABLES}: ${argv}; by " .. WHO,
+  tests = {
+    { event = { type = "process.exec", comm = "su", uid = 1000, filename = "/usr/bin/su",
+                argv = { "su", "--help" },
+                env = { GLIBC_TUNABLES = "glibc.malloc.mxfast=glibc.malloc.mxfast=AAAA" } },
+      expect = true,
+      output = "/usr/bin/su started with GLIBC_TUNABLES=glibc.malloc.mxfast=glibc.malloc.mxfast="
+            .. "AAAA: su --help; by su (pid 1000, uid 1000, exe ?, parent ?[1], container host, "
+            .. "pod -/-)" },
+    { event = { type = "process.exec", comm = "sudo", uid = 1000, filename = "/usr/bin/sudo",
+                argv = { "sudo", "-n", "true" },
+                env = { GLIBC_TUNABLES = "glibc.malloc.check=" .. string.rep("A", 240) } },
+      expect = true },
+    { event = { type = "process.exec", comm = "su", uid = 1000, filename = "/usr/bin/su",
+                argv = { "su" }, env = { GLIBC_TUNABLES = "glibc.malloc.arena_max=2" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "java", uid = 1000, filename = "/usr/bin/java",
+                argv = { "java" },
+                env = { GLIBC_TUNABLES = "glibc.malloc.mxfast=glibc.malloc.mxfast=A" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "su", uid = 0, filename = "/usr/bin/su",
+                argv = { "su" }, env = { GLIBC_TUNABLES = "a=b=c" } }, expect = false },
+  },
+}

@@ -33,11 +33,12 @@
 #define TP_IO_URING_OPS_DEFAULT 0x43c1fff814352200ull
 
 /* The environment variables process.exec reports by default: those that
- * change what a program loads or runs (dynamic loader, interpreters'
- * module paths, shell start-up and history). */
+ * change what a program loads or runs (dynamic loader and its tunables,
+ * interpreters' module paths, shell start-up and history). */
 #define TP_EXEC_ENV_DEFAULT                                                                  \
-	"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "HISTFILE", "HISTSIZE", "HISTFILESIZE",   \
-	    "HISTCONTROL", "PROMPT_COMMAND", "BASH_ENV", "ENV", "PYTHONPATH", "PERL5LIB"
+	"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GLIBC_TUNABLES", "HISTFILE", "HISTSIZE", \
+	    "HISTFILESIZE", "HISTCONTROL", "PROMPT_COMMAND", "BASH_ENV", "ENV", "PYTHONPATH",  \
+	    "PERL5LIB"
 
 /* Reset cfg's environment allow-list to the default. */
 void tp_config_exec_env_default(struct tp_config *cfg);
