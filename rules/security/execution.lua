@@ -414,7 +414,8 @@ rule {
   match = { ["network.stdio_socket"] = { family = { 2, 10 } },
             ["network.connect"] = { family = { 2, 10 }, protocol = 6 },
             ["network.accept"] = { family = { 2, 10 }, protocol = 6 },
-            ["process.exec"] = { ret = 0 } },
+            -- the exec context's bits are 0 or 1: only execs with a socket on fd 0 or 1
+            ["process.exec"] = { ret = 0, ["stdin_socket|stdout_socket"] = 1 } },
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1059.004", "mitre:T1071", "mitre:T1095" },
@@ -474,6 +475,11 @@ rule {
                  { type = "process.exec", comm = "sh", pid = 88, ppid = 87, filename = "/bin/sh",
                    argv = { "sh", "-i" }, stdin_socket = true, stdout_socket = true } },
       expect = 2 },
+    -- stdio that is no socket (a pipe, a terminal)
+    { events = { { type = "network.stdio_socket", comm = "nc", pid = 93, newfd = 0, family = 2,
+                   daddr = "127.0.0.1", dport = 4444 },
+                 { type = "process.exec", comm = "sh", pid = 93, filename = "/bin/sh",
+                   argv = { "/bin/sh" } } }, expect = false },
     -- a shell with a unix socket on stdio (no connection seen): not this rule
     { event = { type = "process.exec", comm = "bash", pid = 84, filename = "/bin/bash",
                 argv = { "bash" }, stdin_socket = true, stdout_socket = true }, expect = false },

@@ -7,6 +7,7 @@
  *   uring_ops [-s] open2 PATH           the same with IORING_OP_OPENAT2
  *   uring_ops [-s] openat DIR NAME      NAME relative to DIR (dfd)
  *   uring_ops [-s] connect ADDR PORT    connect and send a line (CONNECT + SEND)
+ *   uring_ops [-s] rename OLD NEW       move a file into place (IORING_OP_RENAMEAT)
  * -s: an SQPOLL ring (a kernel thread submits).
  * Exit 0 when the ring did it. */
 #define _GNU_SOURCE
@@ -147,6 +148,21 @@ static int do_connect(const char *addr, int port)
 	return run(&sqe) > 0 ? 0 : 1;
 }
 
+static int do_rename(const char *from, const char *to)
+{
+	struct io_uring_sqe sqe;
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = IORING_OP_RENAMEAT;
+	sqe.fd = AT_FDCWD;
+	sqe.addr = (unsigned long)from;
+	sqe.len = AT_FDCWD;
+	sqe.addr2 = (unsigned long)to;
+	int r = run(&sqe);
+	if (r < 0)
+		fprintf(stderr, "renameat %s %s: %s\n", from, to, strerror(-r));
+	return r < 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -164,6 +180,8 @@ int main(int argc, char **argv)
 		int dfd = open(argv[i + 1], O_PATH | O_DIRECTORY);
 		return dfd < 0 ? 2 : open_path(dfd, argv[i + 2], 0);
 	}
+	if (!strcmp(argv[i], "rename") && argc - i >= 3)
+		return do_rename(argv[i + 1], argv[i + 2]);
 	if (!strcmp(argv[i], "connect") && argc - i >= 3)
 		return do_connect(argv[i + 1], atoi(argv[i + 2]));
 	return 2;
