@@ -734,7 +734,8 @@ rule {
       .. "history file) and then opened a connection off this host: credentials being "
       .. "stolen, whatever tool or language carries them",
   events = { "file.open", "network.connect" },
-  match = { ["network.connect"] = { family = { 2, 10 } } },
+  match = { ["file.open"] = { set = { credential_path = true } }, -- the shared check above
+            ["network.connect"] = { family = { 2, 10 } } },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1041", "mitre:T1552.001", "mitre:T1552.004", "mitre:T1003.008" },
@@ -793,6 +794,7 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1552.001", "mitre:T1552.004", "mitre:T1555", "mitre:T1119" },
+  match = { set = { credential_path = true } }, -- set by the shared check above
   state = { files = tapio.distinct { window = "60s", max_values = 64 } },
   when = function(e, s)
     local p = taken_credential(e)
