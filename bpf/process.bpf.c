@@ -32,13 +32,29 @@ struct {
 	__type(value, struct exec_args);
 } exec_args_scratch SEC(".maps");
 
-/* The name a task had before its exec, from task_rename (see process.rename
- * below) to sched_process_exec, by thread. */
+/*
+ * The name a task had before its exec, from task_rename (see process.rename
+ * below) to sched_process_exec: a slot per tid modulo TP_OLD_COMM_SLOTS,
+ * stamped with the tid. An array slot is a few instructions (the verifier
+ * inlines the lookup); the LRU hash it replaces cost ~3 us per exec to
+ * update and again to delete. Every exec renames its task before
+ * sched_process_exec, so the slot of a tid is always this exec's; two execs
+ * in flight at once whose tids collide lose old_comm (the stamps differ:
+ * empty, never another task's name).
+ */
+#define TP_OLD_COMM_SLOTS 4096
+
+struct old_comm_slot {
+	__u32 tid;    /* 0 while being written */
+	__u32 _pad;
+	char comm[TP_COMM_LEN];
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32); /* tid */
-	__type(value, char[TP_COMM_LEN]);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TP_OLD_COMM_SLOTS);
+	__type(key, __u32);
+	__type(value, struct old_comm_slot);
 } exec_old_comm SEC(".maps");
 
 static __always_inline __u32 task_loginuid(struct task_struct *task)
@@ -471,9 +487,9 @@ int tp_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 	struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
 	unsigned long arg_start, arg_end, len;
 	struct tp_exec_event *e;
+	struct old_comm_slot *old;
 	const char *filename;
-	char *old;
-	__u32 tid;
+	__u32 tid, slot_key;
 
 	if (!tp_admit(TP_CAT_PROCESS, false))
 		return 0;
@@ -488,11 +504,14 @@ int tp_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 	exec_session(e, task);
 	e->exe_flags = exe_context(e, task, bprm) | stdio_sockets();
 	tid = e->hdr.tid;
-	old = bpf_map_lookup_elem(&exec_old_comm, &tid);
-	if (old) {
-		__builtin_memcpy(e->old_comm, old, TP_COMM_LEN);
+	slot_key = tid % TP_OLD_COMM_SLOTS;
+	old = bpf_map_lookup_elem(&exec_old_comm, &slot_key);
+	if (old && old->tid == tid) {
+		__builtin_memcpy(e->old_comm, old->comm, TP_COMM_LEN);
 		e->old_comm[TP_COMM_LEN - 1] = '\0';
-		bpf_map_delete_elem(&exec_old_comm, &tid);
+		if (*(volatile __u32 *)&old->tid != tid) /* a colliding tid wrote it meanwhile */
+			*(__u32 *)e->old_comm = 0;
+		*(volatile __u32 *)&old->tid = 0;
 	}
 	exec_env(e, task, bprm, &e->flags);
 	filename = BPF_CORE_READ(bprm, filename);
@@ -561,18 +580,32 @@ SEC("raw_tp/task_rename")
 int tp_task_rename(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct task_struct *task = (struct task_struct *)ctx->args[0];
-	struct task_struct *cur = bpf_get_current_task_btf();
+	struct task_struct *cur = bpf_get_current_task_btf(), *self;
+	struct old_comm_slot *slot;
 	struct tp_rename_event *e;
-	__u32 tid;
+	__u32 tid, slot_key;
 
-	if (BPF_CORE_READ(task, flags) & (TP_PF_KTHREAD | TP_PF_IO_WORKER))
-		return 0;
-	if (task == cur && BPF_CORE_READ_BITFIELD_PROBED(cur, in_execve)) {
-		char old[TP_COMM_LEN];
-
-		tid = cur->pid;
-		BPF_CORE_READ_STR_INTO(&old, task, comm);
-		bpf_map_update_elem(&exec_old_comm, &tid, old, BPF_ANY);
+	/* Typed loads go through self, a BTF pointer that clang cannot tell
+	 * equal to task (a plain number), or it would load through task. */
+	self = cur;
+	asm volatile("" : "+r"(self));
+	if (task == cur) {
+		if (self->flags & (TP_PF_KTHREAD | TP_PF_IO_WORKER))
+			return 0;
+		if (BPF_CORE_READ_BITFIELD(self, in_execve)) {
+			/* The exec's own rename, before the new name is
+			 * copied in: keep the name for its process.exec. */
+			tid = self->pid;
+			slot_key = tid % TP_OLD_COMM_SLOTS;
+			slot = bpf_map_lookup_elem(&exec_old_comm, &slot_key);
+			if (slot) {
+				*(volatile __u32 *)&slot->tid = 0;
+				bpf_get_current_comm(slot->comm, sizeof(slot->comm));
+				*(volatile __u32 *)&slot->tid = tid;
+			}
+			return 0;
+		}
+	} else if (BPF_CORE_READ(task, flags) & (TP_PF_KTHREAD | TP_PF_IO_WORKER)) {
 		return 0;
 	}
 	if (!tp_admit(TP_CAT_PROCESS, false))
@@ -581,11 +614,19 @@ int tp_task_rename(struct bpf_raw_tracepoint_args *ctx)
 	if (!e)
 		return 0;
 	tp_fill_hdr(&e->hdr, TP_EV_PROCESS_RENAME, sizeof(*e));
-	e->target_pid = BPF_CORE_READ(task, tgid);
-	e->target_tid = BPF_CORE_READ(task, pid);
 	e->syscall = rename_syscall();
 	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
-	BPF_CORE_READ_STR_INTO(&e->old_comm, task, comm);
+	if (task == cur) {
+		/* The header holds it all already (the tracepoint fires
+		 * before the new name is copied in). */
+		e->target_pid = e->hdr.pid;
+		e->target_tid = e->hdr.tid;
+		__builtin_memcpy(e->old_comm, e->hdr.comm, TP_COMM_LEN);
+	} else {
+		e->target_pid = BPF_CORE_READ(task, tgid);
+		e->target_tid = BPF_CORE_READ(task, pid);
+		BPF_CORE_READ_STR_INTO(&e->old_comm, task, comm);
+	}
 	if (bpf_probe_read_kernel_str(e->new_comm, sizeof(e->new_comm), (const char *)ctx->args[1]) < 0)
 		e->new_comm[0] = '\0';
 	tp_submit(e, TP_CAT_PROCESS);
