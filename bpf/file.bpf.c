@@ -27,8 +27,8 @@
  * (or of a thread's, under task/TID) of another process: that process's
  * tgid, else 0. A proc inode keeps the struct pid of the task it shows;
  * the task is the one on the pid's PIDTYPE_PID list (as pid_task() finds
- * it). Only files of a proc superblock are looked at, so every other open
- * pays one compare.
+ * it). Only files of a proc superblock are looked at (the caller compares
+ * the superblock's magic), so every other open pays one compare.
  */
 static __always_inline __u32 proc_target_pid(struct file *f, struct inode *inode)
 {
@@ -40,8 +40,6 @@ static __always_inline __u32 proc_target_pid(struct file *f, struct inode *inode
 	__u64 word = 0, mem, maps, environ;
 	__u32 tgid;
 
-	if (BPF_CORE_READ(inode, i_sb, s_magic) != TP_PROC_SUPER_MAGIC)
-		return 0;
 	name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
 	/* Names are NUL-terminated and short ones sit inline in the dentry:
 	 * 8 bytes are always there to read. */
@@ -74,8 +72,9 @@ static __always_inline int file_finish(void *e, const struct tp_settings *s, con
 	return 0;
 }
 
+/* typed (a constant): the opened file is read with typed loads (TP_CAST, path.bpf.h). */
 static __always_inline int file_open(long ret, __u16 sys, long dfd, const char *upath, __u32 flags,
-				     __u32 mode)
+				     __u32 mode, const bool typed)
 {
 	const struct tp_settings *s = tp_admit(TP_CAT_FILE, ret < 0);
 	struct tp_file_open_event *e;
@@ -95,12 +94,28 @@ static __always_inline int file_open(long ret, __u16 sys, long dfd, const char *
 	e->_pad2 = 0;
 	f = ret >= 0 ? tp_fd_file(ret) : NULL;
 	if (f) {
-		struct inode *inode = BPF_CORE_READ(f, f_inode);
+		struct inode *inode;
+		struct super_block *sb;
 
-		e->ino = BPF_CORE_READ(inode, i_ino);
-		e->dev = tp_encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
-		e->proc_target_pid = proc_target_pid(f, inode);
-		e->path_flags = tp_path_of_file(f, e->path);
+		__u32 dev, magic;
+
+		if (typed) {
+			f = TP_CAST(f, struct file);
+			inode = f->f_inode;
+			sb = inode->i_sb;
+			e->ino = inode->i_ino;
+			dev = sb->s_dev;
+			magic = sb->s_magic;
+		} else {
+			inode = BPF_CORE_READ(f, f_inode);
+			sb = BPF_CORE_READ(inode, i_sb);
+			e->ino = BPF_CORE_READ(inode, i_ino);
+			dev = BPF_CORE_READ(sb, s_dev);
+			magic = BPF_CORE_READ(sb, s_magic);
+		}
+		e->dev = tp_encode_dev(dev);
+		e->proc_target_pid = magic == TP_PROC_SUPER_MAGIC ? proc_target_pid(f, inode) : 0;
+		e->path_flags = tp_path_of_file_as(f, e->path, typed);
 	} else {
 		e->ino = 0;
 		e->dev = 0;
@@ -110,22 +125,45 @@ static __always_inline int file_open(long ret, __u16 sys, long dfd, const char *
 	return file_finish(e, s, e->path, NULL);
 }
 
-SEC("tp/syscalls/sys_exit_open")
-int tp_exit_open(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_open(struct trace_event_raw_sys_exit *ctx, const bool typed)
 {
 	struct pt_regs *regs = tp_syscall_regs();
 
 	return file_open(ctx->ret, TP_SYS_OPEN, TP_AT_FDCWD, (const char *)TP_ARG1(regs),
-			 TP_ARG2(regs), TP_ARG3(regs));
+			 TP_ARG2(regs), TP_ARG3(regs), typed);
+}
+
+static __always_inline int exit_openat(struct trace_event_raw_sys_exit *ctx, const bool typed)
+{
+	struct pt_regs *regs = tp_syscall_regs();
+
+	return file_open(ctx->ret, TP_SYS_OPENAT, TP_ARG1(regs), (const char *)TP_ARG2(regs),
+			 TP_ARG3(regs), TP_ARG4(regs), typed);
+}
+
+/* The hot ones typed, each with its twin for kernels without typed casts. */
+SEC("tp/syscalls/sys_exit_open")
+int tp_exit_open(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_open(ctx, true);
+}
+
+SEC("tp/syscalls/sys_exit_open")
+int tp_exit_open_compat(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_open(ctx, false);
 }
 
 SEC("tp/syscalls/sys_exit_openat")
 int tp_exit_openat(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = tp_syscall_regs();
+	return exit_openat(ctx, true);
+}
 
-	return file_open(ctx->ret, TP_SYS_OPENAT, TP_ARG1(regs), (const char *)TP_ARG2(regs),
-			 TP_ARG3(regs), TP_ARG4(regs));
+SEC("tp/syscalls/sys_exit_openat")
+int tp_exit_openat_compat(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_openat(ctx, false);
 }
 
 SEC("tp/syscalls/sys_exit_openat2")
@@ -136,7 +174,7 @@ int tp_exit_openat2(struct trace_event_raw_sys_exit *ctx)
 
 	bpf_probe_read_user(&how, sizeof(how), (const void *)TP_ARG3(regs));
 	return file_open(ctx->ret, TP_SYS_OPENAT2, TP_ARG1(regs), (const char *)TP_ARG2(regs),
-			 how.flags, how.mode);
+			 how.flags, how.mode, false);
 }
 
 SEC("tp/syscalls/sys_exit_creat")
@@ -145,7 +183,7 @@ int tp_exit_creat(struct trace_event_raw_sys_exit *ctx)
 	struct pt_regs *regs = tp_syscall_regs();
 
 	return file_open(ctx->ret, TP_SYS_CREAT, TP_AT_FDCWD, (const char *)TP_ARG1(regs),
-			 TP_O_CREAT | TP_O_WRONLY | TP_O_TRUNC, TP_ARG2(regs));
+			 TP_O_CREAT | TP_O_WRONLY | TP_O_TRUNC, TP_ARG2(regs), false);
 }
 
 /* file.rename and file.link */

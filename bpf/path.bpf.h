@@ -23,6 +23,9 @@ struct tp_path_scratch {
 	char buf[TP_PATH_SCRATCH];
 	struct tp_path_key key;
 	__u32 pos;
+	__u32 w_flags; /* the typed walk's state (tp_path_walk_typed) */
+	__u32 w_done;  /* the walk ended before its last step */
+	__u64 w_dentry, w_mnt, w_mnt_root, w_root_dentry, w_root_mnt;
 };
 
 struct {
@@ -155,6 +158,104 @@ static __always_inline __u32 tp_path_walk(struct tp_path_scratch *s, struct dent
 	return pos;
 }
 
+/*
+ * Typed loads. A pointer whose BTF type the verifier knows is read with
+ * plain loads (an instruction each; a fault reads 0) where a probe read is
+ * a helper call of tens of ns in a VM. bpf_rdonly_cast (6.2+) gives a
+ * number such a type; the verifier turns the call into a move. A program
+ * that uses it has a twin NAME_compat built on probe reads, which the
+ * loader loads only where the kernel refuses the typed one
+ * (src/bpf/loader.c).
+ */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
+
+#define TP_CAST(p, type) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+
+/* One step of tp_path_walk_typed: a bpf_loop callback, verified once (the
+ * walk's pointers live in the scratch map as numbers, cast back each step).
+ * Returns 1 (and sets w_done) where tp_path_walk breaks out of its loop. */
+static long tp_path_walk_step(__u32 i, void *ctx)
+{
+	struct tp_path_scratch *s = tp_scratch(); /* an inlined array lookup */
+	struct dentry *d, *parent;
+	struct mount *mnt;
+	__u32 len, pos;
+
+	if (!s)
+		return 1;
+	d = TP_CAST(s->w_dentry, struct dentry);
+	mnt = TP_CAST(s->w_mnt, struct mount);
+	s->w_done = 1;
+	if (s->w_dentry == s->w_root_dentry && s->w_mnt == s->w_root_mnt)
+		return 1;
+	if (s->w_dentry == s->w_mnt_root) {
+		struct mount *up = mnt->mnt_parent;
+
+		if (up == mnt)
+			return 1; /* the root of the mount namespace */
+		s->w_dentry = (__u64)mnt->mnt_mountpoint;
+		s->w_mnt = (__u64)up;
+		s->w_mnt_root = (__u64)up->mnt.mnt_root;
+		s->w_done = 0;
+		return 0;
+	}
+	parent = d->d_parent;
+	len = d->d_name.len;
+	/* See tp_path_walk: a pseudo file's dentry, its own parent. */
+	if (parent == d && s->pos != TP_PATH_WALK_END)
+		return 1;
+	pos = s->pos;
+	if (pos > TP_PATH_WALK_END || len >= TP_PATH_MAX || len + 1 > pos) {
+		s->w_flags |= TP_PATH_TRUNCATED;
+		return 1;
+	}
+	pos -= len;
+	asm volatile("" : "+r"(len));
+	bpf_probe_read_kernel(&s->buf[pos & (TP_PATH_MAX * 2 - 1)], len & (TP_PATH_MAX - 1),
+			      d->d_name.name);
+	pos -= 1;
+	s->buf[pos & (TP_PATH_MAX * 2 - 1)] = '/';
+	s->pos = pos;
+	if (parent == d)
+		return 1;
+	s->w_dentry = (__u64)parent;
+	s->w_done = 0;
+	return 0;
+}
+
+/* tp_path_walk with typed loads (dentry and vfsmnt: BTF pointers), as a
+ * bpf_loop (5.17+; typed casts need 6.2 anyway). Same result. */
+static __always_inline __u32 tp_path_walk_typed(struct tp_path_scratch *s, struct dentry *dentry,
+						struct vfsmount *vfsmnt, __u32 *flags)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 pos;
+
+	s->w_root_dentry = 0;
+	s->w_root_mnt = 0;
+	if (task->fs) {
+		s->w_root_dentry = (__u64)task->fs->root.dentry;
+		s->w_root_mnt = (__u64)tp_real_mount(task->fs->root.mnt);
+	}
+	s->w_dentry = (__u64)dentry;
+	s->w_mnt = (__u64)tp_real_mount(vfsmnt);
+	s->w_mnt_root = (__u64)vfsmnt->mnt_root;
+	s->w_flags = 0;
+	s->w_done = 0;
+	s->buf[TP_PATH_WALK_END] = '\0';
+	s->pos = TP_PATH_WALK_END;
+	bpf_loop(TP_PATH_WALK_DEPTH, tp_path_walk_step, NULL, 0);
+	*flags |= s->w_flags;
+	if (!s->w_done)
+		*flags |= TP_PATH_TRUNCATED; /* components left after the last step */
+	pos = s->pos;
+	if (pos >= TP_PATH_WALK_END) {
+		pos = TP_PATH_WALK_END - 1;
+		s->buf[pos] = '/';
+	}
+	return pos;
+}
+
 /* Copy the string at buf[pos] to out (TP_PATH_MAX bytes); *flags gets
  * TP_PATH_TRUNCATED when it did not fit. */
 static __always_inline void tp_path_copy(char *out, const char *buf, __u32 pos, __u32 len,
@@ -166,8 +267,9 @@ static __always_inline void tp_path_copy(char *out, const char *buf, __u32 pos, 
 		out[0] = '\0';
 }
 
-/* The path of an open file into out (TP_PATH_MAX bytes). Returns path flags. */
-static __always_inline __u32 tp_path_of_file(struct file *f, char *out)
+/* The path of an open file into out (TP_PATH_MAX bytes). Returns path
+ * flags. typed (a constant): f is a BTF pointer, walked with typed loads. */
+static __always_inline __u32 tp_path_of_file_as(struct file *f, char *out, const bool typed)
 {
 	struct tp_path_scratch *s = tp_scratch();
 	__u32 flags = 0, pos;
@@ -176,10 +278,18 @@ static __always_inline __u32 tp_path_of_file(struct file *f, char *out)
 		out[0] = '\0';
 		return TP_PATH_UNRESOLVED;
 	}
-	pos =
-	    tp_path_walk(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), &flags);
+	if (typed)
+		pos = tp_path_walk_typed(s, f->f_path.dentry, f->f_path.mnt, &flags);
+	else
+		pos = tp_path_walk(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+				   &flags);
 	tp_path_copy(out, s->buf, pos, TP_PATH_WALK_END - pos, &flags);
 	return flags;
+}
+
+static __always_inline __u32 tp_path_of_file(struct file *f, char *out)
+{
+	return tp_path_of_file_as(f, out, false);
 }
 
 /*

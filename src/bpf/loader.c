@@ -306,6 +306,26 @@ static struct tp_prog_info *prog_info(struct tp_bpf *b, const char *family, cons
 	return p;
 }
 
+/*
+ * A program named NAME_compat is NAME built on probe reads, for kernels
+ * that refuse NAME's typed loads (bpf/path.bpf.h, TP_CAST): it is loaded
+ * only once the kernel has refused NAME, and is otherwise never listed.
+ */
+#define COMPAT_SUFFIX "_compat"
+
+static bool compat_wanted(struct tp_bpf *b, const char *family, const char *name)
+{
+	size_t n = strlen(name), k = strlen(COMPAT_SUFFIX);
+
+	if (n <= k || strcmp(name + n - k, COMPAT_SUFFIX))
+		return true; /* not a twin */
+	for (unsigned i = 0; i < b->nprogs; i++)
+		if (!strcmp(b->progs[i].family, family) && strlen(b->progs[i].name) == n - k &&
+		    !strncmp(b->progs[i].name, name, n - k))
+			return b->progs[i].status == TP_PROG_SKIPPED && !b->progs[i].hook_missing;
+	return false;
+}
+
 static void skip_prog(struct tp_prog_info *p, const char *reason)
 {
 	if (!p || p->status == TP_PROG_SKIPPED)
@@ -340,6 +360,14 @@ static int add_link(void *ctx, struct bpf_link *link)
 	return 0;
 }
 
+static bool has_compat(struct bpf_object *obj, const char *name)
+{
+	char twin[96];
+
+	snprintf(twin, sizeof(twin), "%s%s", name, COMPAT_SUFFIX);
+	return bpf_object__find_program_by_name(obj, twin) != NULL;
+}
+
 /* Open, configure, load one family; on a program the kernel refuses, switch
  * it off and start over. Returns 0 when loaded (maybe with fewer programs). */
 static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
@@ -365,8 +393,13 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 		}
 		bpf_object__for_each_program(prog, st->obj) {
 			const char *sec = bpf_program__section_name(prog);
-			struct tp_prog_info *p = prog_info(b, fam->name, bpf_program__name(prog));
+			struct tp_prog_info *p;
 
+			if (!compat_wanted(b, fam->name, bpf_program__name(prog))) {
+				bpf_program__set_autoload(prog, false);
+				continue;
+			}
+			p = prog_info(b, fam->name, bpf_program__name(prog));
 			if (p && !p->section[0])
 				snprintf(p->section, sizeof(p->section), "%s", sec);
 			if (p && p->status != TP_PROG_PENDING) {
@@ -406,8 +439,11 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 		/* configure may have switched programs off. */
 		enabled = 0;
 		bpf_object__for_each_program(prog, st->obj) {
-			struct tp_prog_info *p = prog_info(b, fam->name, bpf_program__name(prog));
+			struct tp_prog_info *p;
 
+			if (!compat_wanted(b, fam->name, bpf_program__name(prog)))
+				continue;
+			p = prog_info(b, fam->name, bpf_program__name(prog));
 			if (bpf_program__autoload(prog))
 				enabled++;
 			else if (p && p->status == TP_PROG_PENDING)
@@ -426,7 +462,8 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 			tp_warn("probe family %s: load failed: %s", fam->name, strerror(-r));
 			goto fail;
 		}
-		snprintf(reason, sizeof(reason), "the kernel refused to load it (%s)", strerror(-r));
+		snprintf(reason, sizeof(reason), "the kernel refused to load it (%s)%s", strerror(-r),
+			 has_compat(st->obj, failed_prog) ? "; its twin on probe reads runs instead" : "");
 		skip_prog(prog_info(b, fam->name, failed_prog), reason);
 		fam->destroy(st->skel);
 		st->skel = NULL;
@@ -507,11 +544,14 @@ int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, 
 		struct bpf_program *prog;
 
 		bpf_object__for_each_program(prog, st->obj) {
-			struct tp_prog_info *p = prog_info(b, st->fam->name, bpf_program__name(prog));
+			struct tp_prog_info *p;
 			struct bpf_link *link;
 			char reason[160];
 
-			if (!bpf_program__autoload(prog) || !p || p->status != TP_PROG_PENDING)
+			if (!bpf_program__autoload(prog))
+				continue;
+			p = prog_info(b, st->fam->name, bpf_program__name(prog));
+			if (!p || p->status != TP_PROG_PENDING)
 				continue;
 			if (!strcmp(bpf_program__section_name(prog), "perf_event")) {
 				const struct tp_bpf_perf_spec *spec = tp_bpf_perf_spec(bpf_program__name(prog));
