@@ -1,13 +1,15 @@
 # tapio-collector: a thin wrapper around CMake.
 #
-#   make run    install what is missing, build, run with the default preset
-#   make test   install what is missing, build, run the whole test suite
-#   make bench  the benchmark suite (tests/bench/suite.py): tables, and BENCHMARKS.md
+#   make run    install what running needs, build the agent, run it with the
+#               default preset (ARGS="..." passes extra flags)
+#   make build  install what building needs, build the agent and tapio-sink
+#   make test   install what the tests need too, build the test programs,
+#               run the whole test suite
+#   make bench  build the benchmark drivers, run the benchmark suite
+#               (tests/bench/suite.py): tables, and BENCHMARKS.md
 #   make attacks  the attack and benign corpora against the security preset: a report
 #   make install [PREFIX=/usr/local] [DESTDIR=...]   binaries, rules, man pages, /etc/tapio
 #   make package                                      a Debian package in $(BUILD_DIR)/
-#
-# ARGS="..." passes extra flags to the collector in `make run`.
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
@@ -17,39 +19,52 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps build run test bench attacks clean format install package
+.PHONY: all deps deps-test deps-package configure build run test bench attacks clean format install package
 
 all: build
 
 deps:
-	@./scripts/deps.sh
+	@./scripts/deps.sh build
 
-$(BUILD_DIR)/Makefile: CMakeLists.txt
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+deps-test:
+	@./scripts/deps.sh test
 
-build: deps $(BUILD_DIR)/Makefile
+deps-package:
+	@./scripts/deps.sh package
+
+# Configured again whenever asked: packages that `make test` just installed
+# (cmocka) are found without a clean build.
+configure:
+	@mkdir -p $(BUILD_DIR)
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) > $(BUILD_DIR)/configure.log 2>&1 || \
+		{ cat $(BUILD_DIR)/configure.log; exit 1; }
+
+build: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build
 	./$(BUILD_DIR)/tapio-collector --preset $(PRESET) $(ARGS)
 
-test: build
+test: deps-test configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target tapio-collector tapio-sink tests
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 # Only what is installed is built for these.
-install: deps $(BUILD_DIR)/Makefile
+install: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target tapio-collector tapio-sink
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix "$(PREFIX)"
 
-package: deps $(BUILD_DIR)/Makefile
+package: deps-package configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target tapio-collector tapio-sink
 	cd $(BUILD_DIR) && cpack -G DEB
 	@ls $(BUILD_DIR)/tapio-collector_*.deb
 
-bench: build
+bench: deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target benches
 	./tests/bench/suite.py $(BUILD_DIR)
 
-attacks: build
+attacks: deps-test configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target tapio-collector tapio-sink
 	./tests/attacks/run.sh $(BUILD_DIR)
 
 format:
