@@ -51,17 +51,22 @@ struct tp_bpf {
 };
 
 /* ------------------------------------------------------------------ */
-/* libbpf's own messages: verbose, so they go to the debug log; the name
- * of a program that failed to load is kept to switch it off and retry. */
+/* libbpf's own messages: its warnings go to the debug log, its info and
+ * debug output (thousands of relocation lines per start) to the trace log;
+ * the name of a program that failed to load is kept to switch it off and
+ * retry. */
 
 static char failed_prog[64];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	enum tp_log_level ours = level == LIBBPF_WARN ? TP_LOG_DEBUG : TP_LOG_TRACE;
 	char line[1024];
 	const char *p;
 	size_t n;
 
+	if (level != LIBBPF_WARN && !tp_log_enabled(ours))
+		return 0;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (level == LIBBPF_WARN && (p = strstr(line, "prog '")) && strstr(line, "fail")) {
 		p += 6;
@@ -71,8 +76,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 			failed_prog[n] = '\0';
 		}
 	}
-	if (tp_log_enabled(TP_LOG_DEBUG))
-		tp_log(TP_LOG_DEBUG, "libbpf: %s", line);
+	if (tp_log_enabled(ours))
+		tp_log(ours, "libbpf: %s", line);
 	return 0;
 }
 
@@ -706,7 +711,11 @@ const struct tp_prog_info *tp_bpf_programs(const struct tp_bpf *b, size_t *n)
 
 size_t tp_bpf_attached_count(const struct tp_bpf *b)
 {
-	return b->nlinks;
+	size_t n = 0;
+
+	for (unsigned i = 0; i < b->nprogs; i++)
+		n += b->progs[i].status == TP_PROG_ATTACHED;
+	return n;
 }
 
 const struct tp_bpf_family_info *tp_bpf_family_at(size_t i)

@@ -90,6 +90,8 @@ int tp_bpf_read_kstats(const struct tp_bpf *b, uint64_t *out);
 
 /* The programs of every family that was opened, with their status. */
 const struct tp_prog_info *tp_bpf_programs(const struct tp_bpf *b, size_t *n);
+/* Programs with status TP_PROG_ATTACHED (not links: a perf-event program
+ * has one per CPU), as tapio_bpf_programs{status="attached"} counts them. */
 size_t tp_bpf_attached_count(const struct tp_bpf *b);
 
 /* Set a `const volatile` global of obj by name before load. Returns 0,

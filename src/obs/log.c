@@ -17,14 +17,14 @@ static enum tp_log_level current_level = TP_LOG_INFO;
 static enum tp_log_format current_format = TP_LOG_FMT_TEXT;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_names[] = { "error", "warn", "info", "debug", "trace" };
 static const char *const format_names[] = { "auto", "text", "json", "journal" };
-/* sd-daemon.h priorities: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG. */
-static const int journal_priority[] = { 3, 4, 6, 7 };
+/* sd-daemon.h priorities: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG (trace too). */
+static const int journal_priority[] = { 3, 4, 6, 7, 7 };
 
 const char *tp_log_level_name(enum tp_log_level level)
 {
-	return level <= TP_LOG_DEBUG ? level_names[level] : "?";
+	return level <= TP_LOG_TRACE ? level_names[level] : "?";
 }
 
 const char *tp_log_format_name(enum tp_log_format fmt)
@@ -89,7 +89,7 @@ int tp_log_parse_level(const char *s, enum tp_log_level *level)
 {
 	if (!s)
 		return -EINVAL;
-	for (int i = 0; i <= TP_LOG_DEBUG; i++) {
+	for (int i = 0; i <= TP_LOG_TRACE; i++) {
 		if (!strcasecmp(s, level_names[i])) {
 			*level = (enum tp_log_level)i;
 			return 0;
@@ -104,17 +104,26 @@ int tp_log_parse_level(const char *s, enum tp_log_level *level)
 
 void tp_log(enum tp_log_level level, const char *fmt, ...)
 {
-	/* 8 KiB: the stats line (SIGUSR1) lists every counter on one line. */
-	char ts[40], msg[8192];
+	char ts[40], small[2048], *msg = small;
 	va_list ap;
 	size_t n;
+	int len;
 
 	if (!tp_log_enabled(level))
 		return;
 	tp_format_rfc3339(tp_now_ns(CLOCK_REALTIME), ts, sizeof(ts));
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
+	/* A long line (the full stats at exit) is never cut: one try on the
+	 * heap, else the cut line. */
+	if (len >= (int)sizeof(small) && (msg = malloc((size_t)len + 1))) {
+		va_start(ap, fmt);
+		vsnprintf(msg, (size_t)len + 1, fmt, ap);
+		va_end(ap);
+	} else if (!msg) {
+		msg = small;
+	}
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
@@ -147,4 +156,6 @@ void tp_log(enum tp_log_level level, const char *fmt, ...)
 	}
 	fflush(stderr);
 	pthread_mutex_unlock(&log_lock);
+	if (msg != small)
+		free(msg);
 }

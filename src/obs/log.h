@@ -4,7 +4,7 @@
  *
  * Formats (--log-format):
  *   text     "<RFC 3339 time> <level> <message>"; level is error, warn,
- *            info or debug, padded to 5 characters
+ *            info, debug or trace, padded to 5 characters
  *   json     {"ts":"<RFC 3339>","level":"info","msg":"..."}
  *   journal  "<N>message" with the syslog priority N, which journald turns
  *            into the entry's PRIORITY (journald adds its own timestamp)
@@ -21,6 +21,7 @@ enum tp_log_level {
 	TP_LOG_WARN = 1,
 	TP_LOG_INFO = 2,
 	TP_LOG_DEBUG = 3,
+	TP_LOG_TRACE = 4, /* other libraries' own chatter (libbpf's relocations...) */
 };
 
 enum tp_log_format {
@@ -39,7 +40,7 @@ int tp_log_parse_format(const char *s, enum tp_log_format *fmt);
 const char *tp_log_format_name(enum tp_log_format fmt);
 const char *tp_log_level_name(enum tp_log_level level);
 enum tp_log_level tp_log_get_level(void);
-/* Accepts error, warn(ing), info, debug. Returns 0 or -EINVAL. */
+/* Accepts error, warn(ing), info, debug, trace. Returns 0 or -EINVAL. */
 int tp_log_parse_level(const char *s, enum tp_log_level *level);
 bool tp_log_enabled(enum tp_log_level level);
 
@@ -52,6 +53,12 @@ void tp_log(enum tp_log_level level, const char *fmt, ...) __attribute__((format
 	do {                                             \
 		if (tp_log_enabled(TP_LOG_DEBUG))        \
 			tp_log(TP_LOG_DEBUG, __VA_ARGS__); \
+	} while (0)
+
+#define tp_trace(...)                                    \
+	do {                                             \
+		if (tp_log_enabled(TP_LOG_TRACE))        \
+			tp_log(TP_LOG_TRACE, __VA_ARGS__); \
 	} while (0)
 
 #endif
