@@ -57,6 +57,8 @@ extern const char *const tp_severity_names[TP_SEV_COUNT + 1];
 /* The level of a severity name, or -1 when it is none of them. */
 int tp_severity_parse(const char *name);
 
+struct tp_aggregate_spec;
+
 struct tp_alert {
 	const char *rule;
 	const char *severity;  /* one of tp_severity_names */
@@ -64,6 +66,9 @@ struct tp_alert {
 	const char *const *tags;
 	size_t ntags;
 	const char *output;    /* the rendered message */
+	/* How repeats of this rule fold into one alert (lua/aggregate.h);
+	 * NULL: the defaults. */
+	const struct tp_aggregate_spec *aggregate;
 };
 
 struct tp_proc_ctx;
