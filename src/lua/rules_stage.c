@@ -10,6 +10,7 @@
 
 #include "lua/rules.h"
 #include "lua/rules_watch.h"
+#include "obs/health.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 #include "util/stop.h"
@@ -38,6 +39,10 @@ struct rules_stage {
 	uint64_t reload_timeout_ns;
 
 	struct tp_rules_watch watch; /* rules.watch */
+
+	/* /healthz: quarantined functions, checked once a second. */
+	uint64_t next_health_ns;
+	size_t quarantined;
 };
 
 /* One reload, on a thread of its own; owned by the stage until the thread
@@ -280,6 +285,17 @@ static void start_reload(struct rules_stage *s)
 	tp_info("rules reload: loading and testing the new rules beside the running ones");
 }
 
+/* Degraded until a reload succeeds: the rules on disk are not the rules
+ * that run. */
+static void reload_failed_health(const char *why)
+{
+	char when[40];
+
+	tp_format_rfc3339(tp_now_ns(0 /* CLOCK_REALTIME */), when, sizeof(when));
+	tp_health_set("rules_reload", "the rules reload at %s failed, the previous rules still run: %.150s",
+		      when, why);
+}
+
 /* A reload past its time limit: cancelled (its Lua stops at the next budget
  * check), the rules in use stay, and the log says why. */
 static void give_up_reload(struct rules_stage *s, uint64_t now)
@@ -296,6 +312,7 @@ static void give_up_reload(struct rules_stage *s, uint64_t now)
 		 "(top-level code, lists, tests); --validate names the files",
 		 (now - s->abandoned->started_ns) / 1e9, s->reload_timeout_ns / 1e9,
 		 (unsigned long long)in.hash);
+	reload_failed_health("given up at rules.reload_timeout");
 }
 
 /* At a tick, between two events: take the new set if it is ready. */
@@ -325,7 +342,11 @@ static void finish_reload(struct rules_stage *s, uint64_t now)
 		tp_ruleset_info(s->rs, &in);
 		tp_error("rules reload failed, keeping the rules in use (hash %016llx): %s",
 			 (unsigned long long)in.hash, j->err);
+		reload_failed_health(j->err);
 	} else {
+		tp_health_clear("rules_reload");
+		s->quarantined = 0;
+		tp_health_clear("rules_quarantined");
 		t0 = tp_mono_ns();
 		old = s->rs;
 		s->rs = j->rs;
@@ -344,6 +365,29 @@ static void finish_reload(struct rules_stage *s, uint64_t now)
 		start_reload(s);
 }
 
+/* /healthz is degraded while a function of the set in use is quarantined
+ * (it stays so until a reload replaces the set). */
+static void check_quarantine(struct rules_stage *s, uint64_t now_ns)
+{
+	struct tp_ruleset_info in;
+
+	if (now_ns < s->next_health_ns)
+		return;
+	s->next_health_ns = now_ns + TP_NSEC_PER_SEC;
+	tp_ruleset_info(s->rs, &in);
+	if (in.quarantined == s->quarantined)
+		return;
+	s->quarantined = in.quarantined;
+	if (in.quarantined)
+		tp_health_set("rules_quarantined",
+			      "%zu rule function%s quarantined after %u faults, until the next "
+			      "reload (the log names %s)",
+			      in.quarantined, in.quarantined > 1 ? "s" : "", s->cfg->rule_fault_limit,
+			      in.quarantined > 1 ? "them" : "it");
+	else
+		tp_health_clear("rules_quarantined");
+}
+
 static void stage_tick(struct tp_stage *st, struct tp_pipeline *p, uint64_t now_ns)
 {
 	struct rules_stage *s = (struct rules_stage *)st;
@@ -355,6 +399,7 @@ static void stage_tick(struct tp_stage *st, struct tp_pipeline *p, uint64_t now_
 		tp_info("rules reload: rule files changed on disk");
 		tp_rules_stage_reload(st);
 	}
+	check_quarantine(s, now_ns);
 }
 
 /* The stats line's part: the rules that cost most so far. */
