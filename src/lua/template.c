@@ -7,6 +7,9 @@
 
 #include <lauxlib.h>
 
+#include "events/event.h"
+#include "lua/lua_event.h"
+
 #define TP_TEMPLATE_DEPTH 8 /* components of one ${a.b.c} */
 
 #define TP_TEMPLATE_ALTS 4 /* alternatives of one ${a|b|c|'literal'} */
@@ -253,6 +256,22 @@ static void push_ref(lua_State *L, const struct ref *r, int ev_idx)
 	}
 }
 
+/* Is the value on top the event's field `name`, of a kind text output
+ * writes in octal (file modes: 0644, as the event line shows them)? */
+static bool octal_field(lua_State *L, int ev_idx, const char *name)
+{
+	const struct tp_lua_event *b;
+	const struct tp_field *f;
+
+	if (!lua_isinteger(L, -1) || lua_type(L, ev_idx) != LUA_TUSERDATA)
+		return false;
+	b = tp_lua_event_binding(L);
+	if (!b || lua_touserdata(L, ev_idx) != b || !b->ev)
+		return false;
+	f = tp_event_field(b->ev->type, name);
+	return f && f->kind == TP_FK_OCTAL;
+}
+
 void tp_template_render(lua_State *L, const struct tp_template *t, int ev_idx, struct tp_buf *out)
 {
 	int top;
@@ -261,20 +280,25 @@ void tp_template_render(lua_State *L, const struct tp_template *t, int ev_idx, s
 	top = lua_gettop(L);
 	for (size_t k = 0; k < t->nsegs; k++) {
 		const struct segment *s = &t->segs[k];
+		size_t a;
 
 		if (s->text) {
 			tp_buf_append(out, s->text, s->len);
 			continue;
 		}
-		for (size_t a = 0; a < s->nalt; a++) {
+		for (a = 0; a < s->nalt; a++) {
 			push_ref(L, &s->alt[a], ev_idx);
 			if (!lua_isnil(L, -1) || (a + 1 == s->nalt && !s->fallback))
 				break;
 			lua_pop(L, 1);
 		}
-		if (lua_gettop(L) > top)
-			render_value(L, out);
-		else
+		if (lua_gettop(L) == top) {
 			tp_buf_puts(out, s->fallback);
+		} else if (s->alt[a].npath == 1 && octal_field(L, ev_idx, s->alt[a].path[0])) {
+			tp_buf_printf(out, "0%llo", (unsigned long long)lua_tointeger(L, -1));
+			lua_pop(L, 1);
+		} else {
+			render_value(L, out);
+		}
 	}
 }
