@@ -16,16 +16,25 @@
 #include "util/stop.h"
 #include "util/time.h"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested; /* the signal, or -1 for a request */
 static volatile sig_atomic_t reload_requested;
 static volatile sig_atomic_t stats_requested;
+/* When the process started (monotonic): --duration counts from here, so a
+ * run takes the time asked for, start-up included. */
+static uint64_t process_start_ns;
+
+void tp_agent_mark_start(void)
+{
+	if (!process_start_ns)
+		process_start_ns = tp_mono_ns();
+}
 
 static void on_signal(int sig)
 {
 	switch (sig) {
 	case SIGINT:
 	case SIGTERM:
-		stop_requested = 1;
+		stop_requested = sig;
 		break;
 	case SIGHUP:
 		reload_requested = 1;
@@ -53,16 +62,57 @@ void tp_agent_install_signals(void)
 
 void tp_agent_request_stop(void)
 {
-	stop_requested = 1;
+	stop_requested = -1;
 }
 
 void tp_agent_log_stats(const char *why)
 {
+	tp_agent_log_stats_at(TP_LOG_INFO, why);
+}
+
+void tp_agent_log_stats_at(enum tp_log_level level, const char *why)
+{
+	struct tp_buf b;
+
+	if (!tp_log_enabled(level))
+		return;
+	tp_buf_init(&b);
+	tp_metrics_render_line(&b);
+	tp_log(level, "stats (%s): %s", why, b.len ? tp_buf_cstr(&b) : "no activity");
+	tp_buf_free(&b);
+}
+
+static uint64_t sum(const char *name)
+{
+	return (uint64_t)tp_metrics_sum(name);
+}
+
+void tp_agent_log_summary(const char *why, uint64_t elapsed_ns)
+{
+	uint64_t drops = sum("tapio_kernel_drops_total"), lost = sum("tapio_delivery_events_dropped_total");
+	uint64_t raw_lost = sum("tapio_raw_events_dropped_total"), faults = sum("tapio_rule_faults_total");
 	struct tp_buf b;
 
 	tp_buf_init(&b);
-	tp_metrics_render_line(&b);
-	tp_info("stats (%s): %s", why, b.len ? tp_buf_cstr(&b) : "no activity");
+	uint64_t folded = sum("tapio_alerts_aggregated_total");
+
+	tp_buf_printf(&b, "summary (%s, %.1f s): %llu events, %llu to the outputs, %llu alerts", why,
+		      elapsed_ns / 1e9, (unsigned long long)sum("tapio_events_total"),
+		      (unsigned long long)sum("tapio_events_emitted_total"),
+		      (unsigned long long)(sum("tapio_rule_matches_total") - folded));
+	if (folded)
+		tp_buf_printf(&b, " (and %llu repeats folded into them)", (unsigned long long)folded);
+	if (tp_metric_find("tapio_raw_events_stored_total", NULL))
+		tp_buf_printf(&b, ", %llu stored raw", (unsigned long long)sum("tapio_raw_events_stored_total"));
+	tp_buf_printf(&b, "; lost: %llu in the kernel", (unsigned long long)drops);
+	if (raw_lost)
+		tp_buf_printf(&b, ", %llu by raw storage", (unsigned long long)raw_lost);
+	if (lost)
+		tp_buf_printf(&b, ", %llu by delivery", (unsigned long long)lost);
+	if (faults)
+		tp_buf_printf(&b, "; %llu rule faults", (unsigned long long)faults);
+	tp_buf_puts(&b, " (all counters: --log-level debug, SIGUSR1 or /metrics)");
+	tp_info("%s", tp_buf_cstr(&b));
 	tp_buf_free(&b);
 }
 
@@ -228,10 +278,26 @@ static void programs_health(struct tp_bpf *bpf)
 		tp_metric_register(&m_programs[i]);
 }
 
+static void log_stopping(const struct tp_config *cfg, bool duration_over)
+{
+	int sig = stop_requested;
+
+	if (sig > 0)
+		tp_info("stopping (%s): flushing the outputs and storage",
+			sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal");
+	else if (duration_over)
+		tp_info("stopping (--duration %.1f s over): flushing the outputs and storage",
+			cfg->duration_ns / 1e9);
+	else if (sig < 0)
+		tp_info("stopping: flushing the outputs and storage");
+}
+
 int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_config *cfg,
 		 struct tp_bpf *bpf, const struct tp_agent_hooks *hooks)
 {
 	uint64_t start = tp_mono_ns(), next_stats = start + cfg->stats_interval_ns;
+	uint64_t deadline = (process_start_ns ? process_start_ns : start) + cfg->duration_ns;
+	bool duration_over = false;
 	int timeout_ms = (int)(cfg->drain_interval_ns / TP_NSEC_PER_MSEC);
 	int batch = cfg->drain_batch ? (int)cfg->drain_batch : 4096;
 	struct drop_watch drops = { .last_read_ns = start };
@@ -268,12 +334,16 @@ int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_c
 			tp_agent_log_stats("SIGUSR1");
 		}
 		if (cfg->stats_interval_ns && now >= next_stats) {
-			tp_agent_log_stats("periodic");
+			tp_agent_log_summary("periodic", now - (process_start_ns ? process_start_ns : start));
+			tp_agent_log_stats_at(TP_LOG_DEBUG, "periodic");
 			next_stats = now + cfg->stats_interval_ns;
 		}
-		if (cfg->duration_ns && now - start >= cfg->duration_ns)
+		if (cfg->duration_ns && now >= deadline) {
+			duration_over = true;
 			break;
+		}
 	}
+	log_stopping(cfg, duration_over);
 
 	/* From here every final flush is bounded by the stop deadline: a live
 	 * run's, or any run a signal stops (a replay that reached the end of
@@ -299,4 +369,9 @@ int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_c
 	check_kernel_drops(&drops, bpf, p, tp_mono_ns(), true);
 	tp_pipeline_flush(p);
 	return r;
+}
+
+uint64_t tp_agent_uptime_ns(void)
+{
+	return process_start_ns ? tp_mono_ns() - process_start_ns : 0;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "obs/log.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/source.h"
 
@@ -21,6 +22,10 @@ struct tp_agent_hooks {
 	void (*tick)(void *ctx, uint64_t now_ns);
 	void *ctx;
 };
+
+/* Note the start of the process (first thing in main): --duration counts
+ * from here, start-up included. Without it, from the start of the loop. */
+void tp_agent_mark_start(void);
 
 /* Install the signal handlers (no SA_RESTART: a signal ends the wait). */
 void tp_agent_install_signals(void);
@@ -35,7 +40,16 @@ void tp_agent_request_stop(void);
 int tp_agent_run(struct tp_source *src, struct tp_pipeline *p, const struct tp_config *cfg,
 		 struct tp_bpf *bpf, const struct tp_agent_hooks *hooks);
 
-/* Log the current counters in one line (SIGUSR1 and the periodic stats). */
+/* Log every non-zero counter in one line, "stats (why): ..." (SIGUSR1 at
+ * info; the periodic and exit ones at debug). */
 void tp_agent_log_stats(const char *why);
+void tp_agent_log_stats_at(enum tp_log_level level, const char *why);
+
+/* One short info line, "summary (why, T s): N events, M to the outputs, A
+ * alerts, S stored raw; lost: ...", for the periodic and the exit log. */
+void tp_agent_log_summary(const char *why, uint64_t elapsed_ns);
+
+/* Nanoseconds since tp_agent_mark_start (0 without it). */
+uint64_t tp_agent_uptime_ns(void);
 
 #endif

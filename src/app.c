@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "enrich/stage.h"
+#include "lua/aggregate.h"
 #include "lua/rules_stage.h"
 #include "obs/log.h"
 #include "output/file.h"
@@ -47,7 +48,11 @@ static bool want_raw(const struct tp_app *app)
 
 static int build_raw(struct tp_stage **out, struct tp_app *app, char *err, size_t errlen)
 {
-	return tp_raw_stage_new(out, app->cfg, err, errlen);
+	int r = tp_raw_stage_new(out, app->cfg, err, errlen);
+
+	if (r == 0)
+		app->raw = *out;
+	return r;
 }
 
 static bool want_enrich(const struct tp_app *app)
@@ -86,6 +91,24 @@ static int build_rules(struct tp_stage **out, struct tp_app *app, char *err, siz
 	return r;
 }
 
+/* Repeats of one rule for one key fold into one alert plus a count. Kept in
+ * app->aggregate: the exit closes its open windows. */
+static int build_aggregate(struct tp_stage **out, struct tp_app *app, char *err, size_t errlen)
+{
+	struct tp_aggregate_opts ao = {
+	    .window_ns = app->cfg->aggregate_window_ns,
+	    .hold_ns = app->cfg->aggregate_hold_ns,
+	    .live = app->mode == TP_APP_LIVE,
+	    .importance_threshold = app->cfg->importance_threshold,
+	    .all_events = app->cfg->all_events,
+	};
+	int r = tp_aggregate_stage_new(out, &ao, err, errlen);
+
+	if (r == 0)
+		app->aggregate = *out;
+	return r;
+}
+
 /* Sampling and rate limits: the last stage, so that it sees the importance
  * and alerts that the stages before it set. */
 static bool want_sampler(const struct tp_app *app)
@@ -101,7 +124,7 @@ static int build_sampler(struct tp_stage **out, struct tp_app *app, char *err, s
 static const struct stage_def stages[] = {
     {"raw", want_raw, build_raw},	   {"enrich", want_enrich, build_enrich},
     {"scope", want_scope, build_scope},	   {"rules", NULL, build_rules},
-    {"sampler", want_sampler, build_sampler},
+    {"aggregate", NULL, build_aggregate},  {"sampler", want_sampler, build_sampler},
 };
 
 static bool want_stdout(const struct tp_config *cfg)
@@ -231,6 +254,10 @@ int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mo
 		if (r < 0) {
 			if (st == app->rules)
 				app->rules = NULL;
+			if (st == app->raw)
+				app->raw = NULL;
+			if (st == app->aggregate)
+				app->aggregate = NULL;
 			st->ops->close(st);
 			snprintf(err, errlen, "cannot add the %s stage: too many pipeline stages",
 				 stages[i].name);
@@ -272,6 +299,18 @@ void tp_app_hooks(struct tp_app *app, struct tp_agent_hooks *hooks)
 	memset(hooks, 0, sizeof(*hooks));
 	hooks->reload = app_reload;
 	hooks->ctx = app;
+}
+
+void tp_app_settle(struct tp_app *app, int timeout_ms)
+{
+	struct tp_raw_stage_stats st;
+
+	if (app->aggregate)
+		tp_aggregate_stage_finish(app->aggregate);
+	tp_pipeline_flush(&app->pipe);
+	if (app->raw && tp_raw_stage_sync(app->raw, timeout_ms, &st) < 0)
+		tp_warn("raw storage: %llu events not yet written after %d ms at exit",
+			(unsigned long long)(st.queued - st.stored - st.dropped_write), timeout_ms);
 }
 
 void tp_app_close(struct tp_app *app)

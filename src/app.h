@@ -29,6 +29,8 @@ struct tp_app {
 	enum tp_app_mode mode;
 	struct tp_pipeline pipe;
 	struct tp_stage *rules; /* the Lua rule engine (owned by pipe) */
+	struct tp_stage *raw;	/* raw storage, live runs (owned by pipe) */
+	struct tp_stage *aggregate; /* alert aggregation (owned by pipe) */
 };
 
 /* Build the pipeline. On failure err holds a sentence for the user. */
@@ -43,6 +45,11 @@ int tp_app_check_outputs(const struct tp_config *cfg, char *err, size_t errlen);
 
 /* Hooks for tp_agent_run: SIGHUP reload and the periodic tick. */
 void tp_app_hooks(struct tp_app *app, struct tp_agent_hooks *hooks);
+
+/* After the run: report the repeats of open alert windows, and wait (at
+ * most timeout_ms) until raw storage has written every event it was given,
+ * so the exit counters are what went out and what is on disk. */
+void tp_app_settle(struct tp_app *app, int timeout_ms);
 
 void tp_app_close(struct tp_app *app);
 

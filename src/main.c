@@ -269,9 +269,11 @@ int main(int argc, char **argv)
 	struct tp_source *src = NULL;
 	struct tp_config cfg;
 	struct tp_app app;
-	char err[4096], cats[128];
+	char err[4096], cats[128], skipped[96] = "", path[96];
+	size_t nprogs, nskipped = 0;
 	int r, code = 0;
 
+	tp_agent_mark_start();
 	/* Before any Lua VM: live runs, replays and --validate alike. */
 	if ((r = tp_enrich_lua_register()) < 0) {
 		snprintf(err, sizeof(err), "cannot register the enrichment's Lua fields: %s",
@@ -348,13 +350,35 @@ int main(int argc, char **argv)
 	drop_capabilities();
 
 	category_list(&cfg, cats, sizeof(cats));
-	tp_info("tapio-collector %s ready: %zu programs attached (categories: %s), output %s",
-		TAPIO_VERSION, tp_bpf_attached_count(tp_source_bpf_loader(src)), cats,
-		cfg.output == TP_FMT_JSON ? "json" : cfg.output == TP_FMT_TEXT ? "text" : "none");
+	{
+		const struct tp_prog_info *progs = tp_bpf_programs(tp_source_bpf_loader(src), &nprogs);
+
+		for (size_t i = 0; i < nprogs; i++)
+			nskipped += progs[i].status == TP_PROG_SKIPPED;
+		if (nskipped)
+			snprintf(skipped, sizeof(skipped), ", %zu skipped (/healthz says why)",
+				 nskipped);
+	}
+	if (cfg.all_events)
+		snprintf(path, sizeof(path), "every event (-a)");
+	else
+		snprintf(path, sizeof(path), "alerts and events scored %.2g or more (-a: every event)",
+			 cfg.importance_threshold);
+	tp_info("tapio-collector %s ready: %zu programs attached (categories: %s)%s, output %s: "
+		"%s; started in %.1f s",
+		TAPIO_VERSION, tp_bpf_attached_count(tp_source_bpf_loader(src)), cats, skipped,
+		cfg.output == TP_FMT_JSON ? "json" : cfg.output == TP_FMT_TEXT ? "text" : "none",
+		path, tp_agent_uptime_ns() / 1e9);
+	if (cfg.duration_ns && tp_agent_uptime_ns() >= cfg.duration_ns)
+		tp_warn("--duration %.1f s ended during start-up: stopping at once",
+			cfg.duration_ns / 1e9);
 
 	r = tp_agent_run(src, &app.pipe, &cfg, tp_source_bpf_loader(src), &hooks);
 
-	tp_agent_log_stats("exit");
+	/* The exit counters are what is on disk and what went out. */
+	tp_app_settle(&app, 2000);
+	tp_agent_log_summary("exit", tp_agent_uptime_ns());
+	tp_agent_log_stats_at(TP_LOG_DEBUG, "exit");
 	tp_app_close(&app);
 	code = r < 0 ? EXIT_FAILURE : 0;
 out:

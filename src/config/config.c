@@ -45,7 +45,9 @@ void tp_config_defaults(struct tp_config *cfg)
 	tp_config_exec_env_default(cfg);
 	cfg->page_fault_period = 10000;
 	cfg->rules_dir = tp_shipped_rules_dir();
-	cfg->importance_threshold = 0;
+	cfg->importance_threshold = 0.7; /* the dual path: alerts and important events */
+	cfg->aggregate_window_ns = 60 * TP_NSEC_PER_SEC;
+	cfg->aggregate_hold_ns = 2 * TP_NSEC_PER_SEC;
 	cfg->rule_instr_budget = 200000;
 	cfg->lua_mem_max = 64ull << 20;
 	cfg->rule_mem_call_max = 8ull << 20;

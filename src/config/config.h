@@ -145,8 +145,11 @@ struct tp_config {
 	/* Lua rules (lua/rules.h, lua/rules_stage.h). */
 	const char *rules_dir;       /* shipped rule sets: <dir>/default is used without -r */
 	double importance_threshold; /* without -a, events scored below it (unscored: 0) stay
-				      * off the outputs; alerts always go out. Default 0: all
-				      * go on to sampling and rate limits */
+				      * off the outputs; alerts always go out. Default 0.7:
+				      * the dual path (raw storage keeps every event) */
+	uint64_t aggregate_window_ns; /* repeats of a rule for one process within it fold
+				       * into one alert (lua/aggregate.h); 0: off */
+	uint64_t aggregate_hold_ns;   /* the first alert line waits this long for repeats */
 	uint64_t rule_instr_budget;  /* Lua VM instructions per rule call; default 200000 */
 	uint64_t lua_mem_max;        /* bytes the rules' VM may hold; default 64 MiB */
 	uint64_t rule_mem_call_max;  /* bytes one rule call may add; default 8 MiB */

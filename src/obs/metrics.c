@@ -164,3 +164,15 @@ void tp_metrics_render_line(struct tp_buf *b)
 	}
 	pthread_mutex_unlock(&registry_lock);
 }
+
+double tp_metrics_sum(const char *name)
+{
+	double sum = 0;
+
+	pthread_mutex_lock(&registry_lock);
+	for (struct tp_metric *m = registry_head; m; m = m->next)
+		if (!strcmp(m->name, name))
+			sum += tp_metric_value(m);
+	pthread_mutex_unlock(&registry_lock);
+	return sum;
+}

@@ -71,6 +71,9 @@ void tp_metrics_render_line(struct tp_buf *b);
  * removes the section of ctx. At most 4. */
 void tp_metrics_line_section(void (*fn)(void *ctx, struct tp_buf *b), void *ctx);
 
+/* The sum of every registered metric of this name, over all its labels. */
+double tp_metrics_sum(const char *name);
+
 /* Look a metric up by name and label text (NULL: none); for tests and stats. */
 struct tp_metric *tp_metric_find(const char *name, const char *labels);
 

@@ -63,7 +63,13 @@ class Collector:
     they arrive, stderr lines are kept for log assertions."""
 
     def __init__(self, *args, binary=None, env=None, output="json", ready=True, timeout=60,
-                 wrap=()):
+                 wrap=(), threshold=0, log_level="debug"):
+        """threshold: rules.importance_threshold for the run. Tests look at
+        the events they made, so by default every event reaches the outputs
+        as with -a but through sampling and the Lua filters (threshold 0);
+        None keeps the collector's own (0.7: alerts and important events).
+        log_level: debug by default, for the full 'stats (exit):' line;
+        None keeps the collector's own (info)."""
         self.binary = binary or BIN
         # Never the default /var/lib/tapio/raw: other runs on this machine
         # would share (and lock) it. A test that cares passes its own.
@@ -83,9 +89,13 @@ class Collector:
         # what the shipped rules raise). A test that cares sets its own.
         if not any("rules.user_dir" in str(a) for a in args):
             cmd += ["--set", "rules.user_dir=off"]
+        if threshold is not None:
+            cmd += ["--set", "rules.importance_threshold=%s" % threshold]
         e = dict(os.environ)
         if env:
             e.update(env)
+        if log_level is not None and "--log-level" not in args and "TAPIO_LOG_LEVEL" not in e:
+            cmd += ["--log-level", log_level]
         # Called while a wait is pending, to make the kernel events it may
         # depend on: a fresh CI machine is quiet, and nothing else execs.
         self.poke = None

@@ -104,6 +104,7 @@ def test_duration_stops_by_itself():
             c.proc.kill()
     check(rc == 0, "exit code after --duration %r" % rc)
     check(any("stats (exit)" in l for l in c.log), "no exit stats line")
+    check(any("summary (exit" in l for l in c.log), "no exit summary line")
 
 
 def test_text_output():
