@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "lua/rules.h"
+#include "lua/rules_lint.h"
 #include "lua/rules_watch.h"
 #include "obs/health.h"
 #include "obs/log.h"
@@ -519,6 +520,7 @@ int tp_rules_validate(const struct tp_config *cfg, FILE *out)
 	struct tp_rules_opts o;
 	struct tp_ruleset *rs;
 	struct tp_ruleset_info in;
+	size_t warnings;
 	int r;
 
 	tp_rules_opts_init(&o, &w, cfg);
@@ -533,11 +535,14 @@ int tp_rules_validate(const struct tp_config *cfg, FILE *out)
 		return r;
 	}
 	tp_ruleset_info(rs, &in);
+	warnings = tp_ruleset_lint(rs, print_problem, &v);
 	fprintf(out,
 		"rules OK: %zu rules, %zu filter %zu enrich %zu score from %zu files, %zu tests "
-		"passed, hash %016llx\n",
+		"passed, hash %016llx%s",
 		in.rules, in.filters, in.enrichers, in.scorers, in.files, in.tests,
-		(unsigned long long)in.hash);
+		(unsigned long long)in.hash, warnings ? "" : "\n");
+	if (warnings)
+		fprintf(out, "; %zu warning%s\n", warnings, warnings > 1 ? "s" : "");
 	fflush(out);
 	tp_ruleset_free(rs);
 	return 0;
