@@ -66,16 +66,31 @@ int tp_spool_open(struct tp_spool *s, const char *dir, char *err, size_t errlen)
 	s->lock_fd = openat(s->dir_fd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		r = -errno;
-		if (r == -EWOULDBLOCK)
+		if (r == -EWOULDBLOCK) {
+			char pid[16] = "";
+			ssize_t n = pread(s->lock_fd, pid, sizeof(pid) - 1, 0);
+
+			pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
 			snprintf(err, errlen,
-				 "spool directory %s is in use by another tapio-collector: give each "
-				 "collector its own",
-				 dir);
-		else
+				 "spool directory %s is in use by another tapio-collector%s%s%s: give "
+				 "this one its own with delivery.spool_dir (--set "
+				 "delivery.spool_dir=DIR or TAPIO_SPOOL_DIR; off keeps unacked "
+				 "batches in memory only)",
+				 dir, *pid ? " (pid " : "", pid, *pid ? ")" : "");
+		} else
 			snprintf(err, errlen, "cannot lock spool directory %s: %s", dir,
 				 strerror(-r));
 		tp_spool_close(s);
 		return r;
+	}
+	/* Our pid, for the message another collector gets. */
+	{
+		char pid[16];
+		int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+
+		if (ftruncate(s->lock_fd, 0) < 0 || pwrite(s->lock_fd, pid, (size_t)n, 0) != n) {
+			/* only another collector's message loses the pid */
+		}
 	}
 	return 0;
 }

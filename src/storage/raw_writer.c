@@ -65,7 +65,7 @@ static int take_lock(struct tp_raw_writer *w, char *err, size_t errlen)
 			snprintf(
 			    err, errlen,
 			    "raw dir %s is in use by another tapio-collector%s%s%s: give this one "
-			    "its own --raw-dir, or --raw-dir off",
+			    "its own --raw-dir (storage.raw_dir, TAPIO_RAW_DIR), or --raw-dir off",
 			    w->dir, *pid ? " (pid " : "", pid, *pid ? ")" : "");
 			return -EBUSY;
 		}

@@ -203,11 +203,28 @@ static void test_alerts_threshold_and_drops(void **state)
 	assert_int_equal(metric("tapio_events_dropped_total", "reason=\"filtered\"") - filtered, 1);
 }
 
-static void test_default_threshold_passes_unscored_events(void **state)
+/* The dual path by default: alerts and events scored 0.7 or more. */
+static void test_default_threshold_keeps_the_important(void **state)
+{
+	static const char *const comms[] = {"unscored", "meh", "important"};
+
+	(void)state;
+	write_rules("r.lua", rules_v1);
+	build();
+	for (int i = 0; i < 3; i++) {
+		exec_event(comms[i], (uint32_t)i + 1);
+		tp_pipeline_event(&pipe_, &ev);
+	}
+	assert_int_equal(nseen, 1);
+	assert_int_equal(seen[0].pid, 3);
+}
+
+static void test_threshold_zero_passes_unscored_events(void **state)
 {
 	(void)state;
 	write_rules("r.lua", rules_v1);
-	build(); /* threshold 0: everything not filtered goes on (to sampling, if any) */
+	cfg.importance_threshold = 0;
+	build(); /* everything not filtered goes on (to sampling, if any) */
 	exec_event("unscored", 1);
 	tp_pipeline_event(&pipe_, &ev);
 	exec_event("noise", 2);
@@ -430,6 +447,7 @@ static void test_min_severity_info_keeps_plain_events(void **state)
 	(void)state;
 	write_rules("r.lua", rules_sev);
 	cfg.min_severity = TP_SEV_INFO;
+	cfg.importance_threshold = 0;
 	build();
 	run_execs(comms, 3);
 	/* bad: 'quiet' travels with the event, 'loud' follows it; meh:
@@ -471,7 +489,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_alerts_threshold_and_drops, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_default_threshold_passes_unscored_events, setup,
+	    cmocka_unit_test_setup_teardown(test_default_threshold_keeps_the_important, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_threshold_zero_passes_unscored_events, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_all_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_min_severity_keeps_alerts_at_or_above, setup,
