@@ -1,0 +1,299 @@
+"""A first afternoon with the collector, as a new user has it (issue 18).
+
+- `make run`'s command on this machine for 10 s: every line on stdout is
+  an alert or an event scored at the importance threshold (0.7); doing
+  something suspicious gives one alert; the stop on Ctrl-C is announced and
+  takes under 0.5 s; the exit summary is what is on disk; the ready line
+  counts the programs as /metrics does.
+- The account tools (useradd + userdel) and a BPF tool's start give at most
+  one alert each; repeats fold into one alert with a count.
+- --duration is honoured within 0.5 s, start-up included.
+- /healthz is degraded after a failed reload and while a rule is
+  quarantined, and recovers.
+- --validate warns about fields no event has, rules without tests, a when
+  that fails on a plain event; modes render in octal in outputs.
+- libbpf's own output appears only at the trace log level.
+
+Other processes run on this machine (other engineers' agents and tests):
+checks about "every line" hold for any line, checks about counts filter by
+the processes this test started.
+"""
+import calendar
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from tapio import (BIN, SOURCE_DIR, Collector, TempDir, check, http_get, require_root, run_tests,
+                   unique)
+
+BUILD_DIR = os.environ.get("TAPIO_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
+THRESHOLD = 0.7
+PROC = ("-k", "categories=process")
+
+
+def make_run_command():
+    """The collector's command line that `make run` runs (make -n prints it
+    without running anything), with this build's binary."""
+    r = subprocess.run(["make", "-n", "-s", "--no-print-directory", "run"], cwd=SOURCE_DIR,
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "make -n run: %r" % r.stderr)
+    line = [l for l in r.stdout.splitlines() if "tapio-collector" in l][-1].split()
+    check(line[0].endswith("/tapio-collector"), "make run's command: %r" % line)
+    return [BIN] + line[1:]
+
+
+def wall_ms(log_line):
+    """The wall clock (ms since the epoch) of a text log line."""
+    ts = log_line.split()[0]
+    return calendar.timegm(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")) * 1000 + int(ts[20:23])
+
+
+def alert_lines(lines, rule=None, comm=None):
+    out = []
+    for l in lines:
+        m = re.search(r" ALERT \S+ (\S+): ", l)
+        if not m or (rule and m.group(1) != rule):
+            continue
+        if comm and not re.search(r" comm=%s( |$)" % re.escape(comm), l):
+            continue
+        out.append(l)
+    return out
+
+
+def on_the_semantic_path(line):
+    """An alert, or an event scored at or above the threshold."""
+    if " ALERT " in line:
+        return True
+    m = re.search(r" importance=([0-9.]+)$", line)
+    return bool(m) and float(m.group(1)) >= THRESHOLD
+
+
+def test_make_run_is_quiet_and_clear():
+    with TempDir() as tmp:
+        raw_dir = os.path.join(tmp, "raw")
+        cmd = make_run_command() + ["--raw-dir", raw_dir, "--metrics-addr", "127.0.0.1:0"]
+        user = unique("tpaft")[:20]
+        # make run's own: text on stdout, info logs, the default threshold.
+        with Collector(*cmd[1:], output="text", threshold=None, log_level=None, timeout=180) as c:
+            ready = c.wait_log("ready:")
+            n = int(re.search(r"ready: (\d+) programs attached", ready).group(1))
+            st, _, body = c.http_get("/metrics")
+            m = re.search(r'^tapio_bpf_programs\{status="attached"\} (\d+)$', body, re.M)
+            check(st == 200 and m and int(m.group(1)) == n,
+                  "ready line says %d programs, /metrics %r" % (n, m and m.group(0)))
+            check("alerts and events scored 0.7 or more" in ready, ready)
+            start = time.monotonic()
+
+            # Ordinary administration: a user added and removed.
+            subprocess.run(["useradd", "-M", user], check=True, timeout=60)
+            subprocess.run(["userdel", user], check=True, timeout=60)
+            # Something suspicious, as the README shows it.
+            sus = subprocess.run(["bash", "-c", "bash -c 'exec 3<>/dev/tcp/127.0.0.1/9; echo >&3' "
+                                  "2>/dev/null; true"], timeout=30)
+            check(sus.returncode == 0, "the README's example: %r" % sus)
+            c.wait_until(lambda: alert_lines(c.lines, "reverse_shell_dev_tcp"), timeout=30,
+                         what="the reverse shell alert")
+            time.sleep(max(0, 10 - (time.monotonic() - start)))
+
+            c.proc.send_signal(signal.SIGINT)
+            rc = c.proc.wait(30)
+            exited = time.time() * 1000
+            c.stop()
+            check(rc == 0, "exit code %r" % rc)
+            stopping = [l for l in c.log if " stopping (SIGINT)" in l]
+            check(stopping, "no stopping line: %r" % c.log[-5:])
+            took = exited - wall_ms(stopping[0])
+            check(took < 500, "stopped %.0f ms after the stopping line" % took)
+            check(not any("stats (" in l for l in c.log), "full stats at info: %r" % c.log[-3:])
+
+            # Every line is an alert or an important event.
+            noise = [l for l in c.lines if not on_the_semantic_path(l)]
+            check(not noise, "%d of %d lines neither alerts nor important: %r"
+                  % (len(noise), len(c.lines), noise[:5]))
+            rs = alert_lines(c.lines, "reverse_shell_dev_tcp")
+            check(len(rs) == 1, "reverse shell: %d alerts: %r" % (len(rs), rs))
+            admin = [l for l in alert_lines(c.lines) if re.search(r" comm=(useradd|userdel) ", l)]
+            check(len(admin) <= 1, "useradd + userdel: %d alerts: %r" % (len(admin), admin))
+            execs = [l for l in c.lines if re.search(r"process\.exec .* comm=useradd .*%s" % user, l)]
+            check(execs and execs[0].endswith("importance=0.70"), "useradd not important: %r" % execs)
+
+            # The exit counters are what is on disk.
+            summary = [l for l in c.log if "summary (exit," in l]
+            check(summary, "no exit summary: %r" % c.log[-3:])
+            stored = int(re.search(r", (\d+) stored raw", summary[0]).group(1))
+            r = subprocess.run([BIN, "raw", "cat", raw_dir, "--json"], capture_output=True,
+                               text=True, timeout=120)
+            check(r.returncode == 0, "raw cat: %r" % r.stderr[-300:])
+            on_disk = len(r.stdout.splitlines())
+            check(stored == on_disk, "summary says %d stored raw, %d on disk" % (stored, on_disk))
+            events = int(re.search(r": (\d+) events", summary[0]).group(1))
+            check(events == on_disk, "summary says %d events, %d on disk" % (events, on_disk))
+
+
+def test_bpf_tool_start_is_one_alert():
+    if not shutil.which("bpftrace"):
+        raise AssertionError("bpftrace is missing (scripts/deps.sh test installs it)")
+    with Collector("-p", "security", "-k", "categories=process,security", threshold=None,
+                   timeout=120) as c:
+        p = subprocess.Popen(["bpftrace", "-e", "tracepoint:syscalls:sys_enter_openat,"
+                              "tracepoint:syscalls:sys_enter_execve { @[comm] = count(); }"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            for line in p.stdout:
+                if "Attaching" in line:
+                    break
+            time.sleep(1)
+        finally:
+            p.send_signal(signal.SIGINT)
+            p.wait(30)
+        # The window's first line comes out after its hold (2 s).
+        c.wait_until(lambda: c.find(rule="bpf_program_loaded", pid=p.pid), timeout=30,
+                     what="the bpf_program_loaded alert of bpftrace")
+        time.sleep(3)
+        c.stop()
+        mine = [e for e in c.events if e.get("rule") and e["pid"] == p.pid]
+        check(len(mine) == 1, "bpftrace's start: %d alerts: %r" % (len(mine), mine))
+        loads = mine[0].get("count", 1)
+        print("  bpftrace loaded %d programs: one alert, count %d" % (loads, loads))
+
+
+def test_duration_within_half_a_second():
+    t0 = time.monotonic()
+    r = subprocess.run([BIN, "--duration", "3s", "-o", "none", "--raw-dir", "off",
+                        "--metrics-addr", "127.0.0.1:0", *PROC], capture_output=True, text=True,
+                       timeout=120)
+    wall = time.monotonic() - t0
+    check(r.returncode == 0, "exit %r: %s" % (r.returncode, r.stderr[-500:]))
+    started = float(re.search(r"started in ([0-9.]+) s", r.stderr).group(1))
+    check("stopping (--duration 3.0 s over)" in r.stderr, r.stderr[-500:])
+    # From the start of the process: a start-up slower than the duration
+    # (a loaded machine) stops at once after it.
+    check(wall <= max(3.0, started) + 0.5,
+          "--duration 3s took %.2f s (start-up %.1f s)" % (wall, started))
+    check(wall >= 3.0, "--duration 3s stopped after %.2f s" % wall)
+
+
+BROKEN = """rule { name = "r", desc = "d", events = { "process.exec" }, severity = "notice",
+  when = function(e) return e.comm == "nope" end, output = "x",
+  tests = { { event = { type = "process.exec" }, expect = false } } }
+rule { name = "half" -- unfinished
+"""
+GOOD = """rule { name = "r", desc = "d", events = { "process.exec" }, severity = "notice",
+  when = function(e) return e.comm == "nope" end, output = "x",
+  tests = { { event = { type = "process.exec" }, expect = false } } }
+"""
+FAULTY = """rule { name = "faulty", desc = "d", events = { "process.exec" }, severity = "notice",
+  when = function(e) if e.comm == "%s" then error("boom") end return false end, output = "x",
+  tests = { { event = { type = "process.exec" }, expect = false } } }
+"""
+
+
+def healthz(c):
+    st, _, body = c.http_get("/healthz?format=json")
+    return st, json.loads(body)
+
+
+def test_healthz_after_failed_reload_and_quarantine():
+    with TempDir() as tmp:
+        d = os.path.join(tmp, "rules")
+        os.mkdir(d, 0o755)
+        f = os.path.join(d, "r.lua")
+        with open(f, "w") as fh:
+            fh.write(GOOD)
+        with Collector("-r", d, "--set", "rules.fault_limit=3", *PROC) as c:
+            c.wait_until(lambda: healthz(c)[0] == 200, timeout=30, what="healthy at start")
+            with open(f, "w") as fh:
+                fh.write(BROKEN)
+            c.proc.send_signal(signal.SIGHUP)
+            c.wait_log("rules reload failed")
+            st, h = c.wait_until(lambda: (lambda r: r if r[0] == 503 else None)(healthz(c)),
+                                 timeout=10, what="degraded after a failed reload")
+            why = " ".join(r["reason"] for r in h["reasons"])
+            check("rules reload" in why and "failed" in why and "r.lua" in why,
+                  "degraded without the reason: %r" % h)
+            # A good reload recovers.
+            comm = unique("tpfault")[:15]
+            with open(f, "w") as fh:
+                fh.write(FAULTY % comm)
+            before = len(c.log)
+            c.proc.send_signal(signal.SIGHUP)
+            c.wait_until(lambda: any("rules reloaded" in l for l in c.log[before:]), timeout=30,
+                         what="the reload")
+            c.wait_until(lambda: healthz(c)[0] == 200, timeout=10, what="healthy again")
+            # A rule that keeps failing is quarantined: degraded until a reload.
+            prog = os.path.join(tmp, comm)
+            shutil.copy("/bin/true", prog)
+            for _ in range(4):
+                subprocess.run([prog])
+            c.wait_log("quarantined after 3 faults")
+            st, h = c.wait_until(lambda: (lambda r: r if r[0] == 503 else None)(healthz(c)),
+                                 timeout=10, what="degraded while quarantined")
+            check(any("quarantined" in r["reason"] for r in h["reasons"]), "reason: %r" % h)
+            with open(f, "w") as fh:
+                fh.write(GOOD)
+            c.proc.send_signal(signal.SIGHUP)
+            c.wait_until(lambda: healthz(c)[0] == 200, timeout=30, what="healthy after the reload")
+            c.stop()
+
+
+LINT = """rule {
+  name = "reads_pathname", desc = "d", events = { "file.open" }, severity = "notice",
+  when = function(e) return e.pathname == "/etc/shadow" end,
+  output = "opened ${path}",
+  tests = { { event = { type = "file.open", path = "/x" }, expect = false } },
+}
+rule {
+  name = "untested", desc = "d", events = { "process.exec" }, severity = "notice",
+  when = function(e) return e.exe:find("x") ~= nil end,
+  output = "x",
+}
+rule {
+  name = "mode_in_octal", desc = "d", events = { "file.chmod" }, severity = "notice",
+  when = function(e) return e.mode == 493 end,
+  output = "chmod ${path} to ${mode}",
+  tests = { { event = { type = "file.chmod", path = "/x", mode = 493 }, expect = true,
+              output = "chmod /x to 0755" } },
+}
+"""
+
+
+def test_validate_lint():
+    with TempDir() as tmp:
+        d = os.path.join(tmp, "rules")
+        os.mkdir(d, 0o755)
+        with open(os.path.join(d, "lint.lua"), "w") as fh:
+            fh.write(LINT)
+        r = subprocess.run([BIN, "--validate", "-r", d], capture_output=True, text=True, timeout=60)
+        out = r.stdout
+        check(r.returncode == 0, "warnings are not errors: %r" % out)
+        check("lint.lua:3: warning: rule 'reads_pathname': when reads e.pathname, which no event "
+              "of its types (file.open) has" in out, out)
+        check("warning: rule 'untested' has no tests" in out, out)
+        check("warning: rule 'untested': when fails on a plain process.exec event" in out, out)
+        check("mode_in_octal" not in out and "3 warnings" in out, out)
+        # The shipped sets are clean.
+        for preset in ("default", "security"):
+            r = subprocess.run([BIN, "--validate", "-p", preset], capture_output=True, text=True,
+                               timeout=60)
+            check(r.returncode == 0 and "warning" not in r.stdout, "%s: %r" % (preset, r.stdout))
+
+
+def test_libbpf_output_only_at_trace():
+    with Collector("-k", "categories=process,file", threshold=None, log_level="debug") as c:
+        c.stop()
+    libbpf = [l for l in c.log if "libbpf:" in l]
+    check(len(libbpf) < 20, "%d libbpf lines at debug: %r" % (len(libbpf), libbpf[:3]))
+    check(len(c.log) < 200, "%d log lines at debug" % len(c.log))
+    check(any("stats (exit):" in l for l in c.log), "the full stats at debug")
+
+
+if __name__ == "__main__":
+    require_root()
+    run_tests([test_make_run_is_quiet_and_clear, test_bpf_tool_start_is_one_alert,
+               test_duration_within_half_a_second, test_healthz_after_failed_reload_and_quarantine,
+               test_validate_lint, test_libbpf_output_only_at_trace])
