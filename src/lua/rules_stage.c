@@ -130,21 +130,44 @@ void tp_rules_opts_init(struct tp_rules_opts *o, struct tp_rules_where *w,
 	o->min_severity = cfg->min_severity;
 }
 
-static void log_loaded(const char *what, struct tp_ruleset *rs, const struct tp_ruleset *old,
-		       enum tp_severity min_severity, uint64_t build_ns, uint64_t swap_ns,
+/* "@default, @security, /etc/tapio/my.lua": the rule sets by the names the
+ * configuration gave them (a shipped set as @name). */
+static void describe_sets(const struct rules_stage *s, char *buf, size_t len)
+{
+	size_t used = 0, dlen = strlen(s->cfg->rules_dir);
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->opts.npaths && used < len; i++) {
+		const char *p = s->opts.paths[i];
+
+		if (!strncmp(p, s->cfg->rules_dir, dlen) && p[dlen] == '/' && p[dlen + 1] &&
+		    !strchr(p + dlen + 1, '/'))
+			used += (size_t)snprintf(buf + used, len - used, "%s@%s", i ? ", " : "",
+						 p + dlen + 1);
+		else
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", p);
+	}
+}
+
+static void log_loaded(const struct rules_stage *s, const char *what, struct tp_ruleset *rs,
+		       const struct tp_ruleset *old, uint64_t build_ns, uint64_t swap_ns,
 		       const struct tp_ruleset_adoption *ad)
 {
+	enum tp_severity min_severity = s->cfg->min_severity;
 	struct tp_ruleset_info in;
 	size_t added, removed, changed;
+	char sets[512];
 
 	tp_ruleset_info(rs, &in);
 	tp_ruleset_diff(old, rs, &added, &removed, &changed);
 	tp_metric_set(&m_rules, in.rules);
+	describe_sets(s, sets, sizeof(sets));
 	tp_info("%s: %zu rules (+%zu -%zu ~%zu), %zu filter %zu enrich %zu score from %zu files, "
-		"%zu tests passed, %zu exceptions, %zu overridden, hash %016llx, built in %.1f ms",
+		"%zu tests passed, %zu exceptions, %zu overridden, hash %016llx, built in %.1f ms; "
+		"rule sets: %s",
 		what, in.rules, added, removed, changed, in.filters, in.enrichers, in.scorers,
 		in.files, in.tests, in.exceptions, in.overridden, (unsigned long long)in.hash,
-		build_ns / 1e6);
+		build_ns / 1e6, sets);
 	if (ad && (ad->kept || ad->reset || ad->dropped))
 		tp_info("%s: state kept for %zu rules, started fresh for %zu whose state declaration "
 			"changed%s%s%s, dropped for %zu gone",
@@ -356,7 +379,7 @@ static void finish_reload(struct rules_stage *s, uint64_t now)
 
 		tp_ruleset_adopt(s->rs, old, &ad);
 		tp_metric_add(&m_reload_ok, 1);
-		log_loaded("rules reloaded", s->rs, old, s->cfg->min_severity, j->built_ns, 0, &ad);
+		log_loaded(s, "rules reloaded", s->rs, old, j->built_ns, 0, &ad);
 		tp_ruleset_free(old);
 		tp_debug("rules: swap and free of the old set took %.3f ms",
 			 (tp_mono_ns() - t0) / 1e6);
@@ -474,7 +497,7 @@ int tp_rules_stage_new(struct tp_stage **out, const struct tp_config *cfg, char 
 	}
 	tp_ruleset_adopt(s->rs, NULL, NULL);
 	tp_metrics_line_section(stats_section, s);
-	log_loaded("rules loaded", s->rs, NULL, s->cfg->min_severity, tp_mono_ns() - t0, 0, NULL);
+	log_loaded(s, "rules loaded", s->rs, NULL, tp_mono_ns() - t0, 0, NULL);
 	if (cfg->rules_watch)
 		tp_rules_watch_init(&s->watch, s->opts.paths, s->opts.npaths, cfg->rules_watch_interval_ns,
 				    tp_mono_ns());

@@ -292,8 +292,78 @@ def test_libbpf_output_only_at_trace():
     check(any("stats (exit):" in l for l in c.log), "the full stats at debug")
 
 
+def readme():
+    with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+        return f.read()
+
+
+def paragraphs(text):
+    """The README's prose paragraphs (not code, tables, lists or headings),
+    each joined into one line."""
+    out, cur, code = [], [], False
+    for line in text.splitlines() + [""]:
+        if line.startswith("```"):
+            code = not code
+            line = ""
+        if code or not line.strip():
+            if cur:
+                out.append(" ".join(cur))
+            cur = []
+            continue
+        cur.append(line.strip())
+    return [p for p in out if not re.match(r"^(#|\||- |\* |<!--|\d+\. )", p)]
+
+
+def test_readme_is_complete_and_whole():
+    text = readme()
+    flags = text[text.index("| flag | meaning |"):]
+    flags = flags[:flags.index("\n\n")]
+    r = subprocess.run([BIN, "--help"], capture_output=True, text=True, timeout=30)
+    for opt in re.findall(r"^\s+(?:(-\w), )?(--[\w-]+)", r.stdout, re.M):
+        for o in opt:
+            check(not o or "`%s" % o in flags or ", %s" % o in flags,
+                  "README's flag table lacks %s" % o)
+    # Every variable the collector reads, in the environment table and in --help.
+    env = text[text.index("| variable | key / meaning |"):]
+    env = env[:env.index("\n\n")]
+    keys = subprocess.run([BIN, "--print-keys"], capture_output=True, text=True, timeout=30).stdout
+    names = set(re.findall(r"`(TAPIO_[A-Z0-9_]+)`", keys)) | {"TAPIO_DEBUG", "TAPIO_ENABLE_EBPF"}
+    for name in sorted(names):
+        check("`%s`" % name in env, "README's environment table lacks %s" % name)
+        check(name in r.stdout, "--help does not name %s" % name)
+    # No paragraph starts or ends in the middle of a sentence.
+    for p in paragraphs(text):
+        check(re.match(r"^([A-Z0-9]|`[^`]+` [a-zA-Z(])", p), "README paragraph starts mid-sentence: %r"
+              % p[:80])
+        check(p[-1] in ".:)`", "README paragraph ends mid-sentence: %r" % p[-80:])
+
+
+def test_make_build_builds_the_agent_only():
+    """`make build` builds tapio-collector and tapio-sink (the test programs
+    are the target `tests`, which make test builds); `make run` installs
+    the build packages only."""
+    with open(os.path.join(BUILD_DIR, "CMakeFiles", "Makefile2")) as f:
+        mk = f.read()
+    deps = set()
+    for m in re.finditer(r"^(?:all|tests/all): (\S+)$", mk, re.M):
+        deps.add(m.group(1))
+    names = {os.path.basename(os.path.dirname(d)).replace(".dir", "") for d in deps}
+    extra = sorted(n for n in names if re.search(r"test_|fuzz_|bench_|asan", n))
+    check(not extra, "the default target builds %s" % extra)
+    check({"tapio-collector", "tapio-sink"} <= names, "the default target: %s" % sorted(names))
+    r = subprocess.run(["make", "-n", "-s", "--no-print-directory", "run"], cwd=SOURCE_DIR,
+                       capture_output=True, text=True, timeout=60)
+    check("scripts/deps.sh build" in r.stdout and "deps.sh test" not in r.stdout,
+          "make run's packages: %r" % r.stdout)
+    with open(os.path.join(SOURCE_DIR, "scripts", "deps.sh")) as f:
+        build = re.search(r'BUILD_PKGS="([^"]*)"', f.read()).group(1).split()
+    for test_only in ("python3", "bpftrace", "libbpf-tools", "libcmocka-dev", "python3-grpcio"):
+        check(test_only not in build, "make run installs %s" % test_only)
+
+
 if __name__ == "__main__":
     require_root()
     run_tests([test_make_run_is_quiet_and_clear, test_bpf_tool_start_is_one_alert,
                test_duration_within_half_a_second, test_healthz_after_failed_reload_and_quarantine,
-               test_validate_lint, test_libbpf_output_only_at_trace])
+               test_validate_lint, test_libbpf_output_only_at_trace,
+               test_readme_is_complete_and_whole, test_make_build_builds_the_agent_only])
