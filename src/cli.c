@@ -54,6 +54,7 @@ static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "preset", required_argument, NULL, 'p' },
 	{ "rules", required_argument, NULL, 'r' },
+	{ "replace-rules", required_argument, NULL, 'R' },
 	{ "server", required_argument, NULL, 's' },
 	{ "otlp", required_argument, NULL, OPT_OTLP },
 	{ "output", required_argument, NULL, 'o' },
@@ -79,7 +80,32 @@ static const struct option long_options[] = {
 
 /* "+": stop at the first non-option, so argv[optind] is always the token
  * being parsed (no permutation); ":": report a missing value as ':'. */
-static const char short_options[] = "+:c:p:r:s:o:ak:h";
+static const char short_options[] = "+:c:p:r:R:s:o:ak:h";
+
+/* "Environment: TAPIO_..., ..." wrapped at 80 columns: every variable of
+ * the key table and the ones read here. */
+static void usage_environment(FILE *out)
+{
+	static const char *const extra[] = { "TAPIO_RULES", "TAPIO_DEBUG", "TAPIO_ENABLE_EBPF" };
+	size_t col = (size_t)fprintf(out, "Environment:");
+	bool first = true;
+
+	for (size_t i = 0; i < tp_config_key_count() + 3; i++) {
+		const char *name = i < tp_config_key_count() ? tp_config_key_at(i)->env
+							     : extra[i - tp_config_key_count()];
+
+		if (!name)
+			continue;
+		if (col + strlen(name) + 2 > 80) {
+			fputs(",\n", out);
+			col = (size_t)fprintf(out, "%s", name);
+		} else {
+			col += (size_t)fprintf(out, "%s%s", first ? " " : ", ", name);
+		}
+		first = false;
+	}
+	fputs("\n", out);
+}
 
 void tp_cli_usage(FILE *out)
 {
@@ -96,9 +122,13 @@ void tp_cli_usage(FILE *out)
 	      "Options:\n"
 	      "  -c, --config FILE        Lua config file returning a table\n"
 	      "  -p, --preset NAME        default | high-performance | security (default: default)\n"
-	      "  -r, --rules PATH         rule file or directory (repeatable)\n"
-	      "  -s, --server HOST:PORT   stream semantic events to a Tapio server (gRPC)\n"
-	      "      --otlp HOST:PORT     export semantic events as OTLP logs\n"
+	      "  -r, --rules PATH         a rule file or directory besides the preset's rule sets\n"
+	      "                           (repeatable)\n"
+	      "  -R, --replace-rules PATH a rule file or directory instead of the preset's rule\n"
+	      "                           sets (repeatable; -r adds to these)\n"
+	      "  -s, --server HOST:PORT   stream alerts and important events to a Tapio server\n"
+	      "                           (gRPC)\n"
+	      "      --otlp HOST:PORT     export alerts and important events as OTLP logs\n"
 	      "  -o, --output FMT         text | json | none: events on stdout (default: text)\n"
 	      "  -a, --all-events         every decoded event goes to the outputs: no importance\n"
 	      "                           threshold, no sampling\n"
@@ -106,9 +136,9 @@ void tp_cli_usage(FILE *out)
 	      "      --buffer-size N      events per batch sent to the server (default: 1000)\n"
 	      "      --flush-interval DUR send a partial batch after DUR (default: 1s)\n"
 	      "      --correlation MODE   correlation mode announced to the server (default: semantic)\n"
-	      "      --duration DUR       stop by itself after DUR (e.g. 30s, 5m)\n"
+	      "      --duration DUR       stop by itself DUR after the start (e.g. 30s, 5m)\n"
 	      "      --metrics-addr ADDR  Prometheus /metrics and /healthz (default: 127.0.0.1:9464)\n"
-	      "      --log-level LEVEL    error | warn | info | debug (default: info)\n"
+	      "      --log-level LEVEL    error | warn | info | debug | trace (default: info)\n"
 	      "      --log-format FMT     auto | text | json | journal (default: auto: journal\n"
 	      "                           under systemd, else text)\n"
 	      "      --set KEY=VALUE      set one config key, e.g. --set sampling.base_rate=0.05\n"
@@ -125,10 +155,12 @@ void tp_cli_usage(FILE *out)
 	      "      --version            print the version and exit\n"
 	      "  -h, --help               print this help and exit\n"
 	      "\n"
-	      "Environment: TAPIO_SERVER_ADDR, TAPIO_BUFFER_SIZE, TAPIO_CORRELATION_MODE,\n"
-	      "TAPIO_LOG_LEVEL, TAPIO_LOG_FORMAT, TAPIO_METRICS_ADDR, TAPIO_DEBUG, TAPIO_CGROUP_V1,\n"
-	      "TAPIO_TOKEN_FILE "
-	      "(precedence: flags > environment > config file > preset > defaults).\n"
+	      "Without -a, the outputs get alerts and events scored rules.importance_threshold\n"
+	      "(0.7) or more; raw storage keeps every event.\n"
+	      "\n",
+	      out);
+	usage_environment(out);
+	fputs("(precedence: flags > environment > config file > preset > defaults).\n"
 	      "Signals: SIGHUP reloads rules, SIGTERM/SIGINT stop after flushing, SIGUSR1 logs stats.\n",
 	      out);
 }
@@ -214,22 +246,87 @@ static int env_bool(const char *name, bool *set, bool *val, char *err, size_t er
 	return 0;
 }
 
+static void set_key_source(struct tp_config *cfg, const char *path, enum tp_config_source src);
+
+/* Add a rule path (-r, TAPIO_RULES) after the ones the lower layers gave. */
+static int add_rule_path(struct tp_config *cfg, const char *path, const char *from, char *err,
+			 size_t errlen)
+{
+	if (!*path) {
+		snprintf(err, errlen, "%s: expected a rule file or directory, got an empty path", from);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < cfg->nrule_paths; i++)
+		if (!strcmp(cfg->rule_paths[i], path))
+			return 0; /* named twice (TAPIO_RULES and -r): loaded once */
+	if (cfg->nrule_paths == TP_MAX_RULE_PATHS) {
+		snprintf(err, errlen, "%s: too many rule paths (at most %d)", from, TP_MAX_RULE_PATHS);
+		return -EINVAL;
+	}
+	cfg->rule_paths[cfg->nrule_paths++] = path;
+	return 0;
+}
+
+/* TAPIO_RULES=PATH[,PATH...]: rule paths besides the preset's, as -r. */
+static int env_rules(struct tp_config *cfg, char *err, size_t errlen)
+{
+	const char *v = getenv("TAPIO_RULES");
+	char *copy, *p, *save = NULL;
+	int r = 0;
+
+	if (!v || !*v)
+		return 0;
+	copy = (char *)tp_config_strdup(cfg, v);
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (p = strtok_r(copy, ",", &save); p && !r; p = strtok_r(NULL, ",", &save))
+		r = add_rule_path(cfg, p, "TAPIO_RULES", err, errlen);
+	set_key_source(cfg, "rules.paths", TP_SRC_ENV);
+	return r;
+}
+
+/* Append one problem line to err (every problem of a layer is reported). */
+static void add_problem(char *err, size_t errlen, const char *msg)
+{
+	size_t used = strlen(err);
+
+	if (used + 2 < errlen)
+		snprintf(err + used, errlen - used, "%s%s", used ? "\n" : "", msg);
+}
+
 int tp_cli_apply_env(struct tp_config *cfg, char *err, size_t errlen)
 {
+	char one[512];
 	bool set, on;
-	int r;
+	int r, bad = 0;
 
-	/* Every key that names a variable in the key table. */
+	/* Every key that names a variable in the key table: every bad one is
+	 * reported, not the first. */
+	err[0] = '\0';
 	for (size_t i = 0; i < tp_config_key_count(); i++) {
 		const struct tp_config_key *k = tp_config_key_at(i);
 		const char *v;
 
 		if (!k->env || !(v = getenv(k->env)) || !*v)
 			continue;
-		r = set_key_text(cfg, k->path, v, k->env, TP_SRC_ENV, err, errlen);
-		if (r < 0)
+		r = set_key_text(cfg, k->path, v, k->env, TP_SRC_ENV, one, sizeof(one));
+		if (r == -ENOMEM) {
+			snprintf(err, errlen, "%s", one);
 			return r;
+		}
+		if (r < 0) {
+			add_problem(err, errlen, one);
+			bad = r;
+		}
 	}
+	if ((r = env_rules(cfg, one, sizeof(one))) < 0) {
+		add_problem(err, errlen, one);
+		bad = r;
+	}
+	if (bad)
+		return bad;
 	/* The Go collector's switches. TAPIO_DEBUG=true means debug logs unless
 	 * TAPIO_LOG_LEVEL says otherwise. */
 	if ((r = env_bool("TAPIO_DEBUG", &set, &on, err, errlen)) < 0)
@@ -302,7 +399,8 @@ static const char *option_key(int opt)
 int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *err, size_t errlen)
 {
 	const char *prog = "tapio-collector";
-	bool rules_given = false;
+	const char *added[TP_MAX_RULE_PATHS], *replaced[TP_MAX_RULE_PATHS];
+	unsigned nadded = 0, nreplaced = 0;
 	int c, idx, r;
 
 	opterr = 0;
@@ -350,18 +448,18 @@ int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *
 				return r;
 			break;
 		case 'r':
-			/* -r replaces the preset's or file's list; repeats add. */
-			if (!rules_given) {
-				cfg->nrule_paths = 0;
-				rules_given = true;
-				set_key_source(cfg, "rules.paths", TP_SRC_FLAG);
-			}
-			if (cfg->nrule_paths == TP_MAX_RULE_PATHS) {
+		case 'R':
+			/* -r adds to the preset's (or file's) rule sets, -R
+			 * replaces them; applied once every flag is read. */
+			if (nadded + nreplaced == TP_MAX_RULE_PATHS) {
 				snprintf(err, errlen, "too many --rules paths (at most %d)",
 					 TP_MAX_RULE_PATHS);
 				return -EINVAL;
 			}
-			cfg->rule_paths[cfg->nrule_paths++] = optarg;
+			if (c == 'r')
+				added[nadded++] = optarg;
+			else
+				replaced[nreplaced++] = optarg;
 			break;
 		case 'a':
 			if ((r = set_key_text(cfg, "output.all_events", "true", "--all-events",
@@ -444,6 +542,16 @@ int tp_cli_parse(int argc, char **argv, struct tp_config *cfg, FILE *out, char *
 		snprintf(err, errlen, "unexpected argument '%s' (try '%s --help')", argv[optind], prog);
 		return -EINVAL;
 	}
+	if (nreplaced)
+		cfg->nrule_paths = 0;
+	for (unsigned i = 0; i < nreplaced; i++)
+		if ((r = add_rule_path(cfg, replaced[i], "--replace-rules", err, errlen)) < 0)
+			return r;
+	for (unsigned i = 0; i < nadded; i++)
+		if ((r = add_rule_path(cfg, added[i], "--rules", err, errlen)) < 0)
+			return r;
+	if (nadded || nreplaced)
+		set_key_source(cfg, "rules.paths", TP_SRC_FLAG);
 	return 0;
 }
 
@@ -473,12 +581,15 @@ static int resolve_rule_sets(struct tp_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* The preset a run starts from: -p wins, then the file's "preset". */
+/* The preset a run starts from: -p wins, then TAPIO_PRESET, then the
+ * file's "preset". */
 static const char *choose_preset(const struct tp_config *flags, const struct tp_config_doc *file,
 				 enum tp_config_source *src)
 {
-	if (tp_config_source_of(flags, "preset") == TP_SRC_FLAG) {
-		*src = TP_SRC_FLAG;
+	enum tp_config_source from = tp_config_source_of(flags, "preset");
+
+	if (from == TP_SRC_FLAG || from == TP_SRC_ENV) {
+		*src = from;
 		return flags->preset;
 	}
 	if (file && tp_config_doc_preset(file)) {
@@ -495,8 +606,8 @@ int tp_cli_load(int argc, char **argv, struct tp_config *cfg, FILE *out, char *e
 	enum tp_config_source preset_src;
 	struct tp_config flags;
 	const char *name;
-	char why[256];
-	int r;
+	char why[256], *layer = NULL;
+	int r, bad = 0;
 
 	/* A first pass over the flags finds -c and -p (and --help, and any bad
 	 * flag) before anything else is read. */
@@ -514,23 +625,43 @@ int tp_cli_load(int argc, char **argv, struct tp_config *cfg, FILE *out, char *e
 		if (r < 0)
 			goto out;
 	}
+	/* Every problem of the file is reported at once, also when its preset
+	 * is misspelt: the run goes on from the default preset to find them. */
+	err[0] = '\0';
+	layer = calloc(1, errlen);
+	if (!layer) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+		goto out;
+	}
 	name = choose_preset(&flags, file, &preset_src);
 	r = tp_config_set_text(cfg, tp_config_key_find("preset"), name, preset_src, why,
 			       sizeof(why));
 	if (r < 0) {
-		snprintf(err, errlen, "%s: preset: %s", flags.config_file, why);
+		snprintf(layer, errlen, "%s: preset: %s", flags.config_file, why);
+		add_problem(err, errlen, layer);
+		bad = r;
+		name = "default";
+		tp_config_set_text(cfg, tp_config_key_find("preset"), name, TP_SRC_DEFAULT, why,
+				   sizeof(why));
+	}
+	r = tp_config_doc_load_preset(&preset, cfg->preset, layer, errlen);
+	if (r == 0)
+		r = tp_config_doc_apply(preset, cfg, TP_SRC_PRESET, layer, errlen);
+	if (r < 0) {
+		add_problem(err, errlen, layer);
 		goto out;
 	}
-	r = tp_config_doc_load_preset(&preset, cfg->preset, err, errlen);
-	if (r < 0)
-		goto out;
-	r = tp_config_doc_apply(preset, cfg, TP_SRC_PRESET, err, errlen);
-	if (r < 0)
-		goto out;
 	if (file) {
-		r = tp_config_doc_apply(file, cfg, TP_SRC_FILE, err, errlen);
-		if (r < 0)
-			goto out;
+		r = tp_config_doc_apply(file, cfg, TP_SRC_FILE, layer, errlen);
+		if (r < 0) {
+			add_problem(err, errlen, layer);
+			bad = r;
+		}
+	}
+	if (bad) {
+		r = bad;
+		goto out;
 	}
 	r = tp_cli_apply_env(cfg, err, errlen);
 	if (r < 0)
@@ -541,6 +672,7 @@ int tp_cli_load(int argc, char **argv, struct tp_config *cfg, FILE *out, char *e
 	if (r == 0)
 		r = tp_scope_check(cfg, err, errlen);
 out:
+	free(layer);
 	tp_config_doc_free(file);
 	tp_config_doc_free(preset);
 	tp_config_free(&flags);

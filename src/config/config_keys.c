@@ -15,7 +15,7 @@
 #define OFF(field) offsetof(struct tp_config, field)
 #define SZ(field) ((uint8_t)sizeof(((struct tp_config *)0)->field))
 static const char *const output_formats[] = { "text", "json", "none", NULL };
-const char *const tp_config_log_levels[] = { "error", "warn", "info", "debug", NULL };
+const char *const tp_config_log_levels[] = { "error", "warn", "info", "debug", "trace", NULL };
 static const char *const log_formats[] = { "auto", "text", "json", "journal", NULL };
 static const char *const presets[] = { "default", "high-performance", "security", NULL };
 
@@ -39,13 +39,15 @@ static const char *const presets[] = { "default", "high-performance", "security"
 
 static const struct tp_config_key keys[] = {
 	{ .path = "preset", .type = TP_KEY_CHOICE, .offset = OFF(preset), .choices = presets,
-	  .flags = TP_KEYF_FILE_ONLY | TP_KEYF_NAME, .flag = "--preset",
-	  .doc = "The preset this configuration starts from; its keys change single settings." },
+	  .flags = TP_KEYF_FILE_ONLY | TP_KEYF_NAME, .flag = "--preset", .env = "TAPIO_PRESET",
+	  .doc = "The preset this configuration starts from; its keys change single settings "
+		 "(--preset, then TAPIO_PRESET, then the file's preset)." },
 
 	/* Logging and the agent's own numbers. */
 	{ .path = "log.level", .type = TP_KEY_CHOICE, .offset = OFF(log_level),
 	  .choices = tp_config_log_levels, .flag = "--log-level", .env = "TAPIO_LOG_LEVEL",
-	  .doc = "Log verbosity (TAPIO_DEBUG=true also selects debug)." },
+	  .doc = "Log verbosity (TAPIO_DEBUG=true also selects debug; trace adds libbpf's own "
+		 "output)." },
 	{ .path = "log.format", .type = TP_KEY_CHOICE, .offset = OFF(log_format),
 	  .choices = log_formats, .flag = "--log-format", .env = "TAPIO_LOG_FORMAT",
 	  .doc = "Log line format on stderr (auto: journal under systemd, else text)." },
@@ -55,7 +57,8 @@ static const struct tp_config_key keys[] = {
 		 "off disables)." },
 	{ .path = "metrics.stats_interval", .type = TP_KEY_DURATION,
 	  .offset = OFF(stats_interval_ns), .min = 0, .max = 86400 * SEC,
-	  .doc = "How often the counters are logged in one stats line (0 disables)." },
+	  .doc = "How often a summary line is logged (the full counters at debug level; 0 "
+		 "disables)." },
 
 	/* Outputs. */
 	{ .path = "output.format", .type = TP_KEY_CHOICE, .offset = OFF(output),
@@ -157,7 +160,7 @@ static const struct tp_config_key keys[] = {
 
 	/* Dual path: raw storage and rules. */
 	{ .path = "storage.raw_dir", .type = TP_KEY_STR, .offset = OFF(raw_dir),
-	  .flags = TP_KEYF_OFF, .flag = "--raw-dir",
+	  .flags = TP_KEYF_OFF, .flag = "--raw-dir", .env = "TAPIO_RAW_DIR",
 	  .doc = "Raw event storage directory (off disables)." },
 	{ .path = "storage.segment_size", .type = TP_KEY_SIZE, .offset = OFF(raw_segment_bytes),
 	  .min = 64 * 1024, .max = 4.0 * 1024 * 1024 * 1024,
@@ -179,15 +182,23 @@ static const struct tp_config_key keys[] = {
 	  .doc = "Memory for raw events not yet written; past it they are dropped (and counted)." },
 	{ .path = "rules.paths", .type = TP_KEY_CUSTOM, .set = set_rule_paths,
 	  .format = format_rule_paths, .flag = "--rules",
-	  .doc = "Rule files or directories; @name is the shipped set rules.dir/name (-r "
-		 "replaces this list; repeat -r for more; empty: @default)." },
+	  .doc = "Rule files or directories; @name is the shipped set rules.dir/name (-r and "
+		 "TAPIO_RULES add to this list, -R replaces it; empty: @default)." },
 	{ .path = "rules.dir", .type = TP_KEY_STR, .offset = OFF(rules_dir),
 	  .ref_default = "share/tapio/rules beside the binary",
 	  .doc = "Where the shipped rule sets are (default, security)." },
 	{ .path = "rules.importance_threshold", .type = TP_KEY_NUM,
 	  .offset = OFF(importance_threshold), .min = 0, .max = 1,
 	  .doc = "Without -a, events scored below this (unscored: 0) stay off the outputs; "
-		 "alerts always go out." },
+		 "alerts always go out (raw storage keeps every event)." },
+	{ .path = "rules.aggregate_window", .type = TP_KEY_DURATION,
+	  .offset = OFF(aggregate_window_ns), .min = 0, .max = 7 * 86400 * SEC,
+	  .doc = "Repeats of a rule for one process within this window are one alert with a "
+		 "count (a rule's aggregate key changes it; 0: every match its own alert)." },
+	{ .path = "rules.aggregate_hold", .type = TP_KEY_DURATION,
+	  .offset = OFF(aggregate_hold_ns), .min = 0, .max = 3600 * SEC,
+	  .doc = "How long the first alert of a window waits for repeats of a burst (0: out at "
+		 "once, the repeats in one closing line)." },
 	{ .path = "rules.instr_budget", .type = TP_KEY_UINT, .offset = OFF(rule_instr_budget),
 	  .size = SZ(rule_instr_budget), .min = 1000, .max = 1e9,
 	  .doc = "Lua VM instructions one rule call may run before it is stopped (a fault)." },
@@ -328,7 +339,8 @@ static const struct tp_config_key keys[] = {
 	  .choices = tp_severity_names,
 	  .doc = "Alerts below this severity are not raised (those rules load and self-test but "
 		 "do not run); an event without an alert counts as info, so notice and above keep "
-		 "only alerts. Also with --all-events." },
+		 "only alerts. Also with --all-events (warn, err and crit name warning, error and "
+		 "critical too)." },
 	{ .path = "filter.drop_failed", .type = TP_KEY_CATEGORIES, .offset = OFF(drop_failed),
 	  .flag = "--kernel drop_failed=",
 	  .doc = "Drop, in the kernel, failed syscalls of these categories." },

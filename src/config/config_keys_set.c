@@ -173,6 +173,25 @@ static int set_strlist(struct tp_config *cfg, struct tp_strlist *l, const struct
 	return 0;
 }
 
+/* Other spellings of a choice: log levels say warn, severities warning; each
+ * takes the other's (and err, crit). The index in choices, or -1. */
+static int choice_alias(const char *const *choices, const char *s)
+{
+	static const char *const aliases[][2] = {
+		{ "warning", "warn" }, { "warn", "warning" }, { "err", "error" },
+		{ "crit", "critical" }, { "information", "info" },
+	};
+
+	for (size_t a = 0; a < sizeof(aliases) / sizeof(aliases[0]); a++) {
+		if (strcasecmp(s, aliases[a][0]))
+			continue;
+		for (int i = 0; choices[i]; i++)
+			if (!strcmp(choices[i], aliases[a][1]))
+				return i;
+	}
+	return -1;
+}
+
 int set_rule_paths(struct tp_config *cfg, const struct tp_config_key *k,
 			  const struct tp_cval *v, char *err, size_t errlen)
 {
@@ -373,10 +392,7 @@ int tp_config_set(struct tp_config *cfg, const struct tp_config_key *k, const st
 			return bad(k, v, err, errlen);
 		while (k->choices[i] && strcasecmp(s, k->choices[i]))
 			i++;
-		/* "warning" for warn, as tp_log_parse_level accepts it. */
-		if (!k->choices[i] && k->choices == tp_config_log_levels && !strcasecmp(s, "warning"))
-			i = TP_LOG_WARN;
-		else if (!k->choices[i])
+		if (!k->choices[i] && (i = choice_alias(k->choices, s)) < 0)
 			return bad(k, v, err, errlen);
 		if (k->flags & TP_KEYF_NAME)
 			*(const char **)f = k->choices[i];

@@ -13,5 +13,12 @@ int tp_severity_parse(const char *name)
 	for (int i = 0; name && i < TP_SEV_COUNT; i++)
 		if (!strcmp(name, tp_severity_names[i]))
 			return i;
+	/* The spellings of log levels and syslog. */
+	if (name && !strcmp(name, "warn"))
+		return TP_SEV_WARNING;
+	if (name && !strcmp(name, "err"))
+		return TP_SEV_ERROR;
+	if (name && !strcmp(name, "crit"))
+		return TP_SEV_CRITICAL;
 	return -1;
 }

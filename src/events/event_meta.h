@@ -54,7 +54,8 @@ enum tp_severity {
 /* "debug" ... "critical", NULL-terminated, in enum order. */
 extern const char *const tp_severity_names[TP_SEV_COUNT + 1];
 
-/* The level of a severity name, or -1 when it is none of them. */
+/* The level of a severity name (warn, err and crit too), or -1 when it is
+ * none of them. */
 int tp_severity_parse(const char *name);
 
 struct tp_aggregate_spec;

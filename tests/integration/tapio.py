@@ -63,11 +63,14 @@ class Collector:
     they arrive, stderr lines are kept for log assertions."""
 
     def __init__(self, *args, binary=None, env=None, output="json", ready=True, timeout=60,
-                 wrap=(), threshold=0, log_level="debug"):
+                 wrap=(), threshold=0, aggregate=False, log_level="debug"):
         """threshold: rules.importance_threshold for the run. Tests look at
         the events they made, so by default every event reaches the outputs
         as with -a but through sampling and the Lua filters (threshold 0);
         None keeps the collector's own (0.7: alerts and important events).
+        aggregate: False (the default) raises every rule match as its own
+        alert at once (rules.aggregate_window=0); True keeps the
+        collector's aggregation (a burst is one alert, 2 s late).
         log_level: debug by default, for the full 'stats (exit):' line;
         None keeps the collector's own (info)."""
         self.binary = binary or BIN
@@ -91,6 +94,8 @@ class Collector:
             cmd += ["--set", "rules.user_dir=off"]
         if threshold is not None:
             cmd += ["--set", "rules.importance_threshold=%s" % threshold]
+        if not aggregate:
+            cmd += ["--set", "rules.aggregate_window=0"]
         e = dict(os.environ)
         if env:
             e.update(env)

@@ -218,7 +218,7 @@ def test_lua_rule_sees_the_enrichment():
         with open(rule, "w") as f:
             f.write(RULE % {"comm": comm})
         i = secrets.token_hex(32)
-        with Collector("-a", "-r", rule, env=no_disk_env(tmp)) as c:
+        with Collector("-a", "-R", rule, env=no_disk_env(tmp)) as c:
             with Cgroup("system.slice/docker-%s.scope" % i, ("v2",)) as cg:
                 pid = run_in(cg, sleeper, ("0.2",))
             al = c.wait_event(type="process.exec", pid=pid, rule="tapio_test_in_container")

@@ -66,7 +66,7 @@ def test_containers_by_id_prefix_and_name():
         pod_path, _ = pod(kube, unique("shop"), ctr_name)
         rules = failing_rule(tmp, prog_out)
         # -a: the filters hold even when every event would go out.
-        with Collector("-a", "-r", rules, *CATEGORIES, "--set",
+        with Collector("-a", "-R", rules, *CATEGORIES, "--set",
                        "filter.containers=%s,%s" % (kept_id[:12], ctr_name), env=env) as c:
             by_prefix = run_in("system.slice/docker-%s.scope" % kept_id, ("v2",), prog)
             by_name = run_in(pod_path, ("v1",), prog)

@@ -79,7 +79,8 @@ def test_make_run_is_quiet_and_clear():
         cmd = make_run_command() + ["--raw-dir", raw_dir, "--metrics-addr", "127.0.0.1:0"]
         user = unique("tpaft")[:20]
         # make run's own: text on stdout, info logs, the default threshold.
-        with Collector(*cmd[1:], output="text", threshold=None, log_level=None, timeout=180) as c:
+        with Collector(*cmd[1:], output="text", threshold=None, aggregate=True, log_level=None,
+                       timeout=180) as c:
             ready = c.wait_log("ready:")
             n = int(re.search(r"ready: (\d+) programs attached", ready).group(1))
             st, _, body = c.http_get("/metrics")
@@ -139,7 +140,7 @@ def test_bpf_tool_start_is_one_alert():
     if not shutil.which("bpftrace"):
         raise AssertionError("bpftrace is missing (scripts/deps.sh test installs it)")
     with Collector("-p", "security", "-k", "categories=process,security", threshold=None,
-                   timeout=120) as c:
+                   aggregate=True, timeout=120) as c:
         p = subprocess.Popen(["bpftrace", "-e", "tracepoint:syscalls:sys_enter_openat,"
                               "tracepoint:syscalls:sys_enter_execve { @[comm] = count(); }"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -292,6 +293,74 @@ def test_libbpf_output_only_at_trace():
     check(any("stats (exit):" in l for l in c.log), "the full stats at debug")
 
 
+def print_config(*args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([BIN, "--print-config", *args], capture_output=True, text=True,
+                          timeout=60, env=e)
+
+
+def test_configuration_a_new_user_writes():
+    with TempDir() as tmp:
+        rules = os.path.join(tmp, "mine")
+        os.mkdir(rules, 0o755)
+        with open(os.path.join(rules, "a.lua"), "w") as fh:
+            fh.write(GOOD)
+        # -r adds to the preset's rule sets, -R replaces them; the log names them.
+        r = subprocess.run([BIN, "--validate", "-p", "security", "-r", rules], capture_output=True,
+                           text=True, timeout=60)
+        check(r.returncode == 0 and "rules OK: 32 rules" in r.stdout, "-r adds: %r" % r.stdout)
+        r = subprocess.run([BIN, "--validate", "-p", "security", "-R", rules], capture_output=True,
+                           text=True, timeout=60)
+        check(r.returncode == 0 and "rules OK: 1 rules" in r.stdout, "-R replaces: %r" % r.stdout)
+        r = print_config("-p", "security", "-r", rules, env={"TAPIO_RULES": rules})
+        check(re.search(r'paths = \{ "[^"]*/rules/default", "[^"]*/rules/security", "%s" \}' % rules,
+                        r.stdout), "TAPIO_RULES and -r add once: %r" % r.stdout)
+        with Collector("-p", "security", "-r", rules, *PROC, threshold=None) as c:
+            line = c.wait_log("rules loaded:")
+            c.stop()
+        check(line.endswith("rule sets: @default, @security, %s" % rules), line)
+        # TAPIO_PRESET, TAPIO_RAW_DIR.
+        r = print_config(env={"TAPIO_PRESET": "security", "TAPIO_RAW_DIR": tmp})
+        check('preset = "security", -- environment' in r.stdout, r.stdout[:300])
+        check('raw_dir = "%s", -- environment' % tmp in r.stdout, "TAPIO_RAW_DIR: %r" % r.stdout)
+        check('importance_threshold = 0.7, -- default' in r.stdout, "the dual path by default")
+        r = print_config("-p", "default", env={"TAPIO_PRESET": "security"})
+        check('preset = "default", -- flag' in r.stdout, "-p wins over TAPIO_PRESET")
+        # Severity and log level spellings.
+        r = print_config("--set", "filter.min_severity=warn", "--log-level", "trace")
+        check('min_severity = "warning", -- flag' in r.stdout and 'level = "trace"' in r.stdout,
+              "warn, trace: %r" % r.stderr)
+        # Every problem of a config file at once, also with a misspelt preset;
+        # every bad variable at once.
+        cfg = os.path.join(tmp, "config.lua")
+        with open(cfg, "w") as fh:
+            fh.write('return { preset = "securty", sampling = { base_rat = 0.1 },\n'
+                     '  rules = { importance_threshold = 2 } }\n')
+        os.chmod(cfg, 0o600)
+        r = print_config("-c", cfg)
+        check(r.returncode == 2, "exit %r" % r.returncode)
+        for want in ("preset: expected one of default, high-performance, security, got \"securty\"",
+                     "unknown key 'sampling.base_rat' (did you mean 'sampling.base_rate'?)",
+                     "rules.importance_threshold: expected a number from 0 to 1, got 2"):
+            check(want in r.stderr, "missing %r in %r" % (want, r.stderr))
+        r = print_config(env={"TAPIO_PRESET": "secur", "TAPIO_LOG_LEVEL": "loud"})
+        check(r.returncode == 2 and "TAPIO_PRESET" in r.stderr and "TAPIO_LOG_LEVEL" in r.stderr,
+              "every bad variable: %r" % r.stderr)
+        # A second agent on a shared spool directory: the error names the key.
+        spool = os.path.join(tmp, "spool")
+        os.makedirs(os.path.join(spool, "grpc"), 0o700)
+        import fcntl
+        with open(os.path.join(spool, "grpc", ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            r = subprocess.run([BIN, "--server", "127.0.0.1:1", "-o", "none", "--raw-dir", "off",
+                                "--metrics-addr", "off", "--duration", "5s", *PROC],
+                               capture_output=True, text=True, timeout=120,
+                               env=dict(os.environ, TAPIO_SPOOL_DIR=spool))
+        check(r.returncode == 1 and "delivery.spool_dir" in r.stderr and "TAPIO_SPOOL_DIR" in r.stderr,
+              "shared spool: %r" % r.stderr[-400:])
+
+
 def readme_example(comment):
     """The README's shell line that ends with `# comment`, without it."""
     for line in readme().splitlines():
@@ -315,11 +384,13 @@ def paragraphs(text):
             line = ""
         if code or not line.strip():
             if cur:
-                out.append(" ".join(cur))
+                out.append(cur)
             cur = []
             continue
-        cur.append(line.strip())
-    return [p for p in out if not re.match(r"^(#|\||- |\* |<!--|\d+\. )", p)]
+        cur.append(line)
+    # Not prose: headings, tables, lists, comments, indented code.
+    return [" ".join(l.strip() for l in p) for p in out
+            if not re.match(r"^(#|\||- |\* |<!--|\d+\. |    )", p[0])]
 
 
 def test_readme_is_complete_and_whole():
@@ -374,4 +445,5 @@ if __name__ == "__main__":
     run_tests([test_make_run_is_quiet_and_clear, test_bpf_tool_start_is_one_alert,
                test_duration_within_half_a_second, test_healthz_after_failed_reload_and_quarantine,
                test_validate_lint, test_libbpf_output_only_at_trace,
-               test_readme_is_complete_and_whole, test_make_build_builds_the_agent_only])
+               test_readme_is_complete_and_whole, test_make_build_builds_the_agent_only,
+               test_configuration_a_new_user_writes])

@@ -290,7 +290,7 @@ def test_replay_applies_rules_as_live():
         live_rules = rule_dir(tmp, "ran_it", event="process.exec",
                               cond='e.filename == "%s"' % prog,
                               hit='filename = "%s"' % prog, miss='filename = "/bin/other"')
-        with Collector("-r", live_rules, "--raw-dir", d, *PROC) as c:
+        with Collector("-R", live_rules, "--raw-dir", d, *PROC) as c:
             pids = set()
             for code in (0, 3, 3):
                 p = subprocess.Popen([prog, "-c", "exit %d" % code])
@@ -303,7 +303,9 @@ def test_replay_applies_rules_as_live():
         check(sum(1 for e in live if e.get("rule") == "ran_it") == 3, "live alerts %r" % live)
 
         # The same rules on the stored events: the same lines, alerts included.
-        r = raw("replay", d, "-r", live_rules, "-o", "json")
+        # As the live run: every event (threshold 0), each alert at once.
+        r = raw("replay", d, "-R", live_rules, "-o", "json", "--set",
+                "rules.importance_threshold=0", "--set", "rules.aggregate_window=0")
         check(r.returncode == 0, "replay exit %r: %s" % (r.returncode, r.stderr))
         replayed = ours([json.loads(l) for l in r.stdout.splitlines()], pids)
         # Replay's enrichment knows only the stored stream (the live run also
@@ -322,7 +324,7 @@ def test_replay_applies_rules_as_live():
                              cond='e.comm == "%s" and e.exit_code == 3' % name,
                              hit='comm = "%s", exit_code = 3' % name,
                              miss='comm = "%s", exit_code = 0' % name)
-        r = raw("replay", d, "-r", new_rules, "-o", "json")
+        r = raw("replay", d, "-R", new_rules, "-o", "json")
         check(r.returncode == 0, "replay exit %r: %s" % (r.returncode, r.stderr))
         alerts = [e for e in map(json.loads, r.stdout.splitlines()) if e.get("rule")]
         check(len(alerts) == 2 and {a["pid"] for a in alerts} <= pids

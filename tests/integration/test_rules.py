@@ -82,7 +82,7 @@ def test_rule_fires_on_unique_exec():
         path, name = unique_program(tmp)
         write(os.path.join(d, "t.lua"), RULE % {"name": "saw_" + name.replace("-", "_"),
                                                  "severity": "warning", "path": path})
-        with Collector("-r", d) as c:
+        with Collector("-R", d) as c:
             c.wait_log("rules loaded: 1 rules")
             p = subprocess.run([path, "hello"])
             a = c.wait_event(type="process.exec", filename=path)
@@ -105,7 +105,7 @@ def check_reload_switches(binary):
         path_b, _ = unique_program(tmp)
         f = os.path.join(d, "t.lua")
         write(f, RULE % {"name": "rule_a", "severity": "notice", "path": path_a})
-        with Collector("-r", d, *PROCESS_ONLY, binary=binary) as c:
+        with Collector("-R", d, *PROCESS_ONLY, binary=binary) as c:
             subprocess.run([path_a, "before"])
             c.wait_event(rule="rule_a", filename=path_a)
 
@@ -149,7 +149,7 @@ def test_flood_across_reloads_loses_nothing():
         versions = [RULE % {"name": "flood_a", "severity": "info", "path": path},
                     RULE % {"name": "flood_b", "severity": "info", "path": path}]
         write(f, versions[0])
-        with Collector("-r", d, *PROCESS_ONLY) as c:
+        with Collector("-R", d, *PROCESS_ONLY) as c:
             done = threading.Event()
             reloads = [0]
 
@@ -201,7 +201,7 @@ def test_validate():
         path, _ = unique_program(tmp)
         f = os.path.join(d, "t.lua")
         write(f, RULE % {"name": "ok_rule", "severity": "info", "path": path})
-        r = subprocess.run([BIN, "--validate", "-r", d], capture_output=True, text=True)
+        r = subprocess.run([BIN, "--validate", "-R", d], capture_output=True, text=True)
         check(r.returncode == 0, "validate of good rules: %r %r" % (r.stdout, r.stderr))
         check("rules OK: 1 rules" in r.stdout and "2 tests passed" in r.stdout, r.stdout)
 
@@ -210,7 +210,7 @@ def test_validate():
                 "\nrule { name = 'no_events', when = function() end, output = 'x' }\n")
         write(f, text)
         no_events_line = text[:text.index("rule { name = 'no_events'")].count("\n") + 1
-        r = subprocess.run([BIN, "--validate", "-r", d], capture_output=True, text=True)
+        r = subprocess.run([BIN, "--validate", "-R", d], capture_output=True, text=True)
         check(r.returncode == 1, "validate of broken rules exit %r" % r.returncode)
         check("%s:2: rule 'bad_test' test 2: expected a match, got none" % f in r.stdout, r.stdout)
         check("%s:%d: rule 'no_events': events: required" % (f, no_events_line) in r.stdout,
@@ -218,12 +218,12 @@ def test_validate():
 
         write(f, RULE % {"name": "ok_rule", "severity": "info", "path": path})
         os.chmod(f, 0o666)
-        r = subprocess.run([BIN, "--validate", "-r", d], capture_output=True, text=True)
+        r = subprocess.run([BIN, "--validate", "-R", d], capture_output=True, text=True)
         check(r.returncode == 1 and "refusing to load: writable by every user" in r.stdout,
               "world-writable rule file: %r" % r.stdout)
 
         # The agent refuses to start on broken rules, saying why.
-        r = subprocess.run([BIN, "-r", d, "--duration", "1s"], capture_output=True, text=True)
+        r = subprocess.run([BIN, "-R", d, "--duration", "1s"], capture_output=True, text=True)
         check(r.returncode == 1 and "writable by every user" in r.stderr,
               "start with a world-writable rule: %r %r" % (r.returncode, r.stderr[-300:]))
 
@@ -232,8 +232,8 @@ def test_shipped_rules_validate():
     r = subprocess.run([BIN, "--validate"], capture_output=True, text=True)
     check(r.returncode == 0 and "rules OK" in r.stdout, "default rules: %r %r" % (r.stdout, r.stderr))
     rules = os.path.join(SOURCE_DIR, "rules")
-    r = subprocess.run([BIN, "--validate", "-r", os.path.join(rules, "security"),
-                        "-r", os.path.join(rules, "default")], capture_output=True, text=True)
+    r = subprocess.run([BIN, "--validate", "-R", os.path.join(rules, "security"),
+                        "-R", os.path.join(rules, "default")], capture_output=True, text=True)
     check(r.returncode == 0 and "rules OK" in r.stdout, "security seeds: %r %r" % (r.stdout, r.stderr))
 
 
@@ -265,7 +265,7 @@ def test_backtracking_pattern_does_not_stall():
         path, name = unique_program(tmp)
         write(os.path.join(d, "t.lua"), BACKTRACK_RULES % {"path": path})
         long_arg = "a" * 900
-        with Collector("-r", d) as c:
+        with Collector("-R", d) as c:
             c.wait_log("rules loaded: 2 rules")
             t0 = time.monotonic()
             for i in range(5):

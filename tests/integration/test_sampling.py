@@ -202,7 +202,7 @@ def test_min_severity_keeps_only_alerts_at_or_above():
                     '  output = "quiet ${pid}" }\n' % (loud, loud, quiet))
         os.chmod(os.path.join(rules, "sev.lua"), 0o644)
         # -a: filter.min_severity holds even when every event would go out.
-        with Collector("-a", "-r", rules, "-k", "categories=process",
+        with Collector("-a", "-R", rules, "-k", "categories=process",
                        "--set", "filter.min_severity=warning") as c:
             p_quiet = subprocess.Popen([quiet])
             p_quiet.wait()
