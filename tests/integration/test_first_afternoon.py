@@ -361,6 +361,72 @@ def test_configuration_a_new_user_writes():
               "shared spool: %r" % r.stderr[-400:])
 
 
+def readme_block(after):
+    """The lines of the first ```sh block after the README line `after`."""
+    text = readme()
+    text = text[text.index(after):]
+    block = text[text.index("```sh\n") + 6:]
+    return block[:block.index("```")].splitlines()
+
+
+def test_readme_delivery_example_runs_as_written():
+    """The README's delivery example with a token, line by line as written;
+    only the paths (a temporary /etc/tapio and events.jsonl), the port (a
+    free one) and the collector's own directories and run time differ."""
+    with TempDir() as tmp:
+        import socket
+        with socket.socket() as so:
+            so.bind(("127.0.0.1", 0))
+            port = so.getsockname()[1]
+        lines = readme_block("With a bearer token")
+        subst = [("/etc/tapio", os.path.join(tmp, "etc-tapio")), ("127.0.0.1:4317", "127.0.0.1:%d" % port),
+                 ("./build/", BUILD_DIR + "/"), ("events.jsonl", os.path.join(tmp, "events.jsonl")),
+                 ("sudo ", "")]
+        for a, b in subst:
+            lines = [l.replace(a, b) for l in lines]
+        check(len(lines) == 5 and lines[3].endswith("&") and "TAPIO_TOKEN_FILE=" in lines[4],
+              "the README's example changed: %r" % lines)
+        for l in lines[:3]:
+            r = subprocess.run(["bash", "-c", l], capture_output=True, text=True, timeout=30)
+            check(r.returncode == 0, "%r: %r" % (l, r.stderr))
+        sink = subprocess.Popen(["bash", "-c", "exec " + lines[3].rstrip("&").strip()],
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            for line in sink.stderr:
+                if "listening on" in line:
+                    break
+            env_assign, rest = lines[4].split(" ", 1)
+            k, v = env_assign.split("=", 1)
+            args = rest.split()[1:] + ["--raw-dir", os.path.join(tmp, "raw"), "--metrics-addr",
+                                       "127.0.0.1:0", "--duration", "60s"]
+            # The collector helper adds -o json; the README's -o none comes after and wins.
+            with Collector(*args, env={k: v, "TAPIO_SPOOL_DIR": os.path.join(tmp, "spool")},
+                           threshold=None, aggregate=True, log_level=None, timeout=180) as c:
+                subprocess.run(["/bin/bash"], input=readme_example("a reverse-shell idiom") +
+                               "\ntrue\n", text=True, timeout=30)
+                out = os.path.join(tmp, "events.jsonl")
+
+                def delivered():
+                    if not os.path.exists(out):
+                        return None
+                    with open(out) as f:
+                        evs = [json.loads(l) for l in f if l.endswith("\n")]
+                    return evs if any(e.get("rule") == "reverse_shell_dev_tcp" for e in evs) else None
+                evs = c.wait_until(delivered, timeout=60, what="the alert at the sink")
+                c.proc.send_signal(signal.SIGINT)
+                c.proc.wait(30)
+                c.stop()
+            noise = [e for e in evs if not e.get("rule") and e.get("importance", 0) < THRESHOLD]
+            check(not noise, "the server got events below the threshold: %r" % noise[:3])
+            sent = [re.search(r"grpc: sent (\d+) events .* acked (\d+)", l) for l in c.log]
+            sent = [m for m in sent if m]
+            check(sent and int(sent[0].group(1)) == int(sent[0].group(2)) >= 1,
+                  "not everything acked: %r" % c.log[-3:])
+        finally:
+            sink.terminate()
+            sink.wait(30)
+
+
 def readme_example(comment):
     """The README's shell line that ends with `# comment`, without it."""
     for line in readme().splitlines():
@@ -446,4 +512,4 @@ if __name__ == "__main__":
                test_duration_within_half_a_second, test_healthz_after_failed_reload_and_quarantine,
                test_validate_lint, test_libbpf_output_only_at_trace,
                test_readme_is_complete_and_whole, test_make_build_builds_the_agent_only,
-               test_configuration_a_new_user_writes])
+               test_configuration_a_new_user_writes, test_readme_delivery_example_runs_as_written])
