@@ -361,16 +361,16 @@ def test_configuration_a_new_user_writes():
               "shared spool: %r" % r.stderr[-400:])
 
 
-def readme_block(after):
-    """The lines of the first ```sh block after the README line `after`."""
-    text = readme()
+def readme_block(after, page="docs/outputs.md"):
+    """The lines of the first ```sh block after the line `after` of a page."""
+    text = readme(page)
     text = text[text.index(after):]
     block = text[text.index("```sh\n") + 6:]
     return block[:block.index("```")].splitlines()
 
 
 def test_readme_delivery_example_runs_as_written():
-    """The README's delivery example with a token, line by line as written;
+    """The delivery example with a token (docs/outputs.md), line by line as written;
     only the paths (a temporary /etc/tapio and events.jsonl), the port (a
     free one) and the collector's own directories and run time differ."""
     with TempDir() as tmp:
@@ -435,8 +435,8 @@ def readme_example(comment):
     raise AssertionError("no README line ending with # %s" % comment)
 
 
-def readme():
-    with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+def readme(page="README.md"):
+    with open(os.path.join(SOURCE_DIR, page)) as f:
         return f.read()
 
 
@@ -476,11 +476,15 @@ def test_readme_is_complete_and_whole():
     for name in sorted(names):
         check("`%s`" % name in env, "README's environment table lacks %s" % name)
         check(name in r.stdout, "--help does not name %s" % name)
-    # No paragraph starts or ends in the middle of a sentence.
-    for p in paragraphs(text):
-        check(re.match(r"^([A-Z0-9]|`[^`]+` [a-zA-Z(])", p), "README paragraph starts mid-sentence: %r"
-              % p[:80])
-        check(p[-1] in ".:)`", "README paragraph ends mid-sentence: %r" % p[-80:])
+    # No paragraph of the README or of docs/ starts or ends in the middle of
+    # a sentence.
+    pages = ["README.md"] + sorted("docs/" + f for f in os.listdir(os.path.join(SOURCE_DIR, "docs"))
+                                   if f.endswith(".md"))
+    for page in pages:
+        for p in paragraphs(readme(page)):
+            check(re.match(r"^([A-Z0-9\[]|\*\*|`[^`]+` [a-zA-Z(])", p),
+                  "%s: paragraph starts mid-sentence: %r" % (page, p[:80]))
+            check(p[-1] in ".:)`", "%s: paragraph ends mid-sentence: %r" % (page, p[-80:]))
 
 
 def test_make_build_builds_the_agent_only():
