@@ -31,6 +31,9 @@ DOCS = ["README.md"] + sorted(os.path.relpath(p, SOURCE_DIR)
 PENDING = {"docs/architecture.md", "rules/README.md"}
 NOT_RUN = {"systemctl", "journalctl", "kubectl", "docker", "apt", "apt-get", "sudoedit", "curl",
            "otelcol-contrib", "dpkg"}
+# Shell lines that another test runs as written: the README's reverse-shell
+# example and the token set-up of docs/outputs.md (test_first_afternoon.py).
+RUN_ELSEWHERE = {"bash", "install", "head", "chmod"}
 LIVE_EXEMPT = ("--validate", "--print-config", "--print-keys", "--version", "--help", "-h")
 SUBCOMMANDS = ("replay", "raw", "rules")
 
@@ -91,7 +94,11 @@ class Fixture:
                     '  when = function(e) return e.comm == "true" end, output = "${comm}",\n'
                     '  tests = { { event = { type = "process.exec", comm = "true" }, expect = true } } }\n')
         os.chmod(rule, 0o644)
+        rules_dir = os.path.join(self.tmp, "my-rules")
+        os.mkdir(rules_dir, 0o755)
+        shutil.copy(rule, os.path.join(rules_dir, "mine.lua"))
         self.paths = {
+            "my-rules/": rules_dir,
             "/var/lib/tapio/raw": self.raw,
             "my-rule.lua": rule,
             "my-new-rule.lua": rule,
@@ -223,6 +230,8 @@ def test_commands():
                         check(re.search(r"^%s:" % re.escape(a), makefile, re.M), "%s: no make target %s" % (where, a))
             elif prog in NOT_RUN:
                 check_tool([prog] + argv[1:], where)
+            elif prog in RUN_ELSEWHERE:
+                check_paths(argv[1:], where)
             else:
                 raise TestFailure("%s: the docs test does not know how to check %r" % (where, prog))
             ran += 1
