@@ -48,11 +48,7 @@ static bool want_raw(const struct tp_app *app)
 
 static int build_raw(struct tp_stage **out, struct tp_app *app, char *err, size_t errlen)
 {
-	int r = tp_raw_stage_new(out, app->cfg, err, errlen);
-
-	if (r == 0)
-		app->raw = *out;
-	return r;
+	return tp_raw_stage_new(out, app->cfg, err, errlen);
 }
 
 static bool want_enrich(const struct tp_app *app)
@@ -254,8 +250,6 @@ int tp_app_build(struct tp_app *app, const struct tp_config *cfg, enum tp_app_mo
 		if (r < 0) {
 			if (st == app->rules)
 				app->rules = NULL;
-			if (st == app->raw)
-				app->raw = NULL;
 			if (st == app->aggregate)
 				app->aggregate = NULL;
 			st->ops->close(st);
@@ -301,16 +295,12 @@ void tp_app_hooks(struct tp_app *app, struct tp_agent_hooks *hooks)
 	hooks->ctx = app;
 }
 
-void tp_app_settle(struct tp_app *app, int timeout_ms)
+void tp_app_settle(struct tp_app *app)
 {
-	struct tp_raw_stage_stats st;
-
-	if (app->aggregate)
-		tp_aggregate_stage_finish(app->aggregate);
+	if (!app->aggregate)
+		return;
+	tp_aggregate_stage_finish(app->aggregate);
 	tp_pipeline_flush(&app->pipe);
-	if (app->raw && tp_raw_stage_sync(app->raw, timeout_ms, &st) < 0)
-		tp_warn("raw storage: %llu events not yet written after %d ms at exit",
-			(unsigned long long)(st.queued - st.stored - st.dropped_write), timeout_ms);
 }
 
 void tp_app_close(struct tp_app *app)

@@ -29,7 +29,6 @@ struct tp_app {
 	enum tp_app_mode mode;
 	struct tp_pipeline pipe;
 	struct tp_stage *rules; /* the Lua rule engine (owned by pipe) */
-	struct tp_stage *raw;	/* raw storage, live runs (owned by pipe) */
 	struct tp_stage *aggregate; /* alert aggregation (owned by pipe) */
 };
 
@@ -46,10 +45,11 @@ int tp_app_check_outputs(const struct tp_config *cfg, char *err, size_t errlen);
 /* Hooks for tp_agent_run: SIGHUP reload and the periodic tick. */
 void tp_app_hooks(struct tp_app *app, struct tp_agent_hooks *hooks);
 
-/* After the run: report the repeats of open alert windows, and wait (at
- * most timeout_ms) until raw storage has written every event it was given,
- * so the exit counters are what went out and what is on disk. */
-void tp_app_settle(struct tp_app *app, int timeout_ms);
+/* After the run (its final flush ended the raw writer, so raw storage's
+ * counts are final): report the repeats of open alert windows and push
+ * their lines out, within the stop deadline (util/stop.h), so the exit
+ * counters are what went out. */
+void tp_app_settle(struct tp_app *app);
 
 void tp_app_close(struct tp_app *app);
 

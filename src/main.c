@@ -376,7 +376,7 @@ int main(int argc, char **argv)
 	r = tp_agent_run(src, &app.pipe, &cfg, tp_source_bpf_loader(src), &hooks);
 
 	/* The exit counters are what is on disk and what went out. */
-	tp_app_settle(&app, 2000);
+	tp_app_settle(&app);
 	tp_agent_log_summary("exit", tp_agent_uptime_ns());
 	tp_agent_log_stats_at(TP_LOG_DEBUG, "exit");
 	tp_app_close(&app);
