@@ -90,16 +90,17 @@ static uint64_t sum(const char *name)
 void tp_agent_log_summary(const char *why, uint64_t elapsed_ns)
 {
 	uint64_t drops = sum("tapio_kernel_drops_total"), lost = sum("tapio_delivery_events_dropped_total");
-	uint64_t raw_lost = sum("tapio_raw_events_dropped_total"), faults = sum("tapio_rule_faults_total");
+	uint64_t raw_lost = sum("tapio_raw_events_dropped_total"), faults = sum("tapio_rules_faults_total");
+	/* The engine's totals: per-rule series go with their rule at a reload. */
+	uint64_t matches = sum("tapio_rules_matches_total"), folded = sum("tapio_alerts_aggregated_total");
 	struct tp_buf b;
 
 	tp_buf_init(&b);
-	uint64_t folded = sum("tapio_alerts_aggregated_total");
 
 	tp_buf_printf(&b, "summary (%s, %.1f s): %llu events, %llu to the outputs, %llu alerts", why,
 		      elapsed_ns / 1e9, (unsigned long long)sum("tapio_events_total"),
 		      (unsigned long long)sum("tapio_events_emitted_total"),
-		      (unsigned long long)(sum("tapio_rule_matches_total") - folded));
+		      (unsigned long long)(matches - folded));
 	if (folded)
 		tp_buf_printf(&b, " (and %llu repeats folded into them)", (unsigned long long)folded);
 	if (tp_metric_find("tapio_raw_events_stored_total", NULL))

@@ -97,6 +97,7 @@ static int build_aggregate(struct tp_stage **out, struct tp_app *app, char *err,
 	    .live = app->mode == TP_APP_LIVE,
 	    .importance_threshold = app->cfg->importance_threshold,
 	    .all_events = app->cfg->all_events,
+	    .alerts_only = app->cfg->min_severity > TP_SEV_EVENT,
 	};
 	int r = tp_aggregate_stage_new(out, &ao, err, errlen);
 

@@ -83,6 +83,10 @@ struct tp_event_meta {
 	size_t nkv;
 	uint32_t sample_rate;       /* 1 in N events of this stream kept; 0 or 1: not sampled */
 	const struct tp_proc_ctx *proc; /* exe, parent, container, k8s; NULL: not enriched */
+	/* An alert that follows its event (tp_pipeline_follow: alerts 2..N of
+	 * one event): not an event of its own, so a stage that takes its
+	 * alert away stops it rather than passing the event on again. */
+	bool follows;
 };
 
 #endif

@@ -312,7 +312,7 @@ struct agg_stage {
 	uint64_t clock;	 /* latest event time seen */
 	uint64_t next_scan_ns;
 	struct tp_pipeline *pipe;
-	struct tp_metric m_folded, m_open, m_lines, m_dropped;
+	struct tp_metric m_folded, m_open, m_lines;
 };
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
@@ -552,16 +552,19 @@ static void close_oldest(struct agg_stage *s)
 	}
 }
 
-/* The event of a folded (or held) alert goes on as a plain event. */
+/* The event of a folded (or held) alert goes on as a plain event when it
+ * would have passed as one; an alert that follows its event (alerts 2..N)
+ * has no event of its own to pass on. */
 static int as_plain_event(struct agg_stage *s, struct tp_event_meta *meta)
 {
 	double imp = meta->importance < 0 ? 0 : meta->importance;
 
 	meta->alert = NULL;
+	if (meta->follows || s->o.alerts_only)
+		return TP_DROP_AGGREGATED;
 	if (s->o.all_events || imp >= s->o.importance_threshold)
 		return TP_STAGE_PASS;
-	tp_metric_add(&s->m_dropped, 1);
-	return TP_STAGE_DROP;
+	return TP_DROP_AGGREGATED;
 }
 
 static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_event *ev,
@@ -665,13 +668,15 @@ static void stage_close(struct tp_stage *st)
 	tp_metric_unregister(&s->m_folded);
 	tp_metric_unregister(&s->m_open);
 	tp_metric_unregister(&s->m_lines);
-	tp_metric_unregister(&s->m_dropped);
 	free(s);
 }
+
+static const enum tp_drop_reason agg_drops[] = {TP_DROP_AGGREGATED, 0};
 
 static const struct tp_stage_ops agg_ops = {
     .name = "aggregate",
     .event = stage_event,
+    .drops = agg_drops,
     .tick = stage_tick,
     .close = stage_close,
 };
@@ -705,14 +710,9 @@ int tp_aggregate_stage_new(struct tp_stage **out, const struct tp_aggregate_opts
 	    "tapio_alert_lines_total", "Alert lines that aggregation sent to the outputs.");
 	s->m_open = (struct tp_metric)TP_GAUGE_INIT("tapio_alert_aggregates_open",
 						    "Alert aggregation windows open.");
-	s->m_dropped = (struct tp_metric)TP_COUNTER_INIT(
-	    "tapio_events_dropped_total",
-	    "Events kept from the outputs on purpose or for lack of room, by reason.");
-	s->m_dropped.labels = "reason=\"aggregated\"";
 	tp_metric_register(&s->m_folded);
 	tp_metric_register(&s->m_lines);
 	tp_metric_register(&s->m_open);
-	tp_metric_register(&s->m_dropped);
 	*out = &s->base;
 	return 0;
 }

@@ -11,7 +11,7 @@
  * after the message. Matches after that, until the window ends (60 s by
  * default, rules.aggregate_window), are folded into one closing line at
  * its end; none, no closing line. Every match is counted
- * (tapio_rule_matches_total = tapio_alert_lines_total +
+ * (tapio_rules_matches_total = tapio_alert_lines_total +
  * tapio_alerts_aggregated_total once the lines are out), and its event is
  * in raw storage like every event. A rule declares its own grouping:
  *
@@ -85,6 +85,7 @@ struct tp_aggregate_opts {
 	bool live;		     /* also close windows on the wall clock */
 	double importance_threshold; /* the event of a folded alert goes on as a plain */
 	bool all_events;	     /* event when it scores this, or with -a */
+	bool alerts_only;	     /* filter.min_severity above events: never */
 };
 
 /*

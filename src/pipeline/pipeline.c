@@ -19,6 +19,7 @@ const char *const tp_drop_reason_names[TP_DROP_REASONS] = {
     [TP_DROP_OUT_OF_SCOPE] = "out_of_scope",
     [TP_DROP_EXCLUDED_CONTAINER] = "excluded_container",
     [TP_DROP_EXCLUDED_K8S_NAMESPACE] = "excluded_k8s_namespace",
+    [TP_DROP_AGGREGATED] = "aggregated",
 };
 
 static char drop_labels[TP_DROP_REASONS][64];
@@ -151,6 +152,7 @@ int tp_pipeline_follow(struct tp_pipeline *p, const struct tp_event *ev,
 	}
 	p->follow[p->nfollow].stage = p->cur_stage;
 	p->follow[p->nfollow].meta = *meta;
+	p->follow[p->nfollow].meta.follows = true;
 	p->nfollow++;
 	return 0;
 }

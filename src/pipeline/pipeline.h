@@ -41,6 +41,7 @@ enum tp_drop_reason {
 	TP_DROP_OUT_OF_SCOPE,	     /* filter.processes / exclude_processes */
 	TP_DROP_EXCLUDED_CONTAINER,  /* filter.containers / exclude_containers */
 	TP_DROP_EXCLUDED_K8S_NAMESPACE, /* filter.k8s_namespaces / exclude_... */
+	TP_DROP_AGGREGATED,	     /* its alert folded into another line, the event itself unimportant */
 	TP_DROP_REASONS,
 };
 
