@@ -22,6 +22,7 @@
 
 #include <lauxlib.h>
 
+#include "lua/aggregate.h"
 #include "lua/exceptions.h"
 #include "lua/lists.h"
 #include "lua/lua_event.h"
@@ -75,6 +76,9 @@ struct rule_fn {
 	int tests_ref;
 	uint64_t hash; /* the definition, for reload summaries */
 	bool importance_set; /* given, not the severity's */
+	/* aggregate = {...} | false: how repeats fold (lua/aggregate.h);
+	 * alerts point at it; NULL: the stage's defaults. */
+	struct tp_aggregate_spec *aggregate;
 	/* State (lua/state.h): the declarations, passed to when as its second
 	 * argument; the group lives in the set's store. */
 	int state_ref;

@@ -139,7 +139,7 @@ static uint64_t hash_function_text(lua_State *L, struct tp_ruleset *rs, uint64_t
 
 static const char *const rule_keys[] = {"name",	 "desc",  "events",  "severity", "importance",
 					"tags",	 "when",  "output",  "tests",	 "enabled",
-					"state", "match", NULL};
+					"state", "match", "aggregate", NULL};
 
 /* state = { name = tapio.counter {...}, ... }: a group for the rule in the
  * set's store, one object per declaration. Raises with the problem.
@@ -181,7 +181,8 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 		if (lua_type(L, -2) != LUA_TSTRING || !known_key(rule_keys, lua_tostring(L, -2)))
 			luaL_error(L,
 				   "unknown key '%s' (known: name, desc, events, severity, "
-				   "importance, tags, when, output, tests, enabled, state, match)",
+				   "importance, tags, when, output, tests, enabled, state, match, "
+				   "aggregate)",
 				   lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
 		lua_pop(L, 1);
 	}
@@ -292,6 +293,28 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 		parse_state(L, rs, f, -1);
 	lua_pop(L, 1);
 
+	if (lua_getfield(L, 1, "aggregate") != LUA_TNIL) {
+		f->aggregate = calloc(1, sizeof(*f->aggregate));
+		if (!f->aggregate)
+			luaL_error(L, "out of memory");
+		if (tp_aggregate_parse(L, -1, f->aggregate, err, sizeof(err)) < 0)
+			luaL_error(L, "%s", err);
+		for (unsigned i = 0; i < f->aggregate->nby; i++) {
+			bool ok = f->aggregate->by[i] != TP_AGG_FIELD;
+
+			for (size_t k = 0; !ok && (t = tp_event_type_at(k)); k++)
+				ok = has_type(f->types, type_slot(t)) &&
+				     tp_event_field(t, f->aggregate->field[i]);
+			if (!ok)
+				luaL_error(L,
+					   "aggregate.by: no field '%s' in the rule's events (or "
+					   "process, container, exe, parent, user, rule)",
+					   f->aggregate->field[i]);
+		}
+		h = fnv(h, f->aggregate, sizeof(*f->aggregate));
+	}
+	lua_pop(L, 1);
+
 	/* Parsed once every file has loaded (rules_tune.c): a list it names
 	 * may still grow. */
 	if (lua_getfield(L, 1, "match") != LUA_TNIL) {
@@ -334,6 +357,7 @@ void tp_rules_free_fn(struct rule_fn *f)
 		tp_exception_free(f->exceptions[i]);
 	free(f->exceptions);
 	free(f->override_at);
+	free(f->aggregate);
 	free(f->m);
 	free(f->name);
 	free(f->file);

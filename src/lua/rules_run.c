@@ -257,6 +257,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		    .tags = (const char *const *)f->tags,
 		    .ntags = f->ntags,
 		    .output = tp_buf_cstr(&rs->out),
+		    .aggregate = f->aggregate,
 		};
 		am = *meta;
 		if (rs->binding->sink)

@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "enrich/lua_fields.h"
 #include "events/decode.h"
+#include "lua/aggregate.h"
 #include "lua/rules_stage.h"
 #include "obs/metrics.h"
 #include "pipeline/pipeline.h"
@@ -485,10 +486,80 @@ static void test_min_severity_above_every_rule_runs_no_lua(void **state)
 	assert_int_equal(faults(), f0 + 1);
 }
 
+/* A rule's aggregate key reaches the aggregation stage through its
+ * alerts: 'every' (aggregate = false) is a line per match; 'once' (hold 0)
+ * goes out at its first match and folds the rest, also as the second
+ * alert of an event (one that follows it), into the window's closing line. */
+static const char rules_agg[] =
+    "rule { name = 'every', events = { 'process.exec' }, when = function(e) return e.comm == "
+    "'bad' end,\n"
+    "  output = 'every ${pid}', aggregate = false }\n"
+    "rule { name = 'once', events = { 'process.exec' }, when = function(e) return e.comm == "
+    "'bad' end,\n"
+    "  output = 'once ${pid}', aggregate = { by = { 'process', 'filename' }, window = '10m', "
+    "hold = 0 } }\n";
+
+static void test_rule_aggregate_key(void **state)
+{
+	struct tp_aggregate_opts ao = {.window_ns = 60 * TP_NSEC_PER_SEC,
+				       .hold_ns = 2 * TP_NSEC_PER_SEC,
+				       .importance_threshold = 0.7};
+	struct tp_stage *agg;
+	char err[256];
+	size_t every = 0, once = 0;
+
+	(void)state;
+	write_rules("r.lua", rules_agg);
+	build();
+	assert_int_equal(tp_aggregate_stage_new(&agg, &ao, err, sizeof(err)), 0);
+	assert_int_equal(tp_pipeline_add_stage(&pipe_, agg), 0);
+	for (int i = 0; i < 5; i++) {
+		exec_event("bad", 7);
+		tp_pipeline_event(&pipe_, &ev);
+	}
+	for (size_t i = 0; i < nseen; i++) {
+		every += !strcmp(seen[i].rule, "every");
+		once += !strcmp(seen[i].rule, "once");
+	}
+	assert_int_equal(every, 5);
+	assert_int_equal(once, 1);
+	assert_int_equal(nseen, 6); /* no plain event for the folded ones */
+	tp_aggregate_stage_finish(agg); /* the end of the run: "again: ... 4 times" */
+	assert_int_equal(nseen, 7);
+	assert_string_equal(seen[6].rule, "once");
+}
+
+/* A bad aggregate key is a load problem naming the key. */
+static void test_rule_aggregate_key_errors(void **state)
+{
+	static const char *const bad[][2] = {
+	    {"aggregate = { by = 'nosuchfield' }", "aggregate.by: no field 'nosuchfield'"},
+	    {"aggregate = { window = 'soon' }", "aggregate.window"},
+	    {"aggregate = { every = 1 }", "aggregate: unknown key 'every'"},
+	    {"aggregate = 3", "aggregate: expected false or a table"},
+	};
+	char text[512], err[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "rule { name = 'r', events = { 'process.exec' }, when = function(e) "
+			 "return true end, output = 'x', %s }\n",
+			 bad[i][0]);
+		write_rules("r.lua", text);
+		assert_true(tp_rules_stage_new(&stage, &cfg, err, sizeof(err)) < 0);
+		stage = NULL;
+		if (!strstr(err, bad[i][1]))
+			fail_msg("%s: %s", bad[i][0], err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_alerts_threshold_and_drops, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule_aggregate_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule_aggregate_key_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_threshold_keeps_the_important, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_threshold_zero_passes_unscored_events, setup,
