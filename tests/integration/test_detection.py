@@ -88,7 +88,7 @@ def test_sequence_exception_and_metrics():
             f.write(SITE)
         for d in (work, rules, site):
             os.chmod(d, 0o755)
-        with Collector("-r", rules, "--set", "rules.user_dir=" + site, *FAMILIES) as c:
+        with Collector("-R", rules, "--set", "rules.user_dir=" + site, *FAMILIES) as c:
             c.wait_log("1 exceptions")
             names = {n: os.path.join(progs, n) for n in ("dropped", "tpxallow", "tpxdeny")}
             for path in names.values():

@@ -488,7 +488,7 @@ def test_raw_storage_and_replay():
                      if json.loads(l)["pid"] in S.pids), key=lambda e: (e["ts"], e["type"]))
     check(stored == live, "raw cat differs from live: %d vs %d events; first difference %r" %
           (len(stored), len(live), next(((a, b) for a, b in zip(stored, live) if a != b), None)))
-    r = subprocess.run([BIN, "replay", c.raw_dir, "-r", S.rules, "-o", "json"], capture_output=True,
+    r = subprocess.run([BIN, "replay", c.raw_dir, "-R", S.rules, "-o", "json"], capture_output=True,
                        text=True, timeout=120)
     check(r.returncode == 0, "replay: %s" % r.stderr)
     replayed = {json.loads(l)["rule"] for l in r.stdout.splitlines()
@@ -504,7 +504,7 @@ def main():
         S.rules = os.path.join(tmp, "rules.lua")
         with open(S.rules, "w") as f:
             f.write(RULES)
-        with Collector("-a", "-r", S.rules, "-k", "categories=file,process,network,security", timeout=180) as c:
+        with Collector("-a", "-R", S.rules, "-k", "categories=file,process,network,security", timeout=180) as c:
             S.collector = c
             run_tests([test_file_utimes_xattr_proc, test_exec_context_and_friends,
                        test_raw_storage_and_replay])

@@ -193,7 +193,7 @@ def case_reloads(tmp):
         os.rename(p + ".tmp", p)
 
     write(0)
-    with Collector("-a", "-k", "categories=process", "-r", d) as c:
+    with Collector("-a", "-k", "categories=process", "-R", d) as c:
         load = Load(tmp, "r")
         t0 = time.monotonic()
         for i in range(100):
@@ -479,7 +479,7 @@ def case_stop(tmp):
     times = []
     for run in range(3):
         # The default drain (the helper sets 5 s for the delivery tests).
-        with deliver("--server", peer, "-r", d, tmp=tmp,
+        with deliver("--server", peer, "-R", d, tmp=tmp,
                      env={"TAPIO_SPOOL_DIR": os.path.join(tmp, "spool%d" % run),
                           "TAPIO_DRAIN_TIMEOUT": "200ms"}) as c:
             load = Load(tmp, "t")

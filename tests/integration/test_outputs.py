@@ -176,7 +176,7 @@ def test_webhook_falco_shape_and_outage():
     with TempDir() as tmp:
         rules = write_rule(tmp)
         env = {"TAPIO_BACKOFF_MIN": "100ms", "TAPIO_BACKOFF_MAX": "500ms", "TAPIO_DRAIN_TIMEOUT": "10s"}
-        with Collector("-r", rules, "-k", "categories=process", "--set",
+        with Collector("-R", rules, "-k", "categories=process", "--set",
                        "webhook.url=http://127.0.0.1:%d/" % port, "--set", "delivery.spool_dir=off",
                        env=env, output="none", timeout=180) as c:
             first = [mark("up", i) for i in range(5)]
@@ -240,7 +240,7 @@ def test_syslog_unix_outage():
         rx = unix_receiver(path)
         got = []
         env = {"TAPIO_BACKOFF_MIN": "100ms", "TAPIO_BACKOFF_MAX": "300ms"}
-        with Collector("-r", rules, "-k", "categories=process", "--set", "syslog.address=unix:" + path,
+        with Collector("-R", rules, "-k", "categories=process", "--set", "syslog.address=unix:" + path,
                        "--set", "delivery.spool_dir=off", env=env, output="none", timeout=180) as c:
             first = mark("syslog", 0)
             deadline = time.monotonic() + 30

@@ -93,7 +93,7 @@ def test_root_keeps_only_the_runtime_set():
     mask = expected_mask()
     with TempDir() as tmp:
         d = rules_in(tmp, "noop")
-        with Collector("-k", "categories=process", "-a", "-r", d,
+        with Collector("-k", "categories=process", "-a", "-R", d,
                        "--server", "127.0.0.1:1", "--set", "delivery.drain_timeout=0s") as c:
             line = c.wait_log("capabilities: kept")
             check("cap_bpf" in line and "cap_sys_ptrace" in line and "cap_dac_read_search" in line
@@ -118,7 +118,7 @@ def test_non_root_with_ambient_capabilities():
         os.chown(raw, NOBODY, NOBODY)
         d = rules_in(tmp, "noop")
         try:
-            with Collector("-k", "categories=process", "-a", "-r", d, "--raw-dir", raw,
+            with Collector("-k", "categories=process", "-a", "-R", d, "--raw-dir", raw,
                            wrap=["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
                                  "--clear-groups", "--inh-caps=" + caps,
                                  "--ambient-caps=" + caps]) as c:
