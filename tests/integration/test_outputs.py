@@ -223,8 +223,11 @@ def unix_receiver(path):
     return s
 
 
-def drain(sock, got):
-    while True:
+def drain(sock, got, most=2.0):
+    """What the socket holds, until a 0.2 s pause or for `most` seconds (a
+    busy machine may never pause)."""
+    end = time.monotonic() + most
+    while time.monotonic() < end:
         try:
             got.append(sock.recv(70000).decode())
         except socket.timeout:
@@ -240,8 +243,11 @@ def test_syslog_unix_outage():
         rx = unix_receiver(path)
         got = []
         env = {"TAPIO_BACKOFF_MIN": "100ms", "TAPIO_BACKOFF_MAX": "300ms"}
+        # The collector's own threshold: alerts (and the rare important
+        # event) to syslog, not every exec of a busy machine.
         with Collector("-R", rules, "-k", "categories=process", "--set", "syslog.address=unix:" + path,
-                       "--set", "delivery.spool_dir=off", env=env, output="none", timeout=180) as c:
+                       "--set", "delivery.spool_dir=off", env=env, output="none", timeout=180,
+                       threshold=None) as c:
             first = mark("syslog", 0)
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not any(first in g for g in got):
@@ -263,7 +269,7 @@ def test_syslog_unix_outage():
                 drain(rx, got)
             missing = [d for d in during if not any(d in g for g in got)]
             check(not missing, "syslog messages lost across the outage: %r" % missing)
-            # Keep reading (every event goes out, not only alerts) while it stops.
+            # Keep reading while it stops.
             stop = threading.Event()
             reader = threading.Thread(target=lambda: [drain(rx, got) for _ in iter(stop.is_set, True)],
                                       daemon=True)
