@@ -316,7 +316,7 @@ static void lint_plain_events(struct lint *l, struct rule_fn *r)
 
 	for (size_t i = 0; (t = tp_event_type_at(i)); i++) {
 		struct plain_args a = { .rs = rs, .type = t->name, .extra = LUA_NOREF };
-		struct tp_event_meta meta = { .importance = -1.0 };
+		struct tp_event_meta meta = { .importance = -1.0 }, view;
 		enum tp_lua_status st;
 
 		if (!has_type(r->types, type_slot(t)))
@@ -324,8 +324,15 @@ static void lint_plain_events(struct lint *l, struct rule_fn *r)
 		if (tp_lua_cpcall(rs->vm, plain_event_p, &a, err, sizeof(err)) != TP_LUA_OK)
 			continue;
 		tp_rules_bind(rs, &rs->test_ev, &meta, a.extra);
-		st = tp_rules_call(rs, r, err, sizeof(err));
-		if (st == TP_LUA_OK)
+		/* As the engine runs it: an event its match or an exception
+		 * turns away never reaches when. */
+		if ((r->match || r->ntmatch) &&
+		    !tp_rules_matched(r, &rs->test_ev, tp_rules_meta_now(rs, &meta, &view)))
+			st = TP_LUA_OK;
+		else if (r->nexceptions &&
+			 tp_rules_excepted(r, &rs->test_ev, tp_rules_meta_now(rs, &meta, &view)))
+			st = TP_LUA_OK;
+		else if ((st = tp_rules_call(rs, r, err, sizeof(err))) == TP_LUA_OK)
 			lua_pop(rs->L, 1);
 		tp_rules_unbind(rs, &meta);
 		if (a.extra != LUA_NOREF)
