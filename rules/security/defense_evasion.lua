@@ -693,7 +693,10 @@ rule {
 -- The name a process gave itself, as a daemon name: "sshd: root@pts/0"
 -- -> "sshd".
 local function daemon_word(name)
-  return name ~= nil and (name:match("^[^%s:]+") or name) or nil
+  if name == nil then return nil end
+  local word = name:match("^([^%s:]+)[%s:]")
+  -- short words (ps, ss, su, sh, at) start many thread names: whole names only
+  return (word ~= nil and #word >= 4) and word or name
 end
 
 -- The daemons' names as the kernel keeps a task's name (15 bytes).
@@ -773,6 +776,10 @@ rule {
                 new_comm = "(sd-pam)", exe = "/usr/lib/systemd/systemd" }, expect = false },
     { event = { type = "process.rename", comm = "zsh", old_comm = "zsh", new_comm = "bash",
                 exe = "/usr/bin/zsh" }, expect = false },
+    { event = { type = "process.rename", comm = "java", old_comm = "java", new_comm = "ss:poller",
+                exe = "/usr/lib/jvm/bin/java" }, expect = false },
+    { event = { type = "process.rename", comm = "x", old_comm = "x", new_comm = "cron: job 4",
+                exe = "/tmp/x" }, expect = true },
     -- the kernel's helpers start under their kernel thread's name
     { event = { type = "process.exec", comm = "modprobe", filename = "/sbin/modprobe",
                 old_comm = "kworker/u8:3", ppid = 2, argv = { "/sbin/modprobe", "-q", "x" } },

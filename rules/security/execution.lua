@@ -605,8 +605,19 @@ rule {
                 pid = 300, sid = 200, tty = "pts/0", parent = { comm = "bash" } }, expect = false },
     { event = { type = "process.exec", comm = "bash", filename = "/bin/bash", argv = { "bash" },
                 pid = 300, sid = 300, parent = { comm = "python3" } }, expect = false },
+
   },
 }
+
+-- Editors' remote servers (VS Code, Cursor, JetBrains Gateway) open their
+-- terminals from their own node or java, installed in the user's home.
+exception { rule = "shell_on_new_terminal",
+            parent = { exe = { "*/.vscode-server/*", "*/.vscode-server-insiders/*",
+                               "*/.cursor-server/*", "*/.windsurf-server/*",
+                               "*/.cache/JetBrains/RemoteDev/*", "*/.local/share/JetBrains/*" } },
+            reason = "an editor's integrated terminal" }
+-- (inline tests cannot give a parent's exe to an exception: the benign
+-- corpus's libraries_and_terminals.sh checks this one live)
 
 rule {
   name = "interactive_shell_in_container",

@@ -1,5 +1,5 @@
 #!/bin/bash
-# desc: library and terminal work developers and admins do: a shared library built and used through LD_LIBRARY_PATH (home and a /tmp build tree), fakeroot, valgrind, ldconfig, a python venv, a session recorded with script, sudo, a user running what they built
+# desc: library and terminal work developers and admins do: a shared library built and used through LD_LIBRARY_PATH (home and a /tmp build tree), fakeroot, valgrind, ldconfig, a python venv, a session recorded with script, sudo, a user running what they built, an editor's remote terminal
 source "$ATTACK_LIB"
 
 src="$ATTACK_HOME/src/libgreet-$ATTACK_ID"
@@ -32,3 +32,9 @@ as_user "$src/venv/bin/python" -c 'import sys; assert sys.prefix != sys.base_pre
 as_user script -q -c 'ls >/dev/null; id >/dev/null' "$src/typescript" </dev/null >/dev/null
 sudo -n /usr/bin/id >/dev/null
 sudo -n -u "$ATTACK_USER" /usr/bin/id >/dev/null
+# an editor's remote server opening an integrated terminal (a ruby named
+# node standing in for VS Code's, in the same place under the home)
+vsc="$src/.vscode-server/bin/0123abcd"
+as_user mkdir -p "$vsc"
+as_user cp /usr/bin/ruby "$vsc/node"
+as_user "$vsc/node" -rpty -e 'PTY.spawn("/bin/bash", "-c", "id") { |r, w, pid| begin; r.read; rescue Errno::EIO; end; Process.wait(pid) }' </dev/null >/dev/null
