@@ -259,6 +259,20 @@ rule {
   tests = { { event = { type = "file.chmod", path = "/x", mode = 493 }, expect = true,
               output = "chmod /x to 0755" } },
 }
+rule {
+  name = "mode_alternative_in_octal", desc = "d", events = { "file.chmod" }, severity = "notice",
+  when = function(e) return e.mode == 420 end,
+  output = "to ${mode|path}",
+  tests = { { event = { type = "file.chmod", path = "/x", mode = 420 }, expect = true,
+              output = "to 0644" } },
+}
+rule {
+  name = "behind_match", desc = "d", events = { "process.exec" }, severity = "notice",
+  match = { exe = true }, -- the plain event has no enrichment: when never sees it
+  when = function(e) return e.exe:find("zzz") ~= nil end,
+  output = "x",
+  tests = { { event = { type = "process.exec", comm = "x" }, expect = false } },
+}
 """
 
 
@@ -275,7 +289,7 @@ def test_validate_lint():
               "of its types (file.open) has" in out, out)
         check("warning: rule 'untested' has no tests" in out, out)
         check("warning: rule 'untested': when fails on a plain process.exec event" in out, out)
-        check("mode_in_octal" not in out and "3 warnings" in out, out)
+        check("octal" not in out and "behind_match" not in out and "3 warnings" in out, out)
         # The shipped sets are clean, but for fields announced by work in
         # flight (process.exec's env, issue 11): rules written against them
         # are nil until they land.
