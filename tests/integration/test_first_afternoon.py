@@ -136,11 +136,16 @@ def test_make_run_is_quiet_and_clear():
             check(events == on_disk, "summary says %d events, %d on disk" % (events, on_disk))
 
 
-def test_bpf_tool_start_is_one_alert():
+def test_bpf_tool_start_and_account_tools_are_one_alert():
     if not shutil.which("bpftrace"):
         raise AssertionError("bpftrace is missing (scripts/deps.sh test installs it)")
-    with Collector("-p", "security", "-k", "categories=process,security", threshold=None,
+    with Collector("-p", "security", "-k", "categories=process,file,security", threshold=None,
                    aggregate=True, timeout=120) as c:
+        # The security preset and one useradd + userdel: a new account is
+        # worth one alert, its account files written are not more.
+        user = unique("tpa")[:24]
+        subprocess.run(["useradd", "-M", user], check=True, timeout=60)
+        subprocess.run(["userdel", user], check=True, timeout=60)
         # A bpftrace that attaches two probes and exits by itself.
         p = subprocess.Popen(["bpftrace", "-e", "tracepoint:syscalls:sys_enter_openat,"
                               "tracepoint:syscalls:sys_enter_execve { } interval:s:1 { exit(); }"],
@@ -158,6 +163,10 @@ def test_bpf_tool_start_is_one_alert():
         c.stop()
         mine = [e for e in c.events if e.get("rule") and e["pid"] == p.pid]
         check(len(mine) == 1, "bpftrace's start: %d alerts: %r" % (len(mine), mine))
+        admin = [e for e in c.events if e.get("rule") and e.get("comm") in ("useradd", "userdel")
+                 and user in json.dumps(e)]
+        check(len(admin) <= 1, "useradd + userdel under -p security: %d alerts: %r" %
+              (len(admin), [(e["rule"], e.get("output")) for e in admin]))
         loads = mine[0].get("count", 1)
         print("  bpftrace loaded %d programs: one alert, count %d" % (loads, loads))
 
@@ -532,7 +541,7 @@ def test_make_build_builds_the_agent_only():
 
 if __name__ == "__main__":
     require_root()
-    run_tests([test_make_run_is_quiet_and_clear, test_bpf_tool_start_is_one_alert,
+    run_tests([test_make_run_is_quiet_and_clear, test_bpf_tool_start_and_account_tools_are_one_alert,
                test_duration_within_half_a_second, test_healthz_after_failed_reload_and_quarantine,
                test_validate_lint, test_libbpf_output_only_at_trace,
                test_readme_is_complete_and_whole, test_make_build_builds_the_agent_only,
