@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "lua/load_limits.h"
+#include "events/proc_ctx.h"
 #include "lua/rules_internal.h"
 #include "util/time.h"
 
@@ -237,6 +238,117 @@ static bool own_exception(const struct rule_fn *r, const struct tp_event *ev,
 	return false;
 }
 
+/* What enrichment would know of a test event's process, from its extras
+ * (exe, argv, parent, ancestors, container, k8s), so that match = {} and
+ * exceptions see in a test what they see live. Strings are borrowed from
+ * the extras table, which outlives the test's one run. */
+#define TEST_ANCESTORS_MAX 8
+
+struct test_proc {
+	struct tp_proc_ctx pc;
+	struct tp_proc_ref parent;
+	struct tp_proc_ref ancestors[TEST_ANCESTORS_MAX];
+	struct tp_container_ctx container;
+	struct tp_k8s_ctx k8s;
+	char argv[4096];
+};
+
+static const char *table_str(lua_State *L, int t, const char *key)
+{
+	const char *s = NULL;
+
+	if (lua_getfield(L, t, key) == LUA_TSTRING)
+		s = lua_tostring(L, -1); /* still referenced by the table */
+	lua_pop(L, 1);
+	return s;
+}
+
+static void table_ref(lua_State *L, int t, struct tp_proc_ref *ref, uint32_t pid)
+{
+	ref->comm = table_str(L, t, "comm");
+	ref->exe = table_str(L, t, "exe");
+	ref->pid = pid;
+	if (lua_getfield(L, t, "pid") == LUA_TNUMBER)
+		ref->pid = (uint32_t)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+}
+
+/* Returns &tp->pc, or NULL when the extras say nothing of the process. */
+static const struct tp_proc_ctx *test_proc(lua_State *L, int extra, const struct tp_event *ev,
+					    struct test_proc *tp)
+{
+	int t;
+	bool any = false;
+
+	if (extra == LUA_NOREF || extra == LUA_REFNIL)
+		return NULL;
+	memset(tp, 0, sizeof(*tp));
+	lua_rawgeti(L, LUA_REGISTRYINDEX, extra);
+	t = lua_gettop(L);
+	if ((tp->pc.exe = table_str(L, t, "exe")))
+		any = true;
+	if (lua_getfield(L, t, "argv") == LUA_TTABLE) {
+		size_t n = 0, len;
+		lua_Integer k, cnt = (lua_Integer)lua_rawlen(L, -1);
+
+		for (k = 1; k <= cnt; k++) {
+			const char *a;
+
+			lua_rawgeti(L, -1, k);
+			a = lua_tolstring(L, -1, &len);
+			if (a && n + len + 1 <= sizeof(tp->argv)) {
+				memcpy(tp->argv + n, a, len + 1);
+				n += len + 1;
+			} else if (a) {
+				tp->pc.argv_truncated = true;
+			}
+			lua_pop(L, 1);
+		}
+		tp->pc.argv = tp->argv;
+		tp->pc.argv_len = (uint32_t)n;
+		any = true;
+	}
+	lua_pop(L, 1);
+	if (lua_getfield(L, t, "parent") == LUA_TTABLE) {
+		table_ref(L, lua_gettop(L), &tp->parent, ev->rec.hdr.ppid);
+		tp->pc.parent = &tp->parent;
+		any = true;
+	}
+	lua_pop(L, 1);
+	if (lua_getfield(L, t, "ancestors") == LUA_TTABLE) {
+		lua_Integer cnt = (lua_Integer)lua_rawlen(L, -1);
+
+		for (lua_Integer k = 1; k <= cnt && tp->pc.nancestors < TEST_ANCESTORS_MAX; k++) {
+			if (lua_rawgeti(L, -1, k) == LUA_TTABLE)
+				table_ref(L, lua_gettop(L), &tp->ancestors[tp->pc.nancestors++], 0);
+			lua_pop(L, 1);
+		}
+		tp->pc.ancestors = tp->ancestors;
+		any = true;
+	}
+	lua_pop(L, 1);
+	if (lua_getfield(L, t, "container") == LUA_TTABLE) {
+		tp->container.id = table_str(L, lua_gettop(L), "id");
+		tp->container.runtime = table_str(L, lua_gettop(L), "runtime");
+		tp->pc.container = &tp->container;
+		any = true;
+	}
+	lua_pop(L, 1);
+	if (lua_getfield(L, t, "k8s") == LUA_TTABLE) {
+		int k = lua_gettop(L);
+
+		tp->k8s.pod = table_str(L, k, "pod");
+		tp->k8s.namespace = table_str(L, k, "namespace");
+		tp->k8s.pod_uid = table_str(L, k, "pod_uid");
+		tp->k8s.container = table_str(L, k, "container");
+		tp->k8s.qos = table_str(L, k, "qos");
+		tp->pc.k8s = &tp->k8s;
+		any = true;
+	}
+	lua_pop(L, 2);
+	return any ? &tp->pc : NULL;
+}
+
 /* Run the set's enrich functions, then r's when, on the built test event;
  * on a match with want_output, check the rendered output. Returns 0 with
  * *matched, or -1 (a problem was reported). */
@@ -245,10 +357,15 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 {
 	struct slot_index *ix;
 	struct tp_event_meta view;
+	struct test_proc tp;
 	char err[1024];
 	enum tp_lua_status st;
 	int ret = 0;
 
+	bool own_proc = !meta->proc;
+
+	if (own_proc)
+		meta->proc = test_proc(rs->L, extra, &rs->test_ev, &tp);
 	tp_rules_bind(rs, &rs->test_ev, meta, extra);
 	ix = rs->index[type_slot(rs->test_ev.type)];
 	for (uint32_t k = 0; ix && k < ix->n[FN_ENRICH]; k++) {
@@ -286,6 +403,8 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 	}
 out:
 	tp_rules_unbind(rs, meta);
+	if (own_proc)
+		meta->proc = NULL; /* tp lives in this frame */
 	if (rs->test_ev.type->id == TP_EV_PROCESS_EXIT)
 		tp_state_process_exit(rs->state, rs->test_ev.rec.hdr.pid);
 	return ret;

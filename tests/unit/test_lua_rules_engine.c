@@ -636,6 +636,40 @@ static void test_sequence_rule_with_inline_tests(void **state)
 	load_fails("rule 'two' test 1: event 1 of 2 (process.exec): expected an alert, got none");
 }
 
+/* A test event's exe, argv, parent, ancestors, container and k8s reach
+ * match = {} and the rule file's exceptions as enrichment's would live. */
+static void test_match_and_exceptions_see_test_process(void **state)
+{
+	struct tp_ruleset *rs;
+	struct tp_ruleset_info in;
+
+	(void)state;
+	write_to(rules, "ctr.lua",
+		 "rule { name = 'nc_in_container', events = { 'process.exec' }, output = '${comm}',\n"
+		 "  match = { container = true, exe = '/usr/bin/nc*', cmdline = '* -e *' },\n"
+		 "  when = function(e) return true end,\n"
+		 "  tests = {\n"
+		 "    { event = { type = 'process.exec', exe = '/usr/bin/nc', argv = { 'nc', '-e', 'sh' },\n"
+		 "                container = { id = 'abc' } }, expect = true },\n"
+		 "    { event = { type = 'process.exec', exe = '/usr/bin/nc', argv = { 'nc', '-e', 'sh' } },\n"
+		 "      expect = false },\n"
+		 "    { event = { type = 'process.exec', exe = '/usr/bin/nc', argv = { 'nc', 'x' },\n"
+		 "                container = { id = 'abc' } }, expect = false },\n"
+		 "    { event = { type = 'process.exec', exe = '/usr/bin/nc', argv = { 'nc', '-e', 'sh' },\n"
+		 "                container = { id = 'abc' }, parent = { exe = '/usr/bin/ok' } },\n"
+		 "      expect = false },\n"
+		 "    { event = { type = 'process.exec', exe = '/usr/bin/nc', argv = { 'nc', '-e', 'sh' },\n"
+		 "                container = { id = 'abc' }, ancestors = { { comm = 'a' }, { comm = 'ci' } } },\n"
+		 "      expect = false },\n"
+		 "  } }\n"
+		 "exception { rule = 'nc_in_container', parent = { exe = '/usr/bin/ok' }, reason = 'x' }\n"
+		 "exception { rule = 'nc_in_container', ancestor = 'ci', reason = 'y' }\n");
+	rs = load_ok();
+	tp_ruleset_info(rs, &in);
+	assert_int_equal(in.tests, 5);
+	tp_ruleset_free(rs);
+}
+
 static void test_state_api_errors(void **state)
 {
 	(void)state;
@@ -759,6 +793,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_counter_rule_and_reload, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sequence_rule_with_inline_tests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_match_and_exceptions_see_test_process, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_state_api_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_distinct_map_and_exits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_memory_cap_and_metrics, setup, teardown),
