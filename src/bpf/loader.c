@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <linux/capability.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -26,6 +28,7 @@
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 #define MAX_PROGS 256
+#define MAX_LOAD_THREADS 8
 
 struct family_state {
 	const struct tp_bpf_family *fam;
@@ -45,6 +48,7 @@ struct tp_bpf {
 	unsigned links_cap;
 	struct tp_prog_info progs[MAX_PROGS];
 	unsigned nprogs;
+	pthread_mutex_t lock; /* progs and links, while the families load in parallel */
 	struct btf *vmlinux;
 	const char *tracing_root; /* NULL when tracefs is unavailable */
 	char tracefs_error[160];
@@ -56,7 +60,7 @@ struct tp_bpf {
  * the name of a program that failed to load is kept to switch it off and
  * retry. */
 
-static char failed_prog[64];
+static __thread char failed_prog[64]; /* each loading thread its own */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -298,16 +302,22 @@ static int reuse_shared_maps(struct tp_bpf *b, struct bpf_object *obj)
 
 static struct tp_prog_info *prog_info(struct tp_bpf *b, const char *family, const char *name)
 {
-	for (unsigned i = 0; i < b->nprogs; i++)
-		if (!strcmp(b->progs[i].family, family) && !strcmp(b->progs[i].name, name))
-			return &b->progs[i];
-	if (b->nprogs == MAX_PROGS)
-		return NULL;
-	struct tp_prog_info *p = &b->progs[b->nprogs++];
+	struct tp_prog_info *p = NULL;
 
+	pthread_mutex_lock(&b->lock);
+	for (unsigned i = 0; i < b->nprogs; i++)
+		if (!strcmp(b->progs[i].family, family) && !strcmp(b->progs[i].name, name)) {
+			p = &b->progs[i];
+			goto out;
+		}
+	if (b->nprogs == MAX_PROGS)
+		goto out;
+	p = &b->progs[b->nprogs++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->family, sizeof(p->family), "%s", family);
 	snprintf(p->name, sizeof(p->name), "%s", name);
+out:
+	pthread_mutex_unlock(&b->lock);
 	return p;
 }
 
@@ -322,13 +332,19 @@ static bool compat_wanted(struct tp_bpf *b, const char *family, const char *name
 {
 	size_t n = strlen(name), k = strlen(COMPAT_SUFFIX);
 
+	bool want = false;
+
 	if (n <= k || strcmp(name + n - k, COMPAT_SUFFIX))
 		return true; /* not a twin */
+	pthread_mutex_lock(&b->lock); /* other families may be adding programs */
 	for (unsigned i = 0; i < b->nprogs; i++)
 		if (!strcmp(b->progs[i].family, family) && strlen(b->progs[i].name) == n - k &&
-		    !strncmp(b->progs[i].name, name, n - k))
-			return b->progs[i].status == TP_PROG_SKIPPED && !b->progs[i].hook_missing;
-	return false;
+		    !strncmp(b->progs[i].name, name, n - k)) {
+			want = b->progs[i].status == TP_PROG_SKIPPED && !b->progs[i].hook_missing;
+			break;
+		}
+	pthread_mutex_unlock(&b->lock);
+	return want;
 }
 
 static void skip_prog(struct tp_prog_info *p, const char *reason)
@@ -351,18 +367,24 @@ static uint64_t perf_period(const struct tp_bpf_opts *opts, const struct tp_bpf_
 static int add_link(void *ctx, struct bpf_link *link)
 {
 	struct tp_bpf *b = ctx;
+	int r = 0;
 
+	pthread_mutex_lock(&b->lock);
 	if (b->nlinks == b->links_cap) {
 		unsigned cap = b->links_cap ? b->links_cap * 2 : 64;
 		struct bpf_link **l = realloc(b->links, cap * sizeof(*l));
 
-		if (!l)
-			return -ENOMEM;
+		if (!l) {
+			r = -ENOMEM;
+			goto out;
+		}
 		b->links = l;
 		b->links_cap = cap;
 	}
 	b->links[b->nlinks++] = link;
-	return 0;
+out:
+	pthread_mutex_unlock(&b->lock);
+	return r;
 }
 
 static bool has_compat(struct bpf_object *obj, const char *name)
@@ -477,10 +499,177 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 fail:
 	fam->destroy(st->skel);
 	st->skel = NULL;
+	pthread_mutex_lock(&b->lock); /* other families may be adding programs */
 	for (unsigned i = 0; i < b->nprogs; i++)
 		if (!strcmp(b->progs[i].family, fam->name) && b->progs[i].status == TP_PROG_PENDING)
 			skip_prog(&b->progs[i], "its probe family could not be loaded");
+	pthread_mutex_unlock(&b->lock);
 	return r;
+}
+
+/* Attach every loaded program of a family; returns how many attached. */
+static unsigned attach_family(struct tp_bpf *b, struct family_state *st,
+			      const struct tp_bpf_opts *opts)
+{
+	struct bpf_program *prog;
+	unsigned attached = 0;
+
+	bpf_object__for_each_program(prog, st->obj) {
+		struct tp_prog_info *p;
+		struct bpf_link *link;
+		char reason[160];
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		p = prog_info(b, st->fam->name, bpf_program__name(prog));
+		if (!p || p->status != TP_PROG_PENDING)
+			continue;
+		if (!strcmp(bpf_program__section_name(prog), "perf_event")) {
+			const struct tp_bpf_perf_spec *spec = tp_bpf_perf_spec(bpf_program__name(prog));
+
+			if (tp_perf_attach(prog, spec, perf_period(opts, spec), add_link, b, reason,
+					   sizeof(reason)) < 0) {
+				skip_prog(p, reason);
+			} else {
+				p->status = TP_PROG_ATTACHED;
+				attached++;
+			}
+			continue;
+		}
+		link = bpf_program__attach(prog);
+		if (!link) {
+			snprintf(reason, sizeof(reason), "attach failed: %s", strerror(errno));
+			skip_prog(p, reason);
+			continue;
+		}
+		if (add_link(b, link) < 0) {
+			bpf_link__destroy(link);
+			skip_prog(p, "out of memory");
+			continue;
+		}
+		p->status = TP_PROG_ATTACHED;
+		attached++;
+	}
+	return attached;
+}
+
+static double clock_ms(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * Start-up is the kernel's verifier, family by family (issue 14): the
+ * families load and attach in parallel, one thread per CPU taking the next
+ * family from the list (the costliest, file, early), and each family
+ * attaches as soon as it is loaded. Whatever order they finish in, the
+ * families and programs are listed in the table's order afterwards.
+ */
+struct family_job {
+	struct tp_bpf *b;
+	const struct tp_bpf_opts *opts;
+	const struct tp_bpf_family *fam;
+	struct family_state st;
+	bool loaded;
+	double cpu_ms; /* this thread's CPU time for the family: the verifier, mostly */
+};
+
+struct load_queue {
+	struct family_job *jobs;
+	unsigned njobs;
+	unsigned next; /* atomic */
+};
+
+static void run_job(struct family_job *j)
+{
+	double t0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(CLOCK_THREAD_CPUTIME_ID), t1;
+	unsigned n = 0;
+
+	j->loaded = load_family(j->b, j->fam, j->opts, &j->st) == 0;
+	t1 = clock_ms(CLOCK_MONOTONIC);
+	if (j->loaded)
+		n = attach_family(j->b, &j->st, j->opts);
+	j->cpu_ms = clock_ms(CLOCK_THREAD_CPUTIME_ID) - c0;
+	tp_debug("probe family %s: loaded in %.0f ms, %u programs attached in %.0f ms "
+		 "(%.0f ms of CPU)",
+		 j->fam->name, t1 - t0, n, clock_ms(CLOCK_MONOTONIC) - t1, j->cpu_ms);
+}
+
+static void *load_worker(void *arg)
+{
+	struct load_queue *q = arg;
+	unsigned i;
+
+	while ((i = __atomic_fetch_add(&q->next, 1, __ATOMIC_RELAXED)) < q->njobs)
+		run_job(&q->jobs[i]);
+	return NULL;
+}
+
+static int family_index(const char *name)
+{
+	for (unsigned i = 0; i < tp_bpf_nfamilies; i++)
+		if (!strcmp(tp_bpf_families[i].name, name))
+			return (int)i;
+	return (int)tp_bpf_nfamilies;
+}
+
+/* The programs in the table's family order, each family's in its object's
+ * order (a stable insertion sort: a family's entries were appended by one
+ * thread, in order). */
+static void sort_progs(struct tp_bpf *b)
+{
+	for (unsigned i = 1; i < b->nprogs; i++) {
+		struct tp_prog_info p = b->progs[i];
+		int f = family_index(p.family);
+		unsigned j = i;
+
+		for (; j > 0 && family_index(b->progs[j - 1].family) > f; j--)
+			b->progs[j] = b->progs[j - 1];
+		b->progs[j] = p;
+	}
+}
+
+static void load_families(struct tp_bpf *b, const struct tp_bpf_opts *opts)
+{
+	struct family_job jobs[sizeof(b->families) / sizeof(b->families[0])];
+	struct load_queue q = { .jobs = jobs };
+	pthread_t threads[MAX_LOAD_THREADS];
+	unsigned nthreads = 0, want;
+	double t0 = clock_ms(CLOCK_MONOTONIC), cpu = 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	for (unsigned i = 0; i < tp_bpf_nfamilies && q.njobs < sizeof(jobs) / sizeof(jobs[0]); i++) {
+		const struct tp_bpf_family *fam = &tp_bpf_families[i];
+
+		if (!(opts->categories & (1u << fam->category))) {
+			tp_debug("probe family %s disabled by configuration", fam->name);
+			continue;
+		}
+		jobs[q.njobs++] = (struct family_job){ .b = b, .opts = opts, .fam = fam };
+	}
+	want = ncpu > 1 ? (unsigned)ncpu : 1;
+	if (want > MAX_LOAD_THREADS)
+		want = MAX_LOAD_THREADS;
+	if (want > q.njobs)
+		want = q.njobs;
+	/* The calling thread is one of the workers. */
+	while (nthreads + 1 < want && pthread_create(&threads[nthreads], NULL, load_worker, &q) == 0)
+		nthreads++;
+	load_worker(&q);
+	for (unsigned i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+
+	for (unsigned i = 0; i < q.njobs; i++) {
+		cpu += jobs[i].cpu_ms;
+		if (jobs[i].loaded)
+			b->families[b->nfamilies++] = jobs[i].st;
+	}
+	sort_progs(b);
+	tp_debug("%u probe families loaded and attached in %.0f ms on %u threads (%.0f ms of CPU)",
+		 b->nfamilies, clock_ms(CLOCK_MONOTONIC) - t0, nthreads + 1, cpu);
 }
 
 static uint64_t round_up_pow2(uint64_t v)
@@ -502,6 +691,7 @@ int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, 
 	if (!b)
 		return -ENOMEM;
 	b->ring_fd = b->drops_fd = -1;
+	pthread_mutex_init(&b->lock, NULL);
 	b->kmaps.kstats_fd = b->kmaps.settings_fd = b->kmaps.sample_fd = -1;
 	b->kmaps.comm_fd = b->kmaps.path_fd = -1;
 	b->kmaps.env_names_fd = b->kmaps.env_prefix_fd = -1;
@@ -531,57 +721,8 @@ int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, 
 	    (r = tp_kfilter_apply(&b->kmaps, &opts->filter, err, errlen)) < 0)
 		goto fail;
 
-	for (unsigned i = 0; i < tp_bpf_nfamilies; i++) {
-		const struct tp_bpf_family *fam = &tp_bpf_families[i];
-		struct family_state st = { 0 };
+	load_families(b, opts);
 
-		if (!(opts->categories & (1u << fam->category))) {
-			tp_debug("probe family %s disabled by configuration", fam->name);
-			continue;
-		}
-		if (load_family(b, fam, opts, &st) < 0)
-			continue;
-		b->families[b->nfamilies++] = st;
-	}
-
-	for (unsigned i = 0; i < b->nfamilies; i++) {
-		struct family_state *st = &b->families[i];
-		struct bpf_program *prog;
-
-		bpf_object__for_each_program(prog, st->obj) {
-			struct tp_prog_info *p;
-			struct bpf_link *link;
-			char reason[160];
-
-			if (!bpf_program__autoload(prog))
-				continue;
-			p = prog_info(b, st->fam->name, bpf_program__name(prog));
-			if (!p || p->status != TP_PROG_PENDING)
-				continue;
-			if (!strcmp(bpf_program__section_name(prog), "perf_event")) {
-				const struct tp_bpf_perf_spec *spec = tp_bpf_perf_spec(bpf_program__name(prog));
-
-				if (tp_perf_attach(prog, spec, perf_period(opts, spec), add_link, b, reason,
-						   sizeof(reason)) < 0)
-					skip_prog(p, reason);
-				else
-					p->status = TP_PROG_ATTACHED;
-				continue;
-			}
-			link = bpf_program__attach(prog);
-			if (!link) {
-				snprintf(reason, sizeof(reason), "attach failed: %s", strerror(errno));
-				skip_prog(p, reason);
-				continue;
-			}
-			if (add_link(b, link) < 0) {
-				bpf_link__destroy(link);
-				skip_prog(p, "out of memory");
-				continue;
-			}
-			p->status = TP_PROG_ATTACHED;
-		}
-	}
 	if (b->nlinks == 0) {
 		snprintf(err, errlen,
 			 "no eBPF program could be attached on this kernel (see the warnings above); "
@@ -673,6 +814,7 @@ void tp_bpf_close(struct tp_bpf *b)
 	if (b->ring_fd >= 0)
 		close(b->ring_fd);
 	btf__free(b->vmlinux);
+	pthread_mutex_destroy(&b->lock);
 	free(b);
 	if (child >= 0)
 		close(child); /* the child exits, holding the last references */
