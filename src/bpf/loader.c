@@ -668,8 +668,9 @@ static void load_families(struct tp_bpf *b, const struct tp_bpf_opts *opts)
 			b->families[b->nfamilies++] = jobs[i].st;
 	}
 	sort_progs(b);
-	tp_debug("%u probe families loaded and attached in %.0f ms on %u threads (%.0f ms of CPU)",
-		 b->nfamilies, clock_ms(CLOCK_MONOTONIC) - t0, nthreads + 1, cpu);
+	tp_info("eBPF: %u probe families loaded and attached in %.0f ms on %u threads "
+		"(%.0f ms of CPU, the kernel's verifier mostly)",
+		b->nfamilies, clock_ms(CLOCK_MONOTONIC) - t0, nthreads + 1, cpu);
 }
 
 static uint64_t round_up_pow2(uint64_t v)
