@@ -210,12 +210,26 @@ def test_new_mount_api_and_umount():
               "mount events of the child: %r" % mine)
 
 
+def wait_comm(pid, comm, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/%d/comm" % pid) as f:
+            if f.read().strip() == comm:
+                return
+        time.sleep(0.01)
+    check(False, "process %d never became %r" % (pid, comm))
+
+
 def check_cgroup(root, hierarchy_v2):
     name = unique("tapio-cg")
     path = os.path.join(root, name)
     with Collector("-a", "-k", "categories=container") as c:
         sleeper = subprocess.Popen(["sleep", "30"])
         try:
+            # Popen returns once the exec closed its pipe, which the kernel
+            # does before it renames the task: wait for the new name, the
+            # attach below must see "sleep".
+            wait_comm(sleeper.pid, "sleep")
             os.mkdir(path)
             ino = os.stat(path).st_ino  # a cgroup's id is its directory's inode
             with open(os.path.join(path, "cgroup.procs"), "w") as f:
