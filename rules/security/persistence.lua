@@ -254,10 +254,11 @@ rule {
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1053.003" },
+  match = { set = { persistence_path = "/var/spool/cron/*" } },
   when = function(e)
     local p = e.persistence_path
     -- the crontab put in place, not crontab's temporary copy next to it
-    return p ~= nil and startswith(p, "/var/spool/cron/") and not startswith(basename(p), "tmp.")
+    return not startswith(basename(p), "tmp.")
         and crontab_edit(e)
   end,
   output = "crontab ${newpath|path} edited: ${cmdline} by " .. WHO,
@@ -463,9 +464,9 @@ rule {
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1098", "mitre:T1531" },
+  match = { set = { persistence_path = "/etc/shadow" }, uid = 0 },
   when = function(e)
-    if e.persistence_path ~= "/etc/shadow" or e.uid ~= 0
-        or not system_tool(e, PASSWORD_SETTERS) or managed(e) then
+    if not system_tool(e, PASSWORD_SETTERS) or managed(e) then
       return false
     end
     if e.comm ~= "usermod" and e.comm ~= "lusermod" then return true end
