@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "events/event.h"
 #include "lua/lua_event.h"
 #include "lua/sandbox.h"
 
@@ -87,4 +88,36 @@ void tp_fx_exec_record(struct tp_exec_event *e, const char *comm, const char *fi
 		argv_len = sizeof(e->argv);
 	memcpy(e->argv, argv, argv_len);
 	e->argv_len = (uint32_t)argv_len;
+}
+
+const void *tp_fx_full_record(const struct tp_event_type *t)
+{
+	static uint8_t rec[TP_RECORD_MAX];
+	struct tp_hdr *h = (struct tp_hdr *)rec;
+
+	memset(rec, 0x41, t->size);
+	memset(h, 0, sizeof(*h));
+	h->type = t->id;
+	h->size = t->size;
+	h->pid = 7;
+	for (uint32_t i = 0; i < t->nfields; i++) {
+		const struct tp_field *f = &t->fields[i];
+		uint32_t n = 4;
+
+		if (f->kind == TP_FK_ARGV)
+			memset(rec + f->aux, 0, 4);
+		if (f->kind == TP_FK_ENV) { /* one variable: an empty env is absent */
+			memcpy(rec + f->offset, "A=b", 4);
+			memcpy(rec + f->aux, &n, 4);
+		}
+		if (f->present_mask) { /* the condition bit, where 0x41 bytes lack it */
+			uint32_t c;
+
+			memcpy(&c, rec + f->present_offset, 4);
+			if (!(c & f->present_mask))
+				c |= f->present_mask;
+			memcpy(rec + f->present_offset, &c, 4);
+		}
+	}
+	return rec;
 }

@@ -40,4 +40,11 @@ void tp_fx_event_vm(struct tp_lua_vm **vm, lua_State **L, struct tp_lua_event **
 void tp_fx_exec_record(struct tp_exec_event *e, const char *comm, const char *filename,
 		       const void *argv, size_t argv_len);
 
+/* A record of type t with every byte set (strings end at their field's
+ * last byte, argv lists are empty, env lists hold A=b), so that it decodes
+ * with every field present: conditional fields get their condition bits.
+ * A static buffer, valid until the next call. */
+struct tp_event_type;
+const void *tp_fx_full_record(const struct tp_event_type *t);
+
 #endif

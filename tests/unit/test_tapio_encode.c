@@ -129,39 +129,10 @@ static void test_plain_event(void **state)
 }
 
 
-/* A record of type t with every byte set (strings end at their field's
- * last byte, argv lists are empty, env lists hold A=b), decoded into ev. Conditional fields
- * are then present: their condition bits are set too. */
+/* The record of type t with every field set (fixtures.h), decoded into ev. */
 static void make_full_record(const struct tp_event_type *t)
 {
-	static uint8_t rec[TP_RECORD_MAX];
-	struct tp_hdr *h = (struct tp_hdr *)rec;
-
-	memset(rec, 0x41, t->size);
-	memset(h, 0, sizeof(*h));
-	h->type = t->id;
-	h->size = t->size;
-	h->pid = 7;
-	for (uint32_t i = 0; i < t->nfields; i++) {
-		const struct tp_field *f = &t->fields[i];
-		uint32_t n = 4;
-
-		if (f->kind == TP_FK_ARGV)
-			memset(rec + f->aux, 0, 4);
-		if (f->kind == TP_FK_ENV) { /* one variable: an empty env is absent */
-			memcpy(rec + f->offset, "A=b", 4);
-			memcpy(rec + f->aux, &n, 4);
-		}
-		if (f->present_mask) { /* the condition bit, where 0x41 bytes lack it */
-			uint32_t c;
-
-			memcpy(&c, rec + f->present_offset, 4);
-			if (!(c & f->present_mask))
-				c |= f->present_mask;
-			memcpy(rec + f->present_offset, &c, 4);
-		}
-	}
-	assert_int_equal(tp_decode(rec, t->size, 0, &ev), 0);
+	assert_int_equal(tp_decode(tp_fx_full_record(t), t->size, 0, &ev), 0);
 }
 
 /* Every registered type goes on the wire with every field its record has,
