@@ -12,6 +12,7 @@
 #include "obs/log.h"
 #include "obs/metrics.h"
 #include "util/buf.h"
+#include "util/hash.h"
 #include "util/time.h"
 
 /* ------------------------------------------------------------ the spec */
@@ -315,17 +316,6 @@ struct agg_stage {
 	struct tp_metric m_folded, m_open, m_lines;
 };
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static void key_field(struct tp_buf *k, const struct tp_event *ev, const char *name)
 {
 	const struct tp_field *f = tp_event_field(ev->type, name);
@@ -593,7 +583,7 @@ static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_eve
 		tp_buf_free(&key);
 		return TP_STAGE_PASS; /* out of memory: raise it, never lose it */
 	}
-	hash = fnv1a(0xcbf29ce484222325ULL, key.data, key.len);
+	hash = tp_fnv1a(TP_FNV1A_INIT, key.data, key.len);
 	slot = &s->buckets[hash & (s->nbuckets - 1)];
 	for (pp = slot; (g = *pp); pp = &g->next)
 		if (g->hash == hash && !memcmp(g->key, key.data, key.len) && !g->key[key.len])

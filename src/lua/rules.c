@@ -116,7 +116,7 @@ int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, c
 	rs->limits = opts->limits;
 	rs->fault_limit = opts->fault_limit;
 	rs->min_severity = opts->min_severity;
-	rs->hash = FNV_INIT;
+	rs->hash = TP_FNV1A_INIT;
 	rs->envs_ref = LUA_NOREF;
 	rs->names_ref = LUA_NOREF;
 	rs->state_limits = opts->state;

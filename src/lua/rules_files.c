@@ -48,7 +48,7 @@ static void load_file(struct tp_ruleset *rs, const char *path)
 		return;
 	}
 	rs->hash = fnv_str(rs->hash, path);
-	rs->hash = fnv(rs->hash, text, (size_t)n);
+	rs->hash = tp_fnv1a(rs->hash, text, (size_t)n);
 	rs->files++;
 
 	{

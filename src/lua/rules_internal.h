@@ -32,6 +32,7 @@
 #include "lua/template.h"
 #include "obs/metrics.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 #define TYPE_SLOTS (TP_CAT_MAX * 64)
 #define TYPE_WORDS ((TYPE_SLOTS + 63) / 64)
@@ -157,21 +158,10 @@ struct tp_ruleset {
 
 /* ------------------------------------------------------------ helpers */
 
-static inline uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= c[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-#define FNV_INIT 14695981039346656037ull
 
 static inline uint64_t fnv_str(uint64_t h, const char *s)
 {
-	return fnv(h, s ? s : "", s ? strlen(s) + 1 : 1);
+	return tp_fnv1a(h, s ? s : "", s ? strlen(s) + 1 : 1);
 }
 
 static inline unsigned type_slot(const struct tp_event_type *t)

@@ -130,7 +130,7 @@ static uint64_t hash_function_text(lua_State *L, struct tp_ruleset *rs, uint64_t
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
 
-		h = fnv(h, p, n);
+		h = tp_fnv1a(h, p, n);
 		p += n;
 		line++;
 	}
@@ -174,7 +174,7 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 	const char *s;
 	char err[256];
 	int sev = TP_SEV_WARNING;
-	uint64_t h = FNV_INIT;
+	uint64_t h = TP_FNV1A_INIT;
 
 	lua_pushnil(L);
 	while (lua_next(L, 1)) {
@@ -311,7 +311,7 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 					   "process, container, exe, parent, user, rule)",
 					   f->aggregate->field[i]);
 		}
-		h = fnv(h, f->aggregate, sizeof(*f->aggregate));
+		h = tp_fnv1a(h, f->aggregate, sizeof(*f->aggregate));
 	}
 	lua_pop(L, 1);
 
@@ -334,10 +334,10 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 	h = fnv_str(h, f->name);
 	h = fnv_str(h, f->desc);
 	h = fnv_str(h, f->severity);
-	h = fnv(h, &f->importance, sizeof(f->importance));
-	h = fnv(h, f->types, sizeof(f->types));
-	h = fnv(h, &f->enabled, sizeof(f->enabled));
-	h = fnv(h, &f->state_hash, sizeof(f->state_hash));
+	h = tp_fnv1a(h, &f->importance, sizeof(f->importance));
+	h = tp_fnv1a(h, f->types, sizeof(f->types));
+	h = tp_fnv1a(h, &f->enabled, sizeof(f->enabled));
+	h = tp_fnv1a(h, &f->state_hash, sizeof(f->state_hash));
 	f->hash = h;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, rs->names_ref);
 	lua_pushstring(L, f->name);

@@ -334,9 +334,9 @@ static void apply_override(struct tp_ruleset *rs, struct rule_fn *f, struct tune
 	free(f->override_at);
 	f->override_at = strdup(at);
 	/* A changed rule for the reload summary. */
-	f->hash = fnv(f->hash, &t->severity, sizeof(t->severity));
-	f->hash = fnv(f->hash, &t->enabled, sizeof(t->enabled));
-	f->hash = fnv(f->hash, &t->importance, sizeof(t->importance));
+	f->hash = tp_fnv1a(f->hash, &t->severity, sizeof(t->severity));
+	f->hash = tp_fnv1a(f->hash, &t->enabled, sizeof(t->enabled));
+	f->hash = tp_fnv1a(f->hash, &t->importance, sizeof(t->importance));
 	(void)rs;
 }
 

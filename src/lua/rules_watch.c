@@ -6,35 +6,26 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL; /* FNV-1a */
-	}
-	return h;
-}
+#include "util/hash.h"
 
 static uint64_t stat_sig(const char *path)
 {
 	struct stat st;
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = TP_FNV1A_INIT;
 
-	h = mix(h, path, strlen(path));
+	h = tp_fnv1a(h, path, strlen(path));
 	if (stat(path, &st) < 0)
-		return mix(h, "missing", 7);
-	h = mix(h, &st.st_ino, sizeof(st.st_ino));
-	h = mix(h, &st.st_dev, sizeof(st.st_dev));
-	h = mix(h, &st.st_mode, sizeof(st.st_mode));
+		return tp_fnv1a(h, "missing", 7);
+	h = tp_fnv1a(h, &st.st_ino, sizeof(st.st_ino));
+	h = tp_fnv1a(h, &st.st_dev, sizeof(st.st_dev));
+	h = tp_fnv1a(h, &st.st_mode, sizeof(st.st_mode));
 	/* A directory counts by identity (a swapped ConfigMap version); its
 	 * *.lua entries count one by one, other files in it do not. */
 	if (S_ISDIR(st.st_mode))
 		return h;
-	h = mix(h, &st.st_size, sizeof(st.st_size));
-	h = mix(h, &st.st_mtim, sizeof(st.st_mtim));
-	h = mix(h, &st.st_ctim, sizeof(st.st_ctim));
+	h = tp_fnv1a(h, &st.st_size, sizeof(st.st_size));
+	h = tp_fnv1a(h, &st.st_mtim, sizeof(st.st_mtim));
+	h = tp_fnv1a(h, &st.st_ctim, sizeof(st.st_ctim));
 	return h;
 }
 

@@ -8,6 +8,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "util/hash.h"
+
 const char *const tp_state_kind_names[TP_STATE_KINDS] = {"counter", "distinct", "sequence",
 							 "map"};
 
@@ -653,16 +655,6 @@ struct tp_state_store *tp_state_group_store(const struct tp_state_group *g)
 	return g->st;
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= c[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
 
 uint64_t tp_state_group_hash(const struct tp_state_group *g)
 {
@@ -671,17 +663,17 @@ uint64_t tp_state_group_hash(const struct tp_state_group *g)
 	/* Objects are combined by xor: the declaration's order does not matter. */
 	for (const struct tp_state_obj *o = g->objs; o; o = o->next) {
 		const struct tp_state_spec *s = &o->spec;
-		uint64_t h = 14695981039346656037ull;
+		uint64_t h = TP_FNV1A_INIT;
 		uint32_t kind = s->kind;
 
-		h = fnv(h, o->name, strlen(o->name) + 1);
-		h = fnv(h, &kind, sizeof(kind));
-		h = fnv(h, &s->window_ns, sizeof(s->window_ns));
-		h = fnv(h, &s->max_keys, sizeof(s->max_keys));
-		h = fnv(h, &s->max_values, sizeof(s->max_values));
-		h = fnv(h, &s->nsteps, sizeof(s->nsteps));
+		h = tp_fnv1a(h, o->name, strlen(o->name) + 1);
+		h = tp_fnv1a(h, &kind, sizeof(kind));
+		h = tp_fnv1a(h, &s->window_ns, sizeof(s->window_ns));
+		h = tp_fnv1a(h, &s->max_keys, sizeof(s->max_keys));
+		h = tp_fnv1a(h, &s->max_values, sizeof(s->max_values));
+		h = tp_fnv1a(h, &s->nsteps, sizeof(s->nsteps));
 		for (uint32_t i = 0; i < s->nsteps; i++)
-			h = fnv(h, s->steps[i] ? s->steps[i] : "", s->steps[i] ? strlen(s->steps[i]) + 1 : 1);
+			h = tp_fnv1a(h, s->steps[i] ? s->steps[i] : "", s->steps[i] ? strlen(s->steps[i]) + 1 : 1);
 		all ^= h;
 	}
 	return all;
