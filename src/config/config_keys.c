@@ -137,7 +137,7 @@ static const struct tp_config_key keys[] = {
 	  .doc = "Memory for unacked batches per output; past it the oldest go to the spool." },
 	{ .path = "delivery.batch_max_bytes", .type = TP_KEY_SIZE, .offset = OFF(batch_max_bytes),
 	  .min = 4096, .max = 64.0 * 1024 * 1024,
-	  .doc = "A batch also ends at this size (receivers cap message sizes, often at 4M)." },
+	  .doc = "A batch also ends at this size (receivers cap message sizes, often at 4M), and at a quarter of delivery.queue_size or delivery.spool_size if smaller (a batch is kept whole or not at all)." },
 	{ .path = "delivery.max_inflight", .type = TP_KEY_UINT, .offset = OFF(max_inflight),
 	  .size = SZ(max_inflight), .min = 1, .max = 1024,
 	  .doc = "Batches sent and not yet acked, per output." },

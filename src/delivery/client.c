@@ -252,6 +252,17 @@ int tp_client_start(struct tp_client **out, const struct tp_client_opts *opts,
 		c->o.batch_max_events = 1000;
 	if (!c->o.batch_max_bytes)
 		c->o.batch_max_bytes = 1 << 20;
+	/* A batch is kept or spilled whole: one larger than the memory queue
+	 * or the spool could never be kept, and a burst would be dropped at the
+	 * caps entirely. A quarter of the smaller cap keeps the caps' worth of
+	 * events (at the cost of more, smaller batches under small caps). */
+	if (c->o.queue_max_bytes && c->o.queue_max_bytes / 4 < c->o.batch_max_bytes)
+		c->o.batch_max_bytes = c->o.queue_max_bytes / 4;
+	if (c->o.spool_dir && c->o.spool_max_bytes &&
+	    c->o.spool_max_bytes / 4 < c->o.batch_max_bytes)
+		c->o.batch_max_bytes = c->o.spool_max_bytes / 4;
+	if (c->o.batch_max_bytes < 4096)
+		c->o.batch_max_bytes = 4096;
 	if (!c->o.max_inflight)
 		c->o.max_inflight = 1;
 	if (!c->o.max_response_bytes)
