@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <linux/capability.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -575,6 +576,8 @@ struct family_job {
 	struct family_state st;
 	bool loaded;
 	double cpu_ms; /* this thread's CPU time for the family: the verifier, mostly */
+	uint64_t verified; /* instructions the verifier went through, all its programs */
+	bool verified_known; /* the kernel reports it (5.16+) */
 };
 
 struct load_queue {
@@ -583,6 +586,33 @@ struct load_queue {
 	unsigned next; /* atomic */
 };
 
+/* The instructions the verifier processed for a loaded family's programs
+ * (bpf_prog_info.verified_insns, kernel 5.16+: what start-up costs, per
+ * program, without a verifier log). False when the kernel does not say. */
+static bool family_verified_insns(struct bpf_object *obj, uint64_t *sum)
+{
+	struct bpf_program *prog;
+	bool known = false;
+
+	*sum = 0;
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ||
+		    len < offsetof(struct bpf_prog_info, verified_insns) + sizeof(info.verified_insns) ||
+		    !info.verified_insns)
+			continue;
+		*sum += info.verified_insns;
+		known = true;
+	}
+	return known;
+}
+
 static void run_job(struct family_job *j)
 {
 	double t0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(CLOCK_THREAD_CPUTIME_ID), t1;
@@ -590,12 +620,15 @@ static void run_job(struct family_job *j)
 
 	j->loaded = load_family(j->b, j->fam, j->opts, &j->st) == 0;
 	t1 = clock_ms(CLOCK_MONOTONIC);
-	if (j->loaded)
+	if (j->loaded) {
+		j->verified_known = family_verified_insns(j->st.obj, &j->verified);
 		n = attach_family(j->b, &j->st, j->opts);
+	}
 	j->cpu_ms = clock_ms(CLOCK_THREAD_CPUTIME_ID) - c0;
 	tp_debug("probe family %s: loaded in %.0f ms, %u programs attached in %.0f ms "
-		 "(%.0f ms of CPU)",
-		 j->fam->name, t1 - t0, n, clock_ms(CLOCK_MONOTONIC) - t1, j->cpu_ms);
+		 "(%.0f ms of CPU, %llu instructions verified)",
+		 j->fam->name, t1 - t0, n, clock_ms(CLOCK_MONOTONIC) - t1, j->cpu_ms,
+		 (unsigned long long)j->verified);
 }
 
 static void *load_worker(void *arg)
@@ -639,6 +672,9 @@ static void load_families(struct tp_bpf *b, const struct tp_bpf_opts *opts)
 	pthread_t threads[MAX_LOAD_THREADS];
 	unsigned nthreads = 0, want;
 	double t0 = clock_ms(CLOCK_MONOTONIC), cpu = 0;
+	uint64_t verified = 0;
+	bool verified_known = false;
+	char vtext[64];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	for (unsigned i = 0; i < tp_bpf_nfamilies && q.njobs < sizeof(jobs) / sizeof(jobs[0]); i++) {
@@ -664,13 +700,19 @@ static void load_families(struct tp_bpf *b, const struct tp_bpf_opts *opts)
 
 	for (unsigned i = 0; i < q.njobs; i++) {
 		cpu += jobs[i].cpu_ms;
+		verified += jobs[i].verified;
+		verified_known |= jobs[i].verified_known;
 		if (jobs[i].loaded)
 			b->families[b->nfamilies++] = jobs[i].st;
 	}
 	sort_progs(b);
+	if (verified_known)
+		snprintf(vtext, sizeof(vtext), "%llu instructions verified", (unsigned long long)verified);
+	else
+		snprintf(vtext, sizeof(vtext), "instructions verified not reported by this kernel");
 	tp_info("eBPF: %u probe families loaded and attached in %.0f ms on %u threads "
-		"(%.0f ms of CPU, the kernel's verifier mostly)",
-		b->nfamilies, clock_ms(CLOCK_MONOTONIC) - t0, nthreads + 1, cpu);
+		"(%.0f ms of CPU, the kernel's verifier mostly; %s)",
+		b->nfamilies, clock_ms(CLOCK_MONOTONIC) - t0, nthreads + 1, cpu, vtext);
 }
 
 static uint64_t round_up_pow2(uint64_t v)

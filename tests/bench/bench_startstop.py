@@ -7,7 +7,12 @@
           process used until ready: the figure a loaded machine changes
           least (the wall-clock start is mostly waiting for a CPU there)
   bpf     the loader's own "eBPF: ... loaded and attached in X ms on N
-          threads (Y ms of CPU ...)" line: the kernel's verifier, mostly
+          threads (Y ms of CPU ...; Z instructions verified)" line: the
+          kernel's verifier, mostly
+  insns   Z above: the instructions the verifier processed, all programs
+          (bpf_prog_info.verified_insns, kernel 5.16+): a figure the load
+          does not change, so a regression in the BPF programs shows here
+          even where the wall clock is noise
   stop    from SIGTERM to the process's exit (the BPF programs' own release
           finishes later, in a child that outlives it)
   lost    events counted at exit minus events stored raw: the final flush
@@ -60,26 +65,30 @@ def run():
             m = re.search(r"eBPF: .* in (\d+) ms on (\d+) threads \((\d+) ms of CPU",
                           c.wait_for("eBPF: ") or "")
             bpf = (int(m.group(1)) / 1e3, int(m.group(3)) / 1e3, int(m.group(2))) if m else (None, None, None)
+            mi = re.search(r"; (\d+) instructions verified\)", c.wait_for("eBPF: ") or "")
+            insns = int(mi.group(1)) if mi else None
             stop = c.stop()
             events = exit_counter(c.err, "events_emitted_total")
             stored = exit_counter(c.err, "raw_events_stored_total")
             lost = events - stored if events is not None and stored is not None else None
-            res[preset].append((start, stop, progs, cpu, bpf, lost, load))
+            res[preset].append((start, stop, progs, cpu, bpf, lost, load, insns))
             bl.log("round %d %s (load %.1f): start %.2f s (%.2f s of CPU; eBPF %s s, %s s of CPU, %s threads; "
-                   "%s programs), stop %.2f s, lost at stop %s" % (
+                   "%s programs, %s instructions verified), stop %.2f s, lost at stop %s" % (
                        rnd + 1, preset, load, start, cpu, bl.fmt(bpf[0], "%.2f"), bl.fmt(bpf[1], "%.2f"),
-                       bl.fmt(bpf[2], "%d"), progs, stop, bl.fmt(lost)))
+                       bl.fmt(bpf[2], "%d"), progs, bl.fmt(insns, "%d"), stop, bl.fmt(lost)))
     t = bl.Table("Start and stop, every family", [
         "preset", "programs", "start median s", "start worst s", "start CPU median s",
-        "eBPF load+attach median s", "eBPF CPU median s", "stop median s", "stop worst s",
+        "eBPF load+attach median s", "eBPF CPU median s", "instructions verified (median)", "stop median s", "stop worst s",
         "lost at stop (worst)", "load average"],
         note="start = exec to the ready line, wall clock; CPU = user + system time of the "
              "process until ready (every thread). eBPF = the loader's own figures (one thread "
-             "per CPU). lost = events counted at exit - events stored raw.")
+             "per CPU). instructions verified = bpf_prog_info.verified_insns summed over the "
+             "loaded programs. lost = events counted at exit - events stored raw.")
     for p, rs in res.items():
         t.add(p, rs[0][2], bl.fmt(bl.median(r[0] for r in rs), "%.2f"),
               bl.fmt(max(r[0] for r in rs), "%.2f"), bl.fmt(bl.median(r[3] for r in rs), "%.2f"),
               bl.fmt(bl.median(r[4][0] for r in rs), "%.2f"), bl.fmt(bl.median(r[4][1] for r in rs), "%.2f"),
+              bl.fmt(bl.median(r[7] for r in rs), "%d"),
               bl.fmt(bl.median(r[1] for r in rs), "%.2f"), bl.fmt(max(r[1] for r in rs), "%.2f"),
               bl.fmt(max((r[5] for r in rs if r[5] is not None), default=None)),
               "%.1f-%.1f" % (min(r[6] for r in rs), max(r[6] for r in rs)))
