@@ -15,8 +15,10 @@
           even where the wall clock is noise
   stop    from SIGTERM to the process's exit (the BPF programs' own release
           finishes later, in a child that outlives it)
-  lost    events counted at exit minus events stored raw: the final flush
-          must keep every event (0)
+  lost    events decoded minus events stored raw, from the collector's
+          "summary (exit, ...): N events, ..., S stored raw" line: raw
+          storage takes every decoded event, so the final flush must keep
+          them all (0)
 
 tapio-collector -p PRESET, raw storage on, -o none; every family. The
 collector is not pinned to a CPU here (it loads the families on one thread
@@ -42,11 +44,16 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def exit_counter(lines, name):
+def exit_counts(lines):
+    """(events decoded, events stored raw) from the exit summary line
+    ("summary (exit, T s): N events, ..., S stored raw; lost: ..."), or
+    None when the collector did not print it."""
     for line in reversed(lines):
-        if "stats (exit)" in line:
-            m = re.search(r"\b%s=([0-9.e+]+)" % re.escape(name), line)
-            return float(m.group(1)) if m else 0.0
+        m = re.search(r"summary \(exit, [0-9.]+ s\): (\d+) events, .*?(?:, (\d+) stored raw)?; lost:", line)
+        if m:
+            if m.group(2) is None:
+                raise RuntimeError("the exit summary has no raw storage count (raw storage off?): %s" % line)
+            return int(m.group(1)), int(m.group(2))
     return None
 
 
@@ -68,9 +75,10 @@ def run():
             mi = re.search(r"; (\d+) instructions verified\)", c.wait_for("eBPF: ") or "")
             insns = int(mi.group(1)) if mi else None
             stop = c.stop()
-            events = exit_counter(c.err, "events_emitted_total")
-            stored = exit_counter(c.err, "raw_events_stored_total")
-            lost = events - stored if events is not None and stored is not None else None
+            counts = exit_counts(c.err)
+            if counts is None:
+                raise RuntimeError("no exit summary line from the collector (last lines: %s)" % c.err[-3:])
+            lost = counts[0] - counts[1]
             res[preset].append((start, stop, progs, cpu, bpf, lost, load, insns))
             bl.log("round %d %s (load %.1f): start %.2f s (%.2f s of CPU; eBPF %s s, %s s of CPU, %s threads; "
                    "%s programs, %s instructions verified), stop %.2f s, lost at stop %s" % (
@@ -83,7 +91,7 @@ def run():
         note="start = exec to the ready line, wall clock; CPU = user + system time of the "
              "process until ready (every thread). eBPF = the loader's own figures (one thread "
              "per CPU). instructions verified = bpf_prog_info.verified_insns summed over the "
-             "loaded programs. lost = events counted at exit - events stored raw.")
+             "loaded programs. lost = events decoded - events stored raw (the exit summary line).")
     for p, rs in res.items():
         t.add(p, rs[0][2], bl.fmt(bl.median(r[0] for r in rs), "%.2f"),
               bl.fmt(max(r[0] for r in rs), "%.2f"), bl.fmt(bl.median(r[3] for r in rs), "%.2f"),
