@@ -114,6 +114,10 @@ enum tp_rules_verdict {
 	TP_RULES_FILTERED = 1, /* a filter returned false */
 };
 
+/* The set's calls on this thread run under the lazy budget (lua/sandbox.h)
+ * while on; the stage turns it on around tp_ruleset_event only. */
+void tp_ruleset_lazy_budget(struct tp_ruleset *rs, bool on);
+
 /*
  * Run the set on one event. meta gets the importance (the highest score,
  * unchanged when nothing scored) and the kv and tags set by enrich (they

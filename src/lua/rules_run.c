@@ -145,6 +145,11 @@ enum tp_lua_status tp_rules_render(struct tp_ruleset *rs, const struct rule_fn *
 	return st;
 }
 
+void tp_ruleset_lazy_budget(struct tp_ruleset *rs, bool on)
+{
+	tp_lua_vm_set_lazy(rs->vm, on);
+}
+
 int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp_event_meta *meta,
 		     tp_rules_alert_fn alert_fn, void *ctx, unsigned *nalerts)
 {

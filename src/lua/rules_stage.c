@@ -11,6 +11,7 @@
 #include "lua/rules.h"
 #include "lua/rules_lint.h"
 #include "lua/rules_watch.h"
+#include "lua/sandbox.h"
 #include "obs/health.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
@@ -40,6 +41,10 @@ struct rules_stage {
 	uint64_t reload_timeout_ns;
 
 	struct tp_rules_watch watch; /* rules.watch */
+
+	/* The lazy budget: 0 not tried yet, 1 this thread's tick timer runs,
+	 * -1 it could not be started (every instruction counted). */
+	int lazy;
 
 	/* /healthz: quarantined functions, checked once a second. */
 	uint64_t next_health_ns;
@@ -233,7 +238,16 @@ static int stage_event(struct tp_stage *st, struct tp_pipeline *p, struct tp_eve
 	s->pipe = p;
 	s->nalerts = 0;
 	tp_buf_reset(&s->outputs);
+	if (!s->lazy) {
+		char err[160];
+
+		s->lazy = tp_lua_lazy_thread_start(err, sizeof(err)) == 0 ? 1 : -1;
+		if (s->lazy < 0)
+			tp_warn("rules: %s: every instruction of rule calls is counted", err);
+	}
+	tp_ruleset_lazy_budget(s->rs, s->lazy > 0);
 	v = tp_ruleset_event(s->rs, ev, meta, on_alert, s, &nalerts);
+	tp_ruleset_lazy_budget(s->rs, false);
 	if (s->nalerts) {
 		send_alerts(s, ev, meta);
 		return TP_STAGE_PASS;
@@ -256,6 +270,7 @@ static void *reload_thread(void *arg)
 {
 	struct reload_job *j = arg;
 
+	tp_lua_lazy_block_signal();
 	j->r = tp_ruleset_load(&j->rs, &j->opts, j->err, sizeof(j->err));
 	j->built_ns = tp_mono_ns() - j->started_ns;
 	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
@@ -452,6 +467,8 @@ static void stage_close(struct tp_stage *st)
 {
 	struct rules_stage *s = (struct rules_stage *)st;
 
+	if (s->lazy > 0)
+		tp_lua_lazy_thread_stop();
 	close_job(s->job);
 	close_job(s->abandoned);
 	tp_metrics_line_section(NULL, s);

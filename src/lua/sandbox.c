@@ -10,10 +10,15 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -50,6 +55,8 @@ struct tp_lua_vm {
 	int slice;	/* the count the hook is set to now */
 	int aborting; /* 0, or TP_LUA_TIMEOUT / TP_LUA_NOMEM while a tripped call unwinds */
 	bool in_call;
+	bool lazy;		/* top-level calls start without the hook (see lazy_tick) */
+	volatile sig_atomic_t lazy_hooked; /* the tick armed the hook in this call */
 	bool cancelled;		    /* the abort came from *cancel */
 	const atomic_bool *cancel; /* set by another thread: stop what runs */
 	struct tp_pat_budget pat_budget; /* the pattern functions pay through this */
@@ -130,6 +137,109 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 		lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
 	}
 	raise_abort(L, vm);
+}
+
+/*
+ * The lazy budget. A count hook makes Lua trap every instruction, which costs
+ * the rule stage about a tenth of its CPU. A lazy VM's top-level calls on a
+ * thread that runs the tick timer start without it: a timer on the thread's
+ * CPU time sends LAZY_SIGNAL to the thread every LAZY_TICK_NS of its CPU, and
+ * when the same call is still running at two ticks in a row (so it has run
+ * at least one whole tick) the handler arms the count hook with the call's
+ * full budget (lua_sethook may be called from a signal handler). The kernel
+ * fires CPU-time timers at its scheduler tick, so a tick is 1 ms or 1/HZ,
+ * whichever is longer (4 ms at HZ=250: a `while true do end` stops after
+ * 8 ms of CPU there). A looping call stops after at most two ticks of CPU
+ * plus its budget, with the same error as an eager one. Matcher steps charge the budget from the start, as
+ * before. Any other thread, or a VM not made lazy, counts from the start.
+ */
+#define LAZY_SIGNAL (SIGRTMIN + 5)
+#define LAZY_TICK_NS 1000000L
+
+struct lazy_tick {
+	struct tp_lua_vm *volatile vm; /* the lazy call running now, or NULL */
+	volatile unsigned long seq;    /* top-level lazy calls begun on this thread */
+	unsigned long seen;	       /* seq at the last tick */
+	timer_t timer;
+	bool on;
+};
+
+static __thread struct lazy_tick lazy;
+
+static void lazy_signal(int sig, siginfo_t *si, void *uc)
+{
+	struct tp_lua_vm *vm = lazy.vm;
+	unsigned long seq = lazy.seq;
+
+	(void)sig;
+	(void)si;
+	(void)uc;
+	if (vm && seq == lazy.seen && !vm->lazy_hooked && !vm->aborting) {
+		vm->lazy_hooked = 1;
+		vm->spent = 0;
+		vm->slice = (int)(vm->instr_budget < HOOK_SLICE ? vm->instr_budget : HOOK_SLICE);
+		lua_sethook(vm->L, count_hook, LUA_MASKCOUNT, vm->slice);
+	}
+	lazy.seen = seq;
+}
+
+int tp_lua_lazy_thread_start(char *err, size_t errlen)
+{
+	struct sigaction sa = {.sa_sigaction = lazy_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
+	struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = LAZY_SIGNAL};
+	struct itimerspec its = {.it_interval = {0, LAZY_TICK_NS}, .it_value = {0, LAZY_TICK_NS}};
+	sigset_t set;
+
+	if (lazy.on)
+		return 0;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(LAZY_SIGNAL, &sa, NULL) < 0) {
+		snprintf(err, errlen, "lazy budget: sigaction(SIGRTMIN+5): %s", strerror(errno));
+		return -1;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, LAZY_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	sev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &lazy.timer) < 0) {
+		snprintf(err, errlen, "lazy budget: timer_create(CLOCK_THREAD_CPUTIME_ID): %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (timer_settime(lazy.timer, 0, &its, NULL) < 0) {
+		snprintf(err, errlen, "lazy budget: timer_settime: %s", strerror(errno));
+		timer_delete(lazy.timer);
+		return -1;
+	}
+	lazy.on = true;
+	return 0;
+}
+
+void tp_lua_lazy_thread_stop(void)
+{
+	if (!lazy.on)
+		return;
+	timer_delete(lazy.timer);
+	lazy.on = false;
+}
+
+void tp_lua_lazy_block_signal(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, LAZY_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+void tp_lua_vm_set_lazy(struct tp_lua_vm *vm, bool on)
+{
+	vm->lazy = on;
+}
+
+bool tp_lua_vm_lazy_hooked(const struct tp_lua_vm *vm)
+{
+	return vm->lazy_hooked;
 }
 
 /* Only reached by a bug of ours: a raising Lua API call outside a protected
@@ -278,8 +388,15 @@ enum tp_lua_status tp_lua_pcall(struct tp_lua_vm *vm, int nargs, int nresults, c
 		    (!vm->mem_max || vm->mem_used + vm->mem_call_max < vm->mem_max))
 			vm->mem_limit = vm->mem_used + vm->mem_call_max;
 		vm->spent = 0;
-		if (vm->instr_budget)
+		vm->lazy_hooked = 0;
+		if (vm->instr_budget && vm->lazy && lazy.on) {
+			lazy.seq++;
+			atomic_signal_fence(memory_order_seq_cst);
+			lazy.vm = vm;
+			atomic_signal_fence(memory_order_seq_cst);
+		} else if (vm->instr_budget) {
 			hook_next_slice(vm);
+		}
 	}
 	st = lua_pcall(L, nargs, nresults, hidx);
 	if (vm->aborting)
@@ -289,6 +406,8 @@ enum tp_lua_status tp_lua_pcall(struct tp_lua_vm *vm, int nargs, int nresults, c
 	else if (st != LUA_OK)
 		status = TP_LUA_ERROR;
 	if (outer) {
+		lazy.vm = NULL;
+		atomic_signal_fence(memory_order_seq_cst);
 		if (vm->instr_budget || vm->aborting)
 			lua_sethook(L, NULL, 0, 0);
 		vm->in_call = false;

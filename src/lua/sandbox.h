@@ -28,6 +28,7 @@
 #define TAPIO_LUA_SANDBOX_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +69,23 @@ struct tp_lua_vm *tp_lua_vm_of(lua_State *L);
  * see it. NULL: none.
  */
 void tp_lua_vm_set_cancel(struct tp_lua_vm *vm, const atomic_bool *flag);
+
+/*
+ * The lazy budget (see sandbox.c): a lazy VM's top-level calls on a thread
+ * that started the tick timer run without the count hook until a call has
+ * run for a tick of the thread's CPU time; then the hook is armed with the
+ * call's full budget. Everything else counts every instruction.
+ * tp_lua_lazy_thread_start: the calling thread's timer (SIGRTMIN+5 every
+ * 1 ms of its CPU, or the kernel's tick if longer; SA_RESTART); 0, or -1 with err. Other threads never get
+ * the signal (it goes to the thread); tp_lua_lazy_block_signal blocks it in
+ * the calling thread anyway.
+ */
+int tp_lua_lazy_thread_start(char *err, size_t errlen);
+void tp_lua_lazy_thread_stop(void);
+void tp_lua_lazy_block_signal(void);
+void tp_lua_vm_set_lazy(struct tp_lua_vm *vm, bool on);
+/* The tick armed the count hook during the last (or running) top-level call. */
+bool tp_lua_vm_lazy_hooked(const struct tp_lua_vm *vm);
 
 /* Change the limits (e.g. a bigger budget while loading files). */
 void tp_lua_vm_set_limits(struct tp_lua_vm *vm, const struct tp_lua_limits *lim);

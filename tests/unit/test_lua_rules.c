@@ -323,6 +323,48 @@ static void test_faults_are_contained_and_quarantined(void **state)
 	tp_ruleset_free(rs);
 }
 
+/* The lazy budget (a thread CPU-time tick arms the count hook): a looping
+ * rule on events is still a timeout fault, quarantined after 3, within a
+ * few ms of CPU each; the rules after it still run. */
+static void test_lazy_budget_stops_and_quarantines(void **state)
+{
+	struct tp_ruleset *rs;
+	struct tp_event_meta meta;
+	struct tp_ruleset_info in;
+	uint64_t t0 = faults("timeout");
+	struct timespec a, b;
+	unsigned n;
+
+	(void)state;
+	assert_int_equal(tp_lua_lazy_thread_start(err, sizeof(err)), 0);
+	write_file("a.lua",
+		   "rule { name = 'loops', events = { 'process.exec' },\n"
+		   "  when = function(e) local x = 0 while true do x = x + 1 end end,\n"
+		   "  output = 'x' }\n"
+		   "rule { name = 'good', events = { 'process.exec' },\n"
+		   "  when = function(e) local x = 0 for i = 1, 100 do x = x + i end\n"
+		   "    return x == 5050 end, output = '${comm}' }\n");
+	rs = load_ok();
+	tp_ruleset_lazy_budget(rs, true);
+	exec_event("bash", "/bin/bash", 1);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	for (int i = 0; i < 5; i++) {
+		run(rs, &meta, &n);
+		assert_int_equal(n, 1);
+		assert_string_equal(alerts[(nalerts_seen - 1) % 16].rule, "good");
+	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	assert_int_equal(faults("timeout") - t0, 3);
+	tp_ruleset_info(rs, &in);
+	assert_int_equal(in.quarantined, 1);
+	/* 3 stops: each two ticks (8 ms at HZ=250) of CPU plus the budget (100k instructions); 3 s
+	 * of CPU would mean the tick never armed the hook. */
+	assert_true((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9 < 3.0);
+	tp_ruleset_lazy_budget(rs, false);
+	tp_ruleset_free(rs);
+	tp_lua_lazy_thread_stop();
+}
+
 /* A backtracking pattern on a long string is a timeout fault of its rule,
  * however the rule wraps it; the rules after it still run. */
 static void test_catastrophic_pattern_is_a_fault(void **state)
@@ -637,6 +679,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rule_matches_with_alert_fields, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_filter_enrich_score, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_are_indexed_by_type, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lazy_budget_stops_and_quarantines, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_catastrophic_pattern_is_a_fault, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_faults_are_contained_and_quarantined, setup,
 					    teardown),

@@ -284,6 +284,46 @@ static void test_cancel_from_another_thread(void **state)
 	tp_lua_vm_set_cancel(vm, NULL);
 }
 
+/* The lazy budget: with the tick timer on this thread, a short call runs
+ * without the count hook (never armed), an infinite loop is armed by the
+ * tick and stopped as a timeout; a VM not made lazy counts every
+ * instruction, so a call over its budget stops even when it is short. */
+static void test_lazy_budget(void **state)
+{
+	static const char *const loops[] = {
+	    "while true do end",
+	    "while true do pcall(function() while true do end end) end",
+	    "xpcall(function() while true do end end, function(m) return m end) while true do end",
+	};
+	static const char *const over = "local x = 0 for i = 1, 100000 do x = x + i end";
+
+	(void)state;
+	/* Not lazy: 100k iterations (~400k instructions) is over 200k. */
+	assert_int_equal(run(over), TP_LUA_TIMEOUT);
+	assert_false(tp_lua_vm_lazy_hooked(vm));
+	assert_int_equal(tp_lua_lazy_thread_start(err, sizeof(err)), 0);
+	/* Lazy but on a VM not made lazy: the same. */
+	assert_int_equal(run(over), TP_LUA_TIMEOUT);
+	tp_lua_vm_set_lazy(vm, true);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(run("local x = 0 for i = 1, 1000 do x = x + i end"), TP_LUA_OK);
+		assert_false(tp_lua_vm_lazy_hooked(vm));
+	}
+	for (size_t i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
+		double t0 = now_s();
+
+		if (run(loops[i]) != TP_LUA_TIMEOUT || !strstr(err, "instruction budget"))
+			fail_msg("lazy: %s: not stopped: %s", loops[i], err);
+		assert_true(tp_lua_vm_lazy_hooked(vm));
+		assert_true(now_s() - t0 < 2.0);
+		assert_vm_alive();
+	}
+	/* Back to eager: counted from the first instruction again. */
+	tp_lua_vm_set_lazy(vm, false);
+	tp_lua_lazy_thread_stop();
+	assert_int_equal(run(over), TP_LUA_TIMEOUT);
+}
+
 static void test_budget_is_per_call(void **state)
 {
 	(void)state;
@@ -564,6 +604,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_per_call_memory_share, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_infinite_loops, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_budget_is_per_call, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lazy_budget, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_from_another_thread, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_catastrophic_patterns, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_patterns_share_the_budget, setup, teardown),
