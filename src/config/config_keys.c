@@ -201,7 +201,10 @@ static const struct tp_config_key keys[] = {
 		 "once, the repeats in one closing line)." },
 	{ .path = "rules.instr_budget", .type = TP_KEY_UINT, .offset = OFF(rule_instr_budget),
 	  .size = SZ(rule_instr_budget), .min = 1000, .max = 1e9,
-	  .doc = "Lua VM instructions one rule call may run before it is stopped (a fault)." },
+	  .doc = "Lua VM instructions one rule call may run before it is stopped (a fault). On "
+		 "events the agent counts them only once a call has run 1 to 2 ticks of CPU "
+		 "(1 ms, or 1/HZ if longer; a call that ends sooner is not held to it; "
+		 "docs/security.md)." },
 	{ .path = "rules.mem_max", .type = TP_KEY_SIZE, .offset = OFF(lua_mem_max),
 	  .min = 1024 * 1024, .max = 4.0 * 1024 * 1024 * 1024,
 	  .doc = "Memory the rules' Lua VM may hold." },
