@@ -179,18 +179,7 @@ static __always_inline __u32 tp_path_walk(struct tp_path_scratch *s, struct dent
 	return pos;
 }
 
-/*
- * Typed loads. A pointer whose BTF type the verifier knows is read with
- * plain loads (an instruction each; a fault reads 0) where a probe read is
- * a helper call of tens of ns in a VM. bpf_rdonly_cast (6.2+) gives a
- * number such a type; the verifier turns the call into a move. A program
- * that uses it has a twin NAME_compat built on probe reads, which the
- * loader loads only where the kernel refuses the typed one
- * (src/bpf/loader.c).
- */
-extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
-
-#define TP_CAST(p, type) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+/* Typed loads: TP_CAST (bpf/syscall.bpf.h). */
 
 /* One step of tp_path_walk_typed: a bpf_loop callback, verified once (the
  * walk's pointers live in the scratch map as numbers, cast back each step).

@@ -57,10 +57,15 @@ struct {
 	__type(value, struct old_comm_slot);
 } exec_old_comm SEC(".maps");
 
-static __always_inline __u32 task_loginuid(struct task_struct *task)
+/* A read of a kernel field: a plain load through a BTF pointer where typed
+ * (tp_sched_exec), else a CO-RE probe read (its twin tp_sched_exec_compat,
+ * and the failed-exec path). typed is a constant in each inlined copy. */
+#define TP_RD(typed, expr, ...) ((typed) ? (expr) : BPF_CORE_READ(__VA_ARGS__))
+
+static __always_inline __u32 task_loginuid(struct task_struct *task, bool typed)
 {
 	if (bpf_core_field_exists(task->loginuid))
-		return BPF_CORE_READ(task, loginuid.val);
+		return TP_RD(typed, task->loginuid.val, task, loginuid.val);
 	return (__u32)-1;
 }
 
@@ -88,18 +93,20 @@ struct ovl_inode___tp {
  * mode bits, as the kernel's permission check would? Root may (capability
  * DAC override); nobody may on a read-only mount. */
 static __always_inline bool exe_writable(struct task_struct *task, struct file *f,
-					 struct inode *inode)
+					 struct inode *inode, bool typed)
 {
-	const struct cred *cred = BPF_CORE_READ(task, cred);
-	__u32 uid = BPF_CORE_READ(cred, uid.val), gid = BPF_CORE_READ(cred, gid.val);
-	__u32 iuid = BPF_CORE_READ(inode, i_uid.val), igid = BPF_CORE_READ(inode, i_gid.val);
-	__u32 mode = BPF_CORE_READ(inode, i_mode);
+	const struct cred *cred = TP_RD(typed, task->cred, task, cred);
+	__u32 uid = TP_RD(typed, cred->uid.val, cred, uid.val);
+	__u32 gid = TP_RD(typed, cred->gid.val, cred, gid.val);
+	__u32 iuid = TP_RD(typed, inode->i_uid.val, inode, i_uid.val);
+	__u32 igid = TP_RD(typed, inode->i_gid.val, inode, i_gid.val);
+	__u32 mode = TP_RD(typed, inode->i_mode, inode, i_mode);
 	struct group_info *gi;
 	__u32 gids[TP_NGROUPS_SCAN] = {};
 	int n, i;
 
-	if ((BPF_CORE_READ(inode, i_sb, s_flags) & TP_SB_RDONLY) ||
-	    (BPF_CORE_READ(f, f_path.mnt, mnt_flags) & TP_MNT_READONLY))
+	if ((TP_RD(typed, inode->i_sb->s_flags, inode, i_sb, s_flags) & TP_SB_RDONLY) ||
+	    (TP_RD(typed, f->f_path.mnt->mnt_flags, f, f_path.mnt, mnt_flags) & TP_MNT_READONLY))
 		return false;
 	if (uid == 0)
 		return true;
@@ -107,8 +114,8 @@ static __always_inline bool exe_writable(struct task_struct *task, struct file *
 		return mode & TP_S_IWUSR;
 	if (gid == igid)
 		return mode & TP_S_IWGRP;
-	gi = BPF_CORE_READ(cred, group_info);
-	n = gi ? BPF_CORE_READ(gi, ngroups) : 0;
+	gi = TP_RD(typed, cred->group_info, cred, group_info);
+	n = gi ? TP_RD(typed, gi->ngroups, gi, ngroups) : 0;
 	if (n > 0 && (mode & TP_S_IWGRP)) {
 		bpf_probe_read_kernel(gids, sizeof(gids),
 				      (void *)gi + bpf_core_field_offset(struct group_info, gid));
@@ -122,19 +129,19 @@ static __always_inline bool exe_writable(struct task_struct *task, struct file *
 
 /* What was executed: bprm->file. */
 static __always_inline __u32 exe_context(struct tp_exec_event *e, struct task_struct *task,
-					 struct linux_binprm *bprm)
+					 struct linux_binprm *bprm, bool typed)
 {
-	struct file *f = BPF_CORE_READ(bprm, file);
+	struct file *f = TP_RD(typed, bprm->file, bprm, file);
 	struct inode *inode;
 	__u32 flags = TP_EXE_KNOWN, magic;
 
 	if (!f)
 		return 0;
-	inode = BPF_CORE_READ(f, f_inode);
-	e->exe_ino = BPF_CORE_READ(inode, i_ino);
-	e->exe_dev = tp_encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
-	magic = BPF_CORE_READ(inode, i_sb, s_magic);
-	if (BPF_CORE_READ(inode, __i_nlink) == 0) {
+	inode = TP_RD(typed, f->f_inode, f, f_inode);
+	e->exe_ino = TP_RD(typed, inode->i_ino, inode, i_ino);
+	e->exe_dev = tp_encode_dev(TP_RD(typed, inode->i_sb->s_dev, inode, i_sb, s_dev));
+	magic = TP_RD(typed, inode->i_sb->s_magic, inode, i_sb, s_magic);
+	if (TP_RD(typed, inode->__i_nlink, inode, __i_nlink) == 0) {
 		char name[8] = {};
 		__u64 w, memfd;
 
@@ -156,15 +163,15 @@ static __always_inline __u32 exe_context(struct tp_exec_event *e, struct task_st
 				flags |= TP_EXE_UPPER_LAYER;
 		}
 	}
-	if (exe_writable(task, f, inode))
+	if (exe_writable(task, f, inode, typed))
 		flags |= TP_EXE_WRITABLE;
 	return flags;
 }
 
 /* The controlling terminal's name into out: "pts/3", "tty1"; empty: none. */
-static __always_inline void task_tty(struct task_struct *task, char *out)
+static __always_inline void task_tty(struct task_struct *task, char *out, bool typed)
 {
-	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	struct tty_struct *tty = TP_RD(typed, task->signal->tty, task, signal, tty);
 	char name[TP_TTY_NAME_MAX];
 
 	if (!tty || BPF_CORE_READ_STR_INTO(&name, tty, name) <= 0)
@@ -195,17 +202,18 @@ static __always_inline __u32 stdio_sockets(void)
 }
 
 /* The session the task is in: its leader's pid. */
-static __always_inline __u32 task_sid(struct task_struct *task)
+static __always_inline __u32 task_sid(struct task_struct *task, bool typed)
 {
-	struct pid *p = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID]);
+	struct pid *p = TP_RD(typed, task->signal->pids[PIDTYPE_SID], task, signal,
+			      pids[PIDTYPE_SID]);
 
-	return p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+	return p ? TP_RD(typed, p->numbers[0].nr, p, numbers[0].nr) : 0;
 }
 
-static __always_inline __u32 task_sessionid(struct task_struct *task)
+static __always_inline __u32 task_sessionid(struct task_struct *task, bool typed)
 {
 	if (bpf_core_field_exists(task->sessionid))
-		return BPF_CORE_READ(task, sessionid);
+		return TP_RD(typed, task->sessionid, task, sessionid);
 	return (__u32)-1;
 }
 
@@ -315,14 +323,15 @@ static long env_step(__u32 i, void *ctx)
  * without names, env stays empty.
  */
 static __always_inline void exec_env(struct tp_exec_event *e, struct task_struct *task,
-				     struct linux_binprm *bprm, __u32 *flags)
+				     struct linux_binprm *bprm, __u32 *flags, bool typed)
 {
 	const struct tp_settings *st = tp_get_settings();
 	struct pt_regs *regs = tp_syscall_regs(); /* task is current at sched_process_exec */
 	struct tp_env_prefix *pre;
 	struct env_scratch *s;
 	__u64 sp, argc = 0, len, end;
-	__u32 zero = 0, envc, n;
+	__u32 zero = 0, envc;
+	__u64 n; /* 64-bit: a 32-bit copy loses its bound on the way to the read (typed build) */
 
 	e->env_len = 0;
 	if (!st || !(st->flags & TP_SET_EXEC_ENV) ||
@@ -333,9 +342,9 @@ static __always_inline void exec_env(struct tp_exec_event *e, struct task_struct
 	if (!pre || !s || !regs)
 		return;
 	sp = PT_REGS_SP(regs);
-	envc = BPF_CORE_READ(bprm, envc);
+	envc = TP_RD(typed, bprm->envc, bprm, envc);
 	if (bpf_probe_read_user(&argc, sizeof(argc), (const void *)sp) < 0 ||
-	    argc != (__u64)BPF_CORE_READ(bprm, argc) || envc == 0)
+	    argc != (__u64)TP_RD(typed, bprm->argc, bprm, argc) || envc == 0)
 		return;
 	n = envc;
 	if (n > TP_ENV_SCAN_MAX) {
@@ -347,8 +356,8 @@ static __always_inline void exec_env(struct tp_exec_event *e, struct task_struct
 	    bpf_probe_read_user(s->ptrs, n * sizeof(__u64),
 				(const void *)(sp + (argc + 2) * sizeof(__u64))) < 0)
 		return;
-	s->start = BPF_CORE_READ(task, mm, env_start);
-	end = BPF_CORE_READ(task, mm, env_end);
+	s->start = TP_RD(typed, task->mm->env_start, task, mm, env_start);
+	end = TP_RD(typed, task->mm->env_end, task, mm, env_end);
 	len = end > s->start ? end - s->start : 0;
 	if (len > TP_ENV_AREA_MAX)
 		len = TP_ENV_AREA_MAX; /* strings past it are counted as not looked at */
@@ -384,11 +393,12 @@ static __always_inline void exec_context_clear(struct tp_exec_event *e)
 }
 
 /* The session context of the current task, for successful and failed execs. */
-static __always_inline void exec_session(struct tp_exec_event *e, struct task_struct *task)
+static __always_inline void exec_session(struct tp_exec_event *e, struct task_struct *task,
+					 bool typed)
 {
-	e->sessionid = task_sessionid(task);
-	e->sid = task_sid(task);
-	task_tty(task, e->tty);
+	e->sessionid = task_sessionid(task, typed);
+	e->sid = task_sid(task, typed);
+	task_tty(task, e->tty, typed);
 }
 
 #define TP_EXEC_FAILED_SIZE offsetof(struct tp_exec_event, env)
@@ -443,9 +453,9 @@ static __always_inline int report_failed_exec(long ret, const char *filename,
 	tp_fill_hdr(&e->hdr, TP_EV_PROCESS_EXEC, TP_EXEC_FAILED_SIZE);
 	e->ret = ret;
 	e->flags = flags;
-	e->loginuid = task_loginuid(bpf_get_current_task_btf());
+	e->loginuid = task_loginuid(bpf_get_current_task_btf(), false);
 	exec_context_clear(e);
-	exec_session(e, bpf_get_current_task_btf());
+	exec_session(e, bpf_get_current_task_btf(), false);
 	e->exe_flags = stdio_sockets();
 	if (bpf_probe_read_user_str(e->filename, sizeof(e->filename), filename) < 0)
 		e->filename[0] = '\0';
@@ -479,12 +489,16 @@ int tp_exit_execveat(struct trace_event_raw_sys_exit *ctx)
 				  (const char *const *)TP_ARG3(regs));
 }
 
-/* raw_tp args: (struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) */
-SEC("raw_tp/sched_process_exec")
-int tp_sched_exec(struct bpf_raw_tracepoint_args *ctx)
+/* raw_tp args: (struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm).
+ * typed: p is the current task (bpf_get_current_task_btf) and bprm a BTF
+ * pointer (TP_CAST): the fields are plain loads; the strings and user
+ * memory stay probe reads. */
+static __always_inline int sched_exec(struct bpf_raw_tracepoint_args *ctx, bool typed)
 {
-	struct task_struct *task = (struct task_struct *)ctx->args[0];
-	struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
+	struct task_struct *task = typed ? bpf_get_current_task_btf()
+					 : (struct task_struct *)ctx->args[0];
+	struct linux_binprm *bprm = typed ? TP_CAST(ctx->args[2], struct linux_binprm)
+					  : (struct linux_binprm *)ctx->args[2];
 	unsigned long arg_start, arg_end, len;
 	struct tp_exec_event *e;
 	struct old_comm_slot *old;
@@ -499,10 +513,10 @@ int tp_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 	tp_fill_hdr(&e->hdr, TP_EV_PROCESS_EXEC, sizeof(*e));
 	e->ret = 0;
 	e->flags = 0;
-	e->loginuid = task_loginuid(task);
+	e->loginuid = task_loginuid(task, typed);
 	exec_context_clear(e);
-	exec_session(e, task);
-	e->exe_flags = exe_context(e, task, bprm) | stdio_sockets();
+	exec_session(e, task, typed);
+	e->exe_flags = exe_context(e, task, bprm, typed) | stdio_sockets();
 	tid = e->hdr.tid;
 	slot_key = tid % TP_OLD_COMM_SLOTS;
 	old = bpf_map_lookup_elem(&exec_old_comm, &slot_key);
@@ -513,13 +527,13 @@ int tp_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 			*(__u32 *)e->old_comm = 0;
 		*(volatile __u32 *)&old->tid = 0;
 	}
-	exec_env(e, task, bprm, &e->flags);
-	filename = BPF_CORE_READ(bprm, filename);
+	exec_env(e, task, bprm, &e->flags, typed);
+	filename = TP_RD(typed, bprm->filename, bprm, filename);
 	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename) < 0)
 		e->filename[0] = '\0';
 
-	arg_start = BPF_CORE_READ(task, mm, arg_start);
-	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	arg_start = TP_RD(typed, task->mm->arg_start, task, mm, arg_start);
+	arg_end = TP_RD(typed, task->mm->arg_end, task, mm, arg_end);
 	len = arg_end > arg_start ? arg_end - arg_start : 0;
 	if (len > TP_ARGV_MAX) {
 		len = TP_ARGV_MAX;
@@ -534,6 +548,18 @@ int tp_sched_exec(struct bpf_raw_tracepoint_args *ctx)
 		e->argv_len = 0;
 	tp_submit(e, TP_CAT_PROCESS);
 	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int tp_sched_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	return sched_exec(ctx, true);
+}
+
+SEC("raw_tp/sched_process_exec")
+int tp_sched_exec_compat(struct bpf_raw_tracepoint_args *ctx)
+{
+	return sched_exec(ctx, false);
 }
 
 /*

@@ -74,4 +74,17 @@ static __always_inline __u32 tp_encode_dev(__u32 dev)
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 }
 
+/*
+ * Typed loads. A pointer whose BTF type the verifier knows is read with
+ * plain loads (an instruction each; a fault reads 0) where a probe read is
+ * a helper call of tens of ns in a VM. bpf_rdonly_cast (6.2+) gives a
+ * number such a type; the verifier turns the call into a move. A program
+ * that uses it has a twin NAME_compat built on probe reads, which the
+ * loader loads only where the kernel refuses the typed one
+ * (src/bpf/loader.c).
+ */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
+
+#define TP_CAST(p, type) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+
 #endif /* TAPIO_SYSCALL_BPF_H */
