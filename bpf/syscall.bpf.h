@@ -85,6 +85,20 @@ static __always_inline __u32 tp_encode_dev(__u32 dev)
  */
 extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
 
-#define TP_CAST(p, type) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+/*
+ * Set before load only by tests (TAPIO_TEST_NO_TYPED_BPF=1, src/main.c):
+ * TP_CAST then calls a kfunc that no kernel has, which libbpf leaves as a
+ * poisoned call exactly as it does bpf_rdonly_cast on a kernel before 6.2:
+ * the verifier refuses every typed program and the loader falls back to
+ * the twins. Otherwise the branch is dead (a constant of the frozen
+ * .rodata) and the verifier drops it.
+ */
+const volatile bool tp_test_no_typed_loads = false;
+extern void *tp_test_absent_kfunc(const void *obj__ign, __u32 btf_id) __ksym __weak;
+
+#define TP_CAST(p, type)                                                                        \
+	((type *)(tp_test_no_typed_loads                                                        \
+			  ? tp_test_absent_kfunc((const void *)(p), bpf_core_type_id_kernel(type)) \
+			  : bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type))))
 
 #endif /* TAPIO_SYSCALL_BPF_H */

@@ -6,6 +6,7 @@
  * Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +261,41 @@ static int start_metrics(const struct tp_config *cfg, struct tp_metrics_http **h
 	return 0;
 }
 
+/*
+ * TAPIO_TEST_NO_TYPED_BPF=1, for tests: load as on a kernel without
+ * bpf_rdonly_cast (before 6.2). TP_CAST (bpf/syscall.bpf.h) then calls a
+ * kfunc that no kernel has, the verifier refuses every program on typed
+ * loads and the loader runs its NAME_compat twin on probe reads instead:
+ * the twins are exercised on a kernel that would never need them.
+ */
+static int refuse_typed_loads(struct bpf_object *obj, const char *family, void *ctx)
+{
+	bool on = true;
+	int r = tp_bpf_set_rodata(obj, "tp_test_no_typed_loads", &on, sizeof(on));
+
+	(void)family;
+	(void)ctx;
+	return r == -ENOENT ? 0 : r; /* an object without typed programs */
+}
+
+static int test_no_typed_loads(struct tp_bpf_opts *bopts, char *err, size_t errlen)
+{
+	const char *v = getenv("TAPIO_TEST_NO_TYPED_BPF");
+
+	if (!v || !*v || !strcmp(v, "0"))
+		return 0;
+	if (strcmp(v, "1")) {
+		snprintf(err, errlen, "TAPIO_TEST_NO_TYPED_BPF=%s: expected 1 (load the probe-read "
+				      "twins as on a kernel before 6.2) or 0",
+			 v);
+		return -EINVAL;
+	}
+	tp_warn("TAPIO_TEST_NO_TYPED_BPF=1: the typed BPF programs are refused on purpose; their "
+		"twins on probe reads run instead");
+	bopts->configure = refuse_typed_loads;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct tp_bpf_opts bopts = { 0 };
@@ -335,6 +371,10 @@ int main(int argc, char **argv)
 	bopts.cgroup_v1_subsys = cgfs.v1_subsys;
 	tp_config_kfilter(&cfg, &bopts.filter);
 	bopts.page_fault_period = cfg.page_fault_period;
+	if (test_no_typed_loads(&bopts, err, sizeof(err)) < 0) {
+		code = fail(EXIT_USAGE, err);
+		goto out;
+	}
 	r = tp_source_bpf_open(&src, &bopts, err, sizeof(err));
 	if (r < 0) {
 		code = fail(EXIT_FAILURE, err);

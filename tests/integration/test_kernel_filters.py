@@ -124,6 +124,89 @@ def test_disabled_categories_load_no_programs():
               (fam, loaded, skipped, family_programs(fam)))
 
 
+# The programs on typed loads (TP_CAST, bpf/syscall.bpf.h) and their twins.
+TYPED = ["tp_exit_open", "tp_exit_openat", "tp_sched_exec"]
+# Fields that differ from one run of the same workload to the next.
+VOLATILE = ("ts", "cpu", "pid", "tid")
+
+
+def twin_workload(c, d, exe):
+    """Opens (absolute, relative, dirfd, open(2), a missing file, a path
+    too deep to walk whole, /dev/null), then an exec of exe with arguments;
+    returns the events it made, less the fields that change between runs."""
+    code = ("import ctypes, os, platform\n"
+            "d = %(d)r\n"
+            "os.chdir(d)\n"
+            "os.close(os.open(d + '/a.txt', os.O_RDONLY))\n"
+            "os.close(os.open('a.txt', os.O_RDONLY))\n"
+            "fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)\n"
+            "os.close(os.open('a.txt', os.O_RDONLY, dir_fd=fd))\n"
+            "if platform.machine() == 'x86_64':\n"
+            "    f = ctypes.CDLL(None).syscall(2, (d + '/a.txt').encode(), 0, 0)\n"
+            "    os.close(f)\n"
+            "try:\n    os.open(d + '/missing', os.O_RDONLY)\nexcept OSError:\n    pass\n"
+            "os.close(os.open(d + '/x' * 40 + '/deep', os.O_RDONLY))\n"
+            "os.close(os.open('/dev/null', os.O_WRONLY))\n"
+            "os.execv(%(exe)r, [%(exe)r, '-c', 'pass', 'marker'])\n") % {"d": d, "exe": exe}
+    p = run_py(code)
+    c.wait_event(type="process.exec", pid=p.pid, filename=exe)
+    c.wait_event(type="process.exit", pid=p.pid)
+    mine = [e for e in c.events if e["pid"] == p.pid and
+            (e["type"] == "process.exec" or
+             (e["type"] == "file.open" and (d in e["path"] or e["path"].endswith("/x/deep") or e["path"] == "/dev/null")))]
+    return [{k: v for k, v in e.items() if k not in VOLATILE} for e in mine]
+
+
+def test_probe_read_twins_report_what_typed_programs_do():
+    """TAPIO_TEST_NO_TYPED_BPF=1 makes this kernel refuse the programs on
+    typed loads, as a kernel before 6.2 does: each is reported once, its
+    NAME_compat twin runs instead, and the events are the same, field by
+    field, as those of the typed programs."""
+    with TempDir() as tmp:
+        d = os.path.realpath(tmp)
+        with open(os.path.join(d, "a.txt"), "w") as f:
+            f.write("a")
+        os.makedirs(d + "/x" * 40)
+        open(d + "/x" * 40 + "/deep", "w").close()
+        exe, _ = unique_comm(d, "tw")
+        runs = {}
+        for twins in (False, True):
+            env = {"TAPIO_TEST_NO_TYPED_BPF": "1"} if twins else {}
+            with Collector("-a", "-k", "categories=process,file", env=env) as c:
+                held = prog_names(c.proc.pid)
+                runs[twins] = twin_workload(c, d, exe)
+                check(c.stop() == 0, "collector exit code")
+            for name in TYPED:
+                want, not_want = (name + "_compat", name) if twins else (name, name + "_compat")
+                check(want in held and not_want not in held,
+                      "twins=%s: the agent holds %r" % (twins, [p for p in held if name in p]))
+                refused = [l for l in c.log if "skipping" in l and " %s " % name in l]
+                if twins:
+                    check(len(refused) == 1 and "its twin on probe reads runs instead" in refused[0],
+                          "%s: refusal reported as %r" % (name, refused))
+                else:
+                    check(not refused, "%s refused without the knob: %r" % (name, refused))
+        typed, compat = runs[False], runs[True]
+        check(sum(e["type"] == "file.open" for e in typed) >= 6 and
+              sum(e["type"] == "process.exec" for e in typed) == 2,  # python, then exe
+              "the workload's events were not all seen: %r" % [(e["type"], e.get("path")) for e in typed])
+        check(any(e.get("path_truncated") for e in typed), "the deep path was not truncated")
+        check(len(typed) == len(compat), "typed: %d events, twins: %d" % (len(typed), len(compat)))
+        for a, b in zip(typed, compat):
+            diff = {k: (a.get(k), b.get(k)) for k in set(a) | set(b) if a.get(k) != b.get(k)}
+            check(not diff, "%s %s: typed vs twin %r" % (a["type"], a.get("path", a.get("filename")), diff))
+
+
+def test_bad_no_typed_knob_is_a_usage_error():
+    import subprocess
+    from tapio import BIN
+    r = subprocess.run([BIN, "-o", "none", "--raw-dir", "off", "--metrics-addr", "off"],
+                       env=dict(os.environ, TAPIO_TEST_NO_TYPED_BPF="yes"),
+                       capture_output=True, text=True, timeout=20)
+    check(r.returncode == 2, "exit code %d" % r.returncode)
+    check("TAPIO_TEST_NO_TYPED_BPF=yes" in r.stderr, "message %r" % r.stderr)
+
+
 def test_bad_kernel_settings_are_usage_errors():
     import subprocess
     from tapio import BIN
@@ -139,4 +222,5 @@ def test_bad_kernel_settings_are_usage_errors():
 if __name__ == "__main__":
     require_root()
     run_tests([test_exclude_comm_path_and_failures, test_sampling_keeps_one_in_n,
-               test_disabled_categories_load_no_programs, test_bad_kernel_settings_are_usage_errors])
+               test_disabled_categories_load_no_programs, test_probe_read_twins_report_what_typed_programs_do,
+               test_bad_no_typed_knob_is_a_usage_error, test_bad_kernel_settings_are_usage_errors])
