@@ -139,6 +139,8 @@ struct tp_hdr {
 #define TP_EXE_STDIN_SOCKET  0x40  /* fd 0, 1, 2 of the new image are sockets */
 #define TP_EXE_STDOUT_SOCKET 0x80
 #define TP_EXE_STDERR_SOCKET 0x100
+#define TP_EXE_STDIN_PIPE    0x200 /* fd 0, 1 are pipes or FIFOs: stdin_pipe, stdout_pipe */
+#define TP_EXE_STDOUT_PIPE   0x400
 
 #define TP_TTY_NAME_MAX	 32
 #define TP_ENV_MAX	 1024 /* bytes of NAME=value strings kept per exec */
@@ -165,6 +167,11 @@ struct tp_exec_event {
 	char tty[TP_TTY_NAME_MAX]; /* controlling terminal ("pts/3"); empty: none */
 	char old_comm[TP_COMM_LEN]; /* the task's name before the exec */
 	char env[TP_ENV_MAX];
+	/* Records stored before the pipes end here. The pipe (or named FIFO)
+	 * fd 0 reads and fd 1 writes, by inode number: `a | b` gives a's
+	 * stdout_pipe == b's stdin_pipe. Successful execs only. */
+	__u64 stdin_pipe;
+	__u64 stdout_pipe;
 };
 
 /*

@@ -187,17 +187,43 @@ static __always_inline void task_tty(struct task_struct *task, char *out, bool t
 	out[TP_TTY_NAME_MAX - 1] = '\0';
 }
 
-/* Bits for the current task's fds 0-2 that are sockets. */
-static __always_inline __u32 stdio_sockets(void)
+/* What fd of the current task is: sock_bit for a socket; pipe_bit for a
+ * pipe or named FIFO, whose inode goes to *pipe (when pipe is not NULL). */
+static __always_inline __u32 stdio_fd(int fd, __u32 sock_bit, __u32 pipe_bit, __u64 *pipe)
+{
+	struct file *f = tp_fd_file(fd);
+	struct inode *inode;
+	umode_t mode;
+
+	if (!f)
+		return 0;
+	inode = BPF_CORE_READ(f, f_inode);
+	if (!inode)
+		return 0;
+	mode = BPF_CORE_READ(inode, i_mode) & TP_S_IFMT;
+	if (mode == TP_S_IFSOCK)
+		return sock_bit;
+	if (mode == TP_S_IFIFO && pipe) {
+		*pipe = BPF_CORE_READ(inode, i_ino);
+		return pipe_bit;
+	}
+	return 0;
+}
+
+/* TP_EXE_* bits for the current task's fds 0-2 that are sockets; with e,
+ * also the pipes fds 0 and 1 are (e->stdin_pipe, e->stdout_pipe: a record
+ * with room for them). */
+static __always_inline __u32 stdio_context(struct tp_exec_event *e)
 {
 	__u32 flags = 0;
 
-	if (tp_file_socket(tp_fd_file(0)))
-		flags |= TP_EXE_STDIN_SOCKET;
-	if (tp_file_socket(tp_fd_file(1)))
-		flags |= TP_EXE_STDOUT_SOCKET;
-	if (tp_file_socket(tp_fd_file(2)))
-		flags |= TP_EXE_STDERR_SOCKET;
+	if (e) {
+		e->stdin_pipe = 0;
+		e->stdout_pipe = 0;
+	}
+	flags |= stdio_fd(0, TP_EXE_STDIN_SOCKET, TP_EXE_STDIN_PIPE, e ? &e->stdin_pipe : NULL);
+	flags |= stdio_fd(1, TP_EXE_STDOUT_SOCKET, TP_EXE_STDOUT_PIPE, e ? &e->stdout_pipe : NULL);
+	flags |= stdio_fd(2, TP_EXE_STDERR_SOCKET, 0, NULL);
 	return flags;
 }
 
@@ -456,7 +482,7 @@ static __always_inline int report_failed_exec(long ret, const char *filename,
 	e->loginuid = task_loginuid(bpf_get_current_task_btf(), false);
 	exec_context_clear(e);
 	exec_session(e, bpf_get_current_task_btf(), false);
-	e->exe_flags = stdio_sockets();
+	e->exe_flags = stdio_context(NULL); /* the record ends before env: no pipes */
 	if (bpf_probe_read_user_str(e->filename, sizeof(e->filename), filename) < 0)
 		e->filename[0] = '\0';
 	e->argv_len = off;
@@ -516,7 +542,7 @@ static __always_inline int sched_exec(struct bpf_raw_tracepoint_args *ctx, bool 
 	e->loginuid = task_loginuid(task, typed);
 	exec_context_clear(e);
 	exec_session(e, task, typed);
-	e->exe_flags = exe_context(e, task, bprm, typed) | stdio_sockets();
+	e->exe_flags = exe_context(e, task, bprm, typed) | stdio_context(e);
 	tid = e->hdr.tid;
 	slot_key = tid % TP_OLD_COMM_SLOTS;
 	old = bpf_map_lookup_elem(&exec_old_comm, &slot_key);

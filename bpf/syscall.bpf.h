@@ -20,6 +20,7 @@
 #define TP_AT_FDCWD -100
 #define TP_S_IFMT   00170000
 #define TP_S_IFSOCK 0140000
+#define TP_S_IFIFO  0010000
 
 /* The current task's saved user registers. */
 static __always_inline struct pt_regs *tp_syscall_regs(void)

@@ -138,14 +138,25 @@ macro("session_pid", function(e)
 end)
 
 -- Two programs of one pipeline: a source (a network client, a decoder)
--- and a program reader (reads_program_from_input), children of one parent
--- alive at the same time. A source may be done before the reader's exec
--- (`echo ... | base64 -d | sh`): the reader still counts when it was forked
--- before the source ended; `nc -z host 22; python3 -` does not. Call from a
--- rule on process.fork, process.exec and process.exit with the rule's
--- state s = { src, run, ended, member, born = tapio.map {...} } and
--- is_source(e, name) for the source side; true on the exec that completes
--- a pair.
+-- and a program reader (reads_program_from_input). Proof when the kernel
+-- gives it: the source's stdout_pipe is the reader's stdin_pipe, whoever
+-- started them (`curl ... | sudo sh` too) and however late the reader was
+-- forked. Otherwise: children of one parent alive at the same time. A
+-- source may be done before the reader's exec (`echo ... | base64 -d |
+-- sh`): the reader still counts when it was forked before the source
+-- ended; `nc -z host 22; python3 -` does not. Call from a rule on
+-- process.fork, process.exec and process.exit with the rule's state s = {
+-- src, run, ended, member, born, pipe = tapio.map {...} } (pipe: pipe inode
+-- -> the source's pid, or minus the reader's) and is_source(e, name) for
+-- the source side; true on the exec that completes a pair.
+local function pipe_pair(s, ino, pid, sign)
+  if ino == nil or s.pipe == nil then return false end
+  local other = s.pipe:get(ino)
+  if other ~= nil and other * sign < 0 and other ~= -pid * sign then return true end
+  if other == nil then s.pipe:set(ino, pid * sign) end
+  return false
+end
+
 macro("pipeline_pair", function(e, s, is_source)
   local t = e.type
   if t == "process.fork" then
@@ -167,6 +178,7 @@ macro("pipeline_pair", function(e, s, is_source)
     s.src:set(parent, e.pid)
     s.ended:set(parent, nil)
     s.member:set(e.pid, true)
+    if pipe_pair(s, e.stdout_pipe, e.pid, 1) then return true end
     local other = s.run:get(parent)
     return other ~= nil and other ~= e.pid
   end
@@ -174,6 +186,7 @@ macro("pipeline_pair", function(e, s, is_source)
   local parent = tapio.process(e.ppid)
   s.run:set(parent, e.pid)
   s.member:set(e.pid, true)
+  if pipe_pair(s, e.stdin_pipe, e.pid, -1) then return true end
   local src = s.src:get(parent)
   if src == nil or src == e.pid then return false end
   local ended = s.ended:get(parent)

@@ -440,8 +440,9 @@ end
 rule {
   name = "network_tool_piped_to_shell",
   desc = "A network client (curl, wget, nc, socat, openssl s_client, telnet) and a shell or "
-      .. "interpreter reading its program from its input ran side by side, started by one "
-      .. "parent: `curl ... | sh`, `nc host port | bash`, whatever the command line looks like",
+      .. "interpreter reading its program from its input were joined by a pipe (or ran side by "
+      .. "side, started by one parent): `curl ... | sh`, `nc host port | sudo bash`, whatever "
+      .. "the command line looks like",
   events = { "process.fork", "process.exec", "process.exit" },
   match = { ["process.exec"] = { ret = 0 } },
   severity = "error",
@@ -450,7 +451,7 @@ rule {
   -- parent -> the pid of its running network client / program reader
   state = { src = tapio.map { ttl = "10m" }, run = tapio.map { ttl = "10m" },
             ended = tapio.map { ttl = "10m" }, member = tapio.map { ttl = "10m" },
-            born = tapio.map { ttl = "30s" } },
+            born = tapio.map { ttl = "30s" }, pipe = tapio.map { ttl = "10m" } },
   when = function(e, s) return pipeline_pair(e, s, fetcher) end,
   output = "${filename} (${argv}) started beside a network client's pipe by ${parent.comm} "
         .. "(pid ${ppid}, exe ${parent.exe}); pid ${pid}, uid ${uid}, container "
@@ -476,6 +477,12 @@ rule {
                    argv = { "curl", "http://x/i.sh" } },
                  { type = "process.exec", pid = 108, comm = "sh", ppid = 71, filename = "/bin/sh",
                    argv = { "sh" } } }, expect = false },
+    -- `curl ... | sudo sh`: the shell's parent is sudo, the pipe is curl's
+    { events = { { type = "process.exec", pid = 107, comm = "curl", ppid = 70,
+                   filename = "/usr/bin/curl", argv = { "curl", "-s", "http://x/i.sh" },
+                   stdout_pipe = 4242 },
+                 { type = "process.exec", pid = 109, comm = "sh", ppid = 108, filename = "/bin/sh",
+                   argv = { "sh" }, stdin_pipe = 4242 } }, expect = 2 },
     -- nc -e: the client became the shell, no pipe (network_tool_executes_shell)
     { events = { { type = "process.exec", comm = "nc", pid = 71, ppid = 70,
                    filename = "/bin/nc.traditional",

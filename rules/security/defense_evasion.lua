@@ -1600,9 +1600,9 @@ end
 rule {
   name = "decoded_payload_piped_to_shell",
   desc = "A decoder (base64 -d, xxd -r, openssl enc -d, rev, gunzip...) and a shell or "
-      .. "interpreter reading its program from its input were started together by one "
-      .. "parent: `echo ... | base64 -d | sh` typed into a shell, where no command line "
-      .. "shows the pipe",
+      .. "interpreter reading its program from its input were joined by a pipe (or started "
+      .. "together by one parent): `echo ... | base64 -d | sh` typed into a shell, where no "
+      .. "command line shows the pipe",
   events = { "process.fork", "process.exec", "process.exit" },
   match = { ["process.exec"] = { ret = 0 } },
   severity = "error",
@@ -1611,7 +1611,7 @@ rule {
   -- parent -> the pid of its running decoder / program reader
   state = { src = tapio.map { ttl = "10m" }, run = tapio.map { ttl = "10m" },
             ended = tapio.map { ttl = "10m" }, member = tapio.map { ttl = "10m" },
-            born = tapio.map { ttl = "30s" } },
+            born = tapio.map { ttl = "30s" }, pipe = tapio.map { ttl = "10m" } },
   when = function(e, s) return pipeline_pair(e, s, decoding) end,
   output = "${filename} (${argv}) started beside a decoder's pipe by ${parent.comm} (pid "
         .. "${ppid}, exe ${parent.exe}); pid ${pid}, uid ${uid}, container ${container.id}, "
@@ -1624,6 +1624,21 @@ rule {
                  { type = "process.exit", comm = "base64", pid = 120, ppid = 70 },
                  { type = "process.exec", comm = "sh", pid = 121, ppid = 70, filename = "/bin/sh",
                    argv = { "sh" } } }, expect = 4 },
+    -- on a loaded machine the shell may be forked after the decoder exited:
+    -- the pipe between them still proves the pipeline
+    { events = { { type = "process.exec", comm = "base64", pid = 120, ppid = 70,
+                   filename = "/usr/bin/base64", argv = { "base64", "-d" }, stdout_pipe = 900 },
+                 { type = "process.exit", comm = "base64", pid = 120, ppid = 70 },
+                 { type = "process.fork", comm = "bash", pid = 121, ppid = 70 },
+                 { type = "process.exec", comm = "sh", pid = 121, ppid = 70, filename = "/bin/sh",
+                   argv = { "sh" }, stdin_pipe = 900 } }, expect = 4 },
+    -- the same order on two other pipes: two pipelines, not one
+    { events = { { type = "process.exec", comm = "base64", pid = 120, ppid = 70,
+                   filename = "/usr/bin/base64", argv = { "base64", "-d" }, stdout_pipe = 900 },
+                 { type = "process.exit", comm = "base64", pid = 120, ppid = 70 },
+                 { type = "process.fork", comm = "bash", pid = 121, ppid = 70 },
+                 { type = "process.exec", comm = "sh", pid = 121, ppid = 70, filename = "/bin/sh",
+                   argv = { "sh" }, stdin_pipe = 901 } }, expect = false },
     -- one after the other: `base64 -d x > y; sh`
     { events = { { type = "process.exec", comm = "base64", pid = 120, ppid = 70,
                    filename = "/usr/bin/base64", argv = { "base64", "-d", "x" } },

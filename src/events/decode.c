@@ -4,7 +4,7 @@
 
 _Static_assert(sizeof(struct tp_hdr) == 72, "tp_hdr layout is shared with BPF");
 _Static_assert(sizeof(struct tp_exec_event) == 72 + 16 + TP_PATH_MAX + TP_ARGV_MAX + 32 +
-							TP_TTY_NAME_MAX + TP_COMM_LEN + TP_ENV_MAX,
+							TP_TTY_NAME_MAX + TP_COMM_LEN + TP_ENV_MAX + 16,
 	       "tp_exec_event layout is shared with BPF");
 _Static_assert(sizeof(struct tp_fork_event) == 80, "tp_fork_event layout is shared with BPF");
 _Static_assert(sizeof(struct tp_exit_event) == 96, "tp_exit_event layout is shared with BPF");

@@ -44,6 +44,11 @@ static const struct tp_field exec_fields[] = {
 	TP_FIELD_BIT(struct tp_exec_event, "stdout_socket", exe_flags, TP_EXE_STDOUT_SOCKET),
 	TP_FIELD_BIT(struct tp_exec_event, "stderr_socket", exe_flags, TP_EXE_STDERR_SOCKET),
 	STR_NONEMPTY("old_comm", old_comm),
+	/* Records stored before the pipes end before these: absent there. */
+	TP_FIELD_IF(struct tp_exec_event, "stdin_pipe", stdin_pipe, TP_FK_U64, exe_flags,
+		    TP_EXE_STDIN_PIPE),
+	TP_FIELD_IF(struct tp_exec_event, "stdout_pipe", stdout_pipe, TP_FK_U64, exe_flags,
+		    TP_EXE_STDOUT_PIPE),
 };
 
 static const struct tp_field rename_fields[] = {

