@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "events/proc_ctx.h"
@@ -46,12 +47,45 @@ static void json_key(struct tp_buf *b, const char *key)
 	json_key_suffixed(b, key, "");
 }
 
+/* A string literal appended without strlen. */
+#define PUT_LIT(b, lit) tp_buf_append((b), (lit), sizeof(lit) - 1)
+
+/* "%.6g" of d. The values an event carries (importance: the few a rule set
+ * gives) repeat, so the last few are kept per thread by their bits: the
+ * same bytes as snprintf without its cost on every line. */
+#define DBL_CACHE 8
+static _Thread_local struct {
+	uint64_t bits;
+	uint8_t len; /* 0: empty */
+	char s[23];
+} dbl_cache[DBL_CACHE];
+
 static void json_double(struct tp_buf *b, double d)
 {
-	if (!isfinite(d))
-		tp_buf_puts(b, "null");
-	else
+	uint64_t bits;
+	unsigned slot;
+	int n;
+
+	if (!isfinite(d)) {
+		PUT_LIT(b, "null");
+		return;
+	}
+	memcpy(&bits, &d, sizeof(bits));
+	slot = (unsigned)((bits ^ (bits >> 29) ^ (bits >> 52)) % DBL_CACHE);
+	if (dbl_cache[slot].len && dbl_cache[slot].bits == bits) {
+		tp_buf_append(b, dbl_cache[slot].s, dbl_cache[slot].len);
+		return;
+	}
+	/* "%.6g" of a finite double: at most "-1.23457e+308", 13 bytes. */
+	n = snprintf(dbl_cache[slot].s, sizeof(dbl_cache[slot].s), "%.6g", d);
+	if (n <= 0 || (size_t)n >= sizeof(dbl_cache[slot].s)) {
+		dbl_cache[slot].len = 0;
 		tp_buf_printf(b, "%.6g", d);
+		return;
+	}
+	dbl_cache[slot].bits = bits;
+	dbl_cache[slot].len = (uint8_t)n;
+	tp_buf_append(b, dbl_cache[slot].s, (size_t)n);
 }
 
 static void json_value(struct tp_buf *b, const struct tp_value *v)
@@ -127,7 +161,7 @@ void tp_format_json_fields(struct tp_buf *b, const struct tp_event *ev)
 			if (tp_field_ipaddr(ev, f, tmp, sizeof(tmp)))
 				tp_buf_json_str(b, tmp, strlen(tmp));
 			else
-				tp_buf_puts(b, "null");
+				PUT_LIT(b, "null");
 			break;
 		case TP_FK_BOOL:
 			tp_field_u64(ev, f, &u);
@@ -155,27 +189,30 @@ syms:
 	}
 }
 
-static void json_str_field(struct tp_buf *b, bool *first, const char *key, const char *v)
+/* key: "\"name\":", klen its length (STR_FIELD passes a literal name). */
+static void json_str_field(struct tp_buf *b, bool *first, const char *key, size_t klen,
+			   const char *v)
 {
 	if (!v)
 		return;
 	if (!*first)
 		tp_buf_putc(b, ',');
 	*first = false;
-	tp_buf_putc(b, '"');
-	tp_buf_puts(b, key);
-	tp_buf_puts(b, "\":");
+	tp_buf_append(b, key, klen);
 	tp_buf_json_str(b, v, strlen(v));
 }
+
+#define STR_FIELD(b, first, name, v) \
+	json_str_field((b), (first), "\"" name "\":", sizeof(name) + 2, (v))
 
 static void json_proc_ref(struct tp_buf *b, const struct tp_proc_ref *r)
 {
 	bool first = false;
 
-	tp_buf_puts(b, "{\"pid\":");
+	PUT_LIT(b, "{\"pid\":");
 	tp_buf_u64(b, r->pid);
-	json_str_field(b, &first, "comm", r->comm);
-	json_str_field(b, &first, "exe", r->exe);
+	STR_FIELD(b, &first, "comm", r->comm);
+	STR_FIELD(b, &first, "exe", r->exe);
 	tp_buf_putc(b, '}');
 }
 
@@ -200,24 +237,24 @@ static void json_proc(struct tp_buf *b, const struct tp_event *ev, const struct 
 	bool first;
 
 	if (pc->exe) {
-		json_key(b, "exe");
+		PUT_LIT(b, ",\"exe\":");
 		tp_buf_json_str(b, pc->exe, strlen(pc->exe));
 	}
 	/* An exec event has the new argv as its own field already. */
 	if (pc->argv && !tp_event_field(ev->type, "argv")) {
-		json_key(b, "argv");
+		PUT_LIT(b, ",\"argv\":");
 		json_argv(b, pc->argv, pc->argv_len);
 		if (pc->argv_truncated)
-			tp_buf_puts(b, ",\"argv_truncated\":true");
+			PUT_LIT(b, ",\"argv_truncated\":true");
 	}
 	if (pc->parent) {
-		json_key(b, "parent");
+		PUT_LIT(b, ",\"parent\":");
 		json_proc_ref(b, pc->parent);
 	}
 	/* The whole tree where it matters (and Lua has it on every event): a
 	 * full ancestry triples the size of every file or network line. */
 	if (pc->nancestors && TP_TYPE_CATEGORY(ev->type->id) == TP_CAT_PROCESS) {
-		json_key(b, "ancestors");
+		PUT_LIT(b, ",\"ancestors\":");
 		tp_buf_putc(b, '[');
 		for (size_t i = 0; i < pc->nancestors; i++) {
 			if (i)
@@ -227,22 +264,22 @@ static void json_proc(struct tp_buf *b, const struct tp_event *ev, const struct 
 		tp_buf_putc(b, ']');
 	}
 	if (pc->container) {
-		json_key(b, "container");
+		PUT_LIT(b, ",\"container\":");
 		tp_buf_putc(b, '{');
 		first = true;
-		json_str_field(b, &first, "id", pc->container->id);
-		json_str_field(b, &first, "runtime", pc->container->runtime);
+		STR_FIELD(b, &first, "id", pc->container->id);
+		STR_FIELD(b, &first, "runtime", pc->container->runtime);
 		tp_buf_putc(b, '}');
 	}
 	if (pc->k8s) {
-		json_key(b, "k8s");
+		PUT_LIT(b, ",\"k8s\":");
 		tp_buf_putc(b, '{');
 		first = true;
-		json_str_field(b, &first, "pod", pc->k8s->pod);
-		json_str_field(b, &first, "namespace", pc->k8s->namespace);
-		json_str_field(b, &first, "pod_uid", pc->k8s->pod_uid);
-		json_str_field(b, &first, "container", pc->k8s->container);
-		json_str_field(b, &first, "qos", pc->k8s->qos);
+		STR_FIELD(b, &first, "pod", pc->k8s->pod);
+		STR_FIELD(b, &first, "namespace", pc->k8s->namespace);
+		STR_FIELD(b, &first, "pod_uid", pc->k8s->pod_uid);
+		STR_FIELD(b, &first, "container", pc->k8s->container);
+		STR_FIELD(b, &first, "qos", pc->k8s->qos);
 		tp_buf_putc(b, '}');
 	}
 }
@@ -251,28 +288,28 @@ void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp
 {
 	const struct tp_hdr *h = &ev->rec.hdr;
 
-	tp_buf_puts(b, "{\"type\":\"");
+	PUT_LIT(b, "{\"type\":\"");
 	tp_buf_puts(b, ev->type->name);
-	tp_buf_puts(b, "\",\"ts\":");
+	PUT_LIT(b, "\",\"ts\":");
 	tp_buf_u64(b, ev->ts_wall_ns);
-	tp_buf_puts(b, ",\"cpu\":");
+	PUT_LIT(b, ",\"cpu\":");
 	tp_buf_u64(b, h->cpu);
-	tp_buf_puts(b, ",\"pid\":");
+	PUT_LIT(b, ",\"pid\":");
 	tp_buf_u64(b, h->pid);
-	tp_buf_puts(b, ",\"tid\":");
+	PUT_LIT(b, ",\"tid\":");
 	tp_buf_u64(b, h->tid);
-	tp_buf_puts(b, ",\"ppid\":");
+	PUT_LIT(b, ",\"ppid\":");
 	tp_buf_u64(b, h->ppid);
-	tp_buf_puts(b, ",\"uid\":");
+	PUT_LIT(b, ",\"uid\":");
 	tp_buf_u64(b, h->uid);
-	tp_buf_puts(b, ",\"gid\":");
+	PUT_LIT(b, ",\"gid\":");
 	tp_buf_u64(b, h->gid);
-	tp_buf_puts(b, ",\"comm\":");
+	PUT_LIT(b, ",\"comm\":");
 	tp_buf_json_str(b, h->comm, strnlen(h->comm, sizeof(h->comm)));
-	tp_buf_puts(b, ",\"cgroup_id\":");
+	PUT_LIT(b, ",\"cgroup_id\":");
 	tp_buf_u64(b, h->cgroup_id);
 	if (h->cgroup_v1_id) {
-		tp_buf_puts(b, ",\"cgroup_v1_id\":");
+		PUT_LIT(b, ",\"cgroup_v1_id\":");
 		tp_buf_u64(b, h->cgroup_v1_id);
 	}
 	tp_format_json_fields(b, ev);
@@ -287,28 +324,28 @@ void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp
 			json_value(b, &meta->kv[i].value);
 		}
 		if (meta->importance >= 0 || meta->alert) {
-			json_key(b, "importance");
+			PUT_LIT(b, ",\"importance\":");
 			json_double(b, meta->alert ? meta->alert->importance : meta->importance);
 		}
 		if (meta->sample_rate > 1) {
-			json_key(b, "sample_rate");
+			PUT_LIT(b, ",\"sample_rate\":");
 			tp_buf_u64(b, meta->sample_rate);
 		}
 		if (meta->alert) {
 			const struct tp_alert *a = meta->alert;
 
-			json_key(b, "rule");
+			PUT_LIT(b, ",\"rule\":");
 			tp_buf_json_str(b, a->rule, strlen(a->rule));
-			json_key(b, "severity");
+			PUT_LIT(b, ",\"severity\":");
 			tp_buf_json_str(b, a->severity, strlen(a->severity));
-			json_key(b, "output");
+			PUT_LIT(b, ",\"output\":");
 			tp_buf_json_str(b, a->output, strlen(a->output));
 		}
 		/* One tags array: the rule's tags, then those enrich functions added. */
 		if (meta->ntags || (meta->alert && meta->alert->ntags)) {
 			bool first = true;
 
-			json_key(b, "tags");
+			PUT_LIT(b, ",\"tags\":");
 			tp_buf_putc(b, '[');
 			for (size_t i = 0; meta->alert && i < meta->alert->ntags; i++, first = false) {
 				if (!first)
@@ -322,11 +359,11 @@ void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp
 			}
 			tp_buf_putc(b, ']');
 		} else if (meta->alert) {
-			json_key(b, "tags");
-			tp_buf_puts(b, "[]");
+			PUT_LIT(b, ",\"tags\":");
+			PUT_LIT(b, "[]");
 		}
 	}
-	tp_buf_puts(b, "}\n");
+	PUT_LIT(b, "}\n");
 }
 
 /* ANSI colours: one per category, and severities for alerts. */
@@ -361,7 +398,7 @@ static void text_value(struct tp_buf *b, const char *s, size_t n)
 	tp_buf_putc(b, '"');
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '"')
-			tp_buf_puts(b, "\\\"");
+			PUT_LIT(b, "\\\"");
 		else
 			tp_buf_text_str(b, s + i, 1);
 	}
@@ -446,7 +483,7 @@ static void text_fields(struct tp_buf *b, const struct tp_event *ev, bool color)
 			if (!u)
 				break; /* a false flag is noise in a human line */
 			text_key(b, f->name, color);
-			tp_buf_puts(b, "true");
+			PUT_LIT(b, "true");
 			break;
 		case TP_FK_S32:
 		case TP_FK_S64:
@@ -540,9 +577,9 @@ void tp_format_text(struct tp_buf *b, const struct tp_event *ev, const struct tp
 		tp_buf_printf(b, "ALERT %s %s", a->severity, a->rule);
 		if (color)
 			tp_buf_puts(b, COLOR_RESET);
-		tp_buf_puts(b, ": ");
+		PUT_LIT(b, ": ");
 		tp_buf_text_str(b, a->output, strlen(a->output));
-		tp_buf_puts(b, " | ");
+		PUT_LIT(b, " | ");
 	}
 	if (color && cat < TP_CAT_MAX && category_colors[cat])
 		tp_buf_puts(b, category_colors[cat]);
@@ -577,7 +614,7 @@ void tp_format_text(struct tp_buf *b, const struct tp_event *ev, const struct tp
 			}
 		}
 		for (size_t i = 0; i < meta->ntags; i++) {
-			tp_buf_puts(b, " #");
+			PUT_LIT(b, " #");
 			tp_buf_text_str(b, meta->tags[i], strlen(meta->tags[i]));
 		}
 		if (meta->importance >= 0 && !meta->alert) {

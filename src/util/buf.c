@@ -82,23 +82,37 @@ static const char digit_pairs[201] =
 
 void tp_buf_u64(struct tp_buf *b, uint64_t v)
 {
-	char tmp[24];
-	int i = sizeof(tmp);
+	static const uint64_t pow10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+		10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+		100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+	};
+	/* Digits: log10 from the bit length (1233/4096 ~ log10(2)), then one
+	 * compare for the power of ten inside that bit length. */
+	unsigned n = (unsigned)(((64 - __builtin_clzll(v | 1)) * 1233) >> 12);
+	char *p;
 
+	n += n < 20 && v >= pow10[n];
+	if (n == 0)
+		n = 1;
+	if (!tp_buf_reserve(b, n))
+		return;
+	p = b->data + b->len + n;
+	b->len += n;
 	while (v >= 100) {
 		unsigned d = (unsigned)(v % 100) * 2;
 
 		v /= 100;
-		tmp[--i] = digit_pairs[d + 1];
-		tmp[--i] = digit_pairs[d];
+		*--p = digit_pairs[d + 1];
+		*--p = digit_pairs[d];
 	}
 	if (v >= 10) {
-		tmp[--i] = digit_pairs[v * 2 + 1];
-		tmp[--i] = digit_pairs[v * 2];
+		*--p = digit_pairs[v * 2 + 1];
+		*--p = digit_pairs[v * 2];
 	} else {
-		tmp[--i] = (char)('0' + v);
+		*--p = (char)('0' + v);
 	}
-	tp_buf_append(b, tmp + i, sizeof(tmp) - i);
 }
 
 void tp_buf_i64(struct tp_buf *b, int64_t v)
