@@ -30,9 +30,17 @@ static void test_u64(void **state)
 					 1796212665022707390ull, UINT64_MAX, UINT64_MAX - 1 };
 	uint64_t x = 88172645463325252ull;
 
+	uint64_t p = 1;
+
 	(void)state;
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
 		check_u64(vals[i]);
+	/* The digit count at each power of ten: 10^k - 1, 10^k, 10^k + 1. */
+	for (int k = 0; k < 20; k++, p *= 10) {
+		check_u64(p - 1);
+		check_u64(p);
+		check_u64(p + 1);
+	}
 	for (int i = 0; i < 100000; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		check_u64(x >> (i % 64));

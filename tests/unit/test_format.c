@@ -1,9 +1,11 @@
 /* Formatter: exact JSON for known events, escaping of hostile strings,
  * alerts, and text output with and without colour. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +108,56 @@ static void test_json_alert(void **state)
 	tp_buf_free(&b);
 }
 
+/* Numbers a rule or enrich function sets: "%.6g" of each, null when not
+ * finite, the same bytes when a value comes again or another shares its
+ * slot in the formatter's per-thread cache of recent values. */
+static void check_num(double d, const char *want)
+{
+	struct tp_kv kv[] = { { .key = "n", .value = { .kind = TP_V_NUM, .d = d } } };
+	struct tp_event_meta meta = { .importance = -1, .kv = kv, .nkv = 1 };
+	struct tp_buf b;
+	char expect[64];
+	const char *out;
+
+	tp_buf_init(&b);
+	tp_format_json(&b, &ev, &meta);
+	out = tp_buf_cstr(&b);
+	snprintf(expect, sizeof(expect), ",\"n\":%s}\n", want);
+	assert_true(strlen(out) >= strlen(expect));
+	assert_string_equal(out + strlen(out) - strlen(expect), expect);
+	tp_buf_free(&b);
+}
+
+static void test_json_numbers(void **state)
+{
+	static const double vals[] = { 0, -0.0, 1, -1, 0.5, 0.25, 0.9, 0.1 + 0.2, 1.0 / 3,
+				       -2.5e-7, 123456, 1234567, -1234567.5, 1e300, -1e-300,
+				       4.9e-324, 1.7976931348623157e308 };
+	char want[64];
+	double x = 0.001;
+
+	(void)state;
+	make_exec("ls", "/bin/ls", "ls", 3);
+	for (int round = 0; round < 2; round++) /* the second from the cache */
+		for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+			snprintf(want, sizeof(want), "%.6g", vals[i]);
+			check_num(vals[i], want);
+		}
+	/* Many values through few slots: each replaces another, none is mistaken. */
+	for (int i = 0; i < 2000; i++, x = x * 1.37 + 0.11) {
+		double d = (i & 1) ? -x : x;
+
+		snprintf(want, sizeof(want), "%.6g", d);
+		check_num(d, want);
+		snprintf(want, sizeof(want), "%.6g", vals[i % 17]);
+		check_num(vals[i % 17], want);
+	}
+	check_num(NAN, "null");
+	check_num(-NAN, "null");
+	check_num(INFINITY, "null");
+	check_num(-INFINITY, "null");
+}
+
 static void test_json_exit_signal_name(void **state)
 {
 	struct tp_exit_event x;
@@ -185,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_json_exec_exact),
 		cmocka_unit_test(test_json_escapes_hostile_strings),
 		cmocka_unit_test(test_json_alert),
+		cmocka_unit_test(test_json_numbers),
 		cmocka_unit_test(test_json_exit_signal_name),
 		cmocka_unit_test(test_text_plain_and_color),
 		cmocka_unit_test(test_text_alert),
