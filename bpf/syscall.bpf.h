@@ -88,18 +88,20 @@ extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
 
 /*
  * Set before load only by tests (TAPIO_TEST_NO_TYPED_BPF=1, src/main.c):
- * TP_CAST then calls a kfunc that no kernel has, which libbpf leaves as a
- * poisoned call exactly as it does bpf_rdonly_cast on a kernel before 6.2:
- * the verifier refuses every typed program and the loader falls back to
- * the twins. Otherwise the branch is dead (a constant of the frozen
- * .rodata) and the verifier drops it.
+ * TP_CAST then asks bpf_rdonly_cast for a BTF id that is no type, which
+ * the verifier refuses, so every typed program is refused as on a kernel
+ * without the kfunc and the loader falls back to the twins. Otherwise the
+ * id is the type's (the flag is a constant of the frozen .rodata). No
+ * other kfunc is named: a kfunc missing from vmlinux BTF makes libbpf look
+ * through the modules' BTF, which needs CAP_SYS_ADMIN (a non-root agent
+ * could not load the object at all).
  */
 const volatile bool tp_test_no_typed_loads = false;
-extern void *tp_test_absent_kfunc(const void *obj__ign, __u32 btf_id) __ksym __weak;
+#define TP_NO_BTF_TYPE 0x7ffffffu
 
-#define TP_CAST(p, type)                                                                        \
-	((type *)(tp_test_no_typed_loads                                                        \
-			  ? tp_test_absent_kfunc((const void *)(p), bpf_core_type_id_kernel(type)) \
-			  : bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type))))
+#define TP_CAST(p, type)                                                                  \
+	((type *)bpf_rdonly_cast((const void *)(p), tp_test_no_typed_loads                \
+							? TP_NO_BTF_TYPE                   \
+							: bpf_core_type_id_kernel(type)))
 
 #endif /* TAPIO_SYSCALL_BPF_H */

@@ -263,8 +263,8 @@ static int start_metrics(const struct tp_config *cfg, struct tp_metrics_http **h
 
 /*
  * TAPIO_TEST_NO_TYPED_BPF=1, for tests: load as on a kernel without
- * bpf_rdonly_cast (before 6.2). TP_CAST (bpf/syscall.bpf.h) then calls a
- * kfunc that no kernel has, the verifier refuses every program on typed
+ * bpf_rdonly_cast (before 6.2). TP_CAST (bpf/syscall.bpf.h) then casts to
+ * a BTF id that is no type, the verifier refuses every program on typed
  * loads and the loader runs its NAME_compat twin on probe reads instead:
  * the twins are exercised on a kernel that would never need them.
  */
