@@ -262,6 +262,8 @@ class Runner:
         self.user = None
         self.agent = None
         self.duration = 0.0
+        self.losses = "unknown"
+        self.kernel_lost = None
 
     def run(self):
         t0 = time.monotonic()
@@ -276,6 +278,7 @@ class Runner:
             self.wait_expected()
             self.attribute()
             self.agent.stop()
+            self.read_losses()
         finally:
             if self.agent:
                 self.agent.__exit__()
@@ -287,6 +290,15 @@ class Runner:
             except OSError:
                 pass
         self.duration = time.monotonic() - t0
+
+    def read_losses(self):
+        """What the collector lost, from its exit summary: a script missed
+        while the kernel dropped records may be a loss, not a rule's gap."""
+        line = next((l for l in reversed(self.agent.log) if "summary (exit" in l), "")
+        m = re.search(r"lost: ([^(]*?)\s*(?:\(|$)", line)
+        self.losses = m.group(1).rstrip("; ") if m else "unknown (no exit summary)"
+        k = re.search(r"lost: (\d+) in the kernel", line)
+        self.kernel_lost = int(k.group(1)) if k else None
 
     def env_for(self, s, tmp):
         name, uid, gid, home = self.user
@@ -395,7 +407,7 @@ def table(rows, header):
     return "\n".join(lines)
 
 
-def report(scripts, duration):
+def report(scripts, duration, losses="unknown", kernel_lost=None):
     out = []
     attacks = [s for s in scripts if s.kind == "attack"]
     benign = [s for s in scripts if s.kind == "benign"]
@@ -432,7 +444,10 @@ def report(scripts, duration):
         out.append("false alarms at warning or above: %d; alerts below warning: %d" % (loud, quiet))
         out.extend(notices)
         out.append("")
-    out.append("%d scripts in %.1f s" % (len(scripts), duration))
+    out.append("%d scripts in %.1f s; the collector lost: %s" % (len(scripts), duration, losses))
+    if kernel_lost and any(s.kind == "attack" and s.result() != "detected" for s in scripts):
+        out.append("the kernel dropped %d records while the scripts ran (the collector fell "
+                   "behind): a missed script may be a loss, not a rule's gap" % kernel_lost)
     return "\n".join(out)
 
 
@@ -445,9 +460,9 @@ def passed(scripts):
     return True
 
 
-def to_json(scripts, duration):
+def to_json(scripts, duration, kernel_lost=None):
     return {
-        "duration_s": round(duration, 1),
+        "duration_s": round(duration, 1), "kernel_lost": kernel_lost,
         "scripts": [{
             "name": s.name, "kind": s.kind, "result": s.result(), "expect": s.expect,
             "mitre": s.mitre, "fired": s.fired(), "rc": s.rc, "problems": s.problems,
@@ -478,10 +493,10 @@ def main(argv=None):
         return 1
     r = Runner(args.bin, scripts, args.verbose)
     r.run()
-    print(report(scripts, r.duration))
+    print(report(scripts, r.duration, r.losses, r.kernel_lost))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(to_json(scripts, r.duration), f, indent=1)
+            json.dump(to_json(scripts, r.duration, r.kernel_lost), f, indent=1)
     sys.stdout.flush()
     if args.check and not passed(scripts):
         return 1
