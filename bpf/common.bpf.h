@@ -79,6 +79,14 @@ const volatile __u64 tp_wakeup_bytes = 0; /* 0: never wake, timer only */
 /* 1 + enum cgroup_subsys_id of the controller whose v1 hierarchy is tracked
  * in tp_hdr.cgroup_v1_id; 0: none (pure cgroup v2 machines). */
 const volatile __u32 tp_cgroup_v1_subsys = 0;
+/* The kernel has the kfunc bpf_rdonly_cast (6.2+; the loader looks for it
+ * in vmlinux BTF): tp_fill_hdr then reads the current task with typed loads
+ * (tp_current_typed), else with probe reads. The branch not taken is dead
+ * code to the verifier (a constant of the frozen .rodata): it is neither
+ * verified nor run, and an unresolved weak kfunc call in it is accepted. */
+const volatile bool tp_typed_current = false;
+
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
 
 static __always_inline void tp_count_drop(__u32 category)
 {
@@ -231,13 +239,25 @@ static __always_inline const struct tp_settings *tp_admit(__u32 category, bool f
 
 #define TP_CGROUP_SUBSYS_MAX 16
 
+/*
+ * The current task as an untrusted typed pointer (bpf_rdonly_cast, only
+ * where tp_typed_current): its fields are read with plain loads (a fault
+ * reads 0), and the verifier checks each load against the type without the
+ * trusted-pointer walk that bpf_get_current_task_btf costs it in every
+ * program (start-up: docs/notes/issue-14.md, perf-start session 6).
+ */
+static __always_inline struct task_struct *tp_current_typed(void)
+{
+	return bpf_rdonly_cast((const void *)bpf_get_current_task(),
+			       bpf_core_type_id_kernel(struct task_struct));
+}
+
 /* tp_task_cgroup_v1_id for the current task, with typed loads instead of
  * probe reads (every event pays for it): the array index must then be a
  * constant, so the tracked controller is found by an unrolled loop that
  * the verifier resolves, tp_cgroup_v1_subsys being read-only data. */
-static __always_inline __u64 tp_current_cgroup_v1_id(void)
+static __always_inline __u64 tp_current_cgroup_v1_id(struct task_struct *task)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct cgroup_subsys_state *css = NULL;
 	struct css_set *cset = task->cgroups;
 	int i;
@@ -260,18 +280,26 @@ static __always_inline __u64 tp_current_cgroup_v1_id(void)
 /* Fill the header for an event about the current task. */
 static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 ug = bpf_get_current_uid_gid();
 
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
-	h->cgroup_v1_id = tp_current_cgroup_v1_id();
+	if (tp_typed_current) {
+		struct task_struct *task = tp_current_typed();
+
+		h->cgroup_v1_id = tp_current_cgroup_v1_id(task);
+		h->ppid = task->real_parent ? task->real_parent->tgid : 0;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		h->cgroup_v1_id = tp_task_cgroup_v1_id(task);
+		h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	}
 	h->type = type;
 	h->size = size;
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
-	h->ppid = task->real_parent ? task->real_parent->tgid : 0;
 	h->uid = (__u32)ug;
 	h->gid = ug >> 32;
 	h->cpu = bpf_get_smp_processor_id();

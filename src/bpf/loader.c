@@ -51,6 +51,7 @@ struct tp_bpf {
 	unsigned nprogs;
 	pthread_mutex_t lock; /* progs and links, while the families load in parallel */
 	struct btf *vmlinux;
+	bool typed_current; /* tp_typed_current (bpf/common.bpf.h) in every family */
 	const char *tracing_root; /* NULL when tracefs is unavailable */
 	char tracefs_error[160];
 };
@@ -273,7 +274,30 @@ int tp_bpf_set_rodata(struct bpf_object *obj, const char *name, const void *val,
 	return -ENOENT;
 }
 
-static int set_common_rodata(struct bpf_object *obj, const struct tp_bpf_opts *opts)
+/*
+ * Whether every family reads the current task in its event headers with
+ * typed loads (bpf_rdonly_cast, kernel 6.2+: verified in a fraction of the
+ * time bpf_get_current_task_btf takes) or with probe reads (any kernel).
+ * The kfunc is looked for by name in vmlinux BTF, which is where libbpf
+ * resolves it; without it the typed branch stays dead code. Said once.
+ */
+static bool typed_current_wanted(struct tp_bpf *b, const struct tp_bpf_opts *opts)
+{
+	if (opts->no_typed_loads) {
+		tp_info("eBPF: event headers read the current task with probe reads "
+			"(typed loads switched off for a test)");
+		return false;
+	}
+	if (b->vmlinux && btf__find_by_name_kind(b->vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) >= 0)
+		return true;
+	tp_info("eBPF: this kernel has no bpf_rdonly_cast (before 6.2%s): event headers read the "
+		"current task with probe reads",
+		b->vmlinux ? "" : ", or no vmlinux BTF");
+	return false;
+}
+
+static int set_common_rodata(struct tp_bpf *b, struct bpf_object *obj,
+			     const struct tp_bpf_opts *opts)
 {
 	int r;
 
@@ -284,6 +308,9 @@ static int set_common_rodata(struct bpf_object *obj, const struct tp_bpf_opts *o
 	if (r == 0)
 		r = tp_bpf_set_rodata(obj, "tp_cgroup_v1_subsys", &opts->cgroup_v1_subsys,
 				      sizeof(opts->cgroup_v1_subsys));
+	if (r == 0)
+		r = tp_bpf_set_rodata(obj, "tp_typed_current", &b->typed_current,
+				      sizeof(b->typed_current));
 	return r;
 }
 
@@ -415,7 +442,7 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 			return r;
 		}
 		st->fam = fam;
-		if ((r = set_common_rodata(st->obj, opts)) < 0 || (r = reuse_shared_maps(b, st->obj)) < 0) {
+		if ((r = set_common_rodata(b, st->obj, opts)) < 0 || (r = reuse_shared_maps(b, st->obj)) < 0) {
 			tp_warn("probe family %s: cannot configure: %s", fam->name, strerror(-r));
 			goto fail;
 		}
@@ -742,6 +769,7 @@ int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, 
 	b->vmlinux = btf__load_vmlinux_btf();
 	if (!b->vmlinux)
 		b->vmlinux = NULL; /* hook checks then defer to the kernel */
+	b->typed_current = typed_current_wanted(b, opts);
 	ensure_tracefs(b);
 
 	b->ring_bytes = round_up_pow2(opts->ring_bytes ? opts->ring_bytes : 8u << 20);

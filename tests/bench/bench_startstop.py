@@ -26,6 +26,12 @@ per CPU). Medians and worst of ROUNDS runs per preset; the load average is
 printed with each round.
 
   tests/bench/suite.py build startstop  (ROUNDS=5)
+
+A/B in the same rounds: VARIANTS="LABEL[:bin=PATH][:NAME=VALUE]...;..."
+runs each variant once per preset per round, in turn (bin: another build
+of the collector; NAME=VALUE: an environment variable for it), e.g.
+  VARIANTS="main:bin=/tmp/main-build/tapio-collector;this" \
+  VARIANTS="typed;probe-reads:TAPIO_TEST_NO_TYPED_BPF=1"
 """
 import os
 import re
@@ -35,6 +41,32 @@ import benchlib as bl
 
 PRESETS = os.environ.get("PRESETS", "default,security").split(",")
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+def parse_variants(text):
+    """[(label, binary or None, env or None)] from VARIANTS (see above)."""
+    out = []
+    for item in filter(None, (v.strip() for v in text.split(";"))):
+        label, *parts = item.split(":")
+        binary, env = None, None
+        for part in parts:
+            name, eq, value = part.partition("=")
+            if not eq or not name:
+                raise SystemExit("VARIANTS: %r in %r: expected bin=PATH or NAME=VALUE" % (part, item))
+            if name == "bin":
+                if not os.access(value, os.X_OK):
+                    raise SystemExit("VARIANTS: %s (variant %s) is not an executable" % (value, label))
+                binary = value
+            else:
+                env = env or dict(os.environ)
+                env[name] = value
+        out.append((label, binary, env))
+    if len({v[0] for v in out}) != len(out):
+        raise SystemExit("VARIANTS: two variants have the same label: %s" % text)
+    return out or [("", None, None)]
+
+
+VARIANTS = parse_variants(os.environ.get("VARIANTS", ""))
 
 
 def cpu_s(pid):
@@ -60,29 +92,31 @@ def exit_counts(lines):
 def run():
     bl.require_root()
     bl.build("tapio-collector")
-    res = {p: [] for p in PRESETS}
+    rows = [(p, v) for p in PRESETS for v in VARIANTS]
+    res = {(p, v[0]): [] for p, v in rows}
     for rnd in range(bl.ROUNDS):
-        for preset in PRESETS:
+        for preset, (label, binary, env) in rows:
+            name = preset + (" " + label if label else "")
             load = os.getloadavg()[0]
-            c = bl.Collector("-p", preset, raw=True, cpu=None)
+            c = bl.Collector("-p", preset, raw=True, cpu=None, binary=binary, env=env)
             start = c.t_ready - c.t_start
             cpu = cpu_s(c.pid)
             line = c.wait_for("ready:") or ""
             progs = line.split("ready:")[-1].split(" programs")[0].strip()
             m = re.search(r"eBPF: .* in (\d+) ms on (\d+) threads \((\d+) ms of CPU",
-                          c.wait_for("eBPF: ") or "")
+                          c.wait_for("probe families loaded") or "")
             bpf = (int(m.group(1)) / 1e3, int(m.group(3)) / 1e3, int(m.group(2))) if m else (None, None, None)
-            mi = re.search(r"; (\d+) instructions verified\)", c.wait_for("eBPF: ") or "")
+            mi = re.search(r"; (\d+) instructions verified\)", c.wait_for("probe families loaded") or "")
             insns = int(mi.group(1)) if mi else None
             stop = c.stop()
             counts = exit_counts(c.err)
             if counts is None:
                 raise RuntimeError("no exit summary line from the collector (last lines: %s)" % c.err[-3:])
             lost = counts[0] - counts[1]
-            res[preset].append((start, stop, progs, cpu, bpf, lost, load, insns))
+            res[(preset, label)].append((start, stop, progs, cpu, bpf, lost, load, insns))
             bl.log("round %d %s (load %.1f): start %.2f s (%.2f s of CPU; eBPF %s s, %s s of CPU, %s threads; "
                    "%s programs, %s instructions verified), stop %.2f s, lost at stop %s" % (
-                       rnd + 1, preset, load, start, cpu, bl.fmt(bpf[0], "%.2f"), bl.fmt(bpf[1], "%.2f"),
+                       rnd + 1, name, load, start, cpu, bl.fmt(bpf[0], "%.2f"), bl.fmt(bpf[1], "%.2f"),
                        bl.fmt(bpf[2], "%d"), progs, bl.fmt(insns, "%d"), stop, bl.fmt(lost)))
     t = bl.Table("Start and stop, every family", [
         "preset", "programs", "start median s", "start worst s", "start CPU median s",
@@ -92,8 +126,8 @@ def run():
              "process until ready (every thread). eBPF = the loader's own figures (one thread "
              "per CPU). instructions verified = bpf_prog_info.verified_insns summed over the "
              "loaded programs. lost = events decoded - events stored raw (the exit summary line).")
-    for p, rs in res.items():
-        t.add(p, rs[0][2], bl.fmt(bl.median(r[0] for r in rs), "%.2f"),
+    for (p, label), rs in res.items():
+        t.add(p + (" " + label if label else ""), rs[0][2], bl.fmt(bl.median(r[0] for r in rs), "%.2f"),
               bl.fmt(max(r[0] for r in rs), "%.2f"), bl.fmt(bl.median(r[3] for r in rs), "%.2f"),
               bl.fmt(bl.median(r[4][0] for r in rs), "%.2f"), bl.fmt(bl.median(r[4][1] for r in rs), "%.2f"),
               bl.fmt(bl.median(r[7] for r in rs), "%d"),
@@ -101,9 +135,13 @@ def run():
               bl.fmt(max((r[5] for r in rs if r[5] is not None), default=None)),
               "%.1f-%.1f" % (min(r[6] for r in rs), max(r[6] for r in rs)))
     tgt = bl.Table("Start and stop targets", ["target", "measured", "result"])
-    s = bl.median(r[0] for rs in res.values() for r in rs)
-    e = bl.median(r[1] for rs in res.values() for r in rs)
-    cpu = bl.median(r[3] for rs in res.values() for r in rs)
+    # The targets are this build's, as it is (no bin=, no variables); all
+    # variants when every one has some.
+    plain = {v[0] for v in VARIANTS if v[1] is None and v[2] is None}
+    mine = [rs for (p, label), rs in res.items() if label in plain] or list(res.values())
+    s = bl.median(r[0] for rs in mine for r in rs)
+    e = bl.median(r[1] for rs in mine for r in rs)
+    cpu = bl.median(r[3] for rs in mine for r in rs)
     tgt.add("start < 1 s with every family", "%.2f s (%.2f s of CPU on %d CPUs)" % (s, cpu, os.cpu_count()),
             bl.target(s < 1, "" if s < 1 else "by %.2f s" % (s - 1)))
     tgt.add("stop < 0.5 s with every family", "%.2f s" % e,

@@ -201,10 +201,11 @@ class Proc:
 class Collector(Proc):
     """tapio-collector with its own raw dir, spool and metrics port."""
 
-    def __init__(self, *args, cpu=CONSUMER_CPU, raw=False, output="none", stdout=None, **kw):
+    def __init__(self, *args, cpu=CONSUMER_CPU, raw=False, output="none", stdout=None, binary=None,
+                 **kw):
         self.tmp = tempfile.mkdtemp(prefix="tapio-bench-")
         self.raw_dir = os.path.join(self.tmp, "raw") if raw else "off"
-        cmd = [BIN, "-o", output, "--raw-dir", self.raw_dir, "--metrics-addr", "127.0.0.1:0",
+        cmd = [binary or BIN, "-o", output, "--raw-dir", self.raw_dir, "--metrics-addr", "127.0.0.1:0",
                "--set", "delivery.spool_dir=" + os.path.join(self.tmp, "spool")] + list(args)
         if stdout is None:
             stdout = subprocess.DEVNULL if output == "none" else subprocess.PIPE
