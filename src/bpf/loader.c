@@ -615,11 +615,16 @@ struct load_queue {
 
 /* The instructions the verifier processed for a loaded family's programs
  * (bpf_prog_info.verified_insns, kernel 5.16+: what start-up costs, per
- * program, without a verifier log). False when the kernel does not say. */
-static bool family_verified_insns(struct bpf_object *obj, uint64_t *sum)
+ * program, without a verifier log), and its costliest programs in top (for
+ * the debug log). False when the kernel does not say. */
+#define TOP_PROGS 3
+
+static bool family_verified_insns(struct bpf_object *obj, uint64_t *sum, char *top, size_t toplen)
 {
-	struct bpf_program *prog;
+	struct bpf_program *prog, *best[TOP_PROGS] = { 0 };
+	__u32 best_n[TOP_PROGS] = { 0 };
 	bool known = false;
+	size_t at = 0;
 
 	*sum = 0;
 	bpf_object__for_each_program(prog, obj) {
@@ -636,6 +641,24 @@ static bool family_verified_insns(struct bpf_object *obj, uint64_t *sum)
 			continue;
 		*sum += info.verified_insns;
 		known = true;
+		for (int i = 0; i < TOP_PROGS; i++) {
+			if (info.verified_insns <= best_n[i])
+				continue;
+			memmove(best + i + 1, best + i, (TOP_PROGS - 1 - i) * sizeof(best[0]));
+			memmove(best_n + i + 1, best_n + i, (TOP_PROGS - 1 - i) * sizeof(best_n[0]));
+			best[i] = prog;
+			best_n[i] = info.verified_insns;
+			break;
+		}
+	}
+	top[0] = '\0';
+	for (int i = 0; i < TOP_PROGS && best[i] && at < toplen; i++) {
+		int n = snprintf(top + at, toplen - at, "%s%s %u", i ? ", " : "; most: ",
+				 bpf_program__name(best[i]), best_n[i]);
+
+		if (n < 0)
+			break;
+		at += (size_t)n;
 	}
 	return known;
 }
@@ -643,19 +666,21 @@ static bool family_verified_insns(struct bpf_object *obj, uint64_t *sum)
 static void run_job(struct family_job *j)
 {
 	double t0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(CLOCK_THREAD_CPUTIME_ID), t1;
+	char top[200] = "";
 	unsigned n = 0;
 
 	j->loaded = load_family(j->b, j->fam, j->opts, &j->st) == 0;
 	t1 = clock_ms(CLOCK_MONOTONIC);
 	if (j->loaded) {
-		j->verified_known = family_verified_insns(j->st.obj, &j->verified);
+		j->verified_known =
+		    family_verified_insns(j->st.obj, &j->verified, top, sizeof(top));
 		n = attach_family(j->b, &j->st, j->opts);
 	}
 	j->cpu_ms = clock_ms(CLOCK_THREAD_CPUTIME_ID) - c0;
 	tp_debug("probe family %s: loaded in %.0f ms, %u programs attached in %.0f ms "
-		 "(%.0f ms of CPU, %llu instructions verified)",
+		 "(%.0f ms of CPU, %llu instructions verified%s)",
 		 j->fam->name, t1 - t0, n, clock_ms(CLOCK_MONOTONIC) - t1, j->cpu_ms,
-		 (unsigned long long)j->verified);
+		 (unsigned long long)j->verified, top);
 }
 
 static void *load_worker(void *arg)
