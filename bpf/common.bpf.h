@@ -252,6 +252,19 @@ static __always_inline struct task_struct *tp_current_typed(void)
 			       bpf_core_type_id_kernel(struct task_struct));
 }
 
+/*
+ * The current task for field loads: untrusted typed (tp_current_typed)
+ * where the kernel has bpf_rdonly_cast, else bpf_get_current_task_btf
+ * (5.11+). Not for a helper that wants a trusted task (bpf_task_pt_regs,
+ * bpf_find_vma): those take bpf_get_current_task_btf() itself.
+ */
+static __always_inline struct task_struct *tp_current(void)
+{
+	if (tp_typed_current)
+		return tp_current_typed();
+	return bpf_get_current_task_btf();
+}
+
 /* tp_task_cgroup_v1_id for the current task, with typed loads instead of
  * probe reads (every event pays for it): the array index must then be a
  * constant, so the tracked controller is found by an unrolled loop that

@@ -119,7 +119,7 @@ static __always_inline const char *filename_str(struct filename *fn)
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(tp_io_uring_submit_req, struct io_kiocb *req)
 {
-	struct task_struct *cur = bpf_get_current_task_btf();
+	struct task_struct *cur = tp_current();
 	const struct tp_settings *s = tp_get_settings();
 	struct iou_path p1 = { NULL, TP_AT_FDCWD }, p2 = { NULL, TP_AT_FDCWD };
 	struct tp_io_uring_event *e;

@@ -102,7 +102,7 @@ static __always_inline void tp_dentry_name(struct dentry *d, struct dentry **par
 static __always_inline __u32 tp_path_walk(struct tp_path_scratch *s, struct dentry *dentry,
 					  struct vfsmount *vfsmnt, __u32 *flags)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = tp_current();
 	__u32 mnt_off = bpf_core_field_offset(struct mount, mnt);
 	__u32 pos;
 	int i;
@@ -238,7 +238,7 @@ static long tp_path_walk_step(__u32 i, void *ctx)
 static __always_inline __u32 tp_path_walk_typed(struct tp_path_scratch *s, struct dentry *dentry,
 						struct vfsmount *vfsmnt, __u32 *flags)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = tp_current();
 	__u32 pos;
 
 	s->w_root_dentry = 0;
@@ -333,7 +333,7 @@ static __always_inline __u32 tp_path_at(long dfd, const char *upath, char *out)
 	if (head[0] == '.' && head[1] == '/')
 		upath += 2;
 	if ((int)dfd == TP_AT_FDCWD) {
-		struct task_struct *t = bpf_get_current_task_btf();
+		struct task_struct *t = tp_current();
 
 		if (!t->fs) {
 			out[0] = '\0';

@@ -25,7 +25,11 @@
 /* The current task's saved user registers. */
 static __always_inline struct pt_regs *tp_syscall_regs(void)
 {
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	if (tp_typed_current)
+		return bpf_rdonly_cast(regs, bpf_core_type_id_kernel(struct pt_regs));
+	return regs;
 }
 
 /* bpf_task_pt_regs gives a typed (BTF) pointer: these are plain loads, not
@@ -40,7 +44,7 @@ static __always_inline struct pt_regs *tp_syscall_regs(void)
  * table is reached with typed loads; only the slot needs a probe read. */
 static __always_inline struct file *tp_fd_file(long fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = tp_current();
 	struct fdtable *fdt;
 	struct file *f = NULL;
 
