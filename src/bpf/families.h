@@ -7,6 +7,8 @@
 #ifndef TAPIO_BPF_FAMILIES_H
 #define TAPIO_BPF_FAMILIES_H
 
+#include <stdbool.h>
+
 struct bpf_object;
 
 struct tp_bpf_family {
@@ -15,6 +17,9 @@ struct tp_bpf_family {
 	/* Open the skeleton; returns it and its object, or NULL (errno set). */
 	void *(*open)(struct bpf_object **obj);
 	void (*destroy)(void *skel);
+	/* Its programs are many and slow to verify: the loader loads it in
+	 * shards on several threads when they share no state (loader.c). */
+	bool shard;
 };
 
 extern const struct tp_bpf_family tp_bpf_families[];

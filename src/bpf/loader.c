@@ -30,11 +30,15 @@
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 #define MAX_PROGS 256
 #define MAX_LOAD_THREADS 8
+#define MAX_SHARDS 4
 
 struct family_state {
 	const struct tp_bpf_family *fam;
 	void *skel;
 	struct bpf_object *obj;
+	unsigned shard, nshards; /* this object loads the programs of shard `shard` */
+	bool shardable;		 /* its programs share no state (family_shardable) */
+	uint64_t mine[MAX_PROGS / 64]; /* by place in the object: the programs it loads */
 };
 
 struct tp_bpf {
@@ -328,7 +332,8 @@ static int reuse_shared_maps(struct tp_bpf *b, struct bpf_object *obj)
 	return tp_kfilter_reuse(&b->kmaps, obj);
 }
 
-static struct tp_prog_info *prog_info(struct tp_bpf *b, const char *family, const char *name)
+static struct tp_prog_info *prog_info_at(struct tp_bpf *b, const char *family, const char *name,
+					 unsigned order)
 {
 	struct tp_prog_info *p = NULL;
 
@@ -344,9 +349,15 @@ static struct tp_prog_info *prog_info(struct tp_bpf *b, const char *family, cons
 	memset(p, 0, sizeof(*p));
 	snprintf(p->family, sizeof(p->family), "%s", family);
 	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->order = order;
 out:
 	pthread_mutex_unlock(&b->lock);
 	return p;
+}
+
+static struct tp_prog_info *prog_info(struct tp_bpf *b, const char *family, const char *name)
+{
+	return prog_info_at(b, family, name, 0);
 }
 
 /*
@@ -423,6 +434,70 @@ static bool has_compat(struct bpf_object *obj, const char *name)
 	return bpf_object__find_program_by_name(obj, twin) != NULL;
 }
 
+/*
+ * Shards. The verifier checks an object's programs one after the other, and
+ * the file family alone was most of the start-up (issue 14): a family whose
+ * programs share no state is loaded as nshards copies of its object, each
+ * with every nshards-th program, on as many threads at once. Shared state
+ * would be a map of its own (the agent's common maps are one set for every
+ * object, reused, and a per-CPU scratch map of one entry is scratch) or a
+ * writable global: such a family loads whole in shard 0.
+ */
+static bool family_shardable(struct bpf_object *obj, const char **why)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		const char *name = bpf_map__name(m);
+		size_t n = strlen(name);
+
+		if (bpf_map__is_internal(m)) {
+			if ((n >= 7 && !strcmp(name + n - 7, ".rodata")) ||
+			    (n >= 8 && !strcmp(name + n - 8, ".kconfig")))
+				continue;
+		} else if (bpf_map__fd(m) >= 0 ||
+			   (bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY &&
+			    bpf_map__max_entries(m) == 1)) {
+			continue; /* reused (common), or per-CPU scratch */
+		}
+		*why = name;
+		return false;
+	}
+	return true;
+}
+
+/* The shard of a program: its place among the object's programs that are
+ * not twins, a NAME_compat twin taking NAME's. */
+static unsigned prog_shard(struct bpf_object *obj, const char *name, unsigned nshards)
+{
+	size_t n = strlen(name), k = strlen(COMPAT_SUFFIX), base = n;
+	struct bpf_program *prog;
+	unsigned rank = 0;
+
+	if (n > k && !strcmp(name + n - k, COMPAT_SUFFIX))
+		base = n - k;
+	bpf_object__for_each_program(prog, obj) {
+		const char *other = bpf_program__name(prog);
+		size_t m = strlen(other);
+
+		if (m > k && !strcmp(other + m - k, COMPAT_SUFFIX))
+			continue;
+		if (m == base && !strncmp(other, name, base))
+			break;
+		rank++;
+	}
+	return rank % nshards;
+}
+
+static bool in_shard(const struct family_state *st, const char *name)
+{
+	if (st->nshards <= 1)
+		return true;
+	if (!st->shardable)
+		return st->shard == 0;
+	return prog_shard(st->obj, name, st->nshards) == st->shard;
+}
+
 /* Open, configure, load one family; on a program the kernel refuses, switch
  * it off and start over. Returns 0 when loaded (maybe with fewer programs). */
 static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
@@ -433,7 +508,7 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 	int r = 0;
 
 	for (int attempt = 0; attempt < MAX_PROGS; attempt++) {
-		unsigned enabled = 0;
+		unsigned enabled = 0, order;
 
 		st->skel = fam->open(&st->obj);
 		if (!st->skel) {
@@ -446,15 +521,28 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 			tp_warn("probe family %s: cannot configure: %s", fam->name, strerror(-r));
 			goto fail;
 		}
+		if (st->nshards > 1) {
+			const char *why = NULL;
+
+			st->shardable = family_shardable(st->obj, &why);
+			if (!st->shardable && st->shard == 0 && attempt == 0)
+				tp_debug("probe family %s: loaded whole, on one thread (its map %s may "
+					 "hold state its programs share)",
+					 fam->name, why);
+		}
+		order = 0;
 		bpf_object__for_each_program(prog, st->obj) {
 			const char *sec = bpf_program__section_name(prog);
 			struct tp_prog_info *p;
 
-			if (!compat_wanted(b, fam->name, bpf_program__name(prog))) {
+			order++;
+			if (!in_shard(st, bpf_program__name(prog)) ||
+			    !compat_wanted(b, fam->name, bpf_program__name(prog))) {
 				bpf_program__set_autoload(prog, false);
 				continue;
 			}
-			p = prog_info(b, fam->name, bpf_program__name(prog));
+			st->mine[(order - 1) / 64] |= 1ull << ((order - 1) % 64);
+			p = prog_info_at(b, fam->name, bpf_program__name(prog), order - 1);
 			if (p && !p->section[0])
 				snprintf(p->section, sizeof(p->section), "%s", sec);
 			if (p && p->status != TP_PROG_PENDING) {
@@ -496,7 +584,8 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 		bpf_object__for_each_program(prog, st->obj) {
 			struct tp_prog_info *p;
 
-			if (!compat_wanted(b, fam->name, bpf_program__name(prog)))
+			if (!in_shard(st, bpf_program__name(prog)) ||
+			    !compat_wanted(b, fam->name, bpf_program__name(prog)))
 				continue;
 			p = prog_info(b, fam->name, bpf_program__name(prog));
 			if (bpf_program__autoload(prog))
@@ -529,7 +618,9 @@ fail:
 	st->skel = NULL;
 	pthread_mutex_lock(&b->lock); /* other families may be adding programs */
 	for (unsigned i = 0; i < b->nprogs; i++)
-		if (!strcmp(b->progs[i].family, fam->name) && b->progs[i].status == TP_PROG_PENDING)
+		if (!strcmp(b->progs[i].family, fam->name) && b->progs[i].status == TP_PROG_PENDING &&
+		    b->progs[i].order < MAX_PROGS &&
+		    (st->mine[b->progs[i].order / 64] >> (b->progs[i].order % 64) & 1))
 			skip_prog(&b->progs[i], "its probe family could not be loaded");
 	pthread_mutex_unlock(&b->lock);
 	return r;
@@ -666,7 +757,7 @@ static bool family_verified_insns(struct bpf_object *obj, uint64_t *sum, char *t
 static void run_job(struct family_job *j)
 {
 	double t0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(CLOCK_THREAD_CPUTIME_ID), t1;
-	char top[200] = "";
+	char top[200] = "", shard[32] = "";
 	unsigned n = 0;
 
 	j->loaded = load_family(j->b, j->fam, j->opts, &j->st) == 0;
@@ -677,9 +768,11 @@ static void run_job(struct family_job *j)
 		n = attach_family(j->b, &j->st, j->opts);
 	}
 	j->cpu_ms = clock_ms(CLOCK_THREAD_CPUTIME_ID) - c0;
-	tp_debug("probe family %s: loaded in %.0f ms, %u programs attached in %.0f ms "
+	if (j->st.nshards > 1)
+		snprintf(shard, sizeof(shard), " (shard %u of %u)", j->st.shard + 1, j->st.nshards);
+	tp_debug("probe family %s%s: loaded in %.0f ms, %u programs attached in %.0f ms "
 		 "(%.0f ms of CPU, %llu instructions verified%s)",
-		 j->fam->name, t1 - t0, n, clock_ms(CLOCK_MONOTONIC) - t1, j->cpu_ms,
+		 j->fam->name, shard, t1 - t0, n, clock_ms(CLOCK_MONOTONIC) - t1, j->cpu_ms,
 		 (unsigned long long)j->verified, top);
 }
 
@@ -711,7 +804,10 @@ static void sort_progs(struct tp_bpf *b)
 		int f = family_index(p.family);
 		unsigned j = i;
 
-		for (; j > 0 && family_index(b->progs[j - 1].family) > f; j--)
+		for (; j > 0 && (family_index(b->progs[j - 1].family) > f ||
+				 (family_index(b->progs[j - 1].family) == f &&
+				  b->progs[j - 1].order > p.order));
+		     j--)
 			b->progs[j] = b->progs[j - 1];
 		b->progs[j] = p;
 	}
@@ -722,25 +818,37 @@ static void load_families(struct tp_bpf *b, const struct tp_bpf_opts *opts)
 	struct family_job jobs[sizeof(b->families) / sizeof(b->families[0])];
 	struct load_queue q = { .jobs = jobs };
 	pthread_t threads[MAX_LOAD_THREADS];
-	unsigned nthreads = 0, want;
+	unsigned nthreads = 0, want, nloaded = 0;
 	double t0 = clock_ms(CLOCK_MONOTONIC), cpu = 0;
 	uint64_t verified = 0;
 	bool verified_known = false;
 	char vtext[64];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	for (unsigned i = 0; i < tp_bpf_nfamilies && q.njobs < sizeof(jobs) / sizeof(jobs[0]); i++) {
+	want = ncpu > 1 ? (unsigned)ncpu : 1;
+	if (want > MAX_LOAD_THREADS)
+		want = MAX_LOAD_THREADS;
+	for (unsigned i = 0; i < tp_bpf_nfamilies; i++) {
 		const struct tp_bpf_family *fam = &tp_bpf_families[i];
+		unsigned nshards = fam->shard ? want : 1;
 
 		if (!(opts->categories & (1u << fam->category))) {
 			tp_debug("probe family %s disabled by configuration", fam->name);
 			continue;
 		}
-		jobs[q.njobs++] = (struct family_job){ .b = b, .opts = opts, .fam = fam };
+		if (nshards > MAX_SHARDS)
+			nshards = MAX_SHARDS;
+		/* Room for one job for each family still to come. */
+		while (nshards > 1 && q.njobs + nshards + (tp_bpf_nfamilies - i - 1) >
+					     sizeof(jobs) / sizeof(jobs[0]))
+			nshards--;
+		if (q.njobs >= sizeof(jobs) / sizeof(jobs[0]))
+			break;
+		for (unsigned k = 0; k < nshards; k++)
+			jobs[q.njobs++] = (struct family_job){
+				.b = b, .opts = opts, .fam = fam, .st = { .shard = k, .nshards = nshards }
+			};
 	}
-	want = ncpu > 1 ? (unsigned)ncpu : 1;
-	if (want > MAX_LOAD_THREADS)
-		want = MAX_LOAD_THREADS;
 	if (want > q.njobs)
 		want = q.njobs;
 	/* The calling thread is one of the workers. */
@@ -754,8 +862,11 @@ static void load_families(struct tp_bpf *b, const struct tp_bpf_opts *opts)
 		cpu += jobs[i].cpu_ms;
 		verified += jobs[i].verified;
 		verified_known |= jobs[i].verified_known;
-		if (jobs[i].loaded)
-			b->families[b->nfamilies++] = jobs[i].st;
+		if (!jobs[i].loaded)
+			continue;
+		b->families[b->nfamilies++] = jobs[i].st;
+		/* A family in shards counts once. */
+		nloaded += i == 0 || jobs[i - 1].fam != jobs[i].fam || !jobs[i - 1].loaded;
 	}
 	sort_progs(b);
 	if (verified_known)
@@ -764,7 +875,7 @@ static void load_families(struct tp_bpf *b, const struct tp_bpf_opts *opts)
 		snprintf(vtext, sizeof(vtext), "instructions verified not reported by this kernel");
 	tp_info("eBPF: %u probe families loaded and attached in %.0f ms on %u threads "
 		"(%.0f ms of CPU, the kernel's verifier mostly; %s)",
-		b->nfamilies, clock_ms(CLOCK_MONOTONIC) - t0, nthreads + 1, cpu, vtext);
+		nloaded, clock_ms(CLOCK_MONOTONIC) - t0, nthreads + 1, cpu, vtext);
 }
 
 static uint64_t round_up_pow2(uint64_t v)

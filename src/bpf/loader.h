@@ -57,6 +57,7 @@ struct tp_prog_info {
 	char reason[160];
 	bool hook_missing; /* SKIPPED because this kernel has no such hook (a property of
 			    * the node), not because the kernel refused the program */
+	unsigned order;	   /* the loader's: its place in its family's object */
 };
 
 /* Checks that need no BPF object: privileges, BTF, ring buffer support.
