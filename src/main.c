@@ -263,12 +263,13 @@ static int start_metrics(const struct tp_config *cfg, struct tp_metrics_http **h
 
 /*
  * TAPIO_TEST_NO_TYPED_BPF=1, for tests: load as on a kernel without
- * bpf_rdonly_cast (before 6.2). TP_CAST (bpf/syscall.bpf.h) then casts to
- * a BTF id that is no type, the verifier refuses every program on typed
- * loads and the loader runs its NAME_compat twin on probe reads instead;
- * and bopts.no_typed_loads makes every program read the current task as
- * without the kfunc (tp_current, tp_fill_hdr: bpf/common.bpf.h). The
- * fallbacks are exercised on a kernel that would never need them.
+ * bpf_rdonly_cast (before 6.2). bopts.no_typed_loads: the loader switches
+ * off every program on typed loads that has a NAME_compat twin on probe
+ * reads and loads the twin instead, and every program reads the current
+ * task as without the kfunc (tp_current, tp_fill_hdr: bpf/common.bpf.h).
+ * TP_CAST (bpf/syscall.bpf.h) also calls a kfunc that no kernel has, so
+ * a typed program the loader would still load is refused, as it would be
+ * there. The fallbacks are exercised on a kernel that never needs them.
  */
 static int refuse_typed_loads(struct bpf_object *obj, const char *family, void *ctx)
 {
@@ -292,9 +293,9 @@ static int test_no_typed_loads(struct tp_bpf_opts *bopts, char *err, size_t errl
 			 v);
 		return -EINVAL;
 	}
-	tp_warn("TAPIO_TEST_NO_TYPED_BPF=1: the typed BPF programs are refused on purpose; their "
-		"twins on probe reads run instead, and event headers read the current task as "
-		"without bpf_rdonly_cast");
+	tp_warn("TAPIO_TEST_NO_TYPED_BPF=1: loading as on a kernel without bpf_rdonly_cast: the "
+		"typed BPF programs are switched off, their twins on probe reads run instead, and "
+		"event headers read the current task with probe reads");
 	bopts->configure = refuse_typed_loads;
 	bopts->no_typed_loads = true;
 	return 0;

@@ -530,6 +530,25 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 					 "hold state its programs share)",
 					 fam->name, why);
 		}
+		/* Without bpf_rdonly_cast the kernel refuses a program on typed
+		 * loads for certain: its twin goes in its place at once rather
+		 * than after a refused load of the whole object. */
+		order = 0;
+		bpf_object__for_each_program(prog, st->obj) {
+			const char *name = bpf_program__name(prog);
+			struct tp_prog_info *p;
+
+			order++;
+			if (b->typed_current || !has_compat(st->obj, name) || !in_shard(st, name))
+				continue;
+			p = prog_info_at(b, fam->name, name, order - 1);
+			if (p && !p->section[0])
+				snprintf(p->section, sizeof(p->section), "%s",
+					 bpf_program__section_name(prog));
+			if (p && p->status == TP_PROG_PENDING)
+				skip_prog(p, "typed loads need bpf_rdonly_cast (kernel 6.2+); its twin on "
+					     "probe reads runs instead");
+		}
 		order = 0;
 		bpf_object__for_each_program(prog, st->obj) {
 			const char *sec = bpf_program__section_name(prog);

@@ -158,10 +158,11 @@ def twin_workload(c, d, exe):
 
 
 def test_probe_read_twins_report_what_typed_programs_do():
-    """TAPIO_TEST_NO_TYPED_BPF=1 makes this kernel refuse the programs on
-    typed loads, as a kernel before 6.2 does: each is reported once, its
-    NAME_compat twin runs instead, and the events are the same, field by
-    field, as those of the typed programs."""
+    """TAPIO_TEST_NO_TYPED_BPF=1 loads as on a kernel before 6.2 (no
+    bpf_rdonly_cast): each program on typed loads is reported skipped once,
+    its NAME_compat twin runs instead, event headers are read with probe
+    reads, and the events are the same, field by field, as those of the
+    typed programs."""
     with TempDir() as tmp:
         d = os.path.realpath(tmp)
         with open(os.path.join(d, "a.txt"), "w") as f:
