@@ -122,6 +122,16 @@ def test_disabled_categories_load_no_programs():
         check(sorted(loaded + skipped) == family_programs(fam),
               "with only %s enabled the agent holds %r (skipped %r), want %r" %
               (fam, loaded, skipped, family_programs(fam)))
+        # The file family loads in shards, a copy of its object per load
+        # thread (src/bpf/loader.c), each program in one of them: the
+        # equality above holds no program twice.
+        shards = [l for l in c.log if re.search(r"probe family %s \(shard \d+ of \d+\): loaded" % fam, l)]
+        if fam == "file" and (os.cpu_count() or 1) > 1:
+            n = min(os.cpu_count(), 4)
+            check(len(shards) == n and all("of %d)" % n in l for l in shards),
+                  "file: want %d shards, the log says %r" % (n, shards))
+        else:
+            check(not shards, "%s: loaded in shards: %r" % (fam, shards))
 
 
 # The programs on typed loads (TP_CAST, bpf/syscall.bpf.h) and their twins.
