@@ -80,10 +80,13 @@ const volatile __u64 tp_wakeup_bytes = 0; /* 0: never wake, timer only */
  * in tp_hdr.cgroup_v1_id; 0: none (pure cgroup v2 machines). */
 const volatile __u32 tp_cgroup_v1_subsys = 0;
 /* The kernel has the kfunc bpf_rdonly_cast (6.2+; the loader looks for it
- * in vmlinux BTF): tp_fill_hdr then reads the current task with typed loads
- * (tp_current_typed), else with probe reads. The branch not taken is dead
- * code to the verifier (a constant of the frozen .rodata): it is neither
- * verified nor run, and an unresolved weak kfunc call in it is accepted. */
+ * in vmlinux BTF): the current task and its saved registers are then read
+ * through untrusted typed pointers (tp_current, tp_fill_hdr,
+ * tp_syscall_regs), else through bpf_get_current_task_btf (tp_current) or
+ * probe reads (tp_fill_hdr, which then also runs before 5.11). The branch
+ * not taken is dead code to the verifier (a constant of the frozen
+ * .rodata): neither verified nor run, and an unresolved weak kfunc call in
+ * it is accepted. */
 const volatile bool tp_typed_current = false;
 
 extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
