@@ -79,17 +79,33 @@ const volatile __u64 tp_wakeup_bytes = 0; /* 0: never wake, timer only */
 /* 1 + enum cgroup_subsys_id of the controller whose v1 hierarchy is tracked
  * in tp_hdr.cgroup_v1_id; 0: none (pure cgroup v2 machines). */
 const volatile __u32 tp_cgroup_v1_subsys = 0;
-/* The kernel has the kfunc bpf_rdonly_cast (6.2+; the loader looks for it
- * in vmlinux BTF): the current task and its saved registers are then read
- * through untrusted typed pointers (tp_current, tp_fill_hdr,
- * tp_syscall_regs), else through bpf_get_current_task_btf (tp_current) or
- * probe reads (tp_fill_hdr, which then also runs before 5.11). The branch
- * not taken is dead code to the verifier (a constant of the frozen
- * .rodata): neither verified nor run, and an unresolved weak kfunc call in
- * it is accepted. */
-const volatile bool tp_typed_current = false;
 
-extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
+/*
+ * Typed loads. A pointer whose BTF type the verifier knows is read with
+ * plain loads (an instruction each; a fault reads 0) where a probe read is
+ * a helper call of tens of ns in a VM, and an untrusted one is verified
+ * without the scans of the kernel's BTF that each load through a trusted
+ * pointer costs (bpf_get_current_task_btf: most of the start-up on 6.x,
+ * issue 14). bpf_rdonly_cast (6.2+) gives a number such a type; the
+ * verifier turns the call into a move.
+ *
+ * Each family is built twice (cmake/bpf.cmake): NAME.bpf.o with typed
+ * loads, and NAME_nk.bpf.o with -DTP_NO_KFUNCS, which calls no kfunc, for
+ * kernels without bpf_rdonly_cast; the loader picks one by the kernel's
+ * BTF (src/bpf/loader.c). No weak kfunc: libbpf 1.1 looks for a missing
+ * one in the modules' BTF, which only CAP_SYS_ADMIN may list, so a
+ * non-root agent could not load the object at all. In NAME_nk, a program
+ * on TP_CAST is never loaded (the loader takes its NAME_compat twin on
+ * probe reads instead), so TP_CAST is a plain cast there.
+ */
+#ifdef TP_NO_KFUNCS
+#define TP_TYPED_LOADS 0
+#define TP_CAST(p, type) ((type *)(p))
+#else
+#define TP_TYPED_LOADS 1
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym;
+#define TP_CAST(p, type) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+#endif
 
 static __always_inline void tp_count_drop(__u32 category)
 {
@@ -243,28 +259,16 @@ static __always_inline const struct tp_settings *tp_admit(__u32 category, bool f
 #define TP_CGROUP_SUBSYS_MAX 16
 
 /*
- * The current task as an untrusted typed pointer (bpf_rdonly_cast, only
- * where tp_typed_current): its fields are read with plain loads (a fault
- * reads 0), and the verifier checks each load against the type without the
- * trusted-pointer walk that bpf_get_current_task_btf costs it in every
- * program (start-up: docs/notes/issue-14.md, perf-start session 6).
- */
-static __always_inline struct task_struct *tp_current_typed(void)
-{
-	return bpf_rdonly_cast((const void *)bpf_get_current_task(),
-			       bpf_core_type_id_kernel(struct task_struct));
-}
-
-/*
- * The current task for field loads: untrusted typed (tp_current_typed)
- * where the kernel has bpf_rdonly_cast, else bpf_get_current_task_btf
- * (5.11+). Not for a helper that wants a trusted task (bpf_task_pt_regs,
- * bpf_find_vma): those take bpf_get_current_task_btf() itself.
+ * The current task for field loads: an untrusted typed pointer where the
+ * kernel has bpf_rdonly_cast, else bpf_get_current_task_btf (5.11+; its
+ * verifier does not scan BTF for trusted pointers). Not for a helper that
+ * wants a trusted task (bpf_task_pt_regs, bpf_find_vma): those take
+ * bpf_get_current_task_btf() itself.
  */
 static __always_inline struct task_struct *tp_current(void)
 {
-	if (tp_typed_current)
-		return tp_current_typed();
+	if (TP_TYPED_LOADS)
+		return TP_CAST(bpf_get_current_task(), struct task_struct);
 	return bpf_get_current_task_btf();
 }
 
@@ -301,12 +305,13 @@ static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size
 
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
-	if (tp_typed_current) {
-		struct task_struct *task = tp_current_typed();
+	if (TP_TYPED_LOADS) {
+		struct task_struct *task = tp_current();
 
 		h->cgroup_v1_id = tp_current_cgroup_v1_id(task);
 		h->ppid = task->real_parent ? task->real_parent->tgid : 0;
 	} else {
+		/* Probe reads: also before 5.11 (no bpf_get_current_task_btf). */
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
 		h->cgroup_v1_id = tp_task_cgroup_v1_id(task);

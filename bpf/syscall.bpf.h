@@ -27,8 +27,8 @@ static __always_inline struct pt_regs *tp_syscall_regs(void)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 
-	if (tp_typed_current)
-		return bpf_rdonly_cast(regs, bpf_core_type_id_kernel(struct pt_regs));
+	if (TP_TYPED_LOADS)
+		return TP_CAST(regs, struct pt_regs);
 	return regs;
 }
 
@@ -79,33 +79,6 @@ static __always_inline __u32 tp_encode_dev(__u32 dev)
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 }
 
-/*
- * Typed loads. A pointer whose BTF type the verifier knows is read with
- * plain loads (an instruction each; a fault reads 0) where a probe read is
- * a helper call of tens of ns in a VM. bpf_rdonly_cast (6.2+) gives a
- * number such a type; the verifier turns the call into a move. A program
- * that uses it has a twin NAME_compat built on probe reads, which the
- * loader loads only where the kernel refuses the typed one
- * (src/bpf/loader.c).
- */
-extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
-
-/*
- * Set before load only by tests (TAPIO_TEST_NO_TYPED_BPF=1, src/main.c):
- * TP_CAST then asks bpf_rdonly_cast for a BTF id that is no type, which
- * the verifier refuses, so every typed program is refused as on a kernel
- * without the kfunc and the loader falls back to the twins. Otherwise the
- * id is the type's (the flag is a constant of the frozen .rodata). No
- * other kfunc is named: a kfunc missing from vmlinux BTF makes libbpf look
- * through the modules' BTF, which needs CAP_SYS_ADMIN (a non-root agent
- * could not load the object at all).
- */
-const volatile bool tp_test_no_typed_loads = false;
-#define TP_NO_BTF_TYPE 0x7ffffffu
-
-#define TP_CAST(p, type)                                                                  \
-	((type *)bpf_rdonly_cast((const void *)(p), tp_test_no_typed_loads                \
-							? TP_NO_BTF_TYPE                   \
-							: bpf_core_type_id_kernel(type)))
+/* Typed loads: TP_CAST (bpf/common.bpf.h). */
 
 #endif /* TAPIO_SYSCALL_BPF_H */

@@ -3,6 +3,8 @@
 
 find_program(CLANG NAMES clang clang-14 clang-15 clang-16 REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin /usr/local/sbin REQUIRED)
+# Optional: the skeletons embed objects without their DWARF (.BTF stays).
+find_program(LLVM_STRIP NAMES llvm-strip llvm-strip-14 llvm-strip-15 llvm-strip-16)
 
 set(VMLINUX_BTF "/sys/kernel/btf/vmlinux" CACHE FILEPATH
     "Kernel BTF used to generate vmlinux.h")
@@ -34,27 +36,48 @@ endif()
 
 file(GLOB TP_BPF_HEADERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/bpf/*.h)
 
-# tp_bpf_skeleton(<bpf source> <out var>): compile and generate <name>.skel.h
-function(tp_bpf_skeleton src outvar)
+# tp_bpf_skeleton_variant(<bpf source> <suffix> <flags> <out var>):
+# NAME.bpf.c -> NAME${suffix}.bpf.o (compiled with the extra flags) and its
+# skeleton NAME${suffix}.skel.h (struct NAME${suffix}_bpf).
+function(tp_bpf_skeleton_variant src suffix flags outvar)
   get_filename_component(base ${src} NAME)
   string(REGEX REPLACE "\\.bpf\\.c$" "" name ${base})
+  set(name ${name}${suffix})
   set(obj ${TP_BPF_OUT}/${name}.bpf.o)
   set(skel ${TP_BPF_OUT}/${name}.skel.h)
   add_custom_command(
     OUTPUT ${obj}
-    COMMAND ${CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${TP_BPF_ARCH}
+    COMMAND ${CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${TP_BPF_ARCH} ${flags}
             -Wall -Wno-unused-function -Werror=implicit-function-declaration
             -I${TP_BPF_OUT} -I${CMAKE_SOURCE_DIR}/bpf
             -c ${src} -o ${obj}
     DEPENDS ${src} ${TP_BPF_HEADERS} ${TP_BPF_OUT}/vmlinux.h
     COMMENT "BPF ${name}.bpf.c"
     VERBATIM)
+  # The skeleton embeds the object, twice per family (typed and _nk): its
+  # DWARF (most of its size; .BTF and .BTF.ext stay) is left out of it.
+  if(LLVM_STRIP)
+    set(embed ${TP_BPF_OUT}/${name}.embed.o)
+    add_custom_command(
+      OUTPUT ${embed}
+      COMMAND ${LLVM_STRIP} -g ${obj} -o ${embed}
+      DEPENDS ${obj}
+      VERBATIM)
+  else()
+    set(embed ${obj})
+  endif()
   add_custom_command(
     OUTPUT ${skel}
-    COMMAND ${BPFTOOL} gen skeleton ${obj} name ${name}_bpf > ${skel}.tmp
+    COMMAND ${BPFTOOL} gen skeleton ${embed} name ${name}_bpf > ${skel}.tmp
     COMMAND ${CMAKE_COMMAND} -E rename ${skel}.tmp ${skel}
-    DEPENDS ${obj}
+    DEPENDS ${embed}
     COMMENT "Skeleton ${name}.skel.h"
     VERBATIM)
+  set(${outvar} ${skel} PARENT_SCOPE)
+endfunction()
+
+# tp_bpf_skeleton(<bpf source> <out var>): compile and generate <name>.skel.h
+function(tp_bpf_skeleton src outvar)
+  tp_bpf_skeleton_variant(${src} "" "" skel)
   set(${outvar} ${skel} PARENT_SCOPE)
 endfunction()

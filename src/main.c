@@ -263,24 +263,11 @@ static int start_metrics(const struct tp_config *cfg, struct tp_metrics_http **h
 
 /*
  * TAPIO_TEST_NO_TYPED_BPF=1, for tests: load as on a kernel without
- * bpf_rdonly_cast (before 6.2). bopts.no_typed_loads: the loader switches
- * off every program on typed loads that has a NAME_compat twin on probe
- * reads and loads the twin instead, and every program reads the current
- * task as without the kfunc (tp_current, tp_fill_hdr: bpf/common.bpf.h).
- * TP_CAST (bpf/syscall.bpf.h) also calls a kfunc that no kernel has, so
- * a typed program the loader would still load is refused, as it would be
- * there. The fallbacks are exercised on a kernel that never needs them.
+ * bpf_rdonly_cast (before 6.2): the families built without kfuncs
+ * (bpf/common.bpf.h), each program on typed loads switched off and its
+ * NAME_compat twin on probe reads loaded instead (src/bpf/loader.c). The
+ * fallbacks are exercised on a kernel that never needs them.
  */
-static int refuse_typed_loads(struct bpf_object *obj, const char *family, void *ctx)
-{
-	bool on = true;
-	int r = tp_bpf_set_rodata(obj, "tp_test_no_typed_loads", &on, sizeof(on));
-
-	(void)family;
-	(void)ctx;
-	return r == -ENOENT ? 0 : r; /* an object without typed programs */
-}
-
 static int test_no_typed_loads(struct tp_bpf_opts *bopts, char *err, size_t errlen)
 {
 	const char *v = getenv("TAPIO_TEST_NO_TYPED_BPF");
@@ -294,9 +281,7 @@ static int test_no_typed_loads(struct tp_bpf_opts *bopts, char *err, size_t errl
 		return -EINVAL;
 	}
 	tp_warn("TAPIO_TEST_NO_TYPED_BPF=1: loading as on a kernel without bpf_rdonly_cast: the "
-		"typed BPF programs are switched off, their twins on probe reads run instead, and "
-		"event headers read the current task with probe reads");
-	bopts->configure = refuse_typed_loads;
+		"BPF programs built without typed loads, twins on probe reads for the typed ones");
 	bopts->no_typed_loads = true;
 	return 0;
 }

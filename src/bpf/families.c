@@ -10,22 +10,42 @@
 #include "bpf/perf_attach.h"
 #include "events.h"
 #include "file.skel.h"
+#include "file_nk.skel.h"
 #include "network.skel.h"
+#include "network_nk.skel.h"
 #include "security.skel.h"
+#include "security_nk.skel.h"
 #include "iouring.skel.h"
+#include "iouring_nk.skel.h"
 #include "container.skel.h"
+#include "container_nk.skel.h"
 #include "memory.skel.h"
+#include "memory_nk.skel.h"
 #include "process.skel.h"
+#include "process_nk.skel.h"
 
 #define TP_FAMILY(fam, cat)                                                   \
-	static void *open_##fam(struct bpf_object **obj)                      \
+	static void *open_##fam(struct bpf_object **obj, bool typed)          \
 	{                                                                     \
-		struct fam##_bpf *skel = fam##_bpf__open();                   \
-		if (skel)                                                     \
-			*obj = skel->obj;                                     \
-		return skel;                                                  \
+		if (typed) {                                                  \
+			struct fam##_bpf *skel = fam##_bpf__open();           \
+			if (skel)                                             \
+				*obj = skel->obj;                             \
+			return skel;                                          \
+		} else {                                                      \
+			struct fam##_nk_bpf *skel = fam##_nk_bpf__open();     \
+			if (skel)                                             \
+				*obj = skel->obj;                             \
+			return skel;                                          \
+		}                                                             \
 	}                                                                     \
-	static void destroy_##fam(void *skel) { fam##_bpf__destroy(skel); }
+	static void destroy_##fam(void *skel, bool typed)                     \
+	{                                                                     \
+		if (typed)                                                    \
+			fam##_bpf__destroy(skel);                             \
+		else                                                          \
+			fam##_nk_bpf__destroy(skel);                          \
+	}
 
 #define TP_FAMILY_ENTRY(fam, cat) { #fam, cat, open_##fam, destroy_##fam, false }
 #define TP_FAMILY_ENTRY_SHARDED(fam, cat) { #fam, cat, open_##fam, destroy_##fam, true }

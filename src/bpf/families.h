@@ -14,9 +14,11 @@ struct bpf_object;
 struct tp_bpf_family {
 	const char *name;
 	unsigned category;
-	/* Open the skeleton; returns it and its object, or NULL (errno set). */
-	void *(*open)(struct bpf_object **obj);
-	void (*destroy)(void *skel);
+	/* Open the skeleton, the one with typed loads (kfuncs: bpf_rdonly_cast,
+	 * 6.2+) or the one without (bpf/common.bpf.h); returns it and its
+	 * object, or NULL (errno set). destroy takes the same typed. */
+	void *(*open)(struct bpf_object **obj, bool typed);
+	void (*destroy)(void *skel, bool typed);
 	/* Its programs are many and slow to verify: the loader loads it in
 	 * shards on several threads when they share no state (loader.c). */
 	bool shard;

@@ -36,6 +36,7 @@ struct family_state {
 	const struct tp_bpf_family *fam;
 	void *skel;
 	struct bpf_object *obj;
+	bool typed; /* skel is NAME_bpf, with typed loads, else NAME_nk_bpf */
 	unsigned shard, nshards; /* this object loads the programs of shard `shard` */
 	bool shardable;		 /* its programs share no state (family_shardable) */
 	uint64_t mine[MAX_PROGS / 64]; /* by place in the object: the programs it loads */
@@ -55,7 +56,7 @@ struct tp_bpf {
 	unsigned nprogs;
 	pthread_mutex_t lock; /* progs and links, while the families load in parallel */
 	struct btf *vmlinux;
-	bool typed_current; /* tp_typed_current (bpf/common.bpf.h) in every family */
+	bool typed_current; /* the families built with typed loads (bpf/common.bpf.h) */
 	const char *tracing_root; /* NULL when tracefs is unavailable */
 	char tracefs_error[160];
 };
@@ -279,29 +280,27 @@ int tp_bpf_set_rodata(struct bpf_object *obj, const char *name, const void *val,
 }
 
 /*
- * Whether every family reads the current task in its event headers with
- * typed loads (bpf_rdonly_cast, kernel 6.2+: verified in a fraction of the
- * time bpf_get_current_task_btf takes) or with probe reads (any kernel).
- * The kfunc is looked for by name in vmlinux BTF, which is where libbpf
- * resolves it; without it the typed branch stays dead code. Said once.
+ * Which build of the families to load (bpf/common.bpf.h): with typed loads
+ * (bpf_rdonly_cast, kernel 6.2+: verified in a fraction of the time, and
+ * cheaper per event) or without any kfunc. The kfunc is looked for by name
+ * in vmlinux BTF, where libbpf would resolve it. Said once when missing.
  */
 static bool typed_current_wanted(struct tp_bpf *b, const struct tp_bpf_opts *opts)
 {
 	if (opts->no_typed_loads) {
-		tp_info("eBPF: event headers read the current task with probe reads "
-			"(typed loads switched off for a test)");
+		tp_info("eBPF: loading the programs built without typed loads (switched off for a "
+			"test)");
 		return false;
 	}
 	if (b->vmlinux && btf__find_by_name_kind(b->vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) >= 0)
 		return true;
-	tp_info("eBPF: this kernel has no bpf_rdonly_cast (before 6.2%s): event headers read the "
-		"current task with probe reads",
+	tp_info("eBPF: this kernel has no bpf_rdonly_cast (before 6.2%s): loading the programs "
+		"built without typed loads",
 		b->vmlinux ? "" : ", or no vmlinux BTF");
 	return false;
 }
 
-static int set_common_rodata(struct tp_bpf *b, struct bpf_object *obj,
-			     const struct tp_bpf_opts *opts)
+static int set_common_rodata(struct bpf_object *obj, const struct tp_bpf_opts *opts)
 {
 	int r;
 
@@ -312,9 +311,6 @@ static int set_common_rodata(struct tp_bpf *b, struct bpf_object *obj,
 	if (r == 0)
 		r = tp_bpf_set_rodata(obj, "tp_cgroup_v1_subsys", &opts->cgroup_v1_subsys,
 				      sizeof(opts->cgroup_v1_subsys));
-	if (r == 0)
-		r = tp_bpf_set_rodata(obj, "tp_typed_current", &b->typed_current,
-				      sizeof(b->typed_current));
 	return r;
 }
 
@@ -510,14 +506,15 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 	for (int attempt = 0; attempt < MAX_PROGS; attempt++) {
 		unsigned enabled = 0, order;
 
-		st->skel = fam->open(&st->obj);
+		st->typed = b->typed_current;
+		st->skel = fam->open(&st->obj, st->typed);
 		if (!st->skel) {
 			r = -errno;
 			tp_warn("probe family %s: cannot open BPF object: %s", fam->name, strerror(-r));
 			return r;
 		}
 		st->fam = fam;
-		if ((r = set_common_rodata(b, st->obj, opts)) < 0 || (r = reuse_shared_maps(b, st->obj)) < 0) {
+		if ((r = set_common_rodata(st->obj, opts)) < 0 || (r = reuse_shared_maps(b, st->obj)) < 0) {
 			tp_warn("probe family %s: cannot configure: %s", fam->name, strerror(-r));
 			goto fail;
 		}
@@ -613,7 +610,7 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 				p->status = TP_PROG_DISABLED;
 		}
 		if (!enabled) {
-			fam->destroy(st->skel);
+			fam->destroy(st->skel, st->typed);
 			st->skel = NULL;
 			return -ENOENT;
 		}
@@ -628,12 +625,12 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 		snprintf(reason, sizeof(reason), "the kernel refused to load it (%s)%s", strerror(-r),
 			 has_compat(st->obj, failed_prog) ? "; its twin on probe reads runs instead" : "");
 		skip_prog(prog_info(b, fam->name, failed_prog), reason);
-		fam->destroy(st->skel);
+		fam->destroy(st->skel, st->typed);
 		st->skel = NULL;
 	}
 	r = -ELOOP;
 fail:
-	fam->destroy(st->skel);
+	fam->destroy(st->skel, st->typed);
 	st->skel = NULL;
 	pthread_mutex_lock(&b->lock); /* other families may be adding programs */
 	for (unsigned i = 0; i < b->nprogs; i++)
@@ -1033,7 +1030,7 @@ void tp_bpf_close(struct tp_bpf *b)
 	tp_bpf_detach(b);
 	free(b->links);
 	for (unsigned i = b->nfamilies; i > 0; i--)
-		b->families[i - 1].fam->destroy(b->families[i - 1].skel);
+		b->families[i - 1].fam->destroy(b->families[i - 1].skel, b->families[i - 1].typed);
 	tp_kfilter_maps_close(&b->kmaps);
 	if (b->drops_fd >= 0)
 		close(b->drops_fd);

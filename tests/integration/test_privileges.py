@@ -139,6 +139,36 @@ def test_non_root_with_ambient_capabilities():
             shutil.rmtree(raw, ignore_errors=True)
 
 
+def test_non_root_loads_every_family_with_and_without_typed_loads():
+    """Non-root, every family loads, from the build with typed loads and
+    from the one without kfuncs that kernels before 6.2 get
+    (TAPIO_TEST_NO_TYPED_BPF=1, bpf/common.bpf.h). A weak kfunc missing
+    from the kernel made libbpf 1.1 list the modules' BTF, which needs
+    CAP_SYS_ADMIN: no object holding one could load without it."""
+    from tapio import SOURCE_DIR
+    build = os.environ.get("TAPIO_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
+    families = len([f for f in os.listdir(os.path.join(build, "bpf")) if f.endswith("_nk.bpf.o")])
+    caps = "+bpf,+perfmon,+sys_ptrace,+dac_read_search"
+    check(families >= 7, "%d families built without kfuncs in %s/bpf" % (families, build))
+    with TempDir() as tmp:
+        os.chmod(tmp, 0o755)
+        d = rules_in(tmp, "noop")
+        for knob in ("0", "1"):
+            with Collector("-a", "-R", d, "--raw-dir", "off", "-o", "none",
+                           env={"TAPIO_TEST_NO_TYPED_BPF": knob},
+                           wrap=["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                                 "--clear-groups", "--inh-caps=" + caps,
+                                 "--ambient-caps=" + caps]) as c:
+                line = c.wait_log("probe families loaded")
+                check(c.stop() == 0, "exit code")
+            failed = [l for l in c.log if "load failed" in l or "could not be loaded" in l]
+            check(not failed, "TAPIO_TEST_NO_TYPED_BPF=%s, non-root: %r" % (knob, failed))
+            m = re.search(r"eBPF: (\d+) probe families loaded", line or "")
+            check(m and int(m.group(1)) == families,
+                  "TAPIO_TEST_NO_TYPED_BPF=%s, non-root: %r, want %d families" % (knob, line, families))
+
+
 if __name__ == "__main__":
     require_root()
-    run_tests([test_root_keeps_only_the_runtime_set, test_non_root_with_ambient_capabilities])
+    run_tests([test_root_keeps_only_the_runtime_set, test_non_root_with_ambient_capabilities,
+               test_non_root_loads_every_family_with_and_without_typed_loads])
