@@ -266,15 +266,23 @@ static __always_inline __u32 tp_path_walk_typed(struct tp_path_scratch *s, struc
 	return pos;
 }
 
-/* Copy the string at buf[pos] to out (TP_PATH_MAX bytes); *flags gets
- * TP_PATH_TRUNCATED when it did not fit. */
+/* Copy the len-byte string at buf[pos] to out (TP_PATH_MAX bytes) and end
+ * it with a NUL; *flags gets TP_PATH_TRUNCATED when it did not fit. The
+ * length is known, so this is one copy of len bytes, 8 at a time: a string
+ * copy (bpf_probe_read_kernel_str) goes byte by byte, and every event with
+ * a path pays for it. */
 static __always_inline void tp_path_copy(char *out, const char *buf, __u32 pos, __u32 len,
 					 __u32 *flags)
 {
-	if (len >= TP_PATH_MAX)
+	if (len >= TP_PATH_MAX) {
 		*flags |= TP_PATH_TRUNCATED;
-	if (bpf_probe_read_kernel_str(out, TP_PATH_MAX, &buf[pos & (TP_PATH_SCRATCH - 1)]) < 0)
-		out[0] = '\0';
+		len = TP_PATH_MAX - 1;
+	}
+	/* Keep the mask (clang drops it after the test above; the verifier needs it). */
+	asm volatile("" : "+r"(len));
+	if (bpf_probe_read_kernel(out, len & (TP_PATH_MAX - 1), &buf[pos & (TP_PATH_SCRATCH - 1)]) < 0)
+		len = 0;
+	out[len & (TP_PATH_MAX - 1)] = '\0';
 }
 
 /* The path of an open file into out (TP_PATH_MAX bytes). Returns path

@@ -19,16 +19,21 @@ run.
   tests/bench/run.sh build bench_kernel_hooks       (REPS=5 by default)
 
 BENCH_MODES=kill,pidfd (a comma-separated list) runs only those modes, and
-the anchors only for them; NO_ANCHORS=1 runs no anchor.
+the anchors only for them; NO_ANCHORS=1 runs no anchor. TAPIO_ARGS="-p
+security" runs tapio with those arguments instead of "-a --raw-dir off"
+(always -o none; raw storage then goes to a fresh directory, removed after).
 """
 import ctypes
 import json
 import os
 import platform
+import shlex
+import shutil
 import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -67,6 +72,12 @@ MODES = [
     ("vmread", 50000, "security.process_vm (process_vm_readv)", False),
     ("exec", 300, "process fork+exec+exit (+file opens of the exec)", False),
 ]
+if os.environ.get("TAPIO_ARGS"):
+    RAW_DIR = tempfile.mkdtemp(prefix="tapio-bench-raw-")
+    TAPIO = [BIN, "-o", "none", "--raw-dir", RAW_DIR] + shlex.split(os.environ["TAPIO_ARGS"])
+else:
+    RAW_DIR = None
+    TAPIO = [BIN, "-o", "none", "-a", "--raw-dir", "off"]
 if os.environ.get("BENCH_MODES"):
     _only = os.environ["BENCH_MODES"].split(",")
     MODES = [m for m in MODES if m[0] in _only]
@@ -176,7 +187,8 @@ def main():
     print("loadgen modes x %d runs each; medians in ns per iteration" % REPS)
     base1 = measure(MODES)
     stats_fd = enable_bpf_stats()
-    t = Tracer([BIN, "-o", "none", "-a", "--raw-dir", "off"], "ready:")
+    print("tapio: %s" % " ".join(TAPIO[1:]))
+    t = Tracer(TAPIO, "ready:")
     hooks = {}
     traced = measure(MODES, t.proc.pid if stats_fd is not None else None, hooks)
     t.stop()
@@ -215,7 +227,7 @@ def main():
         tr = Tracer(cmd, ready)
         with_tool = measure(sel)
         tr.stop()
-        with_tapio_tr = Tracer([BIN, "-o", "none", "-a", "--raw-dir", "off"], "ready:")
+        with_tapio_tr = Tracer(TAPIO, "ready:")
         with_tapio = measure(sel)
         with_tapio_tr.stop()
         for mode in modes:
@@ -226,4 +238,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:
+        if RAW_DIR:
+            shutil.rmtree(RAW_DIR, ignore_errors=True)
