@@ -72,16 +72,56 @@ static __always_inline int file_finish(void *e, const struct tp_settings *s, con
 	return 0;
 }
 
-/* typed (a constant): the opened file is read with typed loads (TP_CAST, path.bpf.h). */
+/*
+ * typed (a constant): the opened file is read with typed loads (TP_CAST,
+ * path.bpf.h). The path is made first, in the scratch buffer: an open
+ * under an excluded prefix is dropped before a record is reserved and
+ * filled (counted as before, under reason "path").
+ */
 static __always_inline int file_open(long ret, __u16 sys, long dfd, const char *upath, __u32 flags,
 				     __u32 mode, const bool typed)
 {
 	const struct tp_settings *s = tp_admit(TP_CAT_FILE, ret < 0);
 	struct tp_file_open_event *e;
+	struct tp_path_scratch *sc;
+	__u32 path_flags, pos, len, dev = 0, magic, target = 0;
 	struct file *f;
+	__u64 ino = 0;
 
 	if (!s)
 		return 0;
+	sc = tp_scratch();
+	if (!sc)
+		return 0; /* never: a one-entry array */
+	f = ret >= 0 ? tp_fd_file(ret) : NULL;
+	if (f) {
+		struct inode *inode;
+		struct super_block *sb;
+
+		if (typed) {
+			f = TP_CAST(f, struct file);
+			inode = f->f_inode;
+			sb = inode->i_sb;
+			ino = inode->i_ino;
+			dev = sb->s_dev;
+			magic = sb->s_magic;
+		} else {
+			inode = BPF_CORE_READ(f, f_inode);
+			sb = BPF_CORE_READ(inode, i_sb);
+			ino = BPF_CORE_READ(inode, i_ino);
+			dev = BPF_CORE_READ(sb, s_dev);
+			magic = BPF_CORE_READ(sb, s_magic);
+		}
+		dev = tp_encode_dev(dev);
+		target = magic == TP_PROC_SUPER_MAGIC ? proc_target_pid(f, inode) : 0;
+		path_flags = tp_path_of_file_scratch(sc, f, typed, &pos, &len);
+	} else {
+		path_flags = tp_path_at_scratch(sc, dfd, upath, &pos, &len);
+	}
+	if (tp_path_excluded_at(s, sc, pos, len)) {
+		tp_kstat(TP_CAT_FILE, TP_KSTAT_PATH);
+		return 0;
+	}
 	e = tp_reserve(sizeof(*e), TP_CAT_FILE);
 	if (!e)
 		return 0;
@@ -92,37 +132,13 @@ static __always_inline int file_open(long ret, __u16 sys, long dfd, const char *
 	e->syscall = sys;
 	e->_pad = 0;
 	e->_pad2 = 0;
-	f = ret >= 0 ? tp_fd_file(ret) : NULL;
-	if (f) {
-		struct inode *inode;
-		struct super_block *sb;
-
-		__u32 dev, magic;
-
-		if (typed) {
-			f = TP_CAST(f, struct file);
-			inode = f->f_inode;
-			sb = inode->i_sb;
-			e->ino = inode->i_ino;
-			dev = sb->s_dev;
-			magic = sb->s_magic;
-		} else {
-			inode = BPF_CORE_READ(f, f_inode);
-			sb = BPF_CORE_READ(inode, i_sb);
-			e->ino = BPF_CORE_READ(inode, i_ino);
-			dev = BPF_CORE_READ(sb, s_dev);
-			magic = BPF_CORE_READ(sb, s_magic);
-		}
-		e->dev = tp_encode_dev(dev);
-		e->proc_target_pid = magic == TP_PROC_SUPER_MAGIC ? proc_target_pid(f, inode) : 0;
-		e->path_flags = tp_path_of_file_as(f, e->path, typed);
-	} else {
-		e->ino = 0;
-		e->dev = 0;
-		e->proc_target_pid = 0;
-		e->path_flags = tp_path_at(dfd, upath, e->path);
-	}
-	return file_finish(e, s, e->path, NULL);
+	e->ino = ino;
+	e->dev = dev;
+	e->proc_target_pid = target;
+	tp_path_copy(e->path, sc->buf, pos, len, &path_flags);
+	e->path_flags = path_flags;
+	tp_submit(e, TP_CAT_FILE);
+	return 0;
 }
 
 static __always_inline int exit_open(struct trace_event_raw_sys_exit *ctx, const bool typed)

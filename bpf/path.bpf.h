@@ -285,29 +285,121 @@ static __always_inline void tp_path_copy(char *out, const char *buf, __u32 pos, 
 	out[len & (TP_PATH_MAX - 1)] = '\0';
 }
 
+/*
+ * The *_scratch variants leave the path in s->buf: len bytes at *pos (not
+ * NUL-terminated); tp_path_copy then puts it in a record. A caller can so
+ * look at a path (the exclude list, tp_path_excluded_at) before it
+ * reserves a record for it. They return path flags.
+ */
+
+/* The path of an open file. typed (a constant): f is a BTF pointer, walked
+ * with typed loads. */
+static __always_inline __u32 tp_path_of_file_scratch(struct tp_path_scratch *s, struct file *f,
+						     const bool typed, __u32 *pos, __u32 *len)
+{
+	__u32 flags = 0, p;
+
+	if (typed)
+		p = tp_path_walk_typed(s, f->f_path.dentry, f->f_path.mnt, &flags);
+	else
+		p = tp_path_walk(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+				 &flags);
+	*pos = p;
+	*len = TP_PATH_WALK_END - p;
+	return flags;
+}
+
 /* The path of an open file into out (TP_PATH_MAX bytes). Returns path
  * flags. typed (a constant): f is a BTF pointer, walked with typed loads. */
 static __always_inline __u32 tp_path_of_file_as(struct file *f, char *out, const bool typed)
 {
 	struct tp_path_scratch *s = tp_scratch();
-	__u32 flags = 0, pos;
+	__u32 flags, pos, len;
 
 	if (!s || !f) {
 		out[0] = '\0';
 		return TP_PATH_UNRESOLVED;
 	}
-	if (typed)
-		pos = tp_path_walk_typed(s, f->f_path.dentry, f->f_path.mnt, &flags);
-	else
-		pos = tp_path_walk(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
-				   &flags);
-	tp_path_copy(out, s->buf, pos, TP_PATH_WALK_END - pos, &flags);
+	flags = tp_path_of_file_scratch(s, f, typed, &pos, &len);
+	tp_path_copy(out, s->buf, pos, len, &flags);
 	return flags;
 }
 
 static __always_inline __u32 tp_path_of_file(struct file *f, char *out)
 {
 	return tp_path_of_file_as(f, out, false);
+}
+
+/* A string of the process, as it is, at s->buf[0]. */
+static __always_inline __u32 tp_path_user_scratch(struct tp_path_scratch *s, const char *upath,
+						  __u32 *pos, __u32 *len)
+{
+	long n = bpf_probe_read_user_str(s->buf, TP_PATH_MAX, upath);
+
+	*pos = 0;
+	*len = n > 0 ? n - 1 : 0;
+	return n >= TP_PATH_MAX ? TP_PATH_TRUNCATED : 0;
+}
+
+/*
+ * A path passed by the process, relative to dfd (TP_AT_FDCWD: the cwd),
+ * made absolute. An empty path names dfd itself (AT_EMPTY_PATH). Not
+ * canonical: "..", "." and symlinks in the passed part stay as given.
+ */
+static __always_inline __u32 tp_path_at_scratch(struct tp_path_scratch *s, long dfd,
+						const char *upath, __u32 *pos, __u32 *len)
+{
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	__u32 flags = 0, p, at;
+	char head[2] = {};
+	long n;
+
+	*pos = 0;
+	*len = 0;
+	if (!upath || bpf_probe_read_user(head, sizeof(head), upath) < 0) {
+		/* A one-byte string at the end of a page: try it as a string. */
+		if (!upath || bpf_probe_read_user_str(head, sizeof(head), upath) < 0)
+			return TP_PATH_UNRESOLVED;
+	}
+	if (head[0] == '/')
+		return tp_path_user_scratch(s, upath, pos, len);
+	if (head[0] == '.' && head[1] == '/')
+		upath += 2;
+	if ((int)dfd == TP_AT_FDCWD) {
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		if (!t->fs)
+			return TP_PATH_UNRESOLVED;
+		dentry = t->fs->pwd.dentry;
+		vfsmnt = t->fs->pwd.mnt;
+	} else {
+		struct file *f = tp_fd_file((int)dfd);
+
+		if (!f)
+			return TP_PATH_UNRESOLVED | tp_path_user_scratch(s, upath, pos, len);
+		dentry = BPF_CORE_READ(f, f_path.dentry);
+		vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	}
+	p = tp_path_walk(s, dentry, vfsmnt, &flags);
+	*pos = p;
+	if (head[0] == '\0') {
+		*len = TP_PATH_WALK_END - p;
+		return flags;
+	}
+	/* "/" + name after the root, "/dir" + "/" + name after anything else. */
+	at = TP_PATH_WALK_END;
+	if (p != TP_PATH_WALK_END - 1) {
+		s->buf[TP_PATH_WALK_END] = '/';
+		at++;
+	}
+	if (at > TP_PATH_WALK_END + 1)
+		at = TP_PATH_WALK_END + 1; /* a bound the verifier can see */
+	n = bpf_probe_read_user_str(&s->buf[at], TP_PATH_MAX, upath);
+	if (n >= TP_PATH_MAX)
+		flags |= TP_PATH_TRUNCATED;
+	*len = at - p + (n > 0 ? n - 1 : 0);
+	return flags;
 }
 
 /*
@@ -403,6 +495,23 @@ static __always_inline bool tp_path_excluded(const struct tp_settings *st, const
 	if (n <= 1)
 		return false;
 	s->key.prefixlen = (n - 1) * 8;
+	return bpf_map_lookup_elem(&tp_exclude_path, &s->key) != NULL;
+}
+
+/* tp_path_excluded for a path in the scratch buffer (tp_path_*_scratch),
+ * before any record is reserved for it. */
+static __always_inline bool tp_path_excluded_at(const struct tp_settings *st,
+						struct tp_path_scratch *s, __u32 pos, __u32 len)
+{
+	if (!(st->flags & TP_SET_EXCLUDE_PATH) || !len)
+		return false;
+	if (len > sizeof(s->key.path) - 1)
+		len = sizeof(s->key.path) - 1;
+	asm volatile("" : "+r"(len)); /* keep the bound for the verifier */
+	if (bpf_probe_read_kernel(s->key.path, len & (TP_PATH_PREFIX_MAX - 1),
+				  &s->buf[pos & (TP_PATH_SCRATCH - 1)]) < 0)
+		return false;
+	s->key.prefixlen = len * 8;
 	return bpf_map_lookup_elem(&tp_exclude_path, &s->key) != NULL;
 }
 
