@@ -355,17 +355,48 @@ static struct tp_lua_event *bound(lua_State *L, int idx)
 	return b;
 }
 
-/* __index(e, key). Upvalues: the name table, then the methods (the name
- * table is for e:set; lookups go through b->names).
- * Stack: [-2, +1] */
+/*
+ * The per-event cache. The userdata's __index is a table (the cache): Lua
+ * reads a field found there like any table field, with no call. What is
+ * not there goes to the cache's own __index, event_index below, which
+ * pushes the value and, when it stays the same for the whole event (a
+ * string, number or boolean of a header, type or virtual field, or a
+ * method), keeps it in the cache. Not kept: nil, tables (argv, env,
+ * parent: a rule may change its copy), importance (it changes after the
+ * score functions), the keys of e:set. tp_lua_event_forget empties the
+ * cache when the binding changes, through the list of the keys kept (an
+ * upvalue of event_index); no rule can reach either (the metatable is
+ * hidden).
+ */
+#define KEPT_UPVALUE lua_upvalueindex(3 + M_MAX)
+
+static void cache_value(lua_State *L, struct tp_lua_event *b)
+{
+	int t = lua_type(L, -1);
+
+	if (t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TBOOLEAN && t != LUA_TFUNCTION)
+		return;
+	/* Listed first: if storing the value raises (memory), forget still
+	 * finds the key (setting nil on an absent key adds nothing). */
+	lua_pushvalue(L, 2);
+	lua_rawseti(L, KEPT_UPVALUE, (lua_Integer)b->ncached + 1);
+	b->ncached++;
+	lua_pushvalue(L, 2);
+	lua_pushvalue(L, -2);
+	lua_rawset(L, 1);
+}
+
+/* __index(cache, key) (see cache_value). Upvalues: the name table, the
+ * methods, the binding, the list of keys kept (the name table is for
+ * e:set; lookups go through b->names). Stack: [-2, +1] */
 static int event_index(lua_State *L)
 {
-	struct tp_lua_event *b = lua_touserdata(L, 1);
+	struct tp_lua_event *b = lua_touserdata(L, lua_upvalueindex(2 + M_MAX));
 	const struct tp_field *f;
 	lua_Integer code;
 	int kind, i;
 
-	if (!b || !b->ev)
+	if (!b->ev)
 		return luaL_error(L, "event used outside the call it was passed to (it is only "
 				     "valid during that call)");
 	if (lua_type(L, 2) != LUA_TSTRING || (code = name_code(b->names, lua_tostring(L, 2))) < 0)
@@ -374,7 +405,10 @@ static int event_index(lua_State *L)
 	i = (int)(code & 0xffff);
 	switch (kind) {
 	case K_HEADER:
-		return push_header(L, b, i);
+		push_header(L, b, i);
+		if (i != H_IMPORTANCE)
+			cache_value(L, b);
+		return 1;
 	case K_FIELD:
 		f = tp_lua_names_type_field(b->ev->type, (unsigned)i);
 		if (!f && i == tp_lua_names_argv())
@@ -383,22 +417,26 @@ static int event_index(lua_State *L)
 			lua_pushnil(L);
 			return 1;
 		}
-		return push_field(L, b->ev, f);
+		push_field(L, b->ev, f);
+		cache_value(L, b);
+		return 1;
 	case K_FIELD_STR:
 		f = tp_lua_names_type_field(b->ev->type, (unsigned)i);
 		if (!f) {
 			lua_pushnil(L);
 			return 1;
 		}
-		return push_field_sym(L, b->ev, f);
+		push_field_sym(L, b->ev, f);
+		cache_value(L, b);
+		return 1;
 	case K_VIRTUAL:
-		if (push_extra(L, b, 2))
-			return 1;
-		if (!tp_lua_names_virtual((unsigned)i)(L, b->ev, b->meta))
+		if (!push_extra(L, b, 2) && !tp_lua_names_virtual((unsigned)i)(L, b->ev, b->meta))
 			lua_pushnil(L);
+		cache_value(L, b);
 		return 1;
 	case K_METHOD:
 		lua_pushvalue(L, lua_upvalueindex(2 + i));
+		cache_value(L, b);
 		return 1;
 	}
 	lua_pushnil(L);
@@ -537,20 +575,34 @@ static int event_tag(lua_State *L)
 /* ------------------------------------------------------------ per VM */
 
 static const char key_event = 'e'; /* registry: the reused userdata */
+static const char key_cache = 'c'; /* registry: its cache (see cache_value) */
+static const char key_kept = 'k';  /* registry: the keys kept in the cache */
 
 int tp_lua_event_open(lua_State *L)
 {
-	const struct tp_lua_names *names;
 	struct tp_lua_event *b;
 
 	tp_lua_names_init();
+	b = lua_newuserdatauv(L, sizeof(*b), 0);
+	memset(b, 0, sizeof(*b));
+	b->extra = LUA_NOREF;
 	luaL_newmetatable(L, EVENT_MT);
+	lua_createtable(L, 0, 16); /* the cache */
+	lua_createtable(L, 0, 1);  /* its metatable */
 	tp_lua_names_push_table(L);
-	names = tp_lua_names_build(L, -1);
+	b->names = tp_lua_names_build(L, -1);
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, event_set, 1);
 	lua_pushcfunction(L, event_tag);
-	lua_pushcclosure(L, event_index, 1 + M_MAX);
+	lua_pushlightuserdata(L, b);
+	lua_createtable(L, 32, 0); /* the keys kept */
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &key_kept);
+	lua_pushcclosure(L, event_index, 3 + M_MAX);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &key_cache);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, event_newindex);
 	lua_setfield(L, -2, "__newindex");
@@ -558,16 +610,24 @@ int tp_lua_event_open(lua_State *L)
 	lua_setfield(L, -2, "__tostring");
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
-
-	b = lua_newuserdatauv(L, sizeof(*b), 0);
-	memset(b, 0, sizeof(*b));
-	b->extra = LUA_NOREF;
-	b->names = names;
-	lua_pushvalue(L, -2);
 	lua_setmetatable(L, -2);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &key_event);
-	lua_pop(L, 1);
 	return 0;
+}
+
+void tp_lua_event_forget(lua_State *L, struct tp_lua_event *b)
+{
+	if (!b->ncached)
+		return;
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_cache);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_kept);
+	for (unsigned i = 1; i <= b->ncached; i++) {
+		lua_rawgeti(L, -1, i);
+		lua_pushnil(L);
+		lua_rawset(L, -4); /* an existing key: no allocation, no error */
+	}
+	lua_pop(L, 2);
+	b->ncached = 0;
 }
 
 struct tp_lua_event *tp_lua_event_binding(lua_State *L)

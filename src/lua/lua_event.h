@@ -1,7 +1,8 @@
 /*
  * lua/lua_event.h - the decoded event as Lua sees it: one reused userdata
  * per VM whose fields are read lazily through a C __index over the
- * descriptor tables of event.h. No table is built per event.
+ * descriptor tables of event.h. No table is built per event: a value read
+ * twice in one binding is kept in one reused cache table (lua_event.c).
  *
  * Fields: the header (type, category, ts, cpu, pid, tid, ppid, uid, gid,
  * comm, cgroup_id, cgroup_v1_id), the type's own fields by name (argv is a
@@ -83,6 +84,7 @@ struct tp_lua_event {
 	int extra;			  /* test events: registry ref of a table read for names
 					   * that are not header or type fields; else LUA_NOREF */
 	const struct tp_lua_names *names; /* the VM's name -> field map (set by open) */
+	unsigned ncached;		  /* field values kept for this binding (lua_event.c) */
 };
 
 /* Create the metatable and the reused userdata in the VM of L. Use it as a
@@ -90,6 +92,10 @@ struct tp_lua_event {
 int tp_lua_event_open(lua_State *L);
 /* The binding of the VM's reused userdata (stable while the VM lives). */
 struct tp_lua_event *tp_lua_event_binding(lua_State *L);
+/* Forget the field values kept for the binding (a field read twice in one
+ * binding is pushed once): call when the binding changes, or what it points
+ * at (the event, meta->proc). Never raises. Stack: [-0, +0] */
+void tp_lua_event_forget(lua_State *L, struct tp_lua_event *b);
 /* Push the reused userdata. Never raises. Stack: [-0, +1] */
 void tp_lua_event_push(lua_State *L);
 

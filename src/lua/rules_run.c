@@ -43,6 +43,7 @@ void tp_rules_metrics_init(void)
 void tp_rules_bind(struct tp_ruleset *rs, const struct tp_event *ev, struct tp_event_meta *meta,
 		   int extra)
 {
+	tp_lua_event_forget(rs->L, rs->binding);
 	rs->binding->ev = ev;
 	rs->binding->meta = meta;
 	rs->binding->extra = extra;
@@ -53,6 +54,7 @@ void tp_rules_unbind(struct tp_ruleset *rs, struct tp_event_meta *meta)
 {
 	if (rs->binding->sink)
 		tp_lua_sink_end(&rs->sink, meta);
+	tp_lua_event_forget(rs->L, rs->binding);
 	rs->binding->ev = NULL;
 	rs->binding->meta = NULL;
 	rs->binding->sink = NULL;

@@ -64,8 +64,10 @@ static void make_exec(void)
 	assert_int_equal(tp_decode(&e, sizeof(e), 1000, &ev), 0);
 }
 
+/* A new binding: forget the field values kept for the last one. */
 static void bind(void)
 {
+	tp_lua_event_forget(L, b);
 	tp_lua_sink_begin(&sink, &meta);
 	b->ev = &ev;
 	b->meta = &meta;
@@ -75,6 +77,7 @@ static void bind(void)
 
 static void unbind(void)
 {
+	tp_lua_event_forget(L, b);
 	tp_lua_sink_end(&sink, &meta);
 	b->ev = NULL;
 	b->meta = NULL;
@@ -155,6 +158,51 @@ static void test_stale_event_raises(void **state)
 	assert_int_equal(tp_lua_pcall(vm, 0, 1, err, sizeof(err)), TP_LUA_ERROR);
 	assert_non_null(strstr(err, "outside the call"));
 	lua_pop(L, 2);
+}
+
+/* A field read twice in one binding is pushed once (the cache behind
+ * __index); what can change within a binding, or be changed by a rule, is
+ * not kept; a new binding, or none, reads afresh. */
+static void test_field_values_kept_per_binding(void **state)
+{
+	static const char *const kept_then_read =
+	    "local kept return function(e) kept = e return e.comm end, "
+	    "function() return kept.comm end";
+
+	(void)state;
+	make_exec();
+	meta.importance = 0.5;
+	bind();
+	ok("assert(e.comm == 'bash' and e.comm == 'bash' and e.pid == 42 and e.pid == 42)\n"
+	   "assert(e.filename == '/bin/bash' and e.type == 'process.exec' and e.set == e.set)\n"
+	   "local a = e.argv a[1] = 'changed' assert(e.argv[1] == 'bash' and e.argv ~= a)\n"
+	   "assert(e.cmdline == 'bash -c echo hi' and e.nosuchkey == nil)");
+	ok("assert(e.importance == 0.5)");
+	meta.importance = 0.9; /* the score functions ran */
+	ok("assert(e.importance == 0.9)");
+	unbind();
+	/* Another event in the same userdata: its own values. */
+	memcpy(ev.rec.hdr.comm, "dash", 5);
+	ev.rec.hdr.pid = 77;
+	bind();
+	ok("assert(e.comm == 'dash' and e.pid == 77 and e.type == 'process.exec')");
+	/* Read in the call, kept, read after the unbind: refused, not the
+	 * value read in the call. */
+	if (tp_lua_load(vm, kept_then_read, strlen(kept_then_read), "@kept.lua", err,
+			sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(tp_lua_pcall(vm, 0, 2, err, sizeof(err)), TP_LUA_OK);
+	lua_pushvalue(L, -2);
+	tp_lua_event_push(L);
+	assert_int_equal(tp_lua_pcall(vm, 1, 1, err, sizeof(err)), TP_LUA_OK);
+	assert_string_equal(lua_tostring(L, -1), "dash");
+	lua_pop(L, 1);
+	unbind();
+	lua_pushvalue(L, -1);
+	assert_int_equal(tp_lua_pcall(vm, 0, 1, err, sizeof(err)), TP_LUA_ERROR);
+	assert_non_null(strstr(err, "outside the call"));
+	lua_pop(L, 2);
+	meta.importance = -1;
 }
 
 static void test_set_and_tag(void **state)
@@ -366,21 +414,25 @@ static void test_synthetic_events(void **state)
 	b->meta = &meta;
 	b->sink = NULL;
 	b->extra = ref;
+	tp_lua_event_forget(L, b);
 	ok("assert(e.comm == 'bash' and e.pid == 5 and e.tid == 5 and e.ppid == 1)\n"
 	   "assert(e.argv[2] == '-i' and e.filename == '/bin/bash' and e.ret == 0)\n"
 	   "assert(e.container.id == 'abc' and e.exe == '/usr/bin/bash')");
 	assert_int_equal(call("e:set('a', 1)"), TP_LUA_ERROR); /* no sink bound */
 	luaL_unref(L, LUA_REGISTRYINDEX, ref);
 	b->ev = NULL;
+	tp_lua_event_forget(L, b);
 
 	assert_int_equal(
 	    from_table("{ type = 'process.exit', signal = 'SIGKILL', core_dumped = true }", &ref),
 	    TP_LUA_OK);
 	b->ev = &ev;
 	b->extra = ref;
+	tp_lua_event_forget(L, b);
 	ok("assert(e.signal == 9 and e.signal_str == 'SIGKILL' and e.core_dumped == true)");
 	luaL_unref(L, LUA_REGISTRYINDEX, ref);
 	b->ev = NULL;
+	tp_lua_event_forget(L, b);
 
 	/* A conditional field a test gives is present (setcap's capabilities);
 	 * one it leaves out stays nil. */
@@ -390,14 +442,17 @@ static void test_synthetic_events(void **state)
 			 TP_LUA_OK);
 	b->ev = &ev;
 	b->extra = ref;
+	tp_lua_event_forget(L, b);
 	ok("assert(e.cap_permitted == 128 and e.cap_permitted_str == 'CAP_SETUID')");
 	luaL_unref(L, LUA_REGISTRYINDEX, ref);
 	assert_int_equal(from_table("{ type = 'file.xattr', name = 'user.x', op = 1 }", &ref),
 			 TP_LUA_OK);
 	b->extra = ref;
+	tp_lua_event_forget(L, b);
 	ok("assert(e.cap_permitted == nil and e.name == 'user.x')");
 	luaL_unref(L, LUA_REGISTRYINDEX, ref);
 	b->ev = NULL;
+	tp_lua_event_forget(L, b);
 
 	assert_int_equal(from_table("{ comm = 'x' }", &ref), TP_LUA_ERROR);
 	assert_non_null(strstr(err, "'type'"));
@@ -550,10 +605,13 @@ static void test_argv_from_the_process_table(void **state)
 	tp_buf_init(&out);
 	assert_string_equal(render("${comm} ${argv}", &out), "curl curl -s http://x");
 	tp_buf_free(&out);
-	/* Unknown arguments, or no enrichment: nil. */
+	/* Unknown arguments, or no enrichment: nil (the bound event changed:
+	 * its kept values go). */
 	pc.argv = NULL;
+	tp_lua_event_forget(L, b);
 	ok("assert(e.argv == nil and e.cmdline == nil)");
 	meta.proc = NULL;
+	tp_lua_event_forget(L, b);
 	ok("assert(e.argv == nil and e.cmdline == nil)");
 	unbind();
 	assert_true(tp_lua_event_has_field(ev.type, "argv"));
@@ -576,9 +634,11 @@ static void test_argv_from_the_process_table(void **state)
 	b->meta = &meta;
 	b->sink = NULL;
 	b->extra = ref;
+	tp_lua_event_forget(L, b);
 	ok("assert(e.argv[2] == '/etc/shadow' and e.cmdline == 'cat /etc/shadow')");
 	luaL_unref(L, LUA_REGISTRYINDEX, ref);
 	b->ev = NULL;
+	tp_lua_event_forget(L, b);
 	assert_int_equal(from_table("{ type = 'file.open', argv = 'cat' }", &ref), TP_LUA_ERROR);
 	assert_non_null(strstr(err, "'argv' must be a list of strings"));
 	assert_int_equal(from_table("{ type = 'file.open', argv = { 'cat', 2 } }", &ref),
@@ -602,6 +662,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
 	    cmocka_unit_test(test_template_limits),
 	    cmocka_unit_test_setup_teardown(test_argv_from_the_process_table, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_field_values_kept_per_binding, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
