@@ -37,24 +37,6 @@ const struct tp_field *tp_event_field(const struct tp_event_type *t, const char 
 	return NULL;
 }
 
-bool tp_field_present(const struct tp_event *ev, const struct tp_field *f)
-{
-	uint32_t cond;
-
-	if ((uint32_t)f->offset + f->size > ev->len)
-		return false;
-	if (f->kind == TP_FK_ENV) {
-		memcpy(&cond, ev->rec.bytes + f->aux, 4);
-		return cond != 0; /* no variable: absent */
-	}
-	if (!f->present_mask)
-		return true;
-	if ((uint32_t)f->present_offset + 4 > ev->len)
-		return false;
-	memcpy(&cond, ev->rec.bytes + f->present_offset, 4);
-	return (cond & f->present_mask) != 0;
-}
-
 bool tp_field_u64(const struct tp_event *ev, const struct tp_field *f, uint64_t *v)
 {
 	const uint8_t *p = ev->rec.bytes + f->offset;
@@ -188,38 +170,109 @@ int tp_field_ipaddr(const struct tp_event *ev, const struct tp_field *f, char *b
 	return family;
 }
 
-bool tp_field_sym(const struct tp_field *f, uint64_t v, char *buf, size_t len)
+/* n bytes of s at buf + *used, cut and terminated as snprintf(buf + *used,
+ * len - *used, ...) would; *used counts them all, as its return does. */
+static void sym_put(char *buf, size_t len, size_t *used, const char *s, size_t n)
+{
+	if (*used < len) {
+		size_t room = len - *used - 1, k = n < room ? n : room;
+
+		memcpy(buf + *used, s, k);
+		buf[*used + k] = '\0';
+	}
+	*used += n;
+}
+
+/* tp_field_sym_len without the cache; -2: names that len cannot hold. */
+static ssize_t sym_render(const struct tp_field *f, uint64_t v, char *buf, size_t len)
 {
 	size_t used = 0;
 	uint64_t rest = v;
 
-	if (!f->syms || len == 0)
-		return false;
 	buf[0] = '\0';
 	if (!f->flags) {
 		for (const struct tp_sym *s = f->syms; s->name; s++) {
 			if (s->value == v) {
-				snprintf(buf, len, "%s", s->name);
-				return true;
+				sym_put(buf, len, &used, s->name, strlen(s->name));
+				return (ssize_t)(used < len ? used : len - 1);
 			}
 		}
-		return false;
+		return -1;
 	}
 	/* Flags: a zero-valued entry names the empty set (e.g. O_RDONLY). */
 	for (const struct tp_sym *s = f->syms; s->name; s++) {
 		if (s->value == 0 || (rest & s->value) != s->value)
 			continue;
-		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "|" : "", s->name);
+		if (used)
+			sym_put(buf, len, &used, "|", 1);
+		sym_put(buf, len, &used, s->name, strlen(s->name));
 		rest &= ~s->value;
 	}
-	if (rest)
-		used += snprintf(buf + used, used < len ? len - used : 0, "%s0x%llx", used ? "|" : "",
+	if (rest) {
+		char hex[24];
+		int n = snprintf(hex, sizeof(hex), "%s0x%llx", used ? "|" : "",
 				 (unsigned long long)rest);
+
+		sym_put(buf, len, &used, hex, (size_t)n);
+	}
 	if (!used) {
 		for (const struct tp_sym *s = f->syms; s->name; s++)
-			if (s->value == 0)
-				return snprintf(buf, len, "%s", s->name), true;
-		return false;
+			if (s->value == 0) {
+				sym_put(buf, len, &used, s->name, strlen(s->name));
+				return (ssize_t)(used < len ? used : len - 1);
+			}
+		return -1;
 	}
-	return used < len;
+	return used < len ? (ssize_t)used : -2; /* cut: none at this len */
+}
+
+/* The names of the last values looked up, per thread (each line of a flags
+ * or syscall field walks its table otherwise): the tables are constant, so
+ * (field, value) names the same string until the process exits. Names too
+ * long for a slot are not kept. */
+#define SYM_SLOTS 64
+static _Thread_local struct {
+	const struct tp_field *f;
+	uint64_t v;
+	int8_t n; /* length of name, -1: no name */
+	char name[39];
+} sym_cache[SYM_SLOTS];
+
+ssize_t tp_field_sym_len(const struct tp_field *f, uint64_t v, char *buf, size_t len)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)f ^ (v * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+	unsigned slot = (unsigned)(h >> 58) % SYM_SLOTS;
+	ssize_t r;
+
+	if (!f->syms || len == 0)
+		return -1;
+	if (sym_cache[slot].f == f && sym_cache[slot].v == v) {
+		int8_t n = sym_cache[slot].n;
+
+		if (n < 0) {
+			buf[0] = '\0';
+			return -1;
+		}
+		if ((size_t)n < len) {
+			memcpy(buf, sym_cache[slot].name, (size_t)n + 1);
+			return n;
+		}
+	}
+	r = sym_render(f, v, buf, len);
+	if (r == -2)
+		return -1;
+	/* Kept when whole: a result cut to len would differ for a larger one. */
+	if (r == -1 || ((size_t)r + 1 < len && (size_t)r < sizeof(sym_cache[slot].name))) {
+		sym_cache[slot].f = f;
+		sym_cache[slot].v = v;
+		sym_cache[slot].n = (int8_t)(r < 0 ? -1 : r);
+		if (r >= 0)
+			memcpy(sym_cache[slot].name, buf, (size_t)r + 1);
+	}
+	return r;
+}
+
+bool tp_field_sym(const struct tp_field *f, uint64_t v, char *buf, size_t len)
+{
+	return tp_field_sym_len(f, v, buf, len) >= 0;
 }

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
 
 #include "events.h"
 
@@ -97,7 +99,23 @@ const struct tp_field *tp_event_field(const struct tp_event_type *t, const char 
 /* Field access. A field that lies past the record's end (a shorter record of
  * a type with a variable tail), or whose presence condition is not met,
  * reads as absent: these return false. */
-bool tp_field_present(const struct tp_event *ev, const struct tp_field *f);
+static inline bool tp_field_present(const struct tp_event *ev, const struct tp_field *f)
+{
+	uint32_t cond;
+
+	if ((uint32_t)f->offset + f->size > ev->len)
+		return false;
+	if (f->kind == TP_FK_ENV) {
+		memcpy(&cond, ev->rec.bytes + f->aux, 4);
+		return cond != 0; /* no variable: absent */
+	}
+	if (!f->present_mask)
+		return true;
+	if ((uint32_t)f->present_offset + 4 > ev->len)
+		return false;
+	memcpy(&cond, ev->rec.bytes + f->present_offset, 4);
+	return (cond & f->present_mask) != 0;
+}
 bool tp_field_u64(const struct tp_event *ev, const struct tp_field *f, uint64_t *v);
 bool tp_field_i64(const struct tp_event *ev, const struct tp_field *f, int64_t *v);
 /* STR: pointer to the NUL-terminated string inside the record. */
@@ -108,6 +126,9 @@ const char *tp_field_argv(const struct tp_event *ev, const struct tp_field *f, u
 int tp_field_ipaddr(const struct tp_event *ev, const struct tp_field *f, char *buf, size_t len);
 /* Symbolic name(s) of a value through f->syms, written to buf; false if none. */
 bool tp_field_sym(const struct tp_field *f, uint64_t v, char *buf, size_t len);
+/* The same, returning the length of the name(s) written, or -1 for none.
+ * f is a type's constant field (names are kept per thread by field and value). */
+ssize_t tp_field_sym_len(const struct tp_field *f, uint64_t v, char *buf, size_t len);
 
 /* One NAME=value string of an ENV field. */
 struct tp_env_entry {

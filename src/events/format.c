@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,11 +42,6 @@ static void json_key_suffixed(struct tp_buf *b, const char *key, const char *suf
 	*p++ = '"';
 	*p++ = ':';
 	b->len = (size_t)(p - b->data);
-}
-
-static void json_key(struct tp_buf *b, const char *key)
-{
-	json_key_suffixed(b, key, "");
 }
 
 /* A string literal appended without strlen. */
@@ -98,7 +95,140 @@ static void json_value(struct tp_buf *b, const struct tp_value *v)
 	}
 }
 
-void tp_format_json_fields(struct tp_buf *b, const struct tp_event *ev)
+/* Each type's keys, rendered once: ,"<name>": and ,"<name>_str": per
+ * field, so a line copies them with their length known. Built at the first
+ * line (the types are all registered before main); a type without them
+ * (out of memory) has its keys written as before. */
+struct json_fkey {
+	const char *key, *skey;
+	uint16_t klen, sklen;
+};
+
+struct json_type_keys {
+	const struct tp_event_type *type;
+	size_t name_len;
+	bool has_argv; /* an argv field of its own (process.exec) */
+	struct json_fkey f[];
+};
+
+#define KEY_SLOTS 64
+static struct json_type_keys *type_keys[TP_CAT_MAX][KEY_SLOTS];
+static pthread_once_t type_keys_once = PTHREAD_ONCE_INIT;
+
+/* A key is stored in KEY_PAD bytes at least: one that fits is copied
+ * whole, a copy of known size. */
+#define KEY_PAD 32
+
+static size_t key_room(const char *name, const char *suffix)
+{
+	size_t n = strlen(name) + strlen(suffix) + 4;
+
+	return n < KEY_PAD ? KEY_PAD : n;
+}
+
+/* ,"<name><suffix>": at k; returns its length. */
+static uint16_t key_put(char *k, const char *name, const char *suffix)
+{
+	size_t nn = strlen(name), sn = strlen(suffix), n = nn + sn + 4;
+
+	k[0] = ',';
+	k[1] = '"';
+	memcpy(k + 2, name, nn);
+	memcpy(k + 2 + nn, suffix, sn);
+	k[n - 2] = '"';
+	k[n - 1] = ':';
+	return (uint16_t)n;
+}
+
+static void type_keys_build(void)
+{
+	const struct tp_event_type *t;
+
+	for (size_t i = 0; (t = tp_event_type_at(i)); i++) {
+		unsigned cat = TP_TYPE_CATEGORY(t->id), sub = t->id & 0xff;
+		size_t head = sizeof(struct json_type_keys) + t->nfields * sizeof(struct json_fkey);
+		size_t room = 0;
+		struct json_type_keys *tk;
+		char *k;
+
+		if (cat >= TP_CAT_MAX || sub >= KEY_SLOTS)
+			continue;
+		for (uint32_t j = 0; j < t->nfields && room <= UINT16_MAX; j++)
+			room += key_room(t->fields[j].name, "") + key_room(t->fields[j].name, "_str");
+		if (room > UINT16_MAX)
+			continue; /* not our identifiers: written as before */
+		/* The table and its keys in one piece, near one another. */
+		tk = calloc(1, head + room);
+		if (!tk)
+			continue;
+		tk->type = t;
+		tk->name_len = strlen(t->name);
+		tk->has_argv = tp_event_field(t, "argv") != NULL;
+		k = (char *)tk + head;
+		for (uint32_t j = 0; j < t->nfields; j++) {
+			const char *name = t->fields[j].name;
+
+			tk->f[j].key = k;
+			tk->f[j].klen = key_put(k, name, "");
+			k += key_room(name, "");
+			tk->f[j].skey = k;
+			tk->f[j].sklen = key_put(k, name, "_str");
+			k += key_room(name, "_str");
+		}
+		type_keys[cat][sub] = tk;
+	}
+}
+
+static const struct json_type_keys *keys_of(const struct tp_event_type *t)
+{
+	unsigned cat = TP_TYPE_CATEGORY(t->id), sub = t->id & 0xff;
+	const struct json_type_keys *tk;
+
+	pthread_once(&type_keys_once, type_keys_build);
+	if (cat >= TP_CAT_MAX || sub >= KEY_SLOTS)
+		return NULL;
+	tk = type_keys[cat][sub];
+	return tk && tk->type == t ? tk : NULL;
+}
+
+/* A field's key: from the type's table, else built from its name. */
+static inline __attribute__((always_inline)) void field_key(struct tp_buf *b, const struct json_type_keys *tk, uint32_t i,
+			     const struct tp_field *f, bool sym)
+{
+	const char *k;
+	size_t n;
+
+	if (!tk) {
+		json_key_suffixed(b, f->name, sym ? "_str" : "");
+		return;
+	}
+	k = sym ? tk->f[i].skey : tk->f[i].key;
+	n = sym ? tk->f[i].sklen : tk->f[i].klen;
+	if (n <= KEY_PAD && b->len + KEY_PAD + 1 <= b->cap) {
+		memcpy(b->data + b->len, k, KEY_PAD);
+		b->len += n;
+	} else {
+		tp_buf_append(b, k, n);
+	}
+}
+
+/* A present numeric field's value, as tp_field_u64 and tp_field_i64 read it. */
+static inline uint64_t field_bits(const struct tp_event *ev, const struct tp_field *f)
+{
+	const uint8_t *p = ev->rec.bytes + f->offset;
+	uint64_t v = 0;
+
+	switch (f->size) {
+	case 1: v = *p; break;
+	case 2: { uint16_t x; memcpy(&x, p, 2); v = x; break; }
+	case 4: { uint32_t x; memcpy(&x, p, 4); v = x; break; }
+	case 8: memcpy(&v, p, 8); break;
+	}
+	return v;
+}
+
+static void json_fields(struct tp_buf *b, const struct tp_event *ev,
+			const struct json_type_keys *tk)
 {
 	const struct tp_event_type *t = ev->type;
 	char tmp[1024]; /* room for a full capability set by name */
@@ -106,34 +236,25 @@ void tp_format_json_fields(struct tp_buf *b, const struct tp_event *ev)
 	for (uint32_t i = 0; i < t->nfields; i++) {
 		const struct tp_field *f = &t->fields[i];
 		uint64_t u;
-		int64_t s;
+		ssize_t sl;
 
 		if (!tp_field_present(ev, f))
 			continue;
 		switch (f->kind) {
 		case TP_FK_STR: {
-			const char *str = tp_field_str(ev, f);
+			const char *str = (const char *)ev->rec.bytes + f->offset;
 
-			json_key(b, f->name);
-			tp_buf_json_str(b, str, strlen(str));
+			field_key(b, tk, i, f, false);
+			/* The decoder terminated it inside the field. */
+			tp_buf_json_str(b, str, strnlen(str, f->size));
 			break;
 		}
 		case TP_FK_ARGV: {
 			uint32_t len;
-			size_t n;
 			const char *av = tp_field_argv(ev, f, &len);
-			bool first = true;
 
-			json_key(b, f->name);
-			tp_buf_putc(b, '[');
-			for (const char *p = tp_argv_next(av, len, NULL, &n); p;
-			     p = tp_argv_next(av, len, p, &n)) {
-				if (!first)
-					tp_buf_putc(b, ',');
-				tp_buf_json_str(b, p, n);
-				first = false;
-			}
-			tp_buf_putc(b, ']');
+			field_key(b, tk, i, f, false);
+			tp_buf_json_strv(b, av, av ? len : 0);
 			break;
 		}
 		case TP_FK_ENV: {
@@ -142,7 +263,7 @@ void tp_format_json_fields(struct tp_buf *b, const struct tp_event *ev)
 			const char *av = tp_field_argv(ev, f, &len);
 			bool first = true;
 
-			json_key(b, f->name);
+			field_key(b, tk, i, f, false);
 			tp_buf_putc(b, '{');
 			for (bool ok = tp_env_next(av, len, NULL, &en); ok;
 			     ok = tp_env_next(av, len, &en, &en)) {
@@ -157,36 +278,46 @@ void tp_format_json_fields(struct tp_buf *b, const struct tp_event *ev)
 			break;
 		}
 		case TP_FK_IPADDR:
-			json_key(b, f->name);
+			field_key(b, tk, i, f, false);
 			if (tp_field_ipaddr(ev, f, tmp, sizeof(tmp)))
 				tp_buf_json_str(b, tmp, strlen(tmp));
 			else
 				PUT_LIT(b, "null");
 			break;
 		case TP_FK_BOOL:
-			tp_field_u64(ev, f, &u);
-			json_key(b, f->name);
-			tp_buf_puts(b, u ? "true" : "false");
+			u = field_bits(ev, f);
+			u = f->aux ? (u & f->aux) != 0 : u != 0;
+			field_key(b, tk, i, f, false);
+			if (u)
+				PUT_LIT(b, "true");
+			else
+				PUT_LIT(b, "false");
 			break;
 		case TP_FK_S32:
 		case TP_FK_S64:
-			tp_field_i64(ev, f, &s);
-			json_key(b, f->name);
-			tp_buf_i64(b, s);
-			u = (uint64_t)s;
+			u = field_bits(ev, f);
+			if (f->kind == TP_FK_S32 && f->size == 4)
+				u = (uint64_t)(int64_t)(int32_t)(uint32_t)u;
+			field_key(b, tk, i, f, false);
+			tp_buf_i64(b, (int64_t)u);
 			goto syms;
 		default:
-			tp_field_u64(ev, f, &u);
-			json_key(b, f->name);
+			u = field_bits(ev, f);
+			field_key(b, tk, i, f, false);
 			tp_buf_u64(b, u);
 syms:
-			if (f->syms && tp_field_sym(f, u, tmp, sizeof(tmp))) {
-				json_key_suffixed(b, f->name, "_str");
-				tp_buf_json_str(b, tmp, strlen(tmp));
+			if (f->syms && (sl = tp_field_sym_len(f, u, tmp, sizeof(tmp))) >= 0) {
+				field_key(b, tk, i, f, true);
+				tp_buf_json_str(b, tmp, (size_t)sl);
 			}
 			break;
 		}
 	}
+}
+
+void tp_format_json_fields(struct tp_buf *b, const struct tp_event *ev)
+{
+	json_fields(b, ev, keys_of(ev->type));
 }
 
 /* key: "\"name\":", klen its length (STR_FIELD passes a literal name). */
@@ -216,23 +347,9 @@ static void json_proc_ref(struct tp_buf *b, const struct tp_proc_ref *r)
 	tp_buf_putc(b, '}');
 }
 
-static void json_argv(struct tp_buf *b, const char *av, uint32_t len)
-{
-	bool first = true;
-	size_t n;
-
-	tp_buf_putc(b, '[');
-	for (const char *p = tp_argv_next(av, len, NULL, &n); p; p = tp_argv_next(av, len, p, &n)) {
-		if (!first)
-			tp_buf_putc(b, ',');
-		tp_buf_json_str(b, p, n);
-		first = false;
-	}
-	tp_buf_putc(b, ']');
-}
-
 /* The enrichment: nested objects, each absent when unknown (proc_ctx.h). */
-static void json_proc(struct tp_buf *b, const struct tp_event *ev, const struct tp_proc_ctx *pc)
+static void json_proc(struct tp_buf *b, const struct tp_event *ev, const struct tp_proc_ctx *pc,
+		      const struct json_type_keys *tk)
 {
 	bool first;
 
@@ -241,9 +358,9 @@ static void json_proc(struct tp_buf *b, const struct tp_event *ev, const struct 
 		tp_buf_json_str(b, pc->exe, strlen(pc->exe));
 	}
 	/* An exec event has the new argv as its own field already. */
-	if (pc->argv && !tp_event_field(ev->type, "argv")) {
+	if (pc->argv && !(tk ? tk->has_argv : tp_event_field(ev->type, "argv") != NULL)) {
 		PUT_LIT(b, ",\"argv\":");
-		json_argv(b, pc->argv, pc->argv_len);
+		tp_buf_json_strv(b, pc->argv, pc->argv_len);
 		if (pc->argv_truncated)
 			PUT_LIT(b, ",\"argv_truncated\":true");
 	}
@@ -284,39 +401,57 @@ static void json_proc(struct tp_buf *b, const struct tp_event *ev, const struct 
 	}
 }
 
+/* Bytes of a literal at p; returns the end. */
+#define RAW_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
 void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp_event_meta *meta)
 {
 	const struct tp_hdr *h = &ev->rec.hdr;
+	const struct json_type_keys *tk = keys_of(ev->type);
+	size_t tn = tk ? tk->name_len : strlen(ev->type->name);
+	char *p;
 
-	PUT_LIT(b, "{\"type\":\"");
-	tp_buf_puts(b, ev->type->name);
-	PUT_LIT(b, "\",\"ts\":");
-	tp_buf_u64(b, ev->ts_wall_ns);
-	PUT_LIT(b, ",\"cpu\":");
-	tp_buf_u64(b, h->cpu);
-	PUT_LIT(b, ",\"pid\":");
-	tp_buf_u64(b, h->pid);
-	PUT_LIT(b, ",\"tid\":");
-	tp_buf_u64(b, h->tid);
-	PUT_LIT(b, ",\"ppid\":");
-	tp_buf_u64(b, h->ppid);
-	PUT_LIT(b, ",\"uid\":");
-	tp_buf_u64(b, h->uid);
-	PUT_LIT(b, ",\"gid\":");
-	tp_buf_u64(b, h->gid);
-	PUT_LIT(b, ",\"comm\":");
+	/* The header up to the comm in one reservation: its keys (75 bytes)
+	 * and 7 numbers of at most 20 digits. */
+	if (b->len + tn + 256 > b->cap && !tp_buf_reserve(b, tn + 256))
+		return;
+	p = b->data + b->len;
+	p = RAW_LIT(p, "{\"type\":\"");
+	memcpy(p, ev->type->name, tn);
+	p += tn;
+	p = RAW_LIT(p, "\",\"ts\":");
+	p = tp_u64_put(p, ev->ts_wall_ns);
+	p = RAW_LIT(p, ",\"cpu\":");
+	p = tp_u64_put(p, h->cpu);
+	p = RAW_LIT(p, ",\"pid\":");
+	p = tp_u64_put(p, h->pid);
+	p = RAW_LIT(p, ",\"tid\":");
+	p = tp_u64_put(p, h->tid);
+	p = RAW_LIT(p, ",\"ppid\":");
+	p = tp_u64_put(p, h->ppid);
+	p = RAW_LIT(p, ",\"uid\":");
+	p = tp_u64_put(p, h->uid);
+	p = RAW_LIT(p, ",\"gid\":");
+	p = tp_u64_put(p, h->gid);
+	p = RAW_LIT(p, ",\"comm\":");
+	b->len = (size_t)(p - b->data);
 	tp_buf_json_str(b, h->comm, strnlen(h->comm, sizeof(h->comm)));
-	PUT_LIT(b, ",\"cgroup_id\":");
-	tp_buf_u64(b, h->cgroup_id);
+	/* The cgroup ids: 29 bytes of keys, 2 numbers. */
+	if (b->len + 80 > b->cap && !tp_buf_reserve(b, 80))
+		return;
+	p = b->data + b->len;
+	p = RAW_LIT(p, ",\"cgroup_id\":");
+	p = tp_u64_put(p, h->cgroup_id);
 	if (h->cgroup_v1_id) {
-		PUT_LIT(b, ",\"cgroup_v1_id\":");
-		tp_buf_u64(b, h->cgroup_v1_id);
+		p = RAW_LIT(p, ",\"cgroup_v1_id\":");
+		p = tp_u64_put(p, h->cgroup_v1_id);
 	}
-	tp_format_json_fields(b, ev);
+	b->len = (size_t)(p - b->data);
+	json_fields(b, ev, tk);
 
 	if (meta) {
 		if (meta->proc)
-			json_proc(b, ev, meta->proc);
+			json_proc(b, ev, meta->proc, tk);
 		for (size_t i = 0; i < meta->nkv; i++) {
 			tp_buf_putc(b, ',');
 			tp_buf_json_str(b, meta->kv[i].key, strlen(meta->kv[i].key));

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void tp_buf_init(struct tp_buf *b)
 {
@@ -80,7 +83,27 @@ static const char digit_pairs[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-void tp_buf_u64(struct tp_buf *b, uint64_t v)
+/* The digits of v < 2^32 ending at end, two per division (32-bit ones,
+ * cheaper than 64-bit); returns where they start. */
+static inline char *u32_digits(char *end, uint32_t v)
+{
+	while (v >= 100) {
+		unsigned d = (v % 100) * 2;
+
+		v /= 100;
+		*--end = digit_pairs[d + 1];
+		*--end = digit_pairs[d];
+	}
+	if (v >= 10) {
+		*--end = digit_pairs[v * 2 + 1];
+		*--end = digit_pairs[v * 2];
+	} else {
+		*--end = (char)('0' + v);
+	}
+	return end;
+}
+
+char *tp_u64_put(char *p, uint64_t v)
 {
 	static const uint64_t pow10[20] = {
 		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
@@ -88,31 +111,41 @@ void tp_buf_u64(struct tp_buf *b, uint64_t v)
 		10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
 		100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
 	};
+	unsigned n;
+	char *end;
+
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
 	/* Digits: log10 from the bit length (1233/4096 ~ log10(2)), then one
 	 * compare for the power of ten inside that bit length. */
-	unsigned n = (unsigned)(((64 - __builtin_clzll(v | 1)) * 1233) >> 12);
-	char *p;
-
+	n = (unsigned)(((64 - __builtin_clzll(v)) * 1233) >> 12);
 	n += n < 20 && v >= pow10[n];
-	if (n == 0)
-		n = 1;
-	if (!tp_buf_reserve(b, n))
-		return;
-	p = b->data + b->len + n;
-	b->len += n;
-	while (v >= 100) {
-		unsigned d = (unsigned)(v % 100) * 2;
+	end = p + n;
+	p = end;
+	/* Wider than 32 bits: the low 8 digits at a time, zero-padded. */
+	while (v > UINT32_MAX) {
+		uint32_t lo = (uint32_t)(v % 100000000);
 
-		v /= 100;
-		*--p = digit_pairs[d + 1];
-		*--p = digit_pairs[d];
+		v /= 100000000;
+		for (int k = 0; k < 4; k++) {
+			unsigned d = (lo % 100) * 2;
+
+			lo /= 100;
+			*--p = digit_pairs[d + 1];
+			*--p = digit_pairs[d];
+		}
 	}
-	if (v >= 10) {
-		*--p = digit_pairs[v * 2 + 1];
-		*--p = digit_pairs[v * 2];
-	} else {
-		*--p = (char)('0' + v);
-	}
+	u32_digits(p, (uint32_t)v);
+	return end;
+}
+
+void tp_buf_u64(struct tp_buf *b, uint64_t v)
+{
+	if (b->len + TP_U64_MAX_DIGITS + 1 > b->cap && !tp_buf_reserve(b, TP_U64_MAX_DIGITS))
+		return;
+	b->len = (size_t)(tp_u64_put(b->data + b->len, v) - b->data);
 }
 
 void tp_buf_i64(struct tp_buf *b, int64_t v)
@@ -176,20 +209,73 @@ static inline uint64_t json_special(uint64_t w)
 	return (w & high) | ctrl | ((eq | eb) & ~w);
 }
 
-void tp_buf_json_str(struct tp_buf *b, const char *str, size_t n)
+/* The n bytes at s escaped for a JSON string at out (room for n * 6 made);
+ * nul_ends: a NUL ends the string there instead (an argv entry). Returns
+ * the end; *used is the bytes of s taken (the NUL's index, or n). */
+static inline __attribute__((always_inline)) char *json_escape(char *out, const unsigned char *s,
+							       size_t n, size_t *used, bool nul_ends)
 {
-	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
 
-	/* Worst case: every byte becomes \u00XX. */
-	if (!tp_buf_reserve(b, n * 6 + 2))
-		return;
-	char *out = b->data + b->len;
-
-	*out++ = '"';
 	while (i < n) {
+#ifdef __SSE2__
+		/* 16 bytes a step: below 0x20 or from 0x80 (both below 0x20 as
+		 * signed bytes), '"' or '\\'. The room reserved for the worst
+		 * case covers storing all 16 before counting those to keep. */
+		while (i + 16 <= n) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+			__m128i sp = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+						  _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+							       _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+			unsigned m = (unsigned)_mm_movemask_epi8(sp);
+
+			_mm_storeu_si128((__m128i *)out, v);
+			if (m) {
+				unsigned k = (unsigned)__builtin_ctz(m);
+
+				out += k;
+				i += k;
+				if (nul_ends && s[i] == 0)
+					goto end; /* the next argument starts after it */
+				break;
+			}
+			out += 16;
+			i += 16;
+		}
+#endif
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		/* The common case, plain ASCII: 8 bytes a step. */
+		/* 4 to 15 bytes left (most strings are that short, or end so):
+		 * the first and last 8 or 4 at once, overlapping. */
+		if (n - i >= 4 && n - i < 16) {
+			size_t r = n - i;
+			uint64_t a, z;
+
+			if (r >= 8) {
+				memcpy(&a, s + i, 8);
+				memcpy(&z, s + n - 8, 8);
+				if (!(json_special(a) | json_special(z))) {
+					memcpy(out, &a, 8);
+					memcpy(out + r - 8, &z, 8);
+					out += r;
+					i = n;
+					break;
+				}
+			} else {
+				uint32_t a4, z4;
+
+				memcpy(&a4, s + i, 4);
+				memcpy(&z4, s + n - 4, 4);
+				if (!json_special(a4 | (uint64_t)z4 << 32)) {
+					memcpy(out, &a4, 4);
+					memcpy(out + r - 4, &z4, 4);
+					out += r;
+					i = n;
+					break;
+				}
+			}
+		}
+		/* The common case, plain ASCII: 8 bytes a step (where SSE2 is
+		 * not there, or up to a byte to escape). */
 		while (i + 8 <= n) {
 			uint64_t w, m;
 
@@ -201,6 +287,8 @@ void tp_buf_json_str(struct tp_buf *b, const char *str, size_t n)
 				memcpy(out, s + i, 8);
 				out += k;
 				i += k;
+				if (nul_ends && s[i] == 0)
+					goto end;
 				break;
 			}
 			memcpy(out, &w, 8);
@@ -218,6 +306,8 @@ void tp_buf_json_str(struct tp_buf *b, const char *str, size_t n)
 			i++;
 			continue;
 		}
+		if (c == 0 && nul_ends)
+			break;
 		if (c >= 0x80 && (l = tp_utf8_seq_len(s + i, n - i)) > 0) {
 			memcpy(out, s + i, l);
 			out += l;
@@ -240,7 +330,47 @@ void tp_buf_json_str(struct tp_buf *b, const char *str, size_t n)
 		}
 		i++;
 	}
+end:
+	*used = i;
+	return out;
+}
+
+void tp_buf_json_str(struct tp_buf *b, const char *str, size_t n)
+{
+	char *out;
+	size_t used;
+
+	/* Worst case: every byte becomes \u00XX. */
+	if (b->len + n * 6 + 3 > b->cap && !tp_buf_reserve(b, n * 6 + 2))
+		return;
+	out = b->data + b->len;
 	*out++ = '"';
+	out = json_escape(out, (const unsigned char *)str, n, &used, false);
+	*out++ = '"';
+	b->len = (size_t)(out - b->data);
+}
+
+void tp_buf_json_strv(struct tp_buf *b, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	char *out;
+	size_t i = 0, used;
+
+	/* Worst case: every byte becomes \u00XX (a NUL between two strings
+	 * ",": fewer), and [""]. */
+	if (b->len + n * 6 + 5 > b->cap && !tp_buf_reserve(b, n * 6 + 4))
+		return;
+	out = b->data + b->len;
+	*out++ = '[';
+	while (i < n) {
+		if (i)
+			*out++ = ',';
+		*out++ = '"';
+		out = json_escape(out, s + i, n - i, &used, true);
+		*out++ = '"';
+		i += used + 1;
+	}
+	*out++ = ']';
 	b->len = (size_t)(out - b->data);
 }
 

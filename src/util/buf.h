@@ -53,11 +53,18 @@ static inline void tp_buf_puts(struct tp_buf *b, const char *s)
 void tp_buf_printf(struct tp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tp_buf_vprintf(struct tp_buf *b, const char *fmt, va_list ap);
 void tp_buf_u64(struct tp_buf *b, uint64_t v);
+/* The decimal digits of v at p (at most TP_U64_MAX_DIGITS, no terminator);
+ * returns the end. */
+#define TP_U64_MAX_DIGITS 20
+char *tp_u64_put(char *p, uint64_t v);
 void tp_buf_i64(struct tp_buf *b, int64_t v);
 
 /* Append s (n bytes, may hold any byte) as a JSON string with quotes.
  * Invalid UTF-8 bytes are written as \u00XX so the output is always valid. */
 void tp_buf_json_str(struct tp_buf *b, const char *s, size_t n);
+/* Append the NUL-separated strings of s (n bytes; a last NUL ends the last
+ * string) as a JSON array of strings, as tp_argv_next walks them. */
+void tp_buf_json_strv(struct tp_buf *b, const char *s, size_t n);
 
 /* Append s with control characters and invalid UTF-8 escaped (\n, \x1b...),
  * for human-readable output that a hostile process name cannot garble. */
