@@ -1,5 +1,6 @@
-/* The output buffer's appends: integers and JSON strings, against plain
- * reference implementations (the fast paths must write the same bytes). */
+/* The output buffer's appends: integers, JSON strings and arrays of
+ * NUL-separated strings, against plain reference implementations (the fast
+ * paths must write the same bytes). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,20 +81,74 @@ static void ref_json_str(struct tp_buf *b, const unsigned char *s, size_t n)
 	tp_buf_putc(b, '"');
 }
 
-static void check_json(const unsigned char *s, size_t n)
+/* s copied to a block of exactly n bytes (a read past it fails under ASan),
+ * after a prefix of pre bytes (the output's alignment). */
+static void check_json_at(const unsigned char *s, size_t n, size_t pre)
 {
 	struct tp_buf got, want;
+	unsigned char *exact = malloc(n ? n : 1);
 
+	assert_non_null(exact);
+	memcpy(exact, s, n);
 	tp_buf_init(&got);
 	tp_buf_init(&want);
-	tp_buf_puts(&got, "x:");
-	tp_buf_puts(&want, "x:");
-	tp_buf_json_str(&got, (const char *)s, n);
+	for (size_t i = 0; i < pre; i++) {
+		tp_buf_putc(&got, 'x');
+		tp_buf_putc(&want, 'x');
+	}
+	tp_buf_json_str(&got, (const char *)exact, n);
 	ref_json_str(&want, s, n);
 	assert_int_equal(got.len, want.len);
 	assert_memory_equal(got.data, want.data, got.len);
 	tp_buf_free(&got);
 	tp_buf_free(&want);
+	free(exact);
+}
+
+static void check_json(const unsigned char *s, size_t n)
+{
+	check_json_at(s, n, 2);
+}
+
+/* NUL-separated strings as a JSON array: each string up to a NUL or the
+ * end, nothing after a last NUL (tp_argv_next's walk). */
+static void ref_json_strv(struct tp_buf *b, const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	tp_buf_putc(b, '[');
+	while (i < n) {
+		const unsigned char *z = memchr(s + i, 0, n - i);
+		size_t len = z ? (size_t)(z - (s + i)) : n - i;
+
+		if (i)
+			tp_buf_putc(b, ',');
+		ref_json_str(b, s + i, len);
+		i += len + 1;
+	}
+	tp_buf_putc(b, ']');
+}
+
+static void check_json_strv(const unsigned char *s, size_t n, size_t pre)
+{
+	struct tp_buf got, want;
+	unsigned char *exact = malloc(n ? n : 1);
+
+	assert_non_null(exact);
+	memcpy(exact, s, n);
+	tp_buf_init(&got);
+	tp_buf_init(&want);
+	for (size_t i = 0; i < pre; i++) {
+		tp_buf_putc(&got, 'x');
+		tp_buf_putc(&want, 'x');
+	}
+	tp_buf_json_strv(&got, (const char *)exact, n);
+	ref_json_strv(&want, s, n);
+	assert_int_equal(got.len, want.len);
+	assert_memory_equal(got.data, want.data, got.len);
+	tp_buf_free(&got);
+	tp_buf_free(&want);
+	free(exact);
 }
 
 static void test_json_str(void **state)
@@ -103,25 +158,59 @@ static void test_json_str(void **state)
 		"tab\there\nnewline\r", "ctrl \x01\x1f\x7f end", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
 		"bad \xc3 utf8 \xff\xfe", "\"\"\"\"\"\"\"\"\"", "12345678\"12345678\\",
 	};
-	unsigned char s[64];
+	unsigned char s[80];
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		check_json((const unsigned char *)fixed[i], strlen(fixed[i]));
-	/* Random strings, mostly printable with specials sprinkled in, every
-	 * length and alignment. */
+	/* Random strings, mostly printable with specials sprinkled in (or
+	 * none: whole 16- and 8-byte steps and the 4-15 byte tails), every
+	 * length to 79 and output alignment. */
 	for (int i = 0; i < 200000; i++) {
-		size_t n = (size_t)(i % 41);
+		size_t n = (size_t)(i % 80);
+		unsigned rare = (i / 80) % 3 == 0 ? 7 : 255;
 
 		for (size_t j = 0; j < n; j++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			unsigned r = (unsigned)(x >> 32);
 
-			s[j] = (r & 7) ? (unsigned char)(0x20 + r % 95)
-				       : (unsigned char)((r >> 8) & 0xff);
+			s[j] = (r & rare) ? (unsigned char)(0x20 + r % 95)
+					  : (unsigned char)((r >> 8) & 0xff);
 		}
-		check_json(s, n);
+		check_json_at(s, n, (size_t)(i / 80) % 16);
+	}
+}
+
+/* Argument vectors: NUL-separated, empty strings, a last NUL or none,
+ * NULs mid 16-byte step, escapes and UTF-8 around them. */
+static void test_json_strv(void **state)
+{
+#define V(lit) { lit, sizeof(lit) - 1 }
+	static const struct { const char *s; size_t n; } fixed[] = {
+		V(""), V("\0"), V("\0\0"), V("ls"), V("ls\0"), V("ls\0-la"), V("ls\0-la\0"), V("a\0\0b"),
+		V("/opt/app/bin/app-worker\0--config\0/etc/app/worker.toml\0--threads\0" "4"),
+		V("caf\xc3\xa9\0\xc3\0\xe2\x82\0quote\"\0tab\t"),
+	};
+#undef V
+	unsigned char s[160];
+	uint64_t x = 0x2545f4914f6cdd1dull;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		check_json_strv((const unsigned char *)fixed[i].s, fixed[i].n, 1);
+	for (int i = 0; i < 100000; i++) {
+		size_t n = (size_t)(i % 160);
+
+		for (size_t j = 0; j < n; j++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			unsigned r = (unsigned)(x >> 32);
+
+			s[j] = r % 11 == 0   ? 0
+			       : (r & 15) ? (unsigned char)(0x20 + r % 95)
+					  : (unsigned char)((r >> 8) & 0xff);
+		}
+		check_json_strv(s, n, (size_t)(i / 160) % 16);
 	}
 }
 
@@ -130,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_json_str),
+		cmocka_unit_test(test_json_strv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

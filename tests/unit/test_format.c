@@ -1,5 +1,6 @@
 /* Formatter: exact JSON for known events, escaping of hostile strings,
- * alerts, and text output with and without colour. */
+ * alerts, and text output with and without colour; every type's JSON line
+ * and every symbolic name against plain references. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include "events/decode.h"
 #include "events/format.h"
+#include "events/proc_ctx.h"
 
 static struct tp_event ev;
 
@@ -231,6 +233,339 @@ static void test_format_parse(void **state)
 	assert_int_not_equal(tp_format_parse("xml", &f), 0);
 }
 
+/* ---- The formatter against a plain reference, every type -------------- */
+
+/* Symbolic names as the formatter wrote them before its cache: snprintf of
+ * each name into buf (cut at len), false when none or cut (flags). */
+static bool ref_sym(const struct tp_field *f, uint64_t v, char *buf, size_t len)
+{
+	size_t used = 0;
+	uint64_t rest = v;
+
+	if (!f->syms || len == 0)
+		return false;
+	buf[0] = '\0';
+	if (!f->flags) {
+		for (const struct tp_sym *s = f->syms; s->name; s++)
+			if (s->value == v)
+				return snprintf(buf, len, "%s", s->name), true;
+		return false;
+	}
+	for (const struct tp_sym *s = f->syms; s->name; s++) {
+		if (s->value == 0 || (rest & s->value) != s->value)
+			continue;
+		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "|" : "", s->name);
+		rest &= ~s->value;
+	}
+	if (rest)
+		used += snprintf(buf + used, used < len ? len - used : 0, "%s0x%llx", used ? "|" : "",
+				 (unsigned long long)rest);
+	if (!used) {
+		for (const struct tp_sym *s = f->syms; s->name; s++)
+			if (s->value == 0)
+				return snprintf(buf, len, "%s", s->name), true;
+		return false;
+	}
+	return used < len;
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+	return *x;
+}
+
+/* Each symbolic field of each type, for its names, OR-ed names, other bits
+ * and 0, cut at several lengths, each asked twice (the second from the
+ * per-thread cache) and in an order that sends a length after another. */
+static void test_sym_names_against_reference(void **state)
+{
+	static const size_t lens[] = { 1024, 1, 2, 3, 5, 8, 12, 20, 40, 1024, 4 };
+	const struct tp_event_type *t;
+	uint64_t x = 0x853c49e6748fea9bull;
+	size_t checked = 0;
+
+	(void)state;
+	for (size_t i = 0; (t = tp_event_type_at(i)); i++) {
+		for (uint32_t j = 0; j < t->nfields; j++) {
+			const struct tp_field *f = &t->fields[j];
+			uint64_t vals[64];
+			size_t nv = 0, nsyms = 0;
+
+			if (!f->syms)
+				continue;
+			while (f->syms[nsyms].name)
+				nsyms++;
+			vals[nv++] = 0;
+			vals[nv++] = UINT64_MAX;
+			for (size_t k = 0; k < nsyms && nv < 40; k++)
+				vals[nv++] = f->syms[k].value;
+			while (nv < 64) {
+				uint64_t a = f->syms[rnd(&x) % nsyms].value, b = f->syms[rnd(&x) % nsyms].value;
+
+				vals[nv++] = (rnd(&x) & 3) ? (a | b) : (a | (rnd(&x) & 0xffff));
+			}
+			for (size_t r = 0; r < 2; r++)
+				for (size_t k = 0; k < nv; k++)
+					for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+						size_t len = lens[(l + k + r) % (sizeof(lens) / sizeof(lens[0]))];
+						char got[1024], want[1024];
+						bool w = ref_sym(f, vals[k], want, len);
+						ssize_t n = tp_field_sym_len(f, vals[k], got, len);
+
+						assert_int_equal(n >= 0, w);
+						assert_int_equal(tp_field_sym(f, vals[k], got, len), w);
+						if (w) {
+							assert_string_equal(got, want);
+							assert_int_equal((size_t)n, strlen(want));
+						}
+						checked++;
+					}
+		}
+	}
+	assert_true(checked > 1000);
+}
+
+static void ref_key(struct tp_buf *b, const char *name, const char *suffix)
+{
+	tp_buf_printf(b, ",\"%s%s\":", name, suffix);
+}
+
+static void ref_proc_ref(struct tp_buf *b, const struct tp_proc_ref *r)
+{
+	tp_buf_printf(b, "{\"pid\":%u", r->pid);
+	if (r->comm) {
+		tp_buf_puts(b, ",\"comm\":");
+		tp_buf_json_str(b, r->comm, strlen(r->comm));
+	}
+	if (r->exe) {
+		tp_buf_puts(b, ",\"exe\":");
+		tp_buf_json_str(b, r->exe, strlen(r->exe));
+	}
+	tp_buf_putc(b, '}');
+}
+
+static void ref_argv(struct tp_buf *b, const char *av, uint32_t len)
+{
+	size_t n;
+	bool first = true;
+
+	tp_buf_putc(b, '[');
+	for (const char *p = tp_argv_next(av, len, NULL, &n); p; p = tp_argv_next(av, len, p, &n)) {
+		if (!first)
+			tp_buf_putc(b, ',');
+		tp_buf_json_str(b, p, n);
+		first = false;
+	}
+	tp_buf_putc(b, ']');
+}
+
+/* One line by the field API, printf for numbers and keys, ref_sym. */
+static void ref_json(struct tp_buf *b, const struct tp_event *e, const struct tp_event_meta *meta)
+{
+	const struct tp_hdr *h = &e->rec.hdr;
+	const struct tp_event_type *t = e->type;
+	char tmp[1024];
+
+	tp_buf_printf(b, "{\"type\":\"%s\",\"ts\":%llu,\"cpu\":%u,\"pid\":%u,\"tid\":%u,\"ppid\":%u,"
+			 "\"uid\":%u,\"gid\":%u,\"comm\":",
+		      t->name, (unsigned long long)e->ts_wall_ns, h->cpu, h->pid, h->tid, h->ppid,
+		      h->uid, h->gid);
+	tp_buf_json_str(b, h->comm, strnlen(h->comm, sizeof(h->comm)));
+	tp_buf_printf(b, ",\"cgroup_id\":%llu", (unsigned long long)h->cgroup_id);
+	if (h->cgroup_v1_id)
+		tp_buf_printf(b, ",\"cgroup_v1_id\":%llu", (unsigned long long)h->cgroup_v1_id);
+	for (uint32_t i = 0; i < t->nfields; i++) {
+		const struct tp_field *f = &t->fields[i];
+		uint64_t u = 0;
+		int64_t sv = 0;
+		uint32_t len;
+
+		if (!tp_field_present(e, f))
+			continue;
+		ref_key(b, f->name, "");
+		switch (f->kind) {
+		case TP_FK_STR: {
+			const char *str = tp_field_str(e, f);
+
+			tp_buf_json_str(b, str, strlen(str));
+			continue;
+		}
+		case TP_FK_ARGV: {
+			const char *av = tp_field_argv(e, f, &len);
+
+			ref_argv(b, av, len);
+			continue;
+		}
+		case TP_FK_ENV: {
+			const char *av = tp_field_argv(e, f, &len);
+			struct tp_env_entry en;
+			bool first = true;
+
+			tp_buf_putc(b, '{');
+			for (bool ok = tp_env_next(av, len, NULL, &en); ok;
+			     ok = tp_env_next(av, len, &en, &en), first = false) {
+				if (!first)
+					tp_buf_putc(b, ',');
+				tp_buf_json_str(b, en.name, en.name_len);
+				tp_buf_putc(b, ':');
+				tp_buf_json_str(b, en.value, en.value_len);
+			}
+			tp_buf_putc(b, '}');
+			continue;
+		}
+		case TP_FK_IPADDR:
+			if (tp_field_ipaddr(e, f, tmp, sizeof(tmp)))
+				tp_buf_json_str(b, tmp, strlen(tmp));
+			else
+				tp_buf_puts(b, "null");
+			continue;
+		case TP_FK_BOOL:
+			assert_true(tp_field_u64(e, f, &u));
+			tp_buf_puts(b, u ? "true" : "false");
+			continue;
+		case TP_FK_S32:
+		case TP_FK_S64:
+			assert_true(tp_field_i64(e, f, &sv));
+			tp_buf_printf(b, "%lld", (long long)sv);
+			u = (uint64_t)sv;
+			break;
+		default:
+			assert_true(tp_field_u64(e, f, &u));
+			tp_buf_printf(b, "%llu", (unsigned long long)u);
+			break;
+		}
+		if (f->syms && ref_sym(f, u, tmp, sizeof(tmp))) {
+			ref_key(b, f->name, "_str");
+			tp_buf_json_str(b, tmp, strlen(tmp));
+		}
+	}
+	if (meta && meta->proc) {
+		const struct tp_proc_ctx *pc = meta->proc;
+
+		if (pc->exe) {
+			tp_buf_puts(b, ",\"exe\":");
+			tp_buf_json_str(b, pc->exe, strlen(pc->exe));
+		}
+		if (pc->argv && !tp_event_field(t, "argv")) {
+			tp_buf_puts(b, ",\"argv\":");
+			ref_argv(b, pc->argv, pc->argv_len);
+			if (pc->argv_truncated)
+				tp_buf_puts(b, ",\"argv_truncated\":true");
+		}
+		if (pc->parent) {
+			tp_buf_puts(b, ",\"parent\":");
+			ref_proc_ref(b, pc->parent);
+		}
+		if (pc->nancestors && TP_TYPE_CATEGORY(t->id) == TP_CAT_PROCESS) {
+			tp_buf_puts(b, ",\"ancestors\":[");
+			for (size_t i = 0; i < pc->nancestors; i++) {
+				if (i)
+					tp_buf_putc(b, ',');
+				ref_proc_ref(b, &pc->ancestors[i]);
+			}
+			tp_buf_putc(b, ']');
+		}
+		if (pc->container) {
+			tp_buf_puts(b, ",\"container\":{\"id\":");
+			tp_buf_json_str(b, pc->container->id, strlen(pc->container->id));
+			tp_buf_puts(b, ",\"runtime\":");
+			tp_buf_json_str(b, pc->container->runtime, strlen(pc->container->runtime));
+			tp_buf_putc(b, '}');
+		}
+	}
+	if (meta && meta->importance >= 0)
+		tp_buf_printf(b, ",\"importance\":%.6g", meta->importance);
+	tp_buf_puts(b, "}\n");
+}
+
+/* Every registered type from random bytes (counts of argv and env fields
+ * within their fields, lengths from the smallest record to the largest),
+ * with and without a process context: the formatter's line is the
+ * reference's, byte for byte. */
+static void test_json_every_type_against_reference(void **state)
+{
+	static uint8_t rec[TP_RECORD_MAX];
+	static const char argv[] = "/opt/app/bin/app-worker\0--config\0/etc/app/w\xc3\xa9rker.toml\0"
+				   "--name\0\"quoted\"\0";
+	struct tp_proc_ref parent = { .pid = 7808, .comm = "python3", .exe = "/usr/bin/python3.11" };
+	struct tp_proc_ref anc[2] = { { .pid = 7000, .comm = "bash" }, { .pid = 1, .exe = "/sbin/init" } };
+	struct tp_container_ctx ct = { .id = "3f0a9c", .runtime = "containerd" };
+	struct tp_proc_ctx pc = { .exe = "/opt/app/bin/app-worker", .argv = argv,
+				  .argv_len = sizeof(argv) - 1, .argv_truncated = true,
+				  .parent = &parent, .ancestors = anc, .nancestors = 2, .container = &ct };
+	const struct tp_event_type *t;
+	uint64_t x = 0xda942042e4dd58b5ull;
+	size_t lines = 0;
+
+	(void)state;
+	for (size_t i = 0; (t = tp_event_type_at(i)); i++) {
+		size_t decoded = 0;
+
+		for (int round = 0; round < 400; round++) {
+			uint32_t len = t->min_size + (uint32_t)(round % 4 ? rnd(&x) % (t->size - t->min_size + 1)
+								      : t->size - t->min_size);
+			struct tp_hdr *h = (struct tp_hdr *)rec;
+			struct tp_event_meta meta = { .importance = (round % 3) ? -1 : 0.25 * (round % 5),
+						      .proc = (round & 1) ? &pc : NULL };
+			struct tp_buf got, want;
+
+			for (uint32_t k = 0; k < len; k += 8) {
+				uint64_t r = rnd(&x);
+
+				/* Small numbers, names' values and text more often than noise. */
+				if (r % 4 == 0)
+					r &= 0x0f0f;
+				else if (r % 4 == 1)
+					r = 0x2f7273752f6e6962ull; /* "bin/usr/" */
+				memcpy(rec + k, &r, len - k < 8 ? len - k : 8);
+			}
+			h->type = (uint16_t)t->id;
+			h->size = (uint16_t)len;
+			for (uint32_t j = 0; j < t->nfields; j++) {
+				const struct tp_field *f = &t->fields[j];
+
+				if ((f->kind == TP_FK_ARGV || f->kind == TP_FK_ENV) && f->aux + 4u <= len) {
+					uint32_t n = (uint32_t)(rnd(&x) % (f->size + 1u));
+
+					memcpy(rec + f->aux, &n, 4);
+				}
+				if (f->syms && f->offset + f->size <= len && (round & 2) && f->size <= 8) {
+					size_t ns = 0;
+
+					while (f->syms[ns].name)
+						ns++;
+					uint64_t v = f->syms[rnd(&x) % ns].value | f->syms[rnd(&x) % ns].value;
+
+					memcpy(rec + f->offset, &v, f->size);
+				}
+			}
+			if (tp_decode(rec, len, (int64_t)(rnd(&x) >> 2), &ev) != 0)
+				continue;
+			decoded++;
+			tp_buf_init(&got);
+			tp_buf_init(&want);
+			tp_format_json(&got, &ev, &meta);
+			ref_json(&want, &ev, &meta);
+			if (got.len != want.len || memcmp(got.data, want.data, got.len)) {
+				size_t at = 0;
+
+				while (at < got.len && at < want.len && got.data[at] == want.data[at])
+					at++;
+				at = at > 40 ? at - 40 : 0;
+				fail_msg("%s (%u bytes), from byte %zu:\n got %.100s\nwant %.100s", t->name,
+					 len, at, tp_buf_cstr(&got) + at, tp_buf_cstr(&want) + at);
+			}
+			tp_buf_free(&got);
+			tp_buf_free(&want);
+			lines++;
+		}
+		if (!decoded)
+			fail_msg("%s: no random record decoded: the test cannot compare it", t->name);
+	}
+	assert_true(lines > 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +577,8 @@ int main(void)
 		cmocka_unit_test(test_text_plain_and_color),
 		cmocka_unit_test(test_text_alert),
 		cmocka_unit_test(test_format_parse),
+		cmocka_unit_test(test_sym_names_against_reference),
+		cmocka_unit_test(test_json_every_type_against_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
