@@ -104,7 +104,15 @@ const volatile __u32 tp_cgroup_v1_subsys = 0;
 #else
 #define TP_TYPED_LOADS 1
 extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym;
-#define TP_CAST(p, type) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+/* Tests only (TAPIO_TEST_NO_TYPED_BPF=refused): every cast asks for a BTF
+ * id that is no type, so the kernel refuses this build's programs and the
+ * loader falls back to NAME_nk, as on a kernel that had the kfunc but would
+ * not take it. Otherwise a constant of the frozen .rodata: no cost. */
+const volatile bool tp_test_refuse_typed = false;
+#define TP_NO_BTF_TYPE 0x7ffffffu
+#define TP_CAST(p, type)                                                              \
+	((type *)bpf_rdonly_cast((const void *)(p), tp_test_refuse_typed ? TP_NO_BTF_TYPE \
+								  : bpf_core_type_id_kernel(type)))
 #endif
 
 static __always_inline void tp_count_drop(__u32 category)

@@ -267,6 +267,8 @@ static int start_metrics(const struct tp_config *cfg, struct tp_metrics_http **h
  * (bpf/common.bpf.h), each program on typed loads switched off and its
  * NAME_compat twin on probe reads loaded instead (src/bpf/loader.c). The
  * fallbacks are exercised on a kernel that never needs them.
+ * TAPIO_TEST_NO_TYPED_BPF=refused: the typed build is loaded, the kernel
+ * refuses its programs, and each family falls back to the build without.
  */
 static int test_no_typed_loads(struct tp_bpf_opts *bopts, char *err, size_t errlen)
 {
@@ -274,9 +276,16 @@ static int test_no_typed_loads(struct tp_bpf_opts *bopts, char *err, size_t errl
 
 	if (!v || !*v || !strcmp(v, "0"))
 		return 0;
+	if (!strcmp(v, "refused")) {
+		tp_warn("TAPIO_TEST_NO_TYPED_BPF=refused: the kernel is made to refuse the BPF "
+			"programs built with typed loads; each family falls back to the build without");
+		bopts->refuse_typed_loads = true;
+		return 0;
+	}
 	if (strcmp(v, "1")) {
 		snprintf(err, errlen, "TAPIO_TEST_NO_TYPED_BPF=%s: expected 1 (load the probe-read "
-				      "twins as on a kernel before 6.2) or 0",
+				      "twins as on a kernel before 6.2), refused (the kernel refuses "
+				      "the typed build) or 0",
 			 v);
 		return -EINVAL;
 	}

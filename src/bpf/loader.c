@@ -500,13 +500,14 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 		       const struct tp_bpf_opts *opts, struct family_state *st)
 {
 	struct bpf_program *prog;
+	bool typed = b->typed_current;
 	char reason[160];
 	int r = 0;
 
 	for (int attempt = 0; attempt < MAX_PROGS; attempt++) {
 		unsigned enabled = 0, order;
 
-		st->typed = b->typed_current;
+		st->typed = typed;
 		st->skel = fam->open(&st->obj, st->typed);
 		if (!st->skel) {
 			r = -errno;
@@ -514,7 +515,9 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 			return r;
 		}
 		st->fam = fam;
-		if ((r = set_common_rodata(st->obj, opts)) < 0 || (r = reuse_shared_maps(b, st->obj)) < 0) {
+		if ((r = set_common_rodata(st->obj, opts)) < 0 || (r = reuse_shared_maps(b, st->obj)) < 0 ||
+		    (typed && opts->refuse_typed_loads &&
+		     (r = tp_bpf_set_rodata(st->obj, "tp_test_refuse_typed", &typed, sizeof(typed))) < 0)) {
 			tp_warn("probe family %s: cannot configure: %s", fam->name, strerror(-r));
 			goto fail;
 		}
@@ -536,7 +539,7 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 			struct tp_prog_info *p;
 
 			order++;
-			if (b->typed_current || !has_compat(st->obj, name) || !in_shard(st, name))
+			if (typed || !has_compat(st->obj, name) || !in_shard(st, name))
 				continue;
 			p = prog_info_at(b, fam->name, name, order - 1);
 			if (p && !p->section[0])
@@ -621,6 +624,19 @@ static int load_family(struct tp_bpf *b, const struct tp_bpf_family *fam,
 		if (!failed_prog[0]) {
 			tp_warn("probe family %s: load failed: %s", fam->name, strerror(-r));
 			goto fail;
+		}
+		if (typed) {
+			/* The kernel has bpf_rdonly_cast but refused a program of
+			 * the build on it (every program casts): the family is
+			 * loaded from the build without kfuncs, where a program
+			 * the kernel refuses is refused for its own sake. */
+			tp_warn("probe family %s: the kernel refused %s of the build with typed loads "
+				"(%s); loading the build without kfuncs",
+				fam->name, failed_prog, strerror(-r));
+			typed = false;
+			fam->destroy(st->skel, st->typed);
+			st->skel = NULL;
+			continue;
 		}
 		snprintf(reason, sizeof(reason), "the kernel refused to load it (%s)%s", strerror(-r),
 			 has_compat(st->obj, failed_prog) ? "; its twin on probe reads runs instead" : "");

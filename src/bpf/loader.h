@@ -36,6 +36,7 @@ struct tp_bpf_opts {
 	struct tp_kfilter filter; /* in-kernel filtering and sampling */
 	uint64_t page_fault_period; /* memory.page_fault: 1 in N user faults per CPU; 0: off */
 	bool no_typed_loads; /* tests: load as on a kernel without bpf_rdonly_cast (< 6.2) */
+	bool refuse_typed_loads; /* tests: the kernel refuses the build with typed loads */
 	/* Optional: called for each family after open, before load, to set its
 	 * own settings (tp_bpf_set_rodata) or switch programs off. */
 	int (*configure)(struct bpf_object *obj, const char *family, void *ctx);

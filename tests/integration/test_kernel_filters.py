@@ -208,6 +208,25 @@ def test_probe_read_twins_report_what_typed_programs_do():
             check(not diff, "%s %s: typed vs twin %r" % (a["type"], a.get("path", a.get("filename")), diff))
 
 
+def test_refused_typed_build_falls_back_to_the_build_without_kfuncs():
+    """A kernel that has bpf_rdonly_cast but refuses the build with typed
+    loads (TAPIO_TEST_NO_TYPED_BPF=refused makes it): each family says so and
+    loads the build without kfuncs, the same programs as on a kernel
+    without the kfunc (TAPIO_TEST_NO_TYPED_BPF=1)."""
+    held, logs = {}, {}
+    for knob in ("1", "refused"):
+        with Collector("-o", "none", "-a", output="json", env={"TAPIO_TEST_NO_TYPED_BPF": knob}) as c:
+            held[knob] = prog_names(c.proc.pid)
+            check(c.stop() == 0, "collector exit code")
+        logs[knob] = [l for l in c.log if "of the build with typed loads" in l]
+    fell_back = {re.search(r"probe family (\w+):", l).group(1) for l in logs["refused"]}
+    want = {f for fam in FAMILIES for f in OBJECTS.get(fam, [fam])}
+    check(fell_back == want, "families that fell back: %r, want %r" % (sorted(fell_back), sorted(want)))
+    check(not logs["1"], "the build without kfuncs was refused: %r" % logs["1"])
+    check(held["refused"] == held["1"] and any(p.endswith("_compat") for p in held["1"]),
+          "programs held: refused %r, no kfunc %r" % (held["refused"], held["1"]))
+
+
 def test_bad_no_typed_knob_is_a_usage_error():
     import subprocess
     from tapio import BIN
@@ -234,4 +253,5 @@ if __name__ == "__main__":
     require_root()
     run_tests([test_exclude_comm_path_and_failures, test_sampling_keeps_one_in_n,
                test_disabled_categories_load_no_programs, test_probe_read_twins_report_what_typed_programs_do,
+               test_refused_typed_build_falls_back_to_the_build_without_kfuncs,
                test_bad_no_typed_knob_is_a_usage_error, test_bad_kernel_settings_are_usage_errors])
