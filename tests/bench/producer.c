@@ -33,13 +33,9 @@
 
 #include "events.h"
 #include "bench_producer.h"
+#include "node_mix.h"
 #include "producer.skel.h"
 
-#define O_RDONLY_ 00
-#define O_WRONLY_ 01
-#define O_CREAT_  0100
-#define O_APPEND_ 02000
-#define O_CLOEXEC_ 02000000
 
 static uint64_t now_ns(void)
 {
@@ -152,162 +148,16 @@ static struct tp_bench_tpl *add(enum tp_bench_kind kind, uint32_t type, uint32_t
 	return t;
 }
 
-static void open_rec(const char *path, uint32_t flags, int ret)
+/* The mix's records go to the templates (node_mix.h). */
+static void *mix_add(struct tp_mix *m, enum tp_bench_kind kind, uint32_t type, uint32_t size)
 {
-	struct tp_file_open_event *e =
-	    (void *)add(TP_BENCH_OPEN, TP_EV_FILE_OPEN, sizeof(*e))->rec;
+	void *rec = add(kind, type, size)->rec;
 
-	e->ret = ret;
-	e->flags = flags;
-	e->mode = flags & O_CREAT_ ? 0644 : 0;
-	e->syscall = TP_SYS_OPENAT;
-	e->ino = ret >= 0 ? 1000 + ntpl : 0;
-	e->dev = ret >= 0 ? 0x801 : 0;
-	snprintf(e->path, sizeof(e->path), "%s", path);
+	m->n = ntpl;
+	return rec;
 }
 
-static void unlink_rec(const char *path)
-{
-	struct tp_file_path_event *e =
-	    (void *)add(TP_BENCH_PATH, TP_EV_FILE_UNLINK, sizeof(*e))->rec;
-
-	e->syscall = TP_SYS_UNLINKAT;
-	snprintf(e->path, sizeof(e->path), "%s", path);
-}
-
-static void rename_rec(const char *from, const char *to)
-{
-	struct tp_file_rename_event *e =
-	    (void *)add(TP_BENCH_RENAME, TP_EV_FILE_RENAME, sizeof(*e))->rec;
-
-	e->syscall = TP_SYS_RENAMEAT2;
-	snprintf(e->oldpath, sizeof(e->oldpath), "%s", from);
-	snprintf(e->newpath, sizeof(e->newpath), "%s", to);
-}
-
-static void connect_rec(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port)
-{
-	struct tp_net_conn_event *e =
-	    (void *)add(TP_BENCH_CONN, TP_EV_NETWORK_CONNECT, sizeof(*e))->rec;
-
-	e->family = 2; /* AF_INET */
-	e->protocol = 6;
-	e->socktype = 1;
-	e->syscall = TP_SYS_CONNECT;
-	e->ret = -115; /* -EINPROGRESS: a non-blocking connect */
-	e->fd = 7;
-	e->saddr[0] = 10, e->saddr[1] = 0, e->saddr[2] = 0, e->saddr[3] = 9;
-	e->daddr[0] = a, e->daddr[1] = b, e->daddr[2] = c, e->daddr[3] = d;
-	e->sport = 40000 + ntpl;
-	e->dport = port;
-}
-
-static void exec_rec(const char *filename, const char *const *argv)
-{
-	struct tp_exec_event *e = (void *)add(TP_BENCH_EXEC, TP_EV_PROCESS_EXEC, sizeof(*e))->rec;
-	_Static_assert(sizeof(*e) <= TP_BENCH_REC_MAX, "raise TP_BENCH_REC_MAX");
-	size_t n = 0;
-
-	snprintf(e->filename, sizeof(e->filename), "%s", filename);
-	for (; *argv; argv++) {
-		size_t l = strlen(*argv) + 1;
-
-		memcpy(e->argv + n, *argv, l);
-		n += l;
-	}
-	e->argv_len = (uint32_t)n;
-	e->loginuid = (uint32_t)-1;
-}
-
-/* A short-lived child: its fork, then its exit. */
-static void fork_exit_recs(uint32_t child)
-{
-	struct tp_fork_event *f = (void *)add(TP_BENCH_FORK, TP_EV_PROCESS_FORK, sizeof(*f))->rec;
-	struct tp_exit_event *x;
-
-	f->hdr.pid = f->hdr.tid = child;
-	f->hdr.ppid = self_hdr.pid;
-	f->parent_pid = self_hdr.pid;
-	x = (void *)add(TP_BENCH_EXIT, TP_EV_PROCESS_EXIT, sizeof(*x))->rec;
-	x->hdr.pid = x->hdr.tid = child;
-	x->hdr.ppid = self_hdr.pid;
-	x->duration_ns = 2000000;
-}
-
-/*
- * The "node" mix, 100 records: what an ordinary service host sends, file
- * opens first. 71 reads of libraries, configuration, /proc and /sys; 8
- * opens for writing (temporary files, a log, a pid file); 4 unlinks and 2
- * renames of those; 6 outgoing connections; 2 execs; 3 short-lived
- * children (fork + exit); and 1 read of /etc/shadow by this service,
- * which the security rules alert on: the 1% that an alerts-only output
- * (the server) gets.
- */
-static void make_node_mix(void)
-{
-	static const char *const reads[] = {
-		"/usr/lib/x86_64-linux-gnu/libc.so.6", "/etc/ld.so.cache",
-		"/proc/self/status", "/usr/share/zoneinfo/UTC", "/etc/nsswitch.conf",
-		"/etc/hosts", "/sys/fs/cgroup/memory.max", "/usr/lib/python3.11/os.py",
-		"/var/lib/app/data.db", "/home/app/.config/app/app.conf", "/dev/null",
-		"/etc/localtime", "/proc/stat", "/usr/lib/locale/locale-archive",
-		"/usr/lib/x86_64-linux-gnu/libssl.so.3", "/etc/resolv.conf",
-		"/proc/meminfo", "/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt",
-		"/var/lib/app/cache/3f/9a1c.bin", "/opt/app/lib/app.jar",
-	};
-	static const char *const date_argv[] = { "date", "+%s", NULL };
-	static const char *const py_argv[] = { "python3", "/opt/app/bin/worker.py", "--queue",
-					       "default", NULL };
-	unsigned r = 0;
-
-	for (int block = 0; block < 10; block++) {
-		/* 7 reads per block (71 in all with the one below) */
-		for (int i = 0; i < 7; i++, r++)
-			open_rec(reads[r % (sizeof(reads) / sizeof(reads[0]))],
-				 O_RDONLY_ | O_CLOEXEC_, 3 + (int)(r % 20));
-		switch (block) {
-		case 0: open_rec("/tmp/app-1234.tmp", O_WRONLY_ | O_CREAT_, 5);
-			open_rec("/var/log/app/app.log", O_WRONLY_ | O_APPEND_, 6);
-			connect_rec(10, 0, 0, 5, 443);
-			break;
-		case 1: unlink_rec("/tmp/app-1234.tmp");
-			connect_rec(127, 0, 0, 1, 5432);
-			fork_exit_recs(self_hdr.pid + 1000000);
-			break;
-		case 2: open_rec("/run/app/app.pid", O_WRONLY_ | O_CREAT_, 5);
-			exec_rec("/usr/bin/date", date_argv);
-			break;
-		case 3: open_rec("/tmp/app-5678.tmp", O_WRONLY_ | O_CREAT_, 5);
-			rename_rec("/tmp/app-5678.tmp", "/var/lib/app/cache/5678");
-			connect_rec(10, 0, 0, 6, 443);
-			break;
-		case 4: open_rec("/var/lib/app/cache/tmp-1.part", O_WRONLY_ | O_CREAT_, 5);
-			unlink_rec("/var/lib/app/cache/tmp-1.part");
-			fork_exit_recs(self_hdr.pid + 1000001);
-			break;
-		case 5: open_rec("/var/log/app/access.log", O_WRONLY_ | O_APPEND_, 6);
-			connect_rec(10, 0, 0, 7, 8080);
-			open_rec("/etc/shadow", O_RDONLY_ | O_CLOEXEC_, 4);
-			break;
-		case 6: open_rec("/tmp/app-9999.tmp", O_WRONLY_ | O_CREAT_, 5);
-			unlink_rec("/tmp/app-9999.tmp");
-			exec_rec("/usr/bin/python3", py_argv);
-			break;
-		case 7: connect_rec(127, 0, 0, 1, 6379);
-			rename_rec("/var/lib/app/data.db-journal", "/var/lib/app/data.db-old");
-			fork_exit_recs(self_hdr.pid + 1000002);
-			break;
-		case 8: unlink_rec("/var/lib/app/data.db-old");
-			connect_rec(10, 0, 0, 8, 443);
-			open_rec(reads[0], O_RDONLY_ | O_CLOEXEC_, 3);
-			break;
-		default: open_rec(reads[1], O_RDONLY_ | O_CLOEXEC_, 3);
-			open_rec(reads[2], O_RDONLY_ | O_CLOEXEC_, 3);
-			open_rec(reads[3], O_RDONLY_ | O_CLOEXEC_, 3);
-			break;
-		}
-	}
-}
+static struct tp_mix mix_ctx = {.add = mix_add};
 
 /* Only forks, each of a new process (pids from 4,000,000 up, above any
  * pid_max): what the process table holds per process. */
@@ -323,7 +173,7 @@ static void make_procs_mix(void)
 /* Only file.open reads of /usr/lib: the cheapest mix for rules. */
 static void make_open_mix(void)
 {
-	open_rec("/usr/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY_ | O_CLOEXEC_, 3);
+	tp_mix_open(&mix_ctx, "/usr/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY_ | O_CLOEXEC_, 3);
 }
 
 static uint64_t sum_percpu(int fd, uint32_t key)
@@ -391,8 +241,9 @@ int main(int argc, char **argv)
 	self_hdr.uid = self_hdr.gid = 1000;
 	self_hdr.cgroup_id = own_cgroup_id();
 	snprintf(self_hdr.comm, sizeof(self_hdr.comm), "app-worker");
+	mix_ctx.self = self_hdr;
 	if (!strcmp(mix, "node"))
-		make_node_mix();
+		tp_mix_node(&mix_ctx);
 	else if (!strcmp(mix, "open"))
 		make_open_mix();
 	else if (!strcmp(mix, "procs"))
