@@ -564,6 +564,12 @@ static void test_print_goes_to_the_log_and_tapio_helpers(void **state)
 		"assert(tapio.endswith('a.sh', '.sh')) assert(tapio.contains('a.b', '.')) "
 		"assert(not tapio.contains('ab', '.')) "
 		"assert(tapio.startswith_any('/dev/shm/x', {'/tmp/', '/dev/shm/'})) "
+		"assert(not tapio.startswith_any('/dev/shm/x', {'/dev/shm/y', '/dev/shm/x/'})) "
+		"assert(tapio.startswith_any('/x', {''}) and not tapio.startswith_any(nil, {''})) "
+		"local l = {} for i = 1, 40 do l[i] = '/p' .. i .. '/' end "
+		"assert(tapio.startswith_any('/p40/a', l) and tapio.startswith_any('/p17/', l)) "
+		"assert(not tapio.startswith_any('/p41/a', l)) "
+		"l[33] = 5 assert(not pcall(tapio.startswith_any, '/p40/a', l)) "
 		"assert(tapio.set{'a', 'b'}.b)"),
 	    TP_LUA_OK);
 }
