@@ -125,6 +125,10 @@ struct tp_exception {
 	char *reason;
 	struct cond conds[MAX_CONDS];
 	size_t nconds;
+	/* The order tp_exception_match tries the conditions in: the cheapest
+	 * first (bind sorts it; all must hold, so the order is no matter of
+	 * meaning). describe keeps the given order. */
+	uint8_t order[MAX_CONDS];
 };
 
 /* ------------------------------------------------------------ parsing */
@@ -417,6 +421,8 @@ struct tp_exception *tp_exception_parse(lua_State *L, int idx, const char *file,
 		snprintf(err, errlen, "no field to match (e.g. comm = \"puppet\")");
 		r = -EINVAL;
 	}
+	for (size_t i = 0; i < x->nconds; i++)
+		x->order[i] = (uint8_t)i;
 	if (r) {
 		if (r == -ENOMEM)
 			snprintf(err, errlen, "out of memory");
@@ -608,6 +614,71 @@ static int bind_field(struct cond *c, const struct tp_event_type *const *types, 
 	return 0;
 }
 
+/* What checking c costs, roughly: a key e:set set, a number or a flag
+ * first; then a string compared to a few literals; globs, substrings and
+ * long lists; the process's ancestry; the command line (joined first). */
+static int cond_cost(const struct cond *c)
+{
+	int cost;
+
+	switch (c->src) {
+	case S_SET:
+	case S_PID:
+	case S_TID:
+	case S_PPID:
+	case S_UID:
+	case S_GID:
+	case S_USER:
+		cost = 0;
+		break;
+	case S_FIELD:
+		cost = c->present || c->values[0].mask ? 0 : 1;
+		for (size_t k = 0; cost && k < c->ntf; k++)
+			if (c->tf[k].field->kind == TP_FK_STR || c->tf[k].sym ||
+			    c->tf[k].field->kind == TP_FK_IPADDR)
+				cost = 2;
+		break;
+	case S_TYPE:
+	case S_COMM:
+		cost = 2;
+		break;
+	case S_ANCESTOR:
+		cost = 5;
+		break;
+	case S_CMDLINE:
+		cost = 7;
+		break;
+	default:
+		cost = 3;
+		break;
+	}
+	if (c->present)
+		return cost;
+	for (size_t i = 0; i < c->nvalues; i++)
+		if (c->values[i].kind == V_GLOB || c->values[i].kind == V_SUBSTR) {
+			cost++;
+			break;
+		}
+	return cost + (c->nvalues > 8);
+}
+
+/* x->order: the conditions by cost, the given order among equals. */
+static void sort_by_cost(struct tp_exception *x)
+{
+	int cost[MAX_CONDS];
+
+	for (size_t i = 0; i < x->nconds; i++)
+		cost[i] = cond_cost(&x->conds[i]);
+	for (size_t i = 1; i < x->nconds; i++) { /* insertion: stable, a few items */
+		uint8_t o = x->order[i];
+		size_t j = i;
+
+		for (; j > 0 && cost[x->order[j - 1]] > cost[o]; j--)
+			x->order[j] = x->order[j - 1];
+		x->order[j] = o;
+	}
+}
+
 int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const *types, size_t n,
 		      char *err, size_t errlen)
 {
@@ -671,6 +742,7 @@ int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const 
 			return -EINVAL;
 		}
 	}
+	sort_by_cost(x);
 	return 0;
 }
 
@@ -964,9 +1036,17 @@ bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
 			const struct tp_event_meta *meta)
 {
 	for (size_t i = 0; i < x->nconds; i++)
-		if (!match_cond(&x->conds[i], ev, meta))
+		if (!match_cond(&x->conds[x->order[i]], ev, meta))
 			return false;
 	return true;
+}
+
+bool tp_exception_needs_set(const struct tp_exception *x)
+{
+	for (size_t i = 0; x && i < x->nconds; i++)
+		if (x->conds[i].src == S_SET && x->conds[i].present != PRESENT_NO)
+			return true;
+	return false;
 }
 
 const char *tp_exception_file(const struct tp_exception *x)

@@ -53,6 +53,10 @@ int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const 
 bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
 			const struct tp_event_meta *meta);
 
+/* Can it match only an event with some key set (a set.<key> condition
+ * other than `false`)? The rule engine skips such rules, unchecked, for an
+ * event nothing was set on. */
+bool tp_exception_needs_set(const struct tp_exception *x);
 const char *tp_exception_file(const struct tp_exception *x);
 int tp_exception_line(const struct tp_exception *x);
 const char *tp_exception_reason(const struct tp_exception *x); /* NULL: none given */

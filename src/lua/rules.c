@@ -35,6 +35,17 @@ void tp_rules_problem(struct tp_ruleset *rs, const char *file, int line, const c
 
 /* ------------------------------------------------------------ the set */
 
+/* Does rule f's match, for the events of this slot, need a key set? */
+static bool needs_set(const struct rule_fn *f, unsigned slot)
+{
+	if (tp_exception_needs_set(f->match))
+		return true;
+	for (size_t i = 0; i < f->ntmatch; i++)
+		if (type_slot(f->tmatch[i].type) == slot && tp_exception_needs_set(f->tmatch[i].x))
+			return true;
+	return false;
+}
+
 static int build_index(struct tp_ruleset *rs)
 {
 	for (unsigned slot = 0; slot < TYPE_SLOTS; slot++) {
@@ -57,8 +68,13 @@ static int build_index(struct tp_ruleset *rs)
 					if (!ix->fns[kd])
 						return -ENOMEM;
 				}
+				ix->unset = calloc(rs->nfns, sizeof(uint32_t));
+				if (!ix->unset)
+					return -ENOMEM;
 			}
 			ix->fns[f->kind][ix->n[f->kind]++] = (uint32_t)k;
+			if (f->kind == FN_RULE && !needs_set(f, slot))
+				ix->unset[ix->nunset++] = (uint32_t)k;
 		}
 	}
 	return 0;
@@ -209,6 +225,7 @@ void tp_ruleset_free(struct tp_ruleset *rs)
 			continue;
 		for (int kd = 0; kd < FN_KINDS; kd++)
 			free(rs->index[s]->fns[kd]);
+		free(rs->index[s]->unset);
 		free(rs->index[s]);
 	}
 	tp_buf_free(&rs->out);

@@ -111,6 +111,11 @@ struct rule_fn {
 struct slot_index {
 	uint32_t *fns[FN_KINDS];
 	uint32_t n[FN_KINDS];
+	/* The rules of fns[FN_RULE] (in its order) whose match can pass an
+	 * event no key was set on (no set.<key> condition that needs one, for
+	 * this type): all an event without keys has to visit. */
+	uint32_t *unset;
+	uint32_t nunset;
 };
 
 struct tune;

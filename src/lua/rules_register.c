@@ -425,29 +425,48 @@ static int l_rule(lua_State *L)
 	return 0;
 }
 
-/* filter / enrich / score ([events,] fn). Upvalues: the set, the kind.
- * Stack: [-(1|2), +0] */
+/* filter / enrich / score ([events, [{ match = {...} },]] fn). Upvalues:
+ * the set, the kind. Stack: [-(1|2|3), +0] */
 static int l_register(lua_State *L)
 {
 	struct tp_ruleset *rs = lua_touserdata(L, lua_upvalueindex(1));
 	enum fn_kind kind = (enum fn_kind)lua_tointeger(L, lua_upvalueindex(2));
+	const char *kn = tp_rules_kind_names[kind];
 	struct rule_fn *f;
-	int fidx = lua_gettop(L) >= 2 ? 2 : 1;
+	int top = lua_gettop(L), fidx = top >= 1 && top <= 3 ? top : 1;
 	const struct tp_event_type *t;
 
 	if (!rs->loading)
-		return luaL_error(L, "%s() can only be called while a rule file loads",
-				  tp_rules_kind_names[kind]);
-	if (lua_gettop(L) > 2 || lua_type(L, fidx) != LUA_TFUNCTION)
-		return luaL_error(
-		    L, "%s: want %s(function(e) ... end) or %s(events, function(e) ... end)",
-		    tp_rules_kind_names[kind], tp_rules_kind_names[kind],
-		    tp_rules_kind_names[kind]);
+		return luaL_error(L, "%s() can only be called while a rule file loads", kn);
+	if (top > 3 || lua_type(L, fidx) != LUA_TFUNCTION)
+		return luaL_error(L,
+				  "%s: want %s(function(e) ... end), %s(events, function(e) ... "
+				  "end) or %s(events, { match = {...} }, function(e) ... end)",
+				  kn, kn, kn, kn);
+	if (top == 3) {
+		if (lua_type(L, 2) != LUA_TTABLE)
+			return luaL_error(L, "%s: the second of three arguments is { match = {...} }",
+					  kn);
+		lua_pushnil(L);
+		while (lua_next(L, 2)) {
+			lua_pop(L, 1);
+			if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "match"))
+				return luaL_error(L, "%s: unknown option '%s' (known: match)", kn,
+						  luaL_tolstring(L, -1, NULL));
+		}
+		lua_getfield(L, 2, "match");
+		if (lua_type(L, -1) != LUA_TTABLE)
+			return luaL_error(L,
+					  "%s: match: a table of field conditions, e.g. match = { "
+					  "flags = { any = \"O_WRONLY|O_RDWR\" } }",
+					  kn);
+		lua_pop(L, 1);
+	}
 	check_limit(L, TP_LOAD_FUNCTIONS, rs->nfns + 1);
 	f = new_fn(rs);
 	if (!f)
 		return luaL_error(L, "out of memory");
-	if (fidx == 2) {
+	if (fidx >= 2) {
 		parse_events(L, 1, f->types);
 	} else {
 		for (size_t k = 0; (t = tp_event_type_at(k)); k++)
@@ -457,7 +476,11 @@ static int l_register(lua_State *L)
 	f->enabled = true;
 	f->line = tp_rules_caller_line(L);
 	f->file = xstrdup(rs->cur_file);
-	f->name = xstrdup(tp_rules_kind_names[kind]);
+	f->name = xstrdup(kn);
+	if (fidx == 3) { /* built once every file has loaded, as a rule's */
+		lua_getfield(L, 2, "match");
+		f->match_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
 	lua_pushvalue(L, fidx);
 	f->ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	rs->nfns++;

@@ -84,6 +84,21 @@ static inline void charge(struct rule_fn *f, uint64_t *t)
 	}
 }
 
+/* Does the event pass f's match (true without one)? An event it turns
+ * away is a call of f at the cost of the C check: no Lua call. */
+static inline bool fn_matched(struct tp_ruleset *rs, struct rule_fn *f, const struct tp_event *ev,
+			      const struct tp_event_meta *meta, uint64_t *t)
+{
+	struct tp_event_meta view;
+
+	if (!f->match && !f->ntmatch)
+		return true;
+	if (tp_rules_matched(f, ev, tp_rules_meta_now(rs, meta, &view)))
+		return true;
+	charge(f, t);
+	return false;
+}
+
 static void fault(struct tp_ruleset *rs, struct rule_fn *f, enum tp_lua_status st, const char *err)
 {
 	int k = st == TP_LUA_TIMEOUT ? 1 : st == TP_LUA_NOMEM ? 2 : 0;
@@ -164,14 +179,19 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	/* 1 event in COST_SAMPLE: every call timed, counted COST_SAMPLE times. */
 	uint64_t t = (rs->events++ % COST_SAMPLE) == 0 ? tp_mono_ns() : 0;
 
+	const uint32_t *rules;
+	uint32_t nrules;
+
 	*nalerts = 0;
 	if (!ix)
 		goto exited;
+	rules = ix->fns[FN_RULE];
+	nrules = ix->n[FN_RULE];
 	tp_rules_bind(rs, ev, meta, LUA_NOREF);
 	for (uint32_t i = 0; i < ix->n[FN_FILTER]; i++) {
 		struct rule_fn *f = &rs->fns[ix->fns[FN_FILTER][i]];
 
-		if (f->quarantined)
+		if (f->quarantined || !fn_matched(rs, f, ev, meta, &t))
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		charge(f, &t);
@@ -189,7 +209,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	for (uint32_t i = 0; i < ix->n[FN_ENRICH]; i++) {
 		struct rule_fn *f = &rs->fns[ix->fns[FN_ENRICH][i]];
 
-		if (f->quarantined)
+		if (f->quarantined || !fn_matched(rs, f, ev, meta, &t))
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		charge(f, &t);
@@ -202,7 +222,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		struct rule_fn *f = &rs->fns[ix->fns[FN_SCORE][i]];
 		double v;
 
-		if (f->quarantined)
+		if (f->quarantined || !fn_matched(rs, f, ev, meta, &t))
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		charge(f, &t);
@@ -224,19 +244,23 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	}
 	if (best >= 0 && best > meta->importance)
 		meta->importance = best;
-	for (uint32_t i = 0; i < ix->n[FN_RULE]; i++) {
-		struct rule_fn *f = &rs->fns[ix->fns[FN_RULE][i]];
+	/* Nothing set on the event (by enrich or an earlier stage): only the
+	 * rules whose match needs no key can match; the others are not
+	 * visited (nor counted as called). */
+	if (!(rs->binding->sink ? rs->sink.nkv : meta->nkv)) {
+		rules = ix->unset;
+		nrules = ix->nunset;
+	}
+	for (uint32_t i = 0; i < nrules; i++) {
+		struct rule_fn *f = &rs->fns[rules[i]];
 		struct tp_event_meta am, view;
 		struct tp_alert alert;
 
 		if (f->quarantined)
 			continue;
 		/* Nor do events its match turns away: no Lua call at all. */
-		if ((f->match || f->ntmatch) &&
-		    !tp_rules_matched(f, ev, tp_rules_meta_now(rs, meta, &view))) {
-			charge(f, &t);
+		if (!fn_matched(rs, f, ev, meta, &t))
 			continue;
-		}
 		/* Excepted events never reach when: stateful rules do not count them. */
 		if (f->nexceptions && tp_rules_excepted(f, ev, tp_rules_meta_now(rs, meta, &view))) {
 			f->excepted++;

@@ -371,6 +371,10 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 	for (uint32_t k = 0; ix && k < ix->n[FN_ENRICH]; k++) {
 		struct rule_fn *f = &rs->fns[ix->fns[FN_ENRICH][k]];
 
+		/* As the engine runs it: an event its match turns away skips it. */
+		if ((f->match || f->ntmatch) &&
+		    !tp_rules_matched(f, &rs->test_ev, tp_rules_meta_now(rs, meta, &view)))
+			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		if (st != TP_LUA_OK) {
 			tp_rules_problem(rs, r->file, r->line,

@@ -463,8 +463,12 @@ static void build_match(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 	lua_pushlightuserdata(L, f);
 	lua_pushlightuserdata(L, err);
 	if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
-		tp_rules_problem(rs, f->file, f->line, "rule '%s': match: %s", f->name,
-				 lua_tostring(L, -1));
+		if (f->kind == FN_RULE)
+			tp_rules_problem(rs, f->file, f->line, "rule '%s': match: %s", f->name,
+					 lua_tostring(L, -1));
+		else
+			tp_rules_problem(rs, f->file, f->line, "%s: match: %s",
+					 tp_rules_kind_names[f->kind], lua_tostring(L, -1));
 		lua_pop(L, 1);
 		f->enabled = false;
 	}
@@ -473,7 +477,7 @@ static void build_match(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 void tp_rules_tune_apply(lua_State *L, struct tp_ruleset *rs)
 {
 	for (size_t i = 0; i < rs->nfns; i++)
-		if (rs->fns[i].kind == FN_RULE && rs->fns[i].match_ref != LUA_NOREF)
+		if (rs->fns[i].match_ref != LUA_NOREF) /* rules' and filter/enrich/score's */
 			build_match(L, rs, &rs->fns[i]);
 	/* In file order: a later override wins. */
 	for (size_t i = 0; i < rs->ntunes; i++) {

@@ -454,6 +454,59 @@ static void test_match_on_set_keys(void **state)
 	load_fails("m.lua:1: rule 'a': match: set: the keys e:set sets");
 }
 
+/* filter/enrich/score(events, { match = {...} }, fn): an event the match
+ * turns away never calls fn, in the inline tests as in the pipeline. */
+static void test_enrich_and_filter_take_a_match(void **state)
+{
+	struct tp_ruleset *rs;
+
+	(void)state;
+	write_to(rules, "m.lua",
+		 /* Functions that would act on every event: the match decides. */
+		 "enrich({ 'file.open', 'file.rename' },\n"
+		 "  { match = { ['file.open'] = { flags = { any = 'O_WRONLY|O_RDWR' } } } },\n"
+		 "  function(e) e:set('changed', e.type) end)\n"
+		 "filter({ 'file.open' }, { match = { path = { '/tmp/*', '*.swp' } } },\n"
+		 "  function(e) return false end)\n"
+		 "rule { name = 'changed', events = { 'file.open', 'file.rename' }, output = '${comm}',\n"
+		 "  match = { set = { changed = true } }, when = function(e) return true end,\n"
+		 "  tests = { { event = { type = 'file.open', path = '/etc/x', flags = 1 },\n"
+		 "              expect = true },\n"
+		 "            { event = { type = 'file.open', path = '/etc/x' }, expect = false },\n"
+		 "            { event = { type = 'file.rename', newpath = '/etc/x' },\n"
+		 "              expect = true } } }\n"
+		 "rule { name = 'opened', events = { 'file.open' }, output = '${path}',\n"
+		 "  when = function(e) return true end }\n");
+	rs = load_ok();
+
+	open_flags("/etc/hosts", O_RDONLY, 0); /* kept, not enriched */
+	nalerts = 0;
+	assert_int_equal(run(rs), 1);
+	assert_string_equal(alerted[0], "opened|warning");
+	open_flags("/etc/hosts", O_WRONLY, 0); /* kept and enriched */
+	assert_int_equal(run(rs), 2);
+	open_flags("/tmp/hosts", O_WRONLY, 0); /* filtered: no rule sees it */
+	assert_int_equal(run(rs), 0);
+	open_flags("/etc/.hosts.swp", O_RDWR, 0);
+	assert_int_equal(run(rs), 0);
+	rename_to("/tmp/x", "/etc/x"); /* no condition for file.rename */
+	nalerts = 0;
+	assert_int_equal(run(rs), 1);
+	assert_string_equal(alerted[0], "changed|warning");
+	tp_ruleset_free(rs);
+
+	write_to(rules, "m.lua",
+		 "enrich({ 'file.open' }, { match = { flags = { any = 'O_NOPE' } } },\n"
+		 "  function(e) end)\n"
+		 "score({ 'file.open' }, { match = { pth = '/etc/*' } }, function(e) return 1 end)\n");
+	load_fails("m.lua:1: enrich: match: flags: file.open has no flag 'O_NOPE'");
+	assert_non_null(strstr(diags, "m.lua:3: score: match: no field 'pth'"));
+	write_to(rules, "m.lua", "filter({ 'file.open' }, { match = 'x' }, function(e) end)\n");
+	load_fails("m.lua:1: filter: match: a table of field conditions");
+	write_to(rules, "m.lua", "enrich({ 'file.open' }, { when = {} }, function(e) end)\n");
+	load_fails("m.lua:1: enrich: unknown option 'when' (known: match)");
+}
+
 static void test_bad_match_names_file_and_line(void **state)
 {
 	(void)state;
@@ -788,6 +841,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_disabled_by_override, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_match_is_checked_in_c, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_match_on_set_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enrich_and_filter_take_a_match, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_match_names_file_and_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_exceptions_name_file_and_line, setup,
 					    teardown),
