@@ -37,11 +37,12 @@ local BACKUP = tapio.set { "restic", "borg", "duplicity", "bacula-fd", "bareos-f
 
 ---------------------------------------------------------------- password hashes
 
-local SHADOW = tapio.set {
+local SHADOW_PATHS = {
   "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/security/opasswd",
   "/var/backups/shadow.bak", "/var/backups/gshadow.bak", "/etc/master.passwd",
   "/etc/shadow.bak", "/etc/gshadow.bak", "/etc/nshadow",
 }
+local SHADOW = tapio.set(SHADOW_PATHS)
 -- Programs that read password hashes to do their job.
 local AUTH = tapio.set {
   "sshd", "sshd-session", "login", "su", "sudo", "sudoedit", "passwd", "unix_chkpwd", "chage",
@@ -102,7 +103,8 @@ rule {
   },
 }
 
-local PROTECTED = tapio.set { "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/root" }
+local PROTECTED_PATHS = { "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/root" }
+local PROTECTED = tapio.set(PROTECTED_PATHS)
 
 rule {
   name = "protected_file_access_denied",
@@ -655,15 +657,24 @@ rule {
 ---------------------------------------------------------------- the shared check
 
 -- Once per open, for every file rule above: whether the path is a
--- credential of any kind they watch (set as e.credential_path). Most opens
--- end after a few prefix tests, and the rules return at their first look.
--- (Until the engine's C pre-filters land: the rules' path tests move there.)
+-- credential of any kind they watch (set as e.credential_path); the rules
+-- match on that key in C.
 local DENIABLE = { "/etc/sudoers.d/", "/root/.ssh/" }
 -- Where the credentials outside dot directories live.
 local OTHER_PLACES = { "/etc/ssh/ssh_host_", "/etc/ssl/private/", "/etc/pki/tls/private/",
                        "/etc/letsencrypt/archive/", "/etc/kubernetes/", "/var/run/secrets/",
                        "/run/secrets/", "/tmp/krb5cc_", "/var/lib/sss/db/ccache_", "/run/user/" }
-enrich({ "file.open" }, function(e)
+-- Every path the function below can set, for the engine to check in C
+-- first: most opens (libraries, /proc, configuration) never call it.
+-- Keep it a superset of the function's tests.
+local CREDENTIAL_CANDIDATES = { "*/.*", "*/mem", "*/environ", "*.keytab", "*.kdbx", "*.kdb" }
+for _, list in ipairs({ SHADOW_PATHS, PROTECTED_PATHS }) do
+  for _, p in ipairs(list) do CREDENTIAL_CANDIDATES[#CREDENTIAL_CANDIDATES + 1] = p end
+end
+for _, list in ipairs({ DENIABLE, OTHER_PLACES }) do
+  for _, p in ipairs(list) do CREDENTIAL_CANDIDATES[#CREDENTIAL_CANDIDATES + 1] = p .. "*" end
+end
+enrich({ "file.open" }, { match = { path = CREDENTIAL_CANDIDATES } }, function(e)
   local ret = e.ret
   if ret < 0 and ret ~= EACCES and ret ~= EPERM then return end
   if (e.flags & O_ACCMODE) == 1 then return end -- write-only: not a read

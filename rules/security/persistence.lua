@@ -1186,10 +1186,10 @@ watch {
 }
 
 -- Once per file event, for every rule above: the path it changes, when one
--- of them watches it. Reads (most opens) end at the flags, and the rules
--- return at their first look. (Until the engine's C pre-filters land.)
+-- of them watches it (the rules match on persistence_path in C). Reads
+-- (most opens) never call it: the engine checks the open's flags first.
 enrich({ "file.open", "file.rename", "file.link", "file.symlink", "file.chmod", "file.chown",
-         "file.unlink" }, function(e)
+         "file.unlink" }, { match = { ["file.open"] = WRITES } }, function(e)
   local p = changed(e)
   if p == nil then return end
   for i = 1, #watched do

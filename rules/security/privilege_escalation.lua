@@ -750,9 +750,10 @@ rule {
 
 -- Once per file event, for the file rules above: whether it gives a file a
 -- set-uid, set-gid or world-writable mode, or touches a sudo timestamp (set
--- as e.privilege_path). Most opens end at their flags, and the rules
--- return at their first look. (Until the engine's C pre-filters land.)
+-- as e.privilege_path; the rules match on it in C). Plain reads (most
+-- opens) never call it: the engine checks the open's flags first.
 enrich({ "file.open", "file.chmod", "file.rename", "file.link", "file.symlink", "file.chown" },
+       { match = { ["file.open"] = { flags = { any = "O_WRONLY|O_RDWR|O_CREAT" } } } },
        function(e)
   if e.ret < 0 then return end
   local t = e.type
