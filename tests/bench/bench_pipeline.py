@@ -22,6 +22,10 @@ pinned to CPU 1, is in turn:
         (without -a, an event no rule may alert on skips Lua), -o none
   json  L2a + -o json (every event rendered) to /dev/null: what JSON
         costs is json - L2a
+  L2b   L2 for an A/B in the same rounds (not in the default LEVELS): the
+        collector B_COLLECTOR (default: this build's) with the shipped
+        rule sets from B_RULES_DIR (rules.dir; default: this build's), e.g.
+        B_RULES_DIR=/tmp/main-rules LEVELS=L2,L2b KS=100
 
 The collector loads only its process family (-k categories=process): the
 records come from the producer, and the other families would add the
@@ -55,6 +59,7 @@ WHAT = {
     "L4": "L3 + delivery to tapio-sink (1% selected)",
     "L2a": "L2 + -a (every event through the rules), -o none",
     "json": "L2a + -o json to /dev/null",
+    "L2b": "L2 with B_COLLECTOR / B_RULES_DIR (A/B)",
 }
 
 
@@ -85,6 +90,10 @@ def start(level, tmp):
     sec = ["-p", "security"] + base
     if level == "L2":
         return bl.Collector(*sec), None
+    if level == "L2b":
+        b = ["--set", "rules.dir=" + os.environ["B_RULES_DIR"]] \
+            if os.environ.get("B_RULES_DIR") else []
+        return bl.Collector(*sec, *b, binary=os.environ.get("B_COLLECTOR") or bl.BIN), None
     if level == "L3":
         return bl.Collector(*sec, raw=True), None
     if level == "L2a":
