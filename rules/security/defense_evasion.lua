@@ -267,6 +267,7 @@ rule {
   severity = "warning",
   importance = 0.75,
   tags = { "mitre:T1070.006" },
+  match = { ret = 0, ["process.exec"] = { filename_base = "touch" } },
   when = function(e)
     if e.ret ~= 0 then return false end
     if e.type == "file.utimes" then
@@ -507,6 +508,7 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1070.002" },
+  match = { ["process.exec"] = { ret = 0, filename_base = "journalctl" } },
   when = function(e)
     if e.type == "file.unlink" then
       local p = e.path
@@ -1368,6 +1370,7 @@ rule {
   severity = "warning",
   importance = 0.75,
   tags = { "mitre:T1222.002", "mitre:T1564" },
+  match = { ret = 0, filename_base = "chattr" },
   when = function(e)
     if e.ret ~= 0 or basename(e.filename) ~= "chattr" then return false end
     for i = 2, #e.argv do
@@ -1388,7 +1391,8 @@ rule {
   },
 }
 
-local MODULE_TOOLS = tapio.set { "insmod", "modprobe", "kmod" }
+local MODULE_TOOL_NAMES = { "insmod", "modprobe", "kmod" }
+local MODULE_TOOLS = tapio.set(MODULE_TOOL_NAMES)
 
 rule {
   name = "kernel_module_load_attempted",
@@ -1398,6 +1402,7 @@ rule {
   severity = "warning",
   importance = 0.85,
   tags = { "mitre:T1547.006", "mitre:T1014" },
+  match = { ret = 0, filename_base = MODULE_TOOL_NAMES },
   when = function(e)
     if e.ret ~= 0 or not MODULE_TOOLS[basename(e.filename)] then return false end
     local argv = e.argv

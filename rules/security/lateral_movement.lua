@@ -4,7 +4,8 @@
 
 local basename, startswith = tapio.basename, tapio.startswith
 
-local SSH_CLIENTS = tapio.set { "ssh", "scp", "sftp", "rsync", "autossh" }
+local SSH_CLIENT_NAMES = { "ssh", "scp", "sftp", "rsync", "autossh" }
+local SSH_CLIENTS = tapio.set(SSH_CLIENT_NAMES)
 
 rule {
   name = "ssh_host_key_checking_disabled",
@@ -15,6 +16,7 @@ rule {
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1021.004", "mitre:T1070" },
+  match = { ret = 0, filename_base = SSH_CLIENT_NAMES },
   when = function(e)
     if e.ret ~= 0 or not SSH_CLIENTS[basename(e.filename)] then return false end
     local c = e.cmdline:lower()
