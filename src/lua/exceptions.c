@@ -84,6 +84,7 @@ enum vkind { V_EXACT, V_PREFIX, V_SUFFIX, V_SUBSTR, V_GLOB };
 
 struct value {
 	bool glob;
+	bool slash; /* s has a '/': parent/ancestor compare it to the exe */
 	bool is_num;
 	int64_t num;
 	char *s;
@@ -255,6 +256,7 @@ static int parse_value(lua_State *L, int idx, struct cond *c, struct value *v, c
 	if (!v->s)
 		return -ENOMEM;
 	v->glob = has_glob(v->s);
+	v->slash = strchr(v->s, '/') != NULL;
 	classify(v);
 	if (!v->glob) {
 		char *end;
@@ -803,11 +805,13 @@ static bool match_ancestor(const struct cond *c, const struct tp_proc_ctx *pc, b
 		r = k == 0 ? pc->parent : &pc->ancestors[k - 1];
 		if (!r)
 			continue;
+		size_t ncomm = r->comm ? strlen(r->comm) : 0, nexe = r->exe ? strlen(r->exe) : 0;
+
 		for (size_t i = 0; i < c->nvalues; i++) {
 			const struct value *v = &c->values[i];
-			const char *s = strchr(v->s, '/') ? r->exe : r->comm;
 
-			if (s && match_value(v, s, strlen(s)))
+			if (v->slash ? r->exe && match_value(v, r->exe, nexe)
+				     : r->comm && match_value(v, r->comm, ncomm))
 				return true;
 		}
 	}
