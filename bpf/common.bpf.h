@@ -76,6 +76,11 @@ struct {
 /* Set by the loader before load. */
 const volatile __u32 tp_self_pid = 0;	  /* the agent's own tgid: never traced */
 const volatile __u64 tp_wakeup_bytes = 0; /* 0: never wake, timer only */
+/* Unread bytes past which a failed syscall's event is dropped (and counted
+ * as a ring drop) before it is built: in a flood of failures (an exec or
+ * open loop on missing files) the rest of the ring stays free for events
+ * of calls that worked. 0: never. */
+const volatile __u64 tp_shed_failed_bytes = 0;
 /* 1 + enum cgroup_subsys_id of the controller whose v1 hierarchy is tracked
  * in tp_hdr.cgroup_v1_id; 0: none (pure cgroup v2 machines). */
 const volatile __u32 tp_cgroup_v1_subsys = 0;
@@ -265,6 +270,11 @@ static __always_inline const struct tp_settings *tp_admit_as(__u32 category, boo
 		return NULL;
 	if (failed && (s->drop_failed & (1u << category))) {
 		tp_kstat(category, TP_KSTAT_FAILED);
+		return NULL;
+	}
+	if (failed && tp_shed_failed_bytes &&
+	    bpf_ringbuf_query(&tp_events, BPF_RB_AVAIL_DATA) >= tp_shed_failed_bytes) {
+		tp_count_drop(category);
 		return NULL;
 	}
 	if (tp_comm_excluded(s, comm)) {

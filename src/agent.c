@@ -204,8 +204,8 @@ static void check_kernel_drops(struct drop_watch *w, struct tp_bpf *bpf, struct 
 	for (int c = 1; c < TP_DROP_SLOTS; c++) {
 		if (drops[c] == w->reported[c])
 			continue;
-		tp_warn("the kernel dropped %llu %s records (ring buffer full; %llu in all): raise the "
-			"ring size or filter more in the kernel",
+		tp_warn("the kernel dropped %llu %s records (ring buffer full, or half full for "
+			"failed calls; %llu in all): raise the ring size or filter more in the kernel",
 			(unsigned long long)(drops[c] - w->reported[c]), tp_category_name((unsigned)c),
 			(unsigned long long)drops[c]);
 		w->reported[c] = drops[c];

@@ -362,6 +362,7 @@ int main(int argc, char **argv)
 	bopts.categories = cfg.categories;
 	bopts.ring_bytes = cfg.ring_bytes;
 	bopts.wakeup_bytes = cfg.ring_bytes / 4;
+	bopts.shed_failed_bytes = cfg.ring_bytes / 2;
 	bopts.self_pid = (uint32_t)getpid();
 	if (tp_cgroupfs_open(&cgfs, cfg.cgroup_v1_controller, err, sizeof(err)) < 0) {
 		code = fail(EXIT_FAILURE, err);

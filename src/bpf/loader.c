@@ -309,6 +309,9 @@ static int set_common_rodata(struct bpf_object *obj, const struct tp_bpf_opts *o
 		r = tp_bpf_set_rodata(obj, "tp_wakeup_bytes", &opts->wakeup_bytes,
 				      sizeof(opts->wakeup_bytes));
 	if (r == 0)
+		r = tp_bpf_set_rodata(obj, "tp_shed_failed_bytes", &opts->shed_failed_bytes,
+				      sizeof(opts->shed_failed_bytes));
+	if (r == 0)
 		r = tp_bpf_set_rodata(obj, "tp_cgroup_v1_subsys", &opts->cgroup_v1_subsys,
 				      sizeof(opts->cgroup_v1_subsys));
 	return r;

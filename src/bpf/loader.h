@@ -30,6 +30,8 @@ struct tp_bpf_opts {
 	uint32_t categories;   /* bit (1 << TP_CAT_x) for each category to load */
 	uint64_t ring_bytes;   /* ring buffer size; rounded up to a power of two */
 	uint64_t wakeup_bytes; /* unread bytes that make the kernel wake the reader */
+	uint64_t shed_failed_bytes; /* unread bytes past which failed syscalls' events
+				     * are dropped (counted) before they are built; 0: never */
 	uint32_t self_pid;     /* never traced */
 	uint32_t cgroup_v1_subsys; /* 1 + cgroup subsystem id whose v1 hierarchy
 				    * tp_hdr.cgroup_v1_id reports; 0: none */

@@ -234,6 +234,11 @@ def test_file_utimes_xattr_proc():
     check("cap_permitted" not in rm, "a removal has no capabilities %r" % rm)
 
     child = out["child"]
+    # The opens may still be on their way: wait for each before judging.
+    wanted = ["/proc/%d/%s" % (child, f) for f in ("mem", "maps", "environ", "status")]
+    wanted += ["/proc/%d/task/%d/maps" % (child, child), "/proc/%d/maps" % pid]
+    c.wait_until(lambda: set(wanted) <= {e["path"] for e in c.find(type="file.open", pid=pid)},
+                 what="the /proc opens %r" % wanted)
     opens = [e for e in c.find(type="file.open", pid=pid) if e["path"].startswith("/proc/")]
     flagged = {e["path"]: e.get("proc_target_pid") for e in opens}
     for f in ("mem", "maps", "environ"):
