@@ -367,7 +367,7 @@ static __always_inline __u32 tp_path_at_scratch(struct tp_path_scratch *s, long 
 	if (head[0] == '.' && head[1] == '/')
 		upath += 2;
 	if ((int)dfd == TP_AT_FDCWD) {
-		struct task_struct *t = bpf_get_current_task_btf();
+		struct task_struct *t = tp_current();
 
 		if (!t->fs)
 			return TP_PATH_UNRESOLVED;
@@ -402,81 +402,18 @@ static __always_inline __u32 tp_path_at_scratch(struct tp_path_scratch *s, long 
 	return flags;
 }
 
-/*
- * A path passed by the process, relative to dfd (TP_AT_FDCWD: the cwd),
- * made absolute into out (TP_PATH_MAX bytes). An empty path names dfd
- * itself (AT_EMPTY_PATH). Not canonical: "..", "." and symlinks in the
- * passed part stay as given. Returns path flags.
- */
+/* tp_path_at_scratch into out (TP_PATH_MAX bytes). Returns path flags. */
 static __always_inline __u32 tp_path_at(long dfd, const char *upath, char *out)
 {
-	struct tp_path_scratch *s;
-	struct dentry *dentry;
-	struct vfsmount *vfsmnt;
-	__u32 flags = 0, pos, at;
-	char head[2] = {};
-	long n;
+	struct tp_path_scratch *s = tp_scratch();
+	__u32 flags, pos, len;
 
-	if (!upath || bpf_probe_read_user(head, sizeof(head), upath) < 0) {
-		/* A one-byte string at the end of a page: try it as a string. */
-		if (!upath || bpf_probe_read_user_str(head, sizeof(head), upath) < 0) {
-			out[0] = '\0';
-			return TP_PATH_UNRESOLVED;
-		}
-	}
-	if (head[0] == '/') {
-		n = bpf_probe_read_user_str(out, TP_PATH_MAX, upath);
-		if (n < 0)
-			out[0] = '\0';
-		return n >= TP_PATH_MAX ? TP_PATH_TRUNCATED : 0;
-	}
-	if (head[0] == '.' && head[1] == '/')
-		upath += 2;
-	if ((int)dfd == TP_AT_FDCWD) {
-		struct task_struct *t = tp_current();
-
-		if (!t->fs) {
-			out[0] = '\0';
-			return TP_PATH_UNRESOLVED;
-		}
-		dentry = t->fs->pwd.dentry;
-		vfsmnt = t->fs->pwd.mnt;
-	} else {
-		struct file *f = tp_fd_file((int)dfd);
-
-		if (!f) {
-			n = bpf_probe_read_user_str(out, TP_PATH_MAX, upath);
-			if (n < 0)
-				out[0] = '\0';
-			return TP_PATH_UNRESOLVED | (n >= TP_PATH_MAX ? TP_PATH_TRUNCATED : 0);
-		}
-		dentry = BPF_CORE_READ(f, f_path.dentry);
-		vfsmnt = BPF_CORE_READ(f, f_path.mnt);
-	}
-	s = tp_scratch();
 	if (!s) {
 		out[0] = '\0';
 		return TP_PATH_UNRESOLVED;
 	}
-	pos = tp_path_walk(s, dentry, vfsmnt, &flags);
-	if (head[0] == '\0') {
-		tp_path_copy(out, s->buf, pos, TP_PATH_WALK_END - pos, &flags);
-		return flags;
-	}
-	/* "/" + name after the root, "/dir" + "/" + name after anything else. */
-	at = TP_PATH_WALK_END;
-	if (pos != TP_PATH_WALK_END - 1) {
-		s->buf[TP_PATH_WALK_END] = '/';
-		at++;
-	}
-	if (at > TP_PATH_WALK_END + 1)
-		at = TP_PATH_WALK_END + 1; /* a bound the verifier can see */
-	n = bpf_probe_read_user_str(&s->buf[at], TP_PATH_MAX, upath);
-	if (n <= 0)
-		s->buf[at] = '\0';
-	if (n >= TP_PATH_MAX)
-		flags |= TP_PATH_TRUNCATED;
-	tp_path_copy(out, s->buf, pos, at - pos + (n > 0 ? n - 1 : 0), &flags);
+	flags = tp_path_at_scratch(s, dfd, upath, &pos, &len);
+	tp_path_copy(out, s->buf, pos, len, &flags);
 	return flags;
 }
 

@@ -81,9 +81,12 @@ static void ref_json_str(struct tp_buf *b, const unsigned char *s, size_t n)
 	tp_buf_putc(b, '"');
 }
 
-/* s copied to a block of exactly n bytes (a read past it fails under ASan),
- * after a prefix of pre bytes (the output's alignment). */
-static void check_json_at(const unsigned char *s, size_t n, size_t pre)
+/* What put writes for s (n bytes) against the reference ref: s copied to a
+ * block of exactly n bytes (a read past it fails under ASan), after a
+ * prefix of pre bytes (the output's alignment). */
+static void check_put(void (*put)(struct tp_buf *, const char *, size_t),
+		      void (*ref)(struct tp_buf *, const unsigned char *, size_t),
+		      const unsigned char *s, size_t n, size_t pre)
 {
 	struct tp_buf got, want;
 	unsigned char *exact = malloc(n ? n : 1);
@@ -96,13 +99,18 @@ static void check_json_at(const unsigned char *s, size_t n, size_t pre)
 		tp_buf_putc(&got, 'x');
 		tp_buf_putc(&want, 'x');
 	}
-	tp_buf_json_str(&got, (const char *)exact, n);
-	ref_json_str(&want, s, n);
+	put(&got, (const char *)exact, n);
+	ref(&want, s, n);
 	assert_int_equal(got.len, want.len);
 	assert_memory_equal(got.data, want.data, got.len);
 	tp_buf_free(&got);
 	tp_buf_free(&want);
 	free(exact);
+}
+
+static void check_json_at(const unsigned char *s, size_t n, size_t pre)
+{
+	check_put(tp_buf_json_str, ref_json_str, s, n, pre);
 }
 
 static void check_json(const unsigned char *s, size_t n)
@@ -131,24 +139,7 @@ static void ref_json_strv(struct tp_buf *b, const unsigned char *s, size_t n)
 
 static void check_json_strv(const unsigned char *s, size_t n, size_t pre)
 {
-	struct tp_buf got, want;
-	unsigned char *exact = malloc(n ? n : 1);
-
-	assert_non_null(exact);
-	memcpy(exact, s, n);
-	tp_buf_init(&got);
-	tp_buf_init(&want);
-	for (size_t i = 0; i < pre; i++) {
-		tp_buf_putc(&got, 'x');
-		tp_buf_putc(&want, 'x');
-	}
-	tp_buf_json_strv(&got, (const char *)exact, n);
-	ref_json_strv(&want, s, n);
-	assert_int_equal(got.len, want.len);
-	assert_memory_equal(got.data, want.data, got.len);
-	tp_buf_free(&got);
-	tp_buf_free(&want);
-	free(exact);
+	check_put(tp_buf_json_strv, ref_json_strv, s, n, pre);
 }
 
 static void test_json_str(void **state)
