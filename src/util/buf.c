@@ -77,69 +77,90 @@ void tp_buf_printf(struct tp_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "00".."99": integers are written two digits per division. */
-static const char digit_pairs[201] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
-
-/* The digits of v < 2^32 ending at end, two per division (32-bit ones,
- * cheaper than 64-bit); returns where they start. */
-static inline char *u32_digits(char *end, uint32_t v)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The 8 decimal digits of x < 10^8 as the bytes of a word (the first digit
+ * in the lowest byte), each 0-9, in a few multiplies and no table: split in
+ * two halves of 4 digits in 32-bit lanes, each into two pairs in 16-bit
+ * lanes, each pair into two digits in bytes. A lane's divide by 100 is
+ * (y * 5243) >> 19 (exact for y < 43699), by 10 (z * 103) >> 10 (z < 179);
+ * neither product crosses its lane. */
+static inline uint64_t digits8(uint32_t x)
 {
-	while (v >= 100) {
-		unsigned d = (v % 100) * 2;
+	uint64_t v = x / 10000 | (uint64_t)(x % 10000) << 32;
+	uint64_t h = ((v * 5243) >> 19) & 0x0000007f0000007full;
 
-		v /= 100;
-		*--end = digit_pairs[d + 1];
-		*--end = digit_pairs[d];
-	}
-	if (v >= 10) {
-		*--end = digit_pairs[v * 2 + 1];
-		*--end = digit_pairs[v * 2];
-	} else {
-		*--end = (char)('0' + v);
-	}
-	return end;
+	v = h | (v - h * 100) << 16;
+	h = ((v * 103) >> 10) & 0x000f000f000f000full;
+	return h | (v - h * 10) << 8;
+}
+
+/* The digits of x < 10^8 without leading zeros at p (8 bytes written);
+ * returns the end. */
+static inline char *put_head(char *p, uint32_t x)
+{
+	uint64_t d = digits8(x);
+	unsigned zeros = x ? (unsigned)__builtin_ctzll(d) / 8 : 7;
+
+	d = (d + 0x3030303030303030ull) >> (zeros * 8);
+	memcpy(p, &d, 8);
+	return p + 8 - zeros;
+}
+
+/* All 8 digits of x < 10^8 at p. */
+static inline char *put_8(char *p, uint32_t x)
+{
+	uint64_t d = digits8(x) + 0x3030303030303030ull;
+
+	memcpy(p, &d, 8);
+	return p + 8;
 }
 
 char *tp_u64_put(char *p, uint64_t v)
 {
-	static const uint64_t pow10[20] = {
-		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
-		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
-		10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-		100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
-	};
-	unsigned n;
-	char *end;
+	uint64_t hi;
 
 	if (v < 10) {
 		*p = (char)('0' + v);
 		return p + 1;
 	}
-	/* Digits: log10 from the bit length (1233/4096 ~ log10(2)), then one
-	 * compare for the power of ten inside that bit length. */
-	n = (unsigned)(((64 - __builtin_clzll(v)) * 1233) >> 12);
-	n += n < 20 && v >= pow10[n];
-	end = p + n;
-	p = end;
-	/* Wider than 32 bits: the low 8 digits at a time, zero-padded. */
-	while (v > UINT32_MAX) {
-		uint32_t lo = (uint32_t)(v % 100000000);
+	if (v < 10000) {
+		/* Most numbers of a line (pids, ids, small values): one 32-bit
+		 * word of 4 digits, as digits8 does each half. */
+		uint32_t y = (uint32_t)v, h = (y * 5243) >> 19, w, zeros;
 
-		v /= 100000000;
-		for (int k = 0; k < 4; k++) {
-			unsigned d = (lo % 100) * 2;
-
-			lo /= 100;
-			*--p = digit_pairs[d + 1];
-			*--p = digit_pairs[d];
-		}
+		w = h | (y - h * 100) << 16;
+		h = ((w * 103) >> 10) & 0x000f000fu;
+		w = h | (w - h * 10) << 8;
+		zeros = (unsigned)__builtin_ctz(w) / 8;
+		w = (w + 0x30303030u) >> (zeros * 8);
+		memcpy(p, &w, 4);
+		return p + 4 - zeros;
 	}
-	u32_digits(p, (uint32_t)v);
-	return end;
+	if (v < 100000000)
+		return put_head(p, (uint32_t)v);
+	hi = v / 100000000;
+	if (hi < 100000000) {
+		p = put_head(p, (uint32_t)hi);
+	} else {
+		/* At most 1844 above the low 16 digits. */
+		p = put_head(p, (uint32_t)(hi / 100000000));
+		p = put_8(p, (uint32_t)(hi % 100000000));
+	}
+	return put_8(p, (uint32_t)(v % 100000000));
 }
+#else
+char *tp_u64_put(char *p, uint64_t v)
+{
+	char tmp[TP_U64_MAX_DIGITS], *end = tmp + sizeof(tmp), *q = end;
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(p, q, (size_t)(end - q));
+	return p + (end - q);
+}
+#endif
 
 void tp_buf_u64(struct tp_buf *b, uint64_t v)
 {

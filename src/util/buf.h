@@ -53,8 +53,9 @@ static inline void tp_buf_puts(struct tp_buf *b, const char *s)
 void tp_buf_printf(struct tp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tp_buf_vprintf(struct tp_buf *b, const char *fmt, va_list ap);
 void tp_buf_u64(struct tp_buf *b, uint64_t v);
-/* The decimal digits of v at p (at most TP_U64_MAX_DIGITS, no terminator);
- * returns the end. */
+/* The decimal digits of v at p, no terminator; returns the end. Writes
+ * up to TP_U64_MAX_DIGITS bytes from p whatever the digits (words at a
+ * time): room for that many is the caller's. */
 #define TP_U64_MAX_DIGITS 20
 char *tp_u64_put(char *p, uint64_t v);
 void tp_buf_i64(struct tp_buf *b, int64_t v);

@@ -16,13 +16,21 @@
 static void check_u64(uint64_t v)
 {
 	struct tp_buf b;
-	char want[32];
+	char want[32], raw[TP_U64_MAX_DIGITS + 8];
+	char *end;
 
 	tp_buf_init(&b);
 	tp_buf_u64(&b, v);
 	snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
 	assert_string_equal(tp_buf_cstr(&b), want);
 	tp_buf_free(&b);
+	/* tp_u64_put itself: the digits, and nothing written past its room. */
+	memset(raw, 'x', sizeof(raw));
+	end = tp_u64_put(raw, v);
+	assert_int_equal(end - raw, strlen(want));
+	assert_memory_equal(raw, want, strlen(want));
+	for (size_t i = TP_U64_MAX_DIGITS; i < sizeof(raw); i++)
+		assert_int_equal(raw[i], 'x');
 }
 
 static void test_u64(void **state)
