@@ -227,6 +227,63 @@ static inline uint64_t field_bits(const struct tp_event *ev, const struct tp_fie
 	return v;
 }
 
+/* A numeric field with symbolic names renders as ,"name":N,"name_str":"SYM"
+ * (or ,"name":N when N has no name), the same bytes for the same (field,
+ * value): the last ones rendered are kept per thread, one 64-byte slot
+ * each, and copied whole (a line of file events has two or three: flags,
+ * ret, syscall). The fields are the types' constant tables; a fragment too
+ * long for its slot is rendered every time. */
+#define FRAG_SLOTS 128
+#define FRAG_MAX 46
+static _Thread_local struct frag {
+	const struct tp_field *f;
+	uint64_t v;
+	uint8_t len; /* 0: empty */
+	char s[FRAG_MAX + 1];
+} frag_cache[FRAG_SLOTS];
+
+static inline struct frag *frag_slot(const struct tp_field *f, uint64_t v)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)f ^ v) * 0x9e3779b97f4a7c15ull;
+
+	return &frag_cache[h >> 57];
+}
+
+/* A field with symbolic names: its fragment from the cache, else rendered
+ * (and kept when it fits a slot). */
+static void json_sym_field(struct tp_buf *b, const struct json_type_keys *tk, uint32_t i,
+			   const struct tp_field *f, uint64_t u, char *tmp, size_t tmplen)
+{
+	struct frag *c = frag_slot(f, u);
+	size_t start = b->len;
+	ssize_t sl;
+
+	if (c->len && c->f == f && c->v == u) {
+		if (b->len + sizeof(c->s) + 1 <= b->cap) {
+			memcpy(b->data + b->len, c->s, sizeof(c->s));
+			b->len += c->len;
+		} else {
+			tp_buf_append(b, c->s, c->len);
+		}
+		return;
+	}
+	field_key(b, tk, i, f, false);
+	if (f->kind == TP_FK_S32 || f->kind == TP_FK_S64)
+		tp_buf_i64(b, (int64_t)u);
+	else
+		tp_buf_u64(b, u);
+	if ((sl = tp_field_sym_len(f, u, tmp, tmplen)) >= 0) {
+		field_key(b, tk, i, f, true);
+		tp_buf_json_str(b, tmp, (size_t)sl);
+	}
+	if (!tp_buf_failed(b) && b->len - start <= FRAG_MAX) {
+		c->f = f;
+		c->v = u;
+		c->len = (uint8_t)(b->len - start);
+		memcpy(c->s, b->data + start, c->len);
+	}
+}
+
 static void json_fields(struct tp_buf *b, const struct tp_event *ev,
 			const struct json_type_keys *tk)
 {
@@ -236,7 +293,6 @@ static void json_fields(struct tp_buf *b, const struct tp_event *ev,
 	for (uint32_t i = 0; i < t->nfields; i++) {
 		const struct tp_field *f = &t->fields[i];
 		uint64_t u;
-		ssize_t sl;
 
 		if (!tp_field_present(ev, f))
 			continue;
@@ -293,23 +349,19 @@ static void json_fields(struct tp_buf *b, const struct tp_event *ev,
 			else
 				PUT_LIT(b, "false");
 			break;
-		case TP_FK_S32:
-		case TP_FK_S64:
+		default:
 			u = field_bits(ev, f);
 			if (f->kind == TP_FK_S32 && f->size == 4)
 				u = (uint64_t)(int64_t)(int32_t)(uint32_t)u;
-			field_key(b, tk, i, f, false);
-			tp_buf_i64(b, (int64_t)u);
-			goto syms;
-		default:
-			u = field_bits(ev, f);
-			field_key(b, tk, i, f, false);
-			tp_buf_u64(b, u);
-syms:
-			if (f->syms && (sl = tp_field_sym_len(f, u, tmp, sizeof(tmp))) >= 0) {
-				field_key(b, tk, i, f, true);
-				tp_buf_json_str(b, tmp, (size_t)sl);
+			if (f->syms) {
+				json_sym_field(b, tk, i, f, u, tmp, sizeof(tmp));
+				break;
 			}
+			field_key(b, tk, i, f, false);
+			if (f->kind == TP_FK_S32 || f->kind == TP_FK_S64)
+				tp_buf_i64(b, (int64_t)u);
+			else
+				tp_buf_u64(b, u);
 			break;
 		}
 	}
