@@ -1,6 +1,7 @@
 /* Formatter: exact JSON for known events, escaping of hostile strings,
  * alerts, and text output with and without colour; every type's JSON line
  * and every symbolic name against plain references. */
+#include <arpa/inet.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -158,6 +159,38 @@ static void test_json_numbers(void **state)
 	check_num(-NAN, "null");
 	check_num(INFINITY, "null");
 	check_num(-INFINITY, "null");
+}
+
+/* An IPv4 address's text is inet_ntop's: every byte value at every
+ * position, and a buffer too small for it (inet_ntop's answer then too). */
+static void test_ipv4_text_is_inet_ntop(void **state)
+{
+	const struct tp_event_type *t = tp_event_type_by_name("network.connect");
+	const struct tp_field *f = tp_event_field(t, "daddr");
+	struct tp_net_conn_event c;
+	char got[64], want[64];
+
+	(void)state;
+	assert_non_null(f);
+	for (unsigned pos = 0; pos < 4; pos++) {
+		for (unsigned v = 0; v < 256; v++) {
+			memset(&c, 0, sizeof(c));
+			c.hdr.type = TP_EV_NETWORK_CONNECT;
+			c.hdr.size = sizeof(c);
+			c.family = AF_INET;
+			memcpy(c.daddr, "\x0a\x00\xc8\x09", 4);
+			c.daddr[pos] = (uint8_t)v;
+			assert_int_equal(tp_decode(&c, sizeof(c), 1, &ev), 0);
+			assert_int_equal(tp_field_ipaddr(&ev, f, got, sizeof(got)), AF_INET);
+			assert_non_null(inet_ntop(AF_INET, c.daddr, want, sizeof(want)));
+			assert_string_equal(got, want);
+			memset(got, 'x', sizeof(got));
+			tp_field_ipaddr(&ev, f, got, 8);
+			if (!inet_ntop(AF_INET, c.daddr, want, 8))
+				want[0] = '\0';
+			assert_string_equal(got, want);
+		}
+	}
 }
 
 static void test_json_exit_signal_name(void **state)
@@ -578,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_json_alert),
 		cmocka_unit_test(test_json_numbers),
 		cmocka_unit_test(test_json_exit_signal_name),
+		cmocka_unit_test(test_ipv4_text_is_inet_ntop),
 		cmocka_unit_test(test_text_plain_and_color),
 		cmocka_unit_test(test_text_alert),
 		cmocka_unit_test(test_format_parse),
