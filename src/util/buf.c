@@ -356,17 +356,103 @@ end:
 	return out;
 }
 
+/* A string with something to escape: out of line, so that the plain
+ * copy below (nearly every string) saves no registers for it. */
+static __attribute__((noinline)) char *json_escape_str(char *out, const unsigned char *s, size_t n)
+{
+	size_t used;
+
+	return json_escape(out, s, n, &used, false);
+}
+
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The bytes of v that need more than a copy (one bit each): below 0x20 or
+ * from 0x80 (both below 0x20 as signed bytes), '"' or '\\'. */
+static inline unsigned json_special16(__m128i v)
+{
+	__m128i sp = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+				  _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+					       _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+	return (unsigned)_mm_movemask_epi8(sp);
+}
+
+/* s[0, n) copied to out when none of its bytes needs escaping; false (out
+ * holds some of them) when one does. Reads and writes within the n bytes
+ * only: 16 at a time, the last 16 overlapping; below 16, the first and
+ * last 8 or 4, overlapping, checked as one vector. */
+static inline bool json_plain_copy(char *out, const unsigned char *s, size_t n)
+{
+	if (n >= 16) {
+		size_t i = 0;
+		__m128i v;
+
+		for (; i + 16 <= n; i += 16) {
+			v = _mm_loadu_si128((const __m128i *)(s + i));
+			if (json_special16(v))
+				return false;
+			_mm_storeu_si128((__m128i *)(out + i), v);
+		}
+		if (i < n) {
+			v = _mm_loadu_si128((const __m128i *)(s + n - 16));
+			if (json_special16(v))
+				return false;
+			_mm_storeu_si128((__m128i *)(out + n - 16), v);
+		}
+		return true;
+	}
+	if (n >= 8) {
+		uint64_t a, z;
+
+		memcpy(&a, s, 8);
+		memcpy(&z, s + n - 8, 8);
+		if (json_special16(_mm_set_epi64x((long long)z, (long long)a)))
+			return false;
+		memcpy(out, &a, 8);
+		memcpy(out + n - 8, &z, 8);
+		return true;
+	}
+	if (n >= 4) {
+		uint32_t a, z;
+
+		memcpy(&a, s, 4);
+		memcpy(&z, s + n - 4, 4);
+		/* The upper 8 bytes are zeros: only the low 8 count. */
+		if (json_special16(_mm_cvtsi64_si128((long long)((uint64_t)z << 32 | a))) & 0xff)
+			return false;
+		memcpy(out, &a, 4);
+		memcpy(out + n - 4, &z, 4);
+		return true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < 0x20 || s[i] >= 0x80 || s[i] == '"' || s[i] == '\\')
+			return false;
+		out[i] = (char)s[i];
+	}
+	return true;
+}
+#else
+static inline bool json_plain_copy(char *out, const unsigned char *s, size_t n)
+{
+	(void)out, (void)s, (void)n;
+	return false;
+}
+#endif
+
 void tp_buf_json_str(struct tp_buf *b, const char *str, size_t n)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	char *out;
-	size_t used;
 
 	/* Worst case: every byte becomes \u00XX. */
 	if (b->len + n * 6 + 3 > b->cap && !tp_buf_reserve(b, n * 6 + 2))
 		return;
 	out = b->data + b->len;
 	*out++ = '"';
-	out = json_escape(out, (const unsigned char *)str, n, &used, false);
+	if (json_plain_copy(out, s, n))
+		out += n;
+	else
+		out = json_escape_str(out, s, n);
 	*out++ = '"';
 	b->len = (size_t)(out - b->data);
 }
