@@ -114,6 +114,7 @@ struct json_type_keys {
 #define KEY_SLOTS 64
 static struct json_type_keys *type_keys[TP_CAT_MAX][KEY_SLOTS];
 static pthread_once_t type_keys_once = PTHREAD_ONCE_INIT;
+static bool type_keys_built; /* after type_keys_once: no call per line */
 
 /* A key is stored in KEY_PAD bytes at least: one that fits is copied
  * whole, a copy of known size. */
@@ -184,7 +185,10 @@ static const struct json_type_keys *keys_of(const struct tp_event_type *t)
 	unsigned cat = TP_TYPE_CATEGORY(t->id), sub = t->id & 0xff;
 	const struct json_type_keys *tk;
 
-	pthread_once(&type_keys_once, type_keys_build);
+	if (!__atomic_load_n(&type_keys_built, __ATOMIC_ACQUIRE)) {
+		pthread_once(&type_keys_once, type_keys_build);
+		__atomic_store_n(&type_keys_built, true, __ATOMIC_RELEASE);
+	}
 	if (cat >= TP_CAT_MAX || sub >= KEY_SLOTS)
 		return NULL;
 	tk = type_keys[cat][sub];
