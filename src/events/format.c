@@ -104,17 +104,33 @@ struct json_fkey {
 	uint16_t klen, sklen;
 };
 
+/* What a line needs of a field, in 40 bytes with its key (most keys fit
+ * OP_KEY): a type's fields are a few cache lines in a row, not the field
+ * table, the keys table and the keys each (cold after the rules' work). */
+#define OP_KEY 24
+struct json_op {
+	uint16_t offset, size;
+	uint16_t cond_offset; /* present when the __u32 there has a bit of cond_mask */
+	uint8_t kind;
+	uint8_t klen; /* of key; 0: not here (the keys table has it) */
+	uint32_t cond_mask; /* 0: always present */
+	uint16_t aux;
+	uint8_t field; /* index in the type's fields */
+	bool syms;
+	char key[OP_KEY];
+};
+
 struct json_type_keys {
 	const struct tp_event_type *type;
 	size_t name_len;
 	bool has_argv; /* an argv field of its own (process.exec) */
+	const struct json_op *ops; /* one per field, NULL: written from the fields */
 	struct json_fkey f[];
 };
 
 #define KEY_SLOTS 64
 static struct json_type_keys *type_keys[TP_CAT_MAX][KEY_SLOTS];
 static pthread_once_t type_keys_once = PTHREAD_ONCE_INIT;
-static bool type_keys_built; /* after type_keys_once: no call per line */
 
 /* A key is stored in KEY_PAD bytes at least: one that fits is copied
  * whole, a copy of known size. */
@@ -141,6 +157,26 @@ static uint16_t key_put(char *k, const char *name, const char *suffix)
 	return (uint16_t)n;
 }
 
+static void op_build(struct json_op *op, const struct tp_field *f, uint32_t j,
+		     const struct json_fkey *fk)
+{
+	op->offset = f->offset;
+	op->size = f->size;
+	op->kind = (uint8_t)f->kind;
+	op->aux = f->aux;
+	op->field = (uint8_t)j;
+	op->syms = f->syms != NULL;
+	/* An ENV field's condition (its count) is tp_field_present's own. */
+	if (f->kind != TP_FK_ENV) {
+		op->cond_offset = f->present_offset;
+		op->cond_mask = f->present_mask;
+	}
+	if (fk->klen <= OP_KEY) {
+		memcpy(op->key, fk->key, fk->klen);
+		op->klen = (uint8_t)fk->klen;
+	}
+}
+
 static void type_keys_build(void)
 {
 	const struct tp_event_type *t;
@@ -158,14 +194,15 @@ static void type_keys_build(void)
 			room += key_room(t->fields[j].name, "") + key_room(t->fields[j].name, "_str");
 		if (room > UINT16_MAX)
 			continue; /* not our identifiers: written as before */
-		/* The table and its keys in one piece, near one another. */
-		tk = calloc(1, head + room);
+		head = (head + 7) & ~(size_t)7;
+		/* The table, its ops and its keys in one piece. */
+		tk = calloc(1, head + t->nfields * sizeof(struct json_op) + room);
 		if (!tk)
 			continue;
 		tk->type = t;
 		tk->name_len = strlen(t->name);
 		tk->has_argv = tp_event_field(t, "argv") != NULL;
-		k = (char *)tk + head;
+		k = (char *)tk + head + t->nfields * sizeof(struct json_op);
 		for (uint32_t j = 0; j < t->nfields; j++) {
 			const char *name = t->fields[j].name;
 
@@ -176,22 +213,31 @@ static void type_keys_build(void)
 			tk->f[j].sklen = key_put(k, name, "_str");
 			k += key_room(name, "_str");
 		}
-		type_keys[cat][sub] = tk;
+		if (t->nfields <= UINT8_MAX + 1) {
+			struct json_op *ops = (struct json_op *)((char *)tk + head);
+
+			for (uint32_t j = 0; j < t->nfields; j++)
+				op_build(&ops[j], &t->fields[j], j, &tk->f[j]);
+			tk->ops = ops;
+		}
+		__atomic_store_n(&type_keys[cat][sub], tk, __ATOMIC_RELEASE);
 	}
 }
+
+
 
 static const struct json_type_keys *keys_of(const struct tp_event_type *t)
 {
 	unsigned cat = TP_TYPE_CATEGORY(t->id), sub = t->id & 0xff;
 	const struct json_type_keys *tk;
 
-	if (!__atomic_load_n(&type_keys_built, __ATOMIC_ACQUIRE)) {
-		pthread_once(&type_keys_once, type_keys_build);
-		__atomic_store_n(&type_keys_built, true, __ATOMIC_RELEASE);
-	}
 	if (cat >= TP_CAT_MAX || sub >= KEY_SLOTS)
 		return NULL;
-	tk = type_keys[cat][sub];
+	tk = __atomic_load_n(&type_keys[cat][sub], __ATOMIC_ACQUIRE);
+	if (!tk) {
+		pthread_once(&type_keys_once, type_keys_build);
+		tk = __atomic_load_n(&type_keys[cat][sub], __ATOMIC_ACQUIRE);
+	}
 	return tk && tk->type == t ? tk : NULL;
 }
 
@@ -288,87 +334,182 @@ static void json_sym_field(struct tp_buf *b, const struct json_type_keys *tk, ui
 	}
 }
 
+/* One present field, key and value (tmp: room for a name or an address). */
+static void json_field(struct tp_buf *b, const struct tp_event *ev, const struct json_type_keys *tk,
+		       uint32_t i, const struct tp_field *f, char *tmp, size_t tmplen)
+{
+	uint64_t u;
+
+	switch (f->kind) {
+	case TP_FK_STR: {
+		const char *str = (const char *)ev->rec.bytes + f->offset;
+
+		field_key(b, tk, i, f, false);
+		/* The decoder terminated it inside the field. */
+		tp_buf_json_str(b, str, strnlen(str, f->size));
+		break;
+	}
+	case TP_FK_ARGV: {
+		uint32_t len;
+		const char *av = tp_field_argv(ev, f, &len);
+
+		field_key(b, tk, i, f, false);
+		tp_buf_json_strv(b, av, av ? len : 0);
+		break;
+	}
+	case TP_FK_ENV: {
+		struct tp_env_entry en;
+		uint32_t len;
+		const char *av = tp_field_argv(ev, f, &len);
+		bool first = true;
+
+		field_key(b, tk, i, f, false);
+		tp_buf_putc(b, '{');
+		for (bool ok = tp_env_next(av, len, NULL, &en); ok; ok = tp_env_next(av, len, &en, &en)) {
+			if (!first)
+				tp_buf_putc(b, ',');
+			tp_buf_json_str(b, en.name, en.name_len);
+			tp_buf_putc(b, ':');
+			tp_buf_json_str(b, en.value, en.value_len);
+			first = false;
+		}
+		tp_buf_putc(b, '}');
+		break;
+	}
+	case TP_FK_IPADDR:
+		field_key(b, tk, i, f, false);
+		if (tp_field_ipaddr(ev, f, tmp, tmplen))
+			tp_buf_json_str(b, tmp, strlen(tmp));
+		else
+			PUT_LIT(b, "null");
+		break;
+	case TP_FK_BOOL:
+		u = field_bits(ev, f);
+		u = f->aux ? (u & f->aux) != 0 : u != 0;
+		field_key(b, tk, i, f, false);
+		if (u)
+			PUT_LIT(b, "true");
+		else
+			PUT_LIT(b, "false");
+		break;
+	default:
+		u = field_bits(ev, f);
+		if (f->kind == TP_FK_S32 && f->size == 4)
+			u = (uint64_t)(int64_t)(int32_t)(uint32_t)u;
+		if (f->syms) {
+			json_sym_field(b, tk, i, f, u, tmp, tmplen);
+			break;
+		}
+		field_key(b, tk, i, f, false);
+		if (f->kind == TP_FK_S32 || f->kind == TP_FK_S64)
+			tp_buf_i64(b, (int64_t)u);
+		else
+			tp_buf_u64(b, u);
+		break;
+	}
+}
+
+/* An op's key: inline, else the keys table's. */
+static inline __attribute__((always_inline)) void op_key(struct tp_buf *b,
+							 const struct json_type_keys *tk,
+							 const struct json_op *op,
+							 const struct tp_field *fields)
+{
+	if (op->klen && b->len + OP_KEY + 1 <= b->cap) {
+		memcpy(b->data + b->len, op->key, OP_KEY);
+		b->len += op->klen;
+	} else {
+		field_key(b, tk, op->field, &fields[op->field], false);
+	}
+}
+
+/* The fields through the type's ops: strings, flags and numbers (nearly
+ * every field of a line) from the op alone; the rest as json_field. The
+ * same bytes as json_field field by field (test_format compares every
+ * type against a plain reference). */
+static void json_fields_ops(struct tp_buf *b, const struct tp_event *ev,
+			    const struct json_type_keys *tk)
+{
+	const struct tp_field *fields = ev->type->fields;
+	const struct json_op *op = tk->ops, *end = op + ev->type->nfields;
+	const uint8_t *rec = ev->rec.bytes;
+	char tmp[1024]; /* room for a full capability set by name */
+
+	for (; op < end; op++) {
+		uint64_t u = 0;
+
+		if ((uint32_t)op->offset + op->size > ev->len)
+			continue;
+		if (op->cond_mask) {
+			uint32_t cond;
+
+			if ((uint32_t)op->cond_offset + 4 > ev->len)
+				continue;
+			memcpy(&cond, rec + op->cond_offset, 4);
+			if (!(cond & op->cond_mask))
+				continue;
+		}
+		switch (op->kind) {
+		case TP_FK_STR: {
+			const char *str = (const char *)rec + op->offset;
+
+			op_key(b, tk, op, fields);
+			tp_buf_json_str(b, str, strnlen(str, op->size));
+			continue;
+		}
+		case TP_FK_ENV:
+			if (!tp_field_present(ev, &fields[op->field]))
+				continue;
+			/* fall through */
+		case TP_FK_ARGV:
+		case TP_FK_IPADDR:
+			json_field(b, ev, tk, op->field, &fields[op->field], tmp, sizeof(tmp));
+			continue;
+		default:
+			break;
+		}
+		switch (op->size) {
+		case 1: u = rec[op->offset]; break;
+		case 2: { uint16_t x; memcpy(&x, rec + op->offset, 2); u = x; break; }
+		case 4: { uint32_t x; memcpy(&x, rec + op->offset, 4); u = x; break; }
+		case 8: memcpy(&u, rec + op->offset, 8); break;
+		}
+		if (op->kind == TP_FK_BOOL) {
+			u = op->aux ? (u & op->aux) != 0 : u != 0;
+			op_key(b, tk, op, fields);
+			if (u)
+				PUT_LIT(b, "true");
+			else
+				PUT_LIT(b, "false");
+			continue;
+		}
+		if (op->kind == TP_FK_S32 && op->size == 4)
+			u = (uint64_t)(int64_t)(int32_t)(uint32_t)u;
+		if (op->syms) {
+			json_sym_field(b, tk, op->field, &fields[op->field], u, tmp, sizeof(tmp));
+			continue;
+		}
+		op_key(b, tk, op, fields);
+		if (op->kind == TP_FK_S32 || op->kind == TP_FK_S64)
+			tp_buf_i64(b, (int64_t)u);
+		else
+			tp_buf_u64(b, u);
+	}
+}
+
 static void json_fields(struct tp_buf *b, const struct tp_event *ev,
 			const struct json_type_keys *tk)
 {
 	const struct tp_event_type *t = ev->type;
 	char tmp[1024]; /* room for a full capability set by name */
 
-	for (uint32_t i = 0; i < t->nfields; i++) {
-		const struct tp_field *f = &t->fields[i];
-		uint64_t u;
-
-		if (!tp_field_present(ev, f))
-			continue;
-		switch (f->kind) {
-		case TP_FK_STR: {
-			const char *str = (const char *)ev->rec.bytes + f->offset;
-
-			field_key(b, tk, i, f, false);
-			/* The decoder terminated it inside the field. */
-			tp_buf_json_str(b, str, strnlen(str, f->size));
-			break;
-		}
-		case TP_FK_ARGV: {
-			uint32_t len;
-			const char *av = tp_field_argv(ev, f, &len);
-
-			field_key(b, tk, i, f, false);
-			tp_buf_json_strv(b, av, av ? len : 0);
-			break;
-		}
-		case TP_FK_ENV: {
-			struct tp_env_entry en;
-			uint32_t len;
-			const char *av = tp_field_argv(ev, f, &len);
-			bool first = true;
-
-			field_key(b, tk, i, f, false);
-			tp_buf_putc(b, '{');
-			for (bool ok = tp_env_next(av, len, NULL, &en); ok;
-			     ok = tp_env_next(av, len, &en, &en)) {
-				if (!first)
-					tp_buf_putc(b, ',');
-				tp_buf_json_str(b, en.name, en.name_len);
-				tp_buf_putc(b, ':');
-				tp_buf_json_str(b, en.value, en.value_len);
-				first = false;
-			}
-			tp_buf_putc(b, '}');
-			break;
-		}
-		case TP_FK_IPADDR:
-			field_key(b, tk, i, f, false);
-			if (tp_field_ipaddr(ev, f, tmp, sizeof(tmp)))
-				tp_buf_json_str(b, tmp, strlen(tmp));
-			else
-				PUT_LIT(b, "null");
-			break;
-		case TP_FK_BOOL:
-			u = field_bits(ev, f);
-			u = f->aux ? (u & f->aux) != 0 : u != 0;
-			field_key(b, tk, i, f, false);
-			if (u)
-				PUT_LIT(b, "true");
-			else
-				PUT_LIT(b, "false");
-			break;
-		default:
-			u = field_bits(ev, f);
-			if (f->kind == TP_FK_S32 && f->size == 4)
-				u = (uint64_t)(int64_t)(int32_t)(uint32_t)u;
-			if (f->syms) {
-				json_sym_field(b, tk, i, f, u, tmp, sizeof(tmp));
-				break;
-			}
-			field_key(b, tk, i, f, false);
-			if (f->kind == TP_FK_S32 || f->kind == TP_FK_S64)
-				tp_buf_i64(b, (int64_t)u);
-			else
-				tp_buf_u64(b, u);
-			break;
-		}
+	if (tk && tk->ops) {
+		json_fields_ops(b, ev, tk);
+		return;
 	}
+	for (uint32_t i = 0; i < t->nfields; i++)
+		if (tp_field_present(ev, &t->fields[i]))
+			json_field(b, ev, tk, i, &t->fields[i], tmp, sizeof(tmp));
 }
 
 void tp_format_json_fields(struct tp_buf *b, const struct tp_event *ev)
