@@ -290,7 +290,7 @@ static _Thread_local struct frag {
 	uint64_t v;
 	uint8_t len; /* 0: empty */
 	char s[FRAG_MAX + 1];
-} frag_cache[FRAG_SLOTS];
+} __attribute__((aligned(64))) frag_cache[FRAG_SLOTS];
 
 static inline struct frag *frag_slot(const struct tp_field *f, uint64_t v)
 {
