@@ -237,28 +237,44 @@ def json_cost(res, lv, k):
 
 
 def json_tables(res):
-    """MODE=json: per round and medians, CPU ns/event."""
+    """MODE=json: per round and medians, CPU ns/event; a json level whose
+    level under it did not run (LEVELS=json,jsonb) shows its own figures."""
     tables = []
-    pairs = [lv for lv in ("json", "jsonb") if lv in LEVELS and JSON_OVER[lv] in LEVELS]
+    tops = [lv for lv in ("json", "jsonb") if lv in LEVELS]
+    pairs = [lv for lv in tops if JSON_OVER[lv] in LEVELS]
     for k in KS:
         cols = ["round"]
-        for lv in pairs:
-            cols += [JSON_OVER[lv], lv, "%s - %s" % (lv, JSON_OVER[lv]), "outputs stage (%s)" % lv]
+        for lv in tops:
+            if lv in pairs:
+                cols += [JSON_OVER[lv], lv, "%s - %s" % (lv, JSON_OVER[lv])]
+            else:
+                cols.append(lv)
+            cols.append("outputs stage (%s)" % lv)
         if len(pairs) == 2:
             cols.append("(json - L2a) - (jsonb - L2ab)")
+        elif len(tops) == 2:
+            cols.append("outputs stage json - jsonb")
         t = bl.Table("-o json cost, K = %d: CPU ns/event (this build%s)" % (
-            k, ", jsonb: " + B_COLLECTOR if "jsonb" in pairs else ""), cols)
+            k, ", jsonb: " + B_COLLECTOR if "jsonb" in tops else ""), cols)
         cost = {lv: json_cost(res, lv, k) for lv in pairs}
         by = {lv: {r["round"]: r for r in res.get((lv, k), [])} for lv in LEVELS}
         rows = []
         for rnd in range(bl.ROUNDS):
-            row = [str(rnd + 1)]
-            for lv in pairs:
-                over, top = by[JSON_OVER[lv]].get(rnd), by[lv].get(rnd)
-                row += [over and over["ns"], top and top["ns"], cost[lv].get(rnd),
-                        top and top.get("outputs_ns")]
+            row, stage = [str(rnd + 1)], {}
+            for lv in tops:
+                top = by[lv].get(rnd)
+                if lv in pairs:
+                    over = by[JSON_OVER[lv]].get(rnd)
+                    row += [over and over["ns"], top and top["ns"], cost[lv].get(rnd)]
+                else:
+                    row.append(top and top["ns"])
+                stage[lv] = top and top.get("outputs_ns")
+                row.append(stage[lv])
             if len(pairs) == 2:
                 a, b = cost["json"].get(rnd), cost["jsonb"].get(rnd)
+                row.append(a - b if a is not None and b is not None else None)
+            elif len(tops) == 2:
+                a, b = stage["json"], stage["jsonb"]
                 row.append(a - b if a is not None and b is not None else None)
             rows.append(row)
         med = ["median"] + [bl.median(r[i] for r in rows) for i in range(1, len(cols))]
