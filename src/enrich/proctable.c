@@ -16,10 +16,27 @@ static struct tp_proc *proc_of(struct tp_lru_node *n)
 	return n ? container_of(n, struct tp_proc, node) : NULL;
 }
 
+/* tp_proctable_epoch: bumped before anything an entry shows changes or
+ * its memory goes (so a pointer to it cannot come back with the same
+ * epoch and other bytes). */
+static uint64_t epoch = 1;
+
+static void changed(void)
+{
+	__atomic_add_fetch(&epoch, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t tp_proctable_epoch(void)
+{
+	return __atomic_load_n(&epoch, __ATOMIC_RELAXED);
+}
+
 static void image_put(struct tp_image *img)
 {
-	if (img && --img->refs == 0)
+	if (img && --img->refs == 0) {
+		changed();
 		free(img);
+	}
 }
 
 static struct tp_image *image_get(struct tp_image *img)
@@ -95,6 +112,7 @@ static void proc_free(struct tp_proc *p)
 {
 	if (!p)
 		return;
+	changed();
 	image_put(p->image);
 	free(p);
 }
@@ -155,7 +173,10 @@ static void refresh(struct tp_proc *p, const struct tp_hdr *h)
 	p->uid = h->uid;
 	p->cgroup_id = h->cgroup_id;
 	p->cgroup_v1_id = h->cgroup_v1_id;
-	memcpy(p->comm, h->comm, sizeof(p->comm));
+	if (memcmp(p->comm, h->comm, sizeof(p->comm) - 1)) {
+		changed();
+		memcpy(p->comm, h->comm, sizeof(p->comm));
+	}
 	p->comm[sizeof(p->comm) - 1] = '\0';
 }
 

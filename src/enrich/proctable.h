@@ -73,6 +73,11 @@ struct tp_proc *tp_proctable_exec(struct tp_proctable *t, const struct tp_hdr *h
  * that the exit event itself can still be described. */
 void tp_proctable_exit(struct tp_proctable *t, struct tp_proc *p);
 
+/* The count of changes to what the table's entries show (an image or an
+ * entry freed, a comm changed), over every table of the process: never 0,
+ * never the same after such a change (tp_proc_ctx.epoch). */
+uint64_t tp_proctable_epoch(void);
+
 /* Look a process up without creating it or changing the LRU order. */
 struct tp_proc *tp_proctable_find(const struct tp_proctable *t, uint32_t pid);
 

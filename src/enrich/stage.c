@@ -196,6 +196,7 @@ static int enrich_event(struct tp_stage *base, struct tp_pipeline *p, struct tp_
 	st->ctx.argv_truncated = st->ctx.argv && self->image->argv_truncated;
 	build_tree(st, h, self);
 	build_cgroup(st, ev);
+	st->ctx.epoch = tp_proctable_epoch();
 	meta->proc = &st->ctx;
 
 	/* Unlinked now, freed at the next event: this one still describes it. */

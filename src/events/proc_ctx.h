@@ -65,6 +65,13 @@ struct tp_proc_ctx {
 	size_t nancestors;
 	const struct tp_container_ctx *container; /* NULL: not in a container (or unknown) */
 	const struct tp_k8s_ctx *k8s;             /* NULL: not in a pod (or unknown) */
+	/* Nonzero: the enrichment's count of changes to the processes it
+	 * describes (an entry or image freed, a comm changed). Two contexts
+	 * with the same epoch and the same pointers to exe, argv and the
+	 * processes' comm and exe show the same strings, so a formatter may
+	 * keep what it made of them. 0: unknown (a context built or copied
+	 * elsewhere), nothing kept. */
+	uint64_t epoch;
 };
 
 #endif

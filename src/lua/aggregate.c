@@ -229,8 +229,10 @@ static struct tp_proc_ctx *cp_proc(struct copier *c, const struct tp_proc_ctx *p
 	if (!pc)
 		return NULL;
 	d = cp_alloc(c, sizeof(*d));
-	if (d)
+	if (d) {
 		*d = *pc;
+		d->epoch = 0; /* its own copies: not the enrichment's */
+	}
 	if (d)
 		d->exe = cp_str(c, pc->exe);
 	else

@@ -333,6 +333,109 @@ static void test_json_and_text(void **state)
 	tp_buf_free(&b);
 }
 
+static int setup_small(void **state)
+{
+	static struct fixture f;
+	char err[256];
+	struct tp_enrich_opts o = { .cfg = &f.cfg, .live = false };
+
+	memset(&f, 0, sizeof(f));
+	tp_config_defaults(&f.cfg);
+	f.cfg.enrich_processes = 16; /* the least: evictions, memory used again */
+	f.cfg.enrich_ancestors = 3;
+	f.cfg.k8s_pod_logs_dir = "";
+	f.cfg.k8s_container_logs_dir = "";
+	tp_enrich_stage_new(&f.st, &o, err, sizeof(err));
+	if (!f.st) {
+		fprintf(stderr, "stage: %s\n", err);
+		return -1;
+	}
+	f.off = wall_offset();
+	f.ts = boot_now() - 60 * SEC;
+	*state = &f;
+	return 0;
+}
+
+/* -o json keeps the rendering of a context's process tree per thread by
+ * the context's pointers and epoch: on a random stream of forks, execs,
+ * renames (a new comm in a header), exits and opens over a small table
+ * (entries evicted, memory reused), every line, written twice, is the
+ * line of the same context with no epoch (nothing kept). */
+static void test_json_kept_tree_is_current(void **state)
+{
+	static const char *const comms[] = { "bash", "sh", "python3", "worker-1", "worker-2", "ls" };
+	/* Of one length, like the arguments: a new image may take a freed
+	 * one's memory and show other bytes at the same addresses. */
+	static const char *const files[] = { "/opt/bin/w1", "/opt/bin/w2", "/opt/bin/w3",
+					     "/opt/bin/w4", "/opt/bin/w5" };
+	struct fixture *f = *state;
+	uint64_t x = 0x853c49e6748fea9bull;
+	struct tp_buf got, want;
+	size_t kept = 0;
+
+	tp_buf_init(&got);
+	tp_buf_init(&want);
+	/* First one process execs again and again, an open after each (its
+	 * exec lines under another parent: kept apart from the opens'): an
+	 * image likely takes the memory the one before the last left. */
+	for (int i = -60; i < 20000; i++) {
+		uint32_t pid, ppid;
+		const char *comm;
+		unsigned op;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		pid = 100 + (uint32_t)(x % 24);
+		ppid = 100 + (uint32_t)((x >> 8) % 24);
+		/* Each pid's own comm, but for renames (op 3). */
+		comm = comms[pid % 6];
+		op = (unsigned)((x >> 24) % 16);
+		if (i < 0) {
+			op = i % 2 ? 1 : 4;
+			pid = 100, ppid = op == 1 ? 102 : 101, comm = comms[4];
+		}
+		if (op == 0) {
+			fork_ev(f, pid, ppid, comm);
+		} else if (op == 1) {
+			char argv[64];
+			int n = snprintf(argv, sizeof(argv), "w%c--n%c%03u", 0, 0,
+					 (unsigned)(x >> 32) % 1000);
+
+			exec_ev(f, pid, ppid, comm, files[(x >> 40) % 5], argv, (uint32_t)n + 1);
+		} else if (op == 2) {
+			exit_ev(f, pid, ppid, comm);
+		} else {
+			struct tp_file_open_event o;
+
+			memset(&o, 0, sizeof(o));
+			fill_hdr(&o.hdr, TP_EV_FILE_OPEN, sizeof(o), pid, ppid,
+				 op == 3 ? comms[(x >> 16) % 6] : comm, f->ts += 1000);
+			snprintf(o.path, sizeof(o.path), "/etc/f%u", (unsigned)(x >> 48) % 7);
+			run(f, &o, sizeof(o));
+		}
+		{
+			struct tp_proc_ctx plain = *f->meta.proc;
+			struct tp_event_meta m = f->meta;
+
+			assert_true(plain.epoch != 0);
+			tp_buf_reset(&got);
+			tp_format_json(&got, &f->ev, &f->meta);
+			tp_format_json(&got, &f->ev, &f->meta);
+			plain.epoch = 0;
+			m.proc = &plain;
+			tp_buf_reset(&want);
+			tp_format_json(&want, &f->ev, &m);
+			tp_format_json(&want, &f->ev, &m);
+			if (got.len != want.len || memcmp(got.data, want.data, got.len))
+				fail_msg("event %d:\n got %s\nwant %s", i, tp_buf_cstr(&got),
+					 tp_buf_cstr(&want));
+			kept += f->meta.proc->exe || f->meta.proc->parent;
+		}
+	}
+	assert_true(kept > 10000); /* contexts with a tree to keep */
+	tp_buf_free(&got);
+	tp_buf_free(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +446,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_earlier_boot_from_stored_cgroup_events, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_json_and_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_kept_tree_is_current, setup_small,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
