@@ -683,6 +683,41 @@ static void json_proc(struct tp_buf *b, const struct tp_event *ev, const struct 
 	}
 }
 
+/* The digits of a wall-clock time in ns (19 of them): those above the
+ * last 8 change every 0.1 s and are kept per thread. */
+static _Thread_local struct {
+	uint64_t hi;
+	uint8_t len; /* 0: empty */
+	char s[24];
+} ts_head;
+
+static inline char *json_ts(char *p, uint64_t ts)
+{
+	uint64_t hi = ts / 100000000;
+
+	if (!hi)
+		return tp_u64_put(p, ts);
+	if (!ts_head.len || ts_head.hi != hi) {
+		ts_head.hi = hi;
+		ts_head.len = (uint8_t)(tp_u64_put(ts_head.s, hi) - ts_head.s);
+	}
+	/* At most 12 digits (2^64 / 10^8): copied as 16 bytes, in room. */
+	memcpy(p, ts_head.s, 16);
+	return tp_digits8_put(p + ts_head.len, (uint32_t)(ts - hi * 100000000));
+}
+
+/* The number written from `from` to `end` (at most 8 digits: a pid or an
+ * id of 32 bits may have 10) again at p: copied when short, else written. */
+static inline char *json_again(char *p, const char *from, const char *end)
+{
+	size_t n = (size_t)(end - from);
+
+	if (n > 8)
+		return (char *)memcpy(p, from, n) + n;
+	memcpy(p, from, 8); /* p is past from + 8: a key lies between */
+	return p + n;
+}
+
 /* Bytes of a literal at p; returns the end. */
 #define RAW_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
@@ -691,7 +726,7 @@ void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp
 	const struct tp_hdr *h = &ev->rec.hdr;
 	const struct json_type_keys *tk = keys_of(ev->type);
 	size_t tn = tk ? tk->name_len : strlen(ev->type->name);
-	char *p;
+	char *p, *q;
 
 	/* The header up to the comm in one reservation: its keys (75 bytes)
 	 * and 7 numbers of at most 20 digits. */
@@ -702,19 +737,21 @@ void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp
 	memcpy(p, ev->type->name, tn);
 	p += tn;
 	p = RAW_LIT(p, "\",\"ts\":");
-	p = tp_u64_put(p, ev->ts_wall_ns);
+	p = json_ts(p, ev->ts_wall_ns);
 	p = RAW_LIT(p, ",\"cpu\":");
 	p = tp_u64_put(p, h->cpu);
 	p = RAW_LIT(p, ",\"pid\":");
+	q = p;
 	p = tp_u64_put(p, h->pid);
 	p = RAW_LIT(p, ",\"tid\":");
-	p = tp_u64_put(p, h->tid);
+	p = h->tid == h->pid ? json_again(p, q, p - 7) : tp_u64_put(p, h->tid);
 	p = RAW_LIT(p, ",\"ppid\":");
 	p = tp_u64_put(p, h->ppid);
 	p = RAW_LIT(p, ",\"uid\":");
+	q = p;
 	p = tp_u64_put(p, h->uid);
 	p = RAW_LIT(p, ",\"gid\":");
-	p = tp_u64_put(p, h->gid);
+	p = h->gid == h->uid ? json_again(p, q, p - 7) : tp_u64_put(p, h->gid);
 	p = RAW_LIT(p, ",\"comm\":");
 	b->len = (size_t)(p - b->data);
 	tp_buf_json_str(b, h->comm, strnlen(h->comm, sizeof(h->comm)));

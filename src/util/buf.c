@@ -115,6 +115,11 @@ static inline char *put_8(char *p, uint32_t x)
 	return p + 8;
 }
 
+char *tp_digits8_put(char *p, uint32_t x)
+{
+	return put_8(p, x);
+}
+
 char *tp_u64_put(char *p, uint64_t v)
 {
 	uint64_t hi;
@@ -149,6 +154,13 @@ char *tp_u64_put(char *p, uint64_t v)
 	return put_8(p, (uint32_t)(v % 100000000));
 }
 #else
+char *tp_digits8_put(char *p, uint32_t x)
+{
+	for (int i = 7; i >= 0; i--, x /= 10)
+		p[i] = (char)('0' + x % 10);
+	return p + 8;
+}
+
 char *tp_u64_put(char *p, uint64_t v)
 {
 	char tmp[TP_U64_MAX_DIGITS], *end = tmp + sizeof(tmp), *q = end;

@@ -58,6 +58,8 @@ void tp_buf_u64(struct tp_buf *b, uint64_t v);
  * time): room for that many is the caller's. */
 #define TP_U64_MAX_DIGITS 20
 char *tp_u64_put(char *p, uint64_t v);
+/* The 8 digits of x < 10^8 at p, zero-padded; returns the end. */
+char *tp_digits8_put(char *p, uint32_t x);
 void tp_buf_i64(struct tp_buf *b, int64_t v);
 
 /* Append s (n bytes, may hold any byte) as a JSON string with quotes.

@@ -161,6 +161,53 @@ static void test_json_numbers(void **state)
 	check_num(-INFINITY, "null");
 }
 
+/* The header's numbers, as printf writes them: times below and above the
+ * 10^8 the formatter keeps the digits over (the same time twice, from its
+ * cache), and a tid equal to the pid, a gid equal to the uid, of every
+ * length (written once and copied). */
+static void test_json_header_numbers(void **state)
+{
+	static const uint64_t ts[] = { 0, 9, 99999999, 100000000, 100000001, 199999999,
+				       1795000000123456789ull, 1795000000199999999ull,
+				       1795000000200000000ull, UINT64_MAX };
+	static const uint32_t ids[] = { 0, 7, 10, 99999999, 100000000, 123456789, 4294967295u };
+	struct tp_exec_event e;
+	struct tp_buf b;
+	char want[256];
+
+	(void)state;
+	tp_buf_init(&b);
+	for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+		for (size_t j = 0; j < sizeof(ids) / sizeof(ids[0]); j++) {
+			uint32_t other = ids[(j + 3) % (sizeof(ids) / sizeof(ids[0]))];
+
+			tp_fx_exec_record(&e, "cat", "/bin/cat", "cat\0", 4);
+			e.hdr.ts_ns = 0;
+			e.hdr.cpu = 1;
+			e.hdr.pid = e.hdr.tid = ids[j];
+			e.hdr.ppid = other;
+			e.hdr.uid = e.hdr.gid = ids[j];
+			if (i % 2) {
+				e.hdr.tid = other;
+				e.hdr.gid = other;
+			}
+			assert_int_equal(tp_decode(&e, sizeof(e), (int64_t)ts[i], &ev), 0);
+			snprintf(want, sizeof(want),
+				 "{\"type\":\"process.exec\",\"ts\":%llu,\"cpu\":1,\"pid\":%u,\"tid\":%u,"
+				 "\"ppid\":%u,\"uid\":%u,\"gid\":%u,\"comm\":\"cat\",",
+				 (unsigned long long)ts[i], e.hdr.pid, e.hdr.tid, e.hdr.ppid, e.hdr.uid,
+				 e.hdr.gid);
+			for (int twice = 0; twice < 2; twice++) {
+				tp_buf_reset(&b);
+				tp_format_json(&b, &ev, NULL);
+				assert_true(b.len > strlen(want));
+				assert_memory_equal(b.data, want, strlen(want));
+			}
+		}
+	}
+	tp_buf_free(&b);
+}
+
 /* An IPv4 address's text is inet_ntop's: every byte value at every
  * position, and a buffer too small for it (inet_ntop's answer then too). */
 static void test_ipv4_text_is_inet_ntop(void **state)
@@ -612,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_json_numbers),
 		cmocka_unit_test(test_json_exit_signal_name),
 		cmocka_unit_test(test_ipv4_text_is_inet_ntop),
+		cmocka_unit_test(test_json_header_numbers),
 		cmocka_unit_test(test_text_plain_and_color),
 		cmocka_unit_test(test_text_alert),
 		cmocka_unit_test(test_format_parse),
