@@ -346,7 +346,7 @@ static void json_field(struct tp_buf *b, const struct tp_event *ev, const struct
 
 		field_key(b, tk, i, f, false);
 		/* The decoder terminated it inside the field. */
-		tp_buf_json_str(b, str, strnlen(str, f->size));
+		tp_buf_json_strn(b, str, f->size);
 		break;
 	}
 	case TP_FK_ARGV: {
@@ -454,7 +454,7 @@ static void json_fields_ops(struct tp_buf *b, const struct tp_event *ev,
 			const char *str = (const char *)rec + op->offset;
 
 			op_key(b, tk, op, fields);
-			tp_buf_json_str(b, str, strnlen(str, op->size));
+			tp_buf_json_strn(b, str, op->size);
 			continue;
 		}
 		case TP_FK_ENV:
@@ -754,7 +754,7 @@ void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp
 	p = h->gid == h->uid ? json_again(p, q, p - 7) : tp_u64_put(p, h->gid);
 	p = RAW_LIT(p, ",\"comm\":");
 	b->len = (size_t)(p - b->data);
-	tp_buf_json_str(b, h->comm, strnlen(h->comm, sizeof(h->comm)));
+	tp_buf_json_strn(b, h->comm, sizeof(h->comm));
 	/* The cgroup ids: 29 bytes of keys, 2 numbers. */
 	if (b->len + 80 > b->cap && !tp_buf_reserve(b, 80))
 		return;

@@ -451,6 +451,44 @@ static inline bool json_plain_copy(char *out, const unsigned char *s, size_t n)
 }
 #endif
 
+void tp_buf_json_strn(struct tp_buf *b, const char *str, size_t max)
+{
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const unsigned char *s = (const unsigned char *)str;
+	char *out;
+	size_t i = 0;
+
+	/* Worst case: every byte becomes \u00XX. */
+	if (b->len + max * 6 + 3 > b->cap && !tp_buf_reserve(b, max * 6 + 2))
+		return;
+	out = b->data + b->len;
+	*out++ = '"';
+	/* 16 bytes a step up to the NUL (a byte below 0x20 like the others
+	 * to escape): a plain string is copied in the scan that finds its end. */
+	for (; i + 16 <= max; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+		unsigned m = json_special16(v);
+
+		_mm_storeu_si128((__m128i *)(out + i), v);
+		if (m) {
+			i += (unsigned)__builtin_ctz(m);
+			if (s[i] == 0) {
+				out += i;
+				goto end;
+			}
+			break;
+		}
+	}
+	/* Something to escape at i, or fewer than 16 bytes left. */
+	out = json_escape_str(out + i, s + i, strnlen(str + i, max - i));
+end:
+	*out++ = '"';
+	b->len = (size_t)(out - b->data);
+#else
+	tp_buf_json_str(b, str, strnlen(str, max));
+#endif
+}
+
 void tp_buf_json_str(struct tp_buf *b, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;

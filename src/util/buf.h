@@ -65,6 +65,10 @@ void tp_buf_i64(struct tp_buf *b, int64_t v);
 /* Append s (n bytes, may hold any byte) as a JSON string with quotes.
  * Invalid UTF-8 bytes are written as \u00XX so the output is always valid. */
 void tp_buf_json_str(struct tp_buf *b, const char *s, size_t n);
+/* Append the string at s that ends at its first NUL or after max bytes
+ * (a char[max] field), as tp_buf_json_str(b, s, strnlen(s, max)) does;
+ * reads within the max bytes only. */
+void tp_buf_json_strn(struct tp_buf *b, const char *s, size_t max);
 /* Append the NUL-separated strings of s (n bytes; a last NUL ends the last
  * string) as a JSON array of strings, as tp_argv_next walks them. */
 void tp_buf_json_strv(struct tp_buf *b, const char *s, size_t n);

@@ -181,6 +181,49 @@ static void test_json_str(void **state)
 	}
 }
 
+/* A char[max] field's string: up to its first NUL or max bytes, as
+ * tp_buf_json_str of its strnlen, read from a block of exactly max bytes
+ * (ASan), NULs and specials anywhere, max of every size to 79. */
+static void test_json_strn(void **state)
+{
+	unsigned char s[80];
+	uint64_t x = 0x6a09e667f3bcc909ull;
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		size_t max = (size_t)(i % 80), pre = (size_t)(i / 80) % 16;
+		unsigned rare = (i / 80) % 3 == 0 ? 7 : 255;
+		unsigned char *exact = malloc(max ? max : 1);
+		struct tp_buf got, want;
+
+		for (size_t j = 0; j < max; j++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			unsigned r = (unsigned)(x >> 32);
+
+			s[j] = (r & rare) ? (unsigned char)(0x20 + r % 95)
+					  : (unsigned char)((r >> 8) & 0xff);
+		}
+		/* A NUL at a random place in most, none in some. */
+		if (max && (x >> 20) % 4)
+			s[(x >> 24) % max] = 0;
+		assert_non_null(exact);
+		memcpy(exact, s, max);
+		tp_buf_init(&got);
+		tp_buf_init(&want);
+		for (size_t k = 0; k < pre; k++) {
+			tp_buf_putc(&got, 'x');
+			tp_buf_putc(&want, 'x');
+		}
+		tp_buf_json_strn(&got, (const char *)exact, max);
+		ref_json_str(&want, s, strnlen((const char *)s, max));
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.data, want.data, got.len);
+		tp_buf_free(&got);
+		tp_buf_free(&want);
+		free(exact);
+	}
+}
+
 /* Argument vectors: NUL-separated, empty strings, a last NUL or none,
  * NULs mid 16-byte step, escapes and UTF-8 around them. */
 static void test_json_strv(void **state)
@@ -217,6 +260,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_u64),
+		cmocka_unit_test(test_json_strn),
 		cmocka_unit_test(test_json_str),
 		cmocka_unit_test(test_json_strv),
 	};
