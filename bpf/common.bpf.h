@@ -338,31 +338,43 @@ static __always_inline __u64 tp_current_cgroup_v1_id(struct task_struct *task)
 /* Fill the header for an event about the current task. */
 static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u64 ug = bpf_get_current_uid_gid();
-
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	if (TP_TYPED_LOADS) {
 		struct task_struct *task = tp_current();
+		const struct cred *cred = task->cred;
 
 		h->cgroup_v1_id = tp_current_cgroup_v1_id(task);
 		h->ppid = task->real_parent ? task->real_parent->tgid : 0;
+		/* What bpf_get_current_pid_tgid, _uid_gid and _comm return, as
+		 * loads instead of three helper calls: the ids as the kernel
+		 * keeps them (the helpers map uid and gid to the initial user
+		 * namespace, where a kuid is its own value), the name as two
+		 * words (the kernel keeps it NUL-terminated, and the reader
+		 * stops at the first NUL). */
+		h->pid = task->tgid;
+		h->tid = task->pid;
+		h->uid = cred ? cred->uid.val : 0;
+		h->gid = cred ? cred->gid.val : 0;
+		*(__u64 *)&h->comm[0] = *(const __u64 *)&task->comm[0];
+		*(__u64 *)&h->comm[8] = *(const __u64 *)&task->comm[8];
 	} else {
 		/* Probe reads: also before 5.11 (no bpf_get_current_task_btf). */
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		__u64 id = bpf_get_current_pid_tgid();
+		__u64 ug = bpf_get_current_uid_gid();
 
 		h->cgroup_v1_id = tp_task_cgroup_v1_id(task);
 		h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+		h->pid = id >> 32;
+		h->tid = (__u32)id;
+		h->uid = (__u32)ug;
+		h->gid = ug >> 32;
+		bpf_get_current_comm(h->comm, sizeof(h->comm));
 	}
 	h->type = type;
 	h->size = size;
-	h->pid = id >> 32;
-	h->tid = (__u32)id;
-	h->uid = (__u32)ug;
-	h->gid = ug >> 32;
 	h->cpu = bpf_get_smp_processor_id();
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
 /* Fill the header for an event about another task (e.g. a fork child). */
