@@ -339,11 +339,14 @@ static __always_inline __u64 tp_current_cgroup_v1_id(struct task_struct *task)
 static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size)
 {
 	h->ts_ns = bpf_ktime_get_boot_ns();
-	h->cgroup_id = bpf_get_current_cgroup_id();
 	if (TP_TYPED_LOADS) {
 		struct task_struct *task = tp_current();
 		const struct cred *cred = task->cred;
+		struct cgroup *dfl = task->cgroups ? task->cgroups->dfl_cgrp : NULL;
 
+		/* bpf_get_current_cgroup_id's value: the default hierarchy's
+		 * cgroup of the task, its kernfs node's id. */
+		h->cgroup_id = dfl && dfl->kn ? dfl->kn->id : 0;
 		h->cgroup_v1_id = tp_current_cgroup_v1_id(task);
 		h->ppid = task->real_parent ? task->real_parent->tgid : 0;
 		/* What bpf_get_current_pid_tgid, _uid_gid and _comm return, as
@@ -364,6 +367,7 @@ static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size
 		__u64 id = bpf_get_current_pid_tgid();
 		__u64 ug = bpf_get_current_uid_gid();
 
+		h->cgroup_id = bpf_get_current_cgroup_id();
 		h->cgroup_v1_id = tp_task_cgroup_v1_id(task);
 		h->ppid = BPF_CORE_READ(task, real_parent, tgid);
 		h->pid = id >> 32;
