@@ -18,6 +18,9 @@
 #include "config/config.h"
 #include "pipeline/pipeline.h"
 
+/* The writer thread's name (its comm in /proc/PID/task/TID/comm). */
+#define TP_RAW_THREAD_NAME "tapio-raw"
+
 /* Open cfg->raw_dir (created 0700, locked) and start the writer thread.
  * On failure err holds a sentence for the user. */
 int tp_raw_stage_new(struct tp_stage **out, const struct tp_config *cfg, char *err, size_t errlen);

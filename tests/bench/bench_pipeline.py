@@ -38,6 +38,14 @@ rate subtracted) divided by the records it read: CPU ns/event; events/s on
 one core is 1e9 over that. Ratios to L0 are taken within each round;
 figures are medians of ROUNDS rounds. What -o json costs (its target) is
 json - L2a taken within each round, the median of those differences.
+What raw storage costs (its target) is measured inside the L3 collector,
+not as L3 - L2 (two collectors whose figures each move by more than the
+target between rounds): the raw stage on the reader thread (the
+collector's own tapio_pipeline_seconds_total{stage="raw"}, 1 event in 64,
+wall clock, one clock read included) plus the CPU of the writer thread
+("tapio-raw": framing, zero-run coding, CRC, write) per record; the writer
+runs on the producer's CPU, so that its wake-ups do not preempt the reader
+inside the timed stage. L3 - L2 per round is printed below it.
 
   tests/bench/suite.py build pipeline  (ROUNDS=5, SECONDS_PER_RUN=2, KS=1,10,100)
 
@@ -74,6 +82,7 @@ LEVELS = os.environ.get("LEVELS", "L0,L1,L2,L3,L4,L2a,json").split(",")
 if MODE == "json" and not os.environ.get("LEVELS"):
     LEVELS = ["L2a", "json"] + (["L2ab", "jsonb"] if B_COLLECTOR else [])
 RING = 32 << 20
+RAW_THREAD = "tapio-raw"  # the raw storage writer thread (TP_RAW_THREAD_NAME)
 
 WHAT = {
     "L0": "bare libbpf consumer (floor)",
@@ -116,6 +125,19 @@ def b_args(level):
     return []
 
 
+def writer_apart(c):
+    """The raw storage writer thread moved to the producer's CPU: on the
+    consumer's, each wake-up preempts the reader and the raw stage's own
+    (wall-clock) timer would count the writer's batch in the reader's
+    stage. Its CPU is counted apart (measure: raw_writer_ns) and in the
+    level's figure as before (CPU of all threads)."""
+    for tid in os.listdir("/proc/%d/task" % c.pid):
+        with open("/proc/%d/task/%s/comm" % (c.pid, tid)) as f:
+            if f.read().strip() == RAW_THREAD:
+                os.sched_setaffinity(int(tid), {int(bl.LOAD_CPU)})
+    return c
+
+
 def start(level, tmp):
     """The consumer of a level (and the sink of L4)."""
     empty = os.path.join(tmp, "norules")
@@ -133,7 +155,7 @@ def start(level, tmp):
     if level == "L2b":
         return bl.Collector(*sec, *b_args(level), binary=b_binary(level)), None
     if level == "L3":
-        return bl.Collector(*sec, raw=True), None
+        return writer_apart(bl.Collector(*sec, raw=True)), None
     if level in ("L2a", "L2ab"):
         return bl.Collector(*sec, *b_args(level), "-a", binary=b_binary(level)), None
     if level in ("json", "jsonb"):
@@ -144,28 +166,41 @@ def start(level, tmp):
         sink = bl.Proc([bl.SINK, "--listen", "127.0.0.1:0", "--out", out],
                        ready="listening on", cpu=bl.LOAD_CPU)
         port = sink.wait_for("listening on").split(":")[-1].strip()
-        c = bl.Collector(*sec, "--server", "127.0.0.1:" + port, raw=True)
+        c = writer_apart(bl.Collector(*sec, "--server", "127.0.0.1:" + port, raw=True))
         c.sink, c.sink_out = sink, out
         return c, sink
     raise ValueError(level)
 
 
 def measure(c, k):
-    """One flood of K-record runs into consumer c: its CPU ns per record."""
+    """One flood of K-record runs into consumer c: its CPU ns per record.
+    With raw storage, also what storage itself costs per record: the raw
+    stage on the reader thread (the pipeline's own timer) and the CPU of
+    the writer thread (RAW_THREAD), each over its idle rate."""
+    w_idle0, t_idle0 = bl.cpu_ns(c.pid, RAW_THREAD), time.monotonic()
     idle = bl.idle_rate(c.pid, 0.5)
+    w_idle = (bl.cpu_ns(c.pid, RAW_THREAD) - w_idle0) / (time.monotonic() - t_idle0)
     m0 = c.metrics() if hasattr(c, "metrics") else None
     c0, w0 = bl.cpu_ns(c.pid), time.monotonic()
+    wr0 = bl.cpu_ns(c.pid, RAW_THREAD)
     prod = bl.produce(c.pid, k, seconds=SECONDS)
     c1, w1 = bl.wait_idle(c.pid, idle)
     res = {"emitted": prod["emitted"], "full": prod["full"], "busy": c1 - c0 - idle * (w1 - w0),
            "wall": w1 - w0}
     if m0 is not None:
         m1 = c.metrics()
+        wr1, wt1 = bl.cpu_ns(c.pid, RAW_THREAD), time.monotonic()
         res["records"] = bl.msum(m1, "tapio_kernel_records_total") - \
             bl.msum(m0, "tapio_kernel_records_total")
+        n = max(res["records"], 1)
         out = 'tapio_pipeline_seconds_total{stage="outputs"}'
         if out in m1:
-            res["outputs_ns"] = (m1[out] - m0.get(out, 0)) * 1e9 / max(res["records"], 1)
+            res["outputs_ns"] = (m1[out] - m0.get(out, 0)) * 1e9 / n
+        raw = 'tapio_pipeline_seconds_total{stage="raw"}'
+        if raw in m1:
+            res["raw_stage_ns"] = (m1[raw] - m0.get(raw, 0)) * 1e9 / n
+            res["raw_writer_ns"] = max(wr1 - wr0 - w_idle * (wt1 - w0), 0) / n
+            res["raw_ns"] = res["raw_stage_ns"] + res["raw_writer_ns"]
     return res
 
 
@@ -330,22 +365,35 @@ def callgrind_table():
     return [t]
 
 
+def level_diff(res, top, under, k):
+    """top - under in CPU ns/event, per round (the rounds both ran)."""
+    by = {r["round"]: r["ns"] for r in res.get((under, k), [])}
+    return [r["ns"] - by[r["round"]] for r in res.get((top, k), []) if r["round"] in by]
+
+
 def targets(res, ratio):
     k = max(KS)
 
     def ns(lv):
         return bl.median(r["ns"] for r in res.get((lv, k), [])) if (lv, k) in res else None
     t = bl.Table("Pipeline targets (K = %d)" % k, ["target", "measured", "result"])
-    l2, l3, l2a, js = ns("L2"), ns("L3"), ns("L2a"), ns("json")
+    l2, l2a, js = ns("L2"), ns("L2a"), ns("json")
     r2 = bl.median(ratio.get(("L2", k), []))
     if l2:
         t.add("L2 >= 3,000,000 events/s on one core", "%.2fM/s (%.0f ns/event)" % (1e3 / l2, l2),
               bl.target(l2 <= 333.3, "%.1fx the budget" % (l2 / 333.3) if l2 > 333.3 else ""))
     if r2:
         t.add("L2 <= 4x L0", "%.1fx" % r2, bl.target(r2 <= 4, ""))
-    if l2 and l3:
-        t.add("raw storage <= 100 ns/event over L2", "%.0f ns" % (l3 - l2),
-              bl.target(l3 - l2 <= 100, ""))
+    raw = [r for r in res.get(("L3", k), []) if "raw_ns" in r]
+    if raw:
+        rn = bl.median(r["raw_ns"] for r in raw)
+        t.add("raw storage <= 100 ns/event over L2 (raw stage + writer thread)",
+              "%.0f ns (%.0f + %.0f)" % (rn, bl.median(r["raw_stage_ns"] for r in raw),
+                                         bl.median(r["raw_writer_ns"] for r in raw)),
+              bl.target(rn <= 100, ""))
+    d3 = level_diff(res, "L3", "L2", k)
+    if d3:
+        t.add("  L3 - L2 (per round; two collectors, noisy)", "%.0f ns" % bl.median(d3), "")
     jc = bl.median(json_cost(res, "json", k).values()) if l2a and js else None
     if jc is not None:
         t.add("-o json <= 200 ns/event (json - L2a)", "%.0f ns" % jc, bl.target(jc <= 200, ""))

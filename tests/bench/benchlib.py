@@ -92,8 +92,9 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
-def cpu_ns(pid):
-    """CPU time of every thread of pid, in ns (0 once it is gone)."""
+def cpu_ns(pid, comm=None):
+    """CPU time of every thread of pid (or of its threads named comm), in
+    ns (0 once it is gone)."""
     total = 0
     d = "/proc/%d/task" % pid
     try:
@@ -102,6 +103,10 @@ def cpu_ns(pid):
         return 0
     for t in tasks:
         try:
+            if comm is not None:
+                with open(os.path.join(d, t, "comm")) as f:
+                    if f.read().strip() != comm:
+                        continue
             with open(os.path.join(d, t, "schedstat")) as f:
                 total += int(f.read().split()[0])
         except OSError:
