@@ -110,11 +110,26 @@ struct type_field {
 	uint64_t mask; /* { any = "A|B" }: the names in this type's values */
 };
 
+/*
+ * A condition's string values, indexed when it has many (match_str): the
+ * exact ones sorted, the prefixes and the suffixes each sorted (the
+ * suffixes from their end) without those a shorter one of the same kind
+ * covers, so that one binary search finds the only candidate of each
+ * kind; substrings and globs are tried in turn.
+ */
+#define INDEX_FROM 8 /* values */
+struct str_index {
+	const struct value **exact, **prefix, **suffix, **other;
+	size_t nexact, nprefix, nsuffix, nother;
+	bool any; /* "*": every string matches */
+};
+
 struct cond {
 	char *name;
 	enum src src;
 	struct value *values;
 	size_t nvalues;
+	struct str_index *ix; /* NULL: fewer values, or not only strings */
 	struct type_field *tf; /* S_FIELD: per type of the rule (and name: a|b) */
 	size_t ntf;
 	int present; /* field = true|false: PRESENT_YES, PRESENT_NO; 0: values */
@@ -444,6 +459,7 @@ void tp_exception_free(struct tp_exception *x)
 			free(x->conds[i].values[j].mask_syms);
 		}
 		free(x->conds[i].values);
+		free(x->conds[i].ix);
 		free(x->conds[i].tf);
 		free(x->conds[i].name);
 	}
@@ -664,6 +680,97 @@ static int cond_cost(const struct cond *c)
 	return cost + (c->nvalues > 8);
 }
 
+/* Byte order from the start (fwd) or from the end (rev), then length. */
+static int cmp_fwd(const char *a, size_t an, const char *b, size_t bn)
+{
+	int r = memcmp(a, b, an < bn ? an : bn);
+
+	return r ? r : (an > bn) - (an < bn);
+}
+
+static int cmp_rev(const char *a, size_t an, const char *b, size_t bn)
+{
+	for (size_t i = 0; i < an && i < bn; i++) {
+		unsigned char x = (unsigned char)a[an - 1 - i], y = (unsigned char)b[bn - 1 - i];
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return (an > bn) - (an < bn);
+}
+
+static int by_fwd(const void *a, const void *b)
+{
+	const struct value *u = *(const struct value *const *)a, *v = *(const struct value *const *)b;
+
+	return cmp_fwd(u->lit, u->len, v->lit, v->len);
+}
+
+static int by_rev(const void *a, const void *b)
+{
+	const struct value *u = *(const struct value *const *)a, *v = *(const struct value *const *)b;
+
+	return cmp_rev(u->lit, u->len, v->lit, v->len);
+}
+
+/* Sorted, then without each value the last one kept covers (a prefix of it,
+ * or a suffix with rev): in sorted order whatever lies between a value and
+ * one it covers is covered too, so the last kept is the one to ask. */
+static size_t sort_and_prune(const struct value **a, size_t n, bool rev)
+{
+	size_t kept = 0;
+
+	qsort(a, n, sizeof(*a), rev ? by_rev : by_fwd);
+	for (size_t i = 0; i < n; i++) {
+		const struct value *k = kept ? a[kept - 1] : NULL;
+
+		if (k && a[i]->len >= k->len &&
+		    !memcmp(rev ? a[i]->lit + a[i]->len - k->len : a[i]->lit, k->lit, k->len))
+			continue;
+		a[kept++] = a[i];
+	}
+	return kept;
+}
+
+/* The index of c's values (match_str), when it has many and they are all
+ * compared as strings. Without memory the values are tried in turn. */
+static void build_index(struct cond *c)
+{
+	struct str_index *ix;
+	const struct value **all;
+
+	if (c->ix || c->nvalues < INDEX_FROM || c->present)
+		return;
+	for (size_t i = 0; i < c->nvalues; i++)
+		if (c->values[i].mask || c->values[i].present)
+			return;
+	ix = calloc(1, sizeof(*ix) + 4 * c->nvalues * sizeof(*all));
+	if (!ix)
+		return;
+	all = (const struct value **)(ix + 1);
+	ix->exact = all;
+	ix->prefix = all + c->nvalues;
+	ix->suffix = all + 2 * c->nvalues;
+	ix->other = all + 3 * c->nvalues;
+	for (size_t i = 0; i < c->nvalues; i++) {
+		const struct value *v = &c->values[i];
+
+		switch (v->kind) {
+		case V_EXACT: ix->exact[ix->nexact++] = v; break;
+		case V_PREFIX:
+			ix->any |= v->len == 0;
+			ix->prefix[ix->nprefix++] = v;
+			break;
+		case V_SUFFIX: ix->suffix[ix->nsuffix++] = v; break;
+		default: ix->other[ix->nother++] = v; break;
+		}
+	}
+	qsort(ix->exact, ix->nexact, sizeof(*all), by_fwd);
+	ix->nprefix = sort_and_prune(ix->prefix, ix->nprefix, false);
+	ix->nsuffix = sort_and_prune(ix->suffix, ix->nsuffix, true);
+	c->ix = ix;
+}
+
 /* x->order: the conditions by cost, the given order among equals. */
 static void sort_by_cost(struct tp_exception *x)
 {
@@ -744,6 +851,8 @@ int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const 
 			return -EINVAL;
 		}
 	}
+	for (size_t i = 0; i < x->nconds; i++)
+		build_index(&x->conds[i]);
 	sort_by_cost(x);
 	return 0;
 }
@@ -767,6 +876,46 @@ static bool match_value(const struct value *v, const char *s, size_t n)
 	return false;
 }
 
+/* The last of a[0..n) at or before s in the array's order, or NULL. */
+static const struct value *last_at_or_before(const struct value *const *a, size_t n,
+					     const char *s, size_t sn, bool rev)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = rev ? cmp_rev(a[mid]->lit, a[mid]->len, s, sn)
+			    : cmp_fwd(a[mid]->lit, a[mid]->len, s, sn);
+
+		if (r <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? a[lo - 1] : NULL;
+}
+
+static bool match_indexed(const struct str_index *ix, const char *s, size_t n)
+{
+	const struct value *v;
+
+	if (ix->any)
+		return true;
+	v = last_at_or_before(ix->exact, ix->nexact, s, n, false);
+	if (v && v->len == n && !memcmp(v->lit, s, n))
+		return true;
+	v = last_at_or_before(ix->prefix, ix->nprefix, s, n, false);
+	if (v && match_value(v, s, n))
+		return true;
+	v = last_at_or_before(ix->suffix, ix->nsuffix, s, n, true);
+	if (v && match_value(v, s, n))
+		return true;
+	for (size_t i = 0; i < ix->nother; i++)
+		if (match_value(ix->other[i], s, n))
+			return true;
+	return false;
+}
+
 static bool match_str(const struct cond *c, const char *s)
 {
 	size_t n;
@@ -774,6 +923,8 @@ static bool match_str(const struct cond *c, const char *s)
 	if (!s)
 		return false;
 	n = strlen(s);
+	if (c->ix)
+		return match_indexed(c->ix, s, n);
 	for (size_t i = 0; i < c->nvalues; i++)
 		if (match_value(&c->values[i], s, n))
 			return true;

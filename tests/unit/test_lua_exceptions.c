@@ -4,8 +4,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -274,6 +276,73 @@ static void test_bad_exceptions(void **state)
 	assert_int_equal(lua_gettop(L), 0);
 }
 
+/* A random string of [/ab.] of 0..max bytes. */
+static void rand_str(char *out, int max)
+{
+	static const char alpha[] = "/ab.";
+	int n = rand() % (max + 1);
+
+	for (int i = 0; i < n; i++)
+		out[i] = alpha[rand() % 4];
+	out[n] = 0;
+}
+
+/* A condition with many values (indexed: sorted exact values, pruned
+ * prefixes and suffixes, the rest in turn) matches what any one of its
+ * values alone (tried as such) matches: exact, prefix, suffix, substring,
+ * glob, "*", duplicates, values that cover others. */
+static void test_many_values_match_as_each_alone(void **state)
+{
+	static const char *const open_only[] = {"file.open", NULL};
+
+	(void)state;
+	srand(11);
+	for (int round = 0; round < 300; round++) {
+		int nv = 8 + rand() % 40, r;
+		char vals[48][24], table[2048], one[64];
+		struct tp_exception *all, *each[48];
+		size_t off = (size_t)snprintf(table, sizeof(table), "return { path = { ");
+
+		for (int i = 0; i < nv; i++) {
+			char lit[8], lit2[8];
+
+			rand_str(lit, 5);
+			rand_str(lit2, 2);
+			switch (rand() % (round % 7 == 0 ? 6 : 5)) {
+			case 0: snprintf(vals[i], sizeof(vals[i]), "%s", lit); break;
+			case 1: snprintf(vals[i], sizeof(vals[i]), "%s*", lit); break;
+			case 2: snprintf(vals[i], sizeof(vals[i]), "*%s", lit); break;
+			case 3: snprintf(vals[i], sizeof(vals[i]), "*%s*", lit); break;
+			case 4: snprintf(vals[i], sizeof(vals[i]), "%s?%s*", lit2, lit); break;
+			default: snprintf(vals[i], sizeof(vals[i]), "*"); break;
+			}
+			off += (size_t)snprintf(table + off, sizeof(table) - off, "'%s', ", vals[i]);
+			snprintf(one, sizeof(one), "return { path = '%.23s' }", vals[i]);
+			each[i] = make(one, open_only, &r);
+			assert_non_null(each[i]);
+			assert_int_equal(r, 0);
+		}
+		snprintf(table + off, sizeof(table) - off, "} }");
+		all = make(table, open_only, &r);
+		assert_non_null(all);
+		assert_int_equal(r, 0);
+		for (int k = 0; k < 60; k++) {
+			char path[16];
+			bool want = false;
+
+			rand_str(path, 9);
+			open_event("x", path, 0);
+			for (int i = 0; i < nv && !want; i++)
+				want = tp_exception_match(each[i], &ev, NULL);
+			if (tp_exception_match(all, &ev, NULL) != want)
+				fail_msg("path '%s' against %s: want %d", path, table, want);
+		}
+		for (int i = 0; i < nv; i++)
+			tp_exception_free(each[i]);
+		tp_exception_free(all);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +350,7 @@ int main(void)
 	    cmocka_unit_test(test_numbers_symbols_cmdline),
 	    cmocka_unit_test(test_enrichment_fields),
 	    cmocka_unit_test(test_bad_exceptions),
+	    cmocka_unit_test(test_many_values_match_as_each_alone),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
