@@ -75,16 +75,31 @@ local WHO = "${comm} (pid ${pid}, uid ${uid}, exe ${exe|'?'}, parent ${parent.co
 -- What the enrich function at the end of this file checks a changed path
 -- against: every place below, then the file integrity trees.
 local watched = {}
+-- The same as globs, for the engine to check in C before that function:
+-- every path a watched check can accept matches one of them (a changed
+-- file elsewhere, most writes, never reaches Lua).
+local watched_globs = {}
+local function glob_each(list, suffix)
+  for _, v in ipairs(list or {}) do watched_globs[#watched_globs + 1] = v .. suffix end
+end
 
 -- One rule for one place where code is made to run again.
 -- t: name, desc, tags, severity, importance, files (exact paths), prefixes
--- (directories, with their trailing /), match(path) (more shapes),
+-- (directories, with their trailing /), match(path) (more shapes) with
+-- paths (globs that every path match accepts matches: "*/.ssh/*"),
 -- except(path, e), what (for the output), tests.
 local places = {}
 local function place(t)
   local files = tapio.set(t.files or {})
   local prefixes = t.prefixes or {}
   local match, except = t.match, t.except
+  if match ~= nil and t.paths == nil then
+    error("place '" .. t.name .. "': match needs paths, globs that cover every path it "
+          .. "accepts (the enrich function's pre-filter in C)", 2)
+  end
+  glob_each(t.files, "")
+  glob_each(prefixes, "*")
+  glob_each(t.paths, "")
   local function covers(p)
     return files[p] ~= nil or startswith_any(p, prefixes) or (match ~= nil and match(p))
   end
@@ -125,11 +140,17 @@ local SCRATCH = { "/tmp/", "/var/tmp/", "/dev/shm/", "/proc/", "/sys/" }
 
 ---------------------------------------------------------------- shell start-up
 
-local USER_STARTUP = tapio.set {
+local USER_STARTUP_NAMES = {
   ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zshenv",
   ".zprofile", ".zlogin", ".zlogout", ".kshrc", ".mkshrc", ".cshrc", ".tcshrc", ".login",
   ".logout", ".xprofile", ".xsession", ".xsessionrc", ".xinitrc",
 }
+local USER_STARTUP = tapio.set(USER_STARTUP_NAMES)
+local USER_STARTUP_PATHS = { "*/.config/fish/config.fish" }
+for _, b in ipairs(USER_STARTUP_NAMES) do -- anywhere; or alone, a path left relative
+  USER_STARTUP_PATHS[#USER_STARTUP_PATHS + 1] = "*/" .. b
+  USER_STARTUP_PATHS[#USER_STARTUP_PATHS + 1] = b
+end
 
 place {
   name = "shell_startup_file_modified",
@@ -143,6 +164,7 @@ place {
             "/etc/environment", "/etc/zshenv", "/etc/zshrc", "/etc/zprofile", "/etc/zlogin",
             "/etc/csh.cshrc", "/etc/csh.login", "/etc/mksh/mkshrc", "/etc/security/pam_env.conf" },
   prefixes = { "/etc/profile.d/", "/etc/zsh/", "/etc/skel/", "/etc/fish/" },
+  paths = USER_STARTUP_PATHS,
   match = function(p)
     return (USER_STARTUP[basename(p)] ~= nil or tapio.endswith(p, "/.config/fish/config.fish"))
         and not startswith_any(p, SCRATCH)
@@ -281,6 +303,7 @@ place {
   tags = { "mitre:T1053.006" },
   severity = "warning",
   importance = 0.75,
+  paths = { "*/systemd/*.timer" },
   match = function(p)
     return tapio.endswith(p, ".timer") and p:find("/systemd/", 1, true) ~= nil
         and not startswith_any(p, SCRATCH)
@@ -313,6 +336,7 @@ place {
                "/usr/lib/systemd/system-generators/", "/lib/systemd/system-generators/",
                "/etc/systemd/user-generators/", "/usr/lib/systemd/user-generators/",
                "/var/lib/systemd/linger/" },
+  paths = { "*/.config/systemd/user/*", "*/.local/share/systemd/user/*" },
   match = function(p)
     return (p:find("/.config/systemd/user/", 1, true) ~= nil
             or p:find("/.local/share/systemd/user/", 1, true) ~= nil)
@@ -350,6 +374,7 @@ place {
   importance = 0.8,
   files = { "/etc/rc.local", "/etc/inittab", "/etc/rc.d/rc.local" },
   prefixes = { "/etc/init.d/", "/etc/init/", "/etc/rc.d/init.d/" },
+  paths = { "/etc/rc*" },
   match = function(p) return p:find("^/etc/rc[0-6Ss]%.d/") ~= nil end,
   what = "boot script",
   tests = {
@@ -379,6 +404,7 @@ place {
   importance = 0.9,
   files = { "/etc/ssh/sshrc" },
   prefixes = { "/etc/ssh/authorized_keys/" },
+  paths = { "*/.ssh/*" },
   match = function(p)
     return p:find("/.ssh/", 1, true) ~= nil and SSH_LOGIN_FILES[basename(p)] ~= nil
         and not startswith_any(p, SCRATCH)
@@ -636,6 +662,7 @@ place {
   prefixes = { "/etc/pam.d/", "/lib/security/", "/lib64/security/", "/usr/lib/security/",
                "/usr/lib64/security/" },
   -- multiarch module directories: /lib/x86_64-linux-gnu/security/...
+  paths = { "/lib/*/security/*", "/usr/lib/*/security/*" },
   match = function(p)
     return p:find("^/lib/[^/]+/security/") ~= nil or p:find("^/usr/lib/[^/]+/security/") ~= nil
   end,
@@ -794,6 +821,7 @@ place {
   severity = "warning",
   importance = 0.7,
   prefixes = { "/etc/xdg/autostart/" },
+  paths = { "*/.config/autostart/*" },
   match = function(p)
     return p:find("/.config/autostart/", 1, true) ~= nil and not startswith_any(p, SCRATCH)
   end,
@@ -816,6 +844,7 @@ place {
   tags = { "mitre:T1546.018" },
   severity = "warning",
   importance = 0.75,
+  paths = { "*/site-packages/*", "*/dist-packages/*" },
   match = function(p)
     if not (p:find("/site%-packages/") or p:find("/dist%-packages/")) then return false end
     local b = basename(p)
@@ -852,6 +881,7 @@ place {
   tags = { "mitre:T1546" },
   severity = "warning",
   importance = 0.7,
+  paths = { "*/.git/hooks/*" },
   match = function(p)
     return p:find("/%.git/hooks/[^/]+$") ~= nil and not tapio.endswith(p, ".sample")
   end,
@@ -882,6 +912,7 @@ place {
   importance = 0.9,
   files = { "/proc/sys/kernel/core_pattern", "/proc/sys/kernel/modprobe",
             "/proc/sys/kernel/hotplug", "/sys/kernel/uevent_helper" },
+  paths = { "/proc/sys/fs/binfmt_misc/*" },
   match = function(p) return startswith(p, "/proc/sys/fs/binfmt_misc/") end,
   except = function(p, e)
     local c = e.comm
@@ -935,6 +966,8 @@ end
 local WEB_ROOTS = { "/var/www/", "/srv/www/", "/srv/http/", "/usr/share/nginx/", "/var/lib/tomcat",
                     "/opt/tomcat", "/usr/local/apache2/htdocs/", "/usr/share/tomcat",
                     "/var/lib/jetty", "/usr/local/nginx/html/" }
+local WEB_PATHS = { "*/public_html/*", "*/htdocs/*", "*/webapps/*" }
+for _, r in ipairs(WEB_ROOTS) do WEB_PATHS[#WEB_PATHS + 1] = r .. "*" end
 local WEB_SCRIPTS = tapio.set {
   "php", "php3", "php4", "php5", "php7", "php8", "phtml", "phar", "pht", "inc", "jsp", "jspx",
   "jsw", "jsv", "jspf", "war", "asp", "aspx", "ashx", "asmx", "cgi", "pl", "py", "sh", "shtml",
@@ -948,6 +981,7 @@ place {
   tags = { "mitre:T1505.003" },
   severity = "error",
   importance = 0.9,
+  paths = WEB_PATHS,
   match = function(p)
     local ext = p:match("%.(%w+)$")
     if ext == nil or not WEB_SCRIPTS[ext:lower()] then return false end
@@ -993,6 +1027,7 @@ end
 
 local function watch(t)
   watched[#watched + 1] = function(p) return startswith_any(p, t.prefixes) end
+  glob_each(t.prefixes, "*")
   -- hit()'s prefix test and writes(), checked in C first ("/etc/" as "/etc/*").
   local under = {}
   for i, d in ipairs(t.prefixes) do under[i] = d .. "*" end
@@ -1188,8 +1223,32 @@ watch {
 -- Once per file event, for every rule above: the path it changes, when one
 -- of them watches it (the rules match on persistence_path in C). Reads
 -- (most opens) never call it: the engine checks the open's flags first.
+-- watched_globs without the paths a shorter prefix among them covers
+-- ("/etc/pam.d/*" under "/etc/*"), once: fewer for C to try per event.
+local function pruned(globs)
+  local out, seen = {}, {}
+  for _, g in ipairs(globs) do
+    local covered_by = false
+    for _, h in ipairs(globs) do
+      local lit = h:sub(1, -2)
+      if h ~= g and h:sub(-1) == "*" and not lit:find("[*?[]") and lit ~= ""
+          and g:sub(1, #lit) == lit then
+        covered_by = true
+        break
+      end
+    end
+    if not covered_by and not seen[g] then
+      seen[g] = true
+      out[#out + 1] = g
+    end
+  end
+  return out
+end
+
 enrich({ "file.open", "file.rename", "file.link", "file.symlink", "file.chmod", "file.chown",
-         "file.unlink" }, { match = { ["file.open"] = WRITES } }, function(e)
+         "file.unlink" },
+       { match = { ["file.open"] = WRITES, ["path|newpath|linkpath"] = pruned(watched_globs) } },
+       function(e)
   local p = changed(e)
   if p == nil then return end
   for i = 1, #watched do
