@@ -788,6 +788,11 @@ static void sort_by_cost(struct tp_exception *x)
 	}
 }
 
+int tp_exception_cost(const struct tp_exception *x)
+{
+	return x->nconds ? cond_cost(&x->conds[x->order[0]]) : 0;
+}
+
 int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const *types, size_t n,
 		      char *err, size_t errlen)
 {

@@ -53,6 +53,10 @@ int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const 
 bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
 			const struct tp_event_meta *meta);
 
+/* What its first check costs (0 a number or a flag, more for strings, lists,
+ * globs, ancestry, the command line): the cheaper of two to try first. */
+int tp_exception_cost(const struct tp_exception *x);
+
 /* Can it match only an event with some key set (a set.<key> condition
  * other than `false`)? The rule engine skips such rules, unchecked, for an
  * event nothing was set on. */

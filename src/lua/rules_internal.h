@@ -97,6 +97,7 @@ struct rule_fn {
 		struct tp_exception *x;
 	} *tmatch;
 	size_t ntmatch;
+	bool tmatch_first; /* the types' conditions are the cheaper: tried first */
 	/* Exceptions and overrides from any file (rules_tune.c). */
 	struct tp_exception **exceptions;
 	size_t nexceptions;

@@ -437,6 +437,11 @@ static void build_match_p(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f
 	}
 	if (ncommon && !(f->match = match_conds(L, common, f, types, n, &f->hash, err, errlen)))
 		luaL_error(L, "%s", err);
+	/* A write check per type (a flag) before a list of paths for all. */
+	f->tmatch_first = f->match && f->ntmatch;
+	for (size_t i = 0; f->tmatch_first && i < f->ntmatch; i++)
+		if (tp_exception_cost(f->tmatch[i].x) >= tp_exception_cost(f->match))
+			f->tmatch_first = false;
 	if (!ncommon && !f->ntmatch)
 		luaL_error(L, "no field to match (e.g. path = \"/etc/cron*\")");
 	lua_pop(L, 2);
@@ -496,12 +501,17 @@ void tp_rules_tune_apply(lua_State *L, struct tp_ruleset *rs)
 bool tp_rules_matched(const struct rule_fn *f, const struct tp_event *ev,
 		      const struct tp_event_meta *meta)
 {
-	if (f->match && !tp_exception_match(f->match, ev, meta))
-		return false;
+	bool common_checked = false;
+
+	if (f->match && !f->tmatch_first) {
+		if (!tp_exception_match(f->match, ev, meta))
+			return false;
+		common_checked = true;
+	}
 	for (size_t i = 0; i < f->ntmatch; i++)
 		if (f->tmatch[i].type == ev->type && !tp_exception_match(f->tmatch[i].x, ev, meta))
 			return false;
-	return true;
+	return common_checked || !f->match || tp_exception_match(f->match, ev, meta);
 }
 
 bool tp_rules_excepted(const struct rule_fn *f, const struct tp_event *ev,
