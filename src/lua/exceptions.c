@@ -115,12 +115,14 @@ struct type_field {
  * exact ones sorted, the prefixes and the suffixes each sorted (the
  * suffixes from their end) without those a shorter one of the same kind
  * covers, so that one binary search finds the only candidate of each
- * kind; substrings and globs are tried in turn.
+ * kind. Substrings that start with '/' (a path component anywhere: .ssh) are
+ * prefixes of what follows one of the string's slashes: one search per
+ * slash. Other substrings and globs are tried in turn.
  */
 #define INDEX_FROM 8 /* values */
 struct str_index {
-	const struct value **exact, **prefix, **suffix, **other;
-	size_t nexact, nprefix, nsuffix, nother;
+	const struct value **exact, **prefix, **suffix, **slash, **other;
+	size_t nexact, nprefix, nsuffix, nslash, nother;
 	bool any; /* "*": every string matches */
 };
 
@@ -744,14 +746,15 @@ static void build_index(struct cond *c)
 	for (size_t i = 0; i < c->nvalues; i++)
 		if (c->values[i].mask || c->values[i].present)
 			return;
-	ix = calloc(1, sizeof(*ix) + 4 * c->nvalues * sizeof(*all));
+	ix = calloc(1, sizeof(*ix) + 5 * c->nvalues * sizeof(*all));
 	if (!ix)
 		return;
 	all = (const struct value **)(ix + 1);
 	ix->exact = all;
 	ix->prefix = all + c->nvalues;
 	ix->suffix = all + 2 * c->nvalues;
-	ix->other = all + 3 * c->nvalues;
+	ix->slash = all + 3 * c->nvalues;
+	ix->other = all + 4 * c->nvalues;
 	for (size_t i = 0; i < c->nvalues; i++) {
 		const struct value *v = &c->values[i];
 
@@ -762,12 +765,19 @@ static void build_index(struct cond *c)
 			ix->prefix[ix->nprefix++] = v;
 			break;
 		case V_SUFFIX: ix->suffix[ix->nsuffix++] = v; break;
+		case V_SUBSTR:
+			if (v->len && v->lit[0] == '/') {
+				ix->slash[ix->nslash++] = v;
+				break;
+			}
+			/* fall through */
 		default: ix->other[ix->nother++] = v; break;
 		}
 	}
 	qsort(ix->exact, ix->nexact, sizeof(*all), by_fwd);
 	ix->nprefix = sort_and_prune(ix->prefix, ix->nprefix, false);
 	ix->nsuffix = sort_and_prune(ix->suffix, ix->nsuffix, true);
+	ix->nslash = sort_and_prune(ix->slash, ix->nslash, false);
 	c->ix = ix;
 }
 
@@ -915,6 +925,14 @@ static bool match_indexed(const struct str_index *ix, const char *s, size_t n)
 	v = last_at_or_before(ix->suffix, ix->nsuffix, s, n, true);
 	if (v && match_value(v, s, n))
 		return true;
+	for (const char *p = ix->nslash ? memchr(s, '/', n) : NULL; p;
+	     p = memchr(p + 1, '/', n - (size_t)(p + 1 - s))) {
+		size_t rest = n - (size_t)(p - s);
+
+		v = last_at_or_before(ix->slash, ix->nslash, p, rest, false);
+		if (v && rest >= v->len && !memcmp(p, v->lit, v->len))
+			return true;
+	}
 	for (size_t i = 0; i < ix->nother; i++)
 		if (match_value(ix->other[i], s, n))
 			return true;
