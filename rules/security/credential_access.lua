@@ -450,13 +450,19 @@ local BROWSERS = tapio.set { "firefox", "firefox-esr", "firefox-bin", "chrome", 
                              "msedge", "opera", "vivaldi", "vivaldi-bin", "thunderbird",
                              "GeckoMain", "Web Content", "Socket Process", "Isolated Web Co" }
 
+local BROWSER_DIRS = { "/.mozilla/", "/.config/google-chrome/", "/.config/chromium/",
+                       "/.config/BraveSoftware/", "/.config/microsoft-edge/", "/.config/opera/",
+                       "/.config/vivaldi/", "/.thunderbird/", "/snap/firefox/" }
+
+local function contains_any(p, parts)
+  for i = 1, #parts do
+    if p:find(parts[i], 1, true) then return true end
+  end
+  return false
+end
+
 local function browser_store(p)
-  return BROWSER_FILES[basename(p)] ~= nil
-      and (p:find("/.mozilla/", 1, true) or p:find("/.config/google-chrome/", 1, true)
-           or p:find("/.config/chromium/", 1, true) or p:find("/.config/BraveSoftware/", 1, true)
-           or p:find("/.config/microsoft-edge/", 1, true) or p:find("/.config/opera/", 1, true)
-           or p:find("/.config/vivaldi/", 1, true) or p:find("/.thunderbird/", 1, true)
-           or p:find("/snap/firefox/", 1, true)) ~= nil
+  return BROWSER_FILES[basename(p)] ~= nil and contains_any(p, BROWSER_DIRS)
 end
 
 rule {
@@ -490,10 +496,11 @@ local STORE_OWNERS = tapio.set { "gnome-keyring-d", "gnome-keyring", "seahorse",
                                  "ksecretd", "pass", "gpg", "gpg2", "gpg-agent", "secret-tool",
                                  "1password", "bitwarden" }
 
+local KEYRING_DIRS = { "/.local/share/keyrings/", "/.local/share/kwalletd/" }
+
 local function password_store(p)
-  return (p:find("/.local/share/keyrings/", 1, true) or p:find("/.local/share/kwalletd/", 1, true)
-          or endswith(p, ".kdbx") or endswith(p, ".kdb")
-          or (p:find("/.password-store/", 1, true) and endswith(p, ".gpg"))) ~= nil
+  return contains_any(p, KEYRING_DIRS) or endswith(p, ".kdbx") or endswith(p, ".kdb")
+      or (p:find("/.password-store/", 1, true) ~= nil and endswith(p, ".gpg"))
 end
 
 rule {
@@ -667,12 +674,25 @@ local OTHER_PLACES = { "/etc/ssh/ssh_host_", "/etc/ssl/private/", "/etc/pki/tls/
 -- Every path the function below can set, for the engine to check in C
 -- first: most opens (libraries, /proc, configuration) never call it.
 -- Keep it a superset of the function's tests.
-local CREDENTIAL_CANDIDATES = { "*/.*", "*/mem", "*/environ", "*.keytab", "*.kdbx", "*.kdb" }
-for _, list in ipairs({ SHADOW_PATHS, PROTECTED_PATHS }) do
-  for _, p in ipairs(list) do CREDENTIAL_CANDIDATES[#CREDENTIAL_CANDIDATES + 1] = p end
+-- Under a dot directory, only what the classifiers below can take: a
+-- history file, an SSH or GnuPG key, a cloud or tool credential, a browser's
+-- or a password manager's store (~/.config/app/app.conf never calls it).
+local CREDENTIAL_CANDIDATES = { "*/mem", "*/environ", "*.keytab", "*.kdbx", "*.kdb",
+                                "*/.ssh/*", "*/.gnupg/*", "*/.password-store/*" }
+local function candidates(list, before, after)
+  for _, p in ipairs(list) do
+    CREDENTIAL_CANDIDATES[#CREDENTIAL_CANDIDATES + 1] = before .. p .. after
+  end
 end
-for _, list in ipairs({ DENIABLE, OTHER_PLACES }) do
-  for _, p in ipairs(list) do CREDENTIAL_CANDIDATES[#CREDENTIAL_CANDIDATES + 1] = p .. "*" end
+candidates(SHADOW_PATHS, "", "")
+candidates(PROTECTED_PATHS, "", "")
+candidates(DENIABLE, "", "*")
+candidates(OTHER_PLACES, "", "*")
+candidates(BROWSER_DIRS, "*", "*")
+candidates(KEYRING_DIRS, "*", "*")
+for name in pairs(HISTORY) do candidates({ name }, "*/", "") end
+for _, c in ipairs(CLOUD) do
+  candidates({ c.suffix or c.exact or c.contains }, c.exact and "" or "*", c.contains and "*" or "")
 end
 enrich({ "file.open" }, { match = { path = CREDENTIAL_CANDIDATES } }, function(e)
   local ret = e.ret
