@@ -123,6 +123,7 @@ struct type_field {
 struct str_index {
 	const struct value **exact, **prefix, **suffix, **slash, **other;
 	size_t nexact, nprefix, nsuffix, nslash, nother;
+	uint64_t after_slash[4]; /* the bytes that follow the '/' of a slash value */
 	bool any; /* "*": every string matches */
 };
 
@@ -685,9 +686,11 @@ static int cond_cost(const struct cond *c)
 /* Byte order from the start (fwd) or from the end (rev), then length. */
 static int cmp_fwd(const char *a, size_t an, const char *b, size_t bn)
 {
-	int r = memcmp(a, b, an < bn ? an : bn);
-
-	return r ? r : (an > bn) - (an < bn);
+	/* Short strings that differ in their first bytes: no memcmp call. */
+	for (size_t i = 0, n = an < bn ? an : bn; i < n; i++)
+		if (a[i] != b[i])
+			return (unsigned char)a[i] < (unsigned char)b[i] ? -1 : 1;
+	return (an > bn) - (an < bn);
 }
 
 static int cmp_rev(const char *a, size_t an, const char *b, size_t bn)
@@ -778,6 +781,13 @@ static void build_index(struct cond *c)
 	ix->nprefix = sort_and_prune(ix->prefix, ix->nprefix, false);
 	ix->nsuffix = sort_and_prune(ix->suffix, ix->nsuffix, true);
 	ix->nslash = sort_and_prune(ix->slash, ix->nslash, false);
+	for (size_t i = 0; i < ix->nslash; i++) {
+		unsigned char b = ix->slash[i]->len > 1 ? (unsigned char)ix->slash[i]->lit[1] : 0;
+
+		if (ix->slash[i]->len == 1) /* "/": after any byte */
+			memset(ix->after_slash, 0xff, sizeof(ix->after_slash));
+		ix->after_slash[b / 64] |= 1ull << (b % 64);
+	}
 	c->ix = ix;
 }
 
@@ -928,7 +938,10 @@ static bool match_indexed(const struct str_index *ix, const char *s, size_t n)
 	for (const char *p = ix->nslash ? memchr(s, '/', n) : NULL; p;
 	     p = memchr(p + 1, '/', n - (size_t)(p + 1 - s))) {
 		size_t rest = n - (size_t)(p - s);
+		unsigned char b = rest > 1 ? (unsigned char)p[1] : 0;
 
+		if (!(ix->after_slash[b / 64] >> (b % 64) & 1))
+			continue;
 		v = last_at_or_before(ix->slash, ix->nslash, p, rest, false);
 		if (v && rest >= v->len && !memcmp(p, v->lit, v->len))
 			return true;
