@@ -67,6 +67,7 @@ rule {
   desc = "A program was executed from /dev/shm or /run/shm, a tmpfs that malware "
       .. "uses to avoid the disk",
   events = { "process.exec" },
+  match = { ret = 0, filename = { "/dev/shm/*", "/run/shm/*" } },
   severity = "error",
   tags = { "mitre:T1620", "mitre:T1036" },
   when = function(e)

@@ -273,6 +273,7 @@ rule {
   desc = "A container management tool (docker, kubectl, ctr, crictl, nsenter, runc...) ran "
       .. "inside a container: steering the host or the cluster from a foothold",
   events = { "process.exec" },
+  match = { ret = 0, container = true },
   severity = "warning",
   importance = 0.85,
   tags = { "mitre:T1609", "mitre:T1610", "mitre:T1611", "container" },

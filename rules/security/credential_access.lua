@@ -879,6 +879,7 @@ rule {
   desc = "A search for credentials: find, locate or grep for SSH keys, private keys, cloud "
       .. "credentials, keytabs, wallets or password assignments",
   events = { "process.exec" },
+  match = { set = { credential_exec = true } }, -- set by the shared check below
   severity = "warning",
   importance = 0.75,
   tags = { "mitre:T1552.001", "mitre:T1083" },
@@ -924,6 +925,7 @@ rule {
       .. "keys, a service account token, user data): curl/wget/python to 169.254.169.254 "
       .. "or metadata.google.internal",
   events = { "process.exec" },
+  match = { set = { credential_exec = true } }, -- set by the shared check below
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1552.005" },

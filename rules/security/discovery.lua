@@ -129,6 +129,7 @@ rule {
       .. "/.dockerenv, /proc/1/cgroup, the mount table, its capabilities (capsh --print), "
       .. "the disks (fdisk -l), the service account's namespace",
   events = { "process.exec" },
+  match = { ret = 0, container = true },
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1613", "mitre:T1082", "container" },

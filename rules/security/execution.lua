@@ -625,6 +625,7 @@ rule {
       .. "(docker exec -it, kubectl exec -it, a shell from an exploited process): containers "
       .. "run services, not people",
   events = { "process.exec" },
+  match = { container = true },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1059.004", "mitre:T1609", "container" },

@@ -50,6 +50,7 @@ rule {
       .. "sshpass, telnet, smbclient, kubectl, database clients...): a foothold reaching "
       .. "for other machines",
   events = { "process.exec" },
+  match = { ret = 0, container = true },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1021", "mitre:T1021.004", "container" },
