@@ -1223,31 +1223,9 @@ watch {
 -- Once per file event, for every rule above: the path it changes, when one
 -- of them watches it (the rules match on persistence_path in C). Reads
 -- (most opens) never call it: the engine checks the open's flags first.
--- watched_globs without the paths a shorter prefix among them covers
--- ("/etc/pam.d/*" under "/etc/*"), once: fewer for C to try per event.
-local function pruned(globs)
-  local out, seen = {}, {}
-  for _, g in ipairs(globs) do
-    local covered_by = false
-    for _, h in ipairs(globs) do
-      local lit = h:sub(1, -2)
-      if h ~= g and h:sub(-1) == "*" and not lit:find("[*?[]") and lit ~= ""
-          and g:sub(1, #lit) == lit then
-        covered_by = true
-        break
-      end
-    end
-    if not covered_by and not seen[g] then
-      seen[g] = true
-      out[#out + 1] = g
-    end
-  end
-  return out
-end
-
 enrich({ "file.open", "file.rename", "file.link", "file.symlink", "file.chmod", "file.chown",
          "file.unlink" },
-       { match = { ["file.open"] = WRITES, ["path|newpath|linkpath"] = pruned(watched_globs) } },
+       { match = { ["file.open"] = WRITES, ["path|newpath|linkpath"] = watched_globs } },
        function(e)
   local p = changed(e)
   if p == nil then return end

@@ -737,6 +737,29 @@ static size_t sort_and_prune(const struct value **a, size_t n, bool rev)
 	return kept;
 }
 
+static const struct value *last_at_or_before(const struct value *const *a, size_t n,
+					     const char *s, size_t sn, bool rev);
+
+/* a[0..n) without the values whose every match one of ix's (pruned)
+ * prefixes matches too: an exact value or a glob whose text before its
+ * first * ? [ starts with the prefix ("/etc/pam.d/x", "/lib/?/y" under
+ * "/etc/" and "/lib/"). Returns the count kept. */
+static size_t drop_covered(const struct str_index *ix, const struct value **a, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *s = a[i]->s;
+		size_t lead = a[i]->kind == V_EXACT ? a[i]->len : strcspn(s, "*?[\\");
+		const struct value *p =
+		    last_at_or_before(ix->prefix, ix->nprefix, a[i]->lit, lead, false);
+
+		if (a[i]->kind == V_SUBSTR || !p || p->len > lead || memcmp(a[i]->lit, p->lit, p->len))
+			a[kept++] = a[i];
+	}
+	return kept;
+}
+
 /* The index of c's values (match_str), when it has many and they are all
  * compared as strings. Without memory the values are tried in turn. */
 static void build_index(struct cond *c)
@@ -777,8 +800,10 @@ static void build_index(struct cond *c)
 		default: ix->other[ix->nother++] = v; break;
 		}
 	}
-	qsort(ix->exact, ix->nexact, sizeof(*all), by_fwd);
 	ix->nprefix = sort_and_prune(ix->prefix, ix->nprefix, false);
+	ix->nexact = drop_covered(ix, ix->exact, ix->nexact);
+	ix->nother = drop_covered(ix, ix->other, ix->nother);
+	qsort(ix->exact, ix->nexact, sizeof(*all), by_fwd);
 	ix->nsuffix = sort_and_prune(ix->suffix, ix->nsuffix, true);
 	ix->nslash = sort_and_prune(ix->slash, ix->nslash, false);
 	for (size_t i = 0; i < ix->nslash; i++) {

@@ -131,10 +131,8 @@ def writer_apart(c):
     (wall-clock) timer would count the writer's batch in the reader's
     stage. Its CPU is counted apart (measure: raw_writer_ns) and in the
     level's figure as before (CPU of all threads)."""
-    for tid in os.listdir("/proc/%d/task" % c.pid):
-        with open("/proc/%d/task/%s/comm" % (c.pid, tid)) as f:
-            if f.read().strip() == RAW_THREAD:
-                os.sched_setaffinity(int(tid), {int(bl.LOAD_CPU)})
+    for tid in bl.threads(c.pid, RAW_THREAD):
+        os.sched_setaffinity(tid, {int(bl.LOAD_CPU)})
     return c
 
 

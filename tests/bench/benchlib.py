@@ -92,22 +92,33 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
-def cpu_ns(pid, comm=None):
-    """CPU time of every thread of pid (or of its threads named comm), in
-    ns (0 once it is gone)."""
-    total = 0
+def threads(pid, comm=None):
+    """The thread ids of pid (those named comm), [] once it is gone."""
     d = "/proc/%d/task" % pid
     try:
         tasks = os.listdir(d)
     except OSError:
-        return 0
+        return []
+    if comm is None:
+        return [int(t) for t in tasks]
+    out = []
     for t in tasks:
         try:
-            if comm is not None:
-                with open(os.path.join(d, t, "comm")) as f:
-                    if f.read().strip() != comm:
-                        continue
-            with open(os.path.join(d, t, "schedstat")) as f:
+            with open(os.path.join(d, t, "comm")) as f:
+                if f.read().strip() == comm:
+                    out.append(int(t))
+        except OSError:
+            pass  # a thread that just ended
+    return out
+
+
+def cpu_ns(pid, comm=None):
+    """CPU time of every thread of pid (or of its threads named comm), in
+    ns (0 once it is gone)."""
+    total = 0
+    for t in threads(pid, comm):
+        try:
+            with open("/proc/%d/task/%d/schedstat" % (pid, t)) as f:
                 total += int(f.read().split()[0])
         except OSError:
             pass  # a thread that just ended
