@@ -737,8 +737,24 @@ static size_t sort_and_prune(const struct value **a, size_t n, bool rev)
 	return kept;
 }
 
+/* The last of a[0..n) at or before s in the array's order, or NULL. */
 static const struct value *last_at_or_before(const struct value *const *a, size_t n,
-					     const char *s, size_t sn, bool rev);
+					     const char *s, size_t sn, bool rev)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = rev ? cmp_rev(a[mid]->lit, a[mid]->len, s, sn)
+			    : cmp_fwd(a[mid]->lit, a[mid]->len, s, sn);
+
+		if (r <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? a[lo - 1] : NULL;
+}
 
 /* a[0..n) without the values whose every match one of ix's (pruned)
  * prefixes matches too: an exact value or a glob whose text before its
@@ -749,12 +765,11 @@ static size_t drop_covered(const struct str_index *ix, const struct value **a, s
 	size_t kept = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *s = a[i]->s;
+		const char *s = a[i]->s; /* a substring's "*" leads: 0 */
 		size_t lead = a[i]->kind == V_EXACT ? a[i]->len : strcspn(s, "*?[\\");
-		const struct value *p =
-		    last_at_or_before(ix->prefix, ix->nprefix, a[i]->lit, lead, false);
+		const struct value *p = last_at_or_before(ix->prefix, ix->nprefix, s, lead, false);
 
-		if (a[i]->kind == V_SUBSTR || !p || p->len > lead || memcmp(a[i]->lit, p->lit, p->len))
+		if (!p || p->len > lead || memcmp(s, p->lit, p->len))
 			a[kept++] = a[i];
 	}
 	return kept;
@@ -924,25 +939,6 @@ static bool match_value(const struct value *v, const char *s, size_t n)
 		return fnmatch(v->s, s, 0) == 0;
 	}
 	return false;
-}
-
-/* The last of a[0..n) at or before s in the array's order, or NULL. */
-static const struct value *last_at_or_before(const struct value *const *a, size_t n,
-					     const char *s, size_t sn, bool rev)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = rev ? cmp_rev(a[mid]->lit, a[mid]->len, s, sn)
-			    : cmp_fwd(a[mid]->lit, a[mid]->len, s, sn);
-
-		if (r <= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? a[lo - 1] : NULL;
 }
 
 static bool match_indexed(const struct str_index *ix, const char *s, size_t n)
