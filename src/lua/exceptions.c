@@ -973,19 +973,19 @@ static bool match_indexed(const struct str_index *ix, const char *s, size_t n)
 	return false;
 }
 
-static bool match_str(const struct cond *c, const char *s)
+static bool match_strn(const struct cond *c, const char *s, size_t n)
 {
-	size_t n;
-
-	if (!s)
-		return false;
-	n = strlen(s);
 	if (c->ix)
 		return match_indexed(c->ix, s, n);
 	for (size_t i = 0; i < c->nvalues; i++)
 		if (match_value(&c->values[i], s, n))
 			return true;
 	return false;
+}
+
+static bool match_str(const struct cond *c, const char *s)
+{
+	return s && match_strn(c, s, strlen(s));
 }
 
 static const char *base_name(const char *s)
@@ -1085,8 +1085,26 @@ static bool match_one_field(const struct cond *c, const struct type_field *tf,
 		return match_str(c, tp_field_str(ev, tf->field));
 	case TP_FK_IPADDR:
 		return tp_field_ipaddr(ev, tf->field, buf, sizeof(buf)) && match_str(c, buf);
-	case TP_FK_ARGV:
-		return false; /* use cmdline */
+	case TP_FK_ARGV: { /* any one argument (argv[0] too); cmdline: all joined */
+		const char *argv, *p;
+		uint32_t len = 0;
+		size_t an;
+
+		argv = tp_field_argv(ev, tf->field, &len);
+		for (p = tp_argv_next(argv, len, NULL, &an); p; p = tp_argv_next(argv, len, p, &an)) {
+			/* the last one may end without its '\0' (globs need one) */
+			if (p + an >= argv + len) {
+				size_t k = an < sizeof(buf) - 1 ? an : sizeof(buf) - 1;
+
+				memcpy(buf, p, k);
+				buf[k] = '\0';
+				return match_strn(c, buf, k);
+			}
+			if (match_strn(c, p, an))
+				return true;
+		}
+		return false;
+	}
 	case TP_FK_S32:
 	case TP_FK_S64:
 		if (!tp_field_i64(ev, tf->field, &i))

@@ -141,6 +141,28 @@ static void test_numbers_symbols_cmdline(void **state)
 	assert_false(tp_exception_match(x, &ev, NULL));
 	tp_exception_free(x);
 
+	/* argv: any one argument, argv[0] too; the last may lack its '\0'. */
+	x = make("return { argv = { '--check', 'x*', '*.yml' } }", exec_open, &r);
+	assert_int_equal(r, 0);
+	exec_event("ansible", "/usr/bin/python3", 0, "ansible\0--check", 15);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("ansible", "/usr/bin/python3", 0, "ansible\0-v\0site.yml", 20);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("ansible", "/usr/bin/python3", 0, "xargs\0-0", 9);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("ansible", "/usr/bin/python3", 0, "ansible\0--check=no\0a.yml.bak", 29);
+	assert_false(tp_exception_match(x, &ev, NULL)); /* whole arguments only */
+	exec_event("ansible", "/usr/bin/python3", 0, "", 0);
+	assert_false(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+	x = make("return { argv = '*[[:cntrl:]]*' }", exec_open, &r); /* fnmatch: a '\0' each */
+	assert_int_equal(r, 0);
+	exec_event("x", "/tmp/x", 0, "x\0a\tb", 5);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("x", "/tmp/x", 0, "x\0ab\0", 6);
+	assert_false(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+
 	/* A symbolic value for a field with names, or its _str. */
 	x = make("return { signal = 'SIGKILL' }", exit_types, &r);
 	assert_int_equal(r, 0);
