@@ -108,7 +108,7 @@ rule {
   desc = "netcat, ncat or socat was told to hand a shell to a network connection (nc -e "
       .. "/bin/sh, ncat --sh-exec, socat TCP:...,EXEC:bash): a reverse or bind shell",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, filename_base = NETCATS },
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1059.004", "mitre:T1071", "mitre:T1095" },
@@ -298,6 +298,8 @@ local TUNNEL_TOOLS = tapio.set {
   "reverse_ssh", "dns2tcp", "dns2tcpc", "hans", "ptunnel", "ptunnel-ng", "udp2raw", "neo-regeorg",
 }
 local SSH_FORWARD_FLAGS = tapio.set { "-L", "-R", "-D", "-w" }
+local TUNNEL_NAMES = { "ssh", "autossh", "socat" }
+for name in pairs(TUNNEL_TOOLS) do TUNNEL_NAMES[#TUNNEL_NAMES + 1] = name end
 local SSH_FORWARD_OPTIONS = { "localforward", "remoteforward", "dynamicforward", "tunnel=" }
 
 local function ssh_tunnel(argv)
@@ -344,7 +346,7 @@ rule {
       .. "relay, or a tunneling tool (chisel, ngrok, frp, gost, ligolo, iodine, dnscat, "
       .. "sshuttle, proxychains, tor...): traffic smuggled past the network's controls",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, filename_base = TUNNEL_NAMES },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1572", "mitre:T1090", "mitre:T1021.004" },

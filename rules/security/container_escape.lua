@@ -364,7 +364,7 @@ rule {
       .. "container started, whoever wrote it (a download, a copy, a compiler, an exploit). "
       .. "Containers run what their image holds",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, exe_upper_layer = 1 },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1610", "mitre:T1105", "mitre:T1059", "container" },

@@ -100,7 +100,7 @@ rule {
       .. "run through /proc/self/fd/N or a descriptor): a dropper running its payload and "
       .. "leaving nothing on disk for a scanner",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, exe_deleted = 1 },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1620", "mitre:T1070.004", "mitre:T1027" },
@@ -540,6 +540,8 @@ rule {
 
 local WIPERS = tapio.set { "shred", "wipe", "srm", "sfill", "sswap", "sdmem", "scrub", "bcwipe",
                            "secure-delete" }
+local WIPER_NAMES = { "dd" }
+for name in pairs(WIPERS) do WIPER_NAMES[#WIPER_NAMES + 1] = name end
 
 rule {
   name = "secure_file_deletion",
@@ -547,6 +549,8 @@ rule {
       .. "srm...), dd overwrote a file with zeros or random bytes, or a file was renamed "
       .. "to zeros the way shred -u does before it unlinks",
   events = { "process.exec", "file.rename" },
+  match = { ret = 0, ["process.exec"] = { filename_base = WIPER_NAMES },
+            ["file.rename"] = { newpath = { "*/0*", "0*" } } },
   severity = "warning",
   importance = 0.75,
   tags = { "mitre:T1070.004", "mitre:T1485" },
@@ -611,6 +615,21 @@ local SYSTEM_DIRS = { "/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/", "/usr/lib/",
                       "/usr/libexec/", "/usr/local/sbin/", "/usr/local/bin/", "/usr/local/lib/",
                       "/opt/", "/snap/", "/nix/store/", "/usr/lib64/", "/lib64/" }
 
+-- What the masquerading rules' matches let through to Lua: the daemons'
+-- names, the kernel threads' prefixes, anything in brackets; and (for an
+-- argument) the same after a '/'.
+local SYSTEM_NAMES, SYSTEM_NAME_ARGS = { "[*" }, { "[*" }
+for name in pairs(DAEMONS) do
+  SYSTEM_NAMES[#SYSTEM_NAMES + 1] = name
+  SYSTEM_NAME_ARGS[#SYSTEM_NAME_ARGS + 1] = name
+  SYSTEM_NAME_ARGS[#SYSTEM_NAME_ARGS + 1] = "*/" .. name
+end
+for _, k in ipairs(KTHREADS) do
+  SYSTEM_NAMES[#SYSTEM_NAMES + 1] = k .. "*"
+  SYSTEM_NAME_ARGS[#SYSTEM_NAME_ARGS + 1] = k .. "*"
+  SYSTEM_NAME_ARGS[#SYSTEM_NAME_ARGS + 1] = "*/" .. k .. "*"
+end
+
 local function kthread_name(name)
   if name == nil then return false end
   local bare = name:match("^%[(.*)%]$") or name
@@ -629,6 +648,7 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1036.005", "mitre:T1036.004" },
+  match = { ret = 0, filename_base = SYSTEM_NAMES },
   when = function(e)
     local f = e.filename
     if e.ret ~= 0 or f == nil then return false end
@@ -661,7 +681,8 @@ rule {
       .. "thread in brackets ([kworker/0:1]) or a system daemon, unlike the program run "
       .. "(exec -a): what ps and top show is a lie",
   events = { "process.exec" },
-  match = { ret = 0 },
+  -- argv[0] (any argument, in C) a daemon's or a kernel thread's name
+  match = { ret = 0, argv = SYSTEM_NAME_ARGS },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1036.004", "mitre:T1564" },
@@ -811,6 +832,10 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1564.001", "mitre:T1036.006" },
+  -- a component of three dots or more, one with a space first or last or
+  -- after a leading dot, a control character anywhere
+  match = { ret = 0, filename = { "*/...*", "...*", "*/ *", " *", "* /*", "* ", "*/.* *",
+                                  ".* *", "*[[:cntrl:]]*" } },
   when = function(e)
     return e.ret == 0 and e.filename ~= nil and odd_component(e.filename) ~= nil
   end,
@@ -846,6 +871,7 @@ rule {
   severity = "warning",
   importance = 0.75,
   tags = { "mitre:T1564.001" },
+  match = { ret = 0, filename = "*/.*" },
   when = function(e)
     local f = e.filename
     if e.ret ~= 0 or f == nil or not startswith(f, "/") then return false end
@@ -1035,6 +1061,7 @@ rule {
   desc = "A shell command decodes something (base64, base32, xxd, openssl, rev, gunzip, "
       .. "hex escapes) and runs the result in a shell or an interpreter: obfuscated payloads",
   events = { "process.exec" },
+  match = { ret = 0, filename_base = SHELLS },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1140", "mitre:T1027", "mitre:T1059.004" },
@@ -1089,7 +1116,9 @@ rule {
   desc = "An interpreter was started with inline code that decodes (base64, hex, zlib, "
       .. "rot13, reversed strings) and evaluates the result: an obfuscated stager",
   events = { "process.exec" },
-  match = { ret = 0 },
+  -- an interpreter (python3.11 as python) given inline code
+  match = { ret = 0, filename_base = { "python*", "perl*", "ruby*", "node*", "php*", "lua*" },
+            argv = { "-c", "-e", "-r", "-E", "--eval" } },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1140", "mitre:T1027", "mitre:T1059.006" },
@@ -1278,10 +1307,12 @@ rule {
       .. "pkill falco, setenforce 0, aa-teardown, auditctl -e 0, ufw disable): blinding the "
       .. "defenders before acting",
   events = { "process.exec" },
-  match = { ret = 0 },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1562.001", "mitre:T1562.004", "mitre:T1562.012" },
+  match = { ret = 0, filename_base = { "setenforce", "aa-teardown", "auditctl", "ufw", "systemctl",
+                                       "service", "rc-service", "sv", "initctl", "update-rc.d",
+                                       "chkconfig", "pkill", "killall", "kill" } },
   when = function(e)
     local name, argv = basename(e.filename), e.argv
     if name == "setenforce" then return argv[2] == "0" or argv[2] == "Permissive" end

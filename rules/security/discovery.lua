@@ -16,7 +16,7 @@ rule {
       .. "files and directories anyone can write (find -writable), file capabilities "
       .. "(getcap -r), what sudo allows (sudo -l)",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, filename_base = { "find", "getcap", "sudo" } },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1083", "mitre:T1548.001", "mitre:T1069" },
@@ -72,6 +72,9 @@ local LOOKERS = tapio.set { "ps", "pgrep", "pidof", "grep", "egrep", "systemctl"
                             "ls", "find", "dpkg", "rpm", "lsmod", "which", "locate", "cat" }
 local SECURITY_STATUS = tapio.set { "aa-status", "apparmor_status", "sestatus", "getenforce",
                                     "auditctl" }
+local LOOKER_NAMES = {}
+for name in pairs(LOOKERS) do LOOKER_NAMES[#LOOKER_NAMES + 1] = name end
+for name in pairs(SECURITY_STATUS) do LOOKER_NAMES[#LOOKER_NAMES + 1] = name end
 
 rule {
   name = "security_software_discovery",
@@ -79,7 +82,7 @@ rule {
       .. "systemctl, dpkg or ls looking for falco, auditd, osquery, EDR agents; or the "
       .. "status of SELinux, AppArmor and audit rules",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, filename_base = LOOKER_NAMES },
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1518.001" },

@@ -47,6 +47,7 @@ rule {
       .. "(awk, find, vim, less, man, gdb, python, perl, ruby, node, lua...): the GTFOBins way "
       .. "out of a restricted program, a sudo rule or a web application",
   events = { "process.exec" },
+  match = { ret = 0, filename_base = SHELLS }, -- what interactive_shell needs first
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1059.004", "mitre:T1548.003", "gtfobins" },
@@ -98,7 +99,7 @@ rule {
   desc = "A shell was given a pseudo-terminal the way attackers upgrade a reverse shell: "
       .. "python's pty.spawn, script -c ... /dev/null, socat's pty,setsid, expect's spawn",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, filename_base = { "script", "socat", "python*", "perl*", "ruby*", "expect" } },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1059.004", "mitre:T1059.006" },
@@ -156,6 +157,9 @@ local INLINE_FLAG = {
                                                               ["-Command"] = true },
 }
 local AWKS = tapio.set { "awk", "gawk", "mawk", "nawk" }
+-- The programs inline_code reads (python3.11 as python), for a match.
+local INLINE_NAMES = { "awk*", "gawk*", "mawk*", "nawk*", "python*", "perl*", "ruby*", "node*",
+                       "php*", "lua*", "pwsh*" }
 
 local function inline_code(e)
   local name = basename(e.filename)
@@ -217,7 +221,7 @@ rule {
       .. "runs a shell or commands over it: a reverse or bind shell one-liner (python, perl, "
       .. "ruby, php, node, lua, awk)",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, filename_base = INLINE_NAMES },
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1059.006", "mitre:T1059.004", "mitre:T1071" },
@@ -267,7 +271,7 @@ rule {
   desc = "An interpreter was started with inline code that fetches something over the "
       .. "network and runs it or makes it executable: a download cradle",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, filename_base = INLINE_NAMES },
   severity = "warning",
   importance = 0.85,
   tags = { "mitre:T1105", "mitre:T1059.006" },
@@ -508,12 +512,13 @@ rule {
   },
 }
 
-local WEB_AND_DB_SERVERS = tapio.set {
+local SERVER_NAMES = {
   "nginx", "httpd", "apache2", "apache", "lighttpd", "caddy", "php-fpm", "php-cgi", "php-fpm8.2",
   "uwsgi", "tomcat", "catalina", "jetty", "traefik", "haproxy", "envoy", "openresty",
   "mysqld", "mariadbd", "postgres", "postmaster", "redis-server", "mongod", "memcached",
-  "influxd", "elasticsearch", "couchdb", "rabbitmq-server", "beam.smp",
+  "influxd", "elasticsearch", "couchdb", "rabbitmq-server", "beam.smp", "php-fpm*",
 }
+local WEB_AND_DB_SERVERS = tapio.set(SERVER_NAMES)
 local SHELL_OR_RECON = tapio.set {
   "sh", "bash", "dash", "zsh", "ksh", "ash", "busybox", "python", "python3", "perl", "ruby",
   "php", "lua", "node", "nc", "ncat", "netcat", "socat", "curl", "wget", "id", "whoami",
@@ -525,7 +530,7 @@ rule {
   desc = "A web or database server started a shell, an interpreter or a reconnaissance "
       .. "command: a web shell or an exploited server running the attacker's commands",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, ["parent.comm"] = SERVER_NAMES },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1505.003", "mitre:T1190", "mitre:T1059" },
@@ -714,7 +719,7 @@ rule {
       .. "file that it could itself write: a tool a compromised service dropped (a web "
       .. "shell's download), not a program the system installed",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, exe_writable = 1 },
   severity = "error",
   importance = 0.85,
   tags = { "mitre:T1105", "mitre:T1059", "mitre:T1505.003" },

@@ -92,7 +92,7 @@ rule {
       .. "cloud and Kubernetes credentials, shell history, .env): curl -T / -F @ / -d @, "
       .. "wget --post-file, scp and rsync to a remote host",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, filename_base = { "curl", "wget", "scp", "rsync" } },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1048", "mitre:T1567", "mitre:T1552.001" },
@@ -133,7 +133,7 @@ rule {
   desc = "ping was given a payload pattern (-p) or an unusually large packet: data smuggled "
       .. "out in ICMP echo requests",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, filename_base = { "ping", "ping6" } },
   severity = "warning",
   importance = 0.75,
   tags = { "mitre:T1048.003", "mitre:T1095" },

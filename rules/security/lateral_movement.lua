@@ -68,8 +68,10 @@ rule {
   },
 }
 
-local PASSWORD_TOOLS = tapio.set { "sshpass", "hydra", "medusa", "ncrack", "patator",
-                                   "crackmapexec", "nxc", "netexec" }
+local PASSWORD_TOOL_NAMES = { "sshpass", "hydra", "medusa", "ncrack", "patator", "crackmapexec",
+                              "nxc", "netexec" }
+local PASSWORD_TOOLS = tapio.set(PASSWORD_TOOL_NAMES)
+local LOGIN_TOOL_NAMES = { "smbclient", "rpcclient", table.unpack(PASSWORD_TOOL_NAMES) }
 
 rule {
   name = "remote_login_with_scripted_password",
@@ -77,7 +79,7 @@ rule {
       .. "crackmapexec...) or put on an smbclient/rpcclient command line: logins scripted "
       .. "with stolen or guessed passwords",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, filename_base = LOGIN_TOOL_NAMES },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1021.004", "mitre:T1110", "mitre:T1078" },

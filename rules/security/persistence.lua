@@ -538,6 +538,7 @@ rule {
       .. "well as an attacker's way back in. Package installs making system users are the "
       .. "exception",
   events = { "process.exec" },
+  match = { ret = 0, filename_base = ACCOUNT_CREATORS },
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1136.001" },

@@ -879,7 +879,7 @@ rule {
       .. "dynamic loader exploit CVE-2023-4911 (Looney Tunables) that turns any set-uid "
       .. "program into a root shell on unpatched glibc",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, filename_base = SETUID_PROGRAMS },
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1068", "mitre:T1574.006", "mitre:T1548.001", "cve:CVE-2023-4911" },

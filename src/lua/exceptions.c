@@ -239,6 +239,11 @@ static int parse_mask(lua_State *L, int idx, struct cond *c, struct value *v, ch
 }
 
 /* The value at idx into v. */
+static int by_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int parse_value(lua_State *L, int idx, struct cond *c, struct value *v, char *err,
 		       size_t errlen)
 {
@@ -298,6 +303,42 @@ static bool is_mask(lua_State *L, int idx)
 	return yes;
 }
 
+/* The keys of the tapio.set at idx as c's values (sorted: the same
+ * order at every load). */
+static int add_set(lua_State *L, struct cond *c, int idx, lua_Integer n, char *err,
+		   size_t errlen)
+{
+	const char **keys;
+	int r = 0;
+
+	if (n > MAX_VALUES) {
+		snprintf(err, errlen, "%s: 1 to %d values", c->name, MAX_VALUES);
+		return -EINVAL;
+	}
+	c->values = calloc((size_t)n, sizeof(*c->values));
+	keys = calloc((size_t)n, sizeof(*keys));
+	if (!c->values || !keys) {
+		free(keys);
+		return -ENOMEM;
+	}
+	n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		keys[n++] = lua_tostring(L, -1); /* the table keeps it */
+	}
+	qsort(keys, (size_t)n, sizeof(*keys), by_str);
+	for (lua_Integer i = 0; i < n && r == 0; i++) {
+		lua_pushstring(L, keys[i]);
+		r = parse_value(L, -1, c, &c->values[c->nvalues], err, errlen);
+		lua_pop(L, 1);
+		if (r == 0)
+			c->nvalues++;
+	}
+	free(keys);
+	return r;
+}
+
 /* A condition named name with the value(s) at idx. */
 static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int idx, char *err,
 		    size_t errlen)
@@ -333,7 +374,10 @@ static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int 
 	n = is_list ? (lua_Integer)lua_rawlen(L, idx) : 1;
 	if (is_list) {
 		/* A list of values: nothing but 1..n (a list() also has its
-		 * entries as keys set to true: SHELLS["bash"]). */
+		 * entries as keys set to true: SHELLS["bash"]); or a
+		 * tapio.set, nothing but those keys: its keys are the values. */
+		lua_Integer nkeys = 0;
+
 		lua_pushnil(L);
 		while (lua_next(L, idx)) {
 			lua_Integer k = lua_isinteger(L, -2) ? lua_tointeger(L, -2) : 0;
@@ -346,7 +390,10 @@ static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int 
 				snprintf(err, errlen, "%s: a value or a list of values", name);
 				return -EINVAL;
 			}
+			nkeys += set_key;
 		}
+		if (n == 0 && nkeys > 0)
+			return add_set(L, c, idx, nkeys, err, errlen);
 	}
 	if (n < 1 || n > MAX_VALUES) {
 		snprintf(err, errlen, "%s: 1 to %d values", name, MAX_VALUES);

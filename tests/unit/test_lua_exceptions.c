@@ -141,6 +141,18 @@ static void test_numbers_symbols_cmdline(void **state)
 	assert_false(tp_exception_match(x, &ev, NULL));
 	tp_exception_free(x);
 
+	/* A set ({ name = true, ... }, as tapio.set makes) is a list of its keys. */
+	x = make("return { comm = { ansible = true, ['salt-call'] = true }, "
+		 "argv = { ['*.yml'] = true } }", exec_open, &r);
+	assert_int_equal(r, 0);
+	exec_event("ansible", "/usr/bin/python3", 0, "ansible\0site.yml", 17);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("salt-call", "/usr/bin/python3", 0, "salt\0a.yml", 11);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("puppet", "/usr/bin/python3", 0, "ansible\0site.yml", 17);
+	assert_false(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+
 	/* argv: any one argument, argv[0] too; the last may lack its '\0'. */
 	x = make("return { argv = { '--check', 'x*', '*.yml' } }", exec_open, &r);
 	assert_int_equal(r, 0);
