@@ -79,8 +79,9 @@ static const struct {
 };
 
 /* How a string value compares: "abc" equal, "abc*" a prefix, "*abc" a
- * suffix, "*abc*" a substring, anything else with * ? [ a glob. */
-enum vkind { V_EXACT, V_PREFIX, V_SUFFIX, V_SUBSTR, V_GLOB };
+ * suffix, "*abc*" a substring, "*[...]*" any byte of a set ("*[[:cntrl:]]*"),
+ * anything else with * ? [ a glob. */
+enum vkind { V_EXACT, V_PREFIX, V_SUFFIX, V_SUBSTR, V_BYTES, V_GLOB };
 
 struct value {
 	bool glob;
@@ -89,6 +90,7 @@ struct value {
 	int64_t num;
 	char *s;
 	enum vkind kind;
+	uint64_t *bytes; /* V_BYTES: the set, 256 bits */
 	const char *lit; /* the literal part of s (prefix, suffix, substring) */
 	size_t len;      /* its length */
 	/* match = { flags = { any = ... } }: a mask the value must meet. */
@@ -165,6 +167,51 @@ static int rawfield(lua_State *L, int idx, const char *name)
 	return lua_rawget(L, idx);
 }
 
+/* The end of the bracket expression that starts at p ('['): the index of
+ * its ']' in s, or 0. */
+static size_t bracket_end(const char *s, size_t p)
+{
+	size_t i = p + 1;
+
+	if (s[i] == '!' || s[i] == '^')
+		i++;
+	if (s[i] == ']') /* a literal ']' first */
+		i++;
+	for (; s[i]; i++) {
+		if (s[i] == '[' && (s[i + 1] == ':' || s[i + 1] == '.' || s[i + 1] == '=')) {
+			const char *end = strchr(s + i + 2, s[i + 1]);
+
+			if (!end || end[1] != ']')
+				return 0;
+			i = (size_t)(end + 1 - s);
+			continue;
+		}
+		if (s[i] == ']')
+			return i;
+	}
+	return 0;
+}
+
+/* "*[...]*": the bytes the bracket matches, as fnmatch says (one byte each;
+ * '*' matches the rest). Returns false for any other pattern. */
+static bool byte_set(struct value *v, size_t n)
+{
+	char one[2] = {0, 0};
+
+	if (n < 5 || v->s[0] != '*' || v->s[1] != '[' || v->s[n - 1] != '*' ||
+	    bracket_end(v->s, 1) != n - 2)
+		return false;
+	v->bytes = calloc(4, sizeof(*v->bytes));
+	if (!v->bytes)
+		return false; /* fnmatch, slower */
+	for (int b = 1; b < 256; b++) {
+		one[0] = (char)b;
+		if (fnmatch(v->s, one, 0) == 0)
+			v->bytes[b / 64] |= 1ull << (b % 64);
+	}
+	return true;
+}
+
 /* The cheapest comparison that gives fnmatch's answer (flags 0: '*' also
  * matches '/'). */
 static void classify(struct value *v)
@@ -189,6 +236,8 @@ static void classify(struct value *v)
 		v->kind = V_SUFFIX;
 		v->lit = v->s + 1;
 		v->len = n - 1;
+	} else if (byte_set(v, n)) {
+		v->kind = V_BYTES;
 	}
 }
 
@@ -506,6 +555,7 @@ void tp_exception_free(struct tp_exception *x)
 	for (size_t i = 0; i < x->nconds; i++) {
 		for (size_t j = 0; j < x->conds[i].nvalues; j++) {
 			free(x->conds[i].values[j].s);
+			free(x->conds[i].values[j].bytes);
 			free(x->conds[i].values[j].mask_syms);
 		}
 		free(x->conds[i].values);
@@ -723,7 +773,8 @@ static int cond_cost(const struct cond *c)
 	if (c->present)
 		return cost;
 	for (size_t i = 0; i < c->nvalues; i++)
-		if (c->values[i].kind == V_GLOB || c->values[i].kind == V_SUBSTR) {
+		if (c->values[i].kind == V_GLOB || c->values[i].kind == V_SUBSTR ||
+		    c->values[i].kind == V_BYTES) {
 			cost++;
 			break;
 		}
@@ -982,6 +1033,14 @@ static bool match_value(const struct value *v, const char *s, size_t n)
 		return n >= v->len && memcmp(s + n - v->len, v->lit, v->len) == 0;
 	case V_SUBSTR:
 		return n >= v->len && memmem(s, n, v->lit, v->len) != NULL;
+	case V_BYTES:
+		for (size_t i = 0; i < n; i++) {
+			unsigned char b = (unsigned char)s[i];
+
+			if (v->bytes[b / 64] >> (b % 64) & 1)
+				return true;
+		}
+		return false;
 	case V_GLOB:
 		return fnmatch(v->s, s, 0) == 0;
 	}

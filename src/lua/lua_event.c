@@ -14,6 +14,7 @@
 #include "events/decode.h"
 #include "events/proc_ctx.h"
 #include "lua/lua_event_names.h"
+#include "lua/readonly.h"
 
 #define EVENT_MT "tapio.event"
 
@@ -176,7 +177,8 @@ static bool push_extra_cmdline(lua_State *L, const struct tp_lua_event *b)
 
 /* The arguments of an event whose type has no argv field: a test event's
  * own, else the process's from the enrichment (meta->proc), else nil; as
- * a table, or joined by spaces. Stack: [-0, +1] */
+ * a table, or joined by spaces. Returns 2 when it built the value from the
+ * process table, else 1. Stack: [-0, +1] */
 static int push_proc_argv(lua_State *L, const struct tp_lua_event *b, bool joined)
 {
 	const struct tp_proc_ctx *pc = b->meta ? b->meta->proc : NULL;
@@ -197,9 +199,9 @@ static int push_proc_argv(lua_State *L, const struct tp_lua_event *b, bool joine
 			push_joined(L, pc->argv, pc->argv_len);
 		else
 			push_argv(L, pc->argv, pc->argv_len);
-	} else {
-		lua_pushnil(L);
+		return 2; /* built from the process table */
 	}
+	lua_pushnil(L);
 	return 1;
 }
 
@@ -370,12 +372,30 @@ static struct tp_lua_event *bound(lua_State *L, int idx)
  */
 #define KEPT_UPVALUE lua_upvalueindex(3 + M_MAX)
 
+static void cache_top(lua_State *L, struct tp_lua_event *b);
+
 static void cache_value(lua_State *L, struct tp_lua_event *b)
 {
 	int t = lua_type(L, -1);
 
 	if (t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TBOOLEAN && t != LUA_TFUNCTION)
 		return;
+	cache_top(L, b);
+}
+
+/* The argv or env table at the top, fresh from the record, as a read-only
+ * view kept for the whole event: built once, whatever the number of rules
+ * (and of e.argv[i] in their loops) that read it. */
+static void cache_table(lua_State *L, struct tp_lua_event *b)
+{
+	if (lua_type(L, -1) != LUA_TTABLE)
+		return;
+	tp_lua_wrap_readonly(L);
+	cache_top(L, b);
+}
+
+static void cache_top(lua_State *L, struct tp_lua_event *b)
+{
 	/* Listed first: if storing the value raises (memory), forget still
 	 * finds the key (setting nil on an absent key adds nothing). */
 	lua_pushvalue(L, 2);
@@ -411,14 +431,20 @@ static int event_index(lua_State *L)
 		return 1;
 	case K_FIELD:
 		f = tp_lua_names_type_field(b->ev->type, (unsigned)i);
-		if (!f && i == tp_lua_names_argv())
-			return push_proc_argv(L, b, false);
+		if (!f && i == tp_lua_names_argv()) {
+			if (push_proc_argv(L, b, false) == 2) /* from the process table */
+				cache_table(L, b);
+			return 1;
+		}
 		if (!f) {
 			lua_pushnil(L);
 			return 1;
 		}
 		push_field(L, b->ev, f);
-		cache_value(L, b);
+		if (f->kind == TP_FK_ARGV || f->kind == TP_FK_ENV)
+			cache_table(L, b);
+		else
+			cache_value(L, b);
 		return 1;
 	case K_FIELD_STR:
 		f = tp_lua_names_type_field(b->ev->type, (unsigned)i);

@@ -156,6 +156,27 @@ static void push_readonly_memo(lua_State *L, int idx, int memo)
 	tp_lua_mark_frozen(L, proxy);
 }
 
+void tp_lua_wrap_readonly(lua_State *L)
+{
+	int t = lua_gettop(L);
+
+	lua_createtable(L, 0, 0);     /* proxy */
+	lua_createtable(L, 0, 5);     /* metatable */
+	lua_pushvalue(L, t);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, tp_lua_ro_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, ro_pairs);
+	lua_setfield(L, -2, "__pairs");
+	lua_pushcfunction(L, ro_len);
+	lua_setfield(L, -2, "__len");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, -2);
+	lua_replace(L, t);
+	tp_lua_mark_frozen(L, t);
+}
+
 void tp_lua_push_readonly(lua_State *L, int idx)
 {
 	idx = lua_absindex(L, idx);

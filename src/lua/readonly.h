@@ -20,6 +20,10 @@ void tp_lua_env_freeze(lua_State *L, int idx);
  * rawset and setmetatable fail; pairs, ipairs and # work). Stack: [-0, +1] */
 void tp_lua_push_readonly(lua_State *L, int idx);
 
+/* Replace the table at the top, a fresh table of plain values that nothing
+ * else holds, with a read-only view of it (no copy). Stack: [-1, +1] */
+void tp_lua_wrap_readonly(lua_State *L);
+
 /* Create the registry's set of frozen tables. Raises on memory. Stack: [-0, +0] */
 void tp_lua_ro_open(lua_State *L);
 /* Mark the table at idx read-only for rawset. Stack: [-0, +0] */

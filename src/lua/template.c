@@ -219,13 +219,13 @@ static void render_value(lua_State *L, struct tp_buf *out)
 	case LUA_TBOOLEAN:
 		tp_buf_puts(out, lua_toboolean(L, -1) ? "true" : "false");
 		break;
-	case LUA_TTABLE: {
-		lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+	case LUA_TTABLE: { /* a list, or a read-only view of one (e.argv) */
+		lua_Integer len = luaL_len(L, -1);
 
 		for (lua_Integer i = 1; i <= len; i++) {
 			if (i > 1)
 				tp_buf_putc(out, ' ');
-			lua_rawgeti(L, -1, i);
+			lua_geti(L, -1, i);
 			render_value(L, out);
 		}
 		break;

@@ -1,6 +1,7 @@
 /* Exceptions (lua/exceptions.h): parsing, checking fields against a rule's
  * events, and matching events with their enrichment, without a rule set. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -325,6 +326,49 @@ static void rand_str(char *out, int max)
  * prefixes and suffixes, the rest in turn) matches what any one of its
  * values alone (tried as such) matches: exact, prefix, suffix, substring,
  * glob, "*", duplicates, values that cover others. */
+/* "*[...]*" is checked as a set of bytes: it must say what fnmatch says,
+ * and patterns that only look like it stay globs. */
+static void test_byte_sets_as_fnmatch(void **state)
+{
+	static const char *const open_only[] = {"file.open", NULL};
+	static const char *const pats[] = {
+	    "*[[:cntrl:]]*", "*[!a-z/]*", "*[]x]*", "*[^[:alnum:]/._-]*", "*[a-c]x*",
+	    "*[[:space:]]", "*[ab]*[cd]*", "*[.]*", "*[!]]*", "*[[:upper:][:digit:]]*",
+	};
+	static const char *const paths[] = {
+	    "/tmp/x", "/tmp/a\tb", "/tmp/ABC", "/tmp/x]y", "/etc/passwd", "/tmp/ax",
+	    "/tmp/bx1", "/tmp/ ", "]]]", "/tmp/cd", "/var/a.b", "/tmp/x\001", "Z", "/q/7",
+	};
+	char table[256];
+	int r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		struct tp_exception *x;
+
+		snprintf(table, sizeof(table), "return { path = '%s' }", pats[i]);
+		x = make(table, open_only, &r);
+		assert_non_null(x);
+		assert_int_equal(r, 0);
+		for (size_t k = 0; k < sizeof(paths) / sizeof(paths[0]); k++) {
+			char path[32];
+
+			/* the Lua escapes above, as bytes */
+			assert_int_equal(luaL_dostring(L, (snprintf(table, sizeof(table),
+								    "return '%s'", paths[k]),
+							   table)),
+					 0);
+			snprintf(path, sizeof(path), "%s", lua_tostring(L, -1));
+			lua_pop(L, 1);
+			open_event("x", path, 0);
+			if (tp_exception_match(x, &ev, NULL) != (fnmatch(pats[i], path, 0) == 0))
+				fail_msg("'%s' against '%s': want %d", path, pats[i],
+					 fnmatch(pats[i], path, 0) == 0);
+		}
+		tp_exception_free(x);
+	}
+}
+
 static void test_many_values_match_as_each_alone(void **state)
 {
 	static const char *const open_only[] = {"file.open", NULL};
@@ -384,6 +428,7 @@ int main(void)
 	    cmocka_unit_test(test_numbers_symbols_cmdline),
 	    cmocka_unit_test(test_enrichment_fields),
 	    cmocka_unit_test(test_bad_exceptions),
+	    cmocka_unit_test(test_byte_sets_as_fnmatch),
 	    cmocka_unit_test(test_many_values_match_as_each_alone),
 	};
 
