@@ -43,6 +43,7 @@ enum src {
 	S_K8S_QOS,
 	S_FIELD, /* a field of the event's type, by name */
 	S_SET,   /* set.<key>: what an enrich function (or an earlier stage) set */
+	S_ONE_OF, /* one_of = { {...}, {...} }: any of the nested condition sets */
 };
 
 static const struct {
@@ -137,6 +138,8 @@ struct cond {
 	struct str_index *ix; /* NULL: fewer values, or not only strings */
 	struct type_field *tf; /* S_FIELD: per type of the rule (and name: a|b) */
 	size_t ntf;
+	struct tp_exception **alts; /* S_ONE_OF */
+	size_t nalts;
 	int present; /* field = true|false: PRESENT_YES, PRESENT_NO; 0: values */
 };
 
@@ -470,6 +473,53 @@ static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int 
 	return 0;
 }
 
+#define MAX_ALTS 16
+
+/* one_of = { {...}, {...} }: a condition that holds when all the
+ * conditions of one of the tables do. Stack: [-0, +0] */
+static int add_one_of(lua_State *L, struct tp_exception *x, int idx, char *err, size_t errlen)
+{
+	struct cond *c;
+	lua_Integer n;
+
+	idx = lua_absindex(L, idx);
+	n = lua_type(L, idx) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, idx) : 0;
+	if (n < 1 || n > MAX_ALTS) {
+		snprintf(err, errlen, "one_of: a list of 1 to %d tables of conditions "
+			 "(one_of = { { exe_memfd = 1 }, { filename = \"/dev/fd/*\" } })", MAX_ALTS);
+		return -EINVAL;
+	}
+	if (x->nconds == MAX_CONDS) {
+		snprintf(err, errlen, "more than %d fields", MAX_CONDS);
+		return -EINVAL;
+	}
+	c = &x->conds[x->nconds];
+	memset(c, 0, sizeof(*c));
+	c->src = S_ONE_OF;
+	c->name = strdup("one_of");
+	c->alts = calloc((size_t)n, sizeof(*c->alts));
+	x->nconds++;
+	if (!c->name || !c->alts)
+		return -ENOMEM;
+	for (lua_Integer i = 1; i <= n; i++) {
+		char sub[512];
+
+		if (lua_rawgeti(L, idx, i) != LUA_TTABLE) {
+			lua_pop(L, 1);
+			snprintf(err, errlen, "one_of[%lld]: a table of conditions", (long long)i);
+			return -EINVAL;
+		}
+		c->alts[i - 1] = tp_exception_parse(L, -1, x->file, x->line, sub, sizeof(sub));
+		lua_pop(L, 1);
+		if (!c->alts[i - 1]) {
+			snprintf(err, errlen, "one_of[%lld]: %s", (long long)i, sub);
+			return strstr(sub, "out of memory") ? -ENOMEM : -EINVAL;
+		}
+		c->nalts++;
+	}
+	return 0;
+}
+
 static bool is_nested(const char *k)
 {
 	return !strcmp(k, "parent") || !strcmp(k, "container") || !strcmp(k, "k8s") ||
@@ -505,6 +555,8 @@ struct tp_exception *tp_exception_parse(lua_State *L, int idx, const char *file,
 			} else if (!(x->reason = strdup(lua_tostring(L, -1)))) {
 				r = -ENOMEM;
 			}
+		} else if (!strcmp(k, "one_of")) {
+			r = add_one_of(L, x, -1, err, errlen);
 		} else if (is_nested(k) && lua_type(L, -1) == LUA_TTABLE &&
 			   lua_rawlen(L, -1) == 0) {
 			/* parent = { comm = "sshd", exe = ... } */
@@ -559,6 +611,9 @@ void tp_exception_free(struct tp_exception *x)
 			free(x->conds[i].values[j].mask_syms);
 		}
 		free(x->conds[i].values);
+		for (size_t j = 0; j < x->conds[i].nalts; j++)
+			tp_exception_free(x->conds[i].alts[j]);
+		free(x->conds[i].alts);
 		free(x->conds[i].ix);
 		free(x->conds[i].tf);
 		free(x->conds[i].name);
@@ -740,6 +795,16 @@ static int cond_cost(const struct cond *c)
 	int cost;
 
 	switch (c->src) {
+	case S_ONE_OF:
+		cost = 0;
+		for (size_t j = 0; j < c->nalts; j++) {
+			const struct tp_exception *a = c->alts[j];
+
+			for (size_t k = 0; k < a->nconds; k++)
+				if (cond_cost(&a->conds[k]) > cost)
+					cost = cond_cost(&a->conds[k]);
+		}
+		return cost + 1;
 	case S_SET:
 	case S_PID:
 	case S_TID:
@@ -958,6 +1023,18 @@ int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const 
 		struct cond *c = &x->conds[i];
 		int r;
 
+		if (c->src == S_ONE_OF) {
+			for (size_t j = 0; j < c->nalts; j++) {
+				char sub[512];
+
+				r = tp_exception_bind(c->alts[j], types, n, sub, sizeof(sub));
+				if (r < 0) {
+					snprintf(err, errlen, "one_of[%zu]: %s", j + 1, sub);
+					return r;
+				}
+			}
+			continue;
+		}
 		if (c->src != S_FIELD && c->values[0].mask) {
 			snprintf(err, errlen, "%s: a bit mask needs a number field of the event",
 				 c->name);
@@ -1312,6 +1389,12 @@ static bool match_cond(const struct cond *c, const struct tp_event *ev,
 
 	if (c->src == S_SET)
 		return match_set(c, meta);
+	if (c->src == S_ONE_OF) {
+		for (size_t j = 0; j < c->nalts; j++)
+			if (tp_exception_match(c->alts[j], ev, meta))
+				return true;
+		return false;
+	}
 	if (c->present && c->src != S_FIELD)
 		return match_known_present(c, pc);
 	switch (c->src) {
@@ -1364,6 +1447,8 @@ static bool match_cond(const struct cond *c, const struct tp_event *ev,
 		return match_field(c, ev);
 	case S_SET:
 		return match_set(c, meta);
+	case S_ONE_OF:
+		break; /* above */
 	}
 	return false;
 }
@@ -1379,9 +1464,19 @@ bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
 
 bool tp_exception_needs_set(const struct tp_exception *x)
 {
-	for (size_t i = 0; x && i < x->nconds; i++)
-		if (x->conds[i].src == S_SET && x->conds[i].present != PRESENT_NO)
+	for (size_t i = 0; x && i < x->nconds; i++) {
+		const struct cond *c = &x->conds[i];
+		size_t j = 0;
+
+		if (c->src == S_SET && c->present != PRESENT_NO)
 			return true;
+		/* one_of needs a key when each of its tables does */
+		for (; c->src == S_ONE_OF && j < c->nalts; j++)
+			if (!tp_exception_needs_set(c->alts[j]))
+				break;
+		if (c->src == S_ONE_OF && j == c->nalts)
+			return true;
+	}
 	return false;
 }
 
@@ -1409,6 +1504,15 @@ void tp_exception_describe(const struct tp_exception *x, char *buf, size_t len)
 		const struct cond *c = &x->conds[i];
 
 		used += (size_t)snprintf(buf + used, len - used, "%s%s=", i ? " " : "", c->name);
+		for (size_t j = 0; j < c->nalts && used < len; j++) {
+			used += (size_t)snprintf(buf + used, len - used, "%s(", j ? "|" : "");
+			if (used < len) {
+				tp_exception_describe(c->alts[j], buf + used, len - used);
+				used += strlen(buf + used);
+			}
+			if (used < len)
+				used += (size_t)snprintf(buf + used, len - used, ")");
+		}
 		for (size_t j = 0; j < c->nvalues && used < len; j++)
 			used += (size_t)snprintf(buf + used, len - used, "%s%s", j ? "|" : "",
 						 c->values[j].s);

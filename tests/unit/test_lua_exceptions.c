@@ -128,6 +128,7 @@ static void test_fields_and_globs(void **state)
 static void test_numbers_symbols_cmdline(void **state)
 {
 	static const char *const exit_types[] = {"process.exit", NULL};
+	char desc[256];
 	int r;
 	struct tp_exception *x;
 
@@ -141,6 +142,40 @@ static void test_numbers_symbols_cmdline(void **state)
 	exec_event("ansible", "/usr/bin/python3", 1000, "ansible\0-v", 11);
 	assert_false(tp_exception_match(x, &ev, NULL));
 	tp_exception_free(x);
+
+	/* one_of: any of the nested tables, each all its conditions. */
+	x = make("return { uid = 0, one_of = { { comm = 'ansible', argv = '--check' }, "
+		 "{ filename = '/dev/fd/*' } } }", exec_open, &r);
+	assert_int_equal(r, 0);
+	tp_exception_describe(x, desc, sizeof(desc));
+	assert_string_equal(desc, "uid=0 one_of=(comm=ansible argv=--check)|(filename=/dev/fd/*)");
+	exec_event("ansible", "/usr/bin/python3", 0, "ansible\0--check", 15);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("ansible", "/usr/bin/python3", 0, "ansible\0-v", 10);
+	assert_false(tp_exception_match(x, &ev, NULL)); /* the first table: not all */
+	exec_event("3", "/dev/fd/3", 0, "x", 1);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("3", "/dev/fd/3", 1000, "x", 1);
+	assert_false(tp_exception_match(x, &ev, NULL)); /* uid = 0 holds for both */
+	open_event("ansible", "/dev/fd/3", 0); /* file.open has neither field */
+	assert_false(tp_exception_match(x, &ev, NULL));
+	assert_false(tp_exception_needs_set(x));
+	tp_exception_free(x);
+	x = make("return { one_of = { { ['set.a'] = true }, { set = { b = 'x' } } } }", exec_open, &r);
+	assert_int_equal(r, 0);
+	assert_true(tp_exception_needs_set(x)); /* each table needs a key */
+	tp_exception_free(x);
+	x = make("return { one_of = { { ['set.a'] = true }, { comm = 'x' } } }", exec_open, &r);
+	assert_false(tp_exception_needs_set(x));
+	tp_exception_free(x);
+	x = make("return { one_of = { { comm = 'x' }, { nope = 1 } } }", exec_open, &r);
+	assert_int_equal(r, -EINVAL);
+	assert_non_null(strstr(err, "one_of[2]: no field 'nope'"));
+	tp_exception_free(x);
+	assert_null(make("return { one_of = { 'x' } }", exec_open, &r));
+	assert_non_null(strstr(err, "one_of[1]: a table of conditions"));
+	assert_null(make("return { one_of = {} }", exec_open, &r));
+	assert_non_null(strstr(err, "one_of: a list of 1 to 16 tables"));
 
 	/* A set ({ name = true, ... }, as tapio.set makes) is a list of its keys. */
 	x = make("return { comm = { ansible = true, ['salt-call'] = true }, "
