@@ -111,6 +111,7 @@ struct type_field {
 	bool sym;  /* "<field>_str", or a name given for a symbolic field */
 	bool base; /* "<field>_base": the part after the last '/' */
 	uint64_t mask; /* { any = "A|B" }: the names in this type's values */
+	const char *var; /* "env.NAME": the variable (in the condition's name) */
 };
 
 /*
@@ -523,7 +524,7 @@ static int add_one_of(lua_State *L, struct tp_exception *x, int idx, char *err, 
 static bool is_nested(const char *k)
 {
 	return !strcmp(k, "parent") || !strcmp(k, "container") || !strcmp(k, "k8s") ||
-	       !strcmp(k, "set");
+	       !strcmp(k, "set") || !strcmp(k, "env");
 }
 
 struct tp_exception *tp_exception_parse(lua_State *L, int idx, const char *file, int line,
@@ -717,6 +718,18 @@ static int bind_name(struct cond *c, const char *name, size_t nlen,
 		const struct tp_field *f = tp_event_field(types[t], full);
 		bool sym = false, is_base = false;
 		uint64_t mask = 0;
+
+		/* env.NAME: a variable of the exec's environment */
+		if (!f && nlen > 4 && !strncmp(name, "env.", 4)) {
+			f = tp_event_field(types[t], "env");
+			if (f && f->kind != TP_FK_ENV)
+				f = NULL;
+			if (f) {
+				c->tf[c->ntf++] = (struct type_field){types[t], f, false, false, 0,
+								      name + 4};
+				continue;
+			}
+		}
 
 		if (!f && (str_suffix || base_suffix)) {
 			snprintf(base, sizeof(base), "%.*s", (int)(nlen - (str_suffix ? 4 : 5)),
@@ -1249,6 +1262,34 @@ static bool match_mask(const struct cond *c, const struct type_field *tf, uint64
 	return c->values[0].mask == MASK_ANY ? (u & m) != 0 : (u & m) == m;
 }
 
+/* env.NAME: the variable's value (the first of that name); absent when
+ * it is not set. */
+static bool match_env(const struct cond *c, const struct type_field *tf, const struct tp_event *ev)
+{
+	struct tp_env_entry en;
+	char buf[1024];
+	const char *env;
+	uint32_t len = 0;
+	size_t vlen = strcspn(tf->var, "|");
+
+	env = tp_field_argv(ev, tf->field, &len);
+	for (bool ok = tp_env_next(env, len, NULL, &en); ok; ok = tp_env_next(env, len, &en, &en)) {
+		if (en.name_len != vlen || memcmp(en.name, tf->var, vlen))
+			continue;
+		if (c->present)
+			return c->present == PRESENT_YES;
+		if (en.value + en.value_len >= env + len) { /* no '\0' after it */
+			size_t k = en.value_len < sizeof(buf) - 1 ? en.value_len : sizeof(buf) - 1;
+
+			memcpy(buf, en.value, k);
+			buf[k] = '\0';
+			return match_strn(c, buf, k);
+		}
+		return match_strn(c, en.value, en.value_len);
+	}
+	return c->present == PRESENT_NO;
+}
+
 /* One field of the event's type. */
 static bool match_one_field(const struct cond *c, const struct type_field *tf,
 			    const struct tp_event *ev)
@@ -1259,6 +1300,8 @@ static bool match_one_field(const struct cond *c, const struct type_field *tf,
 
 	if (!tp_field_present(ev, tf->field))
 		return c->present == PRESENT_NO;
+	if (tf->var)
+		return match_env(c, tf, ev);
 	if (c->present)
 		return c->present == PRESENT_YES;
 	switch (tf->field->kind) {
@@ -1497,11 +1540,21 @@ const char *tp_exception_reason(const struct tp_exception *x)
 
 void tp_exception_describe(const struct tp_exception *x, char *buf, size_t len)
 {
-	size_t used = 0;
+	size_t used = 0, by_name[MAX_CONDS];
 
+	/* By name: the order of a Lua table's keys changes from one VM to the
+	 * next (its string hashes are seeded), and rules are told apart across
+	 * reloads by this text. */
+	for (size_t i = 0; i < x->nconds; i++) {
+		size_t j = i;
+
+		for (; j > 0 && strcmp(x->conds[by_name[j - 1]].name, x->conds[i].name) > 0; j--)
+			by_name[j] = by_name[j - 1];
+		by_name[j] = i;
+	}
 	buf[0] = '\0';
 	for (size_t i = 0; i < x->nconds && used < len; i++) {
-		const struct cond *c = &x->conds[i];
+		const struct cond *c = &x->conds[by_name[i]];
 
 		used += (size_t)snprintf(buf + used, len - used, "%s%s=", i ? " " : "", c->name);
 		for (size_t j = 0; j < c->nalts && used < len; j++) {

@@ -78,6 +78,24 @@ static void exec_event(const char *comm, const char *filename, uint32_t uid, con
 	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
 }
 
+/* An exec of /usr/bin/id with the given environment (NUL-separated). */
+static void exec_env_event(const char *env, size_t env_len)
+{
+	struct tp_exec_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TP_EV_PROCESS_EXEC;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = e.hdr.tid = 4242;
+	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "id");
+	snprintf(e.filename, sizeof(e.filename), "/usr/bin/id");
+	memcpy(e.argv, "id", 3);
+	e.argv_len = 3;
+	memcpy(e.env, env, env_len);
+	e.env_len = (uint32_t)env_len;
+	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
 static void open_event(const char *comm, const char *path, uint32_t flags)
 {
 	struct tp_file_open_event e;
@@ -143,12 +161,36 @@ static void test_numbers_symbols_cmdline(void **state)
 	assert_false(tp_exception_match(x, &ev, NULL));
 	tp_exception_free(x);
 
+	/* env.NAME (or env = { NAME = ... }): a variable's value; true: set. */
+	x = make("return { env = { HISTFILE = { '/dev/null', '' } } }", exec_open, &r);
+	assert_int_equal(r, 0);
+	exec_env_event("HOME=/root\0HISTFILE=/dev/null", 29);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_env_event("HISTFILE=", 9); /* the last one, without its '\0' */
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_env_event("HISTFILE=/root/.h\0HISTFILE=/dev/null", 37); /* the first counts */
+	assert_false(tp_exception_match(x, &ev, NULL));
+	exec_env_event("HISTFILES=/dev/null", 19);
+	assert_false(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+	x = make("return { ['env.LD_PRELOAD|env.LD_AUDIT'] = true }", exec_open, &r);
+	assert_int_equal(r, 0);
+	exec_env_event("LD_AUDIT=/tmp/a.so", 18);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_env_event("PATH=/bin", 9);
+	assert_false(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+	x = make("return { ['env.LD_PRELOAD'] = false }", exec_open, &r);
+	assert_int_equal(r, 0);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+
 	/* one_of: any of the nested tables, each all its conditions. */
 	x = make("return { uid = 0, one_of = { { comm = 'ansible', argv = '--check' }, "
 		 "{ filename = '/dev/fd/*' } } }", exec_open, &r);
 	assert_int_equal(r, 0);
 	tp_exception_describe(x, desc, sizeof(desc));
-	assert_string_equal(desc, "uid=0 one_of=(comm=ansible argv=--check)|(filename=/dev/fd/*)");
+	assert_string_equal(desc, "one_of=(argv=--check comm=ansible)|(filename=/dev/fd/*) uid=0");
 	exec_event("ansible", "/usr/bin/python3", 0, "ansible\0--check", 15);
 	assert_true(tp_exception_match(x, &ev, NULL));
 	exec_event("ansible", "/usr/bin/python3", 0, "ansible\0-v", 10);
