@@ -18,6 +18,18 @@ list("INTERPRETERS", {
   "lua5.4", "luajit", "tclsh", "wish", "Rscript", "pwsh", "deno", "bun",
 })
 
+-- The interpreters by the name's letters before any version ("python*"
+-- for python3.11), for a match: as INTERPRETERS stands when this file
+-- loads (append to both to add one).
+list("INTERPRETER_PREFIXES", (function()
+  local stems, seen = {}, {}
+  for _, name in ipairs(INTERPRETERS) do
+    local g = (name:match("^(%a+)") or name) .. "*"
+    if not seen[g] then seen[g] = true; stems[#stems + 1] = g end
+  end
+  return stems
+end)())
+
 list("PACKAGE_MANAGERS", {
   "dpkg", "apt", "apt-get", "aptitude", "unattended-upgr", "dpkg-preconfigu",
   "dpkg-trigger", "rpm", "dnf", "yum", "microdnf", "zypper", "apk", "pacman", "snap",

@@ -92,6 +92,7 @@ rule {
 
 local NETCATS = tapio.set { "nc", "ncat", "netcat", "nc.traditional", "nc.openbsd", "busybox",
                             "socat", "pwncat", "rcat" }
+local LISTED_SHELLS = SHELLS -- the shared list (lists.lua), before this file's own below
 local SHELLS = tapio.set { "sh", "bash", "dash", "zsh", "ksh", "ash", "busybox", "tcsh", "csh",
                            "fish", "python", "python3", "perl", "ruby", "php", "lua", "node" }
 
@@ -446,7 +447,12 @@ rule {
       .. "side, started by one parent): `curl ... | sh`, `nc host port | sudo bash`, whatever "
       .. "the command line looks like",
   events = { "process.fork", "process.exec", "process.exit" },
-  match = { ["process.exec"] = { ret = 0 } },
+  -- execs: the pipe's two ends (pipeline_pair: a source, or a shell or
+  -- interpreter that may read its program from its input)
+  match = { ["process.exec"] = { ret = 0, one_of = { { filename_base = FETCHERS },
+                                                     { filename_base = "openssl" },
+                                                     { filename_base = LISTED_SHELLS },
+                                                     { filename_base = INTERPRETER_PREFIXES } } } },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1059.004", "mitre:T1105", "mitre:T1071" },

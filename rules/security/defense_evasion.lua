@@ -10,8 +10,11 @@ local basename, dirname, startswith, endswith = tapio.basename, tapio.dirname, t
 local contains, startswith_any = tapio.contains, tapio.startswith_any
 local O_ACCMODE, O_CREAT, O_TRUNC, O_APPEND = 3, 64, 512, 1024
 
+local LISTED_SHELLS = SHELLS -- the shared list (lists.lua), before this file's own below
 local SHELLS = tapio.set { "sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "ash", "busybox",
                            "tcsh", "csh", "fish", "rbash", "yash", "posh" }
+local SHELLS_AND_ENV = { "env" }
+for name in pairs(SHELLS) do SHELLS_AND_ENV[#SHELLS_AND_ENV + 1] = name end
 
 local LOGS = tapio.set {
   "/var/log/wtmp", "/var/log/btmp", "/var/log/lastlog", "/var/run/utmp", "/run/utmp",
@@ -60,7 +63,8 @@ rule {
       .. "named it: /proc/self/fd/N, execveat, a symbolic link) or from a file descriptor: "
       .. "code that was never written to disk",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, one_of = { { exe_memfd = 1 },
+                                { filename = { "/proc/*", "/dev/fd/*", "memfd:*", "/memfd:*" } } } },
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1620", "mitre:T1027", "mitre:T1106" },
@@ -347,7 +351,9 @@ rule {
       .. "set +o history, history -c) on a command line or in the environment a shell passed "
       .. "on: the commands that follow leave no trace",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, one_of = { { filename_base = SHELLS_AND_ENV },
+                                { env = { HISTFILE = { "/dev/null", "" } } },
+                                { ["env.HISTSIZE|env.HISTFILESIZE"] = "0" } } },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1562.003", "mitre:T1070.003" },
@@ -905,8 +911,8 @@ local INTERPRETER_STEMS = tapio.set { "sh", "bash", "dash", "zsh", "python", "pe
 -- Whether a file name says "document" where the file runs: "a.pdf",
 -- "invoice.pdf.sh", "report.txt ".
 local function document_named(name)
-  if name == nil then return false end
-  if name:find("%s$") and name:find("%.") then return true end
+  if name == nil or not name:find(".", 1, true) then return false end
+  if name:find("%s$") then return true end
   local last = name:match("%.([%w]+)$")
   if last and DOC_EXT[last:lower()] then return true end
   local inner = name:match("%.([%w]+)%.[%w]+$")
@@ -919,17 +925,22 @@ rule {
       .. "a program, report.txt with a trailing space): a double extension or a file type "
       .. "in disguise",
   events = { "process.exec" },
-  match = { ret = 0 },
+  -- a document's name has a dot; else an interpreter, for its script
+  match = { ret = 0, one_of = { { filename_base = "*.*" },
+                                { filename_base = { "sh*", "bash*", "dash*", "zsh*", "python*",
+                                                    "perl*", "ruby*", "node*", "php*", "lua*" },
+                                  argv = "*.*" } } },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1036.007", "mitre:T1036.008", "mitre:T1036.006" },
   when = function(e)
-    if document_named(basename(e.filename)) then return true end
+    local name = basename(e.filename)
+    if document_named(name) then return true end
     -- an interpreter given one as its script
-    local stem = (basename(e.filename) or ""):match("^(%a+)")
+    local stem = (name or ""):match("^(%a+)")
+    if stem == nil or INTERPRETER_STEMS[stem] == nil then return false end
     local script = e.argv and e.argv[2]
-    return stem ~= nil and INTERPRETER_STEMS[stem] ~= nil and script ~= nil
-        and not startswith(script, "-") and document_named(basename(script))
+    return script ~= nil and not startswith(script, "-") and document_named(basename(script))
   end,
   output = "document-named file run: ${filename} ${argv} (pid ${pid}, uid ${uid}, parent "
         .. "${parent.comm} pid ${ppid}, container ${container.id}, pod ${k8s.namespace}/${k8s.pod})",
@@ -1153,7 +1164,9 @@ rule {
   desc = "A program was started with LD_PRELOAD or LD_AUDIT naming a library: code "
       .. "injected into every program started from there (rootkits, credential sniffers)",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, one_of = { { ["env.LD_PRELOAD|env.LD_AUDIT"] = true },
+                                { filename_base = SHELLS_AND_ENV,
+                                  cmdline = { "*LD_PRELOAD=*", "*LD_AUDIT=*" } } } },
   severity = "warning",
   importance = 0.85,
   tags = { "mitre:T1574.006" },
@@ -1234,7 +1247,7 @@ rule {
       .. "sending it (or a system program) to /dev/shm, a hidden or a temporary directory: "
       .. "dynamic linker hijacking with a library anyone could have planted",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, ["env.LD_PRELOAD|env.LD_AUDIT|env.LD_LIBRARY_PATH"] = true },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1574.006" },
@@ -1640,7 +1653,11 @@ rule {
       .. "together by one parent): `echo ... | base64 -d | sh` typed into a shell, where no "
       .. "command line shows the pipe",
   events = { "process.fork", "process.exec", "process.exit" },
-  match = { ["process.exec"] = { ret = 0 } },
+  -- execs: the pipe's two ends (pipeline_pair: a decoder, or a shell or
+  -- interpreter that may read its program from its input)
+  match = { ["process.exec"] = { ret = 0, one_of = { { filename_base = DECODERS },
+                                                     { filename_base = LISTED_SHELLS },
+                                                     { filename_base = INTERPRETER_PREFIXES } } } },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1140", "mitre:T1027", "mitre:T1059.004" },

@@ -817,7 +817,7 @@ rule {
       .. "doas (env_keep, sudo VAR=value, su without a login): the dynamic linker running a "
       .. "user's code as root, or an attempt at it",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = { ret = 0, ["env.LD_PRELOAD|env.LD_AUDIT|env.LD_LIBRARY_PATH"] = true },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1574.006", "mitre:T1548.001", "mitre:T1548.003" },
@@ -879,7 +879,7 @@ rule {
       .. "dynamic loader exploit CVE-2023-4911 (Looney Tunables) that turns any set-uid "
       .. "program into a root shell on unpatched glibc",
   events = { "process.exec" },
-  match = { ret = 0, filename_base = SETUID_PROGRAMS },
+  match = { ret = 0, filename_base = SETUID_PROGRAMS, ["env.GLIBC_TUNABLES"] = true },
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1068", "mitre:T1574.006", "mitre:T1548.001", "cve:CVE-2023-4911" },
