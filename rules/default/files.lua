@@ -8,6 +8,8 @@ local SENSITIVE = tapio.set {
   "/etc/ssh/sshd_config", "/etc/ld.so.preload", "/etc/pam.conf",
 }
 local SENSITIVE_DIRS = { "/etc/sudoers.d/", "/etc/pam.d/", "/root/.ssh/" }
+local SENSITIVE_GLOBS = {}
+for i, dir in ipairs(SENSITIVE_DIRS) do SENSITIVE_GLOBS[i] = dir .. "*" end
 
 -- Exceptions: ordinary administration that writes these files on purpose.
 -- The account tools edit passwd, shadow, group and gshadow (each several
@@ -25,7 +27,8 @@ rule {
   events = { "file.open" },
   severity = "warning",
   tags = { "mitre:T1098", "mitre:T1548" },
-  match = { flags = { any = "O_WRONLY|O_RDWR" } },
+  match = { flags = { any = "O_WRONLY|O_RDWR" }, one_of = { { path = SENSITIVE },
+                                                          { path = SENSITIVE_GLOBS } } },
   when = function(e)
     if e.ret < 0 or (e.flags & O_ACCMODE) == 0 or ACCOUNT_TOOLS[e.comm] then return false end
     local p = e.path

@@ -30,6 +30,9 @@ rule {
   desc = "A program running from a temporary, hidden or deleted file (or from memory) "
       .. "opened a connection off this host: an implant calling home",
   events = { "network.connect" },
+  match = { family = { 2, 10 }, exe = { "/tmp/*", "/var/tmp/*", "/dev/shm/*", "/run/shm/*",
+                                        "/run/user/*", "memfd:*", "/memfd:*", "*(deleted)*",
+                                        "*/.*" } },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1071", "mitre:T1105" },
@@ -63,12 +66,15 @@ local C2_PORTS = {
   [50050] = "Cobalt Strike team server", [3333] = "mining pool", [14444] = "mining pool",
   [45700] = "mining pool", [5555] = "Android debug / RAT", [1080] = "SOCKS proxy",
 }
+local C2_PORT_LIST = {}
+for port in pairs(C2_PORTS) do C2_PORT_LIST[#C2_PORT_LIST + 1] = port end
 
 rule {
   name = "connection_to_c2_port",
   desc = "A connection off this host to a port that implant handlers, Tor, IRC bots and "
       .. "mining pools use by default (4444, 31337, 6667, 9050, 50050, 3333...)",
   events = { "network.connect" },
+  match = { family = { 2, 10 }, dport = C2_PORT_LIST },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1571", "mitre:T1090.003", "mitre:T1071" },

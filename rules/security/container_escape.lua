@@ -186,6 +186,7 @@ rule {
       .. "(docker.sock, containerd.sock...): it can start a privileged container and take "
       .. "the host",
   events = { "network.connect" },
+  match = { family = 1, unix_path_base = RUNTIME_SOCKETS, container = true },
   severity = "critical",
   importance = 1.0,
   tags = { "mitre:T1611", "mitre:T1610", "container" },
@@ -209,6 +210,7 @@ rule {
   desc = "A program that is not a container tool connected to a container runtime's socket "
       .. "on the host (curl, python, socat to docker.sock): the API used by hand",
   events = { "network.connect" },
+  match = { family = 1, unix_path_base = RUNTIME_SOCKETS, container = false },
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1610", "mitre:T1609", "container" },
@@ -244,7 +246,8 @@ rule {
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1611", "mitre:T1546", "container" },
-  match = { flags = { any = "O_WRONLY|O_RDWR" } },
+  match = { flags = { any = "O_WRONLY|O_RDWR" },
+            one_of = { { path = KERNEL_CALLBACKS }, { path = "/proc/sys/fs/binfmt_misc/*" } } },
   when = function(e)
     local p = e.path
     return e.ret >= 0 and (e.flags & O_ACCMODE) ~= 0 and p ~= nil

@@ -777,7 +777,7 @@ rule {
       if p ~= nil then s.took:set(e, p) end
       return false
     end
-    if not leaves_host(e) or s.took:get(e) == nil then return false end
+    if s.took:get(e) == nil or not leaves_host(e) then return false end
     s.took:set(e, nil) -- one alert per read
     return true
   end,

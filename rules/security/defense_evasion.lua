@@ -334,6 +334,8 @@ local HISTORY_OWNER = {
   [".node_repl_history"] = "node", [".sqlite_history"] = "sqlite3", [".lesshst"] = "less",
   [".rediscli_history"] = "redis-cli", [".irb_history"] = "irb", [".lua_history"] = "lua",
 }
+local HISTORY_FILES = {}
+for name in pairs(HISTORY_OWNER) do HISTORY_FILES[#HISTORY_FILES + 1] = name end
 local function history_file(path)
   return path ~= nil and HISTORY_OWNER[basename(path)] ~= nil
 end
@@ -424,7 +426,7 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1070.003" },
-  match = { flags = { any = "O_WRONLY|O_RDWR" } },
+  match = { flags = { any = "O_WRONLY|O_RDWR" }, path_base = HISTORY_FILES },
   when = function(e)
     if e.ret < 0 or (e.flags & O_ACCMODE) == 0 or (e.flags & O_APPEND) ~= 0 then return false end
     local path = e.path
@@ -978,7 +980,8 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1036.002" },
-  match = { ["file.open"] = { flags = { any = "O_CREAT" } } },
+  match = { ["file.open"] = { flags = { any = "O_CREAT" } },
+            ["filename|path|newpath"] = "*\226*" }, -- the first byte of each control
   when = function(e)
     if e.ret < 0 then return false end
     if e.type == "process.exec" then return has_bidi(e.filename) end
@@ -1028,7 +1031,9 @@ rule {
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1564.001" },
-  match = { ["file.open"] = { flags = { any = "O_CREAT" } } },
+  -- a hidden entry right under a temporary directory
+  match = { ["file.open"] = { flags = { any = "O_CREAT" } },
+            ["path|newpath"] = { "/tmp/.*", "/var/tmp/.*", "/dev/shm/.*", "/run/shm/.*" } },
   when = function(e)
     if e.ret < 0 then return false end
     if e.type == "file.rename" then return hidden_in_tmp(e.newpath) ~= nil end
@@ -1386,7 +1391,7 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1562.001", "mitre:T1562" },
-  match = { flags = { any = "O_WRONLY|O_RDWR" } },
+  match = { flags = { any = "O_WRONLY|O_RDWR" }, path = HARDENING },
   when = function(e)
     return e.ret >= 0 and (e.flags & O_ACCMODE) ~= 0 and HARDENING[e.path] ~= nil
         and not SYSCTL_AT_BOOT[e.comm]

@@ -397,6 +397,7 @@ rule {
       .. "the processes of one loop (subshells, nc -z per port): a port scan (nc -z, bash "
       .. "/dev/tcp loops, python sockets, nmap -sT)",
   events = { "network.connect" },
+  match = { family = { 2, 10 } },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1046" },

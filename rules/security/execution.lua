@@ -302,6 +302,9 @@ rule {
   desc = "A shell or awk opened a network connection itself (bash's /dev/tcp, gawk's "
       .. "/inet/tcp): shells do not talk to the network, reverse shells do",
   events = { "network.connect" },
+  -- a shell or awk by its program (exe) or by its name (comm)
+  match = { family = { 2, 10 }, one_of = { { comm = SHELLS }, { comm = AWKS }, { exe_base = SHELLS },
+                                         { exe_base = AWKS } } },
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1059.004", "mitre:T1071" },
@@ -669,7 +672,9 @@ rule {
       .. "interactive shell, itself or in a child: a reverse or bind shell, whatever "
       .. "program or language built it",
   events = { "network.connect", "network.accept", "process.exec" },
-  match = { ["process.exec"] = { ret = 0, filename_base = SHELLS } },
+  match = { ["process.exec"] = { ret = 0, filename_base = SHELLS },
+            ["network.connect"] = { family = { 2, 10 }, protocol = 6 },
+            ["network.accept"] = { family = { 2, 10 }, protocol = 6 } },
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1059.004", "mitre:T1071", "mitre:T1095" },

@@ -117,6 +117,8 @@ local CONTROL_PORTS = {
   [445] = "SMB", [139] = "NetBIOS", [5900] = "VNC", [10256] = "kube-proxy health",
   [9100] = "node exporter", [6783] = "weave", [8472] = "flannel",
 }
+local CONTROL_PORT_LIST = {}
+for port in pairs(CONTROL_PORTS) do CONTROL_PORT_LIST[#CONTROL_PORT_LIST + 1] = port end
 
 rule {
   name = "container_reached_control_plane_port",
@@ -124,6 +126,7 @@ rule {
       .. "(docker API 2375, kubelet 10250, etcd 2379, ssh, RDP, WinRM, SMB, VNC): moving "
       .. "from a pod to the node or its neighbours",
   events = { "network.connect" },
+  match = { family = { 2, 10 }, container = true, dport = CONTROL_PORT_LIST },
   severity = "warning",
   importance = 0.85,
   tags = { "mitre:T1021", "mitre:T1613", "mitre:T1552.007", "container" },

@@ -417,6 +417,8 @@ rule {
 
 local SUDO_TS = { "/run/sudo/ts/", "/var/run/sudo/ts/", "/var/lib/sudo/ts/", "/var/db/sudo/ts/",
                   "/var/lib/sudo/lectured/" }
+local SUDO_TS_GLOBS = {}
+for i, dir in ipairs(SUDO_TS) do SUDO_TS_GLOBS[i] = dir .. "*" end
 
 rule {
   name = "sudo_timestamp_tampered",
@@ -753,7 +755,10 @@ rule {
 -- as e.privilege_path; the rules match on it in C). Plain reads (most
 -- opens) never call it: the engine checks the open's flags first.
 enrich({ "file.open", "file.chmod", "file.rename", "file.link", "file.symlink", "file.chown" },
-       { match = { ["file.open"] = { flags = { any = "O_WRONLY|O_RDWR|O_CREAT" } } } },
+       { match = { ["file.open"] = { flags = { any = "O_WRONLY|O_RDWR|O_CREAT" },
+                                     one_of = { { flags = { any = "O_CREAT" },
+                                                  mode = { any = S_ISUID | S_ISGID } },
+                                                { path = SUDO_TS_GLOBS } } } } },
        function(e)
   if e.ret < 0 then return end
   local t = e.type
