@@ -124,9 +124,20 @@ struct type_field {
  * slash. Other substrings and globs are tried in turn.
  */
 #define INDEX_FROM 8 /* values */
+
+/* A sorted array of 8 values or more cut by the byte after the part they
+ * all share (before it, from the end, for suffixes): a string without that
+ * part is turned away at once, else the search is over the values with its
+ * byte there (ending there: bucket 0). */
+struct buckets {
+	size_t common;       /* bytes every value starts (ends) with */
+	uint16_t start[257]; /* values of bucket k: [start[k], start[k + 1]) */
+};
+
 struct str_index {
 	const struct value **exact, **prefix, **suffix, **slash, **other;
 	size_t nexact, nprefix, nsuffix, nslash, nother;
+	struct buckets *bexact, *bprefix, *bsuffix; /* NULL: fewer values */
 	uint64_t after_slash[4]; /* the bytes that follow the '/' of a slash value */
 	bool any; /* "*": every string matches */
 };
@@ -615,6 +626,11 @@ void tp_exception_free(struct tp_exception *x)
 		for (size_t j = 0; j < x->conds[i].nalts; j++)
 			tp_exception_free(x->conds[i].alts[j]);
 		free(x->conds[i].alts);
+		if (x->conds[i].ix) {
+			free(x->conds[i].ix->bexact);
+			free(x->conds[i].ix->bprefix);
+			free(x->conds[i].ix->bsuffix);
+		}
 		free(x->conds[i].ix);
 		free(x->conds[i].tf);
 		free(x->conds[i].name);
@@ -932,6 +948,57 @@ static const struct value *last_at_or_before(const struct value *const *a, size_
 	return lo ? a[lo - 1] : NULL;
 }
 
+static unsigned bucket_of(const char *s, size_t n, size_t common, bool rev)
+{
+	return n > common ? (unsigned char)(rev ? s[n - 1 - common] : s[common]) : 0;
+}
+
+static struct buckets *make_buckets(const struct value *const *a, size_t n, bool rev)
+{
+	struct buckets *b;
+	size_t common;
+
+	if (n < INDEX_FROM)
+		return NULL;
+	common = a[0]->len;
+	for (size_t i = 1; i < n; i++) {
+		size_t k = 0, m = a[i]->len < common ? a[i]->len : common;
+
+		while (k < m && (rev ? a[i]->lit[a[i]->len - 1 - k] == a[0]->lit[a[0]->len - 1 - k]
+				     : a[i]->lit[k] == a[0]->lit[k]))
+			k++;
+		common = k;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL; /* the whole array, slower */
+	b->common = common;
+	for (size_t k = 0, i = 0; k <= 256; k++) {
+		while (i < n && bucket_of(a[i]->lit, a[i]->len, common, rev) < k)
+			i++;
+		b->start[k] = (uint16_t)i;
+	}
+	return b;
+}
+
+/* last_at_or_before, within s's bucket. */
+static const struct value *bucket_search(const struct value *const *a, size_t n,
+					 const struct buckets *b, const char *s, size_t sn,
+					 bool rev)
+{
+	unsigned k;
+
+	if (!b)
+		return last_at_or_before(a, n, s, sn, rev);
+	if (sn < b->common ||
+	    memcmp(rev ? s + sn - b->common : s,
+		   rev ? a[0]->lit + a[0]->len - b->common : a[0]->lit, b->common))
+		return NULL;
+	k = bucket_of(s, sn, b->common, rev);
+	return last_at_or_before(a + b->start[k], (size_t)(b->start[k + 1] - b->start[k]), s, sn,
+				 rev);
+}
+
 /* a[0..n) without the values whose every match one of ix's (pruned)
  * prefixes matches too: an exact value or a glob whose text before its
  * first * ? [ starts with the prefix ("/etc/pam.d/x", "/lib/?/y" under
@@ -997,6 +1064,9 @@ static void build_index(struct cond *c)
 	qsort(ix->exact, ix->nexact, sizeof(*all), by_fwd);
 	ix->nsuffix = sort_and_prune(ix->suffix, ix->nsuffix, true);
 	ix->nslash = sort_and_prune(ix->slash, ix->nslash, false);
+	ix->bexact = make_buckets(ix->exact, ix->nexact, false);
+	ix->bprefix = make_buckets(ix->prefix, ix->nprefix, false);
+	ix->bsuffix = make_buckets(ix->suffix, ix->nsuffix, true);
 	for (size_t i = 0; i < ix->nslash; i++) {
 		unsigned char b = ix->slash[i]->len > 1 ? (unsigned char)ix->slash[i]->lit[1] : 0;
 
@@ -1143,13 +1213,13 @@ static bool match_indexed(const struct str_index *ix, const char *s, size_t n)
 
 	if (ix->any)
 		return true;
-	v = last_at_or_before(ix->exact, ix->nexact, s, n, false);
+	v = bucket_search(ix->exact, ix->nexact, ix->bexact, s, n, false);
 	if (v && v->len == n && !memcmp(v->lit, s, n))
 		return true;
-	v = last_at_or_before(ix->prefix, ix->nprefix, s, n, false);
+	v = bucket_search(ix->prefix, ix->nprefix, ix->bprefix, s, n, false);
 	if (v && match_value(v, s, n))
 		return true;
-	v = last_at_or_before(ix->suffix, ix->nsuffix, s, n, true);
+	v = bucket_search(ix->suffix, ix->nsuffix, ix->bsuffix, s, n, true);
 	if (v && match_value(v, s, n))
 		return true;
 	for (const char *p = ix->nslash ? memchr(s, '/', n) : NULL; p;
@@ -1503,6 +1573,46 @@ bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
 		if (!match_cond(&x->conds[x->order[i]], ev, meta))
 			return false;
 	return true;
+}
+
+bool tp_exception_fast_mask(const struct tp_exception *x, const struct tp_event_type *t,
+			    struct tp_fast_mask *out)
+{
+	for (size_t i = 0; x && i < x->nconds; i++) {
+		const struct cond *c = &x->conds[x->order[i]];
+		const struct type_field *tf = NULL;
+		size_t ntf = 0;
+
+		if (c->src != S_FIELD || c->present || c->nvalues != 1 || !c->values[0].mask)
+			continue;
+		for (size_t k = 0; k < c->ntf; k++)
+			if (c->tf[k].type == t) {
+				tf = &c->tf[k];
+				ntf++;
+			}
+		if (ntf != 1 || tf->field->present_mask || tf->var)
+			continue;
+		switch (tf->field->kind) {
+		case TP_FK_U8:
+		case TP_FK_U16:
+		case TP_FK_U32:
+		case TP_FK_U64:
+		case TP_FK_HEX:
+		case TP_FK_OCTAL:
+			break;
+		default:
+			continue;
+		}
+		if (tf->field->size != 1 && tf->field->size != 2 && tf->field->size != 4 &&
+		    tf->field->size != 8)
+			continue;
+		*out = (struct tp_fast_mask){.off = tf->field->offset,
+					     .size = (uint8_t)tf->field->size,
+					     .all = c->values[0].mask == MASK_ALL,
+					     .mask = tf->mask};
+		return true;
+	}
+	return false;
 }
 
 bool tp_exception_needs_set(const struct tp_exception *x)

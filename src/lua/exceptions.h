@@ -15,7 +15,9 @@
  * ppid, tid, uid, gid, type), the events' own fields (path, filename,
  * dport...; "<field>_str" and symbolic names for fields that have them:
  * signal = "SIGKILL"), exe, cmdline (a glob over the arguments joined by
- * spaces), parent (by comm, or by exe when the value has a '/'),
+ * spaces), argv (any one argument), env.NAME (a variable of the exec's
+ * environment), one_of = { {...}, {...} } (any of the tables, each ANDed),
+ * parent (by comm, or by exe when the value has a '/'),
  * parent.comm/.exe/.pid, ancestor (the parent or any ancestor, the same
  * way), container (its id), container.id/.runtime,
  * k8s.namespace/.pod/.container/.pod_uid/.qos, user (a name, resolved to
@@ -27,6 +29,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include <lua.h>
 
@@ -61,6 +65,32 @@ int tp_exception_cost(const struct tp_exception *x);
  * other than `false`)? The rule engine skips such rules, unchecked, for an
  * event nothing was set on. */
 bool tp_exception_needs_set(const struct tp_exception *x);
+/* A bit-mask condition of x ({ flags = { any = ... } }) on an unsigned field
+ * that events of type t always carry: the rule engine checks it inline,
+ * from the record, before anything else (most opens are reads that a
+ * write rule's flags turn away). */
+struct tp_fast_mask {
+	uint16_t off;  /* the field's offset in the record */
+	uint8_t size;  /* its size: 1, 2, 4 or 8; 0: no such condition */
+	bool all;      /* every bit of mask (else any) */
+	uint64_t mask;
+};
+/* Fills out and returns true when x has one for t. */
+bool tp_exception_fast_mask(const struct tp_exception *x, const struct tp_event_type *t,
+			    struct tp_fast_mask *out);
+
+/* Could the event pass the condition m describes? (true when m is none,
+ * or the record is too short for the field: the full check decides.) */
+static inline bool tp_fast_mask_pass(const struct tp_fast_mask *m, const struct tp_event *ev)
+{
+	uint64_t u = 0;
+
+	if (!m->size || (uint32_t)m->off + m->size > ev->len)
+		return true;
+	memcpy(&u, ev->rec.bytes + m->off, m->size); /* little-endian */
+	return m->all ? (u & m->mask) == m->mask : (u & m->mask) != 0;
+}
+
 const char *tp_exception_file(const struct tp_exception *x);
 int tp_exception_line(const struct tp_exception *x);
 const char *tp_exception_reason(const struct tp_exception *x); /* NULL: none given */

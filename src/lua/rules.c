@@ -46,6 +46,22 @@ static bool needs_set(const struct rule_fn *f, unsigned slot)
 	return false;
 }
 
+/* Rule f's bit-mask condition for the events of this slot, if it has one. */
+static struct tp_fast_mask fast_mask(const struct rule_fn *f, unsigned slot)
+{
+	struct tp_fast_mask m = {0};
+
+	for (size_t i = 0; i < f->ntmatch; i++)
+		if (type_slot(f->tmatch[i].type) == slot &&
+		    tp_exception_fast_mask(f->tmatch[i].x, f->tmatch[i].type, &m))
+			return m;
+	for (size_t k = 0; f->match && tp_event_type_at(k); k++)
+		if (type_slot(tp_event_type_at(k)) == slot &&
+		    tp_exception_fast_mask(f->match, tp_event_type_at(k), &m))
+			return m;
+	return m;
+}
+
 static int build_index(struct tp_ruleset *rs)
 {
 	for (unsigned slot = 0; slot < TYPE_SLOTS; slot++) {
@@ -65,16 +81,21 @@ static int build_index(struct tp_ruleset *rs)
 				rs->index[slot] = ix;
 				for (int kd = 0; kd < FN_KINDS; kd++) {
 					ix->fns[kd] = calloc(rs->nfns, sizeof(uint32_t));
-					if (!ix->fns[kd])
+					ix->fast[kd] = calloc(rs->nfns, sizeof(*ix->fast[kd]));
+					if (!ix->fns[kd] || !ix->fast[kd])
 						return -ENOMEM;
 				}
 				ix->unset = calloc(rs->nfns, sizeof(uint32_t));
-				if (!ix->unset)
+				ix->fast_unset = calloc(rs->nfns, sizeof(*ix->fast_unset));
+				if (!ix->unset || !ix->fast_unset)
 					return -ENOMEM;
 			}
+			ix->fast[f->kind][ix->n[f->kind]] = fast_mask(f, slot);
 			ix->fns[f->kind][ix->n[f->kind]++] = (uint32_t)k;
-			if (f->kind == FN_RULE && !needs_set(f, slot))
+			if (f->kind == FN_RULE && !needs_set(f, slot)) {
+				ix->fast_unset[ix->nunset] = fast_mask(f, slot);
 				ix->unset[ix->nunset++] = (uint32_t)k;
+			}
 		}
 	}
 	return 0;
@@ -223,9 +244,12 @@ void tp_ruleset_free(struct tp_ruleset *rs)
 	for (unsigned s = 0; s < TYPE_SLOTS; s++) {
 		if (!rs->index[s])
 			continue;
-		for (int kd = 0; kd < FN_KINDS; kd++)
+		for (int kd = 0; kd < FN_KINDS; kd++) {
 			free(rs->index[s]->fns[kd]);
+			free(rs->index[s]->fast[kd]);
+		}
 		free(rs->index[s]->unset);
+		free(rs->index[s]->fast_unset);
 		free(rs->index[s]);
 	}
 	tp_buf_free(&rs->out);

@@ -117,6 +117,10 @@ struct slot_index {
 	 * this type): all an event without keys has to visit. */
 	uint32_t *unset;
 	uint32_t nunset;
+	/* Beside fns[kind] and unset: each function's bit-mask condition on
+	 * this type, checked inline before its match (size 0: none). */
+	struct tp_fast_mask *fast[FN_KINDS];
+	struct tp_fast_mask *fast_unset;
 };
 
 struct tune;

@@ -85,15 +85,18 @@ static inline void charge(struct rule_fn *f, uint64_t *t)
 }
 
 /* Does the event pass f's match (true without one)? An event it turns
- * away is a call of f at the cost of the C check: no Lua call. */
-static inline bool fn_matched(struct tp_ruleset *rs, struct rule_fn *f, const struct tp_event *ev,
+ * away is a call of f at the cost of the C check: no Lua call. fm: the
+ * match's bit-mask condition on this type, first. */
+static inline bool fn_matched(struct tp_ruleset *rs, struct rule_fn *f,
+			      const struct tp_fast_mask *fm, const struct tp_event *ev,
 			      const struct tp_event_meta *meta, uint64_t *t)
 {
 	struct tp_event_meta view;
 
 	if (!f->match && !f->ntmatch)
 		return true;
-	if (tp_rules_matched(f, ev, tp_rules_meta_now(rs, meta, &view)))
+	if (tp_fast_mask_pass(fm, ev) &&
+	    tp_rules_matched(f, ev, tp_rules_meta_now(rs, meta, &view)))
 		return true;
 	charge(f, t);
 	return false;
@@ -180,18 +183,20 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	uint64_t t = (rs->events++ % COST_SAMPLE) == 0 ? tp_mono_ns() : 0;
 
 	const uint32_t *rules;
+	const struct tp_fast_mask *fast;
 	uint32_t nrules;
 
 	*nalerts = 0;
 	if (!ix)
 		goto exited;
 	rules = ix->fns[FN_RULE];
+	fast = ix->fast[FN_RULE];
 	nrules = ix->n[FN_RULE];
 	tp_rules_bind(rs, ev, meta, LUA_NOREF);
 	for (uint32_t i = 0; i < ix->n[FN_FILTER]; i++) {
 		struct rule_fn *f = &rs->fns[ix->fns[FN_FILTER][i]];
 
-		if (f->quarantined || !fn_matched(rs, f, ev, meta, &t))
+		if (f->quarantined || !fn_matched(rs, f, &ix->fast[FN_FILTER][i], ev, meta, &t))
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		charge(f, &t);
@@ -209,7 +214,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	for (uint32_t i = 0; i < ix->n[FN_ENRICH]; i++) {
 		struct rule_fn *f = &rs->fns[ix->fns[FN_ENRICH][i]];
 
-		if (f->quarantined || !fn_matched(rs, f, ev, meta, &t))
+		if (f->quarantined || !fn_matched(rs, f, &ix->fast[FN_ENRICH][i], ev, meta, &t))
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		charge(f, &t);
@@ -222,7 +227,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		struct rule_fn *f = &rs->fns[ix->fns[FN_SCORE][i]];
 		double v;
 
-		if (f->quarantined || !fn_matched(rs, f, ev, meta, &t))
+		if (f->quarantined || !fn_matched(rs, f, &ix->fast[FN_SCORE][i], ev, meta, &t))
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		charge(f, &t);
@@ -249,6 +254,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	 * visited (nor counted as called). */
 	if (!(rs->binding->sink ? rs->sink.nkv : meta->nkv)) {
 		rules = ix->unset;
+		fast = ix->fast_unset;
 		nrules = ix->nunset;
 	}
 	for (uint32_t i = 0; i < nrules; i++) {
@@ -259,7 +265,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		if (f->quarantined)
 			continue;
 		/* Nor do events its match turns away: no Lua call at all. */
-		if (!fn_matched(rs, f, ev, meta, &t))
+		if (!fn_matched(rs, f, &fast[i], ev, meta, &t))
 			continue;
 		/* Excepted events never reach when: stateful rules do not count them. */
 		if (f->nexceptions && tp_rules_excepted(f, ev, tp_rules_meta_now(rs, meta, &view))) {

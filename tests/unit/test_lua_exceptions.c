@@ -463,6 +463,11 @@ static void test_many_values_match_as_each_alone(void **state)
 
 			rand_str(lit, 5);
 			rand_str(lit2, 2);
+			/* a part every value shares, first or last: their buckets */
+			if (round % 3 == 1)
+				snprintf(lit, sizeof(lit), "/e%.5s", (snprintf(one, sizeof(one), "%s", lit), one));
+			else if (round % 3 == 2)
+				snprintf(lit, sizeof(lit), "%.4s.s", (snprintf(one, sizeof(one), "%s", lit), one));
 			switch (rand() % (round % 7 == 0 ? 6 : 5)) {
 			case 0: snprintf(vals[i], sizeof(vals[i]), "%s", lit); break;
 			case 1: snprintf(vals[i], sizeof(vals[i]), "%s*", lit); break;
@@ -486,6 +491,10 @@ static void test_many_values_match_as_each_alone(void **state)
 			bool want = false;
 
 			rand_str(path, 9);
+			if (round % 3 == 1 && k % 2 && strlen(path) >= 2)
+				memcpy(path, "/e", 2); /* most with the shared part */
+			else if (round % 3 == 2 && k % 2 && strlen(path) >= 2)
+				memcpy(path + strlen(path) - 2, ".s", 2);
 			open_event("x", path, 0);
 			for (int i = 0; i < nv && !want; i++)
 				want = tp_exception_match(each[i], &ev, NULL);
