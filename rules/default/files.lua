@@ -59,6 +59,7 @@ rule {
   events = { "file.unlink" },
   severity = "warning",
   tags = { "mitre:T1070.003" },
+  match = { ret = 0, path_base = HISTORY },
   when = function(e)
     return e.ret == 0 and HISTORY[tapio.basename(e.path)] ~= nil
   end,

@@ -90,6 +90,7 @@ rule {
   name = "process_crashed",
   desc = "A process died of a crash signal or dumped core",
   events = { "process.exit" },
+  match = { one_of = { { core_dumped = 1 }, { signal_str = CRASH_SIGNALS } } },
   severity = "notice",
   importance = 0.6,
   tags = { "reliability" },

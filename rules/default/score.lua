@@ -30,7 +30,11 @@ local REMOTE_TOOLS = tapio.set { "curl", "wget", "ssh", "scp", "sftp", "rsync", 
 
 -- Failed execs are not scored: shells try every PATH entry, so they are
 -- mostly noise.
-score({ "process.exec" }, function(e)
+score({ "process.exec" }, { match = { ret = 0, one_of = { { filename_base = PRIVILEGE_TOOLS },
+                                                          { filename_base = RAW_NETWORK_TOOLS },
+                                                          { filename_base = CONTAINER_TOOLS },
+                                                          { filename_base = REMOTE_TOOLS } } } },
+      function(e)
   if e.ret ~= 0 then return nil end
   local name = tapio.basename(e.filename)
   if PRIVILEGE_TOOLS[name] or RAW_NETWORK_TOOLS[name] then return 0.7 end

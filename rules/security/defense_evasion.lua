@@ -32,7 +32,7 @@ rule {
   severity = "error",
   importance = 0.85,
   tags = { "mitre:T1070.002" },
-  match = { ["file.open"] = { flags = { any = "O_TRUNC" } } },
+  match = { ["file.open"] = { flags = { any = "O_TRUNC" } }, path = LOGS },
   when = function(e)
     if e.ret < 0 or LOG_WRITERS[e.comm] or not LOGS[e.path] then return false end
     return e.type == "file.unlink" or (e.flags & O_TRUNC) ~= 0
@@ -516,7 +516,8 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1070.002" },
-  match = { ["process.exec"] = { ret = 0, filename_base = "journalctl" } },
+  match = { ["process.exec"] = { ret = 0, filename_base = "journalctl" },
+            ["file.unlink"] = { ret = 0, path = { "*.journal", "*.journal~" } } },
   when = function(e)
     if e.type == "file.unlink" then
       local p = e.path
@@ -841,9 +842,9 @@ rule {
   importance = 0.9,
   tags = { "mitre:T1564.001", "mitre:T1036.006" },
   -- a component of three dots or more, one with a space first or last or
-  -- after a leading dot, a control character anywhere
-  match = { ret = 0, filename = { "*/...*", "...*", "*/ *", " *", "* /*", "* ", "*/.* *",
-                                  ".* *", "*[[:cntrl:]]*" } },
+  -- after its leading dots, a control character anywhere
+  match = { ret = 0, filename = { "*/...*", "...*", "*/ *", " *", "* /*", "* ", "*/. *", ". *",
+                                  "*/.. *", ".. *", "*[[:cntrl:]]*" } },
   when = function(e)
     return e.ret == 0 and e.filename ~= nil and odd_component(e.filename) ~= nil
   end,
