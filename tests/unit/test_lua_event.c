@@ -175,8 +175,16 @@ static void test_field_values_kept_per_binding(void **state)
 	bind();
 	ok("assert(e.comm == 'bash' and e.comm == 'bash' and e.pid == 42 and e.pid == 42)\n"
 	   "assert(e.filename == '/bin/bash' and e.type == 'process.exec' and e.set == e.set)\n"
-	   "local a = e.argv a[1] = 'changed' assert(e.argv[1] == 'bash' and e.argv ~= a)\n"
+	   "local a = e.argv assert(a == e.argv and a[1] == 'bash' and #a == 3)\n"
+	   "local t = {} for i, v in ipairs(a) do t[i] = v end assert(table.concat(t, ' ') == "
+	   "'bash -c echo hi' and table.concat(a, ' ') == 'bash -c echo hi')\n"
+	   "local n = 0 for _ in pairs(a) do n = n + 1 end assert(n == 3)\n"
+	   "assert(not pcall(function() a[1] = 'changed' end) and a[1] == 'bash')\n"
+	   "assert(not pcall(rawset, a, 1, 'changed') and e.argv[1] == 'bash')\n"
+	   "local env = e.env assert(env ~= nil and not pcall(function() env.X = '1' end))\n"
 	   "assert(e.cmdline == 'bash -c echo hi' and e.nosuchkey == nil)");
+	/* The next rule of the event reads the same, unchanged. */
+	ok("assert(e.argv[1] == 'bash' and e.argv[3] == 'echo hi')");
 	ok("assert(e.importance == 0.5)");
 	meta.importance = 0.9; /* the score functions ran */
 	ok("assert(e.importance == 0.9)");
