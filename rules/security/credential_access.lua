@@ -915,6 +915,8 @@ rule {
 
 local METADATA = { "169.254.169.254", "metadata.google.internal", "fd00:ec2::254",
                    "169.254.170.2", "100.100.100.200" }
+local METADATA_GLOBS = {}
+for i, host in ipairs(METADATA) do METADATA_GLOBS[i] = "*" .. host .. "*" end
 local METADATA_SECRETS = { "security-credentials", "service-accounts", "/token", "identity",
                            "computemetadata", "user-data", "oauth2", "ecs/credentials",
                            "v2/credentials", "ram/security-credentials" }
@@ -925,7 +927,8 @@ rule {
       .. "keys, a service account token, user data): curl/wget/python to 169.254.169.254 "
       .. "or metadata.google.internal",
   events = { "process.exec" },
-  match = { set = { credential_exec = true } }, -- set by the shared check below
+  match = { set = { credential_exec = true }, -- set by the shared check below
+            cmdline = METADATA_GLOBS },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1552.005" },
@@ -968,7 +971,9 @@ rule {
 local FETCHERS = tapio.set { "curl", "wget", "python", "python2", "python3", "perl", "ruby", "node",
                              "php", "lua", "nc", "ncat", "netcat", "socat", "busybox", "http",
                              "https", "lwp-request", "GET", "pwsh", "sh", "bash", "dash", "zsh" }
-enrich({ "process.exec" }, function(e)
+enrich({ "process.exec" },
+       { match = { ret = 0, one_of = { { filename_base = SEARCHERS }, { filename_base = FETCHERS } } } },
+       function(e)
   if e.ret ~= 0 then return end
   local name = basename(e.filename)
   if SEARCHERS[name] or FETCHERS[name] then e:set("credential_exec", name) end

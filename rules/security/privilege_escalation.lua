@@ -787,7 +787,13 @@ end)
 -- root runs from a directory users can write, an exec with no arguments.
 local EXEC_NAMES = tapio.set { "useradd", "usermod", "adduser", "addgroup", "gpasswd",
                                "luseradd", "lusermod" }
-enrich({ "process.exec" }, function(e)
+local WRITABLE_GLOBS = {}
+for i, dir in ipairs(WRITABLE_DIRS) do WRITABLE_GLOBS[i] = dir .. "*" end
+enrich({ "process.exec" }, { match = { ret = 0, one_of = {
+         { filename_base = ROOT_TOOLS }, { filename_base = EXEC_NAMES },
+         { uid = 0, filename_base = SHELLS }, { uid = 0, filename = WRITABLE_GLOBS },
+         { cmdline = "" }, { argv = false } } } },
+       function(e)
   if e.ret ~= 0 then return end
   local f = e.filename
   local name = basename(f)
