@@ -152,6 +152,10 @@ struct cond {
 	size_t ntf;
 	struct tp_exception **alts; /* S_ONE_OF */
 	size_t nalts;
+	/* parent/ancestor: values with a '/' (compared to the exe) — none, some
+	 * or all: with none or all, an indexed list is searched once per
+	 * process instead of tried value by value. */
+	enum { SLASH_NONE, SLASH_SOME, SLASH_ALL } slashes;
 	int present; /* field = true|false: PRESENT_YES, PRESENT_NO; 0: values */
 };
 
@@ -1025,6 +1029,11 @@ static void build_index(struct cond *c)
 	struct str_index *ix;
 	const struct value **all;
 
+	size_t nslash = 0;
+
+	for (size_t i = 0; i < c->nvalues; i++)
+		nslash += c->values[i].slash;
+	c->slashes = !nslash ? SLASH_NONE : nslash == c->nvalues ? SLASH_ALL : SLASH_SOME;
 	if (c->ix || c->nvalues < INDEX_FROM || c->present)
 		return;
 	for (size_t i = 0; i < c->nvalues; i++)
@@ -1281,6 +1290,13 @@ static bool match_ancestor(const struct cond *c, const struct tp_proc_ctx *pc, b
 			continue;
 		size_t ncomm = r->comm ? strlen(r->comm) : 0, nexe = r->exe ? strlen(r->exe) : 0;
 
+		if (c->ix && c->slashes != SLASH_SOME) {
+			const char *s = c->slashes == SLASH_ALL ? r->exe : r->comm;
+
+			if (s && match_strn(c, s, c->slashes == SLASH_ALL ? nexe : ncomm))
+				return true;
+			continue;
+		}
 		for (size_t i = 0; i < c->nvalues; i++) {
 			const struct value *v = &c->values[i];
 

@@ -329,6 +329,37 @@ static void test_enrichment_fields(void **state)
 	assert_true(tp_exception_match(x, &ev, &meta));
 	tp_exception_free(x);
 
+	/* Long lists (indexed): all names, all paths, or both kinds. */
+	{
+		static const char *const lists[] = {
+		    "'dpkg', 'apt', 'rpm', 'dnf', 'yum', 'zypper', 'apk', 'pacman', 'snap', 'pip'",
+		    "'/usr/bin/dpkg', '/usr/bin/apt', '/bin/rpm', '/usr/bin/dnf', '/usr/bin/yum', "
+		    "'/usr/bin/zypper', '/sbin/apk', '/usr/bin/pacman', '/usr/bin/snap'",
+		    "'dpkg', 'apt', 'rpm', 'dnf', 'yum', 'zypper', 'apk', 'pacman', '/usr/bin/snap'",
+		};
+		char table[512];
+
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(table, sizeof(table), "return { ancestor = { %s, %s } }", lists[i],
+				 i == 1 ? "'/usr/lib/systemd/*'" : "'ansible*'");
+			x = make(table, exec_open, &r);
+			assert_int_equal(r, 0);
+			assert_true(tp_exception_match(x, &ev, &meta)); /* the last value */
+			ancestors[0].comm = "bash";
+			ancestors[1].exe = "/usr/bin/init";
+			assert_false(tp_exception_match(x, &ev, &meta));
+			ancestors[0].comm = "dnf"; /* a name, in lists 0 and 2 */
+			assert_int_equal(tp_exception_match(x, &ev, &meta), i != 1);
+			ancestors[0].comm = "bash";
+			parent.exe = "/usr/bin/snap"; /* a path, in lists 1 and 2 */
+			assert_int_equal(tp_exception_match(x, &ev, &meta), i != 0);
+			parent.exe = "/usr/sbin/sshd";
+			ancestors[0].comm = "ansible-playboo";
+			ancestors[1].exe = "/usr/lib/systemd/systemd";
+			tp_exception_free(x);
+		}
+	}
+
 	/* user: a name this node knows (root), and one it does not. */
 	x = make("return { user = { 'root', 'no-such-user-here' } }", exec_open, &r);
 	assert_int_equal(r, 0);
