@@ -64,7 +64,7 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1003.008" },
-  match = { set = { credential_path = true } }, -- set by the shared check below
+  match = { set = { credential_path = true }, path = SHADOW }, -- the key: the shared check below
   when = function(e)
     if not (SHADOW[e.path] and reads(e)) then return false end
     if e.comm == "cp" then
@@ -115,7 +115,7 @@ rule {
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1003.008", "mitre:T1083" },
-  match = { set = { credential_path = true } }, -- set by the shared check below
+  match = { set = { credential_path = true }, ret = { -13, -1 } }, -- EACCES, EPERM; the key: below
   when = function(e)
     return (e.ret == EACCES or e.ret == EPERM)
         and (PROTECTED[e.path] ~= nil or startswith_any(e.path, { "/etc/sudoers.d/",
@@ -150,7 +150,7 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1003.007" },
-  match = { set = { credential_path = true } }, -- set by the shared check below
+  match = { set = { credential_path = true }, path_base = "mem" }, -- the key: the shared check below
   when = function(e)
     return e.ret >= 0 and other_proc(e, "mem") and not debugger_on_own_processes(e)
   end,
@@ -229,7 +229,7 @@ rule {
   severity = "notice",
   importance = 0.6,
   tags = { "mitre:T1552" },
-  match = { set = { credential_path = true } }, -- set by the shared check below
+  match = { set = { credential_path = true }, path_base = "environ" }, -- the key: below
   when = function(e)
     return e.ret >= 0 and other_proc(e, "environ") and not owner(e, ENV_READERS)
   end,
@@ -317,7 +317,10 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1552.004" },
-  match = { set = { credential_path = true } }, -- set by the shared check below
+  match = { set = { credential_path = true }, -- the key: the shared check below
+            path = { "*/.ssh/*", "/etc/ssh/ssh_host_*", "*/.gnupg/private-keys-v1.d/*",
+                     "*/.gnupg/secring.gpg", "/etc/ssl/private/*", "/etc/pki/tls/private/*",
+                     "/etc/letsencrypt/archive/*" } },
   when = function(e)
     if not reads(e) then return false end
     local p = e.path
@@ -378,6 +381,11 @@ local CLOUD = {
   { exact = "/run/secrets/kubernetes.io/serviceaccount/token", owners = {} },
 }
 for _, c in ipairs(CLOUD) do c.owners = tapio.set(c.owners) end
+-- What cloud_credential can take, for a match.
+local CLOUD_GLOBS = {}
+for i, c in ipairs(CLOUD) do
+  CLOUD_GLOBS[i] = c.exact or (c.suffix and "*" .. c.suffix) or "*" .. c.contains .. "*"
+end
 
 local function cloud_credential(p)
   for i = 1, #CLOUD do
@@ -408,7 +416,7 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1552.001", "mitre:T1528" },
-  match = { set = { credential_path = true } }, -- set by the shared check below
+  match = { set = { credential_path = true }, path = CLOUD_GLOBS }, -- the key: the shared check below
   when = function(e)
     if not reads(e) then return false end
     local p = e.path
@@ -474,7 +482,7 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1555.003", "mitre:T1539" },
-  match = { set = { credential_path = true } }, -- set by the shared check below
+  match = { set = { credential_path = true }, path_base = BROWSER_FILES }, -- the key: below
   when = function(e)
     return reads(e) and browser_store(e.path) and not BROWSERS[e.comm] and not BACKUP[e.comm]
   end,
@@ -511,7 +519,9 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1555" },
-  match = { set = { credential_path = true } }, -- set by the shared check below
+  match = { set = { credential_path = true }, -- the key: the shared check below
+            path = { "*/.local/share/keyrings/*", "*/.local/share/kwalletd/*", "*.kdbx", "*.kdb",
+                     "*/.password-store/*" } },
   when = function(e)
     return reads(e) and password_store(e.path) and not owner(e, STORE_OWNERS)
         and not BACKUP[e.comm]
@@ -548,7 +558,8 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1558.005", "mitre:T1552.004" },
-  match = { set = { credential_path = true } }, -- set by the shared check below
+  match = { set = { credential_path = true }, -- the key: the shared check below
+            path = { "/tmp/krb5cc_*", "/var/lib/sss/db/ccache_*", "*.keytab", "/run/user/*" } },
   when = function(e)
     return reads(e) and kerberos(e.path) and not owner(e, KRB_OWNERS) and not BACKUP[e.comm]
   end,
@@ -578,6 +589,8 @@ local HISTORY = {
   [".mongosh_history"] = { "mongosh" },
 }
 for k, v in pairs(HISTORY) do HISTORY[k] = tapio.set(v) end
+local HISTORY_NAMES = {}
+for name in pairs(HISTORY) do HISTORY_NAMES[#HISTORY_NAMES + 1] = name end
 
 rule {
   name = "shell_history_read",
@@ -588,7 +601,7 @@ rule {
   severity = "warning",
   importance = 0.75,
   tags = { "mitre:T1552.003" },
-  match = { set = { credential_path = true } }, -- set by the shared check below
+  match = { set = { credential_path = true }, path_base = HISTORY_NAMES }, -- the key: below
   when = function(e)
     if not reads(e) or (e.flags & 512) ~= 0 then return false end -- O_TRUNC: clearing
     local keeper = HISTORY[basename(e.path)]
