@@ -341,7 +341,7 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1611", "mitre:T1006", "container" },
-  match = { path = RAW_DEVICE_PATHS },
+  match = { container = true, path = RAW_DEVICE_PATHS },
   when = function(e)
     return e.ret >= 0 and in_container(e) and startswith_any(e.path, RAW_DEVICES)
   end,
