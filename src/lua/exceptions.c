@@ -306,12 +306,12 @@ static int parse_mask(lua_State *L, int idx, struct cond *c, struct value *v, ch
 	return 0;
 }
 
-/* The value at idx into v. */
 static int by_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The value at idx into v. */
 static int parse_value(lua_State *L, int idx, struct cond *c, struct value *v, char *err,
 		       size_t errlen)
 {
@@ -1028,7 +1028,6 @@ static void build_index(struct cond *c)
 {
 	struct str_index *ix;
 	const struct value **all;
-
 	size_t nslash = 0;
 
 	for (size_t i = 0; i < c->nvalues; i++)
