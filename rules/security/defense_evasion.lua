@@ -627,7 +627,7 @@ local SYSTEM_DIRS = { "/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/", "/usr/lib/",
 -- What the masquerading rules' matches let through to Lua: the daemons'
 -- names, the kernel threads' prefixes, anything in brackets; and (for an
 -- argument) the same after a '/'.
-local SYSTEM_NAMES, SYSTEM_NAME_ARGS = { "[*" }, { "[*" }
+local SYSTEM_NAMES, SYSTEM_NAME_ARGS = { "[*" }, { "[*", "*/[*" }
 for name in pairs(DAEMONS) do
   SYSTEM_NAMES[#SYSTEM_NAMES + 1] = name
   SYSTEM_NAME_ARGS[#SYSTEM_NAME_ARGS + 1] = name
@@ -709,6 +709,8 @@ rule {
   tests = {
     { event = { type = "process.exec", comm = "miner", filename = "/tmp/miner",
                 argv = { "[kworker/0:1]" } }, expect = true },
+    { event = { type = "process.exec", comm = "miner", filename = "/tmp/miner",
+                argv = { "/tmp/.x/[kthreadd]" } }, expect = true },
     { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
                 argv = { "sshd: root@pts/0", "-c", "x" } }, expect = false },
     { event = { type = "process.exec", comm = "x", filename = "/tmp/x",
