@@ -372,7 +372,17 @@ static struct tp_lua_event *bound(lua_State *L, int idx)
  */
 #define KEPT_UPVALUE lua_upvalueindex(3 + M_MAX)
 
-static void cache_top(lua_State *L, struct tp_lua_event *b);
+static void cache_top(lua_State *L, struct tp_lua_event *b)
+{
+	/* Listed first: if storing the value raises (memory), forget still
+	 * finds the key (setting nil on an absent key adds nothing). */
+	lua_pushvalue(L, 2);
+	lua_rawseti(L, KEPT_UPVALUE, (lua_Integer)b->ncached + 1);
+	b->ncached++;
+	lua_pushvalue(L, 2);
+	lua_pushvalue(L, -2);
+	lua_rawset(L, 1);
+}
 
 static void cache_value(lua_State *L, struct tp_lua_event *b)
 {
@@ -394,17 +404,6 @@ static void cache_table(lua_State *L, struct tp_lua_event *b)
 	cache_top(L, b);
 }
 
-static void cache_top(lua_State *L, struct tp_lua_event *b)
-{
-	/* Listed first: if storing the value raises (memory), forget still
-	 * finds the key (setting nil on an absent key adds nothing). */
-	lua_pushvalue(L, 2);
-	lua_rawseti(L, KEPT_UPVALUE, (lua_Integer)b->ncached + 1);
-	b->ncached++;
-	lua_pushvalue(L, 2);
-	lua_pushvalue(L, -2);
-	lua_rawset(L, 1);
-}
 
 /* __index(cache, key) (see cache_value). Upvalues: the name table, the
  * methods, the binding, the list of keys kept (the name table is for

@@ -112,6 +112,26 @@ bool tp_lua_is_frozen(lua_State *L, int idx)
 	return r;
 }
 
+/* Make the empty table at proxy a read-only view of the table at view:
+ * reads go to it, writes raise, pairs and # see it; frozen for rawset.
+ * Stack: [-0, +0] */
+static void make_view(lua_State *L, int proxy, int view)
+{
+	lua_createtable(L, 0, 5); /* metatable */
+	lua_pushvalue(L, view);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, tp_lua_ro_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, ro_pairs);
+	lua_setfield(L, -2, "__pairs");
+	lua_pushcfunction(L, ro_len);
+	lua_setfield(L, -2, "__len");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, proxy);
+	tp_lua_mark_frozen(L, proxy);
+}
+
 /* memo (at memo) maps a table to its view, so shared and cyclic tables get
  * one view each. Stack: [-0, +1] */
 static void push_readonly_memo(lua_State *L, int idx, int memo)
@@ -140,41 +160,17 @@ static void push_readonly_memo(lua_State *L, int idx, int memo)
 		lua_insert(L, -2);
 		lua_rawset(L, view);
 	}
-	lua_createtable(L, 0, 5); /* metatable */
-	lua_pushvalue(L, view);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, tp_lua_ro_newindex);
-	lua_setfield(L, -2, "__newindex");
-	lua_pushcfunction(L, ro_pairs);
-	lua_setfield(L, -2, "__pairs");
-	lua_pushcfunction(L, ro_len);
-	lua_setfield(L, -2, "__len");
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable");
-	lua_setmetatable(L, proxy);
+	make_view(L, proxy, view);
 	lua_pop(L, 1); /* view */
-	tp_lua_mark_frozen(L, proxy);
 }
 
 void tp_lua_wrap_readonly(lua_State *L)
 {
 	int t = lua_gettop(L);
 
-	lua_createtable(L, 0, 0);     /* proxy */
-	lua_createtable(L, 0, 5);     /* metatable */
-	lua_pushvalue(L, t);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, tp_lua_ro_newindex);
-	lua_setfield(L, -2, "__newindex");
-	lua_pushcfunction(L, ro_pairs);
-	lua_setfield(L, -2, "__pairs");
-	lua_pushcfunction(L, ro_len);
-	lua_setfield(L, -2, "__len");
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable");
-	lua_setmetatable(L, -2);
+	lua_createtable(L, 0, 0); /* proxy */
+	make_view(L, lua_gettop(L), t);
 	lua_replace(L, t);
-	tp_lua_mark_frozen(L, t);
 }
 
 void tp_lua_push_readonly(lua_State *L, int idx)

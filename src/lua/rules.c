@@ -69,6 +69,7 @@ static int build_index(struct tp_ruleset *rs)
 
 		for (size_t k = 0; k < rs->nfns; k++) {
 			struct rule_fn *f = &rs->fns[k];
+			struct tp_fast_mask fm;
 
 			if (!f->enabled || !has_type(f->types, slot))
 				continue;
@@ -90,10 +91,11 @@ static int build_index(struct tp_ruleset *rs)
 				if (!ix->unset || !ix->fast_unset)
 					return -ENOMEM;
 			}
-			ix->fast[f->kind][ix->n[f->kind]] = fast_mask(f, slot);
+			fm = fast_mask(f, slot);
+			ix->fast[f->kind][ix->n[f->kind]] = fm;
 			ix->fns[f->kind][ix->n[f->kind]++] = (uint32_t)k;
 			if (f->kind == FN_RULE && !needs_set(f, slot)) {
-				ix->fast_unset[ix->nunset] = fast_mask(f, slot);
+				ix->fast_unset[ix->nunset] = fm;
 				ix->unset[ix->nunset++] = (uint32_t)k;
 			}
 		}

@@ -224,8 +224,8 @@ static inline size_t zeros_after(const uint8_t *src, size_t e, size_t n)
  * the record's start) are coded: the scan looks at 16 bytes per step, and
  * what it leaves literal (zero fields of a few bytes) costs a few bytes on
  * disk but no token. Records are structs whose empty space (string tails,
- * unused buffers) is long and aligned. Runs are extended byte by byte on
- * both sides (at most 15 bytes each).
+ * unused buffers) is long and aligned. A run found so is extended on both
+ * sides (at most 15 bytes each), a word at a time.
  */
 size_t tp_raw_zrun_encode(const uint8_t *src, size_t n, uint8_t *dst)
 {

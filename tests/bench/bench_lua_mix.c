@@ -80,6 +80,14 @@ __attribute__((noinline)) uint64_t run_mix(struct tp_pipeline *p, unsigned nrec,
 	return n;
 }
 
+/* Record i alone, n times. */
+static void run_record(struct tp_pipeline *p, unsigned i, int n)
+{
+	for (int k = 0; k < n; k++)
+		if (tp_decode(recs[i], lens[i], 0, &ev) == 0)
+			tp_pipeline_event(p, &ev);
+}
+
 #define MAXSERIES 512
 
 struct series {
@@ -126,9 +134,7 @@ static void by_rule(struct tp_pipeline *p, unsigned i, int repeat)
 	static struct series before[MAXSERIES], after[MAXSERIES];
 	int nb = cpu_series(p, before), na, top = getenv("TOP") ? atoi(getenv("TOP")) : 12;
 
-	for (int k = 0; k < repeat * 32; k++) /* 1 call in 32 is timed */
-		if (tp_decode(recs[i], lens[i], 0, &ev) == 0)
-			tp_pipeline_event(p, &ev);
+	run_record(p, i, repeat * 32); /* 1 call in 32 is timed */
 	na = cpu_series(p, after);
 	for (int a = 0; a < na; a++)
 		for (int k = 0; k < nb; k++)
@@ -154,9 +160,7 @@ static void by_record(struct tp_pipeline *p, unsigned nrec, int repeat, int roun
 		for (int r = 0; r < rounds; r++) {
 			uint64_t t0 = tp_now_ns(CLOCK_THREAD_CPUTIME_ID);
 
-			for (int k = 0; k < repeat; k++)
-				if (tp_decode(recs[i], lens[i], 0, &ev) == 0)
-					tp_pipeline_event(p, &ev);
+			run_record(p, i, repeat);
 			ns[r] = (double)(tp_now_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / repeat;
 		}
 		if (h->type == TP_EV_FILE_OPEN)

@@ -60,8 +60,9 @@ static const char *const exec_open[] = {"process.exec", "file.open", NULL};
 
 static struct tp_event ev;
 
-static void exec_event(const char *comm, const char *filename, uint32_t uid, const char *argv,
-		       size_t argv_len)
+/* An exec record with its arguments and environment (NUL-separated). */
+static void exec_record(const char *comm, const char *filename, uint32_t uid, const char *argv,
+			size_t argv_len, const char *env, size_t env_len)
 {
 	struct tp_exec_event e;
 
@@ -75,25 +76,21 @@ static void exec_event(const char *comm, const char *filename, uint32_t uid, con
 	snprintf(e.filename, sizeof(e.filename), "%s", filename);
 	memcpy(e.argv, argv, argv_len);
 	e.argv_len = (uint32_t)argv_len;
-	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
-}
-
-/* An exec of /usr/bin/id with the given environment (NUL-separated). */
-static void exec_env_event(const char *env, size_t env_len)
-{
-	struct tp_exec_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.hdr.type = TP_EV_PROCESS_EXEC;
-	e.hdr.size = sizeof(e);
-	e.hdr.pid = e.hdr.tid = 4242;
-	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "id");
-	snprintf(e.filename, sizeof(e.filename), "/usr/bin/id");
-	memcpy(e.argv, "id", 3);
-	e.argv_len = 3;
 	memcpy(e.env, env, env_len);
 	e.env_len = (uint32_t)env_len;
 	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
+static void exec_event(const char *comm, const char *filename, uint32_t uid, const char *argv,
+		       size_t argv_len)
+{
+	exec_record(comm, filename, uid, argv, argv_len, "", 0);
+}
+
+/* An exec of /usr/bin/id with the given environment. */
+static void exec_env_event(const char *env, size_t env_len)
+{
+	exec_record("id", "/usr/bin/id", 0, "id", 3, env, env_len);
 }
 
 static void open_event(const char *comm, const char *path, uint32_t flags)
