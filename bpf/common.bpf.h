@@ -120,6 +120,15 @@ const volatile bool tp_test_refuse_typed = false;
 								  : bpf_core_type_id_kernel(type)))
 #endif
 
+/*
+ * The 8 bytes at a kernel address, as one plain load where the kernel has
+ * typed casts (a fault reads 0, as a failed probe read leaves 0): the
+ * address is cast to a qstr, whose first member is a u64 on every kernel,
+ * and read as that. Not for the NAME_nk build (TP_CAST is a plain cast
+ * there): callers test TP_TYPED_LOADS first.
+ */
+#define TP_LOAD_U64(addr) ((__u64)TP_CAST(addr, struct qstr)->hash_len)
+
 static __always_inline void tp_count_drop(__u32 category)
 {
 	__u64 *n = bpf_map_lookup_elem(&tp_drops, &category);

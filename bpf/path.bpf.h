@@ -20,7 +20,9 @@
 #define TP_PATH_SCRATCH	   (TP_PATH_MAX * 4)
 
 struct tp_path_scratch {
-	char buf[TP_PATH_SCRATCH];
+	/* A path is at most TP_PATH_SCRATCH bytes in; the slack after lets
+	 * tp_path_copy read whole words from any position the mask gives. */
+	char buf[TP_PATH_SCRATCH + TP_PATH_MAX];
 	struct tp_path_key key;
 	__u32 pos;
 	__u32 w_flags; /* the walks' state (tp_path_walk, tp_path_walk_typed) */
@@ -181,6 +183,33 @@ static __always_inline __u32 tp_path_walk(struct tp_path_scratch *s, struct dent
 
 /* Typed loads: TP_CAST (bpf/syscall.bpf.h). */
 
+#define TP_NAME_WORDS 8 /* names up to 64 bytes: nearly all; longer ones are probe-read */
+
+/*
+ * The len-byte name at kernel address name into s->buf at pos, as 8-byte
+ * typed loads (TP_LOAD_U64) and stores instead of a probe read (a helper
+ * call of tens of ns; a path has a few names). Words go from the name's end
+ * backwards, the last one ending at the name's first bytes: its bytes
+ * before the name land before pos, where nothing is written yet and the
+ * next names and slashes of the walk go (the caller keeps pos >= 8, so no
+ * word starts before buf). A fault reads 0, as a failed probe read does.
+ */
+static __always_inline void tp_name_words(struct tp_path_scratch *s, __u32 pos, __u32 len,
+					  __u64 name)
+{
+	int k;
+
+#pragma unroll
+	for (k = 0; k < TP_NAME_WORDS; k++) {
+		__u32 end = len - 8 * k; /* the word ends here, in the name */
+
+		if (8 * k >= len)
+			break;
+		*(__u64 *)&s->buf[(pos + end - 8) & (TP_PATH_MAX * 2 - 1)] =
+			TP_LOAD_U64(name + end - 8);
+	}
+}
+
 /* One step of tp_path_walk_typed: a bpf_loop callback, verified once (the
  * walk's pointers live in the scratch map as numbers, cast back each step).
  * Returns 1 (and sets w_done) where tp_path_walk breaks out of its loop. */
@@ -220,9 +249,13 @@ static long tp_path_walk_step(__u32 i, void *ctx)
 		return 1;
 	}
 	pos -= len;
-	asm volatile("" : "+r"(len));
-	bpf_probe_read_kernel(&s->buf[pos & (TP_PATH_MAX * 2 - 1)], len & (TP_PATH_MAX - 1),
-			      d->d_name.name);
+	if (len <= TP_NAME_WORDS * 8 && pos >= 8) {
+		tp_name_words(s, pos, len, (__u64)d->d_name.name);
+	} else {
+		asm volatile("" : "+r"(len));
+		bpf_probe_read_kernel(&s->buf[pos & (TP_PATH_MAX * 2 - 1)], len & (TP_PATH_MAX - 1),
+				      d->d_name.name);
+	}
 	pos -= 1;
 	s->buf[pos & (TP_PATH_MAX * 2 - 1)] = '/';
 	s->pos = pos;
@@ -266,23 +299,32 @@ static __always_inline __u32 tp_path_walk_typed(struct tp_path_scratch *s, struc
 	return pos;
 }
 
-/* Copy the len-byte string at buf[pos] to out (TP_PATH_MAX bytes) and end
- * it with a NUL; *flags gets TP_PATH_TRUNCATED when it did not fit. The
- * length is known, so this is one copy of len bytes, 8 at a time: a string
- * copy (bpf_probe_read_kernel_str) goes byte by byte, and every event with
- * a path pays for it. */
+/* Copy the len-byte string at buf[pos] (the scratch buffer) to out
+ * (TP_PATH_MAX bytes) and end it with a NUL; *flags gets TP_PATH_TRUNCATED
+ * when it did not fit. The length is known, so this is a copy of whole
+ * words by plain loads and stores (both sides are memory the program owns),
+ * the last word cut after the string: the bytes after it in that word are
+ * zero, the first of them the NUL. A probe read costs a helper call of
+ * tens of ns, and every event with a path pays for it. */
 static __always_inline void tp_path_copy(char *out, const char *buf, __u32 pos, __u32 len,
 					 __u32 *flags)
 {
+	__u32 k;
+
 	if (len >= TP_PATH_MAX) {
 		*flags |= TP_PATH_TRUNCATED;
 		len = TP_PATH_MAX - 1;
 	}
-	/* Keep the mask (clang drops it after the test above; the verifier needs it). */
-	asm volatile("" : "+r"(len));
-	if (bpf_probe_read_kernel(out, len & (TP_PATH_MAX - 1), &buf[pos & (TP_PATH_SCRATCH - 1)]) < 0)
-		len = 0;
-	out[len & (TP_PATH_MAX - 1)] = '\0';
+	pos &= TP_PATH_SCRATCH - 1; /* buf has TP_PATH_MAX bytes of slack after */
+	for (k = 0; k < TP_PATH_MAX; k += 8) {
+		__u64 w = *(const __u64 *)&buf[pos + k];
+
+		if (k + 8 > len) {
+			*(__u64 *)&out[k] = w & ((1ull << ((len - k) * 8)) - 1);
+			break;
+		}
+		*(__u64 *)&out[k] = w;
+	}
 }
 
 /*

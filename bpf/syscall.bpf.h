@@ -41,7 +41,8 @@ static __always_inline struct pt_regs *tp_syscall_regs(void)
 #define TP_ARG5(regs) ((unsigned long)PT_REGS_PARM5_SYSCALL(regs))
 
 /* The open file behind a descriptor of the current task, or NULL. The
- * table is reached with typed loads; only the slot needs a probe read. */
+ * table is reached with typed loads, and so is the slot where the kernel
+ * has typed casts (else a probe read). */
 static __always_inline struct file *tp_fd_file(long fd)
 {
 	struct task_struct *task = tp_current();
@@ -53,6 +54,8 @@ static __always_inline struct file *tp_fd_file(long fd)
 	fdt = task->files->fdt;
 	if (!fdt || (unsigned long)fd >= fdt->max_fds)
 		return NULL;
+	if (TP_TYPED_LOADS)
+		return (struct file *)TP_LOAD_U64(&fdt->fd[fd]);
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]) < 0)
 		return NULL;
 	return f;
