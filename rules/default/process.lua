@@ -10,6 +10,8 @@ rule {
   desc = "A program was started with /dev/tcp or /dev/udp on its command line: "
       .. "the bash idiom for a reverse shell",
   events = { "process.exec" },
+  -- the words have no space: on the command line iff in one argument
+  match = { ret = 0, argv = { "*/dev/tcp/*", "*/dev/udp/*" } },
   severity = "critical",
   tags = { "mitre:T1059.004", "mitre:TA0011" },
   when = function(e)
@@ -36,6 +38,7 @@ rule {
   name = "download_piped_to_shell",
   desc = "A shell ran a command that downloads a script and pipes it into a shell",
   events = { "process.exec" },
+  match = { filename_base = SHELLS, argv = "*|*", cmdline = { "*curl*", "*wget*" } },
   severity = "warning",
   tags = { "mitre:T1059.004", "mitre:T1105" },
   when = function(e)

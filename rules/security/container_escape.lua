@@ -302,6 +302,7 @@ rule {
   desc = "A process inside a container loaded an eBPF program or a kernel module (or ran "
       .. "insmod): code in the host's kernel, shared by every container",
   events = { "security.bpf", "security.module_load", "process.exec" },
+  match = { container = true },
   severity = "error",
   importance = 0.95,
   tags = { "mitre:T1611", "mitre:T1547.006", "mitre:T1014", "container" },

@@ -226,13 +226,30 @@ local function burst_keys(e)
   return tapio.process(session_pid(e)), e.container.id and ("ct:" .. e.container.id)
 end
 
+-- The command names of one kind (all kinds: nil), sorted, for a rule's
+-- match: an exec of anything else (most execs) never reaches its `when`.
+-- The readers are matched beside them (their kind is their file's).
+local function discovery_names(kind)
+  local t = {}
+  for name, k in pairs(DISCOVERY) do
+    if kind == nil or k == kind then t[#t + 1] = name end
+  end
+  table.sort(t)
+  return t
+end
+
+local function discovery_match(kind)
+  return { ret = 0, one_of = { { filename_base = discovery_names(kind) },
+                               { filename_base = READERS } } }
+end
+
 -- One rule per kind: N distinct commands of the kind within a minute.
 local function kind_burst(t)
   rule {
     name = t.name,
     desc = t.desc,
     events = { "process.exec" },
-    match = { ret = 0 },
+    match = discovery_match(t.kind),
     severity = "notice",
     importance = 0.6,
     tags = t.tags,
@@ -328,7 +345,7 @@ rule {
       .. "/proc/version, env, last, arp...): someone, or an enumeration script (linpeas, "
       .. "LinEnum), surveying the host",
   events = { "process.exec" },
-  match = { ret = 0 },
+  match = discovery_match(nil),
   severity = "warning",
   importance = 0.85,
   tags = { "mitre:T1087", "mitre:T1057", "mitre:T1016", "mitre:T1082", "mitre:T1083" },

@@ -491,6 +491,54 @@ static int add_cond(lua_State *L, struct tp_exception *x, const char *name, int 
 
 #define MAX_ALTS 16
 
+/* x's one condition when it has just one, of values (no true/false, no bit
+ * mask, no nested one_of), else NULL. */
+static struct cond *lone_values_cond(struct tp_exception *x)
+{
+	struct cond *c = x->nconds == 1 ? &x->conds[0] : NULL;
+
+	if (!c || c->src == S_ONE_OF || c->present || !c->nvalues || c->values[0].mask)
+		return NULL;
+	return c;
+}
+
+/*
+ * Tables of one_of that each hold one condition on one same field, by
+ * values, are that condition with all their values (the values of a list
+ * are ORed, and so are the tables): `one_of = { { filename_base = A },
+ * { filename_base = B } }` is filename_base = A + B, one search of one
+ * index instead of one per table. The first such table takes the others'
+ * values; the others are dropped. A bind error names the first one.
+ */
+static int merge_alts(struct cond *c)
+{
+	for (size_t i = 0; i < c->nalts; i++) {
+		struct cond *a = lone_values_cond(c->alts[i]);
+
+		for (size_t j = i + 1; a && j < c->nalts;) {
+			struct cond *b = lone_values_cond(c->alts[j]);
+			struct value *v;
+
+			if (!b || b->src != a->src || strcmp(a->name, b->name) ||
+			    a->nvalues + b->nvalues > MAX_VALUES) {
+				j++;
+				continue;
+			}
+			v = realloc(a->values, (a->nvalues + b->nvalues) * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			memcpy(v + a->nvalues, b->values, b->nvalues * sizeof(*v));
+			a->values = v;
+			a->nvalues += b->nvalues;
+			b->nvalues = 0; /* a owns them now */
+			tp_exception_free(c->alts[j]);
+			memmove(&c->alts[j], &c->alts[j + 1], (c->nalts - j - 1) * sizeof(*c->alts));
+			c->nalts--;
+		}
+	}
+	return 0;
+}
+
 /* one_of = { {...}, {...} }: a condition that holds when all the
  * conditions of one of the tables do. Stack: [-0, +0] */
 static int add_one_of(lua_State *L, struct tp_exception *x, int idx, char *err, size_t errlen)
@@ -533,7 +581,7 @@ static int add_one_of(lua_State *L, struct tp_exception *x, int idx, char *err, 
 		}
 		c->nalts++;
 	}
-	return 0;
+	return merge_alts(c);
 }
 
 static bool is_nested(const char *k)

@@ -216,6 +216,38 @@ static void test_numbers_symbols_cmdline(void **state)
 	assert_null(make("return { one_of = {} }", exec_open, &r));
 	assert_non_null(strstr(err, "one_of: a list of 1 to 16 tables"));
 
+	/* Tables of one condition on one field are that field with all their
+	 * values (one search): the same matches, and so described. A table of
+	 * another field, or of more, stays a table of its own. */
+	x = make("return { one_of = { { comm = { 'nc', 'ncat' } }, { uid = 0, comm = 'sh' }, "
+		 "{ comm = 'python*' }, { filename = '/dev/fd/*' }, { comm = 'socat' } } }",
+		 exec_open, &r);
+	assert_int_equal(r, 0);
+	tp_exception_describe(x, desc, sizeof(desc));
+	assert_string_equal(desc, "one_of=(comm=nc|ncat|python*|socat)|(comm=sh uid=0)|"
+				  "(filename=/dev/fd/*)");
+	exec_event("ncat", "/usr/bin/ncat", 1000, "ncat", 4);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("python3", "/usr/bin/python3", 1000, "python3", 7);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("socat", "/usr/bin/socat", 1000, "socat", 5);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("sh", "/bin/sh", 1000, "sh", 2);
+	assert_false(tp_exception_match(x, &ev, NULL)); /* its table wants uid 0 too */
+	exec_event("sh", "/bin/sh", 0, "sh", 2);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("3", "/dev/fd/3", 1000, "x", 1);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("perl", "/usr/bin/perl", 1000, "perl", 4);
+	assert_false(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+	/* true/false and bit masks are not values to merge */
+	x = make("return { one_of = { { tty = true }, { tty = false } } }", exec_open, &r);
+	assert_int_equal(r, 0);
+	tp_exception_describe(x, desc, sizeof(desc));
+	assert_string_equal(desc, "one_of=(tty=(set))|(tty=(unset))");
+	tp_exception_free(x);
+
 	/* A set ({ name = true, ... }, as tapio.set makes) is a list of its keys. */
 	x = make("return { comm = { ansible = true, ['salt-call'] = true }, "
 		 "argv = { ['*.yml'] = true } }", exec_open, &r);
