@@ -134,7 +134,27 @@ struct buckets {
 	uint16_t start[257]; /* values of bucket k: [start[k], start[k + 1]) */
 };
 
+/*
+ * The last answers of an index, by string: the strings a node's events
+ * carry repeat (the same libraries, configuration files, programs and
+ * names), and a search of a long list (binary searches, one per '/' for
+ * the path components) costs several times a look-up here. Direct-mapped
+ * by a hash of the string's length and its first and last 8 bytes; the
+ * whole string is compared, so an answer is never another string's.
+ * Strings longer than SCACHE_KEY are not kept. A condition is matched by
+ * one thread at a time (the rule stage's), so the entries need no lock.
+ */
+#define SCACHE_N   256
+#define SCACHE_KEY 62
+
+struct scache_entry {
+	uint8_t len; /* 0: empty */
+	bool match;
+	char key[SCACHE_KEY];
+};
+
 struct str_index {
+	struct scache_entry *cache; /* SCACHE_N entries; NULL: none (no memory) */
 	const struct value **exact, **prefix, **suffix, **slash, **other;
 	size_t nexact, nprefix, nsuffix, nslash, nother;
 	struct buckets *bexact, *bprefix, *bsuffix; /* NULL: fewer values */
@@ -679,6 +699,7 @@ void tp_exception_free(struct tp_exception *x)
 			tp_exception_free(x->conds[i].alts[j]);
 		free(x->conds[i].alts);
 		if (x->conds[i].ix) {
+			free(x->conds[i].ix->cache);
 			free(x->conds[i].ix->bexact);
 			free(x->conds[i].ix->bprefix);
 			free(x->conds[i].ix->bsuffix);
@@ -1089,6 +1110,7 @@ static void build_index(struct cond *c)
 	ix = calloc(1, sizeof(*ix) + 5 * c->nvalues * sizeof(*all));
 	if (!ix)
 		return;
+	ix->cache = calloc(SCACHE_N, sizeof(*ix->cache)); /* NULL: searched every time */
 	all = (const struct value **)(ix + 1);
 	ix->exact = all;
 	ix->prefix = all + c->nvalues;
@@ -1295,10 +1317,39 @@ static bool match_indexed(const struct str_index *ix, const char *s, size_t n)
 	return false;
 }
 
+static unsigned scache_slot(const char *s, size_t n)
+{
+	uint64_t a = 0, b = 0;
+
+	if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+	} else {
+		memcpy(&a, s, n);
+	}
+	a = (a ^ (b * 0x9e3779b97f4a7c15ull) ^ n) * 0xff51afd7ed558ccdull;
+	return (unsigned)(a >> 56); /* SCACHE_N = 256 */
+}
+
+static bool match_cached(const struct str_index *ix, const char *s, size_t n)
+{
+	struct scache_entry *e;
+
+	if (!ix->cache || n == 0 || n > SCACHE_KEY)
+		return match_indexed(ix, s, n);
+	e = &ix->cache[scache_slot(s, n)];
+	if (e->len == n && !memcmp(e->key, s, n))
+		return e->match;
+	e->match = match_indexed(ix, s, n);
+	e->len = (uint8_t)n;
+	memcpy(e->key, s, n);
+	return e->match;
+}
+
 static bool match_strn(const struct cond *c, const char *s, size_t n)
 {
 	if (c->ix)
-		return match_indexed(c->ix, s, n);
+		return match_cached(c->ix, s, n);
 	for (size_t i = 0; i < c->nvalues; i++)
 		if (match_value(&c->values[i], s, n))
 			return true;

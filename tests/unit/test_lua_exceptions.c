@@ -506,6 +506,45 @@ static void test_byte_sets_as_fnmatch(void **state)
 	}
 }
 
+/* The cache of an index's answers (match_cached) keys on the whole
+ * string: strings of one length that share their first and last 8 bytes
+ * (one slot) each get their own answer, asked in turn; strings too long to
+ * keep are searched each time. */
+static void test_index_cache_keys_whole_strings(void **state)
+{
+	static const char *const open_only[] = {"file.open", NULL};
+	char longer[200];
+	struct tp_exception *x;
+	int r;
+
+	(void)state;
+	x = make("return { path = { '/usr/lib/AAAA/*', '/etc/a', '/etc/b', '/etc/c', '/etc/d', "
+		 "'/etc/e', '/etc/f', '/etc/g', '*/deep/*/x' } }", open_only, &r);
+	assert_int_equal(r, 0);
+	for (int k = 0; k < 3; k++) {
+		open_event("x", "/usr/lib/AAAA/libc.so.6", 0);
+		assert_true(tp_exception_match(x, &ev, NULL));
+		open_event("x", "/usr/lib/BBBB/libc.so.6", 0);
+		assert_false(tp_exception_match(x, &ev, NULL));
+		open_event("x", "/etc/a", 0);
+		assert_true(tp_exception_match(x, &ev, NULL));
+		open_event("x", "/etc/h", 0);
+		assert_false(tp_exception_match(x, &ev, NULL));
+	}
+	memset(longer, 'a', sizeof(longer));
+	memcpy(longer, "/q/deep/", 8);
+	memcpy(longer + 150, "/x", 3); /* 152 bytes: never kept */
+	for (int k = 0; k < 2; k++) {
+		open_event("x", longer, 0);
+		assert_true(tp_exception_match(x, &ev, NULL));
+		longer[151] = 'y';
+		open_event("x", longer, 0);
+		assert_false(tp_exception_match(x, &ev, NULL));
+		longer[151] = 'x';
+	}
+	tp_exception_free(x);
+}
+
 static void test_many_values_match_as_each_alone(void **state)
 {
 	static const char *const open_only[] = {"file.open", NULL};
@@ -546,15 +585,21 @@ static void test_many_values_match_as_each_alone(void **state)
 		all = make(table, open_only, &r);
 		assert_non_null(all);
 		assert_int_equal(r, 0);
-		for (int k = 0; k < 60; k++) {
-			char path[16];
+		/* each path asked twice, the second time answered by the index's
+		 * cache of answers (match_cached): the same answers */
+		char paths[60][16];
+
+		for (int k = 0; k < 120; k++) {
+			char *path = paths[k % 60];
 			bool want = false;
 
-			rand_str(path, 9);
-			if (round % 3 == 1 && k % 2 && strlen(path) >= 2)
-				memcpy(path, "/e", 2); /* most with the shared part */
-			else if (round % 3 == 2 && k % 2 && strlen(path) >= 2)
-				memcpy(path + strlen(path) - 2, ".s", 2);
+			if (k < 60) {
+				rand_str(path, 9);
+				if (round % 3 == 1 && k % 2 && strlen(path) >= 2)
+					memcpy(path, "/e", 2); /* most with the shared part */
+				else if (round % 3 == 2 && k % 2 && strlen(path) >= 2)
+					memcpy(path + strlen(path) - 2, ".s", 2);
+			}
 			open_event("x", path, 0);
 			for (int i = 0; i < nv && !want; i++)
 				want = tp_exception_match(each[i], &ev, NULL);
@@ -576,6 +621,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_exceptions),
 	    cmocka_unit_test(test_byte_sets_as_fnmatch),
 	    cmocka_unit_test(test_many_values_match_as_each_alone),
+	    cmocka_unit_test(test_index_cache_keys_whole_strings),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
