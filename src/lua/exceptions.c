@@ -1689,22 +1689,49 @@ bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
 	return true;
 }
 
+bool tp_exception_match_but(const struct tp_exception *x, const struct tp_event *ev,
+			    const struct tp_event_meta *meta, int skip)
+{
+	for (size_t i = 0; i < x->nconds; i++)
+		if (x->order[i] != skip && !match_cond(&x->conds[x->order[i]], ev, meta))
+			return false;
+	return true;
+}
+
+/* c's one field for type t when it is a number of 1, 2, 4 or 8 bytes that
+ * every event of t carries (no env.NAME, no field of its own presence),
+ * else NULL. */
+static const struct type_field *fixed_number_field(const struct cond *c,
+						   const struct tp_event_type *t)
+{
+	const struct type_field *tf = NULL;
+	size_t ntf = 0;
+
+	for (size_t k = 0; k < c->ntf; k++)
+		if (c->tf[k].type == t) {
+			tf = &c->tf[k];
+			ntf++;
+		}
+	if (ntf != 1 || tf->field->present_mask || tf->var)
+		return NULL;
+	if (tf->field->size != 1 && tf->field->size != 2 && tf->field->size != 4 &&
+	    tf->field->size != 8)
+		return NULL;
+	return tf;
+}
+
 bool tp_exception_fast_mask(const struct tp_exception *x, const struct tp_event_type *t,
 			    struct tp_fast_mask *out)
 {
+	const struct type_field *tf;
+
+	/* a bit mask first (the rarer to pass), then a number to equal */
 	for (size_t i = 0; x && i < x->nconds; i++) {
 		const struct cond *c = &x->conds[x->order[i]];
-		const struct type_field *tf = NULL;
-		size_t ntf = 0;
 
 		if (c->src != S_FIELD || c->present || c->nvalues != 1 || !c->values[0].mask)
 			continue;
-		for (size_t k = 0; k < c->ntf; k++)
-			if (c->tf[k].type == t) {
-				tf = &c->tf[k];
-				ntf++;
-			}
-		if (ntf != 1 || tf->field->present_mask || tf->var)
+		if (!(tf = fixed_number_field(c, t)))
 			continue;
 		switch (tf->field->kind) {
 		case TP_FK_U8:
@@ -1717,13 +1744,46 @@ bool tp_exception_fast_mask(const struct tp_exception *x, const struct tp_event_
 		default:
 			continue;
 		}
-		if (tf->field->size != 1 && tf->field->size != 2 && tf->field->size != 4 &&
-		    tf->field->size != 8)
-			continue;
 		*out = (struct tp_fast_mask){.off = tf->field->offset,
 					     .size = (uint8_t)tf->field->size,
 					     .all = c->values[0].mask == MASK_ALL,
+					     .cond = (int8_t)x->order[i],
 					     .mask = tf->mask};
+		return true;
+	}
+	for (size_t i = 0; x && i < x->nconds; i++) {
+		const struct cond *c = &x->conds[x->order[i]];
+		uint64_t v;
+
+		if (c->src != S_FIELD || c->present || c->nvalues != 1 || c->values[0].mask ||
+		    !c->values[0].is_num)
+			continue;
+		if (!(tf = fixed_number_field(c, t)) || tf->sym || tf->base)
+			continue;
+		switch (tf->field->kind) {
+		case TP_FK_U8:
+		case TP_FK_U16:
+		case TP_FK_U32:
+		case TP_FK_U64:
+		case TP_FK_HEX:
+		case TP_FK_OCTAL:
+		case TP_FK_BOOL:
+		case TP_FK_S32:
+		case TP_FK_S64:
+			break;
+		default:
+			continue;
+		}
+		/* the record's bits: a negative number in a signed field of
+		 * fewer than 8 bytes is its two's complement of that size */
+		v = (uint64_t)c->values[0].num;
+		if (tf->field->size < 8)
+			v &= (1ull << (8 * tf->field->size)) - 1;
+		*out = (struct tp_fast_mask){.off = tf->field->offset,
+					     .size = (uint8_t)tf->field->size,
+					     .eq = true,
+					     .cond = (int8_t)x->order[i],
+					     .mask = v};
 		return true;
 	}
 	return false;

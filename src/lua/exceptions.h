@@ -65,19 +65,26 @@ int tp_exception_cost(const struct tp_exception *x);
  * other than `false`)? The rule engine skips such rules, unchecked, for an
  * event nothing was set on. */
 bool tp_exception_needs_set(const struct tp_exception *x);
-/* A bit-mask condition of x ({ flags = { any = ... } }) on an unsigned field
- * that events of type t always carry: the rule engine checks it inline,
- * from the record, before anything else (most opens are reads that a
- * write rule's flags turn away). */
+/* A bit-mask condition of x ({ flags = { any = ... } }), else a number it
+ * must equal ({ ret = 0 }), on a field of fixed size that events of type t
+ * always carry: the rule engine checks it inline, from the record, before
+ * anything else (most opens are reads that a write rule's flags turn away;
+ * most exec rules want ret = 0), and the full check then skips it. */
 struct tp_fast_mask {
 	uint16_t off;  /* the field's offset in the record */
 	uint8_t size;  /* its size: 1, 2, 4 or 8; 0: no such condition */
 	bool all;      /* every bit of mask (else any) */
+	bool eq;       /* the field's bits are mask (the number, cut to size) */
+	int8_t cond;   /* the condition of x it is (tp_exception_match_but); -1: none */
 	uint64_t mask;
 };
 /* Fills out and returns true when x has one for t. */
 bool tp_exception_fast_mask(const struct tp_exception *x, const struct tp_event_type *t,
 			    struct tp_fast_mask *out);
+/* tp_exception_match without condition skip (a tp_fast_mask's cond, checked
+ * already; -1: none). */
+bool tp_exception_match_but(const struct tp_exception *x, const struct tp_event *ev,
+			    const struct tp_event_meta *meta, int skip);
 
 /* Could the event pass the condition m describes? (true when m is none,
  * or the record is too short for the field: the full check decides.) */
@@ -94,6 +101,8 @@ static inline bool tp_fast_mask_pass(const struct tp_fast_mask *m, const struct 
 	case 2: { uint16_t x; memcpy(&x, p, 2); u = x; break; }
 	default: u = *p; break;
 	}
+	if (m->eq)
+		return u == m->mask;
 	return m->all ? (u & m->mask) == m->mask : (u & m->mask) != 0;
 }
 

@@ -53,8 +53,10 @@ static struct tp_fast_mask fast_mask(const struct rule_fn *f, unsigned slot)
 
 	for (size_t i = 0; i < f->ntmatch; i++)
 		if (type_slot(f->tmatch[i].type) == slot &&
-		    tp_exception_fast_mask(f->tmatch[i].x, f->tmatch[i].type, &m))
+		    tp_exception_fast_mask(f->tmatch[i].x, f->tmatch[i].type, &m)) {
+			m.cond = -1; /* checked again with the rest of its table */
 			return m;
+		}
 	for (size_t k = 0; f->match && tp_event_type_at(k); k++)
 		if (type_slot(tp_event_type_at(k)) == slot &&
 		    tp_exception_fast_mask(f->match, tp_event_type_at(k), &m))

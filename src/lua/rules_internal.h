@@ -257,9 +257,10 @@ void tp_rules_tune_setup(lua_State *L, struct tp_ruleset *rs);
  * (problems for unknown rules or fields). Protected. Stack: [-0, +0] */
 void tp_rules_tune_apply(lua_State *L, struct tp_ruleset *rs);
 void tp_rules_tune_free(struct tp_ruleset *rs);
-/* Does the event pass f's match (true when it has none)? */
+/* Does the event pass f's match (true when it has none)? skip: a condition
+ * of f->match checked already (its tp_fast_mask's cond), -1: none. */
 bool tp_rules_matched(const struct rule_fn *f, const struct tp_event *ev,
-		      const struct tp_event_meta *meta);
+		      const struct tp_event_meta *meta, int skip);
 /* Is the event excepted from rule f? */
 bool tp_rules_excepted(const struct rule_fn *f, const struct tp_event *ev,
 		       const struct tp_event_meta *meta);

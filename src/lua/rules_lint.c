@@ -327,7 +327,7 @@ static void lint_plain_events(struct lint *l, struct rule_fn *r)
 		/* As the engine runs it: an event its match or an exception
 		 * turns away never reaches when. */
 		if ((r->match || r->ntmatch) &&
-		    !tp_rules_matched(r, &rs->test_ev, tp_rules_meta_now(rs, &meta, &view)))
+		    !tp_rules_matched(r, &rs->test_ev, tp_rules_meta_now(rs, &meta, &view), -1))
 			st = TP_LUA_OK;
 		else if (r->nexceptions &&
 			 tp_rules_excepted(r, &rs->test_ev, tp_rules_meta_now(rs, &meta, &view)))

@@ -96,7 +96,7 @@ static inline bool fn_matched(struct tp_ruleset *rs, struct rule_fn *f,
 	if (!f->match && !f->ntmatch)
 		return true;
 	if (tp_fast_mask_pass(fm, ev) &&
-	    tp_rules_matched(f, ev, tp_rules_meta_now(rs, meta, &view)))
+	    tp_rules_matched(f, ev, tp_rules_meta_now(rs, meta, &view), fm->size ? fm->cond : -1))
 		return true;
 	charge(f, t);
 	return false;

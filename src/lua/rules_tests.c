@@ -373,7 +373,7 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 
 		/* As the engine runs it: an event its match turns away skips it. */
 		if ((f->match || f->ntmatch) &&
-		    !tp_rules_matched(f, &rs->test_ev, tp_rules_meta_now(rs, meta, &view)))
+		    !tp_rules_matched(f, &rs->test_ev, tp_rules_meta_now(rs, meta, &view), -1))
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		if (st != TP_LUA_OK) {
@@ -385,7 +385,7 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 		}
 		lua_pop(rs->L, 1);
 	}
-	if (!tp_rules_matched(r, &rs->test_ev, tp_rules_meta_now(rs, meta, &view)) ||
+	if (!tp_rules_matched(r, &rs->test_ev, tp_rules_meta_now(rs, meta, &view), -1) ||
 	    own_exception(r, &rs->test_ev, tp_rules_meta_now(rs, meta, &view))) {
 		*matched = false;
 		goto out;

@@ -499,14 +499,14 @@ void tp_rules_tune_apply(lua_State *L, struct tp_ruleset *rs)
 }
 
 bool tp_rules_matched(const struct rule_fn *f, const struct tp_event *ev,
-		      const struct tp_event_meta *meta)
+		      const struct tp_event_meta *meta, int skip)
 {
-	if (f->match && !f->tmatch_first && !tp_exception_match(f->match, ev, meta))
+	if (f->match && !f->tmatch_first && !tp_exception_match_but(f->match, ev, meta, skip))
 		return false;
 	for (size_t i = 0; i < f->ntmatch; i++)
 		if (f->tmatch[i].type == ev->type && !tp_exception_match(f->tmatch[i].x, ev, meta))
 			return false;
-	return !f->tmatch_first || tp_exception_match(f->match, ev, meta);
+	return !f->tmatch_first || tp_exception_match_but(f->match, ev, meta, skip);
 }
 
 bool tp_rules_excepted(const struct rule_fn *f, const struct tp_event *ev,

@@ -506,6 +506,71 @@ static void test_byte_sets_as_fnmatch(void **state)
 	}
 }
 
+/* A file.open with a result. */
+static void open_ret_event(const char *path, uint32_t flags, int32_t ret)
+{
+	struct tp_file_open_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TP_EV_FILE_OPEN;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = e.hdr.tid = 77;
+	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "x");
+	snprintf(e.path, sizeof(e.path), "%s", path);
+	e.flags = flags;
+	e.ret = ret;
+	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
+/* The inline check (tp_fast_mask): a bit mask first, else a number to
+ * equal, its bits as the record holds them (a negative result in a 4-byte
+ * field); the full check without it (tp_exception_match_but) leaves that
+ * condition to it. */
+static void test_fast_check_bits_and_numbers(void **state)
+{
+	static const char *const open_only[] = {"file.open", NULL};
+	const struct tp_event_type *t = tp_event_type_by_name("file.open");
+	struct tp_fast_mask m;
+	struct tp_exception *x;
+	int r;
+
+	(void)state;
+	x = make("return { path = '/etc/*', ret = -13 }", open_only, &r);
+	assert_int_equal(r, 0);
+	assert_true(tp_exception_fast_mask(x, t, &m));
+	assert_true(m.eq);
+	assert_int_equal(m.size, 4);
+	assert_true(m.mask == 0xfffffff3u);
+	open_ret_event("/etc/shadow", 0, -13);
+	assert_true(tp_fast_mask_pass(&m, &ev));
+	assert_true(tp_exception_match(x, &ev, NULL));
+	assert_true(tp_exception_match_but(x, &ev, NULL, m.cond));
+	open_ret_event("/etc/shadow", 0, 3);
+	assert_false(tp_fast_mask_pass(&m, &ev));
+	assert_false(tp_exception_match(x, &ev, NULL));
+	assert_true(tp_exception_match_but(x, &ev, NULL, m.cond)); /* left to the check */
+	open_ret_event("/tmp/x", 0, -13);
+	assert_true(tp_fast_mask_pass(&m, &ev));
+	assert_false(tp_exception_match_but(x, &ev, NULL, m.cond)); /* the path still holds */
+	assert_false(tp_exception_match_but(x, &ev, NULL, -1));
+	tp_exception_free(x);
+
+	x = make("return { ret = 0, flags = { any = 'O_WRONLY|O_RDWR' } }", open_only, &r);
+	assert_int_equal(r, 0);
+	assert_true(tp_exception_fast_mask(x, t, &m));
+	assert_false(m.eq); /* the mask: most opens are reads */
+	open_ret_event("/etc/x", 01, 0);
+	assert_true(tp_fast_mask_pass(&m, &ev));
+	open_ret_event("/etc/x", 0, 0);
+	assert_false(tp_fast_mask_pass(&m, &ev));
+	tp_exception_free(x);
+
+	x = make("return { ret = { 0, 1 } }", open_only, &r); /* two numbers: no inline check */
+	assert_int_equal(r, 0);
+	assert_false(tp_exception_fast_mask(x, t, &m));
+	tp_exception_free(x);
+}
+
 /* The cache of an index's answers (match_cached) keys on the whole
  * string: strings of one length that share their first and last 8 bytes
  * (one slot) each get their own answer, asked in turn; strings too long to
@@ -622,6 +687,7 @@ int main(void)
 	    cmocka_unit_test(test_byte_sets_as_fnmatch),
 	    cmocka_unit_test(test_many_values_match_as_each_alone),
 	    cmocka_unit_test(test_index_cache_keys_whole_strings),
+	    cmocka_unit_test(test_fast_check_bits_and_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
