@@ -10,19 +10,6 @@
 
 #include <lauxlib.h>
 
-static const char key_frozen = 'f'; /* registry: weak-keyed set of read-only tables */
-
-void tp_lua_ro_open(lua_State *L)
-{
-	/* Weak keys, so frozen tables still get collected. */
-	lua_newtable(L);
-	lua_createtable(L, 0, 1);
-	lua_pushliteral(L, "k");
-	lua_setfield(L, -2, "__mode");
-	lua_setmetatable(L, -2);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &key_frozen);
-}
-
 static const char *key_name(lua_State *L, int idx)
 {
 	return lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx)
@@ -89,27 +76,22 @@ static int ro_len(lua_State *L)
 	return 1;
 }
 
-/* Mark the table at idx read-only for rawset. Stack: [-0, +0] */
-void tp_lua_mark_frozen(lua_State *L, int idx)
-{
-	idx = lua_absindex(L, idx);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_frozen);
-	lua_pushvalue(L, idx);
-	lua_pushboolean(L, 1);
-	lua_rawset(L, -3);
-	lua_pop(L, 1);
-}
-
+/* A table is read-only for rawset when its metatable's __newindex is one of
+ * ours: every read-only table has one (views, frozen tables, environments),
+ * and its metatable is protected (__metatable), so no chunk can set or take
+ * it. Nothing to keep per table, which a set of them (weak-keyed, traversed
+ * by each garbage collection) cost for every view of every event. */
 bool tp_lua_is_frozen(lua_State *L, int idx)
 {
-	bool r;
+	lua_CFunction f;
 
-	idx = lua_absindex(L, idx);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_frozen);
-	lua_pushvalue(L, idx);
-	r = lua_rawget(L, -2) != LUA_TNIL;
+	if (!lua_getmetatable(L, idx))
+		return false;
+	lua_pushliteral(L, "__newindex");
+	lua_rawget(L, -2);
+	f = lua_tocfunction(L, -1);
 	lua_pop(L, 2);
-	return r;
+	return f == tp_lua_ro_newindex || f == env_newindex;
 }
 
 /* Make the empty table at proxy a read-only view of the table at view:
@@ -129,7 +111,6 @@ static void make_view(lua_State *L, int proxy, int view)
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
 	lua_setmetatable(L, proxy);
-	tp_lua_mark_frozen(L, proxy);
 }
 
 /* memo (at memo) maps a table to its view, so shared and cyclic tables get
@@ -213,5 +194,4 @@ void tp_lua_env_freeze(lua_State *L, int idx)
 	lua_pushcfunction(L, env_newindex);
 	lua_setfield(L, -2, "__newindex");
 	lua_pop(L, 1);
-	tp_lua_mark_frozen(L, idx);
 }

@@ -24,10 +24,7 @@ void tp_lua_push_readonly(lua_State *L, int idx);
  * else holds, with a read-only view of it (no copy). Stack: [-1, +1] */
 void tp_lua_wrap_readonly(lua_State *L);
 
-/* Create the registry's set of frozen tables. Raises on memory. Stack: [-0, +0] */
-void tp_lua_ro_open(lua_State *L);
-/* Mark the table at idx read-only for rawset. Stack: [-0, +0] */
-void tp_lua_mark_frozen(lua_State *L, int idx);
+/* Is the table at idx read-only (its metatable's __newindex one of ours)? */
 bool tp_lua_is_frozen(lua_State *L, int idx);
 /* __newindex of a read-only table. Stack: [-0, +0] (raises) */
 int tp_lua_ro_newindex(lua_State *L);

@@ -570,8 +570,6 @@ static int setup(lua_State *L)
 {
 	int base, lib;
 
-	tp_lua_ro_open(L);
-
 	/* lib: what every environment reads through; undeclared names raise. */
 	lua_newtable(L);
 	lib = lua_gettop(L);
@@ -634,7 +632,6 @@ static int setup(lua_State *L)
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
 	lua_setmetatable(L, -2);
-	tp_lua_mark_frozen(L, -1);
 	lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
 
 	/* Drop the loaded-modules table's references to the real libraries. */
@@ -747,7 +744,6 @@ void tp_lua_freeze_table(lua_State *L, int idx)
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
 	lua_setmetatable(L, idx);
-	tp_lua_mark_frozen(L, idx);
 }
 
 /* Stack: [-2, +0] (value, name as a light userdata) */
