@@ -425,12 +425,14 @@ def test_exec_context_and_friends():
     check(ls["saddr"] == "127.0.0.1" and ls["backlog"] == 7 and ls["ret"] == 0 and ls["protocol_str"] == "IPPROTO_TCP",
           "listen %r" % ls)
     rs = out["rshell"][0]
+    # the exec comes after the three dup2/fcntl in the program, and one
+    # thread's records reach the ring in order: once it is read, so are they
+    rx = c.wait_event(type="process.exec", pid=rs)
     st = sorted(c.find(type="network.stdio_socket", pid=rs), key=lambda e: e["newfd"])
     check([e["newfd"] for e in st] == [0, 1, 2] and [e["syscall_str"] for e in st] == ["dup2", "dup2", "fcntl"],
           "stdio_socket per fd %r" % st)
     check(all(e["daddr"] == "127.0.0.1" and e["dport"] == out["port"] and e["sport"] == out["rshell_port"]
               for e in st), "stdio_socket ends %r" % st)
-    rx = c.wait_event(type="process.exec", pid=rs)
     check(rx["stdin_socket"] and rx["stdout_socket"] and rx["stderr_socket"], "exec with socket stdio %r" % rx)
 
     # process.rename
