@@ -66,6 +66,9 @@ static struct tp_fast_mask fast_mask(const struct rule_fn *f, unsigned slot)
 
 static int build_index(struct tp_ruleset *rs)
 {
+	rs->fast_rejects = calloc(rs->nfns ? rs->nfns : 1, sizeof(*rs->fast_rejects));
+	if (!rs->fast_rejects)
+		return -ENOMEM;
 	for (unsigned slot = 0; slot < TYPE_SLOTS; slot++) {
 		struct slot_index *ix = NULL;
 
@@ -243,6 +246,7 @@ void tp_ruleset_free(struct tp_ruleset *rs)
 	for (size_t k = 0; k < rs->nfns; k++)
 		tp_rules_free_fn(&rs->fns[k]);
 	free(rs->fns);
+	free(rs->fast_rejects);
 	tp_rules_tune_free(rs);
 	tp_state_store_free(rs->state);
 	for (unsigned s = 0; s < TYPE_SLOTS; s++) {
@@ -392,4 +396,21 @@ bool tp_ruleset_rule_exception(const struct tp_ruleset *rs, size_t i, size_t j, 
 		 tp_exception_reason(x) ? " (" : "", tp_exception_reason(x) ? tp_exception_reason(x) : "",
 		 tp_exception_reason(x) ? ")" : "");
 	return true;
+}
+
+void tp_rules_unfast(struct tp_ruleset *rs, size_t k)
+{
+	for (unsigned s = 0; s < TYPE_SLOTS; s++) {
+		struct slot_index *ix = rs->index[s];
+
+		if (!ix)
+			continue;
+		for (int kd = 0; kd < FN_KINDS; kd++)
+			for (uint32_t i = 0; i < ix->n[kd]; i++)
+				if (ix->fns[kd][i] == k)
+					ix->fast[kd][i].size = 0;
+		for (uint32_t i = 0; i < ix->nunset; i++)
+			if (ix->unset[i] == k)
+				ix->fast_unset[i].size = 0;
+	}
 }

@@ -56,15 +56,37 @@ struct fn_metrics {
 };
 
 /* Any Lua function the engine calls: a rule's when, or a filter/enrich/score. */
+struct rule_type_match {	/* match = { ["file.open"] = {...} } */
+	const struct tp_event_type *type;
+	struct tp_exception *x;
+};
+
 struct rule_fn {
+	/* What every event the function meets reads, first, in one cache
+	 * line: a read meets a dozen functions, and each line of theirs it
+	 * touches is a miss on a busy reader thread. */
+	bool quarantined;
+	bool tmatch_first; /* the types' conditions are the cheaper: tried first */
 	enum fn_kind kind;
 	int ref;
+	/* State (lua/state.h): the declarations, passed to when as its second
+	 * argument; the group lives in the set's store. */
+	int state_ref;
+	/* match = {...}: conditions checked in C before when (rules_tune.c
+	 * builds it once every file has loaded, so lists appended later
+	 * count); an event that fails it never reaches when. */
+	struct tp_exception *match; /* for every type; NULL: none */
+	struct rule_type_match *tmatch;
+	size_t ntmatch;
+	size_t nexceptions;
+	/* Counts, kept here on the reader thread, published to m at ticks. */
+	uint64_t calls, cpu_ns;
+
 	char *name; /* the rule's name, or the kind */
 	char *file;
 	int line;
 	uint64_t types[TYPE_WORDS];
 	uint32_t faults;
-	bool quarantined;
 	/* Rules only. */
 	bool enabled;
 	char *desc;
@@ -80,34 +102,19 @@ struct rule_fn {
 	/* aggregate = {...} | false: how repeats fold (lua/aggregate.h);
 	 * alerts point at it; NULL: the stage's defaults. */
 	struct tp_aggregate_spec *aggregate;
-	/* State (lua/state.h): the declarations, passed to when as its second
-	 * argument; the group lives in the set's store. */
-	int state_ref;
 	struct tp_state_group *state;
 	uint64_t state_hash;
 	struct tp_lua_state_handle *handles[STATE_DECLS_MAX];
 	int nhandles;
-	/* match = {...}: conditions checked in C before when (rules_tune.c
-	 * builds it once every file has loaded, so lists appended later
-	 * count); an event that fails it never reaches when. */
 	int match_ref;
-	struct tp_exception *match; /* for every type; NULL: none */
-	struct rule_type_match {    /* match = { ["file.open"] = {...} } */
-		const struct tp_event_type *type;
-		struct tp_exception *x;
-	} *tmatch;
-	size_t ntmatch;
-	bool tmatch_first; /* the types' conditions are the cheaper: tried first */
 	/* Exceptions and overrides from any file (rules_tune.c). */
 	struct tp_exception **exceptions;
-	size_t nexceptions;
 	char *override_at; /* "file:line" of the last override applied */
-	/* Counts, kept here on the reader thread, published to m at ticks. */
-	uint64_t calls, matches, excepted, cpu_ns, quarantines;
+	uint64_t matches, excepted, quarantines;
 	uint64_t nfaults[3];
 	bool cost_logged;
 	struct fn_metrics *m;
-};
+} __attribute__((aligned(64)));
 
 struct slot_index {
 	uint32_t *fns[FN_KINDS];
@@ -131,6 +138,11 @@ struct tp_ruleset {
 	struct rule_fn *fns;
 	size_t nfns, capfns;
 	struct slot_index *index[TYPE_SLOTS];
+	/* fns[k]'s events turned away by its inline check (tp_fast_mask), kept
+	 * apart from fns[k].calls so that those events never touch the
+	 * function's struct (a cache miss each, for most of a read's rules):
+	 * its calls are the sum (tp_rules_fn_calls). */
+	uint64_t *fast_rejects;
 	struct tp_lua_limits limits;
 	uint32_t fault_limit;
 	enum tp_severity min_severity; /* rules below it are not indexed: never run */
@@ -172,6 +184,16 @@ struct tp_ruleset {
 static inline uint64_t fnv_str(uint64_t h, const char *s)
 {
 	return tp_fnv1a(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+/* Function k's inline checks are dropped (it was quarantined: it meets no
+ * event, and is not counted as meeting any). */
+void tp_rules_unfast(struct tp_ruleset *rs, size_t k);
+
+/* The events function k met (tapio_rule_calls_total). */
+static inline uint64_t tp_rules_fn_calls(const struct tp_ruleset *rs, size_t k)
+{
+	return rs->fns[k].calls + (rs->fast_rejects ? rs->fast_rejects[k] : 0);
 }
 
 static inline unsigned type_slot(const struct tp_event_type *t)

@@ -84,9 +84,20 @@ static inline void charge(struct rule_fn *f, uint64_t *t)
 	}
 }
 
+/* Does function k's inline check (fm) turn the event away? Counted apart,
+ * without a look at the function's struct. */
+static inline bool fast_rejected(struct tp_ruleset *rs, uint32_t k, const struct tp_fast_mask *fm,
+				 const struct tp_event *ev)
+{
+	if (!fm->size || tp_fast_mask_pass(fm, ev))
+		return false;
+	rs->fast_rejects[k]++;
+	return true;
+}
+
 /* Does the event pass f's match (true without one)? An event it turns
  * away is a call of f at the cost of the C check: no Lua call. fm: the
- * match's bit-mask condition on this type, first. */
+ * match's inline condition on this type, passed already (fast_rejected). */
 static inline bool fn_matched(struct tp_ruleset *rs, struct rule_fn *f,
 			      const struct tp_fast_mask *fm, const struct tp_event *ev,
 			      const struct tp_event_meta *meta, uint64_t *t)
@@ -95,8 +106,7 @@ static inline bool fn_matched(struct tp_ruleset *rs, struct rule_fn *f,
 
 	if (!f->match && !f->ntmatch)
 		return true;
-	if (tp_fast_mask_pass(fm, ev) &&
-	    tp_rules_matched(f, ev, tp_rules_meta_now(rs, meta, &view), fm->size ? fm->cond : -1))
+	if (tp_rules_matched(f, ev, tp_rules_meta_now(rs, meta, &view), fm->size ? fm->cond : -1))
 		return true;
 	charge(f, t);
 	return false;
@@ -119,6 +129,7 @@ static void fault(struct tp_ruleset *rs, struct rule_fn *f, enum tp_lua_status s
 			f->faults, rs->fault_limit ? "" : ", not quarantined");
 	if (rs->fault_limit && f->faults >= rs->fault_limit) {
 		f->quarantined = true;
+		tp_rules_unfast(rs, (size_t)(f - rs->fns));
 		f->quarantines++;
 		tp_metric_add(&m_quarantined, 1);
 		tp_warn("%s%s%s%s (%s:%d) quarantined after %u faults, until the next reload",
@@ -194,7 +205,11 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	nrules = ix->n[FN_RULE];
 	tp_rules_bind(rs, ev, meta, LUA_NOREF);
 	for (uint32_t i = 0; i < ix->n[FN_FILTER]; i++) {
-		struct rule_fn *f = &rs->fns[ix->fns[FN_FILTER][i]];
+		struct rule_fn *f;
+
+		if (fast_rejected(rs, ix->fns[FN_FILTER][i], &ix->fast[FN_FILTER][i], ev))
+			continue;
+		f = &rs->fns[ix->fns[FN_FILTER][i]];
 
 		if (f->quarantined || !fn_matched(rs, f, &ix->fast[FN_FILTER][i], ev, meta, &t))
 			continue;
@@ -212,7 +227,11 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		lua_pop(L, 1);
 	}
 	for (uint32_t i = 0; i < ix->n[FN_ENRICH]; i++) {
-		struct rule_fn *f = &rs->fns[ix->fns[FN_ENRICH][i]];
+		struct rule_fn *f;
+
+		if (fast_rejected(rs, ix->fns[FN_ENRICH][i], &ix->fast[FN_ENRICH][i], ev))
+			continue;
+		f = &rs->fns[ix->fns[FN_ENRICH][i]];
 
 		if (f->quarantined || !fn_matched(rs, f, &ix->fast[FN_ENRICH][i], ev, meta, &t))
 			continue;
@@ -224,9 +243,12 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 			lua_pop(L, 1);
 	}
 	for (uint32_t i = 0; i < ix->n[FN_SCORE]; i++) {
-		struct rule_fn *f = &rs->fns[ix->fns[FN_SCORE][i]];
+		struct rule_fn *f;
 		double v;
 
+		if (fast_rejected(rs, ix->fns[FN_SCORE][i], &ix->fast[FN_SCORE][i], ev))
+			continue;
+		f = &rs->fns[ix->fns[FN_SCORE][i]];
 		if (f->quarantined || !fn_matched(rs, f, &ix->fast[FN_SCORE][i], ev, meta, &t))
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
@@ -258,10 +280,13 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		nrules = ix->nunset;
 	}
 	for (uint32_t i = 0; i < nrules; i++) {
-		struct rule_fn *f = &rs->fns[rules[i]];
+		struct rule_fn *f;
 		struct tp_event_meta am, view;
 		struct tp_alert alert;
 
+		if (fast_rejected(rs, rules[i], &fast[i], ev))
+			continue;
+		f = &rs->fns[rules[i]];
 		if (f->quarantined)
 			continue;
 		/* Nor do events its match turns away: no Lua call at all. */

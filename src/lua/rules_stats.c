@@ -144,7 +144,7 @@ void tp_rules_stats_publish(struct tp_ruleset *rs)
 
 		if (!m)
 			continue;
-		tp_metric_set(&m->calls, f->calls);
+		tp_metric_set(&m->calls, tp_rules_fn_calls(rs, k));
 		tp_metric_set(&m->cpu, f->cpu_ns); /* ns; read as seconds */
 		if (f->kind == FN_RULE)
 			tp_metric_set(&m->matches, f->matches);
@@ -252,8 +252,8 @@ void tp_rules_stats_check_costs(struct tp_ruleset *rs)
 	if (!per)
 		return;
 	for (size_t k = 0; k < rs->nfns; k++)
-		if (rs->fns[k].calls >= COST_MIN_CALLS)
-			per[n++] = rs->fns[k].cpu_ns / rs->fns[k].calls;
+		if (tp_rules_fn_calls(rs, k) >= COST_MIN_CALLS)
+			per[n++] = rs->fns[k].cpu_ns / tp_rules_fn_calls(rs, k);
 	/* "Far above the others" needs others. */
 	if (n < 3) {
 		free(per);
@@ -264,11 +264,11 @@ void tp_rules_stats_check_costs(struct tp_ruleset *rs)
 	free(per);
 	for (size_t k = 0; k < rs->nfns; k++) {
 		struct rule_fn *f = &rs->fns[k];
-		uint64_t c;
+		uint64_t c, calls = tp_rules_fn_calls(rs, k);
 
-		if (f->cost_logged || f->calls < COST_MIN_CALLS)
+		if (f->cost_logged || calls < COST_MIN_CALLS)
 			continue;
-		c = f->cpu_ns / f->calls;
+		c = f->cpu_ns / calls;
 		if (c < COST_FLOOR_NS || c < COST_FACTOR * (median ? median : 1))
 			continue;
 		f->cost_logged = true;
@@ -277,7 +277,7 @@ void tp_rules_stats_check_costs(struct tp_ruleset *rs)
 			"over %llu events: make its cheap tests come first, or narrow its events",
 			name, f->file, f->line, (double)c / 1e3,
 			(unsigned long long)(c / (median ? median : 1)), (unsigned long long)median,
-			(unsigned long long)f->calls);
+			(unsigned long long)calls);
 	}
 }
 
@@ -301,7 +301,7 @@ void tp_ruleset_top_costs(const struct tp_ruleset *rs, size_t n, struct tp_buf *
 	if (!v)
 		return;
 	for (size_t k = 0; k < rs->nfns; k++)
-		if (rs->fns[k].calls && rs->fns[k].cpu_ns)
+		if (tp_rules_fn_calls(rs, k) && rs->fns[k].cpu_ns)
 			v[m++].f = &rs->fns[k];
 	qsort(v, m, sizeof(*v), cmp_cost);
 	/* Items like the rest of the line (name{labels}=number), without
@@ -315,7 +315,8 @@ void tp_ruleset_top_costs(const struct tp_ruleset *rs, size_t n, struct tp_buf *
 				*c = '_';
 		escape_label(esc, sizeof(esc), name);
 		tp_buf_printf(b, "%stop_rule_cpu_seconds{rank=\"%zu\",rule=\"%s\",ns_per_event=\"%.0f\"}=%.6f",
-			      i ? " " : "", i + 1, esc, (double)f->cpu_ns / (double)f->calls,
+			      i ? " " : "", i + 1, esc,
+			      (double)f->cpu_ns / (double)tp_rules_fn_calls(rs, (size_t)(f - rs->fns)),
 			      f->cpu_ns / 1e9);
 	}
 	free(v);
@@ -371,7 +372,7 @@ void tp_ruleset_adopt(struct tp_ruleset *rs, struct tp_ruleset *old,
 				continue;
 			/* Counters go on where they were (Prometheus counters must not
 			 * fall), and a cost already named is not named again. */
-			f->calls = o->calls;
+			f->calls = tp_rules_fn_calls(old, (size_t)(o - old->fns));
 			f->matches = o->matches;
 			f->excepted = o->excepted;
 			f->cpu_ns = o->cpu_ns;
