@@ -119,6 +119,8 @@ static void proc_free(struct tp_proc *p)
 
 static void reap(struct tp_proctable *t)
 {
+	if (t->dead)
+		t->version++;
 	proc_free(t->dead);
 	t->dead = NULL;
 }
@@ -157,6 +159,7 @@ static struct tp_proc *insert(struct tp_proctable *t, uint32_t pid)
 		proc_free(proc_of(old));
 		tp_metric_add(&t->m_evictions, 1);
 	}
+	t->version++; /* also for the entry evicted above */
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
@@ -167,8 +170,10 @@ static struct tp_proc *insert(struct tp_proctable *t, uint32_t pid)
 	return p;
 }
 
-static void refresh(struct tp_proc *p, const struct tp_hdr *h)
+static void refresh(struct tp_proctable *t, struct tp_proc *p, const struct tp_hdr *h)
 {
+	if (p->ppid != h->ppid || memcmp(p->comm, h->comm, sizeof(p->comm) - 1))
+		t->version++;
 	p->ppid = h->ppid;
 	p->uid = h->uid;
 	p->cgroup_id = h->cgroup_id;
@@ -194,7 +199,7 @@ struct tp_proc *tp_proctable_touch(struct tp_proctable *t, const struct tp_hdr *
 		if (!p)
 			return NULL;
 	}
-	refresh(p, h);
+	refresh(t, p, h);
 	return p;
 }
 
@@ -214,7 +219,7 @@ struct tp_proc *tp_proctable_fork(struct tp_proctable *t, const struct tp_hdr *h
 		/* Seeded from /proc while its fork was still in the ring: the
 		 * seeded entry is newer (it may already have exec'd). */
 		tp_metric_add(&t->m_hits, 1);
-		refresh(p, h);
+		refresh(t, p, h);
 		return p;
 	}
 	if (p) {
@@ -227,7 +232,8 @@ struct tp_proc *tp_proctable_fork(struct tp_proctable *t, const struct tp_hdr *h
 			return NULL;
 	}
 	tp_metric_add(&t->m_misses, 1);
-	refresh(p, h);
+	refresh(t, p, h);
+	t->version++; /* its start and image */
 	p->start_ns = h->ts_ns;
 	parent = proc_of(tp_lru_peek(&t->lru, parent_pid));
 	if (parent && parent != p)
@@ -250,6 +256,7 @@ struct tp_proc *tp_proctable_exec(struct tp_proctable *t, const struct tp_hdr *h
 		return p; /* keeps the old image: better than none */
 	image_put(p->image);
 	p->image = img;
+	t->version++;
 	return p;
 }
 
@@ -260,6 +267,7 @@ void tp_proctable_exit(struct tp_proctable *t, struct tp_proc *p)
 	reap(t);
 	tp_lru_remove(&t->lru, &p->node);
 	t->dead = p;
+	t->version++;
 	tp_metric_add(&t->m_exits, 1);
 	tp_metric_set(&t->m_size, t->lru.count);
 }

@@ -46,6 +46,10 @@ struct tp_proctable {
 	struct tp_lru lru;
 	uint32_t argv_max;       /* bytes of arguments kept per image */
 	struct tp_proc *dead;    /* exited, unlinked, freed at the next call */
+	/* Bumped whenever an ancestry the table gives could differ: an entry
+	 * added, freed or unlinked, a ppid, comm, start or image changed. A
+	 * caller that saw the same version sees the same tree. */
+	uint64_t version;
 	struct tp_metric m_size, m_hits, m_misses, m_evictions, m_exits, m_seeded;
 };
 

@@ -34,6 +34,14 @@ struct enrich_stage {
 	struct tp_proc_ctx ctx;
 	struct tp_proc_ref parent;
 	struct tp_proc_ref *ancestors;
+	/* The event the tree above was built for: the next event of the same
+	 * process, with the table unchanged since, has the same one (most
+	 * events come in runs from one process; a tree is up to 1 + 8 table
+	 * look-ups). tree_valid: false until built, and after a reboot reset. */
+	const struct tp_proc *tree_self;
+	uint32_t tree_pid, tree_ppid;
+	uint64_t tree_version;
+	bool tree_valid;
 	struct tp_metric m_reboots;
 };
 
@@ -151,6 +159,7 @@ static void check_reboot(struct enrich_stage *st, const struct tp_hdr *h)
 		return;
 	if (st->last_boot_ns > REBOOT_STEP_NS && h->ts_ns < st->last_boot_ns - REBOOT_STEP_NS) {
 		tp_proctable_free(&st->procs);
+		st->tree_valid = false;
 		if (tp_proctable_init(&st->procs, st->max_procs, st->argv_bytes) < 0)
 			tp_warn("enrichment: cannot rebuild the process table");
 		tp_cgcache_clear(&st->past);
@@ -194,7 +203,15 @@ static int enrich_event(struct tp_stage *base, struct tp_pipeline *p, struct tp_
 	st->ctx.argv = self && self->image ? self->image->argv : NULL;
 	st->ctx.argv_len = st->ctx.argv ? self->image->argv_len : 0;
 	st->ctx.argv_truncated = st->ctx.argv && self->image->argv_truncated;
-	build_tree(st, h, self);
+	if (!st->tree_valid || self != st->tree_self || h->pid != st->tree_pid ||
+	    h->ppid != st->tree_ppid || st->procs.version != st->tree_version) {
+		build_tree(st, h, self);
+		st->tree_self = self;
+		st->tree_pid = h->pid;
+		st->tree_ppid = h->ppid;
+		st->tree_version = st->procs.version;
+		st->tree_valid = true;
+	}
 	build_cgroup(st, ev);
 	st->ctx.epoch = tp_proctable_epoch();
 	meta->proc = &st->ctx;

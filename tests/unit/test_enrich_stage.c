@@ -176,6 +176,52 @@ static void test_ancestry(void **state)
 	assert_int_equal(c->nancestors, 0);
 }
 
+static const struct tp_proc_ctx *open_ev(struct fixture *f, uint32_t pid, uint32_t ppid,
+					 const char *comm)
+{
+	struct tp_file_open_event e;
+
+	memset(&e, 0, sizeof(e));
+	fill_hdr(&e.hdr, TP_EV_FILE_OPEN, sizeof(e), pid, ppid, comm, f->ts += 1000);
+	snprintf(e.path, sizeof(e.path), "/etc/hosts");
+	e.ret = 3;
+	return run(f, &e, sizeof(e));
+}
+
+/* A run of events from one process reuses its tree while the table is
+ * unchanged; each change an ancestry shows makes the next event see it. */
+static void test_tree_kept_for_a_run_follows_changes(void **state)
+{
+	struct fixture *f = *state;
+	const struct tp_proc_ctx *c;
+
+	chain(f);
+	for (int k = 0; k < 2; k++) {
+		c = open_ev(f, 30, 20, "python3");
+		assert_string_equal(c->parent->comm, "python3");
+		assert_string_equal(c->parent->exe, "/usr/bin/python3");
+		assert_int_equal(c->ancestors[0].pid, 10);
+	}
+	open_ev(f, 20, 10, "renamed"); /* the parent's comm */
+	c = open_ev(f, 30, 20, "python3");
+	assert_string_equal(c->parent->comm, "renamed");
+	exec_ev(f, 20, 10, "perl", "/usr/bin/perl", "perl\0x.pl\0", 10); /* its image */
+	c = open_ev(f, 30, 20, "python3");
+	assert_string_equal(c->parent->exe, "/usr/bin/perl");
+	assert_string_equal(c->ancestors[0].exe, "/bin/bash");
+	exit_ev(f, 10, 1, "bash"); /* the grandparent goes */
+	open_ev(f, 99, 1, "other"); /* (the exit is freed at the next event) */
+	c = open_ev(f, 30, 20, "python3");
+	assert_int_equal(c->ancestors[0].pid, 10);
+	assert_null(c->ancestors[0].exe);
+	c = open_ev(f, 30, 1, "python3"); /* reparented to init */
+	assert_int_equal(c->parent->pid, 1);
+	assert_string_equal(c->parent->comm, "init");
+	assert_int_equal(c->nancestors, 0);
+	c = open_ev(f, 20, 10, "renamed"); /* another process: its own tree */
+	assert_int_equal(c->parent->pid, 10);
+}
+
 static void test_exit_frees_and_unknown_stays_unknown(void **state)
 {
 	struct fixture *f = *state;
@@ -440,6 +486,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ancestry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_kept_for_a_run_follows_changes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_exit_frees_and_unknown_stays_unknown, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reboot_in_stream_empties_table, setup, teardown),
