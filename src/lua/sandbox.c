@@ -44,8 +44,28 @@
  */
 #define HOOK_SLICE 1000u
 
+/*
+ * Small blocks the VM freed, kept for its next allocations of their size
+ * class: Lua allocates and frees a few small objects per event (strings,
+ * tables of an event's fields) and its collector frees them in bursts,
+ * more than malloc's per-thread cache holds, so most went through malloc's
+ * slow paths. Lua tells the size of every block it frees, so a class is
+ * known without a header. The blocks are ordinary malloc blocks of their
+ * class's size (realloc and free work on them); at most POOL_KEEP per class
+ * are kept, all freed with the VM.
+ */
+#define POOL_STEP    16
+#define POOL_CLASSES 16 /* blocks up to 256 bytes */
+#define POOL_KEEP    4096
+
+struct pool_block {
+	struct pool_block *next;
+};
+
 struct tp_lua_vm {
 	lua_State *L;
+	struct pool_block *pool[POOL_CLASSES];
+	uint32_t npool[POOL_CLASSES];
 	size_t mem_used;
 	size_t mem_limit; /* in force now: mem_max, or less during a call */
 	size_t mem_max;
@@ -76,14 +96,63 @@ static void arm_abort(struct tp_lua_vm *vm, int why)
 	lua_sethook(vm->L, count_hook, LUA_MASKCOUNT, 1);
 }
 
+/* The size class of a block of n bytes (1..POOL_CLASSES), 0: not pooled. */
+static inline unsigned pool_class(size_t n)
+{
+	return n && n <= POOL_STEP * POOL_CLASSES ? (unsigned)((n + POOL_STEP - 1) / POOL_STEP) : 0;
+}
+
+static void pool_put(struct tp_lua_vm *vm, void *ptr, unsigned c)
+{
+	struct pool_block *b = ptr;
+
+	if (vm->npool[c - 1] >= POOL_KEEP) {
+		free(ptr);
+		return;
+	}
+	b->next = vm->pool[c - 1];
+	vm->pool[c - 1] = b;
+	vm->npool[c - 1]++;
+}
+
+static void *pool_get(struct tp_lua_vm *vm, unsigned c)
+{
+	struct pool_block *b = vm->pool[c - 1];
+
+	if (!b)
+		return malloc((size_t)c * POOL_STEP);
+	vm->pool[c - 1] = b->next;
+	vm->npool[c - 1]--;
+	/* the next one is likely cold (freed by a sweep long ago): start its load */
+	__builtin_prefetch(b->next);
+	return b;
+}
+
+static void pool_drain(struct tp_lua_vm *vm)
+{
+	for (unsigned c = 0; c < POOL_CLASSES; c++) {
+		while (vm->pool[c]) {
+			struct pool_block *b = vm->pool[c];
+
+			vm->pool[c] = b->next;
+			free(b);
+		}
+		vm->npool[c] = 0;
+	}
+}
+
 static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	struct tp_lua_vm *vm = ud;
 	size_t old = ptr ? osize : 0;
+	unsigned oc = ptr ? pool_class(osize) : 0, nc = pool_class(nsize);
 	void *p;
 
 	if (nsize == 0) {
-		free(ptr);
+		if (oc)
+			pool_put(vm, ptr, oc);
+		else
+			free(ptr);
 		vm->mem_used -= old;
 		return NULL;
 	}
@@ -91,9 +160,25 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		arm_abort(vm, TP_LUA_NOMEM);
 		return NULL;
 	}
-	p = realloc(ptr, nsize);
-	if (!p)
-		return NULL;
+	if (ptr && oc && oc == nc) {
+		p = ptr; /* the block has room: its class's size */
+	} else if (nc) {
+		p = pool_get(vm, nc);
+		if (!p)
+			return NULL;
+		if (ptr) {
+			memcpy(p, ptr, old < nsize ? old : nsize);
+			if (oc)
+				pool_put(vm, ptr, oc);
+			else
+				free(ptr);
+		}
+	} else {
+		/* a large block (a pooled one is a malloc block: realloc takes it) */
+		p = realloc(ptr, nsize);
+		if (!p)
+			return NULL;
+	}
 	vm->mem_used = vm->mem_used - old + nsize;
 	return p;
 }
@@ -686,6 +771,7 @@ int tp_lua_vm_new(struct tp_lua_vm **out, const struct tp_lua_limits *lim, char 
 	    (struct tp_pat_budget){.left = pat_budget_left, .charge = pat_budget_charge, .ctx = vm};
 	vm->L = lua_newstate(vm_alloc, vm);
 	if (!vm->L) {
+		pool_drain(vm);
 		free(vm);
 		snprintf(err, errlen, "out of memory creating a Lua VM");
 		return -ENOMEM;
@@ -716,6 +802,7 @@ void tp_lua_vm_close(struct tp_lua_vm *vm)
 	if (!vm)
 		return;
 	lua_close(vm->L);
+	pool_drain(vm);
 	free(vm);
 }
 
