@@ -163,32 +163,38 @@ struct str_index {
 };
 
 struct cond {
-	char *name;
+	/* What a match reads first (a condition's first cache line: rules
+	 * meet many conditions per event, each a miss on a busy reader). */
 	enum src src;
-	struct value *values;
-	size_t nvalues;
-	struct str_index *ix; /* NULL: fewer values, or not only strings */
+	int present; /* field = true|false: PRESENT_YES, PRESENT_NO; 0: values */
 	struct type_field *tf; /* S_FIELD: per type of the rule (and name: a|b) */
 	size_t ntf;
+	struct str_index *ix; /* NULL: fewer values, or not only strings */
+	struct value *values;
+	size_t nvalues;
 	struct tp_exception **alts; /* S_ONE_OF */
 	size_t nalts;
 	/* parent/ancestor: values with a '/' (compared to the exe) — none, some
 	 * or all: with none or all, an indexed list is searched once per
 	 * process instead of tried value by value. */
 	enum { SLASH_NONE, SLASH_SOME, SLASH_ALL } slashes;
-	int present; /* field = true|false: PRESENT_YES, PRESENT_NO; 0: values */
+	char *name;
+	/* tf when the rule's types have the field once (most): kept here, in
+	 * the condition's own lines, instead of an array of its own. */
+	struct type_field tf1;
 };
 
 struct tp_exception {
+	size_t nconds;
+	/* The order tp_exception_match tries the conditions in: the cheapest
+	 * first (bind sorts it; all must hold, so the order is no matter of
+	 * meaning). describe keeps the given order. Beside nconds: a match
+	 * reads both first. */
+	uint8_t order[MAX_CONDS];
 	char *file;
 	int line;
 	char *reason;
 	struct cond conds[MAX_CONDS];
-	size_t nconds;
-	/* The order tp_exception_match tries the conditions in: the cheapest
-	 * first (bind sorts it; all must hold, so the order is no matter of
-	 * meaning). describe keeps the given order. */
-	uint8_t order[MAX_CONDS];
 };
 
 /* ------------------------------------------------------------ parsing */
@@ -705,7 +711,8 @@ void tp_exception_free(struct tp_exception *x)
 			free(x->conds[i].ix->bsuffix);
 		}
 		free(x->conds[i].ix);
-		free(x->conds[i].tf);
+		if (x->conds[i].tf != &x->conds[i].tf1)
+			free(x->conds[i].tf);
 		free(x->conds[i].name);
 	}
 	free(x->reason);
@@ -873,7 +880,8 @@ static int bind_field(struct cond *c, const struct tp_event_type *const *types, 
 
 	for (p = c->name; (p = strchr(p, '|')); p++)
 		nalts++;
-	free(c->tf);
+	if (c->tf != &c->tf1)
+		free(c->tf);
 	c->tf = calloc((n ? n : 1) * nalts, sizeof(*c->tf));
 	if (!c->tf) {
 		snprintf(err, errlen, "out of memory");
@@ -885,6 +893,11 @@ static int bind_field(struct cond *c, const struct tp_event_type *const *types, 
 		r = bind_name(c, p, q ? (size_t)(q - p) : strlen(p), types, n, err, errlen);
 		if (r < 0)
 			return r;
+	}
+	if (c->ntf == 1) {
+		c->tf1 = c->tf[0];
+		free(c->tf);
+		c->tf = &c->tf1;
 	}
 	return 0;
 }
