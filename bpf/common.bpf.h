@@ -300,7 +300,12 @@ static __always_inline const struct tp_settings *tp_admit_as(__u32 category, boo
 /* tp_admit_as for an event of the current task. */
 static __always_inline const struct tp_settings *tp_admit(__u32 category, bool failed)
 {
-	return tp_admit_as(category, failed, bpf_get_current_pid_tgid() >> 32, NULL);
+	/* The tgid as a typed load where the kernel has typed casts (one helper
+	 * call fewer on every event: bpf_get_current_task is inlined). */
+	__u32 pid = TP_TYPED_LOADS ? TP_CAST(bpf_get_current_task(), struct task_struct)->tgid
+				   : (__u32)(bpf_get_current_pid_tgid() >> 32);
+
+	return tp_admit_as(category, failed, pid, NULL);
 }
 
 #define TP_CGROUP_SUBSYS_MAX 16
