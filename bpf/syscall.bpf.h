@@ -22,11 +22,43 @@
 #define TP_S_IFSOCK 0140000
 #define TP_S_IFIFO  0010000
 
+/*
+ * Where a task's saved user registers sit above its stack page: the same
+ * for every task of a boot on x86-64 and arm64 (task_pt_regs is the top of
+ * the stack, THREAD_SIZE up, minus the pt_regs), learned on each CPU from
+ * bpf_task_pt_regs the first time and kept in a per-CPU scratch entry
+ * (scratch: a sharded family still loads in shards). After that, the
+ * registers are a typed load and an add: two helper calls fewer on every
+ * syscall event (bpf_get_current_task_btf, bpf_task_pt_regs).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} tp_regs_off SEC(".maps");
+
 /* The current task's saved user registers. */
 static __always_inline struct pt_regs *tp_syscall_regs(void)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs;
 
+#if defined(__TARGET_ARCH_x86) || defined(__TARGET_ARCH_arm64)
+	if (TP_TYPED_LOADS) {
+		struct task_struct *t = tp_current();
+		__u64 stack = (__u64)t->stack;
+		__u32 zero = 0;
+		__u64 *off = bpf_map_lookup_elem(&tp_regs_off, &zero);
+
+		if (off && *off && stack)
+			return TP_CAST(stack + *off, struct pt_regs);
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		if (off && stack)
+			*off = (__u64)regs - stack;
+		return TP_CAST(regs, struct pt_regs);
+	}
+#endif
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (TP_TYPED_LOADS)
 		return TP_CAST(regs, struct pt_regs);
 	return regs;
