@@ -1693,15 +1693,6 @@ static bool match_cond(const struct cond *c, const struct tp_event *ev,
 	return false;
 }
 
-bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
-			const struct tp_event_meta *meta)
-{
-	for (size_t i = 0; i < x->nconds; i++)
-		if (!match_cond(&x->conds[x->order[i]], ev, meta))
-			return false;
-	return true;
-}
-
 bool tp_exception_match_but(const struct tp_exception *x, const struct tp_event *ev,
 			    const struct tp_event_meta *meta, int skip)
 {
@@ -1709,6 +1700,34 @@ bool tp_exception_match_but(const struct tp_exception *x, const struct tp_event 
 		if (x->order[i] != skip && !match_cond(&x->conds[x->order[i]], ev, meta))
 			return false;
 	return true;
+}
+
+bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
+			const struct tp_event_meta *meta)
+{
+	return tp_exception_match_but(x, ev, meta, -1);
+}
+
+/* Can an inline check read a field of this kind from the record: unsigned
+ * bits for a mask; for a number to equal, also a flag and signed numbers
+ * (compared as the record's bits). */
+static bool inline_kind(enum tp_field_kind k, bool eq)
+{
+	switch (k) {
+	case TP_FK_U8:
+	case TP_FK_U16:
+	case TP_FK_U32:
+	case TP_FK_U64:
+	case TP_FK_HEX:
+	case TP_FK_OCTAL:
+		return true;
+	case TP_FK_BOOL:
+	case TP_FK_S32:
+	case TP_FK_S64:
+		return eq;
+	default:
+		return false;
+	}
 }
 
 /* c's one field for type t when it is a number of 1, 2, 4 or 8 bytes that
@@ -1744,19 +1763,8 @@ bool tp_exception_fast_mask(const struct tp_exception *x, const struct tp_event_
 
 		if (c->src != S_FIELD || c->present || c->nvalues != 1 || !c->values[0].mask)
 			continue;
-		if (!(tf = fixed_number_field(c, t)))
+		if (!(tf = fixed_number_field(c, t)) || !inline_kind(tf->field->kind, false))
 			continue;
-		switch (tf->field->kind) {
-		case TP_FK_U8:
-		case TP_FK_U16:
-		case TP_FK_U32:
-		case TP_FK_U64:
-		case TP_FK_HEX:
-		case TP_FK_OCTAL:
-			break;
-		default:
-			continue;
-		}
 		*out = (struct tp_fast_mask){.off = tf->field->offset,
 					     .size = (uint8_t)tf->field->size,
 					     .all = c->values[0].mask == MASK_ALL,
@@ -1771,22 +1779,9 @@ bool tp_exception_fast_mask(const struct tp_exception *x, const struct tp_event_
 		if (c->src != S_FIELD || c->present || c->nvalues != 1 || c->values[0].mask ||
 		    !c->values[0].is_num)
 			continue;
-		if (!(tf = fixed_number_field(c, t)) || tf->sym || tf->base)
+		if (!(tf = fixed_number_field(c, t)) || tf->sym || tf->base ||
+		    !inline_kind(tf->field->kind, true))
 			continue;
-		switch (tf->field->kind) {
-		case TP_FK_U8:
-		case TP_FK_U16:
-		case TP_FK_U32:
-		case TP_FK_U64:
-		case TP_FK_HEX:
-		case TP_FK_OCTAL:
-		case TP_FK_BOOL:
-		case TP_FK_S32:
-		case TP_FK_S64:
-			break;
-		default:
-			continue;
-		}
 		/* the record's bits: a negative number in a signed field of
 		 * fewer than 8 bytes is its two's complement of that size */
 		v = (uint64_t)c->values[0].num;

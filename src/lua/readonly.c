@@ -1,8 +1,8 @@
 /*
  * Read-only tables of the sandbox: views that raise on writes (the
- * libraries every chunk reads, what tapio.* hands out), the set of frozen
- * tables that rawset respects, and the freezing of a chunk's globals after
- * its load.
+ * libraries every chunk reads, what tapio.* hands out), how rawset tells
+ * them (tp_lua_is_frozen), and the freezing of a chunk's globals after its
+ * load.
  */
 #include "lua/readonly.h"
 

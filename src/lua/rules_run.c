@@ -89,7 +89,7 @@ static inline void charge(struct rule_fn *f, uint64_t *t)
 static inline bool fast_rejected(struct tp_ruleset *rs, uint32_t k, const struct tp_fast_mask *fm,
 				 const struct tp_event *ev)
 {
-	if (!fm->size || tp_fast_mask_pass(fm, ev))
+	if (tp_fast_mask_pass(fm, ev)) /* true without a condition (size 0) */
 		return false;
 	rs->fast_rejects[k]++;
 	return true;

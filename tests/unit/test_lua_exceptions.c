@@ -93,7 +93,8 @@ static void exec_env_event(const char *env, size_t env_len)
 	exec_record("id", "/usr/bin/id", 0, "id", 3, env, env_len);
 }
 
-static void open_event(const char *comm, const char *path, uint32_t flags)
+/* A file.open with a result (ret). */
+static void open_record(const char *comm, const char *path, uint32_t flags, int32_t ret)
 {
 	struct tp_file_open_event e;
 
@@ -104,7 +105,13 @@ static void open_event(const char *comm, const char *path, uint32_t flags)
 	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "%s", comm);
 	snprintf(e.path, sizeof(e.path), "%s", path);
 	e.flags = flags;
+	e.ret = ret;
 	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
+static void open_event(const char *comm, const char *path, uint32_t flags)
+{
+	open_record(comm, path, flags, 0);
 }
 
 static void test_fields_and_globs(void **state)
@@ -506,22 +513,6 @@ static void test_byte_sets_as_fnmatch(void **state)
 	}
 }
 
-/* A file.open with a result. */
-static void open_ret_event(const char *path, uint32_t flags, int32_t ret)
-{
-	struct tp_file_open_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.hdr.type = TP_EV_FILE_OPEN;
-	e.hdr.size = sizeof(e);
-	e.hdr.pid = e.hdr.tid = 77;
-	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "x");
-	snprintf(e.path, sizeof(e.path), "%s", path);
-	e.flags = flags;
-	e.ret = ret;
-	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
-}
-
 /* The inline check (tp_fast_mask): a bit mask first, else a number to
  * equal, its bits as the record holds them (a negative result in a 4-byte
  * field); the full check without it (tp_exception_match_but) leaves that
@@ -541,15 +532,15 @@ static void test_fast_check_bits_and_numbers(void **state)
 	assert_true(m.eq);
 	assert_int_equal(m.size, 4);
 	assert_true(m.mask == 0xfffffff3u);
-	open_ret_event("/etc/shadow", 0, -13);
+	open_record("x", "/etc/shadow", 0, -13);
 	assert_true(tp_fast_mask_pass(&m, &ev));
 	assert_true(tp_exception_match(x, &ev, NULL));
 	assert_true(tp_exception_match_but(x, &ev, NULL, m.cond));
-	open_ret_event("/etc/shadow", 0, 3);
+	open_record("x", "/etc/shadow", 0, 3);
 	assert_false(tp_fast_mask_pass(&m, &ev));
 	assert_false(tp_exception_match(x, &ev, NULL));
 	assert_true(tp_exception_match_but(x, &ev, NULL, m.cond)); /* left to the check */
-	open_ret_event("/tmp/x", 0, -13);
+	open_record("x", "/tmp/x", 0, -13);
 	assert_true(tp_fast_mask_pass(&m, &ev));
 	assert_false(tp_exception_match_but(x, &ev, NULL, m.cond)); /* the path still holds */
 	assert_false(tp_exception_match_but(x, &ev, NULL, -1));
@@ -559,9 +550,9 @@ static void test_fast_check_bits_and_numbers(void **state)
 	assert_int_equal(r, 0);
 	assert_true(tp_exception_fast_mask(x, t, &m));
 	assert_false(m.eq); /* the mask: most opens are reads */
-	open_ret_event("/etc/x", 01, 0);
+	open_record("x", "/etc/x", 01, 0);
 	assert_true(tp_fast_mask_pass(&m, &ev));
-	open_ret_event("/etc/x", 0, 0);
+	open_record("x", "/etc/x", 0, 0);
 	assert_false(tp_fast_mask_pass(&m, &ev));
 	tp_exception_free(x);
 
