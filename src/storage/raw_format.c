@@ -68,7 +68,7 @@ static uint32_t frame_crc(const struct tp_raw_frame_hdr *f, const void *payload)
 	return tp_raw_crc(crc, payload, f->stored_len);
 }
 
-int tp_raw_frame_encode(void *dst, uint64_t ts_wall_ns, const void *rec, size_t len)
+int tp_raw_frame_encode_body(void *dst, uint64_t ts_wall_ns, const void *rec, size_t len)
 {
 	struct tp_raw_frame_hdr f;
 	uint8_t *payload = (uint8_t *)dst + sizeof(f);
@@ -86,10 +86,26 @@ int tp_raw_frame_encode(void *dst, uint64_t ts_wall_ns, const void *rec, size_t 
 	f.record_len = (uint16_t)len;
 	f.ts_wall_ns = ts_wall_ns;
 	memcpy(dst, &f, sizeof(f));
-	/* The header's fields and the payload are contiguous here: one run. */
-	f.crc = tp_raw_crc(0, (const uint8_t *)dst + 4, sizeof(f) - 4 + coded);
-	memcpy(dst, &f.crc, sizeof(f.crc));
 	return (int)(sizeof(f) + coded);
+}
+
+void tp_raw_frame_seal(void *frame)
+{
+	struct tp_raw_frame_hdr f;
+
+	memcpy(&f, frame, sizeof(f));
+	/* The header's fields and the payload are contiguous here: one run. */
+	f.crc = tp_raw_crc(0, (const uint8_t *)frame + 4, sizeof(f) - 4 + f.stored_len);
+	memcpy(frame, &f.crc, sizeof(f.crc));
+}
+
+int tp_raw_frame_encode(void *dst, uint64_t ts_wall_ns, const void *rec, size_t len)
+{
+	int flen = tp_raw_frame_encode_body(dst, ts_wall_ns, rec, len);
+
+	if (flen > 0)
+		tp_raw_frame_seal(dst);
+	return flen;
 }
 
 int tp_raw_frame_encode_end(void *dst, uint64_t nrecords)

@@ -83,6 +83,14 @@ int tp_raw_seg_hdr_parse(const void *data, size_t len, struct tp_raw_seg_hdr *h,
  */
 int tp_raw_frame_encode(void *dst, uint64_t ts_wall_ns, const void *rec, size_t len);
 
+/*
+ * The same in two steps, so that coding and checking can run on different
+ * threads: encode_body writes the frame with its CRC left 0 (same return
+ * values); seal computes and sets the CRC of a frame so written.
+ */
+int tp_raw_frame_encode_body(void *dst, uint64_t ts_wall_ns, const void *rec, size_t len);
+void tp_raw_frame_seal(void *frame);
+
 /* Encode an end frame that counts nrecords. Returns its length. */
 int tp_raw_frame_encode_end(void *dst, uint64_t nrecords);
 

@@ -321,6 +321,29 @@ static void close_segment(struct tp_raw_writer *w)
 	w->dirty = false;
 }
 
+/* The frame of flen bytes just put at the batch's end: when it would take
+ * the segment past its size, the batch before it is written, the segment
+ * closed, and the frame opens the next one. */
+static void batch_add(struct tp_raw_writer *w, size_t flen, uint64_t now)
+{
+	if (w->fd >= 0 || w->batch_len) {
+		uint64_t base = w->fd >= 0 ? w->seg_size : sizeof(struct tp_raw_seg_hdr);
+
+		if (base + w->batch_len + flen > w->o.segment_bytes &&
+		    base + w->batch_len > sizeof(struct tp_raw_seg_hdr)) {
+			uint8_t frame[TP_RAW_FRAME_MAX];
+
+			memcpy(frame, w->batch + w->batch_len, flen);
+			tp_raw_writer_flush(w, now);
+			close_segment(w);
+			apply_retention(w, now);
+			memcpy(w->batch, frame, flen);
+		}
+	}
+	w->batch_len += flen;
+	w->batch_records++;
+}
+
 int tp_raw_writer_append(struct tp_raw_writer *w, uint64_t ts_wall_ns, const void *rec, size_t len,
 			 uint64_t now)
 {
@@ -333,23 +356,25 @@ int tp_raw_writer_append(struct tp_raw_writer *w, uint64_t ts_wall_ns, const voi
 	flen = tp_raw_frame_encode(w->batch + w->batch_len, ts_wall_ns, rec, len);
 	if (flen < 0)
 		return flen;
-	/* Rotate by size: the frame just encoded opens the next segment. */
-	if (w->fd >= 0 || w->batch_len) {
-		uint64_t base = w->fd >= 0 ? w->seg_size : sizeof(struct tp_raw_seg_hdr);
+	batch_add(w, (size_t)flen, now);
+	return 0;
+}
 
-		if (base + w->batch_len + (size_t)flen > w->o.segment_bytes &&
-		    base + w->batch_len > sizeof(struct tp_raw_seg_hdr)) {
-			uint8_t frame[TP_RAW_FRAME_MAX];
+int tp_raw_writer_append_frame(struct tp_raw_writer *w, const void *frame, size_t flen,
+			       uint64_t now)
+{
+	struct tp_raw_frame_hdr f;
 
-			memcpy(frame, w->batch + w->batch_len, (size_t)flen);
-			tp_raw_writer_flush(w, now);
-			close_segment(w);
-			apply_retention(w, now);
-			memcpy(w->batch, frame, (size_t)flen);
-		}
-	}
-	w->batch_len += (size_t)flen;
-	w->batch_records++;
+	if (flen < sizeof(f) || flen > TP_RAW_FRAME_MAX)
+		return -EINVAL;
+	memcpy(&f, frame, sizeof(f));
+	if (sizeof(f) + f.stored_len != flen || !f.record_len || f.stored_len > f.record_len)
+		return -EINVAL;
+	if (w->batch_len + TP_RAW_FRAME_MAX > BATCH_BYTES)
+		tp_raw_writer_flush(w, now);
+	memcpy(w->batch + w->batch_len, frame, flen);
+	tp_raw_frame_seal(w->batch + w->batch_len);
+	batch_add(w, flen, now);
 	return 0;
 }
 

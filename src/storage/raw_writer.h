@@ -52,6 +52,12 @@ int tp_raw_writer_open(struct tp_raw_writer **out, const struct tp_raw_writer_op
 int tp_raw_writer_append(struct tp_raw_writer *w, uint64_t ts_wall_ns, const void *rec, size_t len,
 			 uint64_t now_wall_ns);
 
+/* The same for a frame already coded by tp_raw_frame_encode_body (flen
+ * bytes): it is copied into the batch and sealed there. Returns 0 or
+ * -EINVAL for a frame whose length does not match its header. */
+int tp_raw_writer_append_frame(struct tp_raw_writer *w, const void *frame, size_t flen,
+			       uint64_t now_wall_ns);
+
 /* Write the batch out. Returns 0 or the -errno of a failed write (its
  * records are counted as dropped). */
 int tp_raw_writer_flush(struct tp_raw_writer *w, uint64_t now_wall_ns);

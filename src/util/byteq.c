@@ -57,12 +57,22 @@ void *tp_byteq_reserve(struct tp_byteq *q, size_t n)
 		off = 0;
 	}
 	memcpy(q->buf + off, &len32, 4);
+	q->reserved_msg = head + total - need;
 	q->reserved_head = head + total;
 	return q->buf + off + MSG_HDR;
 }
 
 void tp_byteq_commit(struct tp_byteq *q)
 {
+	atomic_store_explicit(&q->head, q->reserved_head, memory_order_release);
+}
+
+void tp_byteq_commit_len(struct tp_byteq *q, size_t n)
+{
+	uint32_t len32 = (uint32_t)n;
+
+	memcpy(q->buf + q->reserved_msg % q->cap, &len32, 4);
+	q->reserved_head = q->reserved_msg + MSG_HDR + align8(n);
 	atomic_store_explicit(&q->head, q->reserved_head, memory_order_release);
 }
 

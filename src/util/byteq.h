@@ -21,6 +21,7 @@ struct tp_byteq {
 	/* Positions count bytes since the start, wrap markers included. */
 	_Alignas(64) _Atomic uint64_t head; /* written by the producer */
 	uint64_t reserved_head;		    /* producer: head after the pending message */
+	uint64_t reserved_msg;		    /* producer: where the pending message starts */
 	uint64_t cached_tail;		    /* producer's view of tail */
 	_Alignas(64) _Atomic uint64_t tail; /* written by the consumer */
 	uint64_t next_tail;		    /* consumer: tail after the peeked message */
@@ -41,6 +42,9 @@ static inline size_t tp_byteq_max_msg(const struct tp_byteq *q)
 void *tp_byteq_reserve(struct tp_byteq *q, size_t n);
 /* Producer: publish the message last reserved. */
 void tp_byteq_commit(struct tp_byteq *q);
+/* Producer: publish only the first n bytes of the message last reserved
+ * (n at most what was reserved); the rest of its room is not used. */
+void tp_byteq_commit_len(struct tp_byteq *q, size_t n);
 
 /* Consumer: the oldest message and its length, or NULL when empty. */
 const void *tp_byteq_peek(struct tp_byteq *q, size_t *n);

@@ -63,6 +63,53 @@ static void test_single_thread(void **state)
 	tp_byteq_free(&q);
 }
 
+/* A message committed shorter than reserved takes only its own room: the
+ * next one follows it, the consumer sees the short length, and a queue of
+ * short commits holds as many messages as one of exact reservations. */
+static void test_commit_shorter(void **state)
+{
+	struct tp_byteq q;
+	uint32_t pushed = 0, popped = 0;
+
+	(void)state;
+	assert_int_equal(tp_byteq_init(&q, 1000), 0);
+	srand(5);
+	for (int round = 0; round < 20000; round++) {
+		size_t room = 4 + (size_t)rand() % 300, n = (size_t)rand() % (room - 3);
+		uint8_t *p = tp_byteq_reserve(&q, room);
+
+		if (p) {
+			memcpy(p, &n, 4);
+			fill(p + 4, n, pushed++);
+			tp_byteq_commit_len(&q, n + 4);
+		}
+		if (!p || rand() % 3 == 0) {
+			size_t len;
+			const uint8_t *m = tp_byteq_peek(&q, &len);
+			uint32_t want = 0;
+
+			if (!m)
+				continue;
+			memcpy(&want, m, 4);
+			assert_int_equal(len, want + 4);
+			check_msg(m + 4, want, popped++);
+			tp_byteq_release(&q);
+		}
+	}
+	assert_true(pushed > 1000);
+	tp_byteq_free(&q);
+
+	int n = 0;
+
+	assert_int_equal(tp_byteq_init(&q, 4096), 0);
+	while (tp_byteq_reserve(&q, 100)) {
+		tp_byteq_commit_len(&q, 20);
+		n++;
+	}
+	assert_int_equal(n, (4096 - 100) / 32 + 1);
+	tp_byteq_free(&q);
+}
+
 static void test_full_refuses(void **state)
 {
 	struct tp_byteq q;
@@ -143,6 +190,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_single_thread),
+	    cmocka_unit_test(test_commit_shorter),
 	    cmocka_unit_test(test_full_refuses),
 	    cmocka_unit_test(test_two_threads),
 	};

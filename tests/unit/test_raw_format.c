@@ -172,6 +172,39 @@ static void test_frame_roundtrip_and_damage(void **state)
 			 -EBADMSG);
 }
 
+/* Coded on one thread and sealed on another: the same frame as in one step,
+ * and unsealed it does not parse. */
+static void test_frame_in_two_steps(void **state)
+{
+	uint8_t one[TP_RAW_FRAME_MAX], two[TP_RAW_FRAME_MAX], rec[TP_RECORD_MAX];
+	uint32_t len;
+	uint64_t ts;
+	size_t flen;
+	char why[128];
+
+	(void)state;
+	srand(9);
+	for (int i = 0; i < 2000; i++) {
+		size_t n = 1 + (size_t)rand() % 600;
+		int a, b;
+
+		memset(src, 0, n);
+		for (size_t j = 0; j < n; j += 1 + (size_t)rand() % 40)
+			src[j] = (uint8_t)rand();
+		a = tp_raw_frame_encode(one, 42 + (uint64_t)i, src, n);
+		b = tp_raw_frame_encode_body(two, 42 + (uint64_t)i, src, n);
+		assert_int_equal(a, b);
+		if (memcmp(one, two, 4) != 0 || i % 50 == 0)
+			assert_int_equal(tp_raw_frame_parse(two, (size_t)b, rec, &len, &ts, &flen,
+							    why, sizeof(why)),
+					 -EBADMSG);
+		tp_raw_frame_seal(two);
+		assert_memory_equal(one, two, (size_t)a);
+	}
+	assert_int_equal(tp_raw_frame_encode_body(two, 1, src, 0), -EINVAL);
+	assert_int_equal(tp_raw_frame_encode_body(two, 1, src, TP_RECORD_MAX + 1), -EINVAL);
+}
+
 static void test_segment_header(void **state)
 {
 	struct tp_raw_seg_hdr h, out;
@@ -213,6 +246,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_zrun_shapes),
 	    cmocka_unit_test(test_zrun_random),
+	    cmocka_unit_test(test_frame_in_two_steps),
 	    cmocka_unit_test(test_zrun_decode_rejects),
 	    cmocka_unit_test(test_frame_roundtrip_and_damage),
 	    cmocka_unit_test(test_segment_header),
