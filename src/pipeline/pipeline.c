@@ -53,11 +53,39 @@ static void time_metric(struct tp_pipeline *p, size_t slot, const char *name)
 	*m = (struct tp_metric)TP_COUNTER_INIT(
 		"tapio_pipeline_seconds_total",
 		"Time spent in each pipeline stage and in the outputs (the rules stage is the "
-		"time in Lua), estimated from 1 in 64 events.");
+		"time in Lua), estimated from 1 in 64 events, less the cost of the clock reads.");
 	m->labels = p->stage_labels[slot];
 	m->read = read_seconds;
 	m->ctx = m;
 	tp_metric_register(m);
+}
+
+/* The median of back-to-back clock reads: what a timed interval holds
+ * beyond its stage (on a VM's kvm-clock ~25 ns, as much as a small stage). */
+static uint64_t clock_read_cost(void)
+{
+	uint64_t d[31];
+
+	for (size_t i = 0; i < 31; i++) {
+		uint64_t a = tp_mono_ns();
+
+		d[i] = tp_mono_ns() - a;
+	}
+	for (size_t i = 1; i < 31; i++)
+		for (size_t j = i; j > 0 && d[j - 1] > d[j]; j--) {
+			uint64_t t = d[j];
+
+			d[j] = d[j - 1];
+			d[j - 1] = t;
+		}
+	return d[15];
+}
+
+static inline uint64_t interval(const struct tp_pipeline *p, uint64_t t0, uint64_t t1)
+{
+	uint64_t d = t1 - t0;
+
+	return d > p->clock_read_ns ? d - p->clock_read_ns : 0;
 }
 
 void tp_pipeline_init(struct tp_pipeline *p)
@@ -65,6 +93,7 @@ void tp_pipeline_init(struct tp_pipeline *p)
 	const struct tp_event_type *t;
 
 	memset(p, 0, sizeof(*p));
+	p->clock_read_ns = clock_read_cost();
 	for (size_t i = 0; (t = tp_event_type_at(i)); i++) {
 		unsigned cat = TP_TYPE_CATEGORY(t->id), sub = t->id & 0xff;
 		struct tp_metric *m = &p->m_events_by_type[cat][sub];
@@ -196,7 +225,7 @@ int tp_pipeline_event(void *pipeline, struct tp_event *ev)
 		verdict = st->ops->event(st, p, ev, &meta);
 		if (timed) {
 			t1 = tp_mono_ns();
-			tp_metric_add(&p->m_stage_ns[i], (t1 - t0) * TP_PIPELINE_TIME_EVERY);
+			tp_metric_add(&p->m_stage_ns[i], interval(p, t0, t1) * TP_PIPELINE_TIME_EVERY);
 			t0 = t1;
 		}
 		if (verdict != TP_STAGE_PASS) {
@@ -210,7 +239,7 @@ int tp_pipeline_event(void *pipeline, struct tp_event *ev)
 		tp_pipeline_emit(p, ev, &meta);
 		if (timed)
 			tp_metric_add(&p->m_stage_ns[TP_PIPELINE_MAX_STAGES],
-				      (tp_mono_ns() - t0) * TP_PIPELINE_TIME_EVERY);
+				      interval(p, t0, tp_mono_ns()) * TP_PIPELINE_TIME_EVERY);
 	}
 	if (p->nfollow)
 		run_follows(p, ev);

@@ -92,6 +92,10 @@ struct tp_pipeline {
 	 * "rules" stage), storage or sampling cost, without a clock read per
 	 * event and stage. */
 	struct tp_metric m_stage_ns[TP_PIPELINE_MAX_STAGES + 1];
+	/* What one clock read adds to each timed interval (the end of the read
+	 * that starts it and the start of the one that ends it), measured at
+	 * init and taken off each interval. */
+	uint64_t clock_read_ns;
 	char stage_labels[TP_PIPELINE_MAX_STAGES + 1][48];
 	/* Alerts that follow the current event (tp_pipeline_follow). */
 	struct {
