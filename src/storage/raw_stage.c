@@ -124,9 +124,10 @@ static void publish(struct raw_stage *s)
 static bool drain(struct raw_stage *s, uint64_t now_wall)
 {
 	size_t budget = s->q.cap, n;
-	const uint8_t *m;
+	uint8_t *m;
 
-	while (budget && (m = tp_byteq_peek(&s->q, &n))) {
+	/* The writer owns a peeked message until it releases it. */
+	while (budget && (m = (uint8_t *)tp_byteq_peek(&s->q, &n))) {
 		tp_raw_writer_append_frame(s->w, m, n, now_wall);
 		tp_byteq_release(&s->q);
 		budget = budget > n + 16 ? budget - n - 16 : 0;

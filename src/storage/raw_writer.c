@@ -278,7 +278,13 @@ int tp_raw_writer_flush(struct tp_raw_writer *w, uint64_t now)
 		}
 		done += (size_t)n;
 	}
-	good = whole_frames(w->batch, done, &frames);
+	/* All written: every frame is whole (no walk over the batch). */
+	if (done == w->batch_len) {
+		good = done;
+		frames = w->batch_records;
+	} else {
+		good = whole_frames(w->batch, done, &frames);
+	}
 	if (good < done && ftruncate(w->fd, (off_t)(w->seg_size + good)) < 0) {
 		/* The half-written frame stays: readers stop there. */
 		tp_warn("raw storage: cannot cut %s back after a failed write (%s); starting a new "
@@ -360,8 +366,7 @@ int tp_raw_writer_append(struct tp_raw_writer *w, uint64_t ts_wall_ns, const voi
 	return 0;
 }
 
-int tp_raw_writer_append_frame(struct tp_raw_writer *w, const void *frame, size_t flen,
-			       uint64_t now)
+int tp_raw_writer_append_frame(struct tp_raw_writer *w, void *frame, size_t flen, uint64_t now)
 {
 	struct tp_raw_frame_hdr f;
 
@@ -372,8 +377,10 @@ int tp_raw_writer_append_frame(struct tp_raw_writer *w, const void *frame, size_
 		return -EINVAL;
 	if (w->batch_len + TP_RAW_FRAME_MAX > BATCH_BYTES)
 		tp_raw_writer_flush(w, now);
+	/* Sealed where it is: the CRC's loads bring the frame into cache for
+	 * the copy, where a CRC of the copy would wait on the batch's stores. */
+	tp_raw_frame_seal(frame);
 	memcpy(w->batch + w->batch_len, frame, flen);
-	tp_raw_frame_seal(w->batch + w->batch_len);
 	batch_add(w, flen, now);
 	return 0;
 }

@@ -53,9 +53,10 @@ int tp_raw_writer_append(struct tp_raw_writer *w, uint64_t ts_wall_ns, const voi
 			 uint64_t now_wall_ns);
 
 /* The same for a frame already coded by tp_raw_frame_encode_body (flen
- * bytes): it is copied into the batch and sealed there. Returns 0 or
- * -EINVAL for a frame whose length does not match its header. */
-int tp_raw_writer_append_frame(struct tp_raw_writer *w, const void *frame, size_t flen,
+ * bytes): it is sealed where it is (its CRC set), then copied into the
+ * batch. Returns 0 or -EINVAL for a frame whose length does not match its
+ * header. */
+int tp_raw_writer_append_frame(struct tp_raw_writer *w, void *frame, size_t flen,
 			       uint64_t now_wall_ns);
 
 /* Write the batch out. Returns 0 or the -errno of a failed write (its
