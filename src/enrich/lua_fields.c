@@ -44,6 +44,21 @@ static int field_exe(lua_State *L, const struct tp_event *ev, const struct tp_ev
 	return 1;
 }
 
+/* e.started: when the process started, in the wall clock of e.ts (the
+ * event's own wall time less how long before it the process started).
+ * Stack: [-0, +(0|1)] */
+static int field_started(lua_State *L, const struct tp_event *ev,
+			 const struct tp_event_meta *meta)
+{
+	const struct tp_proc_ctx *pc = ctx_of(meta);
+	uint64_t ts = ev->rec.hdr.ts_ns;
+
+	if (!pc || !pc->start_ns || pc->start_ns > ts || ts - pc->start_ns > ev->ts_wall_ns)
+		return 0;
+	lua_pushinteger(L, (lua_Integer)(ev->ts_wall_ns - (ts - pc->start_ns)));
+	return 1;
+}
+
 /* e.parent: {pid, comm, exe}, {} when unknown. Stack: [-0, +1] */
 static int field_parent(lua_State *L, const struct tp_event *ev, const struct tp_event_meta *meta)
 {
@@ -113,7 +128,8 @@ int tp_enrich_lua_register(void)
 		const char *name;
 		tp_lua_field_fn fn;
 	} fields[] = {
-		{ "exe", field_exe },             { "parent", field_parent },
+		{ "exe", field_exe },             { "started", field_started },
+		{ "parent", field_parent },
 		{ "ancestors", field_ancestors }, { "container", field_container },
 		{ "k8s", field_k8s },
 	};

@@ -200,6 +200,7 @@ static int enrich_event(struct tp_stage *base, struct tp_pipeline *p, struct tp_
 	}
 
 	st->ctx.exe = tp_proc_exe(self);
+	st->ctx.start_ns = self ? self->start_ns : 0;
 	st->ctx.argv = self && self->image ? self->image->argv : NULL;
 	st->ctx.argv_len = st->ctx.argv ? self->image->argv_len : 0;
 	st->ctx.argv_truncated = st->ctx.argv && self->image->argv_truncated;

@@ -16,7 +16,7 @@
  *   "container": {"id": "3f0a...", "runtime": "containerd"},
  *   "k8s": {"pod": "web-0", "namespace": "shop", "pod_uid": "7e8d...",
  *           "container": "nginx", "qos": "Burstable"}
- * Lua: e.exe, e.argv, e.parent.pid/.comm/.exe, e.ancestors[i].pid/.comm/.exe,
+ * Lua: e.exe, e.argv, e.started, e.parent.pid/.comm/.exe, e.ancestors[i].pid/.comm/.exe,
  * e.container.id/.runtime, e.k8s.pod/.namespace/.pod_uid/.container/.qos.
  */
 #ifndef TAPIO_PROC_CTX_H
@@ -65,6 +65,11 @@ struct tp_proc_ctx {
 	size_t nancestors;
 	const struct tp_container_ctx *container; /* NULL: not in a container (or unknown) */
 	const struct tp_k8s_ctx *k8s;             /* NULL: not in a pod (or unknown) */
+	/* When the process started (its fork, or /proc's start time for one
+	 * running when the agent started), in the clock of the record
+	 * headers' ts_ns (CLOCK_BOOTTIME); 0 when unknown. Lua only:
+	 * e.started, in the wall clock of e.ts. */
+	uint64_t start_ns;
 	/* Nonzero: the enrichment's count of changes to the processes it
 	 * describes (an entry or image freed, a comm changed). Two contexts
 	 * with the same epoch and the same pointers to exe, argv and the

@@ -1,4 +1,4 @@
-/* The enrichment as Lua sees it: e.exe, e.parent, e.ancestors, e.container
+/* The enrichment as Lua sees it: e.exe, e.started, e.parent, e.ancestors, e.container
  * and e.k8s read from tp_event_meta.proc; unknown leaves are nil and the
  * nested fields stay indexable, so a rule never has to guard each level. */
 #include <setjmp.h>
@@ -122,11 +122,36 @@ static void test_unknown_context_reads_nil(void **state)
 	   "assert(e.parent.comm == nil and next(e.ancestors) == nil)");
 }
 
+/* e.started: the process's start in the wall clock of e.ts (the event's
+ * wall time less how long before it, in the header's clock, the process
+ * started); nil when unknown or not before the event. */
+static void test_started(void **state)
+{
+	struct tp_proc_ctx pc = { .start_ns = 2000000000ull };
+
+	(void)state;
+	ev.rec.hdr.ts_ns = 5000000000ull;
+	ev.ts_wall_ns = 1700000000000000000ull;
+	meta.proc = &pc;
+	ok("assert(e.started == 1700000000000000000 - 3000000000 and e.started < e.ts)");
+	tp_lua_event_forget(L, b);
+	pc.start_ns = 0; /* unknown */
+	ok("assert(e.started == nil)");
+	tp_lua_event_forget(L, b);
+	pc.start_ns = 6000000000ull; /* after the event: a clock mix-up, not a time */
+	ok("assert(e.started == nil)");
+	tp_lua_event_forget(L, b);
+	meta.proc = NULL;
+	ok("assert(e.started == nil)");
+	tp_lua_event_forget(L, b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_known_context, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_context_reads_nil, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_started, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
