@@ -143,12 +143,15 @@ end)
 -- started them (`curl ... | sudo sh` too) and however late the reader was
 -- forked. Otherwise: children of one parent alive at the same time. A
 -- source may be done before the reader's exec (`echo ... | base64 -d |
--- sh`): the reader still counts when it was forked before the source
--- ended; `nc -z host 22; python3 -` does not. Call from a rule on
--- process.fork, process.exec and process.exit with the rule's state s = {
--- src, run, ended, member, born, pipe = tapio.map {...} } (pipe: pipe inode
--- -> the source's pid, or minus the reader's) and is_source(e, name) for
--- the source side; true on the exec that completes a pair.
+-- sh`): the reader still counts when it was forked (e.started, from the
+-- process table) before the source ended; `nc -z host 22; python3 -` does
+-- not. Call from a rule on process.exec and process.exit with the rule's
+-- state s = { src, run, ended, member, pipe = tapio.map {...} } (pipe:
+-- pipe inode -> the source's pid, or minus the reader's) and
+-- is_source(e, name) for the source side; true on the exec that completes
+-- a pair. Forks need no Lua call: the enrichment keeps each process's
+-- start; nor do the exits of processes that are no member (members are
+-- keyed by process: give the rule recall = { ["process.exit"] = "member" }).
 local function pipe_pair(s, ino, pid, sign)
   if ino == nil or s.pipe == nil then return false end
   local other = s.pipe:get(ino)
@@ -158,14 +161,11 @@ local function pipe_pair(s, ino, pid, sign)
 end
 
 macro("pipeline_pair", function(e, s, is_source)
-  local t = e.type
-  if t == "process.fork" then
-    s.born:set(e.pid, e.ts)
-    return false
-  end
-  if t == "process.exit" then
-    if s.member:get(e.pid) == nil then return false end -- most exits: one lookup
-    s.member:set(e.pid, nil)
+  if e.type == "process.exit" then
+    -- most exits never get here: the rule's recall = { ["process.exit"] =
+    -- "member" } lets through only those of a member
+    if s.member:get(e) == nil then return false end
+    s.member:set(e, nil)
     local parent = tapio.process(e.ppid)
     if s.src:get(parent) == e.pid then s.ended:set(parent, e.ts) end
     if s.run:get(parent) == e.pid then s.run:set(parent, nil) end
@@ -177,7 +177,7 @@ macro("pipeline_pair", function(e, s, is_source)
     local parent = tapio.process(e.ppid)
     s.src:set(parent, e.pid)
     s.ended:set(parent, nil)
-    s.member:set(e.pid, true)
+    s.member:set(e, true)
     if pipe_pair(s, e.stdout_pipe, e.pid, 1) then return true end
     local other = s.run:get(parent)
     return other ~= nil and other ~= e.pid
@@ -185,13 +185,13 @@ macro("pipeline_pair", function(e, s, is_source)
   if not reads_program_from_input(e) then return false end
   local parent = tapio.process(e.ppid)
   s.run:set(parent, e.pid)
-  s.member:set(e.pid, true)
+  s.member:set(e, true)
   if pipe_pair(s, e.stdin_pipe, e.pid, -1) then return true end
   local src = s.src:get(parent)
   if src == nil or src == e.pid then return false end
   local ended = s.ended:get(parent)
   if ended == nil then return true end -- the source still runs
-  local born = s.born:get(e.pid)
+  local born = e.started
   return born ~= nil and born < ended
 end)
 

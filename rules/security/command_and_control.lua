@@ -452,7 +452,7 @@ rule {
       .. "interpreter reading its program from its input were joined by a pipe (or ran side by "
       .. "side, started by one parent): `curl ... | sh`, `nc host port | sudo bash`, whatever "
       .. "the command line looks like",
-  events = { "process.fork", "process.exec", "process.exit" },
+  events = { "process.exec", "process.exit" },
   -- execs: the pipe's two ends (pipeline_pair: a source, or a shell or
   -- interpreter that may read its program from its input)
   match = { ["process.exec"] = { ret = 0, one_of = { { filename_base = FETCHERS },
@@ -465,7 +465,8 @@ rule {
   -- parent -> the pid of its running network client / program reader
   state = { src = tapio.map { ttl = "10m" }, run = tapio.map { ttl = "10m" },
             ended = tapio.map { ttl = "10m" }, member = tapio.map { ttl = "10m" },
-            born = tapio.map { ttl = "30s" }, pipe = tapio.map { ttl = "10m" } },
+            pipe = tapio.map { ttl = "10m" } },
+  recall = { ["process.exit"] = "member" },
   when = function(e, s) return pipeline_pair(e, s, fetcher) end,
   output = "${filename} (${argv}) started beside a network client's pipe by ${parent.comm} "
         .. "(pid ${ppid}, exe ${parent.exe}); pid ${pid}, uid ${uid}, container "

@@ -784,6 +784,8 @@ rule {
   importance = 0.9,
   tags = { "mitre:T1041", "mitre:T1552.001", "mitre:T1552.004", "mitre:T1003.008" },
   state = { took = tapio.map { ttl = "5m" } },
+  -- a connect reaches when only from a process that took a credential
+  recall = { ["network.connect"] = "took" },
   when = function(e, s)
     if e.type == "file.open" then
       local p = taken_credential(e)

@@ -1660,7 +1660,7 @@ rule {
       .. "interpreter reading its program from its input were joined by a pipe (or started "
       .. "together by one parent): `echo ... | base64 -d | sh` typed into a shell, where no "
       .. "command line shows the pipe",
-  events = { "process.fork", "process.exec", "process.exit" },
+  events = { "process.exec", "process.exit" },
   -- execs: the pipe's two ends (pipeline_pair: a decoder, or a shell or
   -- interpreter that may read its program from its input)
   match = { ["process.exec"] = { ret = 0, one_of = { { filename_base = DECODERS },
@@ -1672,41 +1672,40 @@ rule {
   -- parent -> the pid of its running decoder / program reader
   state = { src = tapio.map { ttl = "10m" }, run = tapio.map { ttl = "10m" },
             ended = tapio.map { ttl = "10m" }, member = tapio.map { ttl = "10m" },
-            born = tapio.map { ttl = "30s" }, pipe = tapio.map { ttl = "10m" } },
+            pipe = tapio.map { ttl = "10m" } },
+  recall = { ["process.exit"] = "member" },
   when = function(e, s) return pipeline_pair(e, s, decoding) end,
   output = "${filename} (${argv}) started beside a decoder's pipe by ${parent.comm} (pid "
         .. "${ppid}, exe ${parent.exe}); pid ${pid}, uid ${uid}, container ${container.id}, "
         .. "pod ${k8s.namespace}/${k8s.pod}",
   tests = {
-    -- base64 done before sh's exec, but sh was forked while it ran: one pipeline
-    { events = { { type = "process.fork", comm = "bash", pid = 121, ppid = 70 },
-                 { type = "process.exec", comm = "base64", pid = 120, ppid = 70,
+    -- base64 done before sh's exec, but sh was forked while it ran (started:
+    -- long before, 1 ns into the epoch): one pipeline
+    { events = { { type = "process.exec", comm = "base64", pid = 120, ppid = 70,
                    filename = "/usr/bin/base64", argv = { "base64", "-d" } },
                  { type = "process.exit", comm = "base64", pid = 120, ppid = 70 },
                  { type = "process.exec", comm = "sh", pid = 121, ppid = 70, filename = "/bin/sh",
-                   argv = { "sh" } } }, expect = 4 },
+                   argv = { "sh" }, started = 1 } }, expect = 3 },
     -- on a loaded machine the shell may be forked after the decoder exited:
     -- the pipe between them still proves the pipeline
     { events = { { type = "process.exec", comm = "base64", pid = 120, ppid = 70,
                    filename = "/usr/bin/base64", argv = { "base64", "-d" }, stdout_pipe = 900 },
                  { type = "process.exit", comm = "base64", pid = 120, ppid = 70 },
-                 { type = "process.fork", comm = "bash", pid = 121, ppid = 70 },
                  { type = "process.exec", comm = "sh", pid = 121, ppid = 70, filename = "/bin/sh",
-                   argv = { "sh" }, stdin_pipe = 900 } }, expect = 4 },
+                   argv = { "sh" }, stdin_pipe = 900, started = math.maxinteger } }, expect = 3 },
     -- the same order on two other pipes: two pipelines, not one
     { events = { { type = "process.exec", comm = "base64", pid = 120, ppid = 70,
                    filename = "/usr/bin/base64", argv = { "base64", "-d" }, stdout_pipe = 900 },
                  { type = "process.exit", comm = "base64", pid = 120, ppid = 70 },
-                 { type = "process.fork", comm = "bash", pid = 121, ppid = 70 },
                  { type = "process.exec", comm = "sh", pid = 121, ppid = 70, filename = "/bin/sh",
-                   argv = { "sh" }, stdin_pipe = 901 } }, expect = false },
-    -- one after the other: `base64 -d x > y; sh`
+                   argv = { "sh" }, stdin_pipe = 901, started = math.maxinteger } },
+      expect = false },
+    -- one after the other: `base64 -d x > y; sh` (sh forked after base64 ended)
     { events = { { type = "process.exec", comm = "base64", pid = 120, ppid = 70,
                    filename = "/usr/bin/base64", argv = { "base64", "-d", "x" } },
                  { type = "process.exit", comm = "base64", pid = 120, ppid = 70 },
-                 { type = "process.fork", comm = "bash", pid = 121, ppid = 70 },
                  { type = "process.exec", comm = "sh", pid = 121, ppid = 70, filename = "/bin/sh",
-                   argv = { "sh" } } }, expect = false },
+                   argv = { "sh" }, started = math.maxinteger } }, expect = false },
     { events = { { type = "process.exec", pid = 101, comm = "base64", ppid = 70,
                    filename = "/usr/bin/base64", argv = { "base64", "-d" } },
                  { type = "process.exec", pid = 102, comm = "bash", ppid = 70,

@@ -418,8 +418,9 @@ rule {
       .. "relays (socat exec:, ncat -e): a reverse or bind shell (nc -e, bash >& /dev/tcp, "
       .. "a script that dup2s a socket and runs sh), whatever spawned it",
   events = { "network.stdio_socket", "network.connect", "network.accept", "process.exec" },
+  -- EINPROGRESS (-115): a non-blocking connect on its way
   match = { ["network.stdio_socket"] = { family = { 2, 10 } },
-            ["network.connect"] = { family = { 2, 10 }, protocol = 6 },
+            ["network.connect"] = { family = { 2, 10 }, protocol = 6, ret = { 0, -115 } },
             ["network.accept"] = { family = { 2, 10 }, protocol = 6 },
             -- the exec context's bits are 0 or 1: only execs with a socket on fd 0 or 1
             ["process.exec"] = { ret = 0, ["stdin_socket|stdout_socket"] = 1 } },
@@ -430,14 +431,16 @@ rule {
   -- they run or fork (the socket is inherited); relay: processes that just
   -- opened or accepted a TCP connection, for a child on a socket pair
   state = { wired = tapio.map { ttl = "10m" }, relay = tapio.map { ttl = "60s" } },
+  -- a connect the match let through marks its process in C: no Lua call
+  remember = { ["network.connect"] = "relay" },
   when = function(e, s)
     local t = e.type
     if t == "network.stdio_socket" then
       if inet_peer(e) and not supervised(e) then s.wired:set(e, true) end
       return false
     elseif t ~= "process.exec" then
-      -- EINPROGRESS (-115): a non-blocking connect on its way
-      if e.dport ~= 0 and (e.ret >= 0 or e.ret == -115) then s.relay:set(e, true) end
+      -- an accept (a failed one has no peer)
+      if e.dport ~= 0 and e.ret >= 0 then s.relay:set(e, true) end
       return false
     end
     local sin, sout = e.stdin_socket, e.stdout_socket
@@ -672,19 +675,20 @@ rule {
       .. "interactive shell, itself or in a child: a reverse or bind shell, whatever "
       .. "program or language built it",
   events = { "network.connect", "network.accept", "process.exec" },
+  -- EINPROGRESS (-115): a non-blocking connect on its way
   match = { ["process.exec"] = { ret = 0, filename_base = SHELLS },
-            ["network.connect"] = { family = { 2, 10 }, protocol = 6 },
+            ["network.connect"] = { family = { 2, 10 }, protocol = 6, ret = { 0, -115 } },
             ["network.accept"] = { family = { 2, 10 }, protocol = 6 } },
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1059.004", "mitre:T1071", "mitre:T1095" },
   state = { talked = tapio.map { ttl = "60s" } },
+  -- a connect the match let through marks its process in C: no Lua call
+  remember = { ["network.connect"] = "talked" },
   when = function(e, s)
     if e.type ~= "process.exec" then
-      -- EINPROGRESS (-115): a non-blocking connect on its way
-      if inet_remote(e) and e.protocol == 6 and (e.ret >= 0 or e.ret == -115) then
-        s.talked:set(e, true)
-      end
+      -- an accept (a failed one has no peer)
+      if inet_remote(e) and e.ret >= 0 then s.talked:set(e, true) end
       return false
     end
     return interactive_shell(e)

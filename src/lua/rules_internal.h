@@ -61,12 +61,15 @@ struct rule_type_match {	/* match = { ["file.open"] = {...} } */
 	struct tp_exception *x;
 };
 
+#define RULE_GATES_MAX 4
+
 struct rule_fn {
 	/* What every event the function meets reads, first, in one cache
 	 * line: a read meets a dozen functions, and each line of theirs it
 	 * touches is a miss on a busy reader thread. */
 	bool quarantined;
 	bool tmatch_first; /* the types' conditions are the cheaper: tried first */
+	uint8_t nremember, nrecall; /* entries of remember[] and recall[] */
 	enum fn_kind kind;
 	int ref;
 	/* State (lua/state.h): the declarations, passed to when as its second
@@ -87,6 +90,14 @@ struct rule_fn {
 	int line;
 	uint64_t types[TYPE_WORDS];
 	uint32_t faults;
+	/* remember = { [type] = "map" }: an event of the type that passes
+	 * match and the exceptions sets map[its process] = true in C, and
+	 * when is not called. recall = { [type] = "map" }: when is called
+	 * only when map holds the event's process. */
+	struct rule_gate {
+		uint32_t slot; /* type_slot of the event type */
+		struct tp_lua_state_handle *map;
+	} remember[RULE_GATES_MAX], recall[RULE_GATES_MAX];
 	/* Rules only. */
 	bool enabled;
 	char *desc;
@@ -302,6 +313,11 @@ static inline const struct tp_event_meta *tp_rules_meta_now(const struct tp_rule
 }
 /* The rule named name, or NULL. */
 struct rule_fn *tp_rules_find(const struct tp_ruleset *rs, const char *name);
+
+/* rules_run.c: a rule's remember and recall for the event (after its match
+ * and exceptions): false when when is not to be called (the event only
+ * marked its process, or its process is not in the map recall names). */
+bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev);
 
 /* rules_stats.c */
 /* Publish the counts to the registered metrics. */

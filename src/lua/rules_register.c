@@ -143,7 +143,7 @@ static uint64_t hash_function_text(lua_State *L, struct tp_ruleset *rs, uint64_t
 
 static const char *const rule_keys[] = {"name",	 "desc",  "events",  "severity", "importance",
 					"tags",	 "when",  "output",  "tests",	 "enabled",
-					"state", "match", "aggregate", NULL};
+					"state", "match", "aggregate", "remember", "recall", NULL};
 
 /* state = { name = tapio.counter {...}, ... }: a group for the rule in the
  * set's store, one object per declaration. Raises with the problem.
@@ -170,6 +170,54 @@ static void parse_state(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f, 
 	lua_pushvalue(L, idx);
 	f->state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
+/* remember / recall = { ["type"] = "map", ... } at idx into gates: each
+ * type one of the rule's events (and in neither list twice), each map a
+ * tapio.map of the rule's state. Returns the count; raises with the
+ * problem. Stack: [-0, +0] */
+static uint8_t parse_gates(lua_State *L, int idx, const char *key, struct rule_fn *f,
+			   struct rule_gate *gates, uint64_t *h)
+{
+	uint8_t n = 0;
+
+	idx = lua_absindex(L, idx);
+	if (lua_type(L, idx) != LUA_TTABLE)
+		luaL_error(L, "%s: a table of event type = state map, e.g. %s = { "
+			      "[\"network.connect\"] = \"talked\" }",
+			   key, key);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const struct tp_event_type *t;
+		struct tp_lua_state_handle *m;
+		unsigned slot = 0;
+
+		if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "%s: entries are [\"event.type\"] = \"map name\"", key);
+		t = tp_event_type_by_name(lua_tostring(L, -2));
+		if (!t || !has_type(f->types, slot = type_slot(t)))
+			luaL_error(L, "%s: %s: not one of the rule's events", key,
+				   lua_tostring(L, -2));
+		m = tp_lua_state_find_map(f->handles, f->nhandles, lua_tostring(L, -1));
+		if (!m)
+			luaL_error(L, "%s: %s: no tapio.map of that name in the rule's state", key,
+				   lua_tostring(L, -1));
+		for (unsigned i = 0; i < f->nremember; i++)
+			if (f->remember[i].slot == slot)
+				luaL_error(L, "%s: %s: in remember already", key,
+					   lua_tostring(L, -2));
+		for (unsigned i = 0; i < f->nrecall; i++)
+			if (f->recall[i].slot == slot)
+				luaL_error(L, "%s: %s: in recall already", key, lua_tostring(L, -2));
+		if (n == RULE_GATES_MAX)
+			luaL_error(L, "%s: at most %d event types", key, RULE_GATES_MAX);
+		gates[n++] = (struct rule_gate){ .slot = slot, .map = m };
+		*h = fnv_str(*h, key);
+		*h = fnv_str(*h, lua_tostring(L, -2));
+		*h = fnv_str(*h, lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+	return n;
+}
+
 /* Fill f from the rule table at 1. Raises with the problem; f owns what it
  * got so far either way. Stack: [-0, +0] */
 static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
@@ -186,7 +234,7 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 			luaL_error(L,
 				   "unknown key '%s' (known: name, desc, events, severity, "
 				   "importance, tags, when, output, tests, enabled, state, match, "
-				   "aggregate)",
+				   "aggregate, remember, recall)",
 				   lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
 		lua_pop(L, 1);
 	}
@@ -295,6 +343,14 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 
 	if (lua_getfield(L, 1, "state") != LUA_TNIL)
 		parse_state(L, rs, f, -1);
+	lua_pop(L, 1);
+
+	/* Set one at a time: a type may not be in both. */
+	if (lua_getfield(L, 1, "remember") != LUA_TNIL)
+		f->nremember = parse_gates(L, -1, "remember", f, f->remember, &h);
+	lua_pop(L, 1);
+	if (lua_getfield(L, 1, "recall") != LUA_TNIL)
+		f->nrecall = parse_gates(L, -1, "recall", f, f->recall, &h);
 	lua_pop(L, 1);
 
 	if (lua_getfield(L, 1, "aggregate") != LUA_TNIL) {

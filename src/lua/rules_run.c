@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lua/rules_internal.h"
+#include "lua/state_lua.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 #include "util/time.h"
@@ -110,6 +111,23 @@ static inline bool fn_matched(struct tp_ruleset *rs, struct rule_fn *f,
 		return true;
 	charge(f, t);
 	return false;
+}
+
+bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev)
+{
+	unsigned slot = type_slot(ev->type);
+
+	for (unsigned i = 0; i < f->nremember; i++)
+		if (f->remember[i].slot == slot) {
+			tp_lua_state_mark_process(f->remember[i].map, ev->rec.hdr.pid,
+						  ev->ts_wall_ns);
+			return false;
+		}
+	for (unsigned i = 0; i < f->nrecall; i++)
+		if (f->recall[i].slot == slot)
+			return tp_lua_state_has_process(f->recall[i].map, ev->rec.hdr.pid,
+							ev->ts_wall_ns);
+	return true;
 }
 
 static void fault(struct tp_ruleset *rs, struct rule_fn *f, enum tp_lua_status st, const char *err)
@@ -295,6 +313,11 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		/* Excepted events never reach when: stateful rules do not count them. */
 		if (f->nexceptions && tp_rules_excepted(f, ev, tp_rules_meta_now(rs, meta, &view))) {
 			f->excepted++;
+			charge(f, &t);
+			continue;
+		}
+		/* Bookkeeping the engine does itself: no Lua call. */
+		if ((f->nremember || f->nrecall) && !tp_rules_gates_pass(f, ev)) {
 			charge(f, &t);
 			continue;
 		}

@@ -595,3 +595,34 @@ void tp_lua_state_unbind(struct tp_lua_state_handle *h)
 {
 	h->obj = NULL;
 }
+
+struct tp_lua_state_handle *tp_lua_state_find_map(struct tp_lua_state_handle *const *handles,
+						  int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (handles[i]->spec.kind == TP_STATE_MAP && !strcmp(handles[i]->name, name))
+			return handles[i];
+	return NULL;
+}
+
+void tp_lua_state_mark_process(struct tp_lua_state_handle *h, uint32_t pid, uint64_t now)
+{
+	struct tp_state_key k;
+	struct tp_state_value v = { .type = TP_VAL_BOOL, .b = true };
+
+	if (!h->obj)
+		return;
+	tp_state_key_proc(&k, pid);
+	tp_state_map_set(h->obj, &k, &v, now);
+}
+
+bool tp_lua_state_has_process(struct tp_lua_state_handle *h, uint32_t pid, uint64_t now)
+{
+	struct tp_state_key k;
+	struct tp_state_value v;
+
+	if (!h->obj)
+		return false;
+	tp_state_key_proc(&k, pid);
+	return tp_state_map_get(h->obj, &k, now, &v);
+}

@@ -64,4 +64,15 @@ void tp_lua_state_rebind(struct tp_lua_state_handle *h, struct tp_state_group *g
 /* Detach a handle from its object (the rule is gone): using it raises. */
 void tp_lua_state_unbind(struct tp_lua_state_handle *h);
 
+/* The tapio.map declared as name among handles[0..n), or NULL (none, or
+ * not a map). */
+struct tp_lua_state_handle *tp_lua_state_find_map(struct tp_lua_state_handle *const *handles,
+						  int n, const char *name);
+/* What `s.<map>:set(e, true)` and `s.<map>:get(e) ~= nil` do for the
+ * process pid at time now (the event's), from C: a rule's remember and
+ * recall (rules/README.md) keep their Lua call for the events that need
+ * one. */
+void tp_lua_state_mark_process(struct tp_lua_state_handle *h, uint32_t pid, uint64_t now);
+bool tp_lua_state_has_process(struct tp_lua_state_handle *h, uint32_t pid, uint64_t now);
+
 #endif

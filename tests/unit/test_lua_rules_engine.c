@@ -790,6 +790,72 @@ static void test_distinct_map_and_exits(void **state)
 	tp_ruleset_free(rs);
 }
 
+/* remember marks an event's process in a map without calling when; recall
+ * calls when only for a process in the map (its TTL and the process's exit
+ * apply as for s.map:set(e, true)); the inline tests go the same way; a
+ * bad remember or recall names what to change. */
+static void test_remember_and_recall(void **state)
+{
+	struct tp_ruleset *rs;
+
+	(void)state;
+	/* when alerts on every exec it is called for: that no exec alerts
+	 * shows it is not called for them. */
+	write_to(rules, "gate.lua",
+		 "rule { name = 'exec_then_open', events = { 'process.exec', 'file.open', "
+		 "'process.exit' },\n"
+		 "  output = '${comm}', state = { seen = tapio.map { ttl = '1m' } },\n"
+		 "  remember = { ['process.exec'] = 'seen' }, recall = { ['file.open'] = 'seen' },\n"
+		 "  when = function(e, s)\n"
+		 "    return e.type == 'process.exec' or (e.type == 'file.open' and s.seen:get(e))\n"
+		 "  end,\n"
+		 "  tests = { { events = { { type = 'process.exec', pid = 9 },\n"
+		 "                         { type = 'file.open', pid = 9, path = '/x' } }, expect = 2 },\n"
+		 "            { events = { { type = 'process.exec', pid = 9 },\n"
+		 "                         { type = 'file.open', pid = 8, path = '/x' } }, "
+		 "expect = false } } }\n");
+	rs = load_ok();
+	open_at("x", "/etc/passwd", 60, T0); /* not seen: when is not called */
+	assert_int_equal(run(rs), 0);
+	exec_at("x", "/bin/x", 60, T0 + SEC); /* marked, no call */
+	assert_int_equal(run(rs), 0);
+	open_at("x", "/etc/passwd", 61, T0 + 2 * SEC); /* another process */
+	assert_int_equal(run(rs), 0);
+	open_at("x", "/etc/passwd", 60, T0 + 2 * SEC);
+	assert_int_equal(run(rs), 1);
+	open_at("x", "/etc/passwd", 60, T0 + 2 * 60 * SEC); /* past the TTL */
+	assert_int_equal(run(rs), 0);
+	exec_at("x", "/bin/x", 60, T0 + 3 * 60 * SEC);
+	assert_int_equal(run(rs), 0);
+	exit_at(60, T0 + 3 * 60 * SEC); /* its keys go with it */
+	run(rs);
+	open_at("x", "/etc/passwd", 60, T0 + 3 * 60 * SEC + SEC);
+	assert_int_equal(run(rs), 0);
+	tp_ruleset_free(rs);
+
+	write_to(rules, "gate.lua",
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
+		 "  remember = { ['process.exec'] = 'seen' }, when = function() return true end }\n");
+	load_fails("remember: process.exec: not one of the rule's events");
+	write_to(rules, "gate.lua",
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { n = tapio.counter { window = '1m' } },\n"
+		 "  recall = { ['file.open'] = 'n' }, when = function() return true end }\n");
+	load_fails("recall: n: no tapio.map of that name in the rule's state");
+	write_to(rules, "gate.lua",
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
+		 "  remember = { ['file.open'] = 'seen' }, recall = { ['file.open'] = 'seen' },\n"
+		 "  when = function() return true end }\n");
+	load_fails("recall: file.open: in remember already");
+	write_to(rules, "gate.lua",
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
+		 "  remember = { 'seen' }, when = function() return true end }\n");
+	load_fails("remember: entries are");
+}
+
 static void test_state_memory_cap_and_metrics(void **state)
 {
 	struct tp_ruleset *rs;
@@ -851,6 +917,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_state_api_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_distinct_map_and_exits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remember_and_recall, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_memory_cap_and_metrics, setup, teardown),
 	};
 
