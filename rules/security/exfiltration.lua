@@ -247,6 +247,8 @@ rule {
   -- a shell's own opens (its < redirects); the network clients it becomes
   match = { ["file.open"] = { comm = SHELLS }, ["process.exec"] = { filename_base = NET_SENDERS } },
   state = { opened = tapio.map { ttl = "5s" } },
+  -- a network client's exec reaches when only from a shell that opened one
+  recall = { ["process.exec"] = "opened" },
   when = function(e, s)
     if e.type == "file.open" then
       if e.ret >= 0 and (e.flags & 3) == 0 and sensitive(e.path) then -- read-only
