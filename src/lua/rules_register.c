@@ -171,7 +171,7 @@ static void parse_state(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f, 
 	f->state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 /* remember / recall = { ["type"] = "map", ... } at idx into gates: each
- * type one of the rule's events (and in neither list twice), each map a
+ * type one of the rule's events (and not in both lists), each map a
  * tapio.map of the rule's state. Returns the count; raises with the
  * problem. Stack: [-0, +0] */
 static uint8_t parse_gates(lua_State *L, int idx, const char *key, struct rule_fn *f,
@@ -200,13 +200,12 @@ static uint8_t parse_gates(lua_State *L, int idx, const char *key, struct rule_f
 		if (!m)
 			luaL_error(L, "%s: %s: no tapio.map of that name in the rule's state", key,
 				   lua_tostring(L, -1));
+		/* remember is parsed first (and a table has each key once): only
+		 * recall can repeat one of its types. */
 		for (unsigned i = 0; i < f->nremember; i++)
 			if (f->remember[i].slot == slot)
 				luaL_error(L, "%s: %s: in remember already", key,
 					   lua_tostring(L, -2));
-		for (unsigned i = 0; i < f->nrecall; i++)
-			if (f->recall[i].slot == slot)
-				luaL_error(L, "%s: %s: in recall already", key, lua_tostring(L, -2));
 		if (n == RULE_GATES_MAX)
 			luaL_error(L, "%s: at most %d event types", key, RULE_GATES_MAX);
 		gates[n++] = (struct rule_gate){ .slot = slot, .map = m };

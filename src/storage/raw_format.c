@@ -61,12 +61,15 @@ int tp_raw_seg_hdr_parse(const void *data, size_t len, struct tp_raw_seg_hdr *h,
 	return 0;
 }
 
-static uint32_t frame_crc(const struct tp_raw_frame_hdr *f, const void *payload)
+/* A frame's CRC: of its header after the crc field, then its payload; the
+ * two follow each other wherever a frame is (a queue, a batch, a file). */
+static uint32_t frame_crc(const void *frame, uint16_t stored_len)
 {
-	uint32_t crc = tp_raw_crc(0, (const uint8_t *)f + 4, sizeof(*f) - 4);
-
-	return tp_raw_crc(crc, payload, f->stored_len);
+	return tp_raw_crc(0, (const uint8_t *)frame + 4,
+			  sizeof(struct tp_raw_frame_hdr) - 4 + stored_len);
 }
+
+_Static_assert(offsetof(struct tp_raw_frame_hdr, crc) == 0, "the CRC covers what follows it");
 
 int tp_raw_frame_encode_body(void *dst, uint64_t ts_wall_ns, const void *rec, size_t len)
 {
@@ -94,8 +97,7 @@ void tp_raw_frame_seal(void *frame)
 	struct tp_raw_frame_hdr f;
 
 	memcpy(&f, frame, sizeof(f));
-	/* The header's fields and the payload are contiguous here: one run. */
-	f.crc = tp_raw_crc(0, (const uint8_t *)frame + 4, sizeof(f) - 4 + f.stored_len);
+	f.crc = frame_crc(frame, f.stored_len);
 	memcpy(frame, &f.crc, sizeof(f.crc));
 }
 
@@ -112,8 +114,8 @@ int tp_raw_frame_encode_end(void *dst, uint64_t nrecords)
 {
 	struct tp_raw_frame_hdr f = {.ts_wall_ns = nrecords};
 
-	f.crc = frame_crc(&f, NULL);
 	memcpy(dst, &f, sizeof(f));
+	tp_raw_frame_seal(dst);
 	return (int)sizeof(f);
 }
 
@@ -133,11 +135,11 @@ int tp_raw_frame_parse(const void *data, size_t avail, void *rec, uint32_t *rec_
 	if (f.stored_len > f.record_len)
 		return bad(why, whylen, "frame payload longer than its record (%u bytes)",
 			   f.stored_len);
-	if (f.record_len == 0 && (f.stored_len != 0 || f.crc != frame_crc(&f, NULL)))
+	if (f.record_len == 0 && (f.stored_len != 0 || f.crc != frame_crc(data, 0)))
 		return bad(why, whylen, "bad end frame");
 	if (avail < sizeof(f) + f.stored_len)
 		return TP_RAW_FRAME_PARTIAL;
-	if (f.crc != tp_raw_crc(0, (const uint8_t *)data + 4, sizeof(f) - 4 + f.stored_len))
+	if (f.crc != frame_crc(data, f.stored_len))
 		return bad(why, whylen, "frame checksum mismatch");
 	*frame_len = sizeof(f) + f.stored_len;
 	*ts_wall_ns = f.ts_wall_ns;

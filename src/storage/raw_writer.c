@@ -350,20 +350,17 @@ static void batch_add(struct tp_raw_writer *w, size_t flen, uint64_t now)
 	w->batch_records++;
 }
 
+/* The raw stage codes its frames on the reader thread; this one codes
+ * here and goes the same way. */
 int tp_raw_writer_append(struct tp_raw_writer *w, uint64_t ts_wall_ns, const void *rec, size_t len,
 			 uint64_t now)
 {
-	int flen;
+	uint8_t frame[TP_RAW_FRAME_MAX];
+	int flen = tp_raw_frame_encode_body(frame, ts_wall_ns, rec, len);
 
-	if (len == 0 || len > TP_RECORD_MAX)
-		return -EINVAL;
-	if (w->batch_len + TP_RAW_FRAME_MAX > BATCH_BYTES)
-		tp_raw_writer_flush(w, now);
-	flen = tp_raw_frame_encode(w->batch + w->batch_len, ts_wall_ns, rec, len);
 	if (flen < 0)
 		return flen;
-	batch_add(w, (size_t)flen, now);
-	return 0;
+	return tp_raw_writer_append_frame(w, frame, (size_t)flen, now);
 }
 
 int tp_raw_writer_append_frame(struct tp_raw_writer *w, void *frame, size_t flen, uint64_t now)

@@ -26,6 +26,22 @@ static void check_msg(const uint8_t *p, size_t n, uint32_t seq)
 		assert_int_equal(p[i], (uint8_t)(seq + i));
 }
 
+/* Pop the oldest message, if any, and check it: its first 4 bytes say how
+ * many bytes of fill(popped) follow. */
+static void pop_one(struct tp_byteq *q, uint32_t *popped)
+{
+	size_t len;
+	const uint8_t *m = tp_byteq_peek(q, &len);
+	uint32_t want = 0;
+
+	if (!m)
+		return;
+	memcpy(&want, m, 4);
+	assert_int_equal(len, want + 4);
+	check_msg(m + 4, want, (*popped)++);
+	tp_byteq_release(q);
+}
+
 static void test_single_thread(void **state)
 {
 	struct tp_byteq q;
@@ -46,18 +62,8 @@ static void test_single_thread(void **state)
 			tp_byteq_commit(&q);
 		}
 		/* Pop at a different pace so the queue fills and wraps. */
-		if (!p || rand() % 3 == 0) {
-			size_t len;
-			const uint8_t *m = tp_byteq_peek(&q, &len);
-			uint32_t want = 0;
-
-			if (!m)
-				continue;
-			memcpy(&want, m, 4);
-			assert_int_equal(len, want + 4);
-			check_msg(m + 4, want, popped++);
-			tp_byteq_release(&q);
-		}
+		if (!p || rand() % 3 == 0)
+			pop_one(&q, &popped);
 	}
 	assert_true(pushed > 1000);
 	tp_byteq_free(&q);
@@ -83,18 +89,8 @@ static void test_commit_shorter(void **state)
 			fill(p + 4, n, pushed++);
 			tp_byteq_commit_len(&q, n + 4);
 		}
-		if (!p || rand() % 3 == 0) {
-			size_t len;
-			const uint8_t *m = tp_byteq_peek(&q, &len);
-			uint32_t want = 0;
-
-			if (!m)
-				continue;
-			memcpy(&want, m, 4);
-			assert_int_equal(len, want + 4);
-			check_msg(m + 4, want, popped++);
-			tp_byteq_release(&q);
-		}
+		if (!p || rand() % 3 == 0)
+			pop_one(&q, &popped);
 	}
 	assert_true(pushed > 1000);
 	tp_byteq_free(&q);

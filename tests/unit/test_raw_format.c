@@ -194,7 +194,8 @@ static void test_frame_in_two_steps(void **state)
 		a = tp_raw_frame_encode(one, 42 + (uint64_t)i, src, n);
 		b = tp_raw_frame_encode_body(two, 42 + (uint64_t)i, src, n);
 		assert_int_equal(a, b);
-		if (memcmp(one, two, 4) != 0 || i % 50 == 0)
+		/* unsealed (CRC 0), it is refused unless its CRC is 0 */
+		if (memcmp(one, two, 4) != 0)
 			assert_int_equal(tp_raw_frame_parse(two, (size_t)b, rec, &len, &ts, &flen,
 							    why, sizeof(why)),
 					 -EBADMSG);
