@@ -1708,6 +1708,136 @@ bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
 	return tp_exception_match_but(x, ev, meta, -1);
 }
 
+/* ------------------------------------------------------------ index keys */
+
+/* Are c's values all ones an index holds: equal strings, or prefixes with
+ * a literal part ("python*"; "*" alone matches anything)? */
+static bool key_values(const struct cond *c)
+{
+	if (c->present || !c->nvalues)
+		return false;
+	for (size_t i = 0; i < c->nvalues; i++) {
+		const struct value *v = &c->values[i];
+
+		if (v->is_num || v->mask || v->present || !v->s)
+			return false;
+		if (v->kind != V_EXACT && (v->kind != V_PREFIX || v->len == 0))
+			return false;
+	}
+	return true;
+}
+
+static bool exc_key(const struct tp_exception *x, const struct tp_event_type *t,
+		    const struct tp_str_key *key, const struct cond **out);
+
+/* Does c compare a key on type t (and which)? */
+static bool cond_key(const struct cond *c, const struct tp_event_type *t, struct tp_str_key *key)
+{
+	const struct type_field *tf = NULL;
+
+	switch (c->src) {
+	case S_COMM:
+		if (!key_values(c))
+			return false;
+		*key = (struct tp_str_key){NULL, false};
+		return true;
+	case S_FIELD:
+		if (!key_values(c))
+			return false;
+		for (size_t k = 0; k < c->ntf; k++) {
+			if (c->tf[k].type != t)
+				continue;
+			if (tf) /* "a|b": either field */
+				return false;
+			tf = &c->tf[k];
+		}
+		if (!tf || tf->var || tf->sym || tf->field->kind != TP_FK_STR)
+			return false;
+		*key = (struct tp_str_key){tf->field, tf->base};
+		return true;
+	case S_ONE_OF: /* a key every alternative compares */
+		if (!c->nalts)
+			return false;
+		for (size_t i = 0; i < c->alts[0]->nconds; i++) {
+			bool all = true;
+
+			if (!cond_key(&c->alts[0]->conds[i], t, key))
+				continue;
+			for (size_t j = 1; j < c->nalts && all; j++)
+				all = exc_key(c->alts[j], t, key, NULL);
+			if (all)
+				return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* x's first condition that compares key on type t, in *out. */
+static bool exc_key(const struct tp_exception *x, const struct tp_event_type *t,
+		    const struct tp_str_key *key, const struct cond **out)
+{
+	struct tp_str_key k;
+
+	for (size_t i = 0; i < x->nconds; i++)
+		if (cond_key(&x->conds[i], t, &k) && tp_str_key_eq(&k, key)) {
+			if (out)
+				*out = &x->conds[i];
+			return true;
+		}
+	return false;
+}
+
+size_t tp_exception_keys(const struct tp_exception *x, const struct tp_event_type *t,
+			 struct tp_str_key *keys, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; x && i < x->nconds && n < max; i++)
+		if (cond_key(&x->conds[i], t, &keys[n]))
+			n++;
+	return n;
+}
+
+static void cond_key_values(const struct cond *c, const struct tp_event_type *t,
+			    const struct tp_str_key *key,
+			    void (*fn)(void *ctx, const char *lit, size_t len, bool prefix), void *ctx)
+{
+	const struct cond *a;
+
+	if (c->src != S_ONE_OF) {
+		for (size_t i = 0; i < c->nvalues; i++)
+			fn(ctx, c->values[i].lit, c->values[i].len, c->values[i].kind == V_PREFIX);
+		return;
+	}
+	for (size_t j = 0; j < c->nalts; j++)
+		if (exc_key(c->alts[j], t, key, &a))
+			cond_key_values(a, t, key, fn, ctx);
+}
+
+bool tp_exception_key_values(const struct tp_exception *x, const struct tp_event_type *t,
+			     const struct tp_str_key *key,
+			     void (*fn)(void *ctx, const char *lit, size_t len, bool prefix),
+			     void *ctx)
+{
+	const struct cond *c;
+
+	if (!x || !exc_key(x, t, key, &c))
+		return false;
+	cond_key_values(c, t, key, fn, ctx);
+	return true;
+}
+
+const char *tp_str_key_get(const struct tp_str_key *key, const struct tp_event *ev)
+{
+	if (!key->field)
+		return ev->rec.hdr.comm;
+	if (!tp_field_present(ev, key->field))
+		return NULL;
+	return key->base ? base_name(tp_field_str(ev, key->field)) : tp_field_str(ev, key->field);
+}
+
 /* Can an inline check read a field of this kind from the record: unsigned
  * bits for a mask; for a number to equal, also a flag and signed numbers
  * (compared as the record's bits). */

@@ -106,6 +106,41 @@ static inline bool tp_fast_mask_pass(const struct tp_fast_mask *m, const struct 
 	return m->all ? (u & m->mask) == m->mask : (u & m->mask) != 0;
 }
 
+/*
+ * An index key: the string of an event that conditions compare, the comm
+ * or a string field (or its base name). The rule engine indexes a type's
+ * rules by the one most of them compare (an exec's filename_base): an
+ * event then visits only the rules that name its value, and those that
+ * do not compare the key at all (rules_index.c).
+ */
+struct tp_str_key {
+	const struct tp_field *field; /* NULL: the comm */
+	bool base;		      /* the part after the last '/' */
+};
+
+static inline bool tp_str_key_eq(const struct tp_str_key *a, const struct tp_str_key *b)
+{
+	return a->field == b->field && a->base == b->base;
+}
+
+/* The keys x's conditions compare on events of type t, each by values an
+ * index can hold (equal strings and prefixes: "sh", "python*"); a one_of
+ * counts when every alternative compares the key. Returns how many were
+ * put in keys (at most max). */
+size_t tp_exception_keys(const struct tp_exception *x, const struct tp_event_type *t,
+			 struct tp_str_key *keys, size_t max);
+/* Calls fn for each value x needs the key to have (its first condition on
+ * the key; of a one_of, every alternative's): an event whose key has none
+ * of them cannot match x. prefix: the value is lit followed by anything.
+ * Returns false when x has no such condition. */
+bool tp_exception_key_values(const struct tp_exception *x, const struct tp_event_type *t,
+			     const struct tp_str_key *key,
+			     void (*fn)(void *ctx, const char *lit, size_t len, bool prefix),
+			     void *ctx);
+/* The key's string on the event, or NULL when it has none (a field the
+ * record lacks): then no condition on the key holds. */
+const char *tp_str_key_get(const struct tp_str_key *key, const struct tp_event *ev);
+
 const char *tp_exception_file(const struct tp_exception *x);
 int tp_exception_line(const struct tp_exception *x);
 const char *tp_exception_reason(const struct tp_exception *x); /* NULL: none given */

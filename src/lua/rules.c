@@ -1,6 +1,6 @@
 /*
- * The rule set: load (orchestration of lua/rules_*.c), the index by event
- * type, info, diff and free. See lua/rules_internal.h for the units.
+ * The rule set: load (orchestration of lua/rules_*.c), info, diff and
+ * free. See lua/rules_internal.h for the units.
  */
 #include "lua/rules.h"
 
@@ -34,79 +34,6 @@ void tp_rules_problem(struct tp_ruleset *rs, const char *file, int line, const c
 }
 
 /* ------------------------------------------------------------ the set */
-
-/* Does rule f's match, for the events of this slot, need a key set? */
-static bool needs_set(const struct rule_fn *f, unsigned slot)
-{
-	if (tp_exception_needs_set(f->match))
-		return true;
-	for (size_t i = 0; i < f->ntmatch; i++)
-		if (type_slot(f->tmatch[i].type) == slot && tp_exception_needs_set(f->tmatch[i].x))
-			return true;
-	return false;
-}
-
-/* Rule f's bit-mask condition for the events of this slot, if it has one. */
-static struct tp_fast_mask fast_mask(const struct rule_fn *f, unsigned slot)
-{
-	struct tp_fast_mask m = {0};
-
-	for (size_t i = 0; i < f->ntmatch; i++)
-		if (type_slot(f->tmatch[i].type) == slot &&
-		    tp_exception_fast_mask(f->tmatch[i].x, f->tmatch[i].type, &m)) {
-			m.cond = -1; /* checked again with the rest of its table */
-			return m;
-		}
-	for (size_t k = 0; f->match && tp_event_type_at(k); k++)
-		if (type_slot(tp_event_type_at(k)) == slot &&
-		    tp_exception_fast_mask(f->match, tp_event_type_at(k), &m))
-			return m;
-	return m;
-}
-
-static int build_index(struct tp_ruleset *rs)
-{
-	rs->fast_rejects = calloc(rs->nfns ? rs->nfns : 1, sizeof(*rs->fast_rejects));
-	if (!rs->fast_rejects)
-		return -ENOMEM;
-	for (unsigned slot = 0; slot < TYPE_SLOTS; slot++) {
-		struct slot_index *ix = NULL;
-
-		for (size_t k = 0; k < rs->nfns; k++) {
-			struct rule_fn *f = &rs->fns[k];
-			struct tp_fast_mask fm;
-
-			if (!f->enabled || !has_type(f->types, slot))
-				continue;
-			if (f->kind == FN_RULE && f->level < rs->min_severity)
-				continue;
-			if (!ix) {
-				ix = calloc(1, sizeof(*ix));
-				if (!ix)
-					return -ENOMEM;
-				rs->index[slot] = ix;
-				for (int kd = 0; kd < FN_KINDS; kd++) {
-					ix->fns[kd] = calloc(rs->nfns, sizeof(uint32_t));
-					ix->fast[kd] = calloc(rs->nfns, sizeof(*ix->fast[kd]));
-					if (!ix->fns[kd] || !ix->fast[kd])
-						return -ENOMEM;
-				}
-				ix->unset = calloc(rs->nfns, sizeof(uint32_t));
-				ix->fast_unset = calloc(rs->nfns, sizeof(*ix->fast_unset));
-				if (!ix->unset || !ix->fast_unset)
-					return -ENOMEM;
-			}
-			fm = fast_mask(f, slot);
-			ix->fast[f->kind][ix->n[f->kind]] = fm;
-			ix->fns[f->kind][ix->n[f->kind]++] = (uint32_t)k;
-			if (f->kind == FN_RULE && !needs_set(f, slot)) {
-				ix->fast_unset[ix->nunset] = fm;
-				ix->unset[ix->nunset++] = (uint32_t)k;
-			}
-		}
-	}
-	return 0;
-}
 
 bool tp_rules_cancelled(struct tp_ruleset *rs)
 {
@@ -201,7 +128,7 @@ int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, c
 	rs->loading = false;
 	if (tp_lua_cpcall(rs->vm, tune_p, rs, err, errlen) != TP_LUA_OK ||
 	    tp_lua_cpcall(rs->vm, tp_rules_freeze_p, rs, err, errlen) != TP_LUA_OK ||
-	    build_index(rs) < 0) {
+	    tp_rules_index_build(rs) < 0) {
 		tp_ruleset_free(rs);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -246,20 +173,9 @@ void tp_ruleset_free(struct tp_ruleset *rs)
 	for (size_t k = 0; k < rs->nfns; k++)
 		tp_rules_free_fn(&rs->fns[k]);
 	free(rs->fns);
-	free(rs->fast_rejects);
+	tp_rules_index_free(rs);
 	tp_rules_tune_free(rs);
 	tp_state_store_free(rs->state);
-	for (unsigned s = 0; s < TYPE_SLOTS; s++) {
-		if (!rs->index[s])
-			continue;
-		for (int kd = 0; kd < FN_KINDS; kd++) {
-			free(rs->index[s]->fns[kd]);
-			free(rs->index[s]->fast[kd]);
-		}
-		free(rs->index[s]->unset);
-		free(rs->index[s]->fast_unset);
-		free(rs->index[s]);
-	}
 	tp_buf_free(&rs->out);
 	free(rs);
 }
@@ -398,19 +314,3 @@ bool tp_ruleset_rule_exception(const struct tp_ruleset *rs, size_t i, size_t j, 
 	return true;
 }
 
-void tp_rules_unfast(struct tp_ruleset *rs, size_t k)
-{
-	for (unsigned s = 0; s < TYPE_SLOTS; s++) {
-		struct slot_index *ix = rs->index[s];
-
-		if (!ix)
-			continue;
-		for (int kd = 0; kd < FN_KINDS; kd++)
-			for (uint32_t i = 0; i < ix->n[kd]; i++)
-				if (ix->fns[kd][i] == k)
-					ix->fast[kd][i].size = 0;
-		for (uint32_t i = 0; i < ix->nunset; i++)
-			if (ix->unset[i] == k)
-				ix->fast_unset[i].size = 0;
-	}
-}

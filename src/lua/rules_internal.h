@@ -4,7 +4,9 @@
  *
  * The engine is one struct tp_ruleset built by one load and used by one
  * thread at a time; its units split it by concern:
- *   rules.c           the set: load (orchestration), index, info, diff, free
+ *   rules.c           the set: load (orchestration), info, diff, free
+ *   rules_index.c     the index by event type, and the prefilter that
+ *                     picks, per event, the rules that can match
  *   rules_register.c  the Lua side of loading: rule{}, filter/enrich/score
  *   rules_files.c     reading rule files and folders, trust checks
  *   rules_run.c       running the indexed functions on an event; faults
@@ -82,8 +84,15 @@ struct rule_fn {
 	struct rule_type_match *tmatch;
 	size_t ntmatch;
 	size_t nexceptions;
-	/* Counts, kept here on the reader thread, published to m at ticks. */
-	uint64_t calls, cpu_ns;
+	/* Counts, kept here on the reader thread, published to m at ticks.
+	 * A rule's calls are counted from the slots it is in (rslots), and
+	 * calls_base holds those of the set before a reload. */
+	uint64_t calls, cpu_ns, calls_base;
+	struct rule_slot {
+		uint32_t slot; /* type_slot */
+		uint32_t pos;  /* in the slot's fns[FN_RULE] */
+	} *rslots;
+	uint32_t nrslots;
 
 	char *name; /* the rule's name, or the kind */
 	char *file;
@@ -127,18 +136,53 @@ struct rule_fn {
 	struct fn_metrics *m;
 } __attribute__((aligned(64)));
 
+/* A value of the prefilter's key and the rules that name it (rules_index.c). */
+struct pf_value {
+	const char *s; /* owned by the rule's match */
+	uint32_t len;
+	uint32_t bits; /* its bitmap: pf->bits + bits */
+};
+
+/*
+ * Which of a type's rules can match an event, found for all of them at once
+ * (rules_index.c), as a bitmap over slot_index.fns[FN_RULE]: the rules
+ * left once each distinct inline condition (tp_fast_mask) and the key's
+ * value have ruled the others out. Only those are visited.
+ */
+struct slot_prefilter {
+	uint32_t nwords;
+	uint64_t *all;	 /* every rule of the slot */
+	uint64_t *unset; /* those whose match can pass an event no key was set on */
+	/* Distinct inline conditions, and the rules that have each. */
+	struct tp_fast_mask *masks;
+	uint64_t *mask_bits; /* nmasks * nwords */
+	uint32_t nmasks;
+	/* The key most of the slot's rules compare (tp_str_key), the rules
+	 * that do (keyed), its values: equal ones hashed, prefixes sorted,
+	 * each with its longest prefix among them (pparent, index + 1). */
+	bool has_key;
+	struct tp_str_key key;
+	uint64_t *keyed;
+	struct pf_value *exact, *prefix;
+	uint32_t nexact, nprefix;
+	uint32_t *table; /* exact + 1 by hash; 0: empty */
+	uint32_t tmask;
+	uint32_t *pparent;
+	uint64_t *bits;	      /* the values' bitmaps */
+	uint64_t *cand, *keep; /* the event's, scratch */
+	/* Events that reached the rules: [0] with no key set, [1] with some;
+	 * a rule's calls are counted from these (tp_rules_fn_calls). */
+	uint64_t seen[2];
+};
+
 struct slot_index {
 	uint32_t *fns[FN_KINDS];
 	uint32_t n[FN_KINDS];
-	/* The rules of fns[FN_RULE] (in its order) whose match can pass an
-	 * event no key was set on (no set.<key> condition that needs one, for
-	 * this type): all an event without keys has to visit. */
-	uint32_t *unset;
-	uint32_t nunset;
-	/* Beside fns[kind] and unset: each function's bit-mask condition on
-	 * this type, checked inline before its match (size 0: none). */
+	/* Beside fns[kind]: each function's bit-mask condition on this type,
+	 * checked inline before its match (size 0: none); for the rules, by
+	 * the prefilter instead. */
 	struct tp_fast_mask *fast[FN_KINDS];
-	struct tp_fast_mask *fast_unset;
+	struct slot_prefilter pf;
 };
 
 struct tune;
@@ -149,10 +193,10 @@ struct tp_ruleset {
 	struct rule_fn *fns;
 	size_t nfns, capfns;
 	struct slot_index *index[TYPE_SLOTS];
-	/* fns[k]'s events turned away by its inline check (tp_fast_mask), kept
-	 * apart from fns[k].calls so that those events never touch the
-	 * function's struct (a cache miss each, for most of a read's rules):
-	 * its calls are the sum (tp_rules_fn_calls). */
+	/* Filters', enrich's and score's events turned away by their inline
+	 * check (tp_fast_mask), kept apart from fns[k].calls so that those
+	 * events never touch the function's struct: its calls are the sum
+	 * (tp_rules_fn_calls). Rules count from their slots' events. */
 	uint64_t *fast_rejects;
 	struct tp_lua_limits limits;
 	uint32_t fault_limit;
@@ -197,15 +241,12 @@ static inline uint64_t fnv_str(uint64_t h, const char *s)
 	return tp_fnv1a(h, s ? s : "", s ? strlen(s) + 1 : 1);
 }
 
-/* Function k's inline checks are dropped (it was quarantined: it meets no
- * event, and is not counted as meeting any). */
+/* rules_index.c: function k leaves the index (it was quarantined: it
+ * meets no event, and is not counted as meeting any). */
 void tp_rules_unfast(struct tp_ruleset *rs, size_t k);
 
 /* The events function k met (tapio_rule_calls_total). */
-static inline uint64_t tp_rules_fn_calls(const struct tp_ruleset *rs, size_t k)
-{
-	return rs->fns[k].calls + (rs->fast_rejects ? rs->fast_rejects[k] : 0);
-}
+uint64_t tp_rules_fn_calls(const struct tp_ruleset *rs, size_t k);
 
 static inline unsigned type_slot(const struct tp_event_type *t)
 {
@@ -318,6 +359,17 @@ struct rule_fn *tp_rules_find(const struct tp_ruleset *rs, const char *name);
  * and exceptions): false when when is not to be called (the event only
  * marked its process, or its process is not in the map recall names). */
 bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev);
+
+/* rules_index.c */
+int tp_rules_index_build(struct tp_ruleset *rs);
+void tp_rules_index_free(struct tp_ruleset *rs);
+/* The rules of ix the event can match: a bitmap over ix->fns[FN_RULE].
+ * kv: some key was set on the event. Counts the event for their calls. */
+const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev, bool kv);
+/* Would the index let the event reach rule f (a check for the inline
+ * tests: any event f's match passes must)? */
+bool tp_rules_index_admits(const struct tp_ruleset *rs, const struct rule_fn *f,
+			   const struct tp_event *ev, bool kv);
 
 /* rules_stats.c */
 /* Publish the counts to the registered metrics. */

@@ -412,6 +412,7 @@ void tp_rules_free_fn(struct rule_fn *f)
 	for (size_t i = 0; i < f->ntmatch; i++)
 		tp_exception_free(f->tmatch[i].x);
 	free(f->tmatch);
+	free(f->rslots);
 	for (size_t i = 0; i < f->nexceptions; i++)
 		tp_exception_free(f->exceptions[i]);
 	free(f->exceptions);

@@ -113,6 +113,21 @@ static inline bool fn_matched(struct tp_ruleset *rs, struct rule_fn *f,
 	return false;
 }
 
+/* The next rule of the candidates' bitmap (its position in *i), from word
+ * *w whose bits not yet visited are *bits. */
+static inline bool next_candidate(const uint64_t *cand, uint32_t nwords, uint32_t *w,
+				  uint64_t *bits, uint32_t *i)
+{
+	while (!*bits) {
+		if (++*w >= nwords)
+			return false;
+		*bits = cand[*w];
+	}
+	*i = *w * 64 + (uint32_t)__builtin_ctzll(*bits);
+	*bits &= *bits - 1;
+	return true;
+}
+
 bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev)
 {
 	unsigned slot = type_slot(ev->type);
@@ -211,16 +226,12 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	/* 1 event in COST_SAMPLE: every call timed, counted COST_SAMPLE times. */
 	uint64_t t = (rs->events++ % COST_SAMPLE) == 0 ? tp_mono_ns() : 0;
 
-	const uint32_t *rules;
-	const struct tp_fast_mask *fast;
-	uint32_t nrules;
+	const uint64_t *cand;
+	uint64_t bits;
 
 	*nalerts = 0;
 	if (!ix)
 		goto exited;
-	rules = ix->fns[FN_RULE];
-	fast = ix->fast[FN_RULE];
-	nrules = ix->n[FN_RULE];
 	tp_rules_bind(rs, ev, meta, LUA_NOREF);
 	for (uint32_t i = 0; i < ix->n[FN_FILTER]; i++) {
 		struct rule_fn *f;
@@ -289,26 +300,21 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	}
 	if (best >= 0 && best > meta->importance)
 		meta->importance = best;
-	/* Nothing set on the event (by enrich or an earlier stage): only the
-	 * rules whose match needs no key can match; the others are not
-	 * visited (nor counted as called). */
-	if (!(rs->binding->sink ? rs->sink.nkv : meta->nkv)) {
-		rules = ix->unset;
-		fast = ix->fast_unset;
-		nrules = ix->nunset;
-	}
-	for (uint32_t i = 0; i < nrules; i++) {
-		struct rule_fn *f;
+	/* The rules the event can match (rules_index.c). Nothing set on the
+	 * event (by enrich or an earlier stage): only those whose match needs
+	 * no key; the others are not visited (nor counted as called). */
+	cand = tp_rules_candidates(ix, ev, rs->binding->sink ? rs->sink.nkv : meta->nkv);
+	bits = cand[0];
+	for (uint32_t w = 0, i; next_candidate(cand, ix->pf.nwords, &w, &bits, &i);) {
+		const struct tp_fast_mask *fm = &ix->fast[FN_RULE][i];
+		struct rule_fn *f = &rs->fns[ix->fns[FN_RULE][i]];
 		struct tp_event_meta am, view;
 		struct tp_alert alert;
 
-		if (fast_rejected(rs, rules[i], &fast[i], ev))
-			continue;
-		f = &rs->fns[rules[i]];
 		if (f->quarantined)
 			continue;
 		/* Nor do events its match turns away: no Lua call at all. */
-		if (!fn_matched(rs, f, &fast[i], ev, meta, &t))
+		if (!fn_matched(rs, f, fm, ev, meta, &t))
 			continue;
 		/* Excepted events never reach when: stateful rules do not count them. */
 		if (f->nexceptions && tp_rules_excepted(f, ev, tp_rules_meta_now(rs, meta, &view))) {

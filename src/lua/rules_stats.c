@@ -372,7 +372,7 @@ void tp_ruleset_adopt(struct tp_ruleset *rs, struct tp_ruleset *old,
 				continue;
 			/* Counters go on where they were (Prometheus counters must not
 			 * fall), and a cost already named is not named again. */
-			f->calls = tp_rules_fn_calls(old, (size_t)(o - old->fns));
+			f->calls_base = tp_rules_fn_calls(old, (size_t)(o - old->fns));
 			f->matches = o->matches;
 			f->excepted = o->excepted;
 			f->cpu_ns = o->cpu_ns;

@@ -391,6 +391,17 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 		*matched = false;
 		goto out;
 	}
+	/* The engine must give the rule every event its match passes. */
+	if (r->nrslots && has_type(r->types, type_slot(rs->test_ev.type)) &&
+	    !tp_rules_index_admits(rs, r, &rs->test_ev,
+				   rs->binding->sink ? rs->sink.nkv : meta->nkv)) {
+		tp_rules_problem(rs, r->file, r->line,
+				 "rule '%s' test %d: the engine's index keeps the event from the "
+				 "rule although its match passes (a bug in tapio: please report it)",
+				 r->name, (int)i);
+		ret = -1;
+		goto out;
+	}
 	st = tp_rules_call(rs, r, err, sizeof(err));
 	if (st != TP_LUA_OK) {
 		tp_rules_problem(rs, r->file, r->line, "rule '%s' test %d: when failed: %.*s",

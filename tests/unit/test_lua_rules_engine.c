@@ -412,6 +412,84 @@ static void test_match_is_checked_in_c(void **state)
 	tp_ruleset_free(rs);
 }
 
+/* The index: an exec visits the rules that name its filename_base (equal,
+ * a prefix, or in every alternative of a one_of), and those that do not
+ * compare it; each rule still counts every event of its types; a
+ * quarantined rule stops counting. */
+static void test_index_by_key(void **state)
+{
+	static const struct {
+		const char *filename;
+		uint32_t uid;
+		const char *want; /* the rules that alert, in load order */
+	} cases[] = {
+	    {"/usr/bin/bash", 1000, "sh,"},
+	    {"/usr/bin/python3.11", 1000, "py,"},
+	    {"/usr/bin/pythonista", 0, "py,any_root,"},
+	    {"/bin/ncat", 1000, "nc_either,"},
+	    {"/bin/nc", 0, "nc_either,nc_root,any_root,"},
+	    {"/bin/date", 0, "any_root,"},
+	    {"/bin/date", 1000, ""},
+	    {"/bin/per", 1000, ""}, /* shorter than the prefix */
+	    {"/bin/zz", 1000, "by_comm,"},
+	    {"/bin/", 1000, ""}, /* an empty base name */
+	};
+	struct tp_ruleset *rs;
+	struct tp_metric *m;
+	char got[256];
+
+	(void)state;
+	write_to(lib, "lists.lua",
+		 "list('SHELLS', { 'sh', 'bash' })\n"
+		 "list('INTERP', { 'python*', 'perl*' })\n");
+	write_to(rules, "k.lua",
+		 "local function yes() return true end\n"
+		 "rule { name = 'sh', events = { 'process.exec' }, output = 'x',\n"
+		 "  match = { filename_base = SHELLS }, when = yes }\n"
+		 "rule { name = 'py', events = { 'process.exec' }, output = 'x',\n"
+		 "  match = { filename_base = INTERP }, when = yes }\n"
+		 "rule { name = 'nc_either', events = { 'process.exec' }, output = 'x',\n"
+		 "  match = { one_of = { { filename_base = 'nc' }, { filename_base = 'ncat*' } } },\n"
+		 "  when = yes }\n"
+		 "rule { name = 'nc_root', events = { 'process.exec' }, output = 'x',\n"
+		 "  match = { filename_base = 'nc', uid = 0 }, when = yes }\n"
+		 "rule { name = 'any_root', events = { 'process.exec' }, output = 'x',\n"
+		 "  match = { uid = 0 }, when = yes }\n"
+		 "rule { name = 'by_comm', events = { 'process.exec' }, output = 'x',\n"
+		 "  when = function(e) return e.filename == '/bin/zz' end }\n"
+		 "rule { name = 'broken', events = { 'process.exec' }, output = 'x',\n"
+		 "  match = { filename_base = 'broken' }, when = function(e) error('boom') end }\n");
+	rs = load_ok();
+	tp_ruleset_adopt(rs, NULL, NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		exec_at("x", cases[i].filename, 40, T0);
+		ev.rec.hdr.uid = cases[i].uid;
+		nalerts = 0;
+		got[0] = '\0';
+		run(rs);
+		for (unsigned a = 0; a < nalerts; a++) {
+			strncat(got, alerted[a], strcspn(alerted[a], "|"));
+			strcat(got, ",");
+		}
+		if (strcmp(got, cases[i].want))
+			fail_msg("%s uid %u: alerts '%s', want '%s'", cases[i].filename,
+				 cases[i].uid, got, cases[i].want);
+	}
+	/* Three faults quarantine 'broken' (fault_limit 3); two more events. */
+	for (int i = 0; i < 5; i++) {
+		exec_at("x", "/bin/broken", 40, T0);
+		run(rs);
+	}
+	tp_ruleset_tick(rs, 10 * SEC);
+	m = tp_metric_find("tapio_rule_calls_total", "rule=\"sh\"");
+	assert_non_null(m);
+	assert_int_equal(tp_metric_get(m), 15); /* every exec, turned away or not */
+	m = tp_metric_find("tapio_rule_calls_total", "rule=\"broken\"");
+	assert_non_null(m);
+	assert_int_equal(tp_metric_get(m), 13); /* not the two after its quarantine */
+	tp_ruleset_free(rs);
+}
+
 /* set.<key>: what an enrich function set on the event, checked in C. */
 static void test_match_on_set_keys(void **state)
 {
@@ -918,6 +996,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_state_api_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_distinct_map_and_exits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remember_and_recall, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_index_by_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_memory_cap_and_metrics, setup, teardown),
 	};
 
