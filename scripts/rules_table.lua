@@ -57,6 +57,15 @@ setmetatable(tapio, { __index = function() return function() return {} end end }
 
 local rules = {}
 local current
+-- The shared lists (rules/lib), as rule files see them: a list and a set
+-- in one table, by name.
+local lists = setmetatable({}, { __index = _G })
+local function list(name, l)
+  local t = {}
+  for i, v in ipairs(l) do t[i] = v; t[v] = true end
+  lists[name] = t
+  return t
+end
 
 local function load_file(path)
   local env = setmetatable({
@@ -67,9 +76,9 @@ local function load_file(path)
                             events = t.events or {} }
     end,
     filter = function() end, enrich = function() end, score = function() end,
-    list = function(name, l) return set(l) end, macro = function() end,
+    list = list, macro = function() end,
     append = function() end, exception = function() end, override = function() end,
-  }, { __index = _G })
+  }, { __index = lists })
   local chunk, err = loadfile(path, "t", env)
   if not chunk then error(err) end
   chunk()
@@ -86,6 +95,9 @@ local function files_in(sub)
   return out
 end
 
+current = "lib/lists.lua"
+load_file(dir .. "/lib/lists.lua")
+rules = {}
 for _, sub in ipairs({ "default", "security" }) do
   for _, f in ipairs(files_in(sub)) do
     current = sub .. "/" .. f

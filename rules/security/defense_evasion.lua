@@ -468,7 +468,8 @@ rule {
 local LOG_KEEPERS = tapio.set { "logrotate", "rsyslogd", "syslog-ng", "systemd-journal",
                                 "auditd", "savelog", "Xorg", "lightdm", "gdm3", "cloud-init",
                                 "unattended-upgr", "dpkg", "apt", "apt-get", "sssd" }
-local TRUNCATORS = tapio.set { "truncate", "shred", "dd", "wipe", "srm" }
+local TRUNCATOR_NAMES = { "truncate", "shred", "dd", "wipe", "srm" }
+local TRUNCATORS = tapio.set(TRUNCATOR_NAMES)
 
 rule {
   name = "log_file_cleared",
@@ -478,7 +479,12 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1070.002" },
-  match = { path = "/var/log/*", ["file.open"] = { flags = { any = "O_TRUNC|O_WRONLY|O_RDWR" } } },
+  -- opens: O_TRUNC, or a truncator writing (what when wants of them): the
+  -- appends of every logging program never reach Lua
+  match = { path = "/var/log/*",
+            ["file.open"] = { flags = { any = "O_TRUNC|O_WRONLY|O_RDWR" },
+                              one_of = { { flags = { any = "O_TRUNC" } },
+                                         { comm = TRUNCATOR_NAMES } } } },
   when = function(e)
     local p = e.path
     if e.ret < 0 or not startswith(p, "/var/log/") or LOGS[p] or LOG_KEEPERS[e.comm] then
@@ -1802,12 +1808,29 @@ local function runs_scripts(name)
   return SHELLS[name] or INTERPRETERS[name] or INTERPRETERS[name:match("^(%a+)") or ""]
 end
 
+-- An argument that runs_scripts would take, as its basename or its whole
+-- (the interpreter of a #! script is argv[1]: "/bin/sh", "python3"), for
+-- a match: as SHELLS and INTERPRETER_PREFIXES stand when this file loads.
+local SHELL_NAMES = {}
+for name in pairs(SHELLS) do SHELL_NAMES[#SHELL_NAMES + 1] = name end
+local RUNNER_ARGS = (function()
+  local t = {}
+  for _, n in ipairs(SHELL_NAMES) do t[#t + 1] = n; t[#t + 1] = "*/" .. n end
+  for _, g in ipairs(INTERPRETER_PREFIXES) do t[#t + 1] = g; t[#t + 1] = "*/" .. g end
+  return t
+end)()
+
 rule {
   name = "running_program_deleted_itself",
   desc = "A running program deleted its own file, or a script had itself deleted (rm \"$0\"): "
       .. "removing the evidence while it keeps running",
   events = { "process.exec", "file.unlink" },
-  match = { ["process.exec"] = { ret = 0 } },
+  -- execs: of a script runner, or with one in argv (a #! script's): the
+  -- only ones when keeps
+  match = { ["process.exec"] = { ret = 0, one_of = { { filename_base = SHELL_NAMES },
+                                                     { filename_base = INTERPRETERS },
+                                                     { filename_base = INTERPRETER_PREFIXES },
+                                                     { argv = RUNNER_ARGS } } } },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1070.004" },

@@ -99,7 +99,10 @@ rule {
   desc = "A shell was given a pseudo-terminal the way attackers upgrade a reverse shell: "
       .. "python's pty.spawn, script -c ... /dev/null, socat's pty,setsid, expect's spawn",
   events = { "process.exec" },
-  match = { ret = 0, filename_base = { "script", "socat", "python*", "perl*", "ruby*", "expect" } },
+  -- python, perl, ruby: only with a pty call in the command line (when's test)
+  match = { ret = 0, filename_base = { "script", "socat", "python*", "perl*", "ruby*", "expect" },
+            one_of = { { filename_base = { "script", "socat", "expect" } },
+                       { cmdline = { "*pty.spawn*", "*pty.fork*", "*IO::Pty*", "*PTY.spawn*" } } } },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1059.004", "mitre:T1059.006" },
