@@ -1996,5 +1996,12 @@ rule {
   },
 }
 
+-- A program run from the system's directories is no dropper's payload
+-- (when would keep nothing of it): its execs never reach Lua.
+local INSTALLED_GLOBS = {}
+for _, d in ipairs(INSTALLED_DIRS) do INSTALLED_GLOBS[#INSTALLED_GLOBS + 1] = d .. "*" end
+exception { rule = "running_program_file_deleted", filename = INSTALLED_GLOBS,
+            reason = "a program installed in the system's directories" }
+
 exception { rule = "running_program_file_deleted", ancestor = PACKAGE_MANAGERS,
             reason = "package manager replacing programs" }
