@@ -424,7 +424,10 @@ rule {
       return false
     end
     local n, new = s.ports:add(e.pid .. ">" .. e.daddr, e.dport)
-    local hit = new and n == 20
+    -- a port the process tried already: its loop's count has it too (most
+    -- connects: a client to its server, again and again)
+    if not new then return false end
+    local hit = n == 20
     local p = e.parent
     if p ~= nil and (PROBERS[e.comm] or (e.exe ~= nil and e.exe == p.exe)) then
       local m, lnew = s.ports:add(e.ppid .. ">>" .. e.daddr, e.dport)
