@@ -202,7 +202,11 @@ rule {
       .. "network (ssh, scp, sftp, rsync, through sshpass or timeout); a loop that logs in "
       .. "everywhere, as admins do, does not count",
   events = { "process.exec", "process.exit" },
-  match = { ["process.exec"] = { ret = 0, filename_base = "ssh" } },
+  -- exits: ssh's own failure (255), of a process an exec put in dest (a
+  -- process's keys go when it exits: no Lua call for the others)
+  match = { ["process.exec"] = { ret = 0, filename_base = "ssh" },
+            ["process.exit"] = { exit_code = 255 } },
+  recall = { ["process.exit"] = "dest" },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1021.004", "mitre:T1110.003", "mitre:T1570" },
@@ -210,16 +214,14 @@ rule {
             failed = tapio.distinct { window = "120s", max_values = 64 } },
   when = function(e, s)
     if e.type == "process.exit" then
-      local host = s.dest:get(e.pid)
+      local host = s.dest:get(e)
       if host == nil then return false end
-      s.dest:set(e.pid, nil)
-      if e.exit_code ~= 255 then return false end -- ssh's own failure
       local n, new = s.failed:add(tapio.process(ssh_session(e)), host)
       return new and n == 5
     end
     if e.ret ~= 0 or basename(e.filename) ~= "ssh" then return false end
     local host = ssh_destination(e.argv)
-    if host ~= nil then s.dest:set(e.pid, host) end
+    if host ~= nil then s.dest:set(e, host) end
     return false
   end,
   output = "ssh to a 5th host failed within two minutes from ${parent.comm} (pid ${ppid}, exe "
