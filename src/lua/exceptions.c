@@ -11,6 +11,7 @@
 
 #include "obs/log.h"
 #include "lua/lua_event.h"
+#include "util/hash.h"
 #include "events/proc_ctx.h"
 
 #define MAX_CONDS  32
@@ -1332,16 +1333,7 @@ static bool match_indexed(const struct str_index *ix, const char *s, size_t n)
 
 static unsigned scache_slot(const char *s, size_t n)
 {
-	uint64_t a = 0, b = 0;
-
-	if (n >= 8) {
-		memcpy(&a, s, 8);
-		memcpy(&b, s + n - 8, 8);
-	} else {
-		memcpy(&a, s, n);
-	}
-	a = (a ^ (b * 0x9e3779b97f4a7c15ull) ^ n) * 0xff51afd7ed558ccdull;
-	return (unsigned)(a >> 56); /* SCACHE_N = 256 */
+	return (unsigned)(tp_hash_ends(s, n) >> 56); /* SCACHE_N = 256 */
 }
 
 static bool match_cached(const struct str_index *ix, const char *s, size_t n)

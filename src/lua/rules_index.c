@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "lua/rules_internal.h"
+#include "util/hash.h"
 
 #define KEYS_MAX 8
 /* Look the key up when more of the rules that compare it are left. */
@@ -71,19 +72,9 @@ static inline bool get_bit(const uint64_t *b, uint32_t i)
 	return b[i / 64] >> (i % 64) & 1;
 }
 
-/* Of the length and the first and last 8 bytes: O(1) for a long path. */
 static uint32_t str_hash(const char *s, size_t n)
 {
-	uint64_t a = 0, b = 0;
-
-	if (n >= 8) {
-		memcpy(&a, s, 8);
-		memcpy(&b, s + n - 8, 8);
-	} else {
-		memcpy(&a, s, n);
-	}
-	a = (a ^ (b * 0x9e3779b97f4a7c15ull) ^ n) * 0xff51afd7ed558ccdull;
-	return (uint32_t)(a >> 32);
+	return (uint32_t)(tp_hash_ends(s, n) >> 32);
 }
 
 /* ------------------------------------------------------------ building */
