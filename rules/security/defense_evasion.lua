@@ -11,10 +11,10 @@ local contains, startswith_any = tapio.contains, tapio.startswith_any
 local O_ACCMODE, O_CREAT, O_TRUNC, O_APPEND = 3, 64, 512, 1024
 
 local LISTED_SHELLS = SHELLS -- the shared list (lists.lua), before this file's own below
-local SHELLS = tapio.set { "sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "ash", "busybox",
-                           "tcsh", "csh", "fish", "rbash", "yash", "posh" }
-local SHELLS_AND_ENV = { "env" }
-for name in pairs(SHELLS) do SHELLS_AND_ENV[#SHELLS_AND_ENV + 1] = name end
+local SHELL_NAMES = { "sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "ash", "busybox",
+                      "tcsh", "csh", "fish", "rbash", "yash", "posh" }
+local SHELLS = tapio.set(SHELL_NAMES)
+local SHELLS_AND_ENV = { "env", table.unpack(SHELL_NAMES) }
 
 local LOGS = tapio.set {
   "/var/log/wtmp", "/var/log/btmp", "/var/log/lastlog", "/var/run/utmp", "/run/utmp",
@@ -1811,8 +1811,6 @@ end
 -- An argument that runs_scripts would take, as its basename or its whole
 -- (the interpreter of a #! script is argv[1]: "/bin/sh", "python3"), for
 -- a match: as SHELLS and INTERPRETER_PREFIXES stand when this file loads.
-local SHELL_NAMES = {}
-for name in pairs(SHELLS) do SHELL_NAMES[#SHELL_NAMES + 1] = name end
 local RUNNER_ARGS = (function()
   local t = {}
   for _, n in ipairs(SHELL_NAMES) do t[#t + 1] = n; t[#t + 1] = "*/" .. n end

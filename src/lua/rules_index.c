@@ -20,6 +20,8 @@
 #include "util/hash.h"
 
 #define KEYS_MAX 8
+/* A type gets a key when at least this many of its rules compare it. */
+#define KEY_RULES_MIN 4
 /* Look the key up when more of the rules that compare it are left. */
 #define KEY_LOOKUP_MIN 3
 
@@ -65,6 +67,11 @@ static const struct tp_event_type *slot_type(unsigned slot)
 static inline void set_bit(uint64_t *b, uint32_t i)
 {
 	b[i / 64] |= 1ull << (i % 64);
+}
+
+static inline void clear_bit(uint64_t *b, uint32_t i)
+{
+	b[i / 64] &= ~(1ull << (i % 64));
 }
 
 static inline bool get_bit(const uint64_t *b, uint32_t i)
@@ -238,7 +245,7 @@ static int build_key(const struct tp_ruleset *rs, struct slot_index *ix,
 	struct values vs = {0};
 	int r;
 
-	if (!pick_key(rs, ix, t, 4, &pf->key))
+	if (!pick_key(rs, ix, t, KEY_RULES_MIN, &pf->key))
 		return 0;
 	pf->keyed = calloc(pf->nwords, sizeof(uint64_t));
 	if (!pf->keyed)
@@ -494,33 +501,22 @@ const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event
 	return pf->cand;
 }
 
-bool tp_rules_index_admits(const struct tp_ruleset *rs, const struct rule_fn *f,
+bool tp_rules_index_admits(struct tp_ruleset *rs, const struct rule_fn *f,
 			   const struct tp_event *ev, bool kv)
 {
-	struct slot_index *ix = rs->index[type_slot(ev->type)];
-	uint64_t *c, *keep;
-	bool in = false;
+	unsigned slot = type_slot(ev->type);
+	struct slot_prefilter *pf;
 
-	if (!ix)
-		return false;
 	for (uint32_t i = 0; i < f->nrslots; i++) {
-		const struct slot_prefilter *pf = &ix->pf;
-
-		if (f->rslots[i].slot != type_slot(ev->type))
+		if (f->rslots[i].slot != slot)
 			continue;
-		c = calloc(pf->nwords, sizeof(uint64_t));
-		keep = calloc(pf->nwords, sizeof(uint64_t));
-		if (c && keep) {
-			memcpy(c, kv ? pf->all : pf->unset, pf->nwords * sizeof(uint64_t));
-			narrow(pf, ev, c, keep);
-			in = get_bit(c, f->rslots[i].pos);
-		} else {
-			in = true; /* no memory: no verdict */
-		}
-		free(c);
-		free(keep);
+		/* The slot's scratch, as an event would use it (no count). */
+		pf = &rs->index[slot]->pf;
+		memcpy(pf->cand, kv ? pf->all : pf->unset, pf->nwords * sizeof(uint64_t));
+		narrow(pf, ev, pf->cand, pf->keep);
+		return get_bit(pf->cand, f->rslots[i].pos);
 	}
-	return in;
+	return false;
 }
 
 /* ------------------------------------------------------------ counts */
@@ -543,7 +539,7 @@ uint64_t tp_rules_fn_calls(const struct tp_ruleset *rs, size_t k)
 	return n;
 }
 
-void tp_rules_unfast(struct tp_ruleset *rs, size_t k)
+void tp_rules_index_quarantine(struct tp_ruleset *rs, size_t k)
 {
 	struct rule_fn *f = &rs->fns[k];
 
@@ -555,8 +551,8 @@ void tp_rules_unfast(struct tp_ruleset *rs, size_t k)
 			struct slot_prefilter *pf = &rs->index[f->rslots[i].slot]->pf;
 			uint32_t pos = f->rslots[i].pos;
 
-			pf->all[pos / 64] &= ~(1ull << (pos % 64));
-			pf->unset[pos / 64] &= ~(1ull << (pos % 64));
+			clear_bit(pf->all, pos);
+			clear_bit(pf->unset, pos);
 		}
 		f->calls_base = calls;
 		return;

@@ -243,7 +243,7 @@ static inline uint64_t fnv_str(uint64_t h, const char *s)
 
 /* rules_index.c: function k leaves the index (it was quarantined: it
  * meets no event, and is not counted as meeting any). */
-void tp_rules_unfast(struct tp_ruleset *rs, size_t k);
+void tp_rules_index_quarantine(struct tp_ruleset *rs, size_t k);
 
 /* The events function k met (tapio_rule_calls_total). */
 uint64_t tp_rules_fn_calls(const struct tp_ruleset *rs, size_t k);
@@ -367,8 +367,9 @@ void tp_rules_index_free(struct tp_ruleset *rs);
  * kv: some key was set on the event. Counts the event for their calls. */
 const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev, bool kv);
 /* Would the index let the event reach rule f (a check for the inline
- * tests: any event f's match passes must)? */
-bool tp_rules_index_admits(const struct tp_ruleset *rs, const struct rule_fn *f,
+ * tests: any event f's match passes must)? Uses the slot's scratch: not
+ * while the set runs an event. */
+bool tp_rules_index_admits(struct tp_ruleset *rs, const struct rule_fn *f,
 			   const struct tp_event *ev, bool kv);
 
 /* rules_stats.c */

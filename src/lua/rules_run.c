@@ -162,7 +162,7 @@ static void fault(struct tp_ruleset *rs, struct rule_fn *f, enum tp_lua_status s
 			f->faults, rs->fault_limit ? "" : ", not quarantined");
 	if (rs->fault_limit && f->faults >= rs->fault_limit) {
 		f->quarantined = true;
-		tp_rules_unfast(rs, (size_t)(f - rs->fns));
+		tp_rules_index_quarantine(rs, (size_t)(f - rs->fns));
 		f->quarantines++;
 		tp_metric_add(&m_quarantined, 1);
 		tp_warn("%s%s%s%s (%s:%d) quarantined after %u faults, until the next reload",
@@ -311,9 +311,8 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		struct tp_event_meta am, view;
 		struct tp_alert alert;
 
-		if (f->quarantined)
-			continue;
-		/* Nor do events its match turns away: no Lua call at all. */
+		/* (A quarantined rule is in no slot's candidates.) Events its
+		 * match turns away: no Lua call at all. */
 		if (!fn_matched(rs, f, fm, ev, meta, &t))
 			continue;
 		/* Excepted events never reach when: stateful rules do not count them. */
