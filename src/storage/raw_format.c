@@ -13,7 +13,8 @@ uint32_t tp_raw_crc(uint32_t crc, const void *data, size_t len)
 	return tp_crc32c(crc, data, len);
 }
 
-void tp_raw_seg_hdr_init(struct tp_raw_seg_hdr *h, uint64_t created_wall_ns, uint32_t pid)
+void tp_raw_seg_hdr_init(struct tp_raw_seg_hdr *h, uint64_t created_wall_ns, uint32_t pid,
+			 uint32_t seed, uint16_t flags)
 {
 	memset(h, 0, sizeof(*h));
 	memcpy(h->magic, TP_RAW_MAGIC, sizeof(h->magic));
@@ -23,6 +24,8 @@ void tp_raw_seg_hdr_init(struct tp_raw_seg_hdr *h, uint64_t created_wall_ns, uin
 	h->created_wall_ns = created_wall_ns;
 	h->writer_pid = pid;
 	h->record_hdr_size = sizeof(struct tp_hdr);
+	h->flags = flags;
+	h->frame_seed = seed;
 	h->crc = tp_raw_crc(0, h, offsetof(struct tp_raw_seg_hdr, crc));
 }
 
@@ -47,8 +50,11 @@ int tp_raw_seg_hdr_parse(const void *data, size_t len, struct tp_raw_seg_hdr *h,
 	if (h->byte_order != TP_RAW_BYTE_ORDER)
 		return bad(why, whylen, "written on a machine of another byte order (0x%08x)",
 			   h->byte_order);
-	if (h->version != TP_RAW_VERSION)
-		return bad(why, whylen, "unsupported format version %u", h->version);
+	if (h->version < TP_RAW_VERSION_MIN || h->version > TP_RAW_VERSION)
+		return bad(why, whylen,
+			   "unsupported format version %u (this tapio-collector reads %u to %u: "
+			   "written by a newer one)",
+			   h->version, TP_RAW_VERSION_MIN, TP_RAW_VERSION);
 	if (h->crc != tp_raw_crc(0, h, offsetof(struct tp_raw_seg_hdr, crc)))
 		return bad(why, whylen, "segment header checksum mismatch");
 	if (h->hdr_size != sizeof(*h))
@@ -62,10 +68,11 @@ int tp_raw_seg_hdr_parse(const void *data, size_t len, struct tp_raw_seg_hdr *h,
 }
 
 /* A frame's CRC: of its header after the crc field, then its payload; the
- * two follow each other wherever a frame is (a queue, a batch, a file). */
-static uint32_t frame_crc(const void *frame, uint16_t stored_len)
+ * two follow each other wherever a frame is (a queue, a batch, a file).
+ * Continued from the segment's seed (raw_format.h says why). */
+static uint32_t frame_crc(const void *frame, uint16_t stored_len, uint32_t seed)
 {
-	return tp_raw_crc(0, (const uint8_t *)frame + 4,
+	return tp_raw_crc(seed, (const uint8_t *)frame + 4,
 			  sizeof(struct tp_raw_frame_hdr) - 4 + stored_len);
 }
 
@@ -92,34 +99,35 @@ int tp_raw_frame_encode_body(void *dst, uint64_t ts_wall_ns, const void *rec, si
 	return (int)(sizeof(f) + coded);
 }
 
-void tp_raw_frame_seal(void *frame)
+void tp_raw_frame_seal(void *frame, uint32_t seed)
 {
 	struct tp_raw_frame_hdr f;
 
 	memcpy(&f, frame, sizeof(f));
-	f.crc = frame_crc(frame, f.stored_len);
+	f.crc = frame_crc(frame, f.stored_len, seed);
 	memcpy(frame, &f.crc, sizeof(f.crc));
 }
 
-int tp_raw_frame_encode(void *dst, uint64_t ts_wall_ns, const void *rec, size_t len)
+int tp_raw_frame_encode(void *dst, uint32_t seed, uint64_t ts_wall_ns, const void *rec,
+			size_t len)
 {
 	int flen = tp_raw_frame_encode_body(dst, ts_wall_ns, rec, len);
 
 	if (flen > 0)
-		tp_raw_frame_seal(dst);
+		tp_raw_frame_seal(dst, seed);
 	return flen;
 }
 
-int tp_raw_frame_encode_end(void *dst, uint64_t nrecords)
+int tp_raw_frame_encode_end(void *dst, uint32_t seed, uint64_t nrecords)
 {
 	struct tp_raw_frame_hdr f = {.ts_wall_ns = nrecords};
 
 	memcpy(dst, &f, sizeof(f));
-	tp_raw_frame_seal(dst);
+	tp_raw_frame_seal(dst, seed);
 	return (int)sizeof(f);
 }
 
-int tp_raw_frame_parse(const void *data, size_t avail, void *rec, uint32_t *rec_len,
+int tp_raw_frame_parse(const void *data, size_t avail, uint32_t seed, void *rec, uint32_t *rec_len,
 		       uint64_t *ts_wall_ns, size_t *frame_len, char *why, size_t whylen)
 {
 	const uint8_t *payload = (const uint8_t *)data + sizeof(struct tp_raw_frame_hdr);
@@ -135,11 +143,11 @@ int tp_raw_frame_parse(const void *data, size_t avail, void *rec, uint32_t *rec_
 	if (f.stored_len > f.record_len)
 		return bad(why, whylen, "frame payload longer than its record (%u bytes)",
 			   f.stored_len);
-	if (f.record_len == 0 && (f.stored_len != 0 || f.crc != frame_crc(data, 0)))
+	if (f.record_len == 0 && (f.stored_len != 0 || f.crc != frame_crc(data, 0, seed)))
 		return bad(why, whylen, "bad end frame");
 	if (avail < sizeof(f) + f.stored_len)
 		return TP_RAW_FRAME_PARTIAL;
-	if (f.crc != frame_crc(data, f.stored_len))
+	if (f.crc != frame_crc(data, f.stored_len, seed))
 		return bad(why, whylen, "frame checksum mismatch");
 	*frame_len = sizeof(f) + f.stored_len;
 	*ts_wall_ns = f.ts_wall_ns;

@@ -17,6 +17,16 @@
  * without one was cut short (crash, kill -9, power cut) and its last frame
  * may be torn. Every frame carries a CRC-32C of its header and payload, so
  * a reader stops at the first frame that is not exactly what was written.
+ *
+ * Retention reuses the oldest segment's file for the next segment instead
+ * of deleting it (its pages stay in the page cache: no new page is
+ * allocated per write), so a file may hold, past its current segment's
+ * last frame, intact frames of the segment it held before. Each frame's
+ * CRC is therefore continued from its segment's frame_seed (the low 32 bits
+ * of its sequence number): a frame of an earlier segment of the same file
+ * never verifies in the new one, and the RECYCLED flag tells a reader that
+ * bytes which do not verify after the last intact frame are such leftovers,
+ * not damage. Version 1 segments (seed 0, no flags) read as before.
  */
 #ifndef TAPIO_STORAGE_RAW_FORMAT_H
 #define TAPIO_STORAGE_RAW_FORMAT_H
@@ -27,7 +37,8 @@
 #include "events/event.h"
 
 #define TP_RAW_MAGIC	  "TPRAWSEG"
-#define TP_RAW_VERSION	  1
+#define TP_RAW_VERSION	  2
+#define TP_RAW_VERSION_MIN 1 /* the oldest version this reader reads */
 #define TP_RAW_BYTE_ORDER 0x01020304u
 #define TP_RAW_SEG_PREFIX "raw-"
 #define TP_RAW_SEG_SUFFIX ".seg"
@@ -41,10 +52,20 @@ struct tp_raw_seg_hdr {
 	uint64_t created_wall_ns; /* when the writer opened the segment */
 	uint32_t writer_pid;
 	uint16_t record_hdr_size; /* sizeof(struct tp_hdr) of the writer */
-	uint16_t _reserved;
-	uint32_t _reserved2;
+	uint16_t flags;		  /* TP_RAW_SEG_F_* (version 2; 0 in version 1) */
+	uint32_t frame_seed;	  /* every frame's CRC continues from it (0 in version 1) */
 	uint32_t crc; /* CRC-32C of the bytes of this struct before it */
 };
+
+/* The file held an earlier segment: what follows the last intact frame may
+ * be that segment's bytes. */
+#define TP_RAW_SEG_F_RECYCLED 0x1u
+
+/* The frame seed of segment seq. */
+static inline uint32_t tp_raw_frame_seed(uint64_t seq)
+{
+	return (uint32_t)seq;
+}
 
 /*
  * stored_len == record_len: the record follows as is.
@@ -65,8 +86,9 @@ _Static_assert(TP_RECORD_MAX <= UINT16_MAX, "record lengths are stored in 16 bit
 
 #define TP_RAW_FRAME_MAX (sizeof(struct tp_raw_frame_hdr) + TP_RECORD_MAX)
 
-/* Fill a segment header. */
-void tp_raw_seg_hdr_init(struct tp_raw_seg_hdr *h, uint64_t created_wall_ns, uint32_t pid);
+/* Fill a segment header (TP_RAW_VERSION) for frames sealed with seed. */
+void tp_raw_seg_hdr_init(struct tp_raw_seg_hdr *h, uint64_t created_wall_ns, uint32_t pid,
+			 uint32_t seed, uint16_t flags);
 
 /*
  * Check the len bytes at the start of a segment file. Returns 0 with *h
@@ -77,22 +99,24 @@ int tp_raw_seg_hdr_parse(const void *data, size_t len, struct tp_raw_seg_hdr *h,
 			 size_t whylen);
 
 /*
- * Encode one record as a frame into dst (room for TP_RAW_FRAME_MAX bytes).
- * Returns the frame's length, or -EINVAL for a record longer than
- * TP_RECORD_MAX or empty.
+ * Encode one record as a frame of a segment whose frame seed is seed into
+ * dst (room for TP_RAW_FRAME_MAX bytes). Returns the frame's length, or
+ * -EINVAL for a record longer than TP_RECORD_MAX or empty.
  */
-int tp_raw_frame_encode(void *dst, uint64_t ts_wall_ns, const void *rec, size_t len);
+int tp_raw_frame_encode(void *dst, uint32_t seed, uint64_t ts_wall_ns, const void *rec,
+			size_t len);
 
 /*
  * The same in two steps, so that coding and checking can run on different
- * threads: encode_body writes the frame with its CRC left 0 (same return
- * values); seal computes and sets the CRC of a frame so written.
+ * threads (and the segment be chosen late): encode_body writes the frame
+ * with its CRC left 0 (same return values); seal computes and sets the CRC
+ * of a frame so written, or written and sealed before with another seed.
  */
 int tp_raw_frame_encode_body(void *dst, uint64_t ts_wall_ns, const void *rec, size_t len);
-void tp_raw_frame_seal(void *frame);
+void tp_raw_frame_seal(void *frame, uint32_t seed);
 
 /* Encode an end frame that counts nrecords. Returns its length. */
-int tp_raw_frame_encode_end(void *dst, uint64_t nrecords);
+int tp_raw_frame_encode_end(void *dst, uint32_t seed, uint64_t nrecords);
 
 enum tp_raw_frame_status {
 	TP_RAW_FRAME_RECORD = 0,  /* a record, decoded into rec */
@@ -101,12 +125,13 @@ enum tp_raw_frame_status {
 };
 
 /*
- * Parse the frame at the start of data (avail bytes). On a record, decode
+ * Parse the frame at the start of data (avail bytes) of a segment whose
+ * frame seed is seed (its header's frame_seed). On a record, decode
  * it into rec (room for TP_RECORD_MAX bytes) and set *rec_len, *ts and
  * *frame_len. Returns enum tp_raw_frame_status, or -EBADMSG with why filled
  * when the bytes are not a valid frame.
  */
-int tp_raw_frame_parse(const void *data, size_t avail, void *rec, uint32_t *rec_len,
+int tp_raw_frame_parse(const void *data, size_t avail, uint32_t seed, void *rec, uint32_t *rec_len,
 		       uint64_t *ts_wall_ns, size_t *frame_len, char *why, size_t whylen);
 
 /*

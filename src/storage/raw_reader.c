@@ -313,7 +313,8 @@ static int resync_candidate(struct tp_raw_seg_reader *r, uint64_t ts_lo, uint64_
 		return 0;
 	}
 	r->resync_budget -= need;
-	st = tp_raw_frame_parse(p, avail, r->rec, &rec_len, &ts, &flen, why, sizeof(why));
+	st = tp_raw_frame_parse(p, avail, r->hdr.frame_seed, r->rec, &rec_len, &ts, &flen, why,
+				sizeof(why));
 	if (st == TP_RAW_FRAME_END)
 		return 1;
 	if (st != TP_RAW_FRAME_RECORD)
@@ -383,8 +384,32 @@ static int skip_damage(struct tp_raw_seg_reader *r, const char *why, bool torn_i
 	bool zeros = all_zero(r->buf + r->pos, avail < sizeof(struct tp_raw_frame_hdr)
 						   ? avail
 						   : sizeof(struct tp_raw_frame_hdr));
-	int e = resync(r);
+	struct tp_raw_seg_hdr now;
+	int e;
 
+	/* Retention gave the file to a newer segment while we read it: what
+	 * follows is that segment's (read in its turn), not damage. */
+	if (pread(r->fd, &now, sizeof(now), 0) == (ssize_t)sizeof(now) &&
+	    memcmp(&now, &r->hdr, sizeof(now)) != 0) {
+		snprintf(r->why, sizeof(r->why),
+			 "the writer reused the file for a newer segment while it was read "
+			 "(retention deleted this one)");
+		return stop(r, TP_RAW_SEG_REUSED);
+	}
+	e = resync(r);
+	if (e == 0 && (r->hdr.flags & TP_RAW_SEG_F_RECYCLED)) {
+		/* What follows the last intact frame of a reused file that was
+		 * not closed (closing cuts the file there) is, but for damage at
+		 * its very end, the previous segment's. */
+		r->end = TP_RAW_SEG_UNCLOSED;
+		r->end_offset = from;
+		r->bytes_ignored = file_end(r) - from;
+		snprintf(r->why, sizeof(r->why),
+			 "%llu bytes after its last intact frame do not verify: the previous "
+			 "segment's, whose file it reused",
+			 (unsigned long long)r->bytes_ignored);
+		return 0;
+	}
 	if (e == 0 && torn_if_none) {
 		r->pos = (size_t)(from - r->buf_off); /* at the end of the file: not refilled */
 		snprintf(r->why, sizeof(r->why), "the last frame is incomplete (%zu bytes)", avail);
@@ -437,8 +462,8 @@ int tp_raw_seg_next(struct tp_raw_seg_reader *r, const uint8_t **rec, uint32_t *
 	for (;;) {
 		size_t avail = r->len - r->pos, flen = 0;
 		uint64_t ts = 0;
-		int st = tp_raw_frame_parse(r->buf + r->pos, avail, r->rec, len, &ts, &flen, r->why,
-					    sizeof(r->why));
+		int st = tp_raw_frame_parse(r->buf + r->pos, avail, r->hdr.frame_seed, r->rec, len,
+					    &ts, &flen, r->why, sizeof(r->why));
 
 		if (st == TP_RAW_FRAME_PARTIAL) {
 			struct tp_raw_frame_hdr f;

@@ -6,7 +6,9 @@
  * frame is not intact (a flipped bit, a bad sector, a hole of zeros) it
  * scans forward for the next whole frame that verifies and reads on from
  * there, counting the bytes it skipped; at the end of the file it tells a
- * torn tail (the writer stopped mid-frame) from damage. It never reads past
+ * torn tail (the writer stopped mid-frame) from damage, and in a reused
+ * file (raw_format.h) the previous segment's leftovers from both. It never
+ * reads past
  * what the file holds, whatever the file holds, its scan costs about one
  * read of the file, and it says how the segment ended and what it skipped
  * so the caller can report it once.
@@ -48,6 +50,7 @@ enum tp_raw_seg_end {
 	TP_RAW_SEG_UNCLOSED,   /* ends on a frame boundary without an end frame */
 	TP_RAW_SEG_TORN,       /* ends inside a frame */
 	TP_RAW_SEG_CORRUPT,    /* damaged up to the end: no intact frame after end_offset */
+	TP_RAW_SEG_REUSED,     /* the writer reused the file for a newer segment meanwhile */
 	TP_RAW_SEG_BAD_HEADER, /* empty, short or not a segment: nothing read */
 	TP_RAW_SEG_IO_ERROR,
 };

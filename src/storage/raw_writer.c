@@ -30,15 +30,21 @@ struct tp_raw_writer {
 	int fd;
 	uint64_t seq; /* of the current segment */
 	uint64_t next_seq;
-	uint64_t seg_size; /* bytes in the current segment file */
+	uint64_t seg_size; /* bytes of the current segment */
+	uint64_t seg_file; /* bytes of its file: more when it reused an old one */
 	uint64_t seg_records;
 	uint64_t seg_created_ns;
 	bool dirty;	/* written since the last sync */
 	bool dir_dirty; /* a segment was created since the last sync */
 	uint64_t last_retention_ns;
+	/* A segment retention deleted at a rotation, whose file the next
+	 * segment takes (spare_name[0] == 0: none). */
+	char spare_name[32];
+	uint64_t spare_seq;
 	uint8_t *batch;
 	size_t batch_len;
 	size_t batch_records;
+	uint32_t batch_seed; /* the frame seed the batch's frames are sealed with */
 	struct tp_raw_writer_stats st;
 };
 
@@ -78,7 +84,15 @@ static int take_lock(struct tp_raw_writer *w, char *err, size_t errlen)
 	return 0;
 }
 
-static void apply_retention(struct tp_raw_writer *w, uint64_t now)
+/*
+ * Delete the oldest segments past the age or size retention allows. With
+ * reuse (at a rotation, no segment open), room is made for the next
+ * segment too, and the first segment deleted is kept as the spare whose
+ * file the next segment takes: its bytes still count, as that segment's
+ * file will hold as many. So past the cap each rotation reuses one file
+ * and the directory stays within the cap.
+ */
+static void apply_retention(struct tp_raw_writer *w, uint64_t now, bool reuse)
 {
 	struct tp_raw_seg_info *segs;
 	uint64_t total = 0;
@@ -92,16 +106,26 @@ static void apply_retention(struct tp_raw_writer *w, uint64_t now)
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		total += w->fd >= 0 && segs[i].seq == w->seq ? w->seg_size : segs[i].size;
-	/* Oldest first; the segment being written is never deleted. */
+		total += w->fd >= 0 && segs[i].seq == w->seq ? w->seg_file : segs[i].size;
+	/* Oldest first; the segment being written and the spare stay. */
 	for (size_t i = 0; i < n; i++) {
 		bool too_old = w->o.retention_ns && segs[i].mtime_ns + w->o.retention_ns < now;
-		bool too_much = w->o.retention_bytes && total > w->o.retention_bytes;
+		uint64_t next = reuse && !w->spare_name[0] ? w->o.segment_bytes : 0;
+		bool too_much = w->o.retention_bytes && total + next > w->o.retention_bytes;
 
-		if (w->fd >= 0 && segs[i].seq == w->seq)
+		if ((w->fd >= 0 && segs[i].seq == w->seq) ||
+		    (w->spare_name[0] && segs[i].seq == w->spare_seq))
 			continue;
 		if (!too_old && !too_much)
 			continue;
+		if (reuse && w->fd < 0 && !w->spare_name[0]) {
+			strcpy(w->spare_name, segs[i].name);
+			w->spare_seq = segs[i].seq;
+			tp_debug("raw storage: deleted %s (%s); the next segment reuses its file",
+				 segs[i].name, too_old ? "age" : "size");
+			w->st.segments_deleted++;
+			continue;
+		}
 		if (unlinkat(w->dfd, segs[i].name, 0) < 0) {
 			if (errno != ENOENT)
 				tp_warn("raw storage: cannot delete %s/%s: %s", w->dir,
@@ -172,7 +196,7 @@ int tp_raw_writer_open(struct tp_raw_writer **out, const struct tp_raw_writer_op
 	/* Never append to an old segment: its tail may be torn. */
 	w->next_seq = n ? segs[n - 1].seq + 1 : 1;
 	free(segs);
-	apply_retention(w, now_wall_ns);
+	apply_retention(w, now_wall_ns, false);
 	*out = w;
 	return 0;
 fail:
@@ -185,36 +209,74 @@ fail:
 	return r;
 }
 
-static int create_segment(struct tp_raw_writer *w, uint64_t now)
+/* The file of the spare (apply_retention) holding the header h, under
+ * the name of the next segment: an open fd, or -1 (gone, or cannot be
+ * reused: then it is deleted). The header goes first, so the old frames
+ * no longer verify before the file is renamed. */
+static int reuse_spare(struct tp_raw_writer *w, const char *name, struct tp_raw_seg_hdr *h)
 {
-	struct tp_raw_seg_hdr h;
-	char name[32];
+	struct stat st;
 	int fd;
 
-	tp_raw_seg_name(name, sizeof(name), w->next_seq);
-	fd = openat(w->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 && errno == ENOENT) {
-		/* The directory went away under us: make it again. */
-		int d = -1;
+	fd = openat(w->dfd, w->spare_name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    pwrite(fd, h, sizeof(*h), 0) == (ssize_t)sizeof(*h) &&
+	    renameat(w->dfd, w->spare_name, w->dfd, name) == 0) {
+		w->seg_file = (uint64_t)st.st_size > sizeof(*h) ? (uint64_t)st.st_size : sizeof(*h);
+		w->st.segments_reused++;
+		w->spare_name[0] = '\0';
+		return fd;
+	}
+	if (errno != ENOENT)
+		tp_debug("raw storage: cannot reuse %s/%s (%s): deleting it", w->dir,
+			 w->spare_name, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlinkat(w->dfd, w->spare_name, 0);
+	w->spare_name[0] = '\0';
+	return -1;
+}
 
-		if (tp_mkdir_p(w->dir, 0755, 0700) == 0 &&
-		    (d = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-			close(w->dfd);
-			w->dfd = d;
-			tp_warn("raw storage: %s was removed; created it again", w->dir);
-		}
+static int create_segment(struct tp_raw_writer *w, uint64_t now)
+{
+	uint32_t seed = tp_raw_frame_seed(w->next_seq);
+	struct tp_raw_seg_hdr h;
+	char name[32];
+	int fd = -1;
+
+	tp_raw_seg_name(name, sizeof(name), w->next_seq);
+	if (w->spare_name[0]) {
+		tp_raw_seg_hdr_init(&h, now, (uint32_t)getpid(), seed, TP_RAW_SEG_F_RECYCLED);
+		fd = reuse_spare(w, name, &h);
+	}
+	if (fd < 0) {
+		tp_raw_seg_hdr_init(&h, now, (uint32_t)getpid(), seed, 0);
 		fd = openat(w->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 			    0600);
-	}
-	if (fd < 0)
-		return -errno;
-	tp_raw_seg_hdr_init(&h, now, (uint32_t)getpid());
-	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
-		int e = errno ? errno : ENOSPC;
+		if (fd < 0 && errno == ENOENT) {
+			/* The directory went away under us: make it again. */
+			int d = -1;
 
-		close(fd);
-		unlinkat(w->dfd, name, 0);
-		return -e;
+			if (tp_mkdir_p(w->dir, 0755, 0700) == 0 &&
+			    (d = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+				close(w->dfd);
+				w->dfd = d;
+				tp_warn("raw storage: %s was removed; created it again", w->dir);
+			}
+			fd = openat(w->dfd, name,
+				    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		}
+		if (fd < 0)
+			return -errno;
+		if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+			int e = errno ? errno : ENOSPC;
+
+			close(fd);
+			unlinkat(w->dfd, name, 0);
+			return -e;
+		}
+		w->seg_file = sizeof(h);
+		w->st.bytes_on_disk += sizeof(h);
 	}
 	w->fd = fd;
 	w->seq = w->next_seq++;
@@ -224,8 +286,39 @@ static int create_segment(struct tp_raw_writer *w, uint64_t now)
 	w->dirty = w->dir_dirty = true;
 	w->st.segments_created++;
 	w->st.bytes_written += sizeof(h);
-	w->st.bytes_on_disk += sizeof(h);
 	return 0;
+}
+
+/* The segment's size grew to end: its file too, when past its end. */
+static void seg_grew(struct tp_raw_writer *w, uint64_t end)
+{
+	w->seg_size = end;
+	if (end > w->seg_file) {
+		w->st.bytes_on_disk += end - w->seg_file;
+		w->seg_file = end;
+	}
+}
+
+/* The seed of the segment the next frames go to. */
+static uint32_t target_seed(const struct tp_raw_writer *w)
+{
+	return tp_raw_frame_seed(w->fd >= 0 ? w->seq : w->next_seq);
+}
+
+/* Seal the batch's frames again for the segment they now go to (after the
+ * one they were sealed for was dropped): rare, so a walk. */
+static void reseal_batch(struct tp_raw_writer *w, uint32_t seed)
+{
+	size_t off = 0;
+
+	while (off + sizeof(struct tp_raw_frame_hdr) <= w->batch_len) {
+		struct tp_raw_frame_hdr f;
+
+		memcpy(&f, w->batch + off, sizeof(f));
+		tp_raw_frame_seal(w->batch + off, seed);
+		off += sizeof(f) + f.stored_len;
+	}
+	w->batch_seed = seed;
 }
 
 /* Bytes of whole frames at the start of the batch within n bytes, and how
@@ -266,6 +359,8 @@ int tp_raw_writer_flush(struct tp_raw_writer *w, uint64_t now)
 		e = -r;
 		goto out;
 	}
+	if (w->batch_seed != tp_raw_frame_seed(w->seq))
+		reseal_batch(w, tp_raw_frame_seed(w->seq));
 	while (done < w->batch_len) {
 		ssize_t n = pwrite(w->fd, w->batch + done, w->batch_len - done,
 				   (off_t)(w->seg_size + done));
@@ -291,12 +386,15 @@ int tp_raw_writer_flush(struct tp_raw_writer *w, uint64_t now)
 			"segment",
 			w->dir, strerror(errno));
 		drop_segment(w);
+	} else if (good < done && w->seg_file > w->seg_size + good) {
+		w->st.bytes_on_disk -= w->seg_file - (w->seg_size + good);
+		w->seg_file = w->seg_size + good;
 	}
-	w->seg_size += good;
+	if (w->fd >= 0)
+		seg_grew(w, w->seg_size + good);
 	w->seg_records += frames;
 	w->st.records_written += frames;
 	w->st.bytes_written += good;
-	w->st.bytes_on_disk += good;
 	if (good)
 		w->dirty = true;
 	w->batch_records -= frames;
@@ -315,11 +413,15 @@ static void close_segment(struct tp_raw_writer *w)
 
 	if (w->fd < 0)
 		return;
-	n = tp_raw_frame_encode_end(end, w->seg_records);
+	n = tp_raw_frame_encode_end(end, tp_raw_frame_seed(w->seq), w->seg_records);
 	if (pwrite(w->fd, end, (size_t)n, (off_t)w->seg_size) == n) {
-		w->seg_size += (uint64_t)n;
+		seg_grew(w, w->seg_size + (uint64_t)n);
 		w->st.bytes_written += (uint64_t)n;
-		w->st.bytes_on_disk += (uint64_t)n;
+	}
+	/* A reused file's bytes past the end are the old segment's. */
+	if (w->seg_file > w->seg_size && ftruncate(w->fd, (off_t)w->seg_size) == 0) {
+		w->st.bytes_on_disk -= w->seg_file - w->seg_size;
+		w->seg_file = w->seg_size;
 	}
 	if (fdatasync(w->fd) < 0)
 		tp_debug("raw storage: fdatasync: %s", strerror(errno));
@@ -342,8 +444,10 @@ static void batch_add(struct tp_raw_writer *w, size_t flen, uint64_t now)
 			memcpy(frame, w->batch + w->batch_len, flen);
 			tp_raw_writer_flush(w, now);
 			close_segment(w);
-			apply_retention(w, now);
+			apply_retention(w, now, true);
 			memcpy(w->batch, frame, flen);
+			w->batch_seed = target_seed(w);
+			tp_raw_frame_seal(w->batch, w->batch_seed);
 		}
 	}
 	w->batch_len += flen;
@@ -374,9 +478,11 @@ int tp_raw_writer_append_frame(struct tp_raw_writer *w, void *frame, size_t flen
 		return -EINVAL;
 	if (w->batch_len + TP_RAW_FRAME_MAX > BATCH_BYTES)
 		tp_raw_writer_flush(w, now);
+	if (!w->batch_len)
+		w->batch_seed = target_seed(w);
 	/* Sealed where it is: the CRC's loads bring the frame into cache for
 	 * the copy, where a CRC of the copy would wait on the batch's stores. */
-	tp_raw_frame_seal(frame);
+	tp_raw_frame_seal(frame, w->batch_seed);
 	memcpy(w->batch + w->batch_len, frame, flen);
 	batch_add(w, flen, now);
 	return 0;
@@ -422,7 +528,7 @@ void tp_raw_writer_maintain(struct tp_raw_writer *w, uint64_t now)
 	}
 	if (rotated || now - w->last_retention_ns >= RETENTION_PERIOD_NS ||
 	    now < w->last_retention_ns)
-		apply_retention(w, now);
+		apply_retention(w, now, rotated && w->fd < 0);
 }
 
 void tp_raw_writer_stats(const struct tp_raw_writer *w, struct tp_raw_writer_stats *st)
@@ -436,6 +542,8 @@ void tp_raw_writer_close(struct tp_raw_writer *w, uint64_t now)
 		return;
 	tp_raw_writer_flush(w, now);
 	close_segment(w);
+	if (w->spare_name[0] && unlinkat(w->dfd, w->spare_name, 0) == 0)
+		w->dir_dirty = true;
 	if (w->dir_dirty)
 		fsync(w->dfd);
 	close(w->lock_fd);

@@ -4,7 +4,9 @@
  *
  * Records are framed into a batch in memory and written with one pwrite per
  * batch. Segments rotate by size and age; retention deletes the oldest
- * segments past an age or a total size. A failed write (a full disk, a
+ * segments past an age or a total size, and at a rotation reuses the first
+ * of them as the next segment's file (raw_format.h: its pages stay in the
+ * page cache, where a new file takes new ones). A failed write (a full disk, a
  * quota, an I/O error) drops the records it could not write, counts them,
  * and cuts the segment back to its last whole frame, so later writes never
  * follow a half-written frame; writing resumes by itself when the next
@@ -36,7 +38,8 @@ struct tp_raw_writer_stats {
 	uint64_t bytes_written;	  /* frames, headers included */
 	uint64_t records_dropped; /* could not be written */
 	uint64_t segments_created;
-	uint64_t segments_deleted; /* by retention */
+	uint64_t segments_deleted; /* by retention (reused files included) */
+	uint64_t segments_reused;  /* files of deleted segments that new ones reused */
 	uint64_t bytes_on_disk;	   /* all segments of the directory */
 	int last_error;		   /* errno of the last failed write; 0 once one succeeds */
 };

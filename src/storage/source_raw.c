@@ -77,8 +77,11 @@ static void report_end(struct raw_source *s)
 			break;
 		s->st.segments_unclosed++;
 		tp_info("raw segment %s was not closed by its writer (stopped by a crash, kill or "
-			"power loss); its %llu records are intact",
-			p, recs);
+			"power loss); its %llu records are intact%s%s",
+			p, recs, r->why[0] ? "; " : "", r->why);
+		break;
+	case TP_RAW_SEG_REUSED:
+		tp_info("raw segment %s: %s; %llu records read", p, r->why, recs);
 		break;
 	case TP_RAW_SEG_TORN:
 		if (is_newest_of_active(s)) {

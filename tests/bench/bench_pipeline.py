@@ -129,6 +129,11 @@ def b_args(level):
     return []
 
 
+def raw_sets():
+    r = os.environ.get("RAW_RETENTION")
+    return ["--set", "storage.retention_size=" + r] if r else []
+
+
 def writer_apart(c):
     """The raw storage writer thread moved to the producer's CPU: on the
     consumer's, each wake-up preempts the reader and the raw stage's own
@@ -157,9 +162,9 @@ def start(level, tmp):
     if level == "L2b":
         return bl.Collector(*sec, *b_args(level), binary=b_binary(level)), None
     if level == "L3":
-        return writer_apart(bl.Collector(*sec, raw=True)), None
+        return writer_apart(bl.Collector(*sec, *raw_sets(), raw=True)), None
     if level == "L3b":
-        return writer_apart(bl.Collector(*sec, *b_args(level), raw=True,
+        return writer_apart(bl.Collector(*sec, *b_args(level), *raw_sets(), raw=True,
                                          binary=b_binary(level))), None
     if level in ("L2a", "L2ab"):
         return bl.Collector(*sec, *b_args(level), "-a", binary=b_binary(level)), None

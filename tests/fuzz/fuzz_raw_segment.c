@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mode) {
 		struct tp_raw_seg_hdr h;
 
-		tp_raw_seg_hdr_init(&h, 1700000000000000000ull, 1);
+		tp_raw_seg_hdr_init(&h, 1700000000000000000ull, 1, 0, 0);
 		fwrite(&h, sizeof(h), 1, f);
 		data++;
 		size--;

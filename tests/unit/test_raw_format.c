@@ -13,6 +13,8 @@
 
 #include "storage/raw_format.h"
 
+#define SEED 0x2a /* a segment's frame seed (tp_raw_frame_seed) */
+
 static uint8_t src[TP_RECORD_MAX], enc[TP_RECORD_MAX], dec[TP_RECORD_MAX];
 
 /* Encode then decode n bytes of src; returns the coded length (0: stored plain). */
@@ -122,15 +124,15 @@ static void test_frame_roundtrip_and_damage(void **state)
 	memset(src, 0, sizeof(src));
 	for (int i = 0; i < 300; i += 7)
 		src[i] = (uint8_t)i;
-	assert_int_equal(tp_raw_frame_encode(frame, 123456789, src, 300), 16 + 300);
+	assert_int_equal(tp_raw_frame_encode(frame, SEED, 123456789, src, 300), 16 + 300);
 	/* long ones are coded */
 	memset(src, 0, sizeof(src));
 	for (int i = 0; i < 300; i += 37)
 		src[i] = (uint8_t)i;
-	n = tp_raw_frame_encode(frame, 123456789, src, 300);
+	n = tp_raw_frame_encode(frame, SEED, 123456789, src, 300);
 	assert_true(n > 16 && n < 16 + 300);
 	assert_int_equal(
-	    tp_raw_frame_parse(frame, (size_t)n, rec, &len, &ts, &flen, why, sizeof(why)),
+	    tp_raw_frame_parse(frame, (size_t)n, SEED, rec, &len, &ts, &flen, why, sizeof(why)),
 	    TP_RAW_FRAME_RECORD);
 	assert_int_equal(len, 300);
 	assert_int_equal(ts, 123456789);
@@ -139,7 +141,7 @@ static void test_frame_roundtrip_and_damage(void **state)
 	/* Every prefix is partial, never an error. */
 	for (int cut = 0; cut < n; cut++)
 		assert_int_equal(
-		    tp_raw_frame_parse(frame, (size_t)cut, rec, &len, &ts, &flen, why, sizeof(why)),
+		    tp_raw_frame_parse(frame, (size_t)cut, SEED, rec, &len, &ts, &flen, why, sizeof(why)),
 		    TP_RAW_FRAME_PARTIAL);
 	/* Every single flipped bit is caught. */
 	for (int byte = 0; byte < n; byte++) {
@@ -147,28 +149,39 @@ static void test_frame_roundtrip_and_damage(void **state)
 			int r;
 
 			frame[byte] ^= (uint8_t)(1 << bit);
-			r = tp_raw_frame_parse(frame, (size_t)n, rec, &len, &ts, &flen, why,
+			r = tp_raw_frame_parse(frame, (size_t)n, SEED, rec, &len, &ts, &flen, why,
 					       sizeof(why));
 			/* A flip in a length may make the frame look longer: partial. */
 			assert_true(r == -EBADMSG || r == TP_RAW_FRAME_PARTIAL);
 			frame[byte] ^= (uint8_t)(1 << bit);
 		}
 	}
+	/* Sealed for another segment (a reused file's leftovers): refused,
+	 * whichever the other seed, end frame too (CRC-32C is linear: a seed
+	 * that differs always changes the CRC). */
+	for (uint32_t other = 0; other < 4096; other++)
+		if (other != SEED)
+			assert_int_equal(tp_raw_frame_parse(frame, (size_t)n, other, rec, &len, &ts,
+							    &flen, why, sizeof(why)),
+					 -EBADMSG);
 	/* Incompressible records are stored as they are. */
 	memset(src, 'z', 100);
-	n = tp_raw_frame_encode(frame, 1, src, 100);
+	n = tp_raw_frame_encode(frame, SEED, 1, src, 100);
 	assert_int_equal(n, 16 + 100);
-	assert_int_equal(tp_raw_frame_encode(frame, 1, src, 0), -EINVAL);
-	assert_int_equal(tp_raw_frame_encode(frame, 1, src, TP_RECORD_MAX + 1), -EINVAL);
+	assert_int_equal(tp_raw_frame_encode(frame, SEED, 1, src, 0), -EINVAL);
+	assert_int_equal(tp_raw_frame_encode(frame, SEED, 1, src, TP_RECORD_MAX + 1), -EINVAL);
 	/* The end frame. */
-	n = tp_raw_frame_encode_end(frame, 77);
+	n = tp_raw_frame_encode_end(frame, SEED, 77);
 	assert_int_equal(
-	    tp_raw_frame_parse(frame, (size_t)n, rec, &len, &ts, &flen, why, sizeof(why)),
+	    tp_raw_frame_parse(frame, (size_t)n, SEED, rec, &len, &ts, &flen, why, sizeof(why)),
 	    TP_RAW_FRAME_END);
 	assert_int_equal(ts, 77);
+	assert_int_equal(
+	    tp_raw_frame_parse(frame, (size_t)n, SEED + 1, rec, &len, &ts, &flen, why, sizeof(why)),
+	    -EBADMSG);
 	/* Zeros are not an end frame. */
 	memset(frame, 0, 16);
-	assert_int_equal(tp_raw_frame_parse(frame, 16, rec, &len, &ts, &flen, why, sizeof(why)),
+	assert_int_equal(tp_raw_frame_parse(frame, 16, SEED, rec, &len, &ts, &flen, why, sizeof(why)),
 			 -EBADMSG);
 }
 
@@ -191,15 +204,15 @@ static void test_frame_in_two_steps(void **state)
 		memset(src, 0, n);
 		for (size_t j = 0; j < n; j += 1 + (size_t)rand() % 40)
 			src[j] = (uint8_t)rand();
-		a = tp_raw_frame_encode(one, 42 + (uint64_t)i, src, n);
+		a = tp_raw_frame_encode(one, SEED, 42 + (uint64_t)i, src, n);
 		b = tp_raw_frame_encode_body(two, 42 + (uint64_t)i, src, n);
 		assert_int_equal(a, b);
 		/* unsealed (CRC 0), it is refused unless its CRC is 0 */
 		if (memcmp(one, two, 4) != 0)
-			assert_int_equal(tp_raw_frame_parse(two, (size_t)b, rec, &len, &ts, &flen,
+			assert_int_equal(tp_raw_frame_parse(two, (size_t)b, SEED, rec, &len, &ts, &flen,
 							    why, sizeof(why)),
 					 -EBADMSG);
-		tp_raw_frame_seal(two);
+		tp_raw_frame_seal(two, SEED);
 		assert_memory_equal(one, two, (size_t)a);
 	}
 	assert_int_equal(tp_raw_frame_encode_body(two, 1, src, 0), -EINVAL);
@@ -212,10 +225,13 @@ static void test_segment_header(void **state)
 	char why[128];
 
 	(void)state;
-	tp_raw_seg_hdr_init(&h, 1700000000000000000ull, 1234);
+	tp_raw_seg_hdr_init(&h, 1700000000000000000ull, 1234, SEED, TP_RAW_SEG_F_RECYCLED);
 	assert_int_equal(tp_raw_seg_hdr_parse(&h, sizeof(h), &out, why, sizeof(why)), 0);
 	assert_int_equal(out.created_wall_ns, 1700000000000000000ull);
 	assert_int_equal(out.writer_pid, 1234);
+	assert_int_equal(out.version, TP_RAW_VERSION);
+	assert_int_equal(out.frame_seed, SEED);
+	assert_int_equal(out.flags, TP_RAW_SEG_F_RECYCLED);
 	for (size_t len = 0; len < sizeof(h); len++)
 		assert_int_equal(tp_raw_seg_hdr_parse(&h, len, &out, why, sizeof(why)), -ENODATA);
 	for (size_t byte = 0; byte < sizeof(h); byte++) {
@@ -231,15 +247,25 @@ static void test_segment_header(void **state)
 	assert_int_equal(tp_raw_seg_hdr_parse(&h, sizeof(h), &out, why, sizeof(why)), -EBADMSG);
 	assert_non_null(strstr(why, "magic"));
 	/* Records with another tp_hdr layout (an older or newer collector). */
-	tp_raw_seg_hdr_init(&h, 1, 1);
+	tp_raw_seg_hdr_init(&h, 1, 1, 0, 0);
 	h.record_hdr_size = 64;
 	h.crc = tp_raw_crc(0, &h, offsetof(struct tp_raw_seg_hdr, crc));
 	assert_int_equal(tp_raw_seg_hdr_parse(&h, sizeof(h), &out, why, sizeof(why)), -EBADMSG);
 	assert_non_null(strstr(why, "64-byte headers"));
-	tp_raw_seg_hdr_init(&h, 1, 1);
+	tp_raw_seg_hdr_init(&h, 1, 1, 0, 0);
 	h.byte_order = __builtin_bswap32(TP_RAW_BYTE_ORDER);
 	assert_int_equal(tp_raw_seg_hdr_parse(&h, sizeof(h), &out, why, sizeof(why)), -EBADMSG);
 	assert_non_null(strstr(why, "byte order"));
+	/* Version 1 (seed and flags 0) is read; a newer one is refused, saying so. */
+	tp_raw_seg_hdr_init(&h, 1, 1, 0, 0);
+	h.version = 1;
+	h.crc = tp_raw_crc(0, &h, offsetof(struct tp_raw_seg_hdr, crc));
+	assert_int_equal(tp_raw_seg_hdr_parse(&h, sizeof(h), &out, why, sizeof(why)), 0);
+	assert_int_equal(out.frame_seed, 0);
+	h.version = TP_RAW_VERSION + 1;
+	h.crc = tp_raw_crc(0, &h, offsetof(struct tp_raw_seg_hdr, crc));
+	assert_int_equal(tp_raw_seg_hdr_parse(&h, sizeof(h), &out, why, sizeof(why)), -EBADMSG);
+	assert_non_null(strstr(why, "written by a newer one"));
 }
 
 int main(void)

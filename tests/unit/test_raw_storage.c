@@ -363,6 +363,9 @@ static void test_retention_by_size(void **state)
 		append_fork(w, i, T0);
 	tp_raw_writer_stats(w, &st);
 	assert_true(st.segments_deleted > 5);
+	/* Each rotation past the cap takes the oldest segment's file. */
+	assert_true(st.segments_reused > 5);
+	assert_true(st.segments_reused <= st.segments_deleted);
 	tp_raw_writer_close(w, T0);
 	s = list(&n);
 	for (size_t i = 0; i < n; i++) {
@@ -370,14 +373,19 @@ static void test_retention_by_size(void **state)
 		if (i)
 			assert_int_equal(s[i].seq, s[i - 1].seq + 1); /* the newest are kept */
 	}
-	assert_true(total <= 256 * 1024 + 64 * 1024);
+	assert_true(total <= 256 * 1024);
 	assert_true(total >= 128 * 1024);
 	free(s);
-	/* What is left is the tail of what was written, in order. */
-	read_all(dir, NULL, &g);
+	/* What is left is the tail of what was written, in order, and closed
+	 * reused files hold nothing of their earlier segments. */
+	struct tp_raw_source_stats rs = read_all(dir, NULL, &g);
+
 	assert_true(g.n > 1000);
 	for (size_t i = 0; i < g.n; i++)
 		assert_int_equal(pid_of(&g.v[i]), 40000 - g.n + i);
+	assert_int_equal(rs.segments_damaged, 0);
+	assert_int_equal(rs.segments_unclosed, 0);
+	assert_int_equal(rs.damaged_regions, 0);
 	got_free(&g);
 }
 
@@ -433,6 +441,129 @@ static void copy_prefix(const char *from, const char *to, size_t len)
 	fclose(in);
 	fclose(out);
 	free(buf);
+}
+
+/* Copy the file at from to to, whole. */
+static void copy_file(const char *from, const char *to)
+{
+	struct stat st;
+
+	assert_int_equal(stat(from, &st), 0);
+	copy_prefix(from, to, (size_t)st.st_size);
+}
+
+/*
+ * A reused file whose segment was not closed (the writer killed): the
+ * reader returns the new segment's records and no record of the segment
+ * the file held before, though those frames are intact, and says the
+ * segment is unclosed, not damaged.
+ */
+static void test_reused_file_not_closed(void **state)
+{
+	struct tp_raw_writer *w = open_writer(64 << 20, 0, 0, 256 * 1024, T0);
+	struct tp_raw_writer_stats st;
+	struct tp_raw_seg_info *s;
+	char from[160], crash[96], to[160];
+	unsigned i = 0;
+	struct stat fs;
+	struct got g;
+	size_t n;
+
+	(void)state;
+	/* Past the first reuse, then a few records into the reused file. */
+	do {
+		append_fork(w, i++, T0);
+		tp_raw_writer_stats(w, &st);
+	} while (!st.segments_reused);
+	for (unsigned k = 0; k < 100; k++)
+		append_fork(w, i++, T0);
+	assert_int_equal(tp_raw_writer_flush(w, T0), 0);
+	s = list(&n);
+	seg_path(from, sizeof(from), &s[n - 1]);
+	free(s);
+	assert_int_equal(stat(from, &fs), 0);
+	assert_true((uint64_t)fs.st_size > 32 * 1024); /* the old segment's bytes */
+	snprintf(crash, sizeof(crash), "%s/crash", dir);
+	assert_int_equal(mkdir(crash, 0700), 0);
+	snprintf(to, sizeof(to), "%s/raw-000000000001.seg", crash);
+	copy_file(from, to);
+	tp_raw_writer_close(w, T0);
+
+	struct tp_raw_source_stats rs = read_all(to, NULL, &g);
+
+	assert_true(g.n >= 100 && g.n < 1000);
+	for (size_t k = 0; k < g.n; k++)
+		assert_int_equal(pid_of(&g.v[k]), i - g.n + k);
+	assert_int_equal(rs.segments_unclosed, 1);
+	assert_int_equal(rs.segments_damaged, 0);
+	assert_int_equal(rs.damaged_regions, 0);
+	got_free(&g);
+
+	/* The same through the segment reader: where it ended, and why. */
+	struct tp_raw_seg_reader *r = malloc(sizeof(*r));
+	const uint8_t *rec;
+	uint32_t len;
+	uint64_t ts;
+	char err[256];
+
+	assert_int_equal(tp_raw_seg_open(r, to, err, sizeof(err)), 0);
+	while (tp_raw_seg_next(r, &rec, &len, &ts) == 1)
+		;
+	assert_int_equal(r->end, TP_RAW_SEG_UNCLOSED);
+	assert_int_equal(r->end_offset + r->bytes_ignored, (uint64_t)fs.st_size);
+	assert_true(r->bytes_ignored > 0);
+	assert_non_null(strstr(r->why, "whose file it reused"));
+	tp_raw_seg_close(r);
+	free(r);
+}
+
+/*
+ * Retention reuses the file of a segment a reader is reading: the reader
+ * stops there and says so (not damage), having read that segment's records
+ * up to the change, each intact; the records of the new segment it will
+ * read from the new name.
+ */
+static void test_reused_while_read(void **state)
+{
+	struct tp_raw_writer *w = open_writer(1 << 20, 0, 0, 4 << 20, T0);
+	struct tp_raw_seg_reader *r = malloc(sizeof(*r));
+	struct tp_raw_writer_stats st;
+	struct tp_raw_seg_info *s;
+	const uint8_t *rec;
+	uint32_t len, last = 0;
+	uint64_t ts, reused;
+	char path[160], err[256];
+	unsigned i = 0;
+	size_t n;
+
+	(void)state;
+	do {
+		append_fork(w, i++, T0);
+		tp_raw_writer_stats(w, &st);
+	} while (!st.segments_reused);
+	reused = st.segments_reused;
+	assert_int_equal(tp_raw_writer_flush(w, T0), 0);
+	s = list(&n);
+	seg_path(path, sizeof(path), &s[0]); /* the oldest: reused next */
+	free(s);
+	assert_int_equal(tp_raw_seg_open(r, path, err, sizeof(err)), 0);
+	assert_int_equal(tp_raw_seg_next(r, &rec, &len, &ts), 1);
+	last = ((const struct tp_hdr *)rec)->pid;
+	do {
+		append_fork(w, i++, T0);
+		tp_raw_writer_stats(w, &st);
+	} while (st.segments_reused == reused);
+	assert_int_equal(tp_raw_writer_flush(w, T0), 0);
+	while (tp_raw_seg_next(r, &rec, &len, &ts) == 1) {
+		assert_int_equal(((const struct tp_hdr *)rec)->pid, last + 1);
+		last++;
+	}
+	assert_int_equal(r->end, TP_RAW_SEG_REUSED);
+	assert_int_equal(r->skipped_regions, 0);
+	assert_non_null(strstr(r->why, "reused the file"));
+	tp_raw_seg_close(r);
+	free(r);
+	tp_raw_writer_close(w, T0);
 }
 
 static void test_torn_tail_at_every_offset(void **state)
@@ -528,7 +659,7 @@ static void test_damaged_segments_are_skipped(void **state)
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = (char)(i * 7 + 3);
 	write_file("raw-000000000102.seg", junk, sizeof(junk));
-	tp_raw_seg_hdr_init(&h, T0, 1);
+	tp_raw_seg_hdr_init(&h, T0, 1, tp_raw_frame_seed(1), 0);
 	write_file("raw-000000000103.seg", &h, sizeof(h));
 	memcpy(junk, &h, sizeof(h));
 	write_file("raw-000000000104.seg", junk, sizeof(junk)); /* a header, then garbage */
@@ -569,6 +700,7 @@ static size_t one_segment(char *path, size_t plen, uint8_t **data, size_t off[NR
 	static uint8_t rec[TP_RECORD_MAX];
 	struct tp_raw_seg_info *s;
 	size_t n, at = sizeof(struct tp_raw_seg_hdr);
+	uint64_t s0;
 	FILE *f;
 
 	for (unsigned i = 0; i < NREC; i++)
@@ -578,6 +710,7 @@ static size_t one_segment(char *path, size_t plen, uint8_t **data, size_t off[NR
 	assert_int_equal(n, 1);
 	seg_path(path, plen, &s[0]);
 	n = s[0].size;
+	s0 = s[0].seq;
 	free(s);
 	*data = malloc(n);
 	f = fopen(path, "rb");
@@ -590,8 +723,8 @@ static size_t one_segment(char *path, size_t plen, uint8_t **data, size_t off[NR
 		char why[64];
 
 		off[i] = at;
-		assert_true(tp_raw_frame_parse(*data + at, n - at, rec, &len, &ts, &flen, why,
-					       sizeof(why)) >= 0);
+		assert_true(tp_raw_frame_parse(*data + at, n - at, tp_raw_frame_seed(s0), rec, &len,
+					       &ts, &flen, why, sizeof(why)) >= 0);
 		at += flen;
 	}
 	assert_int_equal(at, n);
@@ -801,7 +934,7 @@ static void test_resync_pure_garbage(void **state)
 		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 		memcpy(junk + i, &seed, 8);
 	}
-	tp_raw_seg_hdr_init(&h, T0, 1);
+	tp_raw_seg_hdr_init(&h, T0, 1, tp_raw_frame_seed(1), 0);
 	memcpy(junk, &h, sizeof(h));
 	snprintf(path, sizeof(path), "%s/raw-000000000001.seg", dir);
 	put_file(path, junk, len);
@@ -837,7 +970,7 @@ static void test_resync_budget(void **state)
 	uint64_t ts;
 
 	(void)state;
-	tp_raw_seg_hdr_init(&h, T0, 1);
+	tp_raw_seg_hdr_init(&h, T0, 1, tp_raw_frame_seed(1), 0);
 	memcpy(junk, &h, sizeof(h));
 	for (size_t at = sizeof(h); at + sizeof(f) <= len; at += sizeof(f))
 		memcpy(junk + at, &f, sizeof(f));
@@ -1112,6 +1245,8 @@ int main(void)
 	    T(test_rotation_by_age),
 	    T(test_retention_by_size),
 	    T(test_retention_by_age),
+	    T(test_reused_file_not_closed),
+	    T(test_reused_while_read),
 	    T(test_torn_tail_at_every_offset),
 	    T(test_damaged_segments_are_skipped),
 	    T(test_resync_after_flipped_byte),
