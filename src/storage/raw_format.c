@@ -108,8 +108,7 @@ void tp_raw_frame_seal(void *frame, uint32_t seed)
 	memcpy(frame, &f.crc, sizeof(f.crc));
 }
 
-int tp_raw_frame_encode(void *dst, uint32_t seed, uint64_t ts_wall_ns, const void *rec,
-			size_t len)
+int tp_raw_frame_encode(void *dst, uint32_t seed, uint64_t ts_wall_ns, const void *rec, size_t len)
 {
 	int flen = tp_raw_frame_encode_body(dst, ts_wall_ns, rec, len);
 

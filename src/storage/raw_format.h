@@ -36,13 +36,13 @@
 
 #include "events/event.h"
 
-#define TP_RAW_MAGIC	  "TPRAWSEG"
-#define TP_RAW_VERSION	  2
+#define TP_RAW_MAGIC	   "TPRAWSEG"
+#define TP_RAW_VERSION	   2
 #define TP_RAW_VERSION_MIN 1 /* the oldest version this reader reads */
-#define TP_RAW_BYTE_ORDER 0x01020304u
-#define TP_RAW_SEG_PREFIX "raw-"
-#define TP_RAW_SEG_SUFFIX ".seg"
-#define TP_RAW_LOCK_NAME  "LOCK"
+#define TP_RAW_BYTE_ORDER  0x01020304u
+#define TP_RAW_SEG_PREFIX  "raw-"
+#define TP_RAW_SEG_SUFFIX  ".seg"
+#define TP_RAW_LOCK_NAME   "LOCK"
 
 struct tp_raw_seg_hdr {
 	char magic[8];		  /* TP_RAW_MAGIC, not NUL-terminated */
@@ -54,7 +54,7 @@ struct tp_raw_seg_hdr {
 	uint16_t record_hdr_size; /* sizeof(struct tp_hdr) of the writer */
 	uint16_t flags;		  /* TP_RAW_SEG_F_* (version 2; 0 in version 1) */
 	uint32_t frame_seed;	  /* every frame's CRC continues from it (0 in version 1) */
-	uint32_t crc; /* CRC-32C of the bytes of this struct before it */
+	uint32_t crc;		  /* CRC-32C of the bytes of this struct before it */
 };
 
 /* The file held an earlier segment: what follows the last intact frame may
@@ -103,8 +103,7 @@ int tp_raw_seg_hdr_parse(const void *data, size_t len, struct tp_raw_seg_hdr *h,
  * dst (room for TP_RAW_FRAME_MAX bytes). Returns the frame's length, or
  * -EINVAL for a record longer than TP_RECORD_MAX or empty.
  */
-int tp_raw_frame_encode(void *dst, uint32_t seed, uint64_t ts_wall_ns, const void *rec,
-			size_t len);
+int tp_raw_frame_encode(void *dst, uint32_t seed, uint64_t ts_wall_ns, const void *rec, size_t len);
 
 /*
  * The same in two steps, so that coding and checking can run on different

@@ -65,6 +65,7 @@ struct raw_stage {
 	struct tp_metric m_drop_shutdown;
 	struct tp_metric m_segments;
 	struct tp_metric m_deleted;
+	struct tp_metric m_reused;
 	struct tp_metric m_disk_bytes;
 	struct tp_metric m_queue_bytes;
 };
@@ -114,6 +115,7 @@ static void publish(struct raw_stage *s)
 	tp_metric_set(&s->m_drop_write, st.records_dropped);
 	tp_metric_set(&s->m_segments, st.segments_created);
 	tp_metric_set(&s->m_deleted, st.segments_deleted);
+	tp_metric_set(&s->m_reused, st.segments_reused);
 	tp_metric_set(&s->m_disk_bytes, st.bytes_on_disk);
 	atomic_store(&s->write_errno, st.last_error);
 }
@@ -260,9 +262,9 @@ int tp_raw_stage_sync(struct tp_stage *stage, int timeout_ms, struct tp_raw_stag
 
 static void unregister_metrics(struct raw_stage *s)
 {
-	struct tp_metric *all[] = {&s->m_stored,	  &s->m_bytes,	    &s->m_drop_queue,
-				   &s->m_drop_write,	  &s->m_drop_shutdown, &s->m_segments,
-				   &s->m_deleted,	  &s->m_disk_bytes, &s->m_queue_bytes};
+	struct tp_metric *all[] = {
+	    &s->m_stored,   &s->m_bytes,   &s->m_drop_queue, &s->m_drop_write, &s->m_drop_shutdown,
+	    &s->m_segments, &s->m_deleted, &s->m_reused,     &s->m_disk_bytes, &s->m_queue_bytes};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		tp_metric_unregister(all[i]);
@@ -388,6 +390,9 @@ static void register_metrics(struct raw_stage *s)
 							  "Raw segment files started.");
 	s->m_deleted = (struct tp_metric)TP_COUNTER_INIT("tapio_raw_segments_deleted_total",
 							 "Raw segment files deleted by retention.");
+	s->m_reused = (struct tp_metric)TP_COUNTER_INIT(
+	    "tapio_raw_segments_reused_total",
+	    "Raw segment files retention deleted that a new segment took (overwritten).");
 	s->m_disk_bytes = (struct tp_metric)TP_GAUGE_INIT("tapio_raw_disk_bytes",
 							  "Bytes of raw segment files on disk.");
 	s->m_queue_bytes = (struct tp_metric)TP_GAUGE_INIT(
@@ -401,6 +406,7 @@ static void register_metrics(struct raw_stage *s)
 	tp_metric_register(&s->m_drop_shutdown);
 	tp_metric_register(&s->m_segments);
 	tp_metric_register(&s->m_deleted);
+	tp_metric_register(&s->m_reused);
 	tp_metric_register(&s->m_disk_bytes);
 	tp_metric_register(&s->m_queue_bytes);
 }

@@ -228,8 +228,8 @@ static int reuse_spare(struct tp_raw_writer *w, const char *name, struct tp_raw_
 		return fd;
 	}
 	if (errno != ENOENT)
-		tp_debug("raw storage: cannot reuse %s/%s (%s): deleting it", w->dir,
-			 w->spare_name, strerror(errno));
+		tp_debug("raw storage: cannot reuse %s/%s (%s): deleting it", w->dir, w->spare_name,
+			 strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	unlinkat(w->dfd, w->spare_name, 0);

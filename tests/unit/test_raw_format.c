@@ -140,9 +140,9 @@ static void test_frame_roundtrip_and_damage(void **state)
 	assert_memory_equal(rec, src, 300);
 	/* Every prefix is partial, never an error. */
 	for (int cut = 0; cut < n; cut++)
-		assert_int_equal(
-		    tp_raw_frame_parse(frame, (size_t)cut, SEED, rec, &len, &ts, &flen, why, sizeof(why)),
-		    TP_RAW_FRAME_PARTIAL);
+		assert_int_equal(tp_raw_frame_parse(frame, (size_t)cut, SEED, rec, &len, &ts, &flen,
+						    why, sizeof(why)),
+				 TP_RAW_FRAME_PARTIAL);
 	/* Every single flipped bit is caught. */
 	for (int byte = 0; byte < n; byte++) {
 		for (int bit = 0; bit < 8; bit++) {
@@ -181,8 +181,8 @@ static void test_frame_roundtrip_and_damage(void **state)
 	    -EBADMSG);
 	/* Zeros are not an end frame. */
 	memset(frame, 0, 16);
-	assert_int_equal(tp_raw_frame_parse(frame, 16, SEED, rec, &len, &ts, &flen, why, sizeof(why)),
-			 -EBADMSG);
+	assert_int_equal(
+	    tp_raw_frame_parse(frame, 16, SEED, rec, &len, &ts, &flen, why, sizeof(why)), -EBADMSG);
 }
 
 /* Coded on one thread and sealed on another: the same frame as in one step,
@@ -209,8 +209,8 @@ static void test_frame_in_two_steps(void **state)
 		assert_int_equal(a, b);
 		/* unsealed (CRC 0), it is refused unless its CRC is 0 */
 		if (memcmp(one, two, 4) != 0)
-			assert_int_equal(tp_raw_frame_parse(two, (size_t)b, SEED, rec, &len, &ts, &flen,
-							    why, sizeof(why)),
+			assert_int_equal(tp_raw_frame_parse(two, (size_t)b, SEED, rec, &len, &ts,
+							    &flen, why, sizeof(why)),
 					 -EBADMSG);
 		tp_raw_frame_seal(two, SEED);
 		assert_memory_equal(one, two, (size_t)a);
