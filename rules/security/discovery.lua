@@ -418,14 +418,18 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1046" },
-  state = { ports = tapio.distinct { window = "30s", max_values = 256 } },
+  state = { ports = tapio.distinct { window = "30s", max_values = 256 },
+            tried = tapio.map { ttl = "30s" } },
+  -- a port the process tried within 30 s (most connects: a client to its
+  -- server, again and again) is not new to s.ports: when would say false
+  -- and keep nothing, so the engine does not call it
+  skip_repeats = { map = "tried", fields = { "pid", "daddr", "dport" } },
   when = function(e, s)
-    if (e.family ~= 2 and e.family ~= 10) or e.dport == 0 or e.daddr == nil then
+    if e.dport == 0 or e.daddr == nil then
       return false
     end
     local n, new = s.ports:add(e.pid .. ">" .. e.daddr, e.dport)
-    -- a port the process tried already: its loop's count has it too (most
-    -- connects: a client to its server, again and again)
+    -- a port the process tried already: its loop's count has it too
     if not new then return false end
     local hit = n == 20
     local p = e.parent

@@ -64,6 +64,23 @@ struct rule_type_match {	/* match = { ["file.open"] = {...} } */
 };
 
 #define RULE_GATES_MAX 4
+#define REPEAT_FIELDS_MAX 4
+
+/* skip_repeats = { map = "m", fields = { ... } } (rules_run.c): per type
+ * of the rule, where each field's value is. */
+enum repeat_hdr { RH_NONE, RH_PID, RH_TID, RH_PPID, RH_UID, RH_GID, RH_COMM };
+struct rule_repeats {
+	struct tp_lua_state_handle *map;
+	uint32_t nfields;
+	uint32_t ntypes;
+	struct repeat_type {
+		const struct tp_event_type *type;
+		struct repeat_field {
+			enum repeat_hdr hdr; /* a header field, else f */
+			const struct tp_field *f;
+		} fld[REPEAT_FIELDS_MAX];
+	} types[];
+};
 
 struct rule_fn {
 	/* What every event the function meets reads, first, in one cache
@@ -107,6 +124,9 @@ struct rule_fn {
 		uint32_t slot; /* type_slot of the event type */
 		struct tp_lua_state_handle *map;
 	} remember[RULE_GATES_MAX], recall[RULE_GATES_MAX];
+	/* skip_repeats: an event whose fields' values the map holds (within
+	 * its ttl) is a repeat, and when is not called; NULL: none. */
+	struct rule_repeats *repeats;
 	/* Rules only. */
 	bool enabled;
 	char *desc;
@@ -359,6 +379,10 @@ struct rule_fn *tp_rules_find(const struct tp_ruleset *rs, const char *name);
  * and exceptions): false when when is not to be called (the event only
  * marked its process, or its process is not in the map recall names). */
 bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev);
+/* rules_run.c: a rule's skip_repeats for the event (after its gates):
+ * true when the event repeats one within the map's ttl (when is not to be
+ * called); either way the map now holds the event's values. */
+bool tp_rules_repeat(struct rule_fn *f, const struct tp_event *ev);
 
 /* rules_index.c */
 int tp_rules_index_build(struct tp_ruleset *rs);

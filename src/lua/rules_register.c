@@ -143,7 +143,8 @@ static uint64_t hash_function_text(lua_State *L, struct tp_ruleset *rs, uint64_t
 
 static const char *const rule_keys[] = {"name",	 "desc",  "events",  "severity", "importance",
 					"tags",	 "when",  "output",  "tests",	 "enabled",
-					"state", "match", "aggregate", "remember", "recall", NULL};
+					"state", "match", "aggregate", "remember", "recall",
+					"skip_repeats", NULL};
 
 /* state = { name = tapio.counter {...}, ... }: a group for the rule in the
  * set's store, one object per declaration. Raises with the problem.
@@ -217,6 +218,99 @@ static uint8_t parse_gates(lua_State *L, int idx, const char *key, struct rule_f
 	return n;
 }
 
+static const struct {
+	const char *name;
+	enum repeat_hdr hdr;
+} repeat_hdrs[] = {{"pid", RH_PID}, {"tid", RH_TID}, {"ppid", RH_PPID},
+		   {"uid", RH_UID}, {"gid", RH_GID}, {"comm", RH_COMM}};
+
+/* skip_repeats = { map = "m", fields = { "pid", "daddr", ... } } at idx:
+ * the map a tapio.map of the rule's state, each field a header field or a
+ * field of every one of the rule's events (not argv or env). Raises with
+ * the problem. Stack: [-0, +0] */
+static void parse_repeats(lua_State *L, int idx, struct rule_fn *f, uint64_t *h)
+{
+	const char *names[REPEAT_FIELDS_MAX];
+	struct tp_lua_state_handle *m;
+	struct rule_repeats *r;
+	uint32_t nfields = 0, ntypes = 0;
+
+	idx = lua_absindex(L, idx);
+	if (lua_type(L, idx) != LUA_TTABLE)
+		luaL_error(L,
+			   "skip_repeats: a table, e.g. skip_repeats = { map = \"tried\", fields "
+			   "= { \"pid\", \"daddr\", \"dport\" } }");
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+
+		if (strcmp(k, "map") && strcmp(k, "fields"))
+			luaL_error(L, "skip_repeats: unknown key '%s' (known: map, fields)", k);
+		lua_pop(L, 1);
+	}
+	if (lua_getfield(L, idx, "map") != LUA_TSTRING)
+		luaL_error(L, "skip_repeats: map: the name of a tapio.map in the rule's state");
+	m = tp_lua_state_find_map(f->handles, f->nhandles, lua_tostring(L, -1));
+	if (!m)
+		luaL_error(L,
+			   "skip_repeats: map: %s: no tapio.map of that name in the rule's state",
+			   lua_tostring(L, -1));
+	*h = fnv_str(*h, lua_tostring(L, -1));
+	lua_pop(L, 1);
+	if (lua_getfield(L, idx, "fields") != LUA_TTABLE || lua_rawlen(L, -1) == 0 ||
+	    lua_rawlen(L, -1) > REPEAT_FIELDS_MAX)
+		luaL_error(L, "skip_repeats: fields: a list of 1 to %d field names",
+			   REPEAT_FIELDS_MAX);
+	nfields = (uint32_t)lua_rawlen(L, -1);
+	for (uint32_t i = 0; i < nfields; i++) {
+		if (lua_rawgeti(L, -1, (lua_Integer)i + 1) != LUA_TSTRING)
+			luaL_error(L, "skip_repeats: fields: a list of field names");
+		names[i] = lua_tostring(L, -1);
+		*h = fnv_str(*h, names[i]);
+		lua_pop(L, 1); /* the list keeps the string */
+	}
+	for (size_t i = 0; tp_event_type_at(i); i++)
+		ntypes += has_type(f->types, type_slot(tp_event_type_at(i)));
+	r = calloc(1, sizeof(*r) + ntypes * sizeof(r->types[0]));
+	if (!r)
+		luaL_error(L, "out of memory");
+	f->repeats = r; /* freed with f, whatever is raised below */
+	r->map = m;
+	r->nfields = nfields;
+	for (size_t i = 0; tp_event_type_at(i); i++) {
+		const struct tp_event_type *t = tp_event_type_at(i);
+		struct repeat_type *rt;
+
+		if (!has_type(f->types, type_slot(t)))
+			continue;
+		rt = &r->types[r->ntypes++];
+		rt->type = t;
+		for (uint32_t k = 0; k < nfields; k++) {
+			struct repeat_field *rf = &rt->fld[k];
+
+			for (size_t j = 0; j < sizeof(repeat_hdrs) / sizeof(repeat_hdrs[0]); j++)
+				if (!strcmp(names[k], repeat_hdrs[j].name))
+					rf->hdr = repeat_hdrs[j].hdr;
+			if (rf->hdr)
+				continue;
+			rf->f = tp_event_field(t, names[k]);
+			if (!rf->f)
+				luaL_error(
+				    L,
+				    "skip_repeats: fields: %s: not a field of %s (header fields: "
+				    "pid, tid, ppid, uid, gid, comm)",
+				    names[k], t->name);
+			if (rf->f->kind == TP_FK_ARGV || rf->f->kind == TP_FK_ENV ||
+			    rf->f->size > TP_PATH_MAX + 8)
+				luaL_error(L,
+					   "skip_repeats: fields: %s: too long to key on (argv, "
+					   "env)",
+					   names[k]);
+		}
+	}
+	lua_pop(L, 1);
+}
+
 /* Fill f from the rule table at 1. Raises with the problem; f owns what it
  * got so far either way. Stack: [-0, +0] */
 static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
@@ -233,7 +327,7 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 			luaL_error(L,
 				   "unknown key '%s' (known: name, desc, events, severity, "
 				   "importance, tags, when, output, tests, enabled, state, match, "
-				   "aggregate, remember, recall)",
+				   "aggregate, remember, recall, skip_repeats)",
 				   lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
 		lua_pop(L, 1);
 	}
@@ -351,6 +445,9 @@ static void parse_rule(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f)
 	if (lua_getfield(L, 1, "recall") != LUA_TNIL)
 		f->nrecall = parse_gates(L, -1, "recall", f, f->recall, &h);
 	lua_pop(L, 1);
+	if (lua_getfield(L, 1, "skip_repeats") != LUA_TNIL)
+		parse_repeats(L, -1, f, &h);
+	lua_pop(L, 1);
 
 	if (lua_getfield(L, 1, "aggregate") != LUA_TNIL) {
 		f->aggregate = calloc(1, sizeof(*f->aggregate));
@@ -413,6 +510,7 @@ void tp_rules_free_fn(struct rule_fn *f)
 		tp_exception_free(f->tmatch[i].x);
 	free(f->tmatch);
 	free(f->rslots);
+	free(f->repeats);
 	for (size_t i = 0; i < f->nexceptions; i++)
 		tp_exception_free(f->exceptions[i]);
 	free(f->exceptions);

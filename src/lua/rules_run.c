@@ -145,6 +145,74 @@ bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev)
 	return true;
 }
 
+/* The values of the rule's skip_repeats fields, each as its length (2
+ * bytes) and bytes: a string up to its end, else the field's bytes; an
+ * absent field is empty. 4 fields of at most 256 bytes each (argv and env
+ * are refused at load). */
+#define REPEAT_KEY_MAX (REPEAT_FIELDS_MAX * (2 + TP_PATH_MAX + 8))
+
+bool tp_rules_repeat(struct rule_fn *f, const struct tp_event *ev)
+{
+	const struct rule_repeats *r = f->repeats;
+	const struct repeat_type *rt = NULL;
+	uint8_t key[REPEAT_KEY_MAX];
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < r->ntypes && !rt; i++)
+		if (r->types[i].type == ev->type)
+			rt = &r->types[i];
+	if (!rt)
+		return false;
+	for (uint32_t i = 0; i < r->nfields; i++) {
+		const struct repeat_field *rf = &rt->fld[i];
+		const struct tp_hdr *h = &ev->rec.hdr;
+		const uint8_t *p = NULL;
+		uint32_t v = 0;
+		size_t len = 4;
+
+		switch (rf->hdr) {
+		case RH_PID:
+			v = h->pid;
+			break;
+		case RH_TID:
+			v = h->tid;
+			break;
+		case RH_PPID:
+			v = h->ppid;
+			break;
+		case RH_UID:
+			v = h->uid;
+			break;
+		case RH_GID:
+			v = h->gid;
+			break;
+		case RH_COMM:
+			p = (const uint8_t *)h->comm;
+			len = strnlen(h->comm, TP_COMM_LEN);
+			break;
+		case RH_NONE:
+			if (!tp_field_present(ev, rf->f)) {
+				len = 0;
+				p = key;
+				break;
+			}
+			p = ev->rec.bytes + rf->f->offset;
+			len = rf->f->kind == TP_FK_STR ? strnlen((const char *)p, rf->f->size)
+						       : rf->f->size;
+			break;
+		}
+		if (!p)
+			p = (const uint8_t *)&v;
+		if (n + 2 + len > sizeof(key))
+			return false; /* never: the sizes are bounded at load */
+		key[n++] = (uint8_t)len;
+		key[n++] = (uint8_t)(len >> 8);
+		memcpy(key + n, p, len);
+		n += len;
+	}
+	return tp_lua_state_seen(r->map, key, n, ev->ts_wall_ns);
+}
+
 static void fault(struct tp_ruleset *rs, struct rule_fn *f, enum tp_lua_status st, const char *err)
 {
 	int k = st == TP_LUA_TIMEOUT ? 1 : st == TP_LUA_NOMEM ? 2 : 0;
@@ -323,6 +391,10 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		}
 		/* Bookkeeping the engine does itself: no Lua call. */
 		if ((f->nremember || f->nrecall) && !tp_rules_gates_pass(f, ev)) {
+			charge(f, &t);
+			continue;
+		}
+		if (f->repeats && tp_rules_repeat(f, ev)) {
 			charge(f, &t);
 			continue;
 		}

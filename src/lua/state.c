@@ -1237,6 +1237,41 @@ bool tp_state_map_set(struct tp_state_obj *o, const struct tp_state_key *k,
 	return true;
 }
 
+bool tp_state_map_seen(struct tp_state_obj *o, const struct tp_state_key *k, uint64_t now)
+{
+	struct entry *e;
+	struct mval *m;
+	uint64_t h;
+	bool held;
+
+	if (!key_ok(k))
+		return false;
+	h = hash_key(o->g->st, k);
+	e = lookup(o, k, h);
+	if (!e) {
+		e = entry_new(o, k, h, now);
+		if (!e)
+			return false;
+		m = payload(e);
+		held = false;
+	} else {
+		m = payload(e);
+		held = !(now >= m->set_at && now - m->set_at >= o->spec.window_ns);
+		touch(o, e, now);
+		if (m->type == TP_VAL_STR) {
+			int64_t delta = -((int64_t)m->len + MALLOC_OVERHEAD);
+
+			free(m->s);
+			e->size = (uint32_t)((int64_t)e->size + delta);
+			account(o, delta);
+		}
+	}
+	m->type = TP_VAL_BOOL;
+	m->b = true;
+	m->set_at = now;
+	return held;
+}
+
 bool tp_state_map_get(struct tp_state_obj *o, const struct tp_state_key *k, uint64_t now,
 		      struct tp_state_value *out)
 {

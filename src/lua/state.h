@@ -212,6 +212,13 @@ bool tp_state_map_set(struct tp_state_obj *o, const struct tp_state_key *k,
 bool tp_state_map_get(struct tp_state_obj *o, const struct tp_state_key *k, uint64_t now,
 		      struct tp_state_value *out);
 
+/*
+ * Map: whether the key is held (set within the ttl) and, either way, hold
+ * it now with the value true: what `get(k) ~= nil`, then `set(k, true)`
+ * do, with one look-up. A string value the key held becomes true.
+ */
+bool tp_state_map_seen(struct tp_state_obj *o, const struct tp_state_key *k, uint64_t now);
+
 /* Forget the key (any kind). */
 void tp_state_del(struct tp_state_obj *o, const struct tp_state_key *k);
 

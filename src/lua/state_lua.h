@@ -74,5 +74,8 @@ struct tp_lua_state_handle *tp_lua_state_find_map(struct tp_lua_state_handle *co
  * one. */
 void tp_lua_state_mark_process(struct tp_lua_state_handle *h, uint32_t pid, uint64_t now);
 bool tp_lua_state_has_process(struct tp_lua_state_handle *h, uint32_t pid, uint64_t now);
+/* tp_state_map_seen for the string key of len bytes: a rule's
+ * skip_repeats. */
+bool tp_lua_state_seen(struct tp_lua_state_handle *h, const void *key, size_t len, uint64_t now);
 
 #endif

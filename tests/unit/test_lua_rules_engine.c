@@ -868,6 +868,76 @@ static void test_distinct_map_and_exits(void **state)
 	tp_ruleset_free(rs);
 }
 
+/* skip_repeats: an event whose fields' values reached the rule within the
+ * map's ttl (sliding: each repeat holds them again) is not passed to when;
+ * other values, and the same ones past the ttl, are. The inline tests see
+ * the same. A bad declaration names what to change. */
+static void test_skip_repeats(void **state)
+{
+	struct tp_ruleset *rs;
+
+	(void)state;
+	/* when alerts on every open it is called for: the alerts count the calls. */
+	write_to(rules, "rep.lua",
+		 "rule { name = 'opens', events = { 'file.open' }, output = '${path}',\n"
+		 "  state = { seen = tapio.map { ttl = '30s' } },\n"
+		 "  skip_repeats = { map = 'seen', fields = { 'pid', 'path' } },\n"
+		 "  when = function(e) return true end,\n"
+		 "  tests = { { events = { { type = 'file.open', pid = 9, path = '/x' },\n"
+		 "                         { type = 'file.open', pid = 9, path = '/x' },\n"
+		 "                         { type = 'file.open', pid = 8, path = '/x' },\n"
+		 "                         { type = 'file.open', pid = 9, path = '/y' } },\n"
+		 "              expect = { 1, 3, 4 } } } }\n");
+	rs = load_ok();
+	open_at("x", "/a", 60, T0);
+	assert_int_equal(run(rs), 1);
+	open_at("x", "/a", 60, T0 + SEC); /* a repeat */
+	assert_int_equal(run(rs), 0);
+	open_at("x", "/a", 61, T0 + SEC); /* another process */
+	assert_int_equal(run(rs), 1);
+	open_at("x", "/ab", 60, T0 + SEC); /* another path, whose start is the same */
+	assert_int_equal(run(rs), 1);
+	open_at("x", "/a", 60, T0 + 40 * SEC); /* 39 s after the last: past the ttl */
+	assert_int_equal(run(rs), 1);
+	for (int i = 0; i < 5; i++) { /* every 20 s: each repeat holds it again */
+		open_at("x", "/c", 60, T0 + (100 + 20 * (uint64_t)i) * SEC);
+		assert_int_equal(run(rs), i == 0);
+	}
+	tp_ruleset_free(rs);
+
+	write_to(rules, "rep.lua",
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
+		 "  skip_repeats = { map = 'seen', fields = { 'pid', 'daddr' } },\n"
+		 "  when = function() return true end }\n");
+	load_fails("skip_repeats: fields: daddr: not a field of file.open");
+	write_to(rules, "rep.lua",
+		 "rule { name = 'g', events = { 'process.exec' }, output = 'x',\n"
+		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
+		 "  skip_repeats = { map = 'seen', fields = { 'argv' } },\n"
+		 "  when = function() return true end }\n");
+	load_fails("skip_repeats: fields: argv: too long to key on");
+	write_to(rules, "rep.lua",
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { n = tapio.counter { window = '1m' } },\n"
+		 "  skip_repeats = { map = 'n', fields = { 'pid' } },\n"
+		 "  when = function() return true end }\n");
+	load_fails("skip_repeats: map: n: no tapio.map of that name in the rule's state");
+	write_to(rules, "rep.lua",
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
+		 "  skip_repeats = { map = 'seen', fields = {} },\n"
+		 "  when = function() return true end }\n");
+	load_fails("skip_repeats: fields: a list of 1 to 4 field names");
+	write_to(rules, "rep.lua",
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
+		 "  skip_repeats = { map = 'seen', field = { 'pid' } },\n"
+		 "  when = function() return true end }\n");
+	load_fails("skip_repeats: unknown key 'field' (known: map, fields)");
+	write_to(rules, "rep.lua", "\n");
+}
+
 /* remember marks an event's process in a map without calling when; recall
  * calls when only for a process in the map (its TTL and the process's exit
  * apply as for s.map:set(e, true)); the inline tests go the same way; a
@@ -996,6 +1066,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_state_api_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_distinct_map_and_exits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remember_and_recall, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_skip_repeats, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_by_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_memory_cap_and_metrics, setup, teardown),
 	};
