@@ -564,6 +564,21 @@ static struct entry *entry_new(struct tp_state_obj *o, const struct tp_state_key
 	return e;
 }
 
+/* The key's entry, touched, or a new one (*created: its payload is zero);
+ * NULL when there is no room for one. */
+static struct entry *entry_get(struct tp_state_obj *o, const struct tp_state_key *k, uint64_t now,
+			       bool *created)
+{
+	uint64_t h = hash_key(o->g->st, k);
+	struct entry *e = lookup(o, k, h);
+
+	*created = !e;
+	if (!e)
+		return entry_new(o, k, h, now);
+	touch(o, e, now);
+	return e;
+}
+
 static bool key_ok(const struct tp_state_key *k)
 {
 	return k->len <= TP_STATE_KEY_MAX;
@@ -849,24 +864,19 @@ static void counter_advance(struct counter *c, int64_t idx)
 uint64_t tp_state_counter_add(struct tp_state_obj *o, const struct tp_state_key *k, uint64_t now,
 			      uint64_t n)
 {
-	uint64_t h;
 	struct entry *e;
 	struct counter *c;
 	int64_t idx = (int64_t)(now / o->gran);
 	uint32_t *b;
+	bool created;
 
 	if (!key_ok(k))
 		return n;
-	h = hash_key(o->g->st, k);
-	e = lookup(o, k, h);
-	if (!e) {
-		e = entry_new(o, k, h, now);
-		if (!e)
-			return n; /* no room: this event alone */
+	e = entry_get(o, k, now, &created);
+	if (!e)
+		return n; /* no room: this event alone */
+	if (created)
 		((struct counter *)payload(e))->head = idx;
-	} else {
-		touch(o, e, now);
-	}
 	c = payload(e);
 	counter_advance(c, idx);
 	if (c->head - idx < TP_STATE_BUCKETS) {
@@ -1023,22 +1033,15 @@ bool tp_state_distinct_add(struct tp_state_obj *o, const struct tp_state_key *k,
 {
 	struct entry *e;
 	struct dset **dp, *d;
-	uint64_t h;
 	uint32_t pos, vi;
-	bool found;
+	bool found, created;
 
 	*count = 1;
 	if (!key_ok(k))
 		return true;
-	h = hash_key(o->g->st, k);
-	e = lookup(o, k, h);
-	if (!e) {
-		e = entry_new(o, k, h, now);
-		if (!e)
-			return true;
-	} else {
-		touch(o, e, now);
-	}
+	e = entry_get(o, k, now, &created);
+	if (!e)
+		return true;
 	dp = payload(e);
 	if (!*dp) {
 		if (!make_room(o, dset_bytes(4) + MALLOC_OVERHEAD, false, e) ||
@@ -1183,21 +1186,15 @@ bool tp_state_map_set(struct tp_state_obj *o, const struct tp_state_key *k,
 {
 	struct entry *e;
 	struct mval *m;
-	uint64_t h;
 	char *copy = NULL;
 	int64_t delta;
+	bool created;
 
 	if (!key_ok(k) || (v->type == TP_VAL_STR && v->str.len > TP_STATE_VALUE_MAX))
 		return false;
-	h = hash_key(o->g->st, k);
-	e = lookup(o, k, h);
-	if (!e) {
-		e = entry_new(o, k, h, now);
-		if (!e)
-			return false;
-	} else {
-		touch(o, e, now);
-	}
+	e = entry_get(o, k, now, &created);
+	if (!e)
+		return false;
 	m = payload(e);
 	delta = -(m->type == TP_VAL_STR ? (int64_t)m->len + MALLOC_OVERHEAD : 0);
 	if (v->type == TP_VAL_STR) {
@@ -1241,30 +1238,21 @@ bool tp_state_map_seen(struct tp_state_obj *o, const struct tp_state_key *k, uin
 {
 	struct entry *e;
 	struct mval *m;
-	uint64_t h;
-	bool held;
+	bool created, held;
 
 	if (!key_ok(k))
 		return false;
-	h = hash_key(o->g->st, k);
-	e = lookup(o, k, h);
-	if (!e) {
-		e = entry_new(o, k, h, now);
-		if (!e)
-			return false;
-		m = payload(e);
-		held = false;
-	} else {
-		m = payload(e);
-		held = !(now >= m->set_at && now - m->set_at >= o->spec.window_ns);
-		touch(o, e, now);
-		if (m->type == TP_VAL_STR) {
-			int64_t delta = -((int64_t)m->len + MALLOC_OVERHEAD);
+	e = entry_get(o, k, now, &created);
+	if (!e)
+		return false;
+	m = payload(e); /* a new one's is zero: a false bool */
+	held = !created && !(now >= m->set_at && now - m->set_at >= o->spec.window_ns);
+	if (m->type == TP_VAL_STR) {
+		int64_t delta = -((int64_t)m->len + MALLOC_OVERHEAD);
 
-			free(m->s);
-			e->size = (uint32_t)((int64_t)e->size + delta);
-			account(o, delta);
-		}
+		free(m->s);
+		e->size = (uint32_t)((int64_t)e->size + delta);
+		account(o, delta);
 	}
 	m->type = TP_VAL_BOOL;
 	m->b = true;

@@ -452,6 +452,21 @@ static void copy_file(const char *from, const char *to)
 	copy_prefix(from, to, (size_t)st.st_size);
 }
 
+/* Forks numbered from *i on, until a rotation takes an old segment's file
+ * (one more than before). */
+static void write_until_reused(struct tp_raw_writer *w, unsigned *i)
+{
+	struct tp_raw_writer_stats st;
+	uint64_t before;
+
+	tp_raw_writer_stats(w, &st);
+	before = st.segments_reused;
+	do {
+		append_fork(w, (*i)++, T0);
+		tp_raw_writer_stats(w, &st);
+	} while (st.segments_reused == before);
+}
+
 /*
  * A reused file whose segment was not closed (the writer killed): the
  * reader returns the new segment's records and no record of the segment
@@ -461,7 +476,6 @@ static void copy_file(const char *from, const char *to)
 static void test_reused_file_not_closed(void **state)
 {
 	struct tp_raw_writer *w = open_writer(64 << 20, 0, 0, 256 * 1024, T0);
-	struct tp_raw_writer_stats st;
 	struct tp_raw_seg_info *s;
 	char from[160], crash[96], to[160];
 	unsigned i = 0;
@@ -471,10 +485,7 @@ static void test_reused_file_not_closed(void **state)
 
 	(void)state;
 	/* Past the first reuse, then a few records into the reused file. */
-	do {
-		append_fork(w, i++, T0);
-		tp_raw_writer_stats(w, &st);
-	} while (!st.segments_reused);
+	write_until_reused(w, &i);
 	for (unsigned k = 0; k < 100; k++)
 		append_fork(w, i++, T0);
 	assert_int_equal(tp_raw_writer_flush(w, T0), 0);
@@ -527,21 +538,16 @@ static void test_reused_while_read(void **state)
 {
 	struct tp_raw_writer *w = open_writer(1 << 20, 0, 0, 4 << 20, T0);
 	struct tp_raw_seg_reader *r = malloc(sizeof(*r));
-	struct tp_raw_writer_stats st;
 	struct tp_raw_seg_info *s;
 	const uint8_t *rec;
 	uint32_t len, last = 0;
-	uint64_t ts, reused;
+	uint64_t ts;
 	char path[160], err[256];
 	unsigned i = 0;
 	size_t n;
 
 	(void)state;
-	do {
-		append_fork(w, i++, T0);
-		tp_raw_writer_stats(w, &st);
-	} while (!st.segments_reused);
-	reused = st.segments_reused;
+	write_until_reused(w, &i);
 	assert_int_equal(tp_raw_writer_flush(w, T0), 0);
 	s = list(&n);
 	seg_path(path, sizeof(path), &s[0]); /* the oldest: reused next */
@@ -549,10 +555,7 @@ static void test_reused_while_read(void **state)
 	assert_int_equal(tp_raw_seg_open(r, path, err, sizeof(err)), 0);
 	assert_int_equal(tp_raw_seg_next(r, &rec, &len, &ts), 1);
 	last = ((const struct tp_hdr *)rec)->pid;
-	do {
-		append_fork(w, i++, T0);
-		tp_raw_writer_stats(w, &st);
-	} while (st.segments_reused == reused);
+	write_until_reused(w, &i); /* the oldest's file, being read */
 	assert_int_equal(tp_raw_writer_flush(w, T0), 0);
 	while (tp_raw_seg_next(r, &rec, &len, &ts) == 1) {
 		assert_int_equal(((const struct tp_hdr *)rec)->pid, last + 1);
