@@ -49,6 +49,11 @@ start: ~25 ns on this VM) plus the CPU of the writer thread ("tapio-raw":
 CRC and write; the reader codes the frame) per record; the writer
 runs on the producer's CPU, so that its wake-ups do not preempt the reader
 inside the timed stage. L3 - L2 per round is printed below it.
+RAW_RETENTION=256MB gives L3 (L3b, L4) that storage.retention_size instead
+of the default 1 GiB: the K = 100 run of the default crosses it, and its
+writer then pays for page-cache pages new to the machine (on a VM with
+free page reporting, a host fault each); under a smaller cap the run
+writes into pages the earlier runs freed.
 
   tests/bench/suite.py build pipeline  (ROUNDS=5, SECONDS_PER_RUN=2, KS=1,10,100)
 
@@ -130,6 +135,7 @@ def b_args(level):
 
 
 def raw_sets():
+    """RAW_RETENTION (see the top): the raw levels' retention cap."""
     r = os.environ.get("RAW_RETENTION")
     return ["--set", "storage.retention_size=" + r] if r else []
 
