@@ -458,7 +458,12 @@ rule {
   match = { ["process.exec"] = { ret = 0, one_of = { { filename_base = FETCHERS },
                                                      { filename_base = "openssl" },
                                                      { filename_base = LISTED_SHELLS },
-                                                     { filename_base = INTERPRETER_PREFIXES } } } },
+                                                     -- an interpreter reads its input
+                                                     -- only with no operand first
+                                                     { filename_base = INTERPRETER_PREFIXES,
+                                                       ["argv[2]"] = "-*" },
+                                                     { filename_base = INTERPRETER_PREFIXES,
+                                                       ["argv[2]"] = false } } } },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1059.004", "mitre:T1105", "mitre:T1071" },

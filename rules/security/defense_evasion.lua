@@ -1671,7 +1671,12 @@ rule {
   -- interpreter that may read its program from its input)
   match = { ["process.exec"] = { ret = 0, one_of = { { filename_base = DECODERS },
                                                      { filename_base = LISTED_SHELLS },
-                                                     { filename_base = INTERPRETER_PREFIXES } } } },
+                                                     -- an interpreter reads its input
+                                                     -- only with no operand first
+                                                     { filename_base = INTERPRETER_PREFIXES,
+                                                       ["argv[2]"] = "-*" },
+                                                     { filename_base = INTERPRETER_PREFIXES,
+                                                       ["argv[2]"] = false } } } },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1140", "mitre:T1027", "mitre:T1059.004" },

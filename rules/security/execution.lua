@@ -160,9 +160,13 @@ local INLINE_FLAG = {
                                                               ["-Command"] = true },
 }
 local AWKS = tapio.set { "awk", "gawk", "mawk", "nawk" }
--- The programs inline_code reads (python3.11 as python), for a match.
-local INLINE_NAMES = { "awk*", "gawk*", "mawk*", "nawk*", "python*", "perl*", "ruby*", "node*",
-                       "php*", "lua*", "pwsh*" }
+-- What inline_code reads, for a match: awk (its program is its first
+-- operand), and the others (python3.11 as python) only when their first
+-- argument is an option, since the code follows a flag before any operand.
+local INLINE_MATCH = { ret = 0, one_of = {
+  { filename_base = { "awk*", "gawk*", "mawk*", "nawk*" } },
+  { filename_base = { "python*", "perl*", "ruby*", "node*", "php*", "lua*", "pwsh*" },
+    ["argv[2]"] = "-*" } } }
 
 local function inline_code(e)
   local name = basename(e.filename)
@@ -224,7 +228,7 @@ rule {
       .. "runs a shell or commands over it: a reverse or bind shell one-liner (python, perl, "
       .. "ruby, php, node, lua, awk)",
   events = { "process.exec" },
-  match = { ret = 0, filename_base = INLINE_NAMES },
+  match = INLINE_MATCH,
   severity = "critical",
   importance = 0.95,
   tags = { "mitre:T1059.006", "mitre:T1059.004", "mitre:T1071" },
@@ -274,7 +278,7 @@ rule {
   desc = "An interpreter was started with inline code that fetches something over the "
       .. "network and runs it or makes it executable: a download cradle",
   events = { "process.exec" },
-  match = { ret = 0, filename_base = INLINE_NAMES },
+  match = INLINE_MATCH,
   severity = "warning",
   importance = 0.85,
   tags = { "mitre:T1105", "mitre:T1059.006" },

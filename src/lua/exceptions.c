@@ -113,6 +113,7 @@ struct type_field {
 	bool base; /* "<field>_base": the part after the last '/' */
 	uint64_t mask; /* { any = "A|B" }: the names in this type's values */
 	const char *var; /* "env.NAME": the variable (in the condition's name) */
+	uint32_t argi;	 /* "argv[i]": that argument alone (1: argv[0], as in Lua) */
 };
 
 /*
@@ -816,6 +817,24 @@ static int bind_name(struct cond *c, const char *name, size_t nlen,
 		bool sym = false, is_base = false;
 		uint64_t mask = 0;
 
+		/* argv[i]: one argument, by its place (Lua's: argv[1] is the
+		 * program's name as run) */
+		if (!f && nlen > 6 && !strncmp(name, "argv[", 5) && name[nlen - 1] == ']') {
+			char *end;
+			unsigned long i = strtoul(name + 5, &end, 10);
+
+			f = tp_event_field(types[t], "argv");
+			if (!f || f->kind != TP_FK_ARGV)
+				continue;
+			if (end != name + nlen - 1 || i < 1 || i > 64) {
+				snprintf(err, errlen, "%s: argv[N] takes an index from 1 to 64",
+					 c->name);
+				return -EINVAL;
+			}
+			c->tf[c->ntf++] =
+			    (struct type_field){types[t], f, false, false, 0, NULL, (uint32_t)i};
+			continue;
+		}
 		/* env.NAME: a variable of the exec's environment */
 		if (!f && nlen > 4 && !strncmp(name, "env.", 4)) {
 			f = tp_event_field(types[t], "env");
@@ -1480,6 +1499,32 @@ static bool match_env(const struct cond *c, const struct type_field *tf, const s
 }
 
 /* One field of the event's type. */
+/* argv[i]: absent when the exec has fewer arguments. */
+static bool match_arg(const struct cond *c, const struct type_field *tf, const struct tp_event *ev)
+{
+	const char *argv = NULL, *p = NULL;
+	uint32_t len = 0, k = 0;
+	size_t an = 0;
+	char buf[1024];
+
+	if (tp_field_present(ev, tf->field))
+		argv = tp_field_argv(ev, tf->field, &len);
+	if (argv)
+		for (p = tp_argv_next(argv, len, NULL, &an); p && ++k < tf->argi;)
+			p = tp_argv_next(argv, len, p, &an);
+	if (!p)
+		return c->present == PRESENT_NO;
+	if (c->present)
+		return c->present == PRESENT_YES;
+	if (p + an < argv + len)
+		return match_strn(c, p, an);
+	/* the last one may end without its '\0' (globs need one) */
+	an = an < sizeof(buf) - 1 ? an : sizeof(buf) - 1;
+	memcpy(buf, p, an);
+	buf[an] = '\0';
+	return match_strn(c, buf, an);
+}
+
 static bool match_one_field(const struct cond *c, const struct type_field *tf,
 			    const struct tp_event *ev)
 {
@@ -1487,6 +1532,8 @@ static bool match_one_field(const struct cond *c, const struct type_field *tf,
 	uint64_t u;
 	int64_t i;
 
+	if (tf->argi)
+		return match_arg(c, tf, ev);
 	if (!tp_field_present(ev, tf->field))
 		return c->present == PRESENT_NO;
 	if (tf->var)

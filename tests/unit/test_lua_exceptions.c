@@ -189,6 +189,38 @@ static void test_numbers_symbols_cmdline(void **state)
 	assert_true(tp_exception_match(x, &ev, NULL));
 	tp_exception_free(x);
 
+	/* argv[i]: one argument by its place, in Lua's numbering (argv[1] is
+	 * the program as run); false: the exec has fewer arguments. */
+	x = make("return { ['argv[2]'] = '-*' }", exec_open, &r);
+	assert_int_equal(r, 0);
+	exec_event("python3", "/usr/bin/python3", 0, "python3\0-c\0print(1)", 20);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("python3", "/usr/bin/python3", 0, "python3\0x.py\0-v", 16); /* -v is [3] */
+	assert_false(tp_exception_match(x, &ev, NULL));
+	exec_event("python3", "/usr/bin/python3", 0, "python3\0-", 9); /* the last, no '\0' */
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("-sh", "/bin/sh", 0, "-sh", 3); /* [1] starts with '-'; no [2] */
+	assert_false(tp_exception_match(x, &ev, NULL));
+	open_event("python3", "/tmp/-x", 1); /* no argv: the condition is not met */
+	assert_false(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+	x = make("return { ['argv[2]'] = false }", exec_open, &r);
+	assert_int_equal(r, 0);
+	exec_event("python3", "/usr/bin/python3", 0, "python3", 7);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("python3", "/usr/bin/python3", 0, "python3\0x.py", 12);
+	assert_false(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+	x = make("return { ['argv[1]'] = 'sh' }", exec_open, &r);
+	assert_int_equal(r, 0);
+	exec_event("sh", "/bin/sh", 0, "sh\0-c\0id", 8);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+	x = make("return { ['argv[0]'] = 'sh' }", exec_open, &r);
+	assert_int_equal(r, -EINVAL);
+	assert_non_null(strstr(err, "argv[N] takes an index from 1 to 64"));
+	tp_exception_free(x);
+
 	/* one_of: any of the nested tables, each all its conditions. */
 	x = make("return { uid = 0, one_of = { { comm = 'ansible', argv = '--check' }, "
 		 "{ filename = '/dev/fd/*' } } }", exec_open, &r);
