@@ -392,6 +392,8 @@ int tp_raw_writer_flush(struct tp_raw_writer *w, uint64_t now)
 	}
 	if (w->fd >= 0)
 		seg_grew(w, w->seg_size + good);
+	else /* dropped: the file keeps what was written */
+		w->st.bytes_on_disk += good;
 	w->seg_records += frames;
 	w->st.records_written += frames;
 	w->st.bytes_written += good;
