@@ -937,10 +937,11 @@ rule {
       .. "in disguise",
   events = { "process.exec" },
   -- a document's name has a dot; else an interpreter, for its script
+  -- (its first argument: when looks at no other)
   match = { ret = 0, one_of = { { filename_base = "*.*" },
                                 { filename_base = { "sh*", "bash*", "dash*", "zsh*", "python*",
                                                     "perl*", "ruby*", "node*", "php*", "lua*" },
-                                  argv = "*.*" } } },
+                                  ["argv[2]"] = "*.*" } } },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1036.007", "mitre:T1036.008", "mitre:T1036.006" },
