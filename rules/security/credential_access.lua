@@ -987,9 +987,5 @@ local FETCHERS = tapio.set { "curl", "wget", "python", "python2", "python3", "pe
                              "php", "lua", "nc", "ncat", "netcat", "socat", "busybox", "http",
                              "https", "lwp-request", "GET", "pwsh", "sh", "bash", "dash", "zsh" }
 enrich({ "process.exec" },
-       { match = { ret = 0, one_of = { { filename_base = SEARCHERS }, { filename_base = FETCHERS } } } },
-       function(e)
-  if e.ret ~= 0 then return end
-  local name = basename(e.filename)
-  if SEARCHERS[name] or FETCHERS[name] then e:set("credential_exec", name) end
-end)
+       { match = { ret = 0, one_of = { { filename_base = SEARCHERS }, { filename_base = FETCHERS } } },
+         set = { credential_exec = "filename_base" } })

@@ -789,23 +789,13 @@ local EXEC_NAMES = tapio.set { "useradd", "usermod", "adduser", "addgroup", "gpa
                                "luseradd", "lusermod" }
 local WRITABLE_GLOBS = {}
 for i, dir in ipairs(WRITABLE_DIRS) do WRITABLE_GLOBS[i] = dir .. "*" end
+-- (argc 0: no argv, or the one empty string kernels put there). The match
+-- is the whole test: the engine sets the key in C, with no Lua call.
 enrich({ "process.exec" }, { match = { ret = 0, one_of = {
          { filename_base = ROOT_TOOLS }, { filename_base = EXEC_NAMES },
          { uid = 0, filename_base = SHELLS }, { uid = 0, filename = WRITABLE_GLOBS },
-         { cmdline = "" }, { argv = false } } } },
-       function(e)
-  if e.ret ~= 0 then return end
-  local f = e.filename
-  local name = basename(f)
-  if ROOT_TOOLS[name] or EXEC_NAMES[name] or (e.uid == 0 and (SHELLS[name]
-                                                              or startswith_any(f, WRITABLE_DIRS)))
-  then
-    e:set("privilege_exec", name)
-    return
-  end
-  local c = e.cmdline -- argc 0: nothing, or the one empty string kernels put there
-  if c == nil or c == "" then e:set("privilege_exec", name) end
-end)
+         { cmdline = "" }, { argv = false } } },
+       set = { privilege_exec = "filename_base" } })
 
 -- ------------------------------------------------------------ dynamic linker into privilege
 

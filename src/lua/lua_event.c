@@ -493,6 +493,51 @@ static bool valid_key(const char *k, size_t n)
 	return strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") == n;
 }
 
+bool tp_lua_set_key_ok(lua_State *L, const char *k, char *why, size_t whylen)
+{
+	bool field;
+
+	if (!valid_key(k, strlen(k))) {
+		snprintf(why, whylen, "bad key '%s' (letters, digits, _ and ., at most 64)", k);
+		return false;
+	}
+	tp_lua_names_push_table(L);
+	lua_getfield(L, -1, k);
+	field = !lua_isnil(L, -1);
+	lua_pop(L, 2);
+	if (field) {
+		snprintf(why, whylen, "'%s' is an event field", k);
+		return false;
+	}
+	for (const char *const *o = output_keys; *o; o++)
+		if (!strcmp(*o, k)) {
+			snprintf(why, whylen, "'%s' is written by the outputs", k);
+			return false;
+		}
+	return true;
+}
+
+int tp_lua_sink_set_str(struct tp_lua_sink *s, const char *k, const char *v, size_t vlen)
+{
+	struct tp_value val = {.kind = TP_V_STR};
+	size_t i;
+
+	val.str.s = tp_lua_sink_copy(s, v, vlen);
+	val.str.len = vlen;
+	if (!val.str.s)
+		return -ENOSPC;
+	for (i = 0; i < s->nkv; i++)
+		if (!strcmp(s->kv[i].key, k))
+			break;
+	if (i == s->nkv) {
+		if (s->nkv == TP_LUA_KV_MAX || !(s->kv[i].key = tp_lua_sink_copy(s, k, strlen(k))))
+			return -ENOSPC;
+		s->nkv++;
+	}
+	s->kv[i].value = val;
+	return 0;
+}
+
 /* e:set(key, value): value a string, number or boolean; nil removes.
  * Upvalue 1: the name table (reserved names). Stack: [-3, +0] */
 static int event_set(lua_State *L)

@@ -127,6 +127,19 @@ struct rule_fn {
 	/* skip_repeats: an event whose fields' values the map holds (within
 	 * its ttl) is a repeat, and when is not called; NULL: none. */
 	struct rule_repeats *repeats;
+	/* enrich(events, { match = {...}, set = { key = "field" } }): no Lua
+	 * function (ref LUA_NOREF); an event that passes match gets each key
+	 * set to its field's text, in C (rules_run.c). */
+	struct enrich_set {
+		char *key;
+		bool base; /* "<field>_base": the part after the last '/' */
+		uint32_t ntypes;
+		struct enrich_set_type {
+			const struct tp_event_type *type;
+			const struct tp_field *f;
+		} * t;
+	} * sets;
+	uint32_t nsets;
 	/* Rules only. */
 	bool enabled;
 	char *desc;
@@ -383,6 +396,8 @@ bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev);
  * true when the event repeats one within the map's ttl (when is not to be
  * called); either way the map now holds the event's values. */
 bool tp_rules_repeat(struct rule_fn *f, const struct tp_event *ev);
+/* rules_run.c: an enrich's set = {...} for the event (its match passed). */
+void tp_rules_apply_sets(struct tp_ruleset *rs, const struct rule_fn *f, const struct tp_event *ev);
 
 /* rules_index.c */
 int tp_rules_index_build(struct tp_ruleset *rs);

@@ -186,6 +186,16 @@ static void collect_set_keys(struct lint *l)
 		const struct rule_fn *f = &l->rs->fns[k];
 		char *src, *p;
 
+		for (uint32_t i = 0; i < f->nsets; i++) { /* set = {...}: in C */
+			char **grown = realloc(l->set_keys, (l->nset_keys + 1) * sizeof(*grown));
+
+			if (!grown)
+				break;
+			l->set_keys = grown;
+			l->set_keys[l->nset_keys] = strdup(f->sets[i].key);
+			if (l->set_keys[l->nset_keys])
+				l->nset_keys++;
+		}
 		if (f->kind != FN_ENRICH || !(src = function_source(l->rs, f)))
 			continue;
 		for (p = src; (p = strstr(p, ":set(")); ) {

@@ -511,6 +511,11 @@ void tp_rules_free_fn(struct rule_fn *f)
 	free(f->tmatch);
 	free(f->rslots);
 	free(f->repeats);
+	for (uint32_t i = 0; i < f->nsets; i++) {
+		free(f->sets[i].key);
+		free(f->sets[i].t);
+	}
+	free(f->sets);
 	for (size_t i = 0; i < f->nexceptions; i++)
 		tp_exception_free(f->exceptions[i]);
 	free(f->exceptions);
@@ -585,6 +590,65 @@ static int l_rule(lua_State *L)
 
 /* filter / enrich / score ([events, [{ match = {...} },]] fn). Upvalues:
  * the set, the kind. Stack: [-(1|2|3), +0] */
+/* set = { key = "field" | "field_base", ... } at idx for f (an enrich with
+ * no function): each key one e:set could set, each field a text field of
+ * every one of f's events. Raises with the problem. Stack: [-0, +0] */
+static void parse_sets(lua_State *L, int idx, struct rule_fn *f)
+{
+	const struct tp_event_type *t;
+	uint32_t n = 0, ntypes = 0;
+	char why[160];
+
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		n++;
+		lua_pop(L, 1);
+	}
+	if (!n || n > 16)
+		luaL_error(L, "enrich: set: 1 to 16 keys");
+	for (size_t k = 0; (t = tp_event_type_at(k)); k++)
+		ntypes += has_type(f->types, type_slot(t));
+	f->sets = calloc(n, sizeof(*f->sets));
+	if (!f->sets)
+		luaL_error(L, "out of memory");
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		struct enrich_set *es = &f->sets[f->nsets];
+		const char *key, *name;
+		size_t nlen;
+
+		if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "enrich: set: entries are key = \"field\"");
+		key = lua_tostring(L, -2);
+		name = lua_tolstring(L, -1, &nlen);
+		if (!tp_lua_set_key_ok(L, key, why, sizeof(why)))
+			luaL_error(L, "enrich: set: %s", why);
+		es->key = xstrdup(key);
+		es->t = calloc(ntypes ? ntypes : 1, sizeof(*es->t));
+		f->nsets++;
+		if (!es->key || !es->t)
+			luaL_error(L, "out of memory");
+		es->base = nlen > 5 && !strcmp(name + nlen - 5, "_base");
+		for (size_t k = 0; (t = tp_event_type_at(k)); k++) {
+			char field[64];
+			const struct tp_field *fld;
+
+			if (!has_type(f->types, type_slot(t)))
+				continue;
+			snprintf(field, sizeof(field), "%.*s", (int)(es->base ? nlen - 5 : nlen),
+				 name);
+			fld = tp_event_field(t, field);
+			if (!fld || fld->kind != TP_FK_STR)
+				luaL_error(L,
+					   "enrich: set: %s: %s is not a text field of %s (a field "
+					   "such as filename, path, or its _base)",
+					   key, name, t->name);
+			es->t[es->ntypes++] = (struct enrich_set_type){t, fld};
+		}
+		lua_pop(L, 1);
+	}
+}
+
 static int l_register(lua_State *L)
 {
 	struct tp_ruleset *rs = lua_touserdata(L, lua_upvalueindex(1));
@@ -593,25 +657,40 @@ static int l_register(lua_State *L)
 	struct rule_fn *f;
 	int top = lua_gettop(L), fidx = top >= 1 && top <= 3 ? top : 1;
 	const struct tp_event_type *t;
+	/* enrich(events, { match = {...}, set = {...} }): no function */
+	bool c_set = kind == FN_ENRICH && top == 2 && lua_type(L, 2) == LUA_TTABLE;
 
 	if (!rs->loading)
 		return luaL_error(L, "%s() can only be called while a rule file loads", kn);
-	if (top > 3 || lua_type(L, fidx) != LUA_TFUNCTION)
+	if (!c_set && (top > 3 || lua_type(L, fidx) != LUA_TFUNCTION))
 		return luaL_error(L,
 				  "%s: want %s(function(e) ... end), %s(events, function(e) ... "
-				  "end) or %s(events, { match = {...} }, function(e) ... end)",
-				  kn, kn, kn, kn);
-	if (top == 3) {
+				  "end) or %s(events, { match = {...} }, function(e) ... end)%s",
+				  kn, kn, kn, kn,
+				  kind == FN_ENRICH
+				      ? " or enrich(events, { match = {...}, set = { key = "
+					"\"field\" } })"
+				      : "");
+	if (top == 3 || c_set) {
 		if (lua_type(L, 2) != LUA_TTABLE)
 			return luaL_error(L, "%s: the second of three arguments is { match = {...} }",
 					  kn);
 		lua_pushnil(L);
 		while (lua_next(L, 2)) {
 			lua_pop(L, 1);
-			if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "match"))
-				return luaL_error(L, "%s: unknown option '%s' (known: match)", kn,
-						  luaL_tolstring(L, -1, NULL));
+			if (lua_type(L, -1) != LUA_TSTRING ||
+			    (strcmp(lua_tostring(L, -1), "match") &&
+			     (!c_set || strcmp(lua_tostring(L, -1), "set"))))
+				return luaL_error(L, "%s: unknown option '%s' (known: match%s)", kn,
+						  luaL_tolstring(L, -1, NULL),
+						  c_set ? ", set" : "");
 		}
+		if (c_set && lua_getfield(L, 2, "set") != LUA_TTABLE)
+			return luaL_error(L,
+					  "enrich: set: a table of key = \"field\", e.g. set = { "
+					  "shell_exec = \"filename_base\" } (or give a function)");
+		if (c_set)
+			lua_pop(L, 1);
 		lua_getfield(L, 2, "match");
 		if (lua_type(L, -1) != LUA_TTABLE)
 			return luaL_error(L,
@@ -635,13 +714,19 @@ static int l_register(lua_State *L)
 	f->line = tp_rules_caller_line(L);
 	f->file = xstrdup(rs->cur_file);
 	f->name = xstrdup(kn);
-	if (fidx == 3) { /* built once every file has loaded, as a rule's */
+	if (fidx == 3 || c_set) { /* built once every file has loaded, as a rule's */
 		lua_getfield(L, 2, "match");
 		f->match_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	}
+	rs->nfns++; /* f is the set's now: freed with it whatever is raised */
+	if (c_set) {
+		lua_getfield(L, 2, "set");
+		parse_sets(L, lua_gettop(L), f);
+		lua_pop(L, 1);
+		return 0;
+	}
 	lua_pushvalue(L, fidx);
 	f->ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	rs->nfns++;
 	return 0;
 }
 

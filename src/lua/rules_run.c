@@ -213,6 +213,23 @@ bool tp_rules_repeat(struct rule_fn *f, const struct tp_event *ev)
 	return tp_lua_state_seen(r->map, key, n, ev->ts_wall_ns);
 }
 
+void tp_rules_apply_sets(struct tp_ruleset *rs, const struct rule_fn *f, const struct tp_event *ev)
+{
+	for (uint32_t i = 0; rs->binding->sink && i < f->nsets; i++) {
+		const struct enrich_set *es = &f->sets[i];
+		const char *v = NULL;
+
+		for (uint32_t k = 0; k < es->ntypes && !v; k++)
+			if (es->t[k].type == ev->type)
+				v = tp_field_str(ev, es->t[k].f);
+		if (!v)
+			continue;
+		if (es->base && strrchr(v, '/'))
+			v = strrchr(v, '/') + 1;
+		tp_lua_sink_set_str(rs->binding->sink, es->key, v, strlen(v));
+	}
+}
+
 static void fault(struct tp_ruleset *rs, struct rule_fn *f, enum tp_lua_status st, const char *err)
 {
 	int k = st == TP_LUA_TIMEOUT ? 1 : st == TP_LUA_NOMEM ? 2 : 0;
@@ -332,6 +349,11 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 
 		if (f->quarantined || !fn_matched(rs, f, &ix->fast[FN_ENRICH][i], ev, meta, &t))
 			continue;
+		if (f->nsets) { /* no Lua */
+			tp_rules_apply_sets(rs, f, ev);
+			charge(f, &t);
+			continue;
+		}
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		charge(f, &t);
 		if (st != TP_LUA_OK)

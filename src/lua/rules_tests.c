@@ -375,6 +375,10 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 		if ((f->match || f->ntmatch) &&
 		    !tp_rules_matched(f, &rs->test_ev, tp_rules_meta_now(rs, meta, &view), -1))
 			continue;
+		if (f->nsets) {
+			tp_rules_apply_sets(rs, f, &rs->test_ev);
+			continue;
+		}
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		if (st != TP_LUA_OK) {
 			tp_rules_problem(rs, r->file, r->line,

@@ -868,6 +868,52 @@ static void test_distinct_map_and_exits(void **state)
 	tp_ruleset_free(rs);
 }
 
+/* enrich(events, { match, set }): no Lua function; an event its match
+ * passes gets each key set to its field's text (or _base) in C, before the
+ * rules; a rule's match and when see it. Bad declarations name what to
+ * change. */
+static void test_enrich_set(void **state)
+{
+	struct tp_ruleset *rs;
+
+	(void)state;
+	write_to(rules, "set.lua",
+		 "enrich({ 'process.exec' }, { match = { filename_base = { 'sh', 'bash' } },\n"
+		 "  set = { shell_exec = 'filename_base', shell_path = 'filename' } })\n"
+		 "rule { name = 'shells', events = { 'process.exec' }, output = '${filename}',\n"
+		 "  match = { set = { shell_exec = true } },\n"
+		 "  when = function(e)\n"
+		 "    return e.shell_path == e.filename and e.shell_exec == e.comm end,\n"
+		 "  tests = { { event = { type = 'process.exec', filename = '/bin/bash', comm = "
+		 "'bash' },\n"
+		 "              expect = true },\n"
+		 "            { event = { type = 'process.exec', filename = '/bin/ls' },\n"
+		 "              expect = false } } }\n");
+	rs = load_ok();
+	exec_at("bash", "/usr/bin/bash", 60, T0);
+	assert_int_equal(run(rs), 1);
+	exec_at("ls", "/usr/bin/ls", 60, T0);
+	assert_int_equal(run(rs), 0);
+	tp_ruleset_free(rs);
+
+	write_to(rules, "set.lua",
+		 "enrich({ 'process.exec' }, { match = { uid = 0 }, set = { k = 'nope' } })\n");
+	load_fails("enrich: set: k: nope is not a text field of process.exec");
+	write_to(rules, "set.lua",
+		 "enrich({ 'process.exec' }, { match = { uid = 0 }, set = { k = 'uid' } })\n");
+	load_fails("enrich: set: k: uid is not a text field of process.exec");
+	write_to(
+	    rules, "set.lua",
+	    "enrich({ 'process.exec' }, { match = { uid = 0 }, set = { comm = 'filename' } })\n");
+	load_fails("enrich: set: 'comm' is an event field");
+	write_to(rules, "set.lua", "enrich({ 'process.exec' }, { set = { k = 'filename' } })\n");
+	load_fails("enrich: match: a table of field conditions");
+	write_to(rules, "set.lua",
+		 "score({ 'process.exec' }, { match = { uid = 0 }, set = { k = 'filename' } })\n");
+	load_fails("score: want");
+	write_to(rules, "set.lua", "\n");
+}
+
 /* skip_repeats: an event whose fields' values reached the rule within the
  * map's ttl (sliding: each repeat holds them again) is not passed to when;
  * other values, and the same ones past the ttl, are. The inline tests see
@@ -1067,6 +1113,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_distinct_map_and_exits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remember_and_recall, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_skip_repeats, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enrich_set, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_by_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_memory_cap_and_metrics, setup, teardown),
 	};
