@@ -1500,12 +1500,26 @@ static bool match_env(const struct cond *c, const struct type_field *tf, const s
 
 /* One field of the event's type. */
 /* argv[i]: absent when the exec has fewer arguments. */
+/* One argument p (an bytes) of argv (len bytes): the last one may end
+ * without its '\0', and globs need one. */
+static bool match_argn(const struct cond *c, const char *argv, uint32_t len, const char *p,
+		       size_t an)
+{
+	char buf[1024];
+
+	if (p + an < argv + len)
+		return match_strn(c, p, an);
+	an = an < sizeof(buf) - 1 ? an : sizeof(buf) - 1;
+	memcpy(buf, p, an);
+	buf[an] = '\0';
+	return match_strn(c, buf, an);
+}
+
 static bool match_arg(const struct cond *c, const struct type_field *tf, const struct tp_event *ev)
 {
 	const char *argv = NULL, *p = NULL;
 	uint32_t len = 0, k = 0;
 	size_t an = 0;
-	char buf[1024];
 
 	if (tp_field_present(ev, tf->field))
 		argv = tp_field_argv(ev, tf->field, &len);
@@ -1516,13 +1530,7 @@ static bool match_arg(const struct cond *c, const struct type_field *tf, const s
 		return c->present == PRESENT_NO;
 	if (c->present)
 		return c->present == PRESENT_YES;
-	if (p + an < argv + len)
-		return match_strn(c, p, an);
-	/* the last one may end without its '\0' (globs need one) */
-	an = an < sizeof(buf) - 1 ? an : sizeof(buf) - 1;
-	memcpy(buf, p, an);
-	buf[an] = '\0';
-	return match_strn(c, buf, an);
+	return match_argn(c, argv, len, p, an);
 }
 
 static bool match_one_field(const struct cond *c, const struct type_field *tf,
@@ -1553,18 +1561,9 @@ static bool match_one_field(const struct cond *c, const struct type_field *tf,
 		size_t an;
 
 		argv = tp_field_argv(ev, tf->field, &len);
-		for (p = tp_argv_next(argv, len, NULL, &an); p; p = tp_argv_next(argv, len, p, &an)) {
-			/* the last one may end without its '\0' (globs need one) */
-			if (p + an >= argv + len) {
-				size_t k = an < sizeof(buf) - 1 ? an : sizeof(buf) - 1;
-
-				memcpy(buf, p, k);
-				buf[k] = '\0';
-				return match_strn(c, buf, k);
-			}
-			if (match_strn(c, p, an))
+		for (p = tp_argv_next(argv, len, NULL, &an); p; p = tp_argv_next(argv, len, p, &an))
+			if (match_argn(c, argv, len, p, an))
 				return true;
-		}
 		return false;
 	}
 	case TP_FK_S32:

@@ -493,49 +493,70 @@ static bool valid_key(const char *k, size_t n)
 	return strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") == n;
 }
 
-bool tp_lua_set_key_ok(lua_State *L, const char *k, char *why, size_t whylen)
+/* Why e:set may not set k (NULL: it may): not a name, a field (the name
+ * table at names), or a key the outputs write. */
+static const char *key_problem(lua_State *L, int names, const char *k, size_t klen, char *why,
+			       size_t whylen)
 {
 	bool field;
 
-	if (!valid_key(k, strlen(k))) {
+	if (!valid_key(k, klen)) {
 		snprintf(why, whylen, "bad key '%s' (letters, digits, _ and ., at most 64)", k);
-		return false;
+		return why;
 	}
-	tp_lua_names_push_table(L);
-	lua_getfield(L, -1, k);
-	field = !lua_isnil(L, -1);
-	lua_pop(L, 2);
+	lua_pushlstring(L, k, klen);
+	field = lua_rawget(L, names) != LUA_TNIL;
+	lua_pop(L, 1);
 	if (field) {
 		snprintf(why, whylen, "'%s' is an event field", k);
-		return false;
+		return why;
 	}
 	for (const char *const *o = output_keys; *o; o++)
 		if (!strcmp(*o, k)) {
 			snprintf(why, whylen, "'%s' is written by the outputs", k);
-			return false;
+			return why;
 		}
-	return true;
+	return NULL;
+}
+
+bool tp_lua_set_key_ok(lua_State *L, const char *k, char *why, size_t whylen)
+{
+	bool ok;
+
+	tp_lua_names_push_table(L);
+	ok = !key_problem(L, lua_gettop(L), k, strlen(k), why, whylen);
+	lua_pop(L, 1);
+	return ok;
+}
+
+/* Set key k (klen bytes) to v, whose text is in the sink already: 0,
+ * -EMLINK (the event has its most keys) or -ENOSPC (its most bytes). */
+static int sink_put(struct tp_lua_sink *s, const char *k, size_t klen, const struct tp_value *v)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkv; i++)
+		if (!strcmp(s->kv[i].key, k))
+			break;
+	if (i == s->nkv) {
+		if (s->nkv == TP_LUA_KV_MAX)
+			return -EMLINK;
+		s->kv[i].key = tp_lua_sink_copy(s, k, klen);
+		if (!s->kv[i].key)
+			return -ENOSPC;
+		s->nkv++;
+	}
+	s->kv[i].value = *v;
+	return 0;
 }
 
 int tp_lua_sink_set_str(struct tp_lua_sink *s, const char *k, const char *v, size_t vlen)
 {
 	struct tp_value val = {.kind = TP_V_STR};
-	size_t i;
 
 	val.str.s = tp_lua_sink_copy(s, v, vlen);
 	val.str.len = vlen;
-	if (!val.str.s)
-		return -ENOSPC;
-	for (i = 0; i < s->nkv; i++)
-		if (!strcmp(s->kv[i].key, k))
-			break;
-	if (i == s->nkv) {
-		if (s->nkv == TP_LUA_KV_MAX || !(s->kv[i].key = tp_lua_sink_copy(s, k, strlen(k))))
-			return -ENOSPC;
-		s->nkv++;
-	}
-	s->kv[i].value = val;
-	return 0;
+	return val.str.s ? sink_put(s, k, strlen(k), &val) : -ENOSPC;
 }
 
 /* e:set(key, value): value a string, number or boolean; nil removes.
@@ -547,19 +568,12 @@ static int event_set(lua_State *L)
 	size_t klen, vlen, i;
 	const char *k = luaL_checklstring(L, 2, &klen);
 	struct tp_value v = {0};
+	char why[128];
 
 	if (!s)
 		return luaL_error(L, "e:set is not available here");
-	if (!valid_key(k, klen))
-		return luaL_error(L, "e:set: bad key '%s' (letters, digits, _ and ., at most 64)",
-				  k);
-	lua_pushvalue(L, 2);
-	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-		return luaL_error(L, "e:set: '%s' is an event field", k);
-	lua_pop(L, 1);
-	for (const char *const *o = output_keys; *o; o++)
-		if (!strcmp(*o, k))
-			return luaL_error(L, "e:set: '%s' is written by the outputs", k);
+	if (key_problem(L, lua_upvalueindex(1), k, klen, why, sizeof(why)))
+		return luaL_error(L, "e:set: %s", why);
 	switch (lua_type(L, 3)) {
 	case LUA_TSTRING: {
 		const char *p = lua_tolstring(L, 3, &vlen);
@@ -593,27 +607,22 @@ static int event_set(lua_State *L)
 				  "not a %s",
 				  k, luaL_typename(L, 3));
 	}
-	for (i = 0; i < s->nkv; i++)
-		if (!strcmp(s->kv[i].key, k))
-			break;
 	if (lua_isnil(L, 3)) {
-		if (i < s->nkv) {
-			memmove(&s->kv[i], &s->kv[i + 1], (s->nkv - i - 1) * sizeof(s->kv[0]));
-			s->nkv--;
-		}
+		for (i = 0; i < s->nkv; i++)
+			if (!strcmp(s->kv[i].key, k)) {
+				memmove(&s->kv[i], &s->kv[i + 1],
+					(s->nkv - i - 1) * sizeof(s->kv[0]));
+				s->nkv--;
+				break;
+			}
 		return 0;
 	}
-	if (i == s->nkv) {
-		if (s->nkv == TP_LUA_KV_MAX)
-			return luaL_error(L, "e:set: more than %d keys on one event",
-					  TP_LUA_KV_MAX);
-		s->kv[i].key = tp_lua_sink_copy(s, k, klen);
-		if (!s->kv[i].key)
-			return luaL_error(L, "e:set: more than %d bytes set on one event",
-					  TP_LUA_ARENA);
-		s->nkv++;
+	switch (sink_put(s, k, klen, &v)) {
+	case -EMLINK:
+		return luaL_error(L, "e:set: more than %d keys on one event", TP_LUA_KV_MAX);
+	case -ENOSPC:
+		return luaL_error(L, "e:set: more than %d bytes set on one event", TP_LUA_ARENA);
 	}
-	s->kv[i].value = v;
 	return 0;
 }
 

@@ -74,7 +74,7 @@ void tp_lua_sink_end(struct tp_lua_sink *s, struct tp_event_meta *meta);
 /* A copy of p[0..n) and a NUL in the sink's arena, or NULL when full. */
 const char *tp_lua_sink_copy(struct tp_lua_sink *s, const char *p, size_t n);
 /* What e:set(k, v) does for a string v, from C (an enrich's set = {...}):
- * 0, or -ENOSPC when the event's keys or bytes are full. */
+ * 0, -EMLINK (the event has its most keys) or -ENOSPC (its most bytes). */
 int tp_lua_sink_set_str(struct tp_lua_sink *s, const char *k, const char *v, size_t vlen);
 /* Whether e:set may set key k (a name, not a field of any event nor a key
  * the outputs write); else false with why. */

@@ -67,8 +67,7 @@ struct rule_type_match {	/* match = { ["file.open"] = {...} } */
 #define REPEAT_FIELDS_MAX 4
 
 /* skip_repeats = { map = "m", fields = { ... } } (rules_run.c): per type
- * of the rule, where each field's value is. */
-enum repeat_hdr { RH_NONE, RH_PID, RH_TID, RH_PPID, RH_UID, RH_GID, RH_COMM };
+ * of the rule, where each field's bytes are in the record. */
 struct rule_repeats {
 	struct tp_lua_state_handle *map;
 	uint32_t nfields;
@@ -76,8 +75,9 @@ struct rule_repeats {
 	struct repeat_type {
 		const struct tp_event_type *type;
 		struct repeat_field {
-			enum repeat_hdr hdr; /* a header field, else f */
-			const struct tp_field *f;
+			const struct tp_field *f; /* its presence; NULL: a header field */
+			uint16_t offset, size;
+			bool str; /* up to its '\0' */
 		} fld[REPEAT_FIELDS_MAX];
 	} types[];
 };

@@ -218,11 +218,16 @@ static uint8_t parse_gates(lua_State *L, int idx, const char *key, struct rule_f
 	return n;
 }
 
+#define HDR_FIELD(n)                                                                               \
+	{                                                                                          \
+#n, offsetof(struct tp_hdr, n), sizeof(((struct tp_hdr *)0)->n)                    \
+	}
 static const struct {
 	const char *name;
-	enum repeat_hdr hdr;
-} repeat_hdrs[] = {{"pid", RH_PID}, {"tid", RH_TID}, {"ppid", RH_PPID},
-		   {"uid", RH_UID}, {"gid", RH_GID}, {"comm", RH_COMM}};
+	uint16_t offset, size;
+} repeat_hdrs[] = {HDR_FIELD(pid), HDR_FIELD(tid), HDR_FIELD(ppid),
+		   HDR_FIELD(uid), HDR_FIELD(gid), HDR_FIELD(comm)};
+#undef HDR_FIELD
 
 /* skip_repeats = { map = "m", fields = { "pid", "daddr", ... } } at idx:
  * the map a tapio.map of the rule's state, each field a header field or a
@@ -290,8 +295,10 @@ static void parse_repeats(lua_State *L, int idx, struct rule_fn *f, uint64_t *h)
 
 			for (size_t j = 0; j < sizeof(repeat_hdrs) / sizeof(repeat_hdrs[0]); j++)
 				if (!strcmp(names[k], repeat_hdrs[j].name))
-					rf->hdr = repeat_hdrs[j].hdr;
-			if (rf->hdr)
+					*rf = (struct repeat_field){NULL, repeat_hdrs[j].offset,
+								    repeat_hdrs[j].size,
+								    !strcmp(names[k], "comm")};
+			if (rf->size)
 				continue;
 			rf->f = tp_event_field(t, names[k]);
 			if (!rf->f)
@@ -306,6 +313,9 @@ static void parse_repeats(lua_State *L, int idx, struct rule_fn *f, uint64_t *h)
 					   "skip_repeats: fields: %s: too long to key on (argv, "
 					   "env)",
 					   names[k]);
+			rf->offset = rf->f->offset;
+			rf->size = rf->f->size;
+			rf->str = rf->f->kind == TP_FK_STR;
 		}
 	}
 	lua_pop(L, 1);

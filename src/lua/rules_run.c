@@ -165,44 +165,13 @@ bool tp_rules_repeat(struct rule_fn *f, const struct tp_event *ev)
 		return false;
 	for (uint32_t i = 0; i < r->nfields; i++) {
 		const struct repeat_field *rf = &rt->fld[i];
-		const struct tp_hdr *h = &ev->rec.hdr;
-		const uint8_t *p = NULL;
-		uint32_t v = 0;
-		size_t len = 4;
+		const uint8_t *p = ev->rec.bytes + rf->offset;
+		size_t len = rf->size;
 
-		switch (rf->hdr) {
-		case RH_PID:
-			v = h->pid;
-			break;
-		case RH_TID:
-			v = h->tid;
-			break;
-		case RH_PPID:
-			v = h->ppid;
-			break;
-		case RH_UID:
-			v = h->uid;
-			break;
-		case RH_GID:
-			v = h->gid;
-			break;
-		case RH_COMM:
-			p = (const uint8_t *)h->comm;
-			len = strnlen(h->comm, TP_COMM_LEN);
-			break;
-		case RH_NONE:
-			if (!tp_field_present(ev, rf->f)) {
-				len = 0;
-				p = key;
-				break;
-			}
-			p = ev->rec.bytes + rf->f->offset;
-			len = rf->f->kind == TP_FK_STR ? strnlen((const char *)p, rf->f->size)
-						       : rf->f->size;
-			break;
-		}
-		if (!p)
-			p = (const uint8_t *)&v;
+		if (rf->f && !tp_field_present(ev, rf->f))
+			len = 0;
+		else if (rf->str)
+			len = strnlen((const char *)p, rf->size);
 		if (n + 2 + len > sizeof(key))
 			return false; /* never: the sizes are bounded at load */
 		key[n++] = (uint8_t)len;
@@ -217,15 +186,15 @@ void tp_rules_apply_sets(struct tp_ruleset *rs, const struct rule_fn *f, const s
 {
 	for (uint32_t i = 0; rs->binding->sink && i < f->nsets; i++) {
 		const struct enrich_set *es = &f->sets[i];
-		const char *v = NULL;
+		const char *v = NULL, *slash;
 
 		for (uint32_t k = 0; k < es->ntypes && !v; k++)
 			if (es->t[k].type == ev->type)
 				v = tp_field_str(ev, es->t[k].f);
 		if (!v)
 			continue;
-		if (es->base && strrchr(v, '/'))
-			v = strrchr(v, '/') + 1;
+		if (es->base && (slash = strrchr(v, '/')))
+			v = slash + 1;
 		tp_lua_sink_set_str(rs->binding->sink, es->key, v, strlen(v));
 	}
 }
