@@ -267,7 +267,9 @@ static const struct tp_config_key keys[] = {
 		 "name, auto or none." },
 	{ .path = "ring.size", .type = TP_KEY_SIZE, .offset = OFF(ring_bytes), .min = 64 * 1024,
 	  .max = 1024.0 * 1024 * 1024, .flags = TP_KEYF_POW2,
-	  .doc = "BPF ring buffer size (rounded up to a power of two)." },
+	  .doc = "BPF ring buffer size (rounded up to a power of two). A larger ring absorbs longer "
+		 "stalls of the reader, but one past the CPU's caches makes every event cost more "
+		 "in the kernel (docs/performance.md)." },
 	{ .path = "ring.drain_interval", .type = TP_KEY_DURATION,
 	  .offset = OFF(drain_interval_ns), .min = 1e6, .max = 1 * SEC,
 	  .doc = "How often the reader drains the ring buffer." },

@@ -54,6 +54,8 @@ of the default 1 GiB: the K = 100 run of the default crosses it, and its
 writer then pays for page-cache pages new to the machine (on a VM with
 free page reporting, a host fault each); under a smaller cap the run
 writes into pages the earlier runs freed.
+RING_MB=8 sizes every level's ring (the consumer's, which the producer
+writes into) instead of 32 MiB.
 
   tests/bench/suite.py build pipeline  (ROUNDS=5, SECONDS_PER_RUN=2, KS=1,10,100)
 
@@ -89,7 +91,7 @@ B_COLLECTOR = os.environ.get("B_COLLECTOR") or ""
 LEVELS = os.environ.get("LEVELS", "L0,L1,L2,L3,L4,L2a,json").split(",")
 if MODE == "json" and not os.environ.get("LEVELS"):
     LEVELS = ["L2a", "json"] + (["L2ab", "jsonb"] if B_COLLECTOR else [])
-RING = 32 << 20
+RING = int(os.environ.get("RING_MB", "32")) << 20
 RAW_THREAD = "tapio-raw"  # the raw storage writer thread (TP_RAW_THREAD_NAME)
 
 WHAT = {

@@ -130,13 +130,13 @@ def test_config_file_layers():
         out = r.stdout
         for line in ('preset = "high-performance", -- file', "batch_size = 800, -- environment",
                      'correlation = "temporal", -- file', "base_rate = 0.3, -- flag",
-                     "per_process = 123, -- file", 'size = "64M", -- preset',
+                     "per_process = 123, -- file", 'size = "16M", -- preset',
                      "burst_threshold = 5000, -- preset", "per_container = 2000, -- preset"):
             check(line in out, "missing %r in:\n%s" % (line, out))
         # -p wins over the file's preset; the file's own keys still apply.
         r = run("-c", path, "-p", "security", "--print-config")
         check('preset = "security", -- flag' in r.stdout and "per_process = 123, -- file" in r.stdout
-              and 'size = "32M", -- preset' in r.stdout, r.stdout + r.stderr)
+              and 'size = "8M", -- preset' in r.stdout, r.stdout + r.stderr)
 
 
 def test_config_file_problems_all_reported():
