@@ -349,32 +349,38 @@ static __always_inline __u64 tp_current_cgroup_v1_id(struct task_struct *task)
 	return css->cgroup->kn->id;
 }
 
+/*
+ * The header's fields about task, read from the task itself with typed
+ * loads (TP_TYPED_LOADS only): what bpf_get_current_pid_tgid, _uid_gid,
+ * _comm and _cgroup_id return for the current task, as loads instead of
+ * helper calls or probe reads. The ids as the kernel keeps them (the
+ * helpers map uid and gid to the initial user namespace, where a kuid is
+ * its own value); the name as two words (the kernel keeps it
+ * NUL-terminated, and the reader stops at the first NUL); the cgroup as
+ * the default hierarchy's cgroup of the task, its kernfs node's id.
+ */
+static __always_inline void tp_hdr_task_typed(struct tp_hdr *h, struct task_struct *task)
+{
+	const struct cred *cred = task->cred;
+	struct cgroup *dfl = task->cgroups ? task->cgroups->dfl_cgrp : NULL;
+
+	h->cgroup_id = dfl && dfl->kn ? dfl->kn->id : 0;
+	h->cgroup_v1_id = tp_current_cgroup_v1_id(task);
+	h->ppid = task->real_parent ? task->real_parent->tgid : 0;
+	h->pid = task->tgid;
+	h->tid = task->pid;
+	h->uid = cred ? cred->uid.val : 0;
+	h->gid = cred ? cred->gid.val : 0;
+	*(__u64 *)&h->comm[0] = *(const __u64 *)&task->comm[0];
+	*(__u64 *)&h->comm[8] = *(const __u64 *)&task->comm[8];
+}
+
 /* Fill the header for an event about the current task. */
 static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size)
 {
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	if (TP_TYPED_LOADS) {
-		struct task_struct *task = tp_current();
-		const struct cred *cred = task->cred;
-		struct cgroup *dfl = task->cgroups ? task->cgroups->dfl_cgrp : NULL;
-
-		/* bpf_get_current_cgroup_id's value: the default hierarchy's
-		 * cgroup of the task, its kernfs node's id. */
-		h->cgroup_id = dfl && dfl->kn ? dfl->kn->id : 0;
-		h->cgroup_v1_id = tp_current_cgroup_v1_id(task);
-		h->ppid = task->real_parent ? task->real_parent->tgid : 0;
-		/* What bpf_get_current_pid_tgid, _uid_gid and _comm return, as
-		 * loads instead of three helper calls: the ids as the kernel
-		 * keeps them (the helpers map uid and gid to the initial user
-		 * namespace, where a kuid is its own value), the name as two
-		 * words (the kernel keeps it NUL-terminated, and the reader
-		 * stops at the first NUL). */
-		h->pid = task->tgid;
-		h->tid = task->pid;
-		h->uid = cred ? cred->uid.val : 0;
-		h->gid = cred ? cred->gid.val : 0;
-		*(__u64 *)&h->comm[0] = *(const __u64 *)&task->comm[0];
-		*(__u64 *)&h->comm[8] = *(const __u64 *)&task->comm[8];
+		tp_hdr_task_typed(h, tp_current());
 	} else {
 		/* Probe reads: also before 5.11 (no bpf_get_current_task_btf). */
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -400,17 +406,21 @@ static __always_inline void tp_fill_hdr_task(struct tp_hdr *h, struct task_struc
 					     __u32 size)
 {
 	h->ts_ns = bpf_ktime_get_boot_ns();
-	h->cgroup_id = tp_task_cgroup_id(task);
-	h->cgroup_v1_id = tp_task_cgroup_v1_id(task);
+	if (TP_TYPED_LOADS) {
+		tp_hdr_task_typed(h, TP_CAST(task, struct task_struct));
+	} else {
+		h->cgroup_id = tp_task_cgroup_id(task);
+		h->cgroup_v1_id = tp_task_cgroup_v1_id(task);
+		h->pid = BPF_CORE_READ(task, tgid);
+		h->tid = BPF_CORE_READ(task, pid);
+		h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+		h->uid = BPF_CORE_READ(task, cred, uid.val);
+		h->gid = BPF_CORE_READ(task, cred, gid.val);
+		BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
+	}
 	h->type = type;
 	h->size = size;
-	h->pid = BPF_CORE_READ(task, tgid);
-	h->tid = BPF_CORE_READ(task, pid);
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	h->uid = BPF_CORE_READ(task, cred, uid.val);
-	h->gid = BPF_CORE_READ(task, cred, gid.val);
 	h->cpu = bpf_get_smp_processor_id();
-	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
 }
 
 #endif /* TAPIO_COMMON_BPF_H */

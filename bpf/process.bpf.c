@@ -692,8 +692,16 @@ int tp_sched_fork(struct bpf_raw_tracepoint_args *ctx)
 	struct task_struct *parent = (struct task_struct *)ctx->args[0];
 	struct task_struct *child = (struct task_struct *)ctx->args[1];
 	struct tp_fork_event *e;
+	bool thread;
 
-	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	if (TP_TYPED_LOADS) {
+		struct task_struct *c = TP_CAST(child, struct task_struct);
+
+		thread = c->pid != c->tgid;
+	} else {
+		thread = BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid);
+	}
+	if (thread)
 		return 0; /* a new thread, not a new process */
 	if (!tp_admit(TP_CAT_PROCESS, false))
 		return 0;
@@ -701,21 +709,35 @@ int tp_sched_fork(struct bpf_raw_tracepoint_args *ctx)
 	if (!e)
 		return 0;
 	tp_fill_hdr_task(&e->hdr, child, TP_EV_PROCESS_FORK, sizeof(*e));
-	e->parent_pid = BPF_CORE_READ(parent, tgid);
+	e->parent_pid = TP_TYPED_LOADS ? TP_CAST(parent, struct task_struct)->tgid
+				       : BPF_CORE_READ(parent, tgid);
 	e->_pad = 0;
 	tp_submit(e, TP_CAT_PROCESS);
 	return 0;
 }
 
-/* raw_tp args: (struct task_struct *p, ...) */
+/*
+ * raw_tp args: (struct task_struct *p, ...): the exiting task, current.
+ * Typed loads where the kernel has them (no probe read); the duration on
+ * the boot clock, from the header's timestamp (no second clock read).
+ */
 SEC("raw_tp/sched_process_exit")
 int tp_sched_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct task_struct *task = (struct task_struct *)ctx->args[0];
 	struct tp_exit_event *e;
+	__u64 start;
 	__u32 code;
+	int live;
 
-	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+	if (TP_TYPED_LOADS) {
+		struct task_struct *t = TP_CAST(task, struct task_struct);
+
+		live = t->signal ? t->signal->live.counter : 0;
+	} else {
+		live = BPF_CORE_READ(task, signal, live.counter);
+	}
+	if (live != 0)
 		return 0; /* other threads of the process still run */
 	if (!tp_admit(TP_CAT_PROCESS, false))
 		return 0;
@@ -723,11 +745,22 @@ int tp_sched_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (!e)
 		return 0;
 	tp_fill_hdr(&e->hdr, TP_EV_PROCESS_EXIT, sizeof(*e));
-	code = BPF_CORE_READ(task, exit_code);
+	if (TP_TYPED_LOADS) {
+		struct task_struct *t = TP_CAST(task, struct task_struct);
+
+		code = t->exit_code;
+		start = bpf_core_field_exists(t->start_boottime) ? t->start_boottime : 0;
+	} else {
+		code = BPF_CORE_READ(task, exit_code);
+		start = bpf_core_field_exists(task->start_boottime)
+			    ? BPF_CORE_READ(task, start_boottime)
+			    : 0;
+	}
 	e->exit_code = (code >> 8) & 0xff;
 	e->signal = code & 0x7f;
 	e->core_dumped = (code & 0x80) ? 1 : 0;
-	e->duration_ns = bpf_ktime_get_ns() - BPF_CORE_READ(task, start_time);
+	/* start_boottime: since 5.5 (the ring buffer needs 5.8) */
+	e->duration_ns = start && e->hdr.ts_ns > start ? e->hdr.ts_ns - start : 0;
 	e->_pad = 0;
 	tp_submit(e, TP_CAT_PROCESS);
 	return 0;

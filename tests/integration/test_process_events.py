@@ -4,6 +4,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 
 from tapio import Collector, TempDir, check, require_root, run_tests, unique
 
@@ -25,28 +26,42 @@ def spawn_unique(tmp, args, name=None):
 PROCESS_ONLY = ("-k", "categories=process")
 
 
-def check_lifecycle(*args, binary=None):
-    with TempDir() as tmp, Collector("-a", *args, binary=binary) as c:
+def check_lifecycle(*args, binary=None, env=None):
+    with TempDir() as tmp, Collector("-a", *args, binary=binary, env=env) as c:
         marker = unique("arg")
-        path, name, p = spawn_unique(tmp, ["-c", "exit 3", marker])
+        script = "sleep 0.3; exit 3"
+        t0 = time.monotonic()
+        path, name, p = spawn_unique(tmp, ["-c", script, marker])
+        lived = time.monotonic() - t0
         check(p.returncode == 3, "child exit code %s" % p.returncode)
 
         ex = c.wait_event(type="process.exec", pid=p.pid, filename=path)
-        check(ex["argv"] == [path, "-c", "exit 3", marker], "argv %r" % ex["argv"])
+        check(ex["argv"] == [path, "-c", script, marker], "argv %r" % ex["argv"])
         check(ex["ret"] == 0, "exec ret %r" % ex["ret"])
         check(ex["comm"] == name, "comm after exec %r, want %r" % (ex["comm"], name))
         check(ex["ppid"] == os.getpid(), "exec ppid %r, want %r" % (ex["ppid"], os.getpid()))
         for key in ("ts", "cpu", "tid", "uid", "gid", "cgroup_id"):
             check(key in ex, "exec event lacks %s" % key)
 
+        # The fork's header is the child's, read from the child task (not
+        # the current one): its ids, its cgroup, the name it inherited.
         fk = c.wait_event(type="process.fork", pid=p.pid)
         check(fk["ppid"] == os.getpid() and fk["parent_pid"] == os.getpid(),
               "fork parent %r/%r, want %r" % (fk["ppid"], fk["parent_pid"], os.getpid()))
+        with open("/proc/self/comm") as f:
+            my_comm = f.read().strip()
+        for key, want in (("tid", p.pid), ("uid", os.getuid()), ("gid", os.getgid()),
+                          ("comm", my_comm), ("cgroup_id", ex["cgroup_id"])):
+            check(fk.get(key) == want, "fork %s %r, want %r" % (key, fk.get(key), want))
 
         xt = c.wait_event(type="process.exit", pid=p.pid)
         check(xt["exit_code"] == 3, "exit code %r" % xt["exit_code"])
         check(xt["signal"] == 0, "signal %r" % xt["signal"])
         check(xt["comm"] == name, "exit comm %r" % xt["comm"])
+        # From the fork to the exit: at least the sleep, at most what the
+        # test saw around it.
+        dur = xt["duration_ns"] / 1e9
+        check(0.3 <= dur <= lived + 0.05, "exit duration %.3f s, lived %.3f s" % (dur, lived))
 
         # Order of one process's life: fork, then exec, then exit.
         check(fk["ts"] <= ex["ts"] <= xt["ts"], "timestamps out of order")
@@ -60,6 +75,12 @@ def test_exec_fork_exit():
 
 def test_exec_fork_exit_under_asan():
     check_lifecycle(*PROCESS_ONLY, binary=os.environ.get("TAPIO_BIN_ASAN"))
+
+
+def test_exec_fork_exit_without_typed_loads():
+    """The same fields from the programs built for kernels without typed
+    casts (probe reads: bpf/common.bpf.h, TAPIO_TEST_NO_TYPED_BPF)."""
+    check_lifecycle(*PROCESS_ONLY, env={"TAPIO_TEST_NO_TYPED_BPF": "1"})
 
 
 def test_failed_exec_and_signal_exit():
@@ -121,5 +142,6 @@ def test_text_output():
 
 if __name__ == "__main__":
     require_root()
-    run_tests([test_exec_fork_exit, test_exec_fork_exit_under_asan, test_failed_exec_and_signal_exit,
+    run_tests([test_exec_fork_exit, test_exec_fork_exit_under_asan,
+               test_exec_fork_exit_without_typed_loads, test_failed_exec_and_signal_exit,
                test_threads_are_not_forks, test_duration_stops_by_itself, test_text_output])
