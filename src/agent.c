@@ -181,10 +181,20 @@ static void drops_health(struct drop_watch *w, const uint64_t *drops)
 		tp_health_set_for("kernel_drops", DROPS_DEGRADED_NS, "%s", reason);
 }
 
+/* A ring size as ring.size takes it: "8M", or "256K" below a MiB. */
+static void size_text(char *buf, size_t len, uint64_t bytes)
+{
+	if (bytes >= (1u << 20) && !(bytes & ((1u << 20) - 1)))
+		snprintf(buf, len, "%lluM", (unsigned long long)(bytes >> 20));
+	else
+		snprintf(buf, len, "%lluK", (unsigned long long)(bytes >> 10));
+}
+
 static void check_kernel_drops(struct drop_watch *w, struct tp_bpf *bpf, struct tp_pipeline *p,
 			       uint64_t now, bool final)
 {
 	uint64_t drops[TP_DROP_SLOTS], read_at = tp_mono_ns();
+	char now_sz[24], next_sz[24];
 
 	if (!bpf || (!final && now - w->last_check_ns < TP_NSEC_PER_SEC))
 		return;
@@ -204,10 +214,15 @@ static void check_kernel_drops(struct drop_watch *w, struct tp_bpf *bpf, struct 
 	for (int c = 1; c < TP_DROP_SLOTS; c++) {
 		if (drops[c] == w->reported[c])
 			continue;
-		tp_warn("the kernel dropped %llu %s records (ring buffer full, or half full for "
-			"failed calls; %llu in all): raise the ring size or filter more in the kernel",
-			(unsigned long long)(drops[c] - w->reported[c]), tp_category_name((unsigned)c),
-			(unsigned long long)drops[c]);
+		size_text(now_sz, sizeof(now_sz), tp_bpf_ring_bytes(bpf));
+		size_text(next_sz, sizeof(next_sz), 2 * tp_bpf_ring_bytes(bpf));
+		tp_warn(
+		    "the kernel dropped %llu %s records (ring buffer full, or half full for "
+		    "failed calls; %llu in all): raise ring.size (now %s: e.g. --set "
+		    "ring.size=%s; a larger ring costs each event more in the kernel) or filter "
+		    "more in the kernel",
+		    (unsigned long long)(drops[c] - w->reported[c]), tp_category_name((unsigned)c),
+		    (unsigned long long)drops[c], now_sz, next_sz);
 		w->reported[c] = drops[c];
 		w->last_warn_ns = now;
 	}
