@@ -12,6 +12,8 @@ _Static_assert(sizeof(struct tp_exit_event) == 96, "tp_exit_event layout is shar
 int tp_decode(const void *data, size_t len, int64_t ts_offset_ns, struct tp_event *ev)
 {
 	const struct tp_event_type *t;
+	const uint8_t *checked;
+	uint32_t nchecked;
 	struct tp_hdr hdr;
 
 	if (len < sizeof(hdr))
@@ -35,8 +37,10 @@ int tp_decode(const void *data, size_t len, int64_t ts_offset_ns, struct tp_even
 	ev->ts_wall_ns = hdr.ts_ns + (uint64_t)ts_offset_ns;
 	ev->rec.hdr.comm[TP_COMM_LEN - 1] = '\0';
 
-	for (uint32_t i = 0; i < t->nfields; i++) {
-		const struct tp_field *f = &t->fields[i];
+	nchecked = 0;
+	checked = tp_event_type_checked_fields(hdr.type, &nchecked);
+	for (uint32_t i = 0; i < nchecked; i++) {
+		const struct tp_field *f = &t->fields[checked[i]];
 		uint32_t n;
 
 		if (f->kind == TP_FK_STR) {

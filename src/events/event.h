@@ -90,6 +90,11 @@ const char *tp_category_name(unsigned category);
 int tp_category_by_name(const char *name);
 
 const struct tp_event_type *tp_event_type_by_id(uint32_t id);
+/* The indices into the type's fields of those the decoder checks (the
+ * strings, argv and env), *n of them: no type has more than
+ * TP_CHECKED_FIELDS_MAX. For an unknown id, *n = 0. */
+#define TP_CHECKED_FIELDS_MAX 8
+const uint8_t *tp_event_type_checked_fields(uint32_t id, uint32_t *n);
 const struct tp_event_type *tp_event_type_by_name(const char *name);
 /* Iterate all registered types: for (i = 0; (t = tp_event_type_at(i)); i++) */
 const struct tp_event_type *tp_event_type_at(size_t i);

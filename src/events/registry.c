@@ -27,6 +27,18 @@ static const struct tp_event_type *by_id[TP_CAT_MAX][TP_SUBTYPE_MAX];
 static const struct tp_event_type *all_types[TP_CAT_MAX * TP_SUBTYPE_MAX];
 static size_t ntypes;
 
+/* Per type, the indices of the fields the decoder checks (strings, argv,
+ * env): it skips the others without looking at each. */
+static struct {
+	uint8_t n;
+	uint8_t idx[TP_CHECKED_FIELDS_MAX];
+} checked[TP_CAT_MAX][TP_SUBTYPE_MAX];
+
+static bool is_checked(enum tp_field_kind k)
+{
+	return k == TP_FK_STR || k == TP_FK_ARGV || k == TP_FK_ENV;
+}
+
 static void registry_init(void)
 {
 	static bool done;
@@ -40,6 +52,15 @@ static void registry_init(void)
 			if (cat < TP_CAT_MAX && sub < TP_SUBTYPE_MAX) {
 				by_id[cat][sub] = t;
 				all_types[ntypes++] = t;
+				for (uint32_t i = 0; i < t->nfields; i++) {
+					if (!is_checked(t->fields[i].kind))
+						continue;
+					/* test_event_types: no type has more */
+					if (checked[cat][sub].n < TP_CHECKED_FIELDS_MAX &&
+					    i <= UINT8_MAX)
+						checked[cat][sub].idx[checked[cat][sub].n++] =
+						    (uint8_t)i;
+				}
 			}
 		}
 	}
@@ -59,6 +80,18 @@ const struct tp_event_type *tp_event_type_by_id(uint32_t id)
 	if (id > 0xffff || cat >= TP_CAT_MAX || sub >= TP_SUBTYPE_MAX)
 		return NULL;
 	return by_id[cat][sub];
+}
+
+const uint8_t *tp_event_type_checked_fields(uint32_t id, uint32_t *n)
+{
+	unsigned cat = TP_TYPE_CATEGORY(id), sub = id & 0xff;
+
+	if (id > 0xffff || cat >= TP_CAT_MAX || sub >= TP_SUBTYPE_MAX) {
+		*n = 0;
+		return NULL;
+	}
+	*n = checked[cat][sub].n;
+	return checked[cat][sub].idx;
 }
 
 const struct tp_event_type *tp_event_type_by_name(const char *name)

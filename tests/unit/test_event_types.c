@@ -136,6 +136,54 @@ static void test_random_records_of_every_type(void **state)
 	tp_buf_free(&b);
 }
 
+/* The decoder checks only the fields its per-type list names: the list is
+ * every string, argv and env field, and every string field of every type
+ * comes out terminated from a record with no NUL in it. */
+static void test_decoder_checks_every_string(void **state)
+{
+	static struct tp_event ev;
+	const struct tp_event_type *t;
+
+	(void)state;
+	for (size_t i = 0; (t = tp_event_type_at(i)); i++) {
+		uint32_t n, k = 0;
+		const uint8_t *idx = tp_event_type_checked_fields(t->id, &n);
+		uint8_t *rec = malloc(t->size);
+		struct tp_hdr *h = (struct tp_hdr *)rec;
+
+		for (uint32_t j = 0; j < t->nfields; j++) {
+			enum tp_field_kind kind = t->fields[j].kind;
+
+			if (kind != TP_FK_STR && kind != TP_FK_ARGV && kind != TP_FK_ENV)
+				continue;
+			assert_true(k < n);
+			assert_int_equal(idx[k++], j);
+		}
+		assert_int_equal(k, n);
+
+		memset(rec, 'A', t->size);
+		h->type = t->id;
+		h->size = t->size;
+		/* argv and env byte counts in range, so every type's record decodes */
+		for (uint32_t j = 0; j < t->nfields; j++) {
+			const struct tp_field *f = &t->fields[j];
+			uint32_t zero = 0;
+
+			if (f->kind == TP_FK_ARGV || f->kind == TP_FK_ENV)
+				memcpy(rec + f->aux, &zero, 4);
+		}
+		assert_int_equal(tp_decode(rec, t->size, 0, &ev), 0);
+		for (uint32_t j = 0; j < t->nfields; j++) {
+			const struct tp_field *f = &t->fields[j];
+
+			if (f->kind == TP_FK_STR)
+				assert_non_null(memchr(ev.rec.bytes + f->offset, '\0', f->size));
+		}
+		free(rec);
+	}
+	assert_int_equal(tp_event_type_checked_fields(0xffffffffu, &(uint32_t){1}) == NULL, 1);
+}
+
 /* container.unshare grew a syscall field when clone was reported: records
  * stored before (80 bytes) still decode, without it. */
 static void test_unshare_records_before_syscall(void **state)
@@ -223,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_contract_types_registered),
 		cmocka_unit_test(test_fields_inside_records),
 		cmocka_unit_test(test_random_records_of_every_type),
+		cmocka_unit_test(test_decoder_checks_every_string),
 		cmocka_unit_test(test_unshare_records_before_syscall),
 		cmocka_unit_test(test_grown_types_accept_old_records),
 	};
