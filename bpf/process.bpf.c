@@ -725,14 +725,13 @@ SEC("raw_tp/sched_process_exit")
 int tp_sched_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct task_struct *task = (struct task_struct *)ctx->args[0];
+	struct task_struct *t = TP_CAST(task, struct task_struct); /* typed loads */
 	struct tp_exit_event *e;
 	__u64 start;
 	__u32 code;
 	int live;
 
 	if (TP_TYPED_LOADS) {
-		struct task_struct *t = TP_CAST(task, struct task_struct);
-
 		live = t->signal ? t->signal->live.counter : 0;
 	} else {
 		live = BPF_CORE_READ(task, signal, live.counter);
@@ -746,8 +745,6 @@ int tp_sched_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	tp_fill_hdr(&e->hdr, TP_EV_PROCESS_EXIT, sizeof(*e));
 	if (TP_TYPED_LOADS) {
-		struct task_struct *t = TP_CAST(task, struct task_struct);
-
 		code = t->exit_code;
 		start = bpf_core_field_exists(t->start_boottime) ? t->start_boottime : 0;
 	} else {

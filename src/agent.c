@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bpf/loader.h"
+#include "config/config_keys.h"
 #include "events/decode.h"
 #include "obs/health.h"
 #include "obs/log.h"
@@ -181,15 +182,6 @@ static void drops_health(struct drop_watch *w, const uint64_t *drops)
 		tp_health_set_for("kernel_drops", DROPS_DEGRADED_NS, "%s", reason);
 }
 
-/* A ring size as ring.size takes it: "8M", or "256K" below a MiB. */
-static void size_text(char *buf, size_t len, uint64_t bytes)
-{
-	if (bytes >= (1u << 20) && !(bytes & ((1u << 20) - 1)))
-		snprintf(buf, len, "%lluM", (unsigned long long)(bytes >> 20));
-	else
-		snprintf(buf, len, "%lluK", (unsigned long long)(bytes >> 10));
-}
-
 static void check_kernel_drops(struct drop_watch *w, struct tp_bpf *bpf, struct tp_pipeline *p,
 			       uint64_t now, bool final)
 {
@@ -214,8 +206,8 @@ static void check_kernel_drops(struct drop_watch *w, struct tp_bpf *bpf, struct 
 	for (int c = 1; c < TP_DROP_SLOTS; c++) {
 		if (drops[c] == w->reported[c])
 			continue;
-		size_text(now_sz, sizeof(now_sz), tp_bpf_ring_bytes(bpf));
-		size_text(next_sz, sizeof(next_sz), 2 * tp_bpf_ring_bytes(bpf));
+		tp_config_size_text(now_sz, sizeof(now_sz), (double)tp_bpf_ring_bytes(bpf));
+		tp_config_size_text(next_sz, sizeof(next_sz), 2.0 * (double)tp_bpf_ring_bytes(bpf));
 		tp_warn(
 		    "the kernel dropped %llu %s records (ring buffer full, or half full for "
 		    "failed calls; %llu in all): raise ring.size (now %s: e.g. --set "

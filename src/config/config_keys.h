@@ -112,6 +112,10 @@ int tp_config_set_text(struct tp_config *cfg, const struct tp_config_key *k, con
 void tp_config_format_value(const struct tp_config *cfg, const struct tp_config_key *k,
 			    struct tp_buf *b);
 
+/* A size as a size key takes it: "8M", "256K", "1000" (the largest unit
+ * that divides it). */
+void tp_config_size_text(char *buf, size_t len, double bytes);
+
 /* A short description of what a key accepts ("a number from 0 to 1"). */
 void tp_config_key_describe(const struct tp_config_key *k, char *buf, size_t len);
 

@@ -38,7 +38,7 @@ static void fmt_duration(char *buf, size_t len, double ns)
 	snprintf(buf, len, "%.0fs", ns / SEC);
 }
 
-static void fmt_size(char *buf, size_t len, double bytes)
+void tp_config_size_text(char *buf, size_t len, double bytes)
 {
 	static const char *const units[] = { "", "K", "M", "G", "T" };
 	int u = 0;
@@ -76,8 +76,8 @@ void tp_config_key_describe(const struct tp_config_key *k, char *buf, size_t len
 		snprintf(buf, len, "a duration from %s to %s (e.g. 500ms, 2s, 1m)", lo, hi);
 		break;
 	case TP_KEY_SIZE:
-		fmt_size(lo, sizeof(lo), k->min);
-		fmt_size(hi, sizeof(hi), k->max);
+		tp_config_size_text(lo, sizeof(lo), k->min);
+		tp_config_size_text(hi, sizeof(hi), k->max);
 		snprintf(buf, len, "a size from %s to %s (e.g. 16M)", lo, hi);
 		break;
 	case TP_KEY_STR:
@@ -212,7 +212,7 @@ void tp_config_format_value(const struct tp_config *cfg, const struct tp_config_
 		lua_str(b, s);
 		break;
 	case TP_KEY_SIZE:
-		fmt_size(s, sizeof(s), (double)*(const uint64_t *)f);
+		tp_config_size_text(s, sizeof(s), (double)*(const uint64_t *)f);
 		lua_str(b, s);
 		break;
 	case TP_KEY_STR:

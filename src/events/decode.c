@@ -37,7 +37,6 @@ int tp_decode(const void *data, size_t len, int64_t ts_offset_ns, struct tp_even
 	ev->ts_wall_ns = hdr.ts_ns + (uint64_t)ts_offset_ns;
 	ev->rec.hdr.comm[TP_COMM_LEN - 1] = '\0';
 
-	nchecked = 0;
 	checked = tp_event_type_checked_fields(hdr.type, &nchecked);
 	for (uint32_t i = 0; i < nchecked; i++) {
 		const struct tp_field *f = &t->fields[checked[i]];

@@ -914,6 +914,22 @@ static void test_enrich_set(void **state)
 	write_to(rules, "set.lua", "\n");
 }
 
+/* A rule of events with state and skip_repeats = repeats fails to load with msg. */
+static void repeats_fail(const char *events, const char *state, const char *repeats,
+			 const char *msg)
+{
+	char src[512];
+
+	snprintf(src, sizeof(src),
+		 "rule { name = 'g', events = { '%s' }, output = 'x',\n"
+		 "  state = { %s },\n"
+		 "  skip_repeats = %s,\n"
+		 "  when = function() return true end }\n",
+		 events, state, repeats);
+	write_to(rules, "rep.lua", src);
+	load_fails(msg);
+}
+
 /* skip_repeats: an event whose fields' values reached the rule within the
  * map's ttl (sliding: each repeat holds them again) is not passed to when;
  * other values, and the same ones past the ttl, are. The inline tests see
@@ -951,36 +967,21 @@ static void test_skip_repeats(void **state)
 	}
 	tp_ruleset_free(rs);
 
-	write_to(rules, "rep.lua",
-		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
-		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
-		 "  skip_repeats = { map = 'seen', fields = { 'pid', 'daddr' } },\n"
-		 "  when = function() return true end }\n");
-	load_fails("skip_repeats: fields: daddr: not a field of file.open");
-	write_to(rules, "rep.lua",
-		 "rule { name = 'g', events = { 'process.exec' }, output = 'x',\n"
-		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
-		 "  skip_repeats = { map = 'seen', fields = { 'argv' } },\n"
-		 "  when = function() return true end }\n");
-	load_fails("skip_repeats: fields: argv: too long to key on");
-	write_to(rules, "rep.lua",
-		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
-		 "  state = { n = tapio.counter { window = '1m' } },\n"
-		 "  skip_repeats = { map = 'n', fields = { 'pid' } },\n"
-		 "  when = function() return true end }\n");
-	load_fails("skip_repeats: map: n: no tapio.map of that name in the rule's state");
-	write_to(rules, "rep.lua",
-		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
-		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
-		 "  skip_repeats = { map = 'seen', fields = {} },\n"
-		 "  when = function() return true end }\n");
-	load_fails("skip_repeats: fields: a list of 1 to 4 field names");
-	write_to(rules, "rep.lua",
-		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
-		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
-		 "  skip_repeats = { map = 'seen', field = { 'pid' } },\n"
-		 "  when = function() return true end }\n");
-	load_fails("skip_repeats: unknown key 'field' (known: map, fields)");
+	repeats_fail("file.open", "seen = tapio.map { ttl = '1m' }",
+		     "{ map = 'seen', fields = { 'pid', 'daddr' } }",
+		     "skip_repeats: fields: daddr: not a field of file.open");
+	repeats_fail("process.exec", "seen = tapio.map { ttl = '1m' }",
+		     "{ map = 'seen', fields = { 'argv' } }",
+		     "skip_repeats: fields: argv: too long to key on");
+	repeats_fail("file.open", "n = tapio.counter { window = '1m' }",
+		     "{ map = 'n', fields = { 'pid' } }",
+		     "skip_repeats: map: n: no tapio.map of that name in the rule's state");
+	repeats_fail("file.open", "seen = tapio.map { ttl = '1m' }",
+		     "{ map = 'seen', fields = {} }",
+		     "skip_repeats: fields: a list of 1 to 4 field names");
+	repeats_fail("file.open", "seen = tapio.map { ttl = '1m' }",
+		     "{ map = 'seen', field = { 'pid' } }",
+		     "skip_repeats: unknown key 'field' (known: map, fields)");
 	write_to(rules, "rep.lua", "\n");
 }
 
