@@ -1,6 +1,7 @@
 #include "enrich/lua_fields.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -122,22 +123,115 @@ static int field_k8s(lua_State *L, const struct tp_event *ev, const struct tp_ev
 	return 1;
 }
 
+/* ------------------------------------------------------------ template text */
+
+/* A string of the context as a template writes it: 0 (nil) when unknown. */
+static int text_str(const char *v, struct tp_buf *out)
+{
+	if (!v)
+		return 0;
+	tp_buf_puts(out, v);
+	return 1;
+}
+
+/* ${exe}, as field_exe. */
+static int text_exe(const struct tp_event *ev, const struct tp_event_meta *meta,
+		    const char *const *sub, size_t nsub, struct tp_buf *out)
+{
+	const struct tp_proc_ctx *pc = ctx_of(meta);
+
+	(void)ev;
+	(void)sub;
+	if (nsub)
+		return -1;
+	return pc ? text_str(pc->exe, out) : 0;
+}
+
+/* ${parent.pid|comm|exe}, as field_parent's table. */
+static int text_parent(const struct tp_event *ev, const struct tp_event_meta *meta,
+		       const char *const *sub, size_t nsub, struct tp_buf *out)
+{
+	const struct tp_proc_ctx *pc = ctx_of(meta);
+	const struct tp_proc_ref *r;
+
+	(void)ev;
+	if (nsub != 1) /* the table itself, or deeper */
+		return -1;
+	if (!pc || !(r = pc->parent))
+		return 0;
+	if (!strcmp(sub[0], "pid")) {
+		tp_buf_i64(out, r->pid);
+		return 1;
+	}
+	if (!strcmp(sub[0], "comm"))
+		return text_str(r->comm, out);
+	return !strcmp(sub[0], "exe") ? text_str(r->exe, out) : 0;
+}
+
+/* ${container.id|runtime}, as field_container's table. */
+static int text_container(const struct tp_event *ev, const struct tp_event_meta *meta,
+			  const char *const *sub, size_t nsub, struct tp_buf *out)
+{
+	const struct tp_proc_ctx *pc = ctx_of(meta);
+	const struct tp_container_ctx *c;
+
+	(void)ev;
+	if (nsub != 1)
+		return -1;
+	if (!pc || !(c = pc->container))
+		return 0;
+	if (!strcmp(sub[0], "id"))
+		return text_str(c->id, out);
+	return !strcmp(sub[0], "runtime") ? text_str(c->runtime, out) : 0;
+}
+
+/* ${k8s.pod|namespace|pod_uid|container|qos}, as field_k8s's table. */
+static int text_k8s(const struct tp_event *ev, const struct tp_event_meta *meta,
+		    const char *const *sub, size_t nsub, struct tp_buf *out)
+{
+	const struct tp_proc_ctx *pc = ctx_of(meta);
+	const struct tp_k8s_ctx *k;
+
+	(void)ev;
+	if (nsub != 1)
+		return -1;
+	if (!pc || !(k = pc->k8s))
+		return 0;
+	if (!strcmp(sub[0], "pod"))
+		return text_str(k->pod, out);
+	if (!strcmp(sub[0], "namespace"))
+		return text_str(k->namespace, out);
+	if (!strcmp(sub[0], "pod_uid"))
+		return text_str(k->pod_uid, out);
+	if (!strcmp(sub[0], "container"))
+		return text_str(k->container, out);
+	return !strcmp(sub[0], "qos") ? text_str(k->qos, out) : 0;
+}
+
 int tp_enrich_lua_register(void)
 {
 	static const struct {
 		const char *name;
 		tp_lua_field_fn fn;
+		tp_lua_field_text_fn text; /* what output templates read without Lua */
 	} fields[] = {
-		{ "exe", field_exe },             { "started", field_started },
-		{ "parent", field_parent },
-		{ "ancestors", field_ancestors }, { "container", field_container },
-		{ "k8s", field_k8s },
+	    {"exe", field_exe, text_exe},
+	    {"started", field_started, NULL},
+	    {"parent", field_parent, text_parent},
+	    {"ancestors", field_ancestors, NULL},
+	    {"container", field_container, text_container},
+	    {"k8s", field_k8s, text_k8s},
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		int r = tp_lua_register_field(fields[i].name, fields[i].fn);
 
 		if (r < 0 && r != -EEXIST)
+			return r;
+		/* Only to a getter of ours (-EEXIST: registered before, by us
+		 * or by another unit). */
+		if (r == 0 && fields[i].text &&
+		    (r = tp_lua_register_field_text(fields[i].name, fields[i].text)) < 0)
 			return r;
 	}
 	return 0;

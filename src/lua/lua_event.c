@@ -709,6 +709,208 @@ void tp_lua_event_forget(lua_State *L, struct tp_lua_event *b)
 	b->ncached = 0;
 }
 
+/* ------------------------------------------------------------ text without Lua */
+
+/* NUL-separated arguments joined by spaces, as render_value writes the
+ * argv table (and push_joined the cmdline). */
+static void join_args(const char *av, uint32_t len, struct tp_buf *out)
+{
+	bool first = true;
+	size_t n;
+
+	for (const char *p = tp_argv_next(av, len, NULL, &n); p; p = tp_argv_next(av, len, p, &n)) {
+		if (!first)
+			tp_buf_putc(out, ' ');
+		tp_buf_append(out, p, n);
+		first = false;
+	}
+}
+
+/* As push_proc_argv (b has no test extras): the process's, joined. */
+static int proc_argv_text(const struct tp_lua_event *b, struct tp_buf *out)
+{
+	const struct tp_proc_ctx *pc = b->meta ? b->meta->proc : NULL;
+
+	if (!pc || !pc->argv)
+		return 0;
+	join_args(pc->argv, pc->argv_len, out);
+	return 1;
+}
+
+/* As push_cmdline. */
+static int cmdline_text(const struct tp_lua_event *b, struct tp_buf *out)
+{
+	const struct tp_event_type *t = b->ev->type;
+
+	for (uint32_t k = 0; k < t->nfields; k++) {
+		uint32_t len;
+		const char *av;
+
+		if (t->fields[k].kind != TP_FK_ARGV)
+			continue;
+		if (!(av = tp_field_argv(b->ev, &t->fields[k], &len)))
+			return 0;
+		join_args(av, len, out);
+		return 1;
+	}
+	return proc_argv_text(b, out);
+}
+
+/* As push_header, then render_value (template.c). */
+static int header_text(const struct tp_lua_event *b, int h, struct tp_buf *out)
+{
+	const struct tp_event *ev = b->ev;
+	const struct tp_hdr *hd = &ev->rec.hdr;
+
+	switch (h) {
+	case H_TYPE:
+		tp_buf_puts(out, ev->type->name);
+		return 1;
+	case H_CATEGORY:
+		tp_buf_puts(out, tp_category_name(TP_TYPE_CATEGORY(ev->type->id)));
+		return 1;
+	case H_TS:
+		tp_buf_i64(out, (int64_t)ev->ts_wall_ns);
+		return 1;
+	case H_CPU:
+		tp_buf_i64(out, hd->cpu);
+		return 1;
+	case H_PID:
+		tp_buf_i64(out, hd->pid);
+		return 1;
+	case H_TID:
+		tp_buf_i64(out, hd->tid);
+		return 1;
+	case H_PPID:
+		tp_buf_i64(out, hd->ppid);
+		return 1;
+	case H_UID:
+		tp_buf_i64(out, hd->uid);
+		return 1;
+	case H_GID:
+		tp_buf_i64(out, hd->gid);
+		return 1;
+	case H_COMM:
+		tp_buf_append(out, hd->comm, strnlen(hd->comm, sizeof(hd->comm)));
+		return 1;
+	case H_CGROUP_ID:
+		tp_buf_i64(out, (int64_t)hd->cgroup_id);
+		return 1;
+	case H_CGROUP_V1_ID:
+		if (!hd->cgroup_v1_id)
+			return 0;
+		tp_buf_i64(out, (int64_t)hd->cgroup_v1_id);
+		return 1;
+	case H_CMDLINE:
+		return cmdline_text(b, out);
+	default: /* importance: a float */
+		return -1;
+	}
+}
+
+/* As push_field, then render_value (and template.c's octal for modes). */
+static int field_text(const struct tp_event *ev, const struct tp_field *f, struct tp_buf *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *s;
+	uint64_t u = 0;
+	int64_t i = 0;
+
+	if (!tp_field_present(ev, f))
+		return f->kind == TP_FK_ENV ? -1 : 0; /* env: an empty table */
+	switch (f->kind) {
+	case TP_FK_STR:
+		if (!(s = tp_field_str(ev, f)))
+			return 0;
+		tp_buf_puts(out, s);
+		return 1;
+	case TP_FK_ENV:
+		return -1;
+	case TP_FK_ARGV: {
+		uint32_t len;
+		const char *av = tp_field_argv(ev, f, &len);
+
+		join_args(av, len, out);
+		return 1;
+	}
+	case TP_FK_IPADDR:
+		if (!tp_field_ipaddr(ev, f, buf, sizeof(buf)))
+			return 0;
+		tp_buf_puts(out, buf);
+		return 1;
+	case TP_FK_BOOL:
+		tp_field_u64(ev, f, &u);
+		tp_buf_puts(out, u ? "true" : "false");
+		return 1;
+	case TP_FK_S32:
+	case TP_FK_S64:
+		tp_field_i64(ev, f, &i);
+		tp_buf_i64(out, i);
+		return 1;
+	case TP_FK_OCTAL:
+		tp_field_u64(ev, f, &u);
+		tp_buf_printf(out, "0%llo", (unsigned long long)u);
+		return 1;
+	default:
+		tp_field_u64(ev, f, &u);
+		tp_buf_i64(out, (int64_t)u);
+		return 1;
+	}
+}
+
+/* As push_field_sym. */
+static int field_sym_text(const struct tp_event *ev, const struct tp_field *f, struct tp_buf *out)
+{
+	char buf[1024];
+	uint64_t u = 0;
+	int64_t s;
+
+	if (!f->syms || !tp_field_present(ev, f))
+		return 0;
+	if (f->kind == TP_FK_S32 || f->kind == TP_FK_S64) {
+		tp_field_i64(ev, f, &s);
+		u = (uint64_t)s;
+	} else {
+		tp_field_u64(ev, f, &u);
+	}
+	if (!tp_field_sym(f, u, buf, sizeof(buf)))
+		return 0;
+	tp_buf_puts(out, buf);
+	return 1;
+}
+
+int tp_lua_event_text(const struct tp_lua_event *b, int32_t code, const char *const *path,
+		      size_t npath, struct tp_buf *out)
+{
+	const struct tp_event *ev = b->ev;
+	const struct tp_field *f;
+	tp_lua_field_text_fn text;
+	int kind = code >> 16, i = code & 0xffff;
+
+	/* A test event's extras come first in event_index: through Lua. */
+	if (!ev || code < 0 || !npath || (b->extra != LUA_NOREF && b->extra != LUA_REFNIL))
+		return -1;
+	if (kind == K_VIRTUAL) {
+		text = tp_lua_names_virtual_text((unsigned)i);
+		return text ? text(ev, b->meta, path + 1, npath - 1, out) : -1;
+	}
+	if (npath != 1) /* a string's .x is nil, a table's through Lua */
+		return -1;
+	switch (kind) {
+	case K_HEADER:
+		return header_text(b, i, out);
+	case K_FIELD:
+		f = tp_lua_names_type_field(ev->type, (unsigned)i);
+		if (!f) /* argv of a type without one: the process table's */
+			return i == tp_lua_names_argv() ? proc_argv_text(b, out) : 0;
+		return field_text(ev, f, out);
+	case K_FIELD_STR:
+		f = tp_lua_names_type_field(ev->type, (unsigned)i);
+		return f ? field_sym_text(ev, f, out) : 0;
+	}
+	return -1;
+}
+
 struct tp_lua_event *tp_lua_event_binding(lua_State *L)
 {
 	struct tp_lua_event *b;

@@ -29,6 +29,7 @@
 
 #include "events/event.h"
 #include "events/event_meta.h"
+#include "util/buf.h"
 
 /*
  * A virtual field getter: push the value of the field for ev (meta carries
@@ -46,6 +47,20 @@ typedef int (*tp_lua_field_fn)(lua_State *L, const struct tp_event *ev,
  * header or event field, not taken. Returns 0, -EEXIST, -EINVAL or -ENOSPC.
  */
 int tp_lua_register_field(const char *name, tp_lua_field_fn fn);
+
+/*
+ * A virtual field as an output template writes it, without Lua: append the
+ * text of e.<name>.<sub[0]>... for ev (a string as it is, an integer in
+ * decimal) and return 1; return 0 when the value is nil; -1 when fn does
+ * not know that path (the template then reads it through Lua). It must
+ * give what the Lua getter gives, must not raise, and runs outside Lua.
+ */
+typedef int (*tp_lua_field_text_fn)(const struct tp_event *ev, const struct tp_event_meta *meta,
+				    const char *const *sub, size_t nsub, struct tp_buf *out);
+
+/* Give registered virtual field name its template text. Returns 0,
+ * -ENOENT (not registered) or -EINVAL. */
+int tp_lua_register_field_text(const char *name, tp_lua_field_text_fn fn);
 
 /* True if name is a header field, a field (or "<field>_str") of type t (of
  * any type when t is NULL), or a registered virtual field. */
@@ -104,6 +119,23 @@ struct tp_lua_event *tp_lua_event_binding(lua_State *L);
 void tp_lua_event_forget(lua_State *L, struct tp_lua_event *b);
 /* Push the reused userdata. Never raises. Stack: [-0, +1] */
 void tp_lua_event_push(lua_State *L);
+
+/* What e.<name> is (a header, a type's field, "<field>_str", a virtual
+ * field), as a code for tp_lua_event_text, or -1 (anything else: e:set
+ * keys, methods). Resolved once, when an output template compiles. */
+int32_t tp_lua_event_name_code(const char *name);
+
+/*
+ * The text of e.<path[0]>.<path[1]>... for the event bound to b, written
+ * without Lua exactly as an output template renders the Lua value (a
+ * string as it is, an integer in decimal, a mode in octal, argv joined by
+ * spaces): 1 when appended to out, 0 when the value is nil, -1 when it
+ * is not known here (tables, e:set keys, test events' extras,
+ * importance...): read it through Lua then. code: tp_lua_event_name_code
+ * of path[0]. Never raises.
+ */
+int tp_lua_event_text(const struct tp_lua_event *b, int32_t code, const char *const *path,
+		      size_t npath, struct tp_buf *out);
 
 /*
  * Build a synthetic event from the table at idx (rule tests): type (a name)

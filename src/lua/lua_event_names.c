@@ -45,12 +45,42 @@ static struct {
 	uint16_t *field_name_idx[TYPE_SLOTS]; /* per type: name index of each field */
 } fnames;
 static pthread_once_t fnames_once = PTHREAD_ONCE_INIT;
+
+/* name -> code of the header fields, the type fields and their "_str"
+ * names, by C string (tp_lua_event_name_code, once per template field at
+ * every load), built with fnames; open addressing. */
+#define CODE_SLOTS 4096
+static struct {
+	const char *name;
+	int32_t code;
+} codes[CODE_SLOTS];
+
+static uint32_t code_slot(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h & (CODE_SLOTS - 1);
+}
+
+/* As the name table: a later name replaces an earlier one. */
+static void code_put(const char *name, int32_t code)
+{
+	uint32_t i = code_slot(name);
+
+	while (codes[i].name && strcmp(codes[i].name, name))
+		i = (i + 1) & (CODE_SLOTS - 1);
+	codes[i].name = name;
+	codes[i].code = code;
+}
 static int argv_name = -1; /* index of "argv" in fnames.names */
 
 #define MAX_VIRTUAL 64
 static struct {
 	char name[32];
 	tp_lua_field_fn fn;
+	tp_lua_field_text_fn text; /* NULL: templates read it through Lua */
 } virtuals[MAX_VIRTUAL];
 static unsigned nvirtuals;
 static pthread_mutex_t virtuals_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -101,6 +131,15 @@ static void fnames_init(void)
 		fnames.field_name_idx[type_slot(t)] = idx;
 	}
 	argv_name = tp_lua_names_field_index("argv");
+	if (H_MAX + 2 * fnames.n >= CODE_SLOTS / 2)
+		abort(); /* grow CODE_SLOTS */
+	for (int h = 1; h < H_MAX; h++)
+		code_put(header_names[h], CODE(K_HEADER, h));
+	for (unsigned j = 0; j < fnames.n; j++) {
+		code_put(fnames.names[j], CODE(K_FIELD, (int32_t)j));
+		if (fnames.has_syms[j])
+			code_put(fnames.str_names[j], CODE(K_FIELD_STR, (int32_t)j));
+	}
 }
 
 const struct tp_field *tp_lua_names_type_field(const struct tp_event_type *t, unsigned j)
@@ -156,6 +195,41 @@ int tp_lua_register_field(const char *name, tp_lua_field_fn fn)
 	return r;
 }
 
+int tp_lua_register_field_text(const char *name, tp_lua_field_text_fn fn)
+{
+	int i, r = 0;
+
+	pthread_mutex_lock(&virtuals_lock);
+	i = virtual_index(name);
+	if (i < 0 || !fn)
+		r = i < 0 ? -ENOENT : -EINVAL;
+	else
+		virtuals[i].text = fn;
+	pthread_mutex_unlock(&virtuals_lock);
+	return r;
+}
+
+/* As the name table says (tp_lua_names_push_table: a later kind wins a
+ * name two kinds share): a method is -1 here. */
+int32_t tp_lua_event_name_code(const char *name)
+{
+	int k;
+
+	tp_lua_names_init();
+	for (int m = 0; m < M_MAX; m++)
+		if (!strcmp(method_names[m], name))
+			return -1;
+	pthread_mutex_lock(&virtuals_lock);
+	k = virtual_index(name);
+	pthread_mutex_unlock(&virtuals_lock);
+	if (k >= 0)
+		return CODE(K_VIRTUAL, k);
+	for (uint32_t i = code_slot(name); codes[i].name; i = (i + 1) & (CODE_SLOTS - 1))
+		if (!strcmp(codes[i].name, name))
+			return codes[i].code;
+	return -1;
+}
+
 bool tp_lua_event_has_field(const struct tp_event_type *t, const char *name)
 {
 	size_t len = strlen(name);
@@ -195,6 +269,11 @@ int tp_lua_names_argv(void)
 tp_lua_field_fn tp_lua_names_virtual(unsigned i)
 {
 	return virtuals[i].fn;
+}
+
+tp_lua_field_text_fn tp_lua_names_virtual_text(unsigned i)
+{
+	return virtuals[i].text;
 }
 
 /* Stack: [-1, +1] name table (the name -> code map) */

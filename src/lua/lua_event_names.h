@@ -91,6 +91,8 @@ int tp_lua_names_field_index(const char *name);
 int tp_lua_names_argv(void);
 /* The getter of virtual field i (registered at startup, before any VM). */
 tp_lua_field_fn tp_lua_names_virtual(unsigned i);
+/* Its text for templates, or NULL (tp_lua_register_field_text). */
+tp_lua_field_text_fn tp_lua_names_virtual_text(unsigned i);
 /* Stack: [-0, +1] the name table (name -> CODE(kind, index)) */
 void tp_lua_names_push_table(lua_State *L);
 

@@ -18,6 +18,7 @@
 struct ref {
 	const char *path[TP_TEMPLATE_DEPTH];
 	size_t npath;
+	int32_t code; /* what path[0] is to the event (tp_lua_event_name_code), or -1 */
 };
 
 /* Literal text, or a field with alternatives: the first that is not nil
@@ -161,6 +162,10 @@ int tp_template_compile(const char *text, struct tp_template **out, char *err, s
 					q++;
 				}
 			}
+			for (size_t a = 0; a < s->nalt; a++)
+				s->alt[a].code = s->alt[a].npath
+						     ? tp_lua_event_name_code(s->alt[a].path[0])
+						     : -1;
 			if (*q != '}' || (!r->npath && !s->fallback)) {
 				snprintf(err, errlen,
 					 "output: unterminated or empty ${ at column %zu",
@@ -272,33 +277,66 @@ static bool octal_field(lua_State *L, int ev_idx, const char *name)
 	return f && f->kind == TP_FK_OCTAL;
 }
 
-void tp_template_render(lua_State *L, const struct tp_template *t, int ev_idx, struct tp_buf *out)
+static bool lua_only;
+
+void tp_template_lua_only(bool on)
 {
-	int top;
+	lua_only = on;
+}
 
-	ev_idx = lua_absindex(L, ev_idx);
-	top = lua_gettop(L);
-	for (size_t k = 0; k < t->nsegs; k++) {
-		const struct segment *s = &t->segs[k];
-		size_t a;
+/* The binding when ev_idx is the bound event: its record and process
+ * context are read in C (tp_lua_event_text), no Lua value made; else NULL. */
+static const struct tp_lua_event *direct(lua_State *L, int ev_idx)
+{
+	const struct tp_lua_event *b;
 
-		if (s->text) {
-			tp_buf_append(out, s->text, s->len);
+	if (lua_only || lua_type(L, ev_idx) != LUA_TUSERDATA)
+		return NULL;
+	b = tp_lua_event_binding(L);
+	return b && b->ev && lua_touserdata(L, ev_idx) == b ? b : NULL;
+}
+
+/* A field: the first alternative that is not nil, else the quoted text
+ * (or <NA>). */
+static void render_field(lua_State *L, const struct segment *s, int ev_idx,
+			 const struct tp_lua_event *b, struct tp_buf *out)
+{
+	for (size_t a = 0; a < s->nalt; a++) {
+		const struct ref *r = &s->alt[a];
+		int got = b ? tp_lua_event_text(b, r->code, r->path, r->npath, out) : -1;
+
+		if (got > 0)
+			return;
+		if (got == 0)
+			continue;
+		push_ref(L, r, ev_idx);
+		if (lua_isnil(L, -1)) {
+			lua_pop(L, 1);
 			continue;
 		}
-		for (a = 0; a < s->nalt; a++) {
-			push_ref(L, &s->alt[a], ev_idx);
-			if (!lua_isnil(L, -1) || (a + 1 == s->nalt && !s->fallback))
-				break;
-			lua_pop(L, 1);
-		}
-		if (lua_gettop(L) == top) {
-			tp_buf_puts(out, s->fallback);
-		} else if (s->alt[a].npath == 1 && octal_field(L, ev_idx, s->alt[a].path[0])) {
+		if (r->npath == 1 && octal_field(L, ev_idx, r->path[0])) {
 			tp_buf_printf(out, "0%llo", (unsigned long long)lua_tointeger(L, -1));
 			lua_pop(L, 1);
 		} else {
 			render_value(L, out);
 		}
+		return;
+	}
+	tp_buf_puts(out, s->fallback ? s->fallback : "<NA>");
+}
+
+void tp_template_render(lua_State *L, const struct tp_template *t, int ev_idx, struct tp_buf *out)
+{
+	const struct tp_lua_event *b;
+
+	ev_idx = lua_absindex(L, ev_idx);
+	b = direct(L, ev_idx);
+	for (size_t k = 0; k < t->nsegs; k++) {
+		const struct segment *s = &t->segs[k];
+
+		if (s->text)
+			tp_buf_append(out, s->text, s->len);
+		else
+			render_field(L, s, ev_idx, b, out);
 	}
 }

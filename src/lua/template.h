@@ -2,8 +2,10 @@
  * lua/template.h - a rule's output template: "shell ${exe} in ${container.id}".
  *
  * Compiled once when the rule loads (syntax checked, field names checked by
- * the caller), rendered per alert by reading the fields through the event
- * userdata, so the text shows exactly what the rule saw. A missing value
+ * the caller), rendered per alert by reading the fields as the event
+ * userdata shows them, so the text shows exactly what the rule saw: the
+ * record's fields and the process context in C (tp_lua_event_text), what
+ * only Lua knows (e:set keys, tables, test events) through the userdata. A missing value
  * renders as <NA>; a list (argv) as its items joined by spaces. "$$" is a
  * literal "$". Alternatives: ${newpath|path} renders the first that is not
  * nil; a quoted text last, ${container.id|'host'}, renders when none is.
@@ -36,5 +38,10 @@ const char *tp_template_field(const struct tp_template *t, size_t i);
  * through metamethods, so call it inside a protected call.
  * Stack: [-0, +0] (may raise) */
 void tp_template_render(lua_State *L, const struct tp_template *t, int ev_idx, struct tp_buf *out);
+
+/* Read every field through Lua, as rules do, instead of the event's record
+ * and process context in C where it can (the same text, without a Lua
+ * value made per field): for tests and A/B benchmarks. Process-wide. */
+void tp_template_lua_only(bool on);
 
 #endif
