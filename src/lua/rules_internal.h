@@ -240,6 +240,9 @@ struct tp_ruleset {
 	int names_ref; /* while loading: rule name -> index in fns (duplicates in O(1)) */
 	struct tp_lua_event *binding;
 	struct tp_lua_sink sink;
+	/* The bound event's meta as matches see it (tp_rules_meta_now): a copy
+	 * made at bind, with the sink's keys. */
+	struct tp_event_meta view;
 	struct tp_buf out;
 	struct tp_state_store *state; /* every rule's state; moves on at a reload */
 	struct tp_state_limits state_limits;
@@ -372,18 +375,15 @@ bool tp_rules_matched(const struct rule_fn *f, const struct tp_event *ev,
 bool tp_rules_excepted(const struct rule_fn *f, const struct tp_event *ev,
 		       const struct tp_event_meta *meta);
 
-/* meta as a match or exception sees it while the event is bound: with the
- * keys e:set has set so far (set.<key> conditions), in *view. */
-static inline const struct tp_event_meta *tp_rules_meta_now(const struct tp_ruleset *rs,
-							     const struct tp_event_meta *meta,
-							     struct tp_event_meta *view)
+/* meta (the bound one) as a match or exception sees it while the event is
+ * bound: with the keys e:set has set so far (set.<key> conditions). */
+static inline const struct tp_event_meta *tp_rules_meta_now(struct tp_ruleset *rs,
+							    const struct tp_event_meta *meta)
 {
 	if (!rs->binding->sink)
 		return meta;
-	*view = meta ? *meta : (struct tp_event_meta){.importance = -1};
-	view->kv = rs->sink.kv;
-	view->nkv = rs->sink.nkv;
-	return view;
+	rs->view.nkv = rs->sink.nkv; /* the rest as tp_rules_bind made it */
+	return &rs->view;
 }
 /* The rule named name, or NULL. */
 struct rule_fn *tp_rules_find(const struct tp_ruleset *rs, const char *name);

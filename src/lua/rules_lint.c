@@ -326,7 +326,7 @@ static void lint_plain_events(struct lint *l, struct rule_fn *r)
 
 	for (size_t i = 0; (t = tp_event_type_at(i)); i++) {
 		struct plain_args a = { .rs = rs, .type = t->name, .extra = LUA_NOREF };
-		struct tp_event_meta meta = { .importance = -1.0 }, view;
+		struct tp_event_meta meta = {.importance = -1.0};
 		enum tp_lua_status st;
 
 		if (!has_type(r->types, type_slot(t)))
@@ -337,10 +337,10 @@ static void lint_plain_events(struct lint *l, struct rule_fn *r)
 		/* As the engine runs it: an event its match or an exception
 		 * turns away never reaches when. */
 		if ((r->match || r->ntmatch) &&
-		    !tp_rules_matched(r, &rs->test_ev, tp_rules_meta_now(rs, &meta, &view), -1))
+		    !tp_rules_matched(r, &rs->test_ev, tp_rules_meta_now(rs, &meta), -1))
 			st = TP_LUA_OK;
 		else if (r->nexceptions &&
-			 tp_rules_excepted(r, &rs->test_ev, tp_rules_meta_now(rs, &meta, &view)))
+			 tp_rules_excepted(r, &rs->test_ev, tp_rules_meta_now(rs, &meta)))
 			st = TP_LUA_OK;
 		else if ((st = tp_rules_call(rs, r, err, sizeof(err))) == TP_LUA_OK)
 			lua_pop(rs->L, 1);

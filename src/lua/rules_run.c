@@ -49,6 +49,10 @@ void tp_rules_bind(struct tp_ruleset *rs, const struct tp_event *ev, struct tp_e
 	rs->binding->meta = meta;
 	rs->binding->extra = extra;
 	rs->binding->sink = tp_lua_sink_begin(&rs->sink, meta) ? &rs->sink : NULL;
+	if (rs->binding->sink) {
+		rs->view = meta ? *meta : (struct tp_event_meta){.importance = -1};
+		rs->view.kv = rs->sink.kv;
+	}
 }
 
 void tp_rules_unbind(struct tp_ruleset *rs, struct tp_event_meta *meta)
@@ -103,11 +107,9 @@ static inline bool fn_matched(struct tp_ruleset *rs, struct rule_fn *f,
 			      const struct tp_fast_mask *fm, const struct tp_event *ev,
 			      const struct tp_event_meta *meta, uint64_t *t)
 {
-	struct tp_event_meta view;
-
 	if (!f->match && !f->ntmatch)
 		return true;
-	if (tp_rules_matched(f, ev, tp_rules_meta_now(rs, meta, &view), fm->size ? fm->cond : -1))
+	if (tp_rules_matched(f, ev, tp_rules_meta_now(rs, meta), fm->size ? fm->cond : -1))
 		return true;
 	charge(f, t);
 	return false;
@@ -367,7 +369,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	for (uint32_t w = 0, i; next_candidate(cand, ix->pf.nwords, &w, &bits, &i);) {
 		const struct tp_fast_mask *fm = &ix->fast[FN_RULE][i];
 		struct rule_fn *f = &rs->fns[ix->fns[FN_RULE][i]];
-		struct tp_event_meta am, view;
+		struct tp_event_meta am;
 		struct tp_alert alert;
 
 		/* (A quarantined rule is in no slot's candidates.) Events its
@@ -375,7 +377,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		if (!fn_matched(rs, f, fm, ev, meta, &t))
 			continue;
 		/* Excepted events never reach when: stateful rules do not count them. */
-		if (f->nexceptions && tp_rules_excepted(f, ev, tp_rules_meta_now(rs, meta, &view))) {
+		if (f->nexceptions && tp_rules_excepted(f, ev, tp_rules_meta_now(rs, meta))) {
 			f->excepted++;
 			charge(f, &t);
 			continue;

@@ -356,7 +356,6 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 		   struct tp_event_meta *meta, bool *matched, const char *want_output)
 {
 	struct slot_index *ix;
-	struct tp_event_meta view;
 	struct test_proc tp;
 	char err[1024];
 	enum tp_lua_status st;
@@ -373,7 +372,7 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 
 		/* As the engine runs it: an event its match turns away skips it. */
 		if ((f->match || f->ntmatch) &&
-		    !tp_rules_matched(f, &rs->test_ev, tp_rules_meta_now(rs, meta, &view), -1))
+		    !tp_rules_matched(f, &rs->test_ev, tp_rules_meta_now(rs, meta), -1))
 			continue;
 		if (f->nsets) {
 			tp_rules_apply_sets(rs, f, &rs->test_ev);
@@ -389,8 +388,8 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 		}
 		lua_pop(rs->L, 1);
 	}
-	if (!tp_rules_matched(r, &rs->test_ev, tp_rules_meta_now(rs, meta, &view), -1) ||
-	    own_exception(r, &rs->test_ev, tp_rules_meta_now(rs, meta, &view)) ||
+	if (!tp_rules_matched(r, &rs->test_ev, tp_rules_meta_now(rs, meta), -1) ||
+	    own_exception(r, &rs->test_ev, tp_rules_meta_now(rs, meta)) ||
 	    ((r->nremember || r->nrecall) && !tp_rules_gates_pass(r, &rs->test_ev)) ||
 	    (r->repeats && tp_rules_repeat(r, &rs->test_ev))) {
 		*matched = false;
