@@ -1926,6 +1926,9 @@ rule {
   -- live processes count)
   state = { by_path = tapio.map { ttl = "1d" }, by_name = tapio.map { ttl = "1d" },
             by_proc = tapio.map { ttl = "1d" } },
+  -- an unlink reaches when only when its path, or its file's name, was
+  -- run: most deleted files never were (checked in C, no Lua call)
+  recall = { ["file.unlink"] = { by_path = "path", by_name = "path_base" } },
   when = function(e, s)
     if e.type == "process.exec" then
       local f = e.filename

@@ -64,6 +64,7 @@ struct rule_type_match {	/* match = { ["file.open"] = {...} } */
 };
 
 #define RULE_GATES_MAX 4
+#define RULE_GATE_KEYS_MAX 4 /* maps one recall type may key by its fields */
 #define REPEAT_FIELDS_MAX 4
 
 /* skip_repeats = { map = "m", fields = { ... } } (rules_run.c): per type
@@ -119,10 +120,18 @@ struct rule_fn {
 	/* remember = { [type] = "map" }: an event of the type that passes
 	 * match and the exceptions sets map[its process] = true in C, and
 	 * when is not called. recall = { [type] = "map" }: when is called
-	 * only when map holds the event's process. */
+	 * only when map holds the event's process; recall = { [type] = {
+	 * map = "field", ... } }: only when one of the maps holds the event's
+	 * field (a string; "<field>_base": its last component). */
 	struct rule_gate {
 		uint32_t slot; /* type_slot of the event type */
-		struct tp_lua_state_handle *map;
+		struct tp_lua_state_handle *map; /* keyed by process; NULL: by keys */
+		uint8_t nkeys;
+		struct gate_key {
+			struct tp_lua_state_handle *map;
+			const struct tp_field *field; /* of the slot's type: TP_FK_STR */
+			bool base;
+		} keys[RULE_GATE_KEYS_MAX];
 	} remember[RULE_GATES_MAX], recall[RULE_GATES_MAX];
 	/* skip_repeats: an event whose fields' values the map holds (within
 	 * its ttl) is a repeat, and when is not called; NULL: none. */

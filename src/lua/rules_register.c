@@ -171,13 +171,83 @@ static void parse_state(lua_State *L, struct tp_ruleset *rs, struct rule_fn *f, 
 	lua_pushvalue(L, idx);
 	f->state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
+static struct tp_lua_state_handle *gate_map(lua_State *L, const char *key, struct rule_fn *f,
+					    const char *name)
+{
+	struct tp_lua_state_handle *m = tp_lua_state_find_map(f->handles, f->nhandles, name);
+
+	if (!m)
+		luaL_error(L, "%s: %s: no tapio.map of that name in the rule's state", key, name);
+	return m;
+}
+
+/* recall's { map = "field", ... } for type t (its table on top) into g,
+ * in the order of the maps' names (the same at every load). Raises with
+ * the problem. Stack: [-0, +0] */
+static void parse_gate_keys(lua_State *L, const char *key, struct rule_fn *f,
+			    const struct tp_event_type *t, struct rule_gate *g, uint64_t *h)
+{
+	int idx = lua_gettop(L);
+	const char *names[RULE_GATE_KEYS_MAX];
+	size_t n = 0;
+
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L,
+				   "%s: %s: entries are map = \"field\" (e.g. by_path = "
+				   "\"path\", by_name = \"path_base\")",
+				   key, t->name);
+		if (n == RULE_GATE_KEYS_MAX)
+			luaL_error(L, "%s: %s: at most %d maps", key, t->name, RULE_GATE_KEYS_MAX);
+		names[n++] = lua_tostring(L, -2); /* the table keeps it */
+		lua_pop(L, 1);
+	}
+	if (!n)
+		luaL_error(L,
+			   "%s: %s: name a map and the field it is keyed by (e.g. by_path = "
+			   "\"path\")",
+			   key, t->name);
+	for (size_t i = 1; i < n; i++) /* sorted: a handful */
+		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			const char *x = names[j];
+
+			names[j] = names[j - 1];
+			names[j - 1] = x;
+		}
+	for (size_t i = 0; i < n; i++) {
+		struct gate_key *k = &g->keys[g->nkeys];
+		char field[64];
+		size_t len;
+		const char *fname;
+
+		lua_getfield(L, idx, names[i]);
+		fname = lua_tolstring(L, -1, &len);
+		k->map = gate_map(L, key, f, names[i]);
+		k->base = len > 5 && !strcmp(fname + len - 5, "_base");
+		snprintf(field, sizeof(field), "%.*s", (int)(k->base ? len - 5 : len), fname);
+		k->field = tp_event_field(t, field);
+		if (!k->field || k->field->kind != TP_FK_STR)
+			luaL_error(L,
+				   "%s: %s: %s: not a text field of the event (a path, a "
+				   "name: \"path\", \"filename\", \"<field>_base\")",
+				   key, t->name, fname);
+		g->nkeys++;
+		*h = fnv_str(*h, names[i]);
+		*h = fnv_str(*h, fname);
+		lua_pop(L, 1);
+	}
+}
+
 /* remember / recall = { ["type"] = "map", ... } at idx into gates: each
  * type one of the rule's events (and not in both lists), each map a
- * tapio.map of the rule's state. Returns the count; raises with the
- * problem. Stack: [-0, +0] */
+ * tapio.map of the rule's state; recall's may instead be a table of maps
+ * keyed by the event's fields, { map = "field", ... }. Returns the count;
+ * raises with the problem. Stack: [-0, +0] */
 static uint8_t parse_gates(lua_State *L, int idx, const char *key, struct rule_fn *f,
 			   struct rule_gate *gates, uint64_t *h)
 {
+	bool keys_ok = !strcmp(key, "recall");
 	uint8_t n = 0;
 
 	idx = lua_absindex(L, idx);
@@ -188,19 +258,19 @@ static uint8_t parse_gates(lua_State *L, int idx, const char *key, struct rule_f
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		const struct tp_event_type *t;
-		struct tp_lua_state_handle *m;
 		unsigned slot = 0;
 
-		if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-			luaL_error(L, "%s: entries are [\"event.type\"] = \"map name\"", key);
+		if (lua_type(L, -2) != LUA_TSTRING ||
+		    (lua_type(L, -1) != LUA_TSTRING && !(keys_ok && lua_type(L, -1) == LUA_TTABLE)))
+			luaL_error(L,
+				   keys_ok ? "%s: entries are [\"event.type\"] = \"map name\" "
+					     "or { map = \"field\", ... }"
+					   : "%s: entries are [\"event.type\"] = \"map name\"",
+				   key);
 		t = tp_event_type_by_name(lua_tostring(L, -2));
 		if (!t || !has_type(f->types, slot = type_slot(t)))
 			luaL_error(L, "%s: %s: not one of the rule's events", key,
 				   lua_tostring(L, -2));
-		m = tp_lua_state_find_map(f->handles, f->nhandles, lua_tostring(L, -1));
-		if (!m)
-			luaL_error(L, "%s: %s: no tapio.map of that name in the rule's state", key,
-				   lua_tostring(L, -1));
 		/* remember is parsed first (and a table has each key once): only
 		 * recall can repeat one of its types. */
 		for (unsigned i = 0; i < f->nremember; i++)
@@ -209,10 +279,16 @@ static uint8_t parse_gates(lua_State *L, int idx, const char *key, struct rule_f
 					   lua_tostring(L, -2));
 		if (n == RULE_GATES_MAX)
 			luaL_error(L, "%s: at most %d event types", key, RULE_GATES_MAX);
-		gates[n++] = (struct rule_gate){ .slot = slot, .map = m };
+		gates[n] = (struct rule_gate){.slot = slot};
 		*h = fnv_str(*h, key);
 		*h = fnv_str(*h, lua_tostring(L, -2));
-		*h = fnv_str(*h, lua_tostring(L, -1));
+		if (lua_type(L, -1) == LUA_TTABLE) {
+			parse_gate_keys(L, key, f, t, &gates[n], h);
+		} else {
+			gates[n].map = gate_map(L, key, f, lua_tostring(L, -1));
+			*h = fnv_str(*h, lua_tostring(L, -1));
+		}
+		n++;
 		lua_pop(L, 1);
 	}
 	return n;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lua/rules_internal.h"
+#include "util/file.h"
 #include "lua/state_lua.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
@@ -130,6 +131,26 @@ static inline bool next_candidate(const uint64_t *cand, uint32_t nwords, uint32_
 	return true;
 }
 
+/* Does one of the gate's maps hold its field of the event (or the field's
+ * last component)? */
+static bool recalled_by_key(const struct rule_gate *g, const struct tp_event *ev)
+{
+	for (unsigned k = 0; k < g->nkeys; k++) {
+		const struct gate_key *key = &g->keys[k];
+		const char *s;
+		size_t n;
+
+		if (!tp_field_present(ev, key->field) || !(s = tp_field_str(ev, key->field)))
+			continue;
+		n = strlen(s);
+		if (key->base)
+			s = tp_path_base(s, n, &n);
+		if (tp_lua_state_has_str(key->map, s, n, ev->ts_wall_ns))
+			return true;
+	}
+	return false;
+}
+
 bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev)
 {
 	unsigned slot = type_slot(ev->type);
@@ -142,8 +163,10 @@ bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev)
 		}
 	for (unsigned i = 0; i < f->nrecall; i++)
 		if (f->recall[i].slot == slot)
-			return tp_lua_state_has_process(f->recall[i].map, ev->rec.hdr.pid,
-							ev->ts_wall_ns);
+			return f->recall[i].map
+				   ? tp_lua_state_has_process(f->recall[i].map, ev->rec.hdr.pid,
+							      ev->ts_wall_ns)
+				   : recalled_by_key(&f->recall[i], ev);
 	return true;
 }
 

@@ -627,6 +627,17 @@ bool tp_lua_state_has_process(struct tp_lua_state_handle *h, uint32_t pid, uint6
 	return tp_state_map_get(h->obj, &k, now, &v);
 }
 
+bool tp_lua_state_has_str(struct tp_lua_state_handle *h, const char *s, size_t len, uint64_t now)
+{
+	struct tp_state_key k;
+	struct tp_state_value v;
+
+	if (!h->obj || len > TP_STATE_KEY_MAX)
+		return false;
+	tp_state_key_str(&k, s, len);
+	return tp_state_map_get(h->obj, &k, now, &v);
+}
+
 bool tp_lua_state_seen(struct tp_lua_state_handle *h, const void *key, size_t len, uint64_t now)
 {
 	struct tp_state_key k;

@@ -74,6 +74,9 @@ struct tp_lua_state_handle *tp_lua_state_find_map(struct tp_lua_state_handle *co
  * one. */
 void tp_lua_state_mark_process(struct tp_lua_state_handle *h, uint32_t pid, uint64_t now);
 bool tp_lua_state_has_process(struct tp_lua_state_handle *h, uint32_t pid, uint64_t now);
+/* Does the tapio.map h hold string key s (len bytes) within its ttl? What
+ * s.m:get(s) ~= nil asks in Lua. */
+bool tp_lua_state_has_str(struct tp_lua_state_handle *h, const char *s, size_t len, uint64_t now);
 /* tp_state_map_seen for the string key of len bytes: a rule's
  * skip_repeats. */
 bool tp_lua_state_seen(struct tp_lua_state_handle *h, const void *key, size_t len, uint64_t now);

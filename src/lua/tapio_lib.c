@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 
 #include "lua/state_lua.h"
+#include "util/file.h"
 
 /* nil and non-strings are never a match: rules pass fields that may be
  * absent. Stack: [-0, +0] */
@@ -81,21 +82,14 @@ static int l_startswith_any(lua_State *L)
 static int l_basename(lua_State *L)
 {
 	size_t n;
-	const char *s = opt_string(L, 1, &n), *b;
+	const char *s = opt_string(L, 1, &n);
 
 	if (!s) {
 		lua_pushnil(L);
 		return 1;
 	}
-	while (n > 1 && s[n - 1] == '/')
-		n--;
-	b = memrchr(s, '/', n);
-	if (b && (size_t)(b - s) + 1 < n)
-		lua_pushlstring(L, b + 1, n - (size_t)(b - s) - 1);
-	else if (b)
-		lua_pushliteral(L, "/");
-	else
-		lua_pushlstring(L, s, n);
+	s = tp_path_base(s, n, &n);
+	lua_pushlstring(L, s, n);
 	return 1;
 }
 

@@ -72,3 +72,22 @@ int tp_mkdir_p(const char *path, unsigned parent_mode, unsigned mode)
 		return -errno;
 	return 0;
 }
+
+const char *tp_path_base(const char *s, size_t n, size_t *len)
+{
+	const char *b;
+
+	while (n > 1 && s[n - 1] == '/')
+		n--;
+	b = memrchr(s, '/', n);
+	if (b && (size_t)(b - s) + 1 < n) {
+		*len = n - (size_t)(b - s) - 1;
+		return b + 1;
+	}
+	if (b) {
+		*len = 1;
+		return "/";
+	}
+	*len = n;
+	return s;
+}

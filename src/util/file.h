@@ -1,5 +1,6 @@
 /*
- * util/file.h - read a bearer token file; make a directory and its parents.
+ * util/file.h - read a bearer token file; make a directory and its parents;
+ * a path's last component.
  * (Every file the agent acts on or trusts, rules, config, tokens and TLS
  * files, is read through util/trusted.h.)
  */
@@ -22,5 +23,10 @@ int tp_read_bearer_token(const char *path, char *out, size_t outlen, char *err, 
 /* mkdir -p: missing parents with parent_mode, path itself with mode (an
  * existing directory is left as it is). Returns 0 or -errno. */
 int tp_mkdir_p(const char *path, unsigned parent_mode, unsigned mode);
+
+/* The last component of path s (n bytes), trailing slashes aside: "b" of
+ * "/a/b" and "/a/b/", "/" of "/", s itself without a slash. Its length in
+ * *len; a pointer into s, or "/". As tapio.basename in Lua. */
+const char *tp_path_base(const char *s, size_t n, size_t *len);
 
 #endif

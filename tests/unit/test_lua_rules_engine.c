@@ -1049,6 +1049,71 @@ static void test_remember_and_recall(void **state)
 		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
 		 "  remember = { 'seen' }, when = function() return true end }\n");
 	load_fails("remember: entries are");
+
+	/* recall by text: when is called for an open only when one of the
+	 * maps holds its path, or its last component. */
+	write_to(rules, "gate.lua",
+		 "rule { name = 'ran_then_opened', events = { 'process.exec', 'file.open' },\n"
+		 "  output = '${path}', state = { by_path = tapio.map { ttl = '1m' },\n"
+		 "                               by_name = tapio.map { ttl = '1m' } },\n"
+		 "  recall = { ['file.open'] = { by_path = 'path', by_name = 'path_base' } },\n"
+		 "  when = function(e, s)\n"
+		 "    if e.type == 'process.exec' then\n"
+		 "      if e.filename:sub(1, 1) == '/' then s.by_path:set(e.filename, true)\n"
+		 "      else s.by_name:set(tapio.basename(e.filename), true) end\n"
+		 "      return false\n"
+		 "    end\n"
+		 "    return true\n"
+		 "  end,\n"
+		 "  tests = { { events = { { type = 'process.exec', pid = 9, filename = '/t/x' },\n"
+		 "                         { type = 'file.open', pid = 8, path = '/t/x' } }, "
+		 "expect = 2 },\n"
+		 "            { events = { { type = 'process.exec', pid = 9, filename = '/t/x' },\n"
+		 "                         { type = 'file.open', pid = 8, path = '/t/y' } }, "
+		 "expect = false } } }\n");
+	rs = load_ok();
+	open_at("x", "/tmp/d/run", 60, T0); /* nothing ran: when is not called */
+	assert_int_equal(run(rs), 0);
+	exec_at("x", "/tmp/d/run", 61, T0 + SEC);
+	assert_int_equal(run(rs), 0);
+	open_at("x", "/tmp/d/run", 60, T0 + 2 * SEC); /* its path, another process */
+	assert_int_equal(run(rs), 1);
+	open_at("x", "/tmp/d/runner", 60, T0 + 2 * SEC);
+	assert_int_equal(run(rs), 0);
+	exec_at("x", "./stage", 61, T0 + 3 * SEC); /* by its name */
+	assert_int_equal(run(rs), 0);
+	open_at("x", "/home/a/stage", 60, T0 + 4 * SEC);
+	assert_int_equal(run(rs), 1);
+	open_at("x", "/home/a/stage/", 60, T0 + 4 * SEC); /* as tapio.basename */
+	assert_int_equal(run(rs), 1);
+	open_at("x", "/home/a/stage.o", 60, T0 + 4 * SEC);
+	assert_int_equal(run(rs), 0);
+	open_at("x", "/tmp/d/run", 60, T0 + 3 * 60 * SEC); /* past the TTL */
+	assert_int_equal(run(rs), 0);
+	tp_ruleset_free(rs);
+	write_to(rules, "gate.lua",
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { by_path = tapio.map { ttl = '1m' } },\n"
+		 "  recall = { ['file.open'] = { by_path = 'flags' } },\n"
+		 "  when = function() return true end }\n");
+	load_fails("recall: file.open: flags: not a text field of the event");
+	write_to(rules, "gate.lua",
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { by_path = tapio.map { ttl = '1m' } },\n"
+		 "  recall = { ['file.open'] = { nope = 'path' } },\n"
+		 "  when = function() return true end }\n");
+	load_fails("recall: nope: no tapio.map of that name in the rule's state");
+	write_to(rules, "gate.lua",
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { by_path = tapio.map { ttl = '1m' } },\n"
+		 "  recall = { ['file.open'] = {} }, when = function() return true end }\n");
+	load_fails("recall: file.open: name a map and the field it is keyed by");
+	write_to(rules, "gate.lua",
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { by_path = tapio.map { ttl = '1m' } },\n"
+		 "  remember = { ['file.open'] = { by_path = 'path' } },\n"
+		 "  when = function() return true end }\n");
+	load_fails("remember: entries are [\"event.type\"] = \"map name\"");
 }
 
 static void test_state_memory_cap_and_metrics(void **state)
