@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "lua/rules_internal.h"
-#include "util/file.h"
 #include "lua/state_lua.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
+#include "util/file.h"
 #include "util/time.h"
 
 /* ------------------------------------------------------------ metrics */
