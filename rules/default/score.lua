@@ -47,8 +47,14 @@ end)
 -- (SIGINT 2, SIGKILL 9, SIGPIPE 13, SIGTERM 15). Crashes are an alert
 -- (process_crashed).
 local USUAL_SIGNALS = { [0] = true, [2] = true, [9] = true, [13] = true, [15] = true }
+-- The others (the field is the exit status's low 7 bits), for the match:
+-- an ordinary exit never calls the function.
+local UNUSUAL_SIGNALS = {}
+for sig = 1, 127 do
+  if not USUAL_SIGNALS[sig] then UNUSUAL_SIGNALS[#UNUSUAL_SIGNALS + 1] = sig end
+end
 
-score({ "process.exit" }, function(e)
+score({ "process.exit" }, { match = { signal = UNUSUAL_SIGNALS } }, function(e)
   if not USUAL_SIGNALS[e.signal] then return 0.5 end
   return nil
 end)

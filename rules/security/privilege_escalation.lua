@@ -752,13 +752,20 @@ rule {
 
 -- Once per file event, for the file rules above: whether it gives a file a
 -- set-uid, set-gid or world-writable mode, or touches a sudo timestamp (set
--- as e.privilege_path; the rules match on it in C). Plain reads (most
--- opens) never call it: the engine checks the open's flags first.
+-- as e.privilege_path; the rules match on it in C). The match is that test
+-- in C, per type: plain reads (most opens), renames and links elsewhere
+-- never call it.
 enrich({ "file.open", "file.chmod", "file.rename", "file.link", "file.symlink", "file.chown" },
        { match = { ["file.open"] = { flags = { any = "O_WRONLY|O_RDWR|O_CREAT" },
                                      one_of = { { flags = { any = "O_CREAT" },
                                                   mode = { any = S_ISUID | S_ISGID } },
-                                                { path = SUDO_TS_GLOBS } } } } },
+                                                { path = SUDO_TS_GLOBS } } },
+                   ["file.chmod"] = { one_of = { { mode = { any = S_ISUID | S_ISGID | S_IWOTH } },
+                                                 { path = SUDO_TS_GLOBS } } },
+                   ["file.rename"] = { newpath = SUDO_TS_GLOBS },
+                   ["file.link"] = { newpath = SUDO_TS_GLOBS },
+                   ["file.symlink"] = { linkpath = SUDO_TS_GLOBS },
+                   ["file.chown"] = { path = SUDO_TS_GLOBS } } },
        function(e)
   if e.ret < 0 then return end
   local t = e.type

@@ -198,6 +198,17 @@ static void exit_at(uint32_t pid, uint64_t ts)
 	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
 }
 
+/* Run the set on ev; the importance its score functions gave it (-1:
+ * none). */
+static double scored(struct tp_ruleset *rs)
+{
+	struct tp_event_meta meta = {.importance = -1};
+	unsigned n;
+
+	tp_ruleset_event(rs, &ev, &meta, on_alert, NULL, &n);
+	return meta.importance;
+}
+
 /* Run the set on ev; the number of alerts. */
 static unsigned run(struct tp_ruleset *rs)
 {
@@ -985,6 +996,50 @@ static void test_skip_repeats(void **state)
 	write_to(rules, "rep.lua", "\n");
 }
 
+/* The shipped score of exits (rules/default/score.lua): 0.5 for a signal
+ * other than the usual stop requests, none for an ordinary exit; its
+ * match says so in C. */
+static void test_shipped_exit_score(void **state)
+{
+	static const struct {
+		uint32_t sig;
+		double want;
+	} cases[] = {{0, -1},	{2, -1},  {9, -1},  {13, -1},  {15, -1},
+		     {11, 0.5}, {6, 0.5}, {1, 0.5}, {64, 0.5}, {127, 0.5}};
+	char path[512], *text;
+	struct tp_ruleset *rs;
+	struct tp_exit_event e;
+	FILE *f;
+	long n;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/rules/default/score.lua", TP_SOURCE_DIR);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	write_to(rules, "score.lua", text);
+	free(text);
+	rs = load_ok();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		e.hdr.type = TP_EV_PROCESS_EXIT;
+		e.hdr.size = sizeof(e);
+		e.hdr.pid = e.hdr.tid = 70;
+		e.signal = cases[i].sig;
+		assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+		if (scored(rs) != cases[i].want)
+			fail_msg("signal %u: want importance %g", cases[i].sig, cases[i].want);
+	}
+	tp_ruleset_free(rs);
+	write_to(rules, "score.lua", "\n");
+}
+
 /* remember marks an event's process in a map without calling when; recall
  * calls when only for a process in the map (its TTL and the process's exit
  * apply as for s.map:set(e, true)); the inline tests go the same way; a
@@ -1178,6 +1233,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_state_api_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_distinct_map_and_exits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remember_and_recall, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shipped_exit_score, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_skip_repeats, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enrich_set, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_by_key, setup, teardown),
