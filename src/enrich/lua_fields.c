@@ -147,10 +147,22 @@ static int text_exe(const struct tp_event *ev, const struct tp_event_meta *meta,
 	return pc ? text_str(pc->exe, out) : 0;
 }
 
+/* The member sub of a table field_* would build from names[i] =
+ * values[i]: nil for a name it does not have. */
+static int text_member(const char *sub, const char *const *names, const char *const *values,
+		       size_t n, struct tp_buf *out)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(sub, names[i]))
+			return text_str(values[i], out);
+	return 0;
+}
+
 /* ${parent.pid|comm|exe}, as field_parent's table. */
 static int text_parent(const struct tp_event *ev, const struct tp_event_meta *meta,
 		       const char *const *sub, size_t nsub, struct tp_buf *out)
 {
+	static const char *const names[] = {"comm", "exe"};
 	const struct tp_proc_ctx *pc = ctx_of(meta);
 	const struct tp_proc_ref *r;
 
@@ -163,15 +175,14 @@ static int text_parent(const struct tp_event *ev, const struct tp_event_meta *me
 		tp_buf_i64(out, r->pid);
 		return 1;
 	}
-	if (!strcmp(sub[0], "comm"))
-		return text_str(r->comm, out);
-	return !strcmp(sub[0], "exe") ? text_str(r->exe, out) : 0;
+	return text_member(sub[0], names, (const char *const[]){r->comm, r->exe}, 2, out);
 }
 
 /* ${container.id|runtime}, as field_container's table. */
 static int text_container(const struct tp_event *ev, const struct tp_event_meta *meta,
 			  const char *const *sub, size_t nsub, struct tp_buf *out)
 {
+	static const char *const names[] = {"id", "runtime"};
 	const struct tp_proc_ctx *pc = ctx_of(meta);
 	const struct tp_container_ctx *c;
 
@@ -180,15 +191,14 @@ static int text_container(const struct tp_event *ev, const struct tp_event_meta 
 		return -1;
 	if (!pc || !(c = pc->container))
 		return 0;
-	if (!strcmp(sub[0], "id"))
-		return text_str(c->id, out);
-	return !strcmp(sub[0], "runtime") ? text_str(c->runtime, out) : 0;
+	return text_member(sub[0], names, (const char *const[]){c->id, c->runtime}, 2, out);
 }
 
 /* ${k8s.pod|namespace|pod_uid|container|qos}, as field_k8s's table. */
 static int text_k8s(const struct tp_event *ev, const struct tp_event_meta *meta,
 		    const char *const *sub, size_t nsub, struct tp_buf *out)
 {
+	static const char *const names[] = {"pod", "namespace", "pod_uid", "container", "qos"};
 	const struct tp_proc_ctx *pc = ctx_of(meta);
 	const struct tp_k8s_ctx *k;
 
@@ -197,15 +207,9 @@ static int text_k8s(const struct tp_event *ev, const struct tp_event_meta *meta,
 		return -1;
 	if (!pc || !(k = pc->k8s))
 		return 0;
-	if (!strcmp(sub[0], "pod"))
-		return text_str(k->pod, out);
-	if (!strcmp(sub[0], "namespace"))
-		return text_str(k->namespace, out);
-	if (!strcmp(sub[0], "pod_uid"))
-		return text_str(k->pod_uid, out);
-	if (!strcmp(sub[0], "container"))
-		return text_str(k->container, out);
-	return !strcmp(sub[0], "qos") ? text_str(k->qos, out) : 0;
+	return text_member(
+	    sub[0], names,
+	    (const char *const[]){k->pod, k->namespace, k->pod_uid, k->container, k->qos}, 5, out);
 }
 
 int tp_enrich_lua_register(void)

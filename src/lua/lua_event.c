@@ -761,6 +761,7 @@ static int header_text(const struct tp_lua_event *b, int h, struct tp_buf *out)
 {
 	const struct tp_event *ev = b->ev;
 	const struct tp_hdr *hd = &ev->rec.hdr;
+	int64_t v;
 
 	switch (h) {
 	case H_TYPE:
@@ -769,43 +770,45 @@ static int header_text(const struct tp_lua_event *b, int h, struct tp_buf *out)
 	case H_CATEGORY:
 		tp_buf_puts(out, tp_category_name(TP_TYPE_CATEGORY(ev->type->id)));
 		return 1;
-	case H_TS:
-		tp_buf_i64(out, (int64_t)ev->ts_wall_ns);
-		return 1;
-	case H_CPU:
-		tp_buf_i64(out, hd->cpu);
-		return 1;
-	case H_PID:
-		tp_buf_i64(out, hd->pid);
-		return 1;
-	case H_TID:
-		tp_buf_i64(out, hd->tid);
-		return 1;
-	case H_PPID:
-		tp_buf_i64(out, hd->ppid);
-		return 1;
-	case H_UID:
-		tp_buf_i64(out, hd->uid);
-		return 1;
-	case H_GID:
-		tp_buf_i64(out, hd->gid);
-		return 1;
 	case H_COMM:
 		tp_buf_append(out, hd->comm, strnlen(hd->comm, sizeof(hd->comm)));
 		return 1;
+	case H_CMDLINE:
+		return cmdline_text(b, out);
+	case H_TS:
+		v = (int64_t)ev->ts_wall_ns;
+		break;
+	case H_CPU:
+		v = hd->cpu;
+		break;
+	case H_PID:
+		v = hd->pid;
+		break;
+	case H_TID:
+		v = hd->tid;
+		break;
+	case H_PPID:
+		v = hd->ppid;
+		break;
+	case H_UID:
+		v = hd->uid;
+		break;
+	case H_GID:
+		v = hd->gid;
+		break;
 	case H_CGROUP_ID:
-		tp_buf_i64(out, (int64_t)hd->cgroup_id);
-		return 1;
+		v = (int64_t)hd->cgroup_id;
+		break;
 	case H_CGROUP_V1_ID:
 		if (!hd->cgroup_v1_id)
 			return 0;
-		tp_buf_i64(out, (int64_t)hd->cgroup_v1_id);
-		return 1;
-	case H_CMDLINE:
-		return cmdline_text(b, out);
+		v = (int64_t)hd->cgroup_v1_id;
+		break;
 	default: /* importance: a float */
 		return -1;
 	}
+	tp_buf_i64(out, v);
+	return 1;
 }
 
 /* As push_field, then render_value (and template.c's octal for modes). */

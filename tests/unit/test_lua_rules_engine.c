@@ -1040,6 +1040,20 @@ static void test_shipped_exit_score(void **state)
 	write_to(rules, "score.lua", "\n");
 }
 
+/* A file.open rule with state decl and gates (remember/recall) fails to
+ * load with want among the problems. */
+static void gates_fail(const char *decl, const char *gates, const char *want)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
+		 "  state = { %s },\n  %s,\n  when = function() return true end }\n",
+		 decl, gates);
+	write_to(rules, "gate.lua", text);
+	load_fails(want);
+}
+
 /* remember marks an event's process in a map without calling when; recall
  * calls when only for a process in the map (its TTL and the process's exit
  * apply as for s.map:set(e, true)); the inline tests go the same way; a
@@ -1083,27 +1097,15 @@ static void test_remember_and_recall(void **state)
 	assert_int_equal(run(rs), 0);
 	tp_ruleset_free(rs);
 
-	write_to(rules, "gate.lua",
-		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
-		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
-		 "  remember = { ['process.exec'] = 'seen' }, when = function() return true end }\n");
-	load_fails("remember: process.exec: not one of the rule's events");
-	write_to(rules, "gate.lua",
-		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
-		 "  state = { n = tapio.counter { window = '1m' } },\n"
-		 "  recall = { ['file.open'] = 'n' }, when = function() return true end }\n");
-	load_fails("recall: n: no tapio.map of that name in the rule's state");
-	write_to(rules, "gate.lua",
-		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
-		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
-		 "  remember = { ['file.open'] = 'seen' }, recall = { ['file.open'] = 'seen' },\n"
-		 "  when = function() return true end }\n");
-	load_fails("recall: file.open: in remember already");
-	write_to(rules, "gate.lua",
-		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
-		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
-		 "  remember = { 'seen' }, when = function() return true end }\n");
-	load_fails("remember: entries are");
+	gates_fail("seen = tapio.map { ttl = '1m' }", "remember = { ['process.exec'] = 'seen' }",
+		   "remember: process.exec: not one of the rule's events");
+	gates_fail("n = tapio.counter { window = '1m' }", "recall = { ['file.open'] = 'n' }",
+		   "recall: n: no tapio.map of that name in the rule's state");
+	gates_fail("seen = tapio.map { ttl = '1m' }",
+		   "remember = { ['file.open'] = 'seen' }, recall = { ['file.open'] = 'seen' }",
+		   "recall: file.open: in remember already");
+	gates_fail("seen = tapio.map { ttl = '1m' }", "remember = { 'seen' }",
+		   "remember: entries are");
 
 	/* recall by text: when is called for an open only when one of the
 	 * maps holds its path, or its last component. */
@@ -1146,29 +1148,17 @@ static void test_remember_and_recall(void **state)
 	open_at("x", "/tmp/d/run", 60, T0 + 3 * 60 * SEC); /* past the TTL */
 	assert_int_equal(run(rs), 0);
 	tp_ruleset_free(rs);
-	write_to(rules, "gate.lua",
-		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
-		 "  state = { by_path = tapio.map { ttl = '1m' } },\n"
-		 "  recall = { ['file.open'] = { by_path = 'flags' } },\n"
-		 "  when = function() return true end }\n");
-	load_fails("recall: file.open: flags: not a text field of the event");
-	write_to(rules, "gate.lua",
-		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
-		 "  state = { by_path = tapio.map { ttl = '1m' } },\n"
-		 "  recall = { ['file.open'] = { nope = 'path' } },\n"
-		 "  when = function() return true end }\n");
-	load_fails("recall: nope: no tapio.map of that name in the rule's state");
-	write_to(rules, "gate.lua",
-		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
-		 "  state = { by_path = tapio.map { ttl = '1m' } },\n"
-		 "  recall = { ['file.open'] = {} }, when = function() return true end }\n");
-	load_fails("recall: file.open: name a map and the field it is keyed by");
-	write_to(rules, "gate.lua",
-		 "rule { name = 'g', events = { 'file.open' }, output = 'x',\n"
-		 "  state = { by_path = tapio.map { ttl = '1m' } },\n"
-		 "  remember = { ['file.open'] = { by_path = 'path' } },\n"
-		 "  when = function() return true end }\n");
-	load_fails("remember: entries are [\"event.type\"] = \"map name\"");
+	gates_fail("by_path = tapio.map { ttl = '1m' }",
+		   "recall = { ['file.open'] = { by_path = 'flags' } }",
+		   "recall: file.open: flags: not a text field of the event");
+	gates_fail("by_path = tapio.map { ttl = '1m' }",
+		   "recall = { ['file.open'] = { nope = 'path' } }",
+		   "recall: nope: no tapio.map of that name in the rule's state");
+	gates_fail("by_path = tapio.map { ttl = '1m' }", "recall = { ['file.open'] = {} }",
+		   "recall: file.open: name a map and the field it is keyed by");
+	gates_fail("by_path = tapio.map { ttl = '1m' }",
+		   "remember = { ['file.open'] = { by_path = 'path' } }",
+		   "remember: entries are [\"event.type\"] = \"map name\"");
 }
 
 static void test_state_memory_cap_and_metrics(void **state)
