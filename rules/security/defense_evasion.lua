@@ -1834,7 +1834,9 @@ rule {
   match = { ["process.exec"] = { ret = 0, one_of = { { filename_base = SHELL_NAMES },
                                                      { filename_base = INTERPRETERS },
                                                      { filename_base = INTERPRETER_PREFIXES },
-                                                     { argv = RUNNER_ARGS } } } },
+                                                     { argv = RUNNER_ARGS } } },
+            -- a failed unlink (rm -f of a file not there) deletes nothing
+            ["file.unlink"] = { ret = 0 } },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1070.004" },
@@ -1876,6 +1878,8 @@ rule {
   tests = {
     { event = { type = "file.unlink", comm = "implant", exe = "/tmp/implant",
                 path = "/tmp/implant" }, expect = true },
+    { event = { type = "file.unlink", comm = "implant", exe = "/tmp/implant",
+                path = "/tmp/implant", ret = -2 }, expect = false },
     { events = { { type = "process.exec", comm = "bash", pid = 80, filename = "/bin/bash",
                    argv = { "bash", "/tmp/x.sh" } },
                  { type = "file.unlink", comm = "rm", pid = 81, ppid = 80, exe = "/usr/bin/rm",
