@@ -101,25 +101,33 @@ static int push_field(lua_State *L, const struct tp_event *ev, const struct tp_f
 	return 1;
 }
 
-/* The symbolic form, as format.c writes "<field>_str". Stack: [-0, +1] */
-static int push_field_sym(lua_State *L, const struct tp_event *ev, const struct tp_field *f)
+/* The symbolic form, as format.c writes "<field>_str", in buf (1024 bytes,
+ * as format.c: room for a full capability set by name); NULL: nil. */
+static const char *field_sym(const struct tp_event *ev, const struct tp_field *f, char *buf,
+			     size_t len)
 {
-	char buf[1024]; /* as format.c: room for a full capability set by name */
 	uint64_t u = 0;
 	int64_t s;
 
-	if (!f->syms || !tp_field_present(ev, f)) {
-		lua_pushnil(L);
-		return 1;
-	}
+	if (!f->syms || !tp_field_present(ev, f))
+		return NULL;
 	if (f->kind == TP_FK_S32 || f->kind == TP_FK_S64) {
 		tp_field_i64(ev, f, &s);
 		u = (uint64_t)s;
 	} else {
 		tp_field_u64(ev, f, &u);
 	}
-	if (tp_field_sym(f, u, buf, sizeof(buf)))
-		lua_pushstring(L, buf);
+	return tp_field_sym(f, u, buf, len) ? buf : NULL;
+}
+
+/* Stack: [-0, +1] */
+static int push_field_sym(lua_State *L, const struct tp_event *ev, const struct tp_field *f)
+{
+	char buf[1024];
+	const char *s = field_sym(ev, f, buf, sizeof(buf));
+
+	if (s)
+		lua_pushstring(L, s);
 	else
 		lua_pushnil(L);
 	return 1;
@@ -208,25 +216,31 @@ static int push_proc_argv(lua_State *L, const struct tp_lua_event *b, bool joine
 /* The argv joined by spaces (Lua only: "sh -c curl x | sh"), so a rule
  * matches a command line without building a table: the type's argv, else
  * the process's. Stack: [-0, +1] */
+/* Does ev's type have an argv field? Its bytes in *av (NULL: none in the
+ * record) and *len. */
+static bool type_argv(const struct tp_event *ev, const char **av, uint32_t *len)
+{
+	const struct tp_event_type *t = ev->type;
+
+	for (uint32_t k = 0; k < t->nfields; k++)
+		if (t->fields[k].kind == TP_FK_ARGV) {
+			*av = tp_field_argv(ev, &t->fields[k], len);
+			return true;
+		}
+	return false;
+}
+
 static void push_cmdline(lua_State *L, const struct tp_lua_event *b)
 {
-	const struct tp_event_type *t = b->ev->type;
+	const char *av;
+	uint32_t len;
 
-	for (uint32_t k = 0; k < t->nfields; k++) {
-		const struct tp_field *f = &t->fields[k];
-		uint32_t len;
-		const char *av;
-
-		if (f->kind != TP_FK_ARGV)
-			continue;
-		av = tp_field_argv(b->ev, f, &len);
-		if (av)
-			push_joined(L, av, len);
-		else
-			lua_pushnil(L);
-		return;
-	}
-	push_proc_argv(L, b, true);
+	if (!type_argv(b->ev, &av, &len))
+		push_proc_argv(L, b, true);
+	else if (av)
+		push_joined(L, av, len);
+	else
+		lua_pushnil(L);
 }
 
 /* Stack: [-0, +1] */
@@ -740,20 +754,15 @@ static int proc_argv_text(const struct tp_lua_event *b, struct tp_buf *out)
 /* As push_cmdline. */
 static int cmdline_text(const struct tp_lua_event *b, struct tp_buf *out)
 {
-	const struct tp_event_type *t = b->ev->type;
+	const char *av;
+	uint32_t len;
 
-	for (uint32_t k = 0; k < t->nfields; k++) {
-		uint32_t len;
-		const char *av;
-
-		if (t->fields[k].kind != TP_FK_ARGV)
-			continue;
-		if (!(av = tp_field_argv(b->ev, &t->fields[k], &len)))
-			return 0;
-		join_args(av, len, out);
-		return 1;
-	}
-	return proc_argv_text(b, out);
+	if (!type_argv(b->ev, &av, &len))
+		return proc_argv_text(b, out);
+	if (!av)
+		return 0;
+	join_args(av, len, out);
+	return 1;
 }
 
 /* As push_header, then render_value (template.c). */
@@ -865,20 +874,11 @@ static int field_text(const struct tp_event *ev, const struct tp_field *f, struc
 static int field_sym_text(const struct tp_event *ev, const struct tp_field *f, struct tp_buf *out)
 {
 	char buf[1024];
-	uint64_t u = 0;
-	int64_t s;
+	const char *s = field_sym(ev, f, buf, sizeof(buf));
 
-	if (!f->syms || !tp_field_present(ev, f))
+	if (!s)
 		return 0;
-	if (f->kind == TP_FK_S32 || f->kind == TP_FK_S64) {
-		tp_field_i64(ev, f, &s);
-		u = (uint64_t)s;
-	} else {
-		tp_field_u64(ev, f, &u);
-	}
-	if (!tp_field_sym(f, u, buf, sizeof(buf)))
-		return 0;
-	tp_buf_puts(out, buf);
+	tp_buf_puts(out, s);
 	return 1;
 }
 

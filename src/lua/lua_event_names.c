@@ -47,8 +47,9 @@ static struct {
 static pthread_once_t fnames_once = PTHREAD_ONCE_INIT;
 
 /* name -> code of the header fields, the type fields and their "_str"
- * names, by C string (tp_lua_event_name_code, once per template field at
- * every load), built with fnames; open addressing. */
+ * names, built with fnames; open addressing. The name table of each VM
+ * (tp_lua_names_push_table) is made from it, and templates look names up
+ * in it by C string (tp_lua_event_name_code). */
 #define CODE_SLOTS 4096
 static struct {
 	const char *name;
@@ -279,19 +280,13 @@ tp_lua_field_text_fn tp_lua_names_virtual_text(unsigned i)
 /* Stack: [-1, +1] name table (the name -> code map) */
 void tp_lua_names_push_table(lua_State *L)
 {
-	lua_createtable(L, 0, (int)(H_MAX + fnames.n + nvirtuals + M_MAX));
-	for (int h = 1; h < H_MAX; h++) {
-		lua_pushinteger(L, CODE(K_HEADER, h));
-		lua_setfield(L, -2, header_names[h]);
-	}
-	for (unsigned j = 0; j < fnames.n; j++) {
-		lua_pushinteger(L, CODE(K_FIELD, j));
-		lua_setfield(L, -2, fnames.names[j]);
-		if (fnames.has_syms[j]) {
-			lua_pushinteger(L, CODE(K_FIELD_STR, j));
-			lua_setfield(L, -2, fnames.str_names[j]);
+	lua_createtable(L, 0, (int)(H_MAX + 2 * fnames.n + nvirtuals + M_MAX));
+	/* The header's and the types' names, as codes holds them. */
+	for (uint32_t i = 0; i < CODE_SLOTS; i++)
+		if (codes[i].name) {
+			lua_pushinteger(L, codes[i].code);
+			lua_setfield(L, -2, codes[i].name);
 		}
-	}
 	pthread_mutex_lock(&virtuals_lock);
 	for (unsigned k = 0; k < nvirtuals; k++) {
 		lua_pushinteger(L, CODE(K_VIRTUAL, k));
