@@ -7,10 +7,15 @@
  * an exec rule's ret = 0) or the value of one string (an exec rule's
  * filename_base = { "nc", "ncat" }). Checked rule by rule, a read's open
  * met ~100 inline conditions and an exec ~60 full matches. The prefilter
- * checks each distinct inline condition once, looks the key's value up
- * once (a hash of the values every rule names, and their prefixes), and
- * keeps, as a bitmap over the slot's rules, those still in the running:
- * only they are visited, in load order, and their full match decides.
+ * checks each distinct inline condition once, looks up the strings the
+ * rules compare most (up to PF_KEYS: an open's path, its base name and
+ * its comm), each once (a hash of the values every rule names, and their
+ * prefixes), and keeps, as a bitmap over the slot's rules, those still in
+ * the running: only they are visited, in load order, and their full match
+ * decides. A key is looked up only while a rule that compares it is left,
+ * and each key remembers its last PF_CACHE_N strings: the same paths and
+ * names come back, and a remembered look-up costs less than visiting one
+ * rule (~130 instructions against 200-400).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,10 +25,19 @@
 #include "util/hash.h"
 
 #define KEYS_MAX 8
-/* A type gets a key when at least this many of its rules compare it. */
-#define KEY_RULES_MIN 4
-/* Look the key up when more of the rules that compare it are left. */
-#define KEY_LOOKUP_MIN 3
+/* The recent look-ups a key keeps (a power of two), and the longest
+ * string it keeps: longer ones are looked up every time. */
+#define PF_CACHE_N   256
+#define PF_CACHE_KEY 119
+
+/* A cached look-up: the string's hash, its length and bytes, then the
+ * bitmap (pk->cstride bytes in all). */
+struct pf_cached {
+	uint64_t hash;
+	uint8_t len; /* 0: empty */
+	char s[PF_CACHE_KEY];
+	uint64_t kept[];
+};
 
 /* Does rule f's match, for the events of this slot, need a key set? */
 static bool needs_set(const struct rule_fn *f, unsigned slot)
@@ -98,12 +112,13 @@ static size_t rule_keys(const struct rule_fn *f, const struct tp_event_type *t,
 	return n;
 }
 
-/* The key most of the slot's rules compare, if at least min do. */
-static bool pick_key(const struct tp_ruleset *rs, const struct slot_index *ix,
-		     const struct tp_event_type *t, size_t min, struct tp_str_key *out)
+/* The keys the slot's rules compare, the most compared first (at most
+ * max). Returns how many. */
+static size_t pick_keys(const struct tp_ruleset *rs, const struct slot_index *ix,
+			const struct tp_event_type *t, struct tp_str_key *out, size_t max)
 {
 	struct tp_str_key seen[64], keys[KEYS_MAX];
-	size_t count[64] = {0}, nseen = 0, best = 0;
+	size_t count[64] = {0}, nseen = 0, nout = 0;
 
 	for (uint32_t i = 0; i < ix->n[FN_RULE]; i++) {
 		size_t n = rule_keys(&rs->fns[ix->fns[FN_RULE][i]], t, keys);
@@ -126,13 +141,18 @@ static bool pick_key(const struct tp_ruleset *rs, const struct slot_index *ix,
 			count[j]++;
 		}
 	}
-	for (size_t j = 0; j < nseen; j++)
-		if (count[j] > count[best])
-			best = j;
-	if (!nseen || count[best] < min)
-		return false;
-	*out = seen[best];
-	return true;
+	while (nout < max) {
+		size_t best = nseen;
+
+		for (size_t j = 0; j < nseen; j++)
+			if (count[j] && (best == nseen || count[j] > count[best]))
+				best = j;
+		if (best == nseen)
+			break;
+		out[nout++] = seen[best];
+		count[best] = 0;
+	}
+	return nout;
 }
 
 struct key_value {
@@ -181,17 +201,17 @@ static int by_value(const void *a, const void *b)
 }
 
 /* The key's values, each with the bitmap of the rules that name it. */
-static int build_values(struct slot_prefilter *pf, struct values *vs)
+static int build_values(const struct slot_prefilter *pf, struct pf_key *pk, struct values *vs)
 {
 	size_t nv = 0, ne = 0, np = 0, tsize = 16;
 
 	qsort(vs->v, vs->n, sizeof(*vs->v), by_value);
 	for (size_t i = 0; i < vs->n; i++)
 		nv += i == 0 || by_value(&vs->v[i - 1], &vs->v[i]) != 0;
-	pf->bits = calloc(nv * pf->nwords + 1, sizeof(uint64_t));
-	pf->exact = calloc(nv + 1, sizeof(*pf->exact));
-	pf->prefix = calloc(nv + 1, sizeof(*pf->prefix));
-	if (!pf->bits || !pf->exact || !pf->prefix)
+	pk->bits = calloc(nv * pf->nwords + 1, sizeof(uint64_t));
+	pk->exact = calloc(nv + 1, sizeof(*pk->exact));
+	pk->prefix = calloc(nv + 1, sizeof(*pk->prefix));
+	if (!pk->bits || !pk->exact || !pk->prefix)
 		return -ENOMEM;
 	nv = 0;
 	for (size_t i = 0; i < vs->n; i++) {
@@ -199,74 +219,89 @@ static int build_values(struct slot_prefilter *pf, struct values *vs)
 		struct pf_value *v;
 
 		if (i == 0 || by_value(&vs->v[i - 1], kv) != 0) {
-			v = kv->prefix ? &pf->prefix[np++] : &pf->exact[ne++];
+			v = kv->prefix ? &pk->prefix[np++] : &pk->exact[ne++];
 			*v = (struct pf_value){kv->s, kv->len, (uint32_t)(nv++ * pf->nwords)};
 		} else {
-			v = kv->prefix ? &pf->prefix[np - 1] : &pf->exact[ne - 1];
+			v = kv->prefix ? &pk->prefix[np - 1] : &pk->exact[ne - 1];
 		}
-		set_bit(pf->bits + v->bits, kv->pos);
+		set_bit(pk->bits + v->bits, kv->pos);
 	}
-	pf->nexact = (uint32_t)ne;
-	pf->nprefix = (uint32_t)np;
+	pk->nexact = (uint32_t)ne;
+	pk->nprefix = (uint32_t)np;
 	/* Sorted, a prefix comes after the prefixes of its own (its parents:
 	 * the nearest, then its nearest...), each somewhere on the chain of
 	 * parents of the one just before it. */
-	pf->pparent = calloc(np + 1, sizeof(uint32_t));
-	if (!pf->pparent)
+	pk->pparent = calloc(np + 1, sizeof(uint32_t));
+	if (!pk->pparent)
 		return -ENOMEM;
 	for (uint32_t j = 1; j < np; j++) {
 		uint32_t k = j; /* k - 1: the candidate */
 
-		while (k && !(pf->prefix[k - 1].len <= pf->prefix[j].len &&
-			      !memcmp(pf->prefix[k - 1].s, pf->prefix[j].s, pf->prefix[k - 1].len)))
-			k = pf->pparent[k - 1];
-		pf->pparent[j] = k;
+		while (k && !(pk->prefix[k - 1].len <= pk->prefix[j].len &&
+			      !memcmp(pk->prefix[k - 1].s, pk->prefix[j].s, pk->prefix[k - 1].len)))
+			k = pk->pparent[k - 1];
+		pk->pparent[j] = k;
 	}
 	while (tsize < 2 * ne)
 		tsize *= 2;
-	pf->table = calloc(tsize, sizeof(uint32_t));
-	if (!pf->table)
+	pk->table = calloc(tsize, sizeof(uint32_t));
+	if (!pk->table)
 		return -ENOMEM;
-	pf->tmask = (uint32_t)tsize - 1;
+	pk->tmask = (uint32_t)tsize - 1;
 	for (uint32_t i = 0; i < ne; i++) {
-		uint32_t h = str_hash(pf->exact[i].s, pf->exact[i].len) & pf->tmask;
+		uint32_t h = str_hash(pk->exact[i].s, pk->exact[i].len) & pk->tmask;
 
-		while (pf->table[h])
-			h = (h + 1) & pf->tmask;
-		pf->table[h] = i + 1;
+		while (pk->table[h])
+			h = (h + 1) & pk->tmask;
+		pk->table[h] = i + 1;
 	}
 	return 0;
 }
 
 static int build_key(const struct tp_ruleset *rs, struct slot_index *ix,
-		     const struct tp_event_type *t)
+		     const struct tp_event_type *t, struct pf_key *pk)
 {
 	struct slot_prefilter *pf = &ix->pf;
 	struct values vs = {0};
 	int r;
 
-	if (!pick_key(rs, ix, t, KEY_RULES_MIN, &pf->key))
-		return 0;
-	pf->keyed = calloc(pf->nwords, sizeof(uint64_t));
-	if (!pf->keyed)
+	pk->keyed = calloc(pf->nwords, sizeof(uint64_t));
+	if (!pk->keyed)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < ix->n[FN_RULE]; i++) {
 		const struct rule_fn *f = &rs->fns[ix->fns[FN_RULE][i]];
 		bool keyed;
 
 		vs.pos = i;
-		keyed = tp_exception_key_values(f->match, t, &pf->key, add_value, &vs);
+		keyed = tp_exception_key_values(f->match, t, &pk->key, add_value, &vs);
 		for (size_t j = 0; !keyed && j < f->ntmatch; j++)
 			if (f->tmatch[j].type == t)
-				keyed = tp_exception_key_values(f->tmatch[j].x, t, &pf->key,
+				keyed = tp_exception_key_values(f->tmatch[j].x, t, &pk->key,
 								add_value, &vs);
 		if (keyed)
-			set_bit(pf->keyed, i);
+			set_bit(pk->keyed, i);
 	}
-	r = vs.failed ? -ENOMEM : build_values(pf, &vs);
+	r = vs.failed ? -ENOMEM : build_values(pf, pk, &vs);
 	free(vs.v);
-	pf->has_key = r == 0;
+	pk->cstride = (uint32_t)(sizeof(struct pf_cached) + pf->nwords * sizeof(uint64_t));
 	return r;
+}
+
+/* The slot's keys: those its rules compare, the most compared first. */
+static int build_keys(const struct tp_ruleset *rs, struct slot_index *ix,
+		      const struct tp_event_type *t)
+{
+	struct slot_prefilter *pf = &ix->pf;
+	struct tp_str_key keys[PF_KEYS];
+	size_t n = pick_keys(rs, ix, t, keys, PF_KEYS);
+
+	for (size_t k = 0; k < n; k++) {
+		pf->keys[k].key = keys[k];
+		pf->nkeys = (uint32_t)k + 1; /* freed with the slot, built or not */
+		if (build_key(rs, ix, t, &pf->keys[k]) < 0)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 static bool same_mask(const struct tp_fast_mask *a, const struct tp_fast_mask *b)
@@ -310,7 +345,7 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 		for (uint32_t d = 0; d < pf->nmasks && ix->fast[FN_RULE][i].size; d++)
 			if (same_mask(&pf->masks[d], &ix->fast[FN_RULE][i]))
 				set_bit(pf->mask_bits + (size_t)d * pf->nwords, i);
-	return t ? build_key(rs, ix, t) : 0;
+	return t ? build_keys(rs, ix, t) : 0;
 }
 
 /* Where each rule is, for its calls. */
@@ -383,12 +418,17 @@ void tp_rules_index_free(struct tp_ruleset *rs)
 		free(ix->pf.unset);
 		free(ix->pf.masks);
 		free(ix->pf.mask_bits);
-		free(ix->pf.keyed);
-		free(ix->pf.exact);
-		free(ix->pf.prefix);
-		free(ix->pf.table);
-		free(ix->pf.pparent);
-		free(ix->pf.bits);
+		for (uint32_t k = 0; k < ix->pf.nkeys; k++) {
+			struct pf_key *pk = &ix->pf.keys[k];
+
+			free(pk->keyed);
+			free(pk->exact);
+			free(pk->prefix);
+			free(pk->table);
+			free(pk->pparent);
+			free(pk->bits);
+			free(pk->cache);
+		}
 		free(ix->pf.cand);
 		free(ix->pf.keep);
 		free(ix);
@@ -403,14 +443,15 @@ void tp_rules_index_free(struct tp_ruleset *rs)
 /* keep |= the bitmaps of the prefixes s starts with. Those are on the
  * chain of parents of the last prefix sorted at or before s: any string
  * between a prefix of s and s starts with that prefix. */
-static void prefix_hits(const struct slot_prefilter *pf, const char *s, size_t n, uint64_t *keep)
+static void prefix_hits(const struct pf_key *pk, uint32_t nwords, const char *s, size_t n,
+			uint64_t *keep)
 {
-	uint32_t lo = 0, hi = pf->nprefix, k; /* the last <= s: lo - 1 */
+	uint32_t lo = 0, hi = pk->nprefix, k; /* the last <= s: lo - 1 */
 	size_t common = 0;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		const struct pf_value *v = &pf->prefix[mid];
+		const struct pf_value *v = &pk->prefix[mid];
 		int c = memcmp(v->s, s, v->len < n ? v->len : n);
 
 		if (c < 0 || (c == 0 && v->len <= n))
@@ -421,48 +462,82 @@ static void prefix_hits(const struct slot_prefilter *pf, const char *s, size_t n
 	if (!lo)
 		return;
 	k = lo; /* index + 1 */
-	while (common < n && common < pf->prefix[k - 1].len &&
-	       pf->prefix[k - 1].s[common] == s[common])
+	while (common < n && common < pk->prefix[k - 1].len &&
+	       pk->prefix[k - 1].s[common] == s[common])
 		common++;
-	for (; k; k = pf->pparent[k - 1]) {
-		const struct pf_value *v = &pf->prefix[k - 1];
+	for (; k; k = pk->pparent[k - 1]) {
+		const struct pf_value *v = &pk->prefix[k - 1];
 
 		if (v->len > common)
 			continue;
-		for (uint32_t w = 0; w < pf->nwords; w++)
-			keep[w] |= pf->bits[v->bits + w];
+		for (uint32_t w = 0; w < nwords; w++)
+			keep[w] |= pk->bits[v->bits + w];
 	}
 }
 
-/* keep |= the bitmaps of the key values s matches. */
-static void key_hits(const struct slot_prefilter *pf, const char *s, uint64_t *keep)
+/* keep |= the bitmaps of the key values s (n bytes, hashed h) matches. */
+static void key_hits(const struct pf_key *pk, uint32_t nwords, const char *s, size_t n, uint64_t h,
+		     uint64_t *keep)
 {
-	size_t n = strlen(s);
-	uint32_t h;
+	if (pk->nexact) {
+		uint32_t i = (uint32_t)(h >> 32) & pk->tmask;
 
-	if (pf->nexact) {
-		h = str_hash(s, n) & pf->tmask;
-		for (uint32_t e; (e = pf->table[h]); h = (h + 1) & pf->tmask) {
-			const struct pf_value *v = &pf->exact[e - 1];
+		for (uint32_t e; (e = pk->table[i]); i = (i + 1) & pk->tmask) {
+			const struct pf_value *v = &pk->exact[e - 1];
 
 			if (v->len == n && !memcmp(v->s, s, n)) {
-				for (uint32_t w = 0; w < pf->nwords; w++)
-					keep[w] |= pf->bits[v->bits + w];
+				for (uint32_t w = 0; w < nwords; w++)
+					keep[w] |= pk->bits[v->bits + w];
 				break;
 			}
 		}
 	}
-	if (pf->nprefix)
-		prefix_hits(pf, s, n, keep);
+	if (pk->nprefix)
+		prefix_hits(pk, nwords, s, n, keep);
 }
 
-/* c &= the rules the event's inline conditions and key leave. */
-static void narrow(const struct slot_prefilter *pf, const struct tp_event *ev, uint64_t *c,
+/* The rules key pk leaves for the string s: those that do not compare it
+ * and those one of whose values s matches. From the key's cache when s
+ * was looked up lately; else into scratch (and the cache). */
+static const uint64_t *key_keep(struct pf_key *pk, uint32_t nwords, const char *s,
+				uint64_t *scratch)
+{
+	size_t n = strlen(s);
+	uint64_t h = tp_hash_ends(s, n);
+	struct pf_cached *e = NULL;
+
+	if (n && n <= PF_CACHE_KEY &&
+	    (pk->cache || (pk->cache = calloc(PF_CACHE_N, pk->cstride)))) {
+		e = (struct pf_cached *)(pk->cache + (size_t)(h >> 56) % PF_CACHE_N * pk->cstride);
+		if (e->hash == h && e->len == n && !memcmp(e->s, s, n))
+			return e->kept;
+	}
+	for (uint32_t w = 0; w < nwords; w++)
+		scratch[w] = ~pk->keyed[w];
+	key_hits(pk, nwords, s, n, h, scratch);
+	if (e) {
+		e->hash = h;
+		e->len = (uint8_t)n;
+		memcpy(e->s, s, n);
+		for (uint32_t w = 0; w < nwords; w++)
+			e->kept[w] = scratch[w];
+	}
+	return scratch;
+}
+
+/* Are any of the rules in c compared on key pk? */
+static inline bool any_keyed(const struct pf_key *pk, uint32_t nwords, const uint64_t *c)
+{
+	for (uint32_t w = 0; w < nwords; w++)
+		if (c[w] & pk->keyed[w])
+			return true;
+	return false;
+}
+
+/* c &= the rules the event's inline conditions and keys leave. */
+static void narrow(struct slot_prefilter *pf, const struct tp_event *ev, uint64_t *c,
 		   uint64_t *keep)
 {
-	const char *s;
-	unsigned left;
-
 	for (uint32_t d = 0; d < pf->nmasks; d++) {
 		const uint64_t *b = pf->mask_bits + (size_t)d * pf->nwords;
 
@@ -471,24 +546,25 @@ static void narrow(const struct slot_prefilter *pf, const struct tp_event *ev, u
 		for (uint32_t w = 0; w < pf->nwords; w++)
 			c[w] &= ~b[w];
 	}
-	if (!pf->has_key)
-		return;
-	/* Left by the inline conditions, a few rules that compare the key are
-	 * cheaper visited (each condition keeps its own cache of strings)
-	 * than the look-up (a read's open: 2 of the 11 that name a path). */
-	left = 0;
-	for (uint32_t w = 0; w < pf->nwords && left <= KEY_LOOKUP_MIN; w++)
-		for (uint64_t x = c[w] & pf->keyed[w]; x && left <= KEY_LOOKUP_MIN; x &= x - 1)
-			left++; /* no popcnt instruction in a generic build */
-	if (left <= KEY_LOOKUP_MIN)
-		return;
-	for (uint32_t w = 0; w < pf->nwords; w++)
-		keep[w] = ~pf->keyed[w];
-	s = tp_str_key_get(&pf->key, ev);
-	if (s)
-		key_hits(pf, s, keep);
-	for (uint32_t w = 0; w < pf->nwords; w++)
-		c[w] &= keep[w];
+	/* A key is looked up while some rule left compares it: cached, the
+	 * look-up costs less than one visit of a rule. */
+	for (uint32_t k = 0; k < pf->nkeys; k++) {
+		struct pf_key *pk = &pf->keys[k];
+		const uint64_t *kept;
+		const char *s;
+
+		if (!any_keyed(pk, pf->nwords, c))
+			continue;
+		s = tp_str_key_get(&pk->key, ev);
+		if (!s) { /* no such string: no rule that compares it can match */
+			for (uint32_t w = 0; w < pf->nwords; w++)
+				c[w] &= ~pk->keyed[w];
+			continue;
+		}
+		kept = key_keep(pk, pf->nwords, s, keep);
+		for (uint32_t w = 0; w < pf->nwords; w++)
+			c[w] &= kept[w];
+	}
 }
 
 const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev, bool kv)

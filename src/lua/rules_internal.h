@@ -178,18 +178,41 @@ struct rule_fn {
 	struct fn_metrics *m;
 } __attribute__((aligned(64)));
 
-/* A value of the prefilter's key and the rules that name it (rules_index.c). */
+/* A value of a prefilter key and the rules that name it (rules_index.c). */
 struct pf_value {
 	const char *s; /* owned by the rule's match */
 	uint32_t len;
-	uint32_t bits; /* its bitmap: pf->bits + bits */
+	uint32_t bits; /* its bitmap: k->bits + bits */
 };
+
+/* One key of a slot's prefilter: a string of the event (tp_str_key) that
+ * rules compare, the rules that do (keyed), its values: equal ones
+ * hashed, prefixes sorted, each with its longest prefix among them
+ * (pparent, index + 1). */
+struct pf_key {
+	struct tp_str_key key;
+	uint64_t *keyed;
+	struct pf_value *exact, *prefix;
+	uint32_t nexact, nprefix;
+	uint32_t *table; /* exact + 1 by hash; 0: empty */
+	uint32_t tmask;
+	uint32_t *pparent;
+	uint64_t *bits; /* the values' bitmaps */
+	/* The strings looked up last and the rules each keeps, by hash
+	 * (PF_CACHE_N entries of cstride bytes: the length, the string, the
+	 * bitmap): the same paths and names come back. NULL until the first
+	 * look-up, or when there was no memory for it. */
+	uint8_t *cache;
+	uint32_t cstride;
+};
+
+#define PF_KEYS 3
 
 /*
  * Which of a type's rules can match an event, found for all of them at once
  * (rules_index.c), as a bitmap over slot_index.fns[FN_RULE]: the rules
- * left once each distinct inline condition (tp_fast_mask) and the key's
- * value have ruled the others out. Only those are visited.
+ * left once each distinct inline condition (tp_fast_mask) and the keys'
+ * values have ruled the others out. Only those are visited.
  */
 struct slot_prefilter {
 	uint32_t nwords;
@@ -199,18 +222,9 @@ struct slot_prefilter {
 	struct tp_fast_mask *masks;
 	uint64_t *mask_bits; /* nmasks * nwords */
 	uint32_t nmasks;
-	/* The key most of the slot's rules compare (tp_str_key), the rules
-	 * that do (keyed), its values: equal ones hashed, prefixes sorted,
-	 * each with its longest prefix among them (pparent, index + 1). */
-	bool has_key;
-	struct tp_str_key key;
-	uint64_t *keyed;
-	struct pf_value *exact, *prefix;
-	uint32_t nexact, nprefix;
-	uint32_t *table; /* exact + 1 by hash; 0: empty */
-	uint32_t tmask;
-	uint32_t *pparent;
-	uint64_t *bits;	      /* the values' bitmaps */
+	/* The strings the slot's rules compare most, the most compared first. */
+	struct pf_key keys[PF_KEYS];
+	uint32_t nkeys;
 	uint64_t *cand, *keep; /* the event's, scratch */
 	/* Events that reached the rules: [0] with no key set, [1] with some;
 	 * a rule's calls are counted from these (tp_rules_fn_calls). */

@@ -20,6 +20,7 @@
 #include "events/decode.h"
 #include "enrich/lua_fields.h"
 #include "lua/rules.h"
+#include "lua/rules_internal.h"
 #include "obs/metrics.h"
 
 #define SEC 1000000000ull
@@ -498,6 +499,99 @@ static void test_index_by_key(void **state)
 	m = tp_metric_find("tapio_rule_calls_total", "rule=\"broken\"");
 	assert_non_null(m);
 	assert_int_equal(tp_metric_get(m), 13); /* not the two after its quarantine */
+	tp_ruleset_free(rs);
+}
+
+/* The index by several keys: an open's path, its base name and its comm,
+ * each looked up while a rule that compares it is left. Each key keeps
+ * its recent look-ups: the same event again, and strings of one hash (the
+ * same length, first and last 8 bytes) or one cache slot, give what a
+ * fresh look-up gives; a path too long to keep is looked up each time. */
+static void test_index_by_three_keys(void **state)
+{
+	static char longp[200];
+	char got[256];
+	static const struct {
+		const char *comm, *path;
+		const char *want; /* the rules that alert, in load order */
+	} cases[] = {
+	    {"cat", "/etc/hosts", "etc,hosts,"},
+	    {"bash", "/etc/hosts", "etc,hosts,sh,"},
+	    {"cat", "/dev/sda", "dev,"},
+	    {"bash", "/dev/sda", "dev,sh,sh_dev,"},
+	    {"sh", "/dev/null", "sh,"},
+	    {"cat", "/home/a/.ssh/id_rsa", "named,"},
+	    {"cat", "/etc/cron.x/zzz/a.job", "etc,"}, /* one hash with the one below */
+	    {"cat", "/etc/cron.d/zzz/a.job", "etc,cron,"},
+	    {"cat", "/tmp/u", "unkeyed,"},
+	    {"dash", "/tmp/v", ""},
+	    {"cat", longp, "etc,"},
+	};
+	struct tp_ruleset *rs;
+
+	(void)state;
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	memcpy(longp, "/etc/", 5);
+	write_to(rules, "k.lua",
+		 "local function yes() return true end\n"
+		 "local function r(name, match)\n"
+		 "  rule { name = name, events = { 'file.open' }, output = 'x', match = match,\n"
+		 "         when = yes }\n"
+		 "end\n"
+		 "r('etc', { path = '/etc/*' })\n"
+		 "r('hosts', { path = '/etc/hosts' })\n"
+		 "r('dev', { path = { '/dev/sd*', '/dev/mem' } })\n"
+		 "r('cron', { path = '/etc/cron.d/*' })\n"
+		 "r('named', { path_base = { 'x.conf', 'id_rsa' } })\n"
+		 "r('sh', { comm = { 'bash', 'sh' } })\n"
+		 "r('sh_dev', { comm = 'bash', path = '/dev/*' })\n"
+		 "rule { name = 'unkeyed', events = { 'file.open' }, output = 'x',\n"
+		 "  when = function(e) return e.path == '/tmp/u' end }\n");
+	rs = load_ok();
+	tp_ruleset_adopt(rs, NULL, NULL);
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			open_at(cases[i].comm, cases[i].path, 30, T0);
+			nalerts = 0;
+			got[0] = '\0';
+			run(rs);
+			for (unsigned a = 0; a < nalerts; a++) {
+				strncat(got, alerted[a], strcspn(alerted[a], "|"));
+				strcat(got, ",");
+			}
+			if (strcmp(got, cases[i].want))
+				fail_msg("round %d: %s opened %.40s: alerts '%s', want '%s'", round,
+					 cases[i].comm, cases[i].path, got, cases[i].want);
+		}
+	}
+	/* The keys narrow before any rule is visited: the rules an event can
+	 * reach are those that do not compare its path, base name or comm,
+	 * and those that name its. */
+	for (int round = 0; round < 2; round++) {
+		static const char *const names[] = {"etc",   "hosts", "dev",	"cron",
+						    "named", "sh",    "sh_dev", "unkeyed"};
+
+		open_at(round ? "bash" : "cat", "/dev/null", 30, T0);
+		got[0] = '\0';
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (tp_rules_index_admits(rs, tp_rules_find(rs, names[i]), &ev, false)) {
+				strcat(got, names[i]);
+				strcat(got, ",");
+			}
+		assert_string_equal(got, round ? "sh,sh_dev,unkeyed," : "unkeyed,");
+	}
+	/* Many paths through the 256 slots of the cache, each checked. */
+	for (int i = 0; i < 2000; i++) {
+		char path[64];
+		bool hosts = i % 7 == 0;
+
+		snprintf(path, sizeof(path), hosts ? "/etc/hosts" : "/var/x%d", i);
+		open_at("cat", path, 30, T0);
+		nalerts = 0;
+		run(rs);
+		assert_int_equal(nalerts, hosts ? 2 : 0);
+	}
 	tp_ruleset_free(rs);
 }
 
@@ -1227,6 +1321,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_skip_repeats, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enrich_set, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_by_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_index_by_three_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_memory_cap_and_metrics, setup, teardown),
 	};
 
