@@ -114,6 +114,10 @@ struct type_field {
 	uint64_t mask; /* { any = "A|B" }: the names in this type's values */
 	const char *var; /* "env.NAME": the variable (in the condition's name) */
 	uint32_t argi;	 /* "argv[i]": that argument alone (1: argv[0], as in Lua) */
+	/* What most conditions are, matched without the general path: a
+	 * string field compared as it is (or its base name), a number of
+	 * fixed size compared to numbers (bind_field decides). */
+	enum { TF_GENERAL, TF_STR, TF_NUM } hot;
 };
 
 /*
@@ -890,6 +894,34 @@ static int bind_name(struct cond *c, const char *name, size_t nlen,
 	return 0;
 }
 
+/* Can match_field check tf of c without the general path? */
+static int hot_kind(const struct cond *c, const struct type_field *tf)
+{
+	const struct tp_field *f = tf->field;
+
+	if (c->present || tf->argi || tf->var)
+		return TF_GENERAL;
+	if (f->kind == TP_FK_STR)
+		return TF_STR;
+	switch (f->kind) {
+	case TP_FK_U8:
+	case TP_FK_U16:
+	case TP_FK_U32:
+	case TP_FK_S32:
+	case TP_FK_U64:
+	case TP_FK_S64:
+	case TP_FK_HEX:
+	case TP_FK_OCTAL:
+		break;
+	default:
+		return TF_GENERAL;
+	}
+	if (tf->sym || !c->nvalues || c->values[0].mask ||
+	    (f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8))
+		return TF_GENERAL;
+	return TF_NUM;
+}
+
 /* An event field, or several ("path|newpath": any of them). */
 static int bind_field(struct cond *c, const struct tp_event_type *const *types, size_t n,
 		      char *err, size_t errlen)
@@ -914,6 +946,8 @@ static int bind_field(struct cond *c, const struct tp_event_type *const *types, 
 		if (r < 0)
 			return r;
 	}
+	for (size_t k = 0; k < c->ntf; k++)
+		c->tf[k].hot = hot_kind(c, &c->tf[k]);
 	if (c->ntf == 1) {
 		c->tf1 = c->tf[0];
 		free(c->tf);
@@ -1303,6 +1337,8 @@ static bool match_value(const struct value *v, const char *s, size_t n)
 	case V_SUFFIX:
 		return n >= v->len && memcmp(s + n - v->len, v->lit, v->len) == 0;
 	case V_SUBSTR:
+		if (v->len == 1) /* one byte: a \226 that starts a control */
+			return memchr(s, v->lit[0], n) != NULL;
 		return n >= v->len && memmem(s, n, v->lit, v->len) != NULL;
 	case V_BYTES:
 		for (size_t i = 0; i < n; i++) {
@@ -1318,7 +1354,8 @@ static bool match_value(const struct value *v, const char *s, size_t n)
 	return false;
 }
 
-static bool match_indexed(const struct str_index *ix, const char *s, size_t n)
+__attribute__((noinline)) static bool match_indexed(const struct str_index *ix, const char *s,
+						    size_t n)
 {
 	const struct value *v;
 
@@ -1402,7 +1439,8 @@ static bool match_num(const struct cond *c, int64_t n)
 
 /* The parent, or any ancestor (the parent first): by exe when the value
  * has a '/', else by comm. */
-static bool match_ancestor(const struct cond *c, const struct tp_proc_ctx *pc, bool parent_only)
+__attribute__((noinline)) static bool match_ancestor(const struct cond *c,
+						     const struct tp_proc_ctx *pc, bool parent_only)
 {
 	const struct tp_proc_ref *r;
 
@@ -1431,8 +1469,8 @@ static bool match_ancestor(const struct cond *c, const struct tp_proc_ctx *pc, b
 }
 
 /* argv joined by spaces, from the event or the enrichment. */
-static bool match_cmdline(const struct cond *c, const struct tp_event *ev,
-			  const struct tp_proc_ctx *pc)
+__attribute__((noinline)) static bool match_cmdline(const struct cond *c, const struct tp_event *ev,
+						    const struct tp_proc_ctx *pc)
 {
 	char line[4096];
 	const char *argv = NULL, *p;
@@ -1533,8 +1571,8 @@ static bool match_arg(const struct cond *c, const struct type_field *tf, const s
 	return match_argn(c, argv, len, p, an);
 }
 
-static bool match_one_field(const struct cond *c, const struct type_field *tf,
-			    const struct tp_event *ev)
+__attribute__((noinline)) static bool
+match_one_field(const struct cond *c, const struct type_field *tf, const struct tp_event *ev)
 {
 	char buf[1024];
 	uint64_t u;
@@ -1593,9 +1631,63 @@ static bool match_one_field(const struct cond *c, const struct type_field *tf,
  * other types are not this condition's business). */
 static bool match_field(const struct cond *c, const struct tp_event *ev)
 {
-	for (size_t k = 0; k < c->ntf; k++)
-		if (c->tf[k].type == ev->type && match_one_field(c, &c->tf[k], ev))
+	for (size_t k = 0; k < c->ntf; k++) {
+		const struct type_field *tf = &c->tf[k];
+		const struct tp_field *f = tf->field;
+
+		if (tf->type != ev->type)
+			continue;
+		if (tf->hot == TF_STR) { /* as tp_field_str gives it */
+			const char *s = (const char *)ev->rec.bytes + f->offset;
+
+			if (!tp_field_present(ev, f))
+				continue;
+			if (tf->base)
+				s = base_name(s);
+			if (match_strn(c, s, strlen(s)))
+				return true;
+		} else if (tf->hot == TF_NUM) { /* as tp_field_u64 and _i64 give it */
+			const uint8_t *p = ev->rec.bytes + f->offset;
+			int64_t i;
+
+			if (!tp_field_present(ev, f))
+				continue;
+			switch (f->size) {
+			case 1:
+				i = *p;
+				break;
+			case 2: {
+				uint16_t x;
+				memcpy(&x, p, 2);
+				i = x;
+				break;
+			}
+			case 4:
+				if (f->kind == TP_FK_S32) {
+					int32_t x;
+
+					memcpy(&x, p, 4);
+					i = x;
+				} else {
+					uint32_t x;
+
+					memcpy(&x, p, 4);
+					i = x;
+				}
+				break;
+			default: {
+				uint64_t x;
+				memcpy(&x, p, 8);
+				i = (int64_t)x;
+				break;
+			}
+			}
+			if (match_num(c, i))
+				return true;
+		} else if (match_one_field(c, tf, ev)) {
 			return true;
+		}
+	}
 	return false;
 }
 
@@ -1628,7 +1720,8 @@ static bool match_known_present(const struct cond *c, const struct tp_proc_ctx *
 
 /* set.<key>: the value e:set gave the key on this event (meta->kv), by
  * presence, text or number. */
-static bool match_set(const struct cond *c, const struct tp_event_meta *meta)
+__attribute__((noinline)) static bool match_set(const struct cond *c,
+						const struct tp_event_meta *meta)
 {
 	const char *key = c->name + 4;
 	const struct tp_value *v = NULL;
@@ -1659,8 +1752,9 @@ static bool match_set(const struct cond *c, const struct tp_event_meta *meta)
 	return false;
 }
 
-static bool match_cond(const struct cond *c, const struct tp_event *ev,
-		       const struct tp_event_meta *meta)
+/* match_cond for what is not a plain event field (match_field). */
+__attribute__((noinline)) static bool match_other(const struct cond *c, const struct tp_event *ev,
+						  const struct tp_event_meta *meta)
 {
 	const struct tp_hdr *h = &ev->rec.hdr;
 	const struct tp_proc_ctx *pc = meta ? meta->proc : NULL;
@@ -1729,6 +1823,14 @@ static bool match_cond(const struct cond *c, const struct tp_event *ev,
 		break; /* above */
 	}
 	return false;
+}
+
+static inline bool match_cond(const struct cond *c, const struct tp_event *ev,
+			      const struct tp_event_meta *meta)
+{
+	if (c->src == S_FIELD) /* most: a field of the record */
+		return match_field(c, ev);
+	return match_other(c, ev, meta);
 }
 
 bool tp_exception_match_but(const struct tp_exception *x, const struct tp_event *ev,

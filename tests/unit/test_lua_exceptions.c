@@ -594,6 +594,92 @@ static void test_fast_check_bits_and_numbers(void **state)
 	tp_exception_free(x);
 }
 
+/* Every number and string field of every event type, matched as the
+ * record's accessors read it (tp_field_i64, tp_field_str): a number equal
+ * to the field's value matches and its neighbour does not, whatever the
+ * field's size and sign; a string field and its base name match their
+ * own text. The matcher reads most fields inline (match_field). */
+static void test_every_field_as_the_accessors_read_it(void **state)
+{
+	const struct tp_event_type *t;
+	unsigned checked = 0;
+
+	(void)state;
+	for (size_t k = 0; (t = tp_event_type_at(k)); k++) {
+		const char *types[] = {t->name, NULL};
+		uint8_t rec[TP_RECORD_MAX];
+		struct tp_hdr *h = (struct tp_hdr *)rec;
+
+		if (t->size > sizeof(rec))
+			continue;
+		/* Bytes with the sign bit set in every field, a terminated
+		 * string in every string field. */
+		for (uint32_t i = 0; i < t->size; i++)
+			rec[i] = (uint8_t)(0x81 + i * 7);
+		memset(h, 0, sizeof(*h));
+		h->type = t->id;
+		h->size = t->size;
+		h->pid = h->tid = 9;
+		for (uint32_t f = 0; f < t->nfields; f++) {
+			const struct tp_field *fd = &t->fields[f];
+
+			if (fd->kind == TP_FK_STR && fd->size > 8)
+				snprintf((char *)rec + fd->offset, fd->size, "/a/b%u/n%zu", f, k);
+			else if (fd->kind == TP_FK_ARGV || fd->kind == TP_FK_ENV)
+				memset(rec + fd->aux, 0, 4), memset(rec + fd->offset, 0, fd->size);
+			if (fd->present_mask) /* present: every bit of its mask */
+				memset(rec + fd->present_offset, 0xff, 4);
+		}
+		if (tp_decode(rec, t->size, 0, &ev) != 0)
+			continue; /* a type whose validation wants more: not this test's */
+		for (uint32_t f = 0; f < t->nfields; f++) {
+			const struct tp_field *fd = &t->fields[f];
+			char src[512];
+			struct tp_exception *x;
+			int64_t v;
+			int r;
+
+			if (!tp_field_present(&ev, fd))
+				continue;
+			if (fd->kind == TP_FK_STR) {
+				const char *str = tp_field_str(&ev, fd), *b = strrchr(str, '/');
+
+				if (!*str || strchr(str, '\'') || strchr(str, '\\'))
+					continue;
+				snprintf(src, sizeof(src), "return { %s = '%s', %s_base = '%s' }",
+					 fd->name, str, fd->name, b ? b + 1 : str);
+				x = make(src, types, &r);
+				assert_non_null(x);
+				assert_int_equal(r, 0);
+				if (!tp_exception_match(x, &ev, NULL))
+					fail_msg("%s.%s: '%s' does not match itself", t->name,
+						 fd->name, str);
+				tp_exception_free(x);
+				checked++;
+				continue;
+			}
+			if (fd->kind == TP_FK_BOOL || fd->kind == TP_FK_STR ||
+			    fd->kind == TP_FK_ARGV || fd->kind == TP_FK_ENV ||
+			    fd->kind == TP_FK_IPADDR || !tp_field_i64(&ev, fd, &v))
+				continue;
+			for (int d = 0; d < 2; d++) {
+				snprintf(src, sizeof(src), "return { %s = %lld }", fd->name,
+					 (long long)v + d);
+				x = make(src, types, &r);
+				assert_non_null(x);
+				assert_int_equal(r, 0);
+				if (tp_exception_match(x, &ev, NULL) != (d == 0))
+					fail_msg("%s.%s (kind %d, %u bytes) = %lld: match %d",
+						 t->name, fd->name, fd->kind, fd->size,
+						 (long long)v + d, d);
+				tp_exception_free(x);
+			}
+			checked++;
+		}
+	}
+	assert_true(checked > 100);
+}
+
 /* The cache of an index's answers (match_cached) keys on the whole
  * string: strings of one length that share their first and last 8 bytes
  * (one slot) each get their own answer, asked in turn; strings too long to
@@ -711,6 +797,7 @@ int main(void)
 	    cmocka_unit_test(test_many_values_match_as_each_alone),
 	    cmocka_unit_test(test_index_cache_keys_whole_strings),
 	    cmocka_unit_test(test_fast_check_bits_and_numbers),
+	    cmocka_unit_test(test_every_field_as_the_accessors_read_it),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
