@@ -1840,7 +1840,12 @@ rule {
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1070.004" },
-  state = { scripts = tapio.map { ttl = "1d" } },
+  -- scripts: the script each shell or interpreter runs, by process;
+  -- script_names: the same names, for the engine to look unlinks up by
+  state = { scripts = tapio.map { ttl = "1d" }, script_names = tapio.map { ttl = "1d" } },
+  -- an unlink reaches when only when it deletes a script's name that ran,
+  -- or the unlinking program's own name
+  recall = { ["file.unlink"] = { script_names = "path_base", exe_base = "path_base" } },
   when = function(e, s)
     if e.type == "process.exec" then
       -- remember the script a shell or interpreter runs: the file exec'd
@@ -1849,17 +1854,22 @@ rule {
       if e.ret ~= 0 then return false end
       local argv = e.argv
       local name, run = basename(e.filename), basename(argv[1] or "")
+      local script
       if name ~= run and runs_scripts(run) and not runs_scripts(name) then
-        s.scripts:set(e, name)
+        script = name
       elseif runs_scripts(name) then
         for i = 2, #argv do
           local a = argv[i]
           if a == "-c" or a == "-e" or a == "-m" then break end
           if not startswith(a, "-") then
-            s.scripts:set(e, basename(a))
+            script = basename(a)
             break
           end
         end
+      end
+      if script ~= nil then
+        s.scripts:set(e, script)
+        s.script_names:set(script, true)
       end
       return false
     end

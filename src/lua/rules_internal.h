@@ -122,15 +122,19 @@ struct rule_fn {
 	 * when is not called. recall = { [type] = "map" }: when is called
 	 * only when map holds the event's process; recall = { [type] = {
 	 * map = "field", ... } }: only when one of the maps holds the event's
-	 * field (a string; "<field>_base": its last component). */
+	 * field (a string; "<field>_base": its last component), or when the
+	 * field is the process's program (exe = "field", exe_base = ...). */
 	struct rule_gate {
 		uint32_t slot; /* type_slot of the event type */
 		struct tp_lua_state_handle *map; /* keyed by process; NULL: by keys */
 		uint8_t nkeys;
 		struct gate_key {
+			/* NULL: the process's program instead (exe, exe_base),
+			 * equal to the field */
 			struct tp_lua_state_handle *map;
 			const struct tp_field *field; /* of the slot's type: TP_FK_STR */
 			bool base;
+			bool exe_base; /* map NULL: the program's name, else its path */
 		} keys[RULE_GATE_KEYS_MAX];
 	} remember[RULE_GATES_MAX], recall[RULE_GATES_MAX];
 	/* skip_repeats: an event whose fields' values the map holds (within
@@ -414,7 +418,8 @@ struct rule_fn *tp_rules_find(const struct tp_ruleset *rs, const char *name);
 /* rules_run.c: a rule's remember and recall for the event (after its match
  * and exceptions): false when when is not to be called (the event only
  * marked its process, or its process is not in the map recall names). */
-bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev);
+bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev,
+			 const struct tp_event_meta *meta);
 /* rules_run.c: a rule's skip_repeats for the event (after its gates):
  * true when the event repeats one within the map's ttl (when is not to be
  * called); either way the map now holds the event's values. */

@@ -196,7 +196,7 @@ static void parse_gate_keys(lua_State *L, const char *key, struct rule_fn *f,
 		if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
 			luaL_error(L,
 				   "%s: %s: entries are map = \"field\" (e.g. by_path = "
-				   "\"path\", by_name = \"path_base\")",
+				   "\"path\", by_name = \"path_base\", exe_base = \"path_base\")",
 				   key, t->name);
 		if (n == RULE_GATE_KEYS_MAX)
 			luaL_error(L, "%s: %s: at most %d maps", key, t->name, RULE_GATE_KEYS_MAX);
@@ -223,7 +223,12 @@ static void parse_gate_keys(lua_State *L, const char *key, struct rule_fn *f,
 
 		lua_getfield(L, idx, names[i]);
 		fname = lua_tolstring(L, -1, &len);
-		k->map = gate_map(L, key, f, names[i]);
+		/* exe / exe_base, unless the state has a map of that name: the
+		 * process's program, compared to the field */
+		k->map = tp_lua_state_find_map(f->handles, f->nhandles, names[i]);
+		k->exe_base = !strcmp(names[i], "exe_base");
+		if (!k->map && !k->exe_base && strcmp(names[i], "exe"))
+			gate_map(L, key, f, names[i]); /* raises: no such map */
 		k->base = len > 5 && !strcmp(fname + len - 5, "_base");
 		snprintf(field, sizeof(field), "%.*s", (int)(k->base ? len - 5 : len), fname);
 		k->field = tp_event_field(t, field);

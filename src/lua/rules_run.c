@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "events/proc_ctx.h"
 #include "lua/rules_internal.h"
 #include "lua/state_lua.h"
 #include "obs/log.h"
@@ -132,26 +133,39 @@ static inline bool next_candidate(const uint64_t *cand, uint32_t nwords, uint32_
 }
 
 /* Does one of the gate's maps hold its field of the event (or the field's
- * last component)? */
-static bool recalled_by_key(const struct rule_gate *g, const struct tp_event *ev)
+ * last component), or is the field the process's program (or its name)? */
+static bool recalled_by_key(const struct rule_gate *g, const struct tp_event *ev,
+			    const struct tp_event_meta *meta)
 {
 	for (unsigned k = 0; k < g->nkeys; k++) {
 		const struct gate_key *key = &g->keys[k];
-		const char *s;
-		size_t n;
+		const char *s, *exe;
+		size_t n, en;
 
 		if (!tp_field_present(ev, key->field) || !(s = tp_field_str(ev, key->field)))
 			continue;
 		n = strlen(s);
 		if (key->base)
 			s = tp_path_base(s, n, &n);
-		if (tp_lua_state_has_str(key->map, s, n, ev->ts_wall_ns))
+		if (key->map) {
+			if (tp_lua_state_has_str(key->map, s, n, ev->ts_wall_ns))
+				return true;
+			continue;
+		}
+		exe = meta && meta->proc ? meta->proc->exe : NULL;
+		if (!exe || !*exe)
+			continue;
+		en = strlen(exe);
+		if (key->exe_base)
+			exe = tp_path_base(exe, en, &en);
+		if (en == n && !memcmp(exe, s, n))
 			return true;
 	}
 	return false;
 }
 
-bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev)
+bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev,
+			 const struct tp_event_meta *meta)
 {
 	unsigned slot = type_slot(ev->type);
 
@@ -166,7 +180,7 @@ bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev)
 			return f->recall[i].map
 				   ? tp_lua_state_has_process(f->recall[i].map, ev->rec.hdr.pid,
 							      ev->ts_wall_ns)
-				   : recalled_by_key(&f->recall[i], ev);
+				   : recalled_by_key(&f->recall[i], ev, meta);
 	return true;
 }
 
@@ -406,7 +420,8 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 			continue;
 		}
 		/* Bookkeeping the engine does itself: no Lua call. */
-		if ((f->nremember || f->nrecall) && !tp_rules_gates_pass(f, ev)) {
+		if ((f->nremember || f->nrecall) &&
+		    !tp_rules_gates_pass(f, ev, tp_rules_meta_now(rs, meta))) {
 			charge(f, &t);
 			continue;
 		}

@@ -390,7 +390,8 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 	}
 	if (!tp_rules_matched(r, &rs->test_ev, tp_rules_meta_now(rs, meta), -1) ||
 	    own_exception(r, &rs->test_ev, tp_rules_meta_now(rs, meta)) ||
-	    ((r->nremember || r->nrecall) && !tp_rules_gates_pass(r, &rs->test_ev)) ||
+	    ((r->nremember || r->nrecall) &&
+	     !tp_rules_gates_pass(r, &rs->test_ev, tp_rules_meta_now(rs, meta))) ||
 	    (r->repeats && tp_rules_repeat(r, &rs->test_ev))) {
 		*matched = false;
 		goto out;

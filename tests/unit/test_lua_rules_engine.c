@@ -19,6 +19,7 @@
 
 #include "events/decode.h"
 #include "enrich/lua_fields.h"
+#include "events/proc_ctx.h"
 #include "lua/rules.h"
 #include "lua/rules_internal.h"
 #include "obs/metrics.h"
@@ -187,6 +188,19 @@ static void rename_to(const char *oldpath, const char *newpath)
 	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
 }
 
+static void unlink_at(const char *path)
+{
+	struct tp_file_path_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = TP_EV_FILE_UNLINK;
+	e.hdr.size = sizeof(e);
+	e.hdr.pid = e.hdr.tid = 22;
+	e.hdr.ts_ns = T0;
+	snprintf(e.path, sizeof(e.path), "%s", path);
+	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+}
+
 static void exit_at(uint32_t pid, uint64_t ts)
 {
 	struct tp_exit_event e;
@@ -214,6 +228,18 @@ static double scored(struct tp_ruleset *rs)
 static unsigned run(struct tp_ruleset *rs)
 {
 	struct tp_event_meta meta = {.importance = -1};
+	unsigned n;
+
+	tp_ruleset_event(rs, &ev, &meta, on_alert, NULL, &n);
+	return n;
+}
+
+/* Run the set on ev from a process whose program is exe; the number of
+ * alerts. */
+static unsigned run_as(struct tp_ruleset *rs, const char *exe)
+{
+	struct tp_proc_ctx pc = {.exe = exe};
+	struct tp_event_meta meta = {.importance = -1, .proc = &pc};
 	unsigned n;
 
 	tp_ruleset_event(rs, &ev, &meta, on_alert, NULL, &n);
@@ -1241,6 +1267,39 @@ static void test_remember_and_recall(void **state)
 	assert_int_equal(run(rs), 0);
 	open_at("x", "/tmp/d/run", 60, T0 + 3 * 60 * SEC); /* past the TTL */
 	assert_int_equal(run(rs), 0);
+	tp_ruleset_free(rs);
+
+	/* recall by the process's program: when is called for an unlink only
+	 * when it deletes the program's own file (exe), or one of its name
+	 * (exe_base); a map of that name in the state is the map. */
+	write_to(rules, "gate.lua",
+		 "rule { name = 'own', events = { 'file.unlink' }, output = '${path}',\n"
+		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
+		 "  recall = { ['file.unlink'] = { exe = 'path' } },\n"
+		 "  when = function(e) return true end,\n"
+		 "  tests = { { event = { type = 'file.unlink', exe = '/t/x', path = '/t/x' }, "
+		 "expect = true },\n"
+		 "            { event = { type = 'file.unlink', exe = '/t/x', path = '/u/x' }, "
+		 "expect = false } } }\n"
+		 "rule { name = 'own_name', events = { 'file.unlink' }, output = '${path}',\n"
+		 "  state = { seen = tapio.map { ttl = '1m' } },\n"
+		 "  recall = { ['file.unlink'] = { exe_base = 'path_base' } },\n"
+		 "  when = function(e) return true end }\n"
+		 "rule { name = 'map_named_exe', events = { 'file.unlink' }, output = '${path}',\n"
+		 "  state = { exe = tapio.map { ttl = '1m' } },\n"
+		 "  recall = { ['file.unlink'] = { exe = 'path' } },\n"
+		 "  when = function(e) return true end }\n");
+	rs = load_ok();
+	unlink_at("/tmp/implant");
+	assert_int_equal(run_as(rs, "/tmp/implant"), 2); /* own, own_name */
+	unlink_at("/var/tmp/implant");
+	nalerts = 0;
+	assert_int_equal(run_as(rs, "/tmp/implant"), 1);
+	assert_string_equal(alerted[0], "own_name|warning");
+	unlink_at("/tmp/implant");
+	assert_int_equal(run_as(rs, "/tmp/other"), 0);
+	assert_int_equal(run_as(rs, ""), 0);
+	assert_int_equal(run(rs), 0); /* no process context */
 	tp_ruleset_free(rs);
 	gates_fail("by_path = tapio.map { ttl = '1m' }",
 		   "recall = { ['file.open'] = { by_path = 'flags' } }",
