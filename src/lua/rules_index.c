@@ -339,8 +339,25 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 			pf->masks[pf->nmasks++] = *m;
 	}
 	pf->mask_bits = calloc((size_t)pf->nmasks * pf->nwords + 1, sizeof(uint64_t));
-	if (!pf->mask_bits)
+	pf->memo_out = calloc(pf->nwords, sizeof(uint64_t));
+	if (!pf->mask_bits || !pf->memo_out)
 		return -ENOMEM;
+	for (uint32_t d = 0; d < pf->nmasks && pf->nmfields <= PF_MASK_FIELDS; d++) {
+		uint32_t k = 0;
+
+		while (k < pf->nmfields && (pf->mfield[k].off != pf->masks[d].off ||
+					    pf->mfield[k].size != pf->masks[d].size))
+			k++;
+		if (k < pf->nmfields)
+			continue;
+		if (pf->nmfields == PF_MASK_FIELDS)
+			pf->nmfields = PF_MASK_FIELDS + 1; /* too many: no memo */
+		else
+			pf->mfield[pf->nmfields++] =
+			    (struct pf_mask_field){pf->masks[d].off, pf->masks[d].size};
+	}
+	if (pf->nmfields > PF_MASK_FIELDS)
+		pf->nmfields = 0;
 	for (uint32_t i = 0; i < n; i++)
 		for (uint32_t d = 0; d < pf->nmasks && ix->fast[FN_RULE][i].size; d++)
 			if (same_mask(&pf->masks[d], &ix->fast[FN_RULE][i]))
@@ -418,6 +435,7 @@ void tp_rules_index_free(struct tp_ruleset *rs)
 		free(ix->pf.unset);
 		free(ix->pf.masks);
 		free(ix->pf.mask_bits);
+		free(ix->pf.memo_out);
 		for (uint32_t k = 0; k < ix->pf.nkeys; k++) {
 			struct pf_key *pk = &ix->pf.keys[k];
 
@@ -534,17 +552,72 @@ static inline bool any_keyed(const struct pf_key *pk, uint32_t nwords, const uin
 	return false;
 }
 
-/* c &= the rules the event's inline conditions and keys leave. */
-static void narrow(struct slot_prefilter *pf, const struct tp_event *ev, uint64_t *c,
-		   uint64_t *keep)
+/* out = the rules the inline conditions turn the event away from. */
+static void masks_out(const struct slot_prefilter *pf, const struct tp_event *ev, uint64_t *out)
 {
+	memset(out, 0, pf->nwords * sizeof(uint64_t));
 	for (uint32_t d = 0; d < pf->nmasks; d++) {
 		const uint64_t *b = pf->mask_bits + (size_t)d * pf->nwords;
 
 		if (tp_fast_mask_pass(&pf->masks[d], ev))
 			continue;
 		for (uint32_t w = 0; w < pf->nwords; w++)
-			c[w] &= ~b[w];
+			out[w] |= b[w];
+	}
+}
+
+/* The values of the fields the inline conditions read, into v; false when
+ * the record ends before one (the conditions decide alone then). */
+static bool mask_values(const struct slot_prefilter *pf, const struct tp_event *ev, uint64_t *v)
+{
+	for (uint32_t k = 0; k < pf->nmfields; k++) {
+		const struct pf_mask_field *f = &pf->mfield[k];
+		const uint8_t *p = ev->rec.bytes + f->off;
+
+		if ((uint32_t)f->off + f->size > ev->len)
+			return false;
+		switch (f->size) {
+		case 4: {
+			uint32_t x;
+			memcpy(&x, p, 4);
+			v[k] = x;
+			break;
+		}
+		case 8:
+			memcpy(&v[k], p, 8);
+			break;
+		case 2: {
+			uint16_t x;
+			memcpy(&x, p, 2);
+			v[k] = x;
+			break;
+		}
+		default:
+			v[k] = *p;
+			break;
+		}
+	}
+	return true;
+}
+
+/* c &= the rules the event's inline conditions and keys leave. */
+static void narrow(struct slot_prefilter *pf, const struct tp_event *ev, uint64_t *c,
+		   uint64_t *keep)
+{
+	if (pf->nmasks) {
+		uint64_t v[PF_MASK_FIELDS];
+		bool known = pf->nmfields && mask_values(pf, ev, v), same = known && pf->memo_valid;
+
+		for (uint32_t k = 0; same && k < pf->nmfields; k++)
+			same = v[k] == pf->memo_val[k];
+		if (!same) {
+			masks_out(pf, ev, pf->memo_out);
+			pf->memo_valid = known;
+			if (known)
+				memcpy(pf->memo_val, v, pf->nmfields * sizeof(uint64_t));
+		}
+		for (uint32_t w = 0; w < pf->nwords; w++)
+			c[w] &= ~pf->memo_out[w];
 	}
 	/* A key is looked up while some rule left compares it: cached, the
 	 * look-up costs less than one visit of a rule. */

@@ -211,6 +211,7 @@ struct pf_key {
 };
 
 #define PF_KEYS 3
+#define PF_MASK_FIELDS 4
 
 /*
  * Which of a type's rules can match an event, found for all of them at once
@@ -226,6 +227,18 @@ struct slot_prefilter {
 	struct tp_fast_mask *masks;
 	uint64_t *mask_bits; /* nmasks * nwords */
 	uint32_t nmasks;
+	/* The fields they read (0: more than PF_MASK_FIELDS), and the last
+	 * event's values of them with the rules the conditions turned away
+	 * (memo_out, nwords): the next event with the same values (most
+	 * opens' flags are one of a few) gets them without a check. */
+	uint32_t nmfields;
+	struct pf_mask_field {
+		uint16_t off;
+		uint8_t size;
+	} mfield[PF_MASK_FIELDS];
+	bool memo_valid;
+	uint64_t memo_val[PF_MASK_FIELDS];
+	uint64_t *memo_out;
 	/* The strings the slot's rules compare most, the most compared first. */
 	struct pf_key keys[PF_KEYS];
 	uint32_t nkeys;
