@@ -2001,12 +2001,13 @@ static bool inline_kind(enum tp_field_kind k, bool eq)
 }
 
 /* c's one field for type t when it is a number of 1, 2, 4 or 8 bytes that
- * every event of t carries (no env.NAME, no field of its own presence),
- * else NULL. */
+ * every event of t carries (no env.NAME, no field of its own presence but
+ * a flag whose presence bit is in its own word), else NULL. */
 static const struct type_field *fixed_number_field(const struct cond *c,
 						   const struct tp_event_type *t)
 {
 	const struct type_field *tf = NULL;
+	const struct tp_field *f;
 	size_t ntf = 0;
 
 	for (size_t k = 0; k < c->ntf; k++)
@@ -2014,57 +2015,94 @@ static const struct type_field *fixed_number_field(const struct cond *c,
 			tf = &c->tf[k];
 			ntf++;
 		}
-	if (ntf != 1 || tf->field->present_mask || tf->var)
+	if (ntf != 1 || tf->var)
 		return NULL;
-	if (tf->field->size != 1 && tf->field->size != 2 && tf->field->size != 4 &&
-	    tf->field->size != 8)
+	f = tf->field;
+	if (f->present_mask && !(f->kind == TP_FK_BOOL && f->aux && f->present_offset == f->offset))
+		return NULL;
+	if (f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8)
 		return NULL;
 	return tf;
 }
 
-bool tp_exception_fast_mask(const struct tp_exception *x, const struct tp_event_type *t,
-			    struct tp_fast_mask *out)
+/* c as a check of the record's bits, for events of type t: a bit mask
+ * (masks = true), else a number to equal, or (flags) a flag = 1. A flag
+ * whose word a record may lack (an exec's exe_flags in records stored
+ * before the exec context) is only for the prefilter, which leaves the
+ * full check to decide those. */
+static bool cond_fast_mask(const struct tp_exception *x, size_t i, const struct tp_event_type *t,
+			   bool masks, bool flags, struct tp_fast_mask *out)
 {
+	const struct cond *c = &x->conds[x->order[i]];
 	const struct type_field *tf;
+	const struct tp_field *f;
+	uint64_t v;
 
-	/* a bit mask first (the rarer to pass), then a number to equal */
-	for (size_t i = 0; x && i < x->nconds; i++) {
-		const struct cond *c = &x->conds[x->order[i]];
-
-		if (c->src != S_FIELD || c->present || c->nvalues != 1 || !c->values[0].mask)
-			continue;
-		if (!(tf = fixed_number_field(c, t)) || !inline_kind(tf->field->kind, false))
-			continue;
-		*out = (struct tp_fast_mask){.off = tf->field->offset,
-					     .size = (uint8_t)tf->field->size,
+	if (c->src != S_FIELD || c->present || c->nvalues != 1 || !(tf = fixed_number_field(c, t)))
+		return false;
+	f = tf->field;
+	if (masks) {
+		if (!c->values[0].mask || f->kind == TP_FK_BOOL || f->present_mask ||
+		    !inline_kind(f->kind, false))
+			return false;
+		*out = (struct tp_fast_mask){.off = f->offset,
+					     .size = (uint8_t)f->size,
 					     .all = c->values[0].mask == MASK_ALL,
 					     .cond = (int8_t)x->order[i],
 					     .mask = tf->mask};
 		return true;
 	}
-	for (size_t i = 0; x && i < x->nconds; i++) {
-		const struct cond *c = &x->conds[x->order[i]];
-		uint64_t v;
-
-		if (c->src != S_FIELD || c->present || c->nvalues != 1 || c->values[0].mask ||
-		    !c->values[0].is_num)
-			continue;
-		if (!(tf = fixed_number_field(c, t)) || tf->sym || tf->base ||
-		    !inline_kind(tf->field->kind, true))
-			continue;
-		/* the record's bits: a negative number in a signed field of
-		 * fewer than 8 bytes is its two's complement of that size */
-		v = (uint64_t)c->values[0].num;
-		if (tf->field->size < 8)
-			v &= (1ull << (8 * tf->field->size)) - 1;
-		*out = (struct tp_fast_mask){.off = tf->field->offset,
-					     .size = (uint8_t)tf->field->size,
-					     .eq = true,
+	if (c->values[0].mask || !c->values[0].is_num || tf->sym || tf->base ||
+	    !inline_kind(f->kind, true))
+		return false;
+	v = (uint64_t)c->values[0].num;
+	if (f->kind == TP_FK_BOOL && f->aux) {
+		/* flag = 1: its bit (and its presence bit) set; flag = 0 is
+		 * no bit test */
+		if (v != 1 || !flags)
+			return false;
+		*out = (struct tp_fast_mask){.off = f->offset,
+					     .size = (uint8_t)f->size,
+					     .all = true,
 					     .cond = (int8_t)x->order[i],
-					     .mask = v};
+					     .mask = (uint64_t)f->aux | f->present_mask};
 		return true;
 	}
+	if (f->kind == TP_FK_BOOL && v != 0) /* any bit of the field: no one number */
+		return false;
+	/* the record's bits: a negative number in a signed field of fewer
+	 * than 8 bytes is its two's complement of that size */
+	if (f->size < 8)
+		v &= (1ull << (8 * f->size)) - 1;
+	*out = (struct tp_fast_mask){.off = f->offset,
+				     .size = (uint8_t)f->size,
+				     .eq = true,
+				     .cond = (int8_t)x->order[i],
+				     .mask = v};
+	return true;
+}
+
+bool tp_exception_fast_mask(const struct tp_exception *x, const struct tp_event_type *t,
+			    struct tp_fast_mask *out)
+{
+	/* a bit mask first (the rarer to pass), then a number to equal */
+	for (int masks = 1; masks >= 0; masks--)
+		for (size_t i = 0; x && i < x->nconds; i++)
+			if (cond_fast_mask(x, i, t, masks, false, out))
+				return true;
 	return false;
+}
+
+size_t tp_exception_fast_masks(const struct tp_exception *x, const struct tp_event_type *t,
+			       struct tp_fast_mask *out, size_t max)
+{
+	size_t n = 0;
+
+	for (int masks = 1; masks >= 0; masks--)
+		for (size_t i = 0; x && i < x->nconds && n < max; i++)
+			if (cond_fast_mask(x, i, t, masks, true, &out[n]))
+				n++;
+	return n;
 }
 
 bool tp_exception_needs_set(const struct tp_exception *x)

@@ -81,6 +81,11 @@ struct tp_fast_mask {
 /* Fills out and returns true when x has one for t. */
 bool tp_exception_fast_mask(const struct tp_exception *x, const struct tp_event_type *t,
 			    struct tp_fast_mask *out);
+/* Every such condition of x for t (at most max, into out; the one
+ * tp_exception_fast_mask gives first): each must pass for x to match.
+ * Returns how many. */
+size_t tp_exception_fast_masks(const struct tp_exception *x, const struct tp_event_type *t,
+			       struct tp_fast_mask *out, size_t max);
 /* tp_exception_match without condition skip (a tp_fast_mask's cond, checked
  * already; -1: none). */
 bool tp_exception_match_but(const struct tp_exception *x, const struct tp_event *ev,

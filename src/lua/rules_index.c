@@ -25,6 +25,8 @@
 #include "util/hash.h"
 
 #define KEYS_MAX 8
+/* The inline conditions of one rule the prefilter checks. */
+#define RULE_MASKS_MAX 4
 /* The recent look-ups a key keeps (a power of two), and the longest
  * string it keeps: longer ones are looked up every time. */
 #define PF_CACHE_N   256
@@ -66,6 +68,26 @@ static struct tp_fast_mask fast_mask(const struct rule_fn *f, unsigned slot)
 		    tp_exception_fast_mask(f->match, tp_event_type_at(k), &m))
 			return m;
 	return m;
+}
+
+/* Every inline condition rule f's match has for the events of this slot
+ * (at most max; the rule must pass them all). */
+static size_t rule_masks(const struct rule_fn *f, unsigned slot, struct tp_fast_mask *out,
+			 size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->ntmatch && n < max; i++)
+		if (type_slot(f->tmatch[i].type) == slot)
+			n += tp_exception_fast_masks(f->tmatch[i].x, f->tmatch[i].type, out + n,
+						     max - n);
+	for (size_t k = 0; f->match && tp_event_type_at(k) && n < max; k++)
+		if (type_slot(tp_event_type_at(k)) == slot) {
+			n += tp_exception_fast_masks(f->match, tp_event_type_at(k), out + n,
+						     max - n);
+			break;
+		}
+	return n;
 }
 
 static const struct tp_event_type *slot_type(unsigned slot)
@@ -321,22 +343,24 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 	pf->unset = calloc(pf->nwords, sizeof(uint64_t));
 	pf->cand = calloc(pf->nwords, sizeof(uint64_t));
 	pf->keep = calloc(pf->nwords, sizeof(uint64_t));
-	pf->masks = calloc(n + 1, sizeof(*pf->masks));
+	pf->masks = calloc((size_t)n * RULE_MASKS_MAX + 1, sizeof(*pf->masks));
 	if (!pf->all || !pf->unset || !pf->cand || !pf->keep || !pf->masks)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct tp_fast_mask *m = &ix->fast[FN_RULE][i];
-		uint32_t d = 0;
+		struct tp_fast_mask m[RULE_MASKS_MAX];
+		size_t nm = rule_masks(&rs->fns[ix->fns[FN_RULE][i]], slot, m, RULE_MASKS_MAX);
 
 		set_bit(pf->all, i);
 		if (!needs_set(&rs->fns[ix->fns[FN_RULE][i]], slot))
 			set_bit(pf->unset, i);
-		if (!m->size)
-			continue;
-		while (d < pf->nmasks && !same_mask(&pf->masks[d], m))
-			d++;
-		if (d == pf->nmasks)
-			pf->masks[pf->nmasks++] = *m;
+		for (size_t j = 0; j < nm; j++) {
+			uint32_t d = 0;
+
+			while (d < pf->nmasks && !same_mask(&pf->masks[d], &m[j]))
+				d++;
+			if (d == pf->nmasks)
+				pf->masks[pf->nmasks++] = m[j];
+		}
 	}
 	pf->mask_bits = calloc((size_t)pf->nmasks * pf->nwords + 1, sizeof(uint64_t));
 	pf->memo_out = calloc(pf->nwords, sizeof(uint64_t));
@@ -358,10 +382,15 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 	}
 	if (pf->nmfields > PF_MASK_FIELDS)
 		pf->nmfields = 0;
-	for (uint32_t i = 0; i < n; i++)
-		for (uint32_t d = 0; d < pf->nmasks && ix->fast[FN_RULE][i].size; d++)
-			if (same_mask(&pf->masks[d], &ix->fast[FN_RULE][i]))
-				set_bit(pf->mask_bits + (size_t)d * pf->nwords, i);
+	for (uint32_t i = 0; i < n; i++) {
+		struct tp_fast_mask m[RULE_MASKS_MAX];
+		size_t nm = rule_masks(&rs->fns[ix->fns[FN_RULE][i]], slot, m, RULE_MASKS_MAX);
+
+		for (size_t j = 0; j < nm; j++)
+			for (uint32_t d = 0; d < pf->nmasks; d++)
+				if (same_mask(&pf->masks[d], &m[j]))
+					set_bit(pf->mask_bits + (size_t)d * pf->nwords, i);
+	}
 	return t ? build_keys(rs, ix, t) : 0;
 }
 

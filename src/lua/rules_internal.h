@@ -211,7 +211,7 @@ struct pf_key {
 };
 
 #define PF_KEYS 3
-#define PF_MASK_FIELDS 4
+#define PF_MASK_FIELDS 6
 
 /*
  * Which of a type's rules can match an event, found for all of them at once

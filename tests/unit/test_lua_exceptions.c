@@ -588,6 +588,51 @@ static void test_fast_check_bits_and_numbers(void **state)
 	assert_false(tp_fast_mask_pass(&m, &ev));
 	tp_exception_free(x);
 
+	/* A flag is a bit of a word that holds others: flag = 1 is that bit
+	 * (with the word's presence bit), never the word equal to 1. */
+	{
+		static const char *const exec_only[] = {"process.exec", NULL};
+		const struct tp_event_type *xt = tp_event_type_by_name("process.exec");
+		struct tp_fast_mask ms[4];
+		struct tp_exec_event e;
+
+		memset(&e, 0, sizeof(e));
+		e.hdr.type = TP_EV_PROCESS_EXEC;
+		e.hdr.size = sizeof(e);
+		e.hdr.pid = e.hdr.tid = 5;
+		snprintf(e.filename, sizeof(e.filename), "/bin/sh");
+		e.exe_flags =
+		    TP_EXE_KNOWN | TP_EXE_STDIN_SOCKET | TP_EXE_STDOUT_SOCKET | TP_EXE_WRITABLE;
+		assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+		for (int k = 0; k < 2; k++) {
+			x = make(k ? "return { ret = 0, exe_writable = 1 }"
+				   : "return { ret = 0, stdin_socket = 1 }",
+				 exec_only, &r);
+			assert_int_equal(r, 0);
+			assert_true(tp_exception_match(x, &ev, NULL));
+			/* the prefilter's checks: each passes */
+			size_t nm = tp_exception_fast_masks(x, xt, ms, 4);
+
+			assert_int_equal(nm, 2);
+			for (size_t j = 0; j < nm; j++)
+				assert_true(tp_fast_mask_pass(&ms[j], &ev));
+			/* the rule's own check (the full one skips it) is not the flag */
+			assert_true(tp_exception_fast_mask(x, xt, &m));
+			assert_true(m.eq && m.mask == 0);
+			tp_exception_free(x);
+		}
+		x = make("return { stdin_socket = 1 }", exec_only, &r); /* the flag alone */
+		assert_true(!tp_exception_fast_mask(x, xt, &m) || tp_fast_mask_pass(&m, &ev));
+		tp_exception_free(x);
+		e.exe_flags = TP_EXE_STDIN_SOCKET | TP_EXE_WRITABLE; /* exe not known */
+		assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+		x = make("return { exe_writable = 1 }", exec_only, &r);
+		assert_int_equal(tp_exception_fast_masks(x, xt, ms, 4), 1);
+		assert_false(tp_fast_mask_pass(&ms[0], &ev));
+		assert_false(tp_exception_match(x, &ev, NULL));
+		tp_exception_free(x);
+	}
+
 	x = make("return { ret = { 0, 1 } }", open_only, &r); /* two numbers: no inline check */
 	assert_int_equal(r, 0);
 	assert_false(tp_exception_fast_mask(x, t, &m));
