@@ -102,6 +102,7 @@ void tp_cgcache_clear(struct tp_cgcache *c)
 {
 	struct tp_lru_node *n;
 
+	c->last = NULL;
 	while ((n = tp_lru_oldest(&c->lru))) {
 		tp_lru_remove(&c->lru, n);
 		entry_free(entry_of(n));
@@ -296,6 +297,7 @@ static struct tp_cg_entry *entry_new(struct tp_cgcache *c, uint64_t key)
 
 		tp_lru_remove(&c->lru, old);
 		entry_free(entry_of(old));
+		c->last = NULL;
 		tp_metric_add(&c->m_evictions, 1);
 	}
 	e = calloc(1, sizeof(*e));
@@ -316,17 +318,21 @@ struct tp_cg_entry *tp_cgcache_get(struct tp_cgcache *c, enum tp_cg_hier h, uint
 
 	if (!id || (id & V1_KEY_BIT))
 		return NULL;
-	e = entry_of(tp_lru_get(&c->lru, key));
+	/* The same cgroup as the last look-up: that entry, still the most
+	 * recent in the LRU (a look-up of another would have replaced it). */
+	e = c->last && c->last_key == key ? c->last : entry_of(tp_lru_get(&c->lru, key));
 	if (e) {
 		tp_metric_add(&c->m_hits, 1);
 		if (e->retry_ns && now_ns >= e->retry_ns)
 			resolve(c, e, h, id, pids, now_ns);
-		return e;
+	} else {
+		tp_metric_add(&c->m_misses, 1);
+		e = entry_new(c, key);
+		if (e)
+			resolve(c, e, h, id, pids, now_ns);
 	}
-	tp_metric_add(&c->m_misses, 1);
-	e = entry_new(c, key);
-	if (e)
-		resolve(c, e, h, id, pids, now_ns);
+	c->last = e;
+	c->last_key = key;
 	return e;
 }
 
@@ -355,5 +361,6 @@ void tp_cgcache_forget(struct tp_cgcache *c, enum tp_cg_hier h, uint64_t id)
 		return;
 	tp_lru_remove(&c->lru, n);
 	entry_free(entry_of(n));
+	c->last = NULL;
 	tp_metric_set(&c->m_size, c->lru.count);
 }

@@ -55,6 +55,10 @@ struct tp_cgcache {
 	uint64_t walk_budget_ns;   /* rate limit of hierarchy walks */
 	uint64_t next_walk_ns;
 	struct tp_metric m_size, m_hits, m_misses, m_evictions;
+	/* The entry the last look-up gave, and its key: most events come in
+	 * runs of one process's (NULL when an entry was freed since). */
+	struct tp_cg_entry *last;
+	uint64_t last_key;
 	struct tp_metric m_resolved_pid, m_resolved_walk, m_resolved_event, m_unresolved;
 	struct tp_metric m_k8s_found, m_k8s_missing;
 };

@@ -130,6 +130,7 @@ void tp_proctable_free(struct tp_proctable *t)
 	struct tp_lru_node *n;
 
 	reap(t);
+	t->last = NULL;
 	while ((n = tp_lru_oldest(&t->lru))) {
 		tp_lru_remove(&t->lru, n);
 		proc_free(proc_of(n));
@@ -190,7 +191,12 @@ struct tp_proc *tp_proctable_touch(struct tp_proctable *t, const struct tp_hdr *
 	struct tp_proc *p;
 
 	reap(t);
-	p = proc_of(tp_lru_get(&t->lru, h->pid));
+	/* The process of the last touch, when no entry was added or freed
+	 * since (each bumps the version): still the most recent in the LRU. */
+	if (t->last && t->last_version == t->version && t->last->pid == h->pid)
+		p = t->last;
+	else
+		p = proc_of(tp_lru_get(&t->lru, h->pid));
 	if (p) {
 		tp_metric_add(&t->m_hits, 1);
 	} else {
@@ -200,6 +206,8 @@ struct tp_proc *tp_proctable_touch(struct tp_proctable *t, const struct tp_hdr *
 			return NULL;
 	}
 	refresh(t, p, h);
+	t->last = p;
+	t->last_version = t->version;
 	return p;
 }
 

@@ -50,6 +50,10 @@ struct tp_proctable {
 	 * added, freed or unlinked, a ppid, comm, start or image changed. A
 	 * caller that saw the same version sees the same tree. */
 	uint64_t version;
+	/* The entry the last touch gave, at version last_version: most events
+	 * come in runs of one process's. */
+	struct tp_proc *last;
+	uint64_t last_version;
 	struct tp_metric m_size, m_hits, m_misses, m_evictions, m_exits, m_seeded;
 };
 

@@ -232,6 +232,24 @@ static void test_bounded(void **state)
 	tp_cgcache_forget(&c, TP_CG_V2, base + 99);
 	assert_int_equal(c.lru.count, 15);
 	assert_null(tp_lru_peek(&c.lru, base + 99));
+	/* A run of events of one cgroup, then it is forgotten (or evicted):
+	 * the next look-up of its id makes a new entry (under ASan: never the
+	 * freed one). */
+	for (int k = 0; k < 2; k++) {
+		struct tp_cg_entry *e = tp_cgcache_get(&c, TP_CG_V2, base + 200, 0, 0, now);
+
+		assert_ptr_equal(tp_cgcache_get(&c, TP_CG_V2, base + 200, 0, 0, now), e);
+		if (k == 0) {
+			tp_cgcache_forget(&c, TP_CG_V2, base + 200);
+		} else {
+			for (uint64_t i = 0; i < 16; i++) /* evicts it */
+				tp_cgcache_get(&c, TP_CG_V2, base + 300 + i, 0, 0, now);
+			assert_null(tp_lru_peek(&c.lru, base + 200));
+		}
+		e = tp_cgcache_get(&c, TP_CG_V2, base + 200, 0, 0, now);
+		assert_non_null(tp_lru_peek(&c.lru, base + 200));
+		assert_ptr_equal(&e->node, tp_lru_peek(&c.lru, base + 200));
+	}
 	tp_cgcache_free(&c);
 }
 

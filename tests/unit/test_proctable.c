@@ -161,6 +161,38 @@ static void test_reused_pid_starts_afresh(void **state)
 	tp_proctable_free(&t);
 }
 
+/* A run of one process's events finds its entry without a look-up; an
+ * exit or an eviction between two runs of the same pid gives the second a
+ * fresh entry (under ASan: never the freed one). */
+static void test_runs_of_one_process(void **state)
+{
+	struct tp_proctable t;
+	struct tp_hdr h;
+	struct tp_proc *p;
+
+	(void)state;
+	assert_int_equal(tp_proctable_init(&t, 2, 64), 0);
+	h = hdr(200, 1, "svc", 1);
+	p = tp_proctable_exec(&t, &h, "/svc", NULL, 0, false);
+	assert_ptr_equal(tp_proctable_touch(&t, &h), p);
+	assert_ptr_equal(tp_proctable_touch(&t, &h), p);
+	tp_proctable_exit(&t, p);
+	h = hdr(200, 1, "again", 2); /* pid 200 reused at once */
+	p = tp_proctable_touch(&t, &h);
+	assert_null(p->image);
+	assert_string_equal(p->comm, "again");
+	assert_int_equal(tp_proctable_size(&t), 1);
+	h = hdr(201, 1, "b", 3);
+	tp_proctable_touch(&t, &h);
+	h = hdr(202, 1, "c", 4); /* evicts 200, the least recent */
+	tp_proctable_touch(&t, &h);
+	assert_null(tp_proctable_find(&t, 200));
+	h = hdr(200, 1, "third", 5);
+	p = tp_proctable_touch(&t, &h);
+	assert_string_equal(p->comm, "third");
+	assert_int_equal(tp_proctable_size(&t), 2);
+	tp_proctable_free(&t);
+}
 
 static void test_seed_from_proc(void **state)
 {
@@ -231,13 +263,14 @@ static void test_million_short_lived_leave_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fork_exec_exit),
-		cmocka_unit_test(test_unknown_process_is_created_without_image),
-		cmocka_unit_test(test_argv_is_capped),
-		cmocka_unit_test(test_full_table_evicts_least_recent),
-		cmocka_unit_test(test_reused_pid_starts_afresh),
-		cmocka_unit_test(test_seed_from_proc),
-		cmocka_unit_test(test_million_short_lived_leave_nothing),
+	    cmocka_unit_test(test_fork_exec_exit),
+	    cmocka_unit_test(test_unknown_process_is_created_without_image),
+	    cmocka_unit_test(test_argv_is_capped),
+	    cmocka_unit_test(test_full_table_evicts_least_recent),
+	    cmocka_unit_test(test_reused_pid_starts_afresh),
+	    cmocka_unit_test(test_runs_of_one_process),
+	    cmocka_unit_test(test_seed_from_proc),
+	    cmocka_unit_test(test_million_short_lived_leave_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
