@@ -1571,6 +1571,23 @@ static bool match_arg(const struct cond *c, const struct type_field *tf, const s
 	return match_argn(c, argv, len, p, an);
 }
 
+/* v in decimal, as "%lld" writes it, into out (at least 21 bytes). */
+static void dec_i64(char *out, int64_t v)
+{
+	char tmp[20];
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	size_t n = 0;
+
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		*out++ = '-';
+	while (n)
+		*out++ = tmp[--n];
+	*out = '\0';
+}
+
 __attribute__((noinline)) static bool
 match_one_field(const struct cond *c, const struct type_field *tf, const struct tp_event *ev)
 {
@@ -1620,7 +1637,7 @@ match_one_field(const struct cond *c, const struct type_field *tf, const struct 
 		return match_mask(c, tf, u);
 	if (tf->sym) {
 		if (!tp_field_sym(tf->field, u, buf, sizeof(buf)))
-			snprintf(buf, sizeof(buf), "%lld", (long long)i);
+			dec_i64(buf, i); /* a value without a name: its number (most exits' 0) */
 		return match_str(c, buf);
 	}
 	return match_num(c, i);

@@ -344,6 +344,17 @@ static void test_numbers_symbols_cmdline(void **state)
 		e.signal = 15;
 		assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
 		assert_false(tp_exception_match(x, &ev, NULL));
+		tp_exception_free(x);
+		/* A value without a name is its number, as text. */
+		x = make("return { signal_str = { '0', '77', '1234567890' } }", exit_types, &r);
+		assert_int_equal(r, 0);
+		for (int k = 0; k < 4; k++) {
+			static const int32_t sig[] = {0, 77, 1234567890, 7};
+
+			e.signal = sig[k];
+			assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
+			assert_int_equal(tp_exception_match(x, &ev, NULL), k < 3);
+		}
 	}
 	tp_exception_free(x);
 }
