@@ -127,15 +127,21 @@ static void load_fails(const char *want)
 
 static struct tp_event ev;
 
+/* A record's header: its type and size, one thread's process, a time. */
+static void set_hdr(struct tp_hdr *h, uint32_t type, uint32_t size, uint32_t pid, uint64_t ts)
+{
+	h->type = type;
+	h->size = size;
+	h->pid = h->tid = pid;
+	h->ts_ns = ts;
+}
+
 static void exec_at(const char *comm, const char *filename, uint32_t pid, uint64_t ts)
 {
 	struct tp_exec_event e;
 
 	memset(&e, 0, sizeof(e));
-	e.hdr.type = TP_EV_PROCESS_EXEC;
-	e.hdr.size = sizeof(e);
-	e.hdr.pid = e.hdr.tid = pid;
-	e.hdr.ts_ns = ts;
+	set_hdr(&e.hdr, TP_EV_PROCESS_EXEC, sizeof(e), pid, ts);
 	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "%s", comm);
 	snprintf(e.filename, sizeof(e.filename), "%s", filename);
 	memcpy(e.argv, comm, strlen(comm) + 1);
@@ -148,10 +154,7 @@ static void open_at(const char *comm, const char *path, uint32_t pid, uint64_t t
 	struct tp_file_open_event e;
 
 	memset(&e, 0, sizeof(e));
-	e.hdr.type = TP_EV_FILE_OPEN;
-	e.hdr.size = sizeof(e);
-	e.hdr.pid = e.hdr.tid = pid;
-	e.hdr.ts_ns = ts;
+	set_hdr(&e.hdr, TP_EV_FILE_OPEN, sizeof(e), pid, ts);
 	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "%s", comm);
 	snprintf(e.path, sizeof(e.path), "%s", path);
 	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
@@ -163,10 +166,7 @@ static void open_flags(const char *path, uint32_t flags, uint32_t target)
 	struct tp_file_open_event e;
 
 	memset(&e, 0, sizeof(e));
-	e.hdr.type = TP_EV_FILE_OPEN;
-	e.hdr.size = sizeof(e);
-	e.hdr.pid = e.hdr.tid = 20;
-	e.hdr.ts_ns = T0;
+	set_hdr(&e.hdr, TP_EV_FILE_OPEN, sizeof(e), 20, T0);
 	snprintf(e.hdr.comm, sizeof(e.hdr.comm), "ed");
 	snprintf(e.path, sizeof(e.path), "%s", path);
 	e.flags = flags;
@@ -179,10 +179,7 @@ static void rename_to(const char *oldpath, const char *newpath)
 	struct tp_file_rename_event e;
 
 	memset(&e, 0, sizeof(e));
-	e.hdr.type = TP_EV_FILE_RENAME;
-	e.hdr.size = sizeof(e);
-	e.hdr.pid = e.hdr.tid = 21;
-	e.hdr.ts_ns = T0;
+	set_hdr(&e.hdr, TP_EV_FILE_RENAME, sizeof(e), 21, T0);
 	snprintf(e.oldpath, sizeof(e.oldpath), "%s", oldpath);
 	snprintf(e.newpath, sizeof(e.newpath), "%s", newpath);
 	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
@@ -193,10 +190,7 @@ static void unlink_at(const char *path)
 	struct tp_file_path_event e;
 
 	memset(&e, 0, sizeof(e));
-	e.hdr.type = TP_EV_FILE_UNLINK;
-	e.hdr.size = sizeof(e);
-	e.hdr.pid = e.hdr.tid = 22;
-	e.hdr.ts_ns = T0;
+	set_hdr(&e.hdr, TP_EV_FILE_UNLINK, sizeof(e), 22, T0);
 	snprintf(e.path, sizeof(e.path), "%s", path);
 	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
 }
@@ -206,10 +200,7 @@ static void exit_at(uint32_t pid, uint64_t ts)
 	struct tp_exit_event e;
 
 	memset(&e, 0, sizeof(e));
-	e.hdr.type = TP_EV_PROCESS_EXIT;
-	e.hdr.size = sizeof(e);
-	e.hdr.pid = e.hdr.tid = pid;
-	e.hdr.ts_ns = ts;
+	set_hdr(&e.hdr, TP_EV_PROCESS_EXIT, sizeof(e), pid, ts);
 	assert_int_equal(tp_decode(&e, sizeof(e), 0, &ev), 0);
 }
 
@@ -232,6 +223,20 @@ static unsigned run(struct tp_ruleset *rs)
 
 	tp_ruleset_event(rs, &ev, &meta, on_alert, NULL, &n);
 	return n;
+}
+
+/* Run the set on ev; the names of the rules that alert, in order, each
+ * followed by a comma, in got (256 bytes). */
+static const char *alerting(struct tp_ruleset *rs, char *got)
+{
+	nalerts = 0;
+	got[0] = '\0';
+	run(rs);
+	for (unsigned a = 0; a < nalerts; a++) {
+		strncat(got, alerted[a], strcspn(alerted[a], "|"));
+		strcat(got, ",");
+	}
+	return got;
 }
 
 /* Run the set on ev from a process whose program is exe; the number of
@@ -502,14 +507,7 @@ static void test_index_by_key(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		exec_at("x", cases[i].filename, 40, T0);
 		ev.rec.hdr.uid = cases[i].uid;
-		nalerts = 0;
-		got[0] = '\0';
-		run(rs);
-		for (unsigned a = 0; a < nalerts; a++) {
-			strncat(got, alerted[a], strcspn(alerted[a], "|"));
-			strcat(got, ",");
-		}
-		if (strcmp(got, cases[i].want))
+		if (strcmp(alerting(rs, got), cases[i].want))
 			fail_msg("%s uid %u: alerts '%s', want '%s'", cases[i].filename,
 				 cases[i].uid, got, cases[i].want);
 	}
@@ -579,14 +577,7 @@ static void test_index_by_three_keys(void **state)
 	for (int round = 0; round < 3; round++) {
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			open_at(cases[i].comm, cases[i].path, 30, T0);
-			nalerts = 0;
-			got[0] = '\0';
-			run(rs);
-			for (unsigned a = 0; a < nalerts; a++) {
-				strncat(got, alerted[a], strcspn(alerted[a], "|"));
-				strcat(got, ",");
-			}
-			if (strcmp(got, cases[i].want))
+			if (strcmp(alerting(rs, got), cases[i].want))
 				fail_msg("round %d: %s opened %.40s: alerts '%s', want '%s'", round,
 					 cases[i].comm, cases[i].path, got, cases[i].want);
 		}
