@@ -130,6 +130,9 @@ struct type_field {
  * slash. Other substrings and globs are tried in turn.
  */
 #define INDEX_FROM 8 /* values */
+/* A condition of this many string values or more gets an index for its
+ * cache (below: a few memcmp calls; the cache's look-up is cheaper from 3). */
+#define CACHE_FROM 3
 
 /* A sorted array of 8 values or more cut by the byte after the part they
  * all share (before it, from the end, for suffixes): a string without that
@@ -160,7 +163,10 @@ struct scache_entry {
 };
 
 struct str_index {
-	struct scache_entry *cache; /* SCACHE_N entries; NULL: none (no memory) */
+	/* SCACHE_N entries, made at the first look-up (most conditions never
+	 * meet an event); NULL: none yet, or no memory (searched every time) */
+	struct scache_entry *cache;
+	bool no_cache; /* its allocation failed: not tried again */
 	const struct value **exact, **prefix, **suffix, **slash, **other;
 	size_t nexact, nprefix, nsuffix, nslash, nother;
 	struct buckets *bexact, *bprefix, *bsuffix; /* NULL: fewer values */
@@ -1169,7 +1175,7 @@ static void build_index(struct cond *c)
 	for (size_t i = 0; i < c->nvalues; i++)
 		nslash += c->values[i].slash;
 	c->slashes = !nslash ? SLASH_NONE : nslash == c->nvalues ? SLASH_ALL : SLASH_SOME;
-	if (c->ix || c->nvalues < INDEX_FROM || c->present)
+	if (c->ix || c->nvalues < CACHE_FROM || c->present)
 		return;
 	for (size_t i = 0; i < c->nvalues; i++)
 		if (c->values[i].mask || c->values[i].present)
@@ -1177,7 +1183,6 @@ static void build_index(struct cond *c)
 	ix = calloc(1, sizeof(*ix) + 5 * c->nvalues * sizeof(*all));
 	if (!ix)
 		return;
-	ix->cache = calloc(SCACHE_N, sizeof(*ix->cache)); /* NULL: searched every time */
 	all = (const struct value **)(ix + 1);
 	ix->exact = all;
 	ix->prefix = all + c->nvalues;
@@ -1392,10 +1397,12 @@ static unsigned scache_slot(const char *s, size_t n)
 	return (unsigned)(tp_hash_ends(s, n) >> 56); /* SCACHE_N = 256 */
 }
 
-static bool match_cached(const struct str_index *ix, const char *s, size_t n)
+static bool match_cached(struct str_index *ix, const char *s, size_t n)
 {
 	struct scache_entry *e;
 
+	if (!ix->cache && !ix->no_cache && !(ix->cache = calloc(SCACHE_N, sizeof(*ix->cache))))
+		ix->no_cache = true;
 	if (!ix->cache || n == 0 || n > SCACHE_KEY)
 		return match_indexed(ix, s, n);
 	e = &ix->cache[scache_slot(s, n)];
