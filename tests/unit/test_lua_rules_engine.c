@@ -598,6 +598,17 @@ static void test_index_by_three_keys(void **state)
 			}
 		assert_string_equal(got, round ? "sh,sh_dev,unkeyed," : "unkeyed,");
 	}
+	/* A comm is what comes before its NUL, whatever follows it in the
+	 * record's 16 bytes (the index reads them as two words). */
+	for (int round = 0; round < 3; round++) {
+		static const char *const comms[] = {"sh", "bash", "bashful"};
+		static const char *const want[] = {"sh,", "sh,sh_dev,", ""};
+		size_t n = strlen(comms[round]);
+
+		open_at(comms[round], "/dev/null", 30, T0);
+		memset(ev.rec.hdr.comm + n + 1, 'j', sizeof(ev.rec.hdr.comm) - n - 2);
+		assert_string_equal(alerting(rs, got), want[round]);
+	}
 	/* Many paths through the 256 slots of the cache, each checked. */
 	for (int i = 0; i < 2000; i++) {
 		char path[64];
