@@ -702,6 +702,21 @@ struct tp_exception *tp_exception_parse(lua_State *L, int idx, const char *file,
 	return x;
 }
 
+void tp_exception_drop_caches(struct tp_exception *x)
+{
+	for (size_t i = 0; x && i < x->nconds; i++) {
+		struct cond *c = &x->conds[i];
+
+		if (c->ix) {
+			free(c->ix->cache);
+			c->ix->cache = NULL;
+			c->ix->no_cache = false;
+		}
+		for (size_t j = 0; j < c->nalts; j++)
+			tp_exception_drop_caches(c->alts[j]);
+	}
+}
+
 void tp_exception_free(struct tp_exception *x)
 {
 	if (!x)

@@ -53,6 +53,11 @@ void tp_exception_free(struct tp_exception *x);
 int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const *types, size_t n,
 		      char *err, size_t errlen);
 
+/* Free the caches of answers x's conditions filled (they are made again
+ * at their next look-up): what a rule set's inline tests looked up is not
+ * what the node's events will. */
+void tp_exception_drop_caches(struct tp_exception *x);
+
 /* Does the event (with what enrichment attached in meta) match? */
 bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
 			const struct tp_event_meta *meta);

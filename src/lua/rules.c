@@ -145,10 +145,12 @@ int tp_ruleset_load(struct tp_ruleset **out, const struct tp_rules_opts *opts, c
 		for (size_t k = 0; k < rs->nfns; k++)
 			opts->report->rules += rs->fns[k].kind == FN_RULE;
 	}
-	/* The tests' state is not the first events'. */
+	/* The tests' state is not the first events', nor are the strings
+	 * their events looked up (the index's and the matches' caches). */
 	for (size_t k = 0; k < rs->nfns; k++)
 		if (rs->fns[k].state)
 			tp_state_group_clear(rs->fns[k].state);
+	tp_rules_index_drop_caches(rs);
 	if (rs->problems) {
 		if (rs->problems > 1)
 			snprintf(err, errlen, "%s (and %u more problem%s)", rs->first_problem,

@@ -697,6 +697,29 @@ bool tp_rules_index_admits(struct tp_ruleset *rs, const struct rule_fn *f,
 	return false;
 }
 
+void tp_rules_index_drop_caches(struct tp_ruleset *rs)
+{
+	for (unsigned s = 0; s < TYPE_SLOTS; s++) {
+		struct slot_index *ix = rs->index[s];
+
+		for (uint32_t k = 0; ix && k < ix->pf.nkeys; k++) {
+			free(ix->pf.keys[k].cache);
+			ix->pf.keys[k].cache = NULL;
+		}
+		if (ix)
+			ix->pf.memo_valid = false;
+	}
+	for (size_t k = 0; k < rs->nfns; k++) {
+		struct rule_fn *f = &rs->fns[k];
+
+		tp_exception_drop_caches(f->match);
+		for (size_t i = 0; i < f->ntmatch; i++)
+			tp_exception_drop_caches(f->tmatch[i].x);
+		for (size_t i = 0; i < f->nexceptions; i++)
+			tp_exception_drop_caches(f->exceptions[i]);
+	}
+}
+
 /* ------------------------------------------------------------ counts */
 
 uint64_t tp_rules_fn_calls(const struct tp_ruleset *rs, size_t k)

@@ -451,6 +451,10 @@ const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event
  * while the set runs an event. */
 bool tp_rules_index_admits(struct tp_ruleset *rs, const struct rule_fn *f,
 			   const struct tp_event *ev, bool kv);
+/* Free the caches of the index's keys and of the functions' matches and
+ * exceptions (made again at their next look-up): after the inline tests,
+ * whose strings are not the node's. */
+void tp_rules_index_drop_caches(struct tp_ruleset *rs);
 
 /* rules_stats.c */
 /* Publish the counts to the registered metrics. */

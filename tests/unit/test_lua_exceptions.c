@@ -751,7 +751,7 @@ static void test_index_cache_keys_whole_strings(void **state)
 	x = make("return { path = { '/usr/lib/AAAA/*', '/etc/a', '/etc/b', '/etc/c', '/etc/d', "
 		 "'/etc/e', '/etc/f', '/etc/g', '*/deep/*/x' } }", open_only, &r);
 	assert_int_equal(r, 0);
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		open_event("x", "/usr/lib/AAAA/libc.so.6", 0);
 		assert_true(tp_exception_match(x, &ev, NULL));
 		open_event("x", "/usr/lib/BBBB/libc.so.6", 0);
@@ -760,6 +760,8 @@ static void test_index_cache_keys_whole_strings(void **state)
 		assert_true(tp_exception_match(x, &ev, NULL));
 		open_event("x", "/etc/h", 0);
 		assert_false(tp_exception_match(x, &ev, NULL));
+		if (k == 2) /* the cache dropped (after a set's inline tests): made again */
+			tp_exception_drop_caches(x);
 	}
 	memset(longer, 'a', sizeof(longer));
 	memcpy(longer, "/q/deep/", 8);

@@ -557,23 +557,41 @@ static void test_index_by_three_keys(void **state)
 	memset(longp, 'a', sizeof(longp) - 1);
 	longp[sizeof(longp) - 1] = '\0';
 	memcpy(longp, "/etc/", 5);
-	write_to(rules, "k.lua",
-		 "local function yes() return true end\n"
-		 "local function r(name, match)\n"
-		 "  rule { name = name, events = { 'file.open' }, output = 'x', match = match,\n"
-		 "         when = yes }\n"
-		 "end\n"
-		 "r('etc', { path = '/etc/*' })\n"
-		 "r('hosts', { path = '/etc/hosts' })\n"
-		 "r('dev', { path = { '/dev/sd*', '/dev/mem' } })\n"
-		 "r('cron', { path = '/etc/cron.d/*' })\n"
-		 "r('named', { path_base = { 'x.conf', 'id_rsa' } })\n"
-		 "r('sh', { comm = { 'bash', 'sh' } })\n"
-		 "r('sh_dev', { comm = 'bash', path = '/dev/*' })\n"
-		 "rule { name = 'unkeyed', events = { 'file.open' }, output = 'x',\n"
-		 "  when = function(e) return e.path == '/tmp/u' end }\n");
+	write_to(
+	    rules, "k.lua",
+	    "local function yes() return true end\n"
+	    "local function r(name, match)\n"
+	    "  rule { name = name, events = { 'file.open' }, output = 'x', match = match,\n"
+	    "         when = yes }\n"
+	    "end\n"
+	    "r('etc', { path = '/etc/*' })\n"
+	    "r('hosts', { path = '/etc/hosts' })\n"
+	    "r('dev', { path = { '/dev/sd*', '/dev/mem' } })\n"
+	    "r('cron', { path = '/etc/cron.d/*' })\n"
+	    "r('named', { path_base = { 'x.conf', 'id_rsa' } })\n"
+	    "r('sh', { comm = { 'bash', 'sh' } })\n"
+	    "r('sh_dev', { comm = 'bash', path = '/dev/*' })\n"
+	    "rule { name = 'unkeyed', events = { 'file.open' }, output = 'x',\n"
+	    "  when = function(e) return e.path == '/tmp/u' end }\n"
+	    "rule { name = 'tested', events = { 'file.open' }, output = 'x',\n"
+	    "  match = { path = { '/etc/passwd', '/etc/group', '/etc/gshadow' } }, when = yes,\n"
+	    "  tests = { { event = { type = 'file.open', comm = 'bash', path = '/etc/passwd' },\n"
+	    "              expect = true } } }\n");
 	rs = load_ok();
 	tp_ruleset_adopt(rs, NULL, NULL);
+	/* What the inline test looked up is not kept (the node's strings
+	 * fill the caches); they are made again at the first event. */
+	{
+		const struct slot_prefilter *pf =
+		    &rs->index[type_slot(tp_event_type_by_name("file.open"))]->pf;
+
+		assert_int_equal(pf->nkeys, 3);
+		for (uint32_t k = 0; k < pf->nkeys; k++)
+			assert_null(pf->keys[k].cache);
+		open_at("cat", "/etc/hosts", 30, T0);
+		assert_string_equal(alerting(rs, got), "etc,hosts,");
+		assert_non_null(pf->keys[0].cache);
+	}
 	for (int round = 0; round < 3; round++) {
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			open_at(cases[i].comm, cases[i].path, 30, T0);
