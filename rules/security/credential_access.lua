@@ -823,8 +823,25 @@ rule {
                    daddr = "127.0.0.1", dport = 8080 },
                  { type = "network.connect", comm = "curl", pid = 74, family = 2,
                    daddr = "203.0.113.9", dport = 443 } }, expect = false },
+    -- a service that reads its database password and talks to the local
+    -- database keeps its credential, and alerts when it leaves the host
+    { events = { { type = "file.open", comm = "app", pid = 75, flags = 0,
+                   path = "/home/app/.pgpass" },
+                 { type = "network.connect", comm = "app", pid = 75, family = 2,
+                   daddr = "127.0.0.1", dport = 5432 },
+                 { type = "network.connect", comm = "app", pid = 75, family = 10,
+                   daddr = "::ffff:127.0.0.1", dport = 5432 },
+                 { type = "network.connect", comm = "app", pid = 75, family = 2,
+                   daddr = "203.0.113.9", dport = 443 } }, expect = 4 },
   },
 }
+-- Connections that stay on this host are no exfiltration (leaves_host
+-- says so again): turned away in C, without the Lua call that a service
+-- reading its credentials and talking to a local database would make on
+-- every connect.
+exception { rule = "credential_read_then_sent_out",
+            daddr = { "127.*", "::1", "::ffff:127.*", "0.0.0.0", "::" },
+            reason = "a connection that stays on this host" }
 
 -- A test event: comm read path, at a time.
 local function opened(comm, path, at)
