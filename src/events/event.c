@@ -41,15 +41,10 @@ bool tp_field_u64(const struct tp_event *ev, const struct tp_field *f, uint64_t 
 {
 	const uint8_t *p = ev->rec.bytes + f->offset;
 
-	if (!tp_field_present(ev, f))
+	if (!tp_field_present(ev, f) ||
+	    (f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8))
 		return false;
-	switch (f->size) {
-	case 1: *v = *p; break;
-	case 2: { uint16_t x; memcpy(&x, p, 2); *v = x; break; }
-	case 4: { uint32_t x; memcpy(&x, p, 4); *v = x; break; }
-	case 8: memcpy(v, p, 8); break;
-	default: return false;
-	}
+	*v = tp_load_uint(p, f->size);
 	if (f->kind == TP_FK_BOOL)
 		*v = f->aux ? (*v & f->aux) != 0 : *v != 0;
 	return true;

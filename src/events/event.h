@@ -101,6 +101,33 @@ const struct tp_event_type *tp_event_type_at(size_t i);
 
 const struct tp_field *tp_event_field(const struct tp_event_type *t, const char *name);
 
+/* The unsigned number of size bytes (1, 2, 4 or 8; else 0) at p, as the
+ * record holds it: fixed-size loads, no memcpy call. */
+static inline uint64_t tp_load_uint(const uint8_t *p, unsigned size)
+{
+	switch (size) {
+	case 8: {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		return x;
+	}
+	case 4: {
+		uint32_t x;
+		memcpy(&x, p, 4);
+		return x;
+	}
+	case 2: {
+		uint16_t x;
+		memcpy(&x, p, 2);
+		return x;
+	}
+	case 1:
+		return *p;
+	default:
+		return 0;
+	}
+}
+
 /* Field access. A field that lies past the record's end (a shorter record of
  * a type with a variable tail), or whose presence condition is not met,
  * reads as absent: these return false. */

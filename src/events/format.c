@@ -265,16 +265,7 @@ static inline __attribute__((always_inline)) void field_key(struct tp_buf *b, co
 /* A present numeric field's value, as tp_field_u64 and tp_field_i64 read it. */
 static inline uint64_t field_bits(const struct tp_event *ev, const struct tp_field *f)
 {
-	const uint8_t *p = ev->rec.bytes + f->offset;
-	uint64_t v = 0;
-
-	switch (f->size) {
-	case 1: v = *p; break;
-	case 2: { uint16_t x; memcpy(&x, p, 2); v = x; break; }
-	case 4: { uint32_t x; memcpy(&x, p, 4); v = x; break; }
-	case 8: memcpy(&v, p, 8); break;
-	}
-	return v;
+	return tp_load_uint(ev->rec.bytes + f->offset, f->size);
 }
 
 /* A numeric field with symbolic names renders as ,"name":N,"name_str":"SYM"

@@ -915,6 +915,28 @@ static int bind_name(struct cond *c, const char *name, size_t nlen,
 	return 0;
 }
 
+/* Can an inline check read a field of this kind from the record: unsigned
+ * bits for a mask; for a number to equal, also a flag and signed numbers
+ * (compared as the record's bits). */
+static bool inline_kind(enum tp_field_kind k, bool eq)
+{
+	switch (k) {
+	case TP_FK_U8:
+	case TP_FK_U16:
+	case TP_FK_U32:
+	case TP_FK_U64:
+	case TP_FK_HEX:
+	case TP_FK_OCTAL:
+		return true;
+	case TP_FK_BOOL:
+	case TP_FK_S32:
+	case TP_FK_S64:
+		return eq;
+	default:
+		return false;
+	}
+}
+
 /* Can match_field check tf of c without the general path? */
 static int hot_kind(const struct cond *c, const struct type_field *tf)
 {
@@ -924,21 +946,9 @@ static int hot_kind(const struct cond *c, const struct type_field *tf)
 		return TF_GENERAL;
 	if (f->kind == TP_FK_STR)
 		return TF_STR;
-	switch (f->kind) {
-	case TP_FK_U8:
-	case TP_FK_U16:
-	case TP_FK_U32:
-	case TP_FK_S32:
-	case TP_FK_U64:
-	case TP_FK_S64:
-	case TP_FK_HEX:
-	case TP_FK_OCTAL:
-		break;
-	default:
-		return TF_GENERAL;
-	}
-	if (tf->sym || !c->nvalues || c->values[0].mask ||
-	    (f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8))
+	/* a number of fixed size compared to numbers (not a flag's bit) */
+	if (f->kind == TP_FK_BOOL || !inline_kind(f->kind, true) || tf->sym || !c->nvalues ||
+	    c->values[0].mask || (f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8))
 		return TF_GENERAL;
 	return TF_NUM;
 }
@@ -1686,42 +1696,15 @@ static bool match_field(const struct cond *c, const struct tp_event *ev)
 			if (match_strn(c, s, strlen(s)))
 				return true;
 		} else if (tf->hot == TF_NUM) { /* as tp_field_u64 and _i64 give it */
-			const uint8_t *p = ev->rec.bytes + f->offset;
-			int64_t i;
+			uint64_t u;
 
 			if (!tp_field_present(ev, f))
 				continue;
-			switch (f->size) {
-			case 1:
-				i = *p;
-				break;
-			case 2: {
-				uint16_t x;
-				memcpy(&x, p, 2);
-				i = x;
-				break;
-			}
-			case 4:
-				if (f->kind == TP_FK_S32) {
-					int32_t x;
-
-					memcpy(&x, p, 4);
-					i = x;
-				} else {
-					uint32_t x;
-
-					memcpy(&x, p, 4);
-					i = x;
-				}
-				break;
-			default: {
-				uint64_t x;
-				memcpy(&x, p, 8);
-				i = (int64_t)x;
-				break;
-			}
-			}
-			if (match_num(c, i))
+			u = tp_load_uint(ev->rec.bytes + f->offset, f->size);
+			/* a 4-byte signed field is sign-extended, as tp_field_i64 does */
+			if (f->kind == TP_FK_S32 && f->size == 4)
+				u = (uint64_t)(int64_t)(int32_t)u;
+			if (match_num(c, (int64_t)u))
 				return true;
 		} else if (match_one_field(c, tf, ev)) {
 			return true;
@@ -2015,28 +1998,6 @@ const char *tp_str_key_get(const struct tp_str_key *key, const struct tp_event *
 	if (!tp_field_present(ev, key->field))
 		return NULL;
 	return key->base ? base_name(tp_field_str(ev, key->field)) : tp_field_str(ev, key->field);
-}
-
-/* Can an inline check read a field of this kind from the record: unsigned
- * bits for a mask; for a number to equal, also a flag and signed numbers
- * (compared as the record's bits). */
-static bool inline_kind(enum tp_field_kind k, bool eq)
-{
-	switch (k) {
-	case TP_FK_U8:
-	case TP_FK_U16:
-	case TP_FK_U32:
-	case TP_FK_U64:
-	case TP_FK_HEX:
-	case TP_FK_OCTAL:
-		return true;
-	case TP_FK_BOOL:
-	case TP_FK_S32:
-	case TP_FK_S64:
-		return eq;
-	default:
-		return false;
-	}
 }
 
 /* c's one field for type t when it is a number of 1, 2, 4 or 8 bytes that

@@ -100,17 +100,11 @@ bool tp_exception_match_but(const struct tp_exception *x, const struct tp_event 
  * or the record is too short for the field: the full check decides.) */
 static inline bool tp_fast_mask_pass(const struct tp_fast_mask *m, const struct tp_event *ev)
 {
-	const uint8_t *p = ev->rec.bytes + m->off;
 	uint64_t u;
 
 	if (!m->size || (uint32_t)m->off + m->size > ev->len)
 		return true;
-	switch (m->size) { /* fixed-size loads, no memcpy call */
-	case 4: { uint32_t x; memcpy(&x, p, 4); u = x; break; }
-	case 8: memcpy(&u, p, 8); break;
-	case 2: { uint16_t x; memcpy(&x, p, 2); u = x; break; }
-	default: u = *p; break;
-	}
+	u = tp_load_uint(ev->rec.bytes + m->off, m->size);
 	if (m->eq)
 		return u == m->mask;
 	return m->all ? (u & m->mask) == m->mask : (u & m->mask) != 0;

@@ -343,8 +343,12 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 	pf->unset = calloc(pf->nwords, sizeof(uint64_t));
 	pf->cand = calloc(pf->nwords, sizeof(uint64_t));
 	pf->keep = calloc(pf->nwords, sizeof(uint64_t));
+	/* (room for as many distinct conditions as the rules could have) */
 	pf->masks = calloc((size_t)n * RULE_MASKS_MAX + 1, sizeof(*pf->masks));
-	if (!pf->all || !pf->unset || !pf->cand || !pf->keep || !pf->masks)
+	pf->mask_bits = calloc((size_t)n * RULE_MASKS_MAX * pf->nwords + 1, sizeof(uint64_t));
+	pf->memo_out = calloc(pf->nwords, sizeof(uint64_t));
+	if (!pf->all || !pf->unset || !pf->cand || !pf->keep || !pf->masks || !pf->mask_bits ||
+	    !pf->memo_out)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
 		struct tp_fast_mask m[RULE_MASKS_MAX];
@@ -360,13 +364,11 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 				d++;
 			if (d == pf->nmasks)
 				pf->masks[pf->nmasks++] = m[j];
+			set_bit(pf->mask_bits + (size_t)d * pf->nwords, i);
 		}
 	}
-	pf->mask_bits = calloc((size_t)pf->nmasks * pf->nwords + 1, sizeof(uint64_t));
-	pf->memo_out = calloc(pf->nwords, sizeof(uint64_t));
-	if (!pf->mask_bits || !pf->memo_out)
-		return -ENOMEM;
-	for (uint32_t d = 0; d < pf->nmasks && pf->nmfields <= PF_MASK_FIELDS; d++) {
+	/* The fields they read, for the memo; more than PF_MASK_FIELDS: none. */
+	for (uint32_t d = 0; d < pf->nmasks; d++) {
 		uint32_t k = 0;
 
 		while (k < pf->nmfields && (pf->mfield[k].off != pf->masks[d].off ||
@@ -374,22 +376,12 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 			k++;
 		if (k < pf->nmfields)
 			continue;
-		if (pf->nmfields == PF_MASK_FIELDS)
-			pf->nmfields = PF_MASK_FIELDS + 1; /* too many: no memo */
-		else
-			pf->mfield[pf->nmfields++] =
-			    (struct pf_mask_field){pf->masks[d].off, pf->masks[d].size};
-	}
-	if (pf->nmfields > PF_MASK_FIELDS)
-		pf->nmfields = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		struct tp_fast_mask m[RULE_MASKS_MAX];
-		size_t nm = rule_masks(&rs->fns[ix->fns[FN_RULE][i]], slot, m, RULE_MASKS_MAX);
-
-		for (size_t j = 0; j < nm; j++)
-			for (uint32_t d = 0; d < pf->nmasks; d++)
-				if (same_mask(&pf->masks[d], &m[j]))
-					set_bit(pf->mask_bits + (size_t)d * pf->nwords, i);
+		if (pf->nmfields == PF_MASK_FIELDS) {
+			pf->nmfields = 0;
+			break;
+		}
+		pf->mfield[pf->nmfields++] =
+		    (struct pf_mask_field){pf->masks[d].off, pf->masks[d].size};
 	}
 	return t ? build_keys(rs, ix, t) : 0;
 }
@@ -601,30 +593,10 @@ static bool mask_values(const struct slot_prefilter *pf, const struct tp_event *
 {
 	for (uint32_t k = 0; k < pf->nmfields; k++) {
 		const struct pf_mask_field *f = &pf->mfield[k];
-		const uint8_t *p = ev->rec.bytes + f->off;
 
 		if ((uint32_t)f->off + f->size > ev->len)
 			return false;
-		switch (f->size) {
-		case 4: {
-			uint32_t x;
-			memcpy(&x, p, 4);
-			v[k] = x;
-			break;
-		}
-		case 8:
-			memcpy(&v[k], p, 8);
-			break;
-		case 2: {
-			uint16_t x;
-			memcpy(&x, p, 2);
-			v[k] = x;
-			break;
-		}
-		default:
-			v[k] = *p;
-			break;
-		}
+		v[k] = tp_load_uint(ev->rec.bytes + f->off, f->size);
 	}
 	return true;
 }
