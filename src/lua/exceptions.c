@@ -1678,7 +1678,8 @@ match_one_field(const struct cond *c, const struct type_field *tf, const struct 
 /* The event's field(s) of that name: any of them ("path|newpath"). A type
  * without the field never matches (nor does `field = false`: the rule's
  * other types are not this condition's business). */
-static bool match_field(const struct cond *c, const struct tp_event *ev)
+static inline __attribute__((always_inline)) bool match_field(const struct cond *c,
+							      const struct tp_event *ev)
 {
 	for (size_t k = 0; k < c->ntf; k++) {
 		const struct type_field *tf = &c->tf[k];
