@@ -1873,21 +1873,27 @@ bool tp_exception_match(const struct tp_exception *x, const struct tp_event *ev,
 
 /* ------------------------------------------------------------ index keys */
 
-/* Are c's values all ones an index holds: equal strings, or prefixes with
- * a literal part ("python*"; "*" alone matches anything)? */
-static bool key_values(const struct cond *c)
+/* How an index takes c: not at all (a number, a bit mask, a presence),
+ * by its values when each is one an index holds (an equal string, or a
+ * prefix with a literal part: "python*"; "*" alone matches anything), else
+ * as a condition to evaluate on the key's string. */
+enum key_form { KEY_NONE, KEY_VALUES, KEY_EVAL };
+
+static enum key_form key_form(const struct cond *c)
 {
+	enum key_form form = KEY_VALUES;
+
 	if (c->present || !c->nvalues)
-		return false;
+		return KEY_NONE;
 	for (size_t i = 0; i < c->nvalues; i++) {
 		const struct value *v = &c->values[i];
 
 		if (v->is_num || v->mask || v->present || !v->s)
-			return false;
+			return KEY_NONE;
 		if (v->kind != V_EXACT && (v->kind != V_PREFIX || v->len == 0))
-			return false;
+			form = KEY_EVAL;
 	}
-	return true;
+	return form;
 }
 
 static bool exc_key(const struct tp_exception *x, const struct tp_event_type *t,
@@ -1900,12 +1906,12 @@ static bool cond_key(const struct cond *c, const struct tp_event_type *t, struct
 
 	switch (c->src) {
 	case S_COMM:
-		if (!key_values(c))
+		if (key_form(c) == KEY_NONE)
 			return false;
 		*key = (struct tp_str_key){NULL, false};
 		return true;
 	case S_FIELD:
-		if (!key_values(c))
+		if (key_form(c) == KEY_NONE)
 			return false;
 		for (size_t k = 0; k < c->ntf; k++) {
 			if (c->tf[k].type != t)
@@ -1964,14 +1970,18 @@ size_t tp_exception_keys(const struct tp_exception *x, const struct tp_event_typ
 }
 
 static void cond_key_values(const struct cond *c, const struct tp_event_type *t,
-			    const struct tp_str_key *key,
-			    void (*fn)(void *ctx, const char *lit, size_t len, bool prefix), void *ctx)
+			    const struct tp_str_key *key, tp_key_value_fn fn, void *ctx)
 {
 	const struct cond *a;
 
+	if (c->src != S_ONE_OF && key_form(c) == KEY_EVAL) {
+		fn(ctx, NULL, 0, false, c);
+		return;
+	}
 	if (c->src != S_ONE_OF) {
 		for (size_t i = 0; i < c->nvalues; i++)
-			fn(ctx, c->values[i].lit, c->values[i].len, c->values[i].kind == V_PREFIX);
+			fn(ctx, c->values[i].lit, c->values[i].len, c->values[i].kind == V_PREFIX,
+			   NULL);
 		return;
 	}
 	for (size_t j = 0; j < c->nalts; j++)
@@ -1980,9 +1990,7 @@ static void cond_key_values(const struct cond *c, const struct tp_event_type *t,
 }
 
 bool tp_exception_key_values(const struct tp_exception *x, const struct tp_event_type *t,
-			     const struct tp_str_key *key,
-			     void (*fn)(void *ctx, const char *lit, size_t len, bool prefix),
-			     void *ctx)
+			     const struct tp_str_key *key, tp_key_value_fn fn, void *ctx)
 {
 	const struct cond *c;
 
@@ -1990,6 +1998,13 @@ bool tp_exception_key_values(const struct tp_exception *x, const struct tp_event
 		return false;
 	cond_key_values(c, t, key, fn, ctx);
 	return true;
+}
+
+/* The key's string is what match_field (or the comm's condition) hands
+ * match_strn: the same answer. */
+bool tp_exception_key_eval(const void *eval, const char *s, size_t n)
+{
+	return match_strn(eval, s, n);
 }
 
 const char *tp_str_key_get(const struct tp_str_key *key, const struct tp_event *ev)

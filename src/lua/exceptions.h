@@ -127,20 +127,25 @@ static inline bool tp_str_key_eq(const struct tp_str_key *a, const struct tp_str
 	return a->field == b->field && a->base == b->base;
 }
 
-/* The keys x's conditions compare on events of type t, each by values an
- * index can hold (equal strings and prefixes: "sh", "python*"); a one_of
- * counts when every alternative compares the key. Returns how many were
- * put in keys (at most max). */
+/* The keys x's conditions compare on events of type t by string values
+ * alone (no number, bit mask or presence); a one_of counts when every
+ * alternative compares the key. Returns how many were put in keys (at
+ * most max). */
 size_t tp_exception_keys(const struct tp_exception *x, const struct tp_event_type *t,
 			 struct tp_str_key *keys, size_t max);
-/* Calls fn for each value x needs the key to have (its first condition on
- * the key; of a one_of, every alternative's): an event whose key has none
- * of them cannot match x. prefix: the value is lit followed by anything.
+/* What x needs the key to be (its first condition on the key; of a one_of,
+ * every alternative's): an event whose key is none of it cannot match x.
+ * fn gets each value an index holds (prefix: lit followed by anything),
+ * or, for a condition with other values too (suffixes, substrings, globs),
+ * the condition itself as eval (lit NULL), for tp_exception_key_eval.
  * Returns false when x has no such condition. */
+typedef void (*tp_key_value_fn)(void *ctx, const char *lit, size_t len, bool prefix,
+				const void *eval);
 bool tp_exception_key_values(const struct tp_exception *x, const struct tp_event_type *t,
-			     const struct tp_str_key *key,
-			     void (*fn)(void *ctx, const char *lit, size_t len, bool prefix),
-			     void *ctx);
+			     const struct tp_str_key *key, tp_key_value_fn fn, void *ctx);
+/* Does the key's string s (n bytes) pass the condition eval that
+ * tp_exception_key_values gave? As a match of the event would decide. */
+bool tp_exception_key_eval(const void *eval, const char *s, size_t n);
 /* The key's string on the event, or NULL when it has none (a field the
  * record lacks): then no condition on the key holds. */
 const char *tp_str_key_get(const struct tp_str_key *key, const struct tp_event *ev);

@@ -1,6 +1,7 @@
 /*
  * The rule set's index by event type: a slot per type with the functions
- * of each kind that take it, in load order, and for the rules a prefilter.
+ * of each kind that take it, in load order, and for the rules and enrich
+ * functions a prefilter.
  *
  * Most of a type's rules cannot match a given event, and most say so in
  * their match: an inline bit-mask condition (a write rule's open flags,
@@ -10,12 +11,14 @@
  * checks each distinct inline condition once, looks up the strings the
  * rules compare most (up to PF_KEYS: an open's path, its base name and
  * its comm), each once (a hash of the values every rule names, and their
- * prefixes), and keeps, as a bitmap over the slot's rules, those still in
- * the running: only they are visited, in load order, and their full match
- * decides. A key is looked up only while a rule that compares it is left,
- * and each key remembers its last PF_CACHE_N strings: the same paths and
- * names come back, and a remembered look-up costs less than visiting one
- * rule (~130 instructions against 200-400).
+ * prefixes; a condition with other values, such as suffixes and globs,
+ * is evaluated on the string), and keeps, as a bitmap over the slot's
+ * rules and enrich functions, those still in the running: only they are
+ * visited, in load order, and their full match decides. A key is looked
+ * up only while a function that compares it is left, and each key
+ * remembers its last PF_CACHE_N strings with the answers found for them:
+ * the same paths and names come back, and a remembered look-up costs less
+ * than visiting one function (~130 instructions against 200-400).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,19 +30,39 @@
 #define KEYS_MAX 8
 /* The inline conditions of one rule the prefilter checks. */
 #define RULE_MASKS_MAX 4
-/* The recent look-ups a key keeps (a power of two), and the longest
- * string it keeps: longer ones are looked up every time. */
-#define PF_CACHE_N   256
-#define PF_CACHE_KEY 119
+/* The recent look-ups a key keeps (a power of two), PF_CACHE_WAYS to a
+ * set, the least recently used one replaced (a node's few dozen paths
+ * share slots of a direct-mapped cache, and two or three that alternate
+ * would miss every time), and the longest string it keeps: longer ones
+ * are looked up every time. */
+#define PF_CACHE_N    256
+#define PF_CACHE_WAYS 4
+#define PF_CACHE_KEY  119
 
-/* A cached look-up: the string's hash, its length and bytes, then the
- * bitmap (pk->cstride bytes in all). */
+/* The cache: the strings' hashes (a set's four in one line, compared
+ * before any string), when each was last hit (pk->cclock), then the
+ * entries: length and bytes, then the bitmaps (pk->cstride bytes each). */
 struct pf_cached {
-	uint64_t hash;
 	uint8_t len; /* 0: empty */
 	char s[PF_CACHE_KEY];
 	uint64_t kept[];
 };
+
+static inline uint64_t *cache_tags(const struct pf_key *pk)
+{
+	return (uint64_t *)pk->cache;
+}
+
+static inline uint64_t *cache_stamps(const struct pf_key *pk)
+{
+	return (uint64_t *)(pk->cache + PF_CACHE_N * sizeof(uint64_t));
+}
+
+static inline struct pf_cached *cache_entry(const struct pf_key *pk, uint32_t i)
+{
+	return (struct pf_cached *)(pk->cache + PF_CACHE_N * 2 * sizeof(uint64_t) +
+				    (size_t)i * pk->cstride);
+}
 
 /* Does rule f's match, for the events of this slot, need a key set? */
 static bool needs_set(const struct rule_fn *f, unsigned slot)
@@ -122,6 +145,21 @@ static uint32_t str_hash(const char *s, size_t n)
 
 /* ------------------------------------------------------------ building */
 
+/* The functions the prefilter takes: the slot's rules, then its enrich
+ * functions (a read's open meets the credential enrich's path list). */
+static uint32_t pf_count(const struct slot_index *ix)
+{
+	return ix->n[FN_RULE] + ix->n[FN_ENRICH];
+}
+
+static const struct rule_fn *pf_fn(const struct tp_ruleset *rs, const struct slot_index *ix,
+				   uint32_t i)
+{
+	if (i < ix->n[FN_RULE])
+		return &rs->fns[ix->fns[FN_RULE][i]];
+	return &rs->fns[ix->fns[FN_ENRICH][i - ix->n[FN_RULE]]];
+}
+
 /* The keys rule f compares on type t (its match and the type's). */
 static size_t rule_keys(const struct rule_fn *f, const struct tp_event_type *t,
 			struct tp_str_key *keys)
@@ -142,8 +180,8 @@ static size_t pick_keys(const struct tp_ruleset *rs, const struct slot_index *ix
 	struct tp_str_key seen[64], keys[KEYS_MAX];
 	size_t count[64] = {0}, nseen = 0, nout = 0;
 
-	for (uint32_t i = 0; i < ix->n[FN_RULE]; i++) {
-		size_t n = rule_keys(&rs->fns[ix->fns[FN_RULE][i]], t, keys);
+	for (uint32_t i = 0; i < pf_count(ix); i++) {
+		size_t n = rule_keys(pf_fn(rs, ix, i), t, keys);
 
 		for (size_t a = 0; a < n; a++) {
 			size_t j = 0;
@@ -187,14 +225,31 @@ struct key_value {
 struct values {
 	struct key_value *v;
 	size_t n, cap;
+	struct pf_eval *evals;
+	size_t nevals, evcap;
 	uint32_t pos;
 	bool failed;
 };
 
-static void add_value(void *ctx, const char *lit, size_t len, bool prefix)
+static void add_value(void *ctx, const char *lit, size_t len, bool prefix, const void *eval)
 {
 	struct values *vs = ctx;
 
+	if (eval) {
+		if (vs->nevals == vs->evcap) {
+			size_t cap = vs->evcap ? vs->evcap * 2 : 16;
+			struct pf_eval *e = realloc(vs->evals, cap * sizeof(*e));
+
+			if (!e) {
+				vs->failed = true;
+				return;
+			}
+			vs->evals = e;
+			vs->evcap = cap;
+		}
+		vs->evals[vs->nevals++] = (struct pf_eval){vs->pos, eval};
+		return;
+	}
 	if (vs->n == vs->cap) {
 		size_t cap = vs->cap ? vs->cap * 2 : 256;
 		struct key_value *v = realloc(vs->v, cap * sizeof(*v));
@@ -227,7 +282,8 @@ static int build_values(const struct slot_prefilter *pf, struct pf_key *pk, stru
 {
 	size_t nv = 0, ne = 0, np = 0, tsize = 16;
 
-	qsort(vs->v, vs->n, sizeof(*vs->v), by_value);
+	if (vs->n) /* none: a key whose conditions are all evaluated */
+		qsort(vs->v, vs->n, sizeof(*vs->v), by_value);
 	for (size_t i = 0; i < vs->n; i++)
 		nv += i == 0 || by_value(&vs->v[i - 1], &vs->v[i]) != 0;
 	pk->bits = calloc(nv * pf->nwords + 1, sizeof(uint64_t));
@@ -290,8 +346,8 @@ static int build_key(const struct tp_ruleset *rs, struct slot_index *ix,
 	pk->keyed = calloc(pf->nwords, sizeof(uint64_t));
 	if (!pk->keyed)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < ix->n[FN_RULE]; i++) {
-		const struct rule_fn *f = &rs->fns[ix->fns[FN_RULE][i]];
+	for (uint32_t i = 0; i < pf_count(ix); i++) {
+		const struct rule_fn *f = pf_fn(rs, ix, i);
 		bool keyed;
 
 		vs.pos = i;
@@ -305,7 +361,16 @@ static int build_key(const struct tp_ruleset *rs, struct slot_index *ix,
 	}
 	r = vs.failed ? -ENOMEM : build_values(pf, pk, &vs);
 	free(vs.v);
-	pk->cstride = (uint32_t)(sizeof(struct pf_cached) + pf->nwords * sizeof(uint64_t));
+	pk->evals = vs.evals; /* in rule order, as the rules were walked */
+	pk->nevals = (uint32_t)vs.nevals;
+	pk->evalmask = calloc(pf->nwords, sizeof(uint64_t));
+	if (!pk->evalmask)
+		return -ENOMEM;
+	for (uint32_t j = 0; j < pk->nevals; j++)
+		set_bit(pk->evalmask, pk->evals[j].pos);
+	/* The bitmap kept, and with evals the one of the rules decided. */
+	pk->cstride = (uint32_t)(sizeof(struct pf_cached) +
+				 (pk->nevals ? 2 : 1) * pf->nwords * sizeof(uint64_t));
 	return r;
 }
 
@@ -335,14 +400,15 @@ static bool same_mask(const struct tp_fast_mask *a, const struct tp_fast_mask *b
 static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigned slot)
 {
 	struct slot_prefilter *pf = &ix->pf;
-	uint32_t n = ix->n[FN_RULE];
+	uint32_t n = pf_count(ix);
 	const struct tp_event_type *t = slot_type(slot);
 
+	pf->nrules = ix->n[FN_RULE];
 	pf->nwords = (n + 63) / 64 ? (n + 63) / 64 : 1;
 	pf->all = calloc(pf->nwords, sizeof(uint64_t));
 	pf->unset = calloc(pf->nwords, sizeof(uint64_t));
 	pf->cand = calloc(pf->nwords, sizeof(uint64_t));
-	pf->keep = calloc(pf->nwords, sizeof(uint64_t));
+	pf->keep = calloc(2 * (size_t)pf->nwords, sizeof(uint64_t)); /* kept, decided */
 	/* (room for as many distinct conditions as the rules could have) */
 	pf->masks = calloc((size_t)n * RULE_MASKS_MAX + 1, sizeof(*pf->masks));
 	pf->mask_bits = calloc((size_t)n * RULE_MASKS_MAX * pf->nwords + 1, sizeof(uint64_t));
@@ -352,10 +418,10 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
 		struct tp_fast_mask m[RULE_MASKS_MAX];
-		size_t nm = rule_masks(&rs->fns[ix->fns[FN_RULE][i]], slot, m, RULE_MASKS_MAX);
+		size_t nm = rule_masks(pf_fn(rs, ix, i), slot, m, RULE_MASKS_MAX);
 
 		set_bit(pf->all, i);
-		if (!needs_set(&rs->fns[ix->fns[FN_RULE][i]], slot))
+		if (!needs_set(pf_fn(rs, ix, i), slot))
 			set_bit(pf->unset, i);
 		for (size_t j = 0; j < nm; j++) {
 			uint32_t d = 0;
@@ -386,14 +452,14 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 	return t ? build_keys(rs, ix, t) : 0;
 }
 
-/* Where each rule is, for its calls. */
+/* Where each rule and enrich function is, for its calls. */
 static int place_rules(struct tp_ruleset *rs)
 {
 	for (unsigned slot = 0; slot < TYPE_SLOTS; slot++) {
 		struct slot_index *ix = rs->index[slot];
 
-		for (uint32_t i = 0; ix && i < ix->n[FN_RULE]; i++) {
-			struct rule_fn *f = &rs->fns[ix->fns[FN_RULE][i]];
+		for (uint32_t i = 0; ix && i < pf_count(ix); i++) {
+			struct rule_fn *f = (struct rule_fn *)pf_fn(rs, ix, i);
 			struct rule_slot *v = realloc(f->rslots, (f->nrslots + 1) * sizeof(*v));
 
 			if (!v)
@@ -466,6 +532,8 @@ void tp_rules_index_free(struct tp_ruleset *rs)
 			free(pk->table);
 			free(pk->pparent);
 			free(pk->bits);
+			free(pk->evals);
+			free(pk->evalmask);
 			free(pk->cache);
 		}
 		free(ix->pf.cand);
@@ -535,33 +603,80 @@ static void key_hits(const struct pf_key *pk, uint32_t nwords, const char *s, si
 		prefix_hits(pk, nwords, s, n, keep);
 }
 
-/* The rules key pk leaves for the string s: those that do not compare it
- * and those one of whose values s matches. From the key's cache when s
- * was looked up lately; else into scratch (and the cache). */
+/* The evals of the rules in c not decided yet for s: kept gets those s
+ * passes, decided all of them. A rule's answer is found when it is still
+ * in the running, never for rules the event was already turned away from
+ * (an open's read meets the write rules' path globs only as a write). */
+static inline bool evals_needed(const struct pf_key *pk, uint32_t nwords, const uint64_t *c,
+				const uint64_t *decided)
+{
+	uint64_t need = 0;
+
+	for (uint32_t w = 0; w < nwords; w++)
+		need |= c[w] & pk->evalmask[w] & ~decided[w];
+	return need != 0;
+}
+
+static void key_evals(const struct pf_key *pk, uint32_t nwords, const char *s, size_t n,
+		      const uint64_t *c, uint64_t *kept, uint64_t *decided)
+{
+	for (uint32_t j = 0; j < pk->nevals; j++) {
+		uint32_t pos = pk->evals[j].pos;
+
+		if (get_bit(c, pos) && !get_bit(decided, pos) && !get_bit(kept, pos) &&
+		    tp_exception_key_eval(pk->evals[j].cond, s, n))
+			set_bit(kept, pos);
+	}
+	for (uint32_t w = 0; w < nwords; w++)
+		decided[w] |= c[w] & pk->evalmask[w];
+}
+
+/* The rules key pk leaves for the string s, of those in c: the ones that
+ * do not compare it and those whose condition s passes. From the key's
+ * cache when s was looked up lately; else into scratch (2 * nwords, and
+ * the cache). */
 static const uint64_t *key_keep(struct pf_key *pk, uint32_t nwords, const char *s,
-				uint64_t *scratch)
+				const uint64_t *c, uint64_t *scratch)
 {
 	size_t n = strlen(s);
 	uint64_t h = tp_hash_ends(s, n);
 	struct pf_cached *e = NULL;
+	uint64_t *kept = scratch;
 
 	if (n && n <= PF_CACHE_KEY &&
-	    (pk->cache || (pk->cache = calloc(PF_CACHE_N, pk->cstride)))) {
-		e = (struct pf_cached *)(pk->cache + (size_t)(h >> 56) % PF_CACHE_N * pk->cstride);
-		if (e->hash == h && e->len == n && !memcmp(e->s, s, n))
-			return e->kept;
-	}
-	for (uint32_t w = 0; w < nwords; w++)
-		scratch[w] = ~pk->keyed[w];
-	key_hits(pk, nwords, s, n, h, scratch);
-	if (e) {
-		e->hash = h;
+	    (pk->cache || (pk->cache = calloc(PF_CACHE_N, 2 * sizeof(uint64_t) + pk->cstride)))) {
+		uint32_t set = (uint32_t)(h >> 56) % (PF_CACHE_N / PF_CACHE_WAYS) * PF_CACHE_WAYS;
+		uint64_t *tag = cache_tags(pk) + set;
+		uint64_t *stamp = cache_stamps(pk) + set;
+		uint32_t old = 0;
+
+		for (uint32_t k = 0; k < PF_CACHE_WAYS; k++) {
+			if (tag[k] == h && (e = cache_entry(pk, set + k))->len == n &&
+			    !memcmp(e->s, s, n)) {
+				stamp[k] = ++pk->cclock;
+				if (pk->nevals && evals_needed(pk, nwords, c, e->kept + nwords))
+					key_evals(pk, nwords, s, n, c, e->kept, e->kept + nwords);
+				return e->kept;
+			}
+			if (stamp[k] < stamp[old])
+				old = k;
+		}
+		/* The one of its set hit longest ago (or an empty one) takes it. */
+		e = cache_entry(pk, set + old);
+		stamp[old] = ++pk->cclock;
+		tag[old] = h;
+		kept = e->kept;
 		e->len = (uint8_t)n;
 		memcpy(e->s, s, n);
-		for (uint32_t w = 0; w < nwords; w++)
-			e->kept[w] = scratch[w];
 	}
-	return scratch;
+	for (uint32_t w = 0; w < nwords; w++)
+		kept[w] = ~pk->keyed[w];
+	key_hits(pk, nwords, s, n, h, kept);
+	if (pk->nevals) {
+		memset(kept + nwords, 0, nwords * sizeof(uint64_t));
+		key_evals(pk, nwords, s, n, c, kept, kept + nwords);
+	}
+	return kept;
 }
 
 /* Are any of the rules in c compared on key pk? */
@@ -635,19 +750,29 @@ static void narrow(struct slot_prefilter *pf, const struct tp_event *ev, uint64_
 				c[w] &= ~pk->keyed[w];
 			continue;
 		}
-		kept = key_keep(pk, pf->nwords, s, keep);
+		kept = key_keep(pk, pf->nwords, s, c, keep);
 		for (uint32_t w = 0; w < pf->nwords; w++)
 			c[w] &= kept[w];
 	}
 }
 
-const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev, bool kv)
+const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev)
+{
+	struct slot_prefilter *pf = &ix->pf;
+
+	memcpy(pf->cand, pf->all, pf->nwords * sizeof(uint64_t));
+	narrow(pf, ev, pf->cand, pf->keep);
+	return pf->cand;
+}
+
+const uint64_t *tp_rules_candidates_rules(struct slot_index *ix, bool kv)
 {
 	struct slot_prefilter *pf = &ix->pf;
 
 	pf->seen[kv]++;
-	memcpy(pf->cand, kv ? pf->all : pf->unset, pf->nwords * sizeof(uint64_t));
-	narrow(pf, ev, pf->cand, pf->keep);
+	if (!kv)
+		for (uint32_t w = 0; w < pf->nwords; w++)
+			pf->cand[w] &= pf->unset[w];
 	return pf->cand;
 }
 
@@ -660,9 +785,11 @@ bool tp_rules_index_admits(struct tp_ruleset *rs, const struct rule_fn *f,
 	for (uint32_t i = 0; i < f->nrslots; i++) {
 		if (f->rslots[i].slot != slot)
 			continue;
-		/* The slot's scratch, as an event would use it (no count). */
+		/* The slot's scratch, as an event would use it (no count); an
+		 * enrich function is found before any key is set. */
 		pf = &rs->index[slot]->pf;
-		memcpy(pf->cand, kv ? pf->all : pf->unset, pf->nwords * sizeof(uint64_t));
+		memcpy(pf->cand, kv || f->rslots[i].pos >= pf->nrules ? pf->all : pf->unset,
+		       pf->nwords * sizeof(uint64_t));
 		narrow(pf, ev, pf->cand, pf->keep);
 		return get_bit(pf->cand, f->rslots[i].pos);
 	}
@@ -699,15 +826,17 @@ uint64_t tp_rules_fn_calls(const struct tp_ruleset *rs, size_t k)
 	const struct rule_fn *f = &rs->fns[k];
 	uint64_t n = f->calls_base;
 
-	if (f->kind != FN_RULE)
+	if (f->kind != FN_RULE && f->kind != FN_ENRICH)
 		return n + f->calls + (rs->fast_rejects ? rs->fast_rejects[k] : 0);
-	/* Every event that reached the slot's rules while f was in them. */
+	/* Every event that reached the slot's rules while f was in them (an
+	 * enrich function meets them before any key is set). */
 	for (uint32_t i = 0; i < f->nrslots; i++) {
 		const struct slot_prefilter *pf = &rs->index[f->rslots[i].slot]->pf;
 		uint32_t pos = f->rslots[i].pos;
 
 		if (get_bit(pf->all, pos))
-			n += pf->seen[1] + (get_bit(pf->unset, pos) ? pf->seen[0] : 0);
+			n += pf->seen[1] +
+			     (f->kind == FN_ENRICH || get_bit(pf->unset, pos) ? pf->seen[0] : 0);
 	}
 	return n;
 }
@@ -716,7 +845,7 @@ void tp_rules_index_quarantine(struct tp_ruleset *rs, size_t k)
 {
 	struct rule_fn *f = &rs->fns[k];
 
-	if (f->kind == FN_RULE) {
+	if (f->kind == FN_RULE || f->kind == FN_ENRICH) {
 		/* Out of every slot's running; its calls so far are kept. */
 		uint64_t calls = tp_rules_fn_calls(rs, k);
 

@@ -108,7 +108,7 @@ struct rule_fn {
 	uint64_t calls, cpu_ns, calls_base;
 	struct rule_slot {
 		uint32_t slot; /* type_slot */
-		uint32_t pos;  /* in the slot's fns[FN_RULE] */
+		uint32_t pos;  /* in the slot's prefilter (slot_prefilter.nrules) */
 	} *rslots;
 	uint32_t nrslots;
 
@@ -202,12 +202,24 @@ struct pf_key {
 	uint32_t tmask;
 	uint32_t *pparent;
 	uint64_t *bits; /* the values' bitmaps */
+	/* Conditions with values the table cannot hold (suffixes, substrings,
+	 * globs: "*.keytab", a substring of ".ssh/"), each with its rule, in rule order:
+	 * evaluated on the key's string only for the rules still in the
+	 * running whose answer for that string is not known yet. */
+	struct pf_eval {
+		uint32_t pos;
+		const void *cond;
+	} * evals;
+	uint32_t nevals;
+	uint64_t *evalmask; /* the rules of evals */
 	/* The strings looked up last and the rules each keeps, by hash
 	 * (PF_CACHE_N entries of cstride bytes: the length, the string, the
-	 * bitmap): the same paths and names come back. NULL until the first
+	 * bitmap, and with evals the bitmap of the rules whose evals were
+	 * decided): the same paths and names come back. NULL until the first
 	 * look-up, or when there was no memory for it. */
 	uint8_t *cache;
 	uint32_t cstride;
+	uint64_t cclock; /* look-ups that hit or filled an entry, for the stamps */
 };
 
 #define PF_KEYS 3
@@ -244,8 +256,12 @@ struct slot_prefilter {
 	uint32_t nkeys;
 	uint64_t *cand, *keep; /* the event's, scratch */
 	/* Events that reached the rules: [0] with no key set, [1] with some;
-	 * a rule's calls are counted from these (tp_rules_fn_calls). */
+	 * a rule's calls are counted from these (tp_rules_fn_calls), an
+	 * enrich function's from both. */
 	uint64_t seen[2];
+	/* The bitmaps' first positions are the slot's rules; the enrich
+	 * functions follow them, from this one. */
+	uint32_t nrules;
 };
 
 struct slot_index {
@@ -443,9 +459,14 @@ void tp_rules_apply_sets(struct tp_ruleset *rs, const struct rule_fn *f, const s
 /* rules_index.c */
 int tp_rules_index_build(struct tp_ruleset *rs);
 void tp_rules_index_free(struct tp_ruleset *rs);
-/* The rules of ix the event can match: a bitmap over ix->fns[FN_RULE].
- * kv: some key was set on the event. Counts the event for their calls. */
-const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev, bool kv);
+/* The rules and enrich functions of ix the event can match, as a bitmap:
+ * ix->fns[FN_RULE] from 0, ix->fns[FN_ENRICH] from ix->pf.nrules. Found
+ * before the enrich functions run; their e:set changes no field. */
+const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev);
+/* Then, once they ran, the rules of those: kv, some key was set on the
+ * event (a rule whose match needs one is out without). Counts the event
+ * for the calls of the rules and enrich functions. */
+const uint64_t *tp_rules_candidates_rules(struct slot_index *ix, bool kv);
 /* Would the index let the event reach rule f (a check for the inline
  * tests: any event f's match passes must)? Uses the slot's scratch: not
  * while the set runs an event. */

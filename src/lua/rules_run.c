@@ -348,14 +348,20 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		}
 		lua_pop(L, 1);
 	}
-	for (uint32_t i = 0; i < ix->n[FN_ENRICH]; i++) {
-		struct rule_fn *f;
+	/* The enrich functions and rules the event can match (rules_index.c):
+	 * the enrich functions' from pf.nrules on, in load order. The others
+	 * are not visited (nor counted as called). */
+	cand = tp_rules_candidates(ix, ev);
+	bits = ix->pf.nrules / 64 < ix->pf.nwords
+		   ? cand[ix->pf.nrules / 64] & (~0ull << (ix->pf.nrules % 64))
+		   : 0;
+	for (uint32_t w = ix->pf.nrules / 64, i;
+	     next_candidate(cand, ix->pf.nwords, &w, &bits, &i);) {
+		const struct tp_fast_mask *fm = &ix->fast[FN_ENRICH][i - ix->pf.nrules];
+		struct rule_fn *f = &rs->fns[ix->fns[FN_ENRICH][i - ix->pf.nrules]];
 
-		if (fast_rejected(rs, ix->fns[FN_ENRICH][i], &ix->fast[FN_ENRICH][i], ev))
-			continue;
-		f = &rs->fns[ix->fns[FN_ENRICH][i]];
-
-		if (f->quarantined || !fn_matched(rs, f, &ix->fast[FN_ENRICH][i], ev, meta, &t))
+		/* (A quarantined one is in no slot's candidates.) */
+		if (!fn_matched(rs, f, fm, ev, meta, &t))
 			continue;
 		if (f->nsets) { /* no Lua */
 			tp_rules_apply_sets(rs, f, ev);
@@ -398,12 +404,12 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	}
 	if (best >= 0 && best > meta->importance)
 		meta->importance = best;
-	/* The rules the event can match (rules_index.c). Nothing set on the
-	 * event (by enrich or an earlier stage): only those whose match needs
-	 * no key; the others are not visited (nor counted as called). */
-	cand = tp_rules_candidates(ix, ev, rs->binding->sink ? rs->sink.nkv : meta->nkv);
+	/* Of those, the rules. Nothing set on the event (by enrich or an
+	 * earlier stage): only those whose match needs no key. */
+	cand = tp_rules_candidates_rules(ix, rs->binding->sink ? rs->sink.nkv : meta->nkv);
 	bits = cand[0];
-	for (uint32_t w = 0, i; next_candidate(cand, ix->pf.nwords, &w, &bits, &i);) {
+	for (uint32_t w = 0, i;
+	     next_candidate(cand, ix->pf.nwords, &w, &bits, &i) && i < ix->pf.nrules;) {
 		const struct tp_fast_mask *fm = &ix->fast[FN_RULE][i];
 		struct rule_fn *f = &rs->fns[ix->fns[FN_RULE][i]];
 		struct tp_event_meta am;

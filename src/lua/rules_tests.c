@@ -374,6 +374,17 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 		if ((f->match || f->ntmatch) &&
 		    !tp_rules_matched(f, &rs->test_ev, tp_rules_meta_now(rs, meta), -1))
 			continue;
+		/* The engine must give it every event its match passes. */
+		if (f->nrslots && !tp_rules_index_admits(rs, f, &rs->test_ev, false)) {
+			tp_rules_problem(
+			    rs, r->file, r->line,
+			    "rule '%s' test %d: the engine's index keeps the event from "
+			    "enrich (%s:%d) although its match passes (a bug in tapio: "
+			    "please report it)",
+			    r->name, (int)i, f->file, f->line);
+			ret = -1;
+			goto out;
+		}
 		if (f->nsets) {
 			tp_rules_apply_sets(rs, f, &rs->test_ev);
 			continue;

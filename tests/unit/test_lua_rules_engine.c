@@ -641,6 +641,130 @@ static void test_index_by_three_keys(void **state)
 	tp_ruleset_free(rs);
 }
 
+/* Conditions the key's table cannot hold (suffixes, substrings, globs,
+ * and lists that mix them with exact values) are evaluated on the key's
+ * string, once per string that is still in the running; enrich functions
+ * are in the index too, so an open of a plain library visits none. */
+static void test_index_evaluates_other_values_and_enrich(void **state)
+{
+	char got[256];
+	static const struct {
+		const char *path;
+		const char *want; /* the rules that alert, in load order */
+	} cases[] = {
+	    {"/etc/krb5.keytab", "suffix,"},
+	    {"/proc/42/mem", "suffix,"},
+	    {"/home/a/.ssh/id_rsa", "substr,"},
+	    {"/etc/cron.d/job", "glob,"},
+	    {"/etc/cron.daily/job", ""},
+	    {"/etc/shadow", "mixed,"},
+	    {"/srv/tls/key.pem", "mixed,chained,"},
+	    {"/root/notes", "alts,"},
+	    {"/home/a/vault.kdbx", "alts,"},
+	    {"/home/a/.aws/credentials", "cred,"},
+	    {"/etc/gshadow", "cred,"},
+	    {"/usr/lib/libc.so.6", ""},
+	    {"/home/a/.ssh", ""},
+	};
+	static const char *const names[] = {"suffix", "substr", "glob",	  "mixed",
+					    "alts",   "cred",	"chained"};
+	struct tp_ruleset *rs;
+	const struct slot_prefilter *pf;
+	size_t enrich = SIZE_MAX, found = 0;
+	uint64_t opens = 0;
+
+	(void)state;
+	write_to(rules, "v.lua",
+		 "local function yes() return true end\n"
+		 "local function r(name, match)\n"
+		 "  rule { name = name, events = { 'file.open' }, output = 'x', match = match,\n"
+		 "         when = yes }\n"
+		 "end\n"
+		 "r('suffix', { path = { '*.keytab', '*/mem' } })\n"
+		 "r('substr', { path = '*/.ssh/*' })\n"
+		 "r('glob', { path = '/etc/cron.?/*' })\n"
+		 "r('mixed', { path = { '/etc/shadow', '*.pem' } })\n"
+		 "r('alts', { one_of = { { path = '/root/*' }, { path = '*.kdbx' } } })\n"
+		 "enrich({ 'file.open' }, { match = { path = { '*/.aws/*', '/etc/gshadow' } } },\n"
+		 "       function(e) e:set('cred', e.path) end)\n"
+		 "enrich({ 'file.open' }, { match = { path = '*.pem' } },\n"
+		 "       function(e) e:set('pem', true) end)\n"
+		 "enrich({ 'file.open' }, { match = { set = { pem = true } } },\n"
+		 "       function(e) e:set('chained', true) end)\n"
+		 "r('cred', { set = { cred = true } })\n"
+		 "r('chained', { set = { chained = true } })\n"
+		 "r('wglob', { flags = { any = 'O_WRONLY' }, path = '*.log' })\n");
+	rs = load_ok();
+	tp_ruleset_adopt(rs, NULL, NULL);
+	pf = &rs->index[type_slot(tp_event_type_by_name("file.open"))]->pf;
+	assert_int_equal(pf->nrules, 8);
+	/* The path key holds the evaluated conditions. */
+	for (uint32_t k = 0; k < pf->nkeys; k++)
+		found += pf->keys[k].key.field && !pf->keys[k].key.base ? pf->keys[k].nevals : 0;
+	assert_true(found >= 6);
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			open_at("cat", cases[i].path, 30, T0);
+			opens++;
+			if (strcmp(alerting(rs, got), cases[i].want))
+				fail_msg("round %d: %s: alerts '%s', want '%s'", round,
+					 cases[i].path, got, cases[i].want);
+			/* The index lets a rule's events through exactly when its
+			 * match passes (each has one string condition). */
+			for (size_t j = 0; j < 5; j++) {
+				struct rule_fn *f = tp_rules_find(rs, names[j]);
+				bool m = tp_rules_matched(f, &ev, NULL, -1);
+
+				if (tp_rules_index_admits(rs, f, &ev, false) != m)
+					fail_msg("%s: the index %s rule %s", cases[i].path,
+						 m ? "keeps the event from"
+						   : "lets the event reach",
+						 names[j]);
+			}
+		}
+	}
+	/* A plain read visits no enrich function, and every open counts as
+	 * one each met. */
+	for (size_t k = 0; k < rs->nfns; k++) {
+		if (rs->fns[k].kind != FN_ENRICH)
+			continue;
+		assert_int_equal(tp_rules_fn_calls(rs, k), opens);
+		if (enrich == SIZE_MAX)
+			enrich = k; /* the first: the credential paths */
+	}
+	open_at("cat", "/usr/lib/libc.so.6", 30, T0);
+	run(rs);
+	assert_int_equal(tp_rules_fn_calls(rs, enrich), opens + 1);
+	/* A string's answer for a rule the event had already been turned
+	 * away from (a read, for a write rule) is found when it is asked. */
+	for (int round = 0; round < 2; round++) {
+		open_flags("/var/log/a.log", 0, 0);
+		assert_string_equal(alerting(rs, got), "");
+		open_flags("/var/log/a.log", 1, 0);
+		assert_string_equal(alerting(rs, got), "wglob,");
+	}
+	assert_false(tp_rules_index_admits(rs, &rs->fns[enrich], &ev, false));
+	/* Strings that share the cache's sets, and strings that come back
+	 * after many others: each answer as the match gives it. */
+	for (int i = 0; i < 3000; i++) {
+		char path[64];
+		int kind = i % 5;
+
+		snprintf(path, sizeof(path),
+			 kind == 0   ? "/var/x%d.keytab"
+			 : kind == 1 ? "/home/u%d/.ssh/k"
+			 : kind == 2 ? "/var/x%d"
+			 : kind == 3 ? "/srv/%d.pem"
+				     : "/var/y%d",
+			 i % 40);
+		open_at("cat", path, 30, T0);
+		nalerts = 0;
+		run(rs);
+		assert_int_equal(nalerts, kind == 0 || kind == 1 ? 1 : kind == 3 ? 2 : 0);
+	}
+	tp_ruleset_free(rs);
+}
+
 /* set.<key>: what an enrich function set on the event, checked in C. */
 static void test_match_on_set_keys(void **state)
 {
@@ -1401,6 +1525,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_enrich_set, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_by_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_by_three_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_index_evaluates_other_values_and_enrich, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_state_memory_cap_and_metrics, setup, teardown),
 	};
 
