@@ -913,9 +913,19 @@ rule {
   },
 }
 
-local DOC_EXT = tapio.set { "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods",
-                            "txt", "rtf", "csv", "jpg", "jpeg", "png", "gif", "bmp", "svg",
-                            "mp3", "mp4", "avi", "mov", "mkv", "wav", "iso", "html", "htm" }
+local DOC_EXT_LIST = { "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "txt",
+                       "rtf", "csv", "jpg", "jpeg", "png", "gif", "bmp", "svg", "mp3", "mp4",
+                       "avi", "mov", "mkv", "wav", "iso", "html", "htm" }
+local DOC_EXT = tapio.set(DOC_EXT_LIST)
+-- The names document_named (below) can take, as globs for the match: a
+-- document's extension, last or before the last, in any case ("*.[pP][dD][fF]"),
+-- or trailing white space. A superset: when decides.
+local DOC_NAMES = { "* ", "*\t", "*\n", "*\v", "*\f", "*\r" }
+for _, ext in ipairs(DOC_EXT_LIST) do
+  local any = ext:gsub("%a", function(c) return "[" .. c:lower() .. c:upper() .. "]" end)
+  DOC_NAMES[#DOC_NAMES + 1] = "*." .. any
+  DOC_NAMES[#DOC_NAMES + 1] = "*." .. any .. ".*"
+end
 local INTERPRETER_STEMS = tapio.set { "sh", "bash", "dash", "zsh", "python", "perl", "ruby",
                                       "node", "php", "lua" }
 
@@ -936,12 +946,12 @@ rule {
       .. "a program, report.txt with a trailing space): a double extension or a file type "
       .. "in disguise",
   events = { "process.exec" },
-  -- a document's name has a dot; else an interpreter, for its script
-  -- (its first argument: when looks at no other)
-  match = { ret = 0, one_of = { { filename_base = "*.*" },
+  -- a program named like a document; else an interpreter, for its
+  -- script (its first argument: when looks at no other)
+  match = { ret = 0, one_of = { { filename_base = DOC_NAMES },
                                 { filename_base = { "sh*", "bash*", "dash*", "zsh*", "python*",
                                                     "perl*", "ruby*", "node*", "php*", "lua*" },
-                                  ["argv[2]"] = "*.*" } } },
+                                  ["argv[2]"] = DOC_NAMES } } },
   severity = "warning",
   importance = 0.8,
   tags = { "mitre:T1036.007", "mitre:T1036.008", "mitre:T1036.006" },
@@ -966,6 +976,14 @@ rule {
     { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
                 argv = { "python3", "build.py" } }, expect = false },
     { event = { type = "process.exec", comm = "x", filename = "/usr/bin/x.sh" }, expect = false },
+    { event = { type = "process.exec", comm = "INVOICE.PDF.sh",
+                filename = "/tmp/INVOICE.PDF.sh" }, expect = true },
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "/home/a/Scan.Jpeg" } }, expect = true },
+    { event = { type = "process.exec", comm = "report.txt ", filename = "/tmp/report.txt " },
+      expect = true },
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "/opt/app/bin/worker.py", "--queue" } }, expect = false },
   },
 }
 
