@@ -41,7 +41,10 @@
 
 /* The cache: the strings' hashes (a set's four in one line, compared
  * before any string), when each was last hit (pk->cclock), then the
- * entries: length and bytes, then the bitmaps (pk->cstride bytes each). */
+ * entries: length and bytes, then the bitmaps (pk->cstride bytes each):
+ * the rules kept and those whose evals were decided, then, for a key
+ * whose base name is a key too (an open's path and path_base), the same
+ * two for the base name of the string: one look-up answers both. */
 struct pf_cached {
 	uint8_t len; /* 0: empty */
 	char s[PF_CACHE_KEY];
@@ -368,9 +371,6 @@ static int build_key(const struct tp_ruleset *rs, struct slot_index *ix,
 		return -ENOMEM;
 	for (uint32_t j = 0; j < pk->nevals; j++)
 		set_bit(pk->evalmask, pk->evals[j].pos);
-	/* The bitmap kept, and with evals the one of the rules decided. */
-	pk->cstride = (uint32_t)(sizeof(struct pf_cached) +
-				 (pk->nevals ? 2 : 1) * pf->nwords * sizeof(uint64_t));
 	return r;
 }
 
@@ -384,10 +384,24 @@ static int build_keys(const struct tp_ruleset *rs, struct slot_index *ix,
 
 	for (size_t k = 0; k < n; k++) {
 		pf->keys[k].key = keys[k];
+		pf->keys[k].base = pf->keys[k].full = PF_KEYS;
 		pf->nkeys = (uint32_t)k + 1; /* freed with the slot, built or not */
 		if (build_key(rs, ix, t, &pf->keys[k]) < 0)
 			return -ENOMEM;
 	}
+	/* A string field and its base name, both keys: looked up as one. */
+	for (uint32_t k = 0; k < pf->nkeys; k++)
+		for (uint32_t j = 0; j < pf->nkeys; j++)
+			if (pf->keys[k].key.field && !pf->keys[k].key.base &&
+			    pf->keys[j].key.field == pf->keys[k].key.field &&
+			    pf->keys[j].key.base) {
+				pf->keys[k].base = j;
+				pf->keys[j].full = k;
+			}
+	for (uint32_t k = 0; k < pf->nkeys; k++)
+		pf->keys[k].cstride =
+		    (uint32_t)(sizeof(struct pf_cached) + (pf->keys[k].base < PF_KEYS ? 4 : 2) *
+							      pf->nwords * sizeof(uint64_t));
 	return 0;
 }
 
@@ -408,7 +422,8 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 	pf->all = calloc(pf->nwords, sizeof(uint64_t));
 	pf->unset = calloc(pf->nwords, sizeof(uint64_t));
 	pf->cand = calloc(pf->nwords, sizeof(uint64_t));
-	pf->keep = calloc(2 * (size_t)pf->nwords, sizeof(uint64_t)); /* kept, decided */
+	/* kept, decided; the same for a base name */
+	pf->keep = calloc(4 * (size_t)pf->nwords, sizeof(uint64_t));
 	/* (room for as many distinct conditions as the rules could have) */
 	pf->masks = calloc((size_t)n * RULE_MASKS_MAX + 1, sizeof(*pf->masks));
 	pf->mask_bits = calloc((size_t)n * RULE_MASKS_MAX * pf->nwords + 1, sizeof(uint64_t));
@@ -631,17 +646,41 @@ static void key_evals(const struct pf_key *pk, uint32_t nwords, const char *s, s
 		decided[w] |= c[w] & pk->evalmask[w];
 }
 
-/* The rules key pk leaves for the string s, of those in c: the ones that
- * do not compare it and those whose condition s passes. From the key's
- * cache when s was looked up lately; else into scratch (2 * nwords, and
- * the cache). */
-static const uint64_t *key_keep(struct pf_key *pk, uint32_t nwords, const char *s,
-				const uint64_t *c, uint64_t *scratch)
+/* Key pk's answers for the string s (n bytes, hashed h), fresh: the rules
+ * that do not compare it and those one of whose table's values it
+ * matches; none decided. */
+static void key_fill(const struct pf_key *pk, uint32_t nwords, const char *s, size_t n, uint64_t h,
+		     uint64_t *kept, uint64_t *decided)
 {
-	size_t n = strlen(s);
+	for (uint32_t w = 0; w < nwords; w++) {
+		kept[w] = ~pk->keyed[w];
+		decided[w] = 0;
+	}
+	key_hits(pk, nwords, s, n, h, kept);
+}
+
+/* The base name of s (n bytes) and its length, as tp_str_key_get gives it. */
+static const char *base_of(const char *s, size_t n, size_t *nb)
+{
+	const char *b = memrchr(s, '/', n);
+
+	b = b ? b + 1 : s;
+	*nb = n - (size_t)(b - s);
+	return b;
+}
+
+/* The rules key pk (and pb, the key of its base name, when not NULL)
+ * leave for the string s, of those in c: kept (nwords), and with pb the
+ * base name's at 2 * nwords. From the key's cache when s was looked up
+ * lately; else into scratch (4 * nwords, and the cache). */
+static const uint64_t *key_keep(struct pf_key *pk, struct pf_key *pb, uint32_t nwords,
+				const char *s, const uint64_t *c, uint64_t *scratch)
+{
+	size_t n = strlen(s), nb;
 	uint64_t h = tp_hash_ends(s, n);
 	struct pf_cached *e = NULL;
 	uint64_t *kept = scratch;
+	const char *b;
 
 	if (n && n <= PF_CACHE_KEY &&
 	    (pk->cache || (pk->cache = calloc(PF_CACHE_N, 2 * sizeof(uint64_t) + pk->cstride)))) {
@@ -654,9 +693,16 @@ static const uint64_t *key_keep(struct pf_key *pk, uint32_t nwords, const char *
 			if (tag[k] == h && (e = cache_entry(pk, set + k))->len == n &&
 			    !memcmp(e->s, s, n)) {
 				stamp[k] = ++pk->cclock;
-				if (pk->nevals && evals_needed(pk, nwords, c, e->kept + nwords))
-					key_evals(pk, nwords, s, n, c, e->kept, e->kept + nwords);
-				return e->kept;
+				kept = e->kept;
+				if (pk->nevals && evals_needed(pk, nwords, c, kept + nwords))
+					key_evals(pk, nwords, s, n, c, kept, kept + nwords);
+				if (pb && pb->nevals &&
+				    evals_needed(pb, nwords, c, kept + 3 * nwords)) {
+					b = base_of(s, n, &nb);
+					key_evals(pb, nwords, b, nb, c, kept + 2 * nwords,
+						  kept + 3 * nwords);
+				}
+				return kept;
 			}
 			if (stamp[k] < stamp[old])
 				old = k;
@@ -669,12 +715,15 @@ static const uint64_t *key_keep(struct pf_key *pk, uint32_t nwords, const char *
 		e->len = (uint8_t)n;
 		memcpy(e->s, s, n);
 	}
-	for (uint32_t w = 0; w < nwords; w++)
-		kept[w] = ~pk->keyed[w];
-	key_hits(pk, nwords, s, n, h, kept);
-	if (pk->nevals) {
-		memset(kept + nwords, 0, nwords * sizeof(uint64_t));
+	key_fill(pk, nwords, s, n, h, kept, kept + nwords);
+	if (pk->nevals)
 		key_evals(pk, nwords, s, n, c, kept, kept + nwords);
+	if (pb) {
+		b = base_of(s, n, &nb);
+		key_fill(pb, nwords, b, nb, tp_hash_ends(b, nb), kept + 2 * nwords,
+			 kept + 3 * nwords);
+		if (pb->nevals)
+			key_evals(pb, nwords, b, nb, c, kept + 2 * nwords, kept + 3 * nwords);
 	}
 	return kept;
 }
@@ -736,23 +785,30 @@ static void narrow(struct slot_prefilter *pf, const struct tp_event *ev, uint64_
 			c[w] &= ~pf->memo_out[w];
 	}
 	/* A key is looked up while some rule left compares it: cached, the
-	 * look-up costs less than one visit of a rule. */
-	for (uint32_t k = 0; k < pf->nkeys; k++) {
-		struct pf_key *pk = &pf->keys[k];
+	 * look-up costs less than one visit of a rule. A field's base name
+	 * goes with the field. */
+	for (uint32_t k = 0, done = 0; k < pf->nkeys; k++) {
+		struct pf_key *pk = &pf->keys[k], *pb;
 		const uint64_t *kept;
 		const char *s;
 
-		if (!any_keyed(pk, pf->nwords, c))
+		if (done & (1u << k))
+			continue;
+		if (pk->full < PF_KEYS)
+			pk = &pf->keys[pk->full];
+		pb = pk->base < PF_KEYS ? &pf->keys[pk->base] : NULL;
+		done |= 1u << (pk - pf->keys) | (pb ? 1u << (pb - pf->keys) : 0);
+		if (!any_keyed(pk, pf->nwords, c) && !(pb && any_keyed(pb, pf->nwords, c)))
 			continue;
 		s = tp_str_key_get(&pk->key, ev);
 		if (!s) { /* no such string: no rule that compares it can match */
 			for (uint32_t w = 0; w < pf->nwords; w++)
-				c[w] &= ~pk->keyed[w];
+				c[w] &= ~(pk->keyed[w] | (pb ? pb->keyed[w] : 0));
 			continue;
 		}
-		kept = key_keep(pk, pf->nwords, s, c, keep);
+		kept = key_keep(pk, pb, pf->nwords, s, c, keep);
 		for (uint32_t w = 0; w < pf->nwords; w++)
-			c[w] &= kept[w];
+			c[w] &= kept[w] & (pb ? kept[2 * pf->nwords + w] : ~0ull);
 	}
 }
 

@@ -212,6 +212,9 @@ struct pf_key {
 	} * evals;
 	uint32_t nevals;
 	uint64_t *evalmask; /* the rules of evals */
+	/* The key of this string's base name (a path's path_base), looked up
+	 * with it, and the other way round; PF_KEYS: none. */
+	uint32_t base, full;
 	/* The strings looked up last and the rules each keeps, by hash
 	 * (PF_CACHE_N entries of cstride bytes: the length, the string, the
 	 * bitmap, and with evals the bitmap of the rules whose evals were

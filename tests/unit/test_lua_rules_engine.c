@@ -693,14 +693,24 @@ static void test_index_evaluates_other_values_and_enrich(void **state)
 		 "       function(e) e:set('chained', true) end)\n"
 		 "r('cred', { set = { cred = true } })\n"
 		 "r('chained', { set = { chained = true } })\n"
-		 "r('wglob', { flags = { any = 'O_WRONLY' }, path = '*.log' })\n");
+		 "r('wglob', { flags = { any = 'O_WRONLY' }, path = '*.log' })\n"
+		 "r('wbase', { flags = { any = 'O_WRONLY' }, path_base = { 'a.?og', 'x' } })\n");
 	rs = load_ok();
 	tp_ruleset_adopt(rs, NULL, NULL);
 	pf = &rs->index[type_slot(tp_event_type_by_name("file.open"))]->pf;
-	assert_int_equal(pf->nrules, 8);
-	/* The path key holds the evaluated conditions. */
-	for (uint32_t k = 0; k < pf->nkeys; k++)
-		found += pf->keys[k].key.field && !pf->keys[k].key.base ? pf->keys[k].nevals : 0;
+	assert_int_equal(pf->nrules, 9);
+	/* The path key holds the evaluated conditions, and answers for its
+	 * base name's key too. */
+	for (uint32_t k = 0; k < pf->nkeys; k++) {
+		const struct pf_key *pk = &pf->keys[k];
+
+		if (!pk->key.field || pk->key.base)
+			continue;
+		found += pk->nevals;
+		assert_true(pk->base < PF_KEYS);
+		assert_true(pf->keys[pk->base].key.base);
+		assert_int_equal(pf->keys[pk->base].nevals, 1);
+	}
 	assert_true(found >= 6);
 	for (int round = 0; round < 3; round++) {
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -741,7 +751,11 @@ static void test_index_evaluates_other_values_and_enrich(void **state)
 		open_flags("/var/log/a.log", 0, 0);
 		assert_string_equal(alerting(rs, got), "");
 		open_flags("/var/log/a.log", 1, 0);
-		assert_string_equal(alerting(rs, got), "wglob,");
+		assert_string_equal(alerting(rs, got), "wglob,wbase,");
+		open_flags("/var/log/a.log.1", 1, 0);
+		assert_string_equal(alerting(rs, got), "");
+		open_flags("/var/log/x", 1, 0);
+		assert_string_equal(alerting(rs, got), "wbase,");
 	}
 	assert_false(tp_rules_index_admits(rs, &rs->fns[enrich], &ev, false));
 	/* Strings that share the cache's sets, and strings that come back
