@@ -194,7 +194,13 @@ struct cond {
 	/* tf when the rule's types have the field once (most): kept here, in
 	 * the condition's own lines, instead of an array of its own. */
 	struct type_field tf1;
+	/* Its numbers sorted, when it has NUMS_SORTED_FROM or more (a list of
+	 * ports): one binary search instead of a walk. NULL: fewer. */
+	int64_t *nums;
+	size_t nnums;
 };
+
+#define NUMS_SORTED_FROM 8
 
 struct tp_exception {
 	size_t nconds;
@@ -738,6 +744,7 @@ void tp_exception_free(struct tp_exception *x)
 			free(x->conds[i].ix->bsuffix);
 		}
 		free(x->conds[i].ix);
+		free(x->conds[i].nums);
 		if (x->conds[i].tf != &x->conds[i].tf1)
 			free(x->conds[i].tf);
 		free(x->conds[i].name);
@@ -1191,6 +1198,29 @@ static size_t drop_covered(const struct str_index *ix, const struct value **a, s
 
 /* The index of c's values (match_str), when it has many and they are all
  * compared as strings. Without memory the values are tried in turn. */
+static int by_num(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* c's numbers sorted, when it has many (match_num). Without memory, the
+ * walk. */
+static void sort_nums(struct cond *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nvalues; i++)
+		n += c->values[i].is_num;
+	if (n < NUMS_SORTED_FROM || c->nums || !(c->nums = malloc(n * sizeof(*c->nums))))
+		return;
+	for (size_t i = 0; i < c->nvalues; i++)
+		if (c->values[i].is_num)
+			c->nums[c->nnums++] = c->values[i].num;
+	qsort(c->nums, c->nnums, sizeof(*c->nums), by_num);
+}
+
 static void build_index(struct cond *c)
 {
 	struct str_index *ix;
@@ -1349,8 +1379,10 @@ int tp_exception_bind(struct tp_exception *x, const struct tp_event_type *const 
 			return -EINVAL;
 		}
 	}
-	for (size_t i = 0; i < x->nconds; i++)
+	for (size_t i = 0; i < x->nconds; i++) {
 		build_index(&x->conds[i]);
+		sort_nums(&x->conds[i]);
+	}
 	sort_by_cost(x);
 	return 0;
 }
@@ -1463,6 +1495,19 @@ static const char *base_name(const char *s)
 
 static bool match_num(const struct cond *c, int64_t n)
 {
+	if (c->nums) {
+		size_t lo = 0, hi = c->nnums;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (c->nums[mid] < n)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return lo < c->nnums && c->nums[lo] == n;
+	}
 	for (size_t i = 0; i < c->nvalues; i++)
 		if (c->values[i].is_num && c->values[i].num == n)
 			return true;

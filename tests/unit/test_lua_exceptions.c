@@ -777,6 +777,50 @@ static void test_index_cache_keys_whole_strings(void **state)
 	tp_exception_free(x);
 }
 
+/* A list of 8 numbers or more is searched sorted: every member matches,
+ * and nothing between or around them (the uid, and a field: ret). */
+static void test_many_numbers_match_as_each_alone(void **state)
+{
+	static const int64_t uids[] = {65534, 0,     1000, 33, 1001,	  2,
+				       999,   70000, 1000, 5,  4294967294};
+	static const char *const open_only[] = {"file.open", NULL};
+	struct tp_exception *x;
+	int r;
+
+	(void)state;
+	x = make(
+	    "return { uid = { 65534, 0, 1000, 33, 1001, 2, 999, 70000, 1000, 5, 4294967294 } }",
+	    exec_open, &r);
+	assert_int_equal(r, 0);
+	for (int64_t u = 0; u <= 70001; u++) {
+		bool want = false;
+
+		if (u > 1002 && u < 65533)
+			u = 65533;
+		for (size_t i = 0; i < sizeof(uids) / sizeof(uids[0]); i++)
+			want |= uids[i] == u;
+		exec_event("x", "/usr/bin/x", (uint32_t)u, "x", 2);
+		if (tp_exception_match(x, &ev, NULL) != want)
+			fail_msg("uid %lld: want %d", (long long)u, want);
+	}
+	exec_event("x", "/usr/bin/x", 4294967294u, "x", 2);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	tp_exception_free(x);
+	/* a signed field, negatives among them */
+	x = make("return { ret = { -13, -1, 0, 3, 4, 5, 6, 7, -115, 100 } }", open_only, &r);
+	assert_int_equal(r, 0);
+	for (int ret = -120; ret <= 120; ret++) {
+		bool want = ret == -13 || ret == -1 ||
+			    (ret >= 0 && ret <= 7 && ret != 1 && ret != 2) || ret == -115 ||
+			    ret == 100;
+
+		open_record("x", "/etc/hosts", 0, ret);
+		if (tp_exception_match(x, &ev, NULL) != want)
+			fail_msg("ret %d: want %d", ret, want);
+	}
+	tp_exception_free(x);
+}
+
 static void test_many_values_match_as_each_alone(void **state)
 {
 	static const char *const open_only[] = {"file.open", NULL};
@@ -853,6 +897,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_exceptions),
 	    cmocka_unit_test(test_byte_sets_as_fnmatch),
 	    cmocka_unit_test(test_many_values_match_as_each_alone),
+	    cmocka_unit_test(test_many_numbers_match_as_each_alone),
 	    cmocka_unit_test(test_index_cache_keys_whole_strings),
 	    cmocka_unit_test(test_fast_check_bits_and_numbers),
 	    cmocka_unit_test(test_every_field_as_the_accessors_read_it),
