@@ -164,6 +164,17 @@ static bool recalled_by_key(const struct rule_gate *g, const struct tp_event *ev
 	return false;
 }
 
+/* Does f remember the processes of the event's type? */
+static bool remembers(const struct rule_fn *f, const struct tp_event *ev)
+{
+	unsigned slot = type_slot(ev->type);
+
+	for (unsigned i = 0; i < f->nremember; i++)
+		if (f->remember[i].slot == slot)
+			return true;
+	return false;
+}
+
 bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev,
 			 const struct tp_event_meta *meta)
 {
@@ -414,11 +425,24 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		struct rule_fn *f = &rs->fns[ix->fns[FN_RULE][i]];
 		struct tp_event_meta am;
 		struct tp_alert alert;
+		bool gated;
 
 		/* (A quarantined rule is in no slot's candidates.) Events its
 		 * match turns away: no Lua call at all. */
 		if (!fn_matched(rs, f, fm, ev, meta, &t))
 			continue;
+		/* A recall that turns the event away goes first: it costs less
+		 * than an exception (an ancestor's walk), and an event it turns
+		 * away meets no exception. Not a remember: an excepted event
+		 * must not mark its process. */
+		gated = f->nremember || f->nrecall;
+		if (gated && f->nexceptions && !remembers(f, ev)) {
+			if (!tp_rules_gates_pass(f, ev, tp_rules_meta_now(rs, meta))) {
+				charge(f, &t);
+				continue;
+			}
+			gated = false;
+		}
 		/* Excepted events never reach when: stateful rules do not count them. */
 		if (f->nexceptions && tp_rules_excepted(f, ev, tp_rules_meta_now(rs, meta))) {
 			f->excepted++;
@@ -426,8 +450,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 			continue;
 		}
 		/* Bookkeeping the engine does itself: no Lua call. */
-		if ((f->nremember || f->nrecall) &&
-		    !tp_rules_gates_pass(f, ev, tp_rules_meta_now(rs, meta))) {
+		if (gated && !tp_rules_gates_pass(f, ev, tp_rules_meta_now(rs, meta))) {
 			charge(f, &t);
 			continue;
 		}

@@ -1375,6 +1375,38 @@ static void test_remember_and_recall(void **state)
 	assert_int_equal(run(rs), 0);
 	tp_ruleset_free(rs);
 
+	/* With an exception: a recall turns its events away before the
+	 * exception is asked (an excepted count only for events the rule
+	 * would have seen); an excepted event is never remembered. */
+	write_to(
+	    rules, "gate.lua",
+	    "rule { name = 'exec_then_open', events = { 'process.exec', 'file.open' },\n"
+	    "  output = '${comm}', state = { seen = tapio.map { ttl = '1m' } },\n"
+	    "  remember = { ['process.exec'] = 'seen' }, recall = { ['file.open'] = 'seen' },\n"
+	    "  when = function(e, s) return true end }\n"
+	    "exception { rule = 'exec_then_open', comm = 'quiet' }\n");
+	rs = load_ok();
+	{
+		struct rule_fn *f = tp_rules_find(rs, "exec_then_open");
+
+		open_at("quiet", "/etc/passwd", 70, T0); /* not recalled: not asked */
+		assert_int_equal(run(rs), 0);
+		assert_int_equal(f->excepted, 0);
+		exec_at("quiet", "/bin/x", 71, T0); /* excepted: not remembered */
+		assert_int_equal(run(rs), 0);
+		assert_int_equal(f->excepted, 1);
+		open_at("loud", "/etc/passwd", 71, T0 + SEC);
+		assert_int_equal(run(rs), 0);
+		exec_at("loud", "/bin/x", 72, T0); /* remembered */
+		assert_int_equal(run(rs), 0);
+		open_at("quiet", "/etc/passwd", 72, T0 + SEC); /* recalled, then excepted */
+		assert_int_equal(run(rs), 0);
+		assert_int_equal(f->excepted, 2);
+		open_at("loud", "/etc/passwd", 72, T0 + SEC);
+		assert_int_equal(run(rs), 1);
+	}
+	tp_ruleset_free(rs);
+
 	gates_fail("seen = tapio.map { ttl = '1m' }", "remember = { ['process.exec'] = 'seen' }",
 		   "remember: process.exec: not one of the rule's events");
 	gates_fail("n = tapio.counter { window = '1m' }", "recall = { ['file.open'] = 'n' }",
