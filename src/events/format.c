@@ -712,6 +712,31 @@ static inline char *json_again(char *p, const char *from, const char *end)
 /* Bytes of a literal at p; returns the end. */
 #define RAW_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
+/*
+ * The header from ,"pid": to the cgroup ids is the same bytes for the same
+ * process, credentials, name and cgroups, and a process's events come in
+ * runs: the last ones rendered are kept per thread, with the header's
+ * bytes they came from (cgroup ids, pid to gid, comm), and copied whole.
+ */
+#define HDR_MEMO_MAX 320 /* 75 bytes of keys, 7 numbers, an escaped comm */
+static _Thread_local struct hdr_memo {
+	uint8_t key[16 + 20 + TP_COMM_LEN];
+	uint16_t len; /* 0: none */
+	char s[HDR_MEMO_MAX];
+} hdr_memo;
+
+static inline void hdr_memo_key(uint8_t *key, const struct tp_hdr *h)
+{
+	memcpy(key, &h->cgroup_id, 16);
+	memcpy(key + 16, &h->pid, 20);
+	memcpy(key + 36, h->comm, TP_COMM_LEN);
+}
+
+_Static_assert(offsetof(struct tp_hdr, cgroup_v1_id) == offsetof(struct tp_hdr, cgroup_id) + 8,
+	       "the cgroup ids side by side");
+_Static_assert(offsetof(struct tp_hdr, gid) == offsetof(struct tp_hdr, pid) + 16,
+	       "pid, tid, ppid, uid, gid side by side");
+
 void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp_event_meta *meta)
 {
 	const struct tp_hdr *h = &ev->rec.hdr;
@@ -719,9 +744,13 @@ void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp
 	size_t tn = tk ? tk->name_len : strlen(ev->type->name);
 	char *p, *q;
 
+	uint8_t key[sizeof(hdr_memo.key)];
+	size_t from;
+
 	/* The header up to the comm in one reservation: its keys (75 bytes)
-	 * and 7 numbers of at most 20 digits. */
-	if (b->len + tn + 256 > b->cap && !tp_buf_reserve(b, tn + 256))
+	 * and 7 numbers of at most 20 digits; or up to the cgroup ids, from
+	 * the memo. */
+	if (b->len + tn + 64 + HDR_MEMO_MAX > b->cap && !tp_buf_reserve(b, tn + 64 + HDR_MEMO_MAX))
 		return;
 	p = b->data + b->len;
 	p = RAW_LIT(p, "{\"type\":\"");
@@ -731,6 +760,14 @@ void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp
 	p = json_ts(p, ev->ts_wall_ns);
 	p = RAW_LIT(p, ",\"cpu\":");
 	p = tp_u64_put(p, h->cpu);
+	hdr_memo_key(key, h);
+	if (hdr_memo.len && !memcmp(key, hdr_memo.key, sizeof(key))) {
+		memcpy(p, hdr_memo.s, hdr_memo.len);
+		b->len = (size_t)(p - b->data) + hdr_memo.len;
+		json_fields(b, ev, tk);
+		goto meta;
+	}
+	from = (size_t)(p - b->data);
 	p = RAW_LIT(p, ",\"pid\":");
 	q = p;
 	p = tp_u64_put(p, h->pid);
@@ -757,8 +794,14 @@ void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp
 		p = tp_u64_put(p, h->cgroup_v1_id);
 	}
 	b->len = (size_t)(p - b->data);
+	if (!tp_buf_failed(b) && b->len - from <= HDR_MEMO_MAX) {
+		memcpy(hdr_memo.key, key, sizeof(key));
+		hdr_memo.len = (uint16_t)(b->len - from);
+		memcpy(hdr_memo.s, b->data + from, hdr_memo.len);
+	}
 	json_fields(b, ev, tk);
 
+meta:
 	if (meta) {
 		if (meta->proc)
 			json_proc(b, ev, meta->proc, tk);

@@ -650,21 +650,87 @@ static void test_json_every_type_against_reference(void **state)
 	assert_true(lines > 1000);
 }
 
+/* The header's bytes from the pid to the cgroup ids are kept per thread:
+ * events that differ from the one before in one of its fields (or in the
+ * comm's bytes after its end) each get their own, as the reference. */
+static void test_json_header_kept_per_process(void **state)
+{
+	struct tp_exec_event e;
+	struct tp_buf got, want;
+
+	(void)state;
+	tp_buf_init(&got);
+	tp_buf_init(&want);
+	for (int round = 0; round < 2 * 10; round++) {
+		tp_fx_exec_record(&e, "cat", "/bin/cat", "cat\0", 4);
+		e.hdr.pid = e.hdr.tid = 4242;
+		e.hdr.ppid = 7;
+		e.hdr.uid = e.hdr.gid = 1000;
+		e.hdr.cgroup_id = 1234567890123ull;
+		e.hdr.cgroup_v1_id = 99;
+		switch (round % 2 ? round / 2 : -1) { /* every other line the plain one */
+		case 0:
+			e.hdr.pid = 4243;
+			break;
+		case 1:
+			e.hdr.tid = 4244;
+			break;
+		case 2:
+			e.hdr.ppid = 8;
+			break;
+		case 3:
+			e.hdr.uid = 0;
+			break;
+		case 4:
+			e.hdr.gid = 1;
+			break;
+		case 5:
+			e.hdr.comm[1] = 'u';
+			break;
+		case 6:
+			memcpy(e.hdr.comm, "cat\0xyz", 8);
+			break; /* the same name */
+		case 7:
+			e.hdr.cgroup_id = 1;
+			break;
+		case 8:
+			e.hdr.cgroup_v1_id = 0;
+			break;
+		case 9:
+			memcpy(e.hdr.comm, "a\"b\\c\x01", 7);
+			break;
+		default:
+			break;
+		}
+		assert_int_equal(tp_decode(&e, sizeof(e), 1795000000123456789ll, &ev), 0);
+		tp_buf_reset(&got);
+		tp_buf_reset(&want);
+		tp_format_json(&got, &ev, NULL);
+		ref_json(&want, &ev, NULL);
+		if (got.len != want.len || memcmp(got.data, want.data, got.len))
+			fail_msg("round %d:\n got %.200s\nwant %.200s", round, tp_buf_cstr(&got),
+				 tp_buf_cstr(&want));
+	}
+	tp_buf_free(&got);
+	tp_buf_free(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_exec_exact),
-		cmocka_unit_test(test_json_escapes_hostile_strings),
-		cmocka_unit_test(test_json_alert),
-		cmocka_unit_test(test_json_numbers),
-		cmocka_unit_test(test_json_exit_signal_name),
-		cmocka_unit_test(test_ipv4_text_is_inet_ntop),
-		cmocka_unit_test(test_json_header_numbers),
-		cmocka_unit_test(test_text_plain_and_color),
-		cmocka_unit_test(test_text_alert),
-		cmocka_unit_test(test_format_parse),
-		cmocka_unit_test(test_sym_names_against_reference),
-		cmocka_unit_test(test_json_every_type_against_reference),
+	    cmocka_unit_test(test_json_exec_exact),
+	    cmocka_unit_test(test_json_escapes_hostile_strings),
+	    cmocka_unit_test(test_json_alert),
+	    cmocka_unit_test(test_json_numbers),
+	    cmocka_unit_test(test_json_exit_signal_name),
+	    cmocka_unit_test(test_ipv4_text_is_inet_ntop),
+	    cmocka_unit_test(test_json_header_numbers),
+	    cmocka_unit_test(test_text_plain_and_color),
+	    cmocka_unit_test(test_text_alert),
+	    cmocka_unit_test(test_format_parse),
+	    cmocka_unit_test(test_sym_names_against_reference),
+	    cmocka_unit_test(test_json_every_type_against_reference),
+	    cmocka_unit_test(test_json_header_kept_per_process),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
