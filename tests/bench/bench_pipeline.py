@@ -73,6 +73,18 @@ in the pipeline, and the instructions and L1 misses of the stdout output
 
   MODE=json B_COLLECTOR=/tmp/main/build/tapio-collector ROUNDS=7 CALLGRIND=1 \
     flock /work/bench.lock flock /work/test.lock tests/bench/bench_pipeline.py
+
+MODE=callgrind: what L2 costs per record whatever the machine's load: the
+L2 collector (and B_COLLECTOR's, when set) under callgrind, counting the
+instructions of its pipeline (tp_pipeline_event: decode, enrichment, the
+security rules) over N_CALLGRIND records (default 150000, K=100, into a
+64 MiB ring that holds them all while valgrind drains it: the caches'
+first misses count for little). One run per build moves by 1-2 %. The
+collector attaches its process family, so the machine's own forks and
+execs run through it too: run it alone (no suite beside it).
+
+  MODE=callgrind B_COLLECTOR=/tmp/main/build/tapio-collector \
+    flock /work/bench.lock flock /work/test.lock tests/bench/bench_pipeline.py
 """
 import os
 import re
@@ -225,6 +237,8 @@ def measure(c, k):
 def run():
     bl.require_root()
     bl.build("tapio-collector", "tapio-sink", "bench_bare_consumer", "bench_producer")
+    if MODE == "callgrind":
+        return callgrind_l2_table()
     res = {(lv, k): [] for lv in LEVELS for k in KS}
     ratio = {(lv, k): [] for lv in LEVELS for k in KS}
     for rnd in range(bl.ROUNDS):
@@ -382,6 +396,45 @@ def callgrind_table():
         bl.log("callgrind %s: %.0f Ir, %.1f L1 misses, %.2f LL misses per line, %d lines" % (
             name, ir, d1, ll, n))
         t.add(name, "%.0f" % ir, "%.1f" % d1, "%.2f" % ll, str(n))
+    return [t]
+
+
+def callgrind_l2(binary):
+    """MODE=callgrind: one run of the L2 collector under callgrind; the
+    instructions of tp_pipeline_event per record, and the records."""
+    n = int(os.environ.get("N_CALLGRIND", "150000"))
+    tmp = tempfile.mkdtemp(prefix="tapio-bench-cgl2-")
+    out = os.path.join(tmp, "cg.out")
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+           "--collect-atstart=no", "--toggle-collect=tp_pipeline_event",
+           binary, "-o", "none", "--raw-dir", "off", "--metrics-addr", "127.0.0.1:0",
+           "--set", "delivery.spool_dir=" + os.path.join(tmp, "spool"),
+           "-p", "security", "-k", "categories=process", "--set", "ring.size=%d" % (64 << 20)]
+    cmd += bl.sets(rules__aggregate_window=0)
+    c = bl.Proc(cmd, ready="ready:", cpu=bl.CONSUMER_CPU, ready_timeout=600)
+    try:
+        idle = bl.idle_rate(c.pid, 1.0)
+        prod = bl.produce(c.pid, 100, count=n)
+        bl.wait_idle(c.pid, idle, settle=2, timeout=1200)
+    finally:
+        c.stop(timeout=600)
+    with open(out) as f:
+        text = f.read()
+    shutil.rmtree(tmp, ignore_errors=True)
+    tot = int(re.search(r"^(?:summary|totals): (\d+)", text, re.M).group(1))
+    n = prod["emitted"] - prod["full"]  # the ring holds them all: full is 0
+    return tot / max(n, 1), n
+
+
+def callgrind_l2_table():
+    builds = [("this build", bl.BIN)] + ([("B_COLLECTOR", B_COLLECTOR)] if B_COLLECTOR else [])
+    t = bl.Table("L2 under callgrind: the pipeline's instructions per record (decode, "
+                 "enrichment, the security rules; load-independent)",
+                 ["build", "instructions/record", "records"])
+    for name, binary in builds:
+        ir, n = callgrind_l2(binary)
+        bl.log("callgrind L2 %s: %.0f instructions per record over %d records" % (name, ir, n))
+        t.add(name, "%.0f" % ir, str(n))
     return [t]
 
 
