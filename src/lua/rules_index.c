@@ -659,6 +659,29 @@ static void key_fill(const struct pf_key *pk, uint32_t nwords, const char *s, si
 	key_hits(pk, nwords, s, n, h, kept);
 }
 
+/* The comm key's entry i was hit or filled for the header's comm at s. */
+static inline void remember_comm(struct pf_key *pk, uint32_t i, const char *s)
+{
+	pk->last = i + 1;
+	memcpy(pk->last_comm, s, sizeof(pk->last_comm));
+}
+
+/* The comm key's answers from its last entry, when the event's comm has
+ * the same 16 bytes as the one it was hit for; NULL otherwise. */
+static inline const uint64_t *comm_keep(struct pf_key *pk, uint32_t nwords, const char *comm,
+					const uint64_t *c)
+{
+	struct pf_cached *e;
+
+	if (!pk->last || memcmp(comm, pk->last_comm, sizeof(pk->last_comm)))
+		return NULL;
+	e = cache_entry(pk, pk->last - 1);
+	cache_stamps(pk)[pk->last - 1] = ++pk->cclock;
+	if (pk->nevals && evals_needed(pk, nwords, c, e->kept + nwords))
+		key_evals(pk, nwords, e->s, e->len, c, e->kept, e->kept + nwords);
+	return e->kept;
+}
+
 /* The base name of s (n bytes) and its length, as tp_str_key_get gives it. */
 static const char *base_of(const char *s, size_t n, size_t *nb)
 {
@@ -693,6 +716,8 @@ static const uint64_t *key_keep(struct pf_key *pk, struct pf_key *pb, uint32_t n
 			if (tag[k] == h && (e = cache_entry(pk, set + k))->len == n &&
 			    !memcmp(e->s, s, n)) {
 				stamp[k] = ++pk->cclock;
+				if (!pk->key.field) /* the header's comm: 16 bytes */
+					remember_comm(pk, set + k, s);
 				kept = e->kept;
 				if (pk->nevals && evals_needed(pk, nwords, c, kept + nwords))
 					key_evals(pk, nwords, s, n, c, kept, kept + nwords);
@@ -710,6 +735,8 @@ static const uint64_t *key_keep(struct pf_key *pk, struct pf_key *pb, uint32_t n
 		/* The one of its set hit longest ago (or an empty one) takes it. */
 		e = cache_entry(pk, set + old);
 		stamp[old] = ++pk->cclock;
+		if (!pk->key.field)
+			remember_comm(pk, set + old, s);
 		tag[old] = h;
 		kept = e->kept;
 		e->len = (uint8_t)n;
@@ -806,7 +833,8 @@ static void narrow(struct slot_prefilter *pf, const struct tp_event *ev, uint64_
 				c[w] &= ~(pk->keyed[w] | (pb ? pb->keyed[w] : 0));
 			continue;
 		}
-		kept = key_keep(pk, pb, pf->nwords, s, c, keep);
+		if (pk->key.field || !(kept = comm_keep(pk, pf->nwords, s, c)))
+			kept = key_keep(pk, pb, pf->nwords, s, c, keep);
 		for (uint32_t w = 0; w < pf->nwords; w++)
 			c[w] &= kept[w] & (pb ? kept[2 * pf->nwords + w] : ~0ull);
 	}
@@ -860,6 +888,7 @@ void tp_rules_index_drop_caches(struct tp_ruleset *rs)
 		for (uint32_t k = 0; ix && k < ix->pf.nkeys; k++) {
 			free(ix->pf.keys[k].cache);
 			ix->pf.keys[k].cache = NULL;
+			ix->pf.keys[k].last = 0;
 		}
 		if (ix)
 			ix->pf.memo_valid = false;

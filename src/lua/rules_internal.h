@@ -223,6 +223,12 @@ struct pf_key {
 	uint8_t *cache;
 	uint32_t cstride;
 	uint64_t cclock; /* look-ups that hit or filled an entry, for the stamps */
+	/* The comm key's last entry hit (index + 1; 0: none) and the 16 bytes
+	 * of the name it was hit for: a process's events come in runs, and
+	 * the same bytes need no hash, no search, no compare of the string.
+	 * Forgotten when its entry is given to another string. */
+	uint32_t last;
+	char last_comm[16];
 };
 
 #define PF_KEYS 3
