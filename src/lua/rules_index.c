@@ -222,14 +222,13 @@ struct key_value {
 	const char *s;
 	uint32_t len;
 	bool prefix;
-	uint32_t pos; /* the rule's, in the slot */
+	uint32_t pos;	  /* the rule's, in the slot */
+	const void *eval; /* a condition to evaluate instead (s NULL) */
 };
 
 struct values {
 	struct key_value *v;
 	size_t n, cap;
-	struct pf_eval *evals;
-	size_t nevals, evcap;
 	uint32_t pos;
 	bool failed;
 };
@@ -238,21 +237,6 @@ static void add_value(void *ctx, const char *lit, size_t len, bool prefix, const
 {
 	struct values *vs = ctx;
 
-	if (eval) {
-		if (vs->nevals == vs->evcap) {
-			size_t cap = vs->evcap ? vs->evcap * 2 : 16;
-			struct pf_eval *e = realloc(vs->evals, cap * sizeof(*e));
-
-			if (!e) {
-				vs->failed = true;
-				return;
-			}
-			vs->evals = e;
-			vs->evcap = cap;
-		}
-		vs->evals[vs->nevals++] = (struct pf_eval){vs->pos, eval};
-		return;
-	}
 	if (vs->n == vs->cap) {
 		size_t cap = vs->cap ? vs->cap * 2 : 256;
 		struct key_value *v = realloc(vs->v, cap * sizeof(*v));
@@ -264,7 +248,31 @@ static void add_value(void *ctx, const char *lit, size_t len, bool prefix, const
 		vs->v = v;
 		vs->cap = cap;
 	}
-	vs->v[vs->n++] = (struct key_value){lit, (uint32_t)len, prefix, vs->pos};
+	vs->v[vs->n++] = (struct key_value){lit, (uint32_t)len, prefix, vs->pos, eval};
+}
+
+/* The conditions to evaluate out of vs, into pk->evals (in rule order, as
+ * the rules were walked); vs keeps the values. */
+static int take_evals(const struct slot_prefilter *pf, struct pf_key *pk, struct values *vs)
+{
+	size_t n = 0, ne = 0;
+
+	for (size_t i = 0; i < vs->n; i++)
+		ne += vs->v[i].eval != NULL;
+	pk->evals = calloc(ne + 1, sizeof(*pk->evals));
+	pk->evalmask = calloc(pf->nwords, sizeof(uint64_t));
+	if (!pk->evals || !pk->evalmask)
+		return -ENOMEM;
+	for (size_t i = 0; i < vs->n; i++) {
+		if (!vs->v[i].eval) {
+			vs->v[n++] = vs->v[i];
+			continue;
+		}
+		pk->evals[pk->nevals++] = (struct pf_eval){vs->v[i].pos, vs->v[i].eval};
+		set_bit(pk->evalmask, vs->v[i].pos);
+	}
+	vs->n = n;
+	return 0;
 }
 
 static int by_value(const void *a, const void *b)
@@ -362,15 +370,10 @@ static int build_key(const struct tp_ruleset *rs, struct slot_index *ix,
 		if (keyed)
 			set_bit(pk->keyed, i);
 	}
-	r = vs.failed ? -ENOMEM : build_values(pf, pk, &vs);
+	r = vs.failed ? -ENOMEM : take_evals(pf, pk, &vs);
+	if (!r)
+		r = build_values(pf, pk, &vs);
 	free(vs.v);
-	pk->evals = vs.evals; /* in rule order, as the rules were walked */
-	pk->nevals = (uint32_t)vs.nevals;
-	pk->evalmask = calloc(pf->nwords, sizeof(uint64_t));
-	if (!pk->evalmask)
-		return -ENOMEM;
-	for (uint32_t j = 0; j < pk->nevals; j++)
-		set_bit(pk->evalmask, pk->evals[j].pos);
 	return r;
 }
 
