@@ -737,15 +737,55 @@ _Static_assert(offsetof(struct tp_hdr, cgroup_v1_id) == offsetof(struct tp_hdr, 
 _Static_assert(offsetof(struct tp_hdr, gid) == offsetof(struct tp_hdr, pid) + 16,
 	       "pid, tid, ppid, uid, gid side by side");
 
+/* The header from ,"pid": to the cgroup ids at p (room for the pid's
+ * part reserved), kept in the memo under key. False when the buffer could
+ * not grow. */
+static bool json_hdr_ids(struct tp_buf *b, char *p, const struct tp_hdr *h, const uint8_t *key)
+{
+	size_t from = (size_t)(p - b->data);
+	char *q;
+
+	p = RAW_LIT(p, ",\"pid\":");
+	q = p;
+	p = tp_u64_put(p, h->pid);
+	p = RAW_LIT(p, ",\"tid\":");
+	p = h->tid == h->pid ? json_again(p, q, p - 7) : tp_u64_put(p, h->tid);
+	p = RAW_LIT(p, ",\"ppid\":");
+	p = tp_u64_put(p, h->ppid);
+	p = RAW_LIT(p, ",\"uid\":");
+	q = p;
+	p = tp_u64_put(p, h->uid);
+	p = RAW_LIT(p, ",\"gid\":");
+	p = h->gid == h->uid ? json_again(p, q, p - 7) : tp_u64_put(p, h->gid);
+	p = RAW_LIT(p, ",\"comm\":");
+	b->len = (size_t)(p - b->data);
+	tp_buf_json_strn(b, h->comm, sizeof(h->comm));
+	/* The cgroup ids: 29 bytes of keys, 2 numbers. */
+	if (b->len + 80 > b->cap && !tp_buf_reserve(b, 80))
+		return false;
+	p = b->data + b->len;
+	p = RAW_LIT(p, ",\"cgroup_id\":");
+	p = tp_u64_put(p, h->cgroup_id);
+	if (h->cgroup_v1_id) {
+		p = RAW_LIT(p, ",\"cgroup_v1_id\":");
+		p = tp_u64_put(p, h->cgroup_v1_id);
+	}
+	b->len = (size_t)(p - b->data);
+	if (!tp_buf_failed(b) && b->len - from <= HDR_MEMO_MAX) {
+		memcpy(hdr_memo.key, key, sizeof(hdr_memo.key));
+		hdr_memo.len = (uint16_t)(b->len - from);
+		memcpy(hdr_memo.s, b->data + from, hdr_memo.len);
+	}
+	return true;
+}
+
 void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp_event_meta *meta)
 {
 	const struct tp_hdr *h = &ev->rec.hdr;
 	const struct json_type_keys *tk = keys_of(ev->type);
 	size_t tn = tk ? tk->name_len : strlen(ev->type->name);
-	char *p, *q;
-
 	uint8_t key[sizeof(hdr_memo.key)];
-	size_t from;
+	char *p;
 
 	/* The header up to the comm in one reservation: its keys (75 bytes)
 	 * and 7 numbers of at most 20 digits; or up to the cgroup ids, from
@@ -764,44 +804,11 @@ void tp_format_json(struct tp_buf *b, const struct tp_event *ev, const struct tp
 	if (hdr_memo.len && !memcmp(key, hdr_memo.key, sizeof(key))) {
 		memcpy(p, hdr_memo.s, hdr_memo.len);
 		b->len = (size_t)(p - b->data) + hdr_memo.len;
-		json_fields(b, ev, tk);
-		goto meta;
-	}
-	from = (size_t)(p - b->data);
-	p = RAW_LIT(p, ",\"pid\":");
-	q = p;
-	p = tp_u64_put(p, h->pid);
-	p = RAW_LIT(p, ",\"tid\":");
-	p = h->tid == h->pid ? json_again(p, q, p - 7) : tp_u64_put(p, h->tid);
-	p = RAW_LIT(p, ",\"ppid\":");
-	p = tp_u64_put(p, h->ppid);
-	p = RAW_LIT(p, ",\"uid\":");
-	q = p;
-	p = tp_u64_put(p, h->uid);
-	p = RAW_LIT(p, ",\"gid\":");
-	p = h->gid == h->uid ? json_again(p, q, p - 7) : tp_u64_put(p, h->gid);
-	p = RAW_LIT(p, ",\"comm\":");
-	b->len = (size_t)(p - b->data);
-	tp_buf_json_strn(b, h->comm, sizeof(h->comm));
-	/* The cgroup ids: 29 bytes of keys, 2 numbers. */
-	if (b->len + 80 > b->cap && !tp_buf_reserve(b, 80))
+	} else if (!json_hdr_ids(b, p, h, key)) {
 		return;
-	p = b->data + b->len;
-	p = RAW_LIT(p, ",\"cgroup_id\":");
-	p = tp_u64_put(p, h->cgroup_id);
-	if (h->cgroup_v1_id) {
-		p = RAW_LIT(p, ",\"cgroup_v1_id\":");
-		p = tp_u64_put(p, h->cgroup_v1_id);
-	}
-	b->len = (size_t)(p - b->data);
-	if (!tp_buf_failed(b) && b->len - from <= HDR_MEMO_MAX) {
-		memcpy(hdr_memo.key, key, sizeof(key));
-		hdr_memo.len = (uint16_t)(b->len - from);
-		memcpy(hdr_memo.s, b->data + from, hdr_memo.len);
 	}
 	json_fields(b, ev, tk);
 
-meta:
 	if (meta) {
 		if (meta->proc)
 			json_proc(b, ev, meta->proc, tk);

@@ -11,6 +11,7 @@
 
 #include "obs/log.h"
 #include "lua/lua_event.h"
+#include "util/buf.h"
 #include "util/hash.h"
 #include "events/proc_ctx.h"
 
@@ -1196,8 +1197,6 @@ static size_t drop_covered(const struct str_index *ix, const struct value **a, s
 	return kept;
 }
 
-/* The index of c's values (match_str), when it has many and they are all
- * compared as strings. Without memory the values are tried in turn. */
 static int by_num(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -1221,6 +1220,8 @@ static void sort_nums(struct cond *c)
 	qsort(c->nums, c->nnums, sizeof(*c->nums), by_num);
 }
 
+/* The index of c's values (match_str), when it has many and they are all
+ * compared as strings. Without memory the values are tried in turn. */
 static void build_index(struct cond *c)
 {
 	struct str_index *ix;
@@ -1648,21 +1649,12 @@ static bool match_arg(const struct cond *c, const struct type_field *tf, const s
 	return match_argn(c, argv, len, p, an);
 }
 
-/* v in decimal, as "%lld" writes it, into out (at least 21 bytes). */
+/* v in decimal, as "%lld" writes it, into out (at least 22 bytes). */
 static void dec_i64(char *out, int64_t v)
 {
-	char tmp[20];
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	size_t n = 0;
-
-	do
-		tmp[n++] = (char)('0' + u % 10);
-	while ((u /= 10));
 	if (v < 0)
 		*out++ = '-';
-	while (n)
-		*out++ = tmp[--n];
-	*out = '\0';
+	*tp_u64_put(out, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v) = '\0';
 }
 
 __attribute__((noinline)) static bool

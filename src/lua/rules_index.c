@@ -621,10 +621,7 @@ static void key_hits(const struct pf_key *pk, uint32_t nwords, const char *s, si
 		prefix_hits(pk, nwords, s, n, keep);
 }
 
-/* The evals of the rules in c not decided yet for s: kept gets those s
- * passes, decided all of them. A rule's answer is found when it is still
- * in the running, never for rules the event was already turned away from
- * (an open's read meets the write rules' path globs only as a write). */
+/* Has pk evals of functions in c not decided yet? */
 static inline bool evals_needed(const struct pf_key *pk, uint32_t nwords, const uint64_t *c,
 				const uint64_t *decided)
 {
@@ -635,6 +632,10 @@ static inline bool evals_needed(const struct pf_key *pk, uint32_t nwords, const 
 	return need != 0;
 }
 
+/* The evals of the functions in c not decided yet for s: kept gets those
+ * s passes, decided all of them. A function's answer is found when it is
+ * still in the running, never for those the event was already turned away
+ * from (an open's read meets the write rules' path globs only as a write). */
 static void key_evals(const struct pf_key *pk, uint32_t nwords, const char *s, size_t n,
 		      const uint64_t *c, uint64_t *kept, uint64_t *decided)
 {
@@ -669,6 +670,32 @@ static inline void remember_comm(struct pf_key *pk, uint32_t i, const char *s)
 	memcpy(pk->last_comm, s, sizeof(pk->last_comm));
 }
 
+/* The base name of s (n bytes) and its length, as tp_str_key_get gives it. */
+static const char *base_of(const char *s, size_t n, size_t *nb)
+{
+	const char *b = memrchr(s, '/', n);
+
+	b = b ? b + 1 : s;
+	*nb = n - (size_t)(b - s);
+	return b;
+}
+
+/* What is left to decide of a cache entry's (or the scratch's) answers
+ * for s (n bytes), for the functions in c: pk's evals on s, and pb's (the
+ * key of its base name, when not NULL) on its base name. */
+static inline void key_decide(const struct pf_key *pk, const struct pf_key *pb, uint32_t nwords,
+			      const char *s, size_t n, const uint64_t *c, uint64_t *kept)
+{
+	if (pk->nevals && evals_needed(pk, nwords, c, kept + nwords))
+		key_evals(pk, nwords, s, n, c, kept, kept + nwords);
+	if (pb && pb->nevals && evals_needed(pb, nwords, c, kept + 3 * nwords)) {
+		size_t nb;
+		const char *b = base_of(s, n, &nb);
+
+		key_evals(pb, nwords, b, nb, c, kept + 2 * nwords, kept + 3 * nwords);
+	}
+}
+
 /* The comm key's answers from its last entry, when the event's comm has
  * the same 16 bytes as the one it was hit for; NULL otherwise. */
 static inline const uint64_t *comm_keep(struct pf_key *pk, uint32_t nwords, const char *comm,
@@ -680,19 +707,8 @@ static inline const uint64_t *comm_keep(struct pf_key *pk, uint32_t nwords, cons
 		return NULL;
 	e = cache_entry(pk, pk->last - 1);
 	cache_stamps(pk)[pk->last - 1] = ++pk->cclock;
-	if (pk->nevals && evals_needed(pk, nwords, c, e->kept + nwords))
-		key_evals(pk, nwords, e->s, e->len, c, e->kept, e->kept + nwords);
+	key_decide(pk, NULL, nwords, e->s, e->len, c, e->kept);
 	return e->kept;
-}
-
-/* The base name of s (n bytes) and its length, as tp_str_key_get gives it. */
-static const char *base_of(const char *s, size_t n, size_t *nb)
-{
-	const char *b = memrchr(s, '/', n);
-
-	b = b ? b + 1 : s;
-	*nb = n - (size_t)(b - s);
-	return b;
 }
 
 /* The rules key pk (and pb, the key of its base name, when not NULL)
@@ -721,16 +737,8 @@ static const uint64_t *key_keep(struct pf_key *pk, struct pf_key *pb, uint32_t n
 				stamp[k] = ++pk->cclock;
 				if (!pk->key.field) /* the header's comm: 16 bytes */
 					remember_comm(pk, set + k, s);
-				kept = e->kept;
-				if (pk->nevals && evals_needed(pk, nwords, c, kept + nwords))
-					key_evals(pk, nwords, s, n, c, kept, kept + nwords);
-				if (pb && pb->nevals &&
-				    evals_needed(pb, nwords, c, kept + 3 * nwords)) {
-					b = base_of(s, n, &nb);
-					key_evals(pb, nwords, b, nb, c, kept + 2 * nwords,
-						  kept + 3 * nwords);
-				}
-				return kept;
+				key_decide(pk, pb, nwords, s, n, c, e->kept);
+				return e->kept;
 			}
 			if (stamp[k] < stamp[old])
 				old = k;
@@ -746,15 +754,12 @@ static const uint64_t *key_keep(struct pf_key *pk, struct pf_key *pb, uint32_t n
 		memcpy(e->s, s, n);
 	}
 	key_fill(pk, nwords, s, n, h, kept, kept + nwords);
-	if (pk->nevals)
-		key_evals(pk, nwords, s, n, c, kept, kept + nwords);
 	if (pb) {
 		b = base_of(s, n, &nb);
 		key_fill(pb, nwords, b, nb, tp_hash_ends(b, nb), kept + 2 * nwords,
 			 kept + 3 * nwords);
-		if (pb->nevals)
-			key_evals(pb, nwords, b, nb, c, kept + 2 * nwords, kept + 3 * nwords);
 	}
+	key_decide(pk, pb, nwords, s, n, c, kept);
 	return kept;
 }
 

@@ -164,28 +164,13 @@ static bool recalled_by_key(const struct rule_gate *g, const struct tp_event *ev
 	return false;
 }
 
-/* Does f remember the processes of the event's type? */
-static bool remembers(const struct rule_fn *f, const struct tp_event *ev)
+/* f's recall for the event: false when f recalls its type and the map
+ * does not hold its process (or keys). */
+static bool recalled(const struct rule_fn *f, const struct tp_event *ev,
+		     const struct tp_event_meta *meta)
 {
 	unsigned slot = type_slot(ev->type);
 
-	for (unsigned i = 0; i < f->nremember; i++)
-		if (f->remember[i].slot == slot)
-			return true;
-	return false;
-}
-
-bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev,
-			 const struct tp_event_meta *meta)
-{
-	unsigned slot = type_slot(ev->type);
-
-	for (unsigned i = 0; i < f->nremember; i++)
-		if (f->remember[i].slot == slot) {
-			tp_lua_state_mark_process(f->remember[i].map, ev->rec.hdr.pid,
-						  ev->ts_wall_ns);
-			return false;
-		}
 	for (unsigned i = 0; i < f->nrecall; i++)
 		if (f->recall[i].slot == slot)
 			return f->recall[i].map
@@ -193,6 +178,28 @@ bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev,
 							      ev->ts_wall_ns)
 				   : recalled_by_key(&f->recall[i], ev, meta);
 	return true;
+}
+
+/* f's remember for the event: true when f remembers its type (the
+ * process is marked, and when is not called). */
+static bool remembered(const struct rule_fn *f, const struct tp_event *ev)
+{
+	unsigned slot = type_slot(ev->type);
+
+	for (unsigned i = 0; i < f->nremember; i++)
+		if (f->remember[i].slot == slot) {
+			tp_lua_state_mark_process(f->remember[i].map, ev->rec.hdr.pid,
+						  ev->ts_wall_ns);
+			return true;
+		}
+	return false;
+}
+
+bool tp_rules_gates_pass(struct rule_fn *f, const struct tp_event *ev,
+			 const struct tp_event_meta *meta)
+{
+	/* (A type is remembered or recalled, never both.) */
+	return !remembered(f, ev) && recalled(f, ev, meta);
 }
 
 /* The values of the rule's skip_repeats fields, each as its length (2
@@ -425,32 +432,26 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		struct rule_fn *f = &rs->fns[ix->fns[FN_RULE][i]];
 		struct tp_event_meta am;
 		struct tp_alert alert;
-		bool gated;
 
 		/* (A quarantined rule is in no slot's candidates.) Events its
 		 * match turns away: no Lua call at all. */
 		if (!fn_matched(rs, f, fm, ev, meta, &t))
 			continue;
-		/* A recall that turns the event away goes first: it costs less
-		 * than an exception (an ancestor's walk), and an event it turns
-		 * away meets no exception. Not a remember: an excepted event
-		 * must not mark its process. */
-		gated = f->nremember || f->nrecall;
-		if (gated && f->nexceptions && !remembers(f, ev)) {
-			if (!tp_rules_gates_pass(f, ev, tp_rules_meta_now(rs, meta))) {
-				charge(f, &t);
-				continue;
-			}
-			gated = false;
+		/* Bookkeeping the engine does itself, no Lua call. A recall
+		 * goes before the exceptions: it costs less (an exception can
+		 * walk the ancestors), and an event it turns away meets none. */
+		if (f->nrecall && !recalled(f, ev, tp_rules_meta_now(rs, meta))) {
+			charge(f, &t);
+			continue;
 		}
-		/* Excepted events never reach when: stateful rules do not count them. */
+		/* Excepted events never reach when: stateful rules do not count
+		 * them (a remember comes after). */
 		if (f->nexceptions && tp_rules_excepted(f, ev, tp_rules_meta_now(rs, meta))) {
 			f->excepted++;
 			charge(f, &t);
 			continue;
 		}
-		/* Bookkeeping the engine does itself: no Lua call. */
-		if (gated && !tp_rules_gates_pass(f, ev, tp_rules_meta_now(rs, meta))) {
+		if (f->nremember && remembered(f, ev)) {
 			charge(f, &t);
 			continue;
 		}
