@@ -911,7 +911,9 @@ rule {
   desc = "A search for credentials: find, locate or grep for SSH keys, private keys, cloud "
       .. "credentials, keytabs, wallets or password assignments",
   events = { "process.exec" },
-  match = { set = { credential_exec = true } }, -- set by the shared check below
+  -- set by the shared check below to the program's name: a search tool's
+  -- (a fetcher's is the metadata rule's), checked in C with no Lua call
+  match = { set = { credential_exec = SEARCHERS } },
   severity = "warning",
   importance = 0.75,
   tags = { "mitre:T1552.001", "mitre:T1083" },
@@ -942,6 +944,9 @@ rule {
                 argv = { "grep", "-n", "TODO", "main.c" } }, expect = false },
     { event = { type = "process.exec", comm = "cat", filename = "/usr/bin/cat",
                 argv = { "cat", "id_rsa" } }, expect = false },
+    -- a fetcher (the metadata rule's) is no search tool
+    { event = { type = "process.exec", comm = "python3", filename = "/usr/bin/python3",
+                argv = { "python3", "-c", "print('id_rsa')" } }, expect = false },
   },
 }
 

@@ -2176,6 +2176,14 @@ bool tp_exception_needs_set(const struct tp_exception *x)
 	return false;
 }
 
+const char *tp_exception_set_key(const struct tp_exception *x)
+{
+	for (size_t i = 0; x && i < x->nconds; i++)
+		if (x->conds[i].src == S_SET && x->conds[i].present != PRESENT_NO)
+			return x->conds[i].name + 4; /* after "set." */
+	return NULL;
+}
+
 const char *tp_exception_file(const struct tp_exception *x)
 {
 	return x->file;

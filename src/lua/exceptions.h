@@ -70,6 +70,9 @@ int tp_exception_cost(const struct tp_exception *x);
  * other than `false`)? The rule engine skips such rules, unchecked, for an
  * event nothing was set on. */
 bool tp_exception_needs_set(const struct tp_exception *x);
+/* The key of e:set a condition of x needs set (set = { my_key = true }),
+ * the first one; NULL when x has none at its top (one_of's are not). */
+const char *tp_exception_set_key(const struct tp_exception *x);
 /* A bit-mask condition of x ({ flags = { any = ... } }), else a number it
  * must equal ({ ret = 0 }), on a field of fixed size that events of type t
  * always carry: the rule engine checks it inline, from the record, before

@@ -78,6 +78,18 @@ static bool needs_set(const struct rule_fn *f, unsigned slot)
 	return false;
 }
 
+/* The key of e:set rule f's match needs for the events of this slot, when
+ * one of its conditions names one; NULL otherwise. */
+static const char *set_key(const struct rule_fn *f, unsigned slot)
+{
+	const char *k = tp_exception_set_key(f->match);
+
+	for (size_t i = 0; !k && i < f->ntmatch; i++)
+		if (type_slot(f->tmatch[i].type) == slot)
+			k = tp_exception_set_key(f->tmatch[i].x);
+	return k;
+}
+
 /* Rule f's bit-mask condition for the events of this slot, if it has one. */
 static struct tp_fast_mask fast_mask(const struct rule_fn *f, unsigned slot)
 {
@@ -402,9 +414,42 @@ static int build_keys(const struct tp_ruleset *rs, struct slot_index *ix,
 				pf->keys[j].full = k;
 			}
 	for (uint32_t k = 0; k < pf->nkeys; k++)
+		if (pf->keys[k].full == PF_KEYS) {
+			pf->lookups[pf->nlookups][0] = (uint8_t)k;
+			pf->lookups[pf->nlookups++][1] = (uint8_t)pf->keys[k].base;
+		}
+	for (uint32_t k = 0; k < pf->nkeys; k++)
 		pf->keys[k].cstride =
 		    (uint32_t)(sizeof(struct pf_cached) + (pf->keys[k].base < PF_KEYS ? 4 : 2) *
 							      pf->nwords * sizeof(uint64_t));
+	return 0;
+}
+
+/* The slot's rules that need a key set, by key (PF_SET_KEYS keys at most:
+ * the rules of others are checked by their match). */
+static int build_set_keys(const struct tp_ruleset *rs, struct slot_index *ix, unsigned slot)
+{
+	struct slot_prefilter *pf = &ix->pf;
+
+	for (uint32_t i = 0; i < pf->nrules; i++) {
+		const char *k = set_key(pf_fn(rs, ix, i), slot);
+		uint32_t j = 0;
+
+		if (!k)
+			continue;
+		while (j < pf->nset_keys && strcmp(pf->set_keys[j].name, k))
+			j++;
+		if (j == PF_SET_KEYS)
+			continue;
+		if (j == pf->nset_keys) {
+			pf->set_keys[j].name = k;
+			pf->set_keys[j].bits = calloc(pf->nwords, sizeof(uint64_t));
+			if (!pf->set_keys[j].bits)
+				return -ENOMEM;
+			pf->nset_keys++;
+		}
+		set_bit(pf->set_keys[j].bits, i);
+	}
 	return 0;
 }
 
@@ -467,6 +512,8 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 		pf->mfield[pf->nmfields++] =
 		    (struct pf_mask_field){pf->masks[d].off, pf->masks[d].size};
 	}
+	if (build_set_keys(rs, ix, slot) < 0)
+		return -ENOMEM;
 	return t ? build_keys(rs, ix, t) : 0;
 }
 
@@ -541,6 +588,8 @@ void tp_rules_index_free(struct tp_ruleset *rs)
 		free(ix->pf.masks);
 		free(ix->pf.mask_bits);
 		free(ix->pf.memo_out);
+		for (uint32_t j = 0; j < ix->pf.nset_keys; j++)
+			free(ix->pf.set_keys[j].bits);
 		for (uint32_t k = 0; k < ix->pf.nkeys; k++) {
 			struct pf_key *pk = &ix->pf.keys[k];
 
@@ -822,17 +871,13 @@ static void narrow(struct slot_prefilter *pf, const struct tp_event *ev, uint64_
 	/* A key is looked up while some rule left compares it: cached, the
 	 * look-up costs less than one visit of a rule. A field's base name
 	 * goes with the field. */
-	for (uint32_t k = 0, done = 0; k < pf->nkeys; k++) {
-		struct pf_key *pk = &pf->keys[k], *pb;
+	for (uint32_t k = 0; k < pf->nlookups; k++) {
+		struct pf_key *pk = &pf->keys[pf->lookups[k][0]];
+		struct pf_key *pb =
+		    pf->lookups[k][1] < PF_KEYS ? &pf->keys[pf->lookups[k][1]] : NULL;
 		const uint64_t *kept;
 		const char *s;
 
-		if (done & (1u << k))
-			continue;
-		if (pk->full < PF_KEYS)
-			pk = &pf->keys[pk->full];
-		pb = pk->base < PF_KEYS ? &pf->keys[pk->base] : NULL;
-		done |= 1u << (pk - pf->keys) | (pb ? 1u << (pb - pf->keys) : 0);
 		if (!any_keyed(pk, pf->nwords, c) && !(pb && any_keyed(pb, pf->nwords, c)))
 			continue;
 		s = tp_str_key_get(&pk->key, ev);
@@ -857,19 +902,49 @@ const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event
 	return pf->cand;
 }
 
-const uint64_t *tp_rules_candidates_rules(struct slot_index *ix, bool kv)
+/* Is key set on the event (meta's keys; NULL: none)? As set.<key> finds it. */
+static bool key_is_set(const struct tp_event_meta *meta, const char *key)
+{
+	for (size_t i = 0; meta && i < meta->nkv; i++)
+		if (!strcmp(meta->kv[i].key, key))
+			return true;
+	return false;
+}
+
+/* c &= the rules meta's keys leave; count: the events that reached them. */
+static void keys_set_out(struct slot_prefilter *pf, const struct tp_event_meta *meta, uint64_t *c,
+			 bool count)
+{
+	bool kv = meta && meta->nkv;
+
+	if (count)
+		pf->seen[kv]++;
+	if (!kv) {
+		for (uint32_t w = 0; w < pf->nwords; w++)
+			c[w] &= pf->unset[w];
+		return;
+	}
+	for (uint32_t j = 0; j < pf->nset_keys; j++) {
+		struct pf_set_key *k = &pf->set_keys[j];
+
+		if (key_is_set(meta, k->name))
+			k->seen += count;
+		else
+			for (uint32_t w = 0; w < pf->nwords; w++)
+				c[w] &= ~k->bits[w];
+	}
+}
+
+const uint64_t *tp_rules_candidates_rules(struct slot_index *ix, const struct tp_event_meta *meta)
 {
 	struct slot_prefilter *pf = &ix->pf;
 
-	pf->seen[kv]++;
-	if (!kv)
-		for (uint32_t w = 0; w < pf->nwords; w++)
-			pf->cand[w] &= pf->unset[w];
+	keys_set_out(pf, meta, pf->cand, true);
 	return pf->cand;
 }
 
 bool tp_rules_index_admits(struct tp_ruleset *rs, const struct rule_fn *f,
-			   const struct tp_event *ev, bool kv)
+			   const struct tp_event *ev, const struct tp_event_meta *meta)
 {
 	unsigned slot = type_slot(ev->type);
 	struct slot_prefilter *pf;
@@ -880,9 +955,10 @@ bool tp_rules_index_admits(struct tp_ruleset *rs, const struct rule_fn *f,
 		/* The slot's scratch, as an event would use it (no count); an
 		 * enrich function is found before any key is set. */
 		pf = &rs->index[slot]->pf;
-		memcpy(pf->cand, kv || f->rslots[i].pos >= pf->nrules ? pf->all : pf->unset,
-		       pf->nwords * sizeof(uint64_t));
+		memcpy(pf->cand, pf->all, pf->nwords * sizeof(uint64_t));
 		narrow(pf, ev, pf->cand, pf->keep);
+		if (f->rslots[i].pos < pf->nrules)
+			keys_set_out(pf, meta, pf->cand, false);
 		return get_bit(pf->cand, f->rslots[i].pos);
 	}
 	return false;
@@ -922,12 +998,20 @@ uint64_t tp_rules_fn_calls(const struct tp_ruleset *rs, size_t k)
 	if (f->kind != FN_RULE && f->kind != FN_ENRICH)
 		return n + f->calls + (rs->fast_rejects ? rs->fast_rejects[k] : 0);
 	/* Every event that reached the slot's rules while f was in them (an
-	 * enrich function meets them before any key is set). */
+	 * enrich function meets them before any key is set; a rule that needs
+	 * a key, those with it set). */
 	for (uint32_t i = 0; i < f->nrslots; i++) {
 		const struct slot_prefilter *pf = &rs->index[f->rslots[i].slot]->pf;
-		uint32_t pos = f->rslots[i].pos;
+		uint32_t pos = f->rslots[i].pos, j = 0;
 
-		if (get_bit(pf->all, pos))
+		while (f->kind == FN_RULE && j < pf->nset_keys &&
+		       !get_bit(pf->set_keys[j].bits, pos))
+			j++;
+		if (!get_bit(pf->all, pos))
+			continue;
+		if (f->kind == FN_RULE && j < pf->nset_keys) /* only with its key set */
+			n += pf->set_keys[j].seen;
+		else
 			n += pf->seen[1] +
 			     (f->kind == FN_ENRICH || get_bit(pf->unset, pos) ? pf->seen[0] : 0);
 	}

@@ -232,6 +232,7 @@ struct pf_key {
 };
 
 #define PF_KEYS 3
+#define PF_SET_KEYS    4
 #define PF_MASK_FIELDS 6
 
 /*
@@ -263,11 +264,25 @@ struct slot_prefilter {
 	/* The strings the slot's rules compare most, the most compared first. */
 	struct pf_key keys[PF_KEYS];
 	uint32_t nkeys;
+	/* How they are looked up: each key once, a field with its base name
+	 * (the key's index, then its base name's or PF_KEYS). */
+	uint8_t lookups[PF_KEYS][2];
+	uint32_t nlookups;
 	uint64_t *cand, *keep; /* the event's, scratch */
 	/* Events that reached the rules: [0] with no key set, [1] with some;
 	 * a rule's calls are counted from these (tp_rules_fn_calls), an
 	 * enrich function's from both. */
 	uint64_t seen[2];
+	/* Keys of e:set that rules' matches need (set = { privilege_exec =
+	 * true }: an enrich function's verdict), each with the rules that
+	 * need it and the events that reached them with it set (their calls):
+	 * an event with other keys set does not reach them either. */
+	struct pf_set_key {
+		const char *name; /* the condition's */
+		uint64_t *bits;
+		uint64_t seen;
+	} set_keys[PF_SET_KEYS];
+	uint32_t nset_keys;
 	/* The bitmaps' first positions are the slot's rules; the enrich
 	 * functions follow them, from this one. */
 	uint32_t nrules;
@@ -472,15 +487,16 @@ void tp_rules_index_free(struct tp_ruleset *rs);
  * ix->fns[FN_RULE] from 0, ix->fns[FN_ENRICH] from ix->pf.nrules. Found
  * before the enrich functions run; their e:set changes no field. */
 const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev);
-/* Then, once they ran, the rules of those: kv, some key was set on the
- * event (a rule whose match needs one is out without). Counts the event
- * for the calls of the rules and enrich functions. */
-const uint64_t *tp_rules_candidates_rules(struct slot_index *ix, bool kv);
+/* Then, once they ran, the rules of those: meta's keys (set on the event
+ * by them or an earlier stage; NULL: none) leave out the rules whose match
+ * needs a key not set. Counts the event for the calls of the rules and
+ * enrich functions. */
+const uint64_t *tp_rules_candidates_rules(struct slot_index *ix, const struct tp_event_meta *meta);
 /* Would the index let the event reach rule f (a check for the inline
  * tests: any event f's match passes must)? Uses the slot's scratch: not
  * while the set runs an event. */
 bool tp_rules_index_admits(struct tp_ruleset *rs, const struct rule_fn *f,
-			   const struct tp_event *ev, bool kv);
+			   const struct tp_event *ev, const struct tp_event_meta *meta);
 /* Free the caches of the index's keys and of the functions' matches and
  * exceptions (made again at their next look-up): after the inline tests,
  * whose strings are not the node's. */

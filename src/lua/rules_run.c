@@ -91,6 +91,18 @@ static inline void charge(struct rule_fn *f, uint64_t *t)
 	}
 }
 
+/* Bind the event for the functions' matches and calls, at the first one
+ * visited: most events (a node's reads) reach none, and skip the binding
+ * and its undoing. */
+static inline void bind_once(struct tp_ruleset *rs, const struct tp_event *ev,
+			     struct tp_event_meta *meta, bool *bound)
+{
+	if (*bound)
+		return;
+	tp_rules_bind(rs, ev, meta, LUA_NOREF);
+	*bound = true;
+}
+
 /* Does function k's inline check (fm) turn the event away? Counted apart,
  * without a look at the function's struct. */
 static inline bool fast_rejected(struct tp_ruleset *rs, uint32_t k, const struct tp_fast_mask *fm,
@@ -336,6 +348,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	int verdict = TP_RULES_KEEP;
 	/* 1 event in COST_SAMPLE: every call timed, counted COST_SAMPLE times. */
 	uint64_t t = (rs->events++ % COST_SAMPLE) == 0 ? tp_mono_ns() : 0;
+	bool bound = false;
 
 	const uint64_t *cand;
 	uint64_t bits;
@@ -343,15 +356,16 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	*nalerts = 0;
 	if (!ix)
 		goto exited;
-	tp_rules_bind(rs, ev, meta, LUA_NOREF);
 	for (uint32_t i = 0; i < ix->n[FN_FILTER]; i++) {
 		struct rule_fn *f;
 
 		if (fast_rejected(rs, ix->fns[FN_FILTER][i], &ix->fast[FN_FILTER][i], ev))
 			continue;
 		f = &rs->fns[ix->fns[FN_FILTER][i]];
-
-		if (f->quarantined || !fn_matched(rs, f, &ix->fast[FN_FILTER][i], ev, meta, &t))
+		if (f->quarantined)
+			continue;
+		bind_once(rs, ev, meta, &bound);
+		if (!fn_matched(rs, f, &ix->fast[FN_FILTER][i], ev, meta, &t))
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		charge(f, &t);
@@ -379,6 +393,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		struct rule_fn *f = &rs->fns[ix->fns[FN_ENRICH][i - ix->pf.nrules]];
 
 		/* (A quarantined one is in no slot's candidates.) */
+		bind_once(rs, ev, meta, &bound);
 		if (!fn_matched(rs, f, fm, ev, meta, &t))
 			continue;
 		if (f->nsets) { /* no Lua */
@@ -400,7 +415,10 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		if (fast_rejected(rs, ix->fns[FN_SCORE][i], &ix->fast[FN_SCORE][i], ev))
 			continue;
 		f = &rs->fns[ix->fns[FN_SCORE][i]];
-		if (f->quarantined || !fn_matched(rs, f, &ix->fast[FN_SCORE][i], ev, meta, &t))
+		if (f->quarantined)
+			continue;
+		bind_once(rs, ev, meta, &bound);
+		if (!fn_matched(rs, f, &ix->fast[FN_SCORE][i], ev, meta, &t))
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		charge(f, &t);
@@ -424,7 +442,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		meta->importance = best;
 	/* Of those, the rules. Nothing set on the event (by enrich or an
 	 * earlier stage): only those whose match needs no key. */
-	cand = tp_rules_candidates_rules(ix, rs->binding->sink ? rs->sink.nkv : meta->nkv);
+	cand = tp_rules_candidates_rules(ix, bound ? tp_rules_meta_now(rs, meta) : meta);
 	bits = cand[0];
 	for (uint32_t w = 0, i;
 	     next_candidate(cand, ix->pf.nwords, &w, &bits, &i) && i < ix->pf.nrules;) {
@@ -435,6 +453,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 
 		/* (A quarantined rule is in no slot's candidates.) Events its
 		 * match turns away: no Lua call at all. */
+		bind_once(rs, ev, meta, &bound);
 		if (!fn_matched(rs, f, fm, ev, meta, &t))
 			continue;
 		/* Bookkeeping the engine does itself, no Lua call. A recall
@@ -494,7 +513,8 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 			t = tp_mono_ns(); /* the caller's work is not the rule's */
 	}
 out:
-	tp_rules_unbind(rs, meta);
+	if (bound)
+		tp_rules_unbind(rs, meta);
 exited:
 	/* After the rules saw it: a process's keys go with the process. */
 	if (ev->type->id == TP_EV_PROCESS_EXIT)

@@ -375,7 +375,7 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 		    !tp_rules_matched(f, &rs->test_ev, tp_rules_meta_now(rs, meta), -1))
 			continue;
 		/* The engine must give it every event its match passes. */
-		if (f->nrslots && !tp_rules_index_admits(rs, f, &rs->test_ev, false)) {
+		if (f->nrslots && !tp_rules_index_admits(rs, f, &rs->test_ev, NULL)) {
 			tp_rules_problem(
 			    rs, r->file, r->line,
 			    "rule '%s' test %d: the engine's index keeps the event from "
@@ -409,8 +409,7 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 	}
 	/* The engine must give the rule every event its match passes. */
 	if (r->nrslots && has_type(r->types, type_slot(rs->test_ev.type)) &&
-	    !tp_rules_index_admits(rs, r, &rs->test_ev,
-				   rs->binding->sink ? rs->sink.nkv : meta->nkv)) {
+	    !tp_rules_index_admits(rs, r, &rs->test_ev, tp_rules_meta_now(rs, meta))) {
 		tp_rules_problem(rs, r->file, r->line,
 				 "rule '%s' test %d: the engine's index keeps the event from the "
 				 "rule although its match passes (a bug in tapio: please report it)",

@@ -725,7 +725,7 @@ static void test_index_evaluates_other_values_and_enrich(void **state)
 				struct rule_fn *f = tp_rules_find(rs, names[j]);
 				bool m = tp_rules_matched(f, &ev, NULL, -1);
 
-				if (tp_rules_index_admits(rs, f, &ev, false) != m)
+				if (tp_rules_index_admits(rs, f, &ev, NULL) != m)
 					fail_msg("%s: the index %s rule %s", cases[i].path,
 						 m ? "keeps the event from"
 						   : "lets the event reach",
@@ -757,7 +757,7 @@ static void test_index_evaluates_other_values_and_enrich(void **state)
 		open_flags("/var/log/x", 1, 0);
 		assert_string_equal(alerting(rs, got), "wbase,");
 	}
-	assert_false(tp_rules_index_admits(rs, &rs->fns[enrich], &ev, false));
+	assert_false(tp_rules_index_admits(rs, &rs->fns[enrich], &ev, NULL));
 	/* Strings that share the cache's sets, and strings that come back
 	 * after many others: each answer as the match gives it. */
 	for (int i = 0; i < 3000; i++) {
@@ -776,6 +776,102 @@ static void test_index_evaluates_other_values_and_enrich(void **state)
 		run(rs);
 		assert_int_equal(nalerts, kind == 0 || kind == 1 ? 1 : kind == 3 ? 2 : 0);
 	}
+	tp_ruleset_free(rs);
+}
+
+/* A rule whose match needs a key of e:set is not reached by an event with
+ * other keys set (an exec some enrich function marked for other rules):
+ * the index leaves it out exactly when its match fails for want of the
+ * key, and counts as its calls the events that had the key. */
+static void test_rules_need_their_keys(void **state)
+{
+	char got[256];
+	static const struct {
+		const char *path;
+		const char *want; /* the rules that alert, in load order */
+		const char *keys; /* the keys the enrich functions set */
+	} cases[] = {
+	    {"/a/x", "ra,rnot,", "ka"}, {"/b/x", "rb,", "kb"}, {"/ab/x", "ra,rb,rab,", "ka,kb"},
+	    {"/c/x", "rnot,rc,", "kc"}, {"/d/x", "rnot,", ""},
+	};
+	static const char *const names[] = {"ra", "rb", "rab", "rnot", "rc"}; /* 2, 3: below */
+	struct tp_ruleset *rs;
+	const struct slot_prefilter *pf;
+	uint64_t with_a = 0, with_b = 0, opens = 0;
+
+	(void)state;
+	write_to(rules, "k.lua",
+		 "local function yes() return true end\n"
+		 "local function r(name, match)\n"
+		 "  rule { name = name, events = { 'file.open' }, output = 'x', match = match,\n"
+		 "         when = yes }\n"
+		 "end\n"
+		 "enrich({ 'file.open' }, { match = { path = { '/a/*', '/ab/*' } } },\n"
+		 "       function(e) e:set('ka', true) end)\n"
+		 "enrich({ 'file.open' }, { match = { path = { '/b/*', '/ab/*' } } },\n"
+		 "       function(e) e:set('kb', e.path) end)\n"
+		 "enrich({ 'file.open' }, { match = { path = '/c/*' } },\n"
+		 "       function(e) e:set('kc', 1) end)\n"
+		 "r('ra', { set = { ka = true } })\n"
+		 "r('rb', { set = { kb = '/*b/x' } })\n"
+		 "r('rab', { set = { ka = true, kb = true } })\n"
+		 "r('rnot', { set = { kb = false } })\n"
+		 "r('rc', { set = { kc = 1 } })\n");
+	rs = load_ok();
+	tp_ruleset_adopt(rs, NULL, NULL);
+	pf = &rs->index[type_slot(tp_event_type_by_name("file.open"))]->pf;
+	assert_int_equal(pf->nset_keys, 3); /* ka, kb, kc; rnot needs none */
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct tp_kv kv[3];
+			struct tp_event_meta meta = {.importance = -1, .kv = kv};
+			const char *k = cases[i].keys;
+
+			open_at("cat", cases[i].path, 30, T0);
+			opens++;
+			with_a += strstr(k, "ka") != NULL;
+			with_b += strstr(k, "kb") != NULL;
+			if (strcmp(alerting(rs, got), cases[i].want))
+				fail_msg("%s: alerts '%s', want '%s'", cases[i].path, got,
+					 cases[i].want);
+			/* What the enrich functions set, as the rules see it. */
+			for (const char *n = k; *n; n += strcspn(n, ","), n += *n == ',')
+				kv[meta.nkv++] = (struct tp_kv){
+				    .key = n[1] == 'a'	 ? "ka"
+					   : n[1] == 'b' ? "kb"
+							 : "kc",
+				    .value = n[1] == 'b'
+						 ? (struct tp_value){.kind = TP_V_STR,
+								     .str = {cases[i].path,
+									     strlen(cases[i].path)}}
+					     : n[1] == 'a'
+						 ? (struct tp_value){.kind = TP_V_BOOL, .b = true}
+						 : (struct tp_value){.kind = TP_V_INT, .i = 1}};
+			/* Exactly for a rule that needs one key; rab (two) and
+			 * rnot (one not set) are left to their match. */
+			for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
+				struct rule_fn *f = tp_rules_find(rs, names[j]);
+				bool m = tp_rules_matched(f, &ev, &meta, -1);
+				bool in = tp_rules_index_admits(rs, f, &ev, &meta);
+
+				if (in != m && (m || (j != 2 && j != 3)))
+					fail_msg("%s: the index %s rule %s", cases[i].path,
+						 m ? "keeps the event from"
+						   : "lets the event reach",
+						 names[j]);
+			}
+		}
+	}
+	/* Calls: the events that had the rule's key (rab: either of its two,
+	 * which as many events had). */
+	assert_int_equal(tp_rules_fn_calls(rs, (size_t)(tp_rules_find(rs, "ra") - rs->fns)),
+			 with_a);
+	assert_int_equal(tp_rules_fn_calls(rs, (size_t)(tp_rules_find(rs, "rb") - rs->fns)),
+			 with_b);
+	assert_int_equal(tp_rules_fn_calls(rs, (size_t)(tp_rules_find(rs, "rab") - rs->fns)),
+			 with_a);
+	assert_int_equal(tp_rules_fn_calls(rs, (size_t)(tp_rules_find(rs, "rnot") - rs->fns)),
+			 opens);
 	tp_ruleset_free(rs);
 }
 
@@ -1571,6 +1667,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_enrich_set, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_by_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_by_three_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_need_their_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_evaluates_other_values_and_enrich, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_state_memory_cap_and_metrics, setup, teardown),
