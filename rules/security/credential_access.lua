@@ -677,8 +677,9 @@ rule {
 ---------------------------------------------------------------- the shared check
 
 -- Once per open, for every file rule above: whether the path is a
--- credential of any kind they watch (set as e.credential_path); the rules
--- match on that key in C.
+-- credential of any kind they watch (set as e.credential_path), and
+-- whether a read took it from its owners (e.credential_taken, for the
+-- rules by state below); the rules match on those keys in C.
 local DENIABLE = { "/etc/sudoers.d/", "/root/.ssh/" }
 -- Where the credentials outside dot directories live.
 local OTHER_PLACES = { "/etc/ssh/ssh_host_", "/etc/ssl/private/", "/etc/pki/tls/private/",
@@ -707,36 +708,11 @@ for name in pairs(HISTORY) do candidates({ name }, "*/", "") end
 for _, c in ipairs(CLOUD) do
   candidates({ c.suffix or c.exact or c.contains }, c.exact and "" or "*", c.contains and "*" or "")
 end
-enrich({ "file.open" }, { match = { path = CREDENTIAL_CANDIDATES } }, function(e)
-  local ret = e.ret
-  if ret < 0 and ret ~= EACCES and ret ~= EPERM then return end
-  if (e.flags & O_ACCMODE) == 1 then return end -- write-only: not a read
-  local p = e.path
-  local hit
-  if ret < 0 then
-    hit = PROTECTED[p] or startswith_any(p, DENIABLE)
-  elseif SHADOW[p] then
-    hit = true
-  elseif e.proc_target_pid ~= nil then
-    hit = endswith(p, "/mem") or endswith(p, "/environ")
-  elseif p:find("/.", 1, true) then
-    hit = HISTORY[basename(p)] or private_key(p) or cloud_credential(p) or browser_store(p)
-        or password_store(p) or kerberos(p)
-  elseif startswith_any(p, OTHER_PLACES) or endswith(p, ".keytab") or endswith(p, ".kdbx")
-      or endswith(p, ".kdb") then
-    hit = private_key(p) or cloud_credential(p) or kerberos(p) or password_store(p)
-  end
-  if hit then e:set("credential_path", p) end
-end)
-
----------------------------------------------------------------- by state
-
--- The credential a successful read took, when the reader is none of its
--- owners (nor a backup agent): the same judgement as the rules above, for
--- every kind at once. nil otherwise.
-local function taken_credential(e)
-  local p = e.credential_path
-  if p == nil or not reads(e) or e.proc_target_pid ~= nil or BACKUP[e.comm] then return nil end
+-- The credential a successful read of p (a credential path) took, when the
+-- reader is none of its owners (nor a backup agent): the same judgement as
+-- the rules above, for every kind at once. nil otherwise.
+local function taken_credential(e, p)
+  if not reads(e) or e.proc_target_pid ~= nil or BACKUP[e.comm] then return nil end
   local owners
   if SHADOW[p] then
     owners = AUTH
@@ -764,6 +740,34 @@ local function taken_credential(e)
   return not owner(e, owners) and p or nil
 end
 
+enrich({ "file.open" }, { match = { path = CREDENTIAL_CANDIDATES } }, function(e)
+  local ret = e.ret
+  if ret < 0 and ret ~= EACCES and ret ~= EPERM then return end
+  if (e.flags & O_ACCMODE) == 1 then return end -- write-only: not a read
+  local p = e.path
+  local hit
+  if ret < 0 then
+    hit = PROTECTED[p] or startswith_any(p, DENIABLE)
+  elseif SHADOW[p] then
+    hit = true
+  elseif e.proc_target_pid ~= nil then
+    hit = endswith(p, "/mem") or endswith(p, "/environ")
+  elseif p:find("/.", 1, true) then
+    hit = HISTORY[basename(p)] or private_key(p) or cloud_credential(p) or browser_store(p)
+        or password_store(p) or kerberos(p)
+  elseif startswith_any(p, OTHER_PLACES) or endswith(p, ".keytab") or endswith(p, ".kdbx")
+      or endswith(p, ".kdb") then
+    hit = private_key(p) or cloud_credential(p) or kerberos(p) or password_store(p)
+  end
+  if not hit then return end
+  e:set("credential_path", p)
+  -- and for the rules by state below, once: a credential taken from its owners
+  local taken = ret >= 0 and taken_credential(e, p)
+  if taken then e:set("credential_taken", taken) end
+end)
+
+---------------------------------------------------------------- by state
+
 local function leaves_host(e)
   local a = e.daddr
   return (e.family == 2 or e.family == 10) and e.dport ~= 0 and a ~= nil
@@ -778,21 +782,18 @@ rule {
       .. "history file) and then opened a connection off this host: credentials being "
       .. "stolen, whatever tool or language carries them",
   events = { "file.open", "network.connect" },
-  match = { ["file.open"] = { set = { credential_path = true } }, -- the shared check above
+  match = { ["file.open"] = { set = { credential_taken = true } }, -- the shared check above
             ["network.connect"] = { family = { 2, 10 } } },
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1041", "mitre:T1552.001", "mitre:T1552.004", "mitre:T1003.008" },
   state = { took = tapio.map { ttl = "5m" } },
-  -- a connect reaches when only from a process that took a credential
+  -- a read that took a credential marks its process (no Lua call); a
+  -- connect reaches when only from a process so marked
+  remember = { ["file.open"] = "took" },
   recall = { ["network.connect"] = "took" },
   when = function(e, s)
-    if e.type == "file.open" then
-      local p = taken_credential(e)
-      if p ~= nil then s.took:set(e, p) end
-      return false
-    end
-    if s.took:get(e) == nil or not leaves_host(e) then return false end
+    if not leaves_host(e) then return false end
     s.took:set(e, nil) -- one alert per read
     return true
   end,
@@ -857,12 +858,10 @@ rule {
   severity = "error",
   importance = 0.9,
   tags = { "mitre:T1552.001", "mitre:T1552.004", "mitre:T1555", "mitre:T1119" },
-  match = { set = { credential_path = true } }, -- set by the shared check above
+  match = { set = { credential_taken = true } }, -- set by the shared check above
   state = { files = tapio.distinct { window = "60s", max_values = 64 } },
   when = function(e, s)
-    local p = taken_credential(e)
-    if p == nil then return false end
-    local n, new = s.files:add(e, p)
+    local n, new = s.files:add(e, e.credential_taken)
     return new and n == 4
   end,
   output = "4 credentials read within a minute, the last ${path}, by " .. WHO

@@ -2176,6 +2176,34 @@ bool tp_exception_needs_set(const struct tp_exception *x)
 	return false;
 }
 
+unsigned tp_exception_needs_context(const struct tp_exception *x)
+{
+	unsigned need = 0;
+
+	for (size_t i = 0; x && i < x->nconds; i++) {
+		const struct cond *c = &x->conds[i];
+
+		if (c->present == PRESENT_NO)
+			continue;
+		switch (c->src) {
+		case S_CONTAINER_ID:
+		case S_CONTAINER_RUNTIME:
+			need |= TP_NEEDS_CONTAINER;
+			break;
+		case S_K8S_NAMESPACE:
+		case S_K8S_POD:
+		case S_K8S_CONTAINER:
+		case S_K8S_POD_UID:
+		case S_K8S_QOS:
+			need |= TP_NEEDS_K8S;
+			break;
+		default:
+			break;
+		}
+	}
+	return need;
+}
+
 const char *tp_exception_set_key(const struct tp_exception *x)
 {
 	for (size_t i = 0; x && i < x->nconds; i++)

@@ -70,6 +70,10 @@ int tp_exception_cost(const struct tp_exception *x);
  * other than `false`)? The rule engine skips such rules, unchecked, for an
  * event nothing was set on. */
 bool tp_exception_needs_set(const struct tp_exception *x);
+/* What of the process's context a condition of x needs (container = true,
+ * k8s.namespace = "prod": nothing matches a process outside one). */
+enum { TP_NEEDS_CONTAINER = 1, TP_NEEDS_K8S = 2 };
+unsigned tp_exception_needs_context(const struct tp_exception *x);
 /* The key of e:set a condition of x needs set (set = { my_key = true }),
  * the first one; NULL when x has none at its top (one_of's are not). */
 const char *tp_exception_set_key(const struct tp_exception *x);

@@ -15,6 +15,7 @@
 #include "events/proc_ctx.h"
 #include "lua/lua_event_names.h"
 #include "lua/readonly.h"
+#include "util/hash.h"
 
 #define EVENT_MT "tapio.event"
 
@@ -398,6 +399,59 @@ static void cache_top(lua_State *L, struct tp_lua_event *b)
 	lua_rawset(L, 1);
 }
 
+/* The argv and env views kept across events: a node runs the same command
+ * lines again and again (cron jobs, health checks, workers), and a view of
+ * the same bytes reads the same, read-only as it is. Half the slots for
+ * each kind; lists longer than LIST_KEEP_MAX bytes are made each time. */
+#define LIST_KEEP     (sizeof(((struct tp_lua_event *)0)->list_hash) / sizeof(uint64_t))
+#define LIST_KEEP_MAX 1024
+static const char key_lists = 'l'; /* registry: slot i's bytes at 2i+1, its view at 2i+2 */
+
+/* Push the read-only view of ev's argv or env field f: the one kept for
+ * the same bytes, else a new one (kept). false: no table (an absent
+ * argv is nil). Stack: [-0, +1] */
+static bool push_list(lua_State *L, struct tp_lua_event *b, const struct tp_field *f)
+{
+	uint32_t len = 0;
+	const char *av = tp_field_present(b->ev, f) ? tp_field_argv(b->ev, f, &len) : NULL;
+	uint64_t h;
+	unsigned slot;
+
+	if (!av || len > LIST_KEEP_MAX) {
+		push_field(L, b->ev, f);
+		if (lua_type(L, -1) != LUA_TTABLE)
+			return false;
+		tp_lua_wrap_readonly(L);
+		return true;
+	}
+	h = tp_hash_ends(av, len) | 1;
+	slot = (unsigned)(h >> 60) % (LIST_KEEP / 2) + (f->kind == TP_FK_ENV ? LIST_KEEP / 2 : 0);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &key_lists);
+	if (b->list_hash[slot] == h) {
+		size_t n;
+		const char *kept;
+
+		lua_rawgeti(L, -1, 2 * (lua_Integer)slot + 1);
+		kept = lua_tolstring(L, -1, &n);
+		lua_pop(L, 1);
+		if (kept && n == len && !memcmp(kept, av, len)) {
+			lua_rawgeti(L, -1, 2 * (lua_Integer)slot + 2);
+			lua_remove(L, -2);
+			return true;
+		}
+	}
+	b->list_hash[slot] = 0; /* until both are in place (a raise on memory) */
+	push_field(L, b->ev, f);
+	tp_lua_wrap_readonly(L);
+	lua_pushlstring(L, av, len);
+	lua_rawseti(L, -3, 2 * (lua_Integer)slot + 1);
+	lua_pushvalue(L, -1);
+	lua_rawseti(L, -3, 2 * (lua_Integer)slot + 2);
+	lua_remove(L, -2);
+	b->list_hash[slot] = h;
+	return true;
+}
+
 static void cache_value(lua_State *L, struct tp_lua_event *b)
 {
 	int t = lua_type(L, -1);
@@ -453,11 +507,13 @@ static int event_index(lua_State *L)
 			lua_pushnil(L);
 			return 1;
 		}
+		if (f->kind == TP_FK_ARGV || f->kind == TP_FK_ENV) {
+			if (push_list(L, b, f))
+				cache_top(L, b);
+			return 1;
+		}
 		push_field(L, b->ev, f);
-		if (f->kind == TP_FK_ARGV || f->kind == TP_FK_ENV)
-			cache_table(L, b);
-		else
-			cache_value(L, b);
+		cache_value(L, b);
 		return 1;
 	case K_FIELD_STR:
 		f = tp_lua_names_type_field(b->ev->type, (unsigned)i);
@@ -688,6 +744,8 @@ int tp_lua_event_open(lua_State *L)
 	lua_pushcclosure(L, event_set, 1);
 	lua_pushcfunction(L, event_tag);
 	lua_pushlightuserdata(L, b);
+	lua_createtable(L, 2 * LIST_KEEP, 0); /* the lists kept (push_list) */
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &key_lists);
 	lua_createtable(L, 32, 0); /* the keys kept */
 	lua_pushvalue(L, -1);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &key_kept);

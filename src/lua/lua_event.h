@@ -106,6 +106,9 @@ struct tp_lua_event {
 					   * that are not header or type fields; else LUA_NOREF */
 	const struct tp_lua_names *names; /* the VM's name -> field map (set by open) */
 	unsigned ncached;		  /* field values kept for this binding (lua_event.c) */
+	/* The argv and env views kept across events (lua_event.c, push_list):
+	 * the hash of each one's bytes, 0 for none. */
+	uint64_t list_hash[16];
 };
 
 /* Create the metatable and the reused userdata in the VM of L. Use it as a

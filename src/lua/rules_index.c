@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events/proc_ctx.h"
 #include "lua/rules_internal.h"
 #include "util/hash.h"
 
@@ -425,6 +426,38 @@ static int build_keys(const struct tp_ruleset *rs, struct slot_index *ix,
 	return 0;
 }
 
+/* What of the process's context function f's match needs for the events
+ * of this slot (TP_NEEDS_*). */
+static unsigned needs_context(const struct rule_fn *f, unsigned slot)
+{
+	unsigned need = tp_exception_needs_context(f->match);
+
+	for (size_t i = 0; i < f->ntmatch; i++)
+		if (type_slot(f->tmatch[i].type) == slot)
+			need |= tp_exception_needs_context(f->tmatch[i].x);
+	return need;
+}
+
+/* The slot's functions that need a container or a pod. */
+static int build_context(const struct tp_ruleset *rs, struct slot_index *ix, unsigned slot)
+{
+	struct slot_prefilter *pf = &ix->pf;
+
+	for (uint32_t i = 0; i < pf_count(ix); i++) {
+		unsigned need = needs_context(pf_fn(rs, ix, i), slot);
+
+		for (unsigned k = 0; k < 2; k++) {
+			if (!(need & (1u << k)))
+				continue;
+			if (!pf->needs_context[k] &&
+			    !(pf->needs_context[k] = calloc(pf->nwords, sizeof(uint64_t))))
+				return -ENOMEM;
+			set_bit(pf->needs_context[k], i);
+		}
+	}
+	return 0;
+}
+
 /* The slot's rules that need a key set, by key (PF_SET_KEYS keys at most:
  * the rules of others are checked by their match). */
 static int build_set_keys(const struct tp_ruleset *rs, struct slot_index *ix, unsigned slot)
@@ -512,7 +545,7 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 		pf->mfield[pf->nmfields++] =
 		    (struct pf_mask_field){pf->masks[d].off, pf->masks[d].size};
 	}
-	if (build_set_keys(rs, ix, slot) < 0)
+	if (build_set_keys(rs, ix, slot) < 0 || build_context(rs, ix, slot) < 0)
 		return -ENOMEM;
 	return t ? build_keys(rs, ix, t) : 0;
 }
@@ -590,6 +623,8 @@ void tp_rules_index_free(struct tp_ruleset *rs)
 		free(ix->pf.memo_out);
 		for (uint32_t j = 0; j < ix->pf.nset_keys; j++)
 			free(ix->pf.set_keys[j].bits);
+		free(ix->pf.needs_context[0]);
+		free(ix->pf.needs_context[1]);
 		for (uint32_t k = 0; k < ix->pf.nkeys; k++) {
 			struct pf_key *pk = &ix->pf.keys[k];
 
@@ -893,11 +928,28 @@ static void narrow(struct slot_prefilter *pf, const struct tp_event *ev, uint64_
 	}
 }
 
-const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev)
+/* c &= the functions the process's context (meta's) leaves. */
+static void context_out(const struct slot_prefilter *pf, const struct tp_event_meta *meta,
+			uint64_t *c)
+{
+	const struct tp_proc_ctx *pc = meta ? meta->proc : NULL;
+	const uint64_t *out[2] = {
+	    pc && pc->container ? NULL : pf->needs_context[0],
+	    pc && pc->k8s ? NULL : pf->needs_context[1],
+	};
+
+	for (unsigned k = 0; k < 2; k++)
+		for (uint32_t w = 0; out[k] && w < pf->nwords; w++)
+			c[w] &= ~out[k][w];
+}
+
+const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev,
+				    const struct tp_event_meta *meta)
 {
 	struct slot_prefilter *pf = &ix->pf;
 
 	memcpy(pf->cand, pf->all, pf->nwords * sizeof(uint64_t));
+	context_out(pf, meta, pf->cand);
 	narrow(pf, ev, pf->cand, pf->keep);
 	return pf->cand;
 }
@@ -956,6 +1008,7 @@ bool tp_rules_index_admits(struct tp_ruleset *rs, const struct rule_fn *f,
 		 * enrich function is found before any key is set. */
 		pf = &rs->index[slot]->pf;
 		memcpy(pf->cand, pf->all, pf->nwords * sizeof(uint64_t));
+		context_out(pf, meta, pf->cand);
 		narrow(pf, ev, pf->cand, pf->keep);
 		if (f->rslots[i].pos < pf->nrules)
 			keys_set_out(pf, meta, pf->cand, false);

@@ -283,6 +283,9 @@ struct slot_prefilter {
 		uint64_t seen;
 	} set_keys[PF_SET_KEYS];
 	uint32_t nset_keys;
+	/* The functions whose match needs the process in a container, and in
+	 * a pod (TP_NEEDS_CONTAINER, TP_NEEDS_K8S); NULL: none does. */
+	uint64_t *needs_context[2];
 	/* The bitmaps' first positions are the slot's rules; the enrich
 	 * functions follow them, from this one. */
 	uint32_t nrules;
@@ -485,8 +488,10 @@ int tp_rules_index_build(struct tp_ruleset *rs);
 void tp_rules_index_free(struct tp_ruleset *rs);
 /* The rules and enrich functions of ix the event can match, as a bitmap:
  * ix->fns[FN_RULE] from 0, ix->fns[FN_ENRICH] from ix->pf.nrules. Found
- * before the enrich functions run; their e:set changes no field. */
-const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev);
+ * before the enrich functions run; their e:set changes no field. meta: its
+ * process's context (NULL: none). */
+const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev,
+				    const struct tp_event_meta *meta);
 /* Then, once they ran, the rules of those: meta's keys (set on the event
  * by them or an earlier stage; NULL: none) leave out the rules whose match
  * needs a key not set. Counts the event for the calls of the rules and

@@ -383,7 +383,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	/* The enrich functions and rules the event can match (rules_index.c):
 	 * the enrich functions' from pf.nrules on, in load order. The others
 	 * are not visited (nor counted as called). */
-	cand = tp_rules_candidates(ix, ev);
+	cand = tp_rules_candidates(ix, ev, meta);
 	bits = ix->pf.nrules / 64 < ix->pf.nwords
 		   ? cand[ix->pf.nrules / 64] & (~0ull << (ix->pf.nrules % 64))
 		   : 0;

@@ -375,7 +375,8 @@ static int run_one(struct tp_ruleset *rs, struct rule_fn *r, lua_Integer i, int 
 		    !tp_rules_matched(f, &rs->test_ev, tp_rules_meta_now(rs, meta), -1))
 			continue;
 		/* The engine must give it every event its match passes. */
-		if (f->nrslots && !tp_rules_index_admits(rs, f, &rs->test_ev, NULL)) {
+		if (f->nrslots &&
+		    !tp_rules_index_admits(rs, f, &rs->test_ev, tp_rules_meta_now(rs, meta))) {
 			tp_rules_problem(
 			    rs, r->file, r->line,
 			    "rule '%s' test %d: the engine's index keeps the event from "

@@ -160,6 +160,83 @@ static void test_stale_event_raises(void **state)
 	lua_pop(L, 2);
 }
 
+/* Push what `return function(e) <body> end` returns for the bound event.
+ * Stack: [-0, +1] */
+static void value_of(const char *body)
+{
+	char code[4096];
+
+	snprintf(code, sizeof(code), "return function(e) %s end", body);
+	if (tp_lua_load(vm, code, strlen(code), "@v.lua", err, sizeof(err)) < 0)
+		fail_msg("load: %s", err);
+	assert_int_equal(tp_lua_pcall(vm, 0, 1, err, sizeof(err)), TP_LUA_OK);
+	tp_lua_event_push(L);
+	if (tp_lua_pcall(vm, 1, 1, err, sizeof(err)) != TP_LUA_OK)
+		fail_msg("%s: %s", body, err);
+}
+
+/* An exec with these argv and env bytes. */
+static void exec_with(const char *argv, size_t argv_len, const char *env, size_t env_len)
+{
+	struct tp_exec_event e;
+
+	tp_fx_exec_record(&e, "bash", "/bin/bash", argv, argv_len);
+	memcpy(e.env, env, env_len);
+	e.env_len = (uint32_t)env_len;
+	assert_int_equal(tp_decode(&e, sizeof(e), 1000, &ev), 0);
+}
+
+/* The argv and env views are kept across events by their bytes (the same
+ * command lines come back): an exec with the same bytes reads the same
+ * read-only table, one with other bytes its own, and an argv never reads
+ * as an env of the same bytes. */
+static void test_lists_kept_across_events(void **state)
+{
+	static const char same[] = "A=1";
+
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		exec_with("bash\0-c\0true", 13, same, sizeof(same));
+		bind();
+		value_of("return e.argv");
+		unbind();
+		exec_with("bash\0-c\0true", 13, same, sizeof(same));
+		bind();
+		value_of("return e.argv");
+		assert_true(lua_rawequal(L, -1, -2)); /* the same view */
+		ok("assert(#e.argv == 3 and e.argv[3] == 'true' and e.env.A == '1')\n"
+		   "assert(not pcall(function() e.argv[1] = 'x' end) and e.argv[1] == 'bash')");
+		unbind();
+		lua_pop(L, 2);
+		/* Other bytes (one more at the end): another view. */
+		exec_with("bash\0-c\0truer", 14, "B=2", 4);
+		bind();
+		ok("assert(#e.argv == 3 and e.argv[3] == 'truer' and e.env.B == '2' and "
+		   "e.env.A == nil)");
+		unbind();
+		/* An argv of the env's bytes, read first as an argv, then as an
+		 * env, and the other way round. */
+		exec_with(same, sizeof(same), same, sizeof(same));
+		bind();
+		ok(round % 2 ? "assert(e.env.A == '1' and e.argv[1] == 'A=1' and e.argv.A == nil)"
+			     : "assert(e.argv[1] == 'A=1' and e.argv.A == nil and e.env.A == '1')");
+		unbind();
+	}
+	/* Many command lines, each read back right: more than are kept. */
+	for (int i = 0; i < 200; i++) {
+		char av[64], want[256];
+		int n = snprintf(av, sizeof(av), "prog%d%c--n%c%d", i % 37, 0, 0, i % 11);
+
+		exec_with(av, (size_t)n + 1, same, sizeof(same));
+		bind();
+		snprintf(want, sizeof(want),
+			 "assert(#e.argv == 3 and e.argv[1] == 'prog%d' and e.argv[3] == '%d')",
+			 i % 37, i % 11);
+		ok(want);
+		unbind();
+	}
+}
+
 /* A field read twice in one binding is pushed once (the cache behind
  * __index); what can change within a binding, or be changed by a rule, is
  * not kept; a new binding, or none, reads afresh. */
@@ -670,6 +747,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
 	    cmocka_unit_test(test_template_limits),
 	    cmocka_unit_test_setup_teardown(test_argv_from_the_process_table, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lists_kept_across_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_field_values_kept_per_binding, setup, teardown),
 	};
 

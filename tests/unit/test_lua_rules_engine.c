@@ -875,6 +875,70 @@ static void test_rules_need_their_keys(void **state)
 	tp_ruleset_free(rs);
 }
 
+/* A function whose match needs the process in a container (or a pod) is
+ * not reached by the events of a process outside one: enrich functions
+ * and rules alike. */
+static void test_index_needs_the_context(void **state)
+{
+	static const char *const names[] = {"inct", "pod", "host", "ck"};
+	static const struct tp_container_ctx box = {.id = "c0ffee", .runtime = "containerd"};
+	static const struct tp_k8s_ctx prod = {.pod = "web-1", .namespace = "prod"};
+	static const struct {
+		const struct tp_container_ctx *container;
+		const struct tp_k8s_ctx *k8s;
+		unsigned want; /* the alerts */
+	} cases[] = {{NULL, NULL, 1}, {&box, NULL, 2}, {&box, &prod, 3}};
+	struct tp_ruleset *rs;
+
+	(void)state;
+	write_to(rules, "c.lua",
+		 "local function yes() return true end\n"
+		 "local function r(name, match)\n"
+		 "  rule { name = name, events = { 'file.open' }, output = 'x', match = match,\n"
+		 "         when = yes }\n"
+		 "end\n"
+		 "r('inct', { container = true })\n"
+		 "r('pod', { ['k8s.namespace'] = 'prod' })\n"
+		 "r('host', { container = false })\n"
+		 "enrich({ 'file.open' }, { match = { ['container.runtime'] = 'containerd' } },\n"
+		 "       function(e) e:set('c', true) end)\n"
+		 "r('ck', { set = { c = true } })\n");
+	rs = load_ok();
+	tp_ruleset_adopt(rs, NULL, NULL);
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct tp_proc_ctx pc = {.container = cases[i].container,
+						 .k8s = cases[i].k8s};
+			struct tp_kv kv = {.key = "c", .value = {.kind = TP_V_BOOL, .b = true}};
+			struct tp_event_meta meta = {.importance = -1, .proc = &pc};
+			struct rule_fn *enrich = NULL;
+			unsigned n;
+
+			open_at("cat", "/srv/x", 30, T0);
+			tp_ruleset_event(rs, &ev, &meta, on_alert, NULL, &n);
+			assert_int_equal(n, cases[i].want);
+			for (size_t k = 0; k < rs->nfns; k++)
+				if (rs->fns[k].kind == FN_ENRICH)
+					enrich = &rs->fns[k];
+			assert_int_equal(tp_rules_index_admits(rs, enrich, &ev, &meta),
+					 cases[i].container != NULL);
+			meta.kv = &kv;
+			meta.nkv = cases[i].container != NULL;
+			/* Exactly, but for host: outside a container is left to
+			 * its match. */
+			for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
+				struct rule_fn *f = tp_rules_find(rs, names[j]);
+				bool m = tp_rules_matched(f, &ev, &meta, -1);
+
+				if (tp_rules_index_admits(rs, f, &ev, &meta) != m && (m || j != 2))
+					fail_msg("case %zu: the index is wrong about rule %s", i,
+						 names[j]);
+			}
+		}
+	}
+	tp_ruleset_free(rs);
+}
+
 /* set.<key>: what an enrich function set on the event, checked in C. */
 static void test_match_on_set_keys(void **state)
 {
@@ -1668,6 +1732,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_index_by_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_by_three_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_need_their_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_index_needs_the_context, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_evaluates_other_values_and_enrich, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_state_memory_cap_and_metrics, setup, teardown),
