@@ -438,22 +438,26 @@ static unsigned needs_context(const struct rule_fn *f, unsigned slot)
 	return need;
 }
 
-/* The slot's functions that need a container or a pod. */
-static int build_context(const struct tp_ruleset *rs, struct slot_index *ix, unsigned slot)
+/* Where the slot's events' candidates start, by their process's context:
+ * the functions that need a container or a pod are out of the others'. */
+static int build_starts(const struct tp_ruleset *rs, struct slot_index *ix, unsigned slot)
 {
 	struct slot_prefilter *pf = &ix->pf;
+	unsigned any = 0;
 
-	for (uint32_t i = 0; i < pf_count(ix); i++) {
-		unsigned need = needs_context(pf_fn(rs, ix, i), slot);
-
-		for (unsigned k = 0; k < 2; k++) {
-			if (!(need & (1u << k)))
-				continue;
-			if (!pf->needs_context[k] &&
-			    !(pf->needs_context[k] = calloc(pf->nwords, sizeof(uint64_t))))
-				return -ENOMEM;
-			set_bit(pf->needs_context[k], i);
-		}
+	for (uint32_t i = 0; i < pf_count(ix); i++)
+		any |= needs_context(pf_fn(rs, ix, i), slot);
+	for (unsigned k = 0; k < 4; k++) {
+		pf->start[k] = pf->all;
+		if (!any || k == 3)
+			continue;
+		pf->start[k] = malloc(pf->nwords * sizeof(uint64_t));
+		if (!pf->start[k])
+			return -ENOMEM;
+		memcpy(pf->start[k], pf->all, pf->nwords * sizeof(uint64_t));
+		for (uint32_t i = 0; i < pf_count(ix); i++)
+			if (needs_context(pf_fn(rs, ix, i), slot) & ~k)
+				clear_bit(pf->start[k], i);
 	}
 	return 0;
 }
@@ -545,7 +549,7 @@ static int build_prefilter(struct tp_ruleset *rs, struct slot_index *ix, unsigne
 		pf->mfield[pf->nmfields++] =
 		    (struct pf_mask_field){pf->masks[d].off, pf->masks[d].size};
 	}
-	if (build_set_keys(rs, ix, slot) < 0 || build_context(rs, ix, slot) < 0)
+	if (build_set_keys(rs, ix, slot) < 0 || build_starts(rs, ix, slot) < 0)
 		return -ENOMEM;
 	return t ? build_keys(rs, ix, t) : 0;
 }
@@ -623,8 +627,9 @@ void tp_rules_index_free(struct tp_ruleset *rs)
 		free(ix->pf.memo_out);
 		for (uint32_t j = 0; j < ix->pf.nset_keys; j++)
 			free(ix->pf.set_keys[j].bits);
-		free(ix->pf.needs_context[0]);
-		free(ix->pf.needs_context[1]);
+		for (unsigned k = 0; k < 4; k++)
+			if (ix->pf.start[k] != ix->pf.all)
+				free(ix->pf.start[k]);
 		for (uint32_t k = 0; k < ix->pf.nkeys; k++) {
 			struct pf_key *pk = &ix->pf.keys[k];
 
@@ -928,19 +933,13 @@ static void narrow(struct slot_prefilter *pf, const struct tp_event *ev, uint64_
 	}
 }
 
-/* c &= the functions the process's context (meta's) leaves. */
-static void context_out(const struct slot_prefilter *pf, const struct tp_event_meta *meta,
-			uint64_t *c)
+/* The candidates an event starts from, by its process's context. */
+static inline const uint64_t *start_of(const struct slot_prefilter *pf,
+				       const struct tp_event_meta *meta)
 {
 	const struct tp_proc_ctx *pc = meta ? meta->proc : NULL;
-	const uint64_t *out[2] = {
-	    pc && pc->container ? NULL : pf->needs_context[0],
-	    pc && pc->k8s ? NULL : pf->needs_context[1],
-	};
 
-	for (unsigned k = 0; k < 2; k++)
-		for (uint32_t w = 0; out[k] && w < pf->nwords; w++)
-			c[w] &= ~out[k][w];
+	return pc ? pf->start[(pc->container != NULL) | (pc->k8s != NULL) << 1] : pf->start[0];
 }
 
 const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event *ev,
@@ -948,8 +947,7 @@ const uint64_t *tp_rules_candidates(struct slot_index *ix, const struct tp_event
 {
 	struct slot_prefilter *pf = &ix->pf;
 
-	memcpy(pf->cand, pf->all, pf->nwords * sizeof(uint64_t));
-	context_out(pf, meta, pf->cand);
+	memcpy(pf->cand, start_of(pf, meta), pf->nwords * sizeof(uint64_t));
 	narrow(pf, ev, pf->cand, pf->keep);
 	return pf->cand;
 }
@@ -963,19 +961,10 @@ static bool key_is_set(const struct tp_event_meta *meta, const char *key)
 	return false;
 }
 
-/* c &= the rules meta's keys leave; count: the events that reached them. */
-static void keys_set_out(struct slot_prefilter *pf, const struct tp_event_meta *meta, uint64_t *c,
-			 bool count)
+/* keys_set_out when some key is set: by each key the rules need. */
+static void keys_set_out_by_key(struct slot_prefilter *pf, const struct tp_event_meta *meta,
+				uint64_t *c, bool count)
 {
-	bool kv = meta && meta->nkv;
-
-	if (count)
-		pf->seen[kv]++;
-	if (!kv) {
-		for (uint32_t w = 0; w < pf->nwords; w++)
-			c[w] &= pf->unset[w];
-		return;
-	}
 	for (uint32_t j = 0; j < pf->nset_keys; j++) {
 		struct pf_set_key *k = &pf->set_keys[j];
 
@@ -985,6 +974,20 @@ static void keys_set_out(struct slot_prefilter *pf, const struct tp_event_meta *
 			for (uint32_t w = 0; w < pf->nwords; w++)
 				c[w] &= ~k->bits[w];
 	}
+}
+
+/* c &= the rules meta's keys leave; count: the events that reached them. */
+static inline void keys_set_out(struct slot_prefilter *pf, const struct tp_event_meta *meta,
+				uint64_t *c, bool count)
+{
+	if (count)
+		pf->seen[meta && meta->nkv]++;
+	if (meta && meta->nkv) {
+		keys_set_out_by_key(pf, meta, c, count);
+		return;
+	}
+	for (uint32_t w = 0; w < pf->nwords; w++)
+		c[w] &= pf->unset[w];
 }
 
 const uint64_t *tp_rules_candidates_rules(struct slot_index *ix, const struct tp_event_meta *meta)
@@ -1007,8 +1010,7 @@ bool tp_rules_index_admits(struct tp_ruleset *rs, const struct rule_fn *f,
 		/* The slot's scratch, as an event would use it (no count); an
 		 * enrich function is found before any key is set. */
 		pf = &rs->index[slot]->pf;
-		memcpy(pf->cand, pf->all, pf->nwords * sizeof(uint64_t));
-		context_out(pf, meta, pf->cand);
+		memcpy(pf->cand, start_of(pf, meta), pf->nwords * sizeof(uint64_t));
 		narrow(pf, ev, pf->cand, pf->keep);
 		if (f->rslots[i].pos < pf->nrules)
 			keys_set_out(pf, meta, pf->cand, false);
@@ -1083,6 +1085,9 @@ void tp_rules_index_quarantine(struct tp_ruleset *rs, size_t k)
 			struct slot_prefilter *pf = &rs->index[f->rslots[i].slot]->pf;
 			uint32_t pos = f->rslots[i].pos;
 
+			for (unsigned k = 0; k < 4; k++)
+				if (pf->start[k] != pf->all)
+					clear_bit(pf->start[k], pos);
 			clear_bit(pf->all, pos);
 			clear_bit(pf->unset, pos);
 		}

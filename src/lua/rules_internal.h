@@ -283,9 +283,11 @@ struct slot_prefilter {
 		uint64_t seen;
 	} set_keys[PF_SET_KEYS];
 	uint32_t nset_keys;
-	/* The functions whose match needs the process in a container, and in
-	 * a pod (TP_NEEDS_CONTAINER, TP_NEEDS_K8S); NULL: none does. */
-	uint64_t *needs_context[2];
+	/* Where an event's candidates start, by its process's context (bit 0:
+	 * in a container, bit 1: in a pod): all but the functions whose match
+	 * needs what the process is not in. Each is `all` when no function
+	 * needs either. */
+	uint64_t *start[4];
 	/* The bitmaps' first positions are the slot's rules; the enrich
 	 * functions follow them, from this one. */
 	uint32_t nrules;
