@@ -1547,13 +1547,44 @@ __attribute__((noinline)) static bool match_ancestor(const struct cond *c,
 }
 
 /* argv joined by spaces, from the event or the enrichment. */
+/* The command line argv (len bytes, NUL-separated) joins to, by spaces, at
+ * most 4095 bytes. The last one joined is kept with the bytes it came from:
+ * an exec's cmdline conditions, rule after rule, join the same. */
+static const char *joined_cmdline(const char *argv, uint32_t len)
+{
+	static __thread struct {
+		bool valid;
+		uint32_t len;
+		char src[4096];
+		char line[4096];
+	} m;
+	const char *p;
+	size_t used = 0, n;
+
+	if (m.valid && m.len == len && !memcmp(m.src, argv, len))
+		return m.line;
+	for (p = tp_argv_next(argv, len, NULL, &n); p; p = tp_argv_next(argv, len, p, &n)) {
+		if (used && used < sizeof(m.line) - 1)
+			m.line[used++] = ' ';
+		if (n > sizeof(m.line) - 1 - used)
+			n = sizeof(m.line) - 1 - used;
+		memcpy(m.line + used, p, n);
+		used += n;
+	}
+	m.line[used] = '\0';
+	m.valid = len <= sizeof(m.src);
+	if (m.valid) {
+		memcpy(m.src, argv, len);
+		m.len = len;
+	}
+	return m.line;
+}
+
 __attribute__((noinline)) static bool match_cmdline(const struct cond *c, const struct tp_event *ev,
 						    const struct tp_proc_ctx *pc)
 {
-	char line[4096];
-	const char *argv = NULL, *p;
+	const char *argv = NULL;
 	uint32_t len = 0;
-	size_t used = 0, n;
 
 	for (uint32_t i = 0; i < ev->type->nfields; i++) {
 		if (ev->type->fields[i].kind == TP_FK_ARGV) {
@@ -1567,16 +1598,7 @@ __attribute__((noinline)) static bool match_cmdline(const struct cond *c, const 
 	}
 	if (!argv)
 		return false;
-	for (p = tp_argv_next(argv, len, NULL, &n); p; p = tp_argv_next(argv, len, p, &n)) {
-		if (used && used < sizeof(line) - 1)
-			line[used++] = ' ';
-		if (n > sizeof(line) - 1 - used)
-			n = sizeof(line) - 1 - used;
-		memcpy(line + used, p, n);
-		used += n;
-	}
-	line[used] = '\0';
-	return match_str(c, line);
+	return match_str(c, joined_cmdline(argv, len));
 }
 
 static bool match_mask(const struct cond *c, const struct type_field *tf, uint64_t u)

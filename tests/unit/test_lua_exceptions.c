@@ -163,6 +163,14 @@ static void test_numbers_symbols_cmdline(void **state)
 	assert_false(tp_exception_match(x, &ev, NULL));
 	exec_event("ansible", "/usr/bin/python3", 1000, "ansible\0-v", 11);
 	assert_false(tp_exception_match(x, &ev, NULL));
+	/* The command line joined last is kept: another of the same length
+	 * is joined afresh, the same one again matches again. */
+	exec_event("ansible", "/usr/bin/python3", 1000, "ansible\0--check\0x", 18);
+	assert_true(tp_exception_match(x, &ev, NULL));
+	exec_event("ansible", "/usr/bin/python3", 1000, "ansible\0--chexk\0x", 18);
+	assert_false(tp_exception_match(x, &ev, NULL));
+	exec_event("ansible", "/usr/bin/python3", 1000, "ansible\0--check\0x", 18);
+	assert_true(tp_exception_match(x, &ev, NULL));
 	tp_exception_free(x);
 
 	/* env.NAME (or env = { NAME = ... }): a variable's value; true: set. */
