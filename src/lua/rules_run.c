@@ -91,18 +91,6 @@ static inline void charge(struct rule_fn *f, uint64_t *t)
 	}
 }
 
-/* Bind the event for the functions' matches and calls, at the first one
- * visited: most events (a node's reads) reach none, and skip the binding
- * and its undoing. */
-static inline void bind_once(struct tp_ruleset *rs, const struct tp_event *ev,
-			     struct tp_event_meta *meta, bool *bound)
-{
-	if (*bound)
-		return;
-	tp_rules_bind(rs, ev, meta, LUA_NOREF);
-	*bound = true;
-}
-
 /* Does function k's inline check (fm) turn the event away? Counted apart,
  * without a look at the function's struct. */
 static inline bool fast_rejected(struct tp_ruleset *rs, uint32_t k, const struct tp_fast_mask *fm,
@@ -116,11 +104,18 @@ static inline bool fast_rejected(struct tp_ruleset *rs, uint32_t k, const struct
 
 /* Does the event pass f's match (true without one)? An event it turns
  * away is a call of f at the cost of the C check: no Lua call. fm: the
- * match's inline condition on this type, passed already (fast_rejected). */
+ * match's inline condition on this type, passed already (fast_rejected).
+ * The event is bound for the matches and calls at the first function
+ * visited (*bound): most events (a node's reads) reach none, and skip the
+ * binding and its undoing. */
 static inline bool fn_matched(struct tp_ruleset *rs, struct rule_fn *f,
 			      const struct tp_fast_mask *fm, const struct tp_event *ev,
-			      const struct tp_event_meta *meta, uint64_t *t)
+			      struct tp_event_meta *meta, uint64_t *t, bool *bound)
 {
+	if (!*bound) {
+		tp_rules_bind(rs, ev, meta, LUA_NOREF);
+		*bound = true;
+	}
 	if (!f->match && !f->ntmatch)
 		return true;
 	if (tp_rules_matched(f, ev, tp_rules_meta_now(rs, meta), fm->size ? fm->cond : -1))
@@ -362,10 +357,9 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		if (fast_rejected(rs, ix->fns[FN_FILTER][i], &ix->fast[FN_FILTER][i], ev))
 			continue;
 		f = &rs->fns[ix->fns[FN_FILTER][i]];
-		if (f->quarantined)
-			continue;
-		bind_once(rs, ev, meta, &bound);
-		if (!fn_matched(rs, f, &ix->fast[FN_FILTER][i], ev, meta, &t))
+
+		if (f->quarantined ||
+		    !fn_matched(rs, f, &ix->fast[FN_FILTER][i], ev, meta, &t, &bound))
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		charge(f, &t);
@@ -393,8 +387,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		struct rule_fn *f = &rs->fns[ix->fns[FN_ENRICH][i - ix->pf.nrules]];
 
 		/* (A quarantined one is in no slot's candidates.) */
-		bind_once(rs, ev, meta, &bound);
-		if (!fn_matched(rs, f, fm, ev, meta, &t))
+		if (!fn_matched(rs, f, fm, ev, meta, &t, &bound))
 			continue;
 		if (f->nsets) { /* no Lua */
 			tp_rules_apply_sets(rs, f, ev);
@@ -415,10 +408,8 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 		if (fast_rejected(rs, ix->fns[FN_SCORE][i], &ix->fast[FN_SCORE][i], ev))
 			continue;
 		f = &rs->fns[ix->fns[FN_SCORE][i]];
-		if (f->quarantined)
-			continue;
-		bind_once(rs, ev, meta, &bound);
-		if (!fn_matched(rs, f, &ix->fast[FN_SCORE][i], ev, meta, &t))
+		if (f->quarantined ||
+		    !fn_matched(rs, f, &ix->fast[FN_SCORE][i], ev, meta, &t, &bound))
 			continue;
 		st = tp_rules_call(rs, f, err, sizeof(err));
 		charge(f, &t);
@@ -440,8 +431,8 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 	}
 	if (best >= 0 && best > meta->importance)
 		meta->importance = best;
-	/* Of those, the rules. Nothing set on the event (by enrich or an
-	 * earlier stage): only those whose match needs no key. */
+	/* Of those, the rules: not those whose match needs a key not set on
+	 * the event (by enrich or an earlier stage). */
 	cand = tp_rules_candidates_rules(ix, bound ? tp_rules_meta_now(rs, meta) : meta);
 	bits = cand[0];
 	for (uint32_t w = 0, i;
@@ -453,8 +444,7 @@ int tp_ruleset_event(struct tp_ruleset *rs, const struct tp_event *ev, struct tp
 
 		/* (A quarantined rule is in no slot's candidates.) Events its
 		 * match turns away: no Lua call at all. */
-		bind_once(rs, ev, meta, &bound);
-		if (!fn_matched(rs, f, fm, ev, meta, &t))
+		if (!fn_matched(rs, f, fm, ev, meta, &t, &bound))
 			continue;
 		/* Bookkeeping the engine does itself, no Lua call. A recall
 		 * goes before the exceptions: it costs less (an exception can

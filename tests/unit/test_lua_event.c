@@ -84,8 +84,9 @@ static void unbind(void)
 	b->sink = NULL;
 }
 
-/* Run `return function(e) <body> end` on the bound event. */
-static enum tp_lua_status call(const char *body)
+/* Run `return function(e) <body> end` on the bound event, keeping nres
+ * of its results on the stack. */
+static enum tp_lua_status call_n(const char *body, int nres)
 {
 	char code[4096];
 
@@ -94,7 +95,12 @@ static enum tp_lua_status call(const char *body)
 		fail_msg("load: %s", err);
 	assert_int_equal(tp_lua_pcall(vm, 0, 1, err, sizeof(err)), TP_LUA_OK);
 	tp_lua_event_push(L);
-	return tp_lua_pcall(vm, 1, 0, err, sizeof(err));
+	return tp_lua_pcall(vm, 1, nres, err, sizeof(err));
+}
+
+static enum tp_lua_status call(const char *body)
+{
+	return call_n(body, 0);
 }
 
 static void ok(const char *body)
@@ -164,14 +170,7 @@ static void test_stale_event_raises(void **state)
  * Stack: [-0, +1] */
 static void value_of(const char *body)
 {
-	char code[4096];
-
-	snprintf(code, sizeof(code), "return function(e) %s end", body);
-	if (tp_lua_load(vm, code, strlen(code), "@v.lua", err, sizeof(err)) < 0)
-		fail_msg("load: %s", err);
-	assert_int_equal(tp_lua_pcall(vm, 0, 1, err, sizeof(err)), TP_LUA_OK);
-	tp_lua_event_push(L);
-	if (tp_lua_pcall(vm, 1, 1, err, sizeof(err)) != TP_LUA_OK)
+	if (call_n(body, 1) != TP_LUA_OK)
 		fail_msg("%s: %s", body, err);
 }
 
