@@ -107,8 +107,13 @@ def test_live_events_come_back_identical():
             check(m == 0o600, "segment %s mode %o" % (f, m))
 
         stored, err = raw_events(d)
-        check(ours(stored, pids) == live, "raw cat differs from live:\n%r\n%r"
-              % (ours(stored, pids)[:2], live[:2]))
+        got = ours(stored, pids)
+        first = next((i for i, (a, b) in enumerate(zip(got, live)) if a != b),
+                     min(len(got), len(live)))
+        check(got == live, "raw cat differs from live: %d stored, %d live; the first "
+              "difference, at %d:\n%r\n%r\nraw cat said: %s"
+              % (len(got), len(live), first, got[first:first + 1], live[first:first + 1],
+                 err[-500:]))
         check("damaged at" not in err and "torn" not in err, "raw cat complained: %s" % err)
         stored_asan, _ = raw_events(d, binary=BIN_ASAN)
         check(ours(stored_asan, pids) == live, "raw cat under ASan differs")
