@@ -1546,7 +1546,6 @@ __attribute__((noinline)) static bool match_ancestor(const struct cond *c,
 	return false;
 }
 
-/* argv joined by spaces, from the event or the enrichment. */
 /* The command line argv (len bytes, NUL-separated) joins to, by spaces, at
  * most 4095 bytes. The last one joined is kept with the bytes it came from:
  * an exec's cmdline conditions, rule after rule, join the same. */
@@ -1580,6 +1579,7 @@ static const char *joined_cmdline(const char *argv, uint32_t len)
 	return m.line;
 }
 
+/* argv joined by spaces, from the event or the enrichment. */
 __attribute__((noinline)) static bool match_cmdline(const struct cond *c, const struct tp_event *ev,
 						    const struct tp_proc_ctx *pc)
 {
@@ -2182,12 +2182,12 @@ size_t tp_exception_fast_masks(const struct tp_exception *x, const struct tp_eve
 
 bool tp_exception_needs_set(const struct tp_exception *x)
 {
+	if (tp_exception_set_key(x))
+		return true;
 	for (size_t i = 0; x && i < x->nconds; i++) {
 		const struct cond *c = &x->conds[i];
 		size_t j = 0;
 
-		if (c->src == S_SET && c->present != PRESENT_NO)
-			return true;
 		/* one_of needs a key when each of its tables does */
 		for (; c->src == S_ONE_OF && j < c->nalts; j++)
 			if (!tp_exception_needs_set(c->alts[j]))

@@ -68,67 +68,6 @@ static inline struct pf_cached *cache_entry(const struct pf_key *pk, uint32_t i)
 				    (size_t)i * pk->cstride);
 }
 
-/* Does rule f's match, for the events of this slot, need a key set? */
-static bool needs_set(const struct rule_fn *f, unsigned slot)
-{
-	if (tp_exception_needs_set(f->match))
-		return true;
-	for (size_t i = 0; i < f->ntmatch; i++)
-		if (type_slot(f->tmatch[i].type) == slot && tp_exception_needs_set(f->tmatch[i].x))
-			return true;
-	return false;
-}
-
-/* The key of e:set rule f's match needs for the events of this slot, when
- * one of its conditions names one; NULL otherwise. */
-static const char *set_key(const struct rule_fn *f, unsigned slot)
-{
-	const char *k = tp_exception_set_key(f->match);
-
-	for (size_t i = 0; !k && i < f->ntmatch; i++)
-		if (type_slot(f->tmatch[i].type) == slot)
-			k = tp_exception_set_key(f->tmatch[i].x);
-	return k;
-}
-
-/* Rule f's bit-mask condition for the events of this slot, if it has one. */
-static struct tp_fast_mask fast_mask(const struct rule_fn *f, unsigned slot)
-{
-	struct tp_fast_mask m = {0};
-
-	for (size_t i = 0; i < f->ntmatch; i++)
-		if (type_slot(f->tmatch[i].type) == slot &&
-		    tp_exception_fast_mask(f->tmatch[i].x, f->tmatch[i].type, &m)) {
-			m.cond = -1; /* checked again with the rest of its table */
-			return m;
-		}
-	for (size_t k = 0; f->match && tp_event_type_at(k); k++)
-		if (type_slot(tp_event_type_at(k)) == slot &&
-		    tp_exception_fast_mask(f->match, tp_event_type_at(k), &m))
-			return m;
-	return m;
-}
-
-/* Every inline condition rule f's match has for the events of this slot
- * (at most max; the rule must pass them all). */
-static size_t rule_masks(const struct rule_fn *f, unsigned slot, struct tp_fast_mask *out,
-			 size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < f->ntmatch && n < max; i++)
-		if (type_slot(f->tmatch[i].type) == slot)
-			n += tp_exception_fast_masks(f->tmatch[i].x, f->tmatch[i].type, out + n,
-						     max - n);
-	for (size_t k = 0; f->match && tp_event_type_at(k) && n < max; k++)
-		if (type_slot(tp_event_type_at(k)) == slot) {
-			n += tp_exception_fast_masks(f->match, tp_event_type_at(k), out + n,
-						     max - n);
-			break;
-		}
-	return n;
-}
-
 static const struct tp_event_type *slot_type(unsigned slot)
 {
 	const struct tp_event_type *t;
@@ -137,6 +76,75 @@ static const struct tp_event_type *slot_type(unsigned slot)
 		if (type_slot(t) == slot)
 			return t;
 	return NULL;
+}
+
+/* Function f's conditions for the events of this slot's type alone (its
+ * match's table under the type's name), or NULL: a slot is one type. */
+static const struct rule_type_match *slot_tmatch(const struct rule_fn *f, unsigned slot)
+{
+	for (size_t i = 0; i < f->ntmatch; i++)
+		if (type_slot(f->tmatch[i].type) == slot)
+			return &f->tmatch[i];
+	return NULL;
+}
+
+/* Does rule f's match, for the events of this slot, need a key set? */
+static bool needs_set(const struct rule_fn *f, unsigned slot)
+{
+	const struct rule_type_match *tm = slot_tmatch(f, slot);
+
+	return tp_exception_needs_set(f->match) || (tm && tp_exception_needs_set(tm->x));
+}
+
+/* The key of e:set rule f's match needs for the events of this slot, when
+ * one of its conditions names one; NULL otherwise. */
+static const char *set_key(const struct rule_fn *f, unsigned slot)
+{
+	const struct rule_type_match *tm = slot_tmatch(f, slot);
+	const char *k = tp_exception_set_key(f->match);
+
+	return k || !tm ? k : tp_exception_set_key(tm->x);
+}
+
+/* What of the process's context function f's match needs for the events
+ * of this slot (TP_NEEDS_*). */
+static unsigned needs_context(const struct rule_fn *f, unsigned slot)
+{
+	const struct rule_type_match *tm = slot_tmatch(f, slot);
+
+	return tp_exception_needs_context(f->match) | (tm ? tp_exception_needs_context(tm->x) : 0);
+}
+
+/* Rule f's bit-mask condition for the events of this slot, if it has one. */
+static struct tp_fast_mask fast_mask(const struct rule_fn *f, unsigned slot)
+{
+	const struct rule_type_match *tm = slot_tmatch(f, slot);
+	const struct tp_event_type *t = slot_type(slot);
+	struct tp_fast_mask m = {0};
+
+	if (tm && tp_exception_fast_mask(tm->x, tm->type, &m)) {
+		m.cond = -1; /* checked again with the rest of its table */
+		return m;
+	}
+	if (f->match && t)
+		tp_exception_fast_mask(f->match, t, &m);
+	return m;
+}
+
+/* Every inline condition rule f's match has for the events of this slot
+ * (at most max; the rule must pass them all). */
+static size_t rule_masks(const struct rule_fn *f, unsigned slot, struct tp_fast_mask *out,
+			 size_t max)
+{
+	const struct rule_type_match *tm = slot_tmatch(f, slot);
+	const struct tp_event_type *t = slot_type(slot);
+	size_t n = 0;
+
+	if (tm)
+		n += tp_exception_fast_masks(tm->x, tm->type, out, max);
+	if (f->match && t && n < max)
+		n += tp_exception_fast_masks(f->match, t, out + n, max - n);
+	return n;
 }
 
 static inline void set_bit(uint64_t *b, uint32_t i)
@@ -426,18 +434,6 @@ static int build_keys(const struct tp_ruleset *rs, struct slot_index *ix,
 	return 0;
 }
 
-/* What of the process's context function f's match needs for the events
- * of this slot (TP_NEEDS_*). */
-static unsigned needs_context(const struct rule_fn *f, unsigned slot)
-{
-	unsigned need = tp_exception_needs_context(f->match);
-
-	for (size_t i = 0; i < f->ntmatch; i++)
-		if (type_slot(f->tmatch[i].type) == slot)
-			need |= tp_exception_needs_context(f->tmatch[i].x);
-	return need;
-}
-
 /* Where the slot's events' candidates start, by their process's context:
  * the functions that need a container or a pod are out of the others'. */
 static int build_starts(const struct tp_ruleset *rs, struct slot_index *ix, unsigned slot)
@@ -449,14 +445,18 @@ static int build_starts(const struct tp_ruleset *rs, struct slot_index *ix, unsi
 		any |= needs_context(pf_fn(rs, ix, i), slot);
 	for (unsigned k = 0; k < 4; k++) {
 		pf->start[k] = pf->all;
-		if (!any || k == 3)
+		if (!any || k == 3) /* (3: in a container and a pod, all) */
 			continue;
 		pf->start[k] = malloc(pf->nwords * sizeof(uint64_t));
 		if (!pf->start[k])
 			return -ENOMEM;
 		memcpy(pf->start[k], pf->all, pf->nwords * sizeof(uint64_t));
-		for (uint32_t i = 0; i < pf_count(ix); i++)
-			if (needs_context(pf_fn(rs, ix, i), slot) & ~k)
+	}
+	for (uint32_t i = 0; any && i < pf_count(ix); i++) {
+		unsigned need = needs_context(pf_fn(rs, ix, i), slot);
+
+		for (unsigned k = 0; need && k < 3; k++)
+			if (need & ~k)
 				clear_bit(pf->start[k], i);
 	}
 	return 0;

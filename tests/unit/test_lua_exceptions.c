@@ -150,6 +150,18 @@ static void test_fields_and_globs(void **state)
 static void test_numbers_symbols_cmdline(void **state)
 {
 	static const char *const exit_types[] = {"process.exit", NULL};
+	/* In turn: the command line joined last is kept, so another of the
+	 * same length is joined afresh, and the same one again matches again. */
+	static const struct {
+		uint32_t uid;
+		const char *argv;
+		size_t len;
+		bool want;
+	} cmd[] = {
+	    {1000, "ansible\0--check\0x", 18, true},  {0, "ansible\0--check\0x", 18, false},
+	    {1000, "ansible\0-v", 11, false},	      {1000, "ansible\0--check\0x", 18, true},
+	    {1000, "ansible\0--chexk\0x", 18, false}, {1000, "ansible\0--check\0x", 18, true},
+	};
 	char desc[256];
 	int r;
 	struct tp_exception *x;
@@ -157,20 +169,11 @@ static void test_numbers_symbols_cmdline(void **state)
 	(void)state;
 	x = make("return { uid = 1000, cmdline = '*--check*' }", exec_open, &r);
 	assert_int_equal(r, 0);
-	exec_event("ansible", "/usr/bin/python3", 1000, "ansible\0--check\0x", 18);
-	assert_true(tp_exception_match(x, &ev, NULL));
-	exec_event("ansible", "/usr/bin/python3", 0, "ansible\0--check\0x", 18);
-	assert_false(tp_exception_match(x, &ev, NULL));
-	exec_event("ansible", "/usr/bin/python3", 1000, "ansible\0-v", 11);
-	assert_false(tp_exception_match(x, &ev, NULL));
-	/* The command line joined last is kept: another of the same length
-	 * is joined afresh, the same one again matches again. */
-	exec_event("ansible", "/usr/bin/python3", 1000, "ansible\0--check\0x", 18);
-	assert_true(tp_exception_match(x, &ev, NULL));
-	exec_event("ansible", "/usr/bin/python3", 1000, "ansible\0--chexk\0x", 18);
-	assert_false(tp_exception_match(x, &ev, NULL));
-	exec_event("ansible", "/usr/bin/python3", 1000, "ansible\0--check\0x", 18);
-	assert_true(tp_exception_match(x, &ev, NULL));
+	for (size_t i = 0; i < sizeof(cmd) / sizeof(cmd[0]); i++) {
+		exec_event("ansible", "/usr/bin/python3", cmd[i].uid, cmd[i].argv, cmd[i].len);
+		if (tp_exception_match(x, &ev, NULL) != cmd[i].want)
+			fail_msg("cmdline case %zu: want %d", i, cmd[i].want);
+	}
 	tp_exception_free(x);
 
 	/* env.NAME (or env = { NAME = ... }): a variable's value; true: set. */
