@@ -20,6 +20,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf/creds_seed.h"
 #include "bpf/families.h"
 #include "bpf/percpu.h"
 #include "bpf/perf_attach.h"
@@ -913,6 +914,39 @@ static void load_families(struct tp_bpf *b, const struct tp_bpf_opts *opts)
 		nloaded, clock_ms(CLOCK_MONOTONIC) - t0, nthreads + 1, cpu, vtext);
 }
 
+/* The security family's set*id and capset events report the credentials
+ * from before the call as last seen by the kernel side since a thread was
+ * created; threads older than its programs are seeded from /proc, now
+ * that the programs are attached (a change from here on is seen). */
+static void seed_creds(struct tp_bpf *b)
+{
+	struct tp_creds_seed_stats st;
+	struct bpf_map *m = NULL;
+	int r;
+
+	for (unsigned i = 0; i < b->nfamilies && !m; i++)
+		if (!strcmp(b->families[i].fam->name, "security"))
+			m = bpf_object__find_map_by_name(b->families[i].obj, "tp_creds_seen");
+	if (!m || bpf_map__fd(m) < 0)
+		return;
+	r = tp_creds_seed(bpf_map__fd(m), "/proc", &st);
+	if (r < 0) {
+		tp_warn("cannot read /proc (%s): set*id and capset events of threads started "
+			"before the agent report no credentials from before the call",
+			strerror(-r));
+		return;
+	}
+	if (st.missed)
+		tp_warn("the credentials of %u threads started before the agent could not be "
+			"noted (a kernel before 6.9 has no pidfd for a thread other than its "
+			"process's first): their set*id and capset events report no credentials "
+			"from before the call",
+			st.missed);
+	tp_debug("credentials of %u threads started before the agent noted from /proc in "
+		 "%.1f ms (%u already seen by the kernel)",
+		 st.seeded, st.ms, st.kept);
+}
+
 static uint64_t round_up_pow2(uint64_t v)
 {
 	uint64_t p = 4096;
@@ -964,6 +998,7 @@ int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, 
 		goto fail;
 
 	load_families(b, opts);
+	seed_creds(b);
 
 	if (b->nlinks == 0) {
 		snprintf(err, errlen,

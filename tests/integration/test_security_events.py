@@ -135,6 +135,78 @@ PIDFD_CHILD = textwrap.dedent("""
 """)
 
 
+# Started before the collector: a process with a second thread, both
+# waiting on stdin; then every thread takes new gids (glibc's setresgid runs
+# the call in each thread). Prints the thread ids.
+OLDER_CHILD = textwrap.dedent("""
+    import json, os, sys, threading
+    go = threading.Event()
+    tids = []
+    def worker():
+        tids.append(threading.get_native_id())
+        go.wait()
+    t = threading.Thread(target=worker)
+    t.start()
+    while not tids:
+        pass
+    print(json.dumps([os.getpid()] + tids), flush=True)
+    sys.stdin.readline()
+    os.setresgid(4321, 4322, 4323)
+    go.set()
+    t.join()
+""")
+
+# Started after it: drops to nobody (every capability goes), enters a new
+# user namespace (every capability in it), then drops CAP_NET_RAW.
+USERNS_CHILD = textwrap.dedent("""
+    import ctypes, os
+    libc = ctypes.CDLL(None, use_errno=True)
+    os.setresgid(65534, 65534, 65534)
+    os.setresuid(65534, 65534, 65534)
+    assert libc.unshare(0x10000000) == 0, ctypes.get_errno()   # CLONE_NEWUSER
+    hdr = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    assert libc.capget(hdr, data) == 0
+    data[0] &= ~(1 << 13)
+    assert libc.capset(hdr, data) == 0, ctypes.get_errno()
+""")
+
+
+def test_old_credentials_of_older_threads_and_user_namespaces():
+    """The credentials from before a call are the thread's as last seen:
+    noted from /proc at start for threads older than the agent (each
+    thread's own, not only its process's first), and again after an
+    unshare of a user namespace."""
+    older = subprocess.Popen([PYTHON, "-c", OLDER_CHILD], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    tids = json.loads(older.stdout.readline())
+    try:
+        with Collector("-a", "-k", "categories=security") as c:
+            older.stdin.write("go\n")
+            older.stdin.flush()
+            check(older.wait(60) == 0, "older child failed")
+            for tid in tids:
+                g = c.wait_event(type="security.setgid", pid=tids[0], tid=tid, syscall_str="setresgid")
+                check((g.get("old_gid"), g.get("old_egid"), g.get("old_fsgid")) == (0, 0, 0),
+                      "thread %d older than the agent: old gids %r" % (tid, g))
+                check((g["new_gid"], g["new_egid"]) == (4321, 4322), "new gids %r" % g)
+
+            p = subprocess.Popen([PYTHON, "-c", USERNS_CHILD])
+            check(p.wait(60) == 0, "user namespace child failed")
+            u = c.wait_event(type="security.setuid", pid=p.pid, syscall_str="setresuid")
+            check(u.get("old_uid") == 0 and u["new_uid"] == 65534, "uids %r" % u)
+            cs = c.wait_event(type="security.capset", pid=p.pid)
+            full = 0x1ffffffffff
+            check(cs.get("old_effective", 0) & full == full and cs["ret"] == 0,
+                  "capset after unshare: the capabilities the user namespace gave %r" % cs)
+            check(not cs["effective"] & (1 << 13), "capset %r" % cs)
+            check(c.stop() == 0, "collector exit code")
+    finally:
+        if older.poll() is None:
+            older.kill()
+            older.wait()
+
+
 def test_pidfd_send_signal():
     with Collector("-a", "-k", "categories=security") as c:
         p = subprocess.Popen([PYTHON, "-c", PIDFD_CHILD], stdout=subprocess.PIPE, text=True)
@@ -184,5 +256,6 @@ def test_module_load_skipped_with_one_warning():
 
 if __name__ == "__main__":
     require_root()
-    run_tests([test_security_subtypes, test_pidfd_send_signal, test_all_bpf_commands_when_asked,
+    run_tests([test_security_subtypes, test_old_credentials_of_older_threads_and_user_namespaces,
+               test_pidfd_send_signal, test_all_bpf_commands_when_asked,
                test_module_load_skipped_with_one_warning])

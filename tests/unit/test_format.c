@@ -258,6 +258,56 @@ static void test_json_exit_signal_name(void **state)
 	tp_buf_free(&b);
 }
 
+/* Credentials from before a set*id or capset call are absent when the
+ * kernel side never saw them (a mark in the record), present otherwise,
+ * zero included: records stored before the mark existed have it clear. */
+static void test_json_old_credentials_unknown(void **state)
+{
+	struct tp_setid_event u;
+	struct tp_capset_event c;
+	struct tp_buf b;
+
+	(void)state;
+	memset(&u, 0, sizeof(u));
+	u.hdr.type = TP_EV_SECURITY_SETUID;
+	u.hdr.size = sizeof(u);
+	u.new_r = u.new_e = 1000;
+	tp_buf_init(&b);
+	assert_int_equal(tp_decode(&u, sizeof(u), 0, &ev), 0);
+	tp_format_json(&b, &ev, NULL);
+	assert_non_null(strstr(tp_buf_cstr(&b), "\"old_uid\":0,\"old_euid\":0,"));
+	assert_true(tp_field_present(&ev, tp_event_field(ev.type, "old_fsuid")));
+
+	u.flags = TP_SETID_OLD_UNKNOWN;
+	u.old_r = u.old_e = u.old_s = u.old_fs = UINT32_MAX;
+	assert_int_equal(tp_decode(&u, sizeof(u), 0, &ev), 0);
+	tp_buf_reset(&b);
+	tp_format_json(&b, &ev, NULL);
+	assert_null(strstr(tp_buf_cstr(&b), "old_"));
+	assert_non_null(strstr(tp_buf_cstr(&b), "\"new_uid\":1000,"));
+	assert_false(tp_field_present(&ev, tp_event_field(ev.type, "old_fsuid")));
+
+	memset(&c, 0, sizeof(c));
+	c.hdr.type = TP_EV_SECURITY_CAPSET;
+	c.hdr.size = sizeof(c);
+	c.effective = 1u << 13;
+	c.old_effective = 1u << 13;
+	assert_int_equal(tp_decode(&c, sizeof(c), 0, &ev), 0);
+	tp_buf_reset(&b);
+	tp_format_json(&b, &ev, NULL);
+	assert_non_null(strstr(tp_buf_cstr(&b), "\"old_effective_str\":\"CAP_NET_RAW\""));
+	assert_non_null(strstr(tp_buf_cstr(&b), "\"old_permitted\":"));
+
+	c.old_effective = TP_CAPS_UNKNOWN;
+	assert_int_equal(tp_decode(&c, sizeof(c), 0, &ev), 0);
+	tp_buf_reset(&b);
+	tp_format_json(&b, &ev, NULL);
+	assert_null(strstr(tp_buf_cstr(&b), "old_"));
+	assert_non_null(strstr(tp_buf_cstr(&b), "\"effective_str\":\"CAP_NET_RAW\""));
+	assert_false(tp_field_present(&ev, tp_event_field(ev.type, "old_inheritable")));
+	tp_buf_free(&b);
+}
+
 static void test_text_plain_and_color(void **state)
 {
 	struct tp_buf b;
@@ -723,6 +773,7 @@ int main(void)
 	    cmocka_unit_test(test_json_alert),
 	    cmocka_unit_test(test_json_numbers),
 	    cmocka_unit_test(test_json_exit_signal_name),
+	    cmocka_unit_test(test_json_old_credentials_unknown),
 	    cmocka_unit_test(test_ipv4_text_is_inet_ntop),
 	    cmocka_unit_test(test_json_header_numbers),
 	    cmocka_unit_test(test_text_plain_and_color),

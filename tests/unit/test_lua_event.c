@@ -535,6 +535,32 @@ static void test_synthetic_events(void **state)
 	tp_lua_event_forget(L, b);
 	ok("assert(e.cap_permitted == nil and e.name == 'user.x')");
 	luaL_unref(L, LUA_REGISTRYINDEX, ref);
+	/* So are the credentials from before a set*id call, though their mark
+	 * is "unknown" (set when left out, cleared when given), and capset's
+	 * (the mark in old_effective's top bit). */
+	assert_int_equal(from_table("{ type = 'security.setuid', new_uid = 0 }", &ref), TP_LUA_OK);
+	b->extra = ref;
+	tp_lua_event_forget(L, b);
+	ok("assert(e.old_uid == nil and e.old_fsuid == nil and e.new_uid == 0)");
+	luaL_unref(L, LUA_REGISTRYINDEX, ref);
+	assert_int_equal(
+	    from_table("{ type = 'security.setuid', old_euid = 0, new_uid = 0 }", &ref), TP_LUA_OK);
+	b->extra = ref;
+	tp_lua_event_forget(L, b);
+	ok("assert(e.old_euid == 0 and e.old_uid == 0 and e.new_uid == 0)");
+	luaL_unref(L, LUA_REGISTRYINDEX, ref);
+	assert_int_equal(from_table("{ type = 'security.capset', effective = 1 }", &ref),
+			 TP_LUA_OK);
+	b->extra = ref;
+	tp_lua_event_forget(L, b);
+	ok("assert(e.old_effective == nil and e.old_permitted == nil and e.effective == 1)");
+	luaL_unref(L, LUA_REGISTRYINDEX, ref);
+	assert_int_equal(from_table("{ type = 'security.capset', old_permitted = 2 }", &ref),
+			 TP_LUA_OK);
+	b->extra = ref;
+	tp_lua_event_forget(L, b);
+	ok("assert(e.old_effective == 0 and e.old_permitted == 2)");
+	luaL_unref(L, LUA_REGISTRYINDEX, ref);
 	b->ev = NULL;
 	tp_lua_event_forget(L, b);
 
