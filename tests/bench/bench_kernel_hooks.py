@@ -56,7 +56,7 @@ MODES = [
     ("dns", 50000, "network.dns (sendto exit, query parsed)", True),
     ("udp", 50000, "sendto exit, not port 53 (early out)", True),
     ("tcp", 2000, "connect+accept+8 state changes+2 closes", True),
-    ("setuid", 50000, "security.setuid (enter+exit)", False),
+    ("setuid", 50000, "security.setuid (exit; task storage)", False),
     ("kill", 100000, "security.kill (kill exit)", False),
     ("pidfd", 100000, "security.kill (pidfd_send_signal exit, pidfd resolved)", False),
     ("memfd", 20000, "security.memfd_create (+close)", False),
