@@ -113,7 +113,8 @@ static void seed_thread(int map_fd, const char *proc_root, long pid, long tid,
 	close(pidfd);
 }
 
-int tp_creds_seed(int map_fd, const char *proc_root, struct tp_creds_seed_stats *st)
+int tp_creds_seed(int map_fd, const char *proc_root, const atomic_bool *stop,
+		  struct tp_creds_seed_stats *st)
 {
 	struct timespec t0, t1;
 	struct dirent *d, *t;
@@ -125,7 +126,7 @@ int tp_creds_seed(int map_fd, const char *proc_root, struct tp_creds_seed_stats 
 	procs = opendir(proc_root);
 	if (!procs)
 		return -errno;
-	while ((d = readdir(procs))) {
+	while ((d = readdir(procs)) && !(stop && atomic_load(stop))) {
 		long pid;
 
 		if (!is_number(d->d_name))

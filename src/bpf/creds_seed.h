@@ -12,6 +12,7 @@
 #ifndef TAPIO_BPF_CREDS_SEED_H
 #define TAPIO_BPF_CREDS_SEED_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,7 +30,9 @@ struct tp_creds_seed_stats {
 bool tp_creds_parse_status(const char *text, struct tp_creds_seen *c);
 
 /* Seed map_fd (task storage of struct tp_creds_seen) from proc_root
- * ("/proc"). Returns 0, or -errno when proc_root cannot be read. */
-int tp_creds_seed(int map_fd, const char *proc_root, struct tp_creds_seed_stats *st);
+ * ("/proc"), stopping early once *stop is set (stop may be NULL).
+ * Returns 0, or -errno when proc_root cannot be read. */
+int tp_creds_seed(int map_fd, const char *proc_root, const atomic_bool *stop,
+		  struct tp_creds_seed_stats *st);
 
 #endif

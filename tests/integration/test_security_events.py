@@ -182,6 +182,8 @@ def test_old_credentials_of_older_threads_and_user_namespaces():
     tids = json.loads(older.stdout.readline())
     try:
         with Collector("-a", "-k", "categories=security") as c:
+            # noted in the background once the programs are attached
+            c.wait_log("threads started before the agent noted from /proc")
             older.stdin.write("go\n")
             older.stdin.flush()
             check(older.wait(60) == 0, "older child failed")

@@ -54,10 +54,10 @@ static void test_seed_empty_and_missing_proc(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(tp_creds_seed(-1, dir, &st), 0);
+	assert_int_equal(tp_creds_seed(-1, dir, NULL, &st), 0);
 	assert_int_equal(st.seeded + st.kept + st.missed, 0);
 	rmdir(dir);
-	assert_true(tp_creds_seed(-1, dir, &st) < 0);
+	assert_true(tp_creds_seed(-1, dir, NULL, &st) < 0);
 }
 
 int main(void)
