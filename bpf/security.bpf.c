@@ -8,14 +8,15 @@
  * capability changes also report the values from before the call, which
  * the syscall's exit can no longer see (commit_creds replaced them). An
  * enter hook could keep them, but any syscall tracepoint on sys_enter makes
- * every syscall of every process call the kernel's enter dispatch (~20 ns
- * each, ~3 % of an open+close loop). Instead each thread's credentials are
- * kept as last seen, in task storage (tp_creds_seen): set when the thread
- * is created (sched_process_fork, from the child's own credentials), after
- * an exec, an unshare or a setns (a user namespace changes capabilities),
- * and after each of these calls. User space seeds the threads that existed
- * before the agent (bpf/creds_seed.c). A thread with none reports its old
- * credentials as unknown (absent fields), never as guessed values.
+ * every syscall of every process call the kernel's enter dispatch (~10-20
+ * ns each on the VM measured: docs/performance.md). Instead each thread's
+ * credentials are kept as last seen, in task storage (tp_creds_seen): set
+ * when the thread is created (sched_process_fork, from the child's own
+ * credentials), after an exec, an unshare or a setns (a user namespace
+ * changes capabilities), and after each of these calls. User space seeds
+ * the threads that existed before the agent (src/bpf/creds_seed.c). A
+ * thread with none reports its old credentials as unknown (absent
+ * fields), never as guessed values.
  *
  * module_load uses the module:module_load tracepoint; on a kernel without
  * loadable modules the hook does not exist and the loader skips the
