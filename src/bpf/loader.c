@@ -26,6 +26,7 @@
 #include "bpf/percpu.h"
 #include "bpf/perf_attach.h"
 #include "obs/log.h"
+#include "util/caps.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
@@ -954,6 +955,7 @@ static void *seed_creds(void *arg)
 static void start_seeding_creds(struct tp_bpf *b)
 {
 	struct bpf_map *m = NULL;
+	sigset_t all, old;
 	int r;
 
 	for (unsigned i = 0; i < b->nfamilies && !m; i++)
@@ -962,7 +964,13 @@ static void start_seeding_creds(struct tp_bpf *b)
 	if (!m || (b->seed_map_fd = bpf_map__fd(m)) < 0)
 		return;
 	atomic_init(&b->seed_stop, false);
-	if ((r = pthread_create(&b->seeder, NULL, seed_creds, b)) != 0) {
+	/* Signals belong to the run loop: the thread blocks them (but the one
+	 * that drops capabilities). */
+	tp_caps_block_signals(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&b->seeder, NULL, seed_creds, b);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
 		tp_warn("cannot start a thread to note the credentials of threads started before "
 			"the agent (%s): their set*id and capset events report no credentials from "
 			"before the call",
