@@ -65,6 +65,7 @@ MODES = [
     ("mprotect", 20000, "memory.mmap_exec via bpf_find_vma (+1 early out)", False),
     ("fault", 5000, "16 user page faults (perf sampled 1/10000)", False),
     ("fork", 2000, "process fork+exit; clone exit x2, no CLONE_NEW* (early out)", False),
+    ("thread", 20000, "a thread created and joined: clone3 exit x2 (early out), its credentials noted", False),
     ("dup", 100000, "dup2+close, not onto 0-2 (early out)", False),
     ("dup_stdio", 50000, "network.stdio_socket (dup2 of a socket onto 0)", False),
     ("fcntl", 100000, "fcntl F_GETFL, not F_DUPFD (early out)", False),
@@ -87,7 +88,7 @@ def build_loadgen():
     os.makedirs(os.path.dirname(LOADGEN), exist_ok=True)
     src = os.path.join(HERE, "loadgen.c")
     if not os.path.exists(LOADGEN) or os.path.getmtime(LOADGEN) < os.path.getmtime(src):
-        subprocess.run(["cc", "-O2", "-Wall", "-o", LOADGEN, src], check=True)
+        subprocess.run(["cc", "-O2", "-Wall", "-pthread", "-o", LOADGEN, src], check=True)
 
 
 def enable_bpf_stats():

@@ -48,7 +48,7 @@ def build(*targets):
     os.makedirs(os.path.dirname(LOADGEN), exist_ok=True)
     src = os.path.join(HERE, "loadgen.c")
     if not os.path.exists(LOADGEN) or os.path.getmtime(LOADGEN) < os.path.getmtime(src):
-        subprocess.run(["cc", "-O2", "-Wall", "-o", LOADGEN, src], check=True)
+        subprocess.run(["cc", "-O2", "-Wall", "-pthread", "-o", LOADGEN, src], check=True)
 
 
 def require_root():

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
@@ -86,6 +87,11 @@ static size_t dns_query(unsigned char *q)
 	n += sizeof(name);
 	q[n++] = 0, q[n++] = 1, q[n++] = 0, q[n++] = 1;
 	return n;
+}
+
+static void *thread_main(void *arg)
+{
+	return arg;
 }
 
 int main(int argc, char **argv)
@@ -184,6 +190,11 @@ int main(int argc, char **argv)
 			if (pid == 0)
 				_exit(0);
 			waitpid(pid, NULL, 0);
+		} else if (!strcmp(mode, "thread")) {
+			pthread_t t;
+
+			if (pthread_create(&t, NULL, thread_main, NULL) == 0)
+				pthread_join(t, NULL);
 		} else if (!strcmp(mode, "memfd")) {
 			close(memfd_create("loadgen", 0));
 		} else if (!strcmp(mode, "mmap")) {
