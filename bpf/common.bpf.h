@@ -223,10 +223,6 @@ static __always_inline __u64 tp_task_cgroup_v1_id(struct task_struct *task)
 	return BPF_CORE_READ(css, cgroup, kn, id);
 }
 
-/* task_struct.flags */
-#define TP_PF_IO_WORKER 0x00000010
-#define TP_PF_KTHREAD	0x00200000
-
 static __always_inline const struct tp_settings *tp_get_settings(void)
 {
 	__u32 zero = 0;

@@ -522,25 +522,10 @@ struct tp_setid_event {
 	__u32 arg[3];
 	__u32 old_r, old_e, old_s, old_fs;
 	__u32 new_r, new_e, new_s, new_fs;
-	__u32 flags; /* TP_SETID_OLD_UNKNOWN: no credentials seen before (old_* absent) */
-};
-
-#define TP_SETID_OLD_UNKNOWN 1u
-
-/* A thread's credentials as last seen: the security family's task storage
- * (tp_creds_seen), seeded from /proc for threads older than the agent. */
-struct tp_creds_seen {
-	__u32 uids[4]; /* real, effective, saved, fs */
-	__u32 gids[4];
-	__u64 caps[3]; /* effective, permitted, inheritable */
-	__u32 known;   /* 0: a new entry, nothing seen yet */
 	__u32 _pad;
 };
 
-/* security.capset: capability sets before and after (bit n = capability n).
- * Capabilities use bits 0-40: old_* = TP_CAPS_UNKNOWN (bit 63) says no
- * credentials were seen before the call (old_* absent). */
-#define TP_CAPS_UNKNOWN (1ull << 63)
+/* security.capset: capability sets before and after (bit n = capability n). */
 struct tp_capset_event {
 	struct tp_hdr hdr;
 	__u64 old_effective;

@@ -596,6 +596,9 @@ int tp_sched_exec_compat(struct bpf_raw_tracepoint_args *ctx)
  * workers are named by the kernel: skipped.
  */
 
+#define TP_PF_IO_WORKER 0x00000010
+#define TP_PF_KTHREAD	0x00200000
+
 #if defined(__TARGET_ARCH_x86)
 #define TP_NR_PRCTL 157
 #define TP_NR_WRITE(nr) ((nr) == 1 || (nr) == 18 || (nr) == 20 || (nr) == 296 || (nr) == 328)

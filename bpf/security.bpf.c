@@ -5,18 +5,10 @@
  * pidfd_send_signal), process_vm (process_vm_readv, process_vm_writev).
  *
  * Most come from one exit hook per syscall (syscall.bpf.h). The id and
- * capability changes also report the values from before the call, which
- * the syscall's exit can no longer see (commit_creds replaced them). An
- * enter hook could keep them, but any syscall tracepoint on sys_enter makes
- * every syscall of every process call the kernel's enter dispatch (~10-20
- * ns each on the VM measured: docs/performance.md). Instead each thread's
- * credentials are kept as last seen, in task storage (tp_creds_seen): set
- * when the thread is created (sched_process_fork, from the child's own
- * credentials), after an exec, an unshare or a setns (a user namespace
- * changes capabilities), and after each of these calls. User space seeds
- * the threads that existed before the agent (src/bpf/creds_seed.c). A
- * thread with none reports its old credentials as unknown (absent
- * fields), never as guessed values.
+ * capability changes also need the values from before the call, which the
+ * syscall's exit can no longer see: their enter hooks keep the old
+ * credentials per thread until the exit. These syscalls are rare, so the
+ * second hook costs nothing that matters.
  *
  * module_load uses the module:module_load tracepoint; on a kernel without
  * loadable modules the hook does not exist and the loader skips the
@@ -30,101 +22,80 @@
 #define TP_BPF_PROG_ATTACH 8
 #define TP_BPF_LINK_CREATE 28
 
-/* Each thread's credentials as last seen (struct tp_creds_seen, events.h);
- * freed by the kernel with the thread. */
+/* What an enter hook keeps for the exit. */
+struct old_creds {
+	__u64 caps[3]; /* effective, permitted, inheritable */
+	__u64 args[3];
+	__u32 ids[4]; /* real, effective, saved, fs uid (or gid) */
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct tp_creds_seen);
-} tp_creds_seen SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32); /* tid */
+	__type(value, struct old_creds);
+} old_creds SEC(".maps");
 
-/* The task's credentials, by typed loads (a BTF task pointer). */
-static __always_inline void creds_read(const struct task_struct *task, struct tp_creds_seen *o)
+static __always_inline void read_ids(const struct cred *cred, bool gid, __u32 *ids)
 {
-	const struct cred *c = task->cred;
-
-	o->uids[0] = c->uid.val;
-	o->uids[1] = c->euid.val;
-	o->uids[2] = c->suid.val;
-	o->uids[3] = c->fsuid.val;
-	o->gids[0] = c->gid.val;
-	o->gids[1] = c->egid.val;
-	o->gids[2] = c->sgid.val;
-	o->gids[3] = c->fsgid.val;
-	/* kernel_cap_t is a u64 since 6.3 and two u32 before: 8 bytes either way */
-	__builtin_memcpy(&o->caps[0], &c->cap_effective, sizeof(o->caps[0]));
-	__builtin_memcpy(&o->caps[1], &c->cap_permitted, sizeof(o->caps[1]));
-	__builtin_memcpy(&o->caps[2], &c->cap_inheritable, sizeof(o->caps[2]));
-	o->known = 1;
-	o->_pad = 0;
+	if (gid) {
+		ids[0] = BPF_CORE_READ(cred, gid.val);
+		ids[1] = BPF_CORE_READ(cred, egid.val);
+		ids[2] = BPF_CORE_READ(cred, sgid.val);
+		ids[3] = BPF_CORE_READ(cred, fsgid.val);
+	} else {
+		ids[0] = BPF_CORE_READ(cred, uid.val);
+		ids[1] = BPF_CORE_READ(cred, euid.val);
+		ids[2] = BPF_CORE_READ(cred, suid.val);
+		ids[3] = BPF_CORE_READ(cred, fsuid.val);
+	}
 }
 
-/* Note the task's credentials as they are now. */
-static __always_inline void creds_note(struct task_struct *task)
+/* kernel_cap_t is a u64 since 6.3 and two u32 before: 8 bytes either way. */
+static __always_inline void read_caps(const struct cred *cred, __u64 *caps)
 {
-	struct tp_creds_seen *o;
-
-	o = bpf_task_storage_get(&tp_creds_seen, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (o)
-		creds_read(task, o);
+	BPF_CORE_READ_INTO(&caps[0], cred, cap_effective);
+	BPF_CORE_READ_INTO(&caps[1], cred, cap_permitted);
+	BPF_CORE_READ_INTO(&caps[2], cred, cap_inheritable);
 }
 
-/* A new thread or process starts with the credentials copy_process gave
- * it. Kernel threads never call these syscalls. */
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(tp_creds_fork, struct task_struct *parent, struct task_struct *child)
+static __always_inline const struct cred *current_cred(void)
 {
-	if (!(child->flags & TP_PF_KTHREAD))
-		creds_note(child);
-	return 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, cred);
 }
 
-/* An exec may change them (a set-uid binary, file capabilities). */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(tp_creds_exec, struct task_struct *p)
+/* The arguments come from the registers, not ctx->args: a program that
+ * reads past the arguments a syscall's tracepoint has is refused at attach. */
+static __always_inline int save_creds(bool gid)
 {
-	creds_note(p);
-	return 0;
-}
-
-/* Entering or creating a user namespace changes the capabilities. */
-SEC("tp/syscalls/sys_exit_unshare")
-int tp_creds_unshare(struct trace_event_raw_sys_exit *ctx)
-{
-	if (ctx->ret == 0)
-		creds_note(bpf_get_current_task_btf());
-	return 0;
-}
-
-SEC("tp/syscalls/sys_exit_setns")
-int tp_creds_setns(struct trace_event_raw_sys_exit *ctx)
-{
-	if (ctx->ret == 0)
-		creds_note(bpf_get_current_task_btf());
-	return 0;
-}
-
-/*
- * A set*id call's exit: the credentials seen before it are the old ones
- * (absent when none were seen), the task's own the new ones; then they are
- * the ones seen. The arguments come from the registers, not ctx (a program
- * that reads past the arguments a syscall's tracepoint has is refused at
- * attach); the exit still has them (arm64's first in orig_x0).
- */
-static __always_inline int report_setid(long ret, __u32 sys, bool gid, __u32 nargs)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct tp_creds_seen now, *seen;
-	const struct tp_settings *s;
-	struct pt_regs *regs;
-	struct tp_setid_event *e;
-	const __u32 *old, *cur;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	const struct cred *cred = current_cred();
+	struct pt_regs *regs = tp_syscall_regs();
+	struct old_creds o = {};
 
 	if (tp_current_is_self())
 		return 0;
-	creds_read(task, &now);
-	seen = bpf_task_storage_get(&tp_creds_seen, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	read_ids(cred, gid, o.ids);
+	read_caps(cred, o.caps);
+	o.args[0] = TP_ARG1(regs);
+	o.args[1] = TP_ARG2(regs);
+	o.args[2] = TP_ARG3(regs);
+	bpf_map_update_elem(&old_creds, &tid, &o, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int report_setid(long ret, __u32 sys, bool gid, __u32 nargs)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	const struct tp_settings *s;
+	struct tp_setid_event *e;
+	struct old_creds *o;
+
+	o = bpf_map_lookup_elem(&old_creds, &tid);
+	if (!o)
+		return 0; /* the enter hook did not run (attached mid-call, or self) */
 	s = tp_admit(TP_CAT_SECURITY, ret < 0);
 	if (!s)
 		goto out;
@@ -134,35 +105,28 @@ static __always_inline int report_setid(long ret, __u32 sys, bool gid, __u32 nar
 	tp_fill_hdr(&e->hdr, gid ? TP_EV_SECURITY_SETGID : TP_EV_SECURITY_SETUID, sizeof(*e));
 	e->ret = ret;
 	e->syscall = sys;
-	regs = tp_syscall_regs();
 	/* Arguments a call does not take read as -1, "unchanged". */
-	e->arg[0] = TP_ARG1(regs);
-	e->arg[1] = nargs > 1 ? TP_ARG2(regs) : (__u32)-1;
-	e->arg[2] = nargs > 2 ? TP_ARG3(regs) : (__u32)-1;
-	cur = gid ? now.gids : now.uids;
-	e->new_r = cur[0];
-	e->new_e = cur[1];
-	e->new_s = cur[2];
-	e->new_fs = cur[3];
-	if (seen && seen->known) {
-		old = gid ? seen->gids : seen->uids;
-		e->old_r = old[0];
-		e->old_e = old[1];
-		e->old_s = old[2];
-		e->old_fs = old[3];
-		e->flags = 0;
-	} else {
-		e->old_r = e->old_e = e->old_s = e->old_fs = (__u32)-1;
-		e->flags = TP_SETID_OLD_UNKNOWN;
-	}
+	e->arg[0] = o->args[0];
+	e->arg[1] = nargs > 1 ? o->args[1] : (__u32)-1;
+	e->arg[2] = nargs > 2 ? o->args[2] : (__u32)-1;
+	e->old_r = o->ids[0];
+	e->old_e = o->ids[1];
+	e->old_s = o->ids[2];
+	e->old_fs = o->ids[3];
+	read_ids(current_cred(), gid, &e->new_r);
+	e->_pad = 0;
 	tp_submit(e, TP_CAT_SECURITY);
 out:
-	if (seen)
-		*seen = now;
+	bpf_map_delete_elem(&old_creds, &tid);
 	return 0;
 }
 
 #define SETID(name, sys, gid, nargs)                                                               \
+	SEC("tp/syscalls/sys_enter_" #name)                                                        \
+	int tp_enter_##name(struct trace_event_raw_sys_enter *ctx)                                 \
+	{                                                                                          \
+		return save_creds(gid);                                                            \
+	}                                                                                          \
 	SEC("tp/syscalls/sys_exit_" #name)                                                         \
 	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)                                   \
 	{                                                                                          \
@@ -180,24 +144,26 @@ SETID(setfsgid, TP_SYS_SETFSGID, true, 1)
 
 /* ------------------------------------------------------------------ */
 
-/* capset's exit: the capabilities seen before it (absent when none were),
- * and the sets it asked for, read from the caller's memory. */
+SEC("tp/syscalls/sys_enter_capset")
+int tp_enter_capset(struct trace_event_raw_sys_enter *ctx)
+{
+	return save_creds(false);
+}
+
 SEC("tp/syscalls/sys_exit_capset")
 int tp_exit_capset(struct trace_event_raw_sys_exit *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct __user_cap_data_struct data[2] = {};
 	struct __user_cap_header_struct hdr = {};
-	struct tp_creds_seen now, *seen;
 	const struct tp_settings *s;
 	struct tp_capset_event *e;
-	struct pt_regs *regs;
+	struct old_creds *o;
 	long ret = ctx->ret;
 
-	if (tp_current_is_self())
+	o = bpf_map_lookup_elem(&old_creds, &tid);
+	if (!o)
 		return 0;
-	creds_read(task, &now);
-	seen = bpf_task_storage_get(&tp_creds_seen, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	s = tp_admit(TP_CAT_SECURITY, ret < 0);
 	if (!s)
 		goto out;
@@ -206,27 +172,19 @@ int tp_exit_capset(struct trace_event_raw_sys_exit *ctx)
 		goto out;
 	tp_fill_hdr(&e->hdr, TP_EV_SECURITY_CAPSET, sizeof(*e));
 	e->ret = ret;
-	if (seen && seen->known) {
-		e->old_effective = seen->caps[0];
-		e->old_permitted = seen->caps[1];
-		e->old_inheritable = seen->caps[2];
-	} else {
-		e->old_effective = TP_CAPS_UNKNOWN;
-		e->old_permitted = TP_CAPS_UNKNOWN;
-		e->old_inheritable = TP_CAPS_UNKNOWN;
-	}
-	regs = tp_syscall_regs();
-	bpf_probe_read_user(&hdr, sizeof(hdr), (const void *)TP_ARG1(regs));
+	e->old_effective = o->caps[0];
+	e->old_permitted = o->caps[1];
+	e->old_inheritable = o->caps[2];
+	bpf_probe_read_user(&hdr, sizeof(hdr), (const void *)o->args[0]);
 	bpf_probe_read_user(data, hdr.version == TP_CAP_V1 ? sizeof(data[0]) : sizeof(data),
-			    (const void *)TP_ARG2(regs));
+			    (const void *)o->args[1]);
 	e->target_pid = hdr.pid;
 	e->effective = data[0].effective | ((__u64)data[1].effective << 32);
 	e->permitted = data[0].permitted | ((__u64)data[1].permitted << 32);
 	e->inheritable = data[0].inheritable | ((__u64)data[1].inheritable << 32);
 	tp_submit(e, TP_CAT_SECURITY);
 out:
-	if (seen)
-		*seen = now;
+	bpf_map_delete_elem(&old_creds, &tid);
 	return 0;
 }
 

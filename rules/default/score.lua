@@ -74,9 +74,7 @@ end)
 -- A process that was not root became root (sudo and su do it, after their
 -- exec scored above; anything else doing it is worth a look).
 score({ "security.setuid" }, function(e)
-  -- old_uid is absent (nil) when the ids before the call were never seen
-  if e.ret == 0 and e.old_uid ~= nil and e.old_uid ~= 0 and e.old_euid ~= 0
-      and (e.new_uid == 0 or e.new_euid == 0) then
+  if e.ret == 0 and e.old_uid ~= 0 and e.old_euid ~= 0 and (e.new_uid == 0 or e.new_euid == 0) then
     return 0.7
   end
   return nil

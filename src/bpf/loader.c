@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <linux/capability.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +20,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/creds_seed.h"
 #include "bpf/families.h"
 #include "bpf/percpu.h"
 #include "bpf/perf_attach.h"
 #include "obs/log.h"
-#include "util/caps.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
@@ -62,10 +59,6 @@ struct tp_bpf {
 	bool typed_current; /* the families built with typed loads (bpf/common.bpf.h) */
 	const char *tracing_root; /* NULL when tracefs is unavailable */
 	char tracefs_error[160];
-	pthread_t seeder; /* seed_creds, while seeding */
-	bool seeding;
-	atomic_bool seed_stop;
-	int seed_map_fd;
 };
 
 /* ------------------------------------------------------------------ */
@@ -920,66 +913,6 @@ static void load_families(struct tp_bpf *b, const struct tp_bpf_opts *opts)
 		nloaded, clock_ms(CLOCK_MONOTONIC) - t0, nthreads + 1, cpu, vtext);
 }
 
-/* The security family's set*id and capset events report the credentials
- * from before the call as last seen by the kernel side since a thread was
- * created; threads older than its programs are noted from /proc, now that
- * the programs are attached (a change from here on is seen). In the
- * background: ~33 us a thread, which a node with 30,000 threads would add
- * to the start. An older thread's call in the meantime reports no old
- * credentials. */
-static void *seed_creds(void *arg)
-{
-	struct tp_bpf *b = arg;
-	struct tp_creds_seed_stats st;
-	int r;
-
-	r = tp_creds_seed(b->seed_map_fd, "/proc", &b->seed_stop, &st);
-	if (r < 0) {
-		tp_warn("cannot read /proc (%s): set*id and capset events of threads started "
-			"before the agent report no credentials from before the call",
-			strerror(-r));
-		return NULL;
-	}
-	if (st.missed)
-		tp_warn("the credentials of %u threads started before the agent could not be "
-			"noted (a kernel before 6.9 has no pidfd for a thread other than its "
-			"process's first): their set*id and capset events report no credentials "
-			"from before the call",
-			st.missed);
-	tp_debug("credentials of %u threads started before the agent noted from /proc in "
-		 "%.1f ms (%u already seen by the kernel)",
-		 st.seeded, st.ms, st.kept);
-	return NULL;
-}
-
-static void start_seeding_creds(struct tp_bpf *b)
-{
-	struct bpf_map *m = NULL;
-	sigset_t all, old;
-	int r;
-
-	for (unsigned i = 0; i < b->nfamilies && !m; i++)
-		if (!strcmp(b->families[i].fam->name, "security"))
-			m = bpf_object__find_map_by_name(b->families[i].obj, "tp_creds_seen");
-	if (!m || (b->seed_map_fd = bpf_map__fd(m)) < 0)
-		return;
-	atomic_init(&b->seed_stop, false);
-	/* Signals belong to the run loop: the thread blocks them (but the one
-	 * that drops capabilities). */
-	tp_caps_block_signals(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	r = pthread_create(&b->seeder, NULL, seed_creds, b);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r != 0) {
-		tp_warn("cannot start a thread to note the credentials of threads started before "
-			"the agent (%s): their set*id and capset events report no credentials from "
-			"before the call",
-			strerror(r));
-		return;
-	}
-	b->seeding = true;
-}
-
 static uint64_t round_up_pow2(uint64_t v)
 {
 	uint64_t p = 4096;
@@ -1031,7 +964,6 @@ int tp_bpf_open(struct tp_bpf **out, const struct tp_bpf_opts *opts, char *err, 
 		goto fail;
 
 	load_families(b, opts);
-	start_seeding_creds(b);
 
 	if (b->nlinks == 0) {
 		snprintf(err, errlen,
@@ -1112,11 +1044,6 @@ void tp_bpf_close(struct tp_bpf *b)
 
 	if (!b)
 		return;
-	if (b->seeding) { /* it reads a map of the objects destroyed below */
-		atomic_store(&b->seed_stop, true);
-		pthread_join(b->seeder, NULL);
-		b->seeding = false;
-	}
 	child = release_in_child(b);
 	/* Detach everything before the objects go: nothing stays half attached. */
 	tp_bpf_detach(b);

@@ -58,12 +58,9 @@ struct tp_field {
 	bool flags;
 	/* Optional: the field is present only when the __u32 at present_offset
 	 * has a bit of present_mask set (0: always present). A field whose mask
-	 * covers itself is absent when zero. present_unless turns it round:
-	 * absent when a bit is set (a mark that says "unknown", which records
-	 * written before the mark existed never have). */
+	 * covers itself is absent when zero. */
 	uint16_t present_offset;
 	uint32_t present_mask;
-	bool present_unless;
 };
 
 struct tp_event_type {
@@ -149,7 +146,7 @@ static inline bool tp_field_present(const struct tp_event *ev, const struct tp_f
 	if ((uint32_t)f->present_offset + 4 > ev->len)
 		return false;
 	memcpy(&cond, ev->rec.bytes + f->present_offset, 4);
-	return ((cond & f->present_mask) != 0) != f->present_unless;
+	return (cond & f->present_mask) != 0;
 }
 bool tp_field_u64(const struct tp_event *ev, const struct tp_field *f, uint64_t *v);
 bool tp_field_i64(const struct tp_event *ev, const struct tp_field *f, int64_t *v);

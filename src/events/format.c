@@ -108,18 +108,15 @@ struct json_fkey {
  * OP_KEY): a type's fields are a few cache lines in a row, not the field
  * table, the keys table and the keys each (cold after the rules' work). */
 #define OP_KEY 24
-#define OP_SYMS	  1
-#define OP_UNLESS 2
 struct json_op {
 	uint16_t offset, size;
-	uint16_t cond_offset; /* present when the __u32 there has a bit of cond_mask
-			       * (absent, with OP_UNLESS) */
+	uint16_t cond_offset; /* present when the __u32 there has a bit of cond_mask */
 	uint8_t kind;
 	uint8_t klen; /* of key; 0: not here (the keys table has it) */
 	uint32_t cond_mask; /* 0: always present */
 	uint16_t aux;
 	uint8_t field; /* index in the type's fields */
-	uint8_t bits;  /* OP_SYMS, OP_UNLESS */
+	bool syms;
 	char key[OP_KEY];
 };
 
@@ -168,7 +165,7 @@ static void op_build(struct json_op *op, const struct tp_field *f, uint32_t j,
 	op->kind = (uint8_t)f->kind;
 	op->aux = f->aux;
 	op->field = (uint8_t)j;
-	op->bits = (f->syms ? OP_SYMS : 0) | (f->present_unless ? OP_UNLESS : 0);
+	op->syms = f->syms != NULL;
 	/* An ENV field's condition (its count) is tp_field_present's own. */
 	if (f->kind != TP_FK_ENV) {
 		op->cond_offset = f->present_offset;
@@ -440,7 +437,7 @@ static void json_fields_ops(struct tp_buf *b, const struct tp_event *ev,
 			if ((uint32_t)op->cond_offset + 4 > ev->len)
 				continue;
 			memcpy(&cond, rec + op->cond_offset, 4);
-			if (!(cond & op->cond_mask) == !(op->bits & OP_UNLESS))
+			if (!(cond & op->cond_mask))
 				continue;
 		}
 		switch (op->kind) {
@@ -479,7 +476,7 @@ static void json_fields_ops(struct tp_buf *b, const struct tp_event *ev,
 		}
 		if (op->kind == TP_FK_S32 && op->size == 4)
 			u = (uint64_t)(int64_t)(int32_t)(uint32_t)u;
-		if (op->bits & OP_SYMS) {
+		if (op->syms) {
 			json_sym_field(b, tk, op->field, &fields[op->field], u, tmp, sizeof(tmp));
 			continue;
 		}

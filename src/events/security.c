@@ -128,16 +128,11 @@ static const struct tp_sym memfd_flag_syms[] = {
 #define SYSCALL(st, type) TP_FIELD_SYMS(st, "syscall", syscall, type, tp_syscall_syms, false)
 #define RET(st) TP_FIELD_SYMS(st, "ret", ret, TP_FK_S32, tp_errno_syms, false)
 
-/* Absent when the thread's credentials before the call were never seen. */
-#define OLD_ID(fname, member)                                                                      \
-	TP_FIELD_UNLESS(struct tp_setid_event, fname, member, TP_FK_U32, flags,                    \
-			TP_SETID_OLD_UNKNOWN)
-
 static const struct tp_field setuid_fields[] = {
-	OLD_ID("old_uid", old_r),
-	OLD_ID("old_euid", old_e),
-	OLD_ID("old_suid", old_s),
-	OLD_ID("old_fsuid", old_fs),
+	TP_FIELD(struct tp_setid_event, "old_uid", old_r, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "old_euid", old_e, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "old_suid", old_s, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "old_fsuid", old_fs, TP_FK_U32),
 	TP_FIELD(struct tp_setid_event, "new_uid", new_r, TP_FK_U32),
 	TP_FIELD(struct tp_setid_event, "new_euid", new_e, TP_FK_U32),
 	TP_FIELD(struct tp_setid_event, "new_suid", new_s, TP_FK_U32),
@@ -150,10 +145,10 @@ static const struct tp_field setuid_fields[] = {
 };
 
 static const struct tp_field setgid_fields[] = {
-	OLD_ID("old_gid", old_r),
-	OLD_ID("old_egid", old_e),
-	OLD_ID("old_sgid", old_s),
-	OLD_ID("old_fsgid", old_fs),
+	TP_FIELD(struct tp_setid_event, "old_gid", old_r, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "old_egid", old_e, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "old_sgid", old_s, TP_FK_U32),
+	TP_FIELD(struct tp_setid_event, "old_fsgid", old_fs, TP_FK_U32),
 	TP_FIELD(struct tp_setid_event, "new_gid", new_r, TP_FK_U32),
 	TP_FIELD(struct tp_setid_event, "new_egid", new_e, TP_FK_U32),
 	TP_FIELD(struct tp_setid_event, "new_sgid", new_s, TP_FK_U32),
@@ -166,23 +161,13 @@ static const struct tp_field setgid_fields[] = {
 };
 
 #define CAPS(fname, member)                                                                  	TP_FIELD_SYMS(struct tp_capset_event, fname, member, TP_FK_HEX, tp_cap_syms, true)
-/* Absent when old_effective holds TP_CAPS_UNKNOWN (bit 63: the high word's
- * top bit), no capabilities having been seen before the call. */
-#define OLD_CAPS(fname, member)                                                                    \
-	{                                                                                          \
-		.name = fname, .kind = TP_FK_HEX,                                                  \
-		.offset = offsetof(struct tp_capset_event, member), .size = 8,                     \
-		.syms = tp_cap_syms, .flags = true,                                                \
-		.present_offset = offsetof(struct tp_capset_event, old_effective) + 4,             \
-		.present_mask = (uint32_t)(TP_CAPS_UNKNOWN >> 32), .present_unless = true          \
-	}
 static const struct tp_field capset_fields[] = {
 	CAPS("effective", effective),
 	CAPS("permitted", permitted),
 	CAPS("inheritable", inheritable),
-	OLD_CAPS("old_effective", old_effective),
-	OLD_CAPS("old_permitted", old_permitted),
-	OLD_CAPS("old_inheritable", old_inheritable),
+	CAPS("old_effective", old_effective),
+	CAPS("old_permitted", old_permitted),
+	CAPS("old_inheritable", old_inheritable),
 	TP_FIELD(struct tp_capset_event, "target_pid", target_pid, TP_FK_S32),
 	RET(struct tp_capset_event),
 };

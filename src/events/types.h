@@ -29,13 +29,6 @@
 	{ .name = fname, .kind = fkind, .offset = offsetof(st, member),                      \
 	  .size = sizeof(((st *)0)->member), .present_offset = offsetof(st, flagmember),     \
 	  .present_mask = mask }
-/* Absent when flagmember has a bit of mask set. */
-#define TP_FIELD_UNLESS(st, fname, member, fkind, flagmember, mask)                                \
-	{                                                                                          \
-		.name = fname, .kind = fkind, .offset = offsetof(st, member),                      \
-		.size = sizeof(((st *)0)->member), .present_offset = offsetof(st, flagmember),     \
-		.present_mask = mask, .present_unless = true                                       \
-	}
 /* A __u32 field that is absent when zero. */
 #define TP_FIELD_NONZERO(st, fname, member, fkind)                                           \
 	TP_FIELD_IF(st, fname, member, fkind, member, 0xffffffffu)

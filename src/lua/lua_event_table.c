@@ -101,7 +101,7 @@ static void write_field(lua_State *L, int vidx, uint8_t *rec, const struct tp_fi
 		uint32_t cond;
 
 		memcpy(&cond, rec + f->present_offset, 4);
-		cond = f->present_unless ? cond & ~f->present_mask : cond | f->present_mask;
+		cond |= f->present_mask;
 		memcpy(rec + f->present_offset, &cond, 4);
 	}
 
@@ -208,7 +208,7 @@ static void write_field(lua_State *L, int vidx, uint8_t *rec, const struct tp_fi
 		break;
 	}
 	/* A field given in a test event is present: raise its condition. */
-	if (f->present_mask && f->present_offset != f->offset && !f->present_unless)
+	if (f->present_mask && f->present_offset != f->offset)
 		put_uint(rec + f->present_offset, 4,
 			 get_uint(rec + f->present_offset, 4) | f->present_mask);
 }
@@ -289,13 +289,6 @@ int tp_lua_event_from_table(lua_State *L, int idx, struct tp_event *ev)
 	rec.hdr.size = t->size;
 	rec.hdr.pid = rec.hdr.tid = 1000;
 	rec.hdr.ppid = 1;
-	/* A field that is absent when marked unknown is absent unless given,
-	 * like every other conditional field. */
-	for (uint32_t i = 0; i < t->nfields; i++)
-		if (t->fields[i].present_unless)
-			put_uint(rec.bytes + t->fields[i].present_offset, 4,
-				 get_uint(rec.bytes + t->fields[i].present_offset, 4) |
-				     t->fields[i].present_mask);
 	lua_newtable(L);
 	extra = lua_gettop(L);
 	lua_pushnil(L);

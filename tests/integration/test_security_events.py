@@ -173,17 +173,14 @@ USERNS_CHILD = textwrap.dedent("""
 
 
 def test_old_credentials_of_older_threads_and_user_namespaces():
-    """The credentials from before a call are the thread's as last seen:
-    noted from /proc at start for threads older than the agent (each
-    thread's own, not only its process's first), and again after an
-    unshare of a user namespace."""
+    """The credentials from before a call, for each thread of a process
+    older than the agent, and after an unshare of a user namespace (which
+    changes the capabilities without a set*id or capset call)."""
     older = subprocess.Popen([PYTHON, "-c", OLDER_CHILD], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
     tids = json.loads(older.stdout.readline())
     try:
         with Collector("-a", "-k", "categories=security") as c:
-            # noted in the background once the programs are attached
-            c.wait_log("threads started before the agent noted from /proc")
             older.stdin.write("go\n")
             older.stdin.flush()
             check(older.wait(60) == 0, "older child failed")

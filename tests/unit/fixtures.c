@@ -110,12 +110,12 @@ const void *tp_fx_full_record(const struct tp_event_type *t)
 			memcpy(rec + f->offset, "A=b", 4);
 			memcpy(rec + f->aux, &n, 4);
 		}
-		if (f->present_mask) { /* the condition bit, where 0x41 bytes lack it,
-					* or the "unknown" mark, where they have it */
+		if (f->present_mask) { /* the condition bit, where 0x41 bytes lack it */
 			uint32_t c;
 
 			memcpy(&c, rec + f->present_offset, 4);
-			c = f->present_unless ? c & ~f->present_mask : c | f->present_mask;
+			if (!(c & f->present_mask))
+				c |= f->present_mask;
 			memcpy(rec + f->present_offset, &c, 4);
 		}
 	}
