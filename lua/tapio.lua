@@ -16,6 +16,19 @@ function tapio.set(list)
   return s
 end
 
+-- One set of every member of the given sets:
+-- tapio.union(tapio.set{"a"}, tapio.set{"b"})["b"] == true. A match takes
+-- it as one list: one look-up in C where one_of would try each set.
+function tapio.union(...)
+  local s = {}
+  for _, set in ipairs({ ... }) do
+    for k in pairs(set) do
+      s[k] = true
+    end
+  end
+  return s
+end
+
 -- "/usr/bin/curl" -> "curl"; nil stays nil.
 tapio.basename = C.basename
 

@@ -30,11 +30,8 @@ local REMOTE_TOOLS = tapio.set { "curl", "wget", "ssh", "scp", "sftp", "rsync", 
 
 -- Failed execs are not scored: shells try every PATH entry, so they are
 -- mostly noise.
--- The match: any of them (one list, one look-up of the name in C).
-local SCORED_TOOLS = {}
-for _, set in ipairs({ PRIVILEGE_TOOLS, RAW_NETWORK_TOOLS, CONTAINER_TOOLS, REMOTE_TOOLS }) do
-  for k, v in pairs(set) do SCORED_TOOLS[#SCORED_TOOLS + 1] = type(k) == "string" and k or v end
-end
+-- The match: any of them (one set, one look-up of the name in C).
+local SCORED_TOOLS = tapio.union(PRIVILEGE_TOOLS, RAW_NETWORK_TOOLS, CONTAINER_TOOLS, REMOTE_TOOLS)
 score({ "process.exec" }, { match = { ret = 0, filename_base = SCORED_TOOLS } },
       function(e)
   if e.ret ~= 0 then return nil end

@@ -798,11 +798,8 @@ local WRITABLE_GLOBS = {}
 for i, dir in ipairs(WRITABLE_DIRS) do WRITABLE_GLOBS[i] = dir .. "*" end
 -- (argc 0: no argv, or the one empty string kernels put there). The match
 -- is the whole test: the engine sets the key in C, with no Lua call. The
--- cheaper alternatives first, the tools' names as one list.
-local TOOL_NAMES = {}
-for _, set in ipairs({ ROOT_TOOLS, EXEC_NAMES }) do
-  for k, v in pairs(set) do TOOL_NAMES[#TOOL_NAMES + 1] = type(k) == "string" and k or v end
-end
+-- cheaper alternatives first, the tools' names as one set.
+local TOOL_NAMES = tapio.union(ROOT_TOOLS, EXEC_NAMES)
 enrich({ "process.exec" }, { match = { ret = 0, one_of = {
          { argv = false }, { filename_base = TOOL_NAMES },
          { uid = 0, filename_base = SHELLS }, { uid = 0, filename = WRITABLE_GLOBS },

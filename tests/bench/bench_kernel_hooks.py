@@ -37,6 +37,8 @@ import tempfile
 import threading
 import time
 
+import benchlib
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("TAPIO_BUILD_DIR", os.path.join(HERE, "../../build"))
 BIN = os.path.join(BUILD, "tapio-collector")
@@ -82,13 +84,6 @@ else:
 if os.environ.get("BENCH_MODES"):
     _only = os.environ["BENCH_MODES"].split(",")
     MODES = [m for m in MODES if m[0] in _only]
-
-
-def build_loadgen():
-    os.makedirs(os.path.dirname(LOADGEN), exist_ok=True)
-    src = os.path.join(HERE, "loadgen.c")
-    if not os.path.exists(LOADGEN) or os.path.getmtime(LOADGEN) < os.path.getmtime(src):
-        subprocess.run(["cc", "-O2", "-Wall", "-pthread", "-o", LOADGEN, src], check=True)
 
 
 def enable_bpf_stats():
@@ -184,7 +179,7 @@ def main():
     if os.geteuid() != 0:
         print("SKIP: needs root")
         return 0
-    build_loadgen()
+    benchlib.build_loadgen()
     print("loadgen modes x %d runs each; medians in ns per iteration" % REPS)
     base1 = measure(MODES)
     stats_fd = enable_bpf_stats()

@@ -19,7 +19,7 @@ import os
 import shlex
 import sys
 
-from benchlib import BIN, Collector, Table, loadgen, log, main, median, require_root
+from benchlib import BIN, Collector, Table, build, loadgen, log, main, median, require_root
 
 N = int(os.environ.get("N", "15"))
 ALT = int(os.environ.get("ALT", "2"))
@@ -35,6 +35,7 @@ def runs(mode, iters):
 
 def run():
     require_root()
+    build("tapio-collector")
     t = Table("Per-syscall cost: fastest (median) of %d runs, ns per iteration" % N,
               ["alt", "binary", "mode", "untraced", "traced", "added (fastest)", "ratio (medians)"],
               "A = %s%s; traced: `%s`" % (BIN, "; B = " + BINS[1][1] if len(BINS) > 1 else "",

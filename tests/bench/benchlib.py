@@ -45,6 +45,11 @@ def build(*targets):
     """Build what a benchmark needs (the collector, drivers, loadgen)."""
     subprocess.run(["cmake", "--build", BUILD, "--target"] + list(targets),
                    check=True, stdout=subprocess.DEVNULL)
+    build_loadgen()
+
+
+def build_loadgen():
+    """tests/bench/loadgen.c, when its binary is missing or older."""
     os.makedirs(os.path.dirname(LOADGEN), exist_ok=True)
     src = os.path.join(HERE, "loadgen.c")
     if not os.path.exists(LOADGEN) or os.path.getmtime(LOADGEN) < os.path.getmtime(src):

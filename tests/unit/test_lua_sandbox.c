@@ -559,6 +559,8 @@ static void test_print_goes_to_the_log_and_tapio_helpers(void **state)
 		"assert(tapio.basename('curl') == 'curl') "
 		"assert(tapio.dirname('/usr/bin/curl') == '/usr/bin') "
 		"assert(tapio.dirname('/curl') == '/') assert(tapio.dirname('curl') == '.') "
+		"local u = tapio.union(tapio.set{'a', 'b'}, tapio.set{'c'}, {}) "
+		"assert(u.a and u.b and u.c and not u.d) "
 		"assert(tapio.startswith('/tmp/x', '/tmp/')) "
 		"assert(not tapio.startswith(nil, '/tmp/')) "
 		"assert(tapio.endswith('a.sh', '.sh')) assert(tapio.contains('a.b', '.')) "
