@@ -47,7 +47,8 @@ ORDER = [
 # command written to BENCHMARKS.md.
 KNOBS = ["ROUNDS", "KS", "LEVELS", "SECONDS_PER_RUN", "MODES", "TOOLS", "OPEN_ITERS",
          "EXEC_ITERS", "STEP_SECONDS", "START_RATE", "MAX_RATE", "STEPS", "EVENTS", "RATE",
-         "PROCS", "PRESETS", "RELOADS", "RELOADS_UNDER", "LOAD_RATE", "SIZES"]
+         "PROCS", "PRESETS", "RELOADS", "RELOADS_UNDER", "LOAD_RATE", "SIZES", "OPEN_PAIRS",
+         "EXEC_PAIRS"]
 
 
 def machine():
