@@ -21,9 +21,17 @@ end
 -- it as one list: one look-up in C where one_of would try each set.
 function tapio.union(...)
   local s = {}
-  for _, set in ipairs({ ... }) do
-    for k in pairs(set) do
-      s[k] = true
+  for i = 1, select("#", ...) do
+    local set, ok = select(i, ...), false
+    if type(set) == "table" then
+      ok = true
+      for k, v in pairs(set) do
+        if v ~= true then ok = false break end
+        s[k] = true
+      end
+    end
+    if not ok then
+      error(("tapio.union: argument %d is not a set (make it with tapio.set)"):format(i), 2)
     end
   end
   return s
