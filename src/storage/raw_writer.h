@@ -3,10 +3,12 @@
  * directory.
  *
  * Records are framed into a batch in memory and written with one pwrite per
- * batch. Segments rotate by size and age; retention deletes the oldest
- * segments past an age or a total size, and at a rotation reuses the first
- * of them as the next segment's file (raw_format.h: its pages stay in the
- * page cache, where a new file takes new ones). A failed write (a full disk, a
+ * batch. Behind the writes, the segment's pages are written back a few MiB
+ * at a time and then leave the page cache, so the pages the writes take
+ * are the few it just freed (raw_writer.c: WRITE_BEHIND_BYTES). Segments
+ * rotate by size and age; retention deletes the oldest segments past an
+ * age or a total size, and at a rotation reuses the first of them as the
+ * next segment's file (raw_format.h). A failed write (a full disk, a
  * quota, an I/O error) drops the records it could not write, counts them,
  * and cuts the segment back to its last whole frame, so later writes never
  * follow a half-written frame; writing resumes by itself when the next

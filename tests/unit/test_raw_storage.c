@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -308,6 +311,90 @@ static void test_rotation_by_size(void **state)
 	assert_int_equal(rs.segments_unclosed, 0);
 	got_free(&g);
 	(void)st;
+}
+
+/* Bytes of the file at path in the page cache (mincore of a mapping: the
+ * look does not bring pages in). */
+static uint64_t cached_bytes(const char *path)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *vec;
+	struct stat st;
+	uint64_t n = 0;
+	size_t pages;
+	void *m;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0 && fstat(fd, &st) == 0);
+	if (st.st_size == 0) {
+		close(fd);
+		return 0;
+	}
+	pages = ((size_t)st.st_size + (size_t)page - 1) / (size_t)page;
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(m != MAP_FAILED);
+	vec = malloc(pages);
+	assert_non_null(vec);
+	assert_int_equal(mincore(m, (size_t)st.st_size, vec), 0);
+	for (size_t i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	free(vec);
+	munmap(m, (size_t)st.st_size);
+	close(fd);
+	return n * (uint64_t)page;
+}
+
+/* Write-behind: while a segment grows, only its last few MiB stay in the
+ * page cache; a sync leaves its last page, closing it none; and what left
+ * the cache reads back whole from the disk. */
+static void test_write_behind(void **state)
+{
+	const unsigned n = 400000; /* ~37 MiB of frames */
+	struct tp_raw_writer *w = open_writer(256 << 20, 0, 0, 0, T0);
+	uint64_t most = 0, c;
+	struct tp_raw_seg_info *s;
+	struct statfs fs;
+	char path[128];
+	struct got g;
+	size_t ns;
+
+	(void)state;
+	assert_int_equal(statfs(dir, &fs), 0);
+	if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC) {
+		tp_raw_writer_close(w, T0);
+		print_message("%s is in memory (tmpfs): its pages cannot leave the cache\n", dir);
+		skip();
+	}
+	for (unsigned i = 0; i < n; i++) {
+		append_fork(w, i, T0);
+		if (i % 20000 == 19999) {
+			tp_raw_writer_flush(w, T0);
+			s = list(&ns);
+			assert_int_equal(ns, 1);
+			seg_path(path, sizeof(path), &s[0]);
+			free(s);
+			c = cached_bytes(path);
+			most = c > most ? c : most;
+		}
+	}
+	/* Two windows of 4 MiB and a batch of 1 MiB at most, where all 37 MiB
+	 * stayed before. */
+	assert_true(most > 0);
+	assert_true(most <= 11ull << 20);
+	assert_int_equal(tp_raw_writer_sync(w), 0);
+	assert_true(cached_bytes(path) <= (uint64_t)sysconf(_SC_PAGESIZE));
+	tp_raw_writer_close(w, T0);
+	assert_int_equal(cached_bytes(path), 0);
+
+	struct tp_raw_source_stats rs = read_all(dir, NULL, &g);
+
+	assert_int_equal(g.n, n);
+	for (unsigned i = 0; i < n; i += 997)
+		assert_int_equal(pid_of(&g.v[i]), i);
+	assert_int_equal(pid_of(&g.v[n - 1]), n - 1);
+	assert_int_equal(rs.segments_damaged, 0);
+	assert_int_equal(rs.segments_unclosed, 0);
+	got_free(&g);
 }
 
 static void test_rotation_by_age(void **state)
@@ -1245,6 +1332,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_roundtrip_every_type),
 	    T(test_rotation_by_size),
+	    T(test_write_behind),
 	    T(test_rotation_by_age),
 	    T(test_retention_by_size),
 	    T(test_retention_by_age),
