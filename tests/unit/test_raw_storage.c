@@ -122,14 +122,18 @@ struct stored {
 
 struct got {
 	struct stored *v;
-	size_t n;
+	size_t n, cap;
 };
 
 static int collect(void *ctx, struct tp_event *ev)
 {
 	struct got *g = ctx;
 
-	g->v = realloc(g->v, (g->n + 1) * sizeof(*g->v));
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 1024;
+		g->v = realloc(g->v, g->cap * sizeof(*g->v));
+		assert_non_null(g->v);
+	}
 	g->v[g->n].ts = ev->ts_wall_ns;
 	g->v[g->n].len = ev->len;
 	g->v[g->n].bytes = malloc(ev->len);
