@@ -21,11 +21,12 @@
  * Retention reuses the oldest segment's file for the next segment instead
  * of deleting it (no file is created or deleted per segment), so a file
  * may hold, past its current segment's last frame, intact frames of the
- * segment it held before. Each frame's CRC is therefore continued from its segment's frame_seed
- * (the low 32 bits of its sequence number): a frame of an earlier segment of the same file never
- * verifies in the new one, and the RECYCLED flag tells a reader that bytes which do not verify
- * after the last intact frame are such leftovers, not damage. Version 1 segments (seed 0, no flags)
- * read as before.
+ * segment it held before. Each frame's CRC is therefore continued from its
+ * segment's frame_seed (the low 32 bits of its sequence number): a frame
+ * of an earlier segment of the same file never verifies in the new one,
+ * and the RECYCLED flag tells a reader that bytes which do not verify
+ * after the last intact frame are such leftovers, not damage. Version 1
+ * segments (seed 0, no flags) read as before.
  */
 #ifndef TAPIO_STORAGE_RAW_FORMAT_H
 #define TAPIO_STORAGE_RAW_FORMAT_H

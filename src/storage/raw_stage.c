@@ -431,17 +431,16 @@ int tp_raw_stage_new(struct tp_stage **out, const struct tp_config *cfg, char *e
 			 "--raw-dir: empty path (use --raw-dir off to disable storage)");
 		return -EINVAL;
 	}
-	/* Aligned as declared: the queue keeps its producer's and its
-	 * consumer's fields on lines of their own (calloc gives 16 bytes). */
+	/* Aligned as declared (calloc gives 16 bytes): the queue keeps its
+	 * producer's and its consumer's fields on lines of their own. */
 	s = aligned_alloc(_Alignof(struct raw_stage),
 			  (sizeof(*s) + _Alignof(struct raw_stage) - 1) &
 			      ~(_Alignof(struct raw_stage) - 1));
-	if (s)
-		memset(s, 0, sizeof(*s));
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	memset(s, 0, sizeof(*s));
 	s->base.ops = &raw_stage_ops;
 	snprintf(s->dir, sizeof(s->dir), "%s", cfg->raw_dir);
 	s->fsync_interval_ns =
