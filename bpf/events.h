@@ -311,6 +311,11 @@ enum tp_syscall_id {
  * sees it from the task's root); other calls report the path as passed,
  * made absolute against the cwd or the directory fd. */
 
+/* A file.open record ends with its path: hdr.size ends it at the 8-byte
+ * word that holds the path's NUL (112 to 360 bytes), or it is whole (368)
+ * when proc_target_pid is set. The kernel reserves it in a size class at
+ * least that long (bpf/file.bpf.c), and readers take a string cut by the
+ * record's end as ending there (src/events/event.h). */
 struct tp_file_open_event {
 	struct tp_hdr hdr;
 	__u64 ino;   /* inode of the opened file; 0 on failure */
@@ -322,7 +327,7 @@ struct tp_file_open_event {
 	__u16 syscall;
 	__u16 _pad;
 	char path[TP_PATH_MAX];
-	/* Records stored before proc_target_pid end here (360). */
+	/* Records stored before proc_target_pid end at most here (360). */
 	__u32 proc_target_pid; /* /proc/PID/{mem,maps,environ} of another process: its tgid; else 0 */
 	__u32 _pad2;
 };

@@ -72,6 +72,53 @@ static __always_inline int file_finish(void *e, const struct tp_settings *s, con
 	return 0;
 }
 
+/* A file.open's fields but its path, for open_submit. */
+struct open_fields {
+	__u64 ino;
+	__s32 ret;
+	__u32 flags, mode, dev, target;
+	__u16 sys;
+};
+
+#define OPEN_PATH_OFF offsetof(struct tp_file_open_event, path)
+
+/*
+ * Reserve, fill and submit a file.open record in one size class: a path
+ * field of cap bytes (a constant: 32, 64, 128 or TP_PATH_MAX; the caller
+ * picks the smallest that holds the path and its NUL), or the whole struct
+ * (whole, a constant) when proc_target_pid is set. A reserve takes a
+ * constant size, hence the classes; the header's size ends the record at
+ * the 8-byte word that holds the path's NUL (zeroed after it by the copy),
+ * and the ring reader decodes that much (src/bpf/source_bpf.c), so what
+ * lies after it in the class is never read.
+ */
+static __always_inline void open_submit(const struct open_fields *o, struct tp_path_scratch *sc,
+					__u32 pos, __u32 len, __u32 path_flags, const __u32 cap,
+					const bool whole)
+{
+	struct tp_file_open_event *e;
+	__u32 n = len < cap ? len : cap - 1;
+
+	e = tp_reserve(whole ? sizeof(*e) : OPEN_PATH_OFF + cap, TP_CAT_FILE);
+	if (!e)
+		return;
+	tp_fill_hdr(&e->hdr, TP_EV_FILE_OPEN, whole ? sizeof(*e) : OPEN_PATH_OFF + (n / 8 + 1) * 8);
+	e->ret = o->ret;
+	e->flags = o->flags;
+	e->mode = o->mode;
+	e->syscall = o->sys;
+	e->_pad = 0;
+	e->ino = o->ino;
+	e->dev = o->dev;
+	if (whole) {
+		e->proc_target_pid = o->target;
+		e->_pad2 = 0;
+	}
+	tp_path_copy_cap(e->path, sc->buf, pos, len, &path_flags, cap);
+	e->path_flags = path_flags;
+	tp_submit(e, TP_CAT_FILE);
+}
+
 /*
  * typed (a constant): the opened file is read with typed loads (TP_CAST,
  * path.bpf.h). The path is made first, in the scratch buffer: an open
@@ -82,11 +129,10 @@ static __always_inline int file_open(long ret, __u16 sys, long dfd, const char *
 				     __u32 mode, const bool typed)
 {
 	const struct tp_settings *s = tp_admit(TP_CAT_FILE, ret < 0);
-	struct tp_file_open_event *e;
+	struct open_fields o = {.ret = ret, .flags = flags, .mode = mode, .sys = sys};
 	struct tp_path_scratch *sc;
-	__u32 path_flags, pos, len, dev = 0, magic, target = 0;
+	__u32 path_flags, pos, len, dev = 0, magic;
 	struct file *f;
-	__u64 ino = 0;
 
 	if (!s)
 		return 0;
@@ -102,18 +148,18 @@ static __always_inline int file_open(long ret, __u16 sys, long dfd, const char *
 			f = TP_CAST(f, struct file);
 			inode = f->f_inode;
 			sb = inode->i_sb;
-			ino = inode->i_ino;
+			o.ino = inode->i_ino;
 			dev = sb->s_dev;
 			magic = sb->s_magic;
 		} else {
 			inode = BPF_CORE_READ(f, f_inode);
 			sb = BPF_CORE_READ(inode, i_sb);
-			ino = BPF_CORE_READ(inode, i_ino);
+			o.ino = BPF_CORE_READ(inode, i_ino);
 			dev = BPF_CORE_READ(sb, s_dev);
 			magic = BPF_CORE_READ(sb, s_magic);
 		}
-		dev = tp_encode_dev(dev);
-		target = magic == TP_PROC_SUPER_MAGIC ? proc_target_pid(f, inode) : 0;
+		o.dev = tp_encode_dev(dev);
+		o.target = magic == TP_PROC_SUPER_MAGIC ? proc_target_pid(f, inode) : 0;
 		path_flags = tp_path_of_file_scratch(sc, f, typed, &pos, &len);
 	} else {
 		path_flags = tp_path_at_scratch(sc, dfd, upath, &pos, &len);
@@ -122,22 +168,16 @@ static __always_inline int file_open(long ret, __u16 sys, long dfd, const char *
 		tp_kstat(TP_CAT_FILE, TP_KSTAT_PATH);
 		return 0;
 	}
-	e = tp_reserve(sizeof(*e), TP_CAT_FILE);
-	if (!e)
-		return 0;
-	tp_fill_hdr(&e->hdr, TP_EV_FILE_OPEN, sizeof(*e));
-	e->ret = ret;
-	e->flags = flags;
-	e->mode = mode;
-	e->syscall = sys;
-	e->_pad = 0;
-	e->_pad2 = 0;
-	e->ino = ino;
-	e->dev = dev;
-	e->proc_target_pid = target;
-	tp_path_copy(e->path, sc->buf, pos, len, &path_flags);
-	e->path_flags = path_flags;
-	tp_submit(e, TP_CAT_FILE);
+	if (o.target)
+		open_submit(&o, sc, pos, len, path_flags, TP_PATH_MAX, true);
+	else if (len < 32)
+		open_submit(&o, sc, pos, len, path_flags, 32, false);
+	else if (len < 64)
+		open_submit(&o, sc, pos, len, path_flags, 64, false);
+	else if (len < 128)
+		open_submit(&o, sc, pos, len, path_flags, 128, false);
+	else
+		open_submit(&o, sc, pos, len, path_flags, TP_PATH_MAX, false);
 	return 0;
 }
 

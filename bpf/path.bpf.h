@@ -299,28 +299,29 @@ static __always_inline __u32 tp_path_walk_typed(struct tp_path_scratch *s, struc
 	return pos;
 }
 
-/* Copy the len-byte string at buf[pos] (the scratch buffer) to out
- * (TP_PATH_MAX bytes) and end it with a NUL; *flags gets TP_PATH_TRUNCATED
- * when it did not fit. The length is known, so this is a copy of whole
- * words by plain loads and stores (both sides are memory the program owns):
- * 32 bytes per step (one branch each: the verifier goes through the rest of
- * the program once per way out of the loop), then the word that holds the
- * string's end again, cut after it: its bytes after the string are zero,
- * the first of them the NUL. A probe read costs a helper call of tens of
- * ns, and every event with a path pays for it. */
-static __always_inline void tp_path_copy(char *out, const char *buf, __u32 pos, __u32 len,
-					 __u32 *flags)
+/* Copy the len-byte string at buf[pos] (the scratch buffer) to out (cap
+ * bytes: a power of two from 32 to TP_PATH_MAX, a constant) and end it with
+ * a NUL; *flags gets TP_PATH_TRUNCATED when it did not fit. The length is
+ * known, so this is a copy of whole words by plain loads and stores (both
+ * sides are memory the program owns): 32 bytes per step (one branch each:
+ * the verifier goes through the rest of the program once per way out of the
+ * loop), then the word that holds the string's end again, cut after it: its
+ * bytes after the string are zero, the first of them the NUL. A probe read
+ * costs a helper call of tens of ns, and every event with a path pays for
+ * it. */
+static __always_inline void tp_path_copy_cap(char *out, const char *buf, __u32 pos, __u32 len,
+					     __u32 *flags, const __u32 cap)
 {
 	__u32 k;
 
-	if (len >= TP_PATH_MAX) {
+	if (len >= cap) {
 		*flags |= TP_PATH_TRUNCATED;
-		len = TP_PATH_MAX - 1;
+		len = cap - 1;
 	}
 	/* Keep the clamp (clang drops it as the loop's exit; the verifier needs it). */
 	asm volatile("" : "+r"(len));
 	pos &= TP_PATH_SCRATCH - 1; /* buf has TP_PATH_MAX bytes of slack after */
-	for (k = 0; k < TP_PATH_MAX; k += 32) {
+	for (k = 0; k < cap; k += 32) {
 		*(__u64 *)&out[k] = *(const __u64 *)&buf[pos + k];
 		*(__u64 *)&out[k + 8] = *(const __u64 *)&buf[pos + k + 8];
 		*(__u64 *)&out[k + 16] = *(const __u64 *)&buf[pos + k + 16];
@@ -329,9 +330,16 @@ static __always_inline void tp_path_copy(char *out, const char *buf, __u32 pos, 
 			break;
 	}
 	k = len & ~7u;
-	asm volatile("" : "+r"(k)); /* keep the bound (0..248) in the register */
-	*(__u64 *)&out[k & (TP_PATH_MAX - 8)] =
-		*(const __u64 *)&buf[pos + (k & (TP_PATH_MAX - 8))] & ((1ull << ((len - k) * 8)) - 1);
+	asm volatile("" : "+r"(k)); /* keep the bound (0..cap - 8) in the register */
+	*(__u64 *)&out[k & (cap - 8)] =
+	    *(const __u64 *)&buf[pos + (k & (cap - 8))] & ((1ull << ((len - k) * 8)) - 1);
+}
+
+/* tp_path_copy_cap into a TP_PATH_MAX field. */
+static __always_inline void tp_path_copy(char *out, const char *buf, __u32 pos, __u32 len,
+					 __u32 *flags)
+{
+	tp_path_copy_cap(out, buf, pos, len, flags, TP_PATH_MAX);
 }
 
 /*

@@ -52,8 +52,18 @@ struct bpf_source {
 static int on_record(void *ctx, const void *data, uint32_t len)
 {
 	struct bpf_source *s = ctx;
-	int r = tp_decode(data, len, s->boot_to_wall, &s->ev);
+	int r;
 
+	/* A record may end before the ring space reserved for it (file.open
+	 * is reserved in size classes: bpf/file.bpf.c): its header's size is
+	 * where it ends. A size past the space is the decoder's to refuse. */
+	if (len >= sizeof(struct tp_hdr)) {
+		uint32_t size = ((const struct tp_hdr *)data)->size;
+
+		if (size >= sizeof(struct tp_hdr) && size < len)
+			len = size;
+	}
+	r = tp_decode(data, len, s->boot_to_wall, &s->ev);
 	if (r < 0) {
 		/* Count, and say once per kind: a decode error means a bug or a
 		 * mismatched BPF object, never something to ignore silently. */

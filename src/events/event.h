@@ -130,12 +130,14 @@ static inline uint64_t tp_load_uint(const uint8_t *p, unsigned size)
 
 /* Field access. A field that lies past the record's end (a shorter record of
  * a type with a variable tail), or whose presence condition is not met,
- * reads as absent: these return false. */
+ * reads as absent: these return false. A string is present when the
+ * record holds its first byte: a record may end inside its last string
+ * (file.open ends with its path), which the decoder terminated. */
 static inline bool tp_field_present(const struct tp_event *ev, const struct tp_field *f)
 {
 	uint32_t cond;
 
-	if ((uint32_t)f->offset + f->size > ev->len)
+	if ((uint32_t)f->offset + (f->kind == TP_FK_STR ? 1 : f->size) > ev->len)
 		return false;
 	if (f->kind == TP_FK_ENV) {
 		memcpy(&cond, ev->rec.bytes + f->aux, 4);

@@ -429,7 +429,8 @@ static void json_fields_ops(struct tp_buf *b, const struct tp_event *ev,
 	for (; op < end; op++) {
 		uint64_t u = 0;
 
-		if ((uint32_t)op->offset + op->size > ev->len)
+		/* A string may be cut by the record's end (tp_field_present). */
+		if ((uint32_t)op->offset + (op->kind == TP_FK_STR ? 1 : op->size) > ev->len)
 			continue;
 		if (op->cond_mask) {
 			uint32_t cond;

@@ -204,6 +204,8 @@ int main(int argc, char **argv)
 	m.self.uid = m.self.gid = 1000;
 	snprintf(m.self.comm, sizeof(m.self.comm), "app-worker");
 	tp_mix_node(&m);
+	for (unsigned i = 0; i < m.n; i++) /* a record may end before its struct (file.open) */
+		lens[i] = ((const struct tp_hdr *)recs[i])->size;
 	if (getenv("ONLY")) { /* one record of the mix, alone: ONLY=29 */
 		unsigned i = (unsigned)atoi(getenv("ONLY"));
 

@@ -10,6 +10,7 @@
 #ifndef TAPIO_BENCH_NODE_MIX_H
 #define TAPIO_BENCH_NODE_MIX_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,9 @@ static inline void tp_mix_open(struct tp_mix *m, const char *path, uint32_t flag
 	e->ino = ret >= 0 ? 1000 + m->n : 0;
 	e->dev = ret >= 0 ? 0x801 : 0;
 	snprintf(e->path, sizeof(e->path), "%s", path);
+	/* Sent up to the word that holds the path's NUL, as bpf/file.bpf.c does. */
+	e->hdr.size =
+	    (uint32_t)(offsetof(struct tp_file_open_event, path) + (strlen(e->path) / 8 + 1) * 8);
 }
 
 static inline void tp_mix_unlink(struct tp_mix *m, const char *path)

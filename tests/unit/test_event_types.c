@@ -270,15 +270,70 @@ static void test_grown_types_accept_old_records(void **state)
 	tp_buf_free(&b);
 }
 
+/*
+ * file.open records end with their path (bpf/file.bpf.c sends them up to
+ * the 8-byte word that holds the path's NUL): a record cut inside the path
+ * reads the path whole, proc_target_pid absent, in the C accessors and in
+ * JSON. The records stored before (360 bytes, and 368 with proc_target_pid)
+ * read as they did. A record cut before its path's NUL reads the path up to
+ * its end; one that ends before the path's first word is too short.
+ */
+static void test_file_open_ends_with_its_path(void **state)
+{
+	static const char path[] = "/etc/shadow";
+	static struct tp_event ev;
+	static struct tp_file_open_event e;
+	const struct tp_event_type *t = tp_event_type_by_name("file.open");
+	const struct tp_field *fp = tp_event_field(t, "path");
+	const struct tp_field *ft = tp_event_field(t, "proc_target_pid");
+	/* The whole record first: its proc_target_pid is left in ev past the
+	 * shorter records' ends. */
+	const uint32_t sizes[] = {sizeof(struct tp_file_open_event),
+				  offsetof(struct tp_file_open_event, path) + 16,
+				  offsetof(struct tp_file_open_event, proc_target_pid)};
+	struct tp_buf b;
+
+	(void)state;
+	tp_buf_init(&b);
+	assert_int_equal(t->min_size, offsetof(struct tp_file_open_event, path) + 8);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		memset(&e, 0xa5, sizeof(e)); /* what lies past the record must not be read */
+		memset(&e.hdr, 0, sizeof(e.hdr));
+		e.hdr.type = TP_EV_FILE_OPEN;
+		e.hdr.size = sizes[i];
+		e.path_flags = 0;
+		memcpy(e.path, path, sizeof(path));
+		memset(e.path + sizeof(path), 0, 16 - sizeof(path));
+		e.proc_target_pid = 42;
+		assert_int_equal(tp_decode(&e, sizes[i], 0, &ev), 0);
+		assert_true(tp_field_present(&ev, fp));
+		assert_string_equal(tp_field_str(&ev, fp), path);
+		assert_int_equal(tp_field_present(&ev, ft), sizes[i] == sizeof(e));
+		tp_buf_reset(&b);
+		tp_format_json(&b, &ev, NULL);
+		assert_non_null(strstr(tp_buf_cstr(&b), "\"path\":\"/etc/shadow\""));
+		assert_int_equal(strstr(tp_buf_cstr(&b), "\"proc_target_pid\":42") != NULL,
+				 sizes[i] == sizeof(e));
+	}
+	/* Cut before the NUL: the path up to the record's end, terminated. */
+	e.hdr.size = offsetof(struct tp_file_open_event, path) + 8;
+	assert_int_equal(tp_decode(&e, e.hdr.size, 0, &ev), 0);
+	assert_string_equal(tp_field_str(&ev, fp), "/etc/sh");
+	e.hdr.size = offsetof(struct tp_file_open_event, path) + 7;
+	assert_int_equal(tp_decode(&e, e.hdr.size, 0, &ev), -TP_DECODE_SHORT);
+	tp_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_contract_types_registered),
-		cmocka_unit_test(test_fields_inside_records),
-		cmocka_unit_test(test_random_records_of_every_type),
-		cmocka_unit_test(test_decoder_checks_every_string),
-		cmocka_unit_test(test_unshare_records_before_syscall),
-		cmocka_unit_test(test_grown_types_accept_old_records),
+	    cmocka_unit_test(test_contract_types_registered),
+	    cmocka_unit_test(test_fields_inside_records),
+	    cmocka_unit_test(test_random_records_of_every_type),
+	    cmocka_unit_test(test_decoder_checks_every_string),
+	    cmocka_unit_test(test_unshare_records_before_syscall),
+	    cmocka_unit_test(test_grown_types_accept_old_records),
+	    cmocka_unit_test(test_file_open_ends_with_its_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
