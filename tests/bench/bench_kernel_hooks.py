@@ -23,14 +23,10 @@ the anchors only for them; NO_ANCHORS=1 runs no anchor. TAPIO_ARGS="-p
 security" runs tapio with those arguments instead of "-a --raw-dir off"
 (always -o none; raw storage then goes to a fresh directory, removed after).
 """
-import ctypes
-import json
 import os
-import platform
 import shlex
 import shutil
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -45,7 +41,6 @@ BIN = os.path.join(BUILD, "tapio-collector")
 LOADGEN = os.path.join(BUILD, "bench", "loadgen")
 REPS = int(os.environ.get("REPS", "5"))
 LOAD_CPU, TRACER_CPU = "0", "1"
-NR_BPF = {"x86_64": 321, "aarch64": 280}.get(platform.machine(), 321)
 
 # mode, iterations, hook(s) it meets, runs in its own network namespace
 MODES = [
@@ -84,30 +79,6 @@ else:
 if os.environ.get("BENCH_MODES"):
     _only = os.environ["BENCH_MODES"].split(",")
     MODES = [m for m in MODES if m[0] in _only]
-
-
-def enable_bpf_stats():
-    """BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): on while the descriptor lives."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    attr = ctypes.create_string_buffer(struct.pack("I", 0), 128)
-    fd = libc.syscall(NR_BPF, 32, attr, 128)
-    return fd if fd >= 0 else None
-
-
-def prog_stats(pid):
-    """{name: (run_time_ns, run_cnt)} of the BPF programs a process holds."""
-    ids = set()
-    d = "/proc/%d/fdinfo" % pid
-    for fd in os.listdir(d):
-        try:
-            with open(os.path.join(d, fd)) as f:
-                ids.update(int(l.split()[1]) for l in f if l.startswith("prog_id:"))
-        except OSError:
-            pass
-    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout
-    return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in json.loads(out)
-            if p["id"] in ids}
 
 
 def run_mode(mode, iters, netns):
@@ -156,10 +127,10 @@ def measure(modes, pid=None, hooks=None):
     res = {m[0]: [] for m in modes}
     for _ in range(REPS):
         for mode, iters, _, netns in modes:
-            before = prog_stats(pid) if pid else None
+            before = benchlib.prog_stats(pid) if pid else None
             res[mode].append(run_mode(mode, iters, netns))
             if pid:
-                after = prog_stats(pid)
+                after = benchlib.prog_stats(pid)
                 acc = hooks.setdefault(mode, {})
                 for name, (t, n) in after.items():
                     t0, n0 = before.get(name, (0, 0))
@@ -182,7 +153,7 @@ def main():
     benchlib.build_loadgen()
     print("loadgen modes x %d runs each; medians in ns per iteration" % REPS)
     base1 = measure(MODES)
-    stats_fd = enable_bpf_stats()
+    stats_fd = benchlib.enable_bpf_stats()
     print("tapio: %s" % " ".join(TAPIO[1:]))
     t = Tracer(TAPIO, "ready:")
     hooks = {}

@@ -7,11 +7,15 @@ ROUNDS rounds, ratios are taken within one round (against a floor or a
 peer measured under the same load), and CPU time is read from the
 consumer's own threads (schedstat), never from wall clock alone.
 """
+import ctypes
+import json
 import os
+import platform
 import re
 import shutil
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -306,6 +310,33 @@ def loadgen(mode, iters, cpu=LOAD_CPU):
                          stdout=subprocess.PIPE, text=True)
     out, _ = p.communicate()
     return float(out.split()[1]), p.pid
+
+
+_NR_BPF = {"x86_64": 321, "aarch64": 280}.get(platform.machine(), 321)
+
+
+def enable_bpf_stats():
+    """BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): on while the descriptor lives."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    attr = ctypes.create_string_buffer(struct.pack("I", 0), 128)
+    fd = libc.syscall(_NR_BPF, 32, attr, 128)
+    return fd if fd >= 0 else None
+
+
+def prog_stats(pid):
+    """{name: (run_time_ns, run_cnt)} of the BPF programs a process holds."""
+    ids = set()
+    d = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(d):
+        try:
+            with open(os.path.join(d, fd)) as f:
+                ids.update(int(l.split()[1]) for l in f if l.startswith("prog_id:"))
+        except OSError:
+            pass
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout
+    return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in json.loads(out)
+            if p["id"] in ids}
 
 
 def fmt(v, spec="%.0f"):
