@@ -54,14 +54,15 @@ static int on_record(void *ctx, const void *data, uint32_t len)
 	struct bpf_source *s = ctx;
 	int r;
 
-	/* A record may end before the ring space reserved for it (file.open
-	 * is reserved in size classes: bpf/file.bpf.c): its header's size is
-	 * where it ends. A size past the space is the decoder's to refuse. */
+	/* A file.open record may end before the ring space reserved for it
+	 * (a size class: bpf/file.bpf.c): its header's size is where it ends.
+	 * Every other type is reserved at its size, so a header that says
+	 * otherwise stays the decoder's to refuse. */
 	if (len >= sizeof(struct tp_hdr)) {
-		uint32_t size = ((const struct tp_hdr *)data)->size;
+		const struct tp_hdr *h = data;
 
-		if (size >= sizeof(struct tp_hdr) && size < len)
-			len = size;
+		if (h->type == TP_EV_FILE_OPEN && h->size >= sizeof(*h) && h->size < len)
+			len = h->size;
 	}
 	r = tp_decode(data, len, s->boot_to_wall, &s->ev);
 	if (r < 0) {
