@@ -332,6 +332,10 @@ struct tp_file_open_event {
 	__u32 _pad2;
 };
 
+/* The size of a file.open record whose path has len bytes (< TP_PATH_MAX):
+ * up to the 8-byte word that holds its NUL. */
+#define TP_FILE_OPEN_SIZE(len) (offsetof(struct tp_file_open_event, path) + ((len) / 8 + 1) * 8)
+
 /* file.rename and file.link: two paths. */
 struct tp_file_rename_event {
 	struct tp_hdr hdr;

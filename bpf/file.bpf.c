@@ -102,7 +102,7 @@ static __always_inline void open_submit(const struct open_fields *o, struct tp_p
 	e = tp_reserve(whole ? sizeof(*e) : OPEN_PATH_OFF + cap, TP_CAT_FILE);
 	if (!e)
 		return;
-	tp_fill_hdr(&e->hdr, TP_EV_FILE_OPEN, whole ? sizeof(*e) : OPEN_PATH_OFF + (n / 8 + 1) * 8);
+	tp_fill_hdr(&e->hdr, TP_EV_FILE_OPEN, whole ? sizeof(*e) : TP_FILE_OPEN_SIZE(n));
 	e->ret = o->ret;
 	e->flags = o->flags;
 	e->mode = o->mode;

@@ -66,6 +66,9 @@ def one(order):
 
 def run():
     benchlib.require_root()
+    if not os.access(B, os.X_OK):
+        raise SystemExit("B_COLLECTOR=%s: not an executable file (give another build's "
+                         "tapio-collector)" % B)
     build("tapio-collector")
     build_loadgen()
     t = Table("%s, ns per run: two builds side by side (%s x %d)" % (PROG, MODE, ITERS),

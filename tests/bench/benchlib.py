@@ -24,6 +24,8 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from kernel_helpers import prog_ids  # noqa: E402  (the kernel tests' own)
 SOURCE = os.environ.get("TAPIO_SOURCE_DIR", os.path.abspath(os.path.join(HERE, "../..")))
 BUILD = os.environ.get("TAPIO_BUILD_DIR", os.path.join(SOURCE, "build"))
 BIN = os.path.join(BUILD, "tapio-collector")
@@ -326,14 +328,7 @@ def enable_bpf_stats():
 
 def prog_stats(pid):
     """{name: (run_time_ns, run_cnt)} of the BPF programs a process holds."""
-    ids = set()
-    d = "/proc/%d/fdinfo" % pid
-    for fd in os.listdir(d):
-        try:
-            with open(os.path.join(d, fd)) as f:
-                ids.update(int(l.split()[1]) for l in f if l.startswith("prog_id:"))
-        except OSError:
-            pass
+    ids = prog_ids(pid)
     out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout
     return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in json.loads(out)
             if p["id"] in ids}

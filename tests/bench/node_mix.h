@@ -42,8 +42,7 @@ static inline void tp_mix_open(struct tp_mix *m, const char *path, uint32_t flag
 	e->dev = ret >= 0 ? 0x801 : 0;
 	snprintf(e->path, sizeof(e->path), "%s", path);
 	/* Sent up to the word that holds the path's NUL, as bpf/file.bpf.c does. */
-	e->hdr.size =
-	    (uint32_t)(offsetof(struct tp_file_open_event, path) + (strlen(e->path) / 8 + 1) * 8);
+	e->hdr.size = (uint32_t)TP_FILE_OPEN_SIZE(strlen(e->path));
 }
 
 static inline void tp_mix_unlink(struct tp_mix *m, const char *path)
