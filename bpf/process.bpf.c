@@ -763,4 +763,51 @@ int tp_sched_exit(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* The generation of the header's cgroup cache (bpf/common.bpf.h): each
+ * tracepoint after which a task's cgroup ids may differ adds 2. In the process
+ * family (the one nearly every configuration runs), and not filtered or
+ * sampled with its events: the loader turns the cache on only when all of
+ * them are attached. */
+
+static __always_inline int cgroup_gen_bump(void)
+{
+	__u32 zero = 0;
+	__u64 *g = bpf_map_lookup_elem(&tp_cgroup_gen, &zero);
+
+	if (g)
+		__sync_fetch_and_add(g, 2);
+	return 0;
+}
+
+SEC("raw_tp/cgroup_attach_task")
+int tp_cgroup_gen_attach(void *ctx)
+{
+	return cgroup_gen_bump();
+}
+
+SEC("raw_tp/cgroup_transfer_tasks")
+int tp_cgroup_gen_transfer(void *ctx)
+{
+	return cgroup_gen_bump();
+}
+
+SEC("raw_tp/cgroup_setup_root")
+int tp_cgroup_gen_setup_root(void *ctx)
+{
+	return cgroup_gen_bump();
+}
+
+SEC("raw_tp/cgroup_remount")
+int tp_cgroup_gen_remount(void *ctx)
+{
+	return cgroup_gen_bump();
+}
+
+SEC("raw_tp/cgroup_destroy_root")
+int tp_cgroup_gen_destroy_root(void *ctx)
+{
+	return cgroup_gen_bump();
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -73,6 +73,63 @@ def test_cgroup_ids_in_header():
         c.stop()
 
 
+MOVER = r"""
+import sys, threading
+def opens(path, n):
+    for _ in range(n):
+        open(path).close()
+def both(path):
+    t = threading.Thread(target=opens, args=(path + ".thread", 50))
+    t.start()
+    opens(path, 50)
+    t.join()
+for line in sys.stdin:
+    both(line.strip())
+    print("ok", flush=True)
+"""
+
+
+def test_cgroup_ids_follow_moves():
+    """The header's cgroup ids come from a per-CPU cache that the cgroup
+    tracepoints invalidate (bpf/common.bpf.h). A process that keeps opening
+    files (the cache's hits) is moved, both its threads at once, between two
+    cgroups and back, in the unified and the v1 hierarchy: every open after
+    a move reports the cgroups it was moved to, from the first one."""
+    with TempDir() as tmp, Collector("-a") as c, \
+            Cgroup(unique("tapio-cga")) as a, Cgroup(unique("tapio-cgb")) as b:
+        c.wait_log("cgroup ids are cached")
+        p = a.popen(["/usr/bin/python3", "-c", MOVER], stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, text=True)
+        try:
+            rounds = []
+            for i, cg in enumerate((a, b, a, b, a)):
+                for root in cg.roots:
+                    with open(os.path.join(root, cg.path, "cgroup.procs"), "w") as f:
+                        f.write(str(p.pid))
+                path = os.path.join(tmp, "round-%d" % i)
+                for suffix in ("", ".thread"):
+                    open(path + suffix, "w").close()
+                p.stdin.write(path + "\n")
+                p.stdin.flush()
+                check(p.stdout.readline().strip() == "ok", "the mover stopped")
+                rounds.append((path, cg))
+        finally:
+            p.stdin.close()
+            p.wait()
+        for path, cg in rounds:
+            for suffix in ("", ".thread"):
+                c.wait_until(lambda: len(c.find(type="file.open", pid=p.pid,
+                                                 path=path + suffix)) >= 50,
+                             20, "50 opens of %s" % (path + suffix))
+                evs = c.find(type="file.open", pid=p.pid, path=path + suffix)
+                want = (cg.id_in(v2_root()), cg.id_in(V1_ROOT))
+                bad = [(e["cgroup_id"], e.get("cgroup_v1_id")) for e in evs
+                       if (e["cgroup_id"], e.get("cgroup_v1_id")) != want]
+                check(not bad, "%s: %d of %d opens report cgroups %r, want %r" %
+                      (path + suffix, len(bad), len(evs), bad[:3], want))
+        c.stop()
+
+
 def test_no_v1_tracking():
     """TAPIO_CGROUP_V1=none: the header reports no v1 cgroup."""
     with TempDir() as tmp, Collector("-a", env={"TAPIO_CGROUP_V1": "none"}) as c:
@@ -382,7 +439,7 @@ def test_short_lived_processes_leave_memory_flat():
 
 if __name__ == "__main__":
     require_root()
-    run_tests([test_cgroup_ids_in_header, test_no_v1_tracking, test_container_layouts,
+    run_tests([test_cgroup_ids_in_header, test_cgroup_ids_follow_moves, test_no_v1_tracking, test_container_layouts,
                test_cgroup_path_from_the_mkdir_event, test_replay_enriches_from_stored_events,
                test_lua_rule_sees_the_enrichment,
                test_host_process_has_no_container, test_k8s_names_from_kubelet_dirs,
