@@ -22,3 +22,8 @@ echo "$upper/payload" > /var/tmp/cg/release_agent
 sh -c "echo \$\$ > /var/tmp/cg/x/cgroup.procs"
 sleep 0.5'
 undo "rm -f '$marker'"
+# The container's umount leaves the hierarchy alive (the kernel kills a
+# named hierarchy when its last mount goes with no cgroup in it, which
+# the container's unmount did not meet): mount it by name once more on the
+# host and unmount it, so that the run leaves no hierarchy behind.
+undo "d=\$(mktemp -d) && mount -t cgroup -o none,name=tpatk${ATTACK_ID} cgroup \$d && umount \$d; rmdir \$d"
