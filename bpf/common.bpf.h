@@ -439,6 +439,18 @@ static __always_inline void tp_hdr_cgroups_read(struct tp_hdr *h, struct task_st
 	h->cgroup_v1_id = tp_current_cgroup_v1_id(task);
 }
 
+/* The current task's ids read through its cgroups: typed loads, or (the
+ * build without kfuncs) the helper and probe reads. */
+static __always_inline void tp_hdr_cgroups_read_current(struct tp_hdr *h, struct task_struct *task)
+{
+	if (TP_TYPED_LOADS) {
+		tp_hdr_cgroups_read(h, task);
+	} else {
+		h->cgroup_id = bpf_get_current_cgroup_id();
+		h->cgroup_v1_id = tp_task_cgroup_v1_id(task);
+	}
+}
+
 /* task: the current task, t: its address as a number (a pointer's bits may
  * not be hashed) */
 static __always_inline void tp_hdr_cgroups_current(struct tp_hdr *h, struct task_struct *task,
@@ -454,10 +466,10 @@ static __always_inline void tp_hdr_cgroups_current(struct tp_hdr *h, struct task
 	c = bpf_map_lookup_elem(&tp_cgcache, &zero);
 	gen = g ? *(volatile __u64 *)g : 0;
 	if (!(gen & 1) || !c) {
-		tp_hdr_cgroups_read(h, task);
+		tp_hdr_cgroups_read_current(h, task);
 		return;
 	}
-	start = task->start_time;
+	start = TP_TYPED_LOADS ? task->start_time : BPF_CORE_READ(task, start_time);
 	s = &c->slot[((t >> 12) ^ (t >> 17)) & (TP_CGCACHE_SLOTS - 1)];
 	seq = s->seq;
 	if (!(seq & 1) && s->task == t && s->start == start && s->gen == gen) {
@@ -469,7 +481,7 @@ static __always_inline void tp_hdr_cgroups_current(struct tp_hdr *h, struct task
 			return;
 		}
 	}
-	tp_hdr_cgroups_read(h, task);
+	tp_hdr_cgroups_read_current(h, task);
 	if (seq & 1 || s->seq != seq)
 		return;
 	s->seq = seq + 1;
@@ -493,12 +505,12 @@ static __always_inline void tp_fill_hdr(struct tp_hdr *h, __u32 type, __u32 size
 		tp_hdr_task_typed(h, task);
 	} else {
 		/* Probe reads: also before 5.11 (no bpf_get_current_task_btf). */
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		__u64 t = bpf_get_current_task();
+		struct task_struct *task = (struct task_struct *)t;
 		__u64 id = bpf_get_current_pid_tgid();
 		__u64 ug = bpf_get_current_uid_gid();
 
-		h->cgroup_id = bpf_get_current_cgroup_id();
-		h->cgroup_v1_id = tp_task_cgroup_v1_id(task);
+		tp_hdr_cgroups_current(h, task, t);
 		h->ppid = BPF_CORE_READ(task, real_parent, tgid);
 		h->pid = id >> 32;
 		h->tid = (__u32)id;

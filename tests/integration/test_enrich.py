@@ -89,13 +89,13 @@ for line in sys.stdin:
 """
 
 
-def test_cgroup_ids_follow_moves():
+def test_cgroup_ids_follow_moves(env=None):
     """The header's cgroup ids come from a per-CPU cache that the cgroup
     tracepoints invalidate (bpf/common.bpf.h). A process that keeps opening
     files (the cache's hits) is moved, both its threads at once, between two
     cgroups and back, in the unified and the v1 hierarchy: every open after
     a move reports the cgroups it was moved to, from the first one."""
-    with TempDir() as tmp, Collector("-a") as c, \
+    with TempDir() as tmp, Collector("-a", env=env) as c, \
             Cgroup(unique("tapio-cga")) as a, Cgroup(unique("tapio-cgb")) as b:
         c.wait_log("cgroup ids are cached")
         p = a.popen(["/usr/bin/python3", "-c", MOVER], stdin=subprocess.PIPE,
@@ -128,6 +128,12 @@ def test_cgroup_ids_follow_moves():
                 check(not bad, "%s: %d of %d opens report cgroups %r, want %r" %
                       (path + suffix, len(bad), len(evs), bad[:3], want))
         c.stop()
+
+
+def test_cgroup_ids_follow_moves_without_kfuncs():
+    """The same with the programs built without typed loads (kernels before
+    6.2): the cache reads the ids with the helper and probe reads."""
+    test_cgroup_ids_follow_moves({"TAPIO_TEST_NO_TYPED_BPF": "1"})
 
 
 def test_no_v1_tracking():
@@ -439,7 +445,9 @@ def test_short_lived_processes_leave_memory_flat():
 
 if __name__ == "__main__":
     require_root()
-    run_tests([test_cgroup_ids_in_header, test_cgroup_ids_follow_moves, test_no_v1_tracking, test_container_layouts,
+    run_tests([test_cgroup_ids_in_header, test_cgroup_ids_follow_moves,
+               test_cgroup_ids_follow_moves_without_kfuncs, test_no_v1_tracking,
+               test_container_layouts,
                test_cgroup_path_from_the_mkdir_event, test_replay_enriches_from_stored_events,
                test_lua_rule_sees_the_enrichment,
                test_host_process_has_no_container, test_k8s_names_from_kubelet_dirs,
