@@ -780,34 +780,17 @@ static __always_inline int cgroup_gen_bump(void)
 	return 0;
 }
 
-SEC("raw_tp/cgroup_attach_task")
-int tp_cgroup_gen_attach(void *ctx)
-{
-	return cgroup_gen_bump();
-}
+#define CGROUP_GEN_PROG(name, tracepoint)                                                          \
+	SEC("raw_tp/" tracepoint)                                                                  \
+	int name(void *ctx)                                                                        \
+	{                                                                                          \
+		return cgroup_gen_bump();                                                          \
+	}
 
-SEC("raw_tp/cgroup_transfer_tasks")
-int tp_cgroup_gen_transfer(void *ctx)
-{
-	return cgroup_gen_bump();
-}
-
-SEC("raw_tp/cgroup_setup_root")
-int tp_cgroup_gen_setup_root(void *ctx)
-{
-	return cgroup_gen_bump();
-}
-
-SEC("raw_tp/cgroup_remount")
-int tp_cgroup_gen_remount(void *ctx)
-{
-	return cgroup_gen_bump();
-}
-
-SEC("raw_tp/cgroup_destroy_root")
-int tp_cgroup_gen_destroy_root(void *ctx)
-{
-	return cgroup_gen_bump();
-}
+CGROUP_GEN_PROG(tp_cgroup_gen_attach, "cgroup_attach_task")
+CGROUP_GEN_PROG(tp_cgroup_gen_transfer, "cgroup_transfer_tasks")
+CGROUP_GEN_PROG(tp_cgroup_gen_setup_root, "cgroup_setup_root")
+CGROUP_GEN_PROG(tp_cgroup_gen_remount, "cgroup_remount")
+CGROUP_GEN_PROG(tp_cgroup_gen_destroy_root, "cgroup_destroy_root")
 
 char LICENSE[] SEC("license") = "GPL";
