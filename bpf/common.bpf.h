@@ -387,10 +387,17 @@ static __always_inline void tp_hdr_task_typed(struct tp_hdr *h, struct task_stru
  * root css changes hierarchy: cgroup_setup_root, _remount, _destroy_root).
  * A move that changes only which controllers' csses a task has
  * (subtree_control, cgroup_update_dfl_csses) leaves its default cgroup and
- * its v1 hierarchies' cgroups where they were. The container family's
+ * its v1 hierarchies' cgroups where they were. The process family's
  * tp_cgroup_gen_* programs add 2 to tp_cgroup_gen on each of those
  * tracepoints; user space makes it odd once they are attached (even: no
  * cache, every event reads the chains).
+ *
+ * A miss loads the generation before the chains, so a slot never pairs a
+ * generation with ids older than it: the compiler keeps that order (the
+ * barrier below), and the CPU does on x86 (loads are not reordered with
+ * older loads). A weakly ordered CPU (arm64) would need a fence there,
+ * which BPF has only as a fetching atomic (5.12+): the loader turns the
+ * cache on on x86 only.
  *
  * A slot holds one task's ids as of one generation: the task by its address
  * and its start time (a task freed and another made at the same address
@@ -465,6 +472,7 @@ static __always_inline void tp_hdr_cgroups_current(struct tp_hdr *h, struct task
 	g = bpf_map_lookup_elem(&tp_cgroup_gen, &zero);
 	c = bpf_map_lookup_elem(&tp_cgcache, &zero);
 	gen = g ? *(volatile __u64 *)g : 0;
+	asm volatile("" ::: "memory");
 	if (!(gen & 1) || !c) {
 		tp_hdr_cgroups_read_current(h, task);
 		return;

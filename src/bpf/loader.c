@@ -934,6 +934,14 @@ static void cgroup_cache_on(struct tp_bpf *b)
 	const uint32_t zero = 0;
 	const uint64_t on = 1;
 
+#if !defined(__x86_64__) && !defined(__i386__)
+	/* The generation's load must come before the chains' (bpf/common.bpf.h):
+	 * x86 keeps loads in order, a weakly ordered CPU does not. */
+	tp_debug("the events' cgroup ids are read on every event: their cache needs a CPU that "
+		 "keeps loads in order (x86)");
+	return;
+#endif
+
 	for (size_t i = 0; i < sizeof(cgroup_gen_progs) / sizeof(cgroup_gen_progs[0]); i++) {
 		const struct tp_prog_info *p = NULL;
 

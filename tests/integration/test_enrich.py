@@ -5,6 +5,7 @@ process table that stays flat while six times its size in short-lived
 processes pass through it."""
 import json
 import os
+import platform
 import re
 import secrets
 import shutil
@@ -97,7 +98,8 @@ def test_cgroup_ids_follow_moves(env=None):
     a move reports the cgroups it was moved to, from the first one."""
     with TempDir() as tmp, Collector("-a", env=env) as c, \
             Cgroup(unique("tapio-cga")) as a, Cgroup(unique("tapio-cgb")) as b:
-        c.wait_log("cgroup ids are cached")
+        if platform.machine() in ("x86_64", "i686"):  # the cache is on there only
+            c.wait_log("cgroup ids are cached")
         p = a.popen(["/usr/bin/python3", "-c", MOVER], stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE, text=True)
         try:
