@@ -491,6 +491,9 @@ def main(argv=None):
     if not scripts:
         print("no scripts match")
         return 1
+    # A TERM (a stopped CI job, a user's kill) ends the run through its
+    # clean-up: the throwaway user, the temp directory, the agent.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     r = Runner(args.bin, scripts, args.verbose)
     r.run()
     print(report(scripts, r.duration, r.losses, r.kernel_lost))
