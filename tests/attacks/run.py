@@ -341,6 +341,16 @@ class Runner:
                     pass
                 s.rc = -1
                 s.problems.append("timed out after %ss" % s.timeout)
+            except BaseException:
+                # The run is stopped (TERM, Ctrl-C): the script undoes what
+                # it did, and its cgroup goes with whatever it left running.
+                os.killpg(p.pid, signal.SIGTERM)
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    pass
+                empty_cgroup(cg)
+                raise
         s.end_ns = time.time_ns()
         s.duration = time.monotonic() - t
         empty_cgroup(cg)
