@@ -766,9 +766,9 @@ int tp_sched_exit(struct bpf_raw_tracepoint_args *ctx)
 /* ------------------------------------------------------------------ */
 /* The generation of the header's cgroup cache (bpf/common.bpf.h): each
  * tracepoint after which a task's cgroup ids may differ adds 2. In the process
- * family (the one nearly every configuration runs), and not filtered or
- * sampled with its events: the loader turns the cache on only when all of
- * them are attached. */
+ * family, which the loader loads with these programs alone when the process
+ * events are switched off; not filtered or sampled with its events. The
+ * loader turns the cache on only when all of them are attached. */
 
 static __always_inline int cgroup_gen_bump(void)
 {

@@ -39,6 +39,7 @@ struct family_state {
 	bool typed; /* skel is NAME_bpf, with typed loads, else NAME_nk_bpf */
 	unsigned shard, nshards; /* this object loads the programs of shard `shard` */
 	bool shardable;		 /* its programs share no state (family_shardable) */
+	bool gen_only; /* switched off by configuration: the cgroup cache's programs only */
 	uint64_t mine[MAX_PROGS / 64]; /* by place in the object: the programs it loads */
 };
 
@@ -492,8 +493,14 @@ static unsigned prog_shard(struct bpf_object *obj, const char *name, unsigned ns
 	return rank % nshards;
 }
 
+#define CGROUP_GEN_PREFIX "tp_cgroup_gen_"
+
+/* Whether this object loads the program: its shard's; of a family that
+ * configuration switched off, the cgroup cache's programs alone. */
 static bool in_shard(const struct family_state *st, const char *name)
 {
+	if (st->gen_only && strncmp(name, CGROUP_GEN_PREFIX, sizeof(CGROUP_GEN_PREFIX) - 1))
+		return false;
 	if (st->nshards <= 1)
 		return true;
 	if (!st->shardable)
@@ -872,7 +879,20 @@ static void load_families(struct tp_bpf *b, const struct tp_bpf_opts *opts)
 		unsigned nshards = fam->shard ? want : 1;
 
 		if (!(opts->categories & (1u << fam->category))) {
-			tp_debug("probe family %s disabled by configuration", fam->name);
+			if (strcmp(fam->name, "process") ||
+			    q.njobs >= sizeof(jobs) / sizeof(jobs[0])) {
+				tp_debug("probe family %s disabled by configuration", fam->name);
+				continue;
+			}
+			/* The programs that keep the header's cgroup cache exact
+			 * (bpf/common.bpf.h) load even so: they record nothing. */
+			tp_debug("probe family process disabled by configuration, but for its "
+				 "programs that keep the events' cgroup ids cached");
+			jobs[q.njobs++] =
+			    (struct family_job){.b = b,
+						.opts = opts,
+						.fam = fam,
+						.st = {.nshards = 1, .gen_only = true}};
 			continue;
 		}
 		if (nshards > MAX_SHARDS)
@@ -949,7 +969,7 @@ static void cgroup_cache_on(struct tp_bpf *b)
 			if (!strcmp(b->progs[k].name, cgroup_gen_progs[i]))
 				p = &b->progs[k];
 		if (!p || p->status != TP_PROG_ATTACHED) {
-			const char *why = !p ? "the process family is off" : p->reason;
+			const char *why = !p ? "the process family did not load" : p->reason;
 
 			tp_debug(
 			    "the events' cgroup ids are read on every event: %s is not attached "

@@ -90,13 +90,13 @@ for line in sys.stdin:
 """
 
 
-def test_cgroup_ids_follow_moves(env=None):
+def test_cgroup_ids_follow_moves(env=None, args=()):
     """The header's cgroup ids come from a per-CPU cache that the cgroup
     tracepoints invalidate (bpf/common.bpf.h). A process that keeps opening
     files (the cache's hits) is moved, both its threads at once, between two
     cgroups and back, in the unified and the v1 hierarchy: every open after
     a move reports the cgroups it was moved to, from the first one."""
-    with TempDir() as tmp, Collector("-a", env=env) as c, \
+    with TempDir() as tmp, Collector("-a", *args, env=env) as c, \
             Cgroup(unique("tapio-cga")) as a, Cgroup(unique("tapio-cgb")) as b:
         if platform.machine() in ("x86_64", "i686"):  # the cache is on there only
             c.wait_log("cgroup ids are cached")
@@ -136,6 +136,12 @@ def test_cgroup_ids_follow_moves_without_kfuncs():
     """The same with the programs built without typed loads (kernels before
     6.2): the cache reads the ids with the helper and probe reads."""
     test_cgroup_ids_follow_moves({"TAPIO_TEST_NO_TYPED_BPF": "1"})
+
+
+def test_cgroup_ids_follow_moves_file_only():
+    """The same with file events alone: the process family loads only the
+    programs that keep the cache exact."""
+    test_cgroup_ids_follow_moves(args=("-k", "categories=file"))
 
 
 def test_no_v1_tracking():
@@ -448,7 +454,8 @@ def test_short_lived_processes_leave_memory_flat():
 if __name__ == "__main__":
     require_root()
     run_tests([test_cgroup_ids_in_header, test_cgroup_ids_follow_moves,
-               test_cgroup_ids_follow_moves_without_kfuncs, test_no_v1_tracking,
+               test_cgroup_ids_follow_moves_without_kfuncs,
+               test_cgroup_ids_follow_moves_file_only, test_no_v1_tracking,
                test_container_layouts,
                test_cgroup_path_from_the_mkdir_event, test_replay_enriches_from_stored_events,
                test_lua_rule_sees_the_enrichment,
