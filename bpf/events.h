@@ -98,7 +98,7 @@ enum tp_event_type_id {
  * controller tp_cgroup_v1_subsys, chosen by user space at load); 0 when no
  * v1 hierarchy is tracked. Both are kernfs ids: the inode number of the
  * cgroup's directory under that hierarchy's mount. For the current task
- * they come from a per-CPU cache that the cgroup tracepoints invalidate
+ * they come (on x86) from a per-CPU cache that the cgroup tracepoints invalidate
  * (bpf/common.bpf.h): an event between a task's move and the move's
  * tracepoint reports the cgroups the task was in before it.
  */

@@ -214,6 +214,16 @@ def drop_user(name):
                    stderr=subprocess.DEVNULL)
 
 
+def stop_script(p):
+    """TERM a script's process group (the script undoes what it did) and
+    give it 5 s."""
+    os.killpg(p.pid, signal.SIGTERM)
+    try:
+        p.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def empty_cgroup(path):
     """Kill whatever the script left running in its cgroup, then remove it."""
     kill = os.path.join(path, "cgroup.kill")
@@ -334,21 +344,13 @@ class Runner:
             try:
                 s.rc = p.wait(s.timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGTERM)  # lets the script undo what it did
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    pass
+                stop_script(p)
                 s.rc = -1
                 s.problems.append("timed out after %ss" % s.timeout)
             except BaseException:
                 # The run is stopped (TERM, Ctrl-C): the script undoes what
                 # it did, and its cgroup goes with whatever it left running.
-                os.killpg(p.pid, signal.SIGTERM)
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    pass
+                stop_script(p)
                 empty_cgroup(cg)
                 raise
         s.end_ns = time.time_ns()
