@@ -4,8 +4,8 @@ users know.
 
 Two loops from tests/bench/loadgen.c, pinned to CPU 0: "open" (openat +
 close of one file, OPEN_ITERS times) and "exec" (fork + exec /bin/true +
-wait, EXEC_ITERS times). Each runs untraced, then under a tracer pinned to
-CPU 1:
+wait, EXEC_ITERS times). Each runs under a tracer pinned to CPU 1, then
+untraced:
 
   tapio      tapio-collector -p security, raw storage on, -o none (every
              family, the security rules)
@@ -14,18 +14,25 @@ CPU 1:
              each open; pid, ppid, comm, filename and argv of each exec)
 
 Cost per iteration in ns; the ratio to untraced is taken against the
-untraced run just before each traced one (same round, same load); and the
+untraced run just after each traced one (same round, same load); and the
 events each tracer captured of the loop's own (by pid for opens, by parent
 pid for execs) against the loop count: tapio's are counted in its raw
-storage (the open that creates the loop's file is not counted). In each
-round a tool's open loop runs as OPEN_PAIRS such pairs (untraced, then
-traced by a tracer started for it), the round's figures their medians (the
-worst pair's capture): one 0.2 s loop on this shared VM moves by 10 % from
-run to run, as much as the budget it is judged against. Medians of ROUNDS
-rounds.
+storage (the open that creates the loop's file is not counted).
+
+A pair is: start a tracer, wait until it is ready, run the loop, stop the
+tracer, wait SETTLE_S (0.2 s), run the loop untraced. The two loops are
+then ~0.3 s apart; with the untraced loop first they were a tracer's
+start-up apart (~1 s), and this shared VM's speed moves in phases of
+seconds: the pairs' ratios spread half as much this way (standard
+deviation 0.075 against 0.139 over 10 pairs of the open loop, side by
+side; the untraced loop after a stop ran as fast as one before a start,
+median 1.003x, so a tracer's tear-down does not slow it). In each round
+a tool's open loop runs as OPEN_PAIRS such pairs, the round's figures
+their medians (the worst pair's capture). Medians of ROUNDS rounds.
 
   tests/bench/suite.py build overhead  (ROUNDS=5, OPEN_ITERS=50000, EXEC_ITERS=500,
-                                        OPEN_PAIRS=3, EXEC_PAIRS=1)
+                                        OPEN_PAIRS=5, EXEC_PAIRS=1,
+                                        SETTLE_S=0.2)
 """
 import json
 import os
@@ -33,13 +40,15 @@ import re
 import subprocess
 import sys
 import threading
+import time
 
 import benchlib as bl
 
 OPEN_ITERS = int(os.environ.get("OPEN_ITERS", "50000"))
 EXEC_ITERS = int(os.environ.get("EXEC_ITERS", "500"))
-PAIRS = {"open": max(1, int(os.environ.get("OPEN_PAIRS", "3"))),
+PAIRS = {"open": max(1, int(os.environ.get("OPEN_PAIRS", "5"))),
          "exec": max(1, int(os.environ.get("EXEC_PAIRS", "1")))}
+SETTLE_S = float(os.environ.get("SETTLE_S", "0.2"))
 MODES = os.environ.get("MODES", "open,exec").split(",")
 TOOLS = os.environ.get("TOOLS", "tapio,snoop,bpftrace").split(",")
 
@@ -105,9 +114,9 @@ def tapio_captured(c, mode, pid):
 
 
 def measure(mode, tool, n):
-    """One pair: the loop untraced, then under a tracer started for it.
-    Returns (untraced ns, traced ns, captured)."""
-    base, _ = bl.loadgen(mode, n)
+    """One pair: the loop under a tracer started for it, then untraced
+    once the tracer has stopped. Returns (untraced ns, traced ns,
+    captured)."""
     # opensnoop: PID first; execsnoop: PPID third; bpftrace: pid / ppid
     cols = {("snoop", "open"): [0], ("snoop", "exec"): [2],
             ("bpftrace", "open"): [0], ("bpftrace", "exec"): [1]}.get((tool, mode), [])
@@ -130,6 +139,8 @@ def measure(mode, tool, n):
             tr.stop(keep=True)
         else:
             tr.stop(sig=2)
+    time.sleep(SETTLE_S)
+    base, _ = bl.loadgen(mode, n)
     if tool == "tapio":
         captured = tapio_captured(tr, mode, pid)
         tr.cleanup()

@@ -48,7 +48,7 @@ ORDER = [
 KNOBS = ["ROUNDS", "KS", "LEVELS", "SECONDS_PER_RUN", "MODES", "TOOLS", "OPEN_ITERS",
          "EXEC_ITERS", "STEP_SECONDS", "START_RATE", "MAX_RATE", "STEPS", "EVENTS", "RATE",
          "PROCS", "PRESETS", "RELOADS", "RELOADS_UNDER", "LOAD_RATE", "SIZES", "OPEN_PAIRS",
-         "EXEC_PAIRS"]
+         "EXEC_PAIRS", "SETTLE_S"]
 
 
 def machine():
