@@ -352,7 +352,9 @@ struct tp_file_rename_event {
 };
 
 /* file.unlink (unlink, unlinkat, rmdir: flags has AT_REMOVEDIR for a
- * directory), file.mkdir (mode), file.chmod (mode). */
+ * directory), file.mkdir (mode), file.chmod (mode). As file.open's, the
+ * record ends at the 8-byte word that holds the path's NUL
+ * (TP_FILE_PATH_SIZE: 104 to 352 bytes). */
 struct tp_file_path_event {
 	struct tp_hdr hdr;
 	__s32 ret;
@@ -363,6 +365,10 @@ struct tp_file_path_event {
 	__u16 _pad[3];
 	char path[TP_PATH_MAX];
 };
+
+/* The size of a file.unlink, file.mkdir or file.chmod record whose path
+ * has len bytes (< TP_PATH_MAX). */
+#define TP_FILE_PATH_SIZE(len) (offsetof(struct tp_file_path_event, path) + ((len) / 8 + 1) * 8)
 
 /* file.chown: uid/gid as passed, (__u32)-1 leaves one unchanged. */
 struct tp_file_chown_event {

@@ -315,29 +315,77 @@ int tp_exit_linkat(struct trace_event_raw_sys_exit *ctx)
 			      (const char *)TP_ARG4(regs), TP_ARG5(regs));
 }
 
-/* file.unlink, file.mkdir, file.chmod: one path, from a name or a descriptor. */
+/* A file.unlink, file.mkdir or file.chmod's fields but its path, for
+ * path_submit. */
+struct path_fields {
+	__u32 type;
+	__s32 ret;
+	__u32 mode, flags;
+	__u16 sys;
+};
+
+#define PATH_PATH_OFF offsetof(struct tp_file_path_event, path)
+
+/* open_submit for a struct tp_file_path_event: the same size classes, the
+ * last (TP_PATH_MAX) the whole struct. */
+static __always_inline void path_submit(const struct path_fields *p, struct tp_path_scratch *sc,
+					__u32 pos, __u32 len, __u32 path_flags, const __u32 cap)
+{
+	struct tp_file_path_event *e;
+	__u32 n = len < cap ? len : cap - 1;
+
+	e = tp_reserve(PATH_PATH_OFF + cap, TP_CAT_FILE);
+	if (!e)
+		return;
+	tp_fill_hdr(&e->hdr, p->type, TP_FILE_PATH_SIZE(n));
+	e->ret = p->ret;
+	e->mode = p->mode;
+	e->flags = p->flags;
+	e->syscall = p->sys;
+	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
+	tp_path_copy_cap(e->path, sc->buf, pos, len, &path_flags, cap);
+	e->path_flags = path_flags;
+	tp_submit(e, TP_CAT_FILE);
+}
+
+/* file.unlink, file.mkdir, file.chmod: one path, from a name or a
+ * descriptor. As file_open: the path is made in the scratch buffer, an
+ * excluded one dropped before a record is reserved, and the record sent in
+ * the smallest size class that holds the path. */
 static __always_inline int file_one_path(__u32 type, long ret, __u16 sys, long dfd,
 					 const char *upath, long fd, __u32 mode, __u32 flags)
 {
 	const struct tp_settings *s = tp_admit(TP_CAT_FILE, ret < 0);
-	struct tp_file_path_event *e;
+	struct path_fields p = {.type = type, .ret = ret, .mode = mode, .flags = flags, .sys = sys};
+	struct tp_path_scratch *sc;
+	__u32 path_flags, pos = 0, len = 0;
 
 	if (!s)
 		return 0;
-	e = tp_reserve(sizeof(*e), TP_CAT_FILE);
-	if (!e)
+	sc = tp_scratch();
+	if (!sc)
+		return 0; /* never: a one-entry array */
+	if (fd >= 0) {
+		struct file *f = tp_fd_file(fd);
+
+		path_flags =
+		    f ? tp_path_of_file_scratch(sc, f, false, &pos, &len) : TP_PATH_UNRESOLVED;
+	} else {
+		path_flags = tp_path_at_scratch(sc, dfd, upath, &pos, &len);
+	}
+	if (tp_path_excluded_at(s, sc, pos, len)) {
+		tp_kstat(TP_CAT_FILE, TP_KSTAT_PATH);
 		return 0;
-	tp_fill_hdr(&e->hdr, type, sizeof(*e));
-	e->ret = ret;
-	e->mode = mode;
-	e->flags = flags;
-	e->syscall = sys;
-	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
-	if (fd >= 0)
-		e->path_flags = tp_path_of_file(tp_fd_file(fd), e->path);
+	}
+	if (len < 32)
+		path_submit(&p, sc, pos, len, path_flags, 32);
+	else if (len < 64)
+		path_submit(&p, sc, pos, len, path_flags, 64);
+	else if (len < 128)
+		path_submit(&p, sc, pos, len, path_flags, 128);
 	else
-		e->path_flags = tp_path_at(dfd, upath, e->path);
-	return file_finish(e, s, e->path, NULL);
+		path_submit(&p, sc, pos, len, path_flags, TP_PATH_MAX);
+	return 0;
 }
 
 SEC("tp/syscalls/sys_exit_unlink")

@@ -1,12 +1,14 @@
 """file.* events: every subtype from a process the test runs, with absolute
 paths (relative names, directory descriptors, symlinks resolved on open),
 flags, modes, owners and results."""
+import json
 import os
 import re
+import subprocess
 import textwrap
 
 from kernel_helpers import run_py
-from tapio import Collector, TempDir, check, require_root, run_tests
+from tapio import BIN, Collector, TempDir, check, require_root, run_tests
 
 OPS = textwrap.dedent("""
     import os
@@ -164,7 +166,55 @@ def test_open_records_end_with_their_path():
               "records are sent whole" % (size / stored, stored, size))
 
 
+def test_path_records_end_with_their_path():
+    """file.chmod (as file.unlink and file.mkdir: one record type) ends at its
+    path's NUL too: a chmod of a short path is stored in ~150 bytes where
+    the whole record is 352. As for opens, chmods of a long path fill the
+    8 MiB ring first, so that a short path's record sent whole would carry
+    a long path's bytes after its own."""
+    n_long, n_short = 25000, 60000
+    with TempDir() as tmp:
+        d = os.path.realpath(tmp)
+        raw_dir = os.path.join(d, "raw")
+        long_dir = os.path.join(d, "a" * 100, "b" * 100)
+        os.makedirs(long_dir)
+        c = Collector("-a", "-k", "categories=file", "--raw-dir", raw_dir, "--set", "ring.size=8M",
+                      output="none")
+        with c:
+            code = ("import os\n"
+                    "for p, n in ((%r, %d), (%r, %d)):\n"
+                    "    for _ in range(n):\n"
+                    "        os.chmod(p, 0o755)\n"
+                    % (long_dir, n_long, d, n_short))
+            p = run_py(code, timeout=120)
+            check(c.stop() == 0, "collector exit code")
+        summary = [l for l in c.log if "summary (exit" in l]
+        check(summary, "no exit summary in the log")
+        stored = int(re.search(r", (\d+) stored raw", summary[0]).group(1))
+        size = sum(os.path.getsize(os.path.join(raw_dir, f)) for f in os.listdir(raw_dir)
+                   if f.endswith(".seg"))
+        n = n_long + n_short
+        check(stored >= n, "%d events stored raw, fewer than the %d chmods" % (stored, n))
+        # Sent whole: ~350 bytes an event; sent to the path's end: ~190.
+        check(size / stored < 260, "%.0f bytes stored per event (%d events, %d bytes): file.chmod "
+              "records are sent whole" % (size / stored, stored, size))
+        # and they read back whole: the short path's chmods, path and mode
+        out = subprocess.run([BIN, "raw", "cat", raw_dir, "--json", "--type", "file.chmod"],
+                             capture_output=True, text=True, check=True).stdout
+        mine = [e for e in map(json.loads, out.splitlines()) if e.get("pid") == p.pid]
+        short = [e for e in mine if e["path"] == d]
+        check(len(short) == n_short, "%d of %d short chmods read back from raw storage"
+              % (len(short), n_short))
+        check(all(e["mode"] == 0o755 and e["ret"] == 0 for e in short),
+              "a short chmod read back wrong: %r" % next(
+                  (e for e in short if e["mode"] != 0o755 or e["ret"] != 0), None))
+        check(len(mine) - len(short) == n_long and all(e["path"] == long_dir for e in mine
+                                                       if e["path"] != d),
+              "the long chmods did not read back whole")
+
+
 if __name__ == "__main__":
     require_root()
     run_tests([test_file_subtypes, test_file_subtypes_under_asan, test_text_output_of_file_events,
-               test_long_and_deep_paths, test_open_records_end_with_their_path])
+               test_long_and_deep_paths, test_open_records_end_with_their_path,
+               test_path_records_end_with_their_path])
