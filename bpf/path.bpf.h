@@ -101,8 +101,8 @@ static __always_inline void tp_dentry_name(struct dentry *d, struct dentry **par
  * The loads and stores cost a few nanoseconds per component, against tens
  * for each probe read.
  */
-static __always_inline __u32 tp_path_walk(struct tp_path_scratch *s, struct dentry *dentry,
-					  struct vfsmount *vfsmnt, __u32 *flags)
+static __always_inline __u32 tp_path_walk_inline(struct tp_path_scratch *s, struct dentry *dentry,
+						 struct vfsmount *vfsmnt, __u32 *flags)
 {
 	struct task_struct *task = tp_current();
 	__u32 mnt_off = bpf_core_field_offset(struct mount, mnt);
@@ -180,6 +180,44 @@ static __always_inline __u32 tp_path_walk(struct tp_path_scratch *s, struct dent
 	}
 	return pos;
 }
+
+/*
+ * tp_path_walk: tp_path_walk_inline as a global function in the build with
+ * typed loads (6.2+; bpf/common.bpf.h says why not in the other): the
+ * verifier checks it once per program instead of at every call site and
+ * in every state a caller reaches it in (a rename walks twice). The
+ * dentry and the mount go in through the scratch map (a global function
+ * takes no typed pointer), the walk's flags come back in s->w_flags, and
+ * the position is clamped where the walk leaves it, for the verifier (it
+ * knows nothing of a global function's result).
+ */
+#if TP_TYPED_LOADS
+__noinline __u32 tp_path_walk_global(struct tp_path_scratch *s)
+{
+	__u32 flags = 0, pos;
+
+	if (!s)
+		return 0;
+	pos = tp_path_walk_inline(s, (struct dentry *)s->w_dentry, (struct vfsmount *)s->w_mnt,
+				  &flags);
+	s->w_flags = flags;
+	return pos;
+}
+
+static __always_inline __u32 tp_path_walk(struct tp_path_scratch *s, struct dentry *dentry,
+					  struct vfsmount *vfsmnt, __u32 *flags)
+{
+	__u32 pos;
+
+	s->w_dentry = (__u64)dentry;
+	s->w_mnt = (__u64)vfsmnt;
+	pos = tp_path_walk_global(s);
+	*flags |= s->w_flags;
+	return pos < TP_PATH_WALK_END ? pos : TP_PATH_WALK_END - 1;
+}
+#else
+#define tp_path_walk(s, dentry, vfsmnt, flags) tp_path_walk_inline(s, dentry, vfsmnt, flags)
+#endif
 
 /* Typed loads: TP_CAST (bpf/syscall.bpf.h). */
 

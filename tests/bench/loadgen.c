@@ -140,6 +140,8 @@ int main(int argc, char **argv)
 		if (pidfd < 0)
 			die("pidfd_open");
 	}
+	if (!strcmp(mode, "chmod_rel") && chdir(dir) < 0)
+		die("chdir");
 	if (!strcmp(mode, "mprotect")) {
 		page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (page == MAP_FAILED)
@@ -158,6 +160,8 @@ int main(int argc, char **argv)
 			rename(path_b, path_a);
 		} else if (!strcmp(mode, "chmod")) {
 			chmod(path_a, 0600);
+		} else if (!strcmp(mode, "chmod_rel")) {
+			chmod("a", 0600); /* relative: the agent walks the cwd */
 		} else if (!strcmp(mode, "mkdir")) {
 			mkdir(path_b, 0700);
 			rmdir(path_b);
