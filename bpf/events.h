@@ -335,9 +335,11 @@ struct tp_file_open_event {
 	__u32 _pad2;
 };
 
-/* The size of a file.open record whose path has len bytes (< TP_PATH_MAX):
- * up to the 8-byte word that holds its NUL. */
-#define TP_FILE_OPEN_SIZE(len) (offsetof(struct tp_file_open_event, path) + ((len) / 8 + 1) * 8)
+/* The size of a record of struct type st that ends with its path (field
+ * path), for a path of len bytes (< TP_PATH_MAX): up to the 8-byte word
+ * that holds its NUL. */
+#define TP_PATH_RECORD_SIZE(st, len) (offsetof(st, path) + ((len) / 8 + 1) * 8)
+#define TP_FILE_OPEN_SIZE(len)	     TP_PATH_RECORD_SIZE(struct tp_file_open_event, len)
 
 /* file.rename and file.link: two paths. */
 struct tp_file_rename_event {
@@ -354,7 +356,8 @@ struct tp_file_rename_event {
 /* file.unlink (unlink, unlinkat, rmdir: flags has AT_REMOVEDIR for a
  * directory), file.mkdir (mode), file.chmod (mode). As file.open's, the
  * record ends at the 8-byte word that holds the path's NUL
- * (TP_FILE_PATH_SIZE: 104 to 352 bytes). */
+ * (TP_PATH_RECORD_SIZE: 104 to 352 bytes); so do file.chown's (104 to
+ * 352) and file.utimes' (128 to 376). */
 struct tp_file_path_event {
 	struct tp_hdr hdr;
 	__s32 ret;
@@ -365,10 +368,6 @@ struct tp_file_path_event {
 	__u16 _pad[3];
 	char path[TP_PATH_MAX];
 };
-
-/* The size of a file.unlink, file.mkdir or file.chmod record whose path
- * has len bytes (< TP_PATH_MAX). */
-#define TP_FILE_PATH_SIZE(len) (offsetof(struct tp_file_path_event, path) + ((len) / 8 + 1) * 8)
 
 /* file.chown: uid/gid as passed, (__u32)-1 leaves one unchanged. */
 struct tp_file_chown_event {

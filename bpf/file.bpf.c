@@ -315,76 +315,95 @@ int tp_exit_linkat(struct trace_event_raw_sys_exit *ctx)
 			      (const char *)TP_ARG4(regs), TP_ARG5(regs));
 }
 
-/* A file.unlink, file.mkdir or file.chmod's fields but its path, for
- * path_submit. */
-struct path_fields {
-	__u32 type;
-	__s32 ret;
-	__u32 mode, flags;
-	__u16 sys;
-};
+/*
+ * Send a record of struct type st, whose last field is its path (char
+ * path[TP_PATH_MAX]) and which has path_flags, for a path made in the
+ * scratch buffer (pos, len): as open_submit, in the smallest size class
+ * that holds the path (a path field of 32, 64, 128 or TP_PATH_MAX bytes,
+ * the last the whole struct), the header's size ending the record at the
+ * 8-byte word that holds the path's NUL. The statements after path_flags
+ * set the record's other fields through e.
+ */
+#define PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, cap, ...)                            \
+	do {                                                                                       \
+		st *e = tp_reserve(offsetof(st, path) + (cap), TP_CAT_FILE);                       \
+		__u32 pf_ = (path_flags), n_ = (len) < (cap) ? (len) : (cap)-1;                    \
+                                                                                                   \
+		if (e) {                                                                           \
+			tp_fill_hdr(&e->hdr, type, TP_PATH_RECORD_SIZE(st, n_));                   \
+			__VA_ARGS__;                                                               \
+			tp_path_copy_cap(e->path, (sc)->buf, pos, len, &pf_, cap);                 \
+			e->path_flags = pf_;                                                       \
+			tp_submit(e, TP_CAT_FILE);                                                 \
+		}                                                                                  \
+	} while (0)
 
-#define PATH_PATH_OFF offsetof(struct tp_file_path_event, path)
+#define PATH_SEND(st, type, sc, pos, len, path_flags, ...)                                         \
+	do {                                                                                       \
+		if ((len) < 32)                                                                    \
+			PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, 32, __VA_ARGS__);    \
+		else if ((len) < 64)                                                               \
+			PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, 64, __VA_ARGS__);    \
+		else if ((len) < 128)                                                              \
+			PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, 128, __VA_ARGS__);   \
+		else                                                                               \
+			PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, TP_PATH_MAX,         \
+					  __VA_ARGS__);                                            \
+	} while (0)
 
-/* open_submit for a struct tp_file_path_event: the same size classes, the
- * last (TP_PATH_MAX) the whole struct. */
-static __always_inline void path_submit(const struct path_fields *p, struct tp_path_scratch *sc,
-					__u32 pos, __u32 len, __u32 path_flags, const __u32 cap)
+/*
+ * The path of an event about one file, in the scratch buffer: the file of
+ * descriptor fd when fd >= 0, else upath made absolute against dfd.
+ * Returns path flags.
+ */
+static __always_inline __u32 one_path_scratch(struct tp_path_scratch *sc, long dfd,
+					      const char *upath, long fd, __u32 *pos, __u32 *len)
 {
-	struct tp_file_path_event *e;
-	__u32 n = len < cap ? len : cap - 1;
+	struct file *f;
 
-	e = tp_reserve(PATH_PATH_OFF + cap, TP_CAT_FILE);
-	if (!e)
-		return;
-	tp_fill_hdr(&e->hdr, p->type, TP_FILE_PATH_SIZE(n));
-	e->ret = p->ret;
-	e->mode = p->mode;
-	e->flags = p->flags;
-	e->syscall = p->sys;
-	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
-	tp_path_copy_cap(e->path, sc->buf, pos, len, &path_flags, cap);
-	e->path_flags = path_flags;
-	tp_submit(e, TP_CAT_FILE);
+	*pos = 0;
+	*len = 0;
+	if (fd < 0)
+		return tp_path_at_scratch(sc, dfd, upath, pos, len);
+	f = tp_fd_file(fd);
+	return f ? tp_path_of_file_scratch(sc, f, false, pos, len) : TP_PATH_UNRESOLVED;
+}
+
+/* The settings and the scratch buffer, with the path of an event about one
+ * file in it; NULL when the event was dropped (and counted) before any
+ * record was reserved: by tp_admit, or for its path. */
+static __always_inline struct tp_path_scratch *
+one_path(long ret, long dfd, const char *upath, long fd, __u32 *path_flags, __u32 *pos, __u32 *len)
+{
+	const struct tp_settings *s = tp_admit(TP_CAT_FILE, ret < 0);
+	struct tp_path_scratch *sc;
+
+	if (!s)
+		return NULL;
+	sc = tp_scratch();
+	if (!sc)
+		return NULL; /* never: a one-entry array */
+	*path_flags = one_path_scratch(sc, dfd, upath, fd, pos, len);
+	if (tp_path_excluded_at(s, sc, *pos, *len)) {
+		tp_kstat(TP_CAT_FILE, TP_KSTAT_PATH);
+		return NULL;
+	}
+	return sc;
 }
 
 /* file.unlink, file.mkdir, file.chmod: one path, from a name or a
- * descriptor. As file_open: the path is made in the scratch buffer, an
- * excluded one dropped before a record is reserved, and the record sent in
- * the smallest size class that holds the path. */
+ * descriptor (fd >= 0). */
 static __always_inline int file_one_path(__u32 type, long ret, __u16 sys, long dfd,
 					 const char *upath, long fd, __u32 mode, __u32 flags)
 {
-	const struct tp_settings *s = tp_admit(TP_CAT_FILE, ret < 0);
-	struct path_fields p = {.type = type, .ret = ret, .mode = mode, .flags = flags, .sys = sys};
-	struct tp_path_scratch *sc;
-	__u32 path_flags, pos = 0, len = 0;
+	__u32 path_flags, pos, len;
+	struct tp_path_scratch *sc = one_path(ret, dfd, upath, fd, &path_flags, &pos, &len);
 
-	if (!s)
-		return 0;
-	sc = tp_scratch();
 	if (!sc)
-		return 0; /* never: a one-entry array */
-	if (fd >= 0) {
-		struct file *f = tp_fd_file(fd);
-
-		path_flags =
-		    f ? tp_path_of_file_scratch(sc, f, false, &pos, &len) : TP_PATH_UNRESOLVED;
-	} else {
-		path_flags = tp_path_at_scratch(sc, dfd, upath, &pos, &len);
-	}
-	if (tp_path_excluded_at(s, sc, pos, len)) {
-		tp_kstat(TP_CAT_FILE, TP_KSTAT_PATH);
 		return 0;
-	}
-	if (len < 32)
-		path_submit(&p, sc, pos, len, path_flags, 32);
-	else if (len < 64)
-		path_submit(&p, sc, pos, len, path_flags, 64);
-	else if (len < 128)
-		path_submit(&p, sc, pos, len, path_flags, 128);
-	else
-		path_submit(&p, sc, pos, len, path_flags, TP_PATH_MAX);
+	PATH_SEND(struct tp_file_path_event, type, sc, pos, len, path_flags, e->ret = ret;
+		  e->mode = mode; e->flags = flags; e->syscall = sys;
+		  e->_pad[0] = e->_pad[1] = e->_pad[2] = 0);
 	return 0;
 }
 
@@ -473,26 +492,15 @@ int tp_exit_fchmodat2(struct trace_event_raw_sys_exit *ctx)
 static __always_inline int file_chown(long ret, __u16 sys, long dfd, const char *upath, long fd,
 				      __u32 uid, __u32 gid, __u32 flags)
 {
-	const struct tp_settings *s = tp_admit(TP_CAT_FILE, ret < 0);
-	struct tp_file_chown_event *e;
+	__u32 path_flags, pos, len;
+	struct tp_path_scratch *sc = one_path(ret, dfd, upath, fd, &path_flags, &pos, &len);
 
-	if (!s)
+	if (!sc)
 		return 0;
-	e = tp_reserve(sizeof(*e), TP_CAT_FILE);
-	if (!e)
-		return 0;
-	tp_fill_hdr(&e->hdr, TP_EV_FILE_CHOWN, sizeof(*e));
-	e->ret = ret;
-	e->uid = uid;
-	e->gid = gid;
-	e->flags = flags;
-	e->syscall = sys;
-	e->_pad = 0;
-	if (fd >= 0)
-		e->path_flags = tp_path_of_file(tp_fd_file(fd), e->path);
-	else
-		e->path_flags = tp_path_at(dfd, upath, e->path);
-	return file_finish(e, s, e->path, NULL);
+	PATH_SEND(struct tp_file_chown_event, TP_EV_FILE_CHOWN, sc, pos, len, path_flags,
+		  e->ret = ret;
+		  e->uid = uid; e->gid = gid; e->flags = flags; e->syscall = sys; e->_pad = 0);
+	return 0;
 }
 
 SEC("tp/syscalls/sys_exit_chown")
@@ -598,49 +606,38 @@ enum utimes_kind { UT_TIMESPEC, UT_TIMEVAL, UT_UTIMBUF };
 static __always_inline int file_utimes(long ret, __u16 sys, long dfd, const char *upath, long fd,
 				       const void *utimes, enum utimes_kind kind, __u32 flags)
 {
-	const struct tp_settings *s = tp_admit(TP_CAT_FILE, ret < 0);
-	struct tp_file_utimes_event *e;
-	__s64 t[4] = {};
+	__s64 t[4] = {}, asec = 0, msec = 0;
+	__u32 path_flags, pos, len, ansec = 0, mnsec = 0, time_flags = 0;
+	struct tp_path_scratch *sc;
 
-	if (!s)
+	/* utimensat with no name (futimens) or AT_EMPTY_PATH: the descriptor. */
+	sc = one_path(ret, dfd, upath, fd, &path_flags, &pos, &len);
+	if (!sc)
 		return 0;
-	e = tp_reserve(sizeof(*e), TP_CAT_FILE);
-	if (!e)
-		return 0;
-	tp_fill_hdr(&e->hdr, TP_EV_FILE_UTIMES, sizeof(*e));
-	e->ret = ret;
-	e->flags = flags;
-	e->syscall = sys;
-	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
-	e->atime_sec = e->mtime_sec = 0;
-	e->atime_nsec = e->mtime_nsec = 0;
 	if (!utimes || bpf_probe_read_user(t, kind == UT_UTIMBUF ? 16 : sizeof(t), utimes) < 0) {
 		/* No times: both set to the current time. */
-		e->time_flags = TP_UTIME_ATIME_NOW | TP_UTIME_MTIME_NOW;
+		time_flags = TP_UTIME_ATIME_NOW | TP_UTIME_MTIME_NOW;
 	} else if (kind == UT_TIMESPEC) {
 		struct __kernel_timespec *ts = (struct __kernel_timespec *)t;
 
-		e->time_flags = utime_spec(&ts[0], &e->atime_sec, &e->atime_nsec, TP_UTIME_ATIME_NOW,
-					   TP_UTIME_ATIME_OMIT) |
-				utime_spec(&ts[1], &e->mtime_sec, &e->mtime_nsec, TP_UTIME_MTIME_NOW,
-					   TP_UTIME_MTIME_OMIT);
+		time_flags =
+		    utime_spec(&ts[0], &asec, &ansec, TP_UTIME_ATIME_NOW, TP_UTIME_ATIME_OMIT) |
+		    utime_spec(&ts[1], &msec, &mnsec, TP_UTIME_MTIME_NOW, TP_UTIME_MTIME_OMIT);
 	} else if (kind == UT_TIMEVAL) {
-		e->time_flags = 0;
-		e->atime_sec = t[0];
-		e->atime_nsec = (__u32)t[1] * 1000;
-		e->mtime_sec = t[2];
-		e->mtime_nsec = (__u32)t[3] * 1000;
+		asec = t[0];
+		ansec = (__u32)t[1] * 1000;
+		msec = t[2];
+		mnsec = (__u32)t[3] * 1000;
 	} else {
-		e->time_flags = 0;
-		e->atime_sec = t[0];
-		e->mtime_sec = t[1];
+		asec = t[0];
+		msec = t[1];
 	}
-	/* utimensat with no name (futimens) or AT_EMPTY_PATH: the descriptor. */
-	if (fd >= 0)
-		e->path_flags = tp_path_of_file(tp_fd_file(fd), e->path);
-	else
-		e->path_flags = tp_path_at(dfd, upath, e->path);
-	return file_finish(e, s, e->path, NULL);
+	PATH_SEND(struct tp_file_utimes_event, TP_EV_FILE_UTIMES, sc, pos, len, path_flags,
+		  e->ret = ret;
+		  e->flags = flags; e->syscall = sys; e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
+		  e->time_flags = time_flags; e->atime_sec = asec; e->atime_nsec = ansec;
+		  e->mtime_sec = msec; e->mtime_nsec = mnsec);
+	return 0;
 }
 
 SEC("tp/syscalls/sys_exit_utimensat")

@@ -52,7 +52,7 @@ struct bpf_source {
 static bool ends_with_path(uint32_t type)
 {
 	return type == TP_EV_FILE_OPEN || type == TP_EV_FILE_UNLINK || type == TP_EV_FILE_CHMOD ||
-	       type == TP_EV_FILE_MKDIR;
+	       type == TP_EV_FILE_MKDIR || type == TP_EV_FILE_CHOWN || type == TP_EV_FILE_UTIMES;
 }
 
 static int on_record(void *ctx, const void *data, uint32_t len)
@@ -61,10 +61,11 @@ static int on_record(void *ctx, const void *data, uint32_t len)
 	int r;
 
 	/* A record that ends with its path (file.open, file.unlink,
-	 * file.chmod, file.mkdir) may end before the ring space reserved for
-	 * it (a size class: bpf/file.bpf.c): its header's size is where it
-	 * ends. Every other type is reserved at its size, so a header that
-	 * says otherwise stays the decoder's to refuse. */
+	 * file.chmod, file.mkdir, file.chown, file.utimes) may end before
+	 * the ring space reserved for it (a size class: bpf/file.bpf.c): its
+	 * header's size is where it ends. Every other type is reserved at its
+	 * size, so a header that says otherwise stays the decoder's to
+	 * refuse. */
 	if (len >= sizeof(struct tp_hdr)) {
 		const struct tp_hdr *h = data;
 

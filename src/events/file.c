@@ -174,11 +174,11 @@ static const struct tp_field xattr_fields[] = {
 #define TYPE(tid, tname, st, f)                                                              \
 	{ .id = tid, .name = tname, .size = sizeof(st), .min_size = sizeof(st), TP_FIELDS(f) }
 
-/* A struct tp_file_path_event ends with its path, as file.open's: it holds
- * at least the path's first word (TP_FILE_PATH_SIZE). */
-#define PATH_TYPE(tid, tname, f)                                                              \
-	{ .id = tid, .name = tname, .size = sizeof(struct tp_file_path_event),                \
-	  .min_size = offsetof(struct tp_file_path_event, path) + 8, TP_FIELDS(f) }
+/* A record that ends with its path, as file.open's (bpf/file.bpf.c,
+ * PATH_SEND): it holds at least the path's first word. */
+#define PATH_TYPE(tid, tname, st, f)                                                          \
+	{ .id = tid, .name = tname, .size = sizeof(st), .min_size = offsetof(st, path) + 8,   \
+	  TP_FIELDS(f) }
 
 const struct tp_event_type tp_file_event_types[] = {
 	/* A record ends with its path (bpf/events.h): it holds at least the
@@ -187,13 +187,13 @@ const struct tp_event_type tp_file_event_types[] = {
 	{ .id = TP_EV_FILE_OPEN, .name = "file.open", .size = sizeof(struct tp_file_open_event),
 	  .min_size = offsetof(struct tp_file_open_event, path) + 8, TP_FIELDS(open_fields) },
 	TYPE(TP_EV_FILE_RENAME, "file.rename", struct tp_file_rename_event, rename_fields),
-	PATH_TYPE(TP_EV_FILE_UNLINK, "file.unlink", unlink_fields),
-	PATH_TYPE(TP_EV_FILE_CHMOD, "file.chmod", mode_fields),
-	TYPE(TP_EV_FILE_CHOWN, "file.chown", struct tp_file_chown_event, chown_fields),
+	PATH_TYPE(TP_EV_FILE_UNLINK, "file.unlink", struct tp_file_path_event, unlink_fields),
+	PATH_TYPE(TP_EV_FILE_CHMOD, "file.chmod", struct tp_file_path_event, mode_fields),
+	PATH_TYPE(TP_EV_FILE_CHOWN, "file.chown", struct tp_file_chown_event, chown_fields),
 	TYPE(TP_EV_FILE_LINK, "file.link", struct tp_file_rename_event, link_fields),
 	TYPE(TP_EV_FILE_SYMLINK, "file.symlink", struct tp_file_symlink_event, symlink_fields),
-	PATH_TYPE(TP_EV_FILE_MKDIR, "file.mkdir", mode_fields),
-	TYPE(TP_EV_FILE_UTIMES, "file.utimes", struct tp_file_utimes_event, utimes_fields),
+	PATH_TYPE(TP_EV_FILE_MKDIR, "file.mkdir", struct tp_file_path_event, mode_fields),
+	PATH_TYPE(TP_EV_FILE_UTIMES, "file.utimes", struct tp_file_utimes_event, utimes_fields),
 	TYPE(TP_EV_FILE_XATTR, "file.xattr", struct tp_file_xattr_event, xattr_fields),
 	{ 0 },
 };

@@ -160,6 +160,10 @@ int main(int argc, char **argv)
 			rename(path_b, path_a);
 		} else if (!strcmp(mode, "chmod")) {
 			chmod(path_a, 0600);
+		} else if (!strcmp(mode, "chown")) {
+			chown(path_a, 0, 0);
+		} else if (!strcmp(mode, "utimes")) {
+			utimensat(AT_FDCWD, path_a, NULL, 0);
 		} else if (!strcmp(mode, "chmod_rel")) {
 			chmod("a", 0600); /* relative: the agent walks the cwd */
 		} else if (!strcmp(mode, "mkdir")) {

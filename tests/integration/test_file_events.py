@@ -167,12 +167,13 @@ def test_open_records_end_with_their_path():
 
 
 def test_path_records_end_with_their_path():
-    """file.chmod (as file.unlink and file.mkdir: one record type) ends at its
-    path's NUL too: a chmod of a short path is stored in ~150 bytes where
-    the whole record is 352. As for opens, chmods of a long path fill the
-    8 MiB ring first, so that a short path's record sent whole would carry
-    a long path's bytes after its own."""
-    n_long, n_short = 25000, 60000
+    """file.chmod, file.chown and file.utimes records (as file.unlink and
+    file.mkdir, which share file.chmod's) end at their path's NUL too: a
+    call on a short path is stored in ~150 bytes where the whole record is
+    352-376. As for opens, calls on a long path fill the 8 MiB ring first,
+    so that a short path's record sent whole would carry a long path's
+    bytes after its own. Every record reads back whole from raw storage."""
+    n_long, n_short = 10000, 20000
     with TempDir() as tmp:
         d = os.path.realpath(tmp)
         raw_dir = os.path.join(d, "raw")
@@ -185,6 +186,8 @@ def test_path_records_end_with_their_path():
                     "for p, n in ((%r, %d), (%r, %d)):\n"
                     "    for _ in range(n):\n"
                     "        os.chmod(p, 0o755)\n"
+                    "        os.chown(p, 7, 8)\n"
+                    "        os.utime(p, (1000, 2000))\n"
                     % (long_dir, n_long, d, n_short))
             p = run_py(code, timeout=120)
             check(c.stop() == 0, "collector exit code")
@@ -193,24 +196,23 @@ def test_path_records_end_with_their_path():
         stored = int(re.search(r", (\d+) stored raw", summary[0]).group(1))
         size = sum(os.path.getsize(os.path.join(raw_dir, f)) for f in os.listdir(raw_dir)
                    if f.endswith(".seg"))
-        n = n_long + n_short
-        check(stored >= n, "%d events stored raw, fewer than the %d chmods" % (stored, n))
-        # Sent whole: ~350 bytes an event; sent to the path's end: ~190.
-        check(size / stored < 260, "%.0f bytes stored per event (%d events, %d bytes): file.chmod "
+        n = 3 * (n_long + n_short)
+        check(stored >= n, "%d events stored raw, fewer than the %d calls" % (stored, n))
+        # Sent whole: ~360 bytes an event; sent to the path's end: ~220.
+        check(size / stored < 260, "%.0f bytes stored per event (%d events, %d bytes): the "
               "records are sent whole" % (size / stored, stored, size))
-        # and they read back whole: the short path's chmods, path and mode
-        out = subprocess.run([BIN, "raw", "cat", raw_dir, "--json", "--type", "file.chmod"],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([BIN, "raw", "cat", raw_dir, "--json"], capture_output=True,
+                             text=True, check=True).stdout
         mine = [e for e in map(json.loads, out.splitlines()) if e.get("pid") == p.pid]
-        short = [e for e in mine if e["path"] == d]
-        check(len(short) == n_short, "%d of %d short chmods read back from raw storage"
-              % (len(short), n_short))
-        check(all(e["mode"] == 0o755 and e["ret"] == 0 for e in short),
-              "a short chmod read back wrong: %r" % next(
-                  (e for e in short if e["mode"] != 0o755 or e["ret"] != 0), None))
-        check(len(mine) - len(short) == n_long and all(e["path"] == long_dir for e in mine
-                                                       if e["path"] != d),
-              "the long chmods did not read back whole")
+        want = {"file.chmod": lambda e: e["mode"] == 0o755,
+                "file.chown": lambda e: (e["owner_uid"], e["owner_gid"]) == (7, 8),
+                "file.utimes": lambda e: (e["atime_sec"], e["mtime_sec"]) == (1000, 2000)}
+        for typ, ok in want.items():
+            evs = [e for e in mine if e["type"] == typ]
+            for path, count in ((d, n_short), (long_dir, n_long)):
+                got = [e for e in evs if e["path"] == path and e["ret"] == 0 and ok(e)]
+                check(len(got) == count, "%s: %d of %d calls on %s read back whole from raw "
+                      "storage" % (typ, len(got), count, path))
 
 
 if __name__ == "__main__":

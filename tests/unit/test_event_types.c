@@ -325,42 +325,47 @@ static void test_file_open_ends_with_its_path(void **state)
 }
 
 /*
- * file.unlink, file.chmod and file.mkdir records end with their path too
- * (bpf/file.bpf.c, TP_FILE_PATH_SIZE): a record cut after the path's NUL
- * reads every field, the path whole; one cut before its NUL reads the path
- * up to its end; one that ends before the path's first word is too short.
- * The whole record (352 bytes, as all were stored before) reads as it did.
+ * file.unlink, file.chmod, file.mkdir, file.chown and file.utimes records
+ * end with their path too (bpf/file.bpf.c, PATH_SEND; TP_PATH_RECORD_SIZE):
+ * a record cut after the path's NUL reads every field, the path whole; one
+ * cut before its NUL reads the path up to its end; one that ends before the
+ * path's first word is too short. The whole record (as all were stored
+ * before) reads as it did.
  */
-static void test_file_path_records_end_with_their_path(void **state)
+static void test_path_records_end_with_their_path(void **state)
 {
 	static const char path[] = "/etc/cron.d/x";
-	static const char *const names[] = {"file.unlink", "file.chmod", "file.mkdir"};
+	static const char *const names[] = {"file.unlink", "file.chmod", "file.mkdir", "file.chown",
+					    "file.utimes"};
 	static struct tp_event ev;
-	static struct tp_file_path_event e;
-	const uint32_t off = offsetof(struct tp_file_path_event, path);
-	const uint32_t sizes[] = {sizeof(e), TP_FILE_PATH_SIZE(sizeof(path) - 1)};
+	static uint8_t rec[TP_RECORD_MAX];
+	struct tp_hdr *h = (struct tp_hdr *)rec;
 	struct tp_buf b;
 
 	(void)state;
 	tp_buf_init(&b);
-	assert_int_equal(TP_FILE_PATH_SIZE(sizeof(path) - 1), off + 16);
-	assert_int_equal(TP_FILE_PATH_SIZE(TP_PATH_MAX - 1), sizeof(e));
+	assert_int_equal(TP_PATH_RECORD_SIZE(struct tp_file_chown_event, sizeof(path) - 1),
+			 offsetof(struct tp_file_chown_event, path) + 16);
+	assert_int_equal(TP_PATH_RECORD_SIZE(struct tp_file_utimes_event, TP_PATH_MAX - 1),
+			 sizeof(struct tp_file_utimes_event));
 	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
 		const struct tp_event_type *t = tp_event_type_by_name(names[n]);
 		const struct tp_field *fp = tp_event_field(t, "path");
 		const struct tp_field *fr = tp_event_field(t, "ret");
+		const uint32_t off = fp->offset, sizes[] = {t->size, off + 16};
+		int32_t ret = -13;
 
-		assert_non_null(t);
 		assert_int_equal(t->min_size, off + 8);
+		assert_int_equal(off + TP_PATH_MAX, t->size); /* the path is last */
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-			memset(&e, 0xa5, sizeof(e)); /* past the record: never read */
-			memset(&e, 0, off);
-			e.hdr.type = t->id;
-			e.hdr.size = sizes[i];
-			e.ret = -13;
-			memcpy(e.path, path, sizeof(path));
-			memset(e.path + sizeof(path), 0, 16 - sizeof(path));
-			assert_int_equal(tp_decode(&e, sizes[i], 0, &ev), 0);
+			memset(rec, 0xa5, sizeof(rec)); /* past the record: never read */
+			memset(rec, 0, off);
+			h->type = t->id;
+			h->size = sizes[i];
+			memcpy(rec + fr->offset, &ret, sizeof(ret));
+			memcpy(rec + off, path, sizeof(path));
+			memset(rec + off + sizeof(path), 0, 16 - sizeof(path));
+			assert_int_equal(tp_decode(rec, sizes[i], 0, &ev), 0);
 			assert_string_equal(tp_field_str(&ev, fp), path);
 			assert_true(tp_field_present(&ev, fr));
 			tp_buf_reset(&b);
@@ -368,11 +373,11 @@ static void test_file_path_records_end_with_their_path(void **state)
 			assert_non_null(strstr(tp_buf_cstr(&b), "\"path\":\"/etc/cron.d/x\""));
 			assert_non_null(strstr(tp_buf_cstr(&b), "\"ret\":-13"));
 		}
-		e.hdr.size = off + 8;
-		assert_int_equal(tp_decode(&e, e.hdr.size, 0, &ev), 0);
+		h->size = off + 8;
+		assert_int_equal(tp_decode(rec, h->size, 0, &ev), 0);
 		assert_string_equal(tp_field_str(&ev, fp), "/etc/cr");
-		e.hdr.size = off + 7;
-		assert_int_equal(tp_decode(&e, e.hdr.size, 0, &ev), -TP_DECODE_SHORT);
+		h->size = off + 7;
+		assert_int_equal(tp_decode(rec, h->size, 0, &ev), -TP_DECODE_SHORT);
 	}
 	tp_buf_free(&b);
 }
@@ -387,7 +392,7 @@ int main(void)
 	    cmocka_unit_test(test_unshare_records_before_syscall),
 	    cmocka_unit_test(test_grown_types_accept_old_records),
 	    cmocka_unit_test(test_file_open_ends_with_its_path),
-	    cmocka_unit_test(test_file_path_records_end_with_their_path),
+	    cmocka_unit_test(test_path_records_end_with_their_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
