@@ -130,80 +130,65 @@ def test_long_and_deep_paths():
         c.stop()
 
 
+def stored_after(d, calls, long_path, n_long, n_short):
+    """Run calls (Python statements on path p) n_long times on long_path,
+    then n_short times on d, under a collector of file events alone with an
+    8 MiB ring and raw storage in d/raw. Calls on a long path fill the ring
+    first, so a short path's record sent whole would carry a long path's
+    bytes after its own, which raw storage's zero-run coding cannot
+    shorten. Returns the child's pid and the raw directory, after checking
+    that every call was stored and that the records average under 260
+    bytes on disk (sent whole: 350-380)."""
+    raw_dir = os.path.join(d, "raw")
+    c = Collector("-a", "-k", "categories=file", "--raw-dir", raw_dir, "--set", "ring.size=8M",
+                  output="none")
+    with c:
+        code = ("import os\n"
+                "for p, n in ((%r, %d), (%r, %d)):\n"
+                "    for _ in range(n):\n"
+                "%s\n" % (long_path, n_long, d, n_short,
+                          "\n".join("        " + call for call in calls)))
+        p = run_py(code, timeout=120)
+        check(c.stop() == 0, "collector exit code")
+    summary = [l for l in c.log if "summary (exit" in l]
+    check(summary, "no exit summary in the log")
+    stored = int(re.search(r", (\d+) stored raw", summary[0]).group(1))
+    size = sum(os.path.getsize(os.path.join(raw_dir, f)) for f in os.listdir(raw_dir)
+               if f.endswith(".seg"))
+    n = len(calls) * (n_long + n_short)
+    check(stored >= n, "%d events stored raw, fewer than the %d calls" % (stored, n))
+    check(size / stored < 260, "%.0f bytes stored per event (%d events, %d bytes): records are "
+          "sent whole" % (size / stored, stored, size))
+    return p.pid, raw_dir
+
+
 def test_open_records_end_with_their_path():
     """A file.open record ends at its path's NUL: what raw storage keeps of an
-    open of a short path is ~150 bytes, where the whole record is 368. Opens
-    of a long path fill the 8 MiB ring first, so a short path's record sent
-    whole would carry a long path's bytes after its own, which raw storage's
-    zero-run coding cannot shorten (~370 bytes an event)."""
-    n_long, n_short = 25000, 60000
+    open of a short path is ~150 bytes, where the whole record is 368."""
     with TempDir() as tmp:
         d = os.path.realpath(tmp)
-        raw_dir = os.path.join(d, "raw")
         long_dir = os.path.join(d, "a" * 100, "b" * 100)
         os.makedirs(long_dir)
         with open(os.path.join(long_dir, "f"), "w"):
             pass
-        c = Collector("-a", "-k", "categories=file", "--raw-dir", raw_dir, "--set", "ring.size=8M",
-                      output="none")
-        with c:
-            code = ("import os\n"
-                    "for p, n in ((%r, %d), (%r, %d)):\n"
-                    "    for _ in range(n):\n"
-                    "        os.close(os.open(p, os.O_RDONLY))\n"
-                    % (long_dir + "/f", n_long, d, n_short))
-            run_py(code, timeout=120)
-            check(c.stop() == 0, "collector exit code")
-        summary = [l for l in c.log if "summary (exit" in l]
-        check(summary, "no exit summary in the log")
-        stored = int(re.search(r", (\d+) stored raw", summary[0]).group(1))
-        size = sum(os.path.getsize(os.path.join(raw_dir, f)) for f in os.listdir(raw_dir)
-                   if f.endswith(".seg"))
-        n = n_long + n_short
-        check(stored >= n, "%d events stored raw, fewer than the %d opens" % (stored, n))
-        # Sent whole: ~370 bytes an event; sent to the path's end: ~200.
-        check(size / stored < 260, "%.0f bytes stored per event (%d events, %d bytes): file.open "
-              "records are sent whole" % (size / stored, stored, size))
+        stored_after(d, ["os.close(os.open(p, os.O_RDONLY))"], long_dir + "/f", 25000, 60000)
 
 
 def test_path_records_end_with_their_path():
     """file.chmod, file.chown and file.utimes records (as file.unlink and
     file.mkdir, which share file.chmod's) end at their path's NUL too: a
     call on a short path is stored in ~150 bytes where the whole record is
-    352-376. As for opens, calls on a long path fill the 8 MiB ring first,
-    so that a short path's record sent whole would carry a long path's
-    bytes after its own. Every record reads back whole from raw storage."""
+    352-376. Every record reads back whole from raw storage."""
     n_long, n_short = 10000, 20000
     with TempDir() as tmp:
         d = os.path.realpath(tmp)
-        raw_dir = os.path.join(d, "raw")
         long_dir = os.path.join(d, "a" * 100, "b" * 100)
         os.makedirs(long_dir)
-        c = Collector("-a", "-k", "categories=file", "--raw-dir", raw_dir, "--set", "ring.size=8M",
-                      output="none")
-        with c:
-            code = ("import os\n"
-                    "for p, n in ((%r, %d), (%r, %d)):\n"
-                    "    for _ in range(n):\n"
-                    "        os.chmod(p, 0o755)\n"
-                    "        os.chown(p, 7, 8)\n"
-                    "        os.utime(p, (1000, 2000))\n"
-                    % (long_dir, n_long, d, n_short))
-            p = run_py(code, timeout=120)
-            check(c.stop() == 0, "collector exit code")
-        summary = [l for l in c.log if "summary (exit" in l]
-        check(summary, "no exit summary in the log")
-        stored = int(re.search(r", (\d+) stored raw", summary[0]).group(1))
-        size = sum(os.path.getsize(os.path.join(raw_dir, f)) for f in os.listdir(raw_dir)
-                   if f.endswith(".seg"))
-        n = 3 * (n_long + n_short)
-        check(stored >= n, "%d events stored raw, fewer than the %d calls" % (stored, n))
-        # Sent whole: ~360 bytes an event; sent to the path's end: ~220.
-        check(size / stored < 260, "%.0f bytes stored per event (%d events, %d bytes): the "
-              "records are sent whole" % (size / stored, stored, size))
+        pid, raw_dir = stored_after(d, ["os.chmod(p, 0o755)", "os.chown(p, 7, 8)",
+                                        "os.utime(p, (1000, 2000))"], long_dir, n_long, n_short)
         out = subprocess.run([BIN, "raw", "cat", raw_dir, "--json"], capture_output=True,
                              text=True, check=True).stdout
-        mine = [e for e in map(json.loads, out.splitlines()) if e.get("pid") == p.pid]
+        mine = [e for e in map(json.loads, out.splitlines()) if e.get("pid") == pid]
         want = {"file.chmod": lambda e: e["mode"] == 0o755,
                 "file.chown": lambda e: (e["owner_uid"], e["owner_gid"]) == (7, 8),
                 "file.utimes": lambda e: (e["atime_sec"], e["mtime_sec"]) == (1000, 2000)}
