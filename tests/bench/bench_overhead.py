@@ -23,10 +23,11 @@ A pair is: start a tracer, wait until it is ready, run the loop, stop the
 tracer, wait SETTLE_S (0.2 s), run the loop untraced. The two loops are
 then ~0.3 s apart; with the untraced loop first they were a tracer's
 start-up apart (~1 s), and this shared VM's speed moves in phases of
-seconds: the pairs' ratios spread half as much this way (standard
-deviation 0.075 against 0.139 over 10 pairs of the open loop, side by
-side; the untraced loop after a stop ran as fast as one before a start,
-median 1.003x, so a tracer's tear-down does not slow it). In each round
+seconds: the pairs' ratios spread half as much this way (over the same
+10 traced runs of the open loop, against the untraced loop before each
+start and the one after each stop: standard deviation 0.139 and 0.075;
+the loop after a stop ran as fast as the one before a start, median
+1.003x, so a tracer's tear-down does not slow it). In each round
 a tool's open loop runs as OPEN_PAIRS such pairs, the round's figures
 their medians (the worst pair's capture). Medians of ROUNDS rounds.
 
