@@ -72,7 +72,46 @@ static __always_inline int file_finish(void *e, const struct tp_settings *s, con
 	return 0;
 }
 
-/* A file.open's fields but its path, for open_submit. */
+/*
+ * Send a record of struct type st, whose last field is its path (char
+ * path[TP_PATH_MAX]) and which has path_flags, for a path made in the
+ * scratch buffer (pos, len), in the smallest size class that holds the
+ * path: a path field of 32, 64, 128 or TP_PATH_MAX bytes (a reserve takes
+ * a constant size, hence the classes). The copy ends the path at the
+ * 8-byte word that holds its NUL, zeroed after it, and the header's size
+ * (TP_PATH_RECORD_SIZE) ends the record there; the ring reader decodes
+ * that much (src/bpf/source_bpf.c), so what lies after it in the class is
+ * never read. The statements after path_flags set the record's other
+ * fields through e.
+ */
+#define PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, cap, ...)                            \
+	do {                                                                                       \
+		st *e = tp_reserve(offsetof(st, path) + (cap), TP_CAT_FILE);                       \
+		__u32 pf_ = (path_flags), n_ = (len) < (cap) ? (len) : (cap)-1;                    \
+                                                                                                   \
+		if (e) {                                                                           \
+			tp_fill_hdr(&e->hdr, type, TP_PATH_RECORD_SIZE(st, n_));                   \
+			__VA_ARGS__;                                                               \
+			tp_path_copy_cap(e->path, (sc)->buf, pos, len, &pf_, cap);                 \
+			e->path_flags = pf_;                                                       \
+			tp_submit(e, TP_CAT_FILE);                                                 \
+		}                                                                                  \
+	} while (0)
+
+#define PATH_SEND(st, type, sc, pos, len, path_flags, ...)                                         \
+	do {                                                                                       \
+		if ((len) < 32)                                                                    \
+			PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, 32, __VA_ARGS__);    \
+		else if ((len) < 64)                                                               \
+			PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, 64, __VA_ARGS__);    \
+		else if ((len) < 128)                                                              \
+			PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, 128, __VA_ARGS__);   \
+		else                                                                               \
+			PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, TP_PATH_MAX,         \
+					  __VA_ARGS__);                                            \
+	} while (0)
+
+/* A file.open's fields but its path. */
 struct open_fields {
 	__u64 ino;
 	__s32 ret;
@@ -80,29 +119,16 @@ struct open_fields {
 	__u16 sys;
 };
 
-#define OPEN_PATH_OFF offsetof(struct tp_file_open_event, path)
-
-/*
- * Reserve, fill and submit a file.open record in one size class: a path
- * field of cap bytes (a constant: 32, 64, 128 or TP_PATH_MAX; the caller
- * picks the smallest that holds the path and its NUL), or the whole struct
- * (whole, a constant) when proc_target_pid is set. A reserve takes a
- * constant size, hence the classes; the header's size ends the record at
- * the 8-byte word that holds the path's NUL (zeroed after it by the copy),
- * and the ring reader decodes that much (src/bpf/source_bpf.c), so what
- * lies after it in the class is never read.
- */
-static __always_inline void open_submit(const struct open_fields *o, struct tp_path_scratch *sc,
-					__u32 pos, __u32 len, __u32 path_flags, const __u32 cap,
-					const bool whole)
+/* A file.open record whose proc_target_pid is set: the whole struct. */
+static __always_inline void open_submit_whole(const struct open_fields *o,
+					      struct tp_path_scratch *sc, __u32 pos, __u32 len,
+					      __u32 path_flags)
 {
-	struct tp_file_open_event *e;
-	__u32 n = len < cap ? len : cap - 1;
+	struct tp_file_open_event *e = tp_reserve(sizeof(*e), TP_CAT_FILE);
 
-	e = tp_reserve(whole ? sizeof(*e) : OPEN_PATH_OFF + cap, TP_CAT_FILE);
 	if (!e)
 		return;
-	tp_fill_hdr(&e->hdr, TP_EV_FILE_OPEN, whole ? sizeof(*e) : TP_FILE_OPEN_SIZE(n));
+	tp_fill_hdr(&e->hdr, TP_EV_FILE_OPEN, sizeof(*e));
 	e->ret = o->ret;
 	e->flags = o->flags;
 	e->mode = o->mode;
@@ -110,11 +136,9 @@ static __always_inline void open_submit(const struct open_fields *o, struct tp_p
 	e->_pad = 0;
 	e->ino = o->ino;
 	e->dev = o->dev;
-	if (whole) {
-		e->proc_target_pid = o->target;
-		e->_pad2 = 0;
-	}
-	tp_path_copy_cap(e->path, sc->buf, pos, len, &path_flags, cap);
+	e->proc_target_pid = o->target;
+	e->_pad2 = 0;
+	tp_path_copy(e->path, sc->buf, pos, len, &path_flags);
 	e->path_flags = path_flags;
 	tp_submit(e, TP_CAT_FILE);
 }
@@ -168,16 +192,14 @@ static __always_inline int file_open(long ret, __u16 sys, long dfd, const char *
 		tp_kstat(TP_CAT_FILE, TP_KSTAT_PATH);
 		return 0;
 	}
-	if (o.target)
-		open_submit(&o, sc, pos, len, path_flags, TP_PATH_MAX, true);
-	else if (len < 32)
-		open_submit(&o, sc, pos, len, path_flags, 32, false);
-	else if (len < 64)
-		open_submit(&o, sc, pos, len, path_flags, 64, false);
-	else if (len < 128)
-		open_submit(&o, sc, pos, len, path_flags, 128, false);
-	else
-		open_submit(&o, sc, pos, len, path_flags, TP_PATH_MAX, false);
+	if (o.target) {
+		open_submit_whole(&o, sc, pos, len, path_flags);
+		return 0;
+	}
+	PATH_SEND(struct tp_file_open_event, TP_EV_FILE_OPEN, sc, pos, len, path_flags,
+		  e->ret = o.ret;
+		  e->flags = o.flags; e->mode = o.mode; e->syscall = o.sys; e->_pad = 0;
+		  e->ino = o.ino; e->dev = o.dev);
 	return 0;
 }
 
@@ -314,42 +336,6 @@ int tp_exit_linkat(struct trace_event_raw_sys_exit *ctx)
 			      (const char *)TP_ARG2(regs), TP_ARG3(regs),
 			      (const char *)TP_ARG4(regs), TP_ARG5(regs));
 }
-
-/*
- * Send a record of struct type st, whose last field is its path (char
- * path[TP_PATH_MAX]) and which has path_flags, for a path made in the
- * scratch buffer (pos, len): as open_submit, in the smallest size class
- * that holds the path (a path field of 32, 64, 128 or TP_PATH_MAX bytes,
- * the last the whole struct), the header's size ending the record at the
- * 8-byte word that holds the path's NUL. The statements after path_flags
- * set the record's other fields through e.
- */
-#define PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, cap, ...)                            \
-	do {                                                                                       \
-		st *e = tp_reserve(offsetof(st, path) + (cap), TP_CAT_FILE);                       \
-		__u32 pf_ = (path_flags), n_ = (len) < (cap) ? (len) : (cap)-1;                    \
-                                                                                                   \
-		if (e) {                                                                           \
-			tp_fill_hdr(&e->hdr, type, TP_PATH_RECORD_SIZE(st, n_));                   \
-			__VA_ARGS__;                                                               \
-			tp_path_copy_cap(e->path, (sc)->buf, pos, len, &pf_, cap);                 \
-			e->path_flags = pf_;                                                       \
-			tp_submit(e, TP_CAT_FILE);                                                 \
-		}                                                                                  \
-	} while (0)
-
-#define PATH_SEND(st, type, sc, pos, len, path_flags, ...)                                         \
-	do {                                                                                       \
-		if ((len) < 32)                                                                    \
-			PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, 32, __VA_ARGS__);    \
-		else if ((len) < 64)                                                               \
-			PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, 64, __VA_ARGS__);    \
-		else if ((len) < 128)                                                              \
-			PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, 128, __VA_ARGS__);   \
-		else                                                                               \
-			PATH_CLASS_SUBMIT(st, type, sc, pos, len, path_flags, TP_PATH_MAX,         \
-					  __VA_ARGS__);                                            \
-	} while (0)
 
 /*
  * The path of an event about one file, in the scratch buffer: the file of
