@@ -51,6 +51,8 @@ static inline void tp_mix_unlink(struct tp_mix *m, const char *path)
 
 	e->syscall = TP_SYS_UNLINKAT;
 	snprintf(e->path, sizeof(e->path), "%s", path);
+	/* Sent up to the word that holds the path's NUL, as bpf/file.bpf.c does. */
+	e->hdr.size = (uint32_t)TP_PATH_RECORD_SIZE(struct tp_file_path_event, strlen(e->path));
 }
 
 static inline void tp_mix_rename(struct tp_mix *m, const char *from, const char *to)
