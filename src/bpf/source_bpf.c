@@ -49,27 +49,21 @@ struct bpf_source {
 	char kstat_labels[TP_KSTAT_SLOTS][64];
 };
 
-static bool ends_with_path(uint32_t type)
-{
-	return type == TP_EV_FILE_OPEN || type == TP_EV_FILE_UNLINK || type == TP_EV_FILE_CHMOD ||
-	       type == TP_EV_FILE_MKDIR || type == TP_EV_FILE_CHOWN || type == TP_EV_FILE_UTIMES;
-}
-
 static int on_record(void *ctx, const void *data, uint32_t len)
 {
 	struct bpf_source *s = ctx;
 	int r;
 
-	/* A record that ends with its path (file.open, file.unlink,
-	 * file.chmod, file.mkdir, file.chown, file.utimes) may end before
-	 * the ring space reserved for it (a size class: bpf/file.bpf.c): its
-	 * header's size is where it ends. Every other type is reserved at its
-	 * size, so a header that says otherwise stays the decoder's to
-	 * refuse. */
+	/* A record that ends with its path (its type's ends_with_path) may end
+	 * before the ring space reserved for it (a size class:
+	 * bpf/file.bpf.c): its header's size is where it ends. Every other
+	 * type is reserved at its size, so a header that says otherwise stays
+	 * the decoder's to refuse. */
 	if (len >= sizeof(struct tp_hdr)) {
 		const struct tp_hdr *h = data;
+		const struct tp_event_type *t = tp_event_type_by_id(h->type);
 
-		if (ends_with_path(h->type) && h->size >= sizeof(*h) && h->size < len)
+		if (t && t->ends_with_path && h->size >= sizeof(*h) && h->size < len)
 			len = h->size;
 	}
 	r = tp_decode(data, len, s->boot_to_wall, &s->ev);

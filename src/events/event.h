@@ -68,6 +68,10 @@ struct tp_event_type {
 	const char *name;        /* "process.exec" */
 	uint32_t size;           /* largest record: sizeof the kernel struct */
 	uint32_t min_size;       /* smallest valid record */
+	/* The record ends with its path (bpf/file.bpf.c, PATH_SEND): the kernel
+	 * reserves it in a size class, and its header's size says where it ends
+	 * inside the ring space it got (src/bpf/source_bpf.c). */
+	bool ends_with_path;
 	const struct tp_field *fields;
 	uint32_t nfields;
 	/* Optional extra validation of a record that passed the generic checks. */

@@ -174,18 +174,15 @@ static const struct tp_field xattr_fields[] = {
 #define TYPE(tid, tname, st, f)                                                              \
 	{ .id = tid, .name = tname, .size = sizeof(st), .min_size = sizeof(st), TP_FIELDS(f) }
 
-/* A record that ends with its path, as file.open's (bpf/file.bpf.c,
- * PATH_SEND): it holds at least the path's first word. */
+/* A record that ends with its path (bpf/file.bpf.c, PATH_SEND): it holds
+ * at least the path's first word. */
 #define PATH_TYPE(tid, tname, st, f)                                                          \
 	{ .id = tid, .name = tname, .size = sizeof(st), .min_size = offsetof(st, path) + 8,   \
-	  TP_FIELDS(f) }
+	  .ends_with_path = true, TP_FIELDS(f) }
 
 const struct tp_event_type tp_file_event_types[] = {
-	/* A record ends with its path (bpf/events.h): it holds at least the
-	 * path's first word. Records of 360 bytes (stored before
-	 * proc_target_pid) still decode. */
-	{ .id = TP_EV_FILE_OPEN, .name = "file.open", .size = sizeof(struct tp_file_open_event),
-	  .min_size = offsetof(struct tp_file_open_event, path) + 8, TP_FIELDS(open_fields) },
+	/* Records of 360 bytes (stored before proc_target_pid) still decode. */
+	PATH_TYPE(TP_EV_FILE_OPEN, "file.open", struct tp_file_open_event, open_fields),
 	TYPE(TP_EV_FILE_RENAME, "file.rename", struct tp_file_rename_event, rename_fields),
 	PATH_TYPE(TP_EV_FILE_UNLINK, "file.unlink", struct tp_file_path_event, unlink_fields),
 	PATH_TYPE(TP_EV_FILE_CHMOD, "file.chmod", struct tp_file_path_event, mode_fields),

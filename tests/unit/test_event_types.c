@@ -296,6 +296,7 @@ static void test_file_open_ends_with_its_path(void **state)
 	(void)state;
 	tp_buf_init(&b);
 	assert_int_equal(t->min_size, offsetof(struct tp_file_open_event, path) + 8);
+	assert_true(t->ends_with_path); /* the ring reader cuts it at its header's size */
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		memset(&e, 0xa5, sizeof(e)); /* what lies past the record must not be read */
 		memset(&e.hdr, 0, sizeof(e.hdr));
@@ -356,6 +357,7 @@ static void test_path_records_end_with_their_path(void **state)
 		int32_t ret = -13;
 
 		assert_int_equal(t->min_size, off + 8);
+		assert_true(t->ends_with_path);
 		assert_int_equal(off + TP_PATH_MAX, t->size); /* the path is last */
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 			memset(rec, 0xa5, sizeof(rec)); /* past the record: never read */
@@ -379,6 +381,12 @@ static void test_path_records_end_with_their_path(void **state)
 		h->size = off + 7;
 		assert_int_equal(tp_decode(rec, h->size, 0, &ev), -TP_DECODE_SHORT);
 	}
+	/* The kernel sends every other type whole: none is cut by its header. */
+	for (const char *const *w =
+		 (const char *const[]){"file.rename", "file.link", "file.symlink", "file.xattr",
+				       "process.exec", NULL};
+	     *w; w++)
+		assert_false(tp_event_type_by_name(*w)->ends_with_path);
 	tp_buf_free(&b);
 }
 
