@@ -12,6 +12,19 @@
 /* Publish the consumer position at least this often within a batch. */
 #define PUBLISH_EVERY 64
 
+/* Bytes of the next record fetched into the cache while this one is in the
+ * callback: its ring header, the event header (72 bytes) and what follows it
+ * (a file record's path). The kernel wrote them on another CPU, so the
+ * first read of each line is a miss; the pipeline takes a few hundred
+ * nanoseconds a record, time enough for the fetch. */
+#define PREFETCH_BYTES 256
+
+static inline void prefetch_lines(const uint8_t *p)
+{
+	for (unsigned off = 0; off < PREFETCH_BYTES; off += 64)
+		__builtin_prefetch(p + off, 0, 3);
+}
+
 int tp_ringbuf_open(struct tp_ringbuf *rb, int map_fd)
 {
 	struct bpf_map_info info;
@@ -97,6 +110,8 @@ int tp_ringbuf_consume(struct tp_ringbuf *rb, int max, tp_ringbuf_fn fn, void *c
 		const void *rec = (const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ;
 
 		cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+		if (cons < prod)
+			prefetch_lines(rb->data + (cons & rb->mask));
 		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
 			n++;
 			r = fn(ctx, rec, size);
