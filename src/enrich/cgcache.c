@@ -161,7 +161,7 @@ static bool read_disk(struct tp_cgcache *c, struct tp_cg_entry *e)
 				e->k8s_namespace = e->k8s_pod = NULL;
 			}
 		}
-		tp_metric_add(e->k8s_pod ? &c->m_k8s_found : &c->m_k8s_missing, 1);
+		tp_metric_add_owned(e->k8s_pod ? &c->m_k8s_found : &c->m_k8s_missing, 1);
 		pending |= e->k8s_pod == NULL;
 	}
 	if (id->container_id[0] && !e->k8s_container) {
@@ -170,7 +170,7 @@ static bool read_disk(struct tp_cgcache *c, struct tp_cg_entry *e)
 		if (tp_ondisk_container_name(&c->disk, id->container_id, id->pod_uid, name,
 					     sizeof(name)) == 0)
 			e->k8s_container = strdup(name);
-		tp_metric_add(e->k8s_container ? &c->m_k8s_found : &c->m_k8s_missing, 1);
+		tp_metric_add_owned(e->k8s_container ? &c->m_k8s_found : &c->m_k8s_missing, 1);
 		pending |= e->k8s_container == NULL;
 	}
 	return pending;
@@ -262,24 +262,24 @@ static void resolve(struct tp_cgcache *c, struct tp_cg_entry *e, enum tp_cg_hier
 				r = tp_cgroupfs_path_by_pid(&c->fs, h, id, pids[i], path,
 							    sizeof(path));
 		if (r == 0) {
-			tp_metric_add(&c->m_resolved_pid, 1);
+			tp_metric_add_owned(&c->m_resolved_pid, 1);
 			settle(c, e, path, now_ns);
 			return;
 		}
 		if (!c->use_fs) {
 			/* Only the stream can tell (tp_cgcache_learn). */
-			tp_metric_add(&c->m_unresolved, 1);
+			tp_metric_add_owned(&c->m_unresolved, 1);
 			return;
 		}
 		if (now_ns >= c->next_walk_ns) {
 			c->next_walk_ns = now_ns + c->walk_budget_ns;
 			walk(c, h, id, now_ns);
 			if (e->resolved) {
-				tp_metric_add(&c->m_resolved_walk, 1);
+				tp_metric_add_owned(&c->m_resolved_walk, 1);
 				return;
 			}
 		}
-		tp_metric_add(&c->m_unresolved, 1);
+		tp_metric_add_owned(&c->m_unresolved, 1);
 		schedule_retry(e, now_ns);
 		return;
 	}
@@ -298,7 +298,7 @@ static struct tp_cg_entry *entry_new(struct tp_cgcache *c, uint64_t key)
 		tp_lru_remove(&c->lru, old);
 		entry_free(entry_of(old));
 		c->last = NULL;
-		tp_metric_add(&c->m_evictions, 1);
+		tp_metric_add_owned(&c->m_evictions, 1);
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
@@ -322,11 +322,11 @@ struct tp_cg_entry *tp_cgcache_get(struct tp_cgcache *c, enum tp_cg_hier h, uint
 	 * recent in the LRU (a look-up of another would have replaced it). */
 	e = c->last && c->last_key == key ? c->last : entry_of(tp_lru_get(&c->lru, key));
 	if (e) {
-		tp_metric_add(&c->m_hits, 1);
+		tp_metric_add_owned(&c->m_hits, 1);
 		if (e->retry_ns && now_ns >= e->retry_ns)
 			resolve(c, e, h, id, pids, now_ns);
 	} else {
-		tp_metric_add(&c->m_misses, 1);
+		tp_metric_add_owned(&c->m_misses, 1);
 		e = entry_new(c, key);
 		if (e)
 			resolve(c, e, h, id, pids, now_ns);
@@ -349,7 +349,7 @@ void tp_cgcache_learn(struct tp_cgcache *c, enum tp_cg_hier h, uint64_t id, cons
 		return;
 	if (e->resolved)
 		return; /* an id names one cgroup for the whole boot */
-	tp_metric_add(&c->m_resolved_event, 1);
+	tp_metric_add_owned(&c->m_resolved_event, 1);
 	settle(c, e, path, now_ns);
 }
 

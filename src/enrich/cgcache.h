@@ -14,7 +14,8 @@
  * for the life of a boot, so a resolved entry never goes stale; what could
  * not be told yet (the path of a cgroup whose processes are gone, a pod's
  * names before the kubelet wrote them) is retried with a backoff, never
- * guessed. Bounded: LRU.
+ * guessed. Bounded: LRU. One thread uses a cache (the reader's: its
+ * metrics are bumped without a locked add).
  *
  * A cache holds the ids of one boot: a replay of events recorded before
  * this boot uses a cache without use_fs (today's cgroup of an id is

@@ -158,7 +158,7 @@ static struct tp_proc *insert(struct tp_proctable *t, uint32_t pid)
 
 		tp_lru_remove(&t->lru, old);
 		proc_free(proc_of(old));
-		tp_metric_add(&t->m_evictions, 1);
+		tp_metric_add_owned(&t->m_evictions, 1);
 	}
 	t->version++; /* also for the entry evicted above */
 	p = calloc(1, sizeof(*p));
@@ -198,9 +198,9 @@ struct tp_proc *tp_proctable_touch(struct tp_proctable *t, const struct tp_hdr *
 	else
 		p = proc_of(tp_lru_get(&t->lru, h->pid));
 	if (p) {
-		tp_metric_add(&t->m_hits, 1);
+		tp_metric_add_owned(&t->m_hits, 1);
 	} else {
-		tp_metric_add(&t->m_misses, 1);
+		tp_metric_add_owned(&t->m_misses, 1);
 		p = insert(t, h->pid);
 		if (!p)
 			return NULL;
@@ -226,7 +226,7 @@ struct tp_proc *tp_proctable_fork(struct tp_proctable *t, const struct tp_hdr *h
 	    h->ts_ns <= p->start_ns + SAME_START_NS) {
 		/* Seeded from /proc while its fork was still in the ring: the
 		 * seeded entry is newer (it may already have exec'd). */
-		tp_metric_add(&t->m_hits, 1);
+		tp_metric_add_owned(&t->m_hits, 1);
 		refresh(t, p, h);
 		return p;
 	}
@@ -239,7 +239,7 @@ struct tp_proc *tp_proctable_fork(struct tp_proctable *t, const struct tp_hdr *h
 		if (!p)
 			return NULL;
 	}
-	tp_metric_add(&t->m_misses, 1);
+	tp_metric_add_owned(&t->m_misses, 1);
 	refresh(t, p, h);
 	t->version++; /* its start and image */
 	p->start_ns = h->ts_ns;
@@ -276,7 +276,7 @@ void tp_proctable_exit(struct tp_proctable *t, struct tp_proc *p)
 	tp_lru_remove(&t->lru, &p->node);
 	t->dead = p;
 	t->version++;
-	tp_metric_add(&t->m_exits, 1);
+	tp_metric_add_owned(&t->m_exits, 1);
 	tp_metric_set(&t->m_size, t->lru.count);
 }
 
@@ -394,7 +394,7 @@ static int seed_one(struct tp_proctable *t, int procfd, const char *name, long t
 	p->start_ns = ticks > 0 ? start_ticks * (1000000000ull / (uint64_t)ticks) : 0;
 	p->image = image_new(exe, (size_t)exe_len, n > 0 ? argv : NULL, n > 0 ? (uint32_t)n : 0,
 			     false, t->argv_max);
-	tp_metric_add(&t->m_seeded, 1);
+	tp_metric_add_owned(&t->m_seeded, 1);
 	r = 1;
 out:
 	free(argv);

@@ -9,6 +9,9 @@
  * were lost and the table is full. A forked child shares its parent's image
  * (exe and arguments) until it execs, so fork-heavy workloads cost one
  * small entry per process.
+ *
+ * One thread uses a table (the reader's: its metrics are bumped without a
+ * locked add).
  */
 #ifndef TAPIO_ENRICH_PROCTABLE_H
 #define TAPIO_ENRICH_PROCTABLE_H

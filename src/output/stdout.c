@@ -65,7 +65,7 @@ static int stdout_emit(struct tp_output *o, const struct tp_event *ev,
 		tp_metric_add(&m_write_errors, 1);
 		return -ENOMEM;
 	}
-	tp_metric_add(&m_lines, 1);
+	tp_metric_add_owned(&m_lines, 1); /* the pipeline's thread alone */
 	if (s->buf.len >= STDOUT_HIGH_WATER)
 		write_out(s);
 	return 0;

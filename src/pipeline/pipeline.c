@@ -144,10 +144,10 @@ void tp_pipeline_emit(struct tp_pipeline *p, const struct tp_event *ev,
 		struct tp_output *o = p->outputs[i];
 
 		if (o->ops->emit(o, ev, meta) < 0)
-			tp_metric_add(&p->m_output_errors, 1);
+			tp_metric_add_owned(&p->m_output_errors, 1);
 	}
 	p->events_out++;
-	tp_metric_add(&p->m_emitted, 1);
+	tp_metric_add_owned(&p->m_emitted, 1);
 }
 
 void tp_pipeline_set_kernel_sampling(struct tp_pipeline *p, const uint32_t rates[TP_CAT_MAX])
@@ -216,7 +216,7 @@ int tp_pipeline_event(void *pipeline, struct tp_event *ev)
 	size_t i;
 
 	p->events_in++;
-	tp_metric_add(&p->m_events_by_type[cat][sub], 1);
+	tp_metric_add_owned(&p->m_events_by_type[cat][sub], 1);
 	for (i = 0; i < p->nstages; i++) {
 		struct tp_stage *st = p->stages[i];
 		int verdict;
@@ -225,21 +225,22 @@ int tp_pipeline_event(void *pipeline, struct tp_event *ev)
 		verdict = st->ops->event(st, p, ev, &meta);
 		if (timed) {
 			t1 = tp_mono_ns();
-			tp_metric_add(&p->m_stage_ns[i], interval(p, t0, t1) * TP_PIPELINE_TIME_EVERY);
+			tp_metric_add_owned(&p->m_stage_ns[i],
+					    interval(p, t0, t1) * TP_PIPELINE_TIME_EVERY);
 			t0 = t1;
 		}
 		if (verdict != TP_STAGE_PASS) {
 			if (verdict > 0 && verdict < TP_DROP_REASONS)
-				tp_metric_add(&p->m_dropped[verdict], 1);
+				tp_metric_add_owned(&p->m_dropped[verdict], 1);
 			break;
 		}
 	}
 	if (i == p->nstages) {
-		tp_metric_add(&p->m_passed, 1);
+		tp_metric_add_owned(&p->m_passed, 1);
 		tp_pipeline_emit(p, ev, &meta);
 		if (timed)
-			tp_metric_add(&p->m_stage_ns[TP_PIPELINE_MAX_STAGES],
-				      interval(p, t0, tp_mono_ns()) * TP_PIPELINE_TIME_EVERY);
+			tp_metric_add_owned(&p->m_stage_ns[TP_PIPELINE_MAX_STAGES],
+					    interval(p, t0, tp_mono_ns()) * TP_PIPELINE_TIME_EVERY);
 	}
 	if (p->nfollow)
 		run_follows(p, ev);

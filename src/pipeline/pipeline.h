@@ -8,7 +8,8 @@
  * counts it, once for every stage, in tapio_events_dropped_total{reason},
  * so that events in = passed + dropped.
  *
- * The pipeline runs on the reader's thread; it never blocks on the network.
+ * The pipeline runs on the reader's thread alone (its metrics are bumped
+ * without a locked add); it never blocks on the network.
  */
 #ifndef TAPIO_PIPELINE_H
 #define TAPIO_PIPELINE_H
