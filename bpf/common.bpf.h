@@ -537,9 +537,9 @@ static __always_inline void tp_fill_hdr_inline(struct tp_hdr *h, __u32 type, __u
  * program instead of once per call site, and a program that sends its
  * record in size classes (the file events that end with their path:
  * PATH_SEND, bpf/file.bpf.c) fills a header in each: ~135,000
- * instructions fewer to verify at start-up. The call costs a few ns. The build without kfuncs,
- * for kernels before 6.2 (some before 5.12, which take no pointer argument
- * in a global function), keeps it inline.
+ * instructions fewer to verify at start-up. The call costs a few ns. The
+ * build without kfuncs, for kernels before 6.2 (some before 5.12, which
+ * take no pointer argument in a global function), keeps it inline.
  */
 #if TP_TYPED_LOADS
 __noinline int tp_fill_hdr_global(struct tp_hdr *h, __u32 type, __u32 size)

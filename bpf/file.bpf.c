@@ -111,6 +111,18 @@ static __always_inline int file_finish(void *e, const struct tp_settings *s, con
 					  __VA_ARGS__);                                            \
 	} while (0)
 
+/* Is the path made in the scratch buffer (pos, len) under an excluded
+ * prefix? Then the event is dropped before anything is reserved, and
+ * counted (reason "path"). */
+static __always_inline bool path_dropped(const struct tp_settings *s, struct tp_path_scratch *sc,
+					 __u32 pos, __u32 len)
+{
+	if (!tp_path_excluded_at(s, sc, pos, len))
+		return false;
+	tp_kstat(TP_CAT_FILE, TP_KSTAT_PATH);
+	return true;
+}
+
 /* A file.open's fields but its path. */
 struct open_fields {
 	__u64 ino;
@@ -188,10 +200,8 @@ static __always_inline int file_open(long ret, __u16 sys, long dfd, const char *
 	} else {
 		path_flags = tp_path_at_scratch(sc, dfd, upath, &pos, &len);
 	}
-	if (tp_path_excluded_at(s, sc, pos, len)) {
-		tp_kstat(TP_CAT_FILE, TP_KSTAT_PATH);
+	if (path_dropped(s, sc, pos, len))
 		return 0;
-	}
 	if (o.target) {
 		open_submit_whole(&o, sc, pos, len, path_flags);
 		return 0;
@@ -370,11 +380,7 @@ one_path(long ret, long dfd, const char *upath, long fd, __u32 *path_flags, __u3
 	if (!sc)
 		return NULL; /* never: a one-entry array */
 	*path_flags = one_path_scratch(sc, dfd, upath, fd, pos, len);
-	if (tp_path_excluded_at(s, sc, *pos, *len)) {
-		tp_kstat(TP_CAT_FILE, TP_KSTAT_PATH);
-		return NULL;
-	}
-	return sc;
+	return path_dropped(s, sc, *pos, *len) ? NULL : sc;
 }
 
 /* file.unlink, file.mkdir, file.chmod: one path, from a name or a
