@@ -129,6 +129,16 @@ def test_sequence_exception_and_metrics():
                   "state gauge")
             check(value(s, "tapio_rules_matches_total") >= 6, "total matches")
 
+            # Rule time is sampled (every call of 1 event in 32 is timed): on
+            # a quiet machine the few events above may all go untimed. Opens
+            # of our own meet the sequence rule until some are timed.
+            def timed():
+                for _ in range(64):
+                    os.close(os.open(plain, os.O_RDONLY))
+                return (value(scrape(c), "tapio_rule_cpu_seconds_total",
+                              rule="test_dropped_then_run") or 0) > 0
+
+            c.wait_until(timed, what="a timed call of the sequence rule")
             before = len(c.log)
             c.signal(signal.SIGUSR1)
             line = c.wait_until(lambda: next((l for l in c.log[before:] if "stats (" in l), None),
