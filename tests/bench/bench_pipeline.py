@@ -56,6 +56,12 @@ free page reporting, a host fault each); under a smaller cap the run
 writes into pages the earlier runs freed.
 RING_MB=8 sizes every level's ring (the consumer's, which the producer
 writes into) instead of 32 MiB.
+Around each level the consumer's CPU runs a speed probe: bench_lua_mix,
+the same mix through the security rules in process (no ring, no kernel),
+before and after the level's runs. The per-round table puts its CPU
+ns/event beside L0, L2 and json: on this VM the probe moves by up to 1.7x
+within seconds while L0 (bound by the ring's cache misses) barely moves,
+so L2 / L0 and json - L2a move with the machine, not only with the code.
 
   tests/bench/suite.py build pipeline  (ROUNDS=5, SECONDS_PER_RUN=2, KS=1,10,100)
 
@@ -234,9 +240,35 @@ def measure(c, k):
     return res
 
 
+PROBE = os.path.join(bl.BUILD, "tests", "bench_lua_mix")
+
+
+def speed_probe():
+    """How fast the consumer's CPU computes now: the node mix through the
+    security rules in process (bench_lua_mix: L2's rule work without the
+    ring, ~0.05 s), CPU ns/event; None when it cannot run. On this VM it
+    moves by up to 1.7x within seconds (the host), while L0 (the ring's
+    cache misses, not instructions) barely moves: L2 / L0 moves with it.
+    Taken around each level, so that a round's figures show the machine's
+    speed then (the per-round table)."""
+    try:
+        out = subprocess.run(["taskset", "-c", bl.CONSUMER_CPU, PROBE,
+                              os.path.join(bl.SOURCE, "rules"), "300", "3"],
+                             capture_output=True, text=True, timeout=60).stdout
+        m = re.search(r"median (\d+) thread CPU ns/event", out)
+        return int(m.group(1)) if m else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def probe_mean(a, b):
+    return (a + b) / 2 if a is not None and b is not None else a if b is None else b
+
+
 def run():
     bl.require_root()
-    bl.build("tapio-collector", "tapio-sink", "bench_bare_consumer", "bench_producer")
+    bl.build("tapio-collector", "tapio-sink", "bench_bare_consumer", "bench_producer",
+             "bench_lua_mix")
     if MODE == "callgrind":
         return callgrind_l2_table()
     res = {(lv, k): [] for lv in LEVELS for k in KS}
@@ -249,8 +281,10 @@ def run():
             c, sink = start(lv, tmp)
             runs = []
             try:
+                p0 = speed_probe()
                 for k in KS:
                     runs.append((k, measure(c, k)))
+                probe = probe_mean(p0, speed_probe())
             finally:
                 c.stop()
                 if sink:
@@ -276,10 +310,12 @@ def run():
                 res[(lv, k)].append(r)
                 ratio[(lv, k)].append(r["ns"] / floor[k] if floor.get(k) else None)
                 r["round"] = rnd
-                bl.log("round %d %s K=%d: %.0f ns/event, %d records, %d full%s" % (
+                r["probe"] = probe
+                bl.log("round %d %s K=%d: %.0f ns/event, %d records, %d full%s%s" % (
                     rnd + 1, lv, k, r["ns"], r["records"], r["full"],
                     ", raw %.0f + %.0f ns" % (r["raw_stage_ns"], r["raw_writer_ns"])
-                    if "raw_ns" in r else ""))
+                    if "raw_ns" in r else "",
+                    ", speed probe %.0f ns" % probe if probe is not None else ""))
     if MODE == "json":
         return json_tables(res) + (callgrind_table() if os.environ.get("CALLGRIND") else [])
     tables = []
@@ -295,7 +331,32 @@ def run():
                   bl.median(r["records"] for r in rs), bl.median(r["full"] for r in rs))
         tables.append(t)
     summary = targets(res, ratio)
-    return tables + [summary]
+    return tables + [summary] + rounds_table(res)
+
+
+def rounds_table(res):
+    """Per round at the largest K: L0, L2, L2 / L0, json - L2a, each with
+    the speed probe taken around its level (speed_probe)."""
+    k = max(KS)
+    if not res.get(("L2", k)):
+        return []
+    by = {(lv, r["round"]): r for lv in LEVELS for r in res.get((lv, k), [])}
+    t = bl.Table("Per round, K = %d: CPU ns/event, and beside each level the speed probe "
+                 "around it (the rule mix in process, bench_lua_mix: CPU ns/event; higher is "
+                 "a slower machine)" % k,
+                 ["round", "L0", "probe at L0", "L2", "probe at L2", "L2 / L0", "json - L2a",
+                  "probe at json"])
+    jc = json_cost(res, "json", k)
+    for rnd in sorted({r["round"] for r in res[("L2", k)]}):
+        l0, l2, js = by.get(("L0", rnd)), by.get(("L2", rnd)), by.get(("json", rnd))
+
+        def f(v, fmt="%.0f"):
+            return fmt % v if v is not None else "-"
+        t.add(str(rnd + 1), f(l0 and l0["ns"]), f(l0 and l0.get("probe")), f(l2 and l2["ns"]),
+              f(l2 and l2.get("probe")),
+              f(l2["ns"] / l0["ns"] if l0 and l2 and l0["ns"] else None, "%.2f"),
+              f(jc.get(rnd)), f(js and js.get("probe")))
+    return [t]
 
 
 def json_cost(res, lv, k):
