@@ -10,7 +10,10 @@
 #include "obs/metrics.h"
 #include "util/buf.h"
 
-/* Write out once this much is buffered; the rest goes at each flush. */
+/* Write out once this much is buffered; the rest goes at each flush (the
+ * pipeline's tick). Measured under -o json to /dev/null (MODE=json A/B of
+ * the outputs stage): 16 KiB cost ~100 ns more per line, 256 KiB no less
+ * than 64 KiB. */
 #define STDOUT_HIGH_WATER (64 * 1024)
 
 struct stdout_output {
