@@ -302,6 +302,19 @@ static void test_set_and_tag(void **state)
 	assert_non_null(strstr(err, "is an event field"));
 	assert_int_equal(call("e:set('rule', 'x')"), TP_LUA_ERROR);
 	assert_int_equal(call("e:set('bad key', 1)"), TP_LUA_ERROR);
+	assert_non_null(strstr(err, "bad key"));
+	/* The key's characters: a letter or _ first, then digits and dots too. */
+	ok("e:set('a.b_9', 1) e:set('_x', 2) e:set(string.rep('k', 64), 3)");
+	assert_int_equal(call("e:set('9a', 1)"), TP_LUA_ERROR);
+	assert_int_equal(call("e:set('.a', 1)"), TP_LUA_ERROR);
+	assert_int_equal(call("e:set('a-b', 1)"), TP_LUA_ERROR);
+	assert_int_equal(call("e:set('a\\0b', 1)"), TP_LUA_ERROR);
+	assert_non_null(strstr(err, "bad key"));
+	assert_int_equal(call("e:set(string.rep('k', 65), 1)"), TP_LUA_ERROR);
+	assert_int_equal(call("e:set('', 1)"), TP_LUA_ERROR);
+	/* set called on something else than the event. */
+	assert_int_equal(call("e.set({}, 'a', 1)"), TP_LUA_ERROR);
+	assert_int_equal(call("e.set(nil, 'a', 1)"), TP_LUA_ERROR);
 	assert_int_equal(call("e:set('t', {})"), TP_LUA_ERROR);
 	assert_int_equal(call("e:tag('')"), TP_LUA_ERROR);
 	assert_int_equal(call("for i = 1, 100 do e:set('k' .. i, i) end"), TP_LUA_ERROR);
