@@ -362,10 +362,16 @@ static int index_other(lua_State *L, const struct tp_lua_event *b)
 	return 1;
 }
 
-static struct tp_lua_event *bound(lua_State *L, int idx)
+/* The event at idx, bound. The methods hold the VM's one event userdata
+ * (light) as their upvalue up: the event is found by comparing with it,
+ * without luaL_checkudata's look-up of the metatable by name (~350
+ * instructions); anything else goes through that check, and its error. */
+static struct tp_lua_event *bound(lua_State *L, int idx, int up)
 {
-	struct tp_lua_event *b = luaL_checkudata(L, idx, EVENT_MT);
+	struct tp_lua_event *b = lua_touserdata(L, up);
 
+	if (lua_touserdata(L, idx) != b)
+		b = luaL_checkudata(L, idx, EVENT_MT);
 	if (!b->ev)
 		luaL_error(L, "event used outside the call it was passed to (it is only valid "
 			      "during that call)");
@@ -575,8 +581,8 @@ static bool valid_key(const char *k, size_t n)
 
 /* Why e:set may not set k (NULL: it may): not a name, a field (the name
  * table at names), or a key the outputs write. kidx: k as a Lua string on
- * the stack (0: none; pushed from k). Every e:set asks: ~100 instructions
- * (it was ~1,000 with strspn and a fresh Lua string). */
+ * the stack (0: none; pushed from k). Every e:set asks: ~200 instructions
+ * (700-1,150 with strspn and a fresh Lua string). */
 static const char *key_problem(lua_State *L, int names, int kidx, const char *k, size_t klen,
 			       char *why, size_t whylen)
 {
@@ -645,23 +651,17 @@ int tp_lua_sink_set_str(struct tp_lua_sink *s, const char *k, const char *v, siz
 }
 
 /* e:set(key, value): value a string, number or boolean; nil removes.
- * Upvalues: the name table (reserved names), the VM's one event userdata
- * (light): e is that one, found without luaL_checkudata's look-up of the
- * metatable by name (anything else goes through it, and its error). Stack:
+ * Upvalues: the name table (reserved names), the event (bound). Stack:
  * [-3, +0] */
 static int event_set(lua_State *L)
 {
-	struct tp_lua_event *b = lua_touserdata(L, lua_upvalueindex(2));
-	struct tp_lua_sink *s;
+	struct tp_lua_event *b = bound(L, 1, lua_upvalueindex(2));
+	struct tp_lua_sink *s = b->sink;
 	size_t klen, vlen, i;
-	const char *k;
+	const char *k = luaL_checklstring(L, 2, &klen);
 	struct tp_value v = {0};
 	char why[128];
 
-	if (lua_touserdata(L, 1) != b || !b->ev)
-		b = bound(L, 1);
-	s = b->sink;
-	k = luaL_checklstring(L, 2, &klen);
 	if (!s)
 		return luaL_error(L, "e:set is not available here");
 	if (key_problem(L, lua_upvalueindex(1), 2, k, klen, why, sizeof(why)))
@@ -718,10 +718,10 @@ static int event_set(lua_State *L)
 	return 0;
 }
 
-/* e:tag(text): added once. Stack: [-2, +0] */
+/* e:tag(text): added once. Upvalue: the event (bound). Stack: [-2, +0] */
 static int event_tag(lua_State *L)
 {
-	struct tp_lua_event *b = bound(L, 1);
+	struct tp_lua_event *b = bound(L, 1, lua_upvalueindex(1));
 	struct tp_lua_sink *s = b->sink;
 	size_t n;
 	const char *t = luaL_checklstring(L, 2, &n);
@@ -765,7 +765,8 @@ int tp_lua_event_open(lua_State *L)
 	lua_pushvalue(L, -1);
 	lua_pushlightuserdata(L, b);
 	lua_pushcclosure(L, event_set, 2);
-	lua_pushcfunction(L, event_tag);
+	lua_pushlightuserdata(L, b);
+	lua_pushcclosure(L, event_tag, 1);
 	lua_pushlightuserdata(L, b);
 	lua_createtable(L, 2 * LIST_KEEP, 0); /* the lists kept (push_list) */
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &key_lists);

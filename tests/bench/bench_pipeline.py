@@ -251,14 +251,22 @@ def speed_probe():
     cache misses, not instructions) barely moves: L2 / L0 moves with it.
     Taken around each level, so that a round's figures show the machine's
     speed then (the per-round table)."""
+    global probe_failed
     try:
-        out = subprocess.run(["taskset", "-c", bl.CONSUMER_CPU, PROBE,
-                              os.path.join(bl.SOURCE, "rules"), "300", "3"],
-                             capture_output=True, text=True, timeout=60).stdout
-        m = re.search(r"median (\d+) thread CPU ns/event", out)
-        return int(m.group(1)) if m else None
-    except (OSError, subprocess.SubprocessError):
-        return None
+        p = subprocess.run(["taskset", "-c", bl.CONSUMER_CPU, PROBE,
+                            os.path.join(bl.SOURCE, "rules"), "300", "3"],
+                           capture_output=True, text=True, timeout=60)
+        m = re.search(r"median (\d+) thread CPU ns/event", p.stdout)
+        why = None if m else (p.stderr.strip() or p.stdout.strip() or "no figure")[-200:]
+    except (OSError, subprocess.SubprocessError) as e:
+        m, why = None, str(e)
+    if why and not probe_failed:
+        bl.log("speed probe (%s) did not run: %s; its columns read -" % (PROBE, why))
+        probe_failed = True
+    return int(m.group(1)) if m else None
+
+
+probe_failed = False
 
 
 def probe_mean(a, b):
@@ -347,11 +355,11 @@ def rounds_table(res):
                  ["round", "L0", "probe at L0", "L2", "probe at L2", "L2 / L0", "json - L2a",
                   "probe at json"])
     jc = json_cost(res, "json", k)
+
+    def f(v, fmt="%.0f"):
+        return fmt % v if v is not None else "-"
     for rnd in sorted({r["round"] for r in res[("L2", k)]}):
         l0, l2, js = by.get(("L0", rnd)), by.get(("L2", rnd)), by.get(("json", rnd))
-
-        def f(v, fmt="%.0f"):
-            return fmt % v if v is not None else "-"
         t.add(str(rnd + 1), f(l0 and l0["ns"]), f(l0 and l0.get("probe")), f(l2 and l2["ns"]),
               f(l2 and l2.get("probe")),
               f(l2["ns"] / l0["ns"] if l0 and l2 and l0["ns"] else None, "%.2f"),

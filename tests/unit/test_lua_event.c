@@ -315,6 +315,7 @@ static void test_set_and_tag(void **state)
 	/* set called on something else than the event. */
 	assert_int_equal(call("e.set({}, 'a', 1)"), TP_LUA_ERROR);
 	assert_int_equal(call("e.set(nil, 'a', 1)"), TP_LUA_ERROR);
+	assert_int_equal(call("e.tag({}, 'x')"), TP_LUA_ERROR);
 	assert_int_equal(call("e:set('t', {})"), TP_LUA_ERROR);
 	assert_int_equal(call("e:tag('')"), TP_LUA_ERROR);
 	assert_int_equal(call("for i = 1, 100 do e:set('k' .. i, i) end"), TP_LUA_ERROR);
